@@ -1,0 +1,24 @@
+/**
+ * `npm run bench`: runs every `bench/*.bench.ts` (or those named on the command line, e.g.
+ * `npm run bench -- gateway`). Each benchmark measures a baseline in the same run and prints
+ * ratios against it, plus a Markdown table for docs/BENCHMARKS.md.
+ */
+import { readdirSync } from 'node:fs';
+import { dirname, join } from 'node:path';
+import { fileURLToPath, pathToFileURL } from 'node:url';
+
+const here = dirname(fileURLToPath(import.meta.url));
+const only = process.argv.slice(2);
+const files = readdirSync(here)
+  .filter((f) => f.endsWith('.bench.ts'))
+  .filter((f) => only.length === 0 || only.some((o) => f.startsWith(o)))
+  .sort();
+if (files.length === 0) {
+  console.error(`no benchmarks match ${only.join(' ')}`);
+  process.exit(1);
+}
+for (const f of files) {
+  console.log(`\n=== ${f}`);
+  const mod = (await import(pathToFileURL(join(here, f)).href)) as { run(): Promise<void> };
+  await mod.run();
+}

@@ -1,0 +1,36 @@
+import { loadDaemonConfig } from '../config/daemon-config.js';
+import type { DaemonConfig } from '../config/daemon-config.js';
+import { ConfigError } from '../config/config-error.js';
+import { resolvePaths } from '../config/paths.js';
+import type { Paths } from '../config/paths.js';
+
+/** Paths and config for a CLI command, with `--port` applied; config errors end the process. */
+export function cliContext(opts: { port?: string | number | undefined } = {}): { paths: Paths; config: DaemonConfig; port: number; baseUrl: string } {
+  const paths = resolvePaths();
+  let config: DaemonConfig;
+  try {
+    config = loadDaemonConfig(paths);
+  } catch (e) {
+    if (e instanceof ConfigError) fatal(e.message, 78);
+    throw e;
+  }
+  const port = opts.port !== undefined ? parsePort(opts.port) : config.daemon.port;
+  const host = config.daemon.host === '0.0.0.0' || config.daemon.host === '::' ? '127.0.0.1' : config.daemon.host;
+  return { paths, config, port, baseUrl: `http://${host.includes(':') ? `[${host}]` : host}:${port}` };
+}
+
+export function parsePort(v: string | number): number {
+  const n = typeof v === 'number' ? v : Number(v);
+  if (!Number.isInteger(n) || n < 0 || n > 65535) fatal(`Invalid port ${String(v)}: use a number from 1 to 65535 (or 0 to let the OS choose)`, 2);
+  return n;
+}
+
+/** Prints one clear sentence (and the fix) to stderr and exits. */
+export function fatal(message: string, code = 1): never {
+  process.stderr.write(`❌ ${message}\n`);
+  process.exit(code);
+}
+
+export const say = (line: string): void => {
+  process.stderr.write(`${line}\n`);
+};

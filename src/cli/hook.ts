@@ -1,0 +1,40 @@
+import { httpJson } from '../core/http-json.js';
+
+/**
+ * `cco hook <event>`: the command form of a Claude Code hook. Reads the hook JSON on stdin,
+ * posts it to the daemon and prints the daemon's answer (the PreToolUse decision). It never
+ * blocks Claude Code: if the daemon is down or slow it prints nothing and exits 0, so the tool
+ * proceeds.
+ */
+export async function main(args: string[]): Promise<number> {
+  const event = args[0];
+  if (!event) {
+    process.stderr.write('usage: cco hook <event>  (hook JSON on stdin)\n');
+    return 0;
+  }
+  const input = await readStdin(2000);
+  const base = process.env.ORCHESTRATOR_API_URL || `http://127.0.0.1:${process.env.CCO_PORT || '3000'}`;
+  try {
+    const res = await httpJson('POST', `${base}/api/hooks/${encodeURIComponent(event)}`, input || '{}', { timeoutMs: 4000 });
+    if (res.status === 200 && res.text && res.text !== '{}') process.stdout.write(res.text);
+  } catch {
+    // daemon unreachable: let the tool proceed
+  }
+  return 0;
+}
+
+function readStdin(timeoutMs: number): Promise<string> {
+  return new Promise((resolve) => {
+    if (process.stdin.isTTY) return resolve('');
+    const chunks: Buffer[] = [];
+    const t = setTimeout(() => done(), timeoutMs);
+    const done = () => {
+      clearTimeout(t);
+      process.stdin.pause();
+      resolve(Buffer.concat(chunks).toString('utf8'));
+    };
+    process.stdin.on('data', (c: Buffer) => chunks.push(c));
+    process.stdin.on('end', done);
+    process.stdin.on('error', done);
+  });
+}

@@ -1,0 +1,110 @@
+import { spawn } from 'node:child_process';
+import { resolvePaths } from '../config/paths.js';
+import { loadDaemonConfig } from '../config/daemon-config.js';
+import { ConfigError } from '../config/config-error.js';
+import { httpJson } from '../core/http-json.js';
+import { verifyLaunchArtifacts } from '../daemon/artifacts.js';
+import { startDetached } from '../daemon/control.js';
+import { SealedFileError } from '../daemon/sealed.js';
+import { loadSealingKey } from '../daemon/secret-files.js';
+import { CLAUDE_NOT_FOUND, findClaude } from './find-claude.js';
+
+interface Session {
+  daemon_url: string;
+  gateway_url: string;
+  sidecar_url: string | null;
+  env: Record<string, string>;
+}
+
+/**
+ * `cco [claude args...]`: make sure the daemon is up (start it, wait at most the configured
+ * 3 s), verify the sealed files, set the orchestration environment, and run
+ * `claude --settings <file> [args...]` in the current directory with stdio, signals and the
+ * exit code passed through. Status lines go to stderr so Claude Code's stdout stays clean.
+ */
+export async function main(args: string[]): Promise<number> {
+  const paths = resolvePaths();
+  let config;
+  try {
+    config = loadDaemonConfig(paths);
+  } catch (e) {
+    if (e instanceof ConfigError) return fail(e.message, 78);
+    throw e;
+  }
+  const port = config.daemon.port;
+  const host = config.daemon.host === '0.0.0.0' ? '127.0.0.1' : config.daemon.host;
+  const baseUrl = `http://${host}:${port}`;
+
+  let session = await askSession(baseUrl);
+  if (session) status('✅ Daemon is running');
+  else {
+    const r = await startDetached(paths, port, { timeoutMs: config.daemon.startup_timeout_ms });
+    if (!r.ok) return fail(`Daemon failed to start: ${r.message}\n   Logs: ${r.logFile} (cco daemon logs)`, 1);
+    session = await askSession(`http://${host}:${r.info.port}`);
+    if (!session) return fail(`Daemon started but did not answer at ${baseUrl}. See \`cco daemon logs\`.`, 1);
+    status(`✅ Daemon started (PID ${r.info.pid}, ${r.ms} ms)`);
+  }
+
+  try {
+    verifyLaunchArtifacts(paths, loadSealingKey(paths.keyFile));
+  } catch (e) {
+    if (e instanceof SealedFileError) return fail(e.message, 1);
+    throw e;
+  }
+  status('✅ Orchestrator settings found');
+
+  const env: NodeJS.ProcessEnv = { ...process.env, ...session.env };
+  if (process.env.CCO_USE_GATEWAY !== '0' && process.env.CCO_USE_GATEWAY !== 'false') {
+    env.ANTHROPIC_BASE_URL = session.gateway_url;
+  }
+  status('✅ Orchestration environment configured');
+
+  const exe = findClaude(env);
+  if (!exe) return fail(CLAUDE_NOT_FOUND, 127);
+  status('🚀 Launching Claude Code with orchestration support...');
+  status(`   Working directory: ${process.cwd()}`);
+  status(`   Settings: ${paths.settingsFile}`);
+  status(`   Executable: ${exe}`);
+  return runClaude(exe, ['--settings', paths.settingsFile, ...args], env);
+}
+
+async function askSession(baseUrl: string): Promise<Session | undefined> {
+  try {
+    const r = await httpJson<Session>('POST', `${baseUrl}/api/launcher/session`, { cwd: process.cwd() }, { timeoutMs: 1500 });
+    return r.status === 200 && r.body?.env ? r.body : undefined;
+  } catch {
+    return undefined;
+  }
+}
+
+function runClaude(exe: string, args: string[], env: NodeJS.ProcessEnv): Promise<number> {
+  return new Promise((resolve) => {
+    const child = spawn(exe, args, { stdio: 'inherit', env, cwd: process.cwd() });
+    const forward = (sig: NodeJS.Signals) => () => {
+      if (child.exitCode === null) child.kill(sig);
+    };
+    const handlers: [NodeJS.Signals, () => void][] = (['SIGINT', 'SIGTERM', 'SIGHUP', 'SIGQUIT'] as NodeJS.Signals[]).map((s) => [s, forward(s)]);
+    for (const [s, h] of handlers) process.on(s, h);
+    child.on('error', (e) => {
+      process.stderr.write(`❌ Could not run ${exe}: ${e.message}\n`);
+      resolve(126);
+    });
+    child.on('exit', (code, signal) => {
+      for (const [s, h] of handlers) process.off(s, h);
+      resolve(code ?? (signal ? 128 + (signalNumber(signal) ?? 1) : 1));
+    });
+  });
+}
+
+function signalNumber(sig: NodeJS.Signals): number | undefined {
+  return ({ SIGHUP: 1, SIGINT: 2, SIGQUIT: 3, SIGKILL: 9, SIGTERM: 15 } as Record<string, number>)[sig];
+}
+
+function status(line: string): void {
+  process.stderr.write(`${line}\n`);
+}
+
+function fail(message: string, code: number): number {
+  process.stderr.write(`❌ ${message}\n`);
+  return code;
+}

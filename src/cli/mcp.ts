@@ -1,0 +1,5 @@
+/** `cco mcp`. (Placeholder until its issue lands.) */
+export async function main(_args: string[]): Promise<number> {
+  process.stderr.write('cco mcp is not available in this build yet\n');
+  return 2;
+}

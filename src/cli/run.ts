@@ -1,0 +1,64 @@
+import { Command } from 'commander';
+import { writeFileAtomic } from '../core/atomic-file.js';
+import { ConfigError } from '../config/config-error.js';
+import { AlreadyRunningError } from '../daemon/lock.js';
+import { DaemonStartError, startDaemon } from '../daemon/daemon.js';
+import type { DaemonConfig } from '../config/daemon-config.js';
+import { parsePort } from './common.js';
+
+/** `cco run --port N`: the daemon in the foreground (also what `npm start` runs). */
+export async function main(args: string[]): Promise<number> {
+  const cmd = new Command('cco run')
+    .description('Run the daemon in the foreground')
+    .option('--port <port>', 'daemon port (0 lets the OS choose)')
+    .option('--host <host>', 'address to bind (default 127.0.0.1)')
+    .option('--log-level <level>', 'trace|debug|info|warn|error')
+    .option('--log-stdout', 'also print JSON logs to stdout')
+    .option('--ready-file <file>', 'write the daemon info here when ready (used by `cco daemon start`)')
+    .exitOverride();
+  cmd.parse(args, { from: 'user' });
+  const o = cmd.opts<{ port?: string; host?: string; logLevel?: string; logStdout?: boolean; readyFile?: string }>();
+  let daemon;
+  try {
+    daemon = await startDaemon({
+      ...(o.port !== undefined ? { port: parsePort(o.port) } : {}),
+      ...(o.host ? { host: o.host } : {}),
+      ...(o.logLevel ? { logLevel: o.logLevel as DaemonConfig['daemon']['log_level'] } : {}),
+      ...(o.logStdout ? { logStdout: true } : {}),
+    });
+  } catch (e) {
+    if (e instanceof DaemonStartError || e instanceof AlreadyRunningError || e instanceof ConfigError) {
+      process.stderr.write(`❌ ${e.message}\n`);
+      return 1;
+    }
+    process.stderr.write(`❌ Daemon failed to start: ${(e as Error).message}\n`);
+    return 1;
+  }
+  const sidecar = daemon.modules.sidecar.url();
+  process.stdout.write(
+    [
+      `Listening on ${daemon.url}`,
+      `   Dashboard: ${daemon.url}/?token=${daemon.accessToken}`,
+      `   Gateway:   ${daemon.url}/v1  (ANTHROPIC_BASE_URL=${daemon.url})`,
+      `   Sidecar:   ${sidecar ?? '(disabled)'}`,
+      `   VFS:       ${daemon.paths.tmpDir}`,
+      `   Store:     ${daemon.store.dialect} ${daemon.store.location}`,
+      `   Logs:      ${daemon.info.logFile}`,
+      '',
+    ].join('\n'),
+  );
+  if (o.readyFile) writeFileAtomic(o.readyFile, JSON.stringify(daemon.info), 0o600);
+  await new Promise<void>((resolve) => {
+    let stopping = false;
+    const stop = (sig: string) => {
+      if (stopping) return;
+      stopping = true;
+      daemon.logger.info({ signal: sig }, 'signal received');
+      daemon.close().then(resolve, resolve);
+    };
+    process.on('SIGTERM', () => stop('SIGTERM'));
+    process.on('SIGINT', () => stop('SIGINT'));
+    process.on('SIGHUP', () => stop('SIGHUP'));
+  });
+  return 0;
+}

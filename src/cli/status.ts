@@ -1,0 +1,56 @@
+import { Command } from 'commander';
+import { httpJson } from '../core/http-json.js';
+import { cliContext, say } from './common.js';
+
+/** `cco status`: the daemon's full status (parts, sidecar, sealed files). */
+export async function main(args: string[]): Promise<number> {
+  const cmd = new Command('cco status').option('--port <port>').option('--json').exitOverride();
+  cmd.parse(args, { from: 'user' });
+  const o = cmd.opts<{ port?: string; json?: boolean }>();
+  return printStatus(o.port, !!o.json);
+}
+
+interface Status {
+  version: string;
+  pid: number;
+  url: string;
+  sidecar_url: string | null;
+  vfs: string;
+  store: string;
+  uptime_seconds: number;
+  memory_usage_mb: number;
+  agents: number;
+  sealed_files: { status: string; error?: string };
+  parts: Record<string, { status: string; [k: string]: unknown }>;
+}
+
+export async function printStatus(portOpt: string | undefined, json: boolean): Promise<number> {
+  const { baseUrl } = cliContext({ port: portOpt });
+  let s: Status;
+  try {
+    const r = await httpJson<Status>('GET', `${baseUrl}/api/status`, undefined, { timeoutMs: 3000 });
+    if (r.status !== 200) throw new Error(`HTTP ${r.status}`);
+    s = r.body;
+  } catch {
+    if (json) process.stdout.write(JSON.stringify({ running: false, url: baseUrl }) + '\n');
+    else say(`❌ Daemon is not running at ${baseUrl}. Start it with \`cco daemon start\`.`);
+    return 1;
+  }
+  if (json) {
+    process.stdout.write(JSON.stringify({ running: true, ...s }, null, 2) + '\n');
+    return 0;
+  }
+  const icon = (st: string) => (st === 'ok' ? '✅' : st === 'disabled' ? '⏸️ ' : st === 'degraded' || st === 'starting' ? '⚠️ ' : '❌');
+  const lines = [
+    `✅ Daemon is running (PID ${s.pid}, version ${s.version}, up ${s.uptime_seconds}s, ${s.memory_usage_mb} MB)`,
+    `   URL: ${s.url}`,
+    `   Sidecar: ${s.sidecar_url ?? '(not running)'}`,
+    `   VFS: ${s.vfs}`,
+    `   Store: ${s.store}`,
+    `   Agents: ${s.agents}`,
+    `${icon(s.sealed_files.status)} Sealed files: ${s.sealed_files.status}${s.sealed_files.error ? ` — ${s.sealed_files.error}` : ''}`,
+    ...Object.entries(s.parts).map(([name, p]) => `${icon(p.status)} ${name}: ${p.status}`),
+  ];
+  process.stdout.write(lines.join('\n') + '\n');
+  return 0;
+}

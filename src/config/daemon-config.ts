@@ -1,0 +1,183 @@
+import { existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { dirname } from 'node:path';
+import { parse as parseToml, TomlError } from 'smol-toml';
+import { z } from 'zod';
+import { ConfigError } from './config-error.js';
+import type { Env, Paths } from './paths.js';
+import { daemonSection } from './sections/daemon.js';
+import { dashboardSection } from './sections/dashboard.js';
+import { gatewaySection } from './sections/gateway.js';
+import { hooksSection } from './sections/hooks.js';
+import { improveSection } from './sections/improve.js';
+import { mcpSection } from './sections/mcp.js';
+import { pipelineSection } from './sections/pipeline.js';
+import { sidecarSection } from './sections/sidecar.js';
+import { storageSection } from './sections/storage.js';
+
+/** The whole `daemon.toml`, one section per part; each section's schema lives in sections/. */
+export const daemonConfigSchema = z
+  .object({
+    daemon: daemonSection,
+    storage: storageSection,
+    hooks: hooksSection,
+    sidecar: sidecarSection,
+    gateway: gatewaySection,
+    pipeline: pipelineSection,
+    dashboard: dashboardSection,
+    mcp: mcpSection,
+    improve: improveSection,
+  })
+  .strict();
+
+export type DaemonConfig = z.infer<typeof daemonConfigSchema>;
+
+export const DEFAULT_CONFIG_TOML = `# CCO daemon configuration. Every value can also be set by flag or environment variable.
+# Created with defaults on first run; delete this file to get the defaults back.
+
+[daemon]
+host = "127.0.0.1"
+port = 3000
+log_level = "info"
+
+[storage]
+# PostgreSQL for a team (DATABASE_URL wins); empty = embedded SQLite under CCO_HOME
+database_url = ""
+# Redis for shared cache, events and jobs (REDIS_URL wins); empty = in-process
+redis_url = ""
+
+[hooks]
+enabled = true
+auto_allow_read = true
+require_cud_confirmation = false
+timeout_seconds = 5
+
+[sidecar]
+enabled = true
+port = 3001
+
+[gateway]
+cache_size_mb = 500
+cache_ttl_seconds = 3600
+
+[dashboard]
+terminal_enabled = false
+`;
+
+/**
+ * Loads `daemon.toml` (creating it with defaults on first run), validates it, then applies
+ * environment overrides. Errors name the file, the key and its line.
+ */
+export function loadDaemonConfig(paths: Paths, env: Env = process.env, opts: { create?: boolean } = {}): DaemonConfig {
+  const file = paths.configFile;
+  let raw: unknown = {};
+  let text = '';
+  if (existsSync(file)) {
+    text = readFileSync(file, 'utf8');
+    raw = parseTomlConfig(text, file);
+  } else if (opts.create !== false) {
+    try {
+      mkdirSync(dirname(file), { recursive: true });
+      writeFileSync(file, DEFAULT_CONFIG_TOML, { flag: 'wx', mode: 0o644 });
+    } catch {
+      // unwritable config dir or a concurrent first run: the defaults still apply
+    }
+  }
+  const parsed = daemonConfigSchema.safeParse(raw);
+  if (!parsed.success) throw zodToConfigError(parsed.error, file, text);
+  return applyEnv(parsed.data, env);
+}
+
+export function parseTomlConfig(text: string, file: string): unknown {
+  try {
+    return parseToml(text);
+  } catch (e) {
+    if (e instanceof TomlError) {
+      const first = e.message.split('\n')[0] ?? e.message;
+      throw new ConfigError(
+        `Unable to parse configuration file ${file}:${e.line}:${e.column}: ${first}`,
+        file,
+        { line: e.line, column: e.column },
+      );
+    }
+    throw e;
+  }
+}
+
+function zodToConfigError(err: z.ZodError, file: string, text: string): ConfigError {
+  const issue = err.issues[0];
+  const path = issue?.path.map(String) ?? [];
+  const key = path.join('.');
+  const leaf = path[path.length - 1];
+  const line = leaf ? findKeyLine(text, path) : undefined;
+  const where = line ? `:${line}` : '';
+  return new ConfigError(
+    `Invalid configuration in ${file}${where}: ${key || '(root)'}: ${issue?.message ?? 'invalid'}`,
+    file,
+    { key, ...(line ? { line } : {}) },
+  );
+}
+
+/** The line of `key` inside `[section]` (TOML), so a bad value can be pointed at. */
+function findKeyLine(text: string, path: string[]): number | undefined {
+  const lines = text.split('\n');
+  const [section, key] = path.length >= 2 ? [path[0], path[1]] : [undefined, path[0]];
+  let inSection = section === undefined;
+  for (let i = 0; i < lines.length; i++) {
+    const l = (lines[i] ?? '').trim();
+    const header = /^\[([^\]]+)\]/.exec(l);
+    if (header) {
+      inSection = header[1]?.trim() === section;
+      if (inSection && key === undefined) return i + 1;
+      continue;
+    }
+    if (inSection && key && new RegExp(`^"?${key}"?\\s*=`).test(l)) return i + 1;
+  }
+  if (section) {
+    const idx = lines.findIndex((l) => l.trim().startsWith(`[${section}]`));
+    if (idx >= 0) return idx + 1;
+  }
+  return undefined;
+}
+
+const intEnv = (v: string | undefined): number | undefined => {
+  if (v === undefined || v === '') return undefined;
+  const n = Number(v);
+  return Number.isInteger(n) ? n : undefined;
+};
+
+function applyEnv(cfg: DaemonConfig, env: Env): DaemonConfig {
+  const port = intEnv(env.CCO_PORT);
+  const sidecarPort = intEnv(env.CCO_SIDECAR_PORT);
+  const cacheKib = intEnv(env.CCO_DB_CACHE_SIZE);
+  const level = env.CCO_LOG_LEVEL;
+  return {
+    ...cfg,
+    daemon: {
+      ...cfg.daemon,
+      ...(env.CCO_HOST ? { host: env.CCO_HOST } : {}),
+      ...(port !== undefined ? { port } : {}),
+      ...(level && (daemonSection.unwrap().shape.log_level.unwrap().options as readonly string[]).includes(level)
+        ? { log_level: level as DaemonConfig['daemon']['log_level'] }
+        : {}),
+    },
+    storage: {
+      ...cfg.storage,
+      ...(env.DATABASE_URL ? { database_url: env.DATABASE_URL } : {}),
+      ...(env.REDIS_URL ? { redis_url: env.REDIS_URL } : {}),
+      ...(cacheKib !== undefined ? { sqlite_cache_kib: cacheKib } : {}),
+    },
+    sidecar: { ...cfg.sidecar, ...(sidecarPort !== undefined ? { port: sidecarPort } : {}) },
+    hooks: {
+      ...cfg.hooks,
+      ...(env.ORCHESTRATOR_AUTO_ALLOW_READ ? { auto_allow_read: env.ORCHESTRATOR_AUTO_ALLOW_READ === 'true' } : {}),
+      ...(env.ORCHESTRATOR_REQUIRE_CUD_CONFIRMATION
+        ? { require_cud_confirmation: env.ORCHESTRATOR_REQUIRE_CUD_CONFIRMATION === 'true' }
+        : {}),
+    },
+  };
+}
+
+/** Defaults only, no file and no environment (tests, library use). */
+export function defaultDaemonConfig(): DaemonConfig {
+  return daemonConfigSchema.parse({});
+}

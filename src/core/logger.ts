@@ -1,0 +1,90 @@
+import { Writable } from 'node:stream';
+import { mkdirSync } from 'node:fs';
+import { dirname } from 'node:path';
+import pino from 'pino';
+import type { Logger } from 'pino';
+import { LogBuffer, levelName } from './log-buffer.js';
+import type { LogRecord } from './log-buffer.js';
+import { redactString } from './redact.js';
+
+export type { Logger } from 'pino';
+
+export const LOG_LEVELS = ['trace', 'debug', 'info', 'warn', 'error', 'fatal', 'silent'] as const;
+export type LogLevel = (typeof LOG_LEVELS)[number];
+
+export interface LoggerOptions {
+  level: LogLevel;
+  /** JSON lines are appended here (the daemon log). Omit for no file. */
+  file?: string;
+  /** Also write JSON lines to stdout (foreground runs with --log-stdout). */
+  stdout?: boolean;
+  /** Receives every record (for /api/logs and the live console). */
+  buffer?: LogBuffer;
+}
+
+/** Paths pino masks wherever they appear in a log object. */
+const REDACT_PATHS = [
+  'headers.authorization',
+  'headers["x-api-key"]',
+  'req.headers.authorization',
+  'req.headers["x-api-key"]',
+  'apiKey',
+  'api_key',
+  'token',
+  '*.apiKey',
+  '*.api_key',
+  '*.token',
+  '*.authorization',
+];
+
+/**
+ * Structured JSON logs with levels. Every line passes through the secret masker before it is
+ * written, so a key that slips into a message string is still not on disk.
+ */
+export function createLogger(opts: LoggerOptions): { logger: Logger; buffer: LogBuffer } {
+  const buffer = opts.buffer ?? new LogBuffer();
+  const streams: pino.StreamEntry[] = [];
+  if (opts.file) {
+    mkdirSync(dirname(opts.file), { recursive: true });
+    streams.push({ level: 'trace', stream: pino.destination({ dest: opts.file, sync: false, mkdir: true }) });
+  }
+  if (opts.stdout) streams.push({ level: 'trace', stream: pino.destination({ dest: 1, sync: false }) });
+  streams.push({ level: 'trace', stream: bufferStream(buffer) });
+  const logger = pino(
+    {
+      level: opts.level,
+      redact: { paths: REDACT_PATHS, censor: '[REDACTED]' },
+      base: { pid: process.pid },
+      hooks: {
+        streamWrite: (s: string) => redactString(s),
+      },
+    },
+    pino.multistream(streams),
+  );
+  return { logger, buffer };
+}
+
+function bufferStream(buffer: LogBuffer): Writable {
+  return new Writable({
+    write(chunk: Buffer, _enc, cb) {
+      try {
+        const raw = JSON.parse(chunk.toString('utf8')) as Record<string, unknown>;
+        const rec: LogRecord = {
+          ...raw,
+          time: typeof raw.time === 'number' ? raw.time : Date.now(),
+          level: typeof raw.level === 'number' ? levelName(raw.level) : String(raw.level ?? 'info'),
+          msg: typeof raw.msg === 'string' ? raw.msg : '',
+        };
+        buffer.push(rec);
+      } catch {
+        // a record that is not JSON is not ours to keep
+      }
+      cb();
+    },
+  });
+}
+
+/** A logger that writes nothing (tests, library use). */
+export function silentLogger(): Logger {
+  return pino({ level: 'silent' });
+}

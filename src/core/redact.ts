@@ -1,0 +1,47 @@
+/**
+ * Secret redaction for anything that leaves the process as text: logs, errors, diagnostics.
+ * Keys are matched by name (anything that looks like a key, token, secret or password) and
+ * values by shape (provider keys, bearer tokens, JWTs).
+ */
+const SECRET_KEY = /(api[-_]?key|token|secret|password|authorization|x-api-key|cookie|credential)/i;
+const SECRET_VALUE_PATTERNS: RegExp[] = [
+  /sk-ant-[A-Za-z0-9_-]{8,}/g, // Anthropic keys
+  /sk-[A-Za-z0-9_-]{16,}/g, // OpenAI-style keys
+  /\beyJ[A-Za-z0-9_-]{8,}\.[A-Za-z0-9_-]{8,}\.[A-Za-z0-9_-]{8,}\b/g, // JWTs
+  /(Bearer\s+)[A-Za-z0-9._~+/=-]{8,}/gi,
+  /(postgres(?:ql)?:\/\/[^:/\s]+:)[^@\s]+(@)/gi, // password in a database URL
+  /(redis:\/\/[^:/\s]*:)[^@\s]+(@)/gi,
+];
+
+export const REDACTED = '[REDACTED]';
+
+export function redactString(s: string): string {
+  let out = s;
+  for (const re of SECRET_VALUE_PATTERNS) {
+    out = out.replace(re, (_m, pre?: string, post?: string) =>
+      typeof pre === 'string' && pre.length > 0 && !/^\d+$/.test(pre)
+        ? `${pre}${REDACTED}${typeof post === 'string' ? post : ''}`
+        : REDACTED,
+    );
+  }
+  return out;
+}
+
+/** Deep copy with secret-named keys replaced and secret-shaped strings masked. */
+export function redact<T>(value: T, depth = 0): T {
+  if (depth > 20) return value;
+  if (typeof value === 'string') return redactString(value) as T;
+  if (Array.isArray(value)) return value.map((v) => redact(v, depth + 1)) as T;
+  if (value && typeof value === 'object') {
+    const out: Record<string, unknown> = {};
+    for (const [k, v] of Object.entries(value as Record<string, unknown>)) {
+      if (SECRET_KEY.test(k) && (typeof v === 'string' || typeof v === 'number')) {
+        out[k] = v === '' ? '' : REDACTED;
+      } else {
+        out[k] = redact(v, depth + 1);
+      }
+    }
+    return out as T;
+  }
+  return value;
+}

@@ -1,0 +1,41 @@
+import { HOOK_EVENTS, TOOL_EVENTS } from '../hooks/events.js';
+
+export type HookTransport = 'http' | 'command';
+
+export interface ClaudeSettingsInput {
+  /** Daemon base URL the hooks report to. */
+  daemonUrl: string;
+  hooksEnabled: boolean;
+  timeoutSeconds: number;
+  /** `http`: Claude Code posts straight to the daemon (no process per event). `command`: `cco hook <event>`. */
+  transport: HookTransport;
+  /** The command form's executable (absolute node + cco main). */
+  hookCommand: string;
+  autoAllowRead: boolean;
+  env: Record<string, string>;
+}
+
+/** Read-only tools pre-allowed when ORCHESTRATOR_AUTO_ALLOW_READ is on. */
+const READ_ALLOW = ['Read', 'Glob', 'Grep', 'LS', 'NotebookRead', 'TodoWrite'];
+
+/**
+ * The Claude Code settings JSON handed to `claude --settings`: hooks that report every
+ * event to the daemon, the orchestration environment, and the read-only permission rules.
+ */
+export function buildClaudeSettings(input: ClaudeSettingsInput): Record<string, unknown> {
+  const hooks: Record<string, unknown[]> = {};
+  if (input.hooksEnabled) {
+    for (const event of HOOK_EVENTS) {
+      const handler =
+        input.transport === 'http'
+          ? { type: 'http', url: `${input.daemonUrl}/api/hooks/${event}`, timeout: input.timeoutSeconds }
+          : { type: 'command', command: `${input.hookCommand} ${event}`, timeout: input.timeoutSeconds };
+      hooks[event] = [TOOL_EVENTS.includes(event) ? { matcher: '*', hooks: [handler] } : { hooks: [handler] }];
+    }
+  }
+  return {
+    env: input.env,
+    hooks,
+    ...(input.autoAllowRead ? { permissions: { allow: READ_ALLOW } } : {}),
+  };
+}

@@ -1,0 +1,227 @@
+import { fileURLToPath } from 'node:url';
+import { join } from 'node:path';
+import type { FastifyInstance } from 'fastify';
+import { loadDaemonConfig } from '../config/daemon-config.js';
+import type { DaemonConfig } from '../config/daemon-config.js';
+import { daemonLogFile, resolvePaths } from '../config/paths.js';
+import type { Env, Paths } from '../config/paths.js';
+import { createLogger } from '../core/logger.js';
+import type { Logger } from '../core/logger.js';
+import { version } from '../core/version.js';
+import { Hub } from '../hub/hub.js';
+import { registerHubWebSocket } from '../hub/ws-route.js';
+import { buildApp } from '../server/app.js';
+import { registerHealth } from '../server/health.js';
+import { createMetricsRegistry } from '../server/metrics.js';
+import type { ModuleContext, PartHealth } from '../server/module.js';
+import { openStore } from '../store/store.js';
+import type { Store } from '../store/store.js';
+import { writeLaunchArtifacts } from './artifacts.js';
+import { acquireLock } from './lock.js';
+import type { DaemonInfo } from './lock.js';
+import { createModules } from './modules.js';
+import type { DaemonModules } from './modules.js';
+import { portInUseMessage } from './port-holder.js';
+import { loadAccessToken, loadSealingKey } from './secret-files.js';
+import { registerDaemonApi } from './api.js';
+
+export interface DaemonOptions {
+  env?: Env;
+  /** Overrides of the loaded config (flags). */
+  port?: number;
+  host?: string;
+  logLevel?: DaemonConfig['daemon']['log_level'];
+  /** Also print JSON logs to stdout. */
+  logStdout?: boolean;
+  /** Config already loaded (tests); otherwise daemon.toml + env. */
+  config?: DaemonConfig;
+  paths?: Paths;
+}
+
+export interface RunningDaemon {
+  url: string;
+  port: number;
+  paths: Paths;
+  config: DaemonConfig;
+  info: DaemonInfo;
+  app: FastifyInstance;
+  store: Store;
+  modules: DaemonModules;
+  logger: Logger;
+  accessToken: string;
+  hub: Hub;
+  close(): Promise<void>;
+}
+
+export class DaemonStartError extends Error {
+  constructor(
+    message: string,
+    readonly code: 'port_in_use' | 'already_running' | 'config_invalid' | 'database_open_failed' | 'start_failed',
+  ) {
+    super(message);
+    this.name = 'DaemonStartError';
+  }
+}
+
+/** Absolute path of the CLI entry (for the hook command form and detached starts). */
+export const CLI_ENTRY = join(fileURLToPath(new URL('.', import.meta.url)), '..', 'cli', 'main.js');
+
+/**
+ * Starts the daemon in this process: config, store, parts, the HTTP server, the launch files,
+ * then the sidecar. Startup order follows the seeds: load config (defaults on first run),
+ * database, temp settings files, HTTP server, signal readiness.
+ */
+export async function startDaemon(opts: DaemonOptions = {}): Promise<RunningDaemon> {
+  const env = opts.env ?? process.env;
+  const paths = opts.paths ?? resolvePaths(env);
+  const loaded = opts.config ?? loadDaemonConfig(paths, env);
+  const config: DaemonConfig = {
+    ...loaded,
+    daemon: {
+      ...loaded.daemon,
+      ...(opts.port !== undefined ? { port: opts.port } : {}),
+      ...(opts.host ? { host: opts.host } : {}),
+      ...(opts.logLevel ? { log_level: opts.logLevel } : {}),
+    },
+  };
+  const startedAt = Date.now();
+  const requestedPort = config.daemon.port;
+  const host = config.daemon.host;
+  const logFile = daemonLogFile(paths, requestedPort);
+  const info: DaemonInfo = { pid: process.pid, port: requestedPort, host, startedAt, version: version(), logFile };
+  // Port 0 cannot collide; its lock is taken once the OS has chosen.
+  let lock = requestedPort !== 0 ? acquireLock(paths, info) : undefined;
+  const { logger, buffer: logs } = createLogger({ level: config.daemon.log_level, file: logFile, ...(opts.logStdout ? { stdout: true } : {}) });
+  const cleanup: (() => Promise<void> | void)[] = [() => lock?.release()];
+  const fail = async (e: unknown): Promise<never> => {
+    for (const c of cleanup.reverse()) await Promise.resolve(c()).catch(() => undefined);
+    throw e;
+  };
+
+  let store: Store;
+  try {
+    store = await openStore({
+      ...(config.storage.database_url ? { databaseUrl: config.storage.database_url } : {}),
+      sqlitePath: config.storage.sqlite_path || paths.databaseFile,
+      sqliteCacheKib: config.storage.sqlite_cache_kib,
+    });
+  } catch (e) {
+    return fail(new DaemonStartError((e as Error).message, 'database_open_failed'));
+  }
+  cleanup.push(() => store.close());
+
+  const key = loadSealingKey(paths.keyFile);
+  const accessToken = loadAccessToken(paths.tokenFile);
+  const hub = new Hub();
+  logs.subscribe((rec) => {
+    if (rec.level !== 'trace' && rec.level !== 'debug') hub.publish('log', rec);
+  });
+  const metrics = createMetricsRegistry();
+  let port = requestedPort;
+  const selfUrl = () => `http://${host === '0.0.0.0' || host === '::' ? '127.0.0.1' : host}:${port}`;
+  const ctx: ModuleContext = {
+    config,
+    paths,
+    store,
+    logger,
+    logs,
+    hub,
+    metrics,
+    redisUrl: config.storage.redis_url || undefined,
+    accessToken,
+    version: version(),
+    selfUrl,
+    env,
+  };
+
+  let modules: DaemonModules;
+  let app: FastifyInstance;
+  try {
+    modules = await createModules(ctx);
+    app = await buildApp({ logger, metrics, security: { host, accessToken, port: () => port, selfAuthenticated: ['/v1/', '/mcp', '/api/orchestration/'] } });
+    registerHealth(app, {
+      version: version(),
+      startedAt,
+      port: () => port,
+      parts: () => modules.all,
+      extra: async (): Promise<Record<string, PartHealth>> => {
+        try {
+          await store.ping();
+          return { database: { status: 'ok', dialect: store.dialect, location: store.location } };
+        } catch (e) {
+          return { database: { status: 'down', dialect: store.dialect, error: (e as Error).message } };
+        }
+      },
+    });
+    registerHubWebSocket(app, hub);
+    registerDaemonApi(app, { ctx, modules: () => modules, key });
+    for (const m of modules.all) await m.register?.(app);
+  } catch (e) {
+    return fail(new DaemonStartError(`Daemon failed to start: ${(e as Error).message}`, 'start_failed'));
+  }
+  cleanup.push(() => app.close());
+  cleanup.push(async () => {
+    for (const m of [...modules.all].reverse()) await m.close?.().catch(() => undefined);
+  });
+
+  try {
+    await app.listen({ port: requestedPort, host });
+  } catch (e) {
+    const err = e as NodeJS.ErrnoException;
+    if (err.code === 'EADDRINUSE') {
+      return fail(new DaemonStartError(portInUseMessage(requestedPort, 'daemon', 'cco daemon start --port {port}'), 'port_in_use'));
+    }
+    if (err.code === 'EACCES') return fail(new DaemonStartError(`Permission denied binding ${host}:${requestedPort}; use a port above 1024 (--port)`, 'start_failed'));
+    return fail(e);
+  }
+  const address = app.server.address();
+  port = typeof address === 'object' && address ? address.port : requestedPort;
+  if (!lock) {
+    lock = acquireLock(paths, { ...info, port });
+  }
+  info.port = port;
+
+  try {
+    for (const m of modules.all) await m.start?.();
+  } catch (e) {
+    return fail(new DaemonStartError(`Daemon failed to start: ${(e as Error).message}`, 'start_failed'));
+  }
+  const sidecarUrl = modules.sidecar.url();
+  if (sidecarUrl) {
+    info.sidecarPort = Number(new URL(sidecarUrl).port);
+  }
+  lock.update(info);
+  try {
+    writeLaunchArtifacts({ paths, config, key, daemonUrl: selfUrl(), sidecarUrl, catalog: modules.catalog, hookCommand: `${process.execPath} ${CLI_ENTRY} hook` });
+  } catch (e) {
+    return fail(new DaemonStartError(`Failed to write temp file in ${paths.tmpDir}: ${(e as Error).message}. Check that the temp directory exists and is writable (chmod 755 $TMPDIR)`, 'start_failed'));
+  }
+  logger.info({ port, host, sidecar: sidecarUrl, store: store.dialect, ms: Date.now() - startedAt }, 'daemon started');
+
+  let closing: Promise<void> | undefined;
+  return {
+    url: selfUrl(),
+    port,
+    paths,
+    config,
+    info,
+    app,
+    store,
+    modules,
+    logger,
+    accessToken,
+    hub,
+    close() {
+      closing ??= (async () => {
+        logger.info('daemon stopping');
+        await app.close();
+        for (const m of [...modules.all].reverse()) await m.close?.().catch((e: unknown) => logger.warn({ err: (e as Error).message, module: m.name }, 'close failed'));
+        await store.close();
+        lock?.release();
+        logger.info('daemon stopped');
+        logger.flush();
+      })();
+      return closing;
+    },
+  };
+}

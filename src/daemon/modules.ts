@@ -1,0 +1,37 @@
+import { loadAgentCatalog } from '../agents/catalog.js';
+import type { AgentCatalog } from '../agents/types.js';
+import { createDashboardModule } from '../dashboard/module.js';
+import { createGatewayModule } from '../gateway/module.js';
+import type { GatewayModule } from '../gateway/module.js';
+import { createHooksModule } from '../hooks/module.js';
+import { createImproveModule } from '../improve/module.js';
+import type { ImproveModule } from '../improve/module.js';
+import { createMcpModule } from '../mcp/module.js';
+import { createPipelineModule } from '../pipeline/module.js';
+import type { PipelineModule } from '../pipeline/module.js';
+import type { DaemonModule, ModuleContext } from '../server/module.js';
+import { createSidecarModule } from '../sidecar/module.js';
+import type { SidecarModule } from '../sidecar/module.js';
+
+export interface DaemonModules {
+  catalog: AgentCatalog;
+  gateway: GatewayModule;
+  sidecar: SidecarModule;
+  pipeline: PipelineModule;
+  improve: ImproveModule;
+  /** In mount order. */
+  all: DaemonModule[];
+}
+
+/** Creates every part of the daemon, each given only what it depends on. */
+export async function createModules(ctx: ModuleContext): Promise<DaemonModules> {
+  const catalog = await loadAgentCatalog();
+  const gateway = await createGatewayModule(ctx);
+  const sidecar = await createSidecarModule(ctx, { catalog });
+  const hooks = await createHooksModule(ctx);
+  const pipeline = await createPipelineModule(ctx, { catalog });
+  const improve = await createImproveModule(ctx, { gateway });
+  const mcp = await createMcpModule(ctx, { catalog, gateway, sidecar, pipeline, improve });
+  const dashboard = await createDashboardModule(ctx);
+  return { catalog, gateway, sidecar, pipeline, improve, all: [gateway, sidecar, hooks, pipeline, improve, mcp, dashboard] };
+}

@@ -1,0 +1,75 @@
+import { z } from 'zod';
+import { AppError } from '../core/errors.js';
+import { redact } from '../core/redact.js';
+import { HookEventsRepo } from '../store/repos/hook-events.js';
+import type { DaemonModule, ModuleContext } from '../server/module.js';
+import { parseInput } from '../server/validate.js';
+import { decide, preToolUseOutput } from './decision.js';
+import { isHookEvent } from './events.js';
+import { SessionTracker } from './sessions.js';
+
+/** Hook input as Claude Code posts it; only what we index is checked, the rest is kept. */
+const hookBody = z
+  .object({
+    session_id: z.string().max(200).optional(),
+    hook_event_name: z.string().max(100).optional(),
+    tool_name: z.string().max(300).optional(),
+    tool_use_id: z.string().max(300).optional(),
+    cwd: z.string().max(4096).optional(),
+    agent_id: z.string().max(300).optional(),
+    agent_type: z.string().max(300).optional(),
+  })
+  .passthrough();
+
+/**
+ * Receives Claude Code's hooks (`POST /api/hooks/:event`, from `http` hooks or `cco hook`),
+ * records each event durably, pushes it live, and answers PreToolUse with the permission
+ * decision. Sessions and subagents seen through hooks are listed at `GET /api/sessions`.
+ */
+export async function createHooksModule(ctx: ModuleContext): Promise<DaemonModule> {
+  const repo = new HookEventsRepo(ctx.store);
+  const sessions = new SessionTracker();
+  const flags = () => ({
+    autoAllowRead: ctx.config.hooks.auto_allow_read,
+    requireCudConfirmation: ctx.config.hooks.require_cud_confirmation,
+  });
+  return {
+    name: 'hooks',
+    register(app) {
+      app.post('/api/hooks/:event', { bodyLimit: 8 * 1024 * 1024 }, async (req) => {
+        const { event } = parseInput(z.object({ event: z.string() }), req.params, 'params');
+        if (!isHookEvent(event)) throw new AppError(400, 'unknown_hook_event', `Unknown hook event ${event}`, { field: 'params.event' });
+        const body = parseInput(hookBody, req.body ?? {}, 'body');
+        const d = event === 'PreToolUse' && body.tool_name ? decide(body.tool_name, flags()) : undefined;
+        const payload = redact(body);
+        const id = await repo.insert({
+          received_at: Date.now(),
+          event,
+          session_id: body.session_id ?? null,
+          tool_name: body.tool_name ?? null,
+          tool_use_id: body.tool_use_id ?? null,
+          agent_id: body.agent_id ?? null,
+          agent_type: body.agent_type ?? null,
+          cwd: body.cwd ?? null,
+          decision: d?.decision ?? null,
+          payload: JSON.stringify(payload),
+        });
+        const view = sessions.observe(event, body);
+        ctx.hub.publish('hook_event', { id, event, session_id: body.session_id, tool_name: body.tool_name, agent_id: body.agent_id, agent_type: body.agent_type, decision: d?.decision });
+        if (view) ctx.hub.publish('agent_activity', view);
+        return event === 'PreToolUse' ? preToolUseOutput(d) : {};
+      });
+      app.get('/api/hooks/events', async (req) => {
+        const q = parseInput(
+          z.object({ session: z.string().max(200).optional(), event: z.string().max(100).optional(), after: z.coerce.number().int().min(0).optional(), limit: z.coerce.number().int().min(1).max(5000).optional() }),
+          req.query,
+          'query',
+        );
+        const rows = await repo.list({ ...(q.session ? { sessionId: q.session } : {}), ...(q.event ? { event: q.event } : {}), ...(q.after !== undefined ? { afterId: q.after } : {}), ...(q.limit ? { limit: q.limit } : {}) });
+        return { events: rows.map((r) => ({ ...r, payload: JSON.parse(r.payload) as unknown })) };
+      });
+      app.get('/api/sessions', async () => ({ live: sessions.list(), recent: await repo.sessions() }));
+    },
+    health: () => ({ status: 'ok', live_sessions: sessions.list().length }),
+  };
+}

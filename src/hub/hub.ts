@@ -1,0 +1,70 @@
+/**
+ * The daemon's live message hub: every state change a person might watch (agent activity,
+ * task updates, log lines, hook events, gateway requests) is published here once and fanned
+ * out to WebSocket clients, the TUI and tests. Recent messages are kept so that a page opened
+ * late can replay them and be complete.
+ */
+export interface HubMessage<T = unknown> {
+  /** Monotonic per hub; a client resumes with `?after=<seq>`. */
+  seq: number;
+  type: string;
+  ts: number;
+  data: T;
+}
+
+export type HubListener = (msg: HubMessage) => void;
+
+/** Message types with a meaning fixed across modules (others may be added freely). */
+export type KnownHubType =
+  | 'agent_activity'
+  | 'task_update'
+  | 'log'
+  | 'file_created'
+  | 'hook_event'
+  | 'gateway_request'
+  | 'event_published'
+  | 'improvement_cycle'
+  | 'health';
+
+export class Hub {
+  private seq = 0;
+  private readonly ring: HubMessage[] = [];
+  private readonly listeners = new Set<HubListener>();
+
+  constructor(private readonly capacity = 1000) {}
+
+  publish<T>(type: KnownHubType | (string & {}), data: T): HubMessage<T> {
+    const msg: HubMessage<T> = { seq: ++this.seq, type, ts: Date.now(), data };
+    this.ring.push(msg);
+    if (this.ring.length > this.capacity) this.ring.splice(0, this.ring.length - this.capacity);
+    for (const l of this.listeners) {
+      try {
+        l(msg);
+      } catch {
+        // one broken listener must not stop the others
+      }
+    }
+    return msg;
+  }
+
+  /** Messages after `afterSeq` (all kept ones by default), optionally of some types only. */
+  recent(opts: { afterSeq?: number; types?: readonly string[]; limit?: number } = {}): HubMessage[] {
+    let out = this.ring;
+    if (opts.afterSeq !== undefined) out = out.filter((m) => m.seq > (opts.afterSeq as number));
+    if (opts.types && opts.types.length) out = out.filter((m) => opts.types?.includes(m.type));
+    return out.slice(-(opts.limit ?? this.capacity));
+  }
+
+  subscribe(l: HubListener): () => void {
+    this.listeners.add(l);
+    return () => this.listeners.delete(l);
+  }
+
+  get lastSeq(): number {
+    return this.seq;
+  }
+
+  get subscriberCount(): number {
+    return this.listeners.size;
+  }
+}

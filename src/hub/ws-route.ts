@@ -1,0 +1,40 @@
+import type { FastifyInstance } from 'fastify';
+import type { WebSocket } from 'ws';
+import type { Hub, HubMessage } from './hub.js';
+
+/**
+ * `GET /ws` (WebSocket): on connect, replays recent messages (after `?after=<seq>` when the
+ * client resumes), then streams live ones. Each frame is one JSON HubMessage. The client may
+ * send `{"type":"filter","types":[...]}` to narrow what it receives. The access token is
+ * checked by the security layer before the upgrade.
+ */
+export function registerHubWebSocket(app: FastifyInstance, hub: Hub, onCount?: (n: number) => void): void {
+  let clients = 0;
+  app.get('/ws', { websocket: true }, (socket: WebSocket, req) => {
+    clients++;
+    onCount?.(clients);
+    const q = req.query as Record<string, string | undefined>;
+    const after = q.after !== undefined ? Number(q.after) : undefined;
+    let types: string[] | undefined = q.types ? q.types.split(',') : undefined;
+    const send = (m: HubMessage): void => {
+      if (types && !types.includes(m.type)) return;
+      if (socket.readyState === socket.OPEN) socket.send(JSON.stringify(m));
+    };
+    for (const m of hub.recent(after !== undefined && Number.isFinite(after) ? { afterSeq: after } : {})) send(m);
+    const off = hub.subscribe(send);
+    socket.on('message', (raw) => {
+      try {
+        const msg = JSON.parse(String(raw)) as { type?: string; types?: unknown };
+        if (msg.type === 'filter') types = Array.isArray(msg.types) ? msg.types.map(String) : undefined;
+        if (msg.type === 'ping') socket.send(JSON.stringify({ seq: hub.lastSeq, type: 'pong', ts: Date.now(), data: null }));
+      } catch {
+        // ignore frames that are not JSON
+      }
+    });
+    socket.on('close', () => {
+      off();
+      clients--;
+      onCount?.(clients);
+    });
+  });
+}

@@ -1,0 +1,34 @@
+import Fastify from 'fastify';
+import type { FastifyBaseLogger, FastifyInstance } from 'fastify';
+import websocket from '@fastify/websocket';
+import type { Registry } from 'prom-client';
+import type { Logger } from '../core/logger.js';
+import { installErrorHandling } from './errors.js';
+import { installHttpMetrics } from './metrics.js';
+import { installSecurity } from './security.js';
+import type { SecurityOptions } from './security.js';
+
+export interface AppOptions {
+  logger: Logger;
+  metrics: Registry;
+  security: SecurityOptions;
+  /** Default body limit; routes that take large bodies (the gateway) raise their own. */
+  bodyLimit?: number;
+}
+
+/** The daemon's Fastify app with the cross-cutting parts every route shares. */
+export async function buildApp(opts: AppOptions): Promise<FastifyInstance> {
+  const app = Fastify({
+    loggerInstance: opts.logger.child({ module: 'http' }) as FastifyBaseLogger,
+    disableRequestLogging: true,
+    bodyLimit: opts.bodyLimit ?? 1024 * 1024,
+    return503OnClosing: true,
+    forceCloseConnections: true,
+    keepAliveTimeout: 72_000,
+  });
+  installErrorHandling(app);
+  installSecurity(app, opts.security);
+  installHttpMetrics(app, opts.metrics);
+  await app.register(websocket, { options: { maxPayload: 1024 * 1024 } });
+  return app;
+}

@@ -1,0 +1,58 @@
+import type { FastifyInstance } from 'fastify';
+import type { DaemonModule, PartHealth } from './module.js';
+
+export interface HealthReport {
+  status: 'ok' | 'degraded';
+  service: 'cco-daemon';
+  version: string;
+  pid: number;
+  uptime_seconds: number;
+  port: number;
+  memory_usage_mb: number;
+  checks: Record<string, PartHealth>;
+}
+
+/**
+ * `GET /health`: status, version, uptime and one check per part. 503 when a part that should
+ * be running is down (parts switched off report `disabled` and do not count).
+ */
+export function registerHealth(
+  app: FastifyInstance,
+  opts: { version: string; startedAt: number; port(): number; parts: () => DaemonModule[]; extra: () => Promise<Record<string, PartHealth>> },
+): void {
+  app.get('/health', async (_req, reply) => {
+    const report = await healthReport(opts);
+    return reply.status(report.status === 'ok' ? 200 : 503).send(report);
+  });
+}
+
+export async function healthReport(opts: {
+  version: string;
+  startedAt: number;
+  port(): number;
+  parts: () => DaemonModule[];
+  extra: () => Promise<Record<string, PartHealth>>;
+}): Promise<HealthReport> {
+  const checks: Record<string, PartHealth> = await opts.extra();
+  await Promise.all(
+    opts.parts().map(async (m) => {
+      if (!m.health) return;
+      try {
+        checks[m.name] = await m.health();
+      } catch (e) {
+        checks[m.name] = { status: 'down', error: (e as Error).message };
+      }
+    }),
+  );
+  const degraded = Object.values(checks).some((c) => c.status === 'down' || c.status === 'degraded');
+  return {
+    status: degraded ? 'degraded' : 'ok',
+    service: 'cco-daemon',
+    version: opts.version,
+    pid: process.pid,
+    uptime_seconds: Math.round((Date.now() - opts.startedAt) / 1000),
+    port: opts.port(),
+    memory_usage_mb: Math.round(process.memoryUsage().rss / 1024 / 1024),
+    checks,
+  };
+}

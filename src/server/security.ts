@@ -1,0 +1,120 @@
+import { timingSafeEqual } from 'node:crypto';
+import type { FastifyInstance, FastifyRequest } from 'fastify';
+import { AppError } from '../core/errors.js';
+
+export interface SecurityOptions {
+  /** The address the daemon is bound to. */
+  host: string;
+  /** The daemon's local access token (0600 in the runtime directory). */
+  accessToken: string;
+  /** The port actually listened on, for the dashboard's own origin. */
+  port(): number;
+  /** Extra API keys accepted when bound beyond loopback (team mode). */
+  apiKeys?: readonly string[];
+  /** Route prefixes that check their own credentials (gateway keys, agent JWTs, MCP keys). */
+  selfAuthenticated?: readonly string[];
+}
+
+export const TOKEN_HEADER = 'x-cco-token';
+export const TOKEN_COOKIE = 'cco_token';
+
+const LOOPBACK_HOSTS = new Set(['127.0.0.1', 'localhost', '::1', '[::1]']);
+
+export function isLoopback(host: string): boolean {
+  return LOOPBACK_HOSTS.has(host) || host.startsWith('127.');
+}
+
+/** The host name of a Host header, without the port. */
+function hostName(header: string | undefined): string {
+  if (!header) return '';
+  if (header.startsWith('[')) return header.slice(0, header.indexOf(']') + 1);
+  return header.split(':')[0] ?? '';
+}
+
+function safeEqual(a: string, b: string): boolean {
+  const ab = Buffer.from(a);
+  const bb = Buffer.from(b);
+  return ab.length === bb.length && timingSafeEqual(ab, bb);
+}
+
+/** The local access token a request presents: header, `?token=` or the dashboard cookie. */
+export function presentedToken(req: FastifyRequest): string | undefined {
+  const h = req.headers[TOKEN_HEADER];
+  if (typeof h === 'string' && h) return h;
+  const q = (req.query as Record<string, unknown> | undefined)?.token;
+  if (typeof q === 'string' && q) return q;
+  const cookie = req.headers.cookie;
+  if (cookie) {
+    for (const part of cookie.split(';')) {
+      const [k, ...v] = part.trim().split('=');
+      if (k === TOKEN_COOKIE) return decodeURIComponent(v.join('='));
+    }
+  }
+  const auth = req.headers.authorization;
+  if (auth?.startsWith('Bearer ')) return auth.slice(7);
+  return undefined;
+}
+
+export function hasValidToken(req: FastifyRequest, opts: SecurityOptions): boolean {
+  const t = presentedToken(req);
+  if (!t) return false;
+  if (safeEqual(t, opts.accessToken)) return true;
+  return (opts.apiKeys ?? []).some((k) => safeEqual(t, k));
+}
+
+/**
+ * The daemon's front door.
+ * - On loopback: the Host header must name this machine (DNS rebinding is refused); requests
+ *   without an Origin (curl, Claude Code, SDKs) pass as the seeds' commands expect; a request
+ *   from a browser (Origin present) must come from the dashboard's own origin and carry the
+ *   local access token. WebSocket upgrades always need the token.
+ * - Beyond loopback (team mode): every route but /health needs the token or an API key,
+ *   except routes that check their own credentials.
+ */
+export function installSecurity(app: FastifyInstance, opts: SecurityOptions): void {
+  const loopback = isLoopback(opts.host);
+  app.addHook('onRequest', async (req, reply) => {
+    const path = req.url.split('?')[0] ?? '/';
+    if (loopback) {
+      const h = hostName(req.headers.host);
+      if (!isLoopback(h)) throw new AppError(403, 'host_not_allowed', `Host ${h || '(none)'} is not allowed; use http://127.0.0.1:${opts.port()}`);
+    }
+    const origin = req.headers.origin;
+    const isUpgrade = (req.headers.upgrade ?? '').toLowerCase() === 'websocket';
+    if (origin !== undefined) {
+      const port = opts.port();
+      const own = [`http://127.0.0.1:${port}`, `http://localhost:${port}`, `http://[::1]:${port}`];
+      if (!own.includes(origin)) throw new AppError(403, 'origin_not_allowed', `Origin ${origin} is not allowed`);
+      if (!hasValidToken(req, opts) && !isDashboardAsset(path)) {
+        throw new AppError(401, 'unauthorized', 'The dashboard access token is missing or wrong; open the dashboard with `cco dashboard`');
+      }
+      void reply.header('access-control-allow-origin', origin).header('vary', 'Origin');
+    }
+    if (isUpgrade && !hasValidToken(req, opts)) {
+      throw new AppError(401, 'unauthorized', 'WebSocket connections need the access token (?token=...); open the dashboard with `cco dashboard`');
+    }
+    if (!loopback && path !== '/health' && !isSelfAuthenticated(path, opts) && !hasValidToken(req, opts)) {
+      throw new AppError(401, 'unauthorized', 'Credentials required: send X-CCO-Token or Authorization: Bearer <api key>');
+    }
+  });
+  // CORS preflight from the dashboard's own origin only.
+  app.options('/*', async (req, reply) => {
+    const origin = req.headers.origin;
+    if (!origin) return reply.status(404).send();
+    return reply
+      .header('access-control-allow-origin', origin)
+      .header('access-control-allow-methods', 'GET,POST,PUT,PATCH,DELETE,OPTIONS')
+      .header('access-control-allow-headers', `content-type,${TOKEN_HEADER}`)
+      .status(204)
+      .send();
+  });
+}
+
+function isSelfAuthenticated(path: string, opts: SecurityOptions): boolean {
+  return (opts.selfAuthenticated ?? []).some((p) => path.startsWith(p));
+}
+
+/** The dashboard's static files carry no data; the page itself then authenticates. */
+function isDashboardAsset(path: string): boolean {
+  return path === '/' || path.startsWith('/assets/') || path === '/favicon.ico' || path === '/index.html';
+}

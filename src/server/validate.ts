@@ -1,0 +1,15 @@
+import type { z } from 'zod';
+import { AppError } from '../core/errors.js';
+
+/**
+ * Validates a request part with a zod schema; a failure is a 400 naming the first offending
+ * field (`body.priority`, `query.timeout`, `params.issueId`).
+ */
+export function parseInput<S extends z.ZodType>(schema: S, value: unknown, where: 'body' | 'query' | 'params' | 'headers'): z.infer<S> {
+  const r = schema.safeParse(value);
+  if (r.success) return r.data;
+  const issue = r.error.issues[0];
+  const path = issue?.path.length ? `${where}.${issue.path.map(String).join('.')}` : where;
+  const message = issue ? `${path}: ${issue.message}` : `${where} is invalid`;
+  throw new AppError(400, 'invalid_request', message, { field: path });
+}

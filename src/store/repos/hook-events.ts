@@ -1,0 +1,45 @@
+import type { Insertable, Selectable } from 'kysely';
+import type { Store } from '../store.js';
+import type { HookEventsTable } from '../tables/core.js';
+
+export type HookEventRow = Selectable<HookEventsTable>;
+export type NewHookEvent = Insertable<HookEventsTable>;
+
+export class HookEventsRepo {
+  constructor(private readonly store: Store) {}
+
+  async insert(ev: NewHookEvent): Promise<number> {
+    const row = await this.store.db.insertInto('hook_events').values(ev).returning('id').executeTakeFirstOrThrow();
+    return Number(row.id);
+  }
+
+  async list(filter: { sessionId?: string; event?: string; afterId?: number; limit?: number } = {}): Promise<HookEventRow[]> {
+    let q = this.store.db.selectFrom('hook_events').selectAll().orderBy('id', 'asc');
+    if (filter.sessionId) q = q.where('session_id', '=', filter.sessionId);
+    if (filter.event) q = q.where('event', '=', filter.event);
+    if (filter.afterId !== undefined) q = q.where('id', '>', filter.afterId);
+    return q.limit(Math.min(filter.limit ?? 500, 5000)).execute();
+  }
+
+  async sessions(limit = 50): Promise<{ session_id: string; events: number; first_at: number; last_at: number }[]> {
+    const rows = await this.store.db
+      .selectFrom('hook_events')
+      .select((eb) => [
+        'session_id',
+        eb.fn.countAll<number>().as('events'),
+        eb.fn.min('received_at').as('first_at'),
+        eb.fn.max('received_at').as('last_at'),
+      ])
+      .where('session_id', 'is not', null)
+      .groupBy('session_id')
+      .orderBy('last_at', 'desc')
+      .limit(limit)
+      .execute();
+    return rows.map((r) => ({
+      session_id: String(r.session_id),
+      events: Number(r.events),
+      first_at: Number(r.first_at),
+      last_at: Number(r.last_at),
+    }));
+  }
+}

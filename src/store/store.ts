@@ -1,0 +1,125 @@
+import { mkdirSync } from 'node:fs';
+import { dirname } from 'node:path';
+import SQLite from 'better-sqlite3';
+import { Kysely, Migrator, PostgresDialect, SqliteDialect } from 'kysely';
+import pg from 'pg';
+import { AppError } from '../core/errors.js';
+import { ModuleMigrationProvider } from './migrations/index.js';
+import type { Dialect } from './migrations/types.js';
+import type { Database } from './tables/index.js';
+
+export type { Dialect } from './migrations/types.js';
+export type { Database } from './tables/index.js';
+
+/** The database behind every module: one Kysely query layer over SQLite or PostgreSQL. */
+export interface Store {
+  readonly db: Kysely<Database>;
+  readonly dialect: Dialect;
+  /** Where it lives, with any password masked (for health and diagnostics). */
+  readonly location: string;
+  ping(): Promise<void>;
+  close(): Promise<void>;
+}
+
+export interface StoreOptions {
+  /** `postgres://...`: use PostgreSQL. Otherwise `sqlitePath` is used. */
+  databaseUrl?: string;
+  sqlitePath?: string;
+  /** SQLite page cache in KiB. */
+  sqliteCacheKib?: number;
+  /** PostgreSQL schema to use (created if missing); tests use one per run. */
+  pgSchema?: string;
+  pgPoolSize?: number;
+  /** Run pending migrations on open (default true). */
+  migrate?: boolean;
+}
+
+// bigint columns hold epoch milliseconds and counters that fit a JS number.
+pg.types.setTypeParser(20, (v) => Number(v));
+pg.types.setTypeParser(1700, (v) => Number(v));
+
+export async function openStore(opts: StoreOptions): Promise<Store> {
+  const store = opts.databaseUrl ? await openPostgres(opts) : openSqlite(opts);
+  if (opts.migrate !== false) await migrateToLatest(store.db, store.dialect);
+  return store;
+}
+
+function openSqlite(opts: StoreOptions): Store {
+  const file = opts.sqlitePath ?? ':memory:';
+  let sqlite: SQLite.Database;
+  try {
+    if (file !== ':memory:') mkdirSync(dirname(file), { recursive: true });
+    sqlite = new SQLite(file);
+  } catch (e) {
+    throw new AppError(500, 'database_open_failed', `Failed to open database ${file}: ${(e as Error).message}. Use a writable path (--db-path with a full path) and check free disk space.`, { cause: e });
+  }
+  sqlite.pragma('journal_mode = WAL');
+  // NORMAL in WAL mode: a committed transaction survives a process crash (kill -9); only an
+  // OS crash or power loss can lose the last commits. FULL would fsync every commit.
+  sqlite.pragma('synchronous = NORMAL');
+  sqlite.pragma('busy_timeout = 5000');
+  sqlite.pragma('foreign_keys = ON');
+  sqlite.pragma(`cache_size = -${Math.floor(opts.sqliteCacheKib ?? 16_384)}`);
+  const db = new Kysely<Database>({ dialect: new SqliteDialect({ database: sqlite }) });
+  return {
+    db,
+    dialect: 'sqlite',
+    location: file,
+    async ping() {
+      sqlite.prepare('select 1').get();
+    },
+    async close() {
+      await db.destroy();
+    },
+  };
+}
+
+async function openPostgres(opts: StoreOptions): Promise<Store> {
+  const url = opts.databaseUrl as string;
+  const schema = opts.pgSchema;
+  if (schema && !/^[a-z_][a-z0-9_]{0,62}$/.test(schema)) throw new Error(`invalid schema name ${schema}`);
+  if (schema) {
+    const c = new pg.Client({ connectionString: url });
+    await c.connect();
+    try {
+      await c.query(`create schema if not exists ${schema}`);
+    } finally {
+      await c.end();
+    }
+  }
+  const pool = new pg.Pool({
+    connectionString: url,
+    max: opts.pgPoolSize ?? 10,
+    connectionTimeoutMillis: 5000,
+    ...(schema ? { options: `-c search_path=${schema}` } : {}),
+  });
+  pool.on('error', () => {
+    // an idle client died (server restart); the pool replaces it on next use
+  });
+  const db = new Kysely<Database>({ dialect: new PostgresDialect({ pool }) });
+  return {
+    db,
+    dialect: 'postgres',
+    location: url.replace(/\/\/([^:@/]+):[^@]*@/, '//$1:***@'),
+    async ping() {
+      await pool.query('select 1');
+    },
+    async close() {
+      await db.destroy();
+    },
+  };
+}
+
+export async function migrateToLatest(db: Kysely<Database>, dialect: Dialect): Promise<void> {
+  const migrator = new Migrator({
+    db,
+    provider: new ModuleMigrationProvider(dialect),
+    // Modules add migrations independently; their names sort by module, not by time.
+    allowUnorderedMigrations: true,
+  });
+  const { error, results } = await migrator.migrateToLatest();
+  if (error) {
+    const failed = results?.find((r) => r.status === 'Error');
+    throw new Error(`Database migration ${failed?.migrationName ?? ''} failed: ${(error as Error).message ?? String(error)}`, { cause: error });
+  }
+}

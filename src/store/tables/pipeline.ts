@@ -1,0 +1,3 @@
+/** Tables owned by the pipeline module (row types for Kysely). Add interfaces and list them below. */
+// eslint-disable-next-line @typescript-eslint/no-empty-object-type
+export interface PipelineTables {}
