@@ -1,0 +1,91 @@
+/**
+ * Finds where JSON text goes wrong (character offset) and a likely cause. JSON.parse's own
+ * messages differ between Node versions and do not always carry a position, so a small strict
+ * scanner walks the text once (only on the error path).
+ */
+export interface JsonFault {
+  offset: number;
+  cause: string;
+}
+
+export function locateJsonError(text: string): JsonFault | undefined {
+  let i = 0;
+  const ws = () => {
+    while (i < text.length && ' \t\n\r'.includes(text[i] as string)) i++;
+  };
+  const fault = (cause: string, at = i): never => {
+    throw { offset: at, cause } satisfies JsonFault;
+  };
+  const str = () => {
+    if (text[i] === "'") fault("single quotes (JSON needs double quotes) — replace ' with \"");
+    if (text[i] !== '"') fault('expected a double-quoted string');
+    i++;
+    while (i < text.length && text[i] !== '"') {
+      if (text[i] === '\\') i++;
+      else if (text[i] === '\n') fault('a string is not closed on its line');
+      i++;
+    }
+    if (i >= text.length) fault('unexpected end of file inside a string');
+    i++;
+  };
+  const value = (): void => {
+    ws();
+    const c = text[i];
+    if (c === undefined) fault('unexpected end of file — a bracket or brace is not closed');
+    if (c === '{') return obj();
+    if (c === '[') return arr();
+    if (c === '"' || c === "'") return str();
+    const m = /^(-?(0|[1-9]\d*)(\.\d+)?([eE][+-]?\d+)?|true|false|null)/.exec(text.slice(i));
+    if (!m) fault(`unexpected character ${JSON.stringify(c)}`);
+    i += (m as RegExpExecArray)[0].length;
+  };
+  const obj = () => {
+    i++;
+    ws();
+    if (text[i] === '}') return void i++;
+    for (;;) {
+      ws();
+      if (text[i] === '}') fault('trailing comma before a closing brace (not allowed in JSON) — remove the last comma');
+      str();
+      ws();
+      if (text[i] !== ':') fault('missing colon between a key and its value — write "key": value');
+      i++;
+      value();
+      ws();
+      if (text[i] === ',') {
+        i++;
+        continue;
+      }
+      if (text[i] === '}') return void i++;
+      if (text[i] === undefined) fault('unexpected end of file — a brace is not closed');
+      fault('missing comma between two entries');
+    }
+  };
+  const arr = () => {
+    i++;
+    ws();
+    if (text[i] === ']') return void i++;
+    for (;;) {
+      ws();
+      if (text[i] === ']') fault('trailing comma before a closing bracket (not allowed in JSON) — remove the last comma');
+      value();
+      ws();
+      if (text[i] === ',') {
+        i++;
+        continue;
+      }
+      if (text[i] === ']') return void i++;
+      if (text[i] === undefined) fault('unexpected end of file — a bracket is not closed');
+      fault('missing comma between two entries');
+    }
+  };
+  try {
+    value();
+    ws();
+    if (i < text.length) fault('unexpected text after the end of the JSON value');
+    return undefined;
+  } catch (e) {
+    if (e && typeof e === 'object' && 'offset' in e) return e as JsonFault;
+    throw e;
+  }
+}
