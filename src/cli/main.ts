@@ -16,6 +16,7 @@ const SUBCOMMANDS: Record<string, string> = {
   mcp: './mcp.js',
   agents: './agents.js',
   dashboard: './dashboard.js',
+  'fake-provider': './fake-provider.js',
   help: './help.js',
 };
 

@@ -1,0 +1,204 @@
+import http from 'node:http';
+import type { AddressInfo } from 'node:net';
+import { anthropicError, anthropicMessage, anthropicStreamEvents } from './anthropic.js';
+import { openaiCompletion, openaiError, openaiStreamEvents } from './openai.js';
+import { isFault } from './types.js';
+import type { FakeItem, FakeProtocol, FakeReply, FakeResponder, RecordedRequest } from './types.js';
+import { approxTokens, fakeId } from './usage.js';
+
+export type { FakeFault, FakeItem, FakeReply, FakeResponder, RecordedRequest } from './types.js';
+
+export interface FakeProvider {
+  /** e.g. http://127.0.0.1:41234 (no trailing slash, no /v1). */
+  readonly url: string;
+  readonly port: number;
+  /** Every request received, in order. */
+  readonly requests: RecordedRequest[];
+  /** Requests whose client went away before the answer was complete. */
+  readonly disconnects: number;
+  readonly activeRequests: number;
+  /** One-shot answers, consumed in order before the responder is asked. */
+  queue(...items: FakeItem[]): void;
+  setResponder(r: FakeResponder): void;
+  /** Forget recorded requests and queued items. */
+  reset(): void;
+  close(): Promise<void>;
+}
+
+export interface FakeProviderOptions {
+  port?: number;
+  host?: string;
+  responder?: FakeResponder;
+  /** Keep at most this many recorded requests (benchmarks: 0). Default 10,000. */
+  recordLimit?: number;
+}
+
+/**
+ * The demo / test LLM provider: a real HTTP server speaking the Anthropic Messages and OpenAI
+ * Chat Completions wire protocols (JSON and SSE), with scripted replies and injectable faults.
+ * It is not a model: replies are canned or scripted. CCO uses it for tests, benchmarks and the
+ * offline demo, clearly labelled as such.
+ */
+export async function startFakeProvider(opts: FakeProviderOptions = {}): Promise<FakeProvider> {
+  const requests: RecordedRequest[] = [];
+  const pending: FakeItem[] = [];
+  let responder: FakeResponder = opts.responder ?? defaultResponder;
+  let disconnects = 0;
+  let active = 0;
+  const limit = opts.recordLimit ?? 10_000;
+  const hanging = new Set<http.ServerResponse>();
+  const cut = new WeakSet<http.ServerResponse>();
+
+  const server = http.createServer((req, res) => {
+    const chunks: Buffer[] = [];
+    req.on('data', (c: Buffer) => chunks.push(c));
+    req.on('end', () => {
+      active++;
+      let finished = false;
+      res.on('close', () => {
+        active--;
+        hanging.delete(res);
+        if (!finished && !res.writableFinished && !cut.has(res)) disconnects++;
+      });
+      res.on('finish', () => {
+        finished = true;
+      });
+      const raw = Buffer.concat(chunks).toString('utf8');
+      void handle(req, res, raw).catch((e: unknown) => {
+        if (!res.headersSent) {
+          res.writeHead(500, { 'content-type': 'application/json' });
+          res.end(JSON.stringify({ error: { message: String((e as Error).message) } }));
+        } else res.destroy();
+      });
+    });
+  });
+  server.keepAliveTimeout = 60_000;
+
+  async function handle(req: http.IncomingMessage, res: http.ServerResponse, raw: string): Promise<void> {
+    const [path = '/', query = ''] = (req.url ?? '/').split('?');
+    const method = req.method ?? 'GET';
+    let body: unknown;
+    try {
+      body = raw ? JSON.parse(raw) : undefined;
+    } catch {
+      body = undefined;
+    }
+    const protocol: FakeProtocol | undefined = path.startsWith('/v1/messages') ? 'anthropic' : path.startsWith('/v1/chat/completions') ? 'openai' : undefined;
+    const rec: RecordedRequest = { method, path, query, headers: req.headers, body, raw, protocol, ts: Date.now() };
+    if (limit > 0) {
+      requests.push(rec);
+      if (requests.length > limit) requests.splice(0, requests.length - limit);
+    }
+    const json = (status: number, value: unknown, headers: Record<string, string> = {}) => {
+      const text = JSON.stringify(value);
+      res.writeHead(status, { 'content-type': 'application/json', 'content-length': String(Buffer.byteLength(text)), 'request-id': fakeId('req'), 'x-request-id': fakeId('req'), ...headers });
+      res.end(text);
+    };
+    if (method === 'HEAD') return void res.writeHead(200).end();
+    if (method === 'GET' && path === '/health') return json(200, { status: 'ok', service: 'cco-demo-provider', note: 'canned replies, not a real model' });
+    if (method === 'GET' && path === '/v1/models') {
+      return json(200, { object: 'list', data: ['claude-sonnet-4-5', 'claude-haiku-4-5', 'gpt-4o-mini'].map((id) => ({ id, object: 'model', type: 'model', display_name: id, created: 0, owned_by: 'cco-demo' })) });
+    }
+    if (method === 'POST' && path === '/v1/messages/count_tokens') {
+      const b = (body ?? {}) as { messages?: unknown; system?: unknown; tools?: unknown };
+      return json(200, { input_tokens: approxTokens([b.system, b.messages, b.tools]) });
+    }
+    if (method !== 'POST' || !protocol) return json(404, { type: 'error', error: { type: 'not_found_error', message: `fake provider: no route ${method} ${path}` } });
+    if (body === undefined || typeof body !== 'object') {
+      return json(400, protocol === 'anthropic' ? anthropicError(400, 'invalid JSON body') : openaiError(400, 'invalid JSON body'));
+    }
+
+    const item = pending.shift() ?? (await responder(rec));
+    const model = (body as { model?: string }).model;
+    const stream = (body as { stream?: boolean }).stream === true;
+    const firstDelay = !isFault(item) ? item.firstByteDelayMs ?? 0 : 0;
+    if (firstDelay > 0) await sleep(firstDelay);
+    if (res.destroyed) return;
+
+    if (isFault(item)) {
+      switch (item.fault) {
+        case 'status': {
+          const err = item.body ?? (protocol === 'anthropic' ? anthropicError(item.status, `fake provider: injected ${item.status}`) : openaiError(item.status, `fake provider: injected ${item.status}`));
+          return json(item.status, err, item.retryAfter !== undefined ? { 'retry-after': String(item.retryAfter) } : {});
+        }
+        case 'hang':
+          hanging.add(res);
+          return;
+        case 'garbage':
+          res.writeHead(200, { 'content-type': stream ? 'text/event-stream' : 'application/json' });
+          return void res.end(item.body);
+        case 'cut': {
+          const events = renderStream(protocol, { text: 'This stream will be cut before it ends. '.repeat(4) }, model, body);
+          res.writeHead(200, { 'content-type': 'text/event-stream', 'cache-control': 'no-cache', 'request-id': fakeId('req') });
+          for (const e of events.slice(0, item.afterEvents)) res.write(e);
+          await sleep(5);
+          cut.add(res); // our own cut, not a client disconnect
+          res.socket?.destroy();
+          return;
+        }
+      }
+    }
+
+    const reply = item;
+    if (!stream) {
+      return json(200, protocol === 'anthropic' ? anthropicMessage(reply, { ...(model ? { model } : {}) }, body) : openaiCompletion(reply, { ...(model ? { model } : {}) }, body));
+    }
+    const events = renderStream(protocol, reply, model, body);
+    res.writeHead(200, { 'content-type': 'text/event-stream', 'cache-control': 'no-cache', connection: 'keep-alive', 'request-id': fakeId('req'), 'x-request-id': fakeId('req') });
+    const delay = reply.chunkDelayMs ?? 0;
+    if (delay <= 0) return void res.end(events.join(''));
+    for (const e of events) {
+      if (res.destroyed) return;
+      res.write(e);
+      await sleep(delay);
+    }
+    res.end();
+  }
+
+  function renderStream(protocol: FakeProtocol, reply: FakeReply, model: string | undefined, body: unknown): string[] {
+    const req = model ? { model } : {};
+    if (protocol === 'anthropic') return anthropicStreamEvents(reply, req, body);
+    const includeUsage = ((body as { stream_options?: { include_usage?: boolean } }).stream_options?.include_usage ?? false) === true;
+    return openaiStreamEvents(reply, req, body, includeUsage);
+  }
+
+  await new Promise<void>((resolve, reject) => {
+    server.once('error', reject);
+    server.listen(opts.port ?? 0, opts.host ?? '127.0.0.1', () => resolve());
+  });
+  const port = (server.address() as AddressInfo).port;
+  return {
+    url: `http://${opts.host ?? '127.0.0.1'}:${port}`,
+    port,
+    requests,
+    get disconnects() {
+      return disconnects;
+    },
+    get activeRequests() {
+      return active;
+    },
+    queue: (...items) => void pending.push(...items),
+    setResponder: (r) => {
+      responder = r;
+    },
+    reset() {
+      requests.length = 0;
+      pending.length = 0;
+    },
+    close() {
+      for (const r of hanging) r.destroy();
+      server.closeAllConnections();
+      return new Promise((resolve) => server.close(() => resolve()));
+    },
+  };
+}
+
+/** Without a script: a clearly labelled canned answer echoing the last user message. */
+export const defaultResponder: FakeResponder = (req) => {
+  const b = (req.body ?? {}) as { messages?: { role: string; content: unknown }[] };
+  const last = [...(b.messages ?? [])].reverse().find((m) => m.role === 'user');
+  const text = typeof last?.content === 'string' ? last.content : Array.isArray(last?.content) ? (last.content as { type: string; text?: string }[]).filter((p) => p.type === 'text').map((p) => p.text ?? '').join(' ') : '';
+  return { text: `[CCO demo provider — canned reply, not a real model] You said: ${text.slice(0, 200)}` };
+};
+
+const sleep = (ms: number) => new Promise<void>((r) => setTimeout(r, ms));
