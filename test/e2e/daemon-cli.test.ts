@@ -1,0 +1,146 @@
+import { spawn } from 'node:child_process';
+import { createServer } from 'node:net';
+import type { Server } from 'node:net';
+import { existsSync, mkdirSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { cliWorld, ensureBuilt, portFrom } from './harness.js';
+
+beforeAll(() => ensureBuilt(), 120_000);
+
+describe('cco daemon lifecycle (real CLI, temp home)', () => {
+  const w = cliWorld();
+  let port = 0;
+  afterAll(() => w.cleanup());
+
+  it('starts detached, prints the seeds’ lines, and writes the launch files 0600', async () => {
+    const r = await w.run(['daemon', 'start', '--port', '0']);
+    expect(r.code, r.stderr).toBe(0);
+    expect(r.stdout).toContain('✅ Daemon started successfully');
+    expect(r.stdout).toMatch(/PID: \d+/);
+    expect(r.stdout).toContain(`VFS: ${w.env.CCO_TMPDIR}`);
+    expect(r.stdout).toMatch(/Dashboard: http:\/\/localhost:\d+/);
+    port = portFrom(r.stdout);
+    for (const f of ['.cco-orchestrator-settings', '.cco-agents-sealed', '.cco-rules-sealed', '.cco-hooks-sealed']) {
+      const p = join(w.env.CCO_TMPDIR as string, f);
+      expect(existsSync(p), f).toBe(true);
+      expect(statSync(p).mode & 0o777, f).toBe(0o600);
+    }
+    expect(existsSync(join(w.env.CCO_CONFIG_DIR as string, 'daemon.toml'))).toBe(true);
+  });
+
+  it('reports status and health', async () => {
+    const s = await w.run(['daemon', 'status', '--port', String(port)]);
+    expect(s.code, s.stderr).toBe(0);
+    expect(s.stdout).toContain('✅ Daemon is running');
+    expect(s.stdout).toContain('✅ Sealed files: ok');
+    const h = await w.run(['health', '--port', String(port)]);
+    expect(h.code).toBe(0);
+    expect(JSON.parse(h.stdout)).toMatchObject({ status: 'ok', service: 'cco-daemon', checks: { database: { status: 'ok' } } });
+  });
+
+  it('refuses a second daemon on the same port', async () => {
+    const r = await w.run(['daemon', 'start', '--port', String(port)]);
+    expect(r.code).toBe(1);
+    expect(r.stderr).toMatch(/already running on port \d+ \(PID \d+\)/);
+  });
+
+  it('restart recreates a missing sealed file', async () => {
+    rmSync(join(w.env.CCO_TMPDIR as string, '.cco-agents-sealed'));
+    const s = await w.run(['status', '--port', String(port)]);
+    expect(s.stdout).toMatch(/Temp file missing: \.cco-agents-sealed/);
+    const r = await w.run(['daemon', 'restart', '--port', String(port)]);
+    expect(r.code, r.stderr).toBe(0);
+    expect(r.stdout).toContain('✅ Daemon started successfully');
+    expect(existsSync(join(w.env.CCO_TMPDIR as string, '.cco-agents-sealed'))).toBe(true);
+  });
+
+  it('detects a tampered sealed file with the seeds’ message and remedy', async () => {
+    const f = join(w.env.CCO_TMPDIR as string, '.cco-rules-sealed');
+    const data = readFileSync(f);
+    data[data.length - 2] = (data[data.length - 2] ?? 0) ^ 0xff;
+    writeFileSync(f, data);
+    const s = await w.run(['status', '--port', String(port)]);
+    expect(s.stdout).toMatch(/Settings file verification failed: .*\.cco-rules-sealed.*cco daemon restart/);
+    const launch = await w.run(['--version'], { env: { CCO_PORT: String(port), CCO_CLAUDE_BIN: '/bin/echo' } });
+    expect(launch.code).toBe(1);
+    expect(launch.stderr).toMatch(/Settings file verification failed/);
+  });
+
+  it('stops gracefully, then says it is not running and exits non-zero', async () => {
+    const pid = w.daemons()[0]?.pid;
+    const r = await w.run(['daemon', 'stop', '--port', String(port)]);
+    expect(r.code, r.stderr).toBe(0);
+    expect(r.stdout).toMatch(/Daemon stopped \(PID \d+\)/);
+    expect(w.daemons()).toHaveLength(0);
+    expect(() => process.kill(pid as number, 0)).toThrow();
+    const again = await w.run(['daemon', 'stop', '--port', String(port)]);
+    expect(again.code).toBe(1);
+    expect(again.stderr).toContain('Daemon is not running');
+    const log = await w.run(['daemon', 'logs', '--port', String(port), '-n', '5']);
+    expect(log.stdout).toContain('"msg":"daemon stopped"');
+  });
+});
+
+describe('cco daemon failure modes', () => {
+  it('recovers a stale lock left by a dead process', async () => {
+    const w = cliWorld();
+    try {
+      const port = await freePort();
+      const dead = spawn(process.execPath, ['-e', '0']);
+      await new Promise((r) => dead.on('exit', r));
+      mkdirSync(w.env.CCO_RUNTIME_DIR as string, { recursive: true });
+      writeFileSync(join(w.env.CCO_RUNTIME_DIR as string, `daemon-${port}.json`), JSON.stringify({ pid: dead.pid, port }));
+      const r = await w.run(['daemon', 'start', '--port', String(port)]);
+      expect(r.code, r.stderr).toBe(0);
+      expect(w.daemons()[0]?.pid).not.toBe(dead.pid);
+      expect((await w.run(['daemon', 'stop', '--port', String(port)])).code).toBe(0);
+    } finally {
+      w.cleanup();
+    }
+  });
+
+  it('names the process holding the port and suggests --port', async () => {
+    const w = cliWorld();
+    const blocker: Server = createServer();
+    await new Promise<void>((r) => blocker.listen(0, '127.0.0.1', () => r()));
+    const port = (blocker.address() as { port: number }).port;
+    try {
+      const r = await w.run(['run', '--port', String(port)]);
+      expect(r.code).toBe(1);
+      expect(r.stderr).toContain(`Port ${port} is already in use by`);
+      expect(r.stderr).toContain(`PID ${process.pid}`);
+      expect(r.stderr).toMatch(/--port \d+/);
+      expect(w.daemons()).toHaveLength(0);
+    } finally {
+      blocker.close();
+      w.cleanup();
+    }
+  });
+
+  it('reports a malformed daemon.toml with its line', async () => {
+    const w = cliWorld();
+    try {
+      mkdirSync(w.env.CCO_CONFIG_DIR as string, { recursive: true });
+      writeFileSync(join(w.env.CCO_CONFIG_DIR as string, 'daemon.toml'), '[daemon]\nport = 3000\nlog_level = "info\n');
+      const r = await w.run(['run', '--port', '0']);
+      expect(r.code).not.toBe(0);
+      expect(r.stderr).toMatch(/daemon\.toml:3:\d+/);
+      writeFileSync(join(w.env.CCO_CONFIG_DIR as string, 'daemon.toml'), '[daemon]\nport = "three"\n');
+      const r2 = await w.run(['run', '--port', '0']);
+      expect(r2.stderr).toMatch(/daemon\.toml:2: daemon\.port/);
+    } finally {
+      w.cleanup();
+    }
+  });
+});
+
+function freePort(): Promise<number> {
+  return new Promise((resolve) => {
+    const s = createServer();
+    s.listen(0, '127.0.0.1', () => {
+      const p = (s.address() as { port: number }).port;
+      s.close(() => resolve(p));
+    });
+  });
+}

@@ -1,0 +1,17 @@
+import { spawnSync } from 'node:child_process';
+import { existsSync } from 'node:fs';
+import { join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+
+const ROOT = join(fileURLToPath(new URL('.', import.meta.url)), '..');
+
+/**
+ * Builds dist/ once before the test files run (the e2e tests drive the real built CLI).
+ * tsc emits even when some file has a type error; `npm test` type-checks separately, so a
+ * type error fails the run there, not here.
+ */
+export default function setup(): void {
+  if (process.env.CCO_SKIP_BUILD === '1' && existsSync(join(ROOT, 'dist', 'cli', 'main.js'))) return;
+  const r = spawnSync(process.execPath, [join(ROOT, 'node_modules', 'typescript', 'bin', 'tsc'), '-p', 'tsconfig.build.json'], { cwd: ROOT, encoding: 'utf8' });
+  if (!existsSync(join(ROOT, 'dist', 'cli', 'main.js'))) throw new Error(`build failed:\n${r.stdout}\n${r.stderr}`);
+}
