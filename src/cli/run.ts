@@ -54,11 +54,12 @@ export async function main(args: string[]): Promise<number> {
       if (stopping) return;
       stopping = true;
       daemon.logger.info({ signal: sig }, 'signal received');
+      // Exit once closed even if a library left a handle open: the store is flushed by then.
       daemon.close().then(resolve, resolve);
     };
     process.on('SIGTERM', () => stop('SIGTERM'));
     process.on('SIGINT', () => stop('SIGINT'));
     process.on('SIGHUP', () => stop('SIGHUP'));
   });
-  return 0;
+  process.exit(0);
 }

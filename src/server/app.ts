@@ -19,8 +19,8 @@ export interface AppOptions {
 /** The daemon's Fastify app with the cross-cutting parts every route shares. */
 export async function buildApp(opts: AppOptions): Promise<FastifyInstance> {
   const app = Fastify({
-    loggerInstance: opts.logger.child({ module: 'http' }) as FastifyBaseLogger,
-    disableRequestLogging: true,
+    // Per-request access logs would cost the hot path; errors are logged by the error handler.
+    loggerInstance: opts.logger.child({ module: 'http' }, { level: 'warn' }) as FastifyBaseLogger,
     bodyLimit: opts.bodyLimit ?? 1024 * 1024,
     return503OnClosing: true,
     forceCloseConnections: true,

@@ -2,7 +2,7 @@ import { mkdirSync } from 'node:fs';
 import { dirname } from 'node:path';
 import SQLite from 'better-sqlite3';
 import { Kysely, Migrator, PostgresDialect, SqliteDialect } from 'kysely';
-import pg from 'pg';
+import type pg from 'pg';
 import { AppError } from '../core/errors.js';
 import { ModuleMigrationProvider } from './migrations/index.js';
 import type { Dialect } from './migrations/types.js';
@@ -34,9 +34,14 @@ export interface StoreOptions {
   migrate?: boolean;
 }
 
-// bigint columns hold epoch milliseconds and counters that fit a JS number.
-pg.types.setTypeParser(20, (v) => Number(v));
-pg.types.setTypeParser(1700, (v) => Number(v));
+/** pg is loaded only when PostgreSQL is used: the embedded default should not pay for it. */
+async function loadPg(): Promise<typeof pg> {
+  const mod = (await import('pg')).default;
+  // bigint columns hold epoch milliseconds and counters that fit a JS number.
+  mod.types.setTypeParser(20, (v) => Number(v));
+  mod.types.setTypeParser(1700, (v) => Number(v));
+  return mod;
+}
 
 export async function openStore(opts: StoreOptions): Promise<Store> {
   const store = opts.databaseUrl ? await openPostgres(opts) : openSqlite(opts);
@@ -75,6 +80,7 @@ function openSqlite(opts: StoreOptions): Store {
 }
 
 async function openPostgres(opts: StoreOptions): Promise<Store> {
+  const pg = await loadPg();
   const url = opts.databaseUrl as string;
   const schema = opts.pgSchema;
   if (schema && !/^[a-z_][a-z0-9_]{0,62}$/.test(schema)) throw new Error(`invalid schema name ${schema}`);
