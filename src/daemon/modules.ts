@@ -1,4 +1,4 @@
-import { loadAgentCatalog } from '../agents/catalog.js';
+import { catalogOf, loadAgentCatalog } from '../agents/catalog.js';
 import type { AgentCatalog } from '../agents/types.js';
 import { createDashboardModule } from '../dashboard/module.js';
 import { createGatewayModule } from '../gateway/module.js';
@@ -25,7 +25,7 @@ export interface DaemonModules {
 
 /** Creates every part of the daemon, each given only what it depends on. */
 export async function createModules(ctx: ModuleContext): Promise<DaemonModules> {
-  const catalog = await loadAgentCatalog();
+  const { catalog, part: catalogPart } = await loadCatalogPart(ctx);
   const gateway = await createGatewayModule(ctx);
   const sidecar = await createSidecarModule(ctx, { catalog });
   const hooks = await createHooksModule(ctx);
@@ -33,5 +33,20 @@ export async function createModules(ctx: ModuleContext): Promise<DaemonModules> 
   const improve = await createImproveModule(ctx, { gateway });
   const mcp = await createMcpModule(ctx, { catalog, gateway, sidecar, pipeline, improve });
   const dashboard = await createDashboardModule(ctx);
-  return { catalog, gateway, sidecar, pipeline, improve, all: [gateway, sidecar, hooks, pipeline, improve, mcp, dashboard] };
+  return { catalog, gateway, sidecar, pipeline, improve, all: [catalogPart, gateway, sidecar, hooks, pipeline, improve, mcp, dashboard] };
+}
+
+/**
+ * A broken agent definition must not keep the daemon down: the error is logged and shown as a
+ * degraded `agents` part in /health and `cco status`, and the daemon runs with no catalog.
+ */
+async function loadCatalogPart(ctx: ModuleContext): Promise<{ catalog: AgentCatalog; part: DaemonModule }> {
+  try {
+    const catalog = await loadAgentCatalog();
+    return { catalog, part: { name: 'agents', health: () => ({ status: 'ok', count: catalog.list().length }) } };
+  } catch (e) {
+    const error = (e as Error).message;
+    ctx.logger.error({ err: error }, 'agent catalog failed to load');
+    return { catalog: catalogOf([]), part: { name: 'agents', health: () => ({ status: 'degraded', count: 0, error }) } };
+  }
 }

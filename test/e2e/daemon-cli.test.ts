@@ -4,7 +4,7 @@ import type { Server } from 'node:net';
 import { existsSync, mkdirSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { cliWorld, ensureBuilt, portFrom } from './harness.js';
+import { ROOT, cliWorld, ensureBuilt, portFrom } from './harness.js';
 
 beforeAll(() => ensureBuilt(), 120_000);
 
@@ -37,6 +37,17 @@ describe('cco daemon lifecycle (real CLI, temp home)', () => {
     const h = await w.run(['health', '--port', String(port)]);
     expect(h.code).toBe(0);
     expect(JSON.parse(h.stdout)).toMatchObject({ status: 'ok', service: 'cco-daemon', checks: { database: { status: 'ok' } } });
+  });
+
+  it('cco doctor verifies the running setup, with Claude Code found on PATH', async () => {
+    const d = await w.run(['doctor', '--port', String(port)], { env: { PATH: `${join(ROOT, 'node_modules', '.bin')}:${process.env.PATH ?? ''}` } });
+    expect(d.stdout).toMatch(/✅ Daemon: running at http:\/\/127\.0\.0\.1:\d+ \(ok\)/);
+    expect(d.stdout).toContain('✅ Sealed files: settings + 3 sealed files verified');
+    expect(d.stdout).toMatch(/✅ Claude Code: .*claude/);
+    expect(d.stdout).toContain('✅ Temp directory');
+    const noClaude = await w.run(['doctor', '--port', String(port)], { env: { PATH: '/usr/bin:/bin', CCO_CLAUDE_BIN: '' } });
+    expect(noClaude.code).toBe(1);
+    expect(noClaude.stdout).toMatch(/❌ Claude Code: not found on PATH\n\s+fix: Install it: npm install -g @anthropic-ai\/claude-code/);
   });
 
   it('refuses a second daemon on the same port', async () => {

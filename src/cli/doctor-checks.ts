@@ -1,0 +1,124 @@
+import { spawnSync } from 'node:child_process';
+import { accessSync, constants, mkdirSync, rmSync, statfsSync, writeFileSync } from 'node:fs';
+import { createServer } from 'node:net';
+import { join } from 'node:path';
+import { loadDaemonConfig } from '../config/daemon-config.js';
+import type { DaemonConfig } from '../config/daemon-config.js';
+import type { Paths } from '../config/paths.js';
+import { httpJson } from '../core/http-json.js';
+import { version } from '../core/version.js';
+import { verifyLaunchArtifacts } from '../daemon/artifacts.js';
+import { findPortHolder } from '../daemon/port-holder.js';
+import { loadSealingKey } from '../daemon/secret-files.js';
+import { CLAUDE_NOT_FOUND, findClaude } from './find-claude.js';
+
+export type CheckLevel = 'ok' | 'warn' | 'fail';
+export interface CheckResult {
+  name: string;
+  level: CheckLevel;
+  detail: string;
+  fix?: string;
+}
+
+/** The seeds' setup-verification checklist, each check independent and explained. */
+export async function runChecks(paths: Paths, portOverride?: number): Promise<CheckResult[]> {
+  const out: CheckResult[] = [];
+  const add = (r: CheckResult) => out.push(r);
+
+  const [major = 0, minor = 0] = process.versions.node.split('.').map(Number);
+  add(major > 20 || (major === 20 && minor >= 19)
+    ? { name: 'Node.js', level: 'ok', detail: `v${process.versions.node}` }
+    : { name: 'Node.js', level: 'fail', detail: `v${process.versions.node}`, fix: 'Install Node.js 20.19 or newer (nvm install 20)' });
+  add({ name: 'CCO build', level: 'ok', detail: `cco ${version()}` });
+
+  let config: DaemonConfig | undefined;
+  try {
+    config = loadDaemonConfig(paths);
+    add({ name: 'Configuration', level: 'ok', detail: paths.configFile });
+  } catch (e) {
+    add({ name: 'Configuration', level: 'fail', detail: (e as Error).message, fix: `Fix the file, or move it away to get the defaults back: mv ${paths.configFile} ${paths.configFile}.bak` });
+  }
+
+  for (const [name, dir] of [['Temp directory', paths.tmpDir], ['Data directory', paths.home]] as const) {
+    try {
+      mkdirSync(dir, { recursive: true });
+      const probe = join(dir, `.cco-doctor-${process.pid}`);
+      writeFileSync(probe, '');
+      rmSync(probe);
+      add({ name, level: 'ok', detail: `${dir} is writable` });
+    } catch (e) {
+      add({ name, level: 'fail', detail: `${dir}: ${(e as NodeJS.ErrnoException).code ?? (e as Error).message}`, fix: `mkdir -p ${dir} && chmod 755 ${dir}` });
+    }
+  }
+  try {
+    const s = statfsSync(paths.home);
+    const freeGb = (s.bavail * s.bsize) / 1024 ** 3;
+    add(freeGb >= 1
+      ? { name: 'Disk space', level: 'ok', detail: `${freeGb.toFixed(1)} GB free` }
+      : { name: 'Disk space', level: 'warn', detail: `${freeGb.toFixed(2)} GB free`, fix: 'Free space or archive old analytics: POST /api/maintenance/archive-old-analytics {"older_than_days": 30}' });
+  } catch {
+    // statfs unsupported: skip
+  }
+
+  const port = portOverride ?? config?.daemon.port ?? 3000;
+  const base = `http://127.0.0.1:${port}`;
+  let health: { status: string; checks?: Record<string, { status: string; url?: string }> } | undefined;
+  try {
+    const r = await httpJson<typeof health>('GET', `${base}/health`, undefined, { timeoutMs: 1500 });
+    health = r.body;
+  } catch {
+    health = undefined;
+  }
+  if (health) {
+    add({ name: 'Daemon', level: health.status === 'ok' ? 'ok' : 'warn', detail: `running at ${base} (${health.status})`, ...(health.status === 'ok' ? {} : { fix: 'See which part is down: cco status; logs: cco daemon logs' }) });
+    const sc = health.checks?.sidecar;
+    if (sc) add({ name: 'Sidecar', level: sc.status === 'ok' ? 'ok' : sc.status === 'disabled' ? 'warn' : 'fail', detail: sc.status, ...(sc.status === 'ok' ? {} : { fix: 'cco daemon restart; check port 3001 (lsof -i :3001)' }) });
+  } else {
+    const holder = findPortHolder(port);
+    add(holder
+      ? { name: 'Daemon', level: 'fail', detail: `port ${port} is held by ${holder.command} (PID ${holder.pid}), which is not a CCO daemon`, fix: `kill ${holder.pid}, or use another port: cco daemon start --port ${port + 2}` }
+      : { name: 'Daemon', level: 'warn', detail: `not running on port ${port}`, fix: 'cco daemon start (or just run cco; it starts the daemon)' });
+  }
+
+  if (health) {
+    try {
+      const r = verifyLaunchArtifacts(paths, loadSealingKey(paths.keyFile));
+      add({ name: 'Sealed files', level: 'ok', detail: `settings + 3 sealed files verified (${r.agents} agents)` });
+    } catch (e) {
+      add({ name: 'Sealed files', level: 'fail', detail: (e as Error).message, fix: `rm -f ${paths.tmpDir}/.cco-* && cco daemon restart` });
+    }
+  }
+
+  for (const [name, p] of [['Port 8000 (cco proxy)', 8000]] as const) {
+    const free = await portFree(p);
+    add(free ? { name, level: 'ok', detail: 'free' } : { name, level: 'warn', detail: `in use${describeHolder(p)}`, fix: `cco proxy --port 0 lets the OS choose` });
+  }
+
+  const claude = findClaude();
+  if (!claude) add({ name: 'Claude Code', level: 'fail', detail: 'not found on PATH', fix: CLAUDE_NOT_FOUND.split('\n').slice(1).map((l) => l.trim()).join('; ') });
+  else {
+    const v = spawnSync(claude, ['--version'], { encoding: 'utf8', timeout: 10_000, stdio: ['ignore', 'pipe', 'pipe'] });
+    add({ name: 'Claude Code', level: v.status === 0 ? 'ok' : 'warn', detail: `${claude} ${v.stdout.trim() || v.stderr.trim()}` });
+  }
+  try {
+    accessSync(paths.settingsFile, constants.R_OK);
+  } catch {
+    if (health) add({ name: 'Settings file', level: 'fail', detail: `${paths.settingsFile} missing`, fix: 'cco daemon restart' });
+  }
+  const key = process.env.ANTHROPIC_API_KEY || process.env.ANTHROPIC_AUTH_TOKEN;
+  add(key ? { name: 'Provider key', level: 'ok', detail: 'ANTHROPIC_API_KEY is set (value hidden)' } : { name: 'Provider key', level: 'warn', detail: 'no ANTHROPIC_API_KEY: Claude Code’s own login is passed through the gateway', fix: 'For the pipeline and cco proxy: export ANTHROPIC_API_KEY=...' });
+  return out;
+}
+
+function portFree(port: number): Promise<boolean> {
+  return new Promise((resolve) => {
+    const s = createServer();
+    s.once('error', () => resolve(false));
+    s.listen(port, '127.0.0.1', () => s.close(() => resolve(true)));
+  });
+}
+
+function describeHolder(port: number): string {
+  const h = findPortHolder(port);
+  return h ? ` by ${h.command} (PID ${h.pid})` : '';
+}

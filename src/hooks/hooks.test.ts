@@ -1,0 +1,51 @@
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { startTestDaemon } from '../testing/test-daemon.js';
+import type { TestDaemon } from '../testing/test-daemon.js';
+
+describe('hook receiver (real daemon on port 0)', () => {
+  let t: TestDaemon;
+  beforeAll(async () => {
+    t = await startTestDaemon({ config: (c) => ({ ...c, hooks: { ...c.hooks, auto_allow_read: true, require_cud_confirmation: true } }) });
+  });
+  afterAll(() => t.cleanup());
+
+  const post = (event: string, body: unknown) =>
+    fetch(`${t.url}/api/hooks/${event}`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify(body) });
+
+  it('answers PreToolUse with the permission decision and records the event', async () => {
+    const read = await post('PreToolUse', { session_id: 's1', hook_event_name: 'PreToolUse', tool_name: 'Read', tool_input: { file_path: '/x' } });
+    expect(read.status).toBe(200);
+    expect(await read.json()).toMatchObject({ hookSpecificOutput: { hookEventName: 'PreToolUse', permissionDecision: 'allow' } });
+    const write = await post('PreToolUse', { session_id: 's1', tool_name: 'Write', tool_input: { file_path: '/x' } });
+    expect(await write.json()).toMatchObject({ hookSpecificOutput: { permissionDecision: 'ask' } });
+    const other = await post('PreToolUse', { session_id: 's1', tool_name: 'mcp__cco__publish_event' });
+    expect(await other.json()).toEqual({});
+    await post('PostToolUse', { session_id: 's1', tool_name: 'Read', tool_response: { ok: true } });
+    await post('SubagentStop', { session_id: 's1', agent_id: 'a1', agent_type: 'python-specialist' });
+
+    const events = (await (await fetch(`${t.url}/api/hooks/events?session=s1`)).json()) as { events: { event: string; decision: string | null }[] };
+    expect(events.events.map((e) => e.event)).toEqual(['PreToolUse', 'PreToolUse', 'PreToolUse', 'PostToolUse', 'SubagentStop']);
+    expect(events.events[0]?.decision).toBe('allow');
+    const sessions = (await (await fetch(`${t.url}/api/sessions`)).json()) as { live: { session_id: string; tools_run: number }[] };
+    expect(sessions.live.find((s) => s.session_id === 's1' && !('agent_id' in s))?.tools_run).toBe(1);
+    expect(t.daemon.hub.recent({ types: ['hook_event'] }).length).toBeGreaterThanOrEqual(5);
+  });
+
+  it('masks secrets in stored payloads', async () => {
+    await post('PreToolUse', { session_id: 's2', tool_name: 'Bash', tool_input: { command: 'curl -H "x-api-key: sk-ant-api03-supersecretvalue123"' } });
+    const events = (await (await fetch(`${t.url}/api/hooks/events?session=s2`)).json()) as { events: { payload: unknown }[] };
+    expect(JSON.stringify(events.events)).not.toContain('supersecretvalue123');
+  });
+
+  it('refuses unknown events and bad bodies with 400 naming the field', async () => {
+    const r = await post('NotAnEvent', {});
+    expect(r.status).toBe(400);
+    expect(await r.json()).toMatchObject({ error: { code: 'unknown_hook_event', field: 'params.event' } });
+    const bad = await fetch(`${t.url}/api/hooks/PreToolUse`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: '{"tool_name": ' });
+    expect(bad.status).toBe(400);
+    expect(await bad.json()).toMatchObject({ error: { code: 'invalid_json' } });
+    const wrongType = await post('PreToolUse', { tool_name: 42 });
+    expect(wrongType.status).toBe(400);
+    expect(await wrongType.json()).toMatchObject({ error: { field: 'body.tool_name' } });
+  });
+});

@@ -1,0 +1,79 @@
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import WebSocket from 'ws';
+import { startTestDaemon } from '../testing/test-daemon.js';
+import type { TestDaemon } from '../testing/test-daemon.js';
+import http from 'node:http';
+
+/** Raw request so we control Host and Origin exactly as a browser or attacker would. */
+function raw(url: string, headers: Record<string, string>): Promise<{ status: number; body: string; headers: http.IncomingHttpHeaders }> {
+  return new Promise((resolve, reject) => {
+    const req = http.request(url, { headers }, (res) => {
+      let body = '';
+      res.on('data', (d: Buffer) => (body += d.toString()));
+      res.on('end', () => resolve({ status: res.statusCode ?? 0, body, headers: res.headers }));
+    });
+    req.on('error', reject);
+    req.end();
+  });
+}
+
+describe('daemon front door', () => {
+  let t: TestDaemon;
+  beforeAll(async () => {
+    t = await startTestDaemon();
+  });
+  afterAll(() => t.cleanup());
+
+  it('lets curl-style requests (no Origin) through on loopback', async () => {
+    expect((await raw(`${t.url}/api/status`, {})).status).toBe(200);
+  });
+
+  it('refuses a foreign Host (DNS rebinding)', async () => {
+    const r = await raw(`${t.url}/api/status`, { host: 'evil.example:80' });
+    expect(r.status).toBe(403);
+    expect(JSON.parse(r.body)).toMatchObject({ error: { code: 'host_not_allowed' } });
+  });
+
+  it('refuses a foreign Origin even with the token', async () => {
+    const r = await raw(`${t.url}/api/status`, { origin: 'http://evil.example', 'x-cco-token': t.token });
+    expect(r.status).toBe(403);
+  });
+
+  it('needs the token from the dashboard origin, and then allows it with CORS for that origin only', async () => {
+    const origin = t.url;
+    expect((await raw(`${t.url}/api/status`, { origin })).status).toBe(401);
+    const ok = await raw(`${t.url}/api/status`, { origin, 'x-cco-token': t.token });
+    expect(ok.status).toBe(200);
+    expect(ok.headers['access-control-allow-origin']).toBe(origin);
+  });
+
+  it('needs the token for WebSockets and replays hub messages to a late client', async () => {
+    await expect(
+      new Promise((resolve, reject) => {
+        const ws = new WebSocket(`${t.url.replace('http', 'ws')}/ws`);
+        ws.on('open', () => reject(new Error('opened without token')));
+        ws.on('error', resolve);
+        ws.on('unexpected-response', (_req, res) => resolve(res.statusCode));
+      }),
+    ).resolves.toBe(401);
+    t.daemon.hub.publish('task_update', { id: 'early' });
+    const ws = new WebSocket(`${t.url.replace('http', 'ws')}/ws?token=${t.token}`);
+    const first = await new Promise<{ type: string; data: { id?: string } }[]>((resolve) => {
+      const got: { type: string; data: { id?: string } }[] = [];
+      ws.on('message', (m) => {
+        got.push(JSON.parse(String(m)) as { type: string; data: { id?: string } });
+        if (got.some((g) => g.data?.id === 'late')) resolve(got);
+      });
+      ws.on('open', () => setTimeout(() => t.daemon.hub.publish('task_update', { id: 'late' }), 50));
+    });
+    ws.close();
+    const ids = first.filter((m) => m.type === 'task_update').map((m) => m.data.id);
+    expect(ids).toEqual(['early', 'late']);
+  });
+
+  it('serves Prometheus metrics', async () => {
+    const r = await raw(`${t.url}/metrics`, {});
+    expect(r.status).toBe(200);
+    expect(r.body).toContain('http_request_duration_seconds');
+  });
+});
