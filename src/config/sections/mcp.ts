@@ -1,4 +1,39 @@
 import { z } from 'zod';
 
-/** `[mcp]` in daemon.toml. Owned by the mcp module; add its settings here. */
-export const mcpSection = z.object({}).passthrough().prefault({});
+/** One MCP API key: who presents it (its tenant) and what it may do. */
+export const mcpKeySchema = z
+  .object({
+    /** Tenant the key belongs to; requests naming another tenant get 403 "Tenant access denied". */
+    tenant: z.string().regex(/^[A-Za-z0-9_.-]{1,64}$/, 'letters, digits, _ . - (1-64)'),
+    /** The key itself (prefer `key_env` so the file holds no secret). */
+    key: z.string().min(16, 'at least 16 characters').optional(),
+    /** Name of an environment variable holding the key. */
+    key_env: z.string().regex(/^[A-Za-z_][A-Za-z0-9_]*$/).optional(),
+    /** Issues this key's agents may read and write through the sidecar tools; `*` = all. */
+    issues: z.union([z.literal('*'), z.array(z.string().min(1).max(200))]).default('*'),
+    /** May trigger/cancel improvement cycles and reset circuit breakers. */
+    admin: z.boolean().default(false),
+  })
+  .strict()
+  .refine((k) => k.key !== undefined || k.key_env !== undefined, { message: 'set key or key_env' });
+
+/** `[mcp]` in daemon.toml: the MCP server at `/mcp` and `cco mcp`. */
+export const mcpSection = z
+  .object({
+    enabled: z.boolean().default(true),
+    /** Tenant of the daemon's local access token (always an admin key). */
+    local_tenant: z.string().regex(/^[A-Za-z0-9_.-]{1,64}$/).default('local'),
+    /** Extra keys, one table per key: `[[mcp.keys]] tenant = "team-a" key_env = "TEAM_A_MCP_KEY"`. */
+    keys: z.array(mcpKeySchema).default([]),
+    /** Open MCP sessions kept at most; the least recently used is closed beyond. */
+    max_sessions: z.number().int().min(1).max(100_000).default(1000),
+    /** An idle session is closed after this many seconds. */
+    session_idle_seconds: z.number().int().min(10).default(3600),
+    /** Longest `wait_for_event` long-poll, in milliseconds. */
+    max_wait_ms: z.number().int().min(100).max(600_000).default(60_000),
+  })
+  .passthrough()
+  .prefault({});
+
+export type McpConfig = z.infer<typeof mcpSection>;
+export type McpKeyConfig = z.infer<typeof mcpKeySchema>;

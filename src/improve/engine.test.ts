@@ -1,0 +1,161 @@
+import { afterEach, describe, expect, it } from 'vitest';
+import { improveSection } from '../config/sections/improve.js';
+import type { ImproveConfig } from '../config/sections/improve.js';
+import { silentLogger } from '../core/logger.js';
+import { Hub } from '../hub/hub.js';
+import { openTestStore, testDialects } from '../testing/test-store.js';
+import type { TestStore } from '../testing/test-store.js';
+import { ImprovementEngine } from './engine.js';
+import { ImproveRepo } from './repo.js';
+import { InMemoryTelemetry } from './synthetic.js';
+import type { RequestRecord } from './synthetic.js';
+import type { CycleView, RoutingConfig } from './types.js';
+
+const ROUTE = '^claude-';
+const CONFIG: RoutingConfig = {
+  routes: [
+    { pattern: ROUTE, provider: 'anthropic', timeout_ms: 30_000, retries: 2 },
+    { pattern: '^gpt-', provider: 'openai', timeout_ms: 60_000 },
+  ],
+};
+
+/** n requests on a route spread over the last `spanMs` before `end`, `timeoutShare` of them timing out. */
+function traffic(route: string, n: number, timeoutShare: number, end: number, spanMs: number): RequestRecord[] {
+  const cut = Math.round(n * timeoutShare);
+  return Array.from({ length: n }, (_, i) => ({
+    ts: end - spanMs + Math.floor(((i + 1) * spanMs) / n) - 1,
+    route,
+    latency_ms: i < cut ? 30_000 : 800 + (i % 10) * 50,
+    status: i < cut ? ('timeout' as const) : ('ok' as const),
+  }));
+}
+
+async function waitFor(repo: ImproveRepo, id: string, pred: (c: CycleView) => boolean, ms = 8000): Promise<CycleView> {
+  const end = Date.now() + ms;
+  for (;;) {
+    const c = await repo.getCycle(id);
+    if (c && pred(c)) return c;
+    if (Date.now() > end) throw new Error(`cycle ${id} stuck: ${JSON.stringify(c)}`);
+    await new Promise((r) => setTimeout(r, 20));
+  }
+}
+
+for (const dialect of testDialects()) {
+  describe(`improvement cycle on synthetic analytics (${dialect})`, () => {
+    let ts: TestStore | undefined;
+    const engines: ImprovementEngine[] = [];
+    afterEach(async () => {
+      for (const e of engines.splice(0)) await e.close();
+      await ts?.cleanup();
+    });
+
+    async function setup(over: Partial<ImproveConfig> = {}) {
+      ts = await openTestStore(dialect);
+      const repo = new ImproveRepo(ts.store);
+      const telemetry = new InMemoryTelemetry(structuredClone(CONFIG));
+      const settings = improveSection.parse({ monitoring_duration_seconds: 1.5, monitoring_interval_seconds: 0.05, min_requests: 20, ...over });
+      const hub = new Hub();
+      const engine = new ImprovementEngine({ repo, gateway: telemetry, settings: () => settings, logger: silentLogger(), hub });
+      engines.push(engine);
+      return { repo, telemetry, engine, hub, settings };
+    }
+
+    it('raises the timeout of a route whose requests time out, then rolls back when the change degrades', async () => {
+      const { repo, telemetry, engine, hub } = await setup();
+      const now = Date.now();
+      telemetry.add(...traffic(ROUTE, 100, 0.2, now, 3600_000), ...traffic('^gpt-', 100, 0, now, 3600_000));
+      const started = await engine.trigger({ windowHours: 1, by: 'test' });
+      expect(started.status).toBe('in_progress');
+
+      const monitoring = await waitFor(repo, started.id, (c) => c.phase === 'monitoring');
+      expect(monitoring.opportunities).toEqual([expect.objectContaining({ route: ROUTE, kind: 'timeouts', value: 0.2 })]);
+      expect(monitoring.proposal?.changes).toEqual([expect.objectContaining({ route: ROUTE, field: 'timeout_ms', from: 30_000, to: 45_000 })]);
+      expect(telemetry.config.routes[0]?.timeout_ms).toBe(45_000);
+
+      // Injected degradation after the change: half the requests now time out.
+      telemetry.add(...traffic(ROUTE, 40, 0.5, Date.now() + 1, 1));
+      const done = await waitFor(repo, started.id, (c) => c.status !== 'in_progress');
+      expect(done.status).toBe('rolled_back');
+      expect(done.outcome?.checks).toContainEqual(expect.objectContaining({ route: ROUTE, metric: 'timeout_rate', before: 0.2, after: 0.5, degraded: true }));
+      expect(telemetry.config).toEqual(CONFIG);
+
+      // History: the version in force, the improvement, the rollback to the former.
+      const versions = (await repo.listVersions()).reverse();
+      expect(versions.map((v) => v.kind)).toEqual(['baseline', 'improvement', 'rollback']);
+      const [base, improved, rollback] = await Promise.all(versions.map((v) => repo.getVersion(v.id)));
+      expect(base?.config).toEqual(CONFIG);
+      expect(improved?.config.routes[0]?.timeout_ms).toBe(45_000);
+      expect(improved?.created_by).toContain('triggered by test');
+      expect(rollback?.config).toEqual(base?.config);
+      expect(rollback?.reason).toMatch(/ROLLBACK_DEGRADATION_THRESHOLD=0.1: \^claude- timeout_rate 0.2 -> 0.5/);
+      expect(done.previous_version).toBe(base?.id);
+      expect(done.applied_version).toBe(improved?.id);
+      expect(done.rollback_version).toBe(rollback?.id);
+      const kinds = (await repo.events(started.id)).map((e) => e.kind);
+      expect(kinds).toEqual(['triggered', 'analyzed', 'proposed', 'applied', 'rolled_back']);
+      expect(hub.recent({ types: ['improvement_cycle'] }).map((m) => (m.data as { event: string }).event)).toEqual(kinds);
+    });
+
+    it('keeps a change that does not degrade once monitoring ends', async () => {
+      const { repo, telemetry, engine } = await setup({ monitoring_duration_seconds: 0.4 });
+      const now = Date.now();
+      telemetry.add(...traffic(ROUTE, 100, 0.2, now, 3600_000));
+      const c = await engine.trigger({ windowHours: 1, by: 'test' });
+      await waitFor(repo, c.id, (x) => x.phase === 'monitoring');
+      telemetry.add(...traffic(ROUTE, 40, 0.025, Date.now() + 1, 1));
+      const done = await waitFor(repo, c.id, (x) => x.status !== 'in_progress');
+      expect(done.status).toBe('completed');
+      expect(done.outcome?.verdict).toBe('kept');
+      expect(telemetry.config.routes[0]?.timeout_ms).toBe(45_000);
+    });
+
+    it('finds nothing below the thresholds and changes nothing', async () => {
+      const { repo, telemetry, engine } = await setup();
+      telemetry.add(...traffic(ROUTE, 100, 0.01, Date.now(), 3600_000));
+      const c = await engine.trigger({ windowHours: 1, by: 'test' });
+      const done = await waitFor(repo, c.id, (x) => x.status !== 'in_progress');
+      expect(done).toMatchObject({ status: 'completed', opportunities: [], outcome: { verdict: 'no_opportunities' } });
+      expect(telemetry.applied).toEqual([]);
+    });
+
+    it('cancels a cycle being monitored and undoes its change', async () => {
+      const { repo, telemetry, engine } = await setup({ monitoring_duration_seconds: 60 });
+      telemetry.add(...traffic(ROUTE, 100, 0.2, Date.now(), 3600_000));
+      const c = await engine.trigger({ windowHours: 1, by: 'test' });
+      await waitFor(repo, c.id, (x) => x.phase === 'monitoring');
+      const cancelled = await engine.cancel(c.id, 'tester');
+      expect(cancelled).toMatchObject({ status: 'cancelled', error: 'cancelled by tester' });
+      expect(cancelled.rollback_version).not.toBeNull();
+      expect(telemetry.config).toEqual(CONFIG);
+      await expect(engine.cancel(c.id, 'tester')).rejects.toMatchObject({ status: 409 });
+      await expect(engine.cancel('cyc_nope_00000000', 'tester')).rejects.toMatchObject({ status: 404 });
+    });
+
+    it('runs at most MAX_CONCURRENT_IMPROVEMENTS cycles at once', async () => {
+      const { telemetry, engine } = await setup({ monitoring_duration_seconds: 60, max_concurrent_improvements: 1 });
+      telemetry.add(...traffic(ROUTE, 100, 0.2, Date.now(), 3600_000));
+      const [a, b] = await Promise.allSettled([engine.trigger({ windowHours: 1, by: 'a' }), engine.trigger({ windowHours: 1, by: 'b' })]);
+      expect(a.status).toBe('fulfilled');
+      expect(b).toMatchObject({ status: 'rejected', reason: { status: 409, code: 'too_many_improvements' } });
+    });
+
+    it('after a restart resumes a cycle being monitored and marks one caught before applying', async () => {
+      const { repo, telemetry, engine, settings } = await setup({ monitoring_duration_seconds: 1 });
+      telemetry.add(...traffic(ROUTE, 100, 0.2, Date.now(), 3600_000));
+      const c = await engine.trigger({ windowHours: 1, by: 'test' });
+      await waitFor(repo, c.id, (x) => x.phase === 'monitoring');
+      await engine.close(); // the daemon stops while monitoring
+      const stale = await repo.createCycle({ id: 'cyc_stale_00000001', triggeredBy: 'old', reason: null, windowHours: 1, now: Date.now() });
+      expect((await repo.getCycle(c.id))?.status).toBe('in_progress');
+
+      const again = new ImprovementEngine({ repo, gateway: telemetry, settings: () => settings, logger: silentLogger() });
+      engines.push(again);
+      await again.recover();
+      expect(await repo.getCycle(stale.id)).toMatchObject({ status: 'interrupted', error: expect.stringContaining('restart') });
+      telemetry.add(...traffic(ROUTE, 40, 0.025, Date.now() + 1, 1));
+      const done = await waitFor(repo, c.id, (x) => x.status !== 'in_progress');
+      expect(done.status).toBe('completed');
+      expect((await repo.events(c.id)).map((e) => e.kind)).toContain('resumed');
+    });
+  });
+}

@@ -1,0 +1,254 @@
+import { randomBytes } from 'node:crypto';
+import type { ImproveConfig } from '../config/sections/improve.js';
+import { AppError } from '../core/errors.js';
+import type { Logger } from '../core/logger.js';
+import type { Hub } from '../hub/hub.js';
+import { findOpportunities } from './analyze.js';
+import { applyChanges, changesInForce, revertChanges, validateChanges } from './changes.js';
+import { llmProposal } from './llm.js';
+import type { ProposalLlm } from './llm.js';
+import { judge } from './monitor.js';
+import { ruleProposal } from './propose.js';
+import type { ImproveRepo } from './repo.js';
+import type { ConfigChange, CycleView, ImproveGateway, Proposal, RouteStats } from './types.js';
+
+export interface EngineOptions {
+  repo: ImproveRepo;
+  gateway: ImproveGateway;
+  settings: () => ImproveConfig;
+  logger: Logger;
+  hub?: Hub;
+  llm?: ProposalLlm;
+}
+
+const HOUR = 3600_000;
+
+/** Raised inside a run when the cycle was cancelled or the engine is closing. */
+class Stopped extends Error {}
+
+/**
+ * Runs improvement cycles: analyse a window of the gateway's telemetry, propose, validate, apply as
+ * a new config version, monitor, and roll back automatically on degradation. Every step is written
+ * to the store before it takes effect, so a restart can tell where each cycle stood (`recover`).
+ */
+export class ImprovementEngine {
+  private readonly running = new Map<string, { abort: AbortController; done: Promise<void> }>();
+  /** Serialises the concurrency check with the insert (two triggers at once cannot both pass). */
+  private gate: Promise<unknown> = Promise.resolve();
+  private closed = false;
+
+  constructor(private readonly o: EngineOptions) {}
+
+  /** Starts a cycle; the returned view is durable. 409 when `max_concurrent_improvements` run. */
+  trigger(opts: { windowHours?: number; by: string; reason?: string }): Promise<CycleView> {
+    const next = this.gate.then(async () => {
+      if (this.closed) throw new AppError(503, 'closing', 'The daemon is shutting down');
+      const s = this.o.settings();
+      const active = await this.o.repo.countInProgress();
+      if (active >= s.max_concurrent_improvements) {
+        throw new AppError(409, 'too_many_improvements', `${active} improvement cycle(s) already in progress (MAX_CONCURRENT_IMPROVEMENTS=${s.max_concurrent_improvements}); wait or cancel one`);
+      }
+      const id = `cyc_${Date.now().toString(36)}_${randomBytes(4).toString('hex')}`;
+      const cycle = await this.o.repo.createCycle({ id, triggeredBy: opts.by, reason: opts.reason ?? null, windowHours: opts.windowHours ?? s.analysis_window_hours, now: Date.now() });
+      await this.event(id, 'triggered', { by: opts.by, window_hours: cycle.window_hours });
+      this.spawn(id, (signal) => this.run(id, signal));
+      return cycle;
+    });
+    this.gate = next.catch(() => undefined);
+    return next;
+  }
+
+  /** Cancels a cycle in progress; a change already applied is reverted as a new version. */
+  async cancel(id: string, by: string): Promise<CycleView> {
+    const c = await this.o.repo.getCycle(id);
+    if (!c) throw new AppError(404, 'cycle_not_found', `No improvement cycle ${id}`);
+    if (c.status !== 'in_progress') throw new AppError(409, 'cycle_finished', `Cycle ${id} is already ${c.status}`);
+    if (!(await this.o.repo.advance(id, { status: 'cancelled', phase: 'done', finished_at: Date.now(), error: `cancelled by ${by}` }))) {
+      return (await this.o.repo.getCycle(id)) as CycleView;
+    }
+    const run = this.running.get(id);
+    run?.abort.abort();
+    await run?.done;
+    const after = (await this.o.repo.getCycle(id)) as CycleView;
+    if (after.applied_version !== null && after.rollback_version === null && after.proposal) await this.revert(after, after.proposal.changes, `cancelled by ${by}`);
+    await this.event(id, 'cancelled', { by });
+    return (await this.o.repo.getCycle(id)) as CycleView;
+  }
+
+  /**
+   * After a restart: no cycle stays "in_progress" without a runner. Before the change was applied
+   * it is marked interrupted (nothing changed); while applying it is rolled back if the change is in
+   * force; while monitoring it resumes watching until its deadline.
+   */
+  async recover(): Promise<void> {
+    for (const c of await this.o.repo.listCycles({ status: 'in_progress', limit: 1000 })) {
+      if (this.running.has(c.id)) continue;
+      const changes = c.proposal?.changes ?? [];
+      if (c.phase === 'monitoring' && c.applied_version !== null) {
+        await this.event(c.id, 'resumed', { after: 'restart', monitoring_until: c.monitoring_until });
+        this.spawn(c.id, (signal) => this.monitor(c.id, changes, signal));
+      } else if (c.phase === 'applying' && changes.length > 0) {
+        const current = await this.o.gateway.getRoutingConfig();
+        const inForce = changesInForce(current, changes);
+        const reason = 'interrupted by a restart while applying';
+        if (inForce && (await this.o.repo.advance(c.id, { status: 'rolled_back', phase: 'done', error: reason }))) await this.revert(c, changes, reason);
+        else await this.finish(c.id, 'interrupted', { error: 'interrupted by a restart while applying; the change was not in force, nothing to undo' });
+      } else {
+        await this.finish(c.id, 'interrupted', { error: `interrupted by a restart while ${c.phase}; nothing was changed` });
+      }
+    }
+  }
+
+  /** Stops runners; cycles being monitored stay recorded as such and resume at the next start. */
+  async close(): Promise<void> {
+    this.closed = true;
+    for (const r of this.running.values()) r.abort.abort();
+    await Promise.all([...this.running.values()].map((r) => r.done));
+  }
+
+  private spawn(id: string, fn: (signal: AbortSignal) => Promise<void>): void {
+    const abort = new AbortController();
+    const done = fn(abort.signal)
+      .catch(async (e: unknown) => {
+        if (e instanceof Stopped) return;
+        this.o.logger.warn({ cycle: id, err: (e as Error).message }, 'improvement cycle failed');
+        await this.finish(id, 'failed', { error: (e as Error).message }).catch(() => undefined);
+      })
+      .finally(() => this.running.delete(id));
+    this.running.set(id, { abort, done });
+  }
+
+  private async run(id: string, signal: AbortSignal): Promise<void> {
+    const s = this.o.settings();
+    const cycle = (await this.o.repo.getCycle(id)) as CycleView;
+    const until = Date.now();
+    const span = cycle.window_hours * HOUR;
+    const [current, previous] = await Promise.all([
+      this.o.gateway.routeStats({ since: until - span, until }),
+      this.o.gateway.routeStats({ since: until - 2 * span, until: until - span }),
+    ]);
+    const opportunities = findOpportunities(current, previous, s);
+    await this.step(id, signal, { phase: 'proposing', baseline: JSON.stringify(current), opportunities: JSON.stringify(opportunities) });
+    await this.event(id, 'analyzed', { routes: current.length, opportunities });
+    if (opportunities.length === 0) return this.finish(id, 'completed', { outcome: { checks: [], verdict: 'no_opportunities' } });
+
+    const config = await this.o.gateway.getRoutingConfig();
+    const proposal = await this.propose(config, opportunities, signal);
+    await this.step(id, signal, { phase: 'validating', proposal: JSON.stringify(proposal) });
+    await this.event(id, 'proposed', proposal);
+    if (proposal.changes.length === 0) return this.finish(id, 'completed', { outcome: { checks: [], verdict: 'no_applicable_change' } });
+
+    const next = applyChanges(config, proposal.changes);
+    const problems = [...validateChanges(config, proposal.changes, s), ...((await this.o.gateway.validateRoutingConfig?.(next)) ?? [])];
+    if (problems.length) {
+      await this.event(id, 'validation_failed', { problems });
+      return this.finish(id, 'failed', { error: `validation failed: ${problems.join('; ')}` });
+    }
+
+    // Record the version in force first, so the history always holds what is rolled back to.
+    const latest = await this.o.repo.latestVersion();
+    const previousVersion = latest && JSON.stringify(latest.config) === JSON.stringify(config)
+      ? latest.id
+      : await this.o.repo.addVersion({ by: 'gateway', reason: `config in force before cycle ${id}`, kind: 'baseline', cycleId: id, config });
+    await this.step(id, signal, { phase: 'applying', previous_version: previousVersion });
+    const reason = proposal.changes.map((c) => c.reason).join('; ');
+    await this.o.gateway.applyRoutingConfig(next, { by: `improve:${id}`, reason });
+    const applied = await this.o.repo.addVersion({ by: `improve:${id} (triggered by ${cycle.triggered_by})`, reason, kind: 'improvement', cycleId: id, config: next });
+    const monitoringUntil = Date.now() + s.monitoring_duration_seconds * 1000;
+    if (!(await this.o.repo.advance(id, { phase: 'monitoring', applied_version: applied, monitoring_until: monitoringUntil }))) {
+      // Cancelled while applying: the cancel saw no applied version, so undo here.
+      await this.o.repo.updateCycle(id, { applied_version: applied });
+      await this.revert((await this.o.repo.getCycle(id)) as CycleView, proposal.changes, 'cancelled while applying');
+      throw new Stopped();
+    }
+    await this.event(id, 'applied', { version: applied, previous_version: previousVersion, monitoring_until: monitoringUntil });
+    await this.monitor(id, proposal.changes, signal);
+  }
+
+  private async propose(config: Awaited<ReturnType<ImproveGateway['getRoutingConfig']>>, opportunities: Parameters<typeof ruleProposal>[1], signal: AbortSignal): Promise<Proposal> {
+    const s = this.o.settings();
+    const rules = (): ConfigChange[] => ruleProposal(config, opportunities, s);
+    if (!s.llm_proposals || !this.o.llm) return { source: 'rules', changes: rules() };
+    try {
+      const changes = await llmProposal(this.o.llm, s, config, opportunities, signal);
+      const problems = validateChanges(config, changes, s);
+      if (problems.length) throw new Error(problems.join('; '));
+      return { source: 'llm', changes };
+    } catch (e) {
+      if (signal.aborted) throw new Stopped();
+      return { source: 'rules', changes: rules(), llm_rejected: (e as Error).message };
+    }
+  }
+
+  /** Watches the changed routes until the deadline; rolls back at the first degradation. */
+  private async monitor(id: string, changes: ConfigChange[], signal: AbortSignal): Promise<void> {
+    const s = this.o.settings();
+    const cycle = (await this.o.repo.getCycle(id)) as CycleView;
+    const baseline: RouteStats[] = await this.o.repo.baseline(id);
+    const appliedAt = (await this.o.repo.getVersion(cycle.applied_version ?? -1))?.created_at ?? cycle.updated_at;
+    const deadline = cycle.monitoring_until ?? Date.now();
+    for (;;) {
+      const last = Date.now() >= deadline;
+      const after = await this.o.gateway.routeStats({ since: appliedAt, until: Date.now() + 1 });
+      const v = judge(changes, baseline, after, s.rollback_degradation_threshold, s.min_requests);
+      if (v.degraded) {
+        const bad = v.checks.filter((c) => c.degraded).map((c) => `${c.route} ${c.metric} ${round(c.before)} -> ${round(c.after)} (+${Math.round(c.change * 100)}%)`);
+        const reason = `degraded past ROLLBACK_DEGRADATION_THRESHOLD=${s.rollback_degradation_threshold}: ${bad.join('; ')}`;
+        // Claim the cycle first: a cancel that won the race does the undo itself.
+        if (signal.aborted || !(await this.o.repo.advance(id, { status: 'rolled_back', phase: 'done', outcome: JSON.stringify({ checks: v.checks, verdict: 'degraded' }), error: reason }))) throw new Stopped();
+        await this.revert((await this.o.repo.getCycle(id)) as CycleView, changes, reason);
+        return;
+      }
+      if (last) {
+        const verdict = v.insufficient.length ? `kept; too few requests to judge ${v.insufficient.join(', ')}` : 'kept';
+        return this.finish(id, 'completed', { outcome: { checks: v.checks, verdict } });
+      }
+      await sleep(Math.min(s.monitoring_interval_seconds * 1000, Math.max(0, deadline - Date.now())), signal);
+    }
+  }
+
+  /**
+   * Undoes a cycle's changes as a new config version. The caller has already moved the cycle to its
+   * final status (so exactly one party undoes); this records the rollback version.
+   */
+  private async revert(c: CycleView, changes: ConfigChange[], reason: string): Promise<void> {
+    const current = await this.o.gateway.getRoutingConfig();
+    const reverted = revertChanges(current, changes);
+    await this.o.gateway.applyRoutingConfig(reverted, { by: `improve:${c.id}`, reason: `rollback: ${reason}` });
+    const version = await this.o.repo.addVersion({ by: `improve:${c.id}`, reason: `rollback: ${reason}`, kind: 'rollback', cycleId: c.id, config: reverted });
+    await this.o.repo.updateCycle(c.id, { rollback_version: version, finished_at: Date.now() });
+    await this.event(c.id, 'rolled_back', { version, restored_from: c.previous_version, reason });
+  }
+
+  private async step(id: string, signal: AbortSignal, patch: Parameters<ImproveRepo['advance']>[1]): Promise<void> {
+    if (signal.aborted || !(await this.o.repo.advance(id, patch))) throw new Stopped();
+  }
+
+  private async finish(id: string, status: 'completed' | 'failed' | 'interrupted', r: { outcome?: unknown; error?: string }): Promise<void> {
+    await this.o.repo.advance(id, { status, phase: 'done', finished_at: Date.now(), ...(r.outcome ? { outcome: JSON.stringify(r.outcome) } : {}), ...(r.error ? { error: r.error } : {}) });
+    await this.event(id, status, r);
+  }
+
+  private async event(id: string, kind: string, data: unknown): Promise<void> {
+    await this.o.repo.addEvent(id, kind, data);
+    const c = await this.o.repo.getCycle(id);
+    this.o.hub?.publish('improvement_cycle', { event: kind, cycle: c });
+  }
+}
+
+const round = (x: number): number => Math.round(x * 1000) / 1000;
+
+function sleep(ms: number, signal: AbortSignal): Promise<void> {
+  return new Promise((resolve, reject) => {
+    if (signal.aborted) return reject(new Stopped());
+    const t = setTimeout(() => {
+      signal.removeEventListener('abort', onAbort);
+      resolve();
+    }, ms);
+    const onAbort = (): void => {
+      clearTimeout(t);
+      reject(new Stopped());
+    };
+    signal.addEventListener('abort', onAbort, { once: true });
+  });
+}

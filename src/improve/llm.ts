@@ -1,0 +1,72 @@
+import { z } from 'zod';
+import type { ImproveConfig } from '../config/sections/improve.js';
+import { fieldSchemas } from './changes.js';
+import { findRoute } from './propose.js';
+import type { ConfigChange, Opportunity, RoutingConfig } from './types.js';
+
+/** Asks a model for a proposal; returns its raw text answer. */
+export interface ProposalLlm {
+  ask(model: string, system: string, user: string, signal?: AbortSignal): Promise<string>;
+}
+
+const SYSTEM = `You tune an LLM gateway's routing config. Answer with JSON only, no prose:
+{"changes":[{"route":"<route pattern>","field":"timeout_ms|retries|cache|fallbacks|provider","to":<new value>,"reason":"<why>"}]}
+Change only routes named in the opportunities, at most one change per route and field.`;
+
+/**
+ * An LLM client over the gateway's own Anthropic Messages endpoint, so the proposal is routed,
+ * cached, retried and recorded in analytics like any other request.
+ */
+export function gatewayLlm(baseUrl: () => string, headers: () => Record<string, string>): ProposalLlm {
+  return {
+    async ask(model, system, user, signal) {
+      const res = await fetch(`${baseUrl()}/v1/messages`, {
+        method: 'POST',
+        headers: { 'content-type': 'application/json', 'anthropic-version': '2023-06-01', ...headers() },
+        body: JSON.stringify({ model, max_tokens: 1024, system, messages: [{ role: 'user', content: user }] }),
+        ...(signal ? { signal } : {}),
+      });
+      const body = (await res.json().catch(() => undefined)) as { content?: { type: string; text?: string }[]; error?: { message?: string } } | undefined;
+      if (!res.ok) throw new Error(`LLM request failed: HTTP ${res.status} ${body?.error?.message ?? ''}`.trim());
+      return (body?.content ?? []).filter((b) => b.type === 'text').map((b) => b.text ?? '').join('');
+    },
+  };
+}
+
+/**
+ * Asks the model and holds its answer to the same schema and bounds as the rules' changes.
+ * Throws with the reason when the answer is not usable (the caller falls back to the rules).
+ */
+export async function llmProposal(llm: ProposalLlm, settings: ImproveConfig, config: RoutingConfig, opportunities: readonly Opportunity[], signal?: AbortSignal): Promise<ConfigChange[]> {
+  const routes = [...new Set(opportunities.map((o) => o.route))].map((r) => findRoute(config, r)).filter((r) => r !== undefined);
+  const user = JSON.stringify({ opportunities, routes, limits: { max_timeout_ms: settings.max_timeout_ms, max_retries: settings.max_retries } });
+  const text = await llm.ask(settings.llm_model, SYSTEM, user, signal);
+  const start = text.indexOf('{');
+  const end = text.lastIndexOf('}');
+  if (start < 0 || end < start) throw new Error('the answer holds no JSON object');
+  let parsed: unknown;
+  try {
+    parsed = JSON.parse(text.slice(start, end + 1));
+  } catch (e) {
+    throw new Error(`the answer is not valid JSON: ${(e as Error).message}`);
+  }
+  const f = fieldSchemas(settings);
+  const change = z.discriminatedUnion('field', [
+    z.object({ route: z.string(), field: z.literal('timeout_ms'), to: f.timeout_ms, reason: z.string().max(2000) }),
+    z.object({ route: z.string(), field: z.literal('retries'), to: f.retries, reason: z.string().max(2000) }),
+    z.object({ route: z.string(), field: z.literal('cache'), to: f.cache, reason: z.string().max(2000) }),
+    z.object({ route: z.string(), field: z.literal('fallbacks'), to: f.fallbacks, reason: z.string().max(2000) }),
+    z.object({ route: z.string(), field: z.literal('provider'), to: f.provider, reason: z.string().max(2000) }),
+  ]);
+  const r = z.object({ changes: z.array(change).min(1).max(20) }).safeParse(parsed);
+  if (!r.success) {
+    const i = r.error.issues[0];
+    throw new Error(`the answer does not match the schema at ${i?.path.join('.') || '(root)'}: ${i?.message ?? 'invalid'}`);
+  }
+  const allowed = new Set(opportunities.map((o) => o.route));
+  return r.data.changes.map((c) => {
+    if (!allowed.has(c.route)) throw new Error(`route ${c.route} has no opportunity`);
+    const route = findRoute(config, c.route);
+    return { route: c.route, field: c.field, from: route?.[c.field] ?? null, to: c.to, reason: `LLM: ${c.reason}` };
+  });
+}
