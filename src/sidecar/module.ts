@@ -1,5 +1,22 @@
+import { join } from 'node:path';
+import type { FastifyInstance } from 'fastify';
 import type { AgentCatalog } from '../agents/types.js';
-import type { DaemonModule, ModuleContext } from '../server/module.js';
+import { portInUseMessage } from '../daemon/port-holder.js';
+import type { DaemonModule, ModuleContext, PartHealth } from '../server/module.js';
+import { AgentsRepo } from './agents-repo.js';
+import { EventBus, LocalNotifier } from './bus.js';
+import type { WakeNotifier } from './bus.js';
+import { ContextBuilder } from './context.js';
+import { registerDaemonRoutes } from './daemon-routes.js';
+import { EventsRepo } from './events-repo.js';
+import { Knowledge } from './knowledge.js';
+import { RedisNotifier } from './redis-notifier.js';
+import { ResultsRepo } from './results.js';
+import { ProjectRoots } from './roots.js';
+import { buildSidecarApp } from './server.js';
+import type { SidecarDeps } from './server.js';
+import { ProjectSnapshots } from './snapshots.js';
+import { AgentTokens } from './tokens.js';
 
 /** The orchestration sidecar: its own listener (3001), started and stopped by the daemon. */
 export interface SidecarModule extends DaemonModule {
@@ -10,6 +27,105 @@ export interface SidecarModule extends DaemonModule {
   mintAgentToken?(claims: { agentId: string; agentType: string; issues: string[] | '*'; ttlSeconds?: number }): Promise<string>;
 }
 
-export async function createSidecarModule(_ctx: ModuleContext, _deps: { catalog: AgentCatalog }): Promise<SidecarModule> {
-  return { name: 'sidecar', url: () => undefined, health: () => ({ status: 'disabled', reason: 'not built yet' }) };
+/** The file holding the HS256 key of agent tokens (0600, survives restarts). */
+export const agentKeyFile = (home: string): string => join(home, 'sidecar-jwt.key');
+
+/**
+ * Wires the sidecar: agent tokens, results, events (in-process bus, or Redis wake-ups when
+ * REDIS_URL is set; the store is the source of truth either way), knowledge, context.
+ */
+export async function createSidecarModule(ctx: ModuleContext, deps: { catalog: AgentCatalog }): Promise<SidecarModule> {
+  const cfg = ctx.config.sidecar;
+  const tokens = new AgentTokens(agentKeyFile(ctx.paths.home), cfg.token_ttl_seconds);
+  const agents = new AgentsRepo(ctx.store);
+  const mint = async (c: { agentId: string; agentType: string; issues: string[] | '*'; ttlSeconds?: number }): Promise<string> => {
+    const { token, claims } = await tokens.mint(c);
+    await agents.register(claims, null);
+    return token;
+  };
+  if (!cfg.enabled) {
+    return { name: 'sidecar', url: () => undefined, mintAgentToken: mint, health: () => ({ status: 'disabled', reason: '[sidecar] enabled = false' }) };
+  }
+  const knowledge = new Knowledge(ctx.store);
+  const results = new ResultsRepo(ctx.store, ctx.paths.resultsDir, knowledge);
+  const notifier: WakeNotifier = ctx.redisUrl ? new RedisNotifier(ctx.redisUrl, 'cco:') : new LocalNotifier();
+  const bus = new EventBus(new EventsRepo(ctx.store), notifier);
+  const snapshots = new ProjectSnapshots();
+  const context = new ContextBuilder({ snapshots, results, knowledge, agents }, { maxBytes: cfg.context_max_bytes, defaultFileBytes: cfg.context_file_bytes });
+  const roots = new ProjectRoots(cfg.project_root || process.cwd(), cfg.allowed_roots);
+  const closing = new AbortController();
+  const host = cfg.host;
+  let app: FastifyInstance | undefined;
+  let url: string | undefined;
+  let startError: string | undefined;
+
+  const sidecarDeps: SidecarDeps = {
+    config: cfg,
+    version: ctx.version,
+    store: ctx.store,
+    catalog: deps.catalog,
+    tokens,
+    agents,
+    results,
+    knowledge,
+    bus,
+    context,
+    roots,
+    hub: ctx.hub,
+    resultsDir: ctx.paths.resultsDir,
+    closing: closing.signal,
+  };
+
+  return {
+    name: 'sidecar',
+    url: () => url,
+    mintAgentToken: mint,
+    async register(daemonApp) {
+      await registerDaemonRoutes(daemonApp, {
+        catalog: deps.catalog,
+        tokens,
+        agents,
+        hub: ctx.hub,
+        accessToken: ctx.accessToken,
+        host: ctx.config.daemon.host,
+        daemonPort: () => Number(new URL(ctx.selfUrl()).port),
+        daemonUrl: () => ctx.selfUrl(),
+        sidecarUrl: () => url,
+        maxBodyBytes: cfg.max_result_bytes + 1024,
+      });
+    },
+    async start() {
+      // a daemon on an OS-chosen port gets an OS-chosen sidecar port too (tests, several daemons)
+      const port = ctx.config.daemon.port === 0 ? 0 : (cfg.port ?? 3001);
+      const built = await buildSidecarApp(sidecarDeps, { host });
+      app = built.app;
+      try {
+        await app.listen({ port, host });
+      } catch (e) {
+        await app.close().catch(() => undefined);
+        app = undefined;
+        const err = e as NodeJS.ErrnoException;
+        startError = err.code === 'EADDRINUSE' ? portInUseMessage(port, 'sidecar', 'set [sidecar] port in daemon.toml or CCO_SIDECAR_PORT') : err.message;
+        throw new Error(startError, { cause: e });
+      }
+      const addr = app.server.address();
+      const actual = typeof addr === 'object' && addr ? addr.port : port;
+      url = `http://${host === '0.0.0.0' || host === '::' ? '127.0.0.1' : host}:${actual}`;
+      ctx.logger.info({ url, bus: notifier.kind, project_root: roots.defaultRoot }, 'sidecar listening');
+    },
+    async health(): Promise<PartHealth> {
+      if (!url) return { status: startError ? 'down' : 'starting', ...(startError ? { error: startError } : {}) };
+      const ok = await bus.healthy();
+      const s = bus.stats();
+      return { status: ok ? 'ok' : 'degraded', url, bus: s.backend, waiters: s.waiters, subscriptions: s.subscriptions };
+    },
+    async close() {
+      closing.abort();
+      if (app) await app.close();
+      app = undefined;
+      url = undefined;
+      snapshots.close();
+      await bus.close();
+    },
+  };
 }

@@ -1,7 +1,69 @@
+import { sql } from 'kysely';
+import { withId } from './columns.js';
 import type { MigrationSet } from './types.js';
 
 /**
  * Migrations of the sidecar module's tables. Name each `sidecar_NNN_what`; never edit one that has
  * shipped, add the next instead.
  */
-export const sidecarMigrations: MigrationSet = () => ({});
+export const sidecarMigrations: MigrationSet = (dialect) => ({
+  sidecar_001_results_events_agents: {
+    async up(db) {
+      await withId(db.schema.createTable('sidecar_results'), dialect)
+        .addColumn('issue_id', 'text', (c) => c.notNull())
+        .addColumn('agent_type', 'text', (c) => c.notNull())
+        .addColumn('agent_id', 'text', (c) => c.notNull())
+        .addColumn('status', 'text')
+        .addColumn('stored_at', 'bigint', (c) => c.notNull())
+        .addColumn('file', 'text', (c) => c.notNull())
+        .addColumn('bytes', 'integer', (c) => c.notNull())
+        .addColumn('body', 'text', (c) => c.notNull())
+        .execute();
+      await db.schema.createIndex('sidecar_results_issue_type').unique().on('sidecar_results').columns(['issue_id', 'agent_type']).execute();
+
+      await withId(db.schema.createTable('sidecar_events'), dialect)
+        .addColumn('event_type', 'text', (c) => c.notNull())
+        .addColumn('topic', 'text')
+        .addColumn('publisher', 'text', (c) => c.notNull())
+        .addColumn('agent_id', 'text', (c) => c.notNull())
+        .addColumn('issue_id', 'text')
+        .addColumn('data', 'text', (c) => c.notNull())
+        .addColumn('created_at', 'bigint', (c) => c.notNull())
+        .execute();
+      await db.schema.createIndex('sidecar_events_type').on('sidecar_events').columns(['event_type', 'id']).execute();
+
+      await db.schema
+        .createTable('sidecar_agents')
+        .addColumn('agent_id', 'text', (c) => c.primaryKey())
+        .addColumn('agent_type', 'text', (c) => c.notNull())
+        .addColumn('issues', 'text', (c) => c.notNull())
+        .addColumn('task', 'text')
+        .addColumn('status', 'text', (c) => c.notNull())
+        .addColumn('created_at', 'bigint', (c) => c.notNull())
+        .addColumn('updated_at', 'bigint', (c) => c.notNull())
+        .addColumn('expires_at', 'bigint', (c) => c.notNull())
+        .execute();
+
+      if (dialect === 'sqlite') {
+        await sql`create virtual table sidecar_knowledge using fts5(issue_id unindexed, agent_type unindexed, kind unindexed, content, created_at unindexed, tokenize = 'porter unicode61')`.execute(db);
+      } else {
+        await withId(db.schema.createTable('sidecar_knowledge'), dialect)
+          .addColumn('issue_id', 'text', (c) => c.notNull())
+          .addColumn('agent_type', 'text', (c) => c.notNull())
+          .addColumn('kind', 'text', (c) => c.notNull())
+          .addColumn('content', 'text', (c) => c.notNull())
+          .addColumn('created_at', 'bigint', (c) => c.notNull())
+          .addColumn('tsv', sql`tsvector generated always as (to_tsvector('english', content)) stored`)
+          .execute();
+        await sql`create index sidecar_knowledge_tsv on sidecar_knowledge using gin (tsv)`.execute(db);
+        await db.schema.createIndex('sidecar_knowledge_ref').on('sidecar_knowledge').columns(['issue_id', 'agent_type']).execute();
+      }
+    },
+    async down(db) {
+      await db.schema.dropTable('sidecar_knowledge').execute();
+      await db.schema.dropTable('sidecar_agents').execute();
+      await db.schema.dropTable('sidecar_events').execute();
+      await db.schema.dropTable('sidecar_results').execute();
+    },
+  },
+});

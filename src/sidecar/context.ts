@@ -1,0 +1,182 @@
+import { LRUCache } from 'lru-cache';
+import type { AgentDefinition } from '../agents/types.js';
+import type { AgentsRepo } from './agents-repo.js';
+import { globMatcher } from './glob.js';
+import type { Knowledge, KnowledgeHit } from './knowledge.js';
+import { cachedReader, rankFiles, relevanceTerms } from './relevance.js';
+import type { RankedFile } from './relevance.js';
+import type { ResultsRepo, StoredResult } from './results.js';
+import type { ProjectSnapshots, Snapshot } from './snapshots.js';
+
+export interface ContextRequest {
+  root: string;
+  issueId: string;
+  agent: AgentDefinition;
+  /** Extra issue text from the request (`?q=`). */
+  q?: string | undefined;
+  /** The asker's issue scope (for related knowledge from other issues). */
+  issues: string[] | '*';
+}
+
+export interface ContextOptions {
+  /** Byte budget of the whole response. */
+  maxBytes: number;
+  /** File-content budget when the agent's rules give none. */
+  defaultFileBytes: number;
+  /** How long related knowledge from other issues may be reused. */
+  relatedTtlMs?: number;
+}
+
+interface Cached {
+  json: string;
+  gen: number;
+  issueVersion: number;
+  at: number;
+}
+
+/**
+ * Builds the context an agent asks for, and caches it. A cached context is served while the
+ * project's files are unchanged (snapshot generation) and no result was stored for its issue
+ * (issue version); cross-issue "related knowledge" may be up to `relatedTtlMs` old.
+ */
+export class ContextBuilder {
+  private readonly cache = new LRUCache<string, Cached>({ max: 2000 });
+  private readonly issueVersions = new Map<string, number>();
+  private readonly gens = new Map<string, number>();
+
+  constructor(
+    private readonly deps: { snapshots: ProjectSnapshots; results: ResultsRepo; knowledge: Knowledge; agents: AgentsRepo },
+    private readonly opts: ContextOptions,
+  ) {
+    deps.snapshots.onChange((root) => this.gens.set(root, (this.gens.get(root) ?? 0) + 1));
+  }
+
+  /** A result was stored for this issue: its contexts are stale. */
+  invalidateIssue(issueId: string): void {
+    this.issueVersions.set(issueId, (this.issueVersions.get(issueId) ?? 0) + 1);
+  }
+
+  get entries(): number {
+    return this.cache.size;
+  }
+
+  /** The context as JSON text, and whether it came from the cache. */
+  async get(req: ContextRequest): Promise<{ json: string; hit: boolean }> {
+    const key = [req.root, req.issueId, req.agent.name, req.q ?? '', req.issues === '*' ? '*' : req.issues.join(',')].join('\0');
+    const gen = this.gens.get(req.root) ?? 0;
+    const iv = this.issueVersions.get(req.issueId) ?? 0;
+    const c = this.cache.get(key);
+    if (c && c.gen === gen && c.issueVersion === iv && Date.now() - c.at < (this.opts.relatedTtlMs ?? 10_000)) return { json: c.json, hit: true };
+    const json = await this.build(req);
+    // only cache what is still current (a change during the build bumps the generation)
+    if ((this.gens.get(req.root) ?? 0) === gen && (this.issueVersions.get(req.issueId) ?? 0) === iv) this.cache.set(key, { json, gen, issueVersion: iv, at: Date.now() });
+    return { json, hit: false };
+  }
+
+  private async build(req: ContextRequest): Promise<string> {
+    const snap = await this.deps.snapshots.get(req.root);
+    const [results, tasks] = await Promise.all([this.deps.results.forIssue(req.issueId), this.deps.agents.tasksOf(req.issueId)]);
+    const issueText = [req.q ?? '', ...tasks, req.issueId.replace(/[-_.]/g, ' ')].join(' ');
+    const terms = relevanceTerms(issueText);
+    const related: KnowledgeHit[] = terms.length
+      ? await this.deps.knowledge.search({ q: terms.join(' '), issues: req.issues, excludeIssue: req.issueId, limit: 10 })
+      : [];
+    const ranked = await this.ranked(snap, req.agent, terms);
+    const upstream = req.agent.context.upstream ?? [];
+    const ordered = [...results].sort((a, b) => Number(upstream.includes(b.agent_type)) - Number(upstream.includes(a.agent_type)) || a.stored_at - b.stored_at);
+
+    const fileBudget = Math.min(req.agent.context.max_bytes ?? this.opts.defaultFileBytes, this.opts.maxBytes);
+    const out = {
+      issue_id: req.issueId,
+      agent_type: req.agent.name,
+      agent: { name: req.agent.name, description: req.agent.description, category: req.agent.category, model: req.agent.model, topics: req.agent.topics },
+      issue: { text: issueText.trim(), terms },
+      project: {
+        root: snap.root,
+        ...snap.scan.metadata,
+        total_files: snap.scan.files.length,
+        total_bytes: snap.scan.totalBytes,
+        git_branch: snap.git.branch,
+      },
+      structure: { paths: [] as string[], total: snap.scan.files.length, truncated: false },
+      relevant_files: [] as { path: string; score: number; size: number; content: string; truncated: boolean }[],
+      more_relevant_files: [] as string[],
+      previous_results: ordered.map(summarize),
+      decisions: ordered.flatMap((r) => (r.result.decisions ?? []).map((d) => ({ agent_type: r.agent_type, agent_id: r.agent_id, decision: d }))),
+      related_knowledge: related.map((h) => ({ issue_id: h.issue_id, agent_type: h.agent_type, kind: h.kind, content: h.content.slice(0, 1000), score: h.score })),
+      git: { branch: snap.git.branch, recent_commits: snap.git.commits },
+      budget: { max_bytes: this.opts.maxBytes, file_bytes_max: fileBudget, file_bytes_used: 0, used_bytes: 0 },
+      generated_at: new Date().toISOString(),
+    };
+
+    // file contents first (within the agent's budget), then the structure with what is left
+    let fileBytes = 0;
+    for (const f of ranked) {
+      const text = f.text ?? '';
+      const room = fileBudget - fileBytes;
+      if (room < 256) {
+        if (out.more_relevant_files.length < 100) out.more_relevant_files.push(f.path);
+        continue;
+      }
+      const content = text.length > room ? text.slice(0, room) : text;
+      fileBytes += Buffer.byteLength(content);
+      out.relevant_files.push({ path: f.path, score: Math.round(f.score * 100) / 100, size: f.size, content, truncated: content.length < text.length });
+    }
+    out.budget.file_bytes_used = fileBytes;
+    const base = Buffer.byteLength(JSON.stringify(out));
+    let room = this.opts.maxBytes - base - 64;
+    for (const f of snap.scan.files) {
+      const cost = Buffer.byteLength(f.path) + 3;
+      if (room - cost < 0) {
+        out.structure.truncated = true;
+        break;
+      }
+      out.structure.paths.push(f.path);
+      room -= cost;
+    }
+    out.structure.truncated ||= snap.scan.truncated;
+    // still over budget (huge results or knowledge): drop file contents from the end
+    let json = JSON.stringify(out);
+    while (Buffer.byteLength(json) > this.opts.maxBytes && out.relevant_files.length) {
+      const dropped = out.relevant_files.pop();
+      if (dropped) out.more_relevant_files.unshift(dropped.path);
+      json = JSON.stringify(out);
+    }
+    while (Buffer.byteLength(json) > this.opts.maxBytes && out.previous_results.length) {
+      out.previous_results.shift();
+      json = JSON.stringify(out);
+    }
+    out.budget.used_bytes = Buffer.byteLength(json);
+    return JSON.stringify(out);
+  }
+
+  /** Candidate files of an agent type ranked for these terms; cached with the snapshot. */
+  private async ranked(snap: Snapshot, agent: AgentDefinition, terms: string[]): Promise<RankedFile[]> {
+    const key = `${agent.name}\0${terms.join(' ')}`;
+    const hit = snap.derived.get(key) as Promise<RankedFile[]> | undefined;
+    if (hit) return hit;
+    const include = agent.context.include.length ? globMatcher(agent.context.include) : () => true;
+    const exclude = agent.context.exclude?.length ? globMatcher(agent.context.exclude) : () => false;
+    const candidates = snap.scan.files.filter((f) => include(f.path) && !exclude(f.path));
+    const p = rankFiles(candidates, terms, cachedReader(snap.root, snap.contents));
+    snap.derived.set(key, p);
+    return p;
+  }
+
+}
+
+function summarize(r: StoredResult): Record<string, unknown> {
+  const { status, summary, decisions, files_created, files_modified, ...rest } = r.result;
+  const extra = JSON.stringify(rest);
+  return {
+    agent_type: r.agent_type,
+    agent_id: r.agent_id,
+    stored_at: r.stored_at,
+    status,
+    summary: summary ?? null,
+    decisions: decisions ?? [],
+    files_created: files_created ?? [],
+    files_modified: files_modified ?? [],
+    details: extra.length > 8000 ? `${extra.slice(0, 8000)}…` : rest,
+  };
+}

@@ -1,0 +1,118 @@
+import type { FastifyInstance } from 'fastify';
+import { request } from 'undici';
+import { z } from 'zod';
+import type { AgentCatalog } from '../agents/types.js';
+import { AppError } from '../core/errors.js';
+import type { Hub } from '../hub/hub.js';
+import { hasValidToken } from '../server/security.js';
+import { parseInput } from '../server/validate.js';
+import type { AgentsRepo } from './agents-repo.js';
+import { agentIdSchema, agentTypeSchema, issueIdSchema } from './ids.js';
+import { bearerToken } from './tokens.js';
+import type { AgentClaims, AgentTokens } from './tokens.js';
+
+const spawnBody = z
+  .object({
+    agent_type: agentTypeSchema,
+    issue_id: issueIdSchema.optional(),
+    issues: z.union([z.literal('*'), z.array(issueIdSchema).min(1).max(100)]).optional(),
+    agent_id: agentIdSchema.optional(),
+    task: z.string().max(20_000).optional(),
+    ttl_seconds: z.number().int().min(60).max(7 * 24 * 3600).optional(),
+  })
+  .strict()
+  .refine((b) => b.issue_id !== undefined || b.issues !== undefined, { message: 'issue_id or issues is required', path: ['issue_id'] });
+
+export interface DaemonRouteDeps {
+  catalog: AgentCatalog;
+  tokens: AgentTokens;
+  agents: AgentsRepo;
+  hub: Hub;
+  accessToken: string;
+  host: string;
+  daemonPort(): number;
+  daemonUrl(): string;
+  sidecarUrl(): string | undefined;
+  maxBodyBytes: number;
+}
+
+/**
+ * Routes on the daemon (3000): `POST /api/agents/spawn` mints an agent token, and
+ * `/api/orchestration/*` forwards to the sidecar (so agents that only know
+ * ORCHESTRATOR_API_URL reach it), Authorization header included.
+ */
+export async function registerDaemonRoutes(app: FastifyInstance, deps: DaemonRouteDeps): Promise<void> {
+  app.post('/api/agents/spawn', async (req, reply) => {
+    const caller = await spawnCaller(req.headers.authorization, req, deps);
+    const body = parseInput(spawnBody, req.body ?? {}, 'body');
+    if (!deps.catalog.has(body.agent_type)) {
+      throw new AppError(400, 'unknown_agent_type', `body.agent_type: no agent type ${body.agent_type} in the catalog (cco agents list)`, { field: 'body.agent_type' });
+    }
+    const issues: string[] | '*' = body.issues === '*' ? '*' : [...new Set([...(body.issue_id ? [body.issue_id] : []), ...(body.issues ?? [])])];
+    // an agent may only hand on the scope it has itself
+    if (caller && caller.issues !== '*' && (issues === '*' || issues.some((i) => !(caller.issues as string[]).includes(i)))) {
+      throw new AppError(403, 'forbidden', 'An agent token can only mint tokens within its own issue scope');
+    }
+    const agentId = body.agent_id ?? `${body.agent_type}-${Date.now().toString(36)}${Math.random().toString(36).slice(2, 6)}`;
+    const { token, claims } = await deps.tokens.mint({ agentId, agentType: body.agent_type, issues, ...(body.ttl_seconds ? { ttlSeconds: body.ttl_seconds } : {}) });
+    await deps.agents.register(claims, body.task ?? null);
+    deps.hub.publish('agent_activity', { action: 'spawned', agent_id: agentId, agent_type: body.agent_type, issues, by: caller?.agentId ?? 'daemon' });
+    const sidecar = deps.sidecarUrl() ?? null;
+    return reply.status(201).send({
+      agent_id: agentId,
+      agent_type: body.agent_type,
+      issues,
+      token,
+      expires_at: new Date(claims.exp * 1000).toISOString(),
+      sidecar_url: sidecar,
+      proxy_url: `${deps.daemonUrl()}/api/orchestration`,
+      env: { ORCHESTRATOR_AGENT_ID: agentId, ORCHESTRATOR_AGENT_TYPE: body.agent_type, ORCHESTRATOR_AGENT_TOKEN: token, ORCHESTRATOR_SIDECAR_URL: sidecar ?? '' },
+    });
+  });
+
+  await app.register(async (scope) => {
+    // bodies pass through untouched; the sidecar parses and validates them
+    scope.removeAllContentTypeParsers();
+    scope.addContentTypeParser('*', { parseAs: 'buffer', bodyLimit: deps.maxBodyBytes }, (_req, body, done) => done(null, body));
+    scope.all('/api/orchestration/*', async (req, reply) => {
+      const base = deps.sidecarUrl();
+      if (!base) throw new AppError(503, 'sidecar_unavailable', 'The orchestration sidecar is not running ([sidecar] enabled = false or it failed to start; see cco daemon logs)');
+      const rest = (req.params as { '*': string })['*'];
+      const qs = req.url.includes('?') ? req.url.slice(req.url.indexOf('?')) : '';
+      const target = rest === 'health' || rest === 'status' ? `/${rest}` : `/api/${rest}`;
+      const ac = new AbortController();
+      reply.raw.once('close', () => ac.abort());
+      const headers: Record<string, string> = {};
+      for (const h of ['authorization', 'content-type', 'accept', 'last-event-id']) {
+        const v = req.headers[h];
+        if (typeof v === 'string') headers[h] = v;
+      }
+      let upstream;
+      try {
+        upstream = await request(`${base}${target}${qs}`, {
+          method: req.method as 'GET',
+          headers,
+          body: Buffer.isBuffer(req.body) ? req.body : undefined,
+          signal: ac.signal,
+          headersTimeout: 0,
+          bodyTimeout: 0,
+        });
+      } catch (e) {
+        if (ac.signal.aborted) return reply;
+        throw new AppError(502, 'sidecar_unreachable', `The sidecar did not answer: ${(e as Error).message}`);
+      }
+      const out: Record<string, string> = {};
+      for (const [k, v] of Object.entries(upstream.headers)) {
+        if (typeof v === 'string' && !['connection', 'keep-alive', 'transfer-encoding', 'content-length'].includes(k)) out[k] = v;
+      }
+      return reply.status(upstream.statusCode).headers(out).send(upstream.body);
+    });
+  });
+}
+
+/** Who may mint: the daemon's local access token, or an agent token (then within its scope). */
+async function spawnCaller(auth: string | undefined, req: Parameters<typeof hasValidToken>[0], deps: DaemonRouteDeps): Promise<AgentClaims | undefined> {
+  if (hasValidToken(req, { host: deps.host, accessToken: deps.accessToken, port: deps.daemonPort })) return undefined;
+  if (auth?.startsWith('Bearer ') && auth.split('.').length === 3) return deps.tokens.verify(bearerToken(auth));
+  throw new AppError(401, 'unauthorized', 'Minting agent tokens needs the daemon access token (X-CCO-Token) or an agent token (Authorization: Bearer)');
+}

@@ -1,0 +1,81 @@
+import { readFile } from 'node:fs/promises';
+import { join } from 'node:path';
+import { queryTerms } from './knowledge.js';
+import type { ProjectFile } from './project-scan.js';
+
+const STOP = new Set(
+  'the and for with that this from into are was were will would should could have has had not but you your our their its issue agent use using add make new fix get set all any can when then than also each per via only need needs'.split(' '),
+);
+
+/** Terms of an issue's text worth matching against files (lowercase, no stop words). */
+export function relevanceTerms(text: string): string[] {
+  return queryTerms(text, 32).filter((t) => t.length >= 3 && !STOP.has(t));
+}
+
+export interface RankedFile extends ProjectFile {
+  score: number;
+  /** Text content (undefined for binaries or unreadable files). */
+  text?: string | undefined;
+}
+
+/** Reads a small text file once per snapshot; binaries (NUL in the first KiB) give null. */
+export type ContentReader = (f: ProjectFile) => Promise<string | null>;
+
+export function cachedReader(root: string, cache: Map<string, Promise<string | null>>, maxBytes = 512 * 1024): ContentReader {
+  return (f) => {
+    let p = cache.get(f.path);
+    if (!p) {
+      p =
+        f.size > maxBytes
+          ? Promise.resolve(null)
+          : readFile(join(root, f.path)).then(
+              (b) => (b.subarray(0, 1024).includes(0) ? null : b.toString('utf8')),
+              () => null,
+            );
+      cache.set(f.path, p);
+    }
+    return p;
+  };
+}
+
+function countOf(hay: string, needle: string, cap: number): number {
+  let n = 0;
+  let i = hay.indexOf(needle);
+  while (i >= 0 && n < cap) {
+    n++;
+    i = hay.indexOf(needle, i + needle.length);
+  }
+  return n;
+}
+
+/**
+ * Ranks candidate files by relevance to the issue's terms: a term in the path weighs most, then
+ * occurrences in the content (log-damped so one huge file does not win by volume); ties go to
+ * the most recently changed file. At most `maxRead` files are read.
+ */
+export async function rankFiles(candidates: readonly ProjectFile[], terms: readonly string[], read: ContentReader, maxRead = 300): Promise<RankedFile[]> {
+  const pre = candidates.map((f) => {
+    const p = f.path.toLowerCase();
+    let score = 0;
+    for (const t of terms) if (p.includes(t)) score += 5;
+    return { ...f, score };
+  });
+  pre.sort((a, b) => b.score - a.score || b.mtimeMs - a.mtimeMs);
+  const head = pre.slice(0, maxRead);
+  await Promise.all(
+    head.map(async (f) => {
+      const text = await read(f);
+      if (text === null) {
+        f.score = -1;
+        return;
+      }
+      (f as RankedFile).text = text;
+      if (terms.length === 0) return;
+      const lower = text.toLowerCase();
+      for (const t of terms) f.score += Math.log2(1 + countOf(lower, t, 64));
+    }),
+  );
+  const ranked = head.filter((f) => f.score >= 0) as RankedFile[];
+  ranked.sort((a, b) => b.score - a.score || b.mtimeMs - a.mtimeMs || a.path.localeCompare(b.path));
+  return ranked;
+}

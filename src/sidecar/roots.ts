@@ -1,0 +1,41 @@
+import { realpathSync } from 'node:fs';
+import { isAbsolute, resolve, sep } from 'node:path';
+import { AppError } from '../core/errors.js';
+
+/**
+ * The project roots context may be built from: the default root (the daemon's working
+ * directory unless `[sidecar] project_root` says otherwise) and `allowed_roots`. A request's
+ * `?root=` must resolve — symlinks included — to one of them or a folder below.
+ */
+export class ProjectRoots {
+  readonly defaultRoot: string;
+  private readonly allowed: string[];
+
+  constructor(defaultRoot: string, allowed: readonly string[]) {
+    this.defaultRoot = real(resolve(defaultRoot));
+    this.allowed = [this.defaultRoot, ...allowed.map((r) => real(resolve(r)))];
+  }
+
+  resolve(requested: string | undefined): string {
+    if (requested === undefined || requested === '') return this.defaultRoot;
+    if (!isAbsolute(requested)) throw new AppError(400, 'invalid_request', 'query.root: must be an absolute path', { field: 'query.root' });
+    let r: string;
+    try {
+      r = realpathSync(resolve(requested));
+    } catch {
+      throw new AppError(400, 'invalid_request', `query.root: ${requested} does not exist`, { field: 'query.root' });
+    }
+    if (!this.allowed.some((a) => r === a || r.startsWith(a.endsWith(sep) ? a : a + sep))) {
+      throw new AppError(403, 'root_not_allowed', `query.root: ${requested} is outside the allowed project roots; add it to [sidecar] allowed_roots`, { field: 'query.root' });
+    }
+    return r;
+  }
+}
+
+function real(p: string): string {
+  try {
+    return realpathSync(p);
+  } catch {
+    return p;
+  }
+}

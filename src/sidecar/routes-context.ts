@@ -1,0 +1,45 @@
+import type { FastifyInstance } from 'fastify';
+import { z } from 'zod';
+import { AppError } from '../core/errors.js';
+import { parseInput } from '../server/validate.js';
+import { agentTypeSchema, issueIdSchema } from './ids.js';
+import type { SidecarDeps } from './server.js';
+import { assertScope } from './tokens.js';
+
+const contextParams = z.object({ issueId: issueIdSchema, agentType: agentTypeSchema });
+const contextQuery = z.object({ q: z.string().max(4000).optional(), root: z.string().max(4096).optional() });
+const knowledgeQuery = z.object({
+  q: z.string().min(1, 'is required').max(1000),
+  agent_type: agentTypeSchema.optional(),
+  issue_id: issueIdSchema.optional(),
+  limit: z.coerce.number().int().min(1).max(200).default(20),
+});
+
+/** Context for an agent, the knowledge broker, and who-am-I. */
+export function registerContextRoutes(app: FastifyInstance, deps: SidecarDeps): void {
+  app.get('/api/context/:issueId/:agentType', async (req, reply) => {
+    const p = parseInput(contextParams, req.params, 'params');
+    const q = parseInput(contextQuery, req.query, 'query');
+    assertScope(req.agent, p.issueId);
+    const agent = deps.catalog.get(p.agentType);
+    if (!agent) throw new AppError(404, 'unknown_agent_type', `params.agentType: no agent type ${p.agentType} in the catalog (cco agents list)`, { field: 'params.agentType' });
+    const root = deps.roots.resolve(q.root);
+    const { json, hit } = await deps.context.get({ root, issueId: p.issueId, agent, q: q.q, issues: req.agent.issues });
+    return reply.header('content-type', 'application/json; charset=utf-8').header('x-cco-context-cache', hit ? 'hit' : 'miss').send(json);
+  });
+
+  app.get('/api/knowledge', async (req) => {
+    const q = parseInput(knowledgeQuery, req.query, 'query');
+    if (q.issue_id) assertScope(req.agent, q.issue_id);
+    const issues = q.issue_id ? [q.issue_id] : req.agent.issues;
+    const hits = await deps.knowledge.search({ q: q.q, agentType: q.agent_type, issues, limit: q.limit });
+    return { query: q.q, count: hits.length, results: hits };
+  });
+
+  app.get('/api/whoami', async (req) => ({
+    agent_id: req.agent.agentId,
+    agent_type: req.agent.agentType,
+    issues: req.agent.issues,
+    expires_at: new Date(req.agent.exp * 1000).toISOString(),
+  }));
+}

@@ -1,0 +1,136 @@
+import type { FastifyInstance, FastifyReply } from 'fastify';
+import { z } from 'zod';
+import { AppError } from '../core/errors.js';
+import { parseInput } from '../server/validate.js';
+import type { EventQuery, StoredEvent } from './events-repo.js';
+import { agentIdSchema, eventTypeSchema, issueIdSchema, topicSchema } from './ids.js';
+import type { SidecarDeps } from './server.js';
+import { assertScope } from './tokens.js';
+import type { AgentClaims } from './tokens.js';
+
+const publishBody = z
+  .object({
+    publisher: agentIdSchema.optional(),
+    topic: topicSchema.optional(),
+    issue_id: issueIdSchema.optional(),
+    data: z.unknown().optional(),
+  })
+  .strict();
+
+const typeParam = z.object({ eventType: z.union([z.literal('*'), eventTypeSchema]) });
+const cursor = z.coerce.number().int().min(0).max(Number.MAX_SAFE_INTEGER);
+const filterSchema = z.string().max(1000).optional();
+
+/** `filter=topic:X[,publisher:Y][,issue:Z]` → the matching fields. */
+function parseFilter(s: string | undefined): Pick<EventQuery, 'topic' | 'publisher' | 'issueId'> {
+  const out: Pick<EventQuery, 'topic' | 'publisher' | 'issueId'> = {};
+  if (!s) return out;
+  for (const part of s.split(',')) {
+    const i = part.indexOf(':');
+    const key = i > 0 ? part.slice(0, i).trim() : '';
+    const value = i > 0 ? part.slice(i + 1).trim() : '';
+    if (!value) throw new AppError(400, 'invalid_request', `query.filter: "${part}" is not key:value (topic:X, publisher:Y or issue:Z)`, { field: 'query.filter' });
+    if (key === 'topic') out.topic = value;
+    else if (key === 'publisher') out.publisher = value;
+    else if (key === 'issue' || key === 'issue_id') out.issueId = parseInput(issueIdSchema, value, 'query');
+    else throw new AppError(400, 'invalid_request', `query.filter: unknown key "${key}" (use topic, publisher or issue)`, { field: 'query.filter' });
+  }
+  return out;
+}
+
+function queryOf(agent: AgentClaims, eventType: string, filter: string | undefined): EventQuery {
+  const f = parseFilter(filter);
+  if (f.issueId) assertScope(agent, f.issueId);
+  return { eventType, ...f, issues: agent.issues };
+}
+
+/** What a client sees of an event. */
+function view(e: StoredEvent): Record<string, unknown> {
+  return { id: e.id, cursor: e.id, event_type: e.event_type, topic: e.topic, publisher: e.publisher, issue_id: e.issue_id, data: e.data, timestamp: new Date(e.created_at).toISOString() };
+}
+
+/** An AbortSignal that fires when the client goes away or the sidecar closes. */
+function lifetime(reply: FastifyReply, closing: AbortSignal): AbortSignal {
+  const ac = new AbortController();
+  reply.raw.once('close', () => ac.abort());
+  return AbortSignal.any([ac.signal, closing]);
+}
+
+/** Publish, long-poll wait, SSE stream and list of events. */
+export function registerEventRoutes(app: FastifyInstance, deps: SidecarDeps): void {
+  app.post('/api/events/:eventType', async (req, reply) => {
+    const { eventType } = parseInput(z.object({ eventType: eventTypeSchema }), req.params, 'params');
+    const body = parseInput(publishBody, req.body ?? {}, 'body');
+    const dataIssue = (body.data as { issue_id?: unknown } | undefined)?.issue_id;
+    let issueId = body.issue_id ?? (typeof dataIssue === 'string' && issueIdSchema.safeParse(dataIssue).success ? dataIssue : undefined);
+    if (!issueId && Array.isArray(req.agent.issues) && req.agent.issues.length === 1) issueId = req.agent.issues[0];
+    if (issueId) assertScope(req.agent, issueId);
+    const ev = await deps.bus.publish({
+      event_type: eventType,
+      topic: body.topic ?? null,
+      publisher: body.publisher ?? req.agent.agentId,
+      agent_id: req.agent.agentId,
+      issue_id: issueId ?? null,
+      data: body.data ?? null,
+    });
+    deps.hub.publish('event_published', { id: ev.id, event_type: ev.event_type, topic: ev.topic, publisher: ev.publisher, issue_id: ev.issue_id });
+    return reply.status(201).send({ status: 'published', ...view(ev) });
+  });
+
+  app.get('/api/events/wait/:eventType', async (req, reply) => {
+    const { eventType } = parseInput(typeParam, req.params, 'params');
+    const q = parseInput(
+      z.object({ filter: filterSchema, after: cursor.default(0), timeout: z.coerce.number().int().min(0).max(deps.config.wait_max_ms).default(30_000), limit: z.coerce.number().int().min(1).max(1000).default(100) }),
+      req.query,
+      'query',
+    );
+    const query = queryOf(req.agent, eventType, q.filter);
+    const signal = lifetime(reply, deps.closing);
+    const started = Date.now();
+    const r = await deps.bus.wait(query, q.after, q.timeout, { limit: q.limit, signal });
+    if (r.events.length) {
+      deps.hub.publish('agent_activity', { action: 'event_received', agent_id: req.agent.agentId, agent_type: req.agent.agentType, event_type: eventType, count: r.events.length, waited_ms: Date.now() - started });
+    }
+    return { events: r.events.map(view), cursor: r.cursor, timed_out: r.timed_out, waited_ms: Date.now() - started };
+  });
+
+  app.get('/api/events/stream/:eventType', async (req, reply) => {
+    const { eventType } = parseInput(typeParam, req.params, 'params');
+    const q = parseInput(z.object({ filter: filterSchema, after: cursor.optional() }), req.query, 'query');
+    const lastId = req.headers['last-event-id'];
+    const after = q.after ?? (typeof lastId === 'string' && /^\d+$/.test(lastId) ? Number(lastId) : 0);
+    const query = queryOf(req.agent, eventType, q.filter);
+    const signal = lifetime(reply, deps.closing);
+    reply.hijack();
+    const res = reply.raw;
+    res.writeHead(200, { 'content-type': 'text/event-stream; charset=utf-8', 'cache-control': 'no-cache', connection: 'keep-alive', 'x-accel-buffering': 'no' });
+    res.write(`: subscribed to ${eventType} after ${after}\n\n`);
+    const off = deps.bus.subscribe(
+      query,
+      after,
+      (events) => {
+        for (const e of events) res.write(`id: ${e.id}\nevent: ${e.event_type}\ndata: ${JSON.stringify(view(e))}\n\n`);
+      },
+      () => res.end(),
+    );
+    const heartbeat = setInterval(() => res.write(': keep-alive\n\n'), 15_000);
+    const stop = (): void => {
+      clearInterval(heartbeat);
+      off();
+      if (!res.writableEnded) res.end();
+    };
+    if (signal.aborted) stop();
+    else signal.addEventListener('abort', stop, { once: true });
+    return reply;
+  });
+
+  app.get('/api/events', async (req) => {
+    const q = parseInput(
+      z.object({ event_type: z.union([z.literal('*'), eventTypeSchema]).default('*'), filter: filterSchema, after: cursor.default(0), limit: z.coerce.number().int().min(1).max(1000).default(100) }),
+      req.query,
+      'query',
+    );
+    const events = await deps.bus.read(queryOf(req.agent, q.event_type, q.filter), q.after, q.limit);
+    return { events: events.map(view), cursor: events.length ? (events[events.length - 1] as StoredEvent).id : q.after };
+  });
+}

@@ -1,0 +1,73 @@
+import type { FastifyInstance } from 'fastify';
+import { z } from 'zod';
+import { AppError } from '../core/errors.js';
+import { parseInput } from '../server/validate.js';
+import { agentTypeSchema, issueIdSchema } from './ids.js';
+import { resultInputSchema } from './results.js';
+import type { SidecarDeps } from './server.js';
+import { assertScope } from './tokens.js';
+
+const listQuery = z.object({ issue_id: issueIdSchema.optional(), agent_type: agentTypeSchema.optional(), limit: z.coerce.number().int().min(1).max(5000).default(500) });
+
+/**
+ * `POST /api/results` (201 once the file is on disk and the row is committed), `GET
+ * /api/results` (list), `GET /api/results/:issueId` and `GET /api/results/:issueId/:agentType`.
+ */
+export function registerResultRoutes(app: FastifyInstance, deps: SidecarDeps): void {
+  app.post('/api/results', async (req, reply) => {
+    if (req.body === undefined || req.body === null || typeof req.body !== 'object') {
+      throw new AppError(400, 'invalid_request', 'body: a JSON object {agent_id, agent_type, issue_id, result} is required', { field: 'body' });
+    }
+    const input = parseInput(resultInputSchema, req.body, 'body');
+    assertScope(req.agent, input.issue_id);
+    if (!deps.catalog.has(input.agent_type)) {
+      throw new AppError(400, 'unknown_agent_type', `body.agent_type: no agent type ${input.agent_type} in the catalog (cco agents list)`, { field: 'body.agent_type' });
+    }
+    // an agent stores results as itself; only an all-issues token (the orchestrator) may store for others
+    if (req.agent.issues !== '*' && input.agent_type !== req.agent.agentType) {
+      throw new AppError(403, 'forbidden', `body.agent_type: this token belongs to a ${req.agent.agentType} agent`, { field: 'body.agent_type' });
+    }
+    const stored = await deps.results.save(input);
+    deps.context.invalidateIssue(input.issue_id);
+    await deps.agents.setStatus(input.agent_id, input.result.status).catch(() => undefined);
+    deps.hub.publish('agent_activity', {
+      action: 'result_stored',
+      agent_id: input.agent_id,
+      agent_type: input.agent_type,
+      issue_id: input.issue_id,
+      status: input.result.status,
+      bytes: stored.bytes,
+    });
+    return reply.status(201).send({
+      status: 'stored',
+      issue_id: input.issue_id,
+      agent_type: input.agent_type,
+      agent_id: input.agent_id,
+      stored_at: new Date(stored.stored_at).toISOString(),
+      file: stored.file,
+      bytes: stored.bytes,
+    });
+  });
+
+  app.get('/api/results', async (req) => {
+    const q = parseInput(listQuery, req.query, 'query');
+    if (q.issue_id) assertScope(req.agent, q.issue_id);
+    const results = await deps.results.list({ issueId: q.issue_id, agentType: q.agent_type, issues: req.agent.issues, limit: q.limit });
+    return { count: results.length, results };
+  });
+
+  app.get('/api/results/:issueId', async (req) => {
+    const p = parseInput(z.object({ issueId: issueIdSchema }), req.params, 'params');
+    assertScope(req.agent, p.issueId);
+    const results = await deps.results.forIssue(p.issueId);
+    return { issue_id: p.issueId, count: results.length, results };
+  });
+
+  app.get('/api/results/:issueId/:agentType', async (req) => {
+    const p = parseInput(z.object({ issueId: issueIdSchema, agentType: agentTypeSchema }), req.params, 'params');
+    assertScope(req.agent, p.issueId);
+    const r = await deps.results.get(p.issueId, p.agentType);
+    if (!r) throw new AppError(404, 'not_found', `No result of ${p.agentType} for issue ${p.issueId}`);
+    return r;
+  });
+}

@@ -1,0 +1,93 @@
+import Fastify from 'fastify';
+import type { FastifyInstance, FastifyRequest } from 'fastify';
+import type { AgentCatalog } from '../agents/types.js';
+import type { SidecarConfig } from '../config/sections/sidecar.js';
+import { AppError } from '../core/errors.js';
+import type { Hub } from '../hub/hub.js';
+import { installErrorHandling } from '../server/errors.js';
+import { isLoopback } from '../server/security.js';
+import type { Store } from '../store/store.js';
+import type { AgentsRepo } from './agents-repo.js';
+import type { EventBus } from './bus.js';
+import type { ContextBuilder } from './context.js';
+import type { Knowledge } from './knowledge.js';
+import { SlidingWindowStats } from './perf.js';
+import type { ProjectRoots } from './roots.js';
+import type { ResultsRepo } from './results.js';
+import { registerContextRoutes } from './routes-context.js';
+import { registerEventRoutes } from './routes-events.js';
+import { registerResultRoutes } from './routes-results.js';
+import { registerStatusRoutes } from './routes-status.js';
+import { bearerToken } from './tokens.js';
+import type { AgentClaims, AgentTokens } from './tokens.js';
+
+/** Everything the sidecar's routes use. */
+export interface SidecarDeps {
+  config: SidecarConfig;
+  version: string;
+  store: Store;
+  catalog: AgentCatalog;
+  tokens: AgentTokens;
+  agents: AgentsRepo;
+  results: ResultsRepo;
+  knowledge: Knowledge;
+  bus: EventBus;
+  context: ContextBuilder;
+  roots: ProjectRoots;
+  hub: Hub;
+  resultsDir: string;
+  /** Aborted when the sidecar closes: ends long-polls and streams. */
+  closing: AbortSignal;
+}
+
+declare module 'fastify' {
+  interface FastifyRequest {
+    agent: AgentClaims;
+  }
+}
+
+/** The agent a request was authenticated as (set by the `/api/*` hook). */
+export function agentOf(req: FastifyRequest): AgentClaims {
+  return req.agent;
+}
+
+/**
+ * The sidecar's own Fastify app (its own port, 3001 by default): `/health` and `/status` open,
+ * every `/api/*` route behind an agent JWT. Response times of all but the long-lived routes
+ * (wait, stream) feed `/status`.
+ */
+export async function buildSidecarApp(deps: SidecarDeps, opts: { host: string }): Promise<{ app: FastifyInstance; perf: SlidingWindowStats }> {
+  const app = Fastify({
+    logger: false,
+    bodyLimit: deps.config.max_result_bytes,
+    return503OnClosing: true,
+    forceCloseConnections: true,
+    keepAliveTimeout: 72_000,
+  });
+  installErrorHandling(app);
+  const perf = new SlidingWindowStats();
+  app.decorateRequest('agent', null as unknown as AgentClaims);
+  const loopback = isLoopback(opts.host);
+  app.addHook('onRequest', async (req) => {
+    if (loopback) {
+      const host = (req.headers.host ?? '').replace(/:\d+$/, '');
+      if (!isLoopback(host)) throw new AppError(403, 'host_not_allowed', `Host ${host || '(none)'} is not allowed`);
+    }
+    // agents are programs, not pages: a browser origin is refused outright
+    if (req.headers.origin !== undefined) throw new AppError(403, 'origin_not_allowed', 'Browser requests are not accepted by the sidecar');
+    if (req.url.startsWith('/api/')) {
+      req.agent = await deps.tokens.verify(bearerToken(req.headers.authorization));
+      void deps.agents.touch(req.agent).catch(() => undefined);
+    }
+  });
+  app.addHook('onResponse', async (req, reply) => {
+    const route = req.routeOptions.url ?? '';
+    if (route.startsWith('/api/events/wait') || route.startsWith('/api/events/stream')) return;
+    perf.record(reply.elapsedTime);
+  });
+  registerStatusRoutes(app, deps, perf);
+  registerContextRoutes(app, deps);
+  registerResultRoutes(app, deps);
+  registerEventRoutes(app, deps);
+  return { app, perf };
+}

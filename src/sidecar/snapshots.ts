@@ -1,0 +1,112 @@
+import { watch } from 'node:fs';
+import type { FSWatcher } from 'node:fs';
+import { join } from 'node:path';
+import { recentCommits } from './git-info.js';
+import type { Commit } from './git-info.js';
+import { scanProject } from './project-scan.js';
+import type { ProjectScan } from './project-scan.js';
+
+export interface Snapshot {
+  root: string;
+  /** Bumped every time the root's files change; keys of derived caches include it. */
+  gen: number;
+  scan: ProjectScan;
+  git: { branch: string | null; commits: Commit[] };
+  /** File contents read for ranking, per relative path. */
+  contents: Map<string, Promise<string | null>>;
+  /** Derived values (ranked files per agent type and terms), dropped with the snapshot. */
+  derived: Map<string, unknown>;
+  /** Whether every walked directory is watched (else a max age bounds staleness). */
+  fullyWatched: boolean;
+  takenAt: number;
+}
+
+interface Entry {
+  gen: number;
+  snapshot?: Promise<Snapshot>;
+  watchers: FSWatcher[];
+}
+
+/**
+ * Scans of project roots, kept until a file under the root changes. Each walked directory (and
+ * `.git` for new commits) gets a non-recursive fs.watch — recursive watching on Linux would
+ * descend into ignored trees such as node_modules. Past `maxWatchers` directories, snapshots
+ * also expire after `maxAgeMs`.
+ */
+export class ProjectSnapshots {
+  private readonly entries = new Map<string, Entry>();
+  private readonly listeners = new Set<(root: string) => void>();
+
+  constructor(private readonly opts: { maxWatchers?: number; maxAgeMs?: number; maxFiles?: number } = {}) {}
+
+  get(root: string): Promise<Snapshot> {
+    let e = this.entries.get(root);
+    if (!e) {
+      e = { gen: 0, watchers: [] };
+      this.entries.set(root, e);
+    }
+    const cur = e.snapshot;
+    if (cur) {
+      return cur.then((s) => (s.fullyWatched || Date.now() - s.takenAt < (this.opts.maxAgeMs ?? 30_000) ? s : this.rebuild(root)));
+    }
+    return this.rebuild(root);
+  }
+
+  /** Called with the root whenever its snapshot is dropped because files changed. */
+  onChange(fn: (root: string) => void): () => void {
+    this.listeners.add(fn);
+    return () => this.listeners.delete(fn);
+  }
+
+  invalidate(root: string): void {
+    const e = this.entries.get(root);
+    if (!e) return;
+    for (const w of e.watchers) w.close();
+    e.watchers = [];
+    e.gen++;
+    delete e.snapshot;
+    for (const l of this.listeners) l(root);
+  }
+
+  get size(): number {
+    return [...this.entries.values()].filter((e) => e.snapshot).length;
+  }
+
+  close(): void {
+    for (const e of this.entries.values()) for (const w of e.watchers) w.close();
+    this.entries.clear();
+  }
+
+  private rebuild(root: string): Promise<Snapshot> {
+    const e = this.entries.get(root) as Entry;
+    for (const w of e.watchers) w.close();
+    e.watchers = [];
+    const gen = ++e.gen;
+    const p = (async (): Promise<Snapshot> => {
+      // each directory is watched before it is read, so a change during the scan still counts
+      const fire = (): void => {
+        if (this.entries.get(root)?.gen === gen) this.invalidate(root);
+      };
+      const max = this.opts.maxWatchers ?? 4000;
+      const watchDir = (d: string): void => {
+        if (e.watchers.length >= max + 2) return;
+        try {
+          const w = watch(d, { persistent: false }, fire);
+          w.on('error', fire);
+          e.watchers.push(w);
+        } catch {
+          // directory gone or not a repository
+        }
+      };
+      watchDir(join(root, '.git'));
+      watchDir(join(root, '.git', 'refs', 'heads'));
+      const [scan, git] = await Promise.all([scanProject(root, { maxFiles: this.opts.maxFiles ?? 20_000, onDir: watchDir }), recentCommits(root)]);
+      return { root, gen, scan, git, contents: new Map(), derived: new Map(), fullyWatched: scan.dirs.length <= max && !scan.truncated, takenAt: Date.now() };
+    })();
+    e.snapshot = p;
+    p.catch(() => {
+      if (e.snapshot === p) delete e.snapshot;
+    });
+    return p;
+  }
+}
