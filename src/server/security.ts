@@ -91,6 +91,10 @@ export function installSecurity(app: FastifyInstance, opts: SecurityOptions): vo
       void reply.header('access-control-allow-origin', origin).header('vary', 'Origin');
     }
     if (isUpgrade && !hasValidToken(req, opts)) {
+      // A refused upgrade's socket is not tracked by the HTTP server, so it would stay open
+      // (and keep server.close waiting): close it once the 401 is written.
+      void reply.header('connection', 'close');
+      reply.raw.once('finish', () => req.raw.socket?.destroy());
       throw new AppError(401, 'unauthorized', 'WebSocket connections need the access token (?token=...); open the dashboard with `cco dashboard`');
     }
     if (!loopback && path !== '/health' && !isSelfAuthenticated(path, opts) && !hasValidToken(req, opts)) {
