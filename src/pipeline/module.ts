@@ -1,11 +1,122 @@
+import type { FastifyInstance } from 'fastify';
+import { Gauge } from 'prom-client';
 import type { AgentCatalog } from '../agents/types.js';
-import type { DaemonModule, ModuleContext } from '../server/module.js';
+import type { DaemonModule, ModuleContext, PartHealth } from '../server/module.js';
+import { resolveStageAgents } from './agents.js';
+import { PipelineApi } from './api.js';
+import type { SubmitResult } from './api.js';
+import { PipelineEngine } from './engine.js';
+import { gatewayClient } from './llm-client.js';
+import type { LlmClient } from './llm-client.js';
+import { BullQueue, LocalQueue } from './queue.js';
+import type { TaskQueue } from './queue.js';
+import { PipelineRepo } from './repo.js';
+import { registerPipelineRoutes } from './routes.js';
+import type { AgentView, TaskStatus, TaskSummary, TaskView } from './types.js';
+import { Workspace } from './workspace.js';
+
+export type { AgentView, TaskSummary, TaskView } from './types.js';
+export type { SubmitResult } from './api.js';
 
 /** The headless pipeline: requirements become tasks run through agent stages. */
 export interface PipelineModule extends DaemonModule {
   readonly name: 'pipeline';
+  /** Validates `{requirement, priority?, output_format?}` (400 AppError naming the field), stores and queues the task. */
+  submit(input: unknown): Promise<SubmitResult>;
+  /** A task with its prompts, stages (outputs, errors, raw replies) and files; undefined if unknown. */
+  getTask(id: string): Promise<TaskView | undefined>;
+  listTasks(q?: { status?: TaskStatus; limit?: number; offset?: number }): Promise<{ tasks: TaskSummary[]; total: number }>;
+  /** The pipeline's agents (one per stage), keyed by agent id. */
+  listAgents(): Promise<Record<string, AgentView>>;
+  /** Cancels a queued or running task (404 unknown, 409 already ended). */
+  cancel(id: string): Promise<TaskView>;
 }
 
-export async function createPipelineModule(_ctx: ModuleContext, _deps: { catalog: AgentCatalog }): Promise<PipelineModule> {
-  return { name: 'pipeline', health: () => ({ status: 'disabled', reason: 'not built yet' }) };
+export interface PipelineDeps {
+  catalog: AgentCatalog;
+  /** Replaces the gateway client (tests of the module alone). */
+  llm?: LlmClient;
+  /** BullMQ key prefix (tests use one per run). */
+  queuePrefix?: string;
+}
+
+export async function createPipelineModule(ctx: ModuleContext, deps: PipelineDeps): Promise<PipelineModule> {
+  const cfg = ctx.config.pipeline;
+  const repo = new PipelineRepo(ctx.store);
+  const workspace = new Workspace(ctx.paths.workspaceDir, ctx.paths.archiveDir);
+  const agents = resolveStageAgents(cfg, deps.catalog);
+  const logger = ctx.logger.child({ module: 'pipeline' });
+  const client =
+    deps.llm ??
+    gatewayClient({
+      baseUrl: () => ctx.selfUrl(),
+      apiKey: ctx.env.ANTHROPIC_API_KEY,
+      timeoutMs: cfg.request_timeout_ms,
+    });
+  const engine = new PipelineEngine({ repo, workspace, client, hub: ctx.hub, logger, cfg, agents });
+  const queue: TaskQueue = ctx.redisUrl
+    ? new BullQueue(ctx.redisUrl, { concurrency: cfg.concurrency, prefix: deps.queuePrefix ?? 'cco', logger })
+    : new LocalQueue(cfg.concurrency, logger);
+  const api = new PipelineApi(engine, repo, () => queue, agents, cfg.max_requirement_chars);
+  let cleanupTimer: NodeJS.Timeout | undefined;
+  let started = false;
+
+  const cleanup = () => {
+    try {
+      const r = workspace.cleanup({ archiveDays: cfg.archive_retention_days, archiveMax: cfg.archive_max_tasks, workspaceDays: cfg.workspace_retention_days });
+      if (r.archives || r.workspaces) logger.info(r, 'pipeline retention cleanup');
+    } catch (e) {
+      logger.warn({ err: (e as Error).message }, 'pipeline retention cleanup failed');
+    }
+  };
+
+  const gauge = new Gauge({
+    name: 'cco_pipeline_tasks_active',
+    help: 'Pipeline tasks running in this daemon',
+    registers: [ctx.metrics],
+    collect() {
+      this.set(engine.activeCount);
+    },
+  });
+  void gauge;
+
+  return {
+    name: 'pipeline',
+    register(app: FastifyInstance) {
+      if (cfg.enabled) registerPipelineRoutes(app, api);
+    },
+    async start() {
+      if (!cfg.enabled) return;
+      queue.start((id) => engine.run(id));
+      started = true;
+      // Resume: every task not finished when the daemon stopped runs again from its stage.
+      const pending = await repo.unfinished();
+      for (const t of pending) await queue.add(t.id, Number(t.priority));
+      if (pending.length) logger.info({ tasks: pending.length }, `resuming ${pending.length} unfinished pipeline task(s)`);
+      cleanup();
+      cleanupTimer = setInterval(cleanup, cfg.cleanup_interval_minutes * 60_000);
+      cleanupTimer.unref();
+    },
+    async health(): Promise<PartHealth> {
+      if (!cfg.enabled) return { status: 'disabled' };
+      try {
+        return { status: started ? 'ok' : 'starting', queue: queue.kind, active: engine.activeCount, waiting: await queue.depth(), concurrency: cfg.concurrency };
+      } catch (e) {
+        return { status: 'degraded', queue: queue.kind, error: (e as Error).message };
+      }
+    },
+    async close() {
+      if (cleanupTimer) clearInterval(cleanupTimer);
+      engine.close();
+      await queue.close();
+    },
+    submit: (input) => {
+      if (!cfg.enabled) throw new Error('the pipeline is disabled ([pipeline] enabled = false)');
+      return api.submit(input);
+    },
+    getTask: (id) => api.getTask(id),
+    listTasks: (q) => api.listTasks(q),
+    listAgents: () => api.listAgents(),
+    cancel: (id) => api.cancel(id),
+  };
 }

@@ -1,0 +1,106 @@
+import { conflict, notFound } from '../core/errors.js';
+import { parseInput } from '../server/validate.js';
+import type { StageAgent } from './agents.js';
+import type { PipelineEngine } from './engine.js';
+import { outputSummary } from './engine.js';
+import type { TaskQueue } from './queue.js';
+import { summaryOf } from './repo.js';
+import type { PipelineRepo } from './repo.js';
+import { requirementBody, TASK_ID_RE } from './schemas.js';
+import type { AgentView, OutputFormat, StageName, TaskStatus, TaskSummary, TaskView } from './types.js';
+import { STAGES } from './types.js';
+
+export interface SubmitResult {
+  task_id: string;
+  status: TaskStatus;
+  priority: number;
+  output_format: OutputFormat | null;
+  created_at: number;
+}
+
+/**
+ * What the routes and the MCP server call. Inputs are validated here (a 400 AppError names
+ * the field), so every caller gets the same checks.
+ */
+export class PipelineApi {
+  private readonly body;
+
+  constructor(
+    private readonly engine: PipelineEngine,
+    private readonly repo: PipelineRepo,
+    private readonly queue: () => TaskQueue,
+    private readonly agents: Record<StageName, StageAgent>,
+    maxChars: number,
+  ) {
+    this.body = requirementBody(maxChars);
+  }
+
+  /** Validates `{requirement, priority, output_format?}`, stores the task, queues it. */
+  async submit(input: unknown): Promise<SubmitResult> {
+    const b = parseInput(this.body, input ?? {}, 'body');
+    const row = await this.engine.create({ requirement: b.requirement, priority: b.priority, output_format: b.output_format });
+    await this.queue().add(row.id, row.priority);
+    return { task_id: row.id, status: 'queued', priority: row.priority, output_format: row.output_format as OutputFormat | null, created_at: row.created_at };
+  }
+
+  async getTask(id: string): Promise<TaskView | undefined> {
+    if (!TASK_ID_RE.test(id)) return undefined;
+    return this.engine.view(id);
+  }
+
+  async getTaskOrThrow(id: string): Promise<TaskView> {
+    const t = await this.getTask(id);
+    if (!t) throw notFound(`No task ${id}; list tasks with GET /api/tasks`);
+    return t;
+  }
+
+  async listTasks(q: { status?: TaskStatus | undefined; limit?: number; offset?: number } = {}): Promise<{ tasks: TaskSummary[]; total: number }> {
+    const r = await this.repo.list({ status: q.status, limit: Math.min(Math.max(q.limit ?? 50, 1), 500), offset: Math.max(q.offset ?? 0, 0) });
+    return { tasks: r.tasks.map(summaryOf), total: r.total };
+  }
+
+  async cancel(id: string): Promise<TaskView> {
+    if (!TASK_ID_RE.test(id) || !(await this.repo.get(id))) throw notFound(`No task ${id}; list tasks with GET /api/tasks`);
+    const r = await this.engine.cancel(id);
+    if (!r.changed) throw conflict(`Task ${id} has already ended (${r.status}); only queued or running tasks can be cancelled`);
+    await this.queue().remove(id);
+    return (await this.engine.view(id)) as TaskView;
+  }
+
+  /** The agent cards: one per stage, keyed by agent id. */
+  async listAgents(): Promise<Record<string, AgentView>> {
+    const stats = await this.repo.agentStats();
+    const out: Record<string, AgentView> = {};
+    for (const stage of STAGES) {
+      const a = this.agents[stage];
+      const s = stats.get(a.id) ?? { running: [], done: 0, failed: 0 };
+      const last = s.last;
+      let lastOutput: string | null = null;
+      if (last?.status === 'completed' && last.output) {
+        try {
+          lastOutput = outputSummary(stage, JSON.parse(last.output));
+        } catch {
+          lastOutput = null;
+        }
+      }
+      const status = s.running.length > 0 ? 'Working' : last?.status === 'failed' ? 'Error' : 'Ready';
+      out[a.id] = {
+        id: a.id,
+        name: a.name,
+        role: a.role,
+        stage,
+        model: a.model,
+        source: a.source,
+        status,
+        current_task: s.running[0] ?? null,
+        current_tasks: s.running,
+        tasks_done: s.done,
+        tasks_failed: s.failed,
+        last_output: lastOutput,
+        last_error: last?.status === 'failed' ? last.error : null,
+        last_active_at: last?.finished_at ?? null,
+      };
+    }
+    return out;
+  }
+}

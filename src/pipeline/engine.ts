@@ -1,0 +1,304 @@
+import { hostname } from 'node:os';
+import type { PipelineConfig } from '../config/sections/pipeline.js';
+import type { Logger } from '../core/logger.js';
+import type { Hub } from '../hub/hub.js';
+import type { StageAgent } from './agents.js';
+import type { LlmClient } from './llm-client.js';
+import { detectOutputFormat, isWeakRequirement } from './prompts.js';
+import type { StageContext } from './prompts.js';
+import { newTaskId, stageView, summaryOf } from './repo.js';
+import type { PipelineRepo, TaskRow } from './repo.js';
+import type { StageOutputs } from './schemas.js';
+import { runStage, StageAborted } from './stage-runner.js';
+import { STAGES } from './types.js';
+import type { AgentActivityMessage, AgentStatus, FileCreatedMessage, OutputFormat, StageName, TaskStatus, TaskUpdateMessage, TaskView } from './types.js';
+import type { Workspace } from './workspace.js';
+
+export interface EngineDeps {
+  repo: PipelineRepo;
+  workspace: Workspace;
+  client: LlmClient;
+  hub: Hub;
+  logger: Logger;
+  cfg: PipelineConfig;
+  agents: Record<StageName, StageAgent>;
+}
+
+export interface NewTask {
+  requirement: string;
+  priority: number;
+  output_format?: OutputFormat | undefined;
+}
+
+/**
+ * Runs tasks through the stages. Every step is written to the store before it is announced on
+ * the hub, so what a client sees is what a restarted daemon resumes from: finished stages are
+ * never redone, the stage that was running starts again.
+ */
+export class PipelineEngine {
+  private readonly running = new Map<string, AbortController>();
+  private closing = false;
+  readonly instance = `${hostname()}:${process.pid}`;
+
+  constructor(private readonly d: EngineDeps) {}
+
+  /** Creates the task durably and announces it; the caller enqueues it. */
+  async create(input: NewTask): Promise<TaskRow> {
+    const id = newTaskId();
+    const enhance = this.d.cfg.enhance === 'always' || (this.d.cfg.enhance === 'auto' && isWeakRequirement(input.requirement, this.d.cfg.weak_min_words));
+    const format = input.output_format ?? detectOutputFormat(input.requirement);
+    const agents = Object.fromEntries(STAGES.map((s) => [s, { id: this.d.agents[s].id, model: this.d.agents[s].model }])) as Record<StageName, { id: string; model: string }>;
+    const row = await this.d.repo.create({ id, requirement: input.requirement, priority: input.priority, format, enhance, options: input.output_format ? { output_format: input.output_format } : {}, agents });
+    this.taskUpdate(row, 'created', null, { detail: { enhance, output_format: format } });
+    this.log('info', row.id, undefined, `task ${row.id} created (priority ${row.priority}, format ${format}${enhance ? ', prompt enhancement' : ''})`);
+    return row;
+  }
+
+  /** The job: runs (or resumes) a task to its end. Safe to call for a finished task (no-op). */
+  async run(taskId: string): Promise<void> {
+    const task = await this.d.repo.get(taskId);
+    if (!task || task.status === 'completed' || task.status === 'failed' || task.status === 'cancelled') return;
+    if (this.closing || this.running.has(taskId)) return;
+    const ac = new AbortController();
+    this.running.set(taskId, ac);
+    const watch = setInterval(() => {
+      // Another instance (or API call there) may cancel it: the store is the source of truth.
+      void this.d.repo.get(taskId).then((t) => {
+        if (t?.status === 'cancelled') ac.abort();
+      }, () => undefined);
+    }, 1000);
+    watch.unref();
+    try {
+      await this.runStages(task, ac.signal);
+    } finally {
+      clearInterval(watch);
+      this.running.delete(taskId);
+    }
+  }
+
+  private async runStages(task: TaskRow, signal: AbortSignal): Promise<void> {
+    const resumed = task.started_at !== null;
+    const ok = await this.d.repo.transition(task.id, ['queued', 'running'], { status: 'running', owner: this.instance, ...(resumed ? {} : { started_at: Date.now() }) });
+    if (!ok) return;
+    task = { ...task, status: 'running' };
+    this.taskUpdate(task, resumed ? 'resumed' : 'started', task.current_stage as StageName | null);
+    this.log('info', task.id, undefined, resumed ? `task ${task.id} resumed at ${task.current_stage ?? 'the first stage'}` : `task ${task.id} started`);
+
+    const rows = await this.d.repo.stages(task.id);
+    const outputs: Partial<StageOutputs> = {};
+    for (const r of rows) if (r.status === 'completed' && r.output) (outputs as Record<string, unknown>)[r.stage] = JSON.parse(r.output);
+    let enhanced = task.enhanced_requirement;
+    let format = task.output_format as OutputFormat | null;
+
+    for (const stage of STAGES) {
+      const row = rows.find((r) => r.stage === stage);
+      if (!row || row.status === 'completed') continue;
+      if (row.status === 'skipped') {
+        if (!resumed) this.taskUpdate(task, 'stage_skipped', stage, { detail: { reason: 'the requirement is specific enough' } });
+        continue;
+      }
+      if (signal.aborted) return this.stopped(task, stage);
+      const agent = this.d.agents[stage];
+      const attempt = await this.d.repo.startStage(task.id, stage, agent.id, agent.model);
+      await this.d.repo.update(task.id, { current_stage: stage });
+      task = { ...task, current_stage: stage };
+      this.taskUpdate(task, 'stage_started', stage, { detail: { agent: agent.id, model: agent.model, attempt } });
+      await this.agentActivity(agent, 'Working', task.id, `${agent.name} is working on ${stage} of ${task.id}${attempt > 1 ? ` (attempt ${attempt}, resumed)` : ''}`);
+      this.log('info', task.id, stage, `${agent.name} started ${stage}`, { agent: agent.id, model: agent.model, attempt });
+
+      const context: StageContext = { requirement: task.requirement, enhanced, format, outputs, maxChars: this.d.cfg.context_max_chars };
+      let result;
+      try {
+        result = await runStage({
+          stage,
+          agent,
+          context,
+          client: this.d.client,
+          cfg: this.d.cfg,
+          taskId: task.id,
+          signal,
+          log: (level, msg, extra) => this.log(level, task.id, stage, msg, { agent: agent.id, ...extra }),
+        });
+      } catch (e) {
+        if (e instanceof StageAborted) return this.stopped(task, stage);
+        throw e;
+      }
+      await this.d.repo.updateStage(task.id, stage, {
+        calls: result.calls,
+        input_tokens: result.usage.input_tokens,
+        output_tokens: result.usage.output_tokens,
+        raw_reply: result.ok ? null : result.raw,
+      });
+      if (!result.ok) return this.fail(task, stage, result.error);
+
+      (outputs as Record<string, unknown>)[stage] = result.output;
+      if (stage === 'enhancement') {
+        enhanced = (result.output as StageOutputs['enhancement']).enhanced_requirement;
+        await this.d.repo.update(task.id, { enhanced_requirement: enhanced });
+      }
+      if (stage === 'analysis') {
+        format = (result.output as StageOutputs['analysis']).output_format;
+        await this.d.repo.update(task.id, { output_format: format });
+      }
+      if (stage === 'validation') {
+        const v = result.output as StageOutputs['validation'];
+        if (!v.passed) this.log('warn', task.id, stage, `validator rejected the implementation (score ${v.score}): ${v.summary}`, { agent: agent.id });
+        if (!v.passed && this.d.cfg.fail_on_validation_reject) {
+          await this.d.repo.updateStage(task.id, stage, { status: 'completed', output: JSON.stringify(v), finished_at: Date.now() });
+          return this.fail(task, stage, `validation rejected the implementation (score ${v.score}): ${v.summary}`);
+        }
+      }
+      if (stage === 'integration') {
+        try {
+          const dir = this.writeFiles(task, outputs as StageOutputs);
+          await this.d.repo.update(task.id, { workspace_path: dir });
+        } catch (e) {
+          return this.fail(task, stage, `integration could not write the files: ${(e as Error).message}`);
+        }
+      }
+      // A cancel that arrived while the call finished wins: its state is already stored.
+      const still = await this.d.repo.get(task.id);
+      if (still?.status !== 'running') return this.stopped(task, stage);
+      await this.d.repo.updateStage(task.id, stage, { status: 'completed', output: JSON.stringify(result.output), finished_at: Date.now() });
+      const summary = outputSummary(stage, result.output);
+      this.taskUpdate(task, 'stage_completed', stage, { detail: { agent: agent.id, summary, calls: result.calls } });
+      await this.agentActivity(agent, 'Ready', task.id, `${agent.name} finished ${stage} of ${task.id}`, summary);
+      this.log('info', task.id, stage, `${agent.name} finished ${stage}: ${summary}`, { agent: agent.id, calls: result.calls, ...result.usage });
+    }
+
+    const finished = await this.d.repo.transition(task.id, ['running'], { status: 'completed', current_stage: null, finished_at: Date.now() });
+    if (!finished) return;
+    task = { ...task, status: 'completed', current_stage: null };
+    this.taskUpdate(task, 'completed', null);
+    this.log('info', task.id, undefined, `task ${task.id} completed`);
+    await this.archive(task.id);
+  }
+
+  /** Writes the implementation's files and the README into the task's folder; returns the folder. */
+  private writeFiles(task: TaskRow, outputs: StageOutputs): string {
+    const files = [...outputs.implementation.files];
+    if (!files.some((f) => f.path.toLowerCase() === 'readme.md')) files.push({ path: 'README.md', content: outputs.integration.readme });
+    const dir = this.d.workspace.taskDir(task.id);
+    for (const f of files) {
+      const abs = this.d.workspace.writeFile(task.id, f.path, f.content);
+      const msg: FileCreatedMessage = { task_id: task.id, path: f.path, bytes: Buffer.byteLength(f.content), workspace_path: abs };
+      this.d.hub.publish('file_created', msg);
+      this.log('info', task.id, 'integration', `file written: ${f.path} (${msg.bytes} bytes)`, { path: f.path });
+    }
+    return dir;
+  }
+
+  private async fail(task: TaskRow, stage: StageName, error: string): Promise<void> {
+    const agent = this.d.agents[stage];
+    await this.d.repo.updateStage(task.id, stage, { status: 'failed', error, finished_at: Date.now() });
+    const ok = await this.d.repo.transition(task.id, ['running'], { status: 'failed', error, finished_at: Date.now() });
+    await this.d.repo.closeOpenStages(task.id, 'cancelled');
+    this.taskUpdate(task, 'stage_failed', stage, { error });
+    await this.agentActivity(agent, 'Error', task.id, `${agent.name} failed ${stage} of ${task.id}: ${error}`);
+    this.log('error', task.id, stage, `${stage} failed: ${error}`, { agent: agent.id });
+    if (!ok) return;
+    this.taskUpdate({ ...task, status: 'failed' }, 'failed', stage, { error });
+    await this.archive(task.id);
+  }
+
+  /** The run stopped for a cancel (state already stored) or a shutdown (resumes on next start). */
+  private async stopped(task: TaskRow, stage: StageName): Promise<void> {
+    const agent = this.d.agents[stage];
+    if (this.closing) {
+      this.log('info', task.id, stage, `daemon stopping: ${stage} of ${task.id} will resume on the next start`);
+      return;
+    }
+    await this.agentActivity(agent, 'Ready', null, `${agent.name} stopped ${stage}: ${task.id} was cancelled`);
+    this.log('info', task.id, stage, `task ${task.id} cancelled during ${stage}`);
+  }
+
+  /** Cancels a queued or running task. Returns the new status, or the old one when it had finished. */
+  async cancel(taskId: string): Promise<{ changed: boolean; status: TaskStatus }> {
+    const t = await this.d.repo.get(taskId);
+    if (!t) throw new Error('not found');
+    const ok = await this.d.repo.transition(taskId, ['queued', 'running'], { status: 'cancelled', error: 'cancelled by request', finished_at: Date.now() });
+    if (!ok) return { changed: false, status: (await this.d.repo.get(taskId))?.status as TaskStatus };
+    await this.d.repo.closeOpenStages(taskId, 'cancelled');
+    this.running.get(taskId)?.abort();
+    this.taskUpdate({ ...t, status: 'cancelled' }, 'cancelled', t.current_stage as StageName | null);
+    this.log('info', taskId, undefined, `task ${taskId} cancelled`);
+    await this.archive(taskId);
+    return { changed: true, status: 'cancelled' };
+  }
+
+  private async archive(taskId: string): Promise<void> {
+    try {
+      const view = await this.view(taskId);
+      if (!view) return;
+      const dest = this.d.workspace.archive(taskId, view);
+      const at = Date.now();
+      await this.d.repo.update(taskId, { archived_at: at, archive_path: dest });
+      const t = await this.d.repo.get(taskId);
+      if (t) this.taskUpdate(t, 'archived', null, { detail: { archive_path: dest } });
+    } catch (e) {
+      this.log('error', taskId, undefined, `archiving ${taskId} failed: ${(e as Error).message}`);
+    }
+  }
+
+  async view(taskId: string): Promise<TaskView | undefined> {
+    const t = await this.d.repo.get(taskId);
+    if (!t) return undefined;
+    const stages = (await this.d.repo.stages(taskId)).map(stageView);
+    const integ = stages.find((s) => s.stage === 'integration');
+    const impl = stages.find((s) => s.stage === 'implementation')?.output as StageOutputs['implementation'] | null;
+    const files = integ?.status === 'completed' && impl ? [...new Set([...impl.files.map((f) => f.path), ...(impl.files.some((f) => f.path.toLowerCase() === 'readme.md') ? [] : ['README.md'])])] : [];
+    return {
+      ...summaryOf(t),
+      prompts: { original: t.requirement, enhanced: t.enhanced_requirement },
+      stages,
+      files,
+      workspace_path: t.workspace_path,
+      archive_path: t.archive_path,
+    };
+  }
+
+  /** Aborts in-flight calls without changing stored state: the tasks resume on the next start. */
+  close(): void {
+    this.closing = true;
+    for (const ac of this.running.values()) ac.abort();
+  }
+
+  get activeCount(): number {
+    return this.running.size;
+  }
+
+  private taskUpdate(t: TaskRow, event: TaskUpdateMessage['event'], stage: StageName | null, extra: { error?: string; detail?: Record<string, unknown> } = {}): void {
+    const msg: TaskUpdateMessage = { event, task_id: t.id, status: t.status as TaskStatus, stage, priority: Number(t.priority), ...extra };
+    this.d.hub.publish('task_update', msg);
+  }
+
+  private async agentActivity(agent: StageAgent, status: AgentStatus, taskId: string | null, message: string, lastOutput?: string): Promise<void> {
+    const done = await this.d.repo.completedCount(agent.id).catch(() => 0);
+    const msg: AgentActivityMessage = { agent: agent.id, name: agent.name, stage: agent.stage, status, task_id: taskId, tasks_done: done, message, ...(lastOutput ? { last_output: lastOutput } : {}) };
+    this.d.hub.publish('agent_activity', msg);
+  }
+
+  /** Agent logs go through the daemon logger, which the daemon mirrors to the hub as `log`. */
+  private log(level: 'info' | 'warn' | 'error', taskId: string, stage: StageName | undefined, msg: string, extra: Record<string, unknown> = {}): void {
+    this.d.logger[level]({ module: 'pipeline', task_id: taskId, ...(stage ? { stage } : {}), ...extra }, msg);
+  }
+}
+
+/** One line describing a stage's output (agent cards' "last output"). */
+export function outputSummary(stage: StageName, out: unknown): string {
+  const o = out as Record<string, unknown>;
+  switch (stage) {
+    case 'enhancement':
+      return `enhanced requirement with ${(o.acceptance_criteria as unknown[]).length} acceptance criteria`;
+    case 'analysis':
+      return `${String(o.output_format)}: ${String(o.summary).slice(0, 160)}`;
+    case 'implementation': {
+      const files = (o.files as { path: string }[]).map((f) => f.path);
+      return `${files.length} file${files.length === 1 ? '' : 's'}: ${files.slice(0, 5).join(', ')}${files.length > 5 ? ', …' : ''}`;
+    }
+    case 'validation':
+      return `${o.passed ? 'passed' : 'rejected'} (score ${String(o.score)}): ${String(o.summary).slice(0, 160)}`;
+    case 'integration':
+      return String(o.summary).slice(0, 200);
+  }
+}

@@ -1,0 +1,283 @@
+import { existsSync, readFileSync } from 'node:fs';
+import { join } from 'node:path';
+import type { FastifyInstance } from 'fastify';
+import { afterEach, describe, expect, it } from 'vitest';
+import { catalogOf } from '../agents/catalog.js';
+import { daemonConfigSchema } from '../config/daemon-config.js';
+import { resolvePaths } from '../config/paths.js';
+import { createLogger } from '../core/logger.js';
+import { startFakeProvider } from '../fake-provider/server.js';
+import type { FakeItem, FakeProvider, RecordedRequest } from '../fake-provider/server.js';
+import { Hub } from '../hub/hub.js';
+import type { HubMessage } from '../hub/hub.js';
+import { buildApp } from '../server/app.js';
+import { createMetricsRegistry } from '../server/metrics.js';
+import type { ModuleContext } from '../server/module.js';
+import { openTestStore } from '../testing/test-store.js';
+import type { TestStore } from '../testing/test-store.js';
+import { tempCcoEnv } from '../testing/temp-dirs.js';
+import { demoPipelineReply } from './demo-responder.js';
+import { gatewayClient } from './llm-client.js';
+import { createPipelineModule } from './module.js';
+import type { PipelineModule } from './module.js';
+import { stageOfSystemPrompt } from './prompts.js';
+import type { TaskUpdateMessage, TaskView } from './types.js';
+
+// The pipeline module alone (no gateway hop): its LLM client talks to the fake provider directly.
+// The whole daemon path (gateway, analytics, WebSocket, restart) is in test/e2e/pipeline-*.test.ts.
+
+interface Harness {
+  mod: PipelineModule;
+  app: FastifyInstance;
+  hub: Hub;
+  fake: FakeProvider;
+  paths: ReturnType<typeof resolvePaths>;
+  close(): Promise<void>;
+}
+
+const cleanups: (() => Promise<void> | void)[] = [];
+afterEach(async () => {
+  for (const c of cleanups.splice(0).reverse()) await c();
+});
+
+async function harness(opts: { pipeline?: Record<string, unknown>; store?: TestStore; fake?: FakeProvider; env?: ReturnType<typeof tempCcoEnv> } = {}): Promise<Harness> {
+  const t = opts.env ?? tempCcoEnv();
+  if (!opts.env) cleanups.push(() => t.cleanup());
+  const store = opts.store ?? (await openTestStore());
+  if (!opts.store) cleanups.push(() => store.cleanup());
+  const fake = opts.fake ?? (await startFakeProvider({ responder: (r) => demoPipelineReply(r) ?? { text: 'not a pipeline request' } }));
+  if (!opts.fake) cleanups.push(() => fake.close());
+  const paths = resolvePaths(t.env);
+  const config = daemonConfigSchema.parse({ pipeline: { request_timeout_ms: 5000, ...opts.pipeline } });
+  const { logger, buffer } = createLogger({ level: 'info' });
+  const hub = new Hub();
+  buffer.subscribe((rec) => hub.publish('log', rec));
+  const metrics = createMetricsRegistry();
+  const ctx: ModuleContext = { config, paths, store: store.store, logger, logs: buffer, hub, metrics, redisUrl: undefined, accessToken: 'tok', version: '0', selfUrl: () => fake.url, env: {} };
+  const mod = await createPipelineModule(ctx, { catalog: catalogOf([]), llm: gatewayClient({ baseUrl: () => fake.url, timeoutMs: 5000 }) });
+  const app = await buildApp({ logger, metrics, security: { host: '127.0.0.1', accessToken: 'tok', port: () => 0 } });
+  await mod.register?.(app);
+  await app.ready();
+  await mod.start?.();
+  let closed = false;
+  const close = async () => {
+    if (closed) return;
+    closed = true;
+    await mod.close?.();
+    await app.close();
+  };
+  cleanups.push(close);
+  return { mod, app, hub, fake, paths, close };
+}
+
+async function waitFor<T>(fn: () => Promise<T | undefined> | T | undefined, ms = 10_000): Promise<T> {
+  const end = Date.now() + ms;
+  for (;;) {
+    const v = await fn();
+    if (v) return v;
+    if (Date.now() > end) throw new Error('timed out waiting');
+    await new Promise((r) => setTimeout(r, 20));
+  }
+}
+
+const ended = (mod: PipelineModule, id: string) => waitFor(async () => {
+  const t = await mod.getTask(id);
+  return t && ['completed', 'failed', 'cancelled'].includes(t.status) && t.archived_at ? t : undefined;
+});
+
+const stageOf = (r: RecordedRequest) => stageOfSystemPrompt((r.body as { system?: unknown }).system);
+
+describe('pipeline module', () => {
+  it('runs a weak requirement through every stage, retrying an unparsable reply once, and writes the files', async () => {
+    const h = await harness();
+    let implCalls = 0;
+    h.fake.setResponder((r): FakeItem => {
+      if (stageOf(r) === 'implementation' && implCalls++ === 0) return { text: 'Sure! Here is your logo: <svg/>' };
+      return demoPipelineReply(r) ?? { text: '' };
+    });
+    const seen: HubMessage[] = [];
+    h.hub.subscribe((m) => seen.push(m));
+    const res = await h.app.inject({ method: 'POST', url: '/api/requirements', payload: { requirement: 'a red star logo', priority: 3 } });
+    expect(res.statusCode).toBe(202);
+    const { task_id } = res.json<{ task_id: string }>();
+    const task = await ended(h.mod, task_id);
+    expect(task.status).toBe('completed');
+    expect(task.prompts.original).toBe('a red star logo');
+    expect(task.prompts.enhanced).toMatch(/a red star logo[\s\S]+README/);
+    expect(task.output_format).toBe('svg');
+    expect(task.stages.map((s) => [s.stage, s.status])).toEqual([
+      ['enhancement', 'completed'],
+      ['analysis', 'completed'],
+      ['implementation', 'completed'],
+      ['validation', 'completed'],
+      ['integration', 'completed'],
+    ]);
+    const impl = task.stages.find((s) => s.stage === 'implementation');
+    expect(impl?.calls).toBe(2);
+    const retry = h.fake.requests.filter((r) => stageOf(r) === 'implementation')[1]?.body as { messages: { role: string; content: string }[] };
+    expect(retry.messages.map((m) => m.role)).toEqual(['user', 'assistant', 'user']);
+    expect(retry.messages[2]?.content).toMatch(/could not be used: the reply contains no JSON object/);
+    // each later stage saw the earlier outputs
+    const validationReq = h.fake.requests.find((r) => stageOf(r) === 'validation')?.body as { messages: { content: string }[] };
+    expect(validationReq.messages[0]?.content).toContain('## Output of the implementation stage');
+    expect(task.files.sort()).toEqual(['README.md', 'image.svg']);
+    const dir = join(h.paths.workspaceDir, 'implementation', task_id);
+    expect(readFileSync(join(dir, 'image.svg'), 'utf8')).toMatch(/^<svg[\s\S]*DEMO provider/);
+    expect(existsSync(join(h.paths.archiveDir, task_id, 'task.json'))).toBe(true);
+    expect(existsSync(join(h.paths.archiveDir, task_id, 'files', 'image.svg'))).toBe(true);
+
+    const events = seen.filter((m) => m.type === 'task_update').map((m) => m.data as TaskUpdateMessage).filter((d) => d.task_id === task_id).map((d) => `${d.event}${d.stage ? `:${d.stage}` : ''}`);
+    expect(events).toEqual([
+      'created',
+      'started',
+      ...['enhancement', 'analysis', 'implementation', 'validation', 'integration'].flatMap((s) => [`stage_started:${s}`, `stage_completed:${s}`]),
+      'completed',
+      'archived',
+    ]);
+    const activity = seen.filter((m) => m.type === 'agent_activity').map((m) => m.data as { agent: string; status: string; tasks_done: number });
+    expect(activity.filter((a) => a.agent === 'implementer').map((a) => [a.status, a.tasks_done])).toEqual([
+      ['Working', 0],
+      ['Ready', 1],
+    ]);
+    const files = seen.filter((m) => m.type === 'file_created').map((m) => (m.data as { path: string }).path);
+    expect(files.sort()).toEqual(['README.md', 'image.svg']);
+    const logs = seen.filter((m) => m.type === 'log' && (m.data as { task_id?: string }).task_id === task_id).map((m) => (m.data as { msg: string }).msg);
+    expect(logs.some((l) => /reply did not parse, asking again/.test(l))).toBe(true);
+    expect(logs.some((l) => /file written: image.svg/.test(l))).toBe(true);
+
+    const agents = (await h.app.inject({ url: '/api/agents' })).json<{ agents: Record<string, { status: string; tasks_done: number; last_output: string | null }> }>().agents;
+    expect(Object.keys(agents)).toEqual(['enhancer', 'analyst', 'implementer', 'validator', 'integrator']);
+    expect(agents.implementer).toMatchObject({ status: 'Ready', tasks_done: 1, last_output: '1 file: image.svg' });
+    const list = (await h.app.inject({ url: '/api/tasks?status=completed' })).json<{ tasks: { id: string }[]; total: number }>();
+    expect(list.tasks.map((t) => t.id)).toEqual([task_id]);
+  });
+
+  it('skips enhancement for a specific requirement and follows the requested output format', async () => {
+    const h = await harness();
+    const res = await h.mod.submit({ requirement: 'Write a user guide explaining how to install, configure and run the service on Linux and macOS, with troubleshooting steps', priority: 5 });
+    const task = await ended(h.mod, res.task_id);
+    expect(task.status).toBe('completed');
+    expect(task.prompts.enhanced).toBeNull();
+    expect(task.stages[0]).toMatchObject({ stage: 'enhancement', status: 'skipped', calls: 0 });
+    expect(task.output_format).toBe('markdown');
+    expect(task.files).toContain('document.md');
+  });
+
+  it('fails the task with the reason when the validator errors, keeping the raw reply of an unparsable one', async () => {
+    const h = await harness({ pipeline: { call_retries: 1 } });
+    h.fake.setResponder((r) => (stageOf(r) === 'validation' ? { fault: 'status', status: 500 } : (demoPipelineReply(r) ?? { text: '' })));
+    const seen: HubMessage[] = [];
+    h.hub.subscribe((m) => seen.push(m));
+    const { task_id } = await h.mod.submit({ requirement: 'Build a command line tool that counts words in a file and prints the total', priority: 5 });
+    const task = await ended(h.mod, task_id);
+    expect(task.status).toBe('failed');
+    expect(task.error).toMatch(/Quality Validator \(validation\) could not get an answer: the gateway answered 500 api_error: fake provider: injected 500 \(2 attempts\)/);
+    expect(task.stages.map((s) => s.status)).toEqual(['skipped', 'completed', 'completed', 'failed', 'cancelled']);
+    expect(h.fake.requests.filter((r) => stageOf(r) === 'integration')).toHaveLength(0);
+    const failed = seen.map((m) => m.data as TaskUpdateMessage).find((d) => d.event === 'failed');
+    expect(failed?.error).toBe(task.error);
+    const agents = await h.mod.listAgents();
+    expect(agents.validator).toMatchObject({ status: 'Error', last_error: task.error });
+
+    // a validator that answers, but never with usable JSON: failed with the raw reply kept
+    h.fake.setResponder((r) => (stageOf(r) === 'validation' ? { text: 'LGTM, ship it' } : (demoPipelineReply(r) ?? { text: '' })));
+    const second = await h.mod.submit({ requirement: 'Build a command line tool that counts lines in a file and prints the total', priority: 5 });
+    const t2 = await ended(h.mod, second.task_id);
+    const v = t2.stages.find((s) => s.stage === 'validation');
+    expect(v).toMatchObject({ status: 'failed', raw_reply: 'LGTM, ship it', calls: 2 });
+    expect(t2.error).toMatch(/reply could not be used after 2 attempts: the reply contains no JSON object/);
+  });
+
+  it('refuses bad input with a 4xx naming the field', async () => {
+    const h = await harness({ pipeline: { max_requirement_chars: 1000 } });
+    const post = (payload: unknown) => h.app.inject({ method: 'POST', url: '/api/requirements', payload: payload as object });
+    const cases: [unknown, string][] = [
+      [{ requirement: '', priority: 1 }, 'body.requirement'],
+      [{ requirement: '   ', priority: 1 }, 'body.requirement'],
+      [{ requirement: 'x'.repeat(1001), priority: 1 }, 'body.requirement'],
+      [{ requirement: 42, priority: 1 }, 'body.requirement'],
+      [{ priority: 1 }, 'body.requirement'],
+      [{ requirement: 'ok', priority: 0 }, 'body.priority'],
+      [{ requirement: 'ok', priority: 11 }, 'body.priority'],
+      [{ requirement: 'ok', priority: 2.5 }, 'body.priority'],
+      [{ requirement: 'ok', priority: '1' }, 'body.priority'],
+      [{ requirement: 'ok', output_format: 'pdf' }, 'body.output_format'],
+      [[1, 2], 'body'],
+    ];
+    for (const [payload, field] of cases) {
+      const r = await post(payload);
+      expect(r.statusCode, JSON.stringify(payload).slice(0, 60)).toBe(400);
+      expect(r.json<{ error: { field: string } }>().error.field).toBe(field);
+    }
+    const huge = await h.app.inject({ method: 'POST', url: '/api/requirements', headers: { 'content-type': 'application/json' }, payload: JSON.stringify({ requirement: 'x'.repeat(2 * 1024 * 1024), priority: 1 }) });
+    expect(huge.statusCode).toBe(413);
+    const bad = await h.app.inject({ method: 'POST', url: '/api/requirements', headers: { 'content-type': 'application/json' }, payload: '{"requirement": ' });
+    expect(bad.statusCode).toBe(400);
+    expect((await h.app.inject({ url: '/api/tasks/t_doesnotexist1' })).statusCode).toBe(404);
+    expect((await h.app.inject({ url: '/api/tasks/..%2Fetc' })).json<{ error: { field: string } }>().error.field).toBe('params.id');
+    expect((await h.app.inject({ url: '/api/tasks?limit=0' })).json<{ error: { field: string } }>().error.field).toBe('query.limit');
+    expect((await h.app.inject({ method: 'POST', url: '/api/tasks/t_doesnotexist1/cancel' })).statusCode).toBe(404);
+    expect((await h.mod.listTasks()).total).toBe(0);
+  });
+
+  it('runs by priority within the concurrency limit and cancels queued and running tasks', async () => {
+    const h = await harness({ pipeline: { concurrency: 1 } });
+    let release: (() => void) | undefined;
+    const gate = new Promise<void>((r) => (release = r));
+    h.fake.setResponder(async (r) => {
+      const body = r.body as { messages: { content: string }[] };
+      if (body.messages[0]?.content.includes('FIRST')) await gate;
+      return demoPipelineReply(r) ?? { text: '' };
+    });
+    const req = (tag: string, priority: number) => h.mod.submit({ requirement: `${tag}: build a command line tool that prints the current date in ISO format`, priority });
+    const first = await req('FIRST', 5);
+    await waitFor(() => h.fake.activeRequests > 0 || undefined);
+    const low = await req('LOW', 1);
+    const high = await req('HIGH', 9);
+    const doomed = await req('DOOMED', 7);
+    const cancelled = await h.app.inject({ method: 'POST', url: `/api/tasks/${doomed.task_id}/cancel` });
+    expect(cancelled.statusCode).toBe(200);
+    expect(cancelled.json<TaskView>().status).toBe('cancelled');
+    expect((await h.app.inject({ method: 'POST', url: `/api/tasks/${doomed.task_id}/cancel` })).statusCode).toBe(409);
+    expect((await h.mod.getTask(low.task_id))?.status).toBe('queued');
+    release?.();
+    for (const t of [first, low, high]) expect((await ended(h.mod, t.task_id)).status).toBe('completed');
+    const started = (id: string) => h.fake.requests.findIndex((r) => (r.body as { messages: { content: string }[] }).messages[0]?.content.includes(id));
+    const order = ['FIRST', 'HIGH', 'LOW'].map((tag) => h.fake.requests.findIndex((r) => (r.body as { messages: { content: string }[] }).messages[0]?.content.startsWith(`## Requirement\n${tag}`)));
+    expect(order).toEqual([...order].sort((a, b) => a - b));
+    expect(started('DOOMED')).toBe(-1);
+
+    // cancel while a call is in flight: the call is aborted, the stage is closed
+    h.fake.setResponder((r) => (stageOf(r) === 'analysis' ? { fault: 'hang' } : (demoPipelineReply(r) ?? { text: '' })));
+    const running = await req('RUNNING', 5);
+    await waitFor(() => h.fake.activeRequests > 0 || undefined);
+    expect((await h.mod.cancel(running.task_id)).status).toBe('cancelled');
+    await waitFor(() => h.fake.disconnects > 0 || undefined);
+    const t = await ended(h.mod, running.task_id);
+    expect(t.stages.find((s) => s.stage === 'analysis')?.status).toBe('cancelled');
+    expect((await h.mod.listAgents()).analyst?.status).toBe('Ready');
+  });
+
+  it('resumes an interrupted task at the running stage without redoing finished ones', async () => {
+    const env = tempCcoEnv();
+    cleanups.push(() => env.cleanup());
+    const store = await openTestStore();
+    cleanups.push(() => store.cleanup());
+    const fake = await startFakeProvider({ responder: (r) => (stageOf(r) === 'implementation' ? { fault: 'hang' } : (demoPipelineReply(r) ?? { text: '' })) });
+    cleanups.push(() => fake.close());
+    const a = await harness({ store, fake, env });
+    const { task_id } = await a.mod.submit({ requirement: 'Build a command line tool that converts Celsius to Fahrenheit and back', priority: 5 });
+    await waitFor(() => fake.requests.some((r) => stageOf(r) === 'implementation') || undefined);
+    await a.close();
+    expect((await a.mod.getTask(task_id))?.status).toBe('running');
+    fake.setResponder((r) => demoPipelineReply(r) ?? { text: '' });
+    const b = await harness({ store, fake, env });
+    const task = await ended(b.mod, task_id);
+    expect(task.status).toBe('completed');
+    const count = (s: string) => fake.requests.filter((r) => stageOf(r) === s).length;
+    expect(count('analysis')).toBe(1);
+    expect(count('implementation')).toBe(2);
+    expect(task.stages.find((s) => s.stage === 'implementation')?.attempts).toBe(2);
+    expect(task.stages.find((s) => s.stage === 'analysis')?.attempts).toBe(1);
+  });
+});

@@ -1,0 +1,135 @@
+import { Queue, Worker } from 'bullmq';
+import type { Logger } from '../core/logger.js';
+
+/** Where tasks wait for a runner: in-process, or BullMQ on Redis (shared by several daemons). */
+export interface TaskQueue {
+  readonly kind: 'local' | 'bullmq';
+  /** Adds a task (no-op if it is already waiting or running here). Priority 1..10, higher first. */
+  add(taskId: string, priority: number): Promise<void>;
+  /** Forgets a waiting task (cancel). */
+  remove(taskId: string): Promise<void>;
+  /** Starts taking tasks; `run` resolves when the task has ended or stopped. */
+  start(run: (taskId: string) => Promise<void>): void;
+  depth(): Promise<number>;
+  close(): Promise<void>;
+}
+
+/** In-process queue: priority first, then arrival; at most `concurrency` tasks at once. */
+export class LocalQueue implements TaskQueue {
+  readonly kind = 'local' as const;
+  private readonly waiting: { id: string; priority: number; seq: number }[] = [];
+  private readonly active = new Set<string>();
+  private seq = 0;
+  private run: ((id: string) => Promise<void>) | undefined;
+  private closed = false;
+  private readonly idle = new Set<() => void>();
+
+  constructor(
+    private readonly concurrency: number,
+    private readonly logger: Logger,
+  ) {}
+
+  async add(taskId: string, priority: number): Promise<void> {
+    if (this.active.has(taskId) || this.waiting.some((w) => w.id === taskId)) return;
+    this.waiting.push({ id: taskId, priority, seq: this.seq++ });
+    this.waiting.sort((a, b) => b.priority - a.priority || a.seq - b.seq);
+    this.pump();
+  }
+
+  async remove(taskId: string): Promise<void> {
+    const i = this.waiting.findIndex((w) => w.id === taskId);
+    if (i >= 0) this.waiting.splice(i, 1);
+  }
+
+  start(run: (taskId: string) => Promise<void>): void {
+    this.run = run;
+    this.pump();
+  }
+
+  private pump(): void {
+    const run = this.run;
+    if (!run || this.closed) return;
+    while (this.active.size < this.concurrency && this.waiting.length > 0) {
+      const next = this.waiting.shift() as { id: string };
+      this.active.add(next.id);
+      run(next.id)
+        .catch((e: unknown) => this.logger.error({ module: 'pipeline', task_id: next.id, err: (e as Error).message }, 'task runner crashed'))
+        .finally(() => {
+          this.active.delete(next.id);
+          if (this.active.size === 0) for (const f of this.idle) f();
+          this.pump();
+        });
+    }
+  }
+
+  async depth(): Promise<number> {
+    return this.waiting.length;
+  }
+
+  /** Stops starting tasks and waits (bounded) for the active ones to stop. */
+  async close(): Promise<void> {
+    this.closed = true;
+    if (this.active.size === 0) return;
+    await new Promise<void>((resolve) => {
+      const t = setTimeout(resolve, 5000);
+      this.idle.add(() => {
+        clearTimeout(t);
+        resolve();
+      });
+    });
+  }
+}
+
+/**
+ * BullMQ queue: each task is a job (`jobId` = task id, so adding twice is harmless); every
+ * daemon on the same Redis runs a worker with the configured concurrency, so they share the
+ * work. The store stays the source of truth for task state; a job only says "run this task".
+ */
+export class BullQueue implements TaskQueue {
+  readonly kind = 'bullmq' as const;
+  private readonly queue: Queue;
+  private worker: Worker | undefined;
+  private readonly connection: { url: string; maxRetriesPerRequest: null };
+
+  constructor(
+    redisUrl: string,
+    private readonly opts: { concurrency: number; prefix: string; logger: Logger },
+  ) {
+    this.connection = { url: redisUrl, maxRetriesPerRequest: null };
+    this.queue = new Queue('cco-pipeline', { connection: this.connection, prefix: opts.prefix });
+    this.queue.on('error', (e) => opts.logger.warn({ module: 'pipeline', err: e.message }, 'pipeline queue (redis) error'));
+  }
+
+  async add(taskId: string, priority: number): Promise<void> {
+    await this.queue.add('task', { taskId }, { jobId: taskId, priority: 11 - priority, removeOnComplete: true, removeOnFail: 1000, attempts: 1 });
+  }
+
+  async remove(taskId: string): Promise<void> {
+    try {
+      await this.queue.remove(taskId);
+    } catch {
+      // active elsewhere: the runner there sees the cancelled status in the store
+    }
+  }
+
+  start(run: (taskId: string) => Promise<void>): void {
+    this.worker = new Worker(
+      'cco-pipeline',
+      async (job) => {
+        await run(String((job.data as { taskId: string }).taskId));
+      },
+      { connection: this.connection, prefix: this.opts.prefix, concurrency: this.opts.concurrency, lockDuration: 30_000 },
+    );
+    this.worker.on('error', (e) => this.opts.logger.warn({ module: 'pipeline', err: e.message }, 'pipeline worker (redis) error'));
+  }
+
+  async depth(): Promise<number> {
+    const c = await this.queue.getJobCounts('wait', 'prioritized', 'delayed');
+    return Object.values(c).reduce((a, b) => a + b, 0);
+  }
+
+  async close(): Promise<void> {
+    await this.worker?.close();
+    await this.queue.close();
+  }
+}

@@ -1,0 +1,208 @@
+import { randomBytes } from 'node:crypto';
+import type { Selectable, Updateable } from 'kysely';
+import type { Store } from '../store/store.js';
+import type { PipelineStagesTable, PipelineTasksTable } from '../store/tables/pipeline.js';
+import { STAGES } from './types.js';
+import type { OutputFormat, StageName, StageStatus, StageView, TaskStatus, TaskSummary } from './types.js';
+
+export type TaskRow = Selectable<PipelineTasksTable>;
+export type StageRow = Selectable<PipelineStagesTable>;
+
+export function newTaskId(now = Date.now()): string {
+  return `t_${now.toString(36)}${randomBytes(5).toString('hex')}`;
+}
+
+/** Durable task and stage state (SQLite or PostgreSQL). */
+export class PipelineRepo {
+  constructor(private readonly store: Store) {}
+
+  private get db() {
+    return this.store.db;
+  }
+
+  /** Inserts the task and all its stage rows in one transaction (durable before the client hears of it). */
+  async create(t: { id: string; requirement: string; priority: number; format: OutputFormat | null; enhance: boolean; options: Record<string, unknown>; agents: Record<StageName, { id: string; model: string }> }): Promise<TaskRow> {
+    const now = Date.now();
+    const row: TaskRow = {
+      id: t.id,
+      requirement: t.requirement,
+      enhanced_requirement: null,
+      priority: t.priority,
+      status: 'queued',
+      current_stage: null,
+      output_format: t.format,
+      error: null,
+      options: JSON.stringify(t.options),
+      created_at: now,
+      updated_at: now,
+      started_at: null,
+      finished_at: null,
+      archived_at: null,
+      workspace_path: null,
+      archive_path: null,
+      owner: null,
+    };
+    await this.db.transaction().execute(async (trx) => {
+      await trx.insertInto('pipeline_tasks').values(row).execute();
+      await trx
+        .insertInto('pipeline_stages')
+        .values(
+          STAGES.map((stage, position) => ({
+            task_id: t.id,
+            stage,
+            position,
+            status: stage === 'enhancement' && !t.enhance ? 'skipped' : 'pending',
+            agent: t.agents[stage].id,
+            model: t.agents[stage].model,
+            output: null,
+            raw_reply: null,
+            error: null,
+            attempts: 0,
+            calls: 0,
+            input_tokens: 0,
+            output_tokens: 0,
+            started_at: null,
+            finished_at: null,
+          })),
+        )
+        .execute();
+    });
+    return row;
+  }
+
+  async get(id: string): Promise<TaskRow | undefined> {
+    return this.db.selectFrom('pipeline_tasks').selectAll().where('id', '=', id).executeTakeFirst();
+  }
+
+  async stages(id: string): Promise<StageRow[]> {
+    return this.db.selectFrom('pipeline_stages').selectAll().where('task_id', '=', id).orderBy('position', 'asc').execute();
+  }
+
+  async list(f: { status?: TaskStatus | undefined; limit: number; offset: number }): Promise<{ tasks: TaskRow[]; total: number }> {
+    let q = this.db.selectFrom('pipeline_tasks');
+    if (f.status) q = q.where('status', '=', f.status);
+    const [tasks, count] = await Promise.all([
+      q.selectAll().orderBy('created_at', 'desc').orderBy('id', 'desc').limit(f.limit).offset(f.offset).execute(),
+      q.select((eb) => eb.fn.countAll<number>().as('n')).executeTakeFirst(),
+    ]);
+    return { tasks, total: Number(count?.n ?? 0) };
+  }
+
+  /** Tasks not finished yet, in the order they should run: priority (high first), then age. */
+  async unfinished(): Promise<TaskRow[]> {
+    return this.db.selectFrom('pipeline_tasks').selectAll().where('status', 'in', ['queued', 'running']).orderBy('priority', 'desc').orderBy('created_at', 'asc').orderBy('id', 'asc').execute();
+  }
+
+  async update(id: string, patch: Updateable<PipelineTasksTable>): Promise<void> {
+    await this.db.updateTable('pipeline_tasks').set({ ...patch, updated_at: Date.now() }).where('id', '=', id).execute();
+  }
+
+  /** Changes the status only if the task is still in one of `from` (cancel vs finish races). */
+  async transition(id: string, from: TaskStatus[], patch: Updateable<PipelineTasksTable> & { status: TaskStatus }): Promise<boolean> {
+    const r = await this.db.updateTable('pipeline_tasks').set({ ...patch, updated_at: Date.now() }).where('id', '=', id).where('status', 'in', from).executeTakeFirst();
+    return Number(r.numUpdatedRows) > 0;
+  }
+
+  async updateStage(taskId: string, stage: StageName, patch: Updateable<PipelineStagesTable>): Promise<void> {
+    await this.db.updateTable('pipeline_stages').set(patch).where('task_id', '=', taskId).where('stage', '=', stage).execute();
+  }
+
+  async startStage(taskId: string, stage: StageName, agent: string, model: string): Promise<number> {
+    await this.db
+      .updateTable('pipeline_stages')
+      .set((eb) => ({ status: 'running', agent, model, error: null, started_at: Date.now(), finished_at: null, attempts: eb('attempts', '+', 1) }))
+      .where('task_id', '=', taskId)
+      .where('stage', '=', stage)
+      .execute();
+    const row = await this.db.selectFrom('pipeline_stages').select('attempts').where('task_id', '=', taskId).where('stage', '=', stage).executeTakeFirst();
+    return Number(row?.attempts ?? 1);
+  }
+
+  /** Marks every unfinished stage of a task (cancel / failure after a stage). */
+  async closeOpenStages(taskId: string, status: StageStatus): Promise<void> {
+    await this.db.updateTable('pipeline_stages').set({ status, finished_at: Date.now() }).where('task_id', '=', taskId).where('status', 'in', ['pending', 'running']).execute();
+  }
+
+  /** Per agent: running stages, finished counts and the latest finished stage. */
+  async agentStats(): Promise<Map<string, { running: string[]; done: number; failed: number; last?: StageRow }>> {
+    const out = new Map<string, { running: string[]; done: number; failed: number; last?: StageRow }>();
+    const get = (a: string) => {
+      let v = out.get(a);
+      if (!v) out.set(a, (v = { running: [], done: 0, failed: 0 }));
+      return v;
+    };
+    const counts = await this.db
+      .selectFrom('pipeline_stages')
+      .select((eb) => ['agent', 'status', eb.fn.countAll<number>().as('n')])
+      .where('status', 'in', ['completed', 'failed'])
+      .groupBy(['agent', 'status'])
+      .execute();
+    for (const c of counts) {
+      if (!c.agent) continue;
+      if (c.status === 'completed') get(c.agent).done = Number(c.n);
+      else get(c.agent).failed = Number(c.n);
+    }
+    const running = await this.db.selectFrom('pipeline_stages').select(['agent', 'task_id']).where('status', '=', 'running').orderBy('started_at', 'asc').execute();
+    for (const r of running) if (r.agent) get(r.agent).running.push(r.task_id);
+    for (const agent of [...new Set([...out.keys()])]) {
+      const last = await this.db
+        .selectFrom('pipeline_stages')
+        .selectAll()
+        .where('agent', '=', agent)
+        .where('status', 'in', ['completed', 'failed'])
+        .orderBy('finished_at', 'desc')
+        .limit(1)
+        .executeTakeFirst();
+      if (last) get(agent).last = last;
+    }
+    return out;
+  }
+
+  async completedCount(agent: string): Promise<number> {
+    const r = await this.db.selectFrom('pipeline_stages').select((eb) => eb.fn.countAll<number>().as('n')).where('agent', '=', agent).where('status', '=', 'completed').executeTakeFirst();
+    return Number(r?.n ?? 0);
+  }
+}
+
+export function summaryOf(t: TaskRow): TaskSummary {
+  return {
+    id: t.id,
+    requirement: t.requirement,
+    priority: Number(t.priority),
+    status: t.status as TaskStatus,
+    current_stage: t.current_stage as StageName | null,
+    output_format: t.output_format as OutputFormat | null,
+    error: t.error,
+    created_at: Number(t.created_at),
+    updated_at: Number(t.updated_at),
+    started_at: t.started_at === null ? null : Number(t.started_at),
+    finished_at: t.finished_at === null ? null : Number(t.finished_at),
+    archived_at: t.archived_at === null ? null : Number(t.archived_at),
+  };
+}
+
+export function stageView(s: StageRow): StageView {
+  let output: unknown = null;
+  if (s.output) {
+    try {
+      output = JSON.parse(s.output);
+    } catch {
+      output = null;
+    }
+  }
+  return {
+    stage: s.stage as StageName,
+    status: s.status as StageStatus,
+    agent: s.agent,
+    model: s.model,
+    output,
+    raw_reply: s.raw_reply,
+    error: s.error,
+    attempts: Number(s.attempts),
+    calls: Number(s.calls),
+    input_tokens: Number(s.input_tokens),
+    output_tokens: Number(s.output_tokens),
+    started_at: s.started_at === null ? null : Number(s.started_at),
+    finished_at: s.finished_at === null ? null : Number(s.finished_at),
+  };
+}

@@ -1,0 +1,114 @@
+/** Shared types of the pipeline: stages, statuses and the live messages it publishes. */
+
+export const STAGES = ['enhancement', 'analysis', 'implementation', 'validation', 'integration'] as const;
+export type StageName = (typeof STAGES)[number];
+
+export type TaskStatus = 'queued' | 'running' | 'completed' | 'failed' | 'cancelled';
+export type StageStatus = 'pending' | 'running' | 'completed' | 'failed' | 'skipped' | 'cancelled';
+export type OutputFormat = 'code' | 'html' | 'svg' | 'markdown';
+export const OUTPUT_FORMATS = ['code', 'html', 'svg', 'markdown'] as const;
+
+export const TERMINAL: readonly TaskStatus[] = ['completed', 'failed', 'cancelled'];
+export const isTerminal = (s: string): boolean => (TERMINAL as readonly string[]).includes(s);
+
+/** The agent (one per stage) as shown on the dashboard's agent cards. */
+export type AgentStatus = 'Ready' | 'Working' | 'Error';
+
+export interface StageView {
+  stage: StageName;
+  status: StageStatus;
+  agent: string | null;
+  model: string | null;
+  output: unknown;
+  raw_reply: string | null;
+  error: string | null;
+  attempts: number;
+  calls: number;
+  input_tokens: number;
+  output_tokens: number;
+  started_at: number | null;
+  finished_at: number | null;
+}
+
+export interface TaskSummary {
+  id: string;
+  requirement: string;
+  priority: number;
+  status: TaskStatus;
+  current_stage: StageName | null;
+  output_format: OutputFormat | null;
+  error: string | null;
+  created_at: number;
+  updated_at: number;
+  started_at: number | null;
+  finished_at: number | null;
+  archived_at: number | null;
+}
+
+export interface TaskView extends TaskSummary {
+  prompts: { original: string; enhanced: string | null };
+  stages: StageView[];
+  files: string[];
+  workspace_path: string | null;
+  archive_path: string | null;
+}
+
+export interface AgentView {
+  id: string;
+  name: string;
+  role: string;
+  stage: StageName;
+  model: string;
+  /** `catalog` when a catalog agent supplies the role prompt, else `built-in`. */
+  source: 'catalog' | 'built-in';
+  status: AgentStatus;
+  current_task: string | null;
+  current_tasks: string[];
+  tasks_done: number;
+  tasks_failed: number;
+  last_output: string | null;
+  last_error: string | null;
+  last_active_at: number | null;
+}
+
+/** `task_update` hub message. */
+export interface TaskUpdateMessage {
+  event:
+    | 'created'
+    | 'started'
+    | 'resumed'
+    | 'stage_started'
+    | 'stage_completed'
+    | 'stage_failed'
+    | 'stage_skipped'
+    | 'completed'
+    | 'failed'
+    | 'cancelled'
+    | 'archived';
+  task_id: string;
+  status: TaskStatus;
+  stage: StageName | null;
+  priority: number;
+  error?: string;
+  detail?: Record<string, unknown>;
+}
+
+/** `agent_activity` hub message. */
+export interface AgentActivityMessage {
+  agent: string;
+  name: string;
+  stage: StageName;
+  status: AgentStatus;
+  task_id: string | null;
+  tasks_done: number;
+  message: string;
+  last_output?: string;
+}
+
+/** `file_created` hub message. */
+export interface FileCreatedMessage {
+  task_id: string;
+  path: string;
+  bytes: number;
+  workspace_path: string;
+}

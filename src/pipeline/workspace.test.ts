@@ -1,0 +1,63 @@
+import { existsSync, mkdirSync, readFileSync, symlinkSync, utimesSync } from 'node:fs';
+import { join } from 'node:path';
+import { afterEach, describe, expect, it } from 'vitest';
+import { tempCcoEnv } from '../testing/temp-dirs.js';
+import { safeRelativePath, UnsafePathError, Workspace } from './workspace.js';
+
+const envs: { cleanup(): void }[] = [];
+afterEach(() => envs.splice(0).forEach((e) => e.cleanup()));
+
+function ws(): { w: Workspace; root: string } {
+  const t = tempCcoEnv();
+  envs.push(t);
+  return { w: new Workspace(join(t.root, 'workspace'), join(t.root, 'archive')), root: t.root };
+}
+
+describe('safeRelativePath', () => {
+  it('normalises harmless paths', () => {
+    expect(safeRelativePath('./src//index.ts')).toBe('src/index.ts');
+    expect(safeRelativePath('a\\b.txt')).toBe('a/b.txt');
+  });
+  it.each(['../x', 'a/../../x', '/etc/passwd', 'C:/x', 'a\u0000b', '', '.git/config', '.', 'x/'.repeat(20) + 'y'])('refuses %j', (p) => {
+    expect(() => safeRelativePath(p)).toThrow(UnsafePathError);
+  });
+});
+
+describe('Workspace', () => {
+  it('writes files inside the task folder only', () => {
+    const { w } = ws();
+    const p = w.writeFile('t_abcdefgh12', 'src/app.js', 'x');
+    expect(readFileSync(p, 'utf8')).toBe('x');
+    expect(p).toContain(join('implementation', 't_abcdefgh12', 'src', 'app.js'));
+    expect(() => w.writeFile('t_abcdefgh12', '../escape.txt', 'x')).toThrow(UnsafePathError);
+    expect(() => w.writeFile('../t', 'a', 'x')).toThrow(/invalid task id/);
+  });
+
+  it('refuses a write through a symlink that points outside', () => {
+    const { w, root } = ws();
+    const dir = w.taskDir('t_abcdefgh12');
+    mkdirSync(dir, { recursive: true });
+    mkdirSync(join(root, 'outside'));
+    symlinkSync(join(root, 'outside'), join(dir, 'link'));
+    expect(() => w.writeFile('t_abcdefgh12', 'link/x.txt', 'x')).toThrow(/outside the task folder/);
+    expect(existsSync(join(root, 'outside', 'x.txt'))).toBe(false);
+  });
+
+  it('archives files and the record, and applies retention', () => {
+    const { w } = ws();
+    w.writeFile('t_aaaaaaaa01', 'a.md', '# a');
+    const dest = w.archive('t_aaaaaaaa01', { id: 't_aaaaaaaa01' });
+    expect(readFileSync(join(dest, 'files', 'a.md'), 'utf8')).toBe('# a');
+    expect(JSON.parse(readFileSync(join(dest, 'task.json'), 'utf8'))).toEqual({ id: 't_aaaaaaaa01' });
+    w.archive('t_aaaaaaaa02', {});
+    w.archive('t_aaaaaaaa03', {});
+    const old = (Date.now() - 40 * 86_400_000) / 1000;
+    utimesSync(w.archiveDirOf('t_aaaaaaaa01'), old, old);
+    expect(w.cleanup({ archiveDays: 30, archiveMax: 0, workspaceDays: 0 })).toEqual({ archives: 1, workspaces: 0 });
+    expect(existsSync(w.archiveDirOf('t_aaaaaaaa01'))).toBe(false);
+    expect(w.cleanup({ archiveDays: 0, archiveMax: 1, workspaceDays: 0 }).archives).toBe(1);
+    const ws2 = w.taskDir('t_aaaaaaaa01');
+    utimesSync(ws2, old, old);
+    expect(w.cleanup({ archiveDays: 0, archiveMax: 0, workspaceDays: 7 }).workspaces).toBe(1);
+  });
+});

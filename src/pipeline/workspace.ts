@@ -1,0 +1,113 @@
+import { cpSync, existsSync, mkdirSync, readdirSync, realpathSync, rmSync, statSync } from 'node:fs';
+import { dirname, isAbsolute, join, normalize, relative, sep } from 'node:path';
+import { writeFileAtomic } from '../core/atomic-file.js';
+import { TASK_ID_RE } from './schemas.js';
+
+/** Why a file path from an agent was refused. */
+export class UnsafePathError extends Error {
+  constructor(readonly path: string, reason: string) {
+    super(`unsafe file path ${JSON.stringify(path.slice(0, 200))}: ${reason}`);
+    this.name = 'UnsafePathError';
+  }
+}
+
+/**
+ * Normalises a relative file path an agent proposed, refusing anything that could leave the
+ * task's folder: absolute paths, drive letters, `..`, NUL and control characters, hidden
+ * top-level tricks like `.git/`.
+ */
+export function safeRelativePath(p: string): string {
+  if (!p || p.length > 255) throw new UnsafePathError(p, 'empty or longer than 255 characters');
+  // eslint-disable-next-line no-control-regex
+  if (/[\u0000-\u001f]/.test(p)) throw new UnsafePathError(p, 'contains control characters');
+  const slashed = p.replace(/\\/g, '/');
+  if (isAbsolute(slashed) || /^[a-zA-Z]:/.test(slashed) || slashed.startsWith('/')) throw new UnsafePathError(p, 'absolute paths are not allowed');
+  const parts = slashed.split('/').filter((s) => s !== '' && s !== '.');
+  if (parts.length === 0) throw new UnsafePathError(p, 'names no file');
+  if (parts.some((s) => s === '..')) throw new UnsafePathError(p, '".." is not allowed');
+  if (parts[0] === '.git' || parts[0] === '.cco') throw new UnsafePathError(p, `"${parts[0]}" is reserved`);
+  if (parts.length > 12) throw new UnsafePathError(p, 'nested too deeply');
+  return parts.join('/');
+}
+
+/** `workspace/implementation/<task>/` and `completed_archive/<task>/`, with path checks. */
+export class Workspace {
+  constructor(
+    readonly workspaceDir: string,
+    readonly archiveDir: string,
+  ) {}
+
+  taskDir(taskId: string): string {
+    if (!TASK_ID_RE.test(taskId)) throw new Error(`invalid task id ${taskId}`);
+    return join(this.workspaceDir, 'implementation', taskId);
+  }
+
+  archiveDirOf(taskId: string): string {
+    if (!TASK_ID_RE.test(taskId)) throw new Error(`invalid task id ${taskId}`);
+    return join(this.archiveDir, taskId);
+  }
+
+  /** Writes one file inside the task's folder (atomically); returns its absolute path. */
+  writeFile(taskId: string, relPath: string, content: string): string {
+    const root = this.taskDir(taskId);
+    mkdirSync(root, { recursive: true });
+    const rel = safeRelativePath(relPath);
+    const target = join(root, normalize(rel));
+    const back = relative(root, target);
+    if (back.startsWith('..') || isAbsolute(back)) throw new UnsafePathError(relPath, 'leaves the task folder');
+    mkdirSync(dirname(target), { recursive: true });
+    // A symlink planted inside the folder must not redirect the write outside it.
+    const realRoot = realpathSync(root);
+    const realParent = realpathSync(dirname(target));
+    if (realParent !== realRoot && !realParent.startsWith(realRoot + sep)) throw new UnsafePathError(relPath, 'resolves outside the task folder');
+    writeFileAtomic(target, content, 0o644);
+    return target;
+  }
+
+  /** Copies the task's files and its record into the archive; returns the archive folder. */
+  archive(taskId: string, record: unknown): string {
+    const dest = this.archiveDirOf(taskId);
+    mkdirSync(dest, { recursive: true });
+    const src = this.taskDir(taskId);
+    if (existsSync(src)) cpSync(src, join(dest, 'files'), { recursive: true, force: true });
+    writeFileAtomic(join(dest, 'task.json'), JSON.stringify(record, null, 2), 0o644);
+    return dest;
+  }
+
+  /**
+   * Retention: deletes archive entries older than `archiveDays` or beyond the newest
+   * `archiveMax`, and task folders in the workspace older than `workspaceDays` (0 = keep).
+   */
+  cleanup(opts: { archiveDays: number; archiveMax: number; workspaceDays: number; now?: number }): { archives: number; workspaces: number } {
+    const now = opts.now ?? Date.now();
+    const removed = { archives: 0, workspaces: 0 };
+    const entries = listTaskDirs(this.archiveDir).sort((a, b) => b.mtime - a.mtime);
+    entries.forEach((e, i) => {
+      const old = opts.archiveDays > 0 && now - e.mtime > opts.archiveDays * 86_400_000;
+      const over = opts.archiveMax > 0 && i >= opts.archiveMax;
+      if (old || over) {
+        rmSync(e.path, { recursive: true, force: true });
+        removed.archives++;
+      }
+    });
+    if (opts.workspaceDays > 0) {
+      for (const e of listTaskDirs(join(this.workspaceDir, 'implementation'))) {
+        if (now - e.mtime > opts.workspaceDays * 86_400_000) {
+          rmSync(e.path, { recursive: true, force: true });
+          removed.workspaces++;
+        }
+      }
+    }
+    return removed;
+  }
+}
+
+function listTaskDirs(dir: string): { path: string; mtime: number }[] {
+  if (!existsSync(dir)) return [];
+  return readdirSync(dir)
+    .filter((n) => TASK_ID_RE.test(n))
+    .map((n) => {
+      const path = join(dir, n);
+      return { path, mtime: statSync(path).mtimeMs };
+    });
+}
