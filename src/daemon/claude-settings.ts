@@ -15,6 +15,9 @@ export interface ClaudeSettingsInput {
   env: Record<string, string>;
 }
 
+/** Events for which Claude Code refuses `http` hooks (it skips them): these use the command form. */
+const HTTP_UNSUPPORTED: ReadonlySet<string> = new Set(['SessionStart', 'Setup']);
+
 /** Read-only tools pre-allowed when ORCHESTRATOR_AUTO_ALLOW_READ is on. */
 const READ_ALLOW = ['Read', 'Glob', 'Grep', 'LS', 'NotebookRead', 'TodoWrite'];
 
@@ -27,7 +30,7 @@ export function buildClaudeSettings(input: ClaudeSettingsInput): Record<string, 
   if (input.hooksEnabled) {
     for (const event of HOOK_EVENTS) {
       const handler =
-        input.transport === 'http'
+        input.transport === 'http' && !HTTP_UNSUPPORTED.has(event)
           ? { type: 'http', url: `${input.daemonUrl}/api/hooks/${event}`, timeout: input.timeoutSeconds }
           : { type: 'command', command: `${input.hookCommand} ${event}`, timeout: input.timeoutSeconds };
       hooks[event] = [TOOL_EVENTS.includes(event) ? { matcher: '*', hooks: [handler] } : { hooks: [handler] }];

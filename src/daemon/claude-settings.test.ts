@@ -1,0 +1,24 @@
+import { describe, expect, it } from 'vitest';
+import { buildClaudeSettings } from './claude-settings.js';
+
+const base = { daemonUrl: 'http://127.0.0.1:3000', hooksEnabled: true, timeoutSeconds: 5, transport: 'http' as const, hookCommand: '/usr/bin/node /x/main.js hook', autoAllowRead: true, env: { ORCHESTRATOR_ENABLED: 'true' } };
+
+describe('Claude Code settings', () => {
+  it('posts hooks straight to the daemon, with tool matchers on tool events and a timeout in seconds', () => {
+    const s = buildClaudeSettings(base) as { hooks: Record<string, { matcher?: string; hooks: { type: string; url?: string; command?: string; timeout: number }[] }[]> };
+    expect(s.hooks.PreToolUse?.[0]).toEqual({ matcher: '*', hooks: [{ type: 'http', url: 'http://127.0.0.1:3000/api/hooks/PreToolUse', timeout: 5 }] });
+    expect(s.hooks.Stop?.[0]?.matcher).toBeUndefined();
+    expect(s.hooks.SubagentStop?.[0]?.hooks[0]?.type).toBe('http');
+  });
+
+  it('uses the command form where Claude Code does not run http hooks (SessionStart)', () => {
+    const s = buildClaudeSettings(base) as { hooks: Record<string, { hooks: { type: string; command?: string }[] }[]> };
+    expect(s.hooks.SessionStart?.[0]?.hooks[0]).toMatchObject({ type: 'command', command: '/usr/bin/node /x/main.js hook SessionStart' });
+  });
+
+  it('carries the environment and the read-only allow list, and no hooks when disabled', () => {
+    const s = buildClaudeSettings({ ...base, hooksEnabled: false });
+    expect(s).toMatchObject({ env: { ORCHESTRATOR_ENABLED: 'true' }, hooks: {}, permissions: { allow: expect.arrayContaining(['Read', 'Grep']) } });
+    expect(buildClaudeSettings({ ...base, autoAllowRead: false }).permissions).toBeUndefined();
+  });
+});
