@@ -118,7 +118,8 @@ export class ContextBuilder {
         if (out.more_relevant_files.length < 100) out.more_relevant_files.push(f.path);
         continue;
       }
-      const content = text.length > room ? text.slice(0, room) : text;
+      let content = text.length > room ? text.slice(0, room) : text;
+      while (Buffer.byteLength(content) > room) content = content.slice(0, Math.floor(content.length * 0.9));
       fileBytes += Buffer.byteLength(content);
       out.relevant_files.push({ path: f.path, score: Math.round(f.score * 100) / 100, size: f.size, content, truncated: content.length < text.length });
     }
@@ -146,8 +147,13 @@ export class ContextBuilder {
       out.previous_results.shift();
       json = JSON.stringify(out);
     }
-    out.budget.used_bytes = Buffer.byteLength(json);
-    return JSON.stringify(out);
+    // the size field is part of the size: settle on a value that describes itself
+    for (let i = 0; i < 4; i++) {
+      out.budget.used_bytes = Buffer.byteLength(json);
+      json = JSON.stringify(out);
+      if (Buffer.byteLength(json) === out.budget.used_bytes) break;
+    }
+    return json;
   }
 
   /** Candidate files of an agent type ranked for these terms; cached with the snapshot. */

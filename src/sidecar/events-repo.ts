@@ -1,4 +1,8 @@
+import { sql } from 'kysely';
 import type { Store } from '../store/store.js';
+
+/** Advisory lock key serialising event inserts on PostgreSQL ("ccoevent" as a number). */
+const EVENTS_LOCK = 0x63636f65;
 
 export interface EventInput {
   event_type: string;
@@ -43,13 +47,21 @@ export function matches(q: EventQuery, e: EventHeader): boolean {
 export class EventsRepo {
   constructor(private readonly store: Store) {}
 
+  /**
+   * Stores an event. On PostgreSQL concurrent transactions may commit out of id order, and a
+   * reader that saw id 105 before 104 committed would skip 104 forever; an advisory lock held
+   * to commit makes ids visible in order (SQLite serialises writers anyway).
+   */
   async insert(e: EventInput): Promise<StoredEvent> {
     const created_at = Date.now();
-    const row = await this.store.db
-      .insertInto('sidecar_events')
-      .values({ ...e, data: JSON.stringify(e.data ?? null), created_at })
-      .returning('id')
-      .executeTakeFirstOrThrow();
+    const values = { ...e, data: JSON.stringify(e.data ?? null), created_at };
+    const row =
+      this.store.dialect === 'postgres'
+        ? await this.store.db.transaction().execute(async (trx) => {
+            await sql`select pg_advisory_xact_lock(${EVENTS_LOCK})`.execute(trx);
+            return trx.insertInto('sidecar_events').values(values).returning('id').executeTakeFirstOrThrow();
+          })
+        : await this.store.db.insertInto('sidecar_events').values(values).returning('id').executeTakeFirstOrThrow();
     return { ...e, id: Number(row.id), created_at };
   }
 

@@ -1,0 +1,81 @@
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { call, startSidecarWorld } from './test-world.js';
+import type { SidecarWorld } from './test-world.js';
+
+interface Spawned {
+  agent_id: string;
+  agent_type: string;
+  issues: string[] | '*';
+  token: string;
+  expires_at: string;
+  sidecar_url: string;
+  proxy_url: string;
+  env: Record<string, string>;
+}
+
+describe('daemon routes: agent spawn and the /api/orchestration proxy (real listeners)', () => {
+  let w: SidecarWorld;
+  const admin = (): Record<string, string> => ({ 'x-cco-token': w.ctx.accessToken });
+  beforeAll(async () => {
+    w = await startSidecarWorld();
+  });
+  afterAll(async () => {
+    await w.close();
+  });
+
+  it('POST /api/agents/spawn mints a scoped token that the sidecar accepts', async () => {
+    const r = await call<Spawned>('POST', `${w.daemonUrl}/api/agents/spawn`, { headers: admin(), body: { agent_type: 'python-specialist', issue_id: 'issue-7', task: 'Implement refund endpoint' } });
+    expect(r.status).toBe(201);
+    expect(r.body).toMatchObject({ agent_type: 'python-specialist', issues: ['issue-7'], sidecar_url: w.sidecarUrl, proxy_url: `${w.daemonUrl}/api/orchestration` });
+    expect(r.body.env.ORCHESTRATOR_AGENT_TOKEN).toBe(r.body.token);
+    expect(new Date(r.body.expires_at).getTime()).toBeGreaterThan(Date.now() + 3000 * 1000);
+    const me = await call('GET', `${w.sidecarUrl}/api/whoami`, { token: r.body.token });
+    expect(me.body).toMatchObject({ agent_id: r.body.agent_id, agent_type: 'python-specialist', issues: ['issue-7'] });
+    expect((await call('GET', `${w.sidecarUrl}/api/results/issue-8`, { token: r.body.token })).status).toBe(403);
+    const status = await call<{ agents: { active: number; by_type: Record<string, number> } }>('GET', `${w.sidecarUrl}/status`);
+    expect(status.body.agents.by_type['python-specialist']).toBeGreaterThanOrEqual(1);
+    expect(w.hub.recent({ types: ['agent_activity'] }).some((m) => (m.data as { action: string }).action === 'spawned')).toBe(true);
+  });
+
+  it('spawn needs the access token or an agent token, and never widens scope', async () => {
+    const anon = await call<{ error: { code: string } }>('POST', `${w.daemonUrl}/api/agents/spawn`, { body: { agent_type: 'python-specialist', issue_id: 'i-1' } });
+    expect(anon.status).toBe(401);
+    const orchestrator = await w.token('orchestrator', '*');
+    const byOrch = await call<Spawned>('POST', `${w.daemonUrl}/api/agents/spawn`, { token: orchestrator, body: { agent_type: 'test-engineer', issues: ['i-1', 'i-2'] } });
+    expect(byOrch.status).toBe(201);
+    const scoped = await w.token('chief-architect', ['i-1']);
+    const ok = await call('POST', `${w.daemonUrl}/api/agents/spawn`, { token: scoped, body: { agent_type: 'test-engineer', issue_id: 'i-1' } });
+    expect(ok.status).toBe(201);
+    const wider = await call('POST', `${w.daemonUrl}/api/agents/spawn`, { token: scoped, body: { agent_type: 'test-engineer', issues: ['i-1', 'i-9'] } });
+    expect(wider.status).toBe(403);
+    const all = await call('POST', `${w.daemonUrl}/api/agents/spawn`, { token: scoped, body: { agent_type: 'test-engineer', issues: '*' } });
+    expect(all.status).toBe(403);
+    const unknown = await call<{ error: { code: string } }>('POST', `${w.daemonUrl}/api/agents/spawn`, { headers: admin(), body: { agent_type: 'quantum-wizard', issue_id: 'i-1' } });
+    expect(unknown.status).toBe(400);
+    expect(unknown.body.error.code).toBe('unknown_agent_type');
+    const noIssue = await call<{ error: { field: string } }>('POST', `${w.daemonUrl}/api/agents/spawn`, { headers: admin(), body: { agent_type: 'test-engineer' } });
+    expect(noIssue.status).toBe(400);
+    expect(noIssue.body.error.field).toBe('body.issue_id');
+    const traversal = await call('POST', `${w.daemonUrl}/api/agents/spawn`, { headers: admin(), body: { agent_type: 'test-engineer', issue_id: '../../x' } });
+    expect(traversal.status).toBe(400);
+  });
+
+  it('proxies /api/orchestration/* to the sidecar with the Authorization header', async () => {
+    const p = `${w.daemonUrl}/api/orchestration`;
+    const h = await call('GET', `${p}/health`);
+    expect(h.body).toMatchObject({ service: 'orchestration-sidecar', status: 'healthy' });
+    expect((await call('GET', `${p}/status`)).body).toHaveProperty('performance');
+    expect((await call('GET', `${p}/whoami`)).status).toBe(401);
+    const tok = await w.token('python-specialist', ['issue-p']);
+    const stored = await call('POST', `${p}/results`, { token: tok, body: { agent_id: 'ps-p', agent_type: 'python-specialist', issue_id: 'issue-p', result: { status: 'success' } } });
+    expect(stored.status).toBe(201);
+    expect((await call('GET', `${p}/results/issue-p/python-specialist`, { token: tok })).body).toMatchObject({ agent_id: 'ps-p' });
+    expect((await call('POST', `${p}/results`, { token: tok, rawBody: '{bad' })).status).toBe(400);
+    expect((await call('GET', `${p}/results/issue-q`, { token: tok })).status).toBe(403);
+    // a long-poll through the proxy wakes on a publish
+    const waiting = call<{ events: { data: unknown }[] }>('GET', `${p}/events/wait/proxied?timeout=5000`, { token: tok });
+    await new Promise((r) => setTimeout(r, 100));
+    await call('POST', `${p}/events/proxied`, { token: tok, body: { topic: 'x', data: { via: 'proxy' } } });
+    expect((await waiting).body.events[0]?.data).toEqual({ via: 'proxy' });
+  });
+});

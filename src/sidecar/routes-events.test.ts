@@ -1,0 +1,175 @@
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { call, startSidecarWorld } from './test-world.js';
+import type { SidecarWorld } from './test-world.js';
+
+interface Ev {
+  id: number;
+  event_type: string;
+  topic: string | null;
+  publisher: string;
+  issue_id: string | null;
+  data: Record<string, unknown>;
+}
+interface WaitBody {
+  events: Ev[];
+  cursor: number;
+  timed_out: boolean;
+}
+
+describe('sidecar events (real HTTP)', () => {
+  let w: SidecarWorld;
+  beforeAll(async () => {
+    w = await startSidecarWorld();
+  });
+  afterAll(async () => {
+    await w.close();
+  });
+
+  it("runs the seed's multi-agent flow: architect → specialist → tester → security auditor", async () => {
+    const issue = 'issue-123';
+    const [architect, specialist, tester, auditor] = await Promise.all(
+      ['chief-architect', 'python-specialist', 'test-engineer', 'security-auditor'].map((t) => w.token(t, [issue])),
+    );
+    const u = w.sidecarUrl;
+    const order: string[] = [];
+    // everyone waits first (long-poll), then the architect publishes
+    const specialistDone = (async () => {
+      const r = await call<WaitBody>('GET', `${u}/api/events/wait/architecture_defined?filter=topic:architecture&timeout=10000`, { token: specialist });
+      expect(r.status).toBe(200);
+      expect(r.body.timed_out).toBe(false);
+      expect(r.body.events[0]?.data).toEqual({ design: 'REST API' });
+      order.push('specialist woke');
+      const p = await call('POST', `${u}/api/events/implementation_complete`, { token: specialist, body: { publisher: 'python-specialist-123', topic: 'implementation', data: { files: ['api.py'] } } });
+      expect(p.status).toBe(201);
+    })();
+    const testerDone = (async () => {
+      const r = await call<WaitBody>('GET', `${u}/api/events/wait/implementation_complete?timeout=10000`, { token: tester });
+      expect(r.body.events[0]).toMatchObject({ topic: 'implementation', publisher: 'python-specialist-123', issue_id: issue, data: { files: ['api.py'] } });
+      order.push('tester woke');
+      await call('POST', `${u}/api/events/testing_complete`, { token: tester, body: { topic: 'testing', data: { coverage: 95 } } });
+    })();
+    const auditorDone = (async () => {
+      const r = await call<WaitBody>('GET', `${u}/api/events/wait/testing_complete?timeout=10000`, { token: auditor });
+      expect(r.body.events[0]).toMatchObject({ topic: 'testing', data: { coverage: 95 } });
+      order.push('auditor woke');
+    })();
+    await new Promise((r) => setTimeout(r, 150));
+    const status = await call<Record<string, Record<string, number>>>('GET', `${u}/status`);
+    expect(status.body.events?.active_subscriptions).toBe(3);
+    order.push('architect publishes');
+    const pub = await call<Ev>('POST', `${u}/api/events/architecture_defined`, { token: architect, body: { topic: 'architecture', data: { design: 'REST API' } } });
+    expect(pub.status).toBe(201);
+    expect(pub.body).toMatchObject({ status: 'published', event_type: 'architecture_defined', topic: 'architecture', issue_id: issue });
+    await Promise.all([specialistDone, testerDone, auditorDone]);
+    expect(order).toEqual(['architect publishes', 'specialist woke', 'tester woke', 'auditor woke']);
+    // the dashboard sees it live
+    const types = w.hub.recent({ types: ['event_published'] }).map((m) => (m.data as { event_type: string }).event_type);
+    expect(types).toEqual(expect.arrayContaining(['architecture_defined', 'implementation_complete', 'testing_complete']));
+  });
+
+  it('a wait returns at once when a matching event exists after the cursor, and honours the filter', async () => {
+    const tok = await w.token('python-specialist', ['issue-w']);
+    const u = w.sidecarUrl;
+    const a = await call<Ev>('POST', `${u}/api/events/build_done`, { token: tok, body: { topic: 'backend', data: { n: 1 } } });
+    await call<Ev>('POST', `${u}/api/events/build_done`, { token: tok, body: { topic: 'frontend', data: { n: 2 } } });
+    const t0 = Date.now();
+    const r = await call<WaitBody>('GET', `${u}/api/events/wait/build_done?filter=topic:frontend&timeout=5000&after=${a.body.id - 1}`, { token: tok });
+    expect(Date.now() - t0).toBeLessThan(1000);
+    expect(r.body.events.map((e) => e.data.n)).toEqual([2]);
+    const none = await call<WaitBody>('GET', `${u}/api/events/wait/build_done?filter=topic:frontend&timeout=200&after=${r.body.cursor}`, { token: tok });
+    expect(none.body).toMatchObject({ events: [], timed_out: true, cursor: r.body.cursor });
+  });
+
+  it('loses no event between two waits and never repeats one for the same cursor', async () => {
+    const tok = await w.token('test-engineer', ['issue-seq']);
+    const u = w.sidecarUrl;
+    const N = 60;
+    const publisher = (async () => {
+      for (let i = 0; i < N; i++) {
+        await call('POST', `${u}/api/events/tick`, { token: tok, body: { topic: 'seq', data: { i } } });
+        if (i % 7 === 0) await new Promise((r) => setTimeout(r, 5));
+      }
+    })();
+    const seen: number[] = [];
+    let cursor = 0;
+    while (seen.length < N) {
+      const r = await call<WaitBody>('GET', `${u}/api/events/wait/tick?filter=topic:seq&timeout=5000&limit=7&after=${cursor}`, { token: tok });
+      expect(r.status).toBe(200);
+      expect(r.body.timed_out).toBe(false);
+      for (const e of r.body.events) {
+        expect(e.id).toBeGreaterThan(cursor);
+        seen.push(e.data.i as number);
+      }
+      cursor = r.body.cursor;
+      // same cursor again gives the same events, never different ones
+      if (seen.length === 14) {
+        const again = await call<WaitBody>('GET', `${u}/api/events/wait/tick?filter=topic:seq&timeout=0&limit=7&after=${cursor}`, { token: tok });
+        for (const e of again.body.events) expect(e.id).toBeGreaterThan(cursor);
+      }
+    }
+    await publisher;
+    expect(seen).toEqual(Array.from({ length: N }, (_, i) => i));
+  });
+
+  it('hides events of other issues from a scoped token', async () => {
+    const mine = await w.token('test-engineer', ['issue-a']);
+    const other = await w.token('test-engineer', ['issue-b']);
+    await call('POST', `${w.sidecarUrl}/api/events/secret_thing`, { token: other, body: { topic: 'x', data: { s: 1 } } });
+    const r = await call<WaitBody>('GET', `${w.sidecarUrl}/api/events/wait/secret_thing?timeout=100`, { token: mine });
+    expect(r.body.events).toEqual([]);
+    const list = await call<{ events: Ev[] }>('GET', `${w.sidecarUrl}/api/events?event_type=secret_thing`, { token: other });
+    expect(list.body.events).toHaveLength(1);
+  });
+
+  it('streams events over SSE from a cursor, each once, in order', async () => {
+    const tok = await w.token('security-auditor', ['issue-sse']);
+    const u = w.sidecarUrl;
+    const first = await call<Ev>('POST', `${u}/api/events/sse_evt`, { token: tok, body: { topic: 's', data: { i: 0 } } });
+    const ac = new AbortController();
+    const res = await fetch(`${u}/api/events/stream/sse_evt?after=${first.body.id - 1}`, { headers: { authorization: `Bearer ${tok}` }, signal: ac.signal });
+    expect(res.status).toBe(200);
+    expect(res.headers.get('content-type')).toContain('text/event-stream');
+    const reader = (res.body as ReadableStream<Uint8Array>).getReader();
+    let buf = '';
+    const got: number[] = [];
+    const pub = (async () => {
+      for (let i = 1; i < 5; i++) await call('POST', `${u}/api/events/sse_evt`, { token: tok, body: { topic: 's', data: { i } } });
+    })();
+    while (got.length < 5) {
+      const { value, done } = await reader.read();
+      if (done) break;
+      buf += Buffer.from(value).toString('utf8');
+      let idx;
+      while ((idx = buf.indexOf('\n\n')) >= 0) {
+        const frame = buf.slice(0, idx);
+        buf = buf.slice(idx + 2);
+        const data = frame.split('\n').find((l) => l.startsWith('data: '));
+        if (data) got.push((JSON.parse(data.slice(6)) as Ev).data.i as number);
+      }
+    }
+    await pub;
+    ac.abort();
+    expect(got).toEqual([0, 1, 2, 3, 4]);
+  });
+
+  it('rejects bad event input with 4xx naming the field', async () => {
+    const tok = await w.token('test-engineer', ['issue-x']);
+    const u = w.sidecarUrl;
+    const cases: [string, string, unknown, string][] = [
+      ['POST', `${u}/api/events/bad%20type`, { topic: 't' }, 'params.eventType'],
+      ['POST', `${u}/api/events/ok_type`, { topic: 't', surprise: 1 }, 'body'],
+      ['POST', `${u}/api/events/ok_type`, { topic: 'has space' }, 'body.topic'],
+      ['GET', `${u}/api/events/wait/ok_type?timeout=-5`, undefined, 'query.timeout'],
+      ['GET', `${u}/api/events/wait/ok_type?after=abc`, undefined, 'query.after'],
+      ['GET', `${u}/api/events/wait/ok_type?filter=colour:red`, undefined, 'query.filter'],
+      ['GET', `${u}/api/events/wait/ok_type?timeout=99999999`, undefined, 'query.timeout'],
+    ];
+    for (const [m, url, body, field] of cases) {
+      const r = await call<{ error: { field: string } }>(m, url, { token: tok, ...(body === undefined ? {} : { body }) });
+      expect(r.status, url).toBe(400);
+      expect(r.body.error.field, url).toBe(field);
+    }
+    const bad = await call('POST', `${u}/api/events/ok_type`, { token: tok, rawBody: '{"topic": "t",' });
+    expect(bad.status).toBe(400);
+  });
+});

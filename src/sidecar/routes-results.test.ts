@@ -1,0 +1,141 @@
+import { existsSync, readdirSync, readFileSync, statSync } from 'node:fs';
+import { join, relative } from 'node:path';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { call, startSidecarWorld } from './test-world.js';
+import type { SidecarWorld } from './test-world.js';
+
+/** Every file under a folder (relative paths). */
+function filesUnder(dir: string): string[] {
+  if (!existsSync(dir)) return [];
+  const out: string[] = [];
+  const walk = (d: string): void => {
+    for (const e of readdirSync(d, { withFileTypes: true })) {
+      const p = join(d, e.name);
+      if (e.isDirectory()) walk(p);
+      else out.push(relative(dir, p));
+    }
+  };
+  walk(dir);
+  return out.sort();
+}
+
+describe('sidecar results (real HTTP)', () => {
+  let w: SidecarWorld;
+  beforeAll(async () => {
+    w = await startSidecarWorld();
+  });
+  afterAll(async () => {
+    await w.close();
+  });
+
+  const seedResult = {
+    agent_id: 'python-specialist-123',
+    agent_type: 'python-specialist',
+    issue_id: 'issue-123',
+    result: { status: 'success', files_created: ['api.py', 'tests/test_api.py'], decisions: ['Use FastAPI for REST API'] },
+  };
+
+  it('stores the seed result: file results/<issue>/<agent-type>.json and a store row before 201', async () => {
+    const tok = await w.token('python-specialist', ['issue-123'], { agentId: 'python-specialist-123' });
+    const r = await call('POST', `${w.sidecarUrl}/api/results`, { token: tok, body: seedResult });
+    expect(r.status).toBe(201);
+    const file = join(w.paths.resultsDir, 'issue-123', 'python-specialist.json');
+    expect(r.body).toMatchObject({ status: 'stored', issue_id: 'issue-123', agent_type: 'python-specialist', file });
+    // both durable by the time the 201 arrived
+    expect(JSON.parse(readFileSync(file, 'utf8'))).toMatchObject(seedResult);
+    expect(statSync(file).mode & 0o777).toBe(0o600);
+    const row = await w.store.db.selectFrom('sidecar_results').selectAll().where('issue_id', '=', 'issue-123').executeTakeFirstOrThrow();
+    expect(row.agent_type).toBe('python-specialist');
+    expect(JSON.parse(row.body)).toMatchObject(seedResult);
+    expect(w.hub.recent({ types: ['agent_activity'] }).some((m) => (m.data as { action: string }).action === 'result_stored')).toBe(true);
+    const status = await call<Record<string, Record<string, unknown>>>('GET', `${w.sidecarUrl}/status`);
+    expect(status.body.storage?.results_stored).toBe(1);
+    expect(status.body.agents).toMatchObject({ completed: 1 });
+  });
+
+  it('lists and fetches results, within the token scope', async () => {
+    const tok = await w.token('chief-architect', ['issue-123']);
+    const list = await call<{ results: { agent_type: string }[] }>('GET', `${w.sidecarUrl}/api/results?issue_id=issue-123`, { token: tok });
+    expect(list.status).toBe(200);
+    expect(list.body.results.map((r) => r.agent_type)).toEqual(['python-specialist']);
+    const byIssue = await call<{ results: unknown[] }>('GET', `${w.sidecarUrl}/api/results/issue-123`, { token: tok });
+    expect(byIssue.body.results).toHaveLength(1);
+    const one = await call('GET', `${w.sidecarUrl}/api/results/issue-123/python-specialist`, { token: tok });
+    expect(one.body).toMatchObject(seedResult);
+    expect((await call('GET', `${w.sidecarUrl}/api/results/issue-123/test-engineer`, { token: tok })).status).toBe(404);
+    const other = await w.token('chief-architect', ['issue-999']);
+    const hidden = await call<{ results: unknown[] }>('GET', `${w.sidecarUrl}/api/results`, { token: other });
+    expect(hidden.body.results).toEqual([]);
+  });
+
+  it('a later result of the same agent type replaces the earlier one (file and row)', async () => {
+    const tok = await w.token('python-specialist', ['issue-123']);
+    const r = await call('POST', `${w.sidecarUrl}/api/results`, { token: tok, body: { ...seedResult, result: { status: 'partial', decisions: ['Switch to Litestar'] } } });
+    expect(r.status).toBe(201);
+    const doc = JSON.parse(readFileSync(join(w.paths.resultsDir, 'issue-123', 'python-specialist.json'), 'utf8')) as { result: { status: string } };
+    expect(doc.result.status).toBe('partial');
+    const rows = await w.store.db.selectFrom('sidecar_results').selectAll().where('issue_id', '=', 'issue-123').execute();
+    expect(rows).toHaveLength(1);
+  });
+
+  it('knowledge search finds stored decisions across issues, filtered by agent type and scope', async () => {
+    const all = await w.token('chief-architect', '*');
+    const spec = await w.token('python-specialist', ['issue-k2']);
+    await call('POST', `${w.sidecarUrl}/api/results`, { token: spec, body: { agent_id: 'ps-k2', agent_type: 'python-specialist', issue_id: 'issue-k2', result: { status: 'success', decisions: ['Cache sessions in Redis with a 15 minute TTL'] } } });
+    const r = await call<{ results: { issue_id: string; agent_type: string; content: string; kind: string }[] }>('GET', `${w.sidecarUrl}/api/knowledge?q=redis+sessions`, { token: all });
+    expect(r.status).toBe(200);
+    expect(r.body.results[0]).toMatchObject({ issue_id: 'issue-k2', kind: 'decision', content: 'Cache sessions in Redis with a 15 minute TTL' });
+    const litestar = await call<{ results: { content: string }[] }>('GET', `${w.sidecarUrl}/api/knowledge?q=litestar&agent_type=python-specialist`, { token: all });
+    expect(litestar.body.results.map((h) => h.content)).toContain('Switch to Litestar');
+    const wrongType = await call<{ results: unknown[] }>('GET', `${w.sidecarUrl}/api/knowledge?q=litestar&agent_type=test-engineer`, { token: all });
+    expect(wrongType.body.results).toEqual([]);
+    const scoped = await call<{ results: unknown[] }>('GET', `${w.sidecarUrl}/api/knowledge?q=litestar`, { token: spec });
+    expect(scoped.body.results).toEqual([]);
+    expect((await call('GET', `${w.sidecarUrl}/api/knowledge`, { token: all })).status).toBe(400);
+  });
+
+  it('rejects bad input with a clear 4xx and writes nothing outside the results folder', async () => {
+    const tok = await w.token('python-specialist', '*');
+    const before = filesUnder(w.paths.home);
+    const u = `${w.sidecarUrl}/api/results`;
+    const traversal = ['../../etc', '..', '../x', 'a/../../b', '/abs', 'a\\b', '.hidden', 'issue%2F..', 'a\u0000b', ''];
+    for (const issue of traversal) {
+      const r = await call<{ error: { field: string } }>('POST', u, { token: tok, body: { ...seedResult, issue_id: issue } });
+      expect(r.status, issue).toBe(400);
+      expect(r.body.error.field, issue).toBe('body.issue_id');
+    }
+    for (const type of ['../python-specialist', 'Python', 'a/b', '..', 'x.json']) {
+      const r = await call<{ error: { field: string } }>('POST', u, { token: tok, body: { ...seedResult, agent_type: type } });
+      expect(r.status, type).toBe(400);
+      expect(r.body.error.field, type).toBe('body.agent_type');
+    }
+    const unknown = await call<{ error: { code: string } }>('POST', u, { token: tok, body: { ...seedResult, agent_type: 'quantum-wizard' } });
+    expect(unknown.status).toBe(400);
+    expect(unknown.body.error.code).toBe('unknown_agent_type');
+    const ctxUnknown = await call<{ error: { code: string } }>('GET', `${w.sidecarUrl}/api/context/issue-1/quantum-wizard`, { token: tok });
+    expect(ctxUnknown.status).toBe(404);
+    expect(ctxUnknown.body.error.code).toBe('unknown_agent_type');
+    for (const p of ['/api/context/..%2F..%2Fetc/python-specialist', '/api/context/issue-1/..%2Fpython-specialist', '/api/results/..%2F..']) {
+      const r = await call('GET', `${w.sidecarUrl}${p}`, { token: tok });
+      expect(r.status, p).toBeGreaterThanOrEqual(400);
+      expect(r.status, p).toBeLessThan(500);
+    }
+    const huge = await call<{ error: { code: string } }>('POST', u, { token: tok, body: { ...seedResult, result: { status: 'success', blob: 'x'.repeat(1024 * 1024 + 10) } } });
+    expect(huge.status).toBe(413);
+    expect(huge.body.error.code).toBe('body_too_large');
+    const malformed = await call<{ error: { code: string } }>('POST', u, { token: tok, rawBody: '{"agent_id": "a", ' });
+    expect(malformed.status).toBe(400);
+    expect(malformed.body.error.code).toBe('invalid_json');
+    const noBody = await call('POST', u, { token: tok });
+    expect(noBody.status).toBe(400);
+    const missing = await call<{ error: { field: string } }>('POST', u, { token: tok, body: { agent_id: 'a', agent_type: 'python-specialist', issue_id: 'i-1' } });
+    expect(missing.body.error.field).toBe('body.result');
+    const badStatus = await call<{ error: { field: string } }>('POST', u, { token: tok, body: { ...seedResult, result: { status: 'great' } } });
+    expect(badStatus.body.error.field).toBe('body.result.status');
+    // a scoped agent cannot store as another agent type
+    const spec = await w.token('python-specialist', ['issue-123']);
+    const spoof = await call('POST', u, { token: spec, body: { ...seedResult, agent_type: 'security-auditor' } });
+    expect(spoof.status).toBe(403);
+    expect(filesUnder(w.paths.home)).toEqual(before);
+  });
+});
