@@ -1,0 +1,49 @@
+import { createHash } from 'node:crypto';
+import type { IncomingHttpHeaders } from 'node:http';
+
+/**
+ * Body fields that never change the output and so stay out of the key: per-request metadata
+ * (Claude Code puts its session id in `metadata.user_id`) and OpenAI's `user`.
+ */
+const IGNORED_FIELDS = new Set(['metadata', 'user']);
+
+/** Request headers that do change the output (API version, beta features). */
+const KEY_HEADERS = ['anthropic-version', 'anthropic-beta', 'openai-beta'] as const;
+
+export interface CacheKey {
+  key: string;
+  /** A short digest per key field, so /api/cache/debug can say which fields differ. */
+  fields: Record<string, string>;
+}
+
+const digest = (s: string): string => createHash('sha256').update(s).digest('base64url').slice(0, 16);
+
+/**
+ * The exact cache key of a request: endpoint, output-affecting headers, a fingerprint of the
+ * caller's credentials (one caller never gets another's cached answer) and every body field
+ * except the ignored ones — model, messages, system, tools, temperature, max_tokens, stream,
+ * unknown fields too (unknown means "might matter").
+ */
+export function cacheKey(endpoint: string, body: Record<string, unknown>, headers: IncomingHttpHeaders): CacheKey {
+  const fields: Record<string, string> = { endpoint: digest(endpoint) };
+  for (const h of KEY_HEADERS) {
+    const v = headers[h];
+    if (v !== undefined) fields[`header:${h}`] = digest(Array.isArray(v) ? v.join(',') : v);
+  }
+  const cred = headers['x-api-key'] ?? headers.authorization;
+  if (cred !== undefined) fields.credentials = digest(Array.isArray(cred) ? cred.join(',') : cred);
+  for (const k of Object.keys(body).sort()) {
+    if (IGNORED_FIELDS.has(k)) continue;
+    const v = body[k];
+    if (v === undefined) continue;
+    fields[`body.${k}`] = digest(JSON.stringify(v) ?? 'undefined');
+  }
+  const key = digest(Object.entries(fields).map(([k, v]) => `${k}=${v}`).join('\n'));
+  return { key, fields };
+}
+
+/** Field names whose digests differ between two key field maps (present on one side only counts). */
+export function differingFields(a: Record<string, string>, b: Record<string, string>): string[] {
+  const names = new Set([...Object.keys(a), ...Object.keys(b)]);
+  return [...names].filter((n) => a[n] !== b[n]).sort();
+}

@@ -1,0 +1,111 @@
+import type { FastifyInstance } from 'fastify';
+import type { Registry } from 'prom-client';
+import type { Logger } from '../core/logger.js';
+import type { Hub } from '../hub/hub.js';
+import type { PartHealth } from '../server/module.js';
+import type { Store } from '../store/store.js';
+import { PricingTable } from './analytics/pricing.js';
+import { Telemetry } from './analytics/telemetry.js';
+import { AnalyticsWriter } from './analytics/writer.js';
+import type { WriterOptions } from './analytics/writer.js';
+import { createMemoryBackend } from './cache/memory.js';
+import { ResponseCache } from './cache/response-cache.js';
+import type { CacheBackend } from './cache/types.js';
+import { registerCacheRoutes } from './http/cache-routes.js';
+import { registerV1Routes } from './http/v1-routes.js';
+import { GatewayCore } from './proxy/gateway-core.js';
+import { RoutingStore } from './routing/store.js';
+import { createUpstream } from './upstream/client.js';
+import type { Upstream } from './upstream/client.js';
+
+export interface GatewayOptions {
+  store: Store;
+  logger: Logger;
+  metrics: Registry;
+  hub?: Hub;
+  env: Record<string, string | undefined>;
+  /** model-routing.json (the shipped default is used while it does not exist). */
+  routingFile: string;
+  /** The gateway's own base URLs (loop check). */
+  selfUrls: () => string[];
+  cacheSizeMb: number;
+  cacheTtlSeconds: number;
+  /** A Redis cache backend instead of the in-memory one. */
+  cacheBackend?: CacheBackend;
+  httpProxy?: string;
+  pricingFile?: string;
+  watchIntervalMs?: number;
+  writer?: WriterOptions;
+  /** Tests and benchmarks may wrap the upstream client. */
+  upstream?: Upstream;
+}
+
+/** Everything the gateway is made of, assembled once; mounted by the daemon module and by `cco proxy`. */
+export interface Gateway {
+  core: GatewayCore;
+  routing: RoutingStore;
+  cache: ResponseCache;
+  telemetry: Telemetry;
+  writer: AnalyticsWriter;
+  pricing: PricingTable;
+  register(app: FastifyInstance): Promise<void>;
+  health(): Promise<PartHealth>;
+  close(): Promise<void>;
+}
+
+export async function createGateway(o: GatewayOptions): Promise<Gateway> {
+  const routing = new RoutingStore({ file: o.routingFile, env: o.env, selfUrls: o.selfUrls, logger: o.logger, ...(o.watchIntervalMs ? { watchIntervalMs: o.watchIntervalMs } : {}) });
+  const maxBytes = Math.round(o.cacheSizeMb * 1024 * 1024);
+  const backend = o.cacheBackend ?? createMemoryBackend({ maxBytes });
+  const cache = new ResponseCache(backend, { maxBytes, ttlMs: o.cacheTtlSeconds * 1000, maxEntryBytes: Math.min(maxBytes, 32 * 1024 * 1024) });
+  const pricing = PricingTable.load(o.pricingFile);
+  const writer = new AnalyticsWriter(o.store, o.logger, o.writer);
+  const upstream = o.upstream ?? createUpstream({ env: o.env, ...(o.httpProxy ? { httpProxy: o.httpProxy } : {}) });
+  // Telemetry reads the core's live state lazily; the core reports to telemetry.
+  const holder: { core?: GatewayCore } = {};
+  const telemetry = new Telemetry({
+    registry: o.metrics,
+    hub: o.hub,
+    writer,
+    providers: () => (holder.core as GatewayCore).providers,
+    cache: () => cache,
+    active: () => (holder.core as GatewayCore).active,
+  });
+  const c = new GatewayCore({ routing, upstream, cache, pricing, logger: o.logger.child({ module: 'gateway' }), onFinished: (r) => telemetry.record(r) });
+  holder.core = c;
+  routing.watch();
+  return {
+    core: c,
+    routing,
+    cache,
+    telemetry,
+    writer,
+    pricing,
+    async register(app) {
+      await registerV1Routes(app, c);
+      registerCacheRoutes(app, cache);
+    },
+    async health() {
+      const breakers = c.providers.breakers();
+      const open = Object.entries(breakers).filter(([, b]) => b.state === 'open').map(([n]) => n);
+      const rs = routing.status();
+      return {
+        // An open breaker is the provider's trouble, reported here; the gateway itself still serves.
+        status: 'ok',
+        routing: { file: rs.source, version: rs.version, routes: rs.routes, lastError: rs.lastError },
+        breakers,
+        openCircuits: open,
+        queues: c.providers.queues(),
+        activeRequests: c.active.count,
+        cache: { enabled: cache.enabled, backend: backend.kind },
+        analytics: { written: writer.written, queued: writer.queued, lastError: writer.lastError ?? null },
+      };
+    },
+    async close() {
+      routing.close();
+      await writer.close();
+      await upstream.close().catch(() => undefined);
+      await backend.close().catch(() => undefined);
+    },
+  };
+}

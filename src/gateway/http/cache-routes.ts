@@ -1,0 +1,35 @@
+import type { FastifyInstance } from 'fastify';
+import { z } from 'zod';
+import { parseInput } from '../../server/validate.js';
+import { cacheKey } from '../cache/key.js';
+import type { ResponseCache } from '../cache/response-cache.js';
+
+const debugBody = z
+  .object({
+    /** The request body as the client would send it. */
+    request: z.record(z.string(), z.unknown()),
+    endpoint: z.enum(['messages', 'chat_completions']).optional(),
+    headers: z.record(z.string(), z.string()).optional(),
+  })
+  .strict();
+
+/** `/api/cache/*`: stats, clear, top items and why a request would miss. */
+export function registerCacheRoutes(app: FastifyInstance, cache: ResponseCache): void {
+  app.get('/api/cache/stats', async () => cache.stats());
+
+  app.post('/api/cache/clear', async () => cache.clear());
+
+  app.get('/api/cache/top-items', async (req) => {
+    const q = parseInput(z.object({ limit: z.coerce.number().int().min(1).max(1000).default(20) }).strict(), req.query, 'query');
+    return cache.topItems(q.limit);
+  });
+
+  app.post('/api/cache/debug', async (req) => {
+    const b = parseInput(debugBody, req.body ?? {}, 'body');
+    const endpoint = b.endpoint ?? (Array.isArray(b.request.messages) && typeof b.request.max_tokens === 'number' && !('n' in b.request) ? 'messages' : 'chat_completions');
+    const format = endpoint === 'messages' ? 'anthropic' : 'openai';
+    const headers = Object.fromEntries(Object.entries(b.headers ?? {}).map(([k, v]) => [k.toLowerCase(), v]));
+    const k = cacheKey(`${format}:${endpoint}`, b.request, headers);
+    return { endpoint, ...(await cache.debug(k)) };
+  });
+}

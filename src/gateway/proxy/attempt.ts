@@ -1,0 +1,104 @@
+import type { Router, ResolvedRoute } from '../routing/router.js';
+import { backoffDelay, isProviderFailure, parseRetryAfter, RETRYABLE_STATUSES, sleep } from '../resilience/retry.js';
+import type { BackoffOptions } from '../resilience/retry.js';
+import type { ProviderState } from '../resilience/providers.js';
+import { QueueError } from '../resilience/queue.js';
+import type { Upstream, UpstreamResponse } from '../upstream/client.js';
+import { GatewayError } from './errors.js';
+
+export interface AttemptInput {
+  route: ResolvedRoute;
+  state: ProviderState;
+  router: Router;
+  upstream: Upstream;
+  backoff: BackoffOptions;
+  path: string;
+  /** Builds headers for a key (undefined: the client's own credentials). */
+  headers(apiKey: string | undefined): Record<string, string>;
+  body: Buffer | string;
+  signal: AbortSignal;
+  onState(s: 'queued' | 'upstream'): void;
+  onRetry(): void;
+}
+
+/** An upstream answer with the concurrency slot it holds until the relay finishes. */
+export interface Answer {
+  res: UpstreamResponse;
+  release(): void;
+}
+
+/** Maps undici/network errors to what the client sees: 504 on timeouts, 502 otherwise. */
+export function networkError(e: unknown, route: ResolvedRoute): GatewayError {
+  const err = e as { code?: string; cause?: { code?: string }; message?: string };
+  const code = err.code ?? err.cause?.code ?? '';
+  if (code === 'UND_ERR_HEADERS_TIMEOUT' || code === 'UND_ERR_BODY_TIMEOUT' || code === 'UND_ERR_CONNECT_TIMEOUT') {
+    return new GatewayError(504, 'upstream_timeout', `Request timeout: ${route.provider} did not answer within ${route.timeoutMs} ms (route ${route.name}); raise timeout_ms in model-routing.json`, { cause: e });
+  }
+  return new GatewayError(502, 'upstream_unreachable', `Can't reach ${route.provider} at ${route.origin}: ${code || err.message || 'connection failed'}. Check the network, base_url and --http-proxy.`, { cause: e });
+}
+
+/**
+ * Sends one request to a provider, retrying retryable statuses and network errors with
+ * exponential backoff and jitter (honouring `retry-after`), through the provider's breaker
+ * and concurrency queue. Resolves with the final answer — success or an error status the
+ * caller relays or falls back from — or throws a GatewayError (network, breaker open, queue).
+ */
+export async function sendWithRetries(a: AttemptInput): Promise<Answer> {
+  const { route, state } = a;
+  for (let attempt = 0; ; attempt++) {
+    if (!state.breaker.tryAcquire()) {
+      throw new GatewayError(503, 'circuit_open', `Circuit breaker for ${route.provider} is open after repeated failures; retrying in ${Math.ceil(state.breaker.retryInMs() / 1000)} s`);
+    }
+    let release: () => void;
+    try {
+      a.onState('queued');
+      release = await state.queue.acquire(a.signal);
+    } catch (e) {
+      state.breaker.release();
+      if (e instanceof QueueError && e.code === 'queue_full') throw new GatewayError(529, 'queue_full', `Too many requests waiting for ${route.provider}: ${e.message}`);
+      throw a.signal.reason ?? e;
+    }
+    let res: UpstreamResponse;
+    try {
+      a.onState('upstream');
+      res = await a.upstream.request({
+        origin: route.origin,
+        path: a.path,
+        method: 'POST',
+        headers: a.headers(a.router.currentKey(route)),
+        body: a.body,
+        signal: a.signal,
+        headersTimeoutMs: route.timeoutMs,
+        bodyTimeoutMs: route.timeoutMs,
+      });
+    } catch (e) {
+      release();
+      if (a.signal.aborted) {
+        state.breaker.release();
+        throw a.signal.reason;
+      }
+      state.breaker.failure();
+      const err = networkError(e, route);
+      if (attempt < route.retries && state.breaker.state !== 'open') {
+        a.onRetry();
+        await sleep(backoffDelay(attempt + 1, a.backoff) ?? 0, a.signal);
+        continue;
+      }
+      throw err;
+    }
+    if (res.status < 400) {
+      state.breaker.success();
+      return { res, release };
+    }
+    // A 4xx still proves the provider alive (a half-open probe succeeded).
+    if (isProviderFailure(res.status)) state.breaker.failure();
+    else state.breaker.success();
+    if (res.status === 401 || res.status === 429) a.router.rotateKey(route);
+    const delay = RETRYABLE_STATUSES.has(res.status) && attempt < route.retries && state.breaker.state !== 'open' ? backoffDelay(attempt + 1, a.backoff, parseRetryAfter(res.headers)) : undefined;
+    if (delay === undefined) return { res, release };
+    await res.body.dump?.().catch(() => undefined);
+    release();
+    a.onRetry();
+    await sleep(delay, a.signal);
+  }
+}

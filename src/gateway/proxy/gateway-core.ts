@@ -1,0 +1,285 @@
+import { randomUUID } from 'node:crypto';
+import type { IncomingHttpHeaders, ServerResponse } from 'node:http';
+import type { Logger } from '../../core/logger.js';
+import type { PricingTable } from '../analytics/pricing.js';
+import { zeroCost } from '../analytics/pricing.js';
+import type { RequestRecord } from '../analytics/record.js';
+import { cacheKey } from '../cache/key.js';
+import type { ResponseCache } from '../cache/response-cache.js';
+import { ProviderPool } from '../resilience/providers.js';
+import type { ResolvedRoute } from '../routing/router.js';
+import type { RoutingStore } from '../routing/store.js';
+import { bridgeFor } from '../translate/index.js';
+import type { Upstream } from '../upstream/client.js';
+import { HOP_HEADER, outgoingHeaders, relayHeaders } from '../upstream/headers.js';
+import { ActiveRequests } from './active.js';
+import type { ActiveRequest } from './active.js';
+import { networkError, sendWithRetries } from './attempt.js';
+import { errorBody, GatewayError } from './errors.js';
+import type { ClientFormat } from './errors.js';
+import type { Inbound } from './inbound.js';
+import { attribution, upstreamPath } from './inbound.js';
+import { relay } from './relay.js';
+import type { RelayResult } from './relay.js';
+import { replayCached } from './replay.js';
+import { emptyUsage } from './usage.js';
+
+export interface GatewayCoreOptions {
+  routing: RoutingStore;
+  upstream: Upstream;
+  cache: ResponseCache;
+  pricing: PricingTable;
+  logger: Logger;
+  /** Every finished request (analytics, metrics, hub, debug ring). */
+  onFinished(rec: RequestRecord): void;
+}
+
+/** Cache opt-out: `x-cco-cache: bypass` (or no-store / off), or `cache-control: no-store|no-cache`. */
+function bypassesCache(h: Inbound['headers']): boolean {
+  const v = String(h['x-cco-cache'] ?? '').toLowerCase();
+  if (v === 'bypass' || v === 'no-store' || v === 'off' || v === 'false' || v === '0') return true;
+  return /no-store|no-cache/i.test(String(h['cache-control'] ?? ''));
+}
+
+const PARAM_FIELDS = ['temperature', 'max_tokens', 'max_completion_tokens', 'top_p', 'top_k', 'stop_sequences', 'stop', 'stream'];
+
+/**
+ * The gateway's request path, independent of the web framework: route → cache → provider
+ * (breaker, queue, retries, fallbacks) → relay → record. Answers are written straight to the
+ * Node response so streams pass through chunk by chunk.
+ */
+export class GatewayCore {
+  readonly providers: ProviderPool;
+  readonly active = new ActiveRequests();
+  /** This gateway's id in the loop-detection header. */
+  readonly hopId = randomUUID().slice(0, 8);
+
+  constructor(private readonly o: GatewayCoreOptions) {
+    const b = o.routing.config.breaker;
+    this.providers = new ProviderPool({ failureThreshold: b.failure_threshold, openMs: b.open_ms });
+    o.routing.onChange((r) => this.providers.configureBreakers({ failureThreshold: r.file.breaker.failure_threshold, openMs: r.file.breaker.open_ms }));
+  }
+
+  get cache(): ResponseCache {
+    return this.o.cache;
+  }
+
+  /** Handles one request to completion; never throws (errors are answered in the client's shape). */
+  async handle(inb: Inbound, res: ServerResponse): Promise<void> {
+    const ac = new AbortController();
+    const onClose = () => {
+      if (!res.writableFinished) ac.abort(new GatewayError(499, 'client_closed', 'client closed the connection'));
+    };
+    res.on('close', onClose);
+    const model = typeof inb.body.model === 'string' ? inb.body.model : '';
+    const stream = inb.body.stream === true;
+    const attr = attribution(inb.headers);
+    const params: Record<string, unknown> = {};
+    for (const f of PARAM_FIELDS) if (inb.body[f] !== undefined) params[f] = inb.body[f];
+    const rec: RequestRecord = {
+      id: inb.id,
+      ts: inb.receivedAt,
+      endpoint: inb.endpoint,
+      clientFormat: inb.clientFormat,
+      provider: '',
+      route: '',
+      model,
+      upstreamModel: model,
+      status: 0,
+      errorType: null,
+      stream,
+      cacheHit: false,
+      usage: emptyUsage(),
+      cost: zeroCost(),
+      costSaved: 0,
+      latencyMs: 0,
+      ttftMs: null,
+      retries: 0,
+      fallbackFrom: null,
+      ...attr,
+      cacheKey: null,
+      params,
+    };
+    const act: ActiveRequest = { id: inb.id, startedAt: inb.receivedAt, model, provider: null, endpoint: inb.endpoint, stream, sessionId: attr.sessionId, bytes: 0, state: 'routing', abort: (r) => ac.abort(r) };
+    this.active.add(act);
+    try {
+      await this.run(inb, res, rec, act, ac.signal);
+    } catch (e) {
+      const err = e instanceof GatewayError ? e : ac.signal.aborted && ac.signal.reason instanceof GatewayError ? ac.signal.reason : new GatewayError(500, 'internal_error', 'Internal gateway error; see the daemon log', { cause: e });
+      if (err.code === 'internal_error') this.o.logger.error({ err: (e as Error).message, stack: (e as Error).stack, id: inb.id }, 'gateway request failed');
+      rec.status = err.status;
+      rec.errorType = err.code;
+      this.fail(res, inb, err);
+    } finally {
+      res.off('close', onClose);
+      this.active.remove(inb.id);
+      rec.latencyMs = Date.now() - inb.receivedAt;
+      try {
+        this.o.onFinished(rec);
+      } catch (e) {
+        this.o.logger.warn({ err: (e as Error).message }, 'gateway telemetry failed');
+      }
+    }
+  }
+
+  private async run(inb: Inbound, res: ServerResponse, rec: RequestRecord, act: ActiveRequest, signal: AbortSignal): Promise<void> {
+    const hops = String(inb.headers[HOP_HEADER] ?? '');
+    if (hops.split(',').includes(this.hopId)) throw new GatewayError(508, 'loop_detected', 'This request already passed through this gateway: a route points back at the gateway itself');
+    if (!rec.model) throw new GatewayError(400, 'invalid_request', 'model: a model name (string) is required', { field: 'model' });
+    const router = this.o.routing.router;
+    const primary = router.resolve(rec.model);
+    rec.provider = primary.provider;
+    rec.route = primary.name;
+
+    const cacheable = inb.endpoint !== 'count_tokens' && primary.cache && this.o.cache.enabled && !bypassesCache(inb.headers);
+    const key = cacheable ? cacheKey(`${inb.clientFormat}:${inb.endpoint}`, inb.body, inb.headers) : undefined;
+    rec.cacheKey = key?.key ?? null;
+    const cacheHeader = cacheable ? 'MISS' : 'BYPASS';
+    if (key) {
+      act.state = 'cache';
+      const hit = await this.o.cache.lookup(key.key);
+      if (hit) {
+        await replayCached(hit, res, signal, (n) => (act.bytes += n));
+        rec.cacheHit = true;
+        rec.status = hit.status;
+        rec.usage = hit.usage;
+        rec.costSaved = hit.costUsd;
+        rec.upstreamModel = hit.model;
+        rec.ttftMs = Date.now() - inb.receivedAt;
+        return;
+      }
+    }
+
+    const candidates = [rec.model, ...primary.fallbacks.filter((m) => m !== rec.model)];
+    let lastError: GatewayError | undefined;
+    for (let i = 0; i < candidates.length; i++) {
+      const candidate = candidates[i] as string;
+      const route = i === 0 ? primary : router.resolve(candidate);
+      const last = i === candidates.length - 1;
+      act.provider = route.provider;
+      let answer;
+      try {
+        answer = await this.send(inb, route, signal, rec, act);
+      } catch (e) {
+        if (signal.aborted) throw signal.reason;
+        if (!(e instanceof GatewayError)) throw e;
+        lastError = e;
+        this.o.logger.warn({ id: inb.id, provider: route.provider, model: candidate, code: e.code, msg: e.message }, 'upstream attempt failed');
+        continue;
+      }
+      const { res: up, release } = answer;
+      // A final retryable failure moves on to the next fallback; other errors go to the client as they are.
+      if (!last && (up.status >= 500 || up.status === 429)) {
+        await up.body.dump?.().catch(() => undefined);
+        release();
+        lastError = new GatewayError(up.status, 'upstream_error', `${route.provider} answered ${up.status}`);
+        continue;
+      }
+      if (i > 0) rec.fallbackFrom = rec.model;
+      rec.provider = route.provider;
+      rec.route = route.name;
+      rec.upstreamModel = route.upstreamModel;
+      act.state = 'streaming';
+      let result: RelayResult;
+      try {
+        result = await relay(up, res, {
+          upstreamFormat: route.format,
+          clientFormat: inb.clientFormat,
+          clientModel: candidate,
+          bridge: bridgeFor(inb.clientFormat, route.format, inb.endpoint),
+          captureLimit: key && up.status === 200 ? this.o.cache.maxEntryBytes : 0,
+          extraHeaders: { 'x-cco-cache': cacheHeader, 'x-cco-provider': route.provider, 'x-cco-request-id': inb.id },
+          signal,
+          onBytes: (n) => (act.bytes += n),
+        });
+      } finally {
+        release();
+      }
+      this.finishRecord(rec, route, result);
+      if (key && result.captured && result.complete && up.status === 200) {
+        await this.o.cache
+          .store(key.key, { status: 200, headers: result.headers, body: result.captured, stream: result.stream, model: route.upstreamModel, usage: result.usage, costUsd: rec.cost.total, createdAt: Date.now(), fields: key.fields })
+          .catch((e: unknown) => this.o.logger.warn({ err: (e as Error).message }, 'cache store failed'));
+      }
+      return;
+    }
+    throw lastError ?? new GatewayError(502, 'upstream_error', 'No provider could answer');
+  }
+
+  /** GET /v1/models: the provider's list for the client's format, relayed as is. */
+  async models(format: ClientFormat, headers: IncomingHttpHeaders, res: ServerResponse): Promise<void> {
+    const route = this.o.routing.router.resolveProvider(format);
+    const ac = new AbortController();
+    res.on('close', () => ac.abort());
+    try {
+      const key = this.o.routing.router.currentKey(route);
+      const up = await this.o.upstream.request({
+        origin: route.origin,
+        path: route.basePath + (format === 'anthropic' ? '/v1/models' : '/models'),
+        method: 'GET',
+        headers: outgoingHeaders(headers, { format, clientFormat: format, apiKey: key, hop: this.hopId }),
+        signal: ac.signal,
+        headersTimeoutMs: 30_000,
+        bodyTimeoutMs: 30_000,
+      });
+      const body = Buffer.from(await up.body.arrayBuffer());
+      res.writeHead(up.status, { ...relayHeaders(up.headers), 'content-length': String(body.length) });
+      res.end(body);
+    } catch (e) {
+      const err = networkError(e, route);
+      if (!res.headersSent && !res.destroyed) {
+        const body = JSON.stringify(errorBody(format, err.status, err.message, err.code));
+        res.writeHead(err.status, { 'content-type': 'application/json', 'content-length': String(Buffer.byteLength(body)) });
+        res.end(body);
+      }
+    }
+  }
+
+  private send(inb: Inbound, route: ResolvedRoute, signal: AbortSignal, rec: RequestRecord, act: ActiveRequest) {
+    const bridge = bridgeFor(inb.clientFormat, route.format, inb.endpoint);
+    let body: Buffer | string;
+    if (bridge) body = JSON.stringify(bridge.request(inb.body, route.upstreamModel));
+    else if (route.upstreamModel !== inb.body.model) body = JSON.stringify({ ...inb.body, model: route.upstreamModel });
+    else body = inb.raw; // untouched: unknown fields and formatting reach the provider as sent
+    const hops = [String(inb.headers[HOP_HEADER] ?? ''), this.hopId].filter(Boolean).join(',');
+    return sendWithRetries({
+      route,
+      state: this.providers.get(route.provider, route),
+      router: this.o.routing.router,
+      upstream: this.o.upstream,
+      backoff: this.backoff(),
+      path: route.basePath + upstreamPath(inb.endpoint, route.format) + (route.format === inb.clientFormat ? inb.query : ''),
+      headers: (apiKey) => outgoingHeaders(inb.headers, { format: route.format, clientFormat: inb.clientFormat, apiKey, hop: hops }),
+      body,
+      signal,
+      onState: (s) => (act.state = s),
+      onRetry: () => rec.retries++,
+    });
+  }
+
+  private backoff() {
+    const r = this.o.routing.config.retry;
+    return { baseDelayMs: r.base_delay_ms, maxDelayMs: r.max_delay_ms, maxRetryAfterMs: r.max_retry_after_ms };
+  }
+
+  private finishRecord(rec: RequestRecord, route: ResolvedRoute, r: RelayResult): void {
+    rec.status = r.complete || r.status >= 400 ? r.status : 502;
+    rec.errorType = r.status >= 400 ? 'upstream_error' : r.complete ? null : 'stream_incomplete';
+    rec.usage = r.usage;
+    rec.cost = this.o.pricing.cost(route.upstreamModel, r.usage);
+    rec.ttftMs = r.ttftAt ? r.ttftAt - rec.ts : null;
+  }
+
+  /** Answers an error in the client's shape; on a stream already started, the relay has ended it. */
+  private fail(res: ServerResponse, inb: Inbound, err: GatewayError): void {
+    if (res.headersSent || res.destroyed) {
+      if (!res.writableEnded) res.end();
+      return;
+    }
+    const body = JSON.stringify(errorBody(inb.clientFormat, err.status === 499 ? 400 : err.status, err.message, err.code, err.opts.field));
+    const h: Record<string, string> = { 'content-type': 'application/json', 'content-length': String(Buffer.byteLength(body)), 'x-cco-request-id': inb.id };
+    if (err.opts.retryAfterMs !== undefined) h['retry-after'] = String(Math.ceil(err.opts.retryAfterMs / 1000));
+    res.writeHead(err.status === 499 ? 400 : err.status, h);
+    res.end(body);
+  }
+}

@@ -1,0 +1,127 @@
+import { once } from 'node:events';
+import type { ServerResponse } from 'node:http';
+import type { UpstreamResponse } from '../upstream/client.js';
+import { relayHeaders } from '../upstream/headers.js';
+import type { FormatBridge } from '../translate/types.js';
+import { streamErrorEvent } from './errors.js';
+import type { ClientFormat } from './errors.js';
+import { SseObserver, emptyUsage, usageFromBody } from './usage.js';
+import type { Usage } from './usage.js';
+
+export interface RelayResult {
+  status: number;
+  usage: Usage;
+  /** The stream ended properly (or the answer was complete JSON). */
+  complete: boolean;
+  stream: boolean;
+  ttftAt: number | undefined;
+  /** What the client received, for the cache (undefined when too big or not cacheable). */
+  captured: Buffer | undefined;
+  headers: Record<string, string>;
+  /** Why a stream ended early. */
+  streamError: string | undefined;
+}
+
+export interface RelayOptions {
+  upstreamFormat: ClientFormat;
+  clientFormat: ClientFormat;
+  clientModel: string;
+  bridge: FormatBridge | undefined;
+  /** Capture at most this many bytes for the cache (0: do not capture). */
+  captureLimit: number;
+  extraHeaders: Record<string, string>;
+  signal: AbortSignal;
+  onBytes(n: number): void;
+}
+
+const isEventStream = (h: UpstreamResponse['headers']): boolean => String(h['content-type'] ?? '').includes('text/event-stream');
+
+/**
+ * Relays an upstream answer to the client. Pass-through (same format) writes the upstream
+ * bytes untouched, chunk by chunk as they arrive; a translating route rewrites them. A stream
+ * that ends without its terminal event is finished with an error event in the client's
+ * protocol, so no client mistakes a cut stream for a complete answer.
+ */
+export async function relay(up: UpstreamResponse, res: ServerResponse, o: RelayOptions): Promise<RelayResult> {
+  const headers = relayHeaders(up.headers);
+  if (!isEventStream(up.headers)) return relayWhole(up, res, o, headers);
+  return relayStream(up, res, o, headers);
+}
+
+async function relayWhole(up: UpstreamResponse, res: ServerResponse, o: RelayOptions, headers: Record<string, string | string[]>): Promise<RelayResult> {
+  const buf = Buffer.from(await up.body.arrayBuffer());
+  let out = buf;
+  let usage = emptyUsage();
+  let parsed: unknown;
+  const isJson = String(up.headers['content-type'] ?? '').includes('json');
+  if (isJson) {
+    try {
+      parsed = JSON.parse(buf.toString('utf8'));
+    } catch {
+      parsed = undefined;
+    }
+  }
+  if (up.status < 400 && parsed !== undefined) usage = usageFromBody(o.upstreamFormat, parsed);
+  if (o.bridge) {
+    const body = up.status < 400 && parsed !== undefined ? o.bridge.response(parsed, o.clientModel) : o.bridge.error(up.status, buf.toString('utf8'));
+    out = Buffer.from(JSON.stringify(body));
+    headers['content-type'] = 'application/json';
+  }
+  const complete = up.status < 400 && parsed !== undefined;
+  const h = { ...headers, ...o.extraHeaders, 'content-length': String(out.length) };
+  res.writeHead(up.status, h);
+  res.end(out);
+  o.onBytes(out.length);
+  return { status: up.status, usage, complete, stream: false, ttftAt: undefined, captured: complete && out.length <= o.captureLimit ? out : undefined, headers: flat(headers), streamError: complete ? undefined : 'response is not valid JSON' };
+}
+
+async function relayStream(up: UpstreamResponse, res: ServerResponse, o: RelayOptions, headers: Record<string, string | string[]>): Promise<RelayResult> {
+  const observer = new SseObserver(o.upstreamFormat);
+  const translator = o.bridge?.stream(o.clientModel);
+  res.writeHead(up.status, { ...headers, ...o.extraHeaders });
+  // Send the status line and headers now, so the client's time to first byte matches upstream's.
+  res.flushHeaders();
+  const parts: Buffer[] = [];
+  let captured = 0;
+  let capturing = o.captureLimit > 0;
+  let streamError: string | undefined;
+  try {
+    for await (const c of up.body) {
+      const chunk = c as Buffer;
+      observer.push(chunk);
+      const out = translator ? Buffer.from(translator.push(chunk)) : chunk;
+      if (out.length === 0) continue;
+      if (capturing) {
+        captured += out.length;
+        if (captured > o.captureLimit) {
+          capturing = false;
+          parts.length = 0;
+        } else parts.push(out);
+      }
+      o.onBytes(out.length);
+      if (!res.write(out)) await drained(res, o.signal);
+    }
+  } catch (e) {
+    if (o.signal.aborted) throw o.signal.reason;
+    streamError = `upstream stream failed: ${(e as { code?: string }).code ?? (e as Error).message}`;
+  }
+  const complete = translator ? translator.complete : observer.complete;
+  if (!complete) {
+    streamError ??= observer.upstreamError ? `upstream sent an error event: ${observer.upstreamError.message}` : 'upstream closed the stream before its end (no message_stop / [DONE])';
+    // Upstream already sent an error event itself on a pass-through route: it reached the client as is.
+    if (!(observer.upstreamError && !translator)) res.write(streamErrorEvent(o.clientFormat, 502, `Stream interrupted: ${streamError}`, 'stream_incomplete'));
+  }
+  res.end();
+  return { status: up.status, usage: observer.usage, complete, stream: true, ttftAt: observer.firstTokenAt, captured: complete && capturing ? Buffer.concat(parts) : undefined, headers: flat(headers), streamError };
+}
+
+function drained(res: ServerResponse, signal: AbortSignal): Promise<void> {
+  if (res.destroyed) return Promise.reject(signal.reason ?? new Error('client closed'));
+  return once(res, 'drain', { signal }).then(() => undefined);
+}
+
+function flat(h: Record<string, string | string[]>): Record<string, string> {
+  const out: Record<string, string> = {};
+  for (const [k, v] of Object.entries(h)) out[k] = Array.isArray(v) ? v.join(', ') : v;
+  return out;
+}

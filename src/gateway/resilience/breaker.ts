@@ -1,0 +1,88 @@
+/** Breaker states, as reported in /health and /metrics (gauge: 0 closed, 1 half-open, 2 open). */
+export type BreakerState = 'closed' | 'open' | 'half_open';
+
+export interface BreakerOptions {
+  /** Consecutive failures that open the circuit. */
+  failureThreshold: number;
+  /** How long it stays open before one probe request is let through. */
+  openMs: number;
+  now?: () => number;
+}
+
+/**
+ * A circuit breaker per provider: closed → open after N consecutive failures → after `openMs`
+ * half-open, where exactly one probe goes through; its success closes the circuit, its failure
+ * opens it again. Failures are 5xx/529, timeouts and connection errors, not client errors.
+ */
+export class CircuitBreaker {
+  private st: BreakerState = 'closed';
+  private failures = 0;
+  private openedAt = 0;
+  private probing = false;
+  private readonly now: () => number;
+  /** Total transitions to open (for status). */
+  opens = 0;
+
+  constructor(
+    readonly name: string,
+    private opts: BreakerOptions,
+  ) {
+    this.now = opts.now ?? Date.now;
+  }
+
+  configure(opts: Omit<BreakerOptions, 'now'>): void {
+    this.opts = { ...this.opts, ...opts };
+  }
+
+  get state(): BreakerState {
+    if (this.st === 'open' && this.now() - this.openedAt >= this.opts.openMs) return 'half_open';
+    return this.st;
+  }
+
+  /** May a request go now? In half-open only one probe at a time is admitted. */
+  tryAcquire(): boolean {
+    const s = this.state;
+    if (s === 'closed') return true;
+    if (s === 'open') return false;
+    if (this.probing) return false;
+    this.probing = true;
+    this.st = 'half_open';
+    return true;
+  }
+
+  success(): void {
+    this.failures = 0;
+    this.probing = false;
+    this.st = 'closed';
+  }
+
+  failure(): void {
+    this.probing = false;
+    this.failures++;
+    if (this.st === 'half_open' || this.failures >= this.opts.failureThreshold) {
+      if (this.st !== 'open') this.opens++;
+      this.st = 'open';
+      this.openedAt = this.now();
+    }
+  }
+
+  /** A probe that ended without a verdict (client went away) frees the half-open slot. */
+  release(): void {
+    this.probing = false;
+  }
+
+  reset(): void {
+    this.st = 'closed';
+    this.failures = 0;
+    this.probing = false;
+  }
+
+  /** Milliseconds until an open circuit admits a probe (0 when not open). */
+  retryInMs(): number {
+    return this.st === 'open' ? Math.max(0, this.opts.openMs - (this.now() - this.openedAt)) : 0;
+  }
+
+  snapshot(): { state: BreakerState; consecutiveFailures: number; opens: number; retryInMs: number } {
+    return { state: this.state, consecutiveFailures: this.failures, opens: this.opens, retryInMs: this.retryInMs() };
+  }
+}

@@ -1,0 +1,179 @@
+import { BUILTIN_PROVIDERS, providerSchema } from './schema.js';
+import type { ProviderConfig, ProviderFormat, RouteConfig, RoutingFile } from './schema.js';
+
+/** Where one request goes: the provider, its URL, credentials and resilience settings. */
+export interface ResolvedRoute {
+  /** The route's key: its `pattern`; `default:<provider>` when no route matched. */
+  name: string;
+  provider: string;
+  format: ProviderFormat;
+  /** Origin of the upstream, e.g. https://api.anthropic.com */
+  origin: string;
+  /** Path prefix before the endpoint: '' for Anthropic, '/v1' for OpenAI (from its base URL). */
+  basePath: string;
+  upstreamModel: string;
+  /** Configured keys (rotated); empty means the client's own credentials are passed through. */
+  keys: readonly string[];
+  timeoutMs: number;
+  retries: number;
+  fallbacks: readonly string[];
+  cache: boolean;
+  maxConcurrency: number;
+  maxQueue: number;
+}
+
+interface CompiledRoute {
+  re: RegExp;
+  cfg: RouteConfig;
+}
+
+const OPENAI_MODEL = /^(gpt-|o\d|chatgpt-|text-|davinci|babbage|ft:gpt)/i;
+
+/** The provider a model name implies when no route names one. */
+export function inferProvider(model: string): string {
+  return OPENAI_MODEL.test(model) ? 'openai' : 'anthropic';
+}
+
+/** `CCO_<PROVIDER>_BASE_URL`, e.g. CCO_ANTHROPIC_BASE_URL, CCO_OPENAI_BASE_URL, CCO_DEEPSEEK_BASE_URL. */
+export function baseUrlEnvName(provider: string): string {
+  return `CCO_${provider.toUpperCase().replace(/[^A-Z0-9]/g, '_')}_BASE_URL`;
+}
+
+/** Splits a base URL into origin and path prefix, following each SDK's convention. */
+export function splitBaseUrl(baseUrl: string, format: ProviderFormat): { origin: string; basePath: string } {
+  const u = new URL(baseUrl);
+  let path = u.pathname.replace(/\/+$/, '');
+  // Anthropic's convention is a base URL without /v1 (the SDK appends /v1/messages).
+  if (format === 'anthropic' && path.endsWith('/v1')) path = path.slice(0, -3);
+  return { origin: u.origin, basePath: path };
+}
+
+/** Round-robin over a provider's keys; `next()` after a 401/429 moves on to the next key. */
+class KeyRing {
+  private i = 0;
+  constructor(readonly keys: string[]) {}
+  current(): string | undefined {
+    return this.keys.length ? this.keys[this.i % this.keys.length] : undefined;
+  }
+  rotate(): void {
+    this.i++;
+  }
+}
+
+/**
+ * Model → route resolution over a validated routing file. Routes are searched in order (regex
+ * on the model name); the first match wins; an unmatched model goes to the provider its name
+ * implies with the defaults. Env supplies keys and base URL overrides.
+ */
+export class Router {
+  private readonly routes: CompiledRoute[];
+  private readonly providers: Map<string, ProviderConfig>;
+  private readonly rings = new Map<string, KeyRing>();
+
+  constructor(
+    readonly file: RoutingFile,
+    private readonly env: Record<string, string | undefined>,
+  ) {
+    this.routes = file.routes.map((cfg) => ({ re: new RegExp(cfg.pattern), cfg }));
+    this.providers = new Map();
+    for (const [name, p] of Object.entries(BUILTIN_PROVIDERS)) this.providers.set(name, providerSchema.parse(p));
+    for (const [name, p] of Object.entries(file.providers)) this.providers.set(name, p);
+  }
+
+  providerNames(): string[] {
+    return [...this.providers.keys()];
+  }
+
+  provider(name: string): ProviderConfig | undefined {
+    return this.providers.get(name);
+  }
+
+  /** Every upstream URL the file can send to (for the loop check). */
+  upstreamUrls(): { where: string; url: string }[] {
+    const out: { where: string; url: string }[] = [];
+    for (const name of this.providers.keys()) out.push({ where: `provider ${name}`, url: this.providerBaseUrl(name) });
+    this.file.routes.forEach((r, i) => {
+      if (r.base_url) out.push({ where: `routes[${i}] (${r.pattern})`, url: r.base_url });
+    });
+    return out;
+  }
+
+  providerBaseUrl(name: string): string {
+    const p = this.providers.get(name);
+    return this.env[baseUrlEnvName(name)] || p?.base_url || '';
+  }
+
+  resolve(model: string): ResolvedRoute {
+    const hit = this.routes.find((r) => r.re.test(model));
+    const cfg = hit?.cfg;
+    const providerName = cfg?.provider ?? inferProvider(model);
+    const p = this.providers.get(providerName);
+    if (!p) throw new Error(`route for ${model} names unknown provider "${providerName}"`);
+    const base = cfg?.base_url ?? this.providerBaseUrl(providerName);
+    const { origin, basePath } = splitBaseUrl(base, p.format);
+    const keyEnv = cfg?.api_key_env ?? p.api_key_env;
+    return {
+      name: cfg ? cfg.pattern : `default:${providerName}`,
+      provider: providerName,
+      format: p.format,
+      origin,
+      basePath,
+      upstreamModel: cfg?.model ?? model,
+      keys: this.ring(keyEnv).keys,
+      timeoutMs: cfg?.timeout_ms ?? this.file.defaults.timeout_ms,
+      retries: cfg?.retries ?? this.file.defaults.retries,
+      fallbacks: cfg?.fallbacks ?? [],
+      cache: cfg?.cache ?? true,
+      maxConcurrency: p.max_concurrency,
+      maxQueue: p.max_queue,
+    };
+  }
+
+  /** A provider's own target with the defaults (for provider-wide calls such as GET /v1/models). */
+  resolveProvider(name: string): ResolvedRoute {
+    const p = this.providers.get(name);
+    if (!p) throw new Error(`unknown provider "${name}"`);
+    const { origin, basePath } = splitBaseUrl(this.providerBaseUrl(name), p.format);
+    return {
+      name: `provider:${name}`,
+      provider: name,
+      format: p.format,
+      origin,
+      basePath,
+      upstreamModel: '',
+      keys: this.ring(p.api_key_env).keys,
+      timeoutMs: this.file.defaults.timeout_ms,
+      retries: this.file.defaults.retries,
+      fallbacks: [],
+      cache: false,
+      maxConcurrency: p.max_concurrency,
+      maxQueue: p.max_queue,
+    };
+  }
+
+  /** The key to use now for a route's key set (undefined: pass the client's through). */
+  currentKey(route: ResolvedRoute): string | undefined {
+    if (!route.keys.length) return undefined;
+    return this.ringFor(route.keys).current();
+  }
+
+  rotateKey(route: ResolvedRoute): void {
+    if (route.keys.length > 1) this.ringFor(route.keys).rotate();
+  }
+
+  private ring(envNames: string | string[] | undefined): KeyRing {
+    const names = envNames === undefined ? [] : Array.isArray(envNames) ? envNames : [envNames];
+    const keys = names.flatMap((n) => (this.env[n] ?? '').split(',').map((k) => k.trim()).filter(Boolean));
+    return this.ringFor(keys);
+  }
+
+  private ringFor(keys: readonly string[]): KeyRing {
+    const id = keys.join('\u0000');
+    let r = this.rings.get(id);
+    if (!r) {
+      r = new KeyRing([...keys]);
+      this.rings.set(id, r);
+    }
+    return r;
+  }
+}

@@ -1,0 +1,114 @@
+import { unwatchFile, watchFile } from 'node:fs';
+import { writeFileAtomic } from '../../core/atomic-file.js';
+import { errorMessage } from '../../core/errors.js';
+import type { Logger } from '../../core/logger.js';
+import { buildRouter, parseRouting, readRoutingFile, validateRouting } from './load.js';
+import type { Router } from './router.js';
+import type { RoutingFile } from './schema.js';
+
+export interface RoutingStoreOptions {
+  /** The user's routing file (may not exist yet: the shipped default is used). */
+  file: string;
+  env: Record<string, string | undefined>;
+  /** The gateway's own URLs; routes pointing there are refused. */
+  selfUrls: () => string[];
+  logger: Logger;
+  /** Poll interval of the hot reload (stat polling survives editors' rename-on-save). */
+  watchIntervalMs?: number;
+}
+
+/**
+ * The routing configuration in force, its source and version. Reloads when the file changes;
+ * a bad file is refused (logged, kept as `lastError`) and the last good config stays in force.
+ */
+export class RoutingStore {
+  private current!: Router;
+  private source = '';
+  private ver = 0;
+  private lastError: string | undefined;
+  private watching = false;
+  private readonly listeners = new Set<(r: Router) => void>();
+
+  constructor(private readonly opts: RoutingStoreOptions) {
+    this.load();
+  }
+
+  get router(): Router {
+    return this.current;
+  }
+
+  /** Monotonic version of the config in force (1 at start, +1 per successful reload/apply). */
+  get version(): number {
+    return this.ver;
+  }
+
+  status(): { file: string; source: string; version: number; lastError: string | null; routes: number } {
+    return { file: this.opts.file, source: this.source, version: this.ver, lastError: this.lastError ?? null, routes: this.current.file.routes.length };
+  }
+
+  /** Loads the file now; throws the ConfigError (with file, line, column) if it is bad. */
+  load(): Router {
+    const { file, text } = readRoutingFile(this.opts.file);
+    const parsed = parseRouting(text, file);
+    this.install(buildRouter(parsed, this.opts.env, this.opts.selfUrls(), file), file);
+    return this.current;
+  }
+
+  /** Reload that never throws: the last good config stays when the new one is bad. */
+  reload(): { ok: boolean; error?: string } {
+    try {
+      this.load();
+      this.lastError = undefined;
+      this.opts.logger.info({ file: this.source, version: this.ver }, 'routing configuration reloaded');
+      return { ok: true };
+    } catch (e) {
+      this.lastError = errorMessage(e);
+      this.opts.logger.error({ err: this.lastError }, 'routing configuration refused; the previous one stays in force');
+      return { ok: false, error: this.lastError };
+    }
+  }
+
+  /** Validates and applies a new config (self-improvement); `persist` also writes the user's file. */
+  apply(raw: unknown, opts: { persist?: boolean } = {}): { version: number } {
+    const parsed = validateRouting(raw, '(applied config)');
+    const router = buildRouter(parsed, this.opts.env, this.opts.selfUrls(), '(applied config)');
+    if (opts.persist) writeFileAtomic(this.opts.file, `${JSON.stringify(raw, null, 2)}\n`, 0o644);
+    this.install(router, opts.persist ? this.opts.file : '(applied config)');
+    this.lastError = undefined;
+    return { version: this.ver };
+  }
+
+  get config(): RoutingFile {
+    return this.current.file;
+  }
+
+  /** Re-checks the loop rule once the real port is known (port 0 at start). */
+  revalidate(): void {
+    buildRouter(this.current.file, this.opts.env, this.opts.selfUrls(), this.source);
+  }
+
+  onChange(l: (r: Router) => void): () => void {
+    this.listeners.add(l);
+    return () => this.listeners.delete(l);
+  }
+
+  watch(): void {
+    if (this.watching) return;
+    this.watching = true;
+    watchFile(this.opts.file, { interval: this.opts.watchIntervalMs ?? 1000, persistent: false }, (cur, prev) => {
+      if (cur.mtimeMs !== prev.mtimeMs || cur.size !== prev.size) this.reload();
+    });
+  }
+
+  close(): void {
+    if (this.watching) unwatchFile(this.opts.file);
+    this.watching = false;
+  }
+
+  private install(router: Router, source: string): void {
+    this.current = router;
+    this.source = source;
+    this.ver++;
+    for (const l of this.listeners) l(router);
+  }
+}

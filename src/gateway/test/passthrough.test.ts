@@ -1,0 +1,117 @@
+import Anthropic from '@anthropic-ai/sdk';
+import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
+import { startHarness } from '../testing/harness.js';
+import type { Harness } from '../testing/harness.js';
+
+let h: Harness;
+beforeAll(async () => {
+  h = await startHarness({ cacheTtlSeconds: 0 });
+});
+afterAll(async () => {
+  await h?.close();
+});
+beforeEach(() => h.fake.reset());
+
+const client = () => new Anthropic({ baseURL: h.url, apiKey: 'sk-ant-test-client-key-000000', maxRetries: 0 });
+
+describe('Anthropic pass-through', () => {
+  it('non-streaming create with tools reaches the upstream untouched and returns its answer', async () => {
+    h.fake.queue({ text: 'hello there', toolUse: [{ name: 'get_weather', input: { city: 'Paris' }, id: 'toolu_1' }], usage: { input_tokens: 12, output_tokens: 7 } });
+    const msg = await client().messages.create({
+      model: 'claude-sonnet-4-5',
+      max_tokens: 100,
+      messages: [{ role: 'user', content: 'weather?' }],
+      tools: [{ name: 'get_weather', description: 'w', input_schema: { type: 'object', properties: { city: { type: 'string' } } } }],
+    });
+    expect(msg.content[0]).toEqual({ type: 'text', text: 'hello there' });
+    expect(msg.content[1]).toMatchObject({ type: 'tool_use', name: 'get_weather', input: { city: 'Paris' } });
+    expect(msg.usage.input_tokens).toBe(12);
+    const rec = h.fake.requests[0];
+    expect(rec?.path).toBe('/v1/messages');
+    // The client's own credential reaches the provider in the form it was sent (no key configured).
+    expect(rec?.headers['x-api-key'] ?? rec?.headers.authorization).toMatch(/sk-ant-test-client-key-000000$/);
+    expect(rec?.headers['anthropic-version']).toBeTruthy();
+    expect(rec?.headers['x-cco-token']).toBeUndefined();
+  });
+
+  it('forwards ?beta=true, anthropic-* and Claude Code headers, unknown body fields, byte for byte', async () => {
+    const raw = '{"model":"claude-sonnet-4-5",  "max_tokens":5,"messages":[{"role":"user","content":[{"type":"text","text":"hi","cache_control":{"type":"ephemeral"}}]}],"future_field":{"x":1.0}}';
+    const res = await fetch(`${h.url}/v1/messages?beta=true`, {
+      method: 'POST',
+      headers: { 'content-type': 'application/json', 'x-api-key': 'k', 'anthropic-version': '2023-06-01', 'anthropic-beta': 'interleaved-thinking-2025-05-14', 'x-claude-code-session-id': 'sess-1' },
+      body: raw,
+    });
+    expect(res.status).toBe(200);
+    await res.json();
+    const rec = h.fake.requests[0];
+    expect(rec?.query).toBe('beta=true');
+    expect(rec?.raw).toBe(raw);
+    expect(rec?.headers['anthropic-beta']).toBe('interleaved-thinking-2025-05-14');
+    expect(rec?.headers['x-claude-code-session-id']).toBe('sess-1');
+  });
+
+  it('streams with the SDK (thinking, text, tool use) and the relayed bytes equal the upstream bytes', async () => {
+    const reply = { thinking: 'let me think', text: 'streamed answer', toolUse: [{ name: 't', input: { a: 1 }, id: 'toolu_x' }] };
+    h.fake.queue(reply);
+    const stream = client().messages.stream({ model: 'claude-sonnet-4-5', max_tokens: 50, messages: [{ role: 'user', content: 'go' }] });
+    const final = await stream.finalMessage();
+    expect(final.content.map((c) => c.type)).toEqual(['thinking', 'text', 'tool_use']);
+    expect(final.content[1]).toMatchObject({ text: 'streamed answer' });
+
+    // Same upstream answer fetched directly and through the gateway: identical except the ids the fake mints.
+    const body = JSON.stringify({ model: 'claude-sonnet-4-5', max_tokens: 50, stream: true, messages: [{ role: 'user', content: 'go' }] });
+    const headers = { 'content-type': 'application/json', 'x-api-key': 'k', 'anthropic-version': '2023-06-01' };
+    h.fake.queue({ ...reply, chunkDelayMs: 1 });
+    const direct = await (await fetch(`${h.fake.url}/v1/messages`, { method: 'POST', headers, body })).text();
+    h.fake.queue({ ...reply, chunkDelayMs: 1 });
+    const via = await fetch(`${h.url}/v1/messages`, { method: 'POST', headers, body });
+    expect(via.headers.get('content-type')).toContain('text/event-stream');
+    const viaText = await via.text();
+    const norm = (s: string) => s.replace(/(msg|toolu|req)_fake[a-z0-9]+/g, '$1_ID');
+    expect(norm(viaText)).toBe(norm(direct));
+    expect(viaText.endsWith('event: message_stop\ndata: {"type":"message_stop"}\n\n')).toBe(true);
+  });
+
+  it('relays stream chunks as they arrive (first event before the upstream finishes)', async () => {
+    h.fake.queue({ text: 'x'.repeat(64), chunkSize: 8, chunkDelayMs: 60 });
+    const t0 = Date.now();
+    const res = await fetch(`${h.url}/v1/messages`, {
+      method: 'POST',
+      headers: { 'content-type': 'application/json', 'x-api-key': 'k' },
+      body: JSON.stringify({ model: 'claude-sonnet-4-5', max_tokens: 50, stream: true, messages: [{ role: 'user', content: 'go' }] }),
+    });
+    const reader = (res.body as ReadableStream<Uint8Array>).getReader();
+    const first = await reader.read();
+    const tFirst = Date.now() - t0;
+    expect(new TextDecoder().decode(first.value)).toContain('message_start');
+    let rest = 0;
+    for (;;) {
+      const r = await reader.read();
+      if (r.done) break;
+      rest++;
+    }
+    const tAll = Date.now() - t0;
+    expect(rest).toBeGreaterThan(3);
+    expect(tFirst).toBeLessThan(tAll - 300);
+  });
+
+  it('passes upstream client errors through with their status and body', async () => {
+    h.fake.queue({ fault: 'status', status: 400, body: { type: 'error', error: { type: 'invalid_request_error', message: 'max_tokens: too big' } } });
+    const err = await client()
+      .messages.create({ model: 'claude-sonnet-4-5', max_tokens: 1, messages: [{ role: 'user', content: 'x' }] })
+      .catch((e: unknown) => e);
+    expect(err).toBeInstanceOf(Anthropic.BadRequestError);
+    expect((err as InstanceType<typeof Anthropic.BadRequestError>).message).toContain('max_tokens: too big');
+  });
+
+  it('count_tokens goes to the upstream', async () => {
+    const r = await client().messages.countTokens({ model: 'claude-sonnet-4-5', messages: [{ role: 'user', content: 'count me please' }] });
+    expect(r.input_tokens).toBeGreaterThan(0);
+    expect(h.fake.requests[0]?.path).toBe('/v1/messages/count_tokens');
+  });
+
+  it('GET /v1/models lists the provider models', async () => {
+    const page = await client().models.list();
+    expect(page.data.map((m) => m.id)).toContain('claude-sonnet-4-5');
+  });
+});
