@@ -2,7 +2,7 @@ import { describe, expect, it } from 'vitest';
 import { catalogOf } from '../agents/catalog.js';
 import type { AgentDefinition } from '../agents/types.js';
 import { pipelineSection } from '../config/sections/pipeline.js';
-import { resolveStageAgents } from './agents.js';
+import { resolveStageAgents, specialistFor } from './agents.js';
 
 const def = (name: string, model: string): AgentDefinition => ({
   name,
@@ -24,8 +24,16 @@ describe('resolveStageAgents', () => {
   it('prefers a catalog agent, maps its tier, and lets stage_models win', () => {
     const cfg = pipelineSection.parse({ stage_models: { validation: 'v-model' }, stage_agents: { implementation: ['my-dev'] } });
     const a = resolveStageAgents(cfg, catalogOf([def('code-reviewer', 'opus'), def('my-dev', 'claude-x-1'), def('chief-architect', 'haiku')]));
-    expect(a.validation).toMatchObject({ id: 'validator', source: 'catalog', name: 'code-reviewer', model: 'v-model', prompt: 'You are code-reviewer.' });
+    expect(a.validation).toMatchObject({ id: 'validator', source: 'catalog', name: 'code-reviewer', model: 'v-model', });
+    expect(a.validation.prompt).toMatch(/^You are code-reviewer\.\n\nIn this pipeline you have no tools/);
     expect(a.implementation).toMatchObject({ source: 'catalog', name: 'my-dev', model: 'claude-x-1' });
     expect(a.analysis).toMatchObject({ source: 'catalog', name: 'chief-architect', model: 'claude-haiku-4-5' });
+  });
+
+  it('picks the language specialist as implementer unless one is pinned', () => {
+    const catalog = catalogOf([def('python-specialist', 'sonnet')]);
+    expect(specialistFor('Python', pipelineSection.parse({}), catalog)).toMatchObject({ id: 'implementer', name: 'python-specialist', model: 'claude-sonnet-4-5' });
+    expect(specialistFor('cobol', pipelineSection.parse({}), catalog)).toBeUndefined();
+    expect(specialistFor('python', pipelineSection.parse({ stage_agents: { implementation: ['x'] } }), catalog)).toBeUndefined();
   });
 });

@@ -27,12 +27,66 @@ export const AGENT_IDS: Record<StageName, string> = {
 
 /** Catalog agents that fit each stage, in order of preference (config `stage_agents` overrides). */
 export const DEFAULT_STAGE_AGENTS: Record<StageName, string[]> = {
-  enhancement: ['prompt-engineer', 'requirements-analyst', 'business-analyst'],
-  analysis: ['requirements-analyst', 'chief-architect', 'solution-architect', 'software-architect', 'system-architect'],
-  implementation: ['senior-developer', 'fullstack-developer', 'full-stack-developer', 'software-engineer', 'backend-developer'],
-  validation: ['code-reviewer', 'qa-engineer', 'quality-assurance-engineer', 'test-engineer', 'security-auditor'],
-  integration: ['integration-specialist', 'release-manager', 'devops-engineer', 'technical-writer'],
+  enhancement: ['requirements-analyst', 'product-manager'],
+  analysis: ['chief-architect', 'requirements-analyst'],
+  // The implementer is usually the language specialist the analysis calls for (specialistFor).
+  implementation: [],
+  validation: ['code-reviewer', 'static-analysis-engineer'],
+  integration: ['technical-writer'],
 };
+
+/** Pipeline agents have no tools: everything arrives in the message and the answer is JSON. */
+const NO_TOOLS = 'In this pipeline you have no tools and no repository access: everything you need is in the message, and you answer with the JSON object described below.';
+
+const LANGUAGE_AGENTS: Record<string, string> = {
+  javascript: 'javascript-specialist',
+  js: 'javascript-specialist',
+  node: 'javascript-specialist',
+  typescript: 'typescript-specialist',
+  ts: 'typescript-specialist',
+  python: 'python-specialist',
+  go: 'go-specialist',
+  golang: 'go-specialist',
+  rust: 'rust-specialist',
+  java: 'java-specialist',
+  kotlin: 'kotlin-specialist',
+  c: 'c-cpp-specialist',
+  'c++': 'c-cpp-specialist',
+  cpp: 'c-cpp-specialist',
+  'c#': 'csharp-specialist',
+  csharp: 'csharp-specialist',
+  ruby: 'ruby-specialist',
+  php: 'php-specialist',
+  swift: 'swift-specialist',
+  scala: 'scala-specialist',
+  elixir: 'elixir-specialist',
+  shell: 'shell-specialist',
+  bash: 'shell-specialist',
+  markdown: 'technical-writer',
+};
+
+/**
+ * The implementer for a language the analysis chose: the catalog's specialist (e.g. `python` →
+ * `python-specialist`) unless `stage_agents.implementation` pins one.
+ */
+export function specialistFor(language: string | undefined, cfg: PipelineConfig, catalog: AgentCatalog): StageAgent | undefined {
+  if (!language || cfg.stage_agents.implementation) return undefined;
+  const def = catalog.get(LANGUAGE_AGENTS[language.trim().toLowerCase()] ?? '');
+  if (!def) return undefined;
+  return {
+    id: AGENT_IDS.implementation,
+    stage: 'implementation',
+    name: def.name,
+    role: def.description,
+    prompt: `${def.prompt.trim()}\n\n${NO_TOOLS}`,
+    model: cfg.stage_models.implementation ?? modelOf(def.model, cfg) ?? cfg.model,
+    source: 'catalog',
+  };
+}
+
+function modelOf(model: string, cfg: PipelineConfig): string | undefined {
+  return cfg.tier_models[model] ?? (model.includes('-') ? model : undefined);
+}
 
 /**
  * Picks each stage's agent: a fitting catalog agent (its prompt becomes the role) when there is
@@ -44,13 +98,13 @@ export function resolveStageAgents(cfg: PipelineConfig, catalog: AgentCatalog): 
     const wanted = cfg.stage_agents[stage] ?? DEFAULT_STAGE_AGENTS[stage];
     const def = wanted.map((n) => catalog.get(n)).find((d) => d !== undefined);
     const builtIn = BUILT_IN_ROLES[stage];
-    const catalogModel = def ? (cfg.tier_models[def.model] ?? (def.model.includes('-') ? def.model : undefined)) : undefined;
+    const catalogModel = def ? modelOf(def.model, cfg) : undefined;
     out[stage] = {
       id: AGENT_IDS[stage],
       stage,
       name: def?.name ?? builtIn.name,
       role: def?.description ?? builtIn.role,
-      prompt: def?.prompt?.trim() ? def.prompt : builtIn.prompt,
+      prompt: def?.prompt?.trim() ? `${def.prompt.trim()}\n\n${NO_TOOLS}` : builtIn.prompt,
       model: cfg.stage_models[stage] ?? catalogModel ?? cfg.model,
       source: def ? 'catalog' : 'built-in',
     };

@@ -22,6 +22,8 @@ export interface EngineDeps {
   logger: Logger;
   cfg: PipelineConfig;
   agents: Record<StageName, StageAgent>;
+  /** The implementer for the language the analysis chose (a catalog specialist), if any. */
+  specialist?: (language: string | undefined) => StageAgent | undefined;
 }
 
 export interface NewTask {
@@ -98,7 +100,7 @@ export class PipelineEngine {
         continue;
       }
       if (signal.aborted) return this.stopped(task, stage);
-      const agent = this.d.agents[stage];
+      const agent = (stage === 'implementation' && this.d.specialist?.(outputs.analysis?.language)) || this.d.agents[stage];
       const attempt = await this.d.repo.startStage(task.id, stage, agent.id, agent.model);
       await this.d.repo.update(task.id, { current_stage: stage });
       task = { ...task, current_stage: stage };

@@ -63,8 +63,10 @@ export function gatewayClient(opts: GatewayClientOptions): LlmClient {
       const headers: Record<string, string> = {
         'content-type': 'application/json',
         'anthropic-version': '2023-06-01',
-        'x-cco-agent': req.agent,
-        'x-cco-session': req.taskId,
+        // The gateway's analytics attribute the call to this agent and task (session).
+        'x-cco-agent-id': req.agent,
+        'x-cco-session-id': req.taskId,
+        'x-cco-project': 'pipeline',
         'user-agent': 'cco-pipeline',
       };
       if (opts.apiKey) headers['x-api-key'] = opts.apiKey;

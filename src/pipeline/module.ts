@@ -1,8 +1,9 @@
 import type { FastifyInstance } from 'fastify';
 import { Gauge } from 'prom-client';
 import type { AgentCatalog } from '../agents/types.js';
+import { AppError } from '../core/errors.js';
 import type { DaemonModule, ModuleContext, PartHealth } from '../server/module.js';
-import { resolveStageAgents } from './agents.js';
+import { resolveStageAgents, specialistFor } from './agents.js';
 import { PipelineApi } from './api.js';
 import type { SubmitResult } from './api.js';
 import { PipelineEngine } from './engine.js';
@@ -53,7 +54,7 @@ export async function createPipelineModule(ctx: ModuleContext, deps: PipelineDep
       apiKey: ctx.env.ANTHROPIC_API_KEY,
       timeoutMs: cfg.request_timeout_ms,
     });
-  const engine = new PipelineEngine({ repo, workspace, client, hub: ctx.hub, logger, cfg, agents });
+  const engine = new PipelineEngine({ repo, workspace, client, hub: ctx.hub, logger, cfg, agents, specialist: (lang) => specialistFor(lang, cfg, deps.catalog) });
   const queue: TaskQueue = ctx.redisUrl
     ? new BullQueue(ctx.redisUrl, { concurrency: cfg.concurrency, prefix: deps.queuePrefix ?? 'cco', logger })
     : new LocalQueue(cfg.concurrency, logger);
@@ -111,7 +112,7 @@ export async function createPipelineModule(ctx: ModuleContext, deps: PipelineDep
       await queue.close();
     },
     submit: (input) => {
-      if (!cfg.enabled) throw new Error('the pipeline is disabled ([pipeline] enabled = false)');
+      if (!cfg.enabled) throw new AppError(503, 'pipeline_disabled', 'The pipeline is disabled; set [pipeline] enabled = true in daemon.toml');
       return api.submit(input);
     },
     getTask: (id) => api.getTask(id),
