@@ -12,7 +12,6 @@ export function fieldSchemas(limits: Limits) {
     retries: z.number().int().min(0).max(limits.max_retries),
     cache: z.boolean(),
     fallbacks: z.array(z.string().min(1).max(200)).max(10),
-    provider: z.string().min(1).max(100),
   } as const;
 }
 
@@ -38,9 +37,8 @@ export function validateChanges(config: RoutingConfig, changes: readonly ConfigC
     }
     const v = schema.safeParse(c.to);
     if (!v.success) problems.push(`route ${c.route}: ${c.field} = ${JSON.stringify(c.to)}: ${v.error.issues[0]?.message ?? 'invalid'}`);
-    if (c.field === 'fallbacks' && Array.isArray(c.to)) {
-      const provider = changes.find((o) => o.route === c.route && o.field === 'provider')?.to ?? r.provider;
-      if (typeof provider === 'string' && c.to.includes(provider)) problems.push(`route ${c.route}: provider ${provider} cannot also be its own fallback`);
+    if (c.field === 'fallbacks' && Array.isArray(c.to) && typeof r.model === 'string' && c.to.includes(r.model)) {
+      problems.push(`route ${c.route}: model ${r.model} cannot also be its own fallback`);
     }
     if (JSON.stringify(r[c.field] ?? null) !== JSON.stringify(c.from ?? null)) {
       problems.push(`route ${c.route}: ${c.field} is ${JSON.stringify(r[c.field] ?? null)} now, not ${JSON.stringify(c.from)} (config changed meanwhile)`);

@@ -10,8 +10,8 @@ export interface ProposalLlm {
 }
 
 const SYSTEM = `You tune an LLM gateway's routing config. Answer with JSON only, no prose:
-{"changes":[{"route":"<route pattern>","field":"timeout_ms|retries|cache|fallbacks|provider","to":<new value>,"reason":"<why>"}]}
-Change only routes named in the opportunities, at most one change per route and field.`;
+{"changes":[{"route":"<route name or pattern>","field":"timeout_ms|retries|cache|fallbacks","to":<new value>,"reason":"<why>"}]}
+Change only routes named in the opportunities, at most one change per route and field. "fallbacks" are model names tried in order.`;
 
 /**
  * An LLM client over the gateway's own Anthropic Messages endpoint, so the proposal is routed,
@@ -56,7 +56,6 @@ export async function llmProposal(llm: ProposalLlm, settings: ImproveConfig, con
     z.object({ route: z.string(), field: z.literal('retries'), to: f.retries, reason: z.string().max(2000) }),
     z.object({ route: z.string(), field: z.literal('cache'), to: f.cache, reason: z.string().max(2000) }),
     z.object({ route: z.string(), field: z.literal('fallbacks'), to: f.fallbacks, reason: z.string().max(2000) }),
-    z.object({ route: z.string(), field: z.literal('provider'), to: f.provider, reason: z.string().max(2000) }),
   ]);
   const r = z.object({ changes: z.array(change).min(1).max(20) }).safeParse(parsed);
   if (!r.success) {

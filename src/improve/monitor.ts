@@ -11,7 +11,6 @@ const WATCHED: Record<TunableField, Metric[]> = {
   retries: ['error_rate', 'latency_p95_ms'],
   cache: ['error_rate', 'latency_p95_ms'],
   fallbacks: ['error_rate', 'latency_p95_ms'],
-  provider: ['error_rate', 'latency_p95_ms'],
 };
 
 /** Below these, a relative change is noise (1 percentage point of rate, 1 ms of latency). */

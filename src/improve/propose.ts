@@ -3,20 +3,23 @@ import type { ConfigChange, Opportunity, RouteConfig, RoutingConfig } from './ty
 
 type Limits = Pick<ImproveConfig, 'timeout_raise_factor' | 'max_timeout_ms' | 'max_retries'>;
 
-/** The gateway's default per-route timeout when a route sets none (PRODUCT: 60 s). */
-export const DEFAULT_TIMEOUT_MS = 60_000;
-export const DEFAULT_RETRIES = 2;
+/** The routing file's `defaults` (what a route without its own value gets), with the gateway's fallbacks. */
+function defaults(config: RoutingConfig): { timeout_ms: number; retries: number } {
+  const d = (config.defaults ?? {}) as { timeout_ms?: number; retries?: number };
+  return { timeout_ms: d.timeout_ms ?? 300_000, retries: d.retries ?? 2 };
+}
 
+/** A route by the key analytics records for it: its `name`, else its `pattern`. */
 export function findRoute(config: RoutingConfig, route: string): RouteConfig | undefined {
-  return config.routes.find((r) => r.pattern === route);
+  return config.routes.find((r) => (r.name ?? r.pattern) === route);
 }
 
 /**
  * Turns opportunities into concrete changes by fixed rules:
  * - timeouts keep firing: raise `timeout_ms` by the configured factor (capped);
- * - errors: put the first fallback provider in front when there is one, else allow one more retry;
- * - repeated requests miss the cache: enable caching for the route;
- * - latency degradation: prefer the fallback when there is one (nothing safe otherwise).
+ * - errors: allow one more retry (capped);
+ * - repeated requests miss the cache: enable caching where the route turned it off;
+ * - latency degradation: reported only (no change is safe by rule alone).
  * One change per route and field; a route at its cap gets none.
  */
 export function ruleProposal(config: RoutingConfig, opportunities: readonly Opportunity[], limits: Limits): ConfigChange[] {
@@ -32,22 +35,18 @@ export function ruleProposal(config: RoutingConfig, opportunities: readonly Oppo
     const r = findRoute(config, o.route);
     if (!r) continue;
     if (o.kind === 'timeouts') {
-      const from = r.timeout_ms ?? DEFAULT_TIMEOUT_MS;
+      const from = r.timeout_ms ?? defaults(config).timeout_ms;
       const to = Math.min(limits.max_timeout_ms, Math.ceil((from * limits.timeout_raise_factor) / 1000) * 1000);
       if (to > from) add({ route: o.route, field: 'timeout_ms', from: r.timeout_ms ?? null, to, reason: `${o.detail}: raise the timeout from ${from} ms to ${to} ms` });
-    } else if (o.kind === 'errors' || o.kind === 'latency_degradation') {
-      const fb = Array.isArray(r.fallbacks) ? r.fallbacks : [];
-      const first = fb[0];
-      if (typeof first === 'string' && typeof r.provider === 'string' && first !== r.provider) {
-        // Move the failing provider behind its first fallback (the fallback becomes the primary).
-        add({ route: o.route, field: 'provider', from: r.provider, to: first, reason: `${o.detail}: put fallback ${first} in front of ${r.provider}` });
-        add({ route: o.route, field: 'fallbacks', from: fb, to: [...fb.slice(1), r.provider], reason: `${r.provider} becomes the last fallback` });
-      } else if (o.kind === 'errors') {
-        const from = r.retries ?? DEFAULT_RETRIES;
-        if (from < limits.max_retries) add({ route: o.route, field: 'retries', from: r.retries ?? null, to: from + 1, reason: `${o.detail}: allow one more retry (${from} -> ${from + 1})` });
-      }
+    } else if (o.kind === 'errors') {
+      const from = r.retries ?? defaults(config).retries;
+      if (from < limits.max_retries) add({ route: o.route, field: 'retries', from: r.retries ?? null, to: from + 1, reason: `${o.detail}: allow one more retry (${from} -> ${from + 1})` });
+    } else if (o.kind === 'latency_degradation') {
+      // A slower primary with fallbacks: nothing safe to change automatically but the order of the
+      // fallbacks is the user's choice; report the opportunity (an LLM proposal may still act).
     } else if (o.kind === 'cache_misses') {
-      if (r.cache !== true) add({ route: o.route, field: 'cache', from: r.cache ?? null, to: true, reason: `${o.detail}: enable caching for this route` });
+      // the gateway caches by default: only an explicit `cache: false` can be switched on
+      if (r.cache === false) add({ route: o.route, field: 'cache', from: false, to: true, reason: `${o.detail}: enable caching for this route` });
     }
   }
   return changes;

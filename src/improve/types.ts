@@ -6,7 +6,7 @@
 
 /** Telemetry of one route over a time window, as the gateway's analytics computes it. */
 export interface RouteStats {
-  /** The route's key in the routing config (its `pattern`). */
+  /** The route's key in the routing config (its `name`, else its `pattern`). */
   route: string;
   requests: number;
   errors: number;
@@ -23,6 +23,8 @@ export interface RouteStats {
 
 /** One route of `model-routing.json` (the fields CCO may tune; others are kept untouched). */
 export interface RouteConfig {
+  /** The route's key in analytics when set (else its pattern). */
+  name?: string;
   pattern: string;
   provider?: string;
   timeout_ms?: number;
@@ -64,7 +66,7 @@ export interface Opportunity {
 }
 
 /** The fields a proposal may change, and nothing else. */
-export type TunableField = 'timeout_ms' | 'retries' | 'cache' | 'fallbacks' | 'provider';
+export type TunableField = 'timeout_ms' | 'retries' | 'cache' | 'fallbacks';
 
 /** One concrete change to one route. */
 export interface ConfigChange {

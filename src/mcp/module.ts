@@ -2,8 +2,13 @@ import type { AgentCatalog } from '../agents/types.js';
 import type { GatewayModule } from '../gateway/module.js';
 import type { ImproveModule } from '../improve/module.js';
 import type { PipelineModule } from '../pipeline/module.js';
-import type { SidecarModule } from '../sidecar/module.js';
 import type { DaemonModule, ModuleContext } from '../server/module.js';
+import type { SidecarModule } from '../sidecar/module.js';
+import { agentsOps, gatewayOps, pipelineOps, sidecarOps } from './adapters.js';
+import { KeyTable } from './auth.js';
+import type { McpServices } from './deps.js';
+import { registerMcpHttp } from './http.js';
+import { createCcoMcpServer } from './server.js';
 
 export interface McpDeps {
   catalog: AgentCatalog;
@@ -18,6 +23,52 @@ export interface McpModule extends DaemonModule {
   readonly name: 'mcp';
 }
 
-export async function createMcpModule(_ctx: ModuleContext, _deps: McpDeps): Promise<McpModule> {
-  return { name: 'mcp', health: () => ({ status: 'disabled', reason: 'not built yet' }) };
+/**
+ * The MCP server: every tool a thin wrapper over another module's operations (see `deps.ts`), one
+ * MCP session per client, API keys per tenant (`[mcp] keys` plus the daemon's access token).
+ */
+export async function createMcpModule(ctx: ModuleContext, deps: McpDeps): Promise<McpModule> {
+  const cfg = ctx.config.mcp;
+  const keys = new KeyTable(cfg, ctx.accessToken, ctx.env);
+  const startedAt = Date.now();
+  const services: McpServices = {
+    version: ctx.version,
+    startedAt,
+    parts: () => [
+      deps.gateway,
+      deps.sidecar,
+      deps.pipeline,
+      deps.improve,
+      { name: 'database', health: async () => (await ctx.store.ping().then(() => true, () => false)) ? { status: 'ok' as const, dialect: ctx.store.dialect } : { status: 'down' as const, dialect: ctx.store.dialect } },
+    ].filter((m): m is typeof m & { health: NonNullable<typeof m.health> } => typeof m.health === 'function'),
+    sidecar: sidecarOps(deps.sidecar),
+    gateway: gatewayOps(deps.gateway),
+    pipeline: pipelineOps(deps.pipeline),
+    agents: agentsOps(deps.catalog),
+    improve: deps.improve,
+    maxWaitMs: cfg.max_wait_ms,
+  };
+  let http: ReturnType<typeof registerMcpHttp> | undefined;
+  if (keys.unresolved.length) ctx.logger.warn({ keys: keys.unresolved }, 'some [mcp] keys have no value; they are ignored');
+
+  return {
+    name: 'mcp',
+    register(app) {
+      if (!cfg.enabled) return;
+      http = registerMcpHttp(app, {
+        keys,
+        newServer: (p) => createCcoMcpServer(services, p),
+        maxSessions: cfg.max_sessions,
+        idleMs: cfg.session_idle_seconds * 1000,
+        logger: ctx.logger.child({ module: 'mcp' }),
+      });
+    },
+    health: () =>
+      cfg.enabled
+        ? { status: 'ok', sessions: http?.sessions() ?? 0, keys: keys.size, ...(keys.unresolved.length ? { unresolved_keys: keys.unresolved } : {}) }
+        : { status: 'disabled', reason: '[mcp] enabled = false' },
+    async close() {
+      await http?.close();
+    },
+  };
 }

@@ -1,0 +1,87 @@
+import type { McpServer } from '@modelcontextprotocol/sdk/server/mcp.js';
+import { z } from 'zod';
+import type { McpServices, Principal } from '../deps.js';
+import { need, run } from './result.js';
+
+const id = z.string().min(1).max(128).describe('issue id: letters, digits, . _ - (e.g. "issue-42")');
+const agentType = z.string().min(1).max(100).describe('kebab-case agent type from the catalog (see list_agents), e.g. "python-specialist"');
+const eventType = z.string().min(1).max(100).describe('event type, e.g. "task_completed" or "api_ready"');
+const loose = z.record(z.string(), z.unknown());
+
+/** The sidecar's operations (`get_context`, `store_result`, `publish_event`, `wait_for_event`), scoped like an agent token. */
+export function registerSidecarTools(server: McpServer, svc: McpServices, p: Principal): void {
+  server.registerTool(
+    'get_context',
+    {
+      title: 'Get agent context',
+      description: 'The context an agent of `agent_type` needs for an issue: project structure (respecting .gitignore), relevant source files, previous agents\' decisions and results for the issue, recent git history. Bounded in size; cached until files change.',
+      inputSchema: { issue_id: id, agent_type: agentType, query: z.string().max(4000).optional().describe('optional text to rank relevant files and knowledge') },
+      outputSchema: z.looseObject({ context: loose }),
+      annotations: { readOnlyHint: true, openWorldHint: false },
+    },
+    ({ issue_id, agent_type, query }, extra) => run(async () => ({ context: await need(svc.sidecar, 'the sidecar').getContext(p, { issue_id, agent_type, ...(query ? { query } : {}) }, extra.signal) })),
+  );
+
+  server.registerTool(
+    'store_result',
+    {
+      title: 'Store an agent result',
+      description: 'Stores an agent\'s result for an issue durably (results/<issue>/<agent-type>.json and the knowledge index) before answering; a later result of the same agent type replaces it. Other agents see it in their context.',
+      inputSchema: {
+        issue_id: id,
+        agent_type: agentType,
+        agent_id: z.string().min(1).max(200).optional().describe('the storing agent\'s id (default: mcp-<tenant>)'),
+        result: z
+          .object({
+            status: z.enum(['success', 'failed', 'partial', 'blocked', 'in_progress']).default('success'),
+            summary: z.string().max(20_000).optional(),
+            decisions: z.array(z.string().min(1).max(4000)).max(200).optional(),
+            files_created: z.array(z.string().max(1000)).max(5000).optional(),
+            files_modified: z.array(z.string().max(1000)).max(5000).optional(),
+          })
+          .passthrough()
+          .describe('status, summary, decisions, files_created, files_modified, plus any other fields'),
+      },
+      outputSchema: z.looseObject({ status: z.string(), issue_id: z.string(), agent_type: z.string() }),
+      annotations: { readOnlyHint: false, destructiveHint: false, idempotentHint: true, openWorldHint: false },
+    },
+    (a, extra) => run(() => need(svc.sidecar, 'the sidecar').storeResult(p, a, extra.signal)),
+  );
+
+  server.registerTool(
+    'publish_event',
+    {
+      title: 'Publish an event',
+      description: 'Publishes an event to the agents\' event bus (persisted; subscribers of the topic and wait_for_event callers receive it). Returns the stored event with its cursor.',
+      inputSchema: {
+        event_type: eventType,
+        topic: z.string().min(1).max(200).optional().describe('topic, e.g. "backend"; agents subscribe to topics in the catalog'),
+        issue_id: id.optional(),
+        publisher: z.string().min(1).max(200).optional().describe('publishing agent id (default: mcp-<tenant>)'),
+        data: z.unknown().optional().describe('any JSON payload'),
+      },
+      outputSchema: z.looseObject({ status: z.string(), id: z.number(), cursor: z.number(), event_type: z.string() }),
+      annotations: { readOnlyHint: false, destructiveHint: false, idempotentHint: false, openWorldHint: false },
+    },
+    (a, extra) => run(() => need(svc.sidecar, 'the sidecar').publishEvent(p, a, extra.signal)),
+  );
+
+  server.registerTool(
+    'wait_for_event',
+    {
+      title: 'Wait for an event',
+      description: 'Long-polls for events of a type after a cursor (no event is lost between two waits: pass the returned cursor as `after`). Returns at once when matching events exist, else waits up to timeout_ms.',
+      inputSchema: {
+        event_type: z.string().min(1).max(100).describe('event type, or "*" for any'),
+        topic: z.string().min(1).max(200).optional(),
+        publisher: z.string().min(1).max(200).optional(),
+        issue_id: id.optional(),
+        after: z.number().int().min(0).optional().describe('cursor of the last event seen (0 = from the start)'),
+        timeout_ms: z.number().int().min(0).max(600_000).default(30_000).describe('longest wait in milliseconds'),
+      },
+      outputSchema: z.looseObject({ events: z.array(loose), cursor: z.number().describe('pass as `after` next time'), timed_out: z.boolean() }),
+      annotations: { readOnlyHint: true, openWorldHint: false },
+    },
+    (a, extra) => run(() => need(svc.sidecar, 'the sidecar').waitForEvent(p, { ...a, timeout_ms: Math.min(a.timeout_ms, svc.maxWaitMs) }, extra.signal)),
+  );
+}
