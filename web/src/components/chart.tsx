@@ -1,0 +1,78 @@
+import { useEffect, useRef } from 'preact/hooks';
+import uPlot from 'uplot';
+import type { AlignedData, Options } from 'uplot';
+import 'uplot/dist/uPlot.min.css';
+
+export interface SeriesSpec {
+  label: string;
+  color: string;
+  /** Formats axis and legend values. */
+  fmt?: (v: number) => string;
+  /** Draw on the right-hand scale. */
+  right?: boolean;
+}
+
+interface Props {
+  title: string;
+  /** x in seconds since the epoch, then one array per series. */
+  data: AlignedData;
+  series: SeriesSpec[];
+  height?: number;
+  testId?: string;
+}
+
+/** A uPlot time chart that resizes with its box and updates in place when data changes. */
+export function Chart({ title, data, series, height = 180, testId }: Props) {
+  const box = useRef<HTMLDivElement>(null);
+  const plot = useRef<uPlot | null>(null);
+  const key = series.map((s) => s.label).join('|');
+
+  useEffect(() => {
+    const el = box.current;
+    if (!el) return;
+    const opts: Options = {
+      width: Math.max(200, el.clientWidth),
+      height,
+      legend: { show: true },
+      cursor: { drag: { x: false, y: false } },
+      scales: { x: { time: true }, y: { auto: true, range: (_u, min, max) => [Math.min(0, min), max > 0 ? max * 1.1 : 1] }, r: { auto: true } },
+      axes: [
+        { stroke: '#8b98a9', grid: { stroke: '#222b36' }, ticks: { stroke: '#222b36' } },
+        { stroke: '#8b98a9', grid: { stroke: '#222b36' }, ticks: { stroke: '#222b36' }, size: 60, values: (_u, vals) => vals.map((v) => (series[0]?.fmt ? series[0].fmt(v) : String(v))) },
+        ...(series.some((s) => s.right) ? [{ scale: 'r', side: 1 as const, stroke: '#8b98a9', grid: { show: false }, size: 60, values: (_u: uPlot, vals: number[]) => vals.map((v) => (series.find((s) => s.right)?.fmt?.(v) ?? String(v))) }] : []),
+      ],
+      series: [
+        {},
+        ...series.map((s) => ({
+          label: s.label,
+          stroke: s.color,
+          width: 2,
+          fill: `${s.color}22`,
+          points: { show: false },
+          ...(s.right ? { scale: 'r' } : {}),
+          value: (_u: uPlot, v: number | null) => (v === null || v === undefined ? '—' : s.fmt ? s.fmt(v) : String(Math.round(v * 100) / 100)),
+        })),
+      ],
+    };
+    plot.current = new uPlot(opts, data, el);
+    const ro = new ResizeObserver(() => plot.current?.setSize({ width: Math.max(200, el.clientWidth), height }));
+    ro.observe(el);
+    return () => {
+      ro.disconnect();
+      plot.current?.destroy();
+      plot.current = null;
+    };
+    // Rebuilt only when the series set changes; data updates go through setData below.
+  }, [key, height]);
+
+  useEffect(() => {
+    plot.current?.setData(data);
+  }, [data]);
+
+  return (
+    <div class="chart card" data-testid={testId}>
+      <h3>{title}</h3>
+      <div ref={box} class="chart-box" />
+    </div>
+  );
+}
