@@ -1,0 +1,134 @@
+import { mkdtempSync, readFileSync, readdirSync, rmSync, utimesSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { afterAll, describe, expect, it } from 'vitest';
+import { defaultAgentsDir, loadAgentCatalog, loadAgentCatalogWithReport } from './catalog.js';
+import { checkCatalog } from './check.js';
+import { extractCoordination, mcpToolName, renderCoordination } from './coordination.js';
+import { AgentCatalogError } from './errors.js';
+import { syncCoordination } from './sync-coordination.js';
+
+/** The catalog CCO ships (the seeds' "119 Claude Orchestra agents"). */
+const EXPECTED_AGENTS = 42;
+
+describe('the shipped agent catalog', async () => {
+  const { catalog, report } = await loadAgentCatalogWithReport(undefined, { cacheDir: false });
+  const agents = catalog.list();
+
+  it(`loads every file and has exactly ${EXPECTED_AGENTS} agents with unique names`, () => {
+    const files = readdirSync(defaultAgentsDir()).filter((f) => f.endsWith('.md'));
+    expect(report.files).toBe(files.length);
+    expect(report.agents).toBe(files.length);
+    expect(agents).toHaveLength(EXPECTED_AGENTS);
+    expect(new Set(agents.map((a) => a.name)).size).toBe(EXPECTED_AGENTS);
+    expect(Object.values(report.categories).reduce((s, n) => s + n, 0)).toBe(EXPECTED_AGENTS);
+  });
+
+  it('has no cross-file problems: every upstream exists, every subscribed event is published', () => {
+    expect(checkCatalog(agents)).toEqual([]);
+    const names = new Set(agents.map((a) => a.name));
+    const published = new Set(agents.flatMap((a) => a.topics.publish));
+    for (const a of agents) {
+      for (const u of a.context.upstream ?? []) expect(names.has(u), `${a.name} upstream ${u}`).toBe(true);
+      for (const t of a.topics.subscribe) expect(published.has(t), `${a.name} subscribes to ${t}`).toBe(true);
+    }
+  });
+
+  it('forms the seeds’ flow: architecture → implementation → tests → security → docs', () => {
+    const publishers = (t: string) => agents.filter((a) => a.topics.publish.includes(t)).map((a) => a.name);
+    const subscribers = (t: string) => catalog.subscribersOf(t).map((a) => a.name);
+    expect(publishers('architecture_defined')).toEqual(['chief-architect']);
+    expect(subscribers('architecture_defined')).toEqual(expect.arrayContaining(['python-specialist', 'api-designer', 'database-architect']));
+    expect(publishers('implementation_complete')).toEqual(expect.arrayContaining(['python-specialist', 'go-specialist']));
+    expect(subscribers('implementation_complete')).toEqual(expect.arrayContaining(['unit-test-engineer', 'security-auditor', 'code-reviewer']));
+    expect(publishers('tests_passed')).toContain('unit-test-engineer');
+    expect(publishers('tests_failed')).toContain('unit-test-engineer');
+    expect(subscribers('tests_passed')).toEqual(expect.arrayContaining(['security-auditor', 'technical-writer']));
+    expect(subscribers('tests_failed')).toContain('debugger');
+    expect(subscribers('fix_applied')).toContain('unit-test-engineer');
+  });
+
+  it('gives every agent a distinct description and prompt', () => {
+    expect(new Set(agents.map((a) => a.description)).size).toBe(agents.length);
+    // the role-specific part (before the shared coordination section) is distinct per agent
+    const roleParts = agents.map((a) => a.prompt.split('## Working inside the CCO orchestra')[0]?.trim() ?? '');
+    expect(new Set(roleParts).size).toBe(agents.length);
+    for (const [i, part] of roleParts.entries()) expect(part.length, agents[i]?.name).toBeGreaterThan(600);
+  });
+
+  it('tells every agent how to coordinate: its own context URL, results, events, and the MCP tools first', () => {
+    for (const a of agents) {
+      expect(a.prompt, a.name).toContain(`GET /api/context/<issue>/${a.name}`);
+      expect(a.prompt, a.name).toContain('POST /api/results');
+      expect(a.prompt, a.name).toContain('$ORCHESTRATOR_AGENT_TOKEN');
+      expect(a.prompt, a.name).toContain('$ORCHESTRATOR_SIDECAR_URL');
+      expect(a.prompt, a.name).toContain(mcpToolName('get_context'));
+      for (const t of a.topics.publish) expect(a.prompt, a.name).toContain(`\`${t}\``);
+      const [first] = a.topics.subscribe;
+      if (first) expect(a.prompt, a.name).toContain(`GET /api/events/wait/${first}?filter=topic:<issue>`);
+      expect(a.tools, a.name).toContain('Bash'); // the HTTP fallback needs curl
+    }
+  });
+
+  it('keeps the generated coordination section of every file in sync with its front matter', () => {
+    expect(syncCoordination(defaultAgentsDir(), { write: false })).toEqual({ changed: [], invalid: [] });
+    for (const f of readdirSync(defaultAgentsDir()).filter((n) => n.endsWith('.md')).slice(0, 3)) {
+      const name = f.replace(/\.md$/, '');
+      const agent = catalog.get(name);
+      expect(agent).toBeDefined();
+      expect(extractCoordination(readFileSync(join(defaultAgentsDir(), f), 'utf8'))).toContain(renderCoordination(agent!));
+    }
+  });
+
+  it('uses model tiers and categories from a small known set', () => {
+    for (const a of agents) expect(['opus', 'sonnet', 'haiku']).toContain(a.model);
+    expect(Object.keys(report.categories).length).toBeGreaterThanOrEqual(10);
+  });
+});
+
+describe('the parsed-catalog cache', () => {
+  const dirs: string[] = [];
+  const temp = (): string => {
+    const d = mkdtempSync(join(tmpdir(), 'cco-agents-cache-'));
+    dirs.push(d);
+    return d;
+  };
+  afterAll(() => dirs.forEach((d) => rmSync(d, { recursive: true, force: true })));
+
+  it('is used on the second load and invalidated when a file changes', async () => {
+    const catalogDir = temp();
+    const cacheDir = temp();
+    for (const f of ['chief-architect.md', 'python-specialist.md']) {
+      const text = readFileSync(join(defaultAgentsDir(), f), 'utf8');
+      // keep only what this pair can satisfy: no subscriptions to events nobody here publishes
+      writeFileSync(join(catalogDir, f), text.replace(/subscribe: \[[^\]]*\]/, 'subscribe: []').replace(/upstream: \[[^\]]*\]/, 'upstream: []'));
+    }
+    const first = await loadAgentCatalogWithReport(catalogDir, { cacheDir });
+    expect(first.report).toMatchObject({ files: 2, agents: 2, cached: false });
+    const second = await loadAgentCatalogWithReport(catalogDir, { cacheDir });
+    expect(second.report.cached).toBe(true);
+    expect(second.catalog.list()).toEqual(first.catalog.list());
+
+    const file = join(catalogDir, 'python-specialist.md');
+    writeFileSync(file, readFileSync(file, 'utf8').replace('model: sonnet', 'model: haiku'));
+    utimesSync(file, new Date(), new Date(Date.now() + 5_000));
+    const third = await loadAgentCatalogWithReport(catalogDir, { cacheDir });
+    expect(third.report.cached).toBe(false);
+    expect(third.catalog.get('python-specialist')?.model).toBe('haiku');
+
+    // a broken file is never served from a stale cache
+    writeFileSync(file, readFileSync(file, 'utf8').replace('model: haiku', 'model: gpt-4'));
+    utimesSync(file, new Date(), new Date(Date.now() + 10_000));
+    await expect(loadAgentCatalog(catalogDir, { cacheDir })).rejects.toThrow(AgentCatalogError);
+  });
+
+  it('treats a corrupt cache file as a miss', async () => {
+    const catalogDir = temp();
+    const cacheDir = temp();
+    writeFileSync(join(catalogDir, 'chief-architect.md'), readFileSync(join(defaultAgentsDir(), 'chief-architect.md'), 'utf8').replace(/upstream: \[[^\]]*\]/, 'upstream: []'));
+    await loadAgentCatalog(catalogDir, { cacheDir });
+    for (const f of readdirSync(cacheDir)) writeFileSync(join(cacheDir, f), '{not json');
+    const r = await loadAgentCatalogWithReport(catalogDir, { cacheDir });
+    expect(r.report).toMatchObject({ agents: 1, cached: false });
+  });
+});
