@@ -1,9 +1,9 @@
 import { sep, join, resolve } from 'node:path';
 import { z } from 'zod';
-import { writeFileAtomic } from '../core/atomic-file.js';
 import { AppError } from '../core/errors.js';
 import type { Store } from '../store/store.js';
 import { agentIdSchema, agentTypeSchema, issueIdSchema } from './ids.js';
+import { writeFileAtomicAsync } from './atomic-write.js';
 import type { Knowledge, KnowledgeEntry } from './knowledge.js';
 
 /** `POST /api/results` body, as in the seed (agent_id, agent_type, issue_id, result{...}). */
@@ -66,7 +66,7 @@ export class ResultsRepo {
     const stored_at = Date.now();
     const doc = { ...input, stored_at };
     const text = JSON.stringify(doc, null, 2);
-    writeFileAtomic(file, text, 0o600);
+    await writeFileAtomicAsync(file, text, 0o600);
     const bytes = Buffer.byteLength(text);
     const row = {
       issue_id: input.issue_id,

@@ -49,11 +49,20 @@ function view(e: StoredEvent): Record<string, unknown> {
   return { id: e.id, cursor: e.id, event_type: e.event_type, topic: e.topic, publisher: e.publisher, issue_id: e.issue_id, data: e.data, timestamp: new Date(e.created_at).toISOString() };
 }
 
-/** An AbortSignal that fires when the client goes away or the sidecar closes. */
+/**
+ * An AbortSignal that fires when the client goes away or the sidecar closes. (Not
+ * AbortSignal.any: its follower signals pile up on the long-lived `closing` signal.)
+ */
 function lifetime(reply: FastifyReply, closing: AbortSignal): AbortSignal {
   const ac = new AbortController();
-  reply.raw.once('close', () => ac.abort());
-  return AbortSignal.any([ac.signal, closing]);
+  const abort = (): void => ac.abort();
+  if (closing.aborted) ac.abort();
+  closing.addEventListener('abort', abort, { once: true });
+  reply.raw.once('close', () => {
+    closing.removeEventListener('abort', abort);
+    ac.abort();
+  });
+  return ac.signal;
 }
 
 /** Publish, long-poll wait, SSE stream and list of events. */

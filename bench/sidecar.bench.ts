@@ -1,0 +1,168 @@
+/**
+ * Sidecar under 119 concurrent simulated agents. Each agent loops: GET its context (warm after
+ * the first), POST a result, publish an event for the next agent, wait for its own (long-poll).
+ * A second phase measures publish → waiter wake latency with 119 parked waiters. The baseline
+ * is a bare Fastify `/health` under the same client load, in the same run. The server runs in
+ * its own process (src/sidecar/bench-server.ts); this process only generates load.
+ */
+import { spawn } from 'node:child_process';
+import type { ChildProcess } from 'node:child_process';
+import { createInterface } from 'node:readline';
+import { performance } from 'node:perf_hooks';
+import { Pool } from 'undici';
+
+const AGENTS = Number(process.env.SIDECAR_BENCH_AGENTS ?? 119);
+const LOOP_MS = Number(process.env.SIDECAR_BENCH_MS ?? 5000);
+
+interface Server {
+  child: ChildProcess;
+  info: { url: string; types?: string[]; tokens?: string[] };
+}
+
+function startServer(mode: 'baseline' | 'sidecar'): Promise<Server> {
+  return new Promise((resolve, reject) => {
+    const child = spawn(process.execPath, ['--import', 'tsx', 'src/sidecar/bench-server.ts', mode, String(AGENTS)], { stdio: ['ignore', 'pipe', 'inherit'] });
+    const rl = createInterface({ input: child.stdout as NodeJS.ReadableStream });
+    rl.once('line', (line) => resolve({ child, info: JSON.parse(line) as Server['info'] }));
+    child.once('exit', (code) => reject(new Error(`bench server exited with ${code}`)));
+  });
+}
+
+async function stopServer(s: Server): Promise<void> {
+  s.child.removeAllListeners('exit');
+  await new Promise<void>((resolve) => {
+    s.child.once('exit', () => resolve());
+    s.child.kill('SIGTERM');
+    setTimeout(() => s.child.kill('SIGKILL'), 5000).unref();
+  });
+}
+
+const pct = (xs: number[], p: number): number => {
+  if (xs.length === 0) return NaN;
+  const s = [...xs].sort((a, b) => a - b);
+  return s[Math.min(s.length - 1, Math.max(0, Math.ceil((p / 100) * s.length) - 1))] as number;
+};
+const f = (n: number): string => (Number.isFinite(n) ? n.toFixed(2) : '-');
+
+class Recorder {
+  readonly by = new Map<string, number[]>();
+  errors = 0;
+  add(route: string, ms: number): void {
+    let a = this.by.get(route);
+    if (!a) this.by.set(route, (a = []));
+    a.push(ms);
+  }
+  get total(): number {
+    let n = 0;
+    for (const a of this.by.values()) n += a.length;
+    return n;
+  }
+}
+
+async function req(pool: Pool, rec: Recorder, route: string, method: 'GET' | 'POST', path: string, token?: string, body?: unknown): Promise<{ status: number; json: unknown }> {
+  const t0 = performance.now();
+  const r = await pool.request({
+    method,
+    path,
+    headers: { ...(token ? { authorization: `Bearer ${token}` } : {}), ...(body !== undefined ? { 'content-type': 'application/json' } : {}) },
+    ...(body !== undefined ? { body: JSON.stringify(body) } : {}),
+  });
+  const text = await r.body.text();
+  rec.add(route, performance.now() - t0);
+  if (r.statusCode >= 400) rec.errors++;
+  return { status: r.statusCode, json: text ? (JSON.parse(text) as unknown) : null };
+}
+
+async function baseline(): Promise<{ rps: number; p50: number; p99: number }> {
+  const s = await startServer('baseline');
+  const pool = new Pool(s.info.url, { connections: AGENTS + 8 });
+  const rec = new Recorder();
+  const end = performance.now() + Math.min(LOOP_MS, 3000);
+  const t0 = performance.now();
+  await Promise.all(Array.from({ length: AGENTS }, async () => {
+    while (performance.now() < end) await req(pool, rec, 'health', 'GET', '/health');
+  }));
+  const secs = (performance.now() - t0) / 1000;
+  await pool.close();
+  await stopServer(s);
+  const all = rec.by.get('health') ?? [];
+  return { rps: all.length / secs, p50: pct(all, 50), p99: pct(all, 99) };
+}
+
+export async function run(): Promise<void> {
+  const base = await baseline();
+  const s = await startServer('sidecar');
+  const { url, types = [], tokens = [] } = s.info;
+  const pool = new Pool(url, { connections: AGENTS * 2 + 8 });
+  const rec = new Recorder();
+
+  // cold contexts: the first fetch of each agent type
+  await Promise.all(types.map((t, i) => req(pool, rec, 'context (cold)', 'GET', `/api/context/ctx-${i % 7}/${t}?q=payments+refunds`, tokens[i])));
+
+  // mixed loop
+  const cursors = new Array<number>(AGENTS).fill(0);
+  const end = performance.now() + LOOP_MS;
+  const t0 = performance.now();
+  await Promise.all(types.map(async (t, i) => {
+    const tok = tokens[i] as string;
+    const next = (i + 1) % AGENTS;
+    for (let n = 0; performance.now() < end; n++) {
+      await req(pool, rec, 'context (warm)', 'GET', `/api/context/ctx-${i % 7}/${t}?q=payments+refunds`, tok);
+      await req(pool, rec, 'results', 'POST', '/api/results', tok, { agent_id: `${t}-${i}`, agent_type: t, issue_id: `issue-${i}`, result: { status: 'success', summary: `round ${n}`, decisions: [`decision ${n} of ${t}`], files_created: ['a.py'] } });
+      await req(pool, rec, 'publish', 'POST', '/api/events/step', tok, { topic: `agent-${next}`, data: { n } });
+      const w = await req(pool, rec, 'wait', 'GET', `/api/events/wait/step?filter=topic:agent-${i}&after=${cursors[i]}&timeout=2000&limit=100`, tok);
+      cursors[i] = (w.json as { cursor: number }).cursor;
+    }
+  }));
+  const secs = (performance.now() - t0) / 1000;
+  const loopRequests = ['context (warm)', 'results', 'publish', 'wait'].reduce((n, r) => n + (rec.by.get(r)?.length ?? 0), 0);
+  const rps = loopRequests / secs;
+
+  // wake latency: 119 waiters parked, then one publish per waiter (sequential), each timed
+  const wake: number[] = [];
+  const wakeEnd = performance.now() + 3000;
+  let round = 0;
+  while (performance.now() < wakeEnd) {
+    round++;
+    const heads = await Promise.all(types.map(async (_t, i) => {
+      const r = await req(pool, rec, 'events list', 'GET', `/api/events?event_type=wake&filter=topic:w-${i}&after=0&limit=1000`, tokens[i]);
+      return (r.json as { cursor: number }).cursor;
+    }));
+    const arrived = new Array<number>(AGENTS).fill(0);
+    const waits = types.map(async (_t, i) => {
+      const r = await pool.request({ method: 'GET', path: `/api/events/wait/wake?filter=topic:w-${i}&after=${heads[i]}&timeout=5000`, headers: { authorization: `Bearer ${tokens[i]}` } });
+      await r.body.text();
+      arrived[i] = performance.now();
+    });
+    await new Promise((r) => setTimeout(r, 100));
+    for (let i = 0; i < AGENTS; i++) {
+      const sent = performance.now();
+      await pool.request({ method: 'POST', path: '/api/events/wake', headers: { authorization: `Bearer ${tokens[i]}`, 'content-type': 'application/json' }, body: JSON.stringify({ topic: `w-${i}`, data: { round } }) }).then((r) => r.body.text());
+      // wait for this waiter to wake before the next publish, so latencies do not queue
+      while (arrived[i] === 0) await new Promise((r) => setImmediate(r));
+      wake.push((arrived[i] as number) - sent);
+    }
+    await Promise.all(waits);
+  }
+  const status = await req(pool, rec, 'status', 'GET', '/status');
+  await pool.close();
+  await stopServer(s);
+
+  const rows: string[][] = [];
+  for (const route of ['context (cold)', 'context (warm)', 'results', 'publish', 'wait']) {
+    const xs = rec.by.get(route) ?? [];
+    rows.push([route, String(xs.length), f(pct(xs, 50)), f(pct(xs, 99))]);
+  }
+  const target = (ok: boolean): string => (ok ? 'met' : 'MISSED');
+  const p99 = (r: string): number => pct(rec.by.get(r) ?? [], 99);
+  console.log(`\n${AGENTS} concurrent agents, ${(LOOP_MS / 1000).toFixed(0)} s mixed loop (context → result → publish → wait), ${rec.errors} errors`);
+  console.log('\n| route | requests | p50 ms | p99 ms |\n|---|---:|---:|---:|');
+  for (const r of rows) console.log(`| ${r.join(' | ')} |`);
+  console.log(`\n| figure | value | baseline (bare Fastify /health, same load) | ratio |\n|---|---:|---:|---:|`);
+  console.log(`| requests/s (mixed loop) | ${rps.toFixed(0)} | ${base.rps.toFixed(0)} | ${(rps / base.rps).toFixed(2)} |`);
+  console.log(`| p50 ms per request (all loop routes) | ${f(pct([...['context (warm)', 'results', 'publish', 'wait'].flatMap((r) => rec.by.get(r) ?? [])], 50))} | ${f(base.p50)} | |`);
+  console.log(`| publish → wake p50 ms | ${f(pct(wake, 50))} | | |`);
+  console.log(`| publish → wake p99 ms | ${f(pct(wake, 99))} | | |`);
+  console.log(`\nTargets: results p99 < 10 ms: ${target(p99('results') < 10)} (${f(p99('results'))}); publish p99 < 10 ms: ${target(p99('publish') < 10)} (${f(p99('publish'))}); context warm p99 < 20 ms: ${target(p99('context (warm)') < 20)} (${f(p99('context (warm)'))}); >= 5000 req/s: ${target(rps >= 5000)} (${rps.toFixed(0)}); wake p99 < 5 ms: ${target(pct(wake, 99) < 5)} (${f(pct(wake, 99))})`);
+  console.log(`Sidecar /status after the run: ${JSON.stringify((status.json as { performance: unknown }).performance)}`);
+}

@@ -1,0 +1,48 @@
+/**
+ * The server side of bench/sidecar.bench.ts, run in its own process so that the load generator
+ * does not share the sidecar's event loop. `baseline` serves a bare Fastify `/health`;
+ * `sidecar` starts a real sidecar (temp home, SQLite store, generated project) with a catalog
+ * of `agents` types and prints one JSON line: URL and one token per agent.
+ */
+import { mkdirSync, writeFileSync } from 'node:fs';
+import { join } from 'node:path';
+import Fastify from 'fastify';
+import { catalogOf } from '../agents/catalog.js';
+import { agentDef, startSidecarWorld } from './test-world.js';
+
+const INCLUDES = [['**/*.py'], ['**/*.ts', '**/*.tsx'], ['**/*.go'], ['**/*.md'], ['**/*']];
+
+async function main(): Promise<void> {
+  const mode = process.argv[2] ?? 'sidecar';
+  const agents = Number(process.argv[3] ?? 119);
+  if (mode === 'baseline') {
+    const app = Fastify({ logger: false });
+    app.get('/health', async () => ({ status: 'healthy' }));
+    await app.listen({ port: 0, host: '127.0.0.1' });
+    const addr = app.server.address();
+    process.stdout.write(`${JSON.stringify({ url: `http://127.0.0.1:${typeof addr === 'object' && addr ? addr.port : 0}` })}\n`);
+    return;
+  }
+  const types = Array.from({ length: agents }, (_, i) => `agent-${String(i).padStart(3, '0')}`);
+  const catalog = catalogOf(types.map((t, i) => agentDef(t, { context: { include: INCLUDES[i % INCLUDES.length] as string[], max_bytes: 32 * 1024 } })));
+  const w = await startSidecarWorld({ catalog });
+  // a small mixed project: 300 files in 30 folders
+  const exts = ['py', 'ts', 'go', 'md', 'tsx'];
+  for (let d = 0; d < 30; d++) {
+    mkdirSync(join(w.projectRoot, `pkg${d}`), { recursive: true });
+    for (let f = 0; f < 10; f++) {
+      const ext = exts[(d + f) % exts.length] as string;
+      writeFileSync(join(w.projectRoot, `pkg${d}`, `mod${f}.${ext}`), `// module ${d}/${f} handles payments refunds users sessions\n${'const x = 1;\n'.repeat(40 + f * 10)}`);
+    }
+  }
+  const tokens = await Promise.all(types.map((t, i) => w.token(t, '*', { agentId: `${t}-${i}` })));
+  process.stdout.write(`${JSON.stringify({ url: w.sidecarUrl, types, tokens })}\n`);
+  const stop = async (): Promise<void> => {
+    await w.close();
+    process.exit(0);
+  };
+  process.on('SIGTERM', () => void stop());
+  process.on('SIGINT', () => void stop());
+}
+
+void main();

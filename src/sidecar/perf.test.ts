@@ -1,0 +1,29 @@
+import { describe, expect, it } from 'vitest';
+import { SlidingWindowStats } from './perf.js';
+
+describe('SlidingWindowStats', () => {
+  it('is all zero when idle', () => {
+    expect(new SlidingWindowStats().snapshot()).toEqual({ avg_response_time_ms: 0, p99_response_time_ms: 0, requests_per_second: 0, samples: 0 });
+  });
+
+  it('computes avg, p99 and rate over the window only', () => {
+    const s = new SlidingWindowStats(10_000, 1000);
+    const now = 1_000_000;
+    s.record(500, now - 20_000); // outside the window
+    for (let i = 0; i < 99; i++) s.record(1, now - 5000 + i * 50);
+    s.record(100, now - 1);
+    const snap = s.snapshot(now);
+    expect(snap.samples).toBe(100);
+    expect(snap.avg_response_time_ms).toBeCloseTo((99 + 100) / 100, 2);
+    expect(snap.p99_response_time_ms).toBe(1);
+    expect(snap.requests_per_second).toBeCloseTo(100 / 5, 0);
+  });
+
+  it('keeps only the most recent samples when the ring is full', () => {
+    const s = new SlidingWindowStats(60_000, 10);
+    const now = 5_000_000;
+    for (let i = 0; i < 10; i++) s.record(1000, now - 100);
+    for (let i = 0; i < 10; i++) s.record(2, now - 50);
+    expect(s.snapshot(now).avg_response_time_ms).toBe(2);
+  });
+});
