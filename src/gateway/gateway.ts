@@ -5,13 +5,17 @@ import type { Hub } from '../hub/hub.js';
 import type { PartHealth } from '../server/module.js';
 import type { Store } from '../store/store.js';
 import { PricingTable } from './analytics/pricing.js';
+import { QueryProfiler } from './analytics/profiler.js';
+import { AnalyticsQueries } from './analytics/queries.js';
 import { Telemetry } from './analytics/telemetry.js';
 import { AnalyticsWriter } from './analytics/writer.js';
 import type { WriterOptions } from './analytics/writer.js';
 import { createMemoryBackend } from './cache/memory.js';
 import { ResponseCache } from './cache/response-cache.js';
 import type { CacheBackend } from './cache/types.js';
+import { registerAnalyticsRoutes } from './http/analytics-routes.js';
 import { registerCacheRoutes } from './http/cache-routes.js';
+import { registerOpsRoutes } from './http/ops-routes.js';
 import { registerV1Routes } from './http/v1-routes.js';
 import { GatewayCore } from './proxy/gateway-core.js';
 import { RoutingStore } from './routing/store.js';
@@ -48,6 +52,7 @@ export interface Gateway {
   telemetry: Telemetry;
   writer: AnalyticsWriter;
   pricing: PricingTable;
+  queries: AnalyticsQueries;
   register(app: FastifyInstance): Promise<void>;
   health(): Promise<PartHealth>;
   close(): Promise<void>;
@@ -60,6 +65,8 @@ export async function createGateway(o: GatewayOptions): Promise<Gateway> {
   const cache = new ResponseCache(backend, { maxBytes, ttlMs: o.cacheTtlSeconds * 1000, maxEntryBytes: Math.min(maxBytes, 32 * 1024 * 1024) });
   const pricing = PricingTable.load(o.pricingFile);
   const writer = new AnalyticsWriter(o.store, o.logger, o.writer);
+  const profiler = new QueryProfiler();
+  const queries = new AnalyticsQueries(o.store, profiler);
   const upstream = o.upstream ?? createUpstream({ env: o.env, ...(o.httpProxy ? { httpProxy: o.httpProxy } : {}) });
   // Telemetry reads the core's live state lazily; the core reports to telemetry.
   const holder: { core?: GatewayCore } = {};
@@ -81,9 +88,12 @@ export async function createGateway(o: GatewayOptions): Promise<Gateway> {
     telemetry,
     writer,
     pricing,
+    queries,
     async register(app) {
       await registerV1Routes(app, c);
       registerCacheRoutes(app, cache);
+      registerAnalyticsRoutes(app, { store: o.store, queries, writer });
+      registerOpsRoutes(app, { store: o.store, core: c, routing, telemetry, writer, queries, profiler });
     },
     async health() {
       const breakers = c.providers.breakers();

@@ -1,0 +1,189 @@
+import { sql } from 'kysely';
+import type { Store } from '../../store/store.js';
+import type { QueryProfiler } from './profiler.js';
+
+/** Per-route telemetry over a window (the improve module's input). */
+export interface RouteStats {
+  route: string;
+  requests: number;
+  errors: number;
+  timeouts: number;
+  retries: number;
+  fallbacks_used: number;
+  cache_hits: number;
+  repeated_misses: number;
+  latency_p50_ms: number;
+  latency_p95_ms: number;
+  cost_usd: number;
+}
+
+export interface StatsFilter {
+  since?: number;
+  until?: number;
+  /** Rows tagged with this project (`x-cco-project`) or from one of `projectSessions`. */
+  project?: string;
+  /** Sessions whose hooks reported the project's directory. */
+  projectSessions?: string[];
+  sessionId?: string;
+}
+
+const n = (v: unknown): number => (v === null || v === undefined ? 0 : Number(v));
+
+function percentile(sorted: number[], p: number): number {
+  if (!sorted.length) return 0;
+  const i = Math.min(sorted.length - 1, Math.max(0, Math.ceil((p / 100) * sorted.length) - 1));
+  return sorted[i] as number;
+}
+
+/** Read side of the analytics table: totals, breakdowns, time series, per-route stats. */
+export class AnalyticsQueries {
+  constructor(
+    private readonly store: Store,
+    private readonly profiler: QueryProfiler,
+  ) {}
+
+  private base(f: StatsFilter) {
+    let q = this.store.db.selectFrom('gateway_requests');
+    if (f.since !== undefined) q = q.where('ts', '>=', f.since);
+    if (f.until !== undefined) q = q.where('ts', '<', f.until);
+    if (f.project !== undefined) {
+      const p = f.project;
+      const sessions = f.projectSessions ?? [];
+      q = sessions.length ? q.where((eb) => eb.or([eb('project', '=', p), eb('session_id', 'in', sessions)])) : q.where('project', '=', p);
+    }
+    if (f.sessionId !== undefined) q = q.where('session_id', '=', f.sessionId);
+    return q;
+  }
+
+  /** Totals over the filter: requests, errors, tokens in four buckets, cost in four buckets, savings. */
+  async totals(f: StatsFilter) {
+    const r = await this.profiler.time('totals', () =>
+      this.base(f)
+        .select([
+          sql<number>`count(*)`.as('requests'),
+          sql<number>`sum(case when status >= 500 or status = 429 or error_type is not null then 1 else 0 end)`.as('errors'),
+          sql<number>`sum(cache_hit)`.as('cache_hits'),
+          sql<number>`sum(input_tokens)`.as('input_tokens'),
+          sql<number>`sum(output_tokens)`.as('output_tokens'),
+          sql<number>`sum(cache_read_tokens)`.as('cache_read_tokens'),
+          sql<number>`sum(cache_write_tokens)`.as('cache_write_tokens'),
+          sql<number>`sum(cost_input)`.as('cost_input'),
+          sql<number>`sum(cost_output)`.as('cost_output'),
+          sql<number>`sum(cost_cache_write)`.as('cost_cache_write'),
+          sql<number>`sum(cost_cache_read)`.as('cost_cache_read'),
+          sql<number>`sum(cost_total)`.as('cost_total'),
+          sql<number>`sum(cost_saved)`.as('cost_saved'),
+          sql<number>`avg(latency_ms)`.as('avg_latency_ms'),
+          sql<number>`max(ts)`.as('last_ts'),
+        ])
+        .executeTakeFirst(),
+    );
+    const requests = n(r?.requests);
+    const hits = n(r?.cache_hits);
+    return {
+      requests,
+      errors: n(r?.errors),
+      cacheHits: hits,
+      cacheHitRate: requests ? Math.round((hits / requests) * 10_000) / 10_000 : 0,
+      tokens: { input: n(r?.input_tokens), output: n(r?.output_tokens), cacheRead: n(r?.cache_read_tokens), cacheWrite: n(r?.cache_write_tokens) },
+      cost: { input: n(r?.cost_input), output: n(r?.cost_output), cacheWrite: n(r?.cost_cache_write), cacheRead: n(r?.cost_cache_read), total: n(r?.cost_total) },
+      costSaved: n(r?.cost_saved),
+      avgLatencyMs: Math.round(n(r?.avg_latency_ms)),
+      lastRequestAt: r?.last_ts === null || r?.last_ts === undefined ? null : n(r.last_ts),
+    };
+  }
+
+  /** Requests, tokens and cost grouped by a column (model, session, agent, project, provider). */
+  async breakdown(f: StatsFilter, by: 'model' | 'session_id' | 'agent_id' | 'project' | 'provider', limit = 20) {
+    const rows = await this.profiler.time(`breakdown:${by}`, () =>
+      this.base(f)
+        .select([
+          sql<string | null>`${sql.ref(by)}`.as('key'),
+          sql<number>`count(*)`.as('requests'),
+          sql<number>`sum(input_tokens + cache_read_tokens + cache_write_tokens)`.as('input_tokens'),
+          sql<number>`sum(output_tokens)`.as('output_tokens'),
+          sql<number>`sum(cost_total)`.as('cost'),
+          sql<number>`sum(cache_hit)`.as('cache_hits'),
+        ])
+        .groupBy(by)
+        .orderBy(sql`sum(cost_total)`, 'desc')
+        .orderBy(sql`count(*)`, 'desc')
+        .limit(limit)
+        .execute(),
+    );
+    return rows.map((r) => ({ key: r.key, requests: n(r.requests), inputTokens: n(r.input_tokens), outputTokens: n(r.output_tokens), cost: n(r.cost), cacheHits: n(r.cache_hits) }));
+  }
+
+  /** Time series in buckets of `bucketMs`: requests, cost, tokens, errors, cache hits, mean latency. */
+  async series(f: StatsFilter & { since: number; until: number }, bucketMs: number) {
+    const bucket = sql<number>`(ts - (ts % ${sql.lit(Math.max(1, Math.floor(bucketMs)))}))`;
+    const rows = await this.profiler.time('series', () =>
+      this.base(f)
+        .select([
+          bucket.as('t'),
+          sql<number>`count(*)`.as('requests'),
+          sql<number>`sum(cost_total)`.as('cost'),
+          sql<number>`sum(input_tokens + output_tokens + cache_read_tokens + cache_write_tokens)`.as('tokens'),
+          sql<number>`sum(case when status >= 500 or status = 429 or error_type is not null then 1 else 0 end)`.as('errors'),
+          sql<number>`sum(cache_hit)`.as('cache_hits'),
+          sql<number>`avg(latency_ms)`.as('latency'),
+        ])
+        .groupBy(bucket)
+        .orderBy(bucket)
+        .execute(),
+    );
+    const byT = new Map(rows.map((r) => [n(r.t), r]));
+    const out = [];
+    // Empty buckets are present (zeros) so a chart's time axis is continuous.
+    for (let t = f.since - (f.since % bucketMs); t < f.until; t += bucketMs) {
+      const r = byT.get(t);
+      const requests = n(r?.requests);
+      out.push({ t, requests, cost: n(r?.cost), tokens: n(r?.tokens), errors: n(r?.errors), cacheHits: n(r?.cache_hits), cacheHitRate: requests ? n(r?.cache_hits) / requests : 0, avgLatencyMs: Math.round(n(r?.latency)) });
+    }
+    return out;
+  }
+
+  /** Per-route stats over a window, with latency percentiles. */
+  async routeStats(w: { since: number; until: number }): Promise<RouteStats[]> {
+    const f = { since: w.since, until: w.until };
+    const rows = await this.profiler.time('routeStats', () =>
+      this.base(f)
+        .select([
+          'route',
+          sql<number>`count(*)`.as('requests'),
+          sql<number>`sum(case when status >= 500 or status = 429 or (error_type is not null and error_type <> 'client_closed') then 1 else 0 end)`.as('errors'),
+          sql<number>`sum(case when error_type = 'upstream_timeout' or status = 504 then 1 else 0 end)`.as('timeouts'),
+          sql<number>`sum(retries)`.as('retries'),
+          sql<number>`sum(case when fallback_from is not null then 1 else 0 end)`.as('fallbacks'),
+          sql<number>`sum(cache_hit)`.as('cache_hits'),
+          sql<number>`count(case when cache_hit = 0 then cache_key end) - count(distinct case when cache_hit = 0 then cache_key end)`.as('repeated_misses'),
+          sql<number>`sum(cost_total)`.as('cost'),
+        ])
+        .groupBy('route')
+        .execute(),
+    );
+    const lat = await this.profiler.time('routeLatencies', () => this.base(f).select(['route', 'latency_ms']).where('cache_hit', '=', 0).orderBy('latency_ms').limit(200_000).execute());
+    const byRoute = new Map<string, number[]>();
+    for (const l of lat) {
+      const a = byRoute.get(l.route) ?? [];
+      a.push(n(l.latency_ms));
+      byRoute.set(l.route, a);
+    }
+    return rows.map((r) => {
+      const ls = byRoute.get(r.route) ?? [];
+      return {
+        route: r.route,
+        requests: n(r.requests),
+        errors: n(r.errors),
+        timeouts: n(r.timeouts),
+        retries: n(r.retries),
+        fallbacks_used: n(r.fallbacks),
+        cache_hits: n(r.cache_hits),
+        repeated_misses: n(r.repeated_misses),
+        latency_p50_ms: percentile(ls, 50),
+        latency_p95_ms: percentile(ls, 95),
+        cost_usd: n(r.cost),
+      };
+    });
+  }
+}

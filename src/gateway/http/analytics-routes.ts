@@ -1,0 +1,114 @@
+import { cpus, freemem, hostname, loadavg, platform, totalmem } from 'node:os';
+import type { FastifyInstance } from 'fastify';
+import { sql } from 'kysely';
+import { z } from 'zod';
+import { parseInput } from '../../server/validate.js';
+import type { Store } from '../../store/store.js';
+import type { AnalyticsQueries, StatsFilter } from '../analytics/queries.js';
+import type { AnalyticsWriter } from '../analytics/writer.js';
+
+const HOUR = 3_600_000;
+
+const windowQuery = z
+  .object({
+    hours: z.coerce.number().positive().max(24 * 366).optional(),
+    since: z.coerce.number().int().min(0).optional(),
+    until: z.coerce.number().int().min(0).optional(),
+    project: z.string().min(1).max(4096).optional(),
+    session: z.string().min(1).max(200).optional(),
+  })
+  .strict();
+
+/** A chart bucket that gives 24–72 points over the window. */
+export function bucketFor(spanMs: number): number {
+  const steps = [60_000, 5 * 60_000, 15 * 60_000, HOUR, 3 * HOUR, 6 * HOUR, 24 * HOUR, 7 * 24 * HOUR];
+  return steps.find((s) => spanMs / s <= 72) ?? 7 * 24 * HOUR;
+}
+
+/**
+ * Sessions whose Claude Code hooks reported this working directory: the project a request
+ * belongs to when the client did not name it (`x-cco-project`).
+ */
+async function projectSessions(store: Store, project: string): Promise<string[]> {
+  try {
+    const rows = await store.db.selectFrom('hook_events').select('session_id').distinct().where('cwd', '=', project).where('session_id', 'is not', null).limit(10_000).execute();
+    return rows.map((r) => r.session_id as string);
+  } catch {
+    return [];
+  }
+}
+
+/** `GET /api/project/stats` and `GET /api/machine/stats` (with chartData for the dashboard). */
+export function registerAnalyticsRoutes(app: FastifyInstance, d: { store: Store; queries: AnalyticsQueries; writer: AnalyticsWriter }): void {
+  const window = async (q: z.infer<typeof windowQuery>, defaultHours: number): Promise<StatsFilter & { since: number; until: number }> => {
+    // Rows still in the writer's batch count too: a stats call right after a request sees it.
+    await d.writer.flush();
+    const until = q.until ?? Date.now() + 1;
+    const since = q.since ?? until - (q.hours ?? defaultHours) * HOUR;
+    return { since, until, ...(q.session ? { sessionId: q.session } : {}) };
+  };
+
+  app.get('/api/project/stats', async (req) => {
+    const q = parseInput(windowQuery, req.query, 'query');
+    const w = await window(q, 24 * 30);
+    const filter: StatsFilter = q.project ? { ...w, project: q.project, projectSessions: await projectSessions(d.store, q.project) } : w;
+    const totals = await d.queries.totals(filter);
+    const [byModel, bySession, byAgent] = await Promise.all([d.queries.breakdown(filter, 'model'), d.queries.breakdown(filter, 'session_id'), d.queries.breakdown(filter, 'agent_id')]);
+    return {
+      project: q.project ?? null,
+      window: { since: w.since, until: w.until },
+      // The seeds' short form: cost, tokens, calls, last_updated.
+      cost: totals.cost.total,
+      tokens: totals.tokens.input + totals.tokens.output + totals.tokens.cacheRead + totals.tokens.cacheWrite,
+      calls: totals.requests,
+      last_updated: totals.lastRequestAt,
+      totals,
+      byModel,
+      bySession,
+      byAgent,
+    };
+  });
+
+  app.get('/api/machine/stats', async (req) => {
+    const q = parseInput(windowQuery, req.query, 'query');
+    const w = await window(q, 24);
+    const bucket = bucketFor(w.until - w.since);
+    const [totals, series, models, projects, sessions, providers, allTime] = await Promise.all([
+      d.queries.totals(w),
+      d.queries.series(w, bucket),
+      d.queries.breakdown(w, 'model'),
+      d.queries.breakdown(w, 'project'),
+      d.queries.breakdown(w, 'session_id', 10),
+      d.queries.breakdown(w, 'provider'),
+      d.queries.totals({}),
+    ]);
+    const mem = process.memoryUsage();
+    return {
+      machine: { hostname: hostname(), platform: platform(), cpus: cpus().length, loadavg: loadavg(), memory: { totalMb: Math.round(totalmem() / 2 ** 20), freeMb: Math.round(freemem() / 2 ** 20) } },
+      process: { pid: process.pid, uptimeSeconds: Math.round(process.uptime()), rssMb: Math.round(mem.rss / 2 ** 20), heapUsedMb: Math.round(mem.heapUsed / 2 ** 20) },
+      window: { since: w.since, until: w.until, bucketMs: bucket },
+      totals,
+      allTime: { requests: allTime.requests, cost: allTime.cost.total, costSaved: allTime.costSaved },
+      chartData: {
+        costOverTime: series.map((s) => ({ t: s.t, cost: s.cost })),
+        requestsOverTime: series.map((s) => ({ t: s.t, requests: s.requests, errors: s.errors, cacheHits: s.cacheHits })),
+        tokensOverTime: series.map((s) => ({ t: s.t, tokens: s.tokens })),
+        latencyOverTime: series.map((s) => ({ t: s.t, avgLatencyMs: s.avgLatencyMs })),
+        cacheHitRateOverTime: series.map((s) => ({ t: s.t, hitRate: s.cacheHitRate })),
+        modelDistribution: models.map((m) => ({ model: m.key, requests: m.requests, cost: m.cost })),
+        providerDistribution: providers.map((p) => ({ provider: p.key, requests: p.requests, cost: p.cost })),
+        projectCosts: projects.map((p) => ({ project: p.key ?? '(untagged)', cost: p.cost, requests: p.requests })),
+        sessionCosts: sessions.map((s) => ({ session: s.key ?? '(none)', cost: s.cost, requests: s.requests })),
+      },
+    };
+  });
+}
+
+/** Row counts of the gateway tables (maintenance and diagnostics). */
+export async function tableCounts(store: Store): Promise<{ gateway_requests: number; gateway_requests_archive: number }> {
+  const [a, b] = await Promise.all([
+    store.db.selectFrom('gateway_requests').select(sql<number>`count(*)`.as('n')).executeTakeFirst(),
+    store.db.selectFrom('gateway_requests_archive').select(sql<number>`count(*)`.as('n')).executeTakeFirst(),
+  ]);
+  return { gateway_requests: Number(a?.n ?? 0), gateway_requests_archive: Number(b?.n ?? 0) };
+}

@@ -1,0 +1,141 @@
+import type { FastifyInstance } from 'fastify';
+import { sql } from 'kysely';
+import { z } from 'zod';
+import { AppError } from '../../core/errors.js';
+import { parseInput } from '../../server/validate.js';
+import { createGatewayIndexes, GATEWAY_INDEXES } from '../../store/migrations/gateway.js';
+import type { Store } from '../../store/store.js';
+import type { QueryProfiler } from '../analytics/profiler.js';
+import type { AnalyticsQueries } from '../analytics/queries.js';
+import type { Telemetry } from '../analytics/telemetry.js';
+import type { AnalyticsWriter } from '../analytics/writer.js';
+import { GatewayError } from '../proxy/errors.js';
+import type { GatewayCore } from '../proxy/gateway-core.js';
+import type { RoutingStore } from '../routing/store.js';
+import { tableCounts } from './analytics-routes.js';
+
+const DAY = 86_400_000;
+
+const COLUMNS = [
+  'id', 'request_id', 'ts', 'endpoint', 'client_format', 'provider', 'route', 'model', 'upstream_model', 'status', 'error_type', 'stream', 'cache_hit',
+  'input_tokens', 'output_tokens', 'cache_read_tokens', 'cache_write_tokens', 'cost_input', 'cost_output', 'cost_cache_write', 'cost_cache_read', 'cost_total',
+  'cost_saved', 'latency_ms', 'ttft_ms', 'retries', 'fallback_from', 'session_id', 'agent_id', 'parent_agent_id', 'client', 'project', 'cache_key',
+] as const;
+
+export interface OpsDeps {
+  store: Store;
+  core: GatewayCore;
+  routing: RoutingStore;
+  telemetry: Telemetry;
+  writer: AnalyticsWriter;
+  queries: AnalyticsQueries;
+  profiler: QueryProfiler;
+}
+
+/** Maintenance, database and debugging endpoints of the seeds' troubleshooting guide. */
+export function registerOpsRoutes(app: FastifyInstance, d: OpsDeps): void {
+  app.post('/api/maintenance/archive-old-analytics', async (req) => {
+    const b = parseInput(z.object({ older_than_days: z.number().int().min(0).max(36_500).default(90) }).strict(), req.body ?? {}, 'body');
+    await d.writer.flush();
+    const cutoff = Date.now() - b.older_than_days * DAY;
+    const archived = await d.store.db.transaction().execute(async (tx) => {
+      await tx
+        .insertInto('gateway_requests_archive')
+        .columns([...COLUMNS])
+        .expression(tx.selectFrom('gateway_requests').select([...COLUMNS]).where('ts', '<', cutoff))
+        .execute();
+      const r = await tx.deleteFrom('gateway_requests').where('ts', '<', cutoff).executeTakeFirst();
+      return Number(r.numDeletedRows);
+    });
+    return { status: 'ok', archived, older_than_days: b.older_than_days, cutoff, tables: await tableCounts(d.store) };
+  });
+
+  app.post('/api/database/analyze', async () => {
+    await d.writer.flush();
+    const t0 = performance.now();
+    await sql`analyze`.execute(d.store.db);
+    const analyzeMs = performance.now() - t0;
+    const now = Date.now();
+    const timed = async (name: string, fn: () => Promise<unknown>) => {
+      const s = performance.now();
+      await fn();
+      return { query: name, ms: Math.round((performance.now() - s) * 100) / 100 };
+    };
+    const queries = [
+      await timed('totals (30 days)', () => d.queries.totals({ since: now - 30 * DAY })),
+      await timed('by model (30 days)', () => d.queries.breakdown({ since: now - 30 * DAY }, 'model')),
+      await timed('by session (30 days)', () => d.queries.breakdown({ since: now - 30 * DAY }, 'session_id')),
+      await timed('time series (24 h)', () => d.queries.series({ since: now - DAY, until: now }, 3_600_000)),
+      await timed('route stats (24 h)', () => d.queries.routeStats({ since: now - DAY, until: now })),
+    ];
+    return {
+      status: 'ok',
+      dialect: d.store.dialect,
+      analyzeMs: Math.round(analyzeMs),
+      tables: await tableCounts(d.store),
+      queries,
+      slowQueries: queries.filter((q) => q.ms > 100),
+      advice: queries.some((q) => q.ms > 100) ? 'Slow analytics queries: archive old rows (POST /api/maintenance/archive-old-analytics) or rebuild indexes (POST /api/database/rebuild-indexes)' : 'All analytics queries are fast',
+    };
+  });
+
+  app.post('/api/database/profile', async (req) => {
+    const b = parseInput(z.object({ duration_seconds: z.number().int().min(1).max(86_400).default(300) }).strict(), req.body ?? {}, 'body');
+    return { status: 'profiling', ...d.profiler.enable(b.duration_seconds * 1000), hint: 'run your queries, then GET /api/database/profile-results' };
+  });
+
+  app.get('/api/database/profile-results', async () => d.profiler.results());
+
+  app.post('/api/database/rebuild-indexes', async () => {
+    const t0 = performance.now();
+    await createGatewayIndexes(d.store.db);
+    if (d.store.dialect === 'postgres') await sql`reindex table gateway_requests`.execute(d.store.db);
+    else await sql`reindex gateway_requests`.execute(d.store.db);
+    return { status: 'ok', indexes: GATEWAY_INDEXES.map((i) => i.name), ms: Math.round(performance.now() - t0) };
+  });
+
+  app.get('/api/debug/requests', async (req) => {
+    const q = parseInput(z.object({ limit: z.coerce.number().int().min(1).max(500).default(50) }).strict(), req.query, 'query');
+    return {
+      requests: d.telemetry.recent(q.limit).map((r) => ({
+        id: r.id,
+        ts: r.ts,
+        model: r.model,
+        provider: r.provider,
+        route: r.route,
+        status: r.status,
+        errorType: r.errorType,
+        stream: r.stream,
+        cacheHit: r.cacheHit,
+        cacheKey: r.cacheKey,
+        params: r.params,
+        latencyMs: r.latencyMs,
+        retries: r.retries,
+        sessionId: r.sessionId,
+      })),
+    };
+  });
+
+  app.get('/api/debug/active-requests', async () => ({ count: d.core.active.count, requests: d.core.active.list() }));
+
+  app.post('/api/requests/kill', async (req) => {
+    const q = parseInput(z.object({ older_than: z.coerce.number().int().min(0).max(86_400_000) }).strict(), req.query, 'query');
+    const ids = d.core.active.kill(q.older_than, () => new GatewayError(503, 'request_killed', `Request killed by an operator (older than ${q.older_than} ms)`));
+    return { status: 'ok', killed: ids.length, ids };
+  });
+
+  app.get('/api/gateway/status', async () => ({ routing: d.routing.status(), breakers: d.core.providers.breakers(), queues: d.core.providers.queues(), activeRequests: d.core.active.count }));
+
+  app.post('/api/gateway/breakers/reset', async (req) => {
+    const b = parseInput(z.object({ provider: z.string().min(1).max(100).optional() }).strict(), req.body ?? {}, 'body');
+    const reset = d.core.providers.resetBreakers(b.provider);
+    if (b.provider && !reset.length) throw new AppError(404, 'not_found', `No circuit breaker for provider ${b.provider} (known: ${Object.keys(d.core.providers.breakers()).join(', ') || 'none yet'})`, { field: 'body.provider' });
+    return { status: 'ok', reset, breakers: d.core.providers.breakers() };
+  });
+
+  app.post('/api/gateway/routing/reload', async () => {
+    const r = d.routing.reload();
+    if (!r.ok) throw new AppError(400, 'config_invalid', r.error ?? 'routing configuration refused');
+    return { status: 'ok', routing: d.routing.status() };
+  });
+}
