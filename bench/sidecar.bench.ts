@@ -21,7 +21,8 @@ interface Server {
 
 function startServer(mode: 'baseline' | 'sidecar'): Promise<Server> {
   return new Promise((resolve, reject) => {
-    const child = spawn(process.execPath, ['--import', 'tsx', 'src/sidecar/bench-server.ts', mode, String(AGENTS)], { stdio: ['ignore', 'pipe', 'inherit'] });
+    const prof = process.env.SIDECAR_BENCH_PROF ? ['--cpu-prof', `--cpu-prof-dir=${process.env.SIDECAR_BENCH_PROF}`] : [];
+    const child = spawn(process.execPath, [...prof, '--import', 'tsx', 'src/sidecar/bench-server.ts', mode, String(AGENTS)], { stdio: ['ignore', 'pipe', 'inherit'] });
     const rl = createInterface({ input: child.stdout as NodeJS.ReadableStream });
     rl.once('line', (line) => resolve({ child, info: JSON.parse(line) as Server['info'] }));
     child.once('exit', (code) => reject(new Error(`bench server exited with ${code}`)));

@@ -14,6 +14,8 @@ export interface AgentStats {
  */
 export class AgentsRepo {
   private readonly seen = new Set<string>();
+  /** Last status written per agent (skips repeated identical updates). */
+  private readonly statuses = new Map<string, string>();
 
   constructor(private readonly store: Store) {}
 
@@ -35,6 +37,7 @@ export class AgentsRepo {
       .onConflict((oc) => oc.column('agent_id').doUpdateSet({ agent_type: row.agent_type, issues: row.issues, task, status: 'active', updated_at: now, expires_at: row.expires_at }))
       .execute();
     this.seen.add(claims.agentId);
+    this.statuses.set(claims.agentId, 'active');
   }
 
   /** Records an agent the first time this process sees its token (cheap afterwards). */
@@ -51,6 +54,8 @@ export class AgentsRepo {
 
   async setStatus(agentId: string, resultStatus: string): Promise<void> {
     const status = resultStatus === 'success' ? 'completed' : resultStatus === 'failed' ? 'failed' : 'active';
+    if (this.statuses.get(agentId) === status) return;
+    this.statuses.set(agentId, status);
     await this.store.db.updateTable('sidecar_agents').set({ status, updated_at: Date.now() }).where('agent_id', '=', agentId).execute();
   }
 

@@ -66,7 +66,6 @@ export class ResultsRepo {
     const stored_at = Date.now();
     const doc = { ...input, stored_at };
     const text = JSON.stringify(doc, null, 2);
-    await writeFileAtomicAsync(file, text, 0o600);
     const bytes = Buffer.byteLength(text);
     const row = {
       issue_id: input.issue_id,
@@ -78,14 +77,19 @@ export class ResultsRepo {
       bytes,
       body: JSON.stringify(doc),
     };
-    await this.store.db.transaction().execute(async (trx) => {
-      await trx
-        .insertInto('sidecar_results')
-        .values(row)
-        .onConflict((oc) => oc.columns(['issue_id', 'agent_type']).doUpdateSet({ agent_id: row.agent_id, status: row.status, stored_at, file, bytes, body: row.body }))
-        .execute();
-      await this.knowledge.replace(trx, input.issue_id, input.agent_type, knowledgeOf(input), stored_at);
-    });
+    // the file's fsyncs run on the thread pool while the row is committed; both finish before
+    // the caller acknowledges
+    await Promise.all([
+      writeFileAtomicAsync(file, text, 0o600),
+      this.store.db.transaction().execute(async (trx) => {
+        await trx
+          .insertInto('sidecar_results')
+          .values(row)
+          .onConflict((oc) => oc.columns(['issue_id', 'agent_type']).doUpdateSet({ agent_id: row.agent_id, status: row.status, stored_at, file, bytes, body: row.body }))
+          .execute();
+        await this.knowledge.replace(trx, input.issue_id, input.agent_type, knowledgeOf(input), stored_at);
+      }),
+    ]);
     return { ...doc, file, bytes };
   }
 
