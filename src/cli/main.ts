@@ -4,25 +4,28 @@
  * orchestration (all arguments passed through), so `cco --help` and `cco -p "..."` reach
  * Claude Code as the seeds show. Subcommand modules load lazily to keep the launcher fast.
  */
-const SUBCOMMANDS: Record<string, string> = {
-  daemon: './daemon-cmd.js',
-  run: './run.js',
-  health: './health.js',
-  status: './status.js',
-  doctor: './doctor.js',
-  hook: './hook.js',
-  proxy: './proxy.js',
-  tui: './tui.js',
-  mcp: './mcp.js',
-  agents: './agents.js',
-  dashboard: './dashboard.js',
-  'fake-provider': './fake-provider.js',
-  help: './help.js',
+type CommandModule = { main(args: string[]): Promise<number | void> };
+
+// Static import() calls (not a computed path) so a bundler can split each command into its own chunk.
+const SUBCOMMANDS: Record<string, () => Promise<CommandModule>> = {
+  daemon: () => import('./daemon-cmd.js'),
+  run: () => import('./run.js'),
+  health: () => import('./health.js'),
+  status: () => import('./status.js'),
+  doctor: () => import('./doctor.js'),
+  hook: () => import('./hook.js'),
+  proxy: () => import('./proxy.js'),
+  tui: () => import('./tui.js'),
+  mcp: () => import('./mcp.js'),
+  agents: () => import('./agents.js'),
+  dashboard: () => import('./dashboard.js'),
+  'fake-provider': () => import('./fake-provider.js'),
+  help: () => import('./help.js'),
 };
 
 const argv = process.argv.slice(2);
 const first = argv[0];
-const modPath = first !== undefined ? SUBCOMMANDS[first] : undefined;
-const mod = (await import(modPath ?? './launcher.js')) as { main(args: string[]): Promise<number | void> };
-const code = await mod.main(modPath ? argv.slice(1) : argv);
+const load = first !== undefined ? SUBCOMMANDS[first] : undefined;
+const mod = await (load ?? (() => import('./launcher.js')))();
+const code = await mod.main(load ? argv.slice(1) : argv);
 if (typeof code === 'number') process.exitCode = code;

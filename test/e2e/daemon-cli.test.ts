@@ -50,6 +50,19 @@ describe('cco daemon lifecycle (real CLI, temp home)', () => {
     expect(noClaude.stdout).toMatch(/❌ Claude Code: not found on PATH\n\s+fix: Install it: npm install -g @anthropic-ai\/claude-code/);
   });
 
+  it('cco hook forwards a hook event from stdin and prints the decision', async () => {
+    const input = JSON.stringify({ session_id: 'hook-cli', hook_event_name: 'PreToolUse', tool_name: 'Grep', tool_input: { pattern: 'x' } });
+    const r = await w.run(['hook', 'PreToolUse'], { input, env: { ORCHESTRATOR_API_URL: `http://127.0.0.1:${port}` } });
+    expect(r.code).toBe(0);
+    expect(JSON.parse(r.stdout)).toMatchObject({ hookSpecificOutput: { permissionDecision: 'allow' } });
+    const res = await fetch(`http://127.0.0.1:${port}/api/hooks/events?session=hook-cli`);
+    expect(((await res.json()) as { events: unknown[] }).events).toHaveLength(1);
+    // A daemon that is down never blocks Claude Code: nothing printed, exit 0.
+    const down = await w.run(['hook', 'PreToolUse'], { input, env: { ORCHESTRATOR_API_URL: 'http://127.0.0.1:9' } });
+    expect(down.code).toBe(0);
+    expect(down.stdout).toBe('');
+  });
+
   it('refuses a second daemon on the same port', async () => {
     const r = await w.run(['daemon', 'start', '--port', String(port)]);
     expect(r.code).toBe(1);
