@@ -1,5 +1,44 @@
-/** `cco mcp`. (Placeholder until its issue lands.) */
-export async function main(_args: string[]): Promise<number> {
-  process.stderr.write('cco mcp is not available in this build yet\n');
-  return 2;
+import { existsSync, readFileSync } from 'node:fs';
+import { Command } from 'commander';
+import { isHealthy, startDetached } from '../daemon/control.js';
+import { bridgeStdioToHttp } from '../mcp/stdio-bridge.js';
+import { cliContext, say } from './common.js';
+
+/**
+ * `cco mcp`: the daemon's MCP tools over stdio, for MCP clients that spawn servers
+ * (`{"command": "cco", "args": ["mcp"]}`). Talks to the running daemon over HTTP (starting it when
+ * needed unless --no-start), authenticated with --key, CCO_MCP_KEY or the local access token.
+ */
+export async function main(args: string[]): Promise<number> {
+  const cmd = new Command('cco mcp')
+    .description('Serve the daemon\'s MCP tools over stdio')
+    .option('--port <port>', 'daemon port')
+    .option('--url <url>', 'MCP endpoint (default http://127.0.0.1:<port>/mcp)')
+    .option('--key <key>', 'MCP API key (default: CCO_MCP_KEY, else the daemon\'s local access token)')
+    .option('--no-start', 'fail instead of starting the daemon when it is not running')
+    .exitOverride();
+  cmd.parse(args, { from: 'user' });
+  const opts = cmd.opts<{ port?: string; url?: string; key?: string; start: boolean }>();
+  const { paths, config, port, baseUrl } = cliContext({ port: opts.port });
+  let url = opts.url ?? `${baseUrl}/mcp`;
+
+  if (!opts.url && !(await isHealthy(baseUrl, 1000))) {
+    if (!opts.start) {
+      say(`❌ Daemon is not running at ${baseUrl}. Start it with \`cco daemon start\` (or drop --no-start).`);
+      return 1;
+    }
+    const r = await startDetached(paths, port, { timeoutMs: config.daemon.startup_timeout_ms });
+    if (!r.ok) {
+      say(`❌ Daemon failed to start: ${r.message}\n   Logs: ${r.logFile}`);
+      return 1;
+    }
+    url = `${baseUrl.replace(/:\d+$/, `:${r.info.port}`)}/mcp`;
+  }
+  const key = opts.key ?? process.env.CCO_MCP_KEY ?? (existsSync(paths.tokenFile) ? readFileSync(paths.tokenFile, 'utf8').trim() : '');
+  if (!key) {
+    say(`❌ No MCP key: pass --key, set CCO_MCP_KEY, or run the daemon on this machine (its access token is ${paths.tokenFile})`);
+    return 1;
+  }
+  await bridgeStdioToHttp({ url, key });
+  return 0;
 }

@@ -34,7 +34,7 @@ export interface ImproveDeps {
 export async function createImproveModule(ctx: ModuleContext, deps: ImproveDeps): Promise<ImproveModule> {
   const settings = improveSettings(ctx.config.improve, ctx.env);
   const repo = new ImproveRepo(ctx.store);
-  const source = deps.source ?? improveGatewayOf(deps.gateway, ctx.store);
+  const source = deps.source ?? improveGatewayOf(deps.gateway);
   const unavailable = 'missing' in source ? `the gateway does not expose ${source.missing.join(', ')} yet` : undefined;
   const llm = deps.llm ?? gatewayLlm(() => ctx.selfUrl(), () => ({ 'x-cco-token': ctx.accessToken }));
   const engine = 'missing' in source ? undefined : new ImprovementEngine({ repo, gateway: source, settings: () => settings, logger: ctx.logger.child({ module: 'improve' }), hub: ctx.hub, llm });

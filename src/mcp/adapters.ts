@@ -5,35 +5,14 @@ import type { SidecarModule } from '../sidecar/module.js';
 import type { GatewayOps, PipelineOps, SidecarOps } from './deps.js';
 import { sidecarOverHttp } from './sidecar-client.js';
 
-/**
- * The gateway's parts the tools use, as the gateway module exposes them (`gateway.cache`,
- * `gateway.core.providers`). Read structurally so that this module only depends on the few
- * members it calls.
- */
-interface GatewayParts {
-  cache?: { stats(): Promise<Record<string, unknown>> };
-  core?: {
-    providers?: {
-      breakers(): Record<string, { state: string }>;
-      resetBreakers(name?: string): string[];
-      queues(): Record<string, { depth: number; inFlight: number }>;
-    };
-  };
-}
-
+/** The gateway module's cache and breaker operations. */
 export function gatewayOps(module: GatewayModule): GatewayOps | string {
-  const g = (module as { gateway?: GatewayParts }).gateway;
-  if (!g) return 'the gateway is disabled or not built';
-  const cache = g.cache;
-  const providers = g.core?.providers;
-  if (!cache || typeof cache.stats !== 'function' || !providers || typeof providers.breakers !== 'function' || typeof providers.resetBreakers !== 'function') {
-    return 'the gateway does not expose cache.stats / core.providers.breakers / resetBreakers';
-  }
+  if (!module.gateway) return 'the gateway is disabled ([gateway] enabled = false)';
   return {
-    cacheStats: () => cache.stats(),
-    breakers: () => providers.breakers(),
-    resetBreaker: (service) => providers.resetBreakers(service),
-    queues: () => (typeof providers.queues === 'function' ? providers.queues() : {}),
+    cacheStats: async () => ({ ...(await module.cacheStats()) }),
+    breakers: () => module.breakers(),
+    resetBreaker: (service) => module.resetBreakers(service),
+    queues: () => module.queueDepths(),
   };
 }
 
@@ -43,14 +22,14 @@ export function sidecarOps(module: SidecarModule): SidecarOps | string {
   return sidecarOverHttp({ url: () => module.url(), mint });
 }
 
-export function pipelineOps(module: PipelineModule): PipelineOps | string {
-  const p = module as PipelineModule & Partial<{ submit(i: unknown): Promise<object>; getTask(id: string): Promise<object | undefined> }>;
-  if (typeof p.submit !== 'function' || typeof p.getTask !== 'function') return 'the pipeline does not expose submit / getTask';
-  const submit = p.submit.bind(p);
-  const getTask = p.getTask.bind(p);
+/** The pipeline module's submit and get. */
+export function pipelineOps(module: PipelineModule): PipelineOps {
   return {
-    submit: async (i) => (await submit(i)) as unknown as Record<string, unknown>,
-    getTask: async (id) => (await getTask(id)) as unknown as Record<string, unknown> | undefined,
+    submit: async (i) => ({ ...(await module.submit(i)) }),
+    getTask: async (id) => {
+      const t = await module.getTask(id);
+      return t ? { ...t } : undefined;
+    },
   };
 }
 

@@ -35,7 +35,7 @@ export function registerPipelineTools(server: McpServer, svc: McpServices): void
       description: 'Creates a pipeline task from a requirement: it runs through analysis, implementation, validation and integration stages (each an agent calling an LLM through the gateway). Returns the task id at once; follow it with get_task.',
       inputSchema: {
         requirement: z.string().min(1).max(100_000).describe('what to build, in plain words'),
-        priority: z.union([z.number().int(), z.enum(['low', 'medium', 'normal', 'high', 'urgent', 'critical'])]).optional().describe('1 (low) to 10 (urgent), or a word'),
+        priority: z.number().int().min(1).max(10).optional().describe('1 (low) to 10 (urgent); default 5'),
         output_format: z.string().max(40).optional().describe('code, html, svg, markdown ... (inferred when absent)'),
       },
       outputSchema: z.looseObject({ task_id: z.string(), status: z.string() }),
