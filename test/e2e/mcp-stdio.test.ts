@@ -1,0 +1,67 @@
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { Client } from '@modelcontextprotocol/sdk/client/index.js';
+import { StdioClientTransport } from '@modelcontextprotocol/sdk/client/stdio.js';
+import { TOOL_NAMES } from '../../src/mcp/server.js';
+import { ensureBuilt, CLI } from './harness.js';
+import { call, callError, startMcpDaemon, TEAM_KEY } from './mcp-harness.js';
+
+let d: Awaited<ReturnType<typeof startMcpDaemon>>;
+const clients: Client[] = [];
+
+beforeAll(async () => {
+  ensureBuilt();
+  d = await startMcpDaemon();
+});
+afterAll(async () => {
+  for (const c of clients) await c.close().catch(() => undefined);
+  await d?.cleanup();
+});
+
+/** `node dist/cli/main.js mcp` as a stdio MCP server, in the daemon's CCO world. */
+async function stdioClient(extraArgs: string[] = []): Promise<{ client: Client; stderr: () => string }> {
+  let err = '';
+  const transport = new StdioClientTransport({
+    command: process.execPath,
+    args: [CLI, 'mcp', '--port', String(d.daemon.port), '--no-start', ...extraArgs],
+    env: { PATH: process.env.PATH ?? '', ...(d.env as Record<string, string>) },
+    stderr: 'pipe',
+  });
+  transport.stderr?.on('data', (b: Buffer) => (err += b.toString()));
+  const client = new Client({ name: 'cco-stdio-e2e', version: '1.0.0' });
+  clients.push(client);
+  await client.connect(transport);
+  return { client, stderr: () => err };
+}
+
+describe('cco mcp (stdio) against a running daemon', () => {
+  it('serves the same tools, authenticated with the local access token', async () => {
+    const { client } = await stdioClient();
+    const { tools } = await client.listTools();
+    expect(tools.map((t) => t.name).sort()).toEqual([...TOOL_NAMES].sort());
+    const status = await call<{ tenant: string; components: Record<string, unknown> }>(client, 'get_system_status');
+    expect(status.tenant).toBe('local');
+    expect(status.components).toHaveProperty('sidecar');
+
+    const pub = await call<{ cursor: number }>(client, 'publish_event', { event_type: 'stdio_ping', topic: 'e2e', data: { n: 1 } });
+    const got = await call<{ events: { data: unknown }[] }>(client, 'wait_for_event', { event_type: 'stdio_ping', after: pub.cursor - 1, timeout_ms: 1000 });
+    expect(got.events).toEqual([expect.objectContaining({ data: { n: 1 } })]);
+    const cycles = await call<{ cycles: unknown[] }>(client, 'list_improvement_cycles');
+    expect(Array.isArray(cycles.cycles)).toBe(true);
+    expect(await client.ping()).toEqual({});
+  });
+
+  it('uses another tenant\'s key when given one', async () => {
+    const { client } = await stdioClient(['--key', TEAM_KEY]);
+    expect((await call<{ tenant: string }>(client, 'get_system_status')).tenant).toBe('team-b');
+  });
+
+  it('reports a wrong key as the daemon\'s 401', async () => {
+    await expect(stdioClient(['--key', 'wrong-key-wrong-key'])).rejects.toThrow(/401|Unauthorized/);
+  });
+
+  it('a tool error keeps the session usable', async () => {
+    const { client } = await stdioClient();
+    expect(await callError(client, 'get_task', { task_id: 'task-missing' })).toMatch(/404|No task/);
+    expect((await call<{ tenant: string }>(client, 'get_system_status')).tenant).toBe('local');
+  });
+});
