@@ -1,5 +1,31 @@
-/** `cco tui`. (Placeholder until its issue lands.) */
-export async function main(_args: string[]): Promise<number> {
-  process.stderr.write('cco tui is not available in this build yet\n');
-  return 2;
+import { existsSync, readFileSync } from 'node:fs';
+import { Command } from 'commander';
+import { cliContext, fatal } from './common.js';
+
+/**
+ * `cco tui [--port N]`: the live terminal UI against the daemon on this machine (port from
+ * `--port`, then CCO_PORT, then daemon.toml), authenticated with the local access token file.
+ */
+export async function main(args: string[]): Promise<number> {
+  const cmd = new Command('cco tui').description('Live terminal UI: agents, tasks, requests/s, cost, cache, logs').option('--port <port>', 'daemon port').exitOverride();
+  cmd.parse(args, { from: 'user' });
+  const { paths, baseUrl } = cliContext({ port: cmd.opts<{ port?: string }>().port });
+  if (!existsSync(paths.tokenFile)) fatal(`No access token at ${paths.tokenFile}: the daemon has not run in this home yet. Start it with \`cco daemon start\`.`);
+  const token = readFileSync(paths.tokenFile, 'utf8').trim();
+  if (!process.stdin.isTTY) fatal('cco tui needs an interactive terminal (a TTY); for scripts use `cco status` or `cco health`.', 2);
+  // ink and react load only for this command.
+  const [{ render }, { createElement }, { TuiApp }, { TuiClient }, { TuiState }] = await Promise.all([
+    import('ink'),
+    import('react'),
+    import('../tui/app.js'),
+    import('../tui/client.js'),
+    import('../tui/state.js'),
+  ]);
+  const state = new TuiState();
+  const client = new TuiClient(baseUrl, token, state, () => undefined);
+  client.start();
+  const app = render(createElement(TuiApp, { state, client, url: baseUrl, rows: process.stdout.rows || 30 }), { exitOnCtrlC: false });
+  await app.waitUntilExit();
+  client.stop();
+  return 0;
 }

@@ -12,7 +12,14 @@ export interface SeriesSpec {
   right?: boolean;
 }
 
-interface Props {
+interface ChartOptions {
+  /** Fixed y range (e.g. 0..100 for a percentage); otherwise from 0 to the data's max. */
+  yRange?: [number, number];
+  /** Sparse series (one value in a few buckets) show their points and join across gaps. */
+  sparse?: boolean;
+}
+
+interface Props extends ChartOptions {
   title: string;
   /** x in seconds since the epoch, then one array per series. */
   data: AlignedData;
@@ -22,7 +29,7 @@ interface Props {
 }
 
 /** A uPlot time chart that resizes with its box and updates in place when data changes. */
-export function Chart({ title, data, series, height = 180, testId }: Props) {
+export function Chart({ title, data, series, height = 180, testId, yRange, sparse }: Props) {
   const box = useRef<HTMLDivElement>(null);
   const plot = useRef<uPlot | null>(null);
   const key = series.map((s) => s.label).join('|');
@@ -35,10 +42,10 @@ export function Chart({ title, data, series, height = 180, testId }: Props) {
       height,
       legend: { show: true },
       cursor: { drag: { x: false, y: false } },
-      scales: { x: { time: true }, y: { auto: true, range: (_u, min, max) => [Math.min(0, min), max > 0 ? max * 1.1 : 1] }, r: { auto: true } },
+      scales: { x: { time: true }, y: yRange ? { auto: false, range: yRange } : { auto: true, range: (_u, min, max) => [Math.min(0, min ?? 0), max > 0 ? max * 1.1 : 1] }, r: { auto: true } },
       axes: [
         { stroke: '#8b98a9', grid: { stroke: '#222b36' }, ticks: { stroke: '#222b36' } },
-        { stroke: '#8b98a9', grid: { stroke: '#222b36' }, ticks: { stroke: '#222b36' }, size: 60, values: (_u, vals) => vals.map((v) => (series[0]?.fmt ? series[0].fmt(v) : String(v))) },
+        { stroke: '#8b98a9', grid: { stroke: '#222b36' }, ticks: { stroke: '#222b36' }, size: 72, values: (_u, vals) => vals.map((v) => (series[0]?.fmt ? series[0].fmt(v) : String(v))) },
         ...(series.some((s) => s.right) ? [{ scale: 'r', side: 1 as const, stroke: '#8b98a9', grid: { show: false }, size: 60, values: (_u: uPlot, vals: number[]) => vals.map((v) => (series.find((s) => s.right)?.fmt?.(v) ?? String(v))) }] : []),
       ],
       series: [
@@ -48,7 +55,8 @@ export function Chart({ title, data, series, height = 180, testId }: Props) {
           stroke: s.color,
           width: 2,
           fill: `${s.color}22`,
-          points: { show: false },
+          points: sparse ? { show: true, size: 5 } : { show: false },
+          spanGaps: !!sparse,
           ...(s.right ? { scale: 'r' } : {}),
           value: (_u: uPlot, v: number | null) => (v === null || v === undefined ? '—' : s.fmt ? s.fmt(v) : String(Math.round(v * 100) / 100)),
         })),

@@ -117,7 +117,8 @@ export class DashboardState {
       if (a.status === 'Ready' && a.completed === undefined) next.completed = prev.completed + 1;
       if (a.status === 'Error' && a.failed === undefined) next.failed = prev.failed + 1;
     }
-    if (a.status !== 'Working' && a.kind === 'pipeline' && a.task === undefined) delete next.task;
+    // The message says what the agent works on now: no task named means none.
+    if (a.task === undefined && (a.kind !== 'pipeline' || a.status !== 'Working')) delete next.task;
     this.agents.delete(a.key);
     this.agents.set(a.key, next);
     if (this.agents.size > LIMITS.agents) {

@@ -36,13 +36,14 @@ export function Gateway() {
         <Chart
           title="Latency"
           testId="chart-latency"
+          sparse
           data={series.latency}
           series={[
             { label: 'p50', color: '#5fb3f9', fmt: (v) => fmtMs(v) },
             { label: 'p99', color: '#f07178', fmt: (v) => fmtMs(v) },
           ]}
         />
-        <Chart title="Cache hit rate" testId="chart-cache" data={series.cacheRate} series={[{ label: 'hit %', color: '#8fd694', fmt: (v) => `${v.toFixed(0)}%` }]} />
+        <Chart title="Cache hit rate" testId="chart-cache" sparse yRange={[0, 100]} data={series.cacheRate} series={[{ label: 'hit %', color: '#8fd694', fmt: (v) => `${v.toFixed(0)}%` }]} />
       </div>
       <Section title="Per model">
         {models.rows.length === 0 ? (

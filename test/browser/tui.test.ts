@@ -1,0 +1,68 @@
+import { execFileSync } from 'node:child_process';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { startFakeProvider } from '../../src/fake-provider/server.js';
+import type { FakeProvider } from '../../src/fake-provider/server.js';
+import { post } from './browser.js';
+import { CLI, ensureBuilt } from './build.js';
+import { startDaemonProcess } from './daemon-process.js';
+import type { DaemonProcess } from './daemon-process.js';
+
+// A tmux server of our own (-L), so nobody else's sessions are touched.
+const SOCKET = `cco-tui-test-${process.pid}`;
+const tmux = (...args: string[]): string => execFileSync('tmux', ['-L', SOCKET, ...args], { encoding: 'utf8' });
+const screen = (): string => tmux('capture-pane', '-p', '-t', 'tui');
+const shq = (s: string): string => `'${s.replace(/'/g, `'\\''`)}'`;
+
+async function until(pred: (s: string) => boolean, ms = 15_000): Promise<string> {
+  const end = Date.now() + ms;
+  let s = '';
+  while (Date.now() < end) {
+    s = screen();
+    if (pred(s)) return s;
+    await new Promise((r) => setTimeout(r, 200));
+  }
+  throw new Error(`the TUI never showed what was expected; last screen:\n${s}`);
+}
+
+describe('cco tui in tmux against a real daemon', () => {
+  let d: DaemonProcess;
+  let fake: FakeProvider;
+
+  beforeAll(async () => {
+    ensureBuilt();
+    fake = await startFakeProvider();
+    d = await startDaemonProcess({ env: { CCO_ANTHROPIC_BASE_URL: fake.url } });
+    const env = ['CCO_HOME', 'CCO_CONFIG_DIR', 'CCO_TMPDIR', 'CCO_RUNTIME_DIR', 'HOME'].map((k) => `${k}=${shq(d.env[k] ?? '')}`).join(' ');
+    tmux('new-session', '-d', '-s', 'tui', '-x', '150', '-y', '40', `env ${env} TERM=xterm-256color ${shq(process.execPath)} ${shq(CLI)} tui --port ${d.port}; echo TUI-EXITED=$?; sleep 30`);
+  });
+  afterAll(async () => {
+    try {
+      tmux('kill-server');
+    } catch {
+      // already gone
+    }
+    await d?.cleanup();
+    await fake?.close();
+  });
+
+  it('connects with the token file and shows live values changing as requests flow; q quits', async () => {
+    const first = await until((s) => s.includes('● Live'));
+    expect(first).toContain(`CCO · http://127.0.0.1:${d.port}`);
+    expect(first).toMatch(/requests 0\b/);
+    // Requests through the gateway (fake upstream) and a Claude Code hook event.
+    for (let i = 0; i < 5; i++) {
+      const r = await post(`${d.url}/v1/messages`, { model: 'claude-haiku-4-5', max_tokens: 16, messages: [{ role: 'user', content: `hello ${i}` }] });
+      expect(r.status).toBe(200);
+    }
+    await post(`${d.url}/api/hooks/PreToolUse`, { session_id: 'tui-session', tool_name: 'Grep' });
+    const after = await until((s) => /requests 5\b/.test(s) && s.includes('Grep'));
+    expect(after).toMatch(/req\/s 0\.[1-9]\d/);
+    expect(after).toMatch(/Working\s+Claude Code/);
+    // The requests pane lists them; the cache saw misses.
+    tmux('send-keys', '-t', 'tui', '4');
+    const reqs = await until((s) => (s.match(/claude-haiku-4-5/g) ?? []).length >= 5);
+    expect(reqs).toContain('200');
+    tmux('send-keys', '-t', 'tui', 'q');
+    await until((s) => s.includes('TUI-EXITED=0'), 5000);
+  });
+});
