@@ -56,7 +56,7 @@ export async function createPipelineModule(ctx: ModuleContext, deps: PipelineDep
     });
   const engine = new PipelineEngine({ repo, workspace, client, hub: ctx.hub, logger, cfg, agents, specialist: (lang) => specialistFor(lang, cfg, deps.catalog) });
   const queue: TaskQueue = ctx.redisUrl
-    ? new BullQueue(ctx.redisUrl, { concurrency: cfg.concurrency, prefix: deps.queuePrefix ?? 'cco', logger })
+    ? new BullQueue(ctx.redisUrl, { concurrency: cfg.concurrency, prefix: deps.queuePrefix ?? cfg.queue_prefix, logger })
     : new LocalQueue(cfg.concurrency, logger);
   const api = new PipelineApi(engine, repo, () => queue, agents, cfg.max_requirement_chars);
   let cleanupTimer: NodeJS.Timeout | undefined;

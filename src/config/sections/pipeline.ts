@@ -24,6 +24,8 @@ export const pipelineSection = z
     stage_agents: z.record(z.string(), z.array(z.string().min(1))).default({}),
     /** Tasks running at the same time (per daemon instance). */
     concurrency: z.number().int().min(1).max(64).default(2),
+    /** BullMQ key prefix when REDIS_URL is set: daemons with the same prefix share the task queue. */
+    queue_prefix: z.string().regex(/^[A-Za-z0-9_:-]{1,64}$/).default('cco'),
     /** Longest requirement accepted, in characters. */
     max_requirement_chars: z.number().int().min(100).max(1_000_000).default(20_000),
     /** Prompt enhancement: `auto` improves weak requirements, `always`, or `never`. */
