@@ -15,7 +15,7 @@ export class RedisNotifier implements WakeNotifier {
   private readonly fns = new Set<(h: EventHeader) => void>();
   private readonly instance = randomUUID();
   private readonly channel: string;
-  private ready: Promise<unknown>;
+  private ready: Promise<void>;
 
   constructor(url: string, prefix = 'cco:') {
     this.channel = `${prefix}sidecar:events`;
@@ -35,7 +35,23 @@ export class RedisNotifier implements WakeNotifier {
         // not ours
       }
     });
-    this.ready = this.sub.subscribe(this.channel);
+    // a subscription that failed (Redis down at start) is retried whenever the link comes back;
+    // ioredis itself re-subscribes channels that were subscribed before a reconnect
+    this.sub.on('ready', () => {
+      if (!this.subscribed) this.ready = this.subscribeNow();
+    });
+    this.ready = this.subscribeNow();
+  }
+
+  private subscribed = false;
+
+  private subscribeNow(): Promise<void> {
+    return this.sub.subscribe(this.channel).then(
+      () => {
+        this.subscribed = true;
+      },
+      () => undefined,
+    );
   }
 
   /** Resolves once the subscription is active (tests, startup). */
@@ -43,13 +59,13 @@ export class RedisNotifier implements WakeNotifier {
     await this.ready;
   }
 
+  /**
+   * Not awaited by publishers: the event is already stored, and a slow or unreachable Redis
+   * must not hold up the acknowledgement (remote waiters then find it on their next read).
+   */
   async notify(h: EventHeader): Promise<void> {
     this.local(h);
-    try {
-      await this.pub.publish(this.channel, JSON.stringify({ from: this.instance, h }));
-    } catch {
-      // the event is stored; remote waiters find it on their next read or timeout
-    }
+    this.pub.publish(this.channel, JSON.stringify({ from: this.instance, h })).catch(() => undefined);
   }
 
   onWake(fn: (h: EventHeader) => void): () => void {
