@@ -1,10 +1,9 @@
 import { spawn } from 'node:child_process';
-import { resolvePaths } from '../config/paths.js';
-import { loadDaemonConfig } from '../config/daemon-config.js';
 import { ConfigError } from '../config/config-error.js';
+import { readLauncherConfig } from '../config/launcher-config.js';
+import { resolvePaths } from '../config/paths.js';
 import { httpJson } from '../core/http-json.js';
 import { verifyLaunchArtifacts } from '../daemon/artifacts.js';
-import { startDetached } from '../daemon/control.js';
 import { SealedFileError } from '../daemon/sealed.js';
 import { loadSealingKey } from '../daemon/secret-files.js';
 import { CLAUDE_NOT_FOUND, findClaude } from './find-claude.js';
@@ -26,19 +25,19 @@ export async function main(args: string[]): Promise<number> {
   const paths = resolvePaths();
   let config;
   try {
-    config = loadDaemonConfig(paths);
+    config = readLauncherConfig(paths);
   } catch (e) {
     if (e instanceof ConfigError) return fail(e.message, 78);
     throw e;
   }
-  const port = config.daemon.port;
-  const host = config.daemon.host === '0.0.0.0' ? '127.0.0.1' : config.daemon.host;
+  const { port, host } = config;
   const baseUrl = `http://${host}:${port}`;
 
   let session = await askSession(baseUrl);
   if (session) status('✅ Daemon is running');
   else {
-    const r = await startDetached(paths, port, { timeoutMs: config.daemon.startup_timeout_ms });
+    const { startDetached } = await import('../daemon/control.js');
+    const r = await startDetached(paths, port, { timeoutMs: config.startupTimeoutMs });
     if (!r.ok) return fail(`Daemon failed to start: ${r.message}\n   Logs: ${r.logFile} (cco daemon logs)`, 1);
     session = await askSession(`http://${host}:${r.info.port}`);
     if (!session) return fail(`Daemon started but did not answer at ${baseUrl}. See \`cco daemon logs\`.`, 1);

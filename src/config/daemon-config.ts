@@ -1,8 +1,8 @@
 import { existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { dirname } from 'node:path';
-import { parse as parseToml, TomlError } from 'smol-toml';
 import { z } from 'zod';
 import { ConfigError } from './config-error.js';
+import { parseTomlConfig } from './toml-file.js';
 import type { Env, Paths } from './paths.js';
 import { daemonSection } from './sections/daemon.js';
 import { dashboardSection } from './sections/dashboard.js';
@@ -28,6 +28,8 @@ export const daemonConfigSchema = z
     improve: improveSection,
   })
   .strict();
+
+export { parseTomlConfig } from './toml-file.js';
 
 export type DaemonConfig = z.infer<typeof daemonConfigSchema>;
 
@@ -87,21 +89,6 @@ export function loadDaemonConfig(paths: Paths, env: Env = process.env, opts: { c
   return applyEnv(parsed.data, env);
 }
 
-export function parseTomlConfig(text: string, file: string): unknown {
-  try {
-    return parseToml(text);
-  } catch (e) {
-    if (e instanceof TomlError) {
-      const first = e.message.split('\n')[0] ?? e.message;
-      throw new ConfigError(
-        `Unable to parse configuration file ${file}:${e.line}:${e.column}: ${first}`,
-        file,
-        { line: e.line, column: e.column },
-      );
-    }
-    throw e;
-  }
-}
 
 function zodToConfigError(err: z.ZodError, file: string, text: string): ConfigError {
   const issue = err.issues[0];

@@ -1,0 +1,26 @@
+import { mkdirSync, writeFileSync } from 'node:fs';
+import { afterAll, describe, expect, it } from 'vitest';
+import { tempCcoEnv } from '../testing/temp-dirs.js';
+import { ConfigError } from './config-error.js';
+import { readLauncherConfig } from './launcher-config.js';
+import { resolvePaths } from './paths.js';
+
+describe('launcher config (fast path, no schema)', () => {
+  const t = tempCcoEnv();
+  const paths = resolvePaths(t.env);
+  afterAll(() => t.cleanup());
+
+  it('defaults without a file, and lets CCO_PORT win', () => {
+    expect(readLauncherConfig(paths, {})).toEqual({ host: '127.0.0.1', port: 3000, startupTimeoutMs: 3000 });
+    expect(readLauncherConfig(paths, { CCO_PORT: '4100' }).port).toBe(4100);
+  });
+
+  it('reads [daemon] from daemon.toml and reports a syntax error with its line', () => {
+    mkdirSync(paths.configDir, { recursive: true });
+    writeFileSync(paths.configFile, '[daemon]\nport = 4200\nhost = "0.0.0.0"\n');
+    expect(readLauncherConfig(paths, {})).toMatchObject({ port: 4200, host: '127.0.0.1' });
+    writeFileSync(paths.configFile, '[daemon]\nport = = 1\n');
+    expect(() => readLauncherConfig(paths, {})).toThrow(ConfigError);
+    expect(() => readLauncherConfig(paths, {})).toThrow(/daemon\.toml:2:/);
+  });
+});
