@@ -15,8 +15,9 @@ export async function main(args: string[]): Promise<number> {
 
   port(program.command('start').description('Start the daemon in the background'))
     .option('--timeout <ms>', 'how long to wait for it to become healthy', '10000')
-    .action(async (o: { port?: string; timeout: string }) => {
-      code = await start(o.port, Number(o.timeout));
+    .option('--log-level <level>', 'trace|debug|info|warn|error')
+    .action(async (o: { port?: string; timeout: string; logLevel?: string }) => {
+      code = await start(o.port, Number(o.timeout), o.logLevel ? ['--log-level', o.logLevel] : []);
     });
   port(program.command('stop').description('Stop the daemon')).action(async (o: { port?: string }) => {
     code = await stop(o.port);
@@ -40,7 +41,7 @@ export async function main(args: string[]): Promise<number> {
   return code;
 }
 
-async function start(portOpt: string | undefined, timeoutMs: number): Promise<number> {
+async function start(portOpt: string | undefined, timeoutMs: number, extraArgs: string[] = []): Promise<number> {
   const { paths, port, baseUrl } = cliContext({ port: portOpt });
   const running = port !== 0 ? readDaemonInfo(paths, port) : undefined;
   if (running) {
@@ -51,7 +52,7 @@ async function start(portOpt: string | undefined, timeoutMs: number): Promise<nu
     say(`❌ Something already answers on ${baseUrl} (another CCO with a different CCO_HOME?). Use another --port.`);
     return 1;
   }
-  const r = await startDetached(paths, port, { timeoutMs });
+  const r = await startDetached(paths, port, { timeoutMs, extraArgs });
   if (!r.ok) {
     say(`❌ Daemon failed to start: ${r.message}`);
     say(`   Logs: ${r.logFile}  (cco daemon logs)`);
