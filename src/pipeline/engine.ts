@@ -24,6 +24,8 @@ export interface EngineDeps {
   agents: Record<StageName, StageAgent>;
   /** The implementer for the language the analysis chose (a catalog specialist), if any. */
   specialist?: (language: string | undefined) => StageAgent | undefined;
+  /** Called when a task ends (metrics): its final status and seconds from first start. */
+  onTaskEnd?: (status: TaskStatus, seconds: number) => void;
 }
 
 export interface NewTask {
@@ -80,9 +82,10 @@ export class PipelineEngine {
 
   private async runStages(task: TaskRow, signal: AbortSignal): Promise<void> {
     const resumed = task.started_at !== null;
-    const ok = await this.d.repo.transition(task.id, ['queued', 'running'], { status: 'running', owner: this.instance, ...(resumed ? {} : { started_at: Date.now() }) });
+    const startedAt = task.started_at ?? Date.now();
+    const ok = await this.d.repo.transition(task.id, ['queued', 'running'], { status: 'running', owner: this.instance, started_at: startedAt });
     if (!ok) return;
-    task = { ...task, status: 'running' };
+    task = { ...task, status: 'running', started_at: startedAt };
     this.taskUpdate(task, resumed ? 'resumed' : 'started', task.current_stage as StageName | null);
     this.log('info', task.id, undefined, resumed ? `task ${task.id} resumed at ${task.current_stage ?? 'the first stage'}` : `task ${task.id} started`);
 
@@ -171,6 +174,7 @@ export class PipelineEngine {
     const finished = await this.d.repo.transition(task.id, ['running'], { status: 'completed', current_stage: null, finished_at: Date.now() });
     if (!finished) return;
     task = { ...task, status: 'completed', current_stage: null };
+    this.ended(task, 'completed');
     this.taskUpdate(task, 'completed', null);
     this.log('info', task.id, undefined, `task ${task.id} completed`);
     await this.archive(task.id);
@@ -199,6 +203,7 @@ export class PipelineEngine {
     await this.agentActivity(agent, 'Error', task.id, `${agent.name} failed ${stage} of ${task.id}: ${error}`);
     this.log('error', task.id, stage, `${stage} failed: ${error}`, { agent: agent.id });
     if (!ok) return;
+    this.ended(task, 'failed');
     this.taskUpdate({ ...task, status: 'failed' }, 'failed', stage, { error });
     await this.archive(task.id);
   }
@@ -222,10 +227,16 @@ export class PipelineEngine {
     if (!ok) return { changed: false, status: (await this.d.repo.get(taskId))?.status as TaskStatus };
     await this.d.repo.closeOpenStages(taskId, 'cancelled');
     this.running.get(taskId)?.abort();
+    this.ended(t, 'cancelled');
     this.taskUpdate({ ...t, status: 'cancelled' }, 'cancelled', t.current_stage as StageName | null);
     this.log('info', taskId, undefined, `task ${taskId} cancelled`);
     await this.archive(taskId);
     return { changed: true, status: 'cancelled' };
+  }
+
+  private ended(t: TaskRow, status: TaskStatus): void {
+    const from = t.started_at === null ? Number(t.created_at) : Number(t.started_at);
+    this.d.onTaskEnd?.(status, Math.max(0, (Date.now() - from) / 1000));
   }
 
   private async archive(taskId: string): Promise<void> {

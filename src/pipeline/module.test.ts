@@ -150,6 +150,8 @@ describe('pipeline module', () => {
     expect(agents.implementer).toMatchObject({ status: 'Ready', tasks_done: 1, last_output: '1 file: image.svg' });
     const list = (await h.app.inject({ url: '/api/tasks?status=completed' })).json<{ tasks: { id: string }[]; total: number }>();
     expect(list.tasks.map((t) => t.id)).toEqual([task_id]);
+    const metrics = (await h.app.inject({ url: '/metrics' })).body;
+    expect(metrics).toMatch(/task_processing_duration_seconds_count\{status="completed"\} 1/);
   });
 
   it('skips enhancement for a specific requirement and follows the requested output format', async () => {

@@ -1,5 +1,5 @@
 import type { FastifyInstance } from 'fastify';
-import { Gauge } from 'prom-client';
+import { Gauge, Histogram } from 'prom-client';
 import type { AgentCatalog } from '../agents/types.js';
 import { AppError } from '../core/errors.js';
 import type { DaemonModule, ModuleContext, PartHealth } from '../server/module.js';
@@ -54,7 +54,24 @@ export async function createPipelineModule(ctx: ModuleContext, deps: PipelineDep
       apiKey: ctx.env.ANTHROPIC_API_KEY,
       timeoutMs: cfg.request_timeout_ms,
     });
-  const engine = new PipelineEngine({ repo, workspace, client, hub: ctx.hub, logger, cfg, agents, specialist: (lang) => specialistFor(lang, cfg, deps.catalog) });
+  const duration = new Histogram({
+    name: 'task_processing_duration_seconds',
+    help: 'Pipeline task duration from start to end, by final status',
+    labelNames: ['status'],
+    buckets: [1, 5, 15, 30, 60, 120, 300, 600, 1800, 3600],
+    registers: [ctx.metrics],
+  });
+  const engine = new PipelineEngine({
+    repo,
+    workspace,
+    client,
+    hub: ctx.hub,
+    logger,
+    cfg,
+    agents,
+    specialist: (lang) => specialistFor(lang, cfg, deps.catalog),
+    onTaskEnd: (status, seconds) => duration.observe({ status }, seconds),
+  });
   const queue: TaskQueue = ctx.redisUrl
     ? new BullQueue(ctx.redisUrl, { concurrency: cfg.concurrency, prefix: deps.queuePrefix ?? cfg.queue_prefix, logger })
     : new LocalQueue(cfg.concurrency, logger);
