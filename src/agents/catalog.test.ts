@@ -9,7 +9,7 @@ import { AgentCatalogError } from './errors.js';
 import { syncCoordination } from './sync-coordination.js';
 
 /** The catalog CCO ships (the seeds' "119 Claude Orchestra agents"). */
-const EXPECTED_AGENTS = 42;
+const EXPECTED_AGENTS = 119;
 
 describe('the shipped agent catalog', async () => {
   const { catalog, report } = await loadAgentCatalogWithReport(undefined, { cacheDir: false });
