@@ -11,6 +11,7 @@ import { Telemetry } from './analytics/telemetry.js';
 import { AnalyticsWriter } from './analytics/writer.js';
 import type { WriterOptions } from './analytics/writer.js';
 import { createMemoryBackend } from './cache/memory.js';
+import { createRedisBackend } from './cache/redis.js';
 import { ResponseCache } from './cache/response-cache.js';
 import type { CacheBackend } from './cache/types.js';
 import { registerAnalyticsRoutes } from './http/analytics-routes.js';
@@ -34,7 +35,9 @@ export interface GatewayOptions {
   selfUrls: () => string[];
   cacheSizeMb: number;
   cacheTtlSeconds: number;
-  /** A Redis cache backend instead of the in-memory one. */
+  /** Shared Redis cache (`REDIS_URL`) instead of the in-memory one. */
+  redisUrl?: string;
+  /** A cache backend given directly (tests). */
   cacheBackend?: CacheBackend;
   httpProxy?: string;
   pricingFile?: string;
@@ -61,7 +64,7 @@ export interface Gateway {
 export async function createGateway(o: GatewayOptions): Promise<Gateway> {
   const routing = new RoutingStore({ file: o.routingFile, env: o.env, selfUrls: o.selfUrls, logger: o.logger, ...(o.watchIntervalMs ? { watchIntervalMs: o.watchIntervalMs } : {}) });
   const maxBytes = Math.round(o.cacheSizeMb * 1024 * 1024);
-  const backend = o.cacheBackend ?? createMemoryBackend({ maxBytes });
+  const backend = o.cacheBackend ?? (o.redisUrl ? createRedisBackend({ url: o.redisUrl, maxBytes }) : createMemoryBackend({ maxBytes }));
   const cache = new ResponseCache(backend, { maxBytes, ttlMs: o.cacheTtlSeconds * 1000, maxEntryBytes: Math.min(maxBytes, 32 * 1024 * 1024) });
   const pricing = PricingTable.load(o.pricingFile);
   const writer = new AnalyticsWriter(o.store, o.logger, o.writer);

@@ -56,8 +56,14 @@ export class ResponseCache {
     return { ...this.settings };
   }
 
+  /** The cached answer, or undefined (a backend failure, e.g. Redis down, is a miss, not an error). */
   async lookup(key: string): Promise<CachedResponse | undefined> {
-    const v = await this.backend.get(key);
+    let v: CachedResponse | undefined;
+    try {
+      v = await this.backend.get(key);
+    } catch {
+      v = undefined;
+    }
     this.backend.count(v ? 'hits' : 'misses');
     return v;
   }
