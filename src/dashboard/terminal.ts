@@ -1,3 +1,4 @@
+import { existsSync } from 'node:fs';
 import { homedir } from 'node:os';
 import type { FastifyInstance } from 'fastify';
 import type { WebSocket } from 'ws';
@@ -31,6 +32,12 @@ interface PtyLike {
   write(d: string): void;
   resize(c: number, r: number): void;
   kill(signal?: string): void;
+}
+
+/** The shell starts in the user's home, or the daemon's directory when home does not exist. */
+function startDir(opts: Pick<TerminalOptions, 'cwd' | 'env'>): string {
+  const candidates = [opts.cwd, opts.env.HOME, homedir(), process.cwd()];
+  return candidates.find((d): d is string => !!d && existsSync(d)) ?? '/';
 }
 
 /** Why the terminal is unavailable, or undefined when it may run. */
@@ -73,7 +80,7 @@ export function registerTerminal(app: FastifyInstance, opts: TerminalOptions): {
           name: 'xterm-256color',
           cols: 100,
           rows: 30,
-          cwd: opts.cwd ?? homedir(),
+          cwd: startDir(opts),
           env: { ...opts.env, TERM: 'xterm-256color' } as Record<string, string>,
         });
       } catch (e) {

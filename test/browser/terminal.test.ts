@@ -1,0 +1,62 @@
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import WebSocket from 'ws';
+import { openBrowser } from './browser.js';
+import type { Browser } from './browser.js';
+import { ensureBuilt } from './build.js';
+import { startDaemonProcess } from './daemon-process.js';
+import type { DaemonProcess } from './daemon-process.js';
+
+/** The HTTP status a WebSocket upgrade to `url` gets (101 when it opens). */
+function upgradeStatus(url: string, headers: Record<string, string> = {}): Promise<number> {
+  return new Promise((resolve) => {
+    const ws = new WebSocket(url, { headers });
+    ws.on('unexpected-response', (_req, res) => resolve(res.statusCode ?? 0));
+    ws.on('open', () => {
+      ws.close();
+      resolve(101);
+    });
+    ws.on('error', () => undefined);
+  });
+}
+
+describe('web terminal (xterm.js over /terminal, node-pty)', () => {
+  let d: DaemonProcess;
+  let b: Browser;
+
+  beforeAll(async () => {
+    ensureBuilt();
+    d = await startDaemonProcess({ terminal: true, env: { SHELL: '/bin/bash' } });
+    b = await openBrowser(d.url);
+  });
+  afterAll(async () => {
+    await b?.close();
+    await d?.cleanup();
+  });
+
+  it('runs a typed command and shows its output', async () => {
+    await b.page.goto(`${d.url}/?token=${encodeURIComponent(d.token)}`);
+    await b.page.click('[data-testid=nav-terminal]');
+    await b.page.waitForFunction(() => document.querySelector('[data-testid=terminal-status]')?.textContent === 'connected');
+    await b.page.click('[data-testid=terminal]');
+    await b.page.keyboard.type('echo cco-$((6*7))-ok');
+    await b.page.keyboard.press('Enter');
+    // The shell computed it: the typed text has `$((6*7))`, only the output has 42.
+    await b.page
+      .waitForFunction(() => (document.querySelector('.xterm-rows')?.textContent ?? '').includes('cco-42-ok'), undefined, { timeout: 15_000 })
+      .catch(async (e: unknown) => {
+        await b.shot('terminal-failed');
+        throw new Error(`${(e as Error).message}\nscreen: ${await b.page.textContent('.xterm-rows')}\nerrors: ${b.errors.join('\n')}`);
+      });
+    await b.shot('terminal-command');
+    expect(b.errors).toEqual([]);
+    expect(b.external).toEqual([]);
+  });
+
+  it('is refused without the token, with a wrong one, and from a foreign origin', async () => {
+    const ws = `${d.url.replace('http', 'ws')}/terminal`;
+    expect(await upgradeStatus(ws)).toBe(401);
+    expect(await upgradeStatus(`${ws}?token=wrong`)).toBe(401);
+    expect(await upgradeStatus(`${ws}?token=${encodeURIComponent(d.token)}`, { origin: 'http://evil.example' })).toBe(403);
+    expect(await upgradeStatus(`${ws}?token=${encodeURIComponent(d.token)}`)).toBe(101);
+  });
+});
