@@ -6,6 +6,8 @@ import { httpJson } from '../core/http-json.js';
 import { verifyLaunchArtifacts } from '../daemon/artifacts.js';
 import { SealedFileError } from '../daemon/sealed.js';
 import { loadSealingKey } from '../daemon/secret-files.js';
+import { existsSync } from 'node:fs';
+import { claudeMcpConfigFile } from '../mcp/claude-mcp-config.js';
 import { CLAUDE_NOT_FOUND, findClaude } from './find-claude.js';
 
 interface Session {
@@ -64,7 +66,12 @@ export async function main(args: string[]): Promise<number> {
   status(`   Working directory: ${process.cwd()}`);
   status(`   Settings: ${paths.settingsFile}`);
   status(`   Executable: ${exe}`);
-  return runClaude(exe, ['--settings', paths.settingsFile, ...args], env);
+  // The daemon's MCP server (orchestration tools) joins whatever --mcp-config the user passes.
+  const mcpConfig = claudeMcpConfigFile(paths.tmpDir);
+  // `=` form: --mcp-config is variadic, so a separate value would swallow a positional prompt.
+  const mcpArgs = existsSync(mcpConfig) ? [`--mcp-config=${mcpConfig}`] : [];
+  if (mcpArgs.length) status(`   MCP: ${mcpConfig}`);
+  return runClaude(exe, ['--settings', paths.settingsFile, ...mcpArgs, ...args], env);
 }
 
 async function askSession(baseUrl: string): Promise<Session | undefined> {

@@ -1,6 +1,7 @@
 import { existsSync, readFileSync } from 'node:fs';
 import type { AgentCatalog } from '../agents/types.js';
 import { writeFileAtomic } from '../core/atomic-file.js';
+import { writeClaudeMcpConfig } from '../mcp/claude-mcp-config.js';
 import type { DaemonConfig } from '../config/daemon-config.js';
 import type { Paths } from '../config/paths.js';
 import { buildClaudeSettings } from './claude-settings.js';
@@ -16,6 +17,8 @@ export interface ArtifactInput {
   sidecarUrl: string | undefined;
   catalog: AgentCatalog;
   hookCommand: string;
+  /** Key Claude Code presents to the daemon's MCP server (the local access token). */
+  mcpKey: string;
 }
 
 /**
@@ -39,6 +42,7 @@ export function writeLaunchArtifacts(i: ArtifactInput): void {
   const agents = i.catalog.list().map((a) => ({ name: a.name, description: a.description, model: a.model, category: a.category, tools: a.tools, topics: a.topics }));
   writeSealed(i.key, i.paths.sealedAgentsFile, JSON.stringify({ version: 1, agents }));
   writeSealed(i.key, i.paths.sealedRulesFile, ORCHESTRATOR_RULES);
+  writeClaudeMcpConfig(i.paths.tmpDir, i.daemonUrl, i.mcpKey);
   writeSealed(i.key, i.paths.sealedHooksFile, JSON.stringify({ version: 1, hooks: settings.hooks, settings_sha256: sha256(settingsText) }));
 }
 

@@ -19,6 +19,6 @@ describe('Claude Code settings', () => {
   it('carries the environment and the read-only allow list, and no hooks when disabled', () => {
     const s = buildClaudeSettings({ ...base, hooksEnabled: false });
     expect(s).toMatchObject({ env: { ORCHESTRATOR_ENABLED: 'true' }, hooks: {}, permissions: { allow: expect.arrayContaining(['Read', 'Grep']) } });
-    expect(buildClaudeSettings({ ...base, autoAllowRead: false }).permissions).toBeUndefined();
+    expect(buildClaudeSettings({ ...base, autoAllowRead: false }).permissions).toEqual({ allow: ['mcp__cco'] });
   });
 });

@@ -39,6 +39,7 @@ export function buildClaudeSettings(input: ClaudeSettingsInput): Record<string, 
   return {
     env: input.env,
     hooks,
-    ...(input.autoAllowRead ? { permissions: { allow: READ_ALLOW } } : {}),
+    // The daemon's own MCP tools (get_context, store_result, publish_event ...) are always allowed.
+    permissions: { allow: [...(input.autoAllowRead ? READ_ALLOW : []), 'mcp__cco'] },
   };
 }

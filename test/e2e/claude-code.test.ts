@@ -97,3 +97,65 @@ describe.skipIf(!existsSync(CLAUDE))('Claude Code through cco', () => {
     expect(r.code).toBe(direct.status);
   }, 90_000);
 });
+
+describe.skipIf(!existsSync(CLAUDE))('Claude Code uses the daemon’s MCP tools through cco', () => {
+  let fake: FakeProvider;
+  const w = cliWorld();
+  let port = 0;
+
+  beforeAll(async () => {
+    ensureBuilt();
+    fake = await startFakeProvider();
+    fake.setResponder((req) => {
+      const tools = ((req.body as { tools?: { name: string }[] })?.tools ?? []).map((t) => t.name);
+      if (hasToolResult(req)) return { text: 'Published.' };
+      if (tools.includes('mcp__cco__publish_event')) {
+        return { toolUse: [{ name: 'mcp__cco__publish_event', input: { event_type: 'architecture_defined', topic: 'issue-42', issue_id: 'issue-42', data: { decision: 'use PostgreSQL' } } }] };
+      }
+      return { text: 'ok' };
+    });
+    const r = await w.run(['daemon', 'start', '--port', '0'], { env: { CCO_ANTHROPIC_BASE_URL: fake.url } });
+    expect(r.code, r.stderr).toBe(0);
+    port = portFrom(r.stdout);
+  }, 60_000);
+
+  afterAll(async () => {
+    await w.run(['daemon', 'stop', '--port', String(port)]);
+    await fake?.close();
+    w.cleanup();
+  });
+
+  it('a scripted publish_event call lands in the sidecar', async () => {
+    const r = await w.run(['Publish the architecture decision.', '-p', '--output-format', 'json'], {
+      env: {
+        CCO_PORT: String(port),
+        PATH: `${join(ROOT, 'node_modules', '.bin')}:${process.env.PATH ?? ''}`,
+        ANTHROPIC_API_KEY: 'sk-ant-test-e2e-key-0123456789',
+        CLAUDE_CODE_DISABLE_NONESSENTIAL_TRAFFIC: '1',
+        CLAUDE_CODE_MAX_RETRIES: '0',
+      },
+      timeoutMs: 120_000,
+    });
+    expect(r.code, `${r.stderr}\n${r.stdout}`).toBe(0);
+    expect((JSON.parse(r.stdout) as { result: string }).result).toContain('Published');
+    // The positional prompt survived the launcher's own flags.
+    const first = fake.requests.find((q) => q.path === '/v1/messages' && JSON.stringify(q.body).includes('Publish the architecture decision.'));
+    expect(first).toBeDefined();
+    const toolResult = fake.requests.find((q) => hasToolResult(q));
+    expect(JSON.stringify(toolResult?.body)).not.toMatch(/is_error":true/);
+    // The event is in the sidecar: an agent token minted by the daemon reads it back.
+    const access = readFileSync(join(w.env.CCO_RUNTIME_DIR as string, 'access-token'), 'utf8').trim();
+    const spawn = await fetch(`http://127.0.0.1:${port}/api/agents/spawn`, {
+      method: 'POST',
+      headers: { 'content-type': 'application/json', 'x-cco-token': access },
+      body: JSON.stringify({ agent_type: 'python-specialist', issues: ['issue-42'] }),
+    });
+    expect(spawn.status, await spawn.clone().text()).toBeLessThan(300);
+    const { token, env } = (await spawn.json()) as { token: string; env: { ORCHESTRATOR_SIDECAR_URL: string } };
+    const waited = await fetch(`${env.ORCHESTRATOR_SIDECAR_URL}/api/events/wait/architecture_defined?filter=topic:issue-42&timeout=2000`, { headers: { authorization: `Bearer ${token}` } });
+    const body = (await waited.json()) as { events: { data: unknown; issue_id: string }[] };
+    expect(body.events[0]).toMatchObject({ issue_id: 'issue-42', data: { decision: 'use PostgreSQL' } });
+    const hooks = (await (await fetch(`http://127.0.0.1:${port}/api/hooks/events?limit=1000`)).json()) as { events: { event: string; tool_name: string | null }[] };
+    expect(hooks.events.some((e) => e.event === 'PostToolUse' && e.tool_name === 'mcp__cco__publish_event')).toBe(true);
+  }, 150_000);
+});
