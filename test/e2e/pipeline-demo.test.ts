@@ -1,7 +1,9 @@
+import { spawn } from 'node:child_process';
 import { existsSync, readFileSync, rmSync } from 'node:fs';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { runDemo } from '../../src/pipeline/demo.js';
+import { ROOT } from './harness.js';
 
 describe('offline demo (cco demo)', () => {
   it('runs a requirement end to end against the labelled DEMO provider and prints the live progress', async () => {
@@ -18,6 +20,43 @@ describe('offline demo (cco demo)', () => {
       expect(doc).toContain('DEMO provider (canned replies, not a real model)');
       expect(existsSync(join(r.home, 'completed_archive', r.task.id, 'task.json'))).toBe(true);
     } finally {
+      rmSync(r.home, { recursive: true, force: true });
+    }
+  });
+});
+
+/** A child process run to its end without blocking this process (the daemon lives here). */
+function run(cmd: string, args: string[], env: NodeJS.ProcessEnv): Promise<{ status: number | null; stdout: string; stderr: string }> {
+  return new Promise((resolve) => {
+    const c = spawn(cmd, args, { env, cwd: ROOT, stdio: ['ignore', 'pipe', 'pipe'] });
+    let stdout = '';
+    let stderr = '';
+    c.stdout.on('data', (d: Buffer) => (stdout += d.toString()));
+    c.stderr.on('data', (d: Buffer) => (stderr += d.toString()));
+    const t = setTimeout(() => c.kill('SIGKILL'), 30_000);
+    c.on('close', (status) => {
+      clearTimeout(t);
+      resolve({ status, stdout, stderr });
+    });
+  });
+}
+
+describe('the README examples (examples/pipeline) against a running daemon', () => {
+  it('submit.sh waits for the files; watch.mjs prints the live stream; bad input is reported', async () => {
+    const r = await runDemo({ requirement: 'warm up', keep: true, print: () => undefined });
+    try {
+      const env = { ...process.env, CCO_URL: r.daemonUrl, CCO_TOKEN: r.accessToken };
+      const sh = await run('sh', [join(ROOT, 'examples/pipeline/submit.sh'), 'a landing page for a "bakery"', '3'], env);
+      expect(sh.status, sh.stderr).toBe(0);
+      expect(sh.stdout).toMatch(/📝 Task t_\w+ queued[\s\S]*✅ Completed: "index.html","README.md"/);
+      const bad = await run('sh', [join(ROOT, 'examples/pipeline/submit.sh'), '   '], env);
+      expect(bad.status).toBe(1);
+      expect(bad.stderr).toContain('body.requirement: requirement must not be empty');
+      const js = await run(process.execPath, [join(ROOT, 'examples/pipeline/watch.mjs'), 'a bar chart of monthly rainfall', '7'], env);
+      expect(js.status, js.stderr).toBe(0);
+      expect(js.stdout).toMatch(/\[agent\] .*: Working[\s\S]*\[file\] .*image\.svg[\s\S]*\[task\] {2}archived → completed/);
+    } finally {
+      await r.close();
       rmSync(r.home, { recursive: true, force: true });
     }
   });
