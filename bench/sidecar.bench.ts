@@ -17,14 +17,34 @@ const LOOP_MS = Number(process.env.SIDECAR_BENCH_MS ?? 5000);
 interface Server {
   child: ChildProcess;
   info: { url: string; types?: string[]; tokens?: string[] };
+  /** The server process's CPU time so far (µs). */
+  cpu(): Promise<number>;
 }
 
 function startServer(mode: 'baseline' | 'sidecar'): Promise<Server> {
   return new Promise((resolve, reject) => {
     const prof = process.env.SIDECAR_BENCH_PROF ? ['--cpu-prof', `--cpu-prof-dir=${process.env.SIDECAR_BENCH_PROF}`] : [];
-    const child = spawn(process.execPath, [...prof, '--import', 'tsx', 'src/sidecar/bench-server.ts', mode, String(AGENTS)], { stdio: ['ignore', 'pipe', 'inherit'] });
+    const child = spawn(process.execPath, [...prof, '--import', 'tsx', 'src/sidecar/bench-server.ts', mode, String(AGENTS)], { stdio: ['pipe', 'pipe', 'inherit'] });
     const rl = createInterface({ input: child.stdout as NodeJS.ReadableStream });
-    rl.once('line', (line) => resolve({ child, info: JSON.parse(line) as Server['info'] }));
+    const pending: ((n: number) => void)[] = [];
+    let info: Server['info'] | undefined;
+    rl.on('line', (line) => {
+      if (!info) {
+        info = JSON.parse(line) as Server['info'];
+        resolve({
+          child,
+          info,
+          cpu: () =>
+            new Promise((res) => {
+              pending.push(res);
+              child.stdin?.write('cpu\n');
+            }),
+        });
+        return;
+      }
+      const m = JSON.parse(line) as { cpu_us?: number };
+      if (m.cpu_us !== undefined) pending.shift()?.(m.cpu_us);
+    });
     child.once('exit', (code) => reject(new Error(`bench server exited with ${code}`)));
   });
 }
@@ -74,20 +94,22 @@ async function req(pool: Pool, rec: Recorder, route: string, method: 'GET' | 'PO
   return { status: r.statusCode, json: text ? (JSON.parse(text) as unknown) : null };
 }
 
-async function baseline(): Promise<{ rps: number; p50: number; p99: number }> {
+async function baseline(): Promise<{ rps: number; p50: number; p99: number; cpuPerReq: number }> {
   const s = await startServer('baseline');
   const pool = new Pool(s.info.url, { connections: AGENTS + 8 });
   const rec = new Recorder();
   const end = performance.now() + Math.min(LOOP_MS, 3000);
+  const cpu0 = await s.cpu();
   const t0 = performance.now();
   await Promise.all(Array.from({ length: AGENTS }, async () => {
     while (performance.now() < end) await req(pool, rec, 'health', 'GET', '/health');
   }));
   const secs = (performance.now() - t0) / 1000;
+  const cpu = (await s.cpu()) - cpu0;
   await pool.close();
   await stopServer(s);
   const all = rec.by.get('health') ?? [];
-  return { rps: all.length / secs, p50: pct(all, 50), p99: pct(all, 99) };
+  return { rps: all.length / secs, p50: pct(all, 50), p99: pct(all, 99), cpuPerReq: cpu / all.length };
 }
 
 export async function run(): Promise<void> {
@@ -103,6 +125,7 @@ export async function run(): Promise<void> {
   // mixed loop
   const cursors = new Array<number>(AGENTS).fill(0);
   const end = performance.now() + LOOP_MS;
+  const cpu0 = await s.cpu();
   const t0 = performance.now();
   await Promise.all(types.map(async (t, i) => {
     const tok = tokens[i] as string;
@@ -116,6 +139,7 @@ export async function run(): Promise<void> {
     }
   }));
   const secs = (performance.now() - t0) / 1000;
+  const loopCpu = (await s.cpu()) - cpu0;
   const loopRequests = ['context (warm)', 'results', 'publish', 'wait'].reduce((n, r) => n + (rec.by.get(r)?.length ?? 0), 0);
   const rps = loopRequests / secs;
 
@@ -145,6 +169,27 @@ export async function run(): Promise<void> {
     }
     await Promise.all(waits);
   }
+  // per-route CPU cost: each route alone, 32 concurrent clients, 1.5 s
+  const cost: [string, number, number][] = [];
+  const alone: [string, (i: number, n: number) => Promise<unknown>][] = [
+    ['context (warm)', (i) => req(pool, rec, 'x', 'GET', `/api/context/ctx-${i % 7}/${types[i]}?q=payments+refunds`, tokens[i])],
+    ['results', (i, n) => req(pool, rec, 'x', 'POST', '/api/results', tokens[i], { agent_id: `${types[i]}-${i}`, agent_type: types[i], issue_id: `issue-${i}`, result: { status: 'success', summary: `round ${n}`, decisions: [`decision ${n}`] } })],
+    ['publish', (i, n) => req(pool, rec, 'x', 'POST', '/api/events/solo', tokens[i], { topic: `solo-${i}`, data: { n } })],
+    ['wait (event ready)', (i) => req(pool, rec, 'x', 'GET', `/api/events/wait/solo?filter=topic:solo-${i}&after=0&timeout=1000&limit=1`, tokens[i])],
+    ['health', () => req(pool, rec, 'x', 'GET', '/health')],
+  ];
+  for (const [name, fn] of alone) {
+    const stopAt = performance.now() + 1500;
+    let count = 0;
+    const c0 = await s.cpu();
+    await Promise.all(Array.from({ length: 32 }, async (_x, k) => {
+      for (let n = 0; performance.now() < stopAt; n++) {
+        await fn(k, n);
+        count++;
+      }
+    }));
+    cost.push([name, count, ((await s.cpu()) - c0) / count]);
+  }
   const status = await req(pool, rec, 'status', 'GET', '/status');
   await pool.close();
   await stopServer(s);
@@ -162,8 +207,13 @@ export async function run(): Promise<void> {
   console.log(`\n| figure | value | baseline (bare Fastify /health, same load) | ratio |\n|---|---:|---:|---:|`);
   console.log(`| requests/s (mixed loop) | ${rps.toFixed(0)} | ${base.rps.toFixed(0)} | ${(rps / base.rps).toFixed(2)} |`);
   console.log(`| p50 ms per request (all loop routes) | ${f(pct([...['context (warm)', 'results', 'publish', 'wait'].flatMap((r) => rec.by.get(r) ?? [])], 50))} | ${f(base.p50)} | |`);
+  const cpuPerReq = loopCpu / loopRequests;
+  console.log(`| sidecar CPU per request, µs (load-independent) | ${cpuPerReq.toFixed(0)} | ${base.cpuPerReq.toFixed(0)} | ${(cpuPerReq / base.cpuPerReq).toFixed(2)} |`);
+  console.log(`| capacity at 100% of one core, req/s (1e6 / CPU per request) | ${(1e6 / cpuPerReq).toFixed(0)} | ${(1e6 / base.cpuPerReq).toFixed(0)} | ${(base.cpuPerReq / cpuPerReq).toFixed(2)} |`);
   console.log(`| publish → wake p50 ms | ${f(pct(wake, 50))} | | |`);
   console.log(`| publish → wake p99 ms | ${f(pct(wake, 99))} | | |`);
+  console.log('\n| route alone (32 clients) | requests | server CPU µs per request |\n|---|---:|---:|');
+  for (const [name, n, us] of cost) console.log(`| ${name} | ${n} | ${us.toFixed(0)} |`);
   console.log(`\nTargets: results p99 < 10 ms: ${target(p99('results') < 10)} (${f(p99('results'))}); publish p99 < 10 ms: ${target(p99('publish') < 10)} (${f(p99('publish'))}); context warm p99 < 20 ms: ${target(p99('context (warm)') < 20)} (${f(p99('context (warm)'))}); >= 5000 req/s: ${target(rps >= 5000)} (${rps.toFixed(0)}); wake p99 < 5 ms: ${target(pct(wake, 99) < 5)} (${f(pct(wake, 99))})`);
   console.log(`Sidecar /status after the run: ${JSON.stringify((status.json as { performance: unknown }).performance)}`);
 }

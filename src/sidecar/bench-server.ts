@@ -12,7 +12,25 @@ import { agentDef, startSidecarWorld } from './test-world.js';
 
 const INCLUDES = [['**/*.py'], ['**/*.ts', '**/*.tsx'], ['**/*.go'], ['**/*.md'], ['**/*']];
 
+/** Answers each `cpu` line on stdin with this process's CPU time (µs), for load-independent costs. */
+function serveCpuQueries(): void {
+  let buf = '';
+  process.stdin.on('data', (d: Buffer) => {
+    buf += d.toString();
+    let i;
+    while ((i = buf.indexOf('\n')) >= 0) {
+      const line = buf.slice(0, i).trim();
+      buf = buf.slice(i + 1);
+      if (line === 'cpu') {
+        const u = process.cpuUsage();
+        process.stdout.write(`${JSON.stringify({ cpu_us: u.user + u.system })}\n`);
+      }
+    }
+  });
+}
+
 async function main(): Promise<void> {
+  serveCpuQueries();
   const mode = process.argv[2] ?? 'sidecar';
   const agents = Number(process.argv[3] ?? 119);
   if (mode === 'baseline') {

@@ -92,6 +92,14 @@ export class EventBus {
    * read, so an event stored in between still wakes it.
    */
   async wait(q: EventQuery, after: number, timeoutMs: number, opts: { limit?: number; signal?: AbortSignal } = {}): Promise<WaitResult> {
+    // fast path: events already there need no registration
+    const ready = await this.repo.after(q, after, opts.limit ?? 100);
+    if (ready.length || timeoutMs <= 0) return ready.length ? { events: ready, cursor: (ready[ready.length - 1] as StoredEvent).id, timed_out: false } : { events: [], cursor: after, timed_out: true };
+    return this.park(q, after, timeoutMs, opts);
+  }
+
+  /** `wait` without the first unregistered read (for callers that just read and found nothing). */
+  async park(q: EventQuery, after: number, timeoutMs: number, opts: { limit?: number; signal?: AbortSignal } = {}): Promise<WaitResult> {
     let pending = false;
     let release: (() => void) | undefined;
     const c: Consumer = {

@@ -17,9 +17,14 @@ const publishBody = z
   })
   .strict();
 
+// schemas are built once: creating a zod schema costs far more than using it
 const typeParam = z.object({ eventType: z.union([z.literal('*'), eventTypeSchema]) });
+const publishParams = z.object({ eventType: eventTypeSchema });
 const cursor = z.coerce.number().int().min(0).max(Number.MAX_SAFE_INTEGER);
 const filterSchema = z.string().max(1000).optional();
+const limitSchema = z.coerce.number().int().min(1).max(1000).default(100);
+const streamQuery = z.object({ filter: filterSchema, after: cursor.optional() });
+const listQuery = z.object({ event_type: z.union([z.literal('*'), eventTypeSchema]).default('*'), filter: filterSchema, after: cursor.default(0), limit: limitSchema });
 
 /** `filter=topic:X[,publisher:Y][,issue:Z]` → the matching fields. */
 function parseFilter(s: string | undefined): Pick<EventQuery, 'topic' | 'publisher' | 'issueId'> {
@@ -67,8 +72,9 @@ function lifetime(reply: FastifyReply, closing: AbortSignal): AbortSignal {
 
 /** Publish, long-poll wait, SSE stream and list of events. */
 export function registerEventRoutes(app: FastifyInstance, deps: SidecarDeps): void {
+  const waitQuery = z.object({ filter: filterSchema, after: cursor.default(0), timeout: z.coerce.number().int().min(0).max(deps.config.wait_max_ms).default(30_000), limit: limitSchema });
   app.post('/api/events/:eventType', async (req, reply) => {
-    const { eventType } = parseInput(z.object({ eventType: eventTypeSchema }), req.params, 'params');
+    const { eventType } = parseInput(publishParams, req.params, 'params');
     const body = parseInput(publishBody, req.body ?? {}, 'body');
     const dataIssue = (body.data as { issue_id?: unknown } | undefined)?.issue_id;
     let issueId = body.issue_id ?? (typeof dataIssue === 'string' && issueIdSchema.safeParse(dataIssue).success ? dataIssue : undefined);
@@ -88,15 +94,14 @@ export function registerEventRoutes(app: FastifyInstance, deps: SidecarDeps): vo
 
   app.get('/api/events/wait/:eventType', async (req, reply) => {
     const { eventType } = parseInput(typeParam, req.params, 'params');
-    const q = parseInput(
-      z.object({ filter: filterSchema, after: cursor.default(0), timeout: z.coerce.number().int().min(0).max(deps.config.wait_max_ms).default(30_000), limit: z.coerce.number().int().min(1).max(1000).default(100) }),
-      req.query,
-      'query',
-    );
+    const q = parseInput(waitQuery, req.query, 'query');
     const query = queryOf(req.agent, eventType, q.filter);
-    const signal = lifetime(reply, deps.closing);
     const started = Date.now();
-    const r = await deps.bus.wait(query, q.after, q.timeout, { limit: q.limit, signal });
+    // the client-gone signal is only built when the wait has to park
+    const ready = await deps.bus.read(query, q.after, q.limit);
+    const r = ready.length
+      ? { events: ready, cursor: (ready[ready.length - 1] as StoredEvent).id, timed_out: false }
+      : await deps.bus.park(query, q.after, q.timeout, { limit: q.limit, signal: lifetime(reply, deps.closing) });
     if (r.events.length) {
       deps.hub.publish('agent_activity', { action: 'event_received', agent_id: req.agent.agentId, agent_type: req.agent.agentType, event_type: eventType, count: r.events.length, waited_ms: Date.now() - started });
     }
@@ -105,7 +110,7 @@ export function registerEventRoutes(app: FastifyInstance, deps: SidecarDeps): vo
 
   app.get('/api/events/stream/:eventType', async (req, reply) => {
     const { eventType } = parseInput(typeParam, req.params, 'params');
-    const q = parseInput(z.object({ filter: filterSchema, after: cursor.optional() }), req.query, 'query');
+    const q = parseInput(streamQuery, req.query, 'query');
     const lastId = req.headers['last-event-id'];
     const after = q.after ?? (typeof lastId === 'string' && /^\d+$/.test(lastId) ? Number(lastId) : 0);
     const query = queryOf(req.agent, eventType, q.filter);
@@ -134,11 +139,7 @@ export function registerEventRoutes(app: FastifyInstance, deps: SidecarDeps): vo
   });
 
   app.get('/api/events', async (req) => {
-    const q = parseInput(
-      z.object({ event_type: z.union([z.literal('*'), eventTypeSchema]).default('*'), filter: filterSchema, after: cursor.default(0), limit: z.coerce.number().int().min(1).max(1000).default(100) }),
-      req.query,
-      'query',
-    );
+    const q = parseInput(listQuery, req.query, 'query');
     const events = await deps.bus.read(queryOf(req.agent, q.event_type, q.filter), q.after, q.limit);
     return { events: events.map(view), cursor: events.length ? (events[events.length - 1] as StoredEvent).id : q.after };
   });

@@ -7,6 +7,8 @@ import { resultInputSchema } from './results.js';
 import type { SidecarDeps } from './server.js';
 import { assertScope } from './tokens.js';
 
+const issueParams = z.object({ issueId: issueIdSchema });
+const issueTypeParams = z.object({ issueId: issueIdSchema, agentType: agentTypeSchema });
 const listQuery = z.object({ issue_id: issueIdSchema.optional(), agent_type: agentTypeSchema.optional(), limit: z.coerce.number().int().min(1).max(5000).default(500) });
 
 /**
@@ -57,14 +59,14 @@ export function registerResultRoutes(app: FastifyInstance, deps: SidecarDeps): v
   });
 
   app.get('/api/results/:issueId', async (req) => {
-    const p = parseInput(z.object({ issueId: issueIdSchema }), req.params, 'params');
+    const p = parseInput(issueParams, req.params, 'params');
     assertScope(req.agent, p.issueId);
     const results = await deps.results.forIssue(p.issueId);
     return { issue_id: p.issueId, count: results.length, results };
   });
 
   app.get('/api/results/:issueId/:agentType', async (req) => {
-    const p = parseInput(z.object({ issueId: issueIdSchema, agentType: agentTypeSchema }), req.params, 'params');
+    const p = parseInput(issueTypeParams, req.params, 'params');
     assertScope(req.agent, p.issueId);
     const r = await deps.results.get(p.issueId, p.agentType);
     if (!r) throw new AppError(404, 'not_found', `No result of ${p.agentType} for issue ${p.issueId}`);
