@@ -283,3 +283,15 @@ describe('pipeline module', () => {
     expect(task.stages.find((s) => s.stage === 'analysis')?.attempts).toBe(1);
   });
 });
+
+describe('a reply cut at max_tokens', () => {
+  it('says so in the stage error', async () => {
+    const h = await harness({ pipeline: { parse_retries: 0 } });
+    h.fake.setResponder((r) => (stageOf(r) === 'analysis' ? { text: '{"summary": "half a plan', stopReason: 'max_tokens' } : (demoPipelineReply(r) ?? { text: '' })));
+    const { task_id } = await h.mod.submit({ requirement: 'Build a command line tool that lists the largest files in a directory tree', priority: 5 });
+    const t = await ended(h.mod, task_id);
+    expect(t.status).toBe('failed');
+    expect(t.error).toMatch(/the reply was cut off at max_tokens = 8192; raise \[pipeline\] max_tokens/);
+    expect(t.stages.find((s) => s.stage === 'analysis')?.raw_reply).toBe('{"summary": "half a plan');
+  });
+});

@@ -101,7 +101,8 @@ export class BullQueue implements TaskQueue {
   }
 
   async add(taskId: string, priority: number): Promise<void> {
-    await this.queue.add('task', { taskId }, { jobId: taskId, priority: 11 - priority, removeOnComplete: true, removeOnFail: 1000, attempts: 1 });
+    // Removed when done either way, so the same task can be queued again after a restart.
+    await this.queue.add('task', { taskId }, { jobId: taskId, priority: 11 - priority, removeOnComplete: true, removeOnFail: true, attempts: 1 });
   }
 
   async remove(taskId: string): Promise<void> {

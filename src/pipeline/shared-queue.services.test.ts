@@ -108,6 +108,12 @@ if (!REDIS || !PG) {
       expect(t?.status).toBe('completed');
       const c = await b.app.inject({ method: 'POST', url: `/api/tasks/${ids[0]}/cancel` });
       expect(c.statusCode).toBe(409);
+      // the agent cards come from the shared store: both instances see all the work
+      for (const i of instances) {
+        const agents = await i.mod.listAgents();
+        expect(agents.analyst).toMatchObject({ status: 'Ready', tasks_done: ids.length, current_task: null });
+        expect(agents.implementer?.last_output).toMatch(/^1 file: main\.js$/);
+      }
     });
   });
 }

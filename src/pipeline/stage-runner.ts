@@ -83,7 +83,8 @@ export async function runStage<S extends StageName>(o: RunStageOptions<S>): Prom
     usage.output_tokens += reply.usage.output_tokens;
     raw = reply.toolInput ? JSON.stringify(reply.toolInput) : reply.text;
     const parsed = parseStageReply(schema, reply.toolInput ?? reply.text);
-    const problem = parsed.ok ? checkOutput(o.stage, parsed.value as StageOutputs[S], o.context, o.cfg) : parsed.error;
+    let problem = parsed.ok ? checkOutput(o.stage, parsed.value as StageOutputs[S], o.context, o.cfg) : parsed.error;
+    if (problem && reply.stopReason === 'max_tokens') problem += ` (the reply was cut off at max_tokens = ${o.cfg.max_tokens}; raise [pipeline] max_tokens or ask for less)`;
     if (parsed.ok && !problem) return { ok: true, output: parsed.value as StageOutputs[S], raw, calls, usage };
     parseFailures++;
     if (parseFailures > o.cfg.parse_retries) {
