@@ -27,11 +27,13 @@ export function readCatalogCache(cacheDir: string, root: string, fingerprint: st
   }
 }
 
-/** Saves a validated catalog; a cache that cannot be written only costs speed. */
-export function writeCatalogCache(cacheDir: string, root: string, fingerprint: string, agents: AgentDefinition[]): void {
+/** Saves a validated catalog; false when it cannot be written (that only costs speed). */
+export function writeCatalogCache(cacheDir: string, root: string, fingerprint: string, agents: AgentDefinition[]): boolean {
   try {
     writeFileAtomic(cacheFile(cacheDir, root), JSON.stringify({ fingerprint, agents } satisfies CacheFile), 0o600);
+    return true;
   } catch {
-    // read-only home or full disk: the next load parses again
+    // read-only install or full disk: the next load parses again
+    return false;
   }
 }

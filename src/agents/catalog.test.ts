@@ -1,8 +1,9 @@
-import { mkdtempSync, readFileSync, readdirSync, rmSync, utimesSync, writeFileSync } from 'node:fs';
+import { mkdtempSync, readFileSync, readdirSync, rmSync, statSync, utimesSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
 import { defaultAgentsDir, loadAgentCatalog, loadAgentCatalogWithReport } from './catalog.js';
+import { readCatalogCache, writeCatalogCache } from './cache.js';
 import { checkCatalog } from './check.js';
 import { extractCoordination, mcpToolName, renderCoordination } from './coordination.js';
 import { AgentCatalogError } from './errors.js';
@@ -109,17 +110,28 @@ describe('the parsed-catalog cache', () => {
     expect(second.report.cached).toBe(true);
     expect(second.catalog.list()).toEqual(first.catalog.list());
 
+    // keyed on content: a same-size edit with the old mtime restored is still seen
     const file = join(catalogDir, 'python-specialist.md');
-    writeFileSync(file, readFileSync(file, 'utf8').replace('model: sonnet', 'model: haiku'));
-    utimesSync(file, new Date(), new Date(Date.now() + 5_000));
+    const { atime, mtime } = statSync(file);
+    writeFileSync(file, readFileSync(file, 'utf8').replace('model: sonnet', 'model: haiku '));
+    utimesSync(file, atime, mtime);
     const third = await loadAgentCatalogWithReport(catalogDir, { cacheDir });
     expect(third.report.cached).toBe(false);
     expect(third.catalog.get('python-specialist')?.model).toBe('haiku');
 
     // a broken file is never served from a stale cache
-    writeFileSync(file, readFileSync(file, 'utf8').replace('model: haiku', 'model: gpt-4'));
-    utimesSync(file, new Date(), new Date(Date.now() + 10_000));
+    writeFileSync(file, readFileSync(file, 'utf8').replace('model: haiku ', 'model: gpt-4'));
     await expect(loadAgentCatalog(catalogDir, { cacheDir })).rejects.toThrow(AgentCatalogError);
+  });
+
+  it('falls through to the next cache folder when one cannot be written', () => {
+    const blocker = join(temp(), 'a-file');
+    writeFileSync(blocker, 'x');
+    expect(writeCatalogCache(join(blocker, 'cache'), '/x', 'f', [])).toBe(false);
+    const ok = temp();
+    expect(writeCatalogCache(ok, '/x', 'f', [])).toBe(true);
+    expect(readCatalogCache(ok, '/x', 'f')).toEqual([]);
+    expect(readCatalogCache(ok, '/x', 'other-fingerprint')).toBeUndefined();
   });
 
   it('treats a corrupt cache file as a miss', async () => {

@@ -1,5 +1,5 @@
 import { createHash } from 'node:crypto';
-import { readFileSync, readdirSync, statSync } from 'node:fs';
+import { readFileSync, readdirSync } from 'node:fs';
 import { join, resolve } from 'node:path';
 import { resolvePaths } from '../config/paths.js';
 import { PACKAGE_ROOT } from '../core/version.js';
@@ -27,11 +27,21 @@ export function defaultAgentsDir(): string {
 
 export interface LoadCatalogOptions {
   /**
-   * Folder for the parsed-catalog cache (default `<CCO_HOME>/cache`), or false for none.
+   * Folder for the parsed-catalog cache (default: defaultCacheDirs()), or false for none.
    * Parsing 119 YAML headers costs ~100 ms on a cold process; the cache makes a daemon start
    * read one JSON file instead, and is keyed on every file's name, size and mtime.
    */
   cacheDir?: string | false;
+}
+
+/**
+ * Where the parsed catalog is cached by default, in order: the package's own
+ * `node_modules/.cache/cco` (shared by every CCO home on the machine, so that test suites and
+ * fresh homes start fast; unwritable in a root-owned global install), then `<CCO_HOME>/cache`.
+ * Both are as trusted as the code itself; never a world-writable folder like /tmp.
+ */
+export function defaultCacheDirs(): string[] {
+  return [join(PACKAGE_ROOT, 'node_modules', '.cache', 'cco'), join(resolvePaths().home, 'cache')];
 }
 
 export interface CatalogLoadReport {
@@ -62,14 +72,15 @@ export async function loadAgentCatalog(dir?: string, opts: LoadCatalogOptions = 
 export async function loadAgentCatalogWithReport(dir?: string, opts: LoadCatalogOptions = {}): Promise<{ catalog: AgentCatalog; report: CatalogLoadReport }> {
   const started = performance.now();
   const root = resolve(dir ?? defaultAgentsDir());
-  const files = listAgentFiles(root);
+  const files = readAgentFiles(root);
   const fingerprint = fingerprintOf(root, files);
-  const cacheDir = opts.cacheDir === undefined ? join(resolvePaths().home, 'cache') : opts.cacheDir;
-  let defs = cacheDir ? readCatalogCache(cacheDir, root, fingerprint) : undefined;
+  const cacheDirs = opts.cacheDir === undefined ? defaultCacheDirs() : opts.cacheDir === false ? [] : [opts.cacheDir];
+  let defs: AgentDefinition[] | undefined;
+  for (const d of cacheDirs) if ((defs = readCatalogCache(d, root, fingerprint))) break;
   const cached = defs !== undefined;
   if (!defs) {
-    defs = await parseAll(root, files.map((f) => f.name));
-    if (cacheDir) writeCatalogCache(cacheDir, root, fingerprint, defs);
+    defs = await parseAll(root, files);
+    for (const d of cacheDirs) if (writeCatalogCache(d, root, fingerprint, defs)) break;
   }
   const categories: Record<string, number> = {};
   for (const d of defs) categories[d.category] = (categories[d.category] ?? 0) + 1;
@@ -77,13 +88,13 @@ export async function loadAgentCatalogWithReport(dir?: string, opts: LoadCatalog
   return { catalog: catalogOf(defs), report };
 }
 
-interface FileStamp {
+interface AgentFile {
   name: string;
-  size: number;
-  mtimeMs: number;
+  text: string;
 }
 
-function listAgentFiles(root: string): FileStamp[] {
+/** Reads every `*.md` file (README.md aside), sorted by name. */
+function readAgentFiles(root: string): AgentFile[] {
   let names: string[];
   try {
     names = readdirSync(root);
@@ -93,32 +104,30 @@ function listAgentFiles(root: string): FileStamp[] {
   }
   const md = names.filter((n) => n.endsWith('.md') && n !== 'README.md').sort();
   if (md.length === 0) throw new AgentCatalogError(root, [{ file: '(catalog)', field: '(folder)', message: 'no agent definitions (*.md) in the folder' }], 0);
-  return md.map((name) => {
-    const st = statSync(join(root, name));
-    return { name, size: st.size, mtimeMs: st.mtimeMs };
-  });
+  return md.map((name) => ({ name, text: readFileSync(join(root, name), 'utf8') }));
 }
 
 /** Bump when the parsed shape or the validation rules change, so that old caches are ignored. */
-const PARSER_VERSION = 3;
+const PARSER_VERSION = 4;
 
-function fingerprintOf(root: string, files: FileStamp[]): string {
+/** Keyed on content, not mtimes: a checkout, copy or same-size edit can never serve stale agents. */
+function fingerprintOf(root: string, files: AgentFile[]): string {
   const h = createHash('sha256').update(`v${PARSER_VERSION}\0${root}\0`);
-  for (const f of files) h.update(`${f.name}\0${f.size}\0${f.mtimeMs}\0`);
+  for (const f of files) h.update(`${f.name}\0${f.text.length}\0`).update(f.text);
   return h.digest('hex');
 }
 
-async function parseAll(root: string, names: string[]): Promise<AgentDefinition[]> {
+async function parseAll(root: string, files: AgentFile[]): Promise<AgentDefinition[]> {
   // Loaded only on a cache miss: the YAML parser and the schemas are not needed otherwise.
   const { parseAgentFile } = await import('./parse.js');
   const issues: AgentIssue[] = [];
   const defs: AgentDefinition[] = [];
-  for (const name of names) {
-    const out = parseAgentFile(readFileSync(join(root, name), 'utf8'), name);
+  for (const { name, text } of files) {
+    const out = parseAgentFile(text, name);
     if (out.ok) defs.push({ ...out.agent, source: join(root, name) });
     else issues.push(...out.issues);
   }
   issues.push(...checkCatalog(defs));
-  if (issues.length > 0) throw new AgentCatalogError(root, issues, names.length);
+  if (issues.length > 0) throw new AgentCatalogError(root, issues, files.length);
   return defs;
 }
