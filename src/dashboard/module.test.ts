@@ -1,0 +1,93 @@
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import WebSocket from 'ws';
+import { startTestDaemon } from '../testing/test-daemon.js';
+import type { TestDaemon } from '../testing/test-daemon.js';
+import { terminalRefusal } from './terminal.js';
+import { tokenCookie, tokenMatches } from './token-cookie.js';
+
+function upgrade(url: string, headers: Record<string, string> = {}): Promise<{ status: number; body: string }> {
+  return new Promise((resolve) => {
+    const ws = new WebSocket(url, { headers });
+    ws.on('unexpected-response', (_req, res) => {
+      let body = '';
+      res.on('data', (c: Buffer) => (body += c.toString()));
+      res.on('end', () => resolve({ status: res.statusCode ?? 0, body }));
+    });
+    ws.on('open', () => {
+      ws.close();
+      resolve({ status: 101, body: '' });
+    });
+    ws.on('error', () => undefined);
+  });
+}
+
+describe('dashboard module (real daemon in process, terminal off)', () => {
+  let t: TestDaemon;
+  beforeAll(async () => {
+    t = await startTestDaemon();
+  });
+  afterAll(async () => t?.cleanup());
+
+  it('turns a right ?token= into an HttpOnly SameSite=Strict cookie and redirects to /', async () => {
+    const r = await fetch(`${t.url}/?token=${encodeURIComponent(t.token)}`, { redirect: 'manual' });
+    expect(r.status).toBe(302);
+    expect(r.headers.get('location')).toBe('/');
+    const cookie = r.headers.get('set-cookie') ?? '';
+    expect(cookie).toContain(`cco_token=${encodeURIComponent(t.token)}`);
+    expect(cookie).toMatch(/HttpOnly/);
+    expect(cookie).toMatch(/SameSite=Strict/);
+    expect(r.headers.get('cache-control')).toBe('no-store');
+  });
+
+  it('refuses a wrong token with 401 and sets no cookie', async () => {
+    const r = await fetch(`${t.url}/?token=wrong`, { redirect: 'manual' });
+    expect(r.status).toBe(401);
+    expect(r.headers.get('set-cookie')).toBeNull();
+    expect(await r.text()).toContain('cco dashboard');
+  });
+
+  it('tells the page whether it is signed in, which routes exist and whether the terminal runs', async () => {
+    const anon = (await (await fetch(`${t.url}/api/dashboard/session`)).json()) as Record<string, unknown>;
+    expect(anon).toMatchObject({ authenticated: false, terminal: { enabled: false } });
+    const signed = (await (await fetch(`${t.url}/api/dashboard/session`, { headers: { cookie: `cco_token=${encodeURIComponent(t.token)}` } })).json()) as {
+      authenticated: boolean;
+      boot: string;
+      routes: string[];
+    };
+    expect(signed.authenticated).toBe(true);
+    expect(signed.boot).toMatch(/^[0-9a-f-]{36}$/);
+    expect(signed.routes).toContain('GET /api/status');
+    expect(signed.routes).toContain('GET /api/sessions');
+  });
+
+  it('refuses the terminal when it is off (403 with the fix), and always without the token (401)', async () => {
+    const ws = `${t.url.replace('http', 'ws')}/terminal`;
+    expect((await upgrade(ws)).status).toBe(401);
+    const off = await upgrade(`${ws}?token=${encodeURIComponent(t.token)}`);
+    expect(off.status).toBe(403);
+    expect(JSON.parse(off.body)).toMatchObject({ error: { code: 'terminal_disabled' } });
+    expect(off.body).toContain('terminal_enabled = true');
+  });
+
+  it('reports itself in /health', async () => {
+    const h = (await (await fetch(`${t.url}/health`)).json()) as { checks: Record<string, { status: string; terminal?: string }> };
+    expect(h.checks.dashboard).toMatchObject({ status: 'ok', terminal: 'disabled' });
+  });
+});
+
+describe('terminal policy and token helpers', () => {
+  it('runs the terminal only when enabled and bound to loopback', () => {
+    expect(terminalRefusal({ enabled: false, host: '127.0.0.1' })).toMatch(/off/);
+    expect(terminalRefusal({ enabled: true, host: '0.0.0.0' })).toMatch(/loopback/);
+    expect(terminalRefusal({ enabled: true, host: '127.0.0.1' })).toBeUndefined();
+    expect(terminalRefusal({ enabled: true, host: '::1' })).toBeUndefined();
+  });
+
+  it('compares tokens in constant time and rejects near misses', () => {
+    expect(tokenMatches('abc', 'abc')).toBe(true);
+    expect(tokenMatches('abd', 'abc')).toBe(false);
+    expect(tokenMatches('ab', 'abc')).toBe(false);
+    expect(tokenMatches(undefined, 'abc')).toBe(false);
+    expect(tokenCookie('a b')).toBe('cco_token=a%20b; HttpOnly; SameSite=Strict; Path=/');
+  });
+});

@@ -1,0 +1,39 @@
+import { describe, expect, it } from 'vitest';
+import { TuiState } from './state.js';
+
+describe('TuiState', () => {
+  it('tracks pipeline agents, Claude Code sessions, tasks, requests and logs from hub messages', () => {
+    const s = new TuiState();
+    const now = Date.now();
+    s.apply({ seq: 1, type: 'agent_activity', ts: now, data: { agent: 'analyst', name: 'chief-architect', stage: 'analysis', status: 'Working', task_id: 't1', tasks_done: 0 } });
+    s.apply({ seq: 2, type: 'agent_activity', ts: now, data: { session_id: 's1', status: 'Working', current_tool: 'Bash', tools_run: 2, last_event: 'PreToolUse' } });
+    s.apply({ seq: 3, type: 'task_update', ts: now, data: { task_id: 't1', status: 'running', stage: 'analysis' } });
+    s.apply({ seq: 4, type: 'gateway_request', ts: now, data: { model: 'claude-haiku-4-5', status: 200, latencyMs: 12, costUsd: 0.5, cacheHit: true } });
+    s.apply({ seq: 5, type: 'log', ts: now, data: { time: now, level: 'info', msg: 'hello' } });
+    expect(s.agents.get('analyst')).toMatchObject({ name: 'chief-architect', kind: 'pipeline', status: 'Working', task: 't1' });
+    expect(s.agents.get('s1')).toMatchObject({ kind: 'session', status: 'Working', task: 'Bash', done: 2 });
+    expect(s.tasks.get('t1')).toMatchObject({ status: 'running', stage: 'analysis' });
+    expect(s.requests[0]).toMatchObject({ model: 'claude-haiku-4-5', status: '200', latencyMs: 12, cost: 0.5, cacheHit: true });
+    expect(s.rps(now)).toBeCloseTo(0.1);
+    expect(s.costToday(now)).toBe(0.5);
+    expect(s.logs[0]?.msg).toBe('hello');
+    expect(s.lastSeq).toBe(5);
+    s.apply({ seq: 6, type: 'agent_activity', ts: now, data: { agent: 'analyst', stage: 'analysis', status: 'Ready', task_id: null, tasks_done: 1 } });
+    expect(s.agents.get('analyst')).toMatchObject({ status: 'Ready', done: 1 });
+    expect(s.agents.get('analyst')?.task).toBeUndefined();
+  });
+
+  it('keeps its lists bounded', () => {
+    const s = new TuiState({ requests: 10, logs: 5, tasks: 3, agents: 3 });
+    for (let i = 1; i <= 100; i++) {
+      s.apply({ seq: i, type: 'gateway_request', ts: i, data: { model: 'm' } });
+      s.apply({ seq: i, type: 'log', ts: i, data: { msg: String(i) } });
+      s.apply({ seq: i, type: 'task_update', ts: i, data: { task_id: `t${i}`, status: 'queued' } });
+      s.apply({ seq: i, type: 'agent_activity', ts: i, data: { agent: `a${i}`, status: 'Ready' } });
+    }
+    expect(s.requests).toHaveLength(10);
+    expect(s.logs.map((l) => l.msg)).toEqual(['96', '97', '98', '99', '100']);
+    expect([...s.tasks.keys()]).toEqual(['t98', 't99', 't100']);
+    expect(s.agents.size).toBe(3);
+  });
+});
