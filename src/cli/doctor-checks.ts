@@ -7,7 +7,7 @@ import type { DaemonConfig } from '../config/daemon-config.js';
 import type { Paths } from '../config/paths.js';
 import { httpJson } from '../core/http-json.js';
 import { version } from '../core/version.js';
-import { verifyLaunchArtifacts } from '../daemon/artifacts.js';
+import { verifyLaunchArtifacts } from '../daemon/verify-artifacts.js';
 import { findPortHolder } from '../daemon/port-holder.js';
 import { loadSealingKey } from '../daemon/secret-files.js';
 import { CLAUDE_NOT_FOUND, findClaude } from './find-claude.js';

@@ -3,11 +3,13 @@ import { ConfigError } from '../config/config-error.js';
 import { readLauncherConfig } from '../config/launcher-config.js';
 import { resolvePaths } from '../config/paths.js';
 import { httpJson } from '../core/http-json.js';
-import { verifyLaunchArtifacts } from '../daemon/artifacts.js';
+import { verifyLaunchArtifacts } from '../daemon/verify-artifacts.js';
 import { SealedFileError } from '../daemon/sealed.js';
 import { loadSealingKey } from '../daemon/secret-files.js';
 import { existsSync } from 'node:fs';
+import { join } from 'node:path';
 import { claudeMcpConfigFile } from '../mcp/claude-mcp-config.js';
+import { claudePluginDir } from '../daemon/launch-paths.js';
 import { CLAUDE_NOT_FOUND, findClaude } from './find-claude.js';
 
 interface Session {
@@ -71,7 +73,11 @@ export async function main(args: string[]): Promise<number> {
   // `=` form: --mcp-config is variadic, so a separate value would swallow a positional prompt.
   const mcpArgs = existsSync(mcpConfig) ? [`--mcp-config=${mcpConfig}`] : [];
   if (mcpArgs.length) status(`   MCP: ${mcpConfig}`);
-  return runClaude(exe, ['--settings', paths.settingsFile, ...mcpArgs, ...args], env);
+  // The agent catalog as a session-only plugin, so the Task tool can spawn its agents.
+  const plugin = claudePluginDir(paths.tmpDir);
+  const pluginArgs = existsSync(join(plugin, '.claude-plugin', 'plugin.json')) ? [`--plugin-dir=${plugin}`] : [];
+  if (pluginArgs.length) status(`   Agents: ${plugin}`);
+  return runClaude(exe, ['--settings', paths.settingsFile, ...mcpArgs, ...pluginArgs, ...args], env);
 }
 
 async function askSession(baseUrl: string): Promise<Session | undefined> {

@@ -3,7 +3,7 @@ import { z } from 'zod';
 import { redact } from '../core/redact.js';
 import type { ModuleContext } from '../server/module.js';
 import { parseInput } from '../server/validate.js';
-import { verifyLaunchArtifacts } from './artifacts.js';
+import { verifyLaunchArtifacts } from './verify-artifacts.js';
 import type { DaemonModules } from './modules.js';
 import { orchestrationEnv } from './orchestration-env.js';
 

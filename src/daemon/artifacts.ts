@@ -1,13 +1,13 @@
-import { existsSync, readFileSync } from 'node:fs';
 import type { AgentCatalog } from '../agents/types.js';
 import { writeFileAtomic } from '../core/atomic-file.js';
 import { writeClaudeMcpConfig } from '../mcp/claude-mcp-config.js';
 import type { DaemonConfig } from '../config/daemon-config.js';
 import type { Paths } from '../config/paths.js';
+import { claudePluginDir, writeClaudePlugin } from './claude-plugin.js';
 import { buildClaudeSettings } from './claude-settings.js';
 import { orchestrationEnv } from './orchestration-env.js';
 import { ORCHESTRATOR_RULES } from './orchestrator-rules.js';
-import { SealedFileError, readSealed, sha256, writeSealed } from './sealed.js';
+import { sha256, writeSealed } from './sealed.js';
 
 export interface ArtifactInput {
   paths: Paths;
@@ -17,6 +17,7 @@ export interface ArtifactInput {
   sidecarUrl: string | undefined;
   catalog: AgentCatalog;
   hookCommand: string;
+  version: string;
   /** Key Claude Code presents to the daemon's MCP server (the local access token). */
   mcpKey: string;
 }
@@ -43,30 +44,6 @@ export function writeLaunchArtifacts(i: ArtifactInput): void {
   writeSealed(i.key, i.paths.sealedAgentsFile, JSON.stringify({ version: 1, agents }));
   writeSealed(i.key, i.paths.sealedRulesFile, ORCHESTRATOR_RULES);
   writeClaudeMcpConfig(i.paths.tmpDir, i.daemonUrl, i.mcpKey);
+  writeClaudePlugin(claudePluginDir(i.paths.tmpDir), i.catalog, i.version);
   writeSealed(i.key, i.paths.sealedHooksFile, JSON.stringify({ version: 1, hooks: settings.hooks, settings_sha256: sha256(settingsText) }));
-}
-
-/**
- * Checks every launch file: present, decryptable with the daemon's key, settings unmodified.
- * Throws SealedFileError with the seeds' message and remedy.
- */
-export function verifyLaunchArtifacts(paths: Paths, key: Buffer): { agents: number } {
-  const hooks = JSON.parse(readSealed(key, paths.sealedHooksFile)) as { settings_sha256: string };
-  const agents = JSON.parse(readSealed(key, paths.sealedAgentsFile)) as { agents: unknown[] };
-  readSealed(key, paths.sealedRulesFile);
-  return { agents: agents.agents.length, ...verifySettingsDigest(paths, hooks.settings_sha256) };
-}
-
-function verifySettingsDigest(paths: Paths, expected: string): Record<string, never> {
-  if (!existsSync(paths.settingsFile)) {
-    throw new SealedFileError('sealed_missing', paths.settingsFile, 'Temp file missing: .cco-orchestrator-settings. Restart the daemon to regenerate it: cco daemon restart');
-  }
-  if (sha256(readFileSync(paths.settingsFile)) !== expected) {
-    throw new SealedFileError(
-      'sealed_tampered',
-      paths.settingsFile,
-      `Settings file verification failed: ${paths.settingsFile} does not match what the daemon wrote. Remove the files and restart: rm -f ${paths.tmpDir}/.cco-* && cco daemon restart`,
-    );
-  }
-  return {};
 }

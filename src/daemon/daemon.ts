@@ -192,7 +192,7 @@ export async function startDaemon(opts: DaemonOptions = {}): Promise<RunningDaem
   }
   lock.update(info);
   try {
-    writeLaunchArtifacts({ paths, config, key, daemonUrl: selfUrl(), sidecarUrl, catalog: modules.catalog, hookCommand: `${process.execPath} ${CLI_ENTRY} hook`, mcpKey: accessToken });
+    writeLaunchArtifacts({ paths, config, key, daemonUrl: selfUrl(), sidecarUrl, catalog: modules.catalog, hookCommand: `${process.execPath} ${CLI_ENTRY} hook`, mcpKey: accessToken, version: version() });
   } catch (e) {
     return fail(new DaemonStartError(`Failed to write temp file in ${paths.tmpDir}: ${(e as Error).message}. Check that the temp directory exists and is writable (chmod 755 $TMPDIR)`, 'start_failed'));
   }

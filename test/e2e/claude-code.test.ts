@@ -81,6 +81,10 @@ describe.skipIf(!existsSync(CLAUDE))('Claude Code through cco', () => {
     const calls = fake.requests.filter((q) => q.path === '/v1/messages');
     expect(calls.length).toBeGreaterThanOrEqual(2);
     expect(calls.every((q) => q.headers['x-api-key'] === 'sk-ant-test-e2e-key-0123456789')).toBe(true);
+    // The catalog reached Claude Code as subagents its Task/Agent tool can spawn, and our MCP tools are offered.
+    const offered = JSON.stringify(calls.map((q) => (q.body as { tools?: unknown }).tools));
+    expect(offered).toContain('python-specialist');
+    expect(offered).toContain('mcp__cco__get_context');
 
     const res = await fetch(`http://127.0.0.1:${port}/api/hooks/events?limit=1000`);
     const { events } = (await res.json()) as { events: { event: string; tool_name: string | null; session_id: string | null }[] };
