@@ -1,0 +1,190 @@
+import Anthropic from '@anthropic-ai/sdk';
+import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
+import { startHarness } from '../testing/harness.js';
+import type { Harness } from '../testing/harness.js';
+
+let h: Harness;
+const waitFor = async (cond: () => boolean, ms = 3000) => {
+  const end = Date.now() + ms;
+  while (!cond()) {
+    if (Date.now() > end) throw new Error(`condition not met in time: ${cond.toString()} fake active=${h.fake.activeRequests} disc=${h.fake.disconnects} gw active=${h.gateway.core.active.count}`);
+    await new Promise((r) => setTimeout(r, 10));
+  }
+};
+
+beforeAll(async () => {
+  h = await startHarness({
+    cacheTtlSeconds: 0,
+    routing: {
+      providers: { anthropic: { format: 'anthropic', base_url: 'https://api.anthropic.com', max_concurrency: 2 } },
+      routes: [
+        { pattern: '^claude-opus', provider: 'anthropic', retries: 1, fallbacks: ['claude-haiku-4-5'] },
+        { pattern: '^claude-slow', provider: 'anthropic', retries: 0, timeout_ms: 200 },
+        { pattern: '^claude-', provider: 'anthropic', retries: 2 },
+      ],
+      retry: { base_delay_ms: 5, max_delay_ms: 20, max_retry_after_ms: 5000 },
+      breaker: { failure_threshold: 100, open_ms: 300 },
+    },
+  });
+});
+afterAll(async () => {
+  await h?.close();
+});
+beforeEach(async () => {
+  // A previous test's abandoned upstream call (timeout, abort) must have ended first.
+  await waitFor(() => h.fake.activeRequests === 0 && h.gateway.core.active.count === 0, 5000);
+  h.fake.reset();
+  h.gateway.core.providers.resetBreakers();
+});
+
+const client = () => new Anthropic({ baseURL: h.url, apiKey: 'sk-ant-resilience-000000000000', maxRetries: 0 });
+const ask = (model: string, extra: Record<string, unknown> = {}) => client().messages.create({ model, max_tokens: 10, messages: [{ role: 'user', content: 'hi' }], ...extra });
+const raw = (model: string, stream = false, signal?: AbortSignal) =>
+  fetch(`${h.url}/v1/messages`, { method: 'POST', headers: { 'content-type': 'application/json', 'x-api-key': 'k' }, body: JSON.stringify({ model, max_tokens: 10, stream, messages: [{ role: 'user', content: 'hi' }] }), ...(signal ? { signal } : {}) });
+describe('retries and fallbacks', () => {
+  it('honours retry-after on 429 and then succeeds', async () => {
+    h.fake.queue({ fault: 'status', status: 429, retryAfter: 1 }, { text: 'after the wait' });
+    const t0 = Date.now();
+    const msg = await ask('claude-sonnet-4-5');
+    expect(Date.now() - t0).toBeGreaterThanOrEqual(950);
+    expect(msg.content[0]).toMatchObject({ text: 'after the wait' });
+    expect(h.fake.requests).toHaveLength(2);
+  });
+
+  it('retries 529 and 500, then falls back to the next model', async () => {
+    h.fake.queue({ fault: 'status', status: 529 }, { fault: 'status', status: 500 }, { text: 'fallback answered' });
+    const msg = await ask('claude-opus-4-1');
+    expect(msg.content[0]).toMatchObject({ text: 'fallback answered' });
+    expect(h.fake.requests.map((r) => (r.body as { model: string }).model)).toEqual(['claude-opus-4-1', 'claude-opus-4-1', 'claude-haiku-4-5']);
+    await h.gateway.writer.flush();
+    const row = await h.store.db.selectFrom('gateway_requests').selectAll().orderBy('id', 'desc').executeTakeFirst();
+    expect(row).toMatchObject({ model: 'claude-opus-4-1', upstream_model: 'claude-haiku-4-5', fallback_from: 'claude-opus-4-1', retries: 1, status: 200 });
+  });
+
+  it('a request that finally fails gets the upstream status in the Anthropic error shape', async () => {
+    h.fake.queue({ fault: 'status', status: 529 }, { fault: 'status', status: 529 }, { fault: 'status', status: 529 });
+    const res = await raw('claude-sonnet-4-5');
+    expect(res.status).toBe(529);
+    expect(await res.json()).toMatchObject({ type: 'error', error: { type: 'overloaded_error' } });
+    expect(h.fake.requests).toHaveLength(3);
+    h.fake.queue({ fault: 'status', status: 529 }, { fault: 'status', status: 529 }, { fault: 'status', status: 529 });
+    const err = await ask('claude-sonnet-4-5').catch((e: unknown) => e);
+    expect(err).toBeInstanceOf(Anthropic.APIError);
+    expect((err as InstanceType<typeof Anthropic.APIError>).status).toBe(529);
+  });
+});
+
+describe('circuit breaker', () => {
+  it('opens after repeated failures, refuses without calling upstream, half-opens and closes on a good probe', async () => {
+    h.gateway.routing.apply({ ...h.gateway.routing.config, breaker: { failure_threshold: 3, open_ms: 300 } });
+    try {
+      h.fake.queue({ fault: 'status', status: 500 }, { fault: 'status', status: 500 }, { fault: 'status', status: 500 });
+      const first = await raw('claude-sonnet-4-5');
+      expect(first.status).toBe(500);
+      await first.text();
+      expect(h.gateway.core.providers.breakers().anthropic?.state).toBe('open');
+      const refused = await raw('claude-sonnet-4-5');
+      expect(refused.status).toBe(503);
+      expect(((await refused.json()) as { error: { message: string } }).error.message).toMatch(/Circuit breaker for anthropic is open/);
+      expect(h.fake.requests).toHaveLength(3);
+      const health = await h.gateway.health();
+      expect(health.openCircuits).toEqual(['anthropic']);
+      expect(await (await fetch(`${h.url}/metrics`)).text()).toMatch(/gateway_circuit_breaker_state\{provider="anthropic"\} 2/);
+      await new Promise((r) => setTimeout(r, 320));
+      expect(h.gateway.core.providers.breakers().anthropic?.state).toBe('half_open');
+      const probe = await raw('claude-sonnet-4-5');
+      expect(probe.status).toBe(200);
+      await probe.text();
+      expect(h.gateway.core.providers.breakers().anthropic?.state).toBe('closed');
+    } finally {
+      h.gateway.routing.apply({ ...h.gateway.routing.config, breaker: { failure_threshold: 100, open_ms: 300 } });
+    }
+  });
+
+  it('is reset through the API', async () => {
+    h.gateway.routing.apply({ ...h.gateway.routing.config, breaker: { failure_threshold: 1, open_ms: 60_000 } });
+    try {
+      h.fake.queue({ fault: 'status', status: 503 }, { fault: 'status', status: 503 }, { fault: 'status', status: 503 });
+      await (await raw('claude-sonnet-4-5')).text();
+      expect(h.gateway.core.providers.breakers().anthropic?.state).toBe('open');
+      const r = await fetch(`${h.url}/api/gateway/breakers/reset`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: '{"provider":"anthropic"}' });
+      expect(((await r.json()) as { reset: string[] }).reset).toEqual(['anthropic']);
+      expect(h.gateway.core.providers.breakers().anthropic?.state).toBe('closed');
+    } finally {
+      h.gateway.routing.apply({ ...h.gateway.routing.config, breaker: { failure_threshold: 100, open_ms: 300 } });
+    }
+  });
+});
+
+describe('streams, timeouts and aborts', () => {
+  it('a mid-stream cut reaches the SDK as a stream error, not a truncated success', async () => {
+    h.fake.queue({ fault: 'cut', afterEvents: 4 });
+    const err = await client()
+      .messages.stream({ model: 'claude-sonnet-4-5', max_tokens: 10, messages: [{ role: 'user', content: 'hi' }] })
+      .finalMessage()
+      .catch((e: unknown) => e);
+    expect(err).toBeInstanceOf(Error);
+    expect(String((err as Error).message)).toMatch(/Stream interrupted/);
+    await h.gateway.writer.flush();
+    const row = await h.store.db.selectFrom('gateway_requests').selectAll().orderBy('id', 'desc').executeTakeFirst();
+    expect(row).toMatchObject({ status: 502, error_type: 'stream_incomplete' });
+  });
+
+  it('a slow upstream hits the route timeout (504 timeout_error)', async () => {
+    h.fake.queue({ text: 'late', firstByteDelayMs: 1500 });
+    const t0 = Date.now();
+    const res = await raw('claude-slow-1');
+    expect(res.status).toBe(504);
+    expect(await res.json()).toMatchObject({ type: 'error', error: { type: 'timeout_error' } });
+    expect(Date.now() - t0).toBeLessThan(600);
+  });
+
+  it('a client that disconnects aborts the upstream request (before headers and mid-stream)', async () => {
+    h.fake.queue({ fault: 'hang' });
+    const ac = new AbortController();
+    const p = raw('claude-sonnet-4-5', false, ac.signal).catch((e: unknown) => e);
+    await waitFor(() => h.fake.activeRequests === 1);
+    const before = h.fake.disconnects;
+    ac.abort();
+    await p;
+    await waitFor(() => h.fake.disconnects === before + 1);
+
+    h.fake.queue({ text: 'y'.repeat(400), chunkSize: 4, chunkDelayMs: 20 });
+    const ac2 = new AbortController();
+    const res = await raw('claude-sonnet-4-5', true, ac2.signal);
+    const reader = (res.body as ReadableStream<Uint8Array>).getReader();
+    await reader.read();
+    ac2.abort();
+    await waitFor(() => h.fake.disconnects === before + 2);
+    await waitFor(() => h.gateway.core.active.count === 0);
+  });
+
+  it('lists active requests and kills old ones on request', async () => {
+    h.fake.queue({ fault: 'hang' });
+    const p = raw('claude-sonnet-4-5');
+    await waitFor(() => h.gateway.core.active.count === 1);
+    const act = (await (await fetch(`${h.url}/api/debug/active-requests`)).json()) as { count: number; requests: { model: string; state: string }[] };
+    expect(act.requests[0]).toMatchObject({ model: 'claude-sonnet-4-5', state: 'upstream' });
+    const k = (await (await fetch(`${h.url}/api/requests/kill?older_than=0`, { method: 'POST' })).json()) as { killed: number };
+    expect(k.killed).toBe(1);
+    const res = await p;
+    expect(res.status).toBe(503);
+    expect(await res.json()).toMatchObject({ type: 'error', error: { message: expect.stringContaining('killed') } });
+    const bad = await fetch(`${h.url}/api/requests/kill?older_than=soon`, { method: 'POST' });
+    expect(bad.status).toBe(400);
+  });
+
+  it('queues requests beyond the provider concurrency limit and reports the depth', async () => {
+    h.fake.setResponder(() => ({ text: 'slow', firstByteDelayMs: 150 }));
+    try {
+      const all = Promise.all([0, 1, 2, 3].map(() => raw('claude-sonnet-4-5').then(async (r) => [r.status, await r.text()] as const)));
+      await waitFor(() => (h.gateway.core.providers.queues().anthropic?.depth ?? 0) >= 1);
+      expect(await (await fetch(`${h.url}/metrics`)).text()).toMatch(/gateway_queue_depth\{provider="anthropic"\} [12]/);
+      expect(h.fake.activeRequests).toBeLessThanOrEqual(2);
+      const done = await all;
+      expect(done.map((d) => d[0])).toEqual([200, 200, 200, 200]);
+    } finally {
+      h.fake.setResponder(() => ({ text: 'ok' }));
+    }
+  });
+});
