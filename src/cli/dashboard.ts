@@ -28,7 +28,7 @@ export async function main(args: string[]): Promise<number> {
   try {
     await httpJson('GET', `${baseUrl}/health`, undefined, { timeoutMs: 2000 });
   } catch {
-    fatal(`The daemon is not running at ${baseUrl}. Start it with \`cco daemon start\`${o.port ? ` --port ${o.port}` : ''}, then run \`cco dashboard\` again.`);
+    fatal(`The daemon is not running at ${baseUrl}. Start it with \`cco daemon start${o.port ? ` --port ${o.port}` : ''}\`, then run \`cco dashboard\` again.`);
   }
   if (!existsSync(paths.tokenFile)) fatal(`No access token at ${paths.tokenFile}; restart the daemon (\`cco daemon restart\`) to create it.`);
   const token = readFileSync(paths.tokenFile, 'utf8').trim();
