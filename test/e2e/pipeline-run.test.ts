@@ -124,6 +124,9 @@ describe('pipeline end to end through the daemon and its gateway', () => {
     expect(card).toMatchObject({ agent: 'validator', status: 'Error' });
     const errLog = ws.messages.find((m) => m.type === 'log' && (m.data as { task_id?: string; level: string }).task_id === id && (m.data as { level: string }).level === 'error');
     expect((errLog?.data as { msg: string }).msg).toContain('validation failed');
+    // the garbage answer was the first failure, reported and retried before the 500s ended it
+    const retryLog = ws.messages.find((m) => m.type === 'log' && (m.data as { task_id?: string }).task_id === id && /LLM call failed, retrying/.test((m.data as { msg: string }).msg));
+    expect((retryLog?.data as { msg: string }).msg).toMatch(/^validation: LLM call failed, retrying: the gateway answered/);
     // never a silent simulation: no integration call was made and the validator card shows the error
     expect(fake.requests.filter((r) => stageOf(r) === 'integration' && JSON.stringify(r.body).includes('expenses'))).toHaveLength(0);
     const agents = await api<{ agents: Record<string, AgentView> }>('GET', `${base}/api/agents`);
