@@ -96,7 +96,7 @@ export function gatewayClient(opts: GatewayClientOptions): LlmClient {
       }
       if (!res.ok) {
         const err = (json as { error?: { type?: string; message?: string } }).error;
-        throw new LlmCallError(`the gateway answered ${res.status}${err?.type ? ` ${err.type}` : ''}: ${err?.message ?? snippet(text)}`, res.status);
+        throw new LlmCallError(`the gateway answered ${res.status}${err?.type ? ` ${err.type}` : ''}: ${err?.message ? snippet(err.message) : snippet(text)}`, res.status);
       }
       return toReply(json, res.status, text);
     },

@@ -1,0 +1,49 @@
+import { afterEach, describe, expect, it } from 'vitest';
+import { startFakeProvider } from '../fake-provider/server.js';
+import type { FakeProvider } from '../fake-provider/server.js';
+import { gatewayClient, LlmCallError } from './llm-client.js';
+
+let fake: FakeProvider | undefined;
+afterEach(async () => {
+  await fake?.close();
+  fake = undefined;
+});
+
+const req = { model: 'm', system: 's', messages: [{ role: 'user' as const, content: 'hi' }], maxTokens: 100, temperature: 0, agent: 'pipeline-analyst', taskId: 't_abcdefgh12' };
+
+describe('gatewayClient', () => {
+  it('sends an Anthropic request with attribution headers and reads text, tool input and usage', async () => {
+    fake = await startFakeProvider();
+    fake.queue({ text: 'hello', usage: { input_tokens: 7, output_tokens: 3 } }, { toolUse: [{ name: 'submit', input: { a: 1 } }] });
+    const c = gatewayClient({ baseUrl: () => fake?.url ?? '', apiKey: 'sk-ant-test-key-000000', timeoutMs: 2000 });
+    const r = await c.complete(req);
+    expect(r).toMatchObject({ text: 'hello', usage: { input_tokens: 7, output_tokens: 3 }, toolInput: undefined });
+    expect((await c.complete(req)).toolInput).toEqual({ a: 1 });
+    const sent = fake.requests[0];
+    expect(sent?.path).toBe('/v1/messages');
+    expect(sent?.headers['x-cco-agent-id']).toBe('pipeline-analyst');
+    expect(sent?.headers['x-cco-session-id']).toBe('t_abcdefgh12');
+    expect(sent?.body).toMatchObject({ model: 'm', system: 's', max_tokens: 100, messages: [{ role: 'user', content: 'hi' }] });
+  });
+
+  it('turns errors, garbage, timeouts and aborts into LlmCallError with a reason, secrets masked', async () => {
+    fake = await startFakeProvider();
+    const c = gatewayClient({ baseUrl: () => fake?.url ?? '', timeoutMs: 300 });
+    fake.queue({ fault: 'status', status: 529, body: { type: 'error', error: { type: 'overloaded_error', message: 'busy, key sk-ant-api03-abcdefghijklmnop' } } });
+    const e1 = await c.complete(req).catch((e: unknown) => e as LlmCallError);
+    expect(e1).toBeInstanceOf(LlmCallError);
+    expect(e1.message).toBe('the gateway answered 529 overloaded_error: busy, key [REDACTED]');
+    fake.queue({ fault: 'garbage', body: 'oops' });
+    expect((await c.complete(req).catch((e: Error) => e)).message).toBe('the gateway answered 200 with a body that is not JSON: oops');
+    fake.queue({ fault: 'garbage', body: '{"hello": 1}' });
+    expect((await c.complete(req).catch((e: Error) => e)).message).toMatch(/with something that is not a message/);
+    fake.queue({ fault: 'hang' });
+    expect((await c.complete(req).catch((e: Error) => e)).message).toBe('the gateway did not answer within 300 ms');
+    fake.queue({ fault: 'hang' });
+    const ac = new AbortController();
+    setTimeout(() => ac.abort(), 50);
+    expect((await c.complete({ ...req, signal: ac.signal }).catch((e: Error) => e)).message).toBe('cancelled');
+    const down = gatewayClient({ baseUrl: () => 'http://127.0.0.1:1', timeoutMs: 300 });
+    expect((await down.complete(req).catch((e: Error) => e)).message).toMatch(/^the gateway could not be reached/);
+  });
+});
