@@ -43,9 +43,11 @@ export class Knowledge {
   /** Replaces what is indexed for one (issue, agent type) inside the caller's transaction. */
   async replace(db: Kysely<Database>, issueId: string, agentType: string, entries: readonly KnowledgeEntry[], now: number): Promise<void> {
     await sql`delete from sidecar_knowledge where issue_id = ${issueId} and agent_type = ${agentType}`.execute(db);
-    for (const e of entries) {
-      if (!e.content.trim()) continue;
-      await sql`insert into sidecar_knowledge (issue_id, agent_type, kind, content, created_at) values (${issueId}, ${agentType}, ${e.kind}, ${e.content}, ${now})`.execute(db);
+    const rows = entries.filter((e) => e.content.trim());
+    // one statement for all rows (at most 201: 200 decisions and the result text)
+    if (rows.length) {
+      const values = rows.map((e) => sql`(${issueId}, ${agentType}, ${e.kind}, ${e.content}, ${now})`);
+      await sql`insert into sidecar_knowledge (issue_id, agent_type, kind, content, created_at) values ${sql.join(values)}`.execute(db);
     }
   }
 

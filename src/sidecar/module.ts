@@ -1,3 +1,4 @@
+import { setMaxListeners } from 'node:events';
 import { join } from 'node:path';
 import type { FastifyInstance } from 'fastify';
 import type { AgentCatalog } from '../agents/types.js';
@@ -54,6 +55,8 @@ export async function createSidecarModule(ctx: ModuleContext, deps: { catalog: A
   const context = new ContextBuilder({ snapshots, results, knowledge, agents }, { maxBytes: cfg.context_max_bytes, defaultFileBytes: cfg.context_file_bytes });
   const roots = new ProjectRoots(cfg.project_root || process.cwd(), cfg.allowed_roots);
   const closing = new AbortController();
+  // every parked long-poll listens for shutdown: many listeners are expected, not a leak
+  setMaxListeners(0, closing.signal);
   const host = cfg.host;
   let app: FastifyInstance | undefined;
   let url: string | undefined;

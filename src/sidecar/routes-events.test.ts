@@ -53,9 +53,13 @@ describe('sidecar events (real HTTP)', () => {
       expect(r.body.events[0]).toMatchObject({ topic: 'testing', data: { coverage: 95 } });
       order.push('auditor woke');
     })();
-    await new Promise((r) => setTimeout(r, 150));
-    const status = await call<Record<string, Record<string, number>>>('GET', `${u}/status`);
-    expect(status.body.events?.active_subscriptions).toBe(3);
+    // all three are parked before the architect publishes (polling: the machine may be slow)
+    for (let i = 0; ; i++) {
+      const status = await call<Record<string, Record<string, number>>>('GET', `${u}/status`);
+      if (status.body.events?.active_subscriptions === 3) break;
+      expect(i, 'three parked waiters').toBeLessThan(200);
+      await new Promise((r) => setTimeout(r, 25));
+    }
     order.push('architect publishes');
     const pub = await call<Ev>('POST', `${u}/api/events/architecture_defined`, { token: architect, body: { topic: 'architecture', data: { design: 'REST API' } } });
     expect(pub.status).toBe(201);
