@@ -131,6 +131,15 @@ export class GatewayCore {
     rec.provider = primary.provider;
     rec.route = primary.name;
 
+    if (inb.endpoint === 'count_tokens' && primary.format !== 'anthropic') {
+      // OpenAI-format providers have no counting endpoint: estimate (about 4 characters a token).
+      const chars = JSON.stringify([inb.body.system ?? '', inb.body.messages ?? [], inb.body.tools ?? []]).length;
+      const body = JSON.stringify({ input_tokens: Math.max(1, Math.ceil(chars / 4)) });
+      res.writeHead(200, { 'content-type': 'application/json', 'content-length': String(Buffer.byteLength(body)), 'x-cco-estimate': 'true' });
+      res.end(body);
+      rec.status = 200;
+      return;
+    }
     const cacheable = inb.endpoint !== 'count_tokens' && primary.cache && this.o.cache.enabled && !bypassesCache(inb.headers);
     const key = cacheable ? cacheKey(`${inb.clientFormat}:${inb.endpoint}`, inb.body, inb.headers) : undefined;
     rec.cacheKey = key?.key ?? null;
@@ -186,6 +195,7 @@ export class GatewayCore {
           upstreamFormat: route.format,
           clientFormat: inb.clientFormat,
           clientModel: candidate,
+          requestBody: inb.body,
           bridge: bridgeFor(inb.clientFormat, route.format, inb.endpoint),
           captureLimit: key && up.status === 200 ? this.o.cache.maxEntryBytes : 0,
           extraHeaders: { 'x-cco-cache': cacheHeader, 'x-cco-provider': route.provider, 'x-cco-request-id': inb.id },

@@ -26,6 +26,7 @@ export interface RelayOptions {
   upstreamFormat: ClientFormat;
   clientFormat: ClientFormat;
   clientModel: string;
+  requestBody: Record<string, unknown>;
   bridge: FormatBridge | undefined;
   /** Capture at most this many bytes for the cache (0: do not capture). */
   captureLimit: number;
@@ -77,7 +78,7 @@ async function relayWhole(up: UpstreamResponse, res: ServerResponse, o: RelayOpt
 
 async function relayStream(up: UpstreamResponse, res: ServerResponse, o: RelayOptions, headers: Record<string, string | string[]>): Promise<RelayResult> {
   const observer = new SseObserver(o.upstreamFormat);
-  const translator = o.bridge?.stream(o.clientModel);
+  const translator = o.bridge?.stream(o.clientModel, o.requestBody);
   res.writeHead(up.status, { ...headers, ...o.extraHeaders });
   // Send the status line and headers now, so the client's time to first byte matches upstream's.
   res.flushHeaders();

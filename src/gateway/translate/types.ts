@@ -17,5 +17,6 @@ export interface FormatBridge {
   response(upstream: unknown, clientModel: string): unknown;
   /** An upstream error body (text) as the client's format. */
   error(status: number, upstreamText: string): Record<string, unknown>;
-  stream(clientModel: string): StreamTranslator;
+  /** A translator for one streamed answer; `requestBody` is what the client sent. */
+  stream(clientModel: string, requestBody: Record<string, unknown>): StreamTranslator;
 }

@@ -1,0 +1,166 @@
+import Anthropic from '@anthropic-ai/sdk';
+import OpenAI from 'openai';
+import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
+import { startHarness } from '../testing/harness.js';
+import type { Harness } from '../testing/harness.js';
+
+let h: Harness;
+beforeAll(async () => {
+  h = await startHarness({
+    cacheTtlSeconds: 0,
+    routing: {
+      routes: [
+        { pattern: '^translate-', provider: 'openai', model: 'gpt-4o-mini', retries: 0 },
+        { pattern: '^claude-', provider: 'anthropic', retries: 0 },
+        { pattern: '^gpt-', provider: 'openai', retries: 0 },
+      ],
+    },
+  });
+});
+afterAll(async () => {
+  await h?.close();
+});
+beforeEach(() => h.fake.reset());
+
+const openai = () => new OpenAI({ baseURL: `${h.url}/v1`, apiKey: 'sk-openai-client-key-0000000000', maxRetries: 0 });
+const anthropic = () => new Anthropic({ baseURL: h.url, apiKey: 'sk-ant-client-key-00000000000', maxRetries: 0 });
+const weatherTool = { type: 'function' as const, function: { name: 'get_weather', description: 'weather', parameters: { type: 'object', properties: { city: { type: 'string' } } } } };
+
+describe('OpenAI client, OpenAI-format upstream (pass-through)', () => {
+  it('creates with tools', async () => {
+    h.fake.queue({ toolUse: [{ name: 'get_weather', input: { city: 'Oslo' }, id: 'call_1' }] });
+    const r = await openai().chat.completions.create({ model: 'gpt-4o-mini', messages: [{ role: 'system', content: 's' }, { role: 'user', content: 'weather?' }], tools: [weatherTool] });
+    expect(r.choices[0]?.finish_reason).toBe('tool_calls');
+    expect(r.choices[0]?.message.tool_calls?.[0]).toMatchObject({ id: 'call_1', function: { name: 'get_weather', arguments: '{"city":"Oslo"}' } });
+    expect(h.fake.requests[0]?.path).toBe('/v1/chat/completions');
+    expect(h.fake.requests[0]?.headers.authorization).toBe('Bearer sk-openai-client-key-0000000000');
+  });
+
+  it('streams with include_usage and records the usage', async () => {
+    h.fake.queue({ text: 'streaming from openai', usage: { input_tokens: 21, output_tokens: 5 } });
+    const s = await openai().chat.completions.create({ model: 'gpt-4o-mini', stream: true, stream_options: { include_usage: true }, messages: [{ role: 'user', content: 'go' }] });
+    let text = '';
+    let usage: OpenAI.CompletionUsage | undefined;
+    for await (const c of s) {
+      text += c.choices[0]?.delta.content ?? '';
+      if (c.usage) usage = c.usage;
+    }
+    expect(text).toBe('streaming from openai');
+    expect(usage?.prompt_tokens).toBe(21);
+    await h.gateway.writer.flush();
+    const row = await h.store.db.selectFrom('gateway_requests').selectAll().orderBy('id', 'desc').executeTakeFirst();
+    expect(row).toMatchObject({ client_format: 'openai', provider: 'openai', input_tokens: 21, output_tokens: 5, stream: 1, status: 200 });
+  });
+
+  it('GET /v1/models with the OpenAI SDK', async () => {
+    const page = await openai().models.list();
+    expect(page.data.length).toBeGreaterThan(0);
+  });
+
+  it('errors come back in the OpenAI shape', async () => {
+    h.fake.queue({ fault: 'status', status: 429 });
+    const err = await openai()
+      .chat.completions.create({ model: 'gpt-4o-mini', messages: [{ role: 'user', content: 'x' }] })
+      .catch((e: unknown) => e);
+    expect(err).toBeInstanceOf(OpenAI.RateLimitError);
+    const res = await fetch(`${h.url}/v1/chat/completions`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: '{"model": 1,' });
+    expect(res.status).toBe(400);
+    expect(await res.json()).toMatchObject({ error: { type: 'invalid_request_error', message: expect.stringContaining('JSON') } });
+  });
+});
+
+describe('Anthropic client through a translating route to an OpenAI-format upstream', () => {
+  it('create with tools: request and answer translated both ways', async () => {
+    h.fake.queue({ text: 'checking', toolUse: [{ name: 'get_weather', input: { city: 'Rome' }, id: 'call_9' }], usage: { input_tokens: 30, output_tokens: 8 } });
+    const msg = await anthropic().messages.create({
+      model: 'translate-me',
+      max_tokens: 64,
+      system: 'be brief',
+      tools: [{ name: 'get_weather', description: 'w', input_schema: { type: 'object', properties: { city: { type: 'string' } } } }],
+      messages: [
+        { role: 'user', content: 'weather in Rome?' },
+        { role: 'assistant', content: [{ type: 'tool_use', id: 'toolu_prev', name: 'get_weather', input: { city: 'Paris' } }] },
+        { role: 'user', content: [{ type: 'tool_result', tool_use_id: 'toolu_prev', content: 'sunny' }, { type: 'text', text: 'and Rome?' }] },
+      ],
+    });
+    const up = h.fake.requests[0];
+    expect(up?.path).toBe('/v1/chat/completions');
+    const ub = up?.body as { model: string; messages: { role: string; tool_call_id?: string }[]; tools: unknown[] };
+    expect(ub.model).toBe('gpt-4o-mini');
+    expect(ub.messages.map((m) => m.role)).toEqual(['system', 'user', 'assistant', 'tool', 'user']);
+    expect(ub.messages[3]?.tool_call_id).toBe('toolu_prev');
+    expect(ub.tools).toHaveLength(1);
+    expect(up?.headers.authorization).toBe('Bearer sk-ant-client-key-00000000000');
+    expect(msg.model).toBe('translate-me');
+    expect(msg.stop_reason).toBe('tool_use');
+    expect(msg.content).toEqual([
+      { type: 'text', text: 'checking' },
+      { type: 'tool_use', id: 'call_9', name: 'get_weather', input: { city: 'Rome' } },
+    ]);
+    expect(msg.usage.input_tokens).toBe(30);
+    expect(msg.usage.output_tokens).toBe(8);
+  });
+
+  it('streams: OpenAI chunks become Anthropic events the SDK assembles', async () => {
+    h.fake.queue({ text: 'translated stream text', toolUse: [{ name: 'get_weather', input: { city: 'Lima' }, id: 'call_s' }], usage: { input_tokens: 11, output_tokens: 6 } });
+    const stream = anthropic().messages.stream({ model: 'translate-me', max_tokens: 64, messages: [{ role: 'user', content: 'go' }] });
+    const texts: string[] = [];
+    stream.on('text', (t) => texts.push(t));
+    const final = await stream.finalMessage();
+    expect(texts.join('')).toBe('translated stream text');
+    expect(final.content[1]).toMatchObject({ type: 'tool_use', name: 'get_weather', input: { city: 'Lima' } });
+    expect(final.stop_reason).toBe('tool_use');
+    expect(final.usage.output_tokens).toBe(6);
+    expect((h.fake.requests[0]?.body as { stream_options?: unknown }).stream_options).toEqual({ include_usage: true });
+  });
+
+  it('upstream errors are translated into the Anthropic shape with the upstream status', async () => {
+    h.fake.queue({ fault: 'status', status: 429 });
+    const err = await anthropic()
+      .messages.create({ model: 'translate-me', max_tokens: 5, messages: [{ role: 'user', content: 'x' }] })
+      .catch((e: unknown) => e);
+    expect(err).toBeInstanceOf(Anthropic.RateLimitError);
+  });
+
+  it('a cut OpenAI stream is reported as a stream error', async () => {
+    h.fake.queue({ fault: 'cut', afterEvents: 2 });
+    const err = await anthropic()
+      .messages.stream({ model: 'translate-me', max_tokens: 64, messages: [{ role: 'user', content: 'go' }] })
+      .finalMessage()
+      .catch((e: unknown) => e);
+    expect(err).toBeInstanceOf(Error);
+  });
+
+  it('count_tokens on an OpenAI-format route is estimated locally', async () => {
+    const r = await anthropic().messages.countTokens({ model: 'translate-me', messages: [{ role: 'user', content: 'x'.repeat(400) }] });
+    expect(r.input_tokens).toBeGreaterThan(90);
+    expect(h.fake.requests).toHaveLength(0);
+  });
+});
+
+describe('OpenAI client through a translating route to the Anthropic upstream', () => {
+  it('create and stream with tools', async () => {
+    h.fake.queue({ toolUse: [{ name: 'get_weather', input: { city: 'Kyiv' }, id: 'toolu_k' }], usage: { input_tokens: 9, output_tokens: 4 } });
+    const r = await openai().chat.completions.create({ model: 'claude-sonnet-4-5', messages: [{ role: 'system', content: 'sys' }, { role: 'user', content: 'weather' }], tools: [weatherTool], tool_choice: 'required' });
+    const ub = h.fake.requests[0]?.body as { system: string; max_tokens: number; tool_choice: unknown; tools: { input_schema: unknown }[] };
+    expect(h.fake.requests[0]?.path).toBe('/v1/messages');
+    expect(ub).toMatchObject({ system: 'sys', max_tokens: 4096, tool_choice: { type: 'any' } });
+    expect(r.choices[0]?.finish_reason).toBe('tool_calls');
+    expect(r.choices[0]?.message.tool_calls?.[0]).toMatchObject({ id: 'toolu_k', function: { name: 'get_weather', arguments: '{"city":"Kyiv"}' } });
+    expect(r.usage).toMatchObject({ prompt_tokens: 9, completion_tokens: 4 });
+
+    h.fake.queue({ text: 'hello from claude', usage: { input_tokens: 3, output_tokens: 2 } });
+    const s = await openai().chat.completions.create({ model: 'claude-sonnet-4-5', stream: true, stream_options: { include_usage: true }, messages: [{ role: 'user', content: 'hi' }] });
+    let text = '';
+    let finish: string | null | undefined;
+    let usage: OpenAI.CompletionUsage | undefined;
+    for await (const c of s) {
+      text += c.choices[0]?.delta.content ?? '';
+      finish = c.choices[0]?.finish_reason ?? finish;
+      if (c.usage) usage = c.usage;
+    }
+    expect(text).toBe('hello from claude');
+    expect(finish).toBe('stop');
+    expect(usage).toMatchObject({ prompt_tokens: 3, completion_tokens: 2 });
+  });
+});

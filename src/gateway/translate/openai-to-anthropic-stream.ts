@@ -1,0 +1,78 @@
+import { openaiErrorType } from '../proxy/errors.js';
+import { finishReasonFromAnthropic, openaiUsageFromAnthropic } from './openai-to-anthropic.js';
+import { parseJson, SseSplitter, sseData } from './sse.js';
+import type { StreamTranslator } from './types.js';
+
+type Obj = Record<string, unknown>;
+
+/**
+ * Anthropic Messages SSE → OpenAI chat.completion.chunk stream (role chunk, content and
+ * tool-call deltas, a finish chunk, the usage chunk when the client asked for it, [DONE]).
+ */
+export class AnthropicToOpenaiStream implements StreamTranslator {
+  complete = false;
+  private readonly sse = new SseSplitter();
+  private id = 'chatcmpl-cco';
+  private readonly created = Math.floor(Date.now() / 1000);
+  private readonly tools = new Map<number, number>();
+  private finish = 'stop';
+  private usage: Obj = {};
+
+  constructor(
+    private readonly model: string,
+    private readonly includeUsage: boolean,
+  ) {}
+
+  private chunk(delta: Obj, finish: string | null = null): string {
+    return sseData({ id: this.id, object: 'chat.completion.chunk', created: this.created, model: this.model, choices: [{ index: 0, delta, finish_reason: finish, logprobs: null }] });
+  }
+
+  push(c: Buffer): string {
+    let out = '';
+    for (const e of this.sse.push(c)) {
+      if (this.complete) break;
+      const d = parseJson(e.data) as Obj | undefined;
+      if (!d) continue;
+      switch (d.type) {
+        case 'message_start': {
+          const m = d.message as Obj;
+          this.id = `chatcmpl-${String(m.id ?? 'cco').replace(/^msg_/, '')}`;
+          this.usage = { ...((m.usage as Obj | undefined) ?? {}) };
+          out += this.chunk({ role: 'assistant', content: '' });
+          break;
+        }
+        case 'content_block_start': {
+          const b = d.content_block as Obj;
+          if (b.type === 'tool_use') {
+            const k = this.tools.size;
+            this.tools.set(Number(d.index), k);
+            out += this.chunk({ tool_calls: [{ index: k, id: b.id, type: 'function', function: { name: b.name, arguments: '' } }] });
+          }
+          break;
+        }
+        case 'content_block_delta': {
+          const delta = d.delta as Obj;
+          if (delta.type === 'text_delta') out += this.chunk({ content: delta.text });
+          else if (delta.type === 'input_json_delta') out += this.chunk({ tool_calls: [{ index: this.tools.get(Number(d.index)) ?? 0, function: { arguments: delta.partial_json } }] });
+          break;
+        }
+        case 'message_delta':
+          this.finish = finishReasonFromAnthropic((d.delta as Obj | undefined)?.stop_reason);
+          Object.assign(this.usage, (d.usage as Obj | undefined) ?? {});
+          break;
+        case 'message_stop':
+          out += this.chunk({}, this.finish);
+          if (this.includeUsage) out += sseData({ id: this.id, object: 'chat.completion.chunk', created: this.created, model: this.model, choices: [], usage: openaiUsageFromAnthropic(this.usage) });
+          out += 'data: [DONE]\n\n';
+          this.complete = true;
+          break;
+        case 'error': {
+          const err = (d.error as Obj | undefined) ?? {};
+          out += sseData({ error: { message: String(err.message ?? 'upstream error'), type: openaiErrorType(500), code: err.type ?? null } });
+          break;
+        }
+      }
+    }
+    return out;
+  }
+}
