@@ -11,6 +11,15 @@ afterEach(async () => {
 
 const req = { model: 'm', system: 's', messages: [{ role: 'user' as const, content: 'hi' }], maxTokens: 100, temperature: 0, agent: 'pipeline-analyst', taskId: 't_abcdefgh12' };
 
+/** The error a call fails with (a call that succeeds fails the test). */
+const failure = (p: Promise<unknown>): Promise<LlmCallError> =>
+  p.then(
+    () => {
+      throw new Error('expected the call to fail');
+    },
+    (e: unknown) => e as LlmCallError,
+  );
+
 describe('gatewayClient', () => {
   it('sends an Anthropic request with attribution headers and reads text, tool input and usage', async () => {
     fake = await startFakeProvider();
@@ -30,20 +39,20 @@ describe('gatewayClient', () => {
     fake = await startFakeProvider();
     const c = gatewayClient({ baseUrl: () => fake?.url ?? '', timeoutMs: 300 });
     fake.queue({ fault: 'status', status: 529, body: { type: 'error', error: { type: 'overloaded_error', message: 'busy, key sk-ant-api03-abcdefghijklmnop' } } });
-    const e1 = await c.complete(req).catch((e: unknown) => e as LlmCallError);
+    const e1 = await failure(c.complete(req));
     expect(e1).toBeInstanceOf(LlmCallError);
     expect(e1.message).toBe('the gateway answered 529 overloaded_error: busy, key [REDACTED]');
     fake.queue({ fault: 'garbage', body: 'oops' });
-    expect((await c.complete(req).catch((e: Error) => e)).message).toBe('the gateway answered 200 with a body that is not JSON: oops');
+    expect((await failure(c.complete(req))).message).toBe('the gateway answered 200 with a body that is not JSON: oops');
     fake.queue({ fault: 'garbage', body: '{"hello": 1}' });
-    expect((await c.complete(req).catch((e: Error) => e)).message).toMatch(/with something that is not a message/);
+    expect((await failure(c.complete(req))).message).toMatch(/with something that is not a message/);
     fake.queue({ fault: 'hang' });
-    expect((await c.complete(req).catch((e: Error) => e)).message).toBe('the gateway did not answer within 300 ms');
+    expect((await failure(c.complete(req))).message).toBe('the gateway did not answer within 300 ms');
     fake.queue({ fault: 'hang' });
     const ac = new AbortController();
     setTimeout(() => ac.abort(), 50);
-    expect((await c.complete({ ...req, signal: ac.signal }).catch((e: Error) => e)).message).toBe('cancelled');
+    expect((await failure(c.complete({ ...req, signal: ac.signal }))).message).toBe('cancelled');
     const down = gatewayClient({ baseUrl: () => 'http://127.0.0.1:1', timeoutMs: 300 });
-    expect((await down.complete(req).catch((e: Error) => e)).message).toMatch(/^the gateway could not be reached/);
+    expect((await failure(down.complete(req))).message).toMatch(/^the gateway could not be reached/);
   });
 });
