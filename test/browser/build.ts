@@ -1,4 +1,4 @@
-import { spawnSync } from 'node:child_process';
+import { spawn } from 'node:child_process';
 import { existsSync, readdirSync, statSync } from 'node:fs';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -17,18 +17,29 @@ function newest(dir: string): number {
   return t;
 }
 
+/** Runs a node script to completion without blocking the test worker's event loop. */
+function run(args: string[]): Promise<{ code: number; out: string }> {
+  return new Promise((resolve) => {
+    const child = spawn(process.execPath, args, { cwd: ROOT, stdio: ['ignore', 'pipe', 'pipe'] });
+    let out = '';
+    child.stdout.on('data', (b: Buffer) => (out += b.toString()));
+    child.stderr.on('data', (b: Buffer) => (out += b.toString()));
+    child.on('close', (code) => resolve({ code: code ?? -1, out }));
+  });
+}
+
 /**
  * The browser tests drive the built CLI and the built SPA. Rebuild either when its sources
  * are newer than its output (tsc emits even when another file has a type error).
  */
-export function ensureBuilt(): void {
+export async function ensureBuilt(): Promise<void> {
   if (!existsSync(CLI) || newest(join(ROOT, 'src')) > statSync(CLI).mtimeMs) {
-    spawnSync(process.execPath, [join(ROOT, 'node_modules', 'typescript', 'bin', 'tsc'), '-p', 'tsconfig.build.json'], { cwd: ROOT, encoding: 'utf8' });
-    if (!existsSync(CLI)) throw new Error('npm run build failed');
+    const r = await run([join(ROOT, 'node_modules', 'typescript', 'bin', 'tsc'), '-p', 'tsconfig.build.json']);
+    if (!existsSync(CLI)) throw new Error(`npm run build failed:\n${r.out}`);
   }
   const index = join(WEB_DIST, 'index.html');
   if (!existsSync(index) || newest(join(ROOT, 'web', 'src')) > statSync(index).mtimeMs) {
-    const r = spawnSync(process.execPath, [join(ROOT, 'node_modules', 'vite', 'bin', 'vite.js'), 'build', '--config', 'web/vite.config.ts', '--logLevel', 'warn'], { cwd: ROOT, encoding: 'utf8' });
-    if (r.status !== 0) throw new Error(`vite build failed:\n${r.stdout}\n${r.stderr}`);
+    const r = await run([join(ROOT, 'node_modules', 'vite', 'bin', 'vite.js'), 'build', '--config', 'web/vite.config.ts', '--logLevel', 'warn']);
+    if (r.code !== 0) throw new Error(`vite build failed:\n${r.out}`);
   }
 }

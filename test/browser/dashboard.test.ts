@@ -17,12 +17,12 @@ describe('dashboard in chromium against a real daemon', () => {
   let fake: FakeProvider;
 
   beforeAll(async () => {
-    ensureBuilt();
+    await ensureBuilt();
     // The only fake: the LLM upstream. Each reply takes a moment so agents are seen Working.
     fake = await startFakeProvider({ responder: (r) => ({ ...(demoPipelineReply(r) ?? { text: 'ok' }), firstByteDelayMs: 600 }) });
     d = await startDaemonProcess({ env: { CCO_ANTHROPIC_BASE_URL: fake.url } });
     b = await openBrowser(d.url);
-  });
+  }, 240_000);
   afterAll(async () => {
     await b?.close();
     await d?.cleanup();

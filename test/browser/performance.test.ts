@@ -14,10 +14,10 @@ describe('dashboard performance', () => {
   let b: Browser;
 
   beforeAll(async () => {
-    ensureBuilt();
+    await ensureBuilt();
     d = await startTestDaemon();
     b = await openBrowser(d.url);
-  });
+  }, 240_000);
   afterAll(async () => {
     await b?.close();
     await d?.cleanup();

@@ -24,10 +24,10 @@ describe('web terminal (xterm.js over /terminal, node-pty)', () => {
   let b: Browser;
 
   beforeAll(async () => {
-    ensureBuilt();
+    await ensureBuilt();
     d = await startDaemonProcess({ terminal: true, env: { SHELL: '/bin/bash' } });
     b = await openBrowser(d.url);
-  });
+  }, 240_000);
   afterAll(async () => {
     await b?.close();
     await d?.cleanup();

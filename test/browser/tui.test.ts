@@ -29,12 +29,12 @@ describe('cco tui in tmux against a real daemon', () => {
   let fake: FakeProvider;
 
   beforeAll(async () => {
-    ensureBuilt();
+    await ensureBuilt();
     fake = await startFakeProvider();
     d = await startDaemonProcess({ env: { CCO_ANTHROPIC_BASE_URL: fake.url } });
     const env = ['CCO_HOME', 'CCO_CONFIG_DIR', 'CCO_TMPDIR', 'CCO_RUNTIME_DIR', 'HOME'].map((k) => `${k}=${shq(d.env[k] ?? '')}`).join(' ');
     tmux('new-session', '-d', '-s', 'tui', '-x', '150', '-y', '40', `env ${env} TERM=xterm-256color ${shq(process.execPath)} ${shq(CLI)} tui --port ${d.port}; echo TUI-EXITED=$?; sleep 30`);
-  });
+  }, 240_000);
   afterAll(async () => {
     try {
       tmux('kill-server');
