@@ -26,7 +26,7 @@ let taskId;
 const early = [];
 const show = (m) => {
   const d = m.data;
-  if (d.task_id !== taskId) return;
+  if (d.task_id !== taskId && d.last_task_id !== taskId) return;
   if (m.type === 'task_update') console.log(`[task]  ${d.event}${d.stage ? ' ' + d.stage : ''} → ${d.status}${d.error ? ' — ' + d.error : ''}`);
   if (m.type === 'agent_activity') console.log(`[agent] ${d.name}: ${d.status} (tasks done ${d.tasks_done})`);
   if (m.type === 'file_created') console.log(`[file]  ${d.workspace_path} (${d.bytes} bytes)`);

@@ -139,7 +139,7 @@ async function waitForEnd(base: string, id: string): Promise<TaskView> {
 
 function printMessage(m: HubMessage, taskId: string, print: (l: string) => void): void {
   const d = m.data as Record<string, unknown>;
-  if (d.task_id !== taskId) return;
+  if (d.task_id !== taskId && d.last_task_id !== taskId) return;
   if (m.type === 'task_update') {
     const u = d as unknown as TaskUpdateMessage;
     print(`   [task]  ${u.event}${u.stage ? ` ${u.stage}` : ''} → ${u.status}${u.error ? ` (${u.error})` : ''}`);

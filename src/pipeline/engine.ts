@@ -215,7 +215,7 @@ export class PipelineEngine {
       this.log('info', task.id, stage, `daemon stopping: ${stage} of ${task.id} will resume on the next start`);
       return;
     }
-    await this.agentActivity(agent, 'Ready', null, `${agent.name} stopped ${stage}: ${task.id} was cancelled`);
+    await this.agentActivity(agent, 'Ready', task.id, `${agent.name} stopped ${stage}: ${task.id} was cancelled`);
     this.log('info', task.id, stage, `task ${task.id} cancelled during ${stage}`);
   }
 
@@ -287,7 +287,18 @@ export class PipelineEngine {
 
   private async agentActivity(agent: StageAgent, status: AgentStatus, taskId: string | null, message: string, lastOutput?: string): Promise<void> {
     const done = await this.d.repo.completedCount(agent.id).catch(() => 0);
-    const msg: AgentActivityMessage = { agent: agent.id, name: agent.name, stage: agent.stage, status, task_id: taskId, tasks_done: done, message, ...(lastOutput ? { last_output: lastOutput } : {}) };
+    // `task_id` is the card's current task, so only while Working; `last_task_id` says which task a Ready/Error is about.
+    const msg: AgentActivityMessage = {
+      agent: agent.id,
+      name: agent.name,
+      stage: agent.stage,
+      status,
+      task_id: status === 'Working' ? taskId : null,
+      last_task_id: taskId,
+      tasks_done: done,
+      message,
+      ...(lastOutput ? { last_output: lastOutput } : {}),
+    };
     this.d.hub.publish('agent_activity', msg);
   }
 

@@ -99,7 +99,10 @@ export interface AgentActivityMessage {
   name: string;
   stage: StageName;
   status: AgentStatus;
+  /** The task the agent is working on (null when Ready or Error). */
   task_id: string | null;
+  /** The task this message is about (the one just finished, failed or stopped). */
+  last_task_id: string | null;
   tasks_done: number;
   message: string;
   last_output?: string;

@@ -67,8 +67,9 @@ describe('pipeline end to end through the daemon and its gateway', () => {
     expect(taskEvents(ws.messages, id)).toEqual(['created', 'started', ...stages.flatMap((s) => [`stage_started:${s}`, `stage_completed:${s}`]), 'completed', 'archived']);
     const seqs = ws.messages.map((m) => m.seq);
     expect(seqs).toEqual([...seqs].sort((a, b) => a - b));
-    const ofTask = ws.messages.filter((m) => (m.data as { task_id?: string }).task_id === id);
-    const cards = ofTask.filter((m) => m.type === 'agent_activity').map((m) => m.data as { agent: string; status: string; tasks_done: number });
+    const ofTask = ws.messages.filter((m) => (m.data as { task_id?: string }).task_id === id || (m.data as { last_task_id?: string }).last_task_id === id);
+    const cards = ofTask.filter((m) => m.type === 'agent_activity').map((m) => m.data as { agent: string; status: string; tasks_done: number; task_id: string | null });
+    expect(cards.every((c) => (c.status === 'Working' ? c.task_id === id : c.task_id === null))).toBe(true);
     expect(cards.map((c) => `${c.agent}:${c.status}:${c.tasks_done}`)).toEqual(['enhancer', 'analyst', 'implementer', 'validator', 'integrator'].flatMap((a) => [`${a}:Working:0`, `${a}:Ready:1`]));
     expect(ofTask.filter((m) => m.type === 'file_created').map((m) => (m.data as { path: string }).path).sort()).toEqual(['README.md', 'index.html']);
     const logs = ofTask.filter((m) => m.type === 'log').map((m) => (m.data as { msg: string }).msg);
@@ -120,8 +121,8 @@ describe('pipeline end to end through the daemon and its gateway', () => {
     expect(taskEvents(ws.messages, id).slice(-4)).toEqual(['stage_started:validation', 'stage_failed:validation', 'failed:validation', 'archived']);
     const failed = ws.messages.find((m) => m.type === 'task_update' && (m.data as { task_id: string; event: string }).task_id === id && (m.data as { event: string }).event === 'failed');
     expect((failed?.data as { error: string }).error).toBe(task.error);
-    const card = ws.messages.filter((m) => m.type === 'agent_activity' && (m.data as { task_id: string }).task_id === id).pop()?.data as { agent: string; status: string; message: string };
-    expect(card).toMatchObject({ agent: 'validator', status: 'Error' });
+    const card = ws.messages.filter((m) => m.type === 'agent_activity' && (m.data as { last_task_id: string }).last_task_id === id).pop()?.data as { agent: string; status: string; message: string };
+    expect(card).toMatchObject({ agent: 'validator', status: 'Error', task_id: null });
     const errLog = ws.messages.find((m) => m.type === 'log' && (m.data as { task_id?: string; level: string }).task_id === id && (m.data as { level: string }).level === 'error');
     expect((errLog?.data as { msg: string }).msg).toContain('validation failed');
     // the garbage answer was the first failure, reported and retried before the 500s ended it
