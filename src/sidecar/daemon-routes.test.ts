@@ -78,4 +78,11 @@ describe('daemon routes: agent spawn and the /api/orchestration proxy (real list
     await call('POST', `${p}/events/proxied`, { token: tok, body: { topic: 'x', data: { via: 'proxy' } } });
     expect((await waiting).body.events[0]?.data).toEqual({ via: 'proxy' });
   });
+
+  it("exposes the sidecar's figures on the daemon's /metrics", async () => {
+    const res = await fetch(`${w.daemonUrl}/metrics`);
+    const text = await res.text();
+    expect(text).toMatch(/sidecar_request_duration_seconds_count\{method="POST",route="\/api\/results",status="201"\} [1-9]/);
+    expect(text).toContain('sidecar_event_consumers{kind="wait"} 0');
+  });
 });

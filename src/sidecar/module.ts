@@ -39,11 +39,9 @@ export async function createSidecarModule(ctx: ModuleContext, deps: { catalog: A
   const cfg = ctx.config.sidecar;
   const tokens = new AgentTokens(agentKeyFile(ctx.paths.home), cfg.token_ttl_seconds);
   const agents = new AgentsRepo(ctx.store);
-  const mint = async (c: { agentId: string; agentType: string; issues: string[] | '*'; ttlSeconds?: number }): Promise<string> => {
-    const { token, claims } = await tokens.mint(c);
-    await agents.register(claims, null);
-    return token;
-  };
+  // not registered as an agent here: the launcher mints one for every `cco` run, and an idle
+  // Claude Code is no active agent (the seed's status shows 0); its first request registers it
+  const mint = async (c: { agentId: string; agentType: string; issues: string[] | '*'; ttlSeconds?: number }): Promise<string> => (await tokens.mint(c)).token;
   if (!cfg.enabled) {
     return { name: 'sidecar', url: () => undefined, mintAgentToken: mint, health: () => ({ status: 'disabled', reason: '[sidecar] enabled = false' }) };
   }
@@ -75,6 +73,7 @@ export async function createSidecarModule(ctx: ModuleContext, deps: { catalog: A
     context,
     roots,
     hub: ctx.hub,
+    metrics: ctx.metrics,
     resultsDir: ctx.paths.resultsDir,
     closing: closing.signal,
   };

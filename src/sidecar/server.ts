@@ -1,5 +1,7 @@
 import Fastify from 'fastify';
 import type { FastifyInstance, FastifyRequest } from 'fastify';
+import { Gauge, Histogram } from 'prom-client';
+import type { Registry } from 'prom-client';
 import type { AgentCatalog } from '../agents/types.js';
 import type { SidecarConfig } from '../config/sections/sidecar.js';
 import { AppError } from '../core/errors.js';
@@ -35,6 +37,8 @@ export interface SidecarDeps {
   context: ContextBuilder;
   roots: ProjectRoots;
   hub: Hub;
+  /** The daemon's Prometheus registry (its /metrics shows the sidecar's figures too). */
+  metrics?: Registry | undefined;
   resultsDir: string;
   /** Aborted when the sidecar closes: ends long-polls and streams. */
   closing: AbortSignal;
@@ -66,6 +70,27 @@ export async function buildSidecarApp(deps: SidecarDeps, opts: { host: string })
   });
   installErrorHandling(app);
   const perf = new SlidingWindowStats();
+  const registers = deps.metrics ? [deps.metrics] : [];
+  // a second sidecar over the same registry (tests, restarts in-process) reuses the metrics
+  const existing = deps.metrics?.getSingleMetric('sidecar_request_duration_seconds') as Histogram | undefined;
+  const duration = existing ?? new Histogram({
+    name: 'sidecar_request_duration_seconds',
+    help: 'Sidecar request duration by route and status (long-polls and streams excluded)',
+    labelNames: ['method', 'route', 'status'],
+    buckets: [0.0005, 0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 1],
+    registers,
+  });
+  if (!existing) new Gauge({
+    name: 'sidecar_event_consumers',
+    help: 'Parked long-polls and open event streams',
+    labelNames: ['kind'],
+    registers,
+    collect() {
+      const s = deps.bus.stats();
+      this.set({ kind: 'wait' }, s.waiters);
+      this.set({ kind: 'stream' }, s.subscriptions);
+    },
+  });
   app.decorateRequest('agent', null as unknown as AgentClaims);
   const loopback = isLoopback(opts.host);
   app.addHook('onRequest', async (req) => {
@@ -84,6 +109,7 @@ export async function buildSidecarApp(deps: SidecarDeps, opts: { host: string })
     const route = req.routeOptions.url ?? '';
     if (route.startsWith('/api/events/wait') || route.startsWith('/api/events/stream')) return;
     perf.record(reply.elapsedTime);
+    duration.observe({ method: req.method, route: route || 'unmatched', status: String(reply.statusCode) }, reply.elapsedTime / 1000);
   });
   registerStatusRoutes(app, deps, perf);
   registerContextRoutes(app, deps);
