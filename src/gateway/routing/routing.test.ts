@@ -1,0 +1,123 @@
+import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { afterEach, describe, expect, it } from 'vitest';
+import { ConfigError } from '../../config/config-error.js';
+import { createLogger } from '../../core/logger.js';
+import { buildRouter, DEFAULT_ROUTING_FILE, parseRouting, pointsAtSelf } from './load.js';
+import { readFileSync } from 'node:fs';
+import { RoutingStore } from './store.js';
+
+const { logger } = createLogger({ level: 'silent' });
+const dirs: string[] = [];
+afterEach(() => {
+  for (const d of dirs.splice(0)) rmSync(d, { recursive: true, force: true });
+});
+const tmp = () => {
+  const d = mkdtempSync(join(tmpdir(), 'cco-routing-'));
+  dirs.push(d);
+  return d;
+};
+const parseError = (text: string): ConfigError => {
+  try {
+    parseRouting(text, '/x/model-routing.json');
+  } catch (e) {
+    return e as ConfigError;
+  }
+  throw new Error('expected a ConfigError');
+};
+
+describe('routing file', () => {
+  it('the shipped default is valid and routes Claude and GPT models', () => {
+    const r = buildRouter(parseRouting(readFileSync(DEFAULT_ROUTING_FILE, 'utf8'), DEFAULT_ROUTING_FILE), {}, [], DEFAULT_ROUTING_FILE);
+    expect(r.resolve('claude-sonnet-4-5')).toMatchObject({ provider: 'anthropic', format: 'anthropic', origin: 'https://api.anthropic.com', basePath: '' });
+    expect(r.resolve('gpt-4o')).toMatchObject({ provider: 'openai', format: 'openai', origin: 'https://api.openai.com', basePath: '/v1' });
+    expect(r.resolve('deepseek-chat')).toMatchObject({ provider: 'deepseek', format: 'openai' });
+    expect(r.resolve('some-unknown-model')).toMatchObject({ provider: 'anthropic', name: 'default:anthropic' });
+  });
+
+  it('refuses malformed JSON with file, line, column and the cause', () => {
+    const trailing = parseError('{\n  "routes": [\n    { "pattern": "claude-*", "provider": "anthropic" },\n  ]\n}');
+    expect(trailing).toBeInstanceOf(ConfigError);
+    expect(trailing.message).toMatch(/^Unable to parse configuration file \/x\/model-routing\.json:4:3: .*trailing comma/i);
+    expect(trailing.location).toMatchObject({ line: 4, column: 3 });
+    expect(parseError("{ 'pattern': 'claude-*' }").message).toMatch(/:1:3: .*single quotes/);
+    expect(parseError('{ "routes" [] }').message).toMatch(/:1:12: .*colon/i);
+  });
+
+  it('refuses invalid content naming the key', () => {
+    expect(parseError('{"routes": [{"pattern": "(unclosed"}]}').message).toMatch(/routes\.0\.pattern: not a valid regular expression/);
+    expect(parseError('{"routes": [{"pattern": "x", "timeout_ms": "fast"}]}').message).toMatch(/routes\.0\.timeout_ms/);
+    expect(parseError('{"routes": [{"pattern": "x", "retries": 99}]}').message).toMatch(/routes\.0\.retries/);
+  });
+
+  it('refuses a route or override that points at the gateway itself', () => {
+    const file = parseRouting('{"routes": [{"pattern": "^claude-", "base_url": "http://localhost:3000"}]}', 'f.json');
+    expect(() => buildRouter(file, {}, ['http://127.0.0.1:3000'], 'f.json')).toThrow(/points at the gateway itself/);
+    const plain = parseRouting('{"routes": []}', 'f.json');
+    expect(() => buildRouter(plain, { CCO_ANTHROPIC_BASE_URL: 'http://127.0.0.1:3000/' }, ['http://127.0.0.1:3000'], 'f.json')).toThrow(/loop/);
+    expect(() => buildRouter(plain, { CCO_ANTHROPIC_BASE_URL: 'http://127.0.0.1:3001' }, ['http://127.0.0.1:3000'], 'f.json')).not.toThrow();
+    expect(pointsAtSelf('http://[::1]:8000/v1', ['http://127.0.0.1:8000'])).toBe(true);
+  });
+
+  it('base URL: route beats env override beats provider default; keys rotate', () => {
+    const file = parseRouting('{"routes": [{"pattern": "^claude-special", "base_url": "http://10.0.0.9:9/"}, {"pattern": "^claude-", "api_key_env": "TEAM_KEYS"}]}', 'f.json');
+    const r = buildRouter(file, { CCO_ANTHROPIC_BASE_URL: 'http://127.0.0.1:7777/v1', TEAM_KEYS: 'key-a, key-b' }, [], 'f.json');
+    expect(r.resolve('claude-special-1').origin).toBe('http://10.0.0.9:9');
+    const route = r.resolve('claude-x');
+    expect(route).toMatchObject({ origin: 'http://127.0.0.1:7777', basePath: '' });
+    expect(route.keys).toEqual(['key-a', 'key-b']);
+    expect(r.currentKey(route)).toBe('key-a');
+    r.rotateKey(route);
+    expect(r.currentKey(r.resolve('claude-y'))).toBe('key-b');
+    expect(r.resolve('gpt-4o').keys).toEqual([]);
+  });
+});
+
+describe('routing store (hot reload)', () => {
+  it('reloads on change, refuses a bad file and keeps the last good config in force', async () => {
+    const d = tmp();
+    const f = join(d, 'model-routing.json');
+    writeFileSync(f, '{"routes": [{"pattern": "^claude-", "timeout_ms": 1000}]}');
+    const store = new RoutingStore({ file: f, env: {}, selfUrls: () => [], logger, watchIntervalMs: 30 });
+    store.watch();
+    try {
+      expect(store.router.resolve('claude-a').timeoutMs).toBe(1000);
+      const v1 = store.version;
+      writeFileSync(f, '{"routes": [{"pattern": "^claude-", "timeout_ms": 2000, "extra": 1}]}');
+      writeFileSync(f, '{"routes": [{"pattern": "^claude-", "timeout_ms": 2000}]}');
+      await waitUntil(() => store.router.resolve('claude-a').timeoutMs === 2000);
+      expect(store.version).toBeGreaterThan(v1);
+      writeFileSync(f, '{"routes": [{"pattern": "^claude-", "timeout_ms": 3000},]}');
+      await waitUntil(() => store.status().lastError !== null);
+      expect(store.status().lastError).toMatch(/model-routing\.json:1:\d+: .*trailing comma/i);
+      expect(store.router.resolve('claude-a').timeoutMs).toBe(2000);
+    } finally {
+      store.close();
+    }
+  });
+
+  it('uses the shipped default while the user has no routing file', () => {
+    const store = new RoutingStore({ file: join(tmp(), 'missing.json'), env: {}, selfUrls: () => [], logger });
+    expect(store.status().source).toBe(DEFAULT_ROUTING_FILE);
+    expect(store.router.resolve('gpt-4o').provider).toBe('openai');
+  });
+
+  it('apply() validates, puts the config in force and can persist it', () => {
+    const d = tmp();
+    const f = join(d, 'model-routing.json');
+    const store = new RoutingStore({ file: f, env: {}, selfUrls: () => [], logger });
+    expect(() => store.apply({ routes: [{ pattern: '[' }] })).toThrow(/regular expression/);
+    store.apply({ routes: [{ pattern: '^claude-', retries: 5 }] }, { persist: true });
+    expect(store.router.resolve('claude-z').retries).toBe(5);
+    expect(JSON.parse(readFileSync(f, 'utf8'))).toEqual({ routes: [{ pattern: '^claude-', retries: 5 }] });
+  });
+});
+
+async function waitUntil(cond: () => boolean, ms = 3000): Promise<void> {
+  const end = Date.now() + ms;
+  while (!cond()) {
+    if (Date.now() > end) throw new Error('timed out waiting');
+    await new Promise((r) => setTimeout(r, 20));
+  }
+}
