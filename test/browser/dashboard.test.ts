@@ -119,6 +119,9 @@ describe('dashboard in chromium against a real daemon', () => {
     await view('gateway');
     await b.page.waitForFunction(() => Number(document.querySelector('[data-testid=request-list]')?.getAttribute('data-count')) >= 4);
     await b.page.waitForSelector('[data-testid=model-table]');
+    // The analytics history (GET /api/machine/stats chartData) has the requests too.
+    await b.page.waitForSelector('[data-testid=history-requests]');
+    expect(await b.page.textContent('[data-testid=view-gateway]')).toContain('source: analytics');
     await b.page.waitForTimeout(1200); // the charts redraw once a second
     await b.shot('gateway-after-requests');
     expect(b.errors).toEqual([]);

@@ -46,7 +46,7 @@ export function Chart({ title, data, series, height = 180, testId, yRange, spars
       axes: [
         { stroke: '#8b98a9', grid: { stroke: '#222b36' }, ticks: { stroke: '#222b36' } },
         { stroke: '#8b98a9', grid: { stroke: '#222b36' }, ticks: { stroke: '#222b36' }, size: 72, values: (_u, vals) => vals.map((v) => (series[0]?.fmt ? series[0].fmt(v) : String(v))) },
-        ...(series.some((s) => s.right) ? [{ scale: 'r', side: 1 as const, stroke: '#8b98a9', grid: { show: false }, size: 60, values: (_u: uPlot, vals: number[]) => vals.map((v) => (series.find((s) => s.right)?.fmt?.(v) ?? String(v))) }] : []),
+        ...(series.some((s) => s.right) ? [{ scale: 'r', side: 1 as const, stroke: '#8b98a9', grid: { show: false }, size: 76, values: (_u: uPlot, vals: number[]) => vals.map((v) => (series.find((s) => s.right)?.fmt?.(v) ?? String(v))) }] : []),
       ],
       series: [
         {},

@@ -16,7 +16,7 @@ export function requestsPerSecond(reqs: Ring<GwRequest>, now: number, windowMs =
 
 /** Today's cost: the analytics endpoint when it says, else what the page saw live today. */
 export function costToday(project: unknown, reqs: Ring<GwRequest>, now: number): { value: number | undefined; source: string } {
-  const v = num(project, 'today.cost_usd', 'today.cost', 'cost_today', 'costToday', 'cost_today_usd', 'daily.cost', 'totals.today.cost_usd');
+  const v = num(project, 'cost', 'totals.cost.total', 'today.cost_usd', 'today.cost', 'cost_today', 'costToday', 'cost_today_usd', 'daily.cost', 'totals.today.cost_usd');
   if (v !== undefined) return { value: v, source: 'analytics' };
   const midnight = new Date(now).setHours(0, 0, 0, 0);
   let sum = 0;
@@ -103,7 +103,7 @@ export interface ModelRow {
 
 /** Per-model rows: from `/api/project/stats` when it breaks down by model, else the live stream. */
 export function modelRows(project: unknown, reqs: Ring<GwRequest>): { rows: ModelRow[]; source: string } {
-  const fromApi = arr(project, 'models', 'by_model', 'byModel', 'per_model', 'stats.models');
+  const fromApi = arr(project, 'byModel', 'models', 'by_model', 'per_model', 'stats.models');
   let list: unknown[] | undefined = fromApi;
   if (!list) {
     const m = isObj(project) ? (project.models ?? project.by_model) : undefined;
@@ -113,10 +113,10 @@ export function modelRows(project: unknown, reqs: Ring<GwRequest>): { rows: Mode
     return {
       source: 'analytics',
       rows: list.map((r) => ({
-        model: str(r, 'model', 'name') ?? '?',
+        model: str(r, 'model', 'key', 'name') ?? '?',
         requests: num(r, 'requests', 'count', 'request_count', 'total_requests') ?? 0,
-        inTok: num(r, 'input_tokens', 'tokens_in', 'inputTokens') ?? 0,
-        outTok: num(r, 'output_tokens', 'tokens_out', 'outputTokens') ?? 0,
+        inTok: num(r, 'inputTokens', 'input_tokens', 'tokens_in') ?? 0,
+        outTok: num(r, 'outputTokens', 'output_tokens', 'tokens_out') ?? 0,
         cost: num(r, 'cost_usd', 'cost', 'total_cost') ?? 0,
         ...opt('avgLatency', num(r, 'avg_latency_ms', 'avgLatencyMs', 'latency_avg_ms', 'avg_latency')),
         ...opt('cacheHits', num(r, 'cache_hits', 'cacheHits')),
@@ -147,4 +147,42 @@ export function modelRows(project: unknown, reqs: Ring<GwRequest>): { rows: Mode
 
 function opt<K extends string>(k: K, v: number | undefined): { [P in K]?: number } {
   return (v === undefined ? {} : { [k]: v }) as { [P in K]?: number };
+}
+
+/** Local midnight, for "today" windows. */
+export function midnight(now = Date.now()): number {
+  return new Date(now).setHours(0, 0, 0, 0);
+}
+
+export interface History {
+  requests: AlignedData;
+  latency: AlignedData;
+  cacheRate: AlignedData;
+  bucketMs: number;
+}
+
+/** The analytics history (`GET /api/machine/stats` chartData) as chart series; undefined without it. */
+export function historySeries(machine: unknown): History | undefined {
+  const req = arr(machine, 'chartData.requestsOverTime');
+  if (!req || req.length === 0) return undefined;
+  const cost = new Map((arr(machine, 'chartData.costOverTime') ?? []).map((p) => [num(p, 't'), num(p, 'cost') ?? 0]));
+  const lat = new Map((arr(machine, 'chartData.latencyOverTime') ?? []).map((p) => [num(p, 't'), num(p, 'avgLatencyMs')]));
+  const hit = new Map((arr(machine, 'chartData.cacheHitRateOverTime') ?? []).map((p) => [num(p, 't'), num(p, 'hitRate')]));
+  const xs: number[] = [];
+  const count: number[] = [];
+  const costs: number[] = [];
+  const latency: (number | null)[] = [];
+  const rate: (number | null)[] = [];
+  for (const p of req) {
+    const t = num(p, 't');
+    if (t === undefined) continue;
+    const n = num(p, 'requests') ?? 0;
+    xs.push(t / 1000);
+    count.push(n);
+    costs.push(cost.get(t) ?? 0);
+    latency.push(n ? (lat.get(t) ?? null) : null);
+    const h = hit.get(t);
+    rate.push(n && h !== undefined ? h * 100 : null);
+  }
+  return { requests: [xs, count, costs], latency: [xs, latency], cacheRate: [xs, rate], bucketMs: num(machine, 'window.bucketMs') ?? 0 };
 }

@@ -7,45 +7,68 @@ import { fmtMs, fmtNum, fmtTime, fmtUsd } from '../lib/format';
 import { useLive, useNow, usePoll } from '../lib/hooks';
 import { state } from '../lib/instance';
 import type { GwRequest } from '../lib/model';
-import { bucketize, modelRows } from './gateway-data';
+import { bucketize, historySeries, modelRows } from './gateway-data';
 
 /** Charts of the gateway's traffic, a per-model table and the recent requests. */
 export function Gateway() {
   useLive();
   // Charts move once a second, not on every message.
   const now = useNow(1000);
-  const project = usePoll(() => getIf<unknown>('/api/project/stats'), 10_000);
+  const project = usePoll(() => getIf<unknown>('/api/project/stats?hours=24'), 10_000);
+  const machine = usePoll(() => getIf<unknown>('/api/machine/stats?hours=24'), 30_000);
+  const history = useMemo(() => historySeries(machine.data), [machine.data]);
   const series = useMemo(() => bucketize(state.requests, now), [now]);
   const models = modelRows(project.data, state.requests);
   const [picked, setPicked] = useState<GwRequest | undefined>(undefined);
   const n = state.requests.length;
   return (
     <div class="view" data-testid="view-gateway">
-      <div class="charts">
-        <Chart title="Requests / s" testId="chart-requests" data={series.requests} series={[{ label: 'req/s', color: '#5fb3f9', fmt: (v) => v.toFixed(2) }]} />
-        <Chart title="Cost (USD per 5 s)" testId="chart-cost" data={series.cost} series={[{ label: 'cost', color: '#f0b45a', fmt: (v) => `$${v.toFixed(4)}` }]} />
-        <Chart
-          title="Tokens"
-          testId="chart-tokens"
-          data={series.tokens}
-          series={[
-            { label: 'input', color: '#8fd694', fmt: (v) => fmtNum(v) },
-            { label: 'output', color: '#c792ea', fmt: (v) => fmtNum(v) },
-          ]}
-        />
-        <Chart
-          title="Latency"
-          testId="chart-latency"
-          sparse
-          data={series.latency}
-          series={[
-            { label: 'p50', color: '#5fb3f9', fmt: (v) => fmtMs(v) },
-            { label: 'p99', color: '#f07178', fmt: (v) => fmtMs(v) },
-          ]}
-        />
-        <Chart title="Cache hit rate" testId="chart-cache" sparse yRange={[0, 100]} data={series.cacheRate} series={[{ label: 'hit %', color: '#8fd694', fmt: (v) => `${v.toFixed(0)}%` }]} />
-      </div>
-      <Section title="Per model">
+      <Section title="Live (last 6 minutes, 5 s buckets)">
+        <div class="charts">
+          <Chart title="Requests / s" testId="chart-requests" data={series.requests} series={[{ label: 'req/s', color: '#5fb3f9', fmt: (v) => v.toFixed(2) }]} />
+          <Chart title="Cost (USD per 5 s)" testId="chart-cost" data={series.cost} series={[{ label: 'cost', color: '#f0b45a', fmt: (v) => `$${v.toFixed(4)}` }]} />
+          <Chart
+            title="Tokens"
+            testId="chart-tokens"
+            data={series.tokens}
+            series={[
+              { label: 'input', color: '#8fd694', fmt: (v) => fmtNum(v) },
+              { label: 'output', color: '#c792ea', fmt: (v) => fmtNum(v) },
+            ]}
+          />
+          <Chart
+            title="Latency"
+            testId="chart-latency"
+            sparse
+            data={series.latency}
+            series={[
+              { label: 'p50', color: '#5fb3f9', fmt: (v) => fmtMs(v) },
+              { label: 'p99', color: '#f07178', fmt: (v) => fmtMs(v) },
+            ]}
+          />
+          <Chart title="Cache hit rate" testId="chart-cache" sparse yRange={[0, 100]} data={series.cacheRate} series={[{ label: 'hit %', color: '#8fd694', fmt: (v) => `${v.toFixed(0)}%` }]} />
+        </div>
+      </Section>
+      <Section title={`Last 24 hours (analytics${history?.bucketMs ? `, ${Math.round(history.bucketMs / 60000)} min buckets` : ''})`}>
+        {!history ? (
+          <Absent what="No analytics history (GET /api/machine/stats) yet." />
+        ) : (
+          <div class="charts">
+            <Chart
+              title="Requests and cost"
+              testId="history-requests"
+              data={history.requests}
+              series={[
+                { label: 'requests', color: '#5fb3f9', fmt: (v) => fmtNum(v) },
+                { label: 'cost', color: '#f0b45a', fmt: (v) => `$${v.toFixed(4)}`, right: true },
+              ]}
+            />
+            <Chart title="Average latency" testId="history-latency" sparse data={history.latency} series={[{ label: 'avg', color: '#c792ea', fmt: (v) => fmtMs(v) }]} />
+            <Chart title="Cache hit rate" testId="history-cache" sparse yRange={[0, 100]} data={history.cacheRate} series={[{ label: 'hit %', color: '#8fd694', fmt: (v) => `${v.toFixed(0)}%` }]} />
+          </div>
+        )}
+      </Section>
+      <Section title="Per model (24 h)">
         {models.rows.length === 0 ? (
           <Absent what="No requests through the gateway yet." />
         ) : (

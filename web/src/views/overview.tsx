@@ -5,7 +5,7 @@ import { fmtNum, fmtPct, fmtUsd, ago } from '../lib/format';
 import { useLive, useNow, usePoll } from '../lib/hooks';
 import { state } from '../lib/instance';
 import { taskColumn } from '../lib/state';
-import { costToday, requestsPerSecond } from './gateway-data';
+import { costToday, midnight, requestsPerSecond } from './gateway-data';
 
 interface Status {
   version?: string;
@@ -22,7 +22,7 @@ export function Overview() {
   const now = useNow(1000);
   const health = usePoll(() => getIf<Status>('/api/status'), 5000);
   const cache = usePoll(() => getIf<unknown>('/api/cache/stats'), 5000);
-  const project = usePoll(() => getIf<unknown>('/api/project/stats'), 10000);
+  const project = usePoll(() => getIf<unknown>(`/api/project/stats?since=${midnight()}`), 10000);
   const agents = [...state.agents.values()];
   const working = agents.filter((a) => a.status === 'Working').length;
   const tasks = [...state.tasks.values()];
