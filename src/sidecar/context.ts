@@ -43,6 +43,7 @@ export class ContextBuilder {
   private readonly cache = new LRUCache<string, Cached>({ max: 2000 });
   private readonly issueVersions = new Map<string, number>();
   private readonly gens = new Map<string, number>();
+  private readonly inflight = new Map<string, Promise<string>>();
 
   constructor(
     private readonly deps: { snapshots: ProjectSnapshots; results: ResultsRepo; knowledge: Knowledge; agents: AgentsRepo },
@@ -67,7 +68,18 @@ export class ContextBuilder {
     const iv = this.issueVersions.get(req.issueId) ?? 0;
     const c = this.cache.get(key);
     if (c && c.gen === gen && c.issueVersion === iv && Date.now() - c.at < (this.opts.relatedTtlMs ?? 10_000)) return { json: c.json, hit: true };
-    const json = await this.build(req);
+    // concurrent misses of one key share a build
+    const flightKey = `${key}\0${gen}\0${iv}`;
+    const flying = this.inflight.get(flightKey);
+    if (flying) return { json: await flying, hit: false };
+    const p = this.build(req);
+    this.inflight.set(flightKey, p);
+    let json: string;
+    try {
+      json = await p;
+    } finally {
+      this.inflight.delete(flightKey);
+    }
     // only cache what is still current (a change during the build bumps the generation)
     if ((this.gens.get(req.root) ?? 0) === gen && (this.issueVersions.get(req.issueId) ?? 0) === iv) this.cache.set(key, { json, gen, issueVersion: iv, at: Date.now() });
     return { json, hit: false };

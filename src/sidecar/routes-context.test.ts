@@ -1,5 +1,5 @@
 import { execFileSync } from 'node:child_process';
-import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { mkdirSync, mkdtempSync, rmSync, symlinkSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
@@ -59,6 +59,9 @@ describe('sidecar context (real HTTP, real project on disk)', () => {
       'debug.log': 'log',
       'big.py': `# refund refund\n${'x = 1\n'.repeat(40_000)}`,
     });
+    // links that lead out of the project are never followed
+    symlinkSync(other, join(root, 'outside-dir'));
+    symlinkSync('/etc/hostname', join(root, 'outside-file.py'));
     execFileSync('git', ['init', '-q', '-b', 'main'], { cwd: root });
     execFileSync('git', ['-c', 'user.email=t@t', '-c', 'user.name=Tess', 'add', '.'], { cwd: root });
     execFileSync('git', ['-c', 'user.email=t@t', '-c', 'user.name=Tess', 'commit', '-qm', 'Add refund support'], { cwd: root });
@@ -83,7 +86,8 @@ describe('sidecar context (real HTTP, real project on disk)', () => {
     expect(c.issue_id).toBe('refund-bug');
     expect(c.project).toMatchObject({ name: 'shop-api', version: '2.3.4', git_branch: 'main' });
     expect(c.structure.paths).toEqual(expect.arrayContaining(['README.md', 'src/payments/refund.py', 'src/users/login.py', 'tests/test_refund.py']));
-    for (const ignored of ['secret.env', 'build/out.py', 'debug.log', 'src/users/cache/x.py']) expect(c.structure.paths).not.toContain(ignored);
+    for (const ignored of ['secret.env', 'build/out.py', 'debug.log', 'src/users/cache/x.py', 'outside-file.py']) expect(c.structure.paths).not.toContain(ignored);
+    expect(c.structure.paths.some((p) => p.startsWith('outside-dir'))).toBe(false);
     expect(c.structure.paths.some((p) => p.startsWith('.git/'))).toBe(false);
     // only the agent's files (py, not tests/), refund first
     const paths = [...c.relevant_files.map((f) => f.path), ...c.more_relevant_files];
