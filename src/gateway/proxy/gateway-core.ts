@@ -20,6 +20,7 @@ import type { ClientFormat } from './errors.js';
 import type { Inbound } from './inbound.js';
 import { attribution, upstreamPath } from './inbound.js';
 import { relay } from './relay.js';
+import { validateBody } from './validate-body.js';
 import type { RelayResult } from './relay.js';
 import { replayCached } from './replay.js';
 import { emptyUsage } from './usage.js';
@@ -125,7 +126,7 @@ export class GatewayCore {
   private async run(inb: Inbound, res: ServerResponse, rec: RequestRecord, act: ActiveRequest, signal: AbortSignal): Promise<void> {
     const hops = String(inb.headers[HOP_HEADER] ?? '');
     if (hops.split(',').includes(this.hopId)) throw new GatewayError(508, 'loop_detected', 'This request already passed through this gateway: a route points back at the gateway itself');
-    if (!rec.model) throw new GatewayError(400, 'invalid_request', 'model: a model name (string) is required', { field: 'model' });
+    validateBody(inb.endpoint, inb.body);
     const router = this.o.routing.router;
     const primary = router.resolve(rec.model);
     rec.provider = primary.provider;
