@@ -139,6 +139,11 @@ describe('sidecar durability across kill -9 (real daemon process)', () => {
     const status = (await (await fetch(`${second.sidecarUrl}/status`)).json()) as { events: { total_published: number }; storage: { results_stored: number } };
     expect(status.events.total_published).toBeGreaterThanOrEqual(ackedEvents.length);
     expect(status.storage.results_stored).toBeGreaterThanOrEqual(ackedResults.length);
+    // the daemon forwards /api/orchestration/* to the sidecar, Authorization included
+    const proxied = await fetch(`${second.daemonUrl}/api/orchestration/results?limit=5000`, { headers: auth });
+    expect(proxied.status).toBe(200);
+    expect(((await proxied.json()) as { count: number }).count).toBe(status.storage.results_stored);
+    expect((await fetch(`${second.daemonUrl}/api/orchestration/results`)).status).toBe(401);
     await killHard(second);
   }, 60_000);
 });
