@@ -11,7 +11,10 @@ const ROOT = join(fileURLToPath(new URL('.', import.meta.url)), '..');
  * type error fails the run there, not here.
  */
 export default function setup(): void {
-  if (process.env.CCO_SKIP_BUILD === '1' && existsSync(join(ROOT, 'dist', 'cli', 'main.js'))) return;
+  if (process.env.CCO_SKIP_BUILD === '1' && existsSync(join(ROOT, 'dist', 'cco', 'main.js'))) return;
   const r = spawnSync(process.execPath, [join(ROOT, 'node_modules', 'typescript', 'bin', 'tsc'), '-p', 'tsconfig.build.json'], { cwd: ROOT, encoding: 'utf8' });
   if (!existsSync(join(ROOT, 'dist', 'cli', 'main.js'))) throw new Error(`build failed:\n${r.stdout}\n${r.stderr}`);
+  // The shipped CLI is the esbuild bundle of dist/cli (package.json "bin").
+  const b = spawnSync(process.execPath, [join(ROOT, 'scripts', 'bundle.mjs')], { cwd: ROOT, encoding: 'utf8' });
+  if (b.status !== 0) throw new Error(`bundle failed:\n${b.stdout}\n${b.stderr}`);
 }

@@ -16,3 +16,14 @@ export function version(): string {
   }
   return cached;
 }
+
+/**
+ * The `cco` entry that is running (bundled `dist/cco/main.js` or `dist/cli/main.js`), for the
+ * hook command form and detached daemon starts; falls back to the compiled entry when this
+ * code runs inside another program (tests).
+ */
+export function cliEntry(): string {
+  const argv1 = process.argv[1];
+  if (argv1 && /[\\/](cco|cli)[\\/]main\.js$/.test(argv1)) return argv1;
+  return join(PACKAGE_ROOT, 'dist', 'cco', 'main.js');
+}

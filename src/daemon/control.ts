@@ -4,12 +4,11 @@ import { join } from 'node:path';
 import { randomBytes } from 'node:crypto';
 import { httpJson } from '../core/http-json.js';
 import { daemonLogFile } from '../config/paths.js';
+import { cliEntry } from '../core/version.js';
 import type { Paths } from '../config/paths.js';
 import type { DaemonInfo } from './lock.js';
 import { isAlive, readDaemonInfo } from './lock.js';
 
-/** Entry point of the CLI, for starting the daemon as a detached child. */
-const CLI_MAIN = new URL('../cli/main.js', import.meta.url).pathname;
 
 export async function isHealthy(baseUrl: string, timeoutMs = 500): Promise<boolean> {
   try {
@@ -34,7 +33,7 @@ export async function startDetached(paths: Paths, port: number, opts: { timeoutM
   const ready = join(paths.runtimeDir, `ready-${process.pid}-${randomBytes(3).toString('hex')}.json`);
   const errFile = join(paths.logDir, `daemon-${port}.stderr`);
   const errFd = openSync(errFile, 'w', 0o600);
-  const child = spawn(process.execPath, [CLI_MAIN, 'run', '--port', String(port), '--ready-file', ready, ...(opts.extraArgs ?? [])], {
+  const child = spawn(process.execPath, [cliEntry(), 'run', '--port', String(port), '--ready-file', ready, ...(opts.extraArgs ?? [])], {
     detached: true,
     stdio: ['ignore', 'ignore', errFd],
     env: opts.env ?? process.env,

@@ -1,5 +1,3 @@
-import { fileURLToPath } from 'node:url';
-import { join } from 'node:path';
 import type { FastifyInstance } from 'fastify';
 import { loadDaemonConfig } from '../config/daemon-config.js';
 import type { DaemonConfig } from '../config/daemon-config.js';
@@ -7,7 +5,7 @@ import { daemonLogFile, resolvePaths } from '../config/paths.js';
 import type { Env, Paths } from '../config/paths.js';
 import { createLogger } from '../core/logger.js';
 import type { Logger } from '../core/logger.js';
-import { version } from '../core/version.js';
+import { cliEntry, version } from '../core/version.js';
 import { Hub } from '../hub/hub.js';
 import { registerHubWebSocket } from '../hub/ws-route.js';
 import { buildApp } from '../server/app.js';
@@ -63,8 +61,6 @@ export class DaemonStartError extends Error {
   }
 }
 
-/** Absolute path of the CLI entry (for the hook command form and detached starts). */
-export const CLI_ENTRY = join(fileURLToPath(new URL('.', import.meta.url)), '..', 'cli', 'main.js');
 
 /**
  * Starts the daemon in this process: config, store, parts, the HTTP server, the launch files,
@@ -192,7 +188,7 @@ export async function startDaemon(opts: DaemonOptions = {}): Promise<RunningDaem
   }
   lock.update(info);
   try {
-    writeLaunchArtifacts({ paths, config, key, daemonUrl: selfUrl(), sidecarUrl, catalog: modules.catalog, hookCommand: `${process.execPath} ${CLI_ENTRY} hook`, mcpKey: accessToken, version: version() });
+    writeLaunchArtifacts({ paths, config, key, daemonUrl: selfUrl(), sidecarUrl, catalog: modules.catalog, hookCommand: `${process.execPath} ${cliEntry()} hook`, mcpKey: accessToken, version: version() });
   } catch (e) {
     return fail(new DaemonStartError(`Failed to write temp file in ${paths.tmpDir}: ${(e as Error).message}. Check that the temp directory exists and is writable (chmod 755 $TMPDIR)`, 'start_failed'));
   }

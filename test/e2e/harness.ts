@@ -5,7 +5,8 @@ import { fileURLToPath } from 'node:url';
 import { tempCcoEnv } from '../../src/testing/temp-dirs.js';
 
 export const ROOT = join(fileURLToPath(new URL('.', import.meta.url)), '..', '..');
-export const CLI = join(ROOT, 'dist', 'cli', 'main.js');
+/** The shipped CLI: the bundle package.json's bin points at. */
+export const CLI = join(ROOT, 'dist', 'cco', 'main.js');
 
 /** dist/ is built by test/global-setup.ts before any test file runs. */
 export function ensureBuilt(): void {

@@ -1,0 +1,31 @@
+// Bundles the compiled CLI (dist/cli/main.js) into dist/cco/ with esbuild: one entry plus
+// lazily loaded chunks per command. Loading a few large files instead of hundreds of small
+// ones roughly halves the daemon's cold start and the launcher's overhead. Native addons and
+// optional peers stay external. dist/cco sits two levels below the package root, like every
+// other dist/<folder>/, so paths computed from import.meta.url keep working.
+import { build } from 'esbuild';
+import { renameSync, rmSync } from 'node:fs';
+
+// Build beside, then swap in, so a concurrent reader never sees a half-written folder for long.
+const tmp = `dist/.cco-${process.pid}`;
+await build({
+  entryPoints: ['dist/cli/main.js'],
+  outdir: tmp,
+  bundle: true,
+  splitting: true,
+  format: 'esm',
+  platform: 'node',
+  target: 'node20',
+  logLevel: 'error',
+  external: ['better-sqlite3', 'node-pty', 'pg-native', 'bufferutil', 'utf-8-validate', 'react-devtools-core'],
+  // Bundled CommonJS dependencies call require(); give ESM chunks one.
+  banner: { js: "import { createRequire as __ccoCreateRequire } from 'node:module'; const require = __ccoCreateRequire(import.meta.url);" },
+});
+const old = `dist/.cco-old-${process.pid}`;
+try {
+  renameSync('dist/cco', old);
+} catch {
+  // first build
+}
+renameSync(tmp, 'dist/cco');
+rmSync(old, { recursive: true, force: true });
