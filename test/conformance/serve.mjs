@@ -4,6 +4,7 @@
 // address is translated to the daemon's, so the daemon's DNS-rebinding checks judge every request.
 // Prints `URL <front>/mcp` when ready; stops on SIGTERM/SIGINT.
 import http from 'node:http';
+import { URL } from 'node:url';
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
