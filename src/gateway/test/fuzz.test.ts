@@ -10,7 +10,7 @@ afterAll(async () => {
   await h?.close();
 });
 
-const post = (path: string, body: string | Uint8Array, headers: Record<string, string> = { 'content-type': 'application/json' }) => fetch(`${h.url}${path}`, { method: 'POST', headers, body });
+const post = (path: string, body: string | Buffer, headers: Record<string, string> = { 'content-type': 'application/json' }) => fetch(`${h.url}${path}`, { method: 'POST', headers, body: body as unknown as BodyInit });
 
 /** A tiny deterministic PRNG so a failure can be replayed. */
 function rng(seed: number): () => number {
