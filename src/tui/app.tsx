@@ -52,7 +52,7 @@ export function TuiApp({ state, client, url, rows }: { state: TuiState; client: 
           req/s <Text bold>{state.rps(now).toFixed(2)}</Text>
         </Text>
         <Text>
-          cost today <Text bold>${state.costToday(now).toFixed(4)}</Text>
+          cost today <Text bold>${Math.max(client.snapshot.costToday ?? 0, state.costToday(now)).toFixed(4)}</Text>
         </Text>
         <Text>
           cache <Text bold>{cache?.hitRate !== undefined ? `${(cache.hitRate * 100).toFixed(1)}%` : '—'}</Text>

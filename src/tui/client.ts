@@ -7,6 +7,8 @@ export type TuiConn = 'connecting' | 'open' | 'disconnected' | 'unauthorized';
 
 export interface Snapshot {
   cache?: { hitRate?: number; hits?: number; misses?: number; entries?: number };
+  /** Today's cost from the gateway's analytics (all requests, not only those seen live). */
+  costToday?: number;
   status?: { version?: string; uptime_seconds?: number; memory_usage_mb?: number; parts?: Record<string, { status: string }> };
 }
 
@@ -107,18 +109,19 @@ export class TuiClient {
       this.ws?.terminate();
     }
     if (status?.pid !== undefined) this.pid = status.pid;
-    const [cache, agents, tasks, sessions] = await Promise.all([
+    const [cache, agents, tasks, sessions, today] = await Promise.all([
       this.get<Snapshot['cache']>('/api/cache/stats'),
       this.get<{ agents?: Record<string, Record<string, unknown>> | Record<string, unknown>[] }>('/api/agents'),
       this.get<{ tasks?: Record<string, unknown>[] }>('/api/tasks?limit=50'),
       this.get<{ live?: Record<string, unknown>[] }>('/api/sessions'),
+      this.get<{ cost?: number }>(`/api/project/stats?since=${new Date().setHours(0, 0, 0, 0)}`),
     ]);
     const now = Date.now();
     const agentList = agents?.agents ? (Array.isArray(agents.agents) ? agents.agents : Object.values(agents.agents)) : [];
     for (const a of agentList) this.state.agent(a as Record<string, unknown>, now);
     for (const s of sessions?.live ?? []) this.state.agent(s, now);
     for (const t of tasks?.tasks ?? []) this.state.task(t, now);
-    this.snapshot = { ...(cache ? { cache } : {}), ...(status ? { status } : {}) };
+    this.snapshot = { ...(cache ? { cache } : {}), ...(status ? { status } : {}), ...(typeof today?.cost === 'number' ? { costToday: today.cost } : {}) };
     this.onChange();
   }
 }

@@ -49,14 +49,16 @@ describe('cco tui in tmux against a real daemon', () => {
     const first = await until((s) => s.includes('● Live'));
     expect(first).toContain(`CCO · http://127.0.0.1:${d.port}`);
     expect(first).toMatch(/requests 0\b/);
+    expect(first).toContain('cost today $0.0000');
     // Requests through the gateway (fake upstream) and a Claude Code hook event.
     for (let i = 0; i < 5; i++) {
       const r = await post(`${d.url}/v1/messages`, { model: 'claude-haiku-4-5', max_tokens: 16, messages: [{ role: 'user', content: `hello ${i}` }] });
       expect(r.status).toBe(200);
     }
     await post(`${d.url}/api/hooks/PreToolUse`, { session_id: 'tui-session', tool_name: 'Grep' });
-    const after = await until((s) => /requests 5\b/.test(s) && s.includes('Grep'));
+    const after = await until((s) => /requests 5\b/.test(s) && s.includes('Grep') && !s.includes('cost today $0.0000'));
     expect(after).toMatch(/req\/s 0\.[1-9]\d/);
+    expect(after).not.toContain('cost today $0.0000');
     expect(after).toMatch(/Working\s+Claude Code/);
     // The requests pane lists them; the cache saw misses.
     tmux('send-keys', '-t', 'tui', '4');
