@@ -41,12 +41,19 @@ const REDACT_PATHS = [
  * Structured JSON logs with levels. Every line passes through the secret masker before it is
  * written, so a key that slips into a message string is still not on disk.
  */
-export function createLogger(opts: LoggerOptions): { logger: Logger; buffer: LogBuffer } {
+export function createLogger(opts: LoggerOptions): { logger: Logger; buffer: LogBuffer; ready: Promise<void> } {
   const buffer = opts.buffer ?? new LogBuffer();
   const streams: pino.StreamEntry[] = [];
+  let ready: Promise<void> = Promise.resolve();
   if (opts.file) {
     mkdirSync(dirname(opts.file), { recursive: true });
-    streams.push({ level: 'trace', stream: pino.destination({ dest: opts.file, sync: false, mkdir: true }) });
+    const dest = pino.destination({ dest: opts.file, sync: false, mkdir: true });
+    // The file opens asynchronously; an exit before it is open would make pino's final flush throw.
+    ready = new Promise((resolve) => {
+      dest.once('ready', () => resolve());
+      dest.once('error', () => resolve());
+    });
+    streams.push({ level: 'trace', stream: dest });
   }
   if (opts.stdout) streams.push({ level: 'trace', stream: pino.destination({ dest: 1, sync: false }) });
   streams.push({ level: 'trace', stream: bufferStream(buffer) });
@@ -61,7 +68,7 @@ export function createLogger(opts: LoggerOptions): { logger: Logger; buffer: Log
     },
     pino.multistream(streams),
   );
-  return { logger, buffer };
+  return { logger, buffer, ready };
 }
 
 function bufferStream(buffer: LogBuffer): Writable {

@@ -87,7 +87,7 @@ export async function startDaemon(opts: DaemonOptions = {}): Promise<RunningDaem
   const info: DaemonInfo = { pid: process.pid, port: requestedPort, host, startedAt, version: version(), logFile };
   // Port 0 cannot collide; its lock is taken once the OS has chosen.
   let lock = requestedPort !== 0 ? acquireLock(paths, info) : undefined;
-  const { logger, buffer: logs } = createLogger({ level: config.daemon.log_level, file: logFile, ...(opts.logStdout ? { stdout: true } : {}) });
+  const { logger, buffer: logs, ready: logReady } = createLogger({ level: config.daemon.log_level, file: logFile, ...(opts.logStdout ? { stdout: true } : {}) });
   const cleanup: (() => Promise<void> | void)[] = [() => lock?.release()];
   const fail = async (e: unknown): Promise<never> => {
     for (const c of cleanup.reverse()) await Promise.resolve(c()).catch(() => undefined);
@@ -106,6 +106,7 @@ export async function startDaemon(opts: DaemonOptions = {}): Promise<RunningDaem
   }
   cleanup.push(() => store.close());
 
+  await logReady;
   const key = loadSealingKey(paths.keyFile);
   const accessToken = loadAccessToken(paths.tokenFile);
   const hub = new Hub();
