@@ -3,6 +3,7 @@ import { parseInput } from '../server/validate.js';
 import type { StageAgent } from './agents.js';
 import type { PipelineEngine } from './engine.js';
 import { outputSummary } from './engine.js';
+import { withTimeout } from './queue.js';
 import type { TaskQueue } from './queue.js';
 import { summaryOf } from './repo.js';
 import type { PipelineRepo } from './repo.js';
@@ -31,6 +32,7 @@ export class PipelineApi {
     private readonly queue: () => TaskQueue,
     private readonly agents: Record<StageName, StageAgent>,
     maxChars: number,
+    private readonly onQueueError?: (taskId: string, e: unknown) => void,
   ) {
     this.body = requirementBody(maxChars);
   }
@@ -39,7 +41,9 @@ export class PipelineApi {
   async submit(input: unknown): Promise<SubmitResult> {
     const b = parseInput(this.body, input ?? {}, 'body');
     const row = await this.engine.create({ requirement: b.requirement, priority: b.priority, output_format: b.output_format });
-    await this.queue().add(row.id, row.priority);
+    // The task is already durable: if the queue (Redis) is unreachable it is still accepted,
+    // and the re-queue sweep picks it up once the queue is back.
+    await withTimeout(this.queue().add(row.id, row.priority), 5000).catch((e: unknown) => this.onQueueError?.(row.id, e));
     return { task_id: row.id, status: 'queued', priority: row.priority, output_format: row.output_format as OutputFormat | null, created_at: row.created_at };
   }
 
@@ -104,3 +108,4 @@ export class PipelineApi {
     return out;
   }
 }
+

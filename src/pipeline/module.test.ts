@@ -40,7 +40,7 @@ afterEach(async () => {
   for (const c of cleanups.splice(0).reverse()) await c();
 });
 
-async function harness(opts: { pipeline?: Record<string, unknown>; store?: TestStore; fake?: FakeProvider; env?: ReturnType<typeof tempCcoEnv> } = {}): Promise<Harness> {
+async function harness(opts: { pipeline?: Record<string, unknown>; store?: TestStore; fake?: FakeProvider; env?: ReturnType<typeof tempCcoEnv>; redisUrl?: string } = {}): Promise<Harness> {
   const t = opts.env ?? tempCcoEnv();
   if (!opts.env) cleanups.push(() => t.cleanup());
   const store = opts.store ?? (await openTestStore());
@@ -53,7 +53,7 @@ async function harness(opts: { pipeline?: Record<string, unknown>; store?: TestS
   const hub = new Hub();
   buffer.subscribe((rec) => hub.publish('log', rec));
   const metrics = createMetricsRegistry();
-  const ctx: ModuleContext = { config, paths, store: store.store, logger, logs: buffer, hub, metrics, redisUrl: undefined, accessToken: 'tok', version: '0', selfUrl: () => fake.url, env: {} };
+  const ctx: ModuleContext = { config, paths, store: store.store, logger, logs: buffer, hub, metrics, redisUrl: opts.redisUrl, accessToken: 'tok', version: '0', selfUrl: () => fake.url, env: {} };
   const mod = await createPipelineModule(ctx, { catalog: catalogOf([]), llm: gatewayClient({ baseUrl: () => fake.url, timeoutMs: 5000 }) });
   const app = await buildApp({ logger, metrics, security: { host: '127.0.0.1', accessToken: 'tok', port: () => 0 } });
   await mod.register?.(app);
@@ -294,4 +294,18 @@ describe('a reply cut at max_tokens', () => {
     expect(t.error).toMatch(/the reply was cut off at max_tokens = 8192; raise \[pipeline\] max_tokens/);
     expect(t.stages.find((s) => s.stage === 'analysis')?.raw_reply).toBe('{"summary": "half a plan');
   });
+});
+
+describe('with its Redis unreachable', () => {
+  it('still accepts requirements (stored durably), reports degraded health and closes', async () => {
+    const h = await harness({ redisUrl: 'redis://127.0.0.1:1' });
+    const t0 = Date.now();
+    const res = await h.app.inject({ method: 'POST', url: '/api/requirements', payload: { requirement: 'Build a command line tool that prints the weather', priority: 5 } });
+    expect(res.statusCode).toBe(202);
+    expect(Date.now() - t0).toBeLessThan(8000);
+    expect((await h.mod.getTask(res.json<{ task_id: string }>().task_id))?.status).toBe('queued');
+    const health = await h.mod.health?.();
+    expect(health).toMatchObject({ status: 'degraded', queue: 'bullmq' });
+    await h.close();
+  }, 20_000);
 });

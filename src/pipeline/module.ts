@@ -9,7 +9,7 @@ import type { SubmitResult } from './api.js';
 import { PipelineEngine } from './engine.js';
 import { gatewayClient } from './llm-client.js';
 import type { LlmClient } from './llm-client.js';
-import { BullQueue, LocalQueue } from './queue.js';
+import { BullQueue, LocalQueue, withTimeout } from './queue.js';
 import type { TaskQueue } from './queue.js';
 import { PipelineRepo } from './repo.js';
 import { registerPipelineRoutes } from './routes.js';
@@ -75,8 +75,17 @@ export async function createPipelineModule(ctx: ModuleContext, deps: PipelineDep
   const queue: TaskQueue = ctx.redisUrl
     ? new BullQueue(ctx.redisUrl, { concurrency: cfg.concurrency, prefix: deps.queuePrefix ?? cfg.queue_prefix, logger })
     : new LocalQueue(cfg.concurrency, logger);
-  const api = new PipelineApi(engine, repo, () => queue, agents, cfg.max_requirement_chars);
+  const api = new PipelineApi(engine, repo, () => queue, agents, cfg.max_requirement_chars, (id, e) =>
+    logger.warn({ task_id: id, err: (e as Error).message }, `task ${id} is stored but could not be queued yet; it will be queued when the queue is reachable`),
+  );
   let cleanupTimer: NodeJS.Timeout | undefined;
+  let sweepTimer: NodeJS.Timeout | undefined;
+  /** Queues every unfinished task again (jobs are keyed by task id, so this never duplicates one). */
+  const requeue = async (): Promise<number> => {
+    const pending = await repo.unfinished();
+    for (const t of pending) await queue.add(t.id, Number(t.priority));
+    return pending.length;
+  };
   let started = false;
 
   const cleanup = () => {
@@ -108,9 +117,13 @@ export async function createPipelineModule(ctx: ModuleContext, deps: PipelineDep
       queue.start((id) => engine.run(id));
       started = true;
       // Resume: every task not finished when the daemon stopped runs again from its stage.
-      const pending = await repo.unfinished();
-      for (const t of pending) await queue.add(t.id, Number(t.priority));
-      if (pending.length) logger.info({ tasks: pending.length }, `resuming ${pending.length} unfinished pipeline task(s)`);
+      const n = await requeue();
+      if (n) logger.info({ tasks: n }, `resuming ${n} unfinished pipeline task(s)`);
+      if (queue.kind === 'bullmq') {
+        // With Redis, a job can be lost with an instance or a Redis outage: sweep now and then.
+        sweepTimer = setInterval(() => void requeue().catch((e: unknown) => logger.warn({ err: (e as Error).message }, 'pipeline re-queue sweep failed')), 30_000);
+        sweepTimer.unref();
+      }
       cleanup();
       cleanupTimer = setInterval(cleanup, cfg.cleanup_interval_minutes * 60_000);
       cleanupTimer.unref();
@@ -118,13 +131,14 @@ export async function createPipelineModule(ctx: ModuleContext, deps: PipelineDep
     async health(): Promise<PartHealth> {
       if (!cfg.enabled) return { status: 'disabled' };
       try {
-        return { status: started ? 'ok' : 'starting', queue: queue.kind, active: engine.activeCount, waiting: await queue.depth(), concurrency: cfg.concurrency };
+        return { status: started ? 'ok' : 'starting', queue: queue.kind, active: engine.activeCount, waiting: await withTimeout(queue.depth(), 2000), concurrency: cfg.concurrency };
       } catch (e) {
         return { status: 'degraded', queue: queue.kind, error: (e as Error).message };
       }
     },
     async close() {
       if (cleanupTimer) clearInterval(cleanupTimer);
+      if (sweepTimer) clearInterval(sweepTimer);
       engine.close();
       await queue.close();
     },

@@ -130,7 +130,19 @@ export class BullQueue implements TaskQueue {
   }
 
   async close(): Promise<void> {
-    await this.worker?.close();
-    await this.queue.close();
+    // Bounded: with Redis unreachable, BullMQ's close would wait for it forever.
+    await withTimeout(this.worker?.close() ?? Promise.resolve(), 5000).catch(() => undefined);
+    await withTimeout(this.queue.close(), 2000).catch(() => undefined);
   }
+}
+
+/** Rejects when `p` has not settled within `ms` (a queue whose Redis is down must not hang a request). */
+export function withTimeout<T>(p: Promise<T>, ms: number): Promise<T> {
+  let timer: NodeJS.Timeout | undefined;
+  return Promise.race([
+    p,
+    new Promise<T>((_, reject) => {
+      timer = setTimeout(() => reject(new Error(`the task queue did not answer within ${ms} ms`)), ms);
+    }),
+  ]).finally(() => clearTimeout(timer));
 }
