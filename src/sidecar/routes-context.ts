@@ -20,26 +20,26 @@ export function registerContextRoutes(app: FastifyInstance, deps: SidecarDeps): 
   app.get('/api/context/:issueId/:agentType', async (req, reply) => {
     const p = parseInput(contextParams, req.params, 'params');
     const q = parseInput(contextQuery, req.query, 'query');
-    assertScope(req.agent, p.issueId);
+    assertScope(req.sidecarAgent, p.issueId);
     const agent = deps.catalog.get(p.agentType);
     if (!agent) throw new AppError(404, 'unknown_agent_type', `params.agentType: no agent type ${p.agentType} in the catalog (cco agents list)`, { field: 'params.agentType' });
     const root = deps.roots.resolve(q.root);
-    const { json, hit } = await deps.context.get({ root, issueId: p.issueId, agent, q: q.q, issues: req.agent.issues });
+    const { json, hit } = await deps.context.get({ root, issueId: p.issueId, agent, q: q.q, issues: req.sidecarAgent.issues });
     return reply.header('content-type', 'application/json; charset=utf-8').header('x-cco-context-cache', hit ? 'hit' : 'miss').send(json);
   });
 
   app.get('/api/knowledge', async (req) => {
     const q = parseInput(knowledgeQuery, req.query, 'query');
-    if (q.issue_id) assertScope(req.agent, q.issue_id);
-    const issues = q.issue_id ? [q.issue_id] : req.agent.issues;
+    if (q.issue_id) assertScope(req.sidecarAgent, q.issue_id);
+    const issues = q.issue_id ? [q.issue_id] : req.sidecarAgent.issues;
     const hits = await deps.knowledge.search({ q: q.q, agentType: q.agent_type, issues, limit: q.limit });
     return { query: q.q, count: hits.length, results: hits };
   });
 
   app.get('/api/whoami', async (req) => ({
-    agent_id: req.agent.agentId,
-    agent_type: req.agent.agentType,
-    issues: req.agent.issues,
-    expires_at: new Date(req.agent.exp * 1000).toISOString(),
+    agent_id: req.sidecarAgent.agentId,
+    agent_type: req.sidecarAgent.agentType,
+    issues: req.sidecarAgent.issues,
+    expires_at: new Date(req.sidecarAgent.exp * 1000).toISOString(),
   }));
 }

@@ -78,13 +78,13 @@ export function registerEventRoutes(app: FastifyInstance, deps: SidecarDeps): vo
     const body = parseInput(publishBody, req.body ?? {}, 'body');
     const dataIssue = (body.data as { issue_id?: unknown } | undefined)?.issue_id;
     let issueId = body.issue_id ?? (typeof dataIssue === 'string' && issueIdSchema.safeParse(dataIssue).success ? dataIssue : undefined);
-    if (!issueId && Array.isArray(req.agent.issues) && req.agent.issues.length === 1) issueId = req.agent.issues[0];
-    if (issueId) assertScope(req.agent, issueId);
+    if (!issueId && Array.isArray(req.sidecarAgent.issues) && req.sidecarAgent.issues.length === 1) issueId = req.sidecarAgent.issues[0];
+    if (issueId) assertScope(req.sidecarAgent, issueId);
     const ev = await deps.bus.publish({
       event_type: eventType,
       topic: body.topic ?? null,
-      publisher: body.publisher ?? req.agent.agentId,
-      agent_id: req.agent.agentId,
+      publisher: body.publisher ?? req.sidecarAgent.agentId,
+      agent_id: req.sidecarAgent.agentId,
       issue_id: issueId ?? null,
       data: body.data ?? null,
     });
@@ -95,7 +95,7 @@ export function registerEventRoutes(app: FastifyInstance, deps: SidecarDeps): vo
   app.get('/api/events/wait/:eventType', async (req, reply) => {
     const { eventType } = parseInput(typeParam, req.params, 'params');
     const q = parseInput(waitQuery, req.query, 'query');
-    const query = queryOf(req.agent, eventType, q.filter);
+    const query = queryOf(req.sidecarAgent, eventType, q.filter);
     const started = Date.now();
     // the client-gone signal is only built when the wait has to park
     const ready = await deps.bus.read(query, q.after, q.limit);
@@ -103,7 +103,7 @@ export function registerEventRoutes(app: FastifyInstance, deps: SidecarDeps): vo
       ? { events: ready, cursor: (ready[ready.length - 1] as StoredEvent).id, timed_out: false }
       : await deps.bus.park(query, q.after, q.timeout, { limit: q.limit, signal: lifetime(reply, deps.closing) });
     if (r.events.length) {
-      deps.hub.publish('agent_activity', { action: 'event_received', agent_id: req.agent.agentId, agent_type: req.agent.agentType, event_type: eventType, count: r.events.length, waited_ms: Date.now() - started });
+      deps.hub.publish('agent_activity', { action: 'event_received', agent_id: req.sidecarAgent.agentId, agent_type: req.sidecarAgent.agentType, event_type: eventType, count: r.events.length, waited_ms: Date.now() - started });
     }
     return { events: r.events.map(view), cursor: r.cursor, timed_out: r.timed_out, waited_ms: Date.now() - started };
   });
@@ -113,7 +113,7 @@ export function registerEventRoutes(app: FastifyInstance, deps: SidecarDeps): vo
     const q = parseInput(streamQuery, req.query, 'query');
     const lastId = req.headers['last-event-id'];
     const after = q.after ?? (typeof lastId === 'string' && /^\d+$/.test(lastId) ? Number(lastId) : 0);
-    const query = queryOf(req.agent, eventType, q.filter);
+    const query = queryOf(req.sidecarAgent, eventType, q.filter);
     const signal = lifetime(reply, deps.closing);
     reply.hijack();
     const res = reply.raw;
@@ -140,7 +140,7 @@ export function registerEventRoutes(app: FastifyInstance, deps: SidecarDeps): vo
 
   app.get('/api/events', async (req) => {
     const q = parseInput(listQuery, req.query, 'query');
-    const events = await deps.bus.read(queryOf(req.agent, q.event_type, q.filter), q.after, q.limit);
+    const events = await deps.bus.read(queryOf(req.sidecarAgent, q.event_type, q.filter), q.after, q.limit);
     return { events: events.map(view), cursor: events.length ? (events[events.length - 1] as StoredEvent).id : q.after };
   });
 }

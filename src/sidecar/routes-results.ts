@@ -21,13 +21,13 @@ export function registerResultRoutes(app: FastifyInstance, deps: SidecarDeps): v
       throw new AppError(400, 'invalid_request', 'body: a JSON object {agent_id, agent_type, issue_id, result} is required', { field: 'body' });
     }
     const input = parseInput(resultInputSchema, req.body, 'body');
-    assertScope(req.agent, input.issue_id);
+    assertScope(req.sidecarAgent, input.issue_id);
     if (!deps.catalog.has(input.agent_type)) {
       throw new AppError(400, 'unknown_agent_type', `body.agent_type: no agent type ${input.agent_type} in the catalog (cco agents list)`, { field: 'body.agent_type' });
     }
     // an agent stores results as itself; only an all-issues token (the orchestrator) may store for others
-    if (req.agent.issues !== '*' && input.agent_type !== req.agent.agentType) {
-      throw new AppError(403, 'forbidden', `body.agent_type: this token belongs to a ${req.agent.agentType} agent`, { field: 'body.agent_type' });
+    if (req.sidecarAgent.issues !== '*' && input.agent_type !== req.sidecarAgent.agentType) {
+      throw new AppError(403, 'forbidden', `body.agent_type: this token belongs to a ${req.sidecarAgent.agentType} agent`, { field: 'body.agent_type' });
     }
     const stored = await deps.results.save(input);
     deps.context.invalidateIssue(input.issue_id);
@@ -53,21 +53,21 @@ export function registerResultRoutes(app: FastifyInstance, deps: SidecarDeps): v
 
   app.get('/api/results', async (req) => {
     const q = parseInput(listQuery, req.query, 'query');
-    if (q.issue_id) assertScope(req.agent, q.issue_id);
-    const results = await deps.results.list({ issueId: q.issue_id, agentType: q.agent_type, issues: req.agent.issues, limit: q.limit });
+    if (q.issue_id) assertScope(req.sidecarAgent, q.issue_id);
+    const results = await deps.results.list({ issueId: q.issue_id, agentType: q.agent_type, issues: req.sidecarAgent.issues, limit: q.limit });
     return { count: results.length, results };
   });
 
   app.get('/api/results/:issueId', async (req) => {
     const p = parseInput(issueParams, req.params, 'params');
-    assertScope(req.agent, p.issueId);
+    assertScope(req.sidecarAgent, p.issueId);
     const results = await deps.results.forIssue(p.issueId);
     return { issue_id: p.issueId, count: results.length, results };
   });
 
   app.get('/api/results/:issueId/:agentType', async (req) => {
     const p = parseInput(issueTypeParams, req.params, 'params');
-    assertScope(req.agent, p.issueId);
+    assertScope(req.sidecarAgent, p.issueId);
     const r = await deps.results.get(p.issueId, p.agentType);
     if (!r) throw new AppError(404, 'not_found', `No result of ${p.agentType} for issue ${p.issueId}`);
     return r;

@@ -1,5 +1,5 @@
 import Fastify from 'fastify';
-import type { FastifyInstance, FastifyRequest } from 'fastify';
+import type { FastifyInstance } from 'fastify';
 import { Gauge, Histogram } from 'prom-client';
 import type { Registry } from 'prom-client';
 import type { AgentCatalog } from '../agents/types.js';
@@ -46,13 +46,9 @@ export interface SidecarDeps {
 
 declare module 'fastify' {
   interface FastifyRequest {
-    agent: AgentClaims;
+    /** The agent a sidecar `/api/*` request was authenticated as (set by the onRequest hook). */
+    sidecarAgent: AgentClaims;
   }
-}
-
-/** The agent a request was authenticated as (set by the `/api/*` hook). */
-export function agentOf(req: FastifyRequest): AgentClaims {
-  return req.agent;
 }
 
 /**
@@ -91,7 +87,7 @@ export async function buildSidecarApp(deps: SidecarDeps, opts: { host: string })
       this.set({ kind: 'stream' }, s.subscriptions);
     },
   });
-  app.decorateRequest('agent', null as unknown as AgentClaims);
+  app.decorateRequest('sidecarAgent', null as unknown as AgentClaims);
   const loopback = isLoopback(opts.host);
   app.addHook('onRequest', async (req) => {
     if (loopback) {
@@ -101,8 +97,8 @@ export async function buildSidecarApp(deps: SidecarDeps, opts: { host: string })
     // agents are programs, not pages: a browser origin is refused outright
     if (req.headers.origin !== undefined) throw new AppError(403, 'origin_not_allowed', 'Browser requests are not accepted by the sidecar');
     if (req.url.startsWith('/api/')) {
-      req.agent = await deps.tokens.verify(bearerToken(req.headers.authorization));
-      void deps.agents.touch(req.agent).catch(() => undefined);
+      req.sidecarAgent = await deps.tokens.verify(bearerToken(req.headers.authorization));
+      void deps.agents.touch(req.sidecarAgent).catch(() => undefined);
     }
   });
   app.addHook('onResponse', async (req, reply) => {
