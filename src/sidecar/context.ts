@@ -40,7 +40,8 @@ interface Cached {
  * (issue version); cross-issue "related knowledge" may be up to `relatedTtlMs` old.
  */
 export class ContextBuilder {
-  private readonly cache = new LRUCache<string, Cached>({ max: 2000 });
+  // bounded by bytes too: 2000 contexts of 256 KiB would be half a gigabyte
+  private readonly cache = new LRUCache<string, Cached>({ max: 2000, maxSize: 64 * 1024 * 1024, sizeCalculation: (c) => Math.max(1, c.json.length) });
   private readonly issueVersions = new Map<string, number>();
   private readonly gens = new Map<string, number>();
   private readonly inflight = new Map<string, Promise<string>>();
