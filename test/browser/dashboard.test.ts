@@ -124,6 +124,15 @@ describe('dashboard in chromium against a real daemon', () => {
     expect(await b.page.textContent('[data-testid=view-gateway]')).toContain('source: analytics');
     await b.page.waitForTimeout(1200); // the charts redraw once a second
     await b.shot('gateway-after-requests');
+    // The cache view reads the gateway's cache and clears it with a POST the page signs with its cookie.
+    await view('cache');
+    await expect.poll(async () => Number(await b.page.textContent('[data-testid=cache-entries] .stat-value'))).toBeGreaterThan(0);
+    await b.shot('cache-filled');
+    b.page.once('dialog', (dlg) => void dlg.accept());
+    await b.page.click('[data-testid=cache-clear]');
+    await b.page.waitForSelector('[data-testid=cache-message]');
+    expect(await b.page.textContent('[data-testid=cache-message]')).toMatch(/^Cleared [1-9]\d* entries/);
+    await expect.poll(async () => b.page.textContent('[data-testid=cache-entries] .stat-value')).toBe('0');
     expect(b.errors).toEqual([]);
     expect(b.external).toEqual([]);
   });

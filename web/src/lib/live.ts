@@ -1,4 +1,4 @@
-import { getJson, setRoutes } from './api';
+import { setRoutes } from './api';
 import type { HubMessage } from './model';
 import type { DashboardState } from './state';
 
@@ -67,7 +67,14 @@ export class LiveConnection {
   private async connect(): Promise<void> {
     if (this.stopped) return;
     if (this.state.conn !== 'open') this.state.setConn(this.everOpened ? 'disconnected' : 'connecting', 'checking the daemon…');
-    const session = await getJson<Session>('/api/dashboard/session', 4000);
+    // Beyond loopback (team mode) the daemon itself answers 401 without the cookie.
+    let session: Session | undefined;
+    try {
+      const r = await fetch('/api/dashboard/session', { credentials: 'same-origin', signal: AbortSignal.timeout(4000) });
+      session = r.status === 401 ? { authenticated: false } : r.ok ? ((await r.json()) as Session) : undefined;
+    } catch {
+      session = undefined;
+    }
     if (!session) return this.retryLater('the daemon does not answer');
     this.session = session;
     setRoutes(session.routes);
