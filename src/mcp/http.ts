@@ -1,4 +1,5 @@
 import { randomUUID } from 'node:crypto';
+import type { IncomingMessage } from 'node:http';
 import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
 import { StreamableHTTPServerTransport } from '@modelcontextprotocol/sdk/server/streamableHttp.js';
 import type { McpServer } from '@modelcontextprotocol/sdk/server/mcp.js';
@@ -22,6 +23,14 @@ export interface McpHttpOptions {
   maxSessions: number;
   idleMs: number;
   logger: Logger;
+}
+
+/** Sets a request header in both views Node keeps (the SDK's adapter reads `rawHeaders`). */
+function setHeader(raw: IncomingMessage, name: string, value: string): void {
+  raw.headers[name] = value;
+  const rh = raw.rawHeaders;
+  for (let i = rh.length - 2; i >= 0; i -= 2) if (rh[i]?.toLowerCase() === name) rh.splice(i, 2);
+  rh.push(name, value);
 }
 
 const rpcError = (code: number, message: string) => ({ jsonrpc: '2.0', error: { code, message }, id: null });
@@ -73,6 +82,9 @@ export function registerMcpHttp(app: FastifyInstance, o: McpHttpOptions): { sess
       }
     } else if (req.method === 'POST' && isInitializeRequest(req.body)) {
       session = await open(p);
+    } else if (req.method === 'POST') {
+      await oneShot(p, req, reply);
+      return;
     } else {
       await reply.status(400).send(rpcError(-32000, 'Bad Request: no valid Mcp-Session-Id header; send initialize first'));
       return;
@@ -86,6 +98,28 @@ export function registerMcpHttp(app: FastifyInstance, o: McpHttpOptions): { sess
       if (!reply.raw.headersSent) reply.raw.writeHead(500, { 'content-type': 'application/json' }).end(JSON.stringify(rpcError(-32603, 'Internal error')));
     }
   };
+
+  /**
+   * A POST without a session that is not `initialize`: the seed's one-line curl
+   * (`{"method":"tools/call",...}` with only a bearer header). Served statelessly by a server of its
+   * own with a plain JSON reply; a missing Accept or a form Content-Type (curl -d) is read as JSON.
+   */
+  async function oneShot(principal: Principal, req: FastifyRequest, reply: FastifyReply): Promise<void> {
+    const accept = req.headers.accept ?? '';
+    if (!/application\/json/.test(accept) || !/text\/event-stream/.test(accept)) setHeader(req.raw, 'accept', 'application/json, text/event-stream');
+    setHeader(req.raw, 'content-type', 'application/json');
+    const server = o.newServer(principal);
+    const transport = new StreamableHTTPServerTransport({ sessionIdGenerator: undefined, enableJsonResponse: true });
+    await server.connect(transport);
+    reply.raw.once('close', () => void server.close().catch(() => undefined));
+    reply.hijack();
+    try {
+      await transport.handleRequest(req.raw, reply.raw, req.body);
+    } catch (e) {
+      o.logger.warn({ err: (e as Error).message }, 'mcp request failed');
+      if (!reply.raw.headersSent) reply.raw.writeHead(500, { 'content-type': 'application/json' }).end(JSON.stringify(rpcError(-32603, 'Internal error')));
+    }
+  }
 
   async function open(principal: Principal): Promise<Session> {
     if (sessions.size >= o.maxSessions) {
@@ -111,7 +145,18 @@ export function registerMcpHttp(app: FastifyInstance, o: McpHttpOptions): { sess
     return s;
   }
 
-  app.route({ method: ['POST', 'GET', 'DELETE'], url: '/mcp', bodyLimit: 4 * 1024 * 1024, handler });
+  // Own scope: `curl -d '{...}'` sends a form Content-Type; on /mcp the body is JSON-RPC regardless.
+  void app.register(async (scope) => {
+    scope.addContentTypeParser('application/x-www-form-urlencoded', { parseAs: 'string' }, (_req, body, done) => {
+      try {
+        done(null, JSON.parse(body as string));
+      } catch (e) {
+        (e as Error & { statusCode?: number }).statusCode = 400;
+        done(e as Error, undefined);
+      }
+    });
+    scope.route({ method: ['POST', 'GET', 'DELETE'], url: '/mcp', bodyLimit: 4 * 1024 * 1024, handler });
+  });
 
   return {
     sessions: () => sessions.size,

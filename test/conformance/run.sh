@@ -72,5 +72,8 @@ if [ $# -eq 0 ]; then
     fi
   done
 fi
-[ "$CODE" = 0 ] && echo "✅ MCP conformance: every failure is an expected one; initialize, ping, tools-list and DNS-rebinding protection pass"
+if [ "$CODE" = 0 ]; then
+  if [ $# -eq 0 ]; then echo "✅ MCP conformance: every failure is an expected one; initialize, ping, tools-list and DNS-rebinding protection pass"
+  else echo "✅ MCP conformance: $1 as expected"; fi
+fi
 exit "$CODE"

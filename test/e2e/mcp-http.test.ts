@@ -147,6 +147,31 @@ describe('MCP over Streamable HTTP against a real daemon', () => {
   });
 });
 
+describe("the seed's one-line curl", () => {
+  it('answers a tools/call without a session, Accept or JSON Content-Type with plain JSON', async () => {
+    // curl -X POST http://127.0.0.1:3000/mcp -H "Authorization: Bearer $KEY" -d '{"jsonrpc":"2.0","method":"tools/call","params":{"name":"get_system_status"},"id":1}'
+    const r = await fetch(`${d.daemon.url}/mcp`, {
+      method: 'POST',
+      headers: { authorization: `Bearer ${d.daemon.accessToken}`, 'content-type': 'application/x-www-form-urlencoded' },
+      body: '{"jsonrpc":"2.0","method":"tools/call","params":{"name":"get_system_status"},"id":1}',
+    });
+    expect(r.status).toBe(200);
+    expect(r.headers.get('content-type')).toMatch(/application\/json/);
+    const body = (await r.json()) as { id: number; result: { structuredContent: { components: Record<string, unknown> } } };
+    expect(body.id).toBe(1);
+    expect(Object.keys(body.result.structuredContent.components)).toContain('gateway');
+
+    const trigger = await fetch(`${d.daemon.url}/mcp`, {
+      method: 'POST',
+      headers: { authorization: `Bearer ${d.daemon.accessToken}`, 'content-type': 'application/json' },
+      body: JSON.stringify({ jsonrpc: '2.0', method: 'tools/call', params: { name: 'list_improvement_cycles', arguments: { limit: 1 } }, id: 2 }),
+    });
+    expect(((await trigger.json()) as { result: { isError?: boolean } }).result.isError).toBeUndefined();
+    const bad = await fetch(`${d.daemon.url}/mcp`, { method: 'POST', headers: { authorization: `Bearer ${d.daemon.accessToken}`, 'content-type': 'application/x-www-form-urlencoded' }, body: 'not json' });
+    expect(bad.status).toBe(400);
+  });
+});
+
 describe('MCP auth matrix', () => {
   it('401 with the seed\'s message when the key is missing or wrong', async () => {
     const none = await post({});
