@@ -21,9 +21,17 @@ export interface RankedFile extends ProjectFile {
 /** Reads a small text file once per snapshot; binaries (NUL in the first KiB) give null. */
 export type ContentReader = (f: ProjectFile) => Promise<string | null>;
 
-export function cachedReader(root: string, cache: Map<string, Promise<string | null>>, maxBytes = 512 * 1024): ContentReader {
+export interface ContentCache {
+  files: Map<string, Promise<string | null>>;
+  bytes: number;
+}
+
+/** Past this many bytes of cached text a snapshot reads files again instead of keeping them. */
+const CACHE_BYTES = 64 * 1024 * 1024;
+
+export function cachedReader(root: string, cache: ContentCache, maxBytes = 512 * 1024): ContentReader {
   return (f) => {
-    let p = cache.get(f.path);
+    let p = cache.files.get(f.path);
     if (!p) {
       p =
         f.size > maxBytes
@@ -32,7 +40,10 @@ export function cachedReader(root: string, cache: Map<string, Promise<string | n
               (b) => (b.subarray(0, 1024).includes(0) ? null : b.toString('utf8')),
               () => null,
             );
-      cache.set(f.path, p);
+      if (cache.bytes + f.size <= CACHE_BYTES) {
+        cache.files.set(f.path, p);
+        cache.bytes += f.size;
+      }
     }
     return p;
   };

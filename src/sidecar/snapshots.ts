@@ -5,6 +5,7 @@ import { recentCommits } from './git-info.js';
 import type { Commit } from './git-info.js';
 import { scanProject } from './project-scan.js';
 import type { ProjectScan } from './project-scan.js';
+import type { ContentCache } from './relevance.js';
 
 export interface Snapshot {
   root: string;
@@ -13,7 +14,7 @@ export interface Snapshot {
   scan: ProjectScan;
   git: { branch: string | null; commits: Commit[] };
   /** File contents read for ranking, per relative path. */
-  contents: Map<string, Promise<string | null>>;
+  contents: ContentCache;
   /** Derived values (ranked files per agent type and terms), dropped with the snapshot. */
   derived: Map<string, unknown>;
   /** Whether every walked directory is watched (else a max age bounds staleness). */
@@ -101,7 +102,7 @@ export class ProjectSnapshots {
       watchDir(join(root, '.git'));
       watchDir(join(root, '.git', 'refs', 'heads'));
       const [scan, git] = await Promise.all([scanProject(root, { maxFiles: this.opts.maxFiles ?? 20_000, onDir: watchDir }), recentCommits(root)]);
-      return { root, gen, scan, git, contents: new Map(), derived: new Map(), fullyWatched: scan.dirs.length <= max && !scan.truncated, takenAt: Date.now() };
+      return { root, gen, scan, git, contents: { files: new Map(), bytes: 0 }, derived: new Map(), fullyWatched: scan.dirs.length <= max && !scan.truncated, takenAt: Date.now() };
     })();
     e.snapshot = p;
     p.catch(() => {
