@@ -1,3 +1,5 @@
+import { createServer } from 'node:net';
+import type { AddressInfo } from 'node:net';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { Client } from '@modelcontextprotocol/sdk/client/index.js';
 import { StdioClientTransport } from '@modelcontextprotocol/sdk/client/stdio.js';
@@ -64,4 +66,34 @@ describe('cco mcp (stdio) against a running daemon', () => {
     expect(await callError(client, 'get_task', { task_id: 'task-missing' })).toMatch(/404|No task/);
     expect((await call<{ tenant: string }>(client, 'get_system_status')).tenant).toBe('local');
   });
+});
+
+describe('cco mcp with no daemon running', () => {
+  it('starts the daemon, then serves its tools; --no-start says how to start it instead', async () => {
+    const { cliWorld } = await import('./harness.js');
+    const w = cliWorld();
+    try {
+      const port = await new Promise<number>((resolve, reject) => {
+        const srv = createServer();
+        srv.listen(0, '127.0.0.1', () => {
+          const p = (srv.address() as AddressInfo).port;
+          srv.close(() => resolve(p));
+        });
+        srv.on('error', reject);
+      });
+      const refused = await w.run(['mcp', '--port', String(port), '--no-start'], { timeoutMs: 15_000 });
+      expect(refused.code).toBe(1);
+      expect(refused.stderr).toMatch(/Daemon is not running .*cco daemon start/);
+
+      const transport = new StdioClientTransport({ command: process.execPath, args: [CLI, 'mcp', '--port', String(port)], env: w.env as Record<string, string>, stderr: 'pipe', cwd: w.root });
+      const client = new Client({ name: 'cco-stdio-autostart', version: '1.0.0' });
+      clients.push(client);
+      await client.connect(transport);
+      expect((await call<{ tenant: string }>(client, 'get_system_status')).tenant).toBe('local');
+      expect(w.daemons().map((x) => x.port)).toContain(port);
+      await client.close();
+    } finally {
+      w.cleanup();
+    }
+  }, 60_000);
 });
