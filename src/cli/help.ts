@@ -13,6 +13,8 @@ Usage:
   cco dashboard                 open the web dashboard with its access token
   cco agents list|show|export   the agent catalog
   cco mcp                       MCP server over stdio
+  cco demo ["requirement"] [--keep]   offline pipeline demo against the built-in DEMO provider
+  cco fake-provider [--port N]  the built-in DEMO provider (canned replies, not a model)
   cco hook <event>              forward a Claude Code hook event (reads JSON on stdin)
 
 Environment: CCO_HOME, CCO_CONFIG_DIR, CCO_TMPDIR, CCO_PORT, DATABASE_URL, REDIS_URL, CCO_USE_GATEWAY=0

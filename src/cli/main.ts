@@ -20,6 +20,7 @@ const SUBCOMMANDS: Record<string, () => Promise<CommandModule>> = {
   agents: () => import('./agents.js'),
   dashboard: () => import('./dashboard.js'),
   'fake-provider': () => import('./fake-provider.js'),
+  demo: () => import('./demo.js'),
   help: () => import('./help.js'),
 };
 
