@@ -53,7 +53,7 @@ export async function main(args: string[]): Promise<number> {
     .option('--only <names>', 'comma-separated agent names')
     .option('--force', 'also overwrite files that were not exported by cco')
     .option('--no-mcp-tools', "don't add the cco MCP tools to each agent's tool list")
-    .option('--agents-json', "print the JSON for `claude --agents` instead of writing files")
+    .option('--agents-json', "print the JSON for `claude --agents` instead of writing files (for a few agents: one argument is limited to 128 KB)")
     .option('--catalog <dir>', 'catalog folder')
     .action(async (o: { dir: string; only?: string; force?: boolean; mcpTools: boolean; agentsJson?: boolean; catalog?: string }) => {
       const catalog = await load(o.catalog);
