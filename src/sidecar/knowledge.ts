@@ -7,6 +7,9 @@ export interface KnowledgeEntry {
   content: string;
 }
 
+/** Knowledge rows one result may have (200 decisions and the result text fit). */
+const ROWS_PER_RESULT = 1000;
+
 export interface KnowledgeHit {
   issue_id: string;
   agent_type: string;
@@ -40,13 +43,27 @@ export function queryTerms(q: string, max = 16): string[] {
 export class Knowledge {
   constructor(private readonly store: Store) {}
 
-  /** Replaces what is indexed for one (issue, agent type) inside the caller's transaction. */
-  async replace(db: Kysely<Database>, issueId: string, agentType: string, entries: readonly KnowledgeEntry[], now: number): Promise<void> {
-    await sql`delete from sidecar_knowledge where issue_id = ${issueId} and agent_type = ${agentType}`.execute(db);
-    const rows = entries.filter((e) => e.content.trim());
+  /**
+   * Replaces what is indexed for one result (one issue and agent type) inside the caller's
+   * transaction. On SQLite the FTS5 rows of result `resultId` get rowids
+   * `resultId * 1000 + k`, so they are found by a rowid range (FTS5's unindexed columns would
+   * need a scan of the whole index); PostgreSQL has a b-tree on (issue_id, agent_type).
+   */
+  async replace(db: Kysely<Database>, ref: { resultId: number; issueId: string; agentType: string }, entries: readonly KnowledgeEntry[], now: number): Promise<void> {
+    const rows = entries.filter((e) => e.content.trim()).slice(0, ROWS_PER_RESULT);
+    if (this.store.dialect === 'sqlite') {
+      const base = ref.resultId * ROWS_PER_RESULT;
+      await sql`delete from sidecar_knowledge where rowid >= ${base} and rowid < ${base + ROWS_PER_RESULT}`.execute(db);
+      if (rows.length) {
+        const values = rows.map((e, k) => sql`(${base + k}, ${ref.issueId}, ${ref.agentType}, ${e.kind}, ${e.content}, ${now})`);
+        await sql`insert into sidecar_knowledge (rowid, issue_id, agent_type, kind, content, created_at) values ${sql.join(values)}`.execute(db);
+      }
+      return;
+    }
+    await sql`delete from sidecar_knowledge where issue_id = ${ref.issueId} and agent_type = ${ref.agentType}`.execute(db);
     // one statement for all rows (at most 201: 200 decisions and the result text)
     if (rows.length) {
-      const values = rows.map((e) => sql`(${issueId}, ${agentType}, ${e.kind}, ${e.content}, ${now})`);
+      const values = rows.map((e) => sql`(${ref.issueId}, ${ref.agentType}, ${e.kind}, ${e.content}, ${now})`);
       await sql`insert into sidecar_knowledge (issue_id, agent_type, kind, content, created_at) values ${sql.join(values)}`.execute(db);
     }
   }

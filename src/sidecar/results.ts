@@ -82,12 +82,13 @@ export class ResultsRepo {
     await Promise.all([
       writeFileAtomicAsync(file, text, 0o600),
       this.store.db.transaction().execute(async (trx) => {
-        await trx
+        const saved = await trx
           .insertInto('sidecar_results')
           .values(row)
           .onConflict((oc) => oc.columns(['issue_id', 'agent_type']).doUpdateSet({ agent_id: row.agent_id, status: row.status, stored_at, file, bytes, body: row.body }))
-          .execute();
-        await this.knowledge.replace(trx, input.issue_id, input.agent_type, knowledgeOf(input), stored_at);
+          .returning('id')
+          .executeTakeFirstOrThrow();
+        await this.knowledge.replace(trx, { resultId: Number(saved.id), issueId: input.issue_id, agentType: input.agent_type }, knowledgeOf(input), stored_at);
       }),
     ]);
     return { ...doc, file, bytes };

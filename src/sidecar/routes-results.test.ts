@@ -87,6 +87,9 @@ describe('sidecar results (real HTTP)', () => {
     expect(r.body.results[0]).toMatchObject({ issue_id: 'issue-k2', kind: 'decision', content: 'Cache sessions in Redis with a 15 minute TTL' });
     const litestar = await call<{ results: { content: string }[] }>('GET', `${w.sidecarUrl}/api/knowledge?q=litestar&agent_type=python-specialist`, { token: all });
     expect(litestar.body.results.map((h) => h.content)).toContain('Switch to Litestar');
+    // the replaced result's decision left the index with it
+    const old = await call<{ results: unknown[] }>('GET', `${w.sidecarUrl}/api/knowledge?q=fastapi`, { token: all });
+    expect(old.body.results).toEqual([]);
     const wrongType = await call<{ results: unknown[] }>('GET', `${w.sidecarUrl}/api/knowledge?q=litestar&agent_type=test-engineer`, { token: all });
     expect(wrongType.body.results).toEqual([]);
     const scoped = await call<{ results: unknown[] }>('GET', `${w.sidecarUrl}/api/knowledge?q=litestar`, { token: spec });
