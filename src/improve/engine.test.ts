@@ -159,3 +159,28 @@ for (const dialect of testDialects()) {
     });
   });
 }
+
+describe('a rollback the gateway refuses', () => {
+  it('is reported as failed with the change still in force, never as rolled back', async () => {
+    const ts = await openTestStore('sqlite');
+    try {
+      const repo = new ImproveRepo(ts.store);
+      const telemetry = new InMemoryTelemetry(structuredClone(CONFIG));
+      const settings = improveSection.parse({ monitoring_duration_seconds: 60, monitoring_interval_seconds: 0.05 });
+      const engine = new ImprovementEngine({ repo, gateway: telemetry, settings: () => settings, logger: silentLogger() });
+      telemetry.add(...traffic(ROUTE, 100, 0.2, Date.now(), 3600_000));
+      const c = await engine.trigger({ windowHours: 1, by: 'test' });
+      await waitFor(repo, c.id, (x) => x.phase === 'monitoring');
+      telemetry.applyRoutingConfig = async () => {
+        throw new Error('routing file is read-only');
+      };
+      telemetry.add(...traffic(ROUTE, 40, 0.5, Date.now() + 1, 1));
+      const done = await waitFor(repo, c.id, (x) => x.status !== 'in_progress' && x.phase === 'done' && x.error !== null && x.status !== 'rolled_back');
+      expect(done).toMatchObject({ status: 'failed', error: expect.stringContaining('rollback failed, the change is still in force: routing file is read-only') });
+      expect(telemetry.config.routes[0]?.timeout_ms).toBe(45_000);
+      await engine.close();
+    } finally {
+      await ts.cleanup();
+    }
+  });
+});

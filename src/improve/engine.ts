@@ -214,7 +214,15 @@ export class ImprovementEngine {
   private async revert(c: CycleView, changes: ConfigChange[], reason: string): Promise<void> {
     const current = await this.o.gateway.getRoutingConfig();
     const reverted = revertChanges(current, changes);
-    await this.o.gateway.applyRoutingConfig(reverted, { by: `improve:${c.id}`, reason: `rollback: ${reason}` });
+    try {
+      await this.o.gateway.applyRoutingConfig(reverted, { by: `improve:${c.id}`, reason: `rollback: ${reason}` });
+    } catch (e) {
+      // Never report a rollback that did not happen: the change is still in force, say so.
+      const error = `rollback failed, the change is still in force: ${(e as Error).message} (after: ${reason})`;
+      await this.o.repo.updateCycle(c.id, { status: 'failed', phase: 'done', finished_at: Date.now(), error });
+      await this.event(c.id, 'rollback_failed', { error });
+      throw new Stopped();
+    }
     const version = await this.o.repo.addVersion({ by: `improve:${c.id}`, reason: `rollback: ${reason}`, kind: 'rollback', cycleId: c.id, config: reverted });
     await this.o.repo.updateCycle(c.id, { rollback_version: version, finished_at: Date.now() });
     await this.event(c.id, 'rolled_back', { version, restored_from: c.previous_version, reason });
