@@ -8,6 +8,7 @@ import { checkCatalog } from './check.js';
 import { extractCoordination, mcpToolName, renderCoordination } from './coordination.js';
 import { AgentCatalogError } from './errors.js';
 import { syncCoordination } from './sync-coordination.js';
+import { globMatcher } from '../sidecar/glob.js';
 
 /** The catalog CCO ships (the seeds' "119 Claude Orchestra agents"). */
 const EXPECTED_AGENTS = 119;
@@ -79,6 +80,24 @@ describe('the shipped agent catalog', async () => {
       expect(agent).toBeDefined();
       expect(extractCoordination(readFileSync(join(defaultAgentsDir(), f), 'utf8'))).toContain(renderCoordination(agent!));
     }
+  });
+
+  it.each([
+    ['python-specialist', 'service/api/handlers.py', '.venv/lib/python3.12/site.py'],
+    ['go-specialist', 'cmd/server/main.go', 'vendor/github.com/x/y.go'],
+    ['rust-specialist', 'crates/core/src/lib.rs', 'target/debug/build.rs'],
+    ['react-specialist', 'src/components/Button.tsx', 'node_modules/react/index.js'],
+    ['docker-specialist', 'deploy/Dockerfile.prod', 'node_modules/x/Dockerfile'],
+    ['terraform-specialist', 'infra/modules/vpc/main.tf', 'infra/.terraform/modules/x.tf'],
+    ['api-designer', 'api/openapi.yaml', 'node_modules/x/openapi.yaml'],
+    ['django-specialist', 'shop/orders/models.py', '.venv/django/models.py'],
+    ['ci-cd-engineer', '.github/workflows/ci.yml', 'node_modules/x/.github/workflows/ci.yml'],
+  ])('context rules of %s select %s and skip %s (with the sidecar’s glob matcher)', (name, wanted, skipped) => {
+    const a = catalog.get(name)!;
+    const include = globMatcher(a.context.include);
+    const exclude = globMatcher(a.context.exclude ?? []);
+    expect(include(wanted) && !exclude(wanted)).toBe(true);
+    expect(include(skipped) && !exclude(skipped)).toBe(false);
   });
 
   it('uses model tiers and categories from a small known set', () => {
