@@ -66,4 +66,12 @@ export const sidecarMigrations: MigrationSet = (dialect) => ({
       await db.schema.dropTable('sidecar_results').execute();
     },
   },
+  sidecar_002_agent_indexes: {
+    async up(db) {
+      await db.schema.createIndex('sidecar_agents_created').on('sidecar_agents').column('created_at').execute();
+    },
+    async down(db) {
+      await db.schema.dropIndex('sidecar_agents_created').execute();
+    },
+  },
 });
