@@ -1,4 +1,4 @@
-import type { FastifyInstance } from 'fastify';
+import type { FastifyInstance, FastifyReply } from 'fastify';
 import type { DaemonModule, PartHealth } from './module.js';
 
 export interface HealthReport {
@@ -20,10 +20,13 @@ export function registerHealth(
   app: FastifyInstance,
   opts: { version: string; startedAt: number; port(): number; parts: () => DaemonModule[]; extra: () => Promise<Record<string, PartHealth>> },
 ): void {
-  app.get('/health', async (_req, reply) => {
+  const handler = async (_req: unknown, reply: FastifyReply) => {
     const report = await healthReport(opts);
     return reply.status(report.status === 'ok' ? 200 : 503).send(report);
-  });
+  };
+  app.get('/health', handler);
+  // The orchestrator seed's health checks call /api/health.
+  app.get('/api/health', handler);
 }
 
 export async function healthReport(opts: {

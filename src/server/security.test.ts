@@ -71,6 +71,13 @@ describe('daemon front door', () => {
     expect(ids).toEqual(['early', 'late']);
   });
 
+  it('answers /health and its /api/health alias', async () => {
+    const a = await raw(`${t.url}/health`, {});
+    const b = await raw(`${t.url}/api/health`, {});
+    expect(a.status).toBe(200);
+    expect(JSON.parse(b.body)).toMatchObject({ status: 'ok', service: 'cco-daemon', checks: { database: { status: 'ok' } } });
+  });
+
   it('serves Prometheus metrics', async () => {
     const r = await raw(`${t.url}/metrics`, {});
     expect(r.status).toBe(200);
