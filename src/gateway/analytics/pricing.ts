@@ -1,12 +1,12 @@
 import { existsSync, readFileSync } from 'node:fs';
-import { fileURLToPath } from 'node:url';
 import { z } from 'zod';
 import { parseJsonConfig } from '../../config/json-file.js';
 import { ConfigError } from '../../config/config-error.js';
 import type { Usage } from '../proxy/usage.js';
+import { packageFile } from '../util/package-file.js';
 
 /** The pricing table shipped with CCO (`config/pricing.json`). */
-export const DEFAULT_PRICING_FILE = fileURLToPath(new URL('../../../config/pricing.json', import.meta.url));
+export const DEFAULT_PRICING_FILE = packageFile('config/pricing.json');
 
 const priceSchema = z
   .object({

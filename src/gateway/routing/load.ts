@@ -1,13 +1,13 @@
 import { existsSync, readFileSync } from 'node:fs';
-import { fileURLToPath } from 'node:url';
 import { ConfigError } from '../../config/config-error.js';
 import { parseJsonConfig } from '../../config/json-file.js';
+import { packageFile } from '../util/package-file.js';
 import { Router } from './router.js';
 import { routingSchema } from './schema.js';
 import type { RoutingFile } from './schema.js';
 
 /** The routing file shipped with CCO (`config/model-routing.json` at the package root). */
-export const DEFAULT_ROUTING_FILE = fileURLToPath(new URL('../../../config/model-routing.json', import.meta.url));
+export const DEFAULT_ROUTING_FILE = packageFile('config/model-routing.json');
 
 const LOOPBACK = new Set(['127.0.0.1', 'localhost', '[::1]', '::1', '0.0.0.0']);
 

@@ -1,0 +1,109 @@
+import { spawn } from 'node:child_process';
+import type { ChildProcess } from 'node:child_process';
+import { existsSync, writeFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { Agent } from 'undici';
+import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
+import { startFakeProvider } from '../../fake-provider/server.js';
+import type { FakeProvider } from '../../fake-provider/server.js';
+import { tempCcoEnv } from '../../testing/temp-dirs.js';
+
+/** The shipped CLI (built by test/global-setup.ts). */
+const CLI = join(fileURLToPath(new URL('.', import.meta.url)), '..', '..', '..', 'dist', 'cco', 'main.js');
+
+let fake: FakeProvider;
+let world: ReturnType<typeof tempCcoEnv>;
+const children: ChildProcess[] = [];
+beforeAll(async () => {
+  if (!existsSync(CLI)) throw new Error(`${CLI} is missing: run npm run build`);
+  fake = await startFakeProvider({ port: 0 });
+  world = tempCcoEnv();
+});
+afterEach(() => {
+  for (const c of children.splice(0)) if (c.exitCode === null) c.kill('SIGKILL');
+});
+afterAll(async () => {
+  await fake?.close();
+  world?.cleanup();
+});
+
+function proxy(args: string[], env: Record<string, string> = {}) {
+  const child = spawn(process.execPath, [CLI, 'proxy', ...args], {
+    env: { ...process.env, ...world.env, CCO_ANTHROPIC_BASE_URL: fake.url, DATABASE_URL: '', REDIS_URL: '', ...env },
+    stdio: ['ignore', 'pipe', 'pipe'],
+  });
+  children.push(child);
+  let stdout = '';
+  let stderr = '';
+  child.stdout?.on('data', (d: Buffer) => (stdout += d.toString()));
+  child.stderr?.on('data', (d: Buffer) => (stderr += d.toString()));
+  const exited = new Promise<number>((r) => child.on('exit', (code) => r(code ?? -1)));
+  const listening = new Promise<string>((resolve, reject) => {
+    const t = setInterval(() => {
+      const m = /Listening on (http:\/\/127\.0\.0\.1:\d+)/.exec(stdout);
+      if (m) {
+        clearInterval(t);
+        resolve(m[1] as string);
+      }
+    }, 20);
+    void exited.then((code) => {
+      clearInterval(t);
+      reject(new Error(`exited ${code}: ${stderr}`));
+    });
+  });
+  listening.catch(() => undefined); // a test that expects an exit does not await it
+  return { child, listening, exited, out: () => stdout, err: () => stderr };
+}
+
+describe('cco proxy', () => {
+  it('refuses an unreasonable --workers with the recommended value', async () => {
+    for (const w of ['0', '-1', '999', 'two']) {
+      const p = proxy(['--workers', w, '--port', '0']);
+      expect(await p.exited).toBe(2);
+      expect(p.err()).toMatch(/Workers configuration invalid: --workers .*Recommended: --workers \d+/);
+    }
+  });
+
+  it('serves the gateway and its admin API on --port 0, with secrets redacted in diagnostics', async () => {
+    const p = proxy(['--port', '0', '--cache-ttl', '0', '--db-path', join(world.root, 'proxy.db')], { ANTHROPIC_API_KEY: 'sk-ant-secret-key-must-not-leak-0000' });
+    const url = await p.listening;
+    fake.queue({ text: 'via cco proxy' });
+    const r = await fetch(`${url}/v1/messages?beta=true`, { method: 'POST', headers: { 'content-type': 'application/json', 'x-api-key': 'client-key' }, body: JSON.stringify({ model: 'claude-haiku-4-5', max_tokens: 5, messages: [{ role: 'user', content: 'hi' }] }) });
+    expect(await r.json()).toMatchObject({ content: [{ text: 'via cco proxy' }] });
+    // A key configured for the provider replaces the client's credential.
+    expect(fake.requests.at(-1)?.headers['x-api-key']).toBe('sk-ant-secret-key-must-not-leak-0000');
+    expect(((await (await fetch(`${url}/api/cache/stats`)).json()) as { enabled: boolean }).enabled).toBe(false);
+    expect((await fetch(`${url}/health`)).status).toBe(200);
+    expect((await fetch(url, { method: 'HEAD' })).status).toBe(200);
+    const diag = await (await fetch(`${url}/api/diagnostics`)).text();
+    expect(diag).not.toContain('sk-ant-secret-key-must-not-leak');
+    expect(await (await fetch(`${url}/metrics`)).text()).toMatch(/gateway_requests_total/);
+    p.child.kill('SIGTERM');
+    expect(await p.exited).toBe(0);
+  });
+
+  it('refuses a malformed --config with file, line, column and cause', async () => {
+    const f = join(world.root, 'bad-routing.json');
+    writeFileSync(f, '{\n  "routes": [\n    { "pattern": "claude-*", "provider": "anthropic" },\n  ]\n}\n');
+    const p = proxy(['--port', '0', '--config', f]);
+    expect(await p.exited).toBe(1);
+    expect(p.err()).toContain(`Unable to parse configuration file ${f}:4:3`);
+  });
+
+  it('--workers 2 runs two processes sharing one port', async () => {
+    const p = proxy(['--port', '0', '--workers', '2', '--db-path', join(world.root, 'workers.db')]);
+    const url = await p.listening;
+    expect(p.out()).toContain('(2 workers)');
+    const pids = new Set<number>();
+    for (let i = 0; i < 30 && pids.size < 2; i++) {
+      // A fresh connection each time, so the primary hands it to either worker.
+      const h = (await (await fetch(`${url}/health`, { dispatcher: new Agent({ pipelining: 0 }) } as RequestInit)).json()) as { pid: number };
+      pids.add(h.pid);
+    }
+    expect(pids.size).toBe(2);
+    expect(pids.has(p.child.pid as number)).toBe(false);
+    p.child.kill('SIGTERM');
+    expect(await p.exited).toBe(0);
+  });
+});
