@@ -53,8 +53,8 @@ declare module 'fastify' {
 
 /**
  * The sidecar's own Fastify app (its own port, 3001 by default): `/health` and `/status` open,
- * every `/api/*` route behind an agent JWT. Response times of all but the long-lived routes
- * (wait, stream) feed `/status`.
+ * every `/api/*` route behind an agent JWT. Response times of the `/api/*` routes except the
+ * long-lived ones (wait, stream) feed `/status`.
  */
 export async function buildSidecarApp(deps: SidecarDeps, opts: { host: string }): Promise<{ app: FastifyInstance; perf: SlidingWindowStats }> {
   const app = Fastify({
@@ -104,7 +104,8 @@ export async function buildSidecarApp(deps: SidecarDeps, opts: { host: string })
   app.addHook('onResponse', async (req, reply) => {
     const route = req.routeOptions.url ?? '';
     if (route.startsWith('/api/events/wait') || route.startsWith('/api/events/stream')) return;
-    perf.record(reply.elapsedTime);
+    // /status figures describe agent traffic: monitoring calls do not count (an idle sidecar reads 0)
+    if (route !== '/health' && route !== '/status') perf.record(reply.elapsedTime);
     duration.observe({ method: req.method, route: route || 'unmatched', status: String(reply.statusCode) }, reply.elapsedTime / 1000);
   });
   registerStatusRoutes(app, deps, perf);
