@@ -1,0 +1,180 @@
+/**
+ * Gateway benchmark: the fake upstream measured directly and through the gateway (`cco proxy`,
+ * a separate process) in the same run, with autocannon.
+ *  (a) saturation at 100 connections: gateway throughput as a ratio of direct;
+ *  (b) a fixed offered load of 1,000 requests/s: added latency p50/p99 versus direct;
+ * for non-streaming and streaming answers, cache miss (every body unique) and cache hit;
+ * plus the gateway's peak RSS. Prints a Markdown table for docs/benchmarks/gateway.md.
+ */
+import { spawn } from 'node:child_process';
+import type { ChildProcess } from 'node:child_process';
+import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { dirname, join } from 'node:path';
+import { fileURLToPath, pathToFileURL } from 'node:url';
+import { createRequire } from 'node:module';
+import { Pool } from 'undici';
+
+/** The part of autocannon's API used here (the package ships no types). */
+interface AutocannonResult {
+  requests: { average: number };
+  latency: { p50: number; p99: number };
+  errors: number;
+  non2xx: number;
+}
+const autocannon = createRequire(import.meta.url)('autocannon') as (opts: Record<string, unknown>) => Promise<AutocannonResult>;
+
+const ROOT = join(dirname(fileURLToPath(import.meta.url)), '..');
+const CLI = join(ROOT, 'dist', 'cco', 'main.js');
+const FAKE = pathToFileURL(join(ROOT, 'dist', 'fake-provider', 'server.js')).href;
+const SECONDS = Number(process.env.BENCH_SECONDS ?? 4);
+
+interface Child {
+  proc: ChildProcess;
+  url: string;
+}
+
+function start(args: string[], env: NodeJS.ProcessEnv): Promise<Child> {
+  return new Promise((resolve, reject) => {
+    const proc = spawn(process.execPath, args, { env, stdio: ['ignore', 'pipe', 'pipe'] });
+    let out = '';
+    let err = '';
+    proc.stdout?.on('data', (d: Buffer) => {
+      out += d.toString();
+      const m = /Listening on (http:\/\/[\d.]+:\d+)/.exec(out);
+      if (m) resolve({ proc, url: m[1] as string });
+    });
+    proc.stderr?.on('data', (d: Buffer) => (err += d.toString()));
+    proc.on('exit', (code) => reject(new Error(`${args.join(' ')} exited ${code}: ${err}`)));
+  });
+}
+
+const body = (stream: boolean, n: number | undefined) =>
+  JSON.stringify({ model: 'claude-sonnet-4-5', max_tokens: 64, stream, messages: [{ role: 'user', content: n === undefined ? 'Say hello to the benchmark' : `Request number ${n}` }] });
+
+const HEADERS = { 'content-type': 'application/json', 'x-api-key': 'bench-key', 'anthropic-version': '2023-06-01' };
+
+let counter = 0;
+
+/** (a) autocannon at 100 connections; unique bodies defeat the cache. */
+async function saturate(url: string, stream: boolean, unique: boolean): Promise<{ rps: number; p50: number; p99: number; errors: number }> {
+  const r = await autocannon({
+    url: `${url}/v1/messages`,
+    connections: 100,
+    duration: SECONDS,
+    requests: [
+      {
+        method: 'POST',
+        headers: HEADERS,
+        setupRequest: (req: Record<string, unknown>) => ({ ...req, body: body(stream, unique ? counter++ : undefined) }),
+      },
+    ],
+  });
+  return { rps: r.requests.average, p50: r.latency.p50, p99: r.latency.p99, errors: r.errors + r.non2xx };
+}
+
+/** (b) A fixed offered rate with sub-millisecond latency timing (autocannon rounds to 1 ms). */
+async function fixedRate(url: string, stream: boolean, unique: boolean, rate = 1000): Promise<{ p50: number; p99: number; achieved: number; errors: number }> {
+  const pool = new Pool(url, { connections: 64, pipelining: 1 });
+  const lat: number[] = [];
+  let errors = 0;
+  const total = rate * SECONDS;
+  let sent = 0;
+  const t0 = performance.now();
+  const inflight: Promise<void>[] = [];
+  await new Promise<void>((resolve) => {
+    const tick = () => {
+      const due = Math.min(total, Math.floor(((performance.now() - t0) / 1000) * rate));
+      while (sent < due) {
+        sent++;
+        const s = performance.now();
+        inflight.push(
+          pool
+            .request({ path: '/v1/messages', method: 'POST', headers: HEADERS, body: body(stream, unique ? counter++ : undefined) })
+            .then(async (res) => {
+              await res.body.text();
+              if (res.statusCode !== 200) errors++;
+              lat.push(performance.now() - s);
+            })
+            .catch(() => void errors++),
+        );
+      }
+      if (sent >= total) resolve();
+      else setTimeout(tick, 1);
+    };
+    tick();
+  });
+  await Promise.all(inflight);
+  const elapsed = (performance.now() - t0) / 1000;
+  await pool.close();
+  lat.sort((a, b) => a - b);
+  const pct = (p: number) => lat[Math.min(lat.length - 1, Math.floor((p / 100) * lat.length))] ?? 0;
+  return { p50: pct(50), p99: pct(99), achieved: lat.length / elapsed, errors };
+}
+
+function peakRssMb(pid: number): number {
+  const m = /VmHWM:\s+(\d+) kB/.exec(readFileSync(`/proc/${pid}/status`, 'utf8'));
+  return m ? Math.round(Number(m[1]) / 1024) : NaN;
+}
+
+const f1 = (v: number) => v.toFixed(1);
+const f2 = (v: number) => v.toFixed(2);
+
+export async function run(): Promise<void> {
+  const dir = mkdtempSync(join(tmpdir(), 'cco-bench-gw-'));
+  const env = { ...process.env, CCO_HOME: join(dir, 'home'), CCO_CONFIG_DIR: join(dir, 'config'), CCO_RUNTIME_DIR: join(dir, 'run'), DATABASE_URL: '', REDIS_URL: '' };
+  const fake = await start(['--input-type=module', '-e', `const m = await import(${JSON.stringify(FAKE)}); const f = await m.startFakeProvider({ port: 0, recordLimit: 0 }); console.log('Listening on ' + f.url);`], env);
+  let gw: Child | undefined;
+  try {
+    gw = await start([CLI, 'proxy', '--port', '0', '--log-level', 'warn', '--db-path', join(dir, 'bench.db'), '--cache-size', '500', '--cache-ttl', '3600'], { ...env, CCO_ANTHROPIC_BASE_URL: fake.url });
+    const g = gw;
+    // Warm both paths (JIT, keep-alive pools, the cache for the hit scenarios).
+    await saturate(fake.url, false, true);
+    await saturate(g.url, false, true);
+
+    const rows: string[] = [];
+    const sat: Record<string, number> = {};
+    console.log('\n(a) saturation, 100 connections, %d s each', SECONDS);
+    for (const stream of [false, true]) {
+      const direct = await saturate(fake.url, stream, true);
+      const miss = await saturate(g.url, stream, true);
+      const hit = await saturate(g.url, stream, false);
+      const kind = stream ? 'streaming' : 'non-streaming';
+      sat[`${kind} miss`] = miss.rps / direct.rps;
+      rows.push(`| ${kind} | direct | ${Math.round(direct.rps)} | 1.00 | ${direct.p50} | ${direct.p99} | ${direct.errors} |`);
+      rows.push(`| ${kind} | gateway, cache miss | ${Math.round(miss.rps)} | ${f2(miss.rps / direct.rps)} | ${miss.p50} | ${miss.p99} | ${miss.errors} |`);
+      rows.push(`| ${kind} | gateway, cache hit | ${Math.round(hit.rps)} | ${f2(hit.rps / direct.rps)} | ${hit.p50} | ${hit.p99} | ${hit.errors} |`);
+      console.log(`  ${kind}: direct ${Math.round(direct.rps)} rps, gateway miss ${Math.round(miss.rps)} rps (${f2(miss.rps / direct.rps)}x), hit ${Math.round(hit.rps)} rps (${f2(hit.rps / direct.rps)}x)`);
+    }
+
+    const fixed: string[] = [];
+    console.log('\n(b) fixed offered load 1,000 requests/s, %d s each', SECONDS);
+    for (const stream of [false, true]) {
+      const direct = await fixedRate(fake.url, stream, true);
+      const miss = await fixedRate(g.url, stream, true);
+      const hit = await fixedRate(g.url, stream, false);
+      const kind = stream ? 'streaming' : 'non-streaming';
+      fixed.push(`| ${kind} | direct | ${Math.round(direct.achieved)} | ${f2(direct.p50)} | ${f2(direct.p99)} | — | — |`);
+      fixed.push(`| ${kind} | gateway, cache miss | ${Math.round(miss.achieved)} | ${f2(miss.p50)} | ${f2(miss.p99)} | ${f2(miss.p50 - direct.p50)} | ${f2(miss.p99 - direct.p99)} |`);
+      fixed.push(`| ${kind} | gateway, cache hit | ${Math.round(hit.achieved)} | ${f2(hit.p50)} | ${f2(hit.p99)} | ${f2(hit.p50 - direct.p50)} | ${f2(hit.p99 - direct.p99)} |`);
+      console.log(`  ${kind}: direct p50 ${f2(direct.p50)} p99 ${f2(direct.p99)} ms; gateway miss p50 ${f2(miss.p50)} p99 ${f2(miss.p99)} ms (added ${f2(miss.p50 - direct.p50)} / ${f2(miss.p99 - direct.p99)}); hit p50 ${f2(hit.p50)} ms`);
+    }
+    const rss = peakRssMb(g.proc.pid as number);
+    console.log(`\ngateway peak RSS: ${rss} MB`);
+    console.log('\n### Gateway (cco proxy, one process) vs the fake upstream directly, same run\n');
+    console.log('(a) Saturation, 100 connections (autocannon)\n');
+    console.log('| answer | path | req/s | ratio to direct | p50 ms | p99 ms | errors |');
+    console.log('|---|---|---|---|---|---|---|');
+    for (const r of rows) console.log(r);
+    console.log('\n(b) Fixed offered load, 1,000 requests/s\n');
+    console.log('| answer | path | achieved req/s | p50 ms | p99 ms | added p50 ms | added p99 ms |');
+    console.log('|---|---|---|---|---|---|---|');
+    for (const r of fixed) console.log(r);
+    console.log(`\nGateway peak RSS under load: ${rss} MB. Saturation ratio (non-streaming miss): ${f1(100 * (sat['non-streaming miss'] ?? 0))}% of direct.`);
+  } finally {
+    gw?.proc.kill('SIGTERM');
+    fake.proc.kill('SIGTERM');
+    await new Promise((r) => setTimeout(r, 300));
+    rmSync(dir, { recursive: true, force: true });
+  }
+}
