@@ -9,7 +9,7 @@ import type { SubmitResult } from './api.js';
 import { PipelineEngine } from './engine.js';
 import { gatewayClient } from './llm-client.js';
 import type { LlmClient } from './llm-client.js';
-import { BullQueue, LocalQueue, withTimeout } from './queue.js';
+import { LocalQueue, withTimeout } from './queue.js';
 import type { TaskQueue } from './queue.js';
 import { PipelineRepo } from './repo.js';
 import { registerPipelineRoutes } from './routes.js';
@@ -72,8 +72,9 @@ export async function createPipelineModule(ctx: ModuleContext, deps: PipelineDep
     specialist: (lang) => specialistFor(lang, cfg, deps.catalog),
     onTaskEnd: (status, seconds) => duration.observe({ status }, seconds),
   });
+  // BullMQ (and ioredis) load only in team mode: the embedded default should not pay for them.
   const queue: TaskQueue = ctx.redisUrl
-    ? new BullQueue(ctx.redisUrl, { concurrency: cfg.concurrency, prefix: deps.queuePrefix ?? cfg.queue_prefix, logger })
+    ? new (await import('./bull-queue.js')).BullQueue(ctx.redisUrl, { concurrency: cfg.concurrency, prefix: deps.queuePrefix ?? cfg.queue_prefix, logger })
     : new LocalQueue(cfg.concurrency, logger);
   const api = new PipelineApi(engine, repo, () => queue, agents, cfg.max_requirement_chars, (id, e) =>
     logger.warn({ task_id: id, err: (e as Error).message }, `task ${id} is stored but could not be queued yet; it will be queued when the queue is reachable`),
