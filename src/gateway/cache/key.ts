@@ -25,21 +25,31 @@ const digest = (s: string): string => createHash('sha256').update(s).digest('bas
  * unknown fields too (unknown means "might matter").
  */
 export function cacheKey(endpoint: string, body: Record<string, unknown>, headers: IncomingHttpHeaders): CacheKey {
-  const fields: Record<string, string> = { endpoint: digest(endpoint) };
+  // Serialised once; the key is one hash over all fields, the per-field digests (debug only) are
+  // computed when someone asks for them (an entry being stored, /api/cache/debug).
+  const parts: [string, string][] = [['endpoint', endpoint]];
   for (const h of KEY_HEADERS) {
     const v = headers[h];
-    if (v !== undefined) fields[`header:${h}`] = digest(Array.isArray(v) ? v.join(',') : v);
+    if (v !== undefined) parts.push([`header:${h}`, Array.isArray(v) ? v.join(',') : v]);
   }
   const cred = headers['x-api-key'] ?? headers.authorization;
-  if (cred !== undefined) fields.credentials = digest(Array.isArray(cred) ? cred.join(',') : cred);
+  if (cred !== undefined) parts.push(['credentials', Array.isArray(cred) ? cred.join(',') : cred]);
   for (const k of Object.keys(body).sort()) {
     if (IGNORED_FIELDS.has(k)) continue;
     const v = body[k];
     if (v === undefined) continue;
-    fields[`body.${k}`] = digest(JSON.stringify(v) ?? 'undefined');
+    parts.push([`body.${k}`, JSON.stringify(v) ?? 'undefined']);
   }
-  const key = digest(Object.entries(fields).map(([k, v]) => `${k}=${v}`).join('\n'));
-  return { key, fields };
+  const h = createHash('sha256');
+  for (const [k, v] of parts) h.update(k).update('\u0000').update(v).update('\u0001');
+  let fields: Record<string, string> | undefined;
+  return {
+    key: h.digest('base64url').slice(0, 22),
+    get fields() {
+      fields ??= Object.fromEntries(parts.map(([k, v]) => [k, digest(v)]));
+      return fields;
+    },
+  };
 }
 
 /** Field names whose digests differ between two key field maps (present on one side only counts). */

@@ -103,7 +103,20 @@ export class Router {
     return this.env[baseUrlEnvName(name)] || p?.base_url || '';
   }
 
+  private readonly resolved = new Map<string, ResolvedRoute>();
+
+  /** The route for a model (memoised: the router is immutable; a reload builds a new one). */
   resolve(model: string): ResolvedRoute {
+    let r = this.resolved.get(model);
+    if (!r) {
+      r = this.resolveUncached(model);
+      if (this.resolved.size >= 1000) this.resolved.clear();
+      this.resolved.set(model, r);
+    }
+    return r;
+  }
+
+  private resolveUncached(model: string): ResolvedRoute {
     const hit = this.routes.find((r) => r.re.test(model));
     const cfg = hit?.cfg;
     const providerName = cfg?.provider ?? inferProvider(model);
