@@ -10,9 +10,16 @@ import { basename, dirname, join } from 'node:path';
  */
 export async function writeFileAtomicAsync(file: string, data: string | Uint8Array, mode = 0o600): Promise<void> {
   const dir = dirname(file);
-  await mkdir(dir, { recursive: true });
   const tmp = join(dir, `.${basename(file)}.${process.pid}.${randomBytes(4).toString('hex')}.tmp`);
-  const fh = await open(tmp, 'w', mode);
+  let fh;
+  try {
+    fh = await open(tmp, 'w', mode);
+  } catch (e) {
+    // the folder usually exists already: create it only when the open says it does not
+    if ((e as NodeJS.ErrnoException).code !== 'ENOENT') throw e;
+    await mkdir(dir, { recursive: true });
+    fh = await open(tmp, 'w', mode);
+  }
   try {
     await fh.writeFile(data);
     await fh.sync();
