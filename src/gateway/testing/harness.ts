@@ -33,6 +33,8 @@ export interface HarnessOptions {
   cacheTtlSeconds?: number;
   env?: Record<string, string | undefined>;
   gateway?: Partial<GatewayOptions>;
+  /** A store to use instead of a fresh SQLite file (e.g. a PostgreSQL test schema); not closed by the harness. */
+  store?: Store;
 }
 
 /**
@@ -45,7 +47,7 @@ export async function startHarness(o: HarnessOptions = {}): Promise<Harness> {
   const routingFile = join(dir, 'model-routing.json');
   const routing = o.routing ?? { routes: [{ pattern: '^claude-', provider: 'anthropic', retries: 0 }, { pattern: '^gpt-', provider: 'openai', retries: 0 }], retry: { base_delay_ms: 10, max_delay_ms: 50 } };
   writeFileSync(routingFile, JSON.stringify(routing, null, 2).replaceAll('{{FAKE}}', fake.url));
-  const store = await openStore({ sqlitePath: join(dir, 'test.db') });
+  const store = o.store ?? (await openStore({ sqlitePath: join(dir, 'test.db') }));
   const { logger } = createLogger({ level: 'silent' });
   const metrics = createMetricsRegistry();
   const hub = new Hub();
@@ -80,7 +82,7 @@ export async function startHarness(o: HarnessOptions = {}): Promise<Harness> {
     async close() {
       await app.close();
       await gateway.close();
-      await store.close();
+      if (!o.store) await store.close();
       await fake.close();
       rmSync(dir, { recursive: true, force: true });
     },
