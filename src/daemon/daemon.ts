@@ -135,7 +135,7 @@ export async function startDaemon(opts: DaemonOptions = {}): Promise<RunningDaem
   let app: FastifyInstance;
   try {
     modules = await createModules(ctx);
-    app = await buildApp({ logger, metrics, security: { host, accessToken, port: () => port, selfAuthenticated: ['/v1/', '/mcp', '/api/orchestration/'] } });
+    app = await buildApp({ logger, metrics, security: { host, accessToken, port: () => port, selfAuthenticated: ['/v1/', '/mcp', '/api/orchestration/', '/api/agents/spawn'] } });
     registerHealth(app, {
       version: version(),
       startedAt,
