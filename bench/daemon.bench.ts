@@ -57,7 +57,7 @@ function rssMb(pid: number): number {
 
 export async function run(): Promise<void> {
   const root = mkdtempSync(join(tmpdir(), 'cco-bench-'));
-  const env = { ...process.env, CCO_HOME: join(root, 'home'), CCO_CONFIG_DIR: join(root, 'cfg'), CCO_TMPDIR: join(root, 'tmp'), CCO_RUNTIME_DIR: join(root, 'run'), CCO_LOG_LEVEL: 'warn' };
+  const env: NodeJS.ProcessEnv = { ...process.env, CCO_HOME: join(root, 'home'), CCO_CONFIG_DIR: join(root, 'cfg'), CCO_TMPDIR: join(root, 'tmp'), CCO_RUNTIME_DIR: join(root, 'run'), CCO_LOG_LEVEL: 'warn' };
   delete env.DATABASE_URL;
   delete env.REDIS_URL;
   const bare = `require('http').createServer((q,s)=>s.end('ok')).listen(0,'127.0.0.1',function(){console.log('Listening on http://127.0.0.1:'+this.address().port)})`;
