@@ -196,6 +196,8 @@ export async function startProxyServer(opts: ProxyOptions, o: { migrate?: boolea
   let port = opts.port;
   const shown = opts.host === '0.0.0.0' || opts.host === '::' ? '127.0.0.1' : opts.host;
   const selfUrl = () => `http://${shown.includes(':') ? `[${shown}]` : shown}:${port}`;
+  const accessToken = loadAccessToken(paths.tokenFile);
+  const loopback = /^(127\.|localhost$|::1$)/.test(opts.host);
   let gateway: Gateway;
   try {
     gateway = await createGateway({
@@ -209,12 +211,14 @@ export async function startProxyServer(opts: ProxyOptions, o: { migrate?: boolea
       cacheTtlSeconds: opts.cacheTtlSeconds,
       ...(env.REDIS_URL ? { redisUrl: env.REDIS_URL } : {}),
       ...(opts.httpProxy ? { httpProxy: opts.httpProxy } : {}),
+      // Bound beyond loopback, /v1 callers must present the access token (x-cco-token or as their API key).
+      ...(loopback ? {} : { clientAuth: { isGatewayCredential: (t: string) => t === accessToken } }),
     });
   } catch (e) {
     await store.close();
     throw e instanceof ConfigError ? e : new Error(`Gateway failed to start: ${errorMessage(e)}`, { cause: e });
   }
-  const app = await buildApp({ logger, metrics, security: { host: opts.host, accessToken: loadAccessToken(paths.tokenFile), port: () => port, selfAuthenticated: ['/v1/'] } });
+  const app = await buildApp({ logger, metrics, security: { host: opts.host, accessToken, port: () => port, selfAuthenticated: ['/v1/'] } });
   await gateway.register(app);
   const info = { service: 'cco-proxy', version: version() };
   app.get('/', async () => ({ ...info, endpoints: ['POST /v1/messages', 'POST /v1/messages/count_tokens', 'POST /v1/chat/completions', 'GET /v1/models', 'GET /health', 'GET /metrics', 'GET /api/cache/stats'] }));

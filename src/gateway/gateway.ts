@@ -45,6 +45,8 @@ export interface GatewayOptions {
   writer?: WriterOptions;
   /** Tests and benchmarks may wrap the upstream client. */
   upstream?: Upstream;
+  /** Team mode (bound beyond loopback): which client credentials are the gateway's own. */
+  clientAuth?: { isGatewayCredential(token: string): boolean };
 }
 
 /** Everything the gateway is made of, assembled once; mounted by the daemon module and by `cco proxy`. */
@@ -81,7 +83,7 @@ export async function createGateway(o: GatewayOptions): Promise<Gateway> {
     cache: () => cache,
     active: () => (holder.core as GatewayCore).active,
   });
-  const c = new GatewayCore({ routing, upstream, cache, pricing, logger: o.logger.child({ module: 'gateway' }), onFinished: (r) => telemetry.record(r) });
+  const c = new GatewayCore({ routing, upstream, cache, pricing, logger: o.logger.child({ module: 'gateway' }), onFinished: (r) => telemetry.record(r), ...(o.clientAuth ? { clientAuth: o.clientAuth } : {}) });
   holder.core = c;
   routing.watch();
   return {

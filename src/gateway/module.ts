@@ -1,3 +1,4 @@
+import { timingSafeEqual } from 'node:crypto';
 import { errorMessage } from '../core/errors.js';
 import type { DaemonModule, ModuleContext, PartHealth } from '../server/module.js';
 import type { RouteStats } from './analytics/queries.js';
@@ -33,6 +34,15 @@ export interface GatewayModule extends DaemonModule {
   applyRoutingConfig(config: unknown, meta: { by: string; reason: string }): Promise<void>;
 }
 
+const LOOPBACK = /^(127\.|localhost$|::1$|\[::1\]$)/;
+const isLoopback = (host: string): boolean => LOOPBACK.test(host);
+
+function safeEqual(a: string, b: string): boolean {
+  const ab = Buffer.from(a);
+  const bb = Buffer.from(b);
+  return ab.length === bb.length && timingSafeEqual(ab, bb);
+}
+
 function need(g: Gateway | undefined): Gateway {
   if (!g) throw new Error('the gateway is disabled (gateway.enabled = false in daemon.toml)');
   return g;
@@ -54,6 +64,8 @@ export async function createGatewayModule(ctx: ModuleContext): Promise<GatewayMo
         cacheTtlSeconds: cfg.cache_ttl_seconds,
         ...(ctx.redisUrl ? { redisUrl: ctx.redisUrl } : {}),
         ...(cfg.http_proxy ? { httpProxy: cfg.http_proxy } : {}),
+        // Beyond loopback every /v1 call needs the daemon's access token (the security layer lets /v1 through to us).
+        ...(isLoopback(ctx.config.daemon.host) ? {} : { clientAuth: { isGatewayCredential: (t: string) => safeEqual(t, ctx.accessToken) } }),
       })
     : undefined;
   const selfUrls = () => [ctx.selfUrl()];

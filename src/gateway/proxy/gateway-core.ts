@@ -11,7 +11,7 @@ import type { ResolvedRoute } from '../routing/router.js';
 import type { RoutingStore } from '../routing/store.js';
 import { bridgeFor } from '../translate/index.js';
 import type { Upstream } from '../upstream/client.js';
-import { HOP_HEADER, outgoingHeaders, relayHeaders } from '../upstream/headers.js';
+import { clientCredential, HOP_HEADER, outgoingHeaders, relayHeaders } from '../upstream/headers.js';
 import { ActiveRequests } from './active.js';
 import type { ActiveRequest } from './active.js';
 import { networkError, sendWithRetries } from './attempt.js';
@@ -33,6 +33,11 @@ export interface GatewayCoreOptions {
   logger: Logger;
   /** Every finished request (analytics, metrics, hub, debug ring). */
   onFinished(rec: RequestRecord): void;
+  /**
+   * Bound beyond loopback (team mode): a client must present a gateway credential (the daemon's
+   * access token) as `x-cco-token` or as its API key. Such a credential is never forwarded.
+   */
+  clientAuth?: { isGatewayCredential(token: string): boolean };
 }
 
 /** Cache opt-out: `x-cco-cache: bypass` (or no-store / off), or `cache-control: no-store|no-cache`. */
@@ -127,6 +132,8 @@ export class GatewayCore {
     const hops = String(inb.headers[HOP_HEADER] ?? '');
     if (hops.split(',').includes(this.hopId)) throw new GatewayError(508, 'loop_detected', 'This request already passed through this gateway: a route points back at the gateway itself');
     validateBody(inb.endpoint, inb.body);
+    const headers = this.authorize(inb);
+    if (headers !== inb.headers) inb = { ...inb, headers };
     const router = this.o.routing.router;
     const primary = router.resolve(rec.model);
     rec.provider = primary.provider;
@@ -215,6 +222,25 @@ export class GatewayCore {
       return;
     }
     throw lastError ?? new GatewayError(502, 'upstream_error', 'No provider could answer');
+  }
+
+  /**
+   * Team mode: refuses a request without a gateway credential, and removes that credential from
+   * the headers so that only a configured provider key (or the client's own provider key) goes up.
+   */
+  private authorize(inb: Inbound): Inbound['headers'] {
+    const auth = this.o.clientAuth;
+    if (!auth) return inb.headers;
+    const h = inb.headers;
+    const explicit = typeof h['x-cco-token'] === 'string' ? h['x-cco-token'] : undefined;
+    const cred = clientCredential(h);
+    const viaKey = cred !== undefined && auth.isGatewayCredential(cred);
+    if (!(explicit !== undefined && auth.isGatewayCredential(explicit)) && !viaKey) {
+      throw new GatewayError(401, 'unauthorized', 'This gateway is reachable beyond loopback: send the CCO access token as x-cco-token or as the API key');
+    }
+    if (!viaKey) return h;
+    const { 'x-api-key': _k, authorization: _a, ...rest } = h;
+    return rest;
   }
 
   /** GET /v1/models: the provider's list for the client's format, relayed as is. */

@@ -39,3 +39,35 @@ describe('configured provider keys', () => {
     expect(JSON.stringify(await h.gateway.health())).not.toContain('sk-ant-team-key');
   });
 });
+
+describe('team mode (bound beyond loopback)', () => {
+  it('requires the gateway credential on /v1 and never forwards it', async () => {
+    const t = await startHarness({
+      cacheTtlSeconds: 0,
+      env: { TEAM_KEY: 'sk-ant-provider-key-00000000' },
+      routing: { routes: [{ pattern: '^claude-team', api_key_env: 'TEAM_KEY' }, { pattern: '^claude-' }] },
+      gateway: { clientAuth: { isGatewayCredential: (tok) => tok === 'cco-access-token-xyz' } },
+    });
+    try {
+      const send = (model: string, headers: Record<string, string>) =>
+        fetch(`${t.url}/v1/messages`, { method: 'POST', headers: { 'content-type': 'application/json', ...headers }, body: JSON.stringify({ model, max_tokens: 5, messages: [{ role: 'user', content: 'x' }] }) });
+      const denied = await send('claude-team-1', { 'x-api-key': 'some-provider-key' });
+      expect(denied.status).toBe(401);
+      expect(await denied.json()).toMatchObject({ type: 'error', error: { type: 'authentication_error' } });
+      expect(t.fake.requests).toHaveLength(0);
+      // The token as the SDK's API key: the configured provider key goes up instead.
+      const ok = await send('claude-team-1', { 'x-api-key': 'cco-access-token-xyz' });
+      expect(ok.status).toBe(200);
+      await ok.text();
+      expect(t.fake.requests[0]?.headers['x-api-key']).toBe('sk-ant-provider-key-00000000');
+      // x-cco-token plus the client's own provider key: the own key goes up, the token does not.
+      const own = await send('claude-other', { 'x-cco-token': 'cco-access-token-xyz', 'x-api-key': 'client-provider-key' });
+      expect(own.status).toBe(200);
+      await own.text();
+      expect(t.fake.requests[1]?.headers['x-api-key']).toBe('client-provider-key');
+      expect(JSON.stringify(t.fake.requests.map((r) => r.headers))).not.toContain('cco-access-token-xyz');
+    } finally {
+      await t.close();
+    }
+  });
+});
