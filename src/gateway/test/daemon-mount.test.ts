@@ -32,6 +32,8 @@ describe('gateway mounted in the daemon', () => {
     expect(final.content[0]).toMatchObject({ text: 'streamed via daemon' });
     const health = (await (await fetch(`${daemon.url}/health`)).json()) as { checks: Record<string, { status: string }> };
     expect(health.checks.gateway?.status).toBe('ok');
+    // Claude Code probes the base URL with HEAD / (served by the dashboard in the daemon).
+    expect((await fetch(daemon.url, { method: 'HEAD' })).status).toBeLessThan(400);
     const metrics = await (await fetch(`${daemon.url}/metrics`)).text();
     expect(metrics).toMatch(/gateway_requests_total\{[^}]*provider="anthropic"/);
   });
