@@ -17,6 +17,8 @@ await build({
   platform: 'node',
   target: 'node20',
   logLevel: 'error',
+  minify: true,
+  legalComments: 'none',
   external: ['better-sqlite3', 'node-pty', 'pg-native', 'bufferutil', 'utf-8-validate', 'react-devtools-core'],
   // Bundled CommonJS dependencies call require(); give ESM chunks one.
   banner: { js: "import { createRequire as __ccoCreateRequire } from 'node:module'; const require = __ccoCreateRequire(import.meta.url);" },

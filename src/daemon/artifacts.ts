@@ -27,7 +27,7 @@ export interface ArtifactInput {
  * rules, hooks), all 0600. The sealed hooks file also records the settings file's digest so
  * that a hand-edited settings file is detected as well.
  */
-export function writeLaunchArtifacts(i: ArtifactInput): void {
+export async function writeLaunchArtifacts(i: ArtifactInput): Promise<void> {
   const env = orchestrationEnv({ paths: i.paths, config: i.config, daemonUrl: i.daemonUrl, sidecarUrl: i.sidecarUrl });
   const settings = buildClaudeSettings({
     daemonUrl: i.daemonUrl,
@@ -44,6 +44,6 @@ export function writeLaunchArtifacts(i: ArtifactInput): void {
   writeSealed(i.key, i.paths.sealedAgentsFile, JSON.stringify({ version: 1, agents }));
   writeSealed(i.key, i.paths.sealedRulesFile, ORCHESTRATOR_RULES);
   writeClaudeMcpConfig(i.paths.tmpDir, i.daemonUrl, i.mcpKey);
-  writeClaudePlugin(claudePluginDir(i.paths.tmpDir), i.catalog, i.version);
+  await writeClaudePlugin(claudePluginDir(i.paths.tmpDir), i.catalog, i.version);
   writeSealed(i.key, i.paths.sealedHooksFile, JSON.stringify({ version: 1, hooks: settings.hooks, settings_sha256: sha256(settingsText) }));
 }

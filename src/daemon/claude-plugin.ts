@@ -1,7 +1,6 @@
 import { createHash } from 'node:crypto';
 import { existsSync, mkdirSync, readFileSync, readdirSync, rmSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { toClaudeCodeMarkdown } from '../agents/export.js';
 import type { AgentCatalog } from '../agents/types.js';
 
 /**
@@ -13,15 +12,17 @@ import type { AgentCatalog } from '../agents/types.js';
  * Rewritten only when the catalog changed (a content hash is kept beside it), because the
  * daemon does this on every start.
  */
-export function writeClaudePlugin(dir: string, catalog: AgentCatalog, version: string): { written: boolean; agents: number } {
-  const files = new Map<string, string>();
-  for (const a of catalog.list()) files.set(`${a.name}.md`, toClaudeCodeMarkdown(a));
+export async function writeClaudePlugin(dir: string, catalog: AgentCatalog, version: string): Promise<{ written: boolean; agents: number }> {
+  const agents = catalog.list();
   const manifest = JSON.stringify({ name: 'cco', version, description: 'CCO agent catalog: specialised agents that coordinate through the CCO sidecar and MCP tools' }, null, 2);
-  const hash = createHash('sha256').update(manifest);
-  for (const [name, text] of [...files].sort(([a], [b]) => a.localeCompare(b))) hash.update(name).update(text);
-  const digest = hash.digest('hex');
+  // The digest covers the definitions themselves, so an unchanged catalog costs no rendering
+  // (and does not load the YAML writer).
+  const digest = createHash('sha256').update(manifest).update(JSON.stringify(agents)).digest('hex');
   const hashFile = join(dir, '.cco-hash');
-  if (existsSync(hashFile) && readFileSync(hashFile, 'utf8') === digest) return { written: false, agents: files.size };
+  if (existsSync(hashFile) && readFileSync(hashFile, 'utf8') === digest) return { written: false, agents: agents.length };
+  const { toClaudeCodeMarkdown } = await import('../agents/export.js');
+  const files = new Map<string, string>();
+  for (const a of agents) files.set(`${a.name}.md`, toClaudeCodeMarkdown(a));
 
   const agentsDir = join(dir, 'agents');
   mkdirSync(join(dir, '.claude-plugin'), { recursive: true, mode: 0o700 });

@@ -179,7 +179,11 @@ export async function startDaemon(opts: DaemonOptions = {}): Promise<RunningDaem
   info.port = port;
 
   try {
-    for (const m of modules.all) await m.start?.();
+    for (const m of modules.all) {
+      const t0 = performance.now();
+      await m.start?.();
+      logger.debug({ module: m.name, ms: Math.round(performance.now() - t0) }, 'module started');
+    }
   } catch (e) {
     return fail(new DaemonStartError(`Daemon failed to start: ${(e as Error).message}`, 'start_failed'));
   }
@@ -189,7 +193,7 @@ export async function startDaemon(opts: DaemonOptions = {}): Promise<RunningDaem
   }
   lock.update(info);
   try {
-    writeLaunchArtifacts({ paths, config, key, daemonUrl: selfUrl(), sidecarUrl, catalog: modules.catalog, hookCommand: `${process.execPath} ${cliEntry()} hook`, mcpKey: accessToken, version: version() });
+    await writeLaunchArtifacts({ paths, config, key, daemonUrl: selfUrl(), sidecarUrl, catalog: modules.catalog, hookCommand: `${process.execPath} ${cliEntry()} hook`, mcpKey: accessToken, version: version() });
   } catch (e) {
     return fail(new DaemonStartError(`Failed to write temp file in ${paths.tmpDir}: ${(e as Error).message}. Check that the temp directory exists and is writable (chmod 755 $TMPDIR)`, 'start_failed'));
   }

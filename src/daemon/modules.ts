@@ -25,14 +25,24 @@ export interface DaemonModules {
 
 /** Creates every part of the daemon, each given only what it depends on. */
 export async function createModules(ctx: ModuleContext): Promise<DaemonModules> {
-  const { catalog, part: catalogPart } = await loadCatalogPart(ctx);
-  const gateway = await createGatewayModule(ctx);
-  const sidecar = await createSidecarModule(ctx, { catalog });
-  const hooks = await createHooksModule(ctx);
-  const pipeline = await createPipelineModule(ctx, { catalog });
-  const improve = await createImproveModule(ctx, { gateway });
-  const mcp = await createMcpModule(ctx, { catalog, gateway, sidecar, pipeline, improve });
-  const dashboard = await createDashboardModule(ctx);
+  const timings: Record<string, number> = {};
+  const timed = async <T>(name: string, create: () => Promise<T>): Promise<T> => {
+    const t0 = performance.now();
+    try {
+      return await create();
+    } finally {
+      timings[name] = Math.round(performance.now() - t0);
+    }
+  };
+  const { catalog, part: catalogPart } = await timed('agents', () => loadCatalogPart(ctx));
+  const gateway = await timed('gateway', () => createGatewayModule(ctx));
+  const sidecar = await timed('sidecar', () => createSidecarModule(ctx, { catalog }));
+  const hooks = await timed('hooks', () => createHooksModule(ctx));
+  const pipeline = await timed('pipeline', () => createPipelineModule(ctx, { catalog }));
+  const improve = await timed('improve', () => createImproveModule(ctx, { gateway }));
+  const mcp = await timed('mcp', () => createMcpModule(ctx, { catalog, gateway, sidecar, pipeline, improve }));
+  const dashboard = await timed('dashboard', () => createDashboardModule(ctx));
+  ctx.logger.debug({ ms: timings }, 'modules created');
   return { catalog, gateway, sidecar, pipeline, improve, all: [catalogPart, gateway, sidecar, hooks, pipeline, improve, mcp, dashboard] };
 }
 

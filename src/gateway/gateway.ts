@@ -11,7 +11,6 @@ import { Telemetry } from './analytics/telemetry.js';
 import { AnalyticsWriter } from './analytics/writer.js';
 import type { WriterOptions } from './analytics/writer.js';
 import { createMemoryBackend } from './cache/memory.js';
-import { createRedisBackend } from './cache/redis.js';
 import { ResponseCache } from './cache/response-cache.js';
 import type { CacheBackend } from './cache/types.js';
 import { registerAnalyticsRoutes } from './http/analytics-routes.js';
@@ -66,7 +65,8 @@ export interface Gateway {
 export async function createGateway(o: GatewayOptions): Promise<Gateway> {
   const routing = new RoutingStore({ file: o.routingFile, env: o.env, selfUrls: o.selfUrls, logger: o.logger, ...(o.watchIntervalMs ? { watchIntervalMs: o.watchIntervalMs } : {}) });
   const maxBytes = Math.round(o.cacheSizeMb * 1024 * 1024);
-  const backend = o.cacheBackend ?? (o.redisUrl ? createRedisBackend({ url: o.redisUrl, maxBytes }) : createMemoryBackend({ maxBytes }));
+  // ioredis loads only in team mode (REDIS_URL): the embedded default should not pay for it.
+  const backend = o.cacheBackend ?? (o.redisUrl ? (await import('./cache/redis.js')).createRedisBackend({ url: o.redisUrl, maxBytes }) : createMemoryBackend({ maxBytes }));
   const cache = new ResponseCache(backend, { maxBytes, ttlMs: o.cacheTtlSeconds * 1000, maxEntryBytes: Math.min(maxBytes, 32 * 1024 * 1024) });
   const pricing = PricingTable.load(o.pricingFile);
   const writer = new AnalyticsWriter(o.store, o.logger, o.writer);

@@ -1,9 +1,8 @@
 import { randomUUID } from 'node:crypto';
 import type { IncomingMessage } from 'node:http';
 import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
-import { StreamableHTTPServerTransport } from '@modelcontextprotocol/sdk/server/streamableHttp.js';
+import type { StreamableHTTPServerTransport } from '@modelcontextprotocol/sdk/server/streamableHttp.js';
 import type { McpServer } from '@modelcontextprotocol/sdk/server/mcp.js';
-import { isInitializeRequest } from '@modelcontextprotocol/sdk/types.js';
 import type { Logger } from '../core/logger.js';
 import { requestedTenant, tenantDeniedBody, unauthorizedBody } from './auth.js';
 import type { KeyTable } from './auth.js';
@@ -19,7 +18,7 @@ interface Session {
 export interface McpHttpOptions {
   keys: KeyTable;
   /** A fresh MCP server for a new session of `principal`. */
-  newServer(principal: Principal): McpServer;
+  newServer(principal: Principal): Promise<McpServer>;
   maxSessions: number;
   idleMs: number;
   logger: Logger;
@@ -34,6 +33,14 @@ function setHeader(raw: IncomingMessage, name: string, value: string): void {
 }
 
 const rpcError = (code: number, message: string) => ({ jsonrpc: '2.0', error: { code, message }, id: null });
+
+/** The SDK's HTTP transport loads on the first /mcp request, not at daemon start. */
+let sdk: Promise<{ Transport: typeof StreamableHTTPServerTransport; isInitializeRequest: (v: unknown) => boolean }> | undefined;
+const loadSdk = () =>
+  (sdk ??= Promise.all([import('@modelcontextprotocol/sdk/server/streamableHttp.js'), import('@modelcontextprotocol/sdk/types.js')]).then(([t, types]) => ({
+    Transport: t.StreamableHTTPServerTransport,
+    isInitializeRequest: types.isInitializeRequest,
+  })));
 
 /**
  * `/mcp` over Streamable HTTP (POST, GET for the server's SSE stream, DELETE to end a session).
@@ -68,6 +75,7 @@ export function registerMcpHttp(app: FastifyInstance, o: McpHttpOptions): { sess
       await reply.status(403).send(tenantDeniedBody(asked, p.tenant));
       return;
     }
+    const { isInitializeRequest } = await loadSdk();
     const sid = req.headers['mcp-session-id'];
     let session: Session | undefined;
     if (typeof sid === 'string' && sid) {
@@ -108,8 +116,9 @@ export function registerMcpHttp(app: FastifyInstance, o: McpHttpOptions): { sess
     const accept = req.headers.accept ?? '';
     if (!/application\/json/.test(accept) || !/text\/event-stream/.test(accept)) setHeader(req.raw, 'accept', 'application/json, text/event-stream');
     setHeader(req.raw, 'content-type', 'application/json');
-    const server = o.newServer(principal);
-    const transport = new StreamableHTTPServerTransport({ sessionIdGenerator: undefined, enableJsonResponse: true });
+    const { Transport } = await loadSdk();
+    const server = await o.newServer(principal);
+    const transport = new Transport({ sessionIdGenerator: undefined, enableJsonResponse: true });
     await server.connect(transport);
     reply.raw.once('close', () => void server.close().catch(() => undefined));
     reply.hijack();
@@ -126,9 +135,10 @@ export function registerMcpHttp(app: FastifyInstance, o: McpHttpOptions): { sess
       const oldest = [...sessions.entries()].sort((a, b) => a[1].lastSeen - b[1].lastSeen)[0];
       if (oldest) await drop(oldest[0]);
     }
-    const server = o.newServer(principal);
+    const { Transport } = await loadSdk();
+    const server = await o.newServer(principal);
     const s: Session = { server, principal, lastSeen: Date.now(), transport: undefined as unknown as StreamableHTTPServerTransport };
-    s.transport = new StreamableHTTPServerTransport({
+    s.transport = new Transport({
       sessionIdGenerator: () => randomUUID(),
       onsessioninitialized: (id) => {
         sessions.set(id, s);

@@ -8,7 +8,6 @@ import { agentsOps, gatewayOps, pipelineOps, sidecarOps } from './adapters.js';
 import { KeyTable } from './auth.js';
 import type { McpServices } from './deps.js';
 import { registerMcpHttp } from './http.js';
-import { createCcoMcpServer } from './server.js';
 
 export interface McpDeps {
   catalog: AgentCatalog;
@@ -57,7 +56,8 @@ export async function createMcpModule(ctx: ModuleContext, deps: McpDeps): Promis
       if (!cfg.enabled) return;
       http = registerMcpHttp(app, {
         keys,
-        newServer: (p) => createCcoMcpServer(services, p),
+        // The SDK and the tools' schemas load with the first MCP session, not at daemon start.
+        newServer: async (p) => (await import('./server.js')).createCcoMcpServer(services, p),
         maxSessions: cfg.max_sessions,
         idleMs: cfg.session_idle_seconds * 1000,
         logger: ctx.logger.child({ module: 'mcp' }),

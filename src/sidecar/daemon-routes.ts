@@ -1,5 +1,4 @@
 import type { FastifyInstance } from 'fastify';
-import { request } from 'undici';
 import { z } from 'zod';
 import type { AgentCatalog } from '../agents/types.js';
 import { AppError } from '../core/errors.js';
@@ -89,6 +88,7 @@ export async function registerDaemonRoutes(app: FastifyInstance, deps: DaemonRou
       }
       let upstream;
       try {
+        const { request } = await import('../gateway/upstream/undici.js');
         upstream = await request(`${base}${target}${qs}`, {
           method: req.method as 'GET',
           headers,

@@ -11,7 +11,6 @@ import { ContextBuilder } from './context.js';
 import { registerDaemonRoutes } from './daemon-routes.js';
 import { EventsRepo } from './events-repo.js';
 import { Knowledge } from './knowledge.js';
-import { RedisNotifier } from './redis-notifier.js';
 import { ResultsRepo } from './results.js';
 import { ProjectRoots } from './roots.js';
 import { buildSidecarApp } from './server.js';
@@ -47,7 +46,8 @@ export async function createSidecarModule(ctx: ModuleContext, deps: { catalog: A
   }
   const knowledge = new Knowledge(ctx.store);
   const results = new ResultsRepo(ctx.store, ctx.paths.resultsDir, knowledge);
-  const notifier: WakeNotifier = ctx.redisUrl ? new RedisNotifier(ctx.redisUrl, 'cco:') : new LocalNotifier();
+  // ioredis loads only in team mode (REDIS_URL).
+  const notifier: WakeNotifier = ctx.redisUrl ? new (await import('./redis-notifier.js')).RedisNotifier(ctx.redisUrl, 'cco:') : new LocalNotifier();
   const bus = new EventBus(new EventsRepo(ctx.store), notifier);
   const snapshots = new ProjectSnapshots();
   const context = new ContextBuilder({ snapshots, results, knowledge, agents }, { maxBytes: cfg.context_max_bytes, defaultFileBytes: cfg.context_file_bytes });

@@ -1,4 +1,3 @@
-import { Agent, EnvHttpProxyAgent } from 'undici';
 import type { Dispatcher } from 'undici';
 import type { Readable } from 'node:stream';
 
@@ -38,23 +37,30 @@ export interface UpstreamOptions {
 
 /**
  * Provider calls over undici: one keep-alive pool per origin (the Agent keeps them), bodies
- * streamed back as they arrive, aborted through the request's signal.
+ * streamed back as they arrive, aborted through the request's signal. undici (a megabyte of
+ * code) is loaded on the first provider call, not at daemon start.
  */
 export function createUpstream(opts: UpstreamOptions = {}): Upstream {
   const env = opts.env ?? {};
   const common = { keepAliveTimeout: 30_000, keepAliveMaxTimeout: 600_000, connections: opts.connectionsPerOrigin ?? 512, pipelining: 1 };
   const proxy = opts.httpProxy || env.HTTPS_PROXY || env.https_proxy || env.HTTP_PROXY || env.http_proxy;
-  const dispatcher: Dispatcher = proxy
-    ? new EnvHttpProxyAgent({
-        ...common,
-        httpProxy: opts.httpProxy || env.HTTP_PROXY || env.http_proxy || proxy,
-        httpsProxy: opts.httpProxy || env.HTTPS_PROXY || env.https_proxy || proxy,
-        noProxy: env.NO_PROXY || env.no_proxy || 'localhost,127.0.0.1,::1',
-      })
-    : new Agent(common);
+  let dispatcher: Dispatcher | undefined;
+  let loading: Promise<Dispatcher> | undefined;
+  const load = (): Promise<Dispatcher> =>
+    (loading ??= import('./undici.js').then(({ Agent, EnvHttpProxyAgent }) => {
+      dispatcher = proxy
+        ? new EnvHttpProxyAgent({
+            ...common,
+            httpProxy: opts.httpProxy || env.HTTP_PROXY || env.http_proxy || proxy,
+            httpsProxy: opts.httpProxy || env.HTTPS_PROXY || env.https_proxy || proxy,
+            noProxy: env.NO_PROXY || env.no_proxy || 'localhost,127.0.0.1,::1',
+          })
+        : new Agent(common);
+      return dispatcher;
+    }));
   return {
     async request(r) {
-      const res = await dispatcher.request({
+      const res = await (dispatcher ?? (await load())).request({
         origin: r.origin,
         path: r.path,
         method: r.method,
@@ -66,6 +72,8 @@ export function createUpstream(opts: UpstreamOptions = {}): Upstream {
       });
       return { status: res.statusCode, headers: res.headers, body: res.body as unknown as UpstreamResponse['body'] };
     },
-    close: () => dispatcher.close(),
+    close: async () => {
+      if (loading) await (await loading).close();
+    },
   };
 }
