@@ -13,6 +13,9 @@ export async function main(args: string[]): Promise<number> {
   if (!existsSync(paths.tokenFile)) fatal(`No access token at ${paths.tokenFile}: the daemon has not run in this home yet. Start it with \`cco daemon start\`.`);
   const token = readFileSync(paths.tokenFile, 'utf8').trim();
   if (!process.stdin.isTTY) fatal('cco tui needs an interactive terminal (a TTY); for scripts use `cco status` or `cco health`.', 2);
+  // ink draws only a final frame when it believes it runs in CI (the CI variable is set, as it is
+  // in many terminals inside CI jobs and containers); an interactive TTY wants live frames.
+  if (process.stdout.isTTY) process.env.CI = '0';
   // ink and react load only for this command.
   const [{ render }, { createElement }, { TuiApp }, { TuiClient }, { TuiState }] = await Promise.all([
     import('ink'),
