@@ -5,21 +5,9 @@
  */
 
 /** Telemetry of one route over a time window, as the gateway's analytics computes it. */
-export interface RouteStats {
-  /** The route's key in the routing config (its `name`, else its `pattern`). */
-  route: string;
-  requests: number;
-  errors: number;
-  timeouts: number;
-  retries: number;
-  fallbacks_used: number;
-  cache_hits: number;
-  /** Requests identical to an earlier one in the window that still missed the cache. */
-  repeated_misses: number;
-  latency_p50_ms: number;
-  latency_p95_ms: number;
-  cost_usd: number;
-}
+import type { RouteStats } from '../gateway/analytics/queries.js';
+
+export type { RouteStats };
 
 /** One route of `model-routing.json` (the fields CCO may tune; others are kept untouched). */
 export interface RouteConfig {

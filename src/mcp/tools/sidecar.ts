@@ -1,5 +1,6 @@
 import type { McpServer } from '@modelcontextprotocol/sdk/server/mcp.js';
 import { z } from 'zod';
+import { resultInputSchema } from '../../sidecar/results.js';
 import type { McpServices, Principal } from '../deps.js';
 import { need, run } from './result.js';
 
@@ -31,15 +32,8 @@ export function registerSidecarTools(server: McpServer, svc: McpServices, p: Pri
         issue_id: id,
         agent_type: agentType,
         agent_id: z.string().min(1).max(200).optional().describe('the storing agent\'s id (default: mcp-<tenant>)'),
-        result: z
-          .object({
-            status: z.enum(['success', 'failed', 'partial', 'blocked', 'in_progress']).default('success'),
-            summary: z.string().max(20_000).optional(),
-            decisions: z.array(z.string().min(1).max(4000)).max(200).optional(),
-            files_created: z.array(z.string().max(1000)).max(5000).optional(),
-            files_modified: z.array(z.string().max(1000)).max(5000).optional(),
-          })
-          .passthrough()
+        // The sidecar's own result schema: the same validation over MCP and REST.
+        result: resultInputSchema.shape.result
           .describe('status, summary, decisions, files_created, files_modified, plus any other fields'),
       },
       outputSchema: z.looseObject({ status: z.string(), issue_id: z.string(), agent_type: z.string() }),
