@@ -24,38 +24,51 @@ function offersBash(req: RecordedRequest): boolean {
   return ((req.body as { tools?: { name: string }[] })?.tools ?? []).some((t) => t.name === 'Bash');
 }
 
-describe.skipIf(!existsSync(CLAUDE))('Claude Code through cco', () => {
-  let fake: FakeProvider;
-  const w = cliWorld();
-  let port = 0;
-  const envDump = join(w.root, 'orchestrator-env.txt');
-  const claudeEnv = () => ({
+/** Claude Code's environment for a run against the daemon on `port`, offline and quick to fail. */
+function claudeEnvFor(port: number): Record<string, string> {
+  return {
     CCO_PORT: String(port),
     PATH: `${join(ROOT, 'node_modules', '.bin')}:${process.env.PATH ?? ''}`,
     ANTHROPIC_API_KEY: 'sk-ant-test-e2e-key-0123456789',
     CLAUDE_CODE_DISABLE_NONESSENTIAL_TRAFFIC: '1',
     CLAUDE_CODE_MAX_RETRIES: '0',
     DISABLE_AUTOUPDATER: '1',
-  });
+  };
+}
 
+/**
+ * A temp CCO world with a daemon whose gateway forwards to a fake upstream scripted by
+ * `responder`; registers its own beforeAll/afterAll.
+ */
+function daemonWithFakeUpstream(responder: Parameters<FakeProvider['setResponder']>[0]) {
+  const w = cliWorld();
+  const state = { w, port: 0, fake: undefined as FakeProvider | undefined };
   beforeAll(async () => {
     ensureBuilt();
-    fake = await startFakeProvider();
-    fake.setResponder((req) => {
-      if (hasToolResult(req)) return { text: 'All done: the environment was written.' };
-      if (offersBash(req)) return { toolUse: [{ name: 'Bash', input: { command: `env | grep '^ORCHESTRATOR_' | sort > ${envDump}`, description: 'dump orchestrator env' } }] };
-      return { text: 'ok' };
-    });
-    const r = await w.run(['daemon', 'start', '--port', '0'], { env: { CCO_ANTHROPIC_BASE_URL: fake.url } });
+    state.fake = await startFakeProvider();
+    state.fake.setResponder(responder);
+    const r = await w.run(['daemon', 'start', '--port', '0'], { env: { CCO_ANTHROPIC_BASE_URL: state.fake.url } });
     expect(r.code, r.stderr).toBe(0);
-    port = portFrom(r.stdout);
+    state.port = portFrom(r.stdout);
   }, 60_000);
-
   afterAll(async () => {
-    await w.run(['daemon', 'stop', '--port', String(port)]);
-    await fake?.close();
+    await w.run(['daemon', 'stop', '--port', String(state.port)]);
+    await state.fake?.close();
     w.cleanup();
   });
+  return state;
+}
+
+describe.skipIf(!existsSync(CLAUDE))('Claude Code through cco', () => {
+  const envDumpName = 'orchestrator-env.txt';
+  const t = daemonWithFakeUpstream((req) => {
+    if (hasToolResult(req)) return { text: 'All done: the environment was written.' };
+    if (offersBash(req)) return { toolUse: [{ name: 'Bash', input: { command: `env | grep '^ORCHESTRATOR_' | sort > ${join(t.w.root, envDumpName)}`, description: 'dump orchestrator env' } }] };
+    return { text: 'ok' };
+  });
+  const w = t.w;
+  const envDump = join(w.root, envDumpName);
+  const claudeEnv = () => claudeEnvFor(t.port);
 
   it('runs a prompt with a tool call; the tool sees ORCHESTRATOR_*; the daemon records the hooks', async () => {
     const r = await w.run(['-p', 'Write the orchestrator environment to a file.', '--output-format', 'json', '--allowedTools', 'Bash'], {
@@ -72,13 +85,13 @@ describe.skipIf(!existsSync(CLAUDE))('Claude Code through cco', () => {
 
     const env = readFileSync(envDump, 'utf8');
     expect(env).toContain('ORCHESTRATOR_ENABLED=true');
-    expect(env).toContain(`ORCHESTRATOR_API_URL=http://127.0.0.1:${port}`);
+    expect(env).toContain(`ORCHESTRATOR_API_URL=http://127.0.0.1:${t.port}`);
     expect(env).toContain(`ORCHESTRATOR_SETTINGS=${join(w.env.CCO_TMPDIR as string, '.cco-orchestrator-settings')}`);
     expect(env).toMatch(/ORCHESTRATOR_HOOKS_CONFIG=\{.*"auto_allow_read":true/);
     expect(env).toContain('ORCHESTRATOR_AUTO_ALLOW_READ=true');
 
     // Every model call went through the daemon's gateway to the fake, with the client's key passed through.
-    const calls = fake.requests.filter((q) => q.path === '/v1/messages');
+    const calls = (t.fake as FakeProvider).requests.filter((q) => q.path === '/v1/messages');
     expect(calls.length).toBeGreaterThanOrEqual(2);
     expect(calls.every((q) => q.headers['x-api-key'] === 'sk-ant-test-e2e-key-0123456789')).toBe(true);
     // The catalog reached Claude Code as subagents its Task/Agent tool can spawn, and our MCP tools are offered.
@@ -86,7 +99,7 @@ describe.skipIf(!existsSync(CLAUDE))('Claude Code through cco', () => {
     expect(offered).toContain('python-specialist');
     expect(offered).toContain('mcp__cco__get_context');
 
-    const res = await fetch(`http://127.0.0.1:${port}/api/hooks/events?limit=1000`);
+    const res = await fetch(`http://127.0.0.1:${t.port}/api/hooks/events?limit=1000`);
     const { events } = (await res.json()) as { events: { event: string; tool_name: string | null; session_id: string | null }[] };
     const kinds = new Set(events.map((e) => e.event));
     for (const k of ['SessionStart', 'UserPromptSubmit', 'PreToolUse', 'PostToolUse', 'Stop']) expect(kinds, k).toContain(k);
@@ -103,53 +116,31 @@ describe.skipIf(!existsSync(CLAUDE))('Claude Code through cco', () => {
 });
 
 describe.skipIf(!existsSync(CLAUDE))('Claude Code uses the daemon’s MCP tools through cco', () => {
-  let fake: FakeProvider;
-  const w = cliWorld();
-  let port = 0;
-
-  beforeAll(async () => {
-    ensureBuilt();
-    fake = await startFakeProvider();
-    fake.setResponder((req) => {
-      const tools = ((req.body as { tools?: { name: string }[] })?.tools ?? []).map((t) => t.name);
-      if (hasToolResult(req)) return { text: 'Published.' };
-      if (tools.includes('mcp__cco__publish_event')) {
-        return { toolUse: [{ name: 'mcp__cco__publish_event', input: { event_type: 'architecture_defined', topic: 'issue-42', issue_id: 'issue-42', data: { decision: 'use PostgreSQL' } } }] };
-      }
-      return { text: 'ok' };
-    });
-    const r = await w.run(['daemon', 'start', '--port', '0'], { env: { CCO_ANTHROPIC_BASE_URL: fake.url } });
-    expect(r.code, r.stderr).toBe(0);
-    port = portFrom(r.stdout);
-  }, 60_000);
-
-  afterAll(async () => {
-    await w.run(['daemon', 'stop', '--port', String(port)]);
-    await fake?.close();
-    w.cleanup();
+  const t = daemonWithFakeUpstream((req) => {
+    const tools = ((req.body as { tools?: { name: string }[] })?.tools ?? []).map((x) => x.name);
+    if (hasToolResult(req)) return { text: 'Published.' };
+    if (tools.includes('mcp__cco__publish_event')) {
+      return { toolUse: [{ name: 'mcp__cco__publish_event', input: { event_type: 'architecture_defined', topic: 'issue-42', issue_id: 'issue-42', data: { decision: 'use PostgreSQL' } } }] };
+    }
+    return { text: 'ok' };
   });
+  const w = t.w;
 
   it('a scripted publish_event call lands in the sidecar', async () => {
     const r = await w.run(['Publish the architecture decision.', '-p', '--output-format', 'json'], {
-      env: {
-        CCO_PORT: String(port),
-        PATH: `${join(ROOT, 'node_modules', '.bin')}:${process.env.PATH ?? ''}`,
-        ANTHROPIC_API_KEY: 'sk-ant-test-e2e-key-0123456789',
-        CLAUDE_CODE_DISABLE_NONESSENTIAL_TRAFFIC: '1',
-        CLAUDE_CODE_MAX_RETRIES: '0',
-      },
+      env: claudeEnvFor(t.port),
       timeoutMs: 120_000,
     });
     expect(r.code, `${r.stderr}\n${r.stdout}`).toBe(0);
     expect((JSON.parse(r.stdout) as { result: string }).result).toContain('Published');
     // The positional prompt survived the launcher's own flags.
-    const first = fake.requests.find((q) => q.path === '/v1/messages' && JSON.stringify(q.body).includes('Publish the architecture decision.'));
+    const first = (t.fake as FakeProvider).requests.find((q) => q.path === '/v1/messages' && JSON.stringify(q.body).includes('Publish the architecture decision.'));
     expect(first).toBeDefined();
-    const toolResult = fake.requests.find((q) => hasToolResult(q));
+    const toolResult = (t.fake as FakeProvider).requests.find((q) => hasToolResult(q));
     expect(JSON.stringify(toolResult?.body)).not.toMatch(/is_error":true/);
     // The event is in the sidecar: an agent token minted by the daemon reads it back.
     const access = readFileSync(join(w.env.CCO_RUNTIME_DIR as string, 'access-token'), 'utf8').trim();
-    const spawn = await fetch(`http://127.0.0.1:${port}/api/agents/spawn`, {
+    const spawn = await fetch(`http://127.0.0.1:${t.port}/api/agents/spawn`, {
       method: 'POST',
       headers: { 'content-type': 'application/json', 'x-cco-token': access },
       body: JSON.stringify({ agent_type: 'python-specialist', issues: ['issue-42'] }),
@@ -159,7 +150,7 @@ describe.skipIf(!existsSync(CLAUDE))('Claude Code uses the daemon’s MCP tools 
     const waited = await fetch(`${env.ORCHESTRATOR_SIDECAR_URL}/api/events/wait/architecture_defined?filter=topic:issue-42&timeout=2000`, { headers: { authorization: `Bearer ${token}` } });
     const body = (await waited.json()) as { events: { data: unknown; issue_id: string }[] };
     expect(body.events[0]).toMatchObject({ issue_id: 'issue-42', data: { decision: 'use PostgreSQL' } });
-    const hooks = (await (await fetch(`http://127.0.0.1:${port}/api/hooks/events?limit=1000`)).json()) as { events: { event: string; tool_name: string | null }[] };
+    const hooks = (await (await fetch(`http://127.0.0.1:${t.port}/api/hooks/events?limit=1000`)).json()) as { events: { event: string; tool_name: string | null }[] };
     expect(hooks.events.some((e) => e.event === 'PostToolUse' && e.tool_name === 'mcp__cco__publish_event')).toBe(true);
   }, 150_000);
 });
