@@ -5,6 +5,7 @@ import { Kysely, Migrator, PostgresDialect, SqliteDialect } from 'kysely';
 import type pg from 'pg';
 import { AppError } from '../core/errors.js';
 import { ModuleMigrationProvider } from './migrations/index.js';
+import { withStatementCache } from './sqlite-statement-cache.js';
 import type { Dialect } from './migrations/types.js';
 import type { Database } from './tables/index.js';
 
@@ -65,7 +66,7 @@ function openSqlite(opts: StoreOptions): Store {
   sqlite.pragma('busy_timeout = 5000');
   sqlite.pragma('foreign_keys = ON');
   sqlite.pragma(`cache_size = -${Math.floor(opts.sqliteCacheKib ?? 16_384)}`);
-  const db = new Kysely<Database>({ dialect: new SqliteDialect({ database: sqlite }) });
+  const db = new Kysely<Database>({ dialect: new SqliteDialect({ database: withStatementCache(sqlite) }) });
   return {
     db,
     dialect: 'sqlite',
