@@ -13,7 +13,8 @@ import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 
 const ROOT = join(fileURLToPath(new URL('.', import.meta.url)), '..');
-const CLI = join(ROOT, 'dist', 'cli', 'main.js');
+// The shipped binary (package.json bin, what `npm start` runs), not the unbundled tsc output.
+const CLI = join(ROOT, 'dist', 'cco', 'main.js');
 const CLAUDE = join(ROOT, 'node_modules', '.bin', 'claude');
 const RUNS = Number(process.env.BENCH_RUNS ?? 7);
 

@@ -30,7 +30,7 @@ export function readCatalogCache(cacheDir: string, root: string, fingerprint: st
 /** Saves a validated catalog; false when it cannot be written (that only costs speed). */
 export function writeCatalogCache(cacheDir: string, root: string, fingerprint: string, agents: AgentDefinition[]): boolean {
   try {
-    writeFileAtomic(cacheFile(cacheDir, root), JSON.stringify({ fingerprint, agents } satisfies CacheFile), 0o600);
+    writeFileAtomic(cacheFile(cacheDir, root), JSON.stringify({ fingerprint, agents } satisfies CacheFile), 0o600, { durable: false });
     return true;
   } catch {
     // read-only install or full disk: the next load parses again

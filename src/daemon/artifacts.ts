@@ -39,7 +39,7 @@ export async function writeLaunchArtifacts(i: ArtifactInput): Promise<void> {
     env,
   });
   const settingsText = JSON.stringify(settings, null, 2);
-  writeFileAtomic(i.paths.settingsFile, settingsText, 0o600);
+  writeFileAtomic(i.paths.settingsFile, settingsText, 0o600, { durable: false });
   const agents = i.catalog.list().map((a) => ({ name: a.name, description: a.description, model: a.model, category: a.category, tools: a.tools, topics: a.topics }));
   writeSealed(i.key, i.paths.sealedAgentsFile, JSON.stringify({ version: 1, agents }));
   writeSealed(i.key, i.paths.sealedRulesFile, ORCHESTRATOR_RULES);

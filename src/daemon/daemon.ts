@@ -4,6 +4,7 @@ import type { DaemonConfig } from '../config/daemon-config.js';
 import { daemonLogFile, resolvePaths } from '../config/paths.js';
 import type { Env, Paths } from '../config/paths.js';
 import { createLogger } from '../core/logger.js';
+import { mark, startupMarks } from '../core/startup-marks.js';
 import type { Logger } from '../core/logger.js';
 import { cliEntry, version } from '../core/version.js';
 import { Hub } from '../hub/hub.js';
@@ -68,6 +69,7 @@ export class DaemonStartError extends Error {
  * database, temp settings files, HTTP server, signal readiness.
  */
 export async function startDaemon(opts: DaemonOptions = {}): Promise<RunningDaemon> {
+  mark('startDaemon');
   const env = opts.env ?? process.env;
   const paths = opts.paths ?? resolvePaths(env);
   const loaded = opts.config ?? loadDaemonConfig(paths, env);
@@ -80,6 +82,7 @@ export async function startDaemon(opts: DaemonOptions = {}): Promise<RunningDaem
       ...(opts.logLevel ? { log_level: opts.logLevel } : {}),
     },
   };
+  mark('config');
   const startedAt = Date.now();
   const requestedPort = config.daemon.port;
   const host = config.daemon.host;
@@ -105,6 +108,7 @@ export async function startDaemon(opts: DaemonOptions = {}): Promise<RunningDaem
     return fail(new DaemonStartError((e as Error).message, 'database_open_failed'));
   }
   cleanup.push(() => store.close());
+  mark('store');
 
   await logReady;
   const key = loadSealingKey(paths.keyFile);
@@ -135,6 +139,7 @@ export async function startDaemon(opts: DaemonOptions = {}): Promise<RunningDaem
   let app: FastifyInstance;
   try {
     modules = await createModules(ctx);
+    mark('modules created');
     app = await buildApp({ logger, metrics, security: { host, accessToken, port: () => port, selfAuthenticated: ['/v1/', '/mcp', '/api/orchestration/', '/api/agents/spawn'] } });
     registerHealth(app, {
       version: version(),
@@ -153,6 +158,7 @@ export async function startDaemon(opts: DaemonOptions = {}): Promise<RunningDaem
     registerHubWebSocket(app, hub);
     registerDaemonApi(app, { ctx, modules: () => modules, key });
     for (const m of modules.all) await m.register?.(app);
+    mark('routes');
   } catch (e) {
     return fail(new DaemonStartError(`Daemon failed to start: ${(e as Error).message}`, 'start_failed'));
   }
@@ -171,6 +177,7 @@ export async function startDaemon(opts: DaemonOptions = {}): Promise<RunningDaem
     if (err.code === 'EACCES') return fail(new DaemonStartError(`Permission denied binding ${host}:${requestedPort}; use a port above 1024 (--port)`, 'start_failed'));
     return fail(e);
   }
+  mark('listening');
   const address = app.server.address();
   port = typeof address === 'object' && address ? address.port : requestedPort;
   if (!lock) {
@@ -187,6 +194,7 @@ export async function startDaemon(opts: DaemonOptions = {}): Promise<RunningDaem
   } catch (e) {
     return fail(new DaemonStartError(`Daemon failed to start: ${(e as Error).message}`, 'start_failed'));
   }
+  mark('modules started');
   const sidecarUrl = modules.sidecar.url();
   if (sidecarUrl) {
     info.sidecarPort = Number(new URL(sidecarUrl).port);
@@ -197,6 +205,8 @@ export async function startDaemon(opts: DaemonOptions = {}): Promise<RunningDaem
   } catch (e) {
     return fail(new DaemonStartError(`Failed to write temp file in ${paths.tmpDir}: ${(e as Error).message}. Check that the temp directory exists and is writable (chmod 755 $TMPDIR)`, 'start_failed'));
   }
+  mark('launch files');
+  logger.debug({ ms: startupMarks() }, 'startup phases');
   logger.info({ port, host, sidecar: sidecarUrl, store: store.dialect, ms: Date.now() - startedAt }, 'daemon started');
 
   let closing: Promise<void> | undefined;

@@ -1,4 +1,4 @@
-import { existsSync, openSync, closeSync, readFileSync, rmSync, writeSync } from 'node:fs';
+import { existsSync, mkdirSync, openSync, closeSync, readFileSync, rmSync, writeSync } from 'node:fs';
 import { join } from 'node:path';
 import { writeFileAtomic } from '../core/atomic-file.js';
 import type { Paths } from '../config/paths.js';
@@ -57,7 +57,7 @@ export function acquireLock(paths: Paths, info: DaemonInfo): { update(next: Part
     const running = readDaemonInfo(paths, info.port);
     if (running && running.pid !== process.pid) throw new AlreadyRunningError(running);
     try {
-      writeFileAtomic(join(paths.runtimeDir, '.probe'), '', 0o600); // makes the dir
+      mkdirSync(paths.runtimeDir, { recursive: true, mode: 0o700 });
       const fd = openSync(file, 'wx', 0o600);
       writeSync(fd, JSON.stringify(info));
       closeSync(fd);
@@ -65,7 +65,7 @@ export function acquireLock(paths: Paths, info: DaemonInfo): { update(next: Part
       return {
         update(next) {
           current = { ...current, ...next };
-          writeFileAtomic(file, JSON.stringify(current), 0o600);
+          writeFileAtomic(file, JSON.stringify(current), 0o600, { durable: false });
         },
         release() {
           try {

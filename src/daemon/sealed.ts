@@ -45,7 +45,8 @@ export interface SealedSet {
 }
 
 export function writeSealed(key: Buffer, path: string, content: string): void {
-  writeFileAtomic(path, seal(key, basename(path), content), 0o600);
+  // Rewritten on every start from the daemon's state, so no fsync is needed.
+  writeFileAtomic(path, seal(key, basename(path), content), 0o600, { durable: false });
 }
 
 /** Opens a sealed file or says exactly what is wrong and how to fix it. */

@@ -1,4 +1,5 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { request } from 'undici';
 import WebSocket from 'ws';
 import { startTestDaemon } from '../testing/test-daemon.js';
 import type { TestDaemon } from '../testing/test-daemon.js';
@@ -37,6 +38,29 @@ describe('dashboard module (real daemon in process, terminal off)', () => {
     expect(cookie).toMatch(/HttpOnly/);
     expect(cookie).toMatch(/SameSite=Strict/);
     expect(r.headers.get('cache-control')).toBe('no-store');
+  });
+
+  it('serves the built assets with long-lived caching and ETags, and nothing outside them', async () => {
+    const cookie = `cco_token=${encodeURIComponent(t.token)}`;
+    const index = await (await fetch(`${t.url}/`, { headers: { cookie } })).text();
+    const asset = /\/assets\/[\w.-]+\.js/.exec(index)?.[0];
+    expect(asset).toBeDefined();
+    const r = await fetch(`${t.url}${asset}`, { headers: { cookie } });
+    expect(r.status).toBe(200);
+    expect(r.headers.get('content-type')).toMatch(/javascript/);
+    expect(r.headers.get('cache-control')).toMatch(/max-age=31536000.*immutable/);
+    expect((await r.text()).length).toBeGreaterThan(1000);
+    const etag = r.headers.get('etag') as string;
+    expect(etag).toBeTruthy();
+    // fetch() adds cache-control: no-cache to conditional requests, so ask with undici's request.
+    const again = await request(`${t.url}${asset}`, { headers: { cookie, 'if-none-match': etag } });
+    await again.body.dump();
+    expect(again.statusCode).toBe(304);
+    for (const bad of ['/assets/..%2F..%2Fpackage.json', '/assets/.hidden', '/assets/missing.js', '/assets/sub/dir.js']) {
+      const b = await fetch(`${t.url}${bad}`, { headers: { cookie } });
+      expect(b.status, bad).toBe(404);
+      expect(await b.text()).not.toContain('"name": "cco"');
+    }
   });
 
   it('refuses a wrong token with 401 and sets no cookie', async () => {

@@ -1,8 +1,8 @@
 import { randomUUID } from 'node:crypto';
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
-import fastifyStatic from '@fastify/static';
 import type { DaemonModule, ModuleContext } from '../server/module.js';
+import { registerStaticAssets } from './static-assets.js';
 import { registerTerminal, terminalRefusal } from './terminal.js';
 import { handleTokenLogin, page, requestHasToken } from './token-cookie.js';
 import { isWebBuilt, resolveWebRoot } from './web-root.js';
@@ -58,17 +58,8 @@ export async function createDashboardModule(ctx: ModuleContext): Promise<DaemonM
       };
       app.get('/', sendIndex);
       app.get('/index.html', sendIndex);
-      if (built) {
-        // Vite names assets by content hash, so they can be cached for good.
-        await app.register(fastifyStatic, {
-          root: join(root, 'assets'),
-          prefix: '/assets/',
-          decorateReply: false,
-          index: false,
-          immutable: true,
-          maxAge: '365d',
-        });
-      }
+      // Vite names assets by content hash, so they can be cached for good.
+      if (built) registerStaticAssets(app, join(root, 'assets'));
       app.get('/favicon.ico', async (_req, reply) => reply.status(204).send());
       app.get('/api/dashboard/session', async (req) => {
         const why = terminalRefusal(terminalOpts);

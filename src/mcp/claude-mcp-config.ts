@@ -29,6 +29,6 @@ export const claudeMcpConfigFile = (tmpDir: string): string => join(tmpDir, '.cc
  */
 export function writeClaudeMcpConfig(tmpDir: string, daemonUrl: string, key: string): string {
   const file = claudeMcpConfigFile(tmpDir);
-  writeFileAtomic(file, `${JSON.stringify(claudeMcpConfig(daemonUrl, key), null, 2)}\n`, 0o600);
+  writeFileAtomic(file, `${JSON.stringify(claudeMcpConfig(daemonUrl, key), null, 2)}\n`, 0o600, { durable: false });
   return file;
 }
