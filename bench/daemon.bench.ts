@@ -6,7 +6,7 @@
  * - idle RSS of the daemon after start.
  */
 import { spawn, spawnSync } from 'node:child_process';
-import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { existsSync, mkdtempSync, readFileSync, readdirSync, rmSync } from 'node:fs';
 import http from 'node:http';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -67,7 +67,19 @@ export async function run(): Promise<void> {
   let idleRss = 0;
   let port = 0;
   let pid = 0;
+  let firstStart = 0;
   try {
+    // The first start after install compiles from source and then saves the V8 code cache
+    // (src/cli/code-cache.ts); every later start loads it. Measured separately, then the cache is
+    // left in place for the cold starts below, as on a user's machine.
+    {
+      const d = await timeToHealthy([CLI, 'run', '--port', '0'], env, '/health');
+      firstStart = d.ms;
+      const cacheDir = join(env.CCO_HOME as string, 'cache');
+      for (let i = 0; i < 200 && !(existsSync(cacheDir) && readdirSync(cacheDir).some((f) => f.endsWith('.v8cache'))); i++) await new Promise((r) => setTimeout(r, 50));
+      process.kill(d.pid, 'SIGTERM');
+      await new Promise((r) => setTimeout(r, 300));
+    }
     for (let i = 0; i < RUNS; i++) {
       const b = await timeToHealthy(['-e', bare], env, '/');
       process.kill(b.pid, 'SIGKILL');
@@ -106,6 +118,7 @@ export async function run(): Promise<void> {
       if (r.status !== 0) throw new Error(`cco --version failed: ${r.stderr?.toString()}`);
     }
     const rows = [
+      ['daemon first start after install → healthy (no code cache yet)', `${firstStart.toFixed(0)} ms`, `bare node server ${median(baseline).toFixed(0)} ms`, `${(firstStart / median(baseline)).toFixed(2)}×`, '(once)'],
       ['daemon cold start → healthy (median)', `${median(cold).toFixed(0)} ms`, `bare node server ${median(baseline).toFixed(0)} ms`, `${(median(cold) / median(baseline)).toFixed(2)}×`, '< 300 ms'],
       ['warm `cco --version` (median)', `${median(launched).toFixed(0)} ms`, `claude --version ${median(direct).toFixed(0)} ms`, `+${(median(launched) - median(direct)).toFixed(0)} ms overhead (${(median(launched) / median(direct)).toFixed(2)}×)`, '< 150 ms overhead'],
       ['warm `cco --version` vs the same Claude Code command', `${median(launched).toFixed(0)} ms`, `claude --settings … --mcp-config … --plugin-dir … --version ${median(sameFlags).toFixed(0)} ms`, `+${(median(launched) - median(sameFlags)).toFixed(0)} ms launcher cost`, '< 150 ms overhead'],

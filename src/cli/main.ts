@@ -9,7 +9,8 @@ type CommandModule = { main(args: string[]): Promise<number | void> };
 // Static import() calls (not a computed path) so a bundler can split each command into its own chunk.
 const SUBCOMMANDS: Record<string, () => Promise<CommandModule>> = {
   daemon: () => import('./daemon-cmd.js'),
-  run: () => import('./run.js'),
+  // The daemon loads from a CommonJS bundle with a V8 code cache when there is one (dist/cco).
+  run: async () => (await import('./code-cache.js')).loadCachedBundle('daemon.cjs') ?? import('./run.js'),
   health: () => import('./health.js'),
   status: () => import('./status.js'),
   doctor: () => import('./doctor.js'),

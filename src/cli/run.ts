@@ -5,10 +5,11 @@ import { AlreadyRunningError } from '../daemon/lock.js';
 import { DaemonStartError, startDaemon } from '../daemon/daemon.js';
 import type { DaemonConfig } from '../config/daemon-config.js';
 import { parsePort } from './common.js';
+import type { RunHooks } from './code-cache.js';
 import { mark } from '../core/startup-marks.js';
 
 /** `cco run --port N`: the daemon in the foreground (also what `npm start` runs). */
-export async function main(args: string[]): Promise<number> {
+export async function main(args: string[], hooks: RunHooks = {}): Promise<number> {
   mark('run command loaded');
   const cmd = new Command('cco run')
     .description('Run the daemon in the foreground')
@@ -50,6 +51,8 @@ export async function main(args: string[]): Promise<number> {
     ].join('\n'),
   );
   if (o.readyFile) writeFileAtomic(o.readyFile, JSON.stringify(daemon.info), 0o600, { durable: false });
+  daemon.logger.debug({ codeCache: hooks.codeCache ?? 'none' }, 'code loaded');
+  hooks.ready?.();
   await new Promise<void>((resolve) => {
     let stopping = false;
     const stop = (sig: string) => {
