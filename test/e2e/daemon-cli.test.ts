@@ -63,6 +63,34 @@ describe('cco daemon lifecycle (real CLI, temp home)', () => {
     expect(down.stdout).toBe('');
   });
 
+  it('launches claude with the session flags before the user’s arguments, and bare --version/--help without them', async () => {
+    // A stand-in `claude` that prints the arguments it was given, one per line.
+    const bin = join(w.root, 'fake-bin');
+    mkdirSync(bin, { recursive: true });
+    writeFileSync(join(bin, 'claude'), '#!/bin/sh\nfor a in "$@"; do echo "$a"; done\n', { mode: 0o755 });
+    const env = { PATH: `${bin}:${process.env.PATH ?? ''}`, CCO_PORT: String(port) };
+    const tmp = w.env.CCO_TMPDIR as string;
+    const session = await w.run(['-p', 'hello there', '--output-format', 'json'], { env });
+    expect(session.code, session.stderr).toBe(0);
+    expect(session.stdout.split('\n').filter(Boolean)).toEqual([
+      '--settings',
+      join(tmp, '.cco-orchestrator-settings'),
+      `--mcp-config=${join(tmp, '.cco-mcp-config.json')}`,
+      `--plugin-dir=${join(tmp, '.cco-plugin')}`,
+      '-p',
+      'hello there',
+      '--output-format',
+      'json',
+    ]);
+    for (const flag of ['--version', '-v', '--help', '-h']) {
+      const r = await w.run([flag], { env });
+      expect(r.code, r.stderr).toBe(0);
+      expect(r.stdout, flag).toBe(`${flag}\n`);
+    }
+    // Anything more than the bare flag is a session: the flags go in again.
+    expect((await w.run(['--version', '--debug'], { env })).stdout).toContain('--settings');
+  });
+
   it('refuses a second daemon on the same port', async () => {
     const r = await w.run(['daemon', 'start', '--port', String(port)]);
     expect(r.code).toBe(1);
