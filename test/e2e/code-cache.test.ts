@@ -1,7 +1,7 @@
 import { existsSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { cliWorld, ensureBuilt, portFrom } from './harness.js';
+import { ROOT, cliWorld, ensureBuilt, portFrom } from './harness.js';
 
 beforeAll(() => ensureBuilt(), 120_000);
 
@@ -27,7 +27,8 @@ async function waitFor<T>(f: () => T | undefined, ms = 10_000): Promise<T> {
 }
 
 describe('daemon code cache (real bundled CLI, temp home)', () => {
-  const w = cliWorld({ CCO_LOG_LEVEL: 'debug' });
+  // Own-cache behaviour first: the cache the build seeds beside the bundle is ignored here.
+  const w = cliWorld({ CCO_LOG_LEVEL: 'debug', CCO_NO_SEED_CACHE: '1' });
   const cacheDir = join(w.env.CCO_HOME as string, 'cache');
   const logDir = join(w.env.CCO_HOME as string, 'logs');
   const cacheFile = () => (existsSync(cacheDir) ? readdirSync(cacheDir).find((f) => f.endsWith('.v8cache')) : undefined);
@@ -59,5 +60,20 @@ describe('daemon code cache (real bundled CLI, temp home)', () => {
     expect((await w.run(['daemon', 'stop', '--port', String(port)])).code).toBe(0);
 
     expect(codeCacheStates(logDir)).toEqual(['miss', 'hit', 'rejected']);
+  }, 60_000);
+
+  it('loads the cache seeded by the build on the very first start, then saves its own', async () => {
+    expect(existsSync(join(ROOT, 'dist', 'cco', 'daemon.cjs.v8cache'))).toBe(true);
+    const fresh = cliWorld({ CCO_LOG_LEVEL: 'debug' });
+    try {
+      const r = await fresh.run(['daemon', 'start', '--port', '0']);
+      expect(r.code, r.stderr).toBe(0);
+      const freshCache = join(fresh.env.CCO_HOME as string, 'cache');
+      await waitFor(() => (existsSync(freshCache) && readdirSync(freshCache).some((f) => f.endsWith('.v8cache')) ? true : undefined));
+      expect((await fresh.run(['daemon', 'stop', '--port', String(portFrom(r.stdout))])).code).toBe(0);
+      expect(codeCacheStates(join(fresh.env.CCO_HOME as string, 'logs'))).toEqual(['hit']);
+    } finally {
+      fresh.cleanup();
+    }
   }, 60_000);
 });
