@@ -8,16 +8,47 @@ export interface AgentStats {
   by_type: Record<string, number>;
 }
 
+interface AgentState {
+  type: string;
+  status: string;
+  expires: number;
+}
+
 /**
  * Agents the sidecar knows: minted by spawn, or first seen presenting a token. A stored result
  * with status success/failed completes the agent; an expired token ends its activity.
+ *
+ * Figures for `/health` and `/status` come from memory when this process is the only writer
+ * (`memory`: SQLite, no Redis; loaded once by `load()`, then kept current on every write);
+ * otherwise from the store, at most once per second (other daemons register agents too).
  */
 export class AgentsRepo {
   private readonly seen = new Set<string>();
   /** Last status written per agent (skips repeated identical updates). */
   private readonly statuses = new Map<string, string>();
+  private state: Map<string, AgentState> | undefined;
+  private readonly active = new Set<string>();
+  private completed = 0;
+  private failed = 0;
+  private cached: { at: number; stats: Promise<AgentStats> } | undefined;
 
-  constructor(private readonly store: Store) {}
+  constructor(
+    private readonly store: Store,
+    private readonly opts: { memory?: boolean } = {},
+  ) {}
+
+  /** Reads the agents table once (memory mode); call before serving. */
+  async load(): Promise<void> {
+    if (!this.opts.memory || this.state) return;
+    const rows = await this.store.db.selectFrom('sidecar_agents').select(['agent_id', 'agent_type', 'status', 'expires_at']).execute();
+    this.state = new Map();
+    for (const r of rows) this.apply(r.agent_id, { type: r.agent_type, status: r.status, expires: Number(r.expires_at) });
+  }
+
+  /** Whether this process has seen the agent already (its token was presented or it was spawned). */
+  known(agentId: string): boolean {
+    return this.seen.has(agentId);
+  }
 
   async register(claims: AgentClaims, task: string | null): Promise<void> {
     const now = Date.now();
@@ -38,6 +69,7 @@ export class AgentsRepo {
       .execute();
     this.seen.add(claims.agentId);
     this.statuses.set(claims.agentId, 'active');
+    this.apply(claims.agentId, { type: row.agent_type, status: 'active', expires: row.expires_at });
   }
 
   /** Records an agent the first time this process sees its token (cheap afterwards). */
@@ -45,11 +77,13 @@ export class AgentsRepo {
     if (this.seen.has(claims.agentId)) return;
     this.seen.add(claims.agentId);
     const now = Date.now();
-    await this.store.db
+    const r = await this.store.db
       .insertInto('sidecar_agents')
       .values({ agent_id: claims.agentId, agent_type: claims.agentType, issues: JSON.stringify(claims.issues), task: null, status: 'active', created_at: now, updated_at: now, expires_at: claims.exp * 1000 })
       .onConflict((oc) => oc.column('agent_id').doNothing())
-      .execute();
+      .executeTakeFirst();
+    if (Number(r.numInsertedOrUpdatedRows ?? 0) > 0) this.apply(claims.agentId, { type: claims.agentType, status: 'active', expires: claims.exp * 1000 });
+    else this.cached = undefined;
   }
 
   async setStatus(agentId: string, resultStatus: string): Promise<void> {
@@ -57,10 +91,49 @@ export class AgentsRepo {
     if (this.statuses.get(agentId) === status) return;
     this.statuses.set(agentId, status);
     await this.store.db.updateTable('sidecar_agents').set({ status, updated_at: Date.now() }).where('agent_id', '=', agentId).execute();
+    const cur = this.state?.get(agentId);
+    if (cur) this.apply(agentId, { ...cur, status });
+    else this.cached = undefined;
   }
 
   async stats(): Promise<AgentStats> {
     const now = Date.now();
+    if (this.state) {
+      const out: AgentStats = { active: 0, completed: this.completed, failed: this.failed, by_type: {} };
+      for (const id of this.active) {
+        const a = this.state.get(id) as AgentState;
+        if (a.expires <= now) continue;
+        out.active++;
+        out.by_type[a.type] = (out.by_type[a.type] ?? 0) + 1;
+      }
+      return out;
+    }
+    if (this.cached && now - this.cached.at < 1000) return this.cached.stats;
+    const stats = this.query(now);
+    this.cached = { at: now, stats };
+    stats.catch(() => (this.cached = undefined));
+    return stats;
+  }
+
+  /** Keeps the in-memory figures in step with a row written to the store. */
+  private apply(agentId: string, next: AgentState): void {
+    this.cached = undefined;
+    if (!this.state) return;
+    const prev = this.state.get(agentId);
+    if (prev) this.count(agentId, prev.status, -1);
+    this.state.set(agentId, next);
+    this.count(agentId, next.status, 1);
+  }
+
+  private count(agentId: string, status: string, d: 1 | -1): void {
+    if (status === 'active') {
+      if (d > 0) this.active.add(agentId);
+      else this.active.delete(agentId);
+    } else if (status === 'completed') this.completed += d;
+    else if (status === 'failed') this.failed += d;
+  }
+
+  private async query(now: number): Promise<AgentStats> {
     const rows = await this.store.db
       .selectFrom('sidecar_agents')
       .select((eb) => ['status', 'agent_type', eb.fn.countAll<number>().as('n')])

@@ -3,9 +3,25 @@ import { LocalNotifier, EventBus } from './bus.js';
 import { RedisNotifier } from './redis-notifier.js';
 import { busContract } from './bus-contract.js';
 import { EventsRepo } from './events-repo.js';
+import type { EventQuery } from './events-repo.js';
 import { openTestStore } from '../testing/test-store.js';
 
-busContract('in-process over SQLite', async () => {
+// the daemon's default (SQLite, no Redis): recent events served from memory; a tail of 7
+// events makes waits and reads cross between memory and store all the time
+busContract('in-process over SQLite, memory tail', async () => {
+  const t = await openTestStore('sqlite');
+  const bus = new EventBus(new EventsRepo(t.store, { tail: { maxEvents: 7 } }), new LocalNotifier());
+  return {
+    a: bus,
+    b: bus,
+    async close() {
+      await bus.close();
+      await t.cleanup();
+    },
+  };
+});
+
+busContract('in-process over SQLite, store reads', async () => {
   const t = await openTestStore('sqlite');
   const bus = new EventBus(new EventsRepo(t.store), new LocalNotifier());
   return {
@@ -16,6 +32,38 @@ busContract('in-process over SQLite', async () => {
       await t.cleanup();
     },
   };
+});
+
+describe('events repo memory tail', () => {
+  it('answers every read exactly like the store, inside and below its window', async () => {
+    const t = await openTestStore('sqlite');
+    try {
+      // events stored before this process started are only in the store
+      const before = new EventsRepo(t.store);
+      for (let i = 0; i < 5; i++) await before.insert({ event_type: i % 2 ? 'a' : 'b', topic: `t${i % 3}`, publisher: 'p', agent_id: 'p', issue_id: i % 4 ? null : 'x', data: { i } });
+      const tail = new EventsRepo(t.store, { tail: { maxEvents: 10 } });
+      const store = new EventsRepo(t.store);
+      await Promise.all(Array.from({ length: 30 }, (_, i) => tail.insert({ event_type: i % 2 ? 'a' : 'b', topic: `t${i % 3}`, publisher: `p${i % 2}`, agent_id: 'p', issue_id: i % 4 ? null : `i${i % 3}`, data: { i, at: new Date(0) } })));
+      const queries: EventQuery[] = [
+        { eventType: '*', issues: '*' },
+        { eventType: 'a', issues: '*' },
+        { eventType: 'a', topic: 't1', issues: '*' },
+        { eventType: 'b', topic: 't0', publisher: 'p0', issues: ['i0'] },
+        { eventType: '*', issueId: 'i1', issues: '*' },
+        { eventType: 'b', topic: 'nope', issues: '*' },
+        { eventType: '*', issues: [] },
+      ];
+      for (const q of queries) {
+        for (const after of [0, 3, 20, 28, 34, 35, 99]) {
+          for (const limit of [1, 4, 100]) {
+            expect(await tail.after(q, after, limit), JSON.stringify({ q, after, limit })).toEqual(await store.after(q, after, limit));
+          }
+        }
+      }
+    } finally {
+      await t.cleanup();
+    }
+  });
 });
 
 describe('event bus with Redis unreachable', () => {

@@ -28,7 +28,8 @@ export interface ContextOptions {
 }
 
 interface Cached {
-  json: string;
+  /** The context as UTF-8 JSON, ready to send. */
+  json: Buffer;
   gen: number;
   issueVersion: number;
   at: number;
@@ -44,7 +45,7 @@ export class ContextBuilder {
   private readonly cache = new LRUCache<string, Cached>({ max: 2000, maxSize: 64 * 1024 * 1024, sizeCalculation: (c) => Math.max(1, c.json.length) });
   private readonly issueVersions = new Map<string, number>();
   private readonly gens = new Map<string, number>();
-  private readonly inflight = new Map<string, Promise<string>>();
+  private readonly inflight = new Map<string, Promise<Buffer>>();
 
   constructor(
     private readonly deps: { snapshots: ProjectSnapshots; results: ResultsRepo; knowledge: Knowledge; agents: AgentsRepo },
@@ -63,7 +64,7 @@ export class ContextBuilder {
   }
 
   /** The context as JSON text, and whether it came from the cache. */
-  async get(req: ContextRequest): Promise<{ json: string; hit: boolean }> {
+  async get(req: ContextRequest): Promise<{ json: Buffer; hit: boolean }> {
     const key = [req.root, req.issueId, req.agent.name, req.q ?? '', req.issues === '*' ? '*' : req.issues.join(',')].join('\0');
     const gen = this.gens.get(req.root) ?? 0;
     const iv = this.issueVersions.get(req.issueId) ?? 0;
@@ -73,9 +74,9 @@ export class ContextBuilder {
     const flightKey = `${key}\0${gen}\0${iv}`;
     const flying = this.inflight.get(flightKey);
     if (flying) return { json: await flying, hit: false };
-    const p = this.build(req);
+    const p = this.build(req).then((text) => Buffer.from(text));
     this.inflight.set(flightKey, p);
-    let json: string;
+    let json: Buffer;
     try {
       json = await p;
     } finally {

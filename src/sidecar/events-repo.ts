@@ -1,5 +1,7 @@
 import { sql } from 'kysely';
+import type { CompiledQuery } from 'kysely';
 import type { Store } from '../store/store.js';
+import { preparedQuery } from './prepared.js';
 
 /** Advisory lock key serialising event inserts on PostgreSQL ("ccoevent" as a number). */
 const EVENTS_LOCK = 0x63636f65;
@@ -43,31 +45,131 @@ export function matches(q: EventQuery, e: EventHeader): boolean {
   return true;
 }
 
-/** Events in the store: the source of truth for every bus backend. */
+interface PendingInsert {
+  values: EventRow;
+  event: EventInput;
+  bytes: number;
+  resolve(e: StoredEvent): void;
+  reject(e: unknown): void;
+}
+
+interface EventRow {
+  event_type: string;
+  topic: string | null;
+  publisher: string;
+  agent_id: string;
+  issue_id: string | null;
+  data: string;
+  created_at: number;
+}
+
+/** Inserts committed together at most. */
+const MAX_BATCH = 512;
+
+/**
+ * Events in the store: the source of truth for every bus backend.
+ *
+ * Inserts arriving in the same turn of the event loop are committed together (one transaction;
+ * each caller resolves once its event is committed). With `tail` — only when this process is
+ * the sole writer of the store's events (SQLite, in-process wake-ups) — the most recent events
+ * are also kept in memory, indexed by type and topic, and reads after a cursor inside that window
+ * are answered from there without a query.
+ */
 export class EventsRepo {
-  constructor(private readonly store: Store) {}
+  private pending: PendingInsert[] = [];
+  private scheduled = false;
+  private readonly insertOne: (v: EventRow) => CompiledQuery;
+  private readonly tail: EventTail | undefined;
+  private ready: Promise<void> | undefined;
+
+  constructor(
+    private readonly store: Store,
+    opts: { tail?: boolean | { maxEvents?: number; maxBytes?: number } } = {},
+  ) {
+    const cols = ['event_type', 'topic', 'publisher', 'agent_id', 'issue_id', 'data', 'created_at'] as const;
+    this.insertOne = preparedQuery(cols, (p) => store.db.insertInto('sidecar_events').values(p as unknown as EventRow).returning('id'));
+    this.tail = opts.tail ? new EventTail(typeof opts.tail === 'object' ? opts.tail : {}) : undefined;
+  }
 
   /**
    * Stores an event. On PostgreSQL concurrent transactions may commit out of id order, and a
    * reader that saw id 105 before 104 committed would skip 104 forever; an advisory lock held
    * to commit makes ids visible in order (SQLite serialises writers anyway).
    */
-  async insert(e: EventInput): Promise<StoredEvent> {
+  insert(e: EventInput): Promise<StoredEvent> {
     const created_at = Date.now();
-    const values = { ...e, data: JSON.stringify(e.data ?? null), created_at };
-    const row =
-      this.store.dialect === 'postgres'
-        ? await this.store.db.transaction().execute(async (trx) => {
-            await sql`select pg_advisory_xact_lock(${EVENTS_LOCK})`.execute(trx);
-            return trx.insertInto('sidecar_events').values(values).returning('id').executeTakeFirstOrThrow();
-          })
-        : await this.store.db.insertInto('sidecar_events').values(values).returning('id').executeTakeFirstOrThrow();
-    return { ...e, id: Number(row.id), created_at };
+    const data = JSON.stringify(e.data ?? null);
+    const values: EventRow = { event_type: e.event_type, topic: e.topic, publisher: e.publisher, agent_id: e.agent_id, issue_id: e.issue_id, data, created_at };
+    return new Promise((resolve, reject) => {
+      this.pending.push({ values, event: e, bytes: data.length, resolve, reject });
+      if (!this.scheduled) {
+        this.scheduled = true;
+        setImmediate(() => void this.flush());
+      }
+    });
+  }
+
+  private async flush(): Promise<void> {
+    try {
+      await this.init();
+      while (this.pending.length) {
+        const batch = this.pending.length <= MAX_BATCH ? this.pending : this.pending.slice(0, MAX_BATCH);
+        this.pending = this.pending.length <= MAX_BATCH ? [] : this.pending.slice(MAX_BATCH);
+        await this.commit(batch);
+      }
+    } catch (e) {
+      const failed = this.pending;
+      this.pending = [];
+      for (const p of failed) p.reject(e);
+    } finally {
+      this.scheduled = false;
+    }
+  }
+
+  private async commit(batch: PendingInsert[]): Promise<void> {
+    let ids: number[];
+    try {
+      ids = await this.store.db.transaction().execute(async (trx) => {
+        if (this.store.dialect === 'postgres') await sql`select pg_advisory_xact_lock(${EVENTS_LOCK})`.execute(trx);
+        const out: number[] = [];
+        for (const p of batch) {
+          const r = await trx.executeQuery<{ id: number | bigint }>(this.insertOne(p.values));
+          out.push(Number((r.rows[0] as { id: number | bigint }).id));
+        }
+        return out;
+      });
+    } catch (e) {
+      for (const p of batch) p.reject(e);
+      return;
+    }
+    batch.forEach((p, i) => {
+      const ev: StoredEvent = { ...p.event, data: p.event.data ?? null, id: ids[i] as number, created_at: p.values.created_at };
+      // the tail holds what a store read would return (a JSON round trip), not the caller's object
+      this.tail?.append({ ...ev, data: JSON.parse(p.values.data) as unknown }, p.bytes);
+      p.resolve(ev);
+    });
+  }
+
+  /** The tail starts above the store's newest event (once, before the first insert or read). */
+  private init(): Promise<void> {
+    if (!this.tail) return Promise.resolve();
+    this.ready ??= this.store.db
+      .selectFrom('sidecar_events')
+      .select((eb) => eb.fn.max('id').as('max'))
+      .executeTakeFirst()
+      .then((r) => this.tail?.reset(Number(r?.max ?? 0)));
+    return this.ready;
   }
 
   /** Matching events with a cursor above `after`, oldest first. */
   async after(q: EventQuery, after: number, limit = 100): Promise<StoredEvent[]> {
     if (Array.isArray(q.issues) && q.issues.length === 0 && q.issueId !== undefined) return [];
+    const max = Math.min(Math.max(limit, 1), 1000);
+    if (this.tail) {
+      await this.init();
+      const hit = this.tail.read(q, after, max);
+      if (hit) return hit;
+    }
     let s = this.store.db.selectFrom('sidecar_events').selectAll().where('id', '>', after);
     if (q.eventType !== '*') s = s.where('event_type', '=', q.eventType);
     if (q.topic !== undefined) s = s.where('topic', '=', q.topic);
@@ -77,7 +179,7 @@ export class EventsRepo {
       const issues = q.issues;
       s = s.where((eb) => (issues.length ? eb.or([eb('issue_id', 'is', null), eb('issue_id', 'in', issues)]) : eb('issue_id', 'is', null)));
     }
-    const rows = await s.orderBy('id', 'asc').limit(Math.min(Math.max(limit, 1), 1000)).execute();
+    const rows = await s.orderBy('id', 'asc').limit(max).execute();
     return rows.map((r) => ({ ...r, id: Number(r.id), created_at: Number(r.created_at), data: JSON.parse(r.data) as unknown }));
   }
 
@@ -85,4 +187,113 @@ export class EventsRepo {
     const r = await this.store.db.selectFrom('sidecar_events').select((eb) => eb.fn.countAll<number>().as('n')).executeTakeFirst();
     return Number(r?.n ?? 0);
   }
+}
+
+/** An id-ordered list with a moving start (old entries drop off the front). */
+class Run {
+  items: StoredEvent[] = [];
+  head = 0;
+  drop(): void {
+    this.head++;
+    if (this.head > 1024 && this.head * 2 > this.items.length) {
+      this.items = this.items.slice(this.head);
+      this.head = 0;
+    }
+  }
+  get size(): number {
+    return this.items.length - this.head;
+  }
+  /** Index of the first event with id above `after`. */
+  firstAfter(after: number): number {
+    let lo = this.head;
+    let hi = this.items.length;
+    while (lo < hi) {
+      const mid = (lo + hi) >>> 1;
+      if ((this.items[mid] as StoredEvent).id <= after) lo = mid + 1;
+      else hi = mid;
+    }
+    return lo;
+  }
+}
+
+/**
+ * The newest events in memory: every event with an id above `floor` is here, in id order, also
+ * listed per event type and per (type, topic). Bounded by count and by the bytes of their data;
+ * the oldest drop off and raise the floor.
+ */
+export class EventTail {
+  private floor = 0;
+  private bytes = 0;
+  private readonly all = new Run();
+  private readonly sizes: number[] = [];
+  private sizeHead = 0;
+  private readonly byType = new Map<string, Run>();
+  private readonly byTopic = new Map<string, Run>();
+  private readonly maxEvents: number;
+  private readonly maxBytes: number;
+
+  constructor(opts: { maxEvents?: number; maxBytes?: number } = {}) {
+    this.maxEvents = opts.maxEvents ?? 50_000;
+    this.maxBytes = opts.maxBytes ?? 32 * 1024 * 1024;
+  }
+
+  /** Starts empty above `floor` (the store's newest id). */
+  reset(floor: number): void {
+    this.floor = floor;
+  }
+
+  /** Adds a committed event (ids arrive in increasing order). */
+  append(e: StoredEvent, bytes: number): void {
+    this.all.items.push(e);
+    this.sizes.push(bytes);
+    this.bytes += bytes;
+    runOf(this.byType, e.event_type).items.push(e);
+    runOf(this.byTopic, topicKey(e.event_type, e.topic)).items.push(e);
+    while (this.all.size > this.maxEvents || (this.bytes > this.maxBytes && this.all.size > 1)) this.evict();
+  }
+
+  /**
+   * Matching events above `after`, up to `limit`; undefined when `after` is below the window
+   * (older events are only in the store).
+   */
+  read(q: EventQuery, after: number, limit: number): StoredEvent[] | undefined {
+    if (after < this.floor) return undefined;
+    const run = q.eventType === '*' ? this.all : q.topic !== undefined ? this.byTopic.get(topicKey(q.eventType, q.topic)) : this.byType.get(q.eventType);
+    const out: StoredEvent[] = [];
+    if (!run) return out;
+    for (let i = run.firstAfter(after); i < run.items.length && out.length < limit; i++) {
+      const e = run.items[i] as StoredEvent;
+      if (matches(q, e)) out.push(e);
+    }
+    return out;
+  }
+
+  private evict(): void {
+    const e = this.all.items[this.all.head] as StoredEvent;
+    this.all.drop();
+    this.bytes -= this.sizes[this.sizeHead] as number;
+    this.sizeHead++;
+    if (this.sizeHead > 1024 && this.sizeHead * 2 > this.sizes.length) {
+      this.sizes.splice(0, this.sizeHead);
+      this.sizeHead = 0;
+    }
+    this.floor = e.id;
+    dropFrom(this.byType, e.event_type);
+    dropFrom(this.byTopic, topicKey(e.event_type, e.topic));
+  }
+}
+
+const topicKey = (type: string, topic: string | null): string => (topic === null ? `${type}\u0000` : `${type}\u0000${topic}\u0000`);
+
+function runOf(m: Map<string, Run>, k: string): Run {
+  let r = m.get(k);
+  if (!r) m.set(k, (r = new Run()));
+  return r;
+}
+
+function dropFrom(m: Map<string, Run>, k: string): void {
+  const r = m.get(k);
+  if (!r) return;
+  r.drop();
+  if (r.size === 0) m.delete(k);
 }

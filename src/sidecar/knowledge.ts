@@ -1,6 +1,7 @@
 import { sql } from 'kysely';
-import type { Kysely } from 'kysely';
+import type { CompiledQuery, Kysely, RawBuilder } from 'kysely';
 import type { Database, Store } from '../store/store.js';
+import { preparedQuery } from './prepared.js';
 
 export interface KnowledgeEntry {
   kind: 'decision' | 'result';
@@ -41,7 +42,26 @@ export function queryTerms(q: string, max = 16): string[] {
  * matching terms rank higher.
  */
 export class Knowledge {
-  constructor(private readonly store: Store) {}
+  /** Statements compiled once (the result path runs them for every stored result). */
+  private readonly del: (v: Record<'a' | 'b', unknown>) => CompiledQuery;
+  private readonly ins: (v: Record<'rowid' | 'issue' | 'type' | 'kind' | 'content' | 'at', unknown>) => CompiledQuery;
+
+  constructor(private readonly store: Store) {
+    const compile = (q: RawBuilder<unknown>) => ({ compile: () => q.compile(store.db) });
+    if (store.dialect === 'sqlite') {
+      this.del = preparedQuery(['a', 'b'], (p) => compile(sql`delete from sidecar_knowledge where rowid >= ${p.a} and rowid < ${p.b}`));
+      this.ins = preparedQuery(['rowid', 'issue', 'type', 'kind', 'content', 'at'], (p) =>
+        compile(sql`insert into sidecar_knowledge (rowid, issue_id, agent_type, kind, content, created_at) values (${p.rowid}, ${p.issue}, ${p.type}, ${p.kind}, ${p.content}, ${p.at})`),
+      );
+    } else {
+      this.del = preparedQuery(['a', 'b'], (p) => compile(sql`delete from sidecar_knowledge where issue_id = ${p.a} and agent_type = ${p.b}`));
+      const ins = preparedQuery(['issue', 'type', 'kind', 'content', 'at'], (p) =>
+        compile(sql`insert into sidecar_knowledge (issue_id, agent_type, kind, content, created_at) values (${p.issue}, ${p.type}, ${p.kind}, ${p.content}, ${p.at})`),
+      );
+      // PostgreSQL numbers its rows itself
+      this.ins = (v) => ins(v);
+    }
+  }
 
   /**
    * Replaces what is indexed for one result (one issue and agent type) inside the caller's
@@ -51,20 +71,12 @@ export class Knowledge {
    */
   async replace(db: Kysely<Database>, ref: { resultId: number; issueId: string; agentType: string }, entries: readonly KnowledgeEntry[], now: number): Promise<void> {
     const rows = entries.filter((e) => e.content.trim()).slice(0, ROWS_PER_RESULT);
-    if (this.store.dialect === 'sqlite') {
-      const base = ref.resultId * ROWS_PER_RESULT;
-      await sql`delete from sidecar_knowledge where rowid >= ${base} and rowid < ${base + ROWS_PER_RESULT}`.execute(db);
-      if (rows.length) {
-        const values = rows.map((e, k) => sql`(${base + k}, ${ref.issueId}, ${ref.agentType}, ${e.kind}, ${e.content}, ${now})`);
-        await sql`insert into sidecar_knowledge (rowid, issue_id, agent_type, kind, content, created_at) values ${sql.join(values)}`.execute(db);
-      }
-      return;
-    }
-    await sql`delete from sidecar_knowledge where issue_id = ${ref.issueId} and agent_type = ${ref.agentType}`.execute(db);
-    // one statement for all rows (at most 201: 200 decisions and the result text)
-    if (rows.length) {
-      const values = rows.map((e) => sql`(${ref.issueId}, ${ref.agentType}, ${e.kind}, ${e.content}, ${now})`);
-      await sql`insert into sidecar_knowledge (issue_id, agent_type, kind, content, created_at) values ${sql.join(values)}`.execute(db);
+    const base = ref.resultId * ROWS_PER_RESULT;
+    if (this.store.dialect === 'sqlite') await db.executeQuery(this.del({ a: base, b: base + ROWS_PER_RESULT }));
+    else await db.executeQuery(this.del({ a: ref.issueId, b: ref.agentType }));
+    for (let k = 0; k < rows.length; k++) {
+      const e = rows[k] as KnowledgeEntry;
+      await db.executeQuery(this.ins({ rowid: base + k, issue: ref.issueId, type: ref.agentType, kind: e.kind, content: e.content, at: now }));
     }
   }
 

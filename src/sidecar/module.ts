@@ -37,18 +37,29 @@ export const agentKeyFile = (home: string): string => join(home, 'sidecar-jwt.ke
 export async function createSidecarModule(ctx: ModuleContext, deps: { catalog: AgentCatalog }): Promise<SidecarModule> {
   const cfg = ctx.config.sidecar;
   const tokens = new AgentTokens(agentKeyFile(ctx.paths.home), cfg.token_ttl_seconds);
-  const agents = new AgentsRepo(ctx.store);
+  // Without Redis on SQLite this daemon is the only writer of the sidecar's tables: agent figures
+  // and recent events are kept in memory. Otherwise other daemons write too, and reads go to the store.
+  const soleWriter = !ctx.redisUrl && ctx.store.dialect === 'sqlite';
+  const agents = new AgentsRepo(ctx.store, { memory: soleWriter });
   // not registered as an agent here: the launcher mints one for every `cco` run, and an idle
   // Claude Code is no active agent (the seed's status shows 0); its first request registers it
   const mint = async (c: { agentId: string; agentType: string; issues: string[] | '*'; ttlSeconds?: number }): Promise<string> => (await tokens.mint(c)).token;
   if (!cfg.enabled) {
     return { name: 'sidecar', url: () => undefined, mintAgentToken: mint, health: () => ({ status: 'disabled', reason: '[sidecar] enabled = false' }) };
   }
+  await agents.load();
   const knowledge = new Knowledge(ctx.store);
   const results = new ResultsRepo(ctx.store, ctx.paths.resultsDir, knowledge);
+  // results acknowledged before a crash whose files or rows did not reach the disk
+  try {
+    const n = await results.recover();
+    if (n) ctx.logger.info({ files: n }, 'sidecar: recovered results from the result journal');
+  } catch (e) {
+    ctx.logger.error({ err: (e as Error).message }, 'sidecar: result journal recovery failed; it is retried on the next start');
+  }
   // ioredis loads only in team mode (REDIS_URL).
   const notifier: WakeNotifier = ctx.redisUrl ? new (await import('./redis-notifier.js')).RedisNotifier(ctx.redisUrl, 'cco:') : new LocalNotifier();
-  const bus = new EventBus(new EventsRepo(ctx.store), notifier);
+  const bus = new EventBus(new EventsRepo(ctx.store, { tail: soleWriter }), notifier);
   const snapshots = new ProjectSnapshots();
   const context = new ContextBuilder({ snapshots, results, knowledge, agents }, { maxBytes: cfg.context_max_bytes, defaultFileBytes: cfg.context_file_bytes });
   const roots = new ProjectRoots(cfg.project_root || process.cwd(), cfg.allowed_roots);
@@ -128,6 +139,7 @@ export async function createSidecarModule(ctx: ModuleContext, deps: { catalog: A
       url = undefined;
       snapshots.close();
       await bus.close();
+      await results.close();
     },
   };
 }

@@ -1,10 +1,13 @@
 import { sep, join, resolve } from 'node:path';
+import type { CompiledQuery, Kysely } from 'kysely';
 import { z } from 'zod';
 import { AppError } from '../core/errors.js';
-import type { Store } from '../store/store.js';
+import type { Database, Store } from '../store/store.js';
 import { agentIdSchema, agentTypeSchema, issueIdSchema } from './ids.js';
-import { writeFileAtomicAsync } from './atomic-write.js';
+import { ResultFiles } from './durable-files.js';
+import type { FileWrite } from './durable-files.js';
 import type { Knowledge, KnowledgeEntry } from './knowledge.js';
+import { preparedQuery } from './prepared.js';
 
 /** `POST /api/results` body, as in the seed (agent_id, agent_type, issue_id, result{...}). */
 export const resultInputSchema = z.object({
@@ -38,20 +41,66 @@ export interface ResultSummary {
   bytes: number;
 }
 
+/** One result waiting for its group commit. */
+interface Job {
+  key: string;
+  file: string;
+  text: string;
+  row: ResultRow;
+  input: ResultInput;
+  stored: StoredResult;
+  resolve(r: StoredResult): void;
+  reject(e: unknown): void;
+}
+
+interface ResultRow {
+  issue_id: string;
+  agent_type: string;
+  agent_id: string;
+  status: string;
+  stored_at: number;
+  file: string;
+  bytes: number;
+  body: string;
+}
+
+/** Results committed together at most (a burst beyond waits for the next round). */
+const MAX_BATCH = 256;
+
 /**
- * Agent results: the file `results/<issue>/<agent-type>.json` (atomic, fsynced) and a row in the
- * store plus the knowledge index (one transaction), both before the caller acknowledges.
- * A later result of the same agent type for the same issue replaces the earlier one.
+ * Agent results: the file `results/<issue>/<agent-type>.json` (atomic, fsynced with its folder)
+ * and a row in the store plus the knowledge index (one transaction), both before the caller
+ * acknowledges. A later result of the same agent type for the same issue replaces the earlier
+ * one.
+ *
+ * Group commit: results that arrive while a round is on disk wait and then share the next round
+ * — one transaction for all their rows and knowledge entries, and one batch of file writes on the
+ * writer threads (fsyncs side by side). Each caller still resolves only once its own file and row
+ * are durable.
  */
 export class ResultsRepo {
   private readonly root: string;
+  private readonly files: ResultFiles;
+  private queue: Job[] = [];
+  private flushing = false;
+  private readonly upsert: (v: ResultRow) => CompiledQuery;
 
   constructor(
     private readonly store: Store,
     resultsDir: string,
     private readonly knowledge: Knowledge,
+    opts: { files?: ResultFiles } = {},
   ) {
     this.root = resolve(resultsDir);
+    this.files = opts.files ?? new ResultFiles(this.root);
+    const cols = ['issue_id', 'agent_type', 'agent_id', 'status', 'stored_at', 'file', 'bytes', 'body'] as const;
+    this.upsert = preparedQuery(cols, (p) =>
+      store.db
+        .insertInto('sidecar_results')
+        .values(p as unknown as ResultRow)
+        .onConflict((oc) => oc.columns(['issue_id', 'agent_type']).doUpdateSet({ agent_id: p.agent_id, status: p.status, stored_at: p.stored_at as unknown as number, file: p.file, bytes: p.bytes as unknown as number, body: p.body }))
+        .returning('id'),
+    );
   }
 
   /** The file of a result; identifiers are validated, and the path is checked to stay inside. */
@@ -61,13 +110,67 @@ export class ResultsRepo {
     return file;
   }
 
-  async save(input: ResultInput): Promise<StoredResult> {
+  /**
+   * After a crash: settles what the result journals hold (see ResultFiles). Per file the newest
+   * of the journal's content and the store's row wins, and file and row are made equal to it (a
+   * power loss may have lost the last commits of either). Returns how many files it rewrote.
+   */
+  async recover(): Promise<number> {
+    const { journals, entries } = this.files.pendingJournals();
+    if (journals.length === 0) return 0;
+    const items: FileWrite[] = [];
+    const rows: { row: ResultRow; input: ResultInput }[] = [];
+    for (const e of entries) {
+      let doc: unknown;
+      try {
+        doc = JSON.parse(e.data);
+      } catch {
+        continue;
+      }
+      const parsed = resultInputSchema.safeParse(doc);
+      const storedAt = (doc as { stored_at?: unknown }).stored_at;
+      if (!parsed.success || typeof storedAt !== 'number') continue;
+      const input = parsed.data;
+      let file: string;
+      try {
+        file = this.fileOf(input.issue_id, input.agent_type);
+      } catch {
+        continue;
+      }
+      if (file !== e.file) continue;
+      const cur = await this.store.db.selectFrom('sidecar_results').select(['body', 'stored_at']).where('issue_id', '=', input.issue_id).where('agent_type', '=', input.agent_type).executeTakeFirst();
+      if (cur && Number(cur.stored_at) >= storedAt) {
+        items.push({ file, data: JSON.stringify(JSON.parse(cur.body), null, 2) });
+        continue;
+      }
+      items.push({ file, data: e.data });
+      const body = JSON.stringify(doc);
+      rows.push({ input, row: { issue_id: input.issue_id, agent_type: input.agent_type, agent_id: input.agent_id, status: input.result.status, stored_at: storedAt, file, bytes: Buffer.byteLength(e.data), body } });
+    }
+    if (rows.length) await this.store.db.transaction().execute(async (trx) => {
+      for (const r of rows) await this.writeRow(trx, r.row, r.input);
+    });
+    await this.files.finishRecovery(journals, items);
+    return items.length;
+  }
+
+  /** Starts the file writer threads ahead of the first result. */
+  warm(): void {
+    this.files.warm();
+  }
+
+  async close(): Promise<void> {
+    await this.files.close();
+  }
+
+  /** Stores a result; resolves once its file and its row (with knowledge entries) are durable. */
+  save(input: ResultInput): Promise<StoredResult> {
     const file = this.fileOf(input.issue_id, input.agent_type);
     const stored_at = Date.now();
     const doc = { ...input, stored_at };
     const text = JSON.stringify(doc, null, 2);
     const bytes = Buffer.byteLength(text);
-    const row = {
+    const row: ResultRow = {
       issue_id: input.issue_id,
       agent_type: input.agent_type,
       agent_id: input.agent_id,
@@ -77,21 +180,61 @@ export class ResultsRepo {
       bytes,
       body: JSON.stringify(doc),
     };
-    // the file's fsyncs run on the thread pool while the row is committed; both finish before
-    // the caller acknowledges
-    await Promise.all([
-      writeFileAtomicAsync(file, text, 0o600),
+    return new Promise<StoredResult>((resolve, reject) => {
+      this.queue.push({ key: file, file, text, row, input, stored: { ...doc, file, bytes }, resolve, reject });
+      if (!this.flushing) {
+        this.flushing = true;
+        // requests parsed in the same turn of the event loop join the first round
+        setImmediate(() => void this.flush());
+      }
+    });
+  }
+
+  private async flush(): Promise<void> {
+    try {
+      while (this.queue.length) {
+        const batch = this.queue.length <= MAX_BATCH ? this.queue : this.queue.slice(0, MAX_BATCH);
+        this.queue = this.queue.length <= MAX_BATCH ? [] : this.queue.slice(MAX_BATCH);
+        await this.commit(batch);
+      }
+    } finally {
+      this.flushing = false;
+    }
+  }
+
+  /**
+   * One round: the last result per file is written (an earlier one in the same round is
+   * replaced at once, as it would be one after the other), rows and knowledge in one
+   * transaction while the files are written; each job settles with its file's outcome.
+   */
+  private async commit(batch: Job[]): Promise<void> {
+    const last = new Map<string, Job>();
+    for (const j of batch) last.set(j.key, j);
+    const winners = [...last.values()];
+    const [files, tx] = await Promise.allSettled([
+      this.files.write(winners.map((j) => ({ file: j.file, data: j.text }))),
       this.store.db.transaction().execute(async (trx) => {
-        const saved = await trx
-          .insertInto('sidecar_results')
-          .values(row)
-          .onConflict((oc) => oc.columns(['issue_id', 'agent_type']).doUpdateSet({ agent_id: row.agent_id, status: row.status, stored_at, file, bytes, body: row.body }))
-          .returning('id')
-          .executeTakeFirstOrThrow();
-        await this.knowledge.replace(trx, { resultId: Number(saved.id), issueId: input.issue_id, agentType: input.agent_type }, knowledgeOf(input), stored_at);
+        for (const j of winners) await this.writeRow(trx, j.row, j.input);
       }),
     ]);
-    return { ...doc, file, bytes };
+    const fileError = new Map<string, Error | undefined>();
+    if (files.status === 'fulfilled') winners.forEach((j, i) => fileError.set(j.key, files.value[i]));
+    for (const j of batch) {
+      if (tx.status === 'rejected') j.reject(tx.reason);
+      else if (files.status === 'rejected') j.reject(files.reason);
+      else {
+        const e = fileError.get(j.key);
+        if (e) j.reject(e);
+        else j.resolve(j.stored);
+      }
+    }
+  }
+
+  /** The row and its knowledge entries, inside the caller's transaction. */
+  private async writeRow(trx: Kysely<Database>, row: ResultRow, input: ResultInput): Promise<void> {
+    const r = await trx.executeQuery<{ id: number | bigint }>(this.upsert(row));
+    const id = Number((r.rows[0] as { id: number | bigint }).id);
+    await this.knowledge.replace(trx, { resultId: id, issueId: row.issue_id, agentType: row.agent_type }, knowledgeOf(input), row.stored_at);
   }
 
   async list(filter: { issueId?: string; agentType?: string; issues: string[] | '*'; limit?: number }): Promise<ResultSummary[]> {

@@ -17,7 +17,7 @@ export function registerStatusRoutes(app: FastifyInstance, deps: SidecarDeps, pe
       checks: {
         storage: storage ? 'healthy' : 'unhealthy',
         event_bus: eventBus ? 'healthy' : 'unhealthy',
-        memory_usage_mb: Math.round(process.memoryUsage().rss / 1024 / 1024),
+        memory_usage_mb: Math.round(process.memoryUsage.rss() / 1024 / 1024),
         active_agents: agents?.active ?? 0,
         event_queue_size: deps.bus.stats().queue_depth,
       },

@@ -98,7 +98,11 @@ export async function buildSidecarApp(deps: SidecarDeps, opts: { host: string })
     if (req.headers.origin !== undefined) throw new AppError(403, 'origin_not_allowed', 'Browser requests are not accepted by the sidecar');
     if (req.url.startsWith('/api/')) {
       req.sidecarAgent = await deps.tokens.verify(bearerToken(req.headers.authorization));
-      void deps.agents.touch(req.sidecarAgent).catch(() => undefined);
+      if (!deps.agents.known(req.sidecarAgent.agentId)) {
+        void deps.agents.touch(req.sidecarAgent).catch(() => undefined);
+        // agents are at work: have the result writer threads ready before their first result
+        deps.results.warm();
+      }
     }
   });
   app.addHook('onResponse', async (req, reply) => {

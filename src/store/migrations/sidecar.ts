@@ -74,4 +74,14 @@ export const sidecarMigrations: MigrationSet = (dialect) => ({
       await db.schema.dropIndex('sidecar_agents_created').execute();
     },
   },
+  sidecar_003_events_topic_index: {
+    // waits filter by type and topic after a cursor: without topic in the index every event of
+    // the type after the cursor was read and compared
+    async up(db) {
+      await db.schema.createIndex('sidecar_events_type_topic').on('sidecar_events').columns(['event_type', 'topic', 'id']).execute();
+    },
+    async down(db) {
+      await db.schema.dropIndex('sidecar_events_type_topic').execute();
+    },
+  },
 });

@@ -1,0 +1,138 @@
+import { existsSync, mkdirSync, mkdtempSync, readFileSync, readdirSync, rmSync, statSync, symlinkSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { crc32 } from 'node:zlib';
+import { afterAll, describe, expect, it } from 'vitest';
+import { openTestStore } from '../testing/test-store.js';
+import { ResultFiles, readJournal } from './durable-files.js';
+import { Knowledge } from './knowledge.js';
+import { ResultsRepo } from './results.js';
+
+/** A pid no process has (above the kernel's limit). */
+const DEAD_PID = 4_194_304 + 17;
+
+function frame(file: string, data: string): Buffer {
+  const payload = Buffer.from(JSON.stringify({ f: file, d: data }));
+  const head = Buffer.alloc(8);
+  head.writeUInt32LE(payload.length, 0);
+  head.writeUInt32LE(crc32(payload) >>> 0, 4);
+  return Buffer.concat([head, payload]);
+}
+
+describe('ResultFiles', () => {
+  const root = mkdtempSync(join(tmpdir(), 'cco-result-files-'));
+  afterAll(() => rmSync(root, { recursive: true, force: true }));
+
+  it('writes whole files (0600) in batches, replaces them in place and checkpoints its journal on close', async () => {
+    const files = new ResultFiles(root);
+    const a = join(root, 'issue-1', 'architect.json');
+    const b = join(root, 'issue-2', 'tester.json');
+    expect(await files.write([{ file: a, data: '{"v":1}' }, { file: b, data: '{"w":1}' }])).toEqual([undefined, undefined]);
+    expect(readFileSync(a, 'utf8')).toBe('{"v":1}');
+    expect(statSync(a).mode & 0o777).toBe(0o600);
+    // the journal holds the batch before the files change
+    const journals = readdirSync(files.journalDir);
+    expect(journals).toHaveLength(1);
+    expect(readJournal(join(files.journalDir, journals[0] as string)).map((e) => e.data)).toEqual(['{"v":1}', '{"w":1}']);
+    for (let i = 2; i < 6; i++) await files.write([{ file: a, data: JSON.stringify({ v: i, pad: 'x'.repeat(i * 1000) }) }]);
+    expect(JSON.parse(readFileSync(a, 'utf8'))).toMatchObject({ v: 5 });
+    await files.write([{ file: a, data: '{"v":6}' }]);
+    // a shorter content leaves nothing of the longer one behind
+    expect(readFileSync(a, 'utf8')).toBe('{"v":6}');
+    // the file and the inode kept for its next write, nothing else
+    expect(readdirSync(join(root, 'issue-1')).sort()).toEqual(['.architect.json.spare', 'architect.json']);
+    await files.close();
+    expect(readdirSync(files.journalDir)).toEqual([]);
+  });
+
+  it('reports a file that cannot be written without failing the rest of its batch', async () => {
+    const files = new ResultFiles(root);
+    writeFileSync(join(root, 'blocker'), 'x');
+    const ok = join(root, 'issue-3', 'x.json');
+    const errors = await files.write([{ file: join(root, 'blocker', 'y.json'), data: '1' }, { file: ok, data: '2' }]);
+    expect(errors[0]).toBeInstanceOf(Error);
+    expect(errors[1]).toBeUndefined();
+    expect(readFileSync(ok, 'utf8')).toBe('2');
+    await files.close();
+  });
+
+  it('never writes through a symlink planted as the spare', async () => {
+    const files = new ResultFiles(root);
+    const outside = join(root, 'outside.txt');
+    writeFileSync(outside, 'untouched');
+    const f = join(root, 'issue-4', 'x.json');
+    mkdirSync(join(root, 'issue-4'), { recursive: true });
+    symlinkSync(outside, join(root, 'issue-4', '.x.json.spare'));
+    expect(await files.write([{ file: f, data: 'new' }])).toEqual([undefined]);
+    expect(readFileSync(f, 'utf8')).toBe('new');
+    expect(readFileSync(outside, 'utf8')).toBe('untouched');
+    await files.close();
+  });
+
+  it('replays the journals of a crashed process: newest content per file, up to a torn tail', async () => {
+    const dir = mkdtempSync(join(tmpdir(), 'cco-result-journal-'));
+    try {
+      const files = new ResultFiles(dir);
+      const a = join(dir, 'i', 'a.json');
+      const b = join(dir, 'i', 'b.json');
+      mkdirSync(files.journalDir, { recursive: true });
+      const torn = frame(b, 'torn').subarray(0, 20);
+      writeFileSync(join(files.journalDir, `${DEAD_PID}-0.log`), Buffer.concat([frame(a, 'a1'), frame(b, 'b1'), frame(a, 'a2'), torn]));
+      // a live process's journal is not ours to replay
+      writeFileSync(join(files.journalDir, `${process.ppid}-0.log`), frame(a, 'other daemon'));
+      const { journals, entries } = files.pendingJournals();
+      expect(journals).toEqual([join(files.journalDir, `${DEAD_PID}-0.log`)]);
+      expect(entries).toEqual([
+        { file: a, data: 'a2' },
+        { file: b, data: 'b1' },
+      ]);
+      await files.finishRecovery(journals, entries);
+      expect(readFileSync(a, 'utf8')).toBe('a2');
+      expect(readFileSync(b, 'utf8')).toBe('b1');
+      expect(readdirSync(files.journalDir)).toEqual([`${process.ppid}-0.log`]);
+      await files.close();
+    } finally {
+      rmSync(dir, { recursive: true, force: true });
+    }
+  });
+
+  it('ResultsRepo.recover makes file and row equal to the newer of journal and store', async () => {
+    const dir = mkdtempSync(join(tmpdir(), 'cco-result-recover-'));
+    const t = await openTestStore('sqlite');
+    try {
+      const results = new ResultsRepo(t.store, dir, new Knowledge(t.store));
+      const input = (issue: string, n: number) => ({ agent_id: 'a-1', agent_type: 'python-specialist', issue_id: issue, result: { status: 'success' as const, summary: `round ${n}`, decisions: [`decision ${n}`] } });
+      const doc = (issue: string, n: number, at: number) => ({ ...input(issue, n), stored_at: at });
+      // issue-a: the store has round 1, the journal round 2 (a commit lost with the power)
+      const rowA = await results.save(input('issue-a', 1));
+      // issue-b: the store has a newer row than the journal (its journal append never happened)
+      await results.save(input('issue-b', 9));
+      await results.close();
+      const fa = results.fileOf('issue-a', 'python-specialist');
+      const fb = results.fileOf('issue-b', 'python-specialist');
+      rmSync(fa);
+      writeFileSync(fb, 'torn');
+      const journalDir = join(dir, '.journal');
+      mkdirSync(journalDir, { recursive: true });
+      writeFileSync(
+        join(journalDir, `${DEAD_PID}-3.log`),
+        Buffer.concat([frame(fa, JSON.stringify(doc('issue-a', 2, rowA.stored_at + 1), null, 2)), frame(fb, JSON.stringify(doc('issue-b', 8, 1), null, 2))]),
+      );
+
+      const again = new ResultsRepo(t.store, dir, new Knowledge(t.store));
+      expect(await again.recover()).toBe(2);
+      expect(JSON.parse(readFileSync(fa, 'utf8'))).toMatchObject({ result: { summary: 'round 2' } });
+      expect((await again.get('issue-a', 'python-specialist'))?.result.summary).toBe('round 2');
+      expect(JSON.parse(readFileSync(fb, 'utf8'))).toMatchObject({ result: { summary: 'round 9' } });
+      expect((await again.get('issue-b', 'python-specialist'))?.result.summary).toBe('round 9');
+      // the recovered decision is searchable
+      expect((await new Knowledge(t.store).search({ q: 'decision', issues: ['issue-a'] })).map((h) => h.content)).toContain('decision 2');
+      expect(existsSync(join(journalDir, `${DEAD_PID}-3.log`))).toBe(false);
+      expect(await again.recover()).toBe(0);
+      await again.close();
+    } finally {
+      await t.cleanup();
+      rmSync(dir, { recursive: true, force: true });
+    }
+  });
+});
