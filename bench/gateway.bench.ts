@@ -9,7 +9,7 @@
 import { spawn } from 'node:child_process';
 import type { ChildProcess } from 'node:child_process';
 import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { loadavg, tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
 import { fileURLToPath, pathToFileURL } from 'node:url';
 import { createRequire } from 'node:module';
@@ -17,7 +17,7 @@ import { Pool } from 'undici';
 
 /** The part of autocannon's API used here (the package ships no types). */
 interface AutocannonResult {
-  requests: { average: number };
+  requests: { average: number; total: number };
   latency: { p50: number; p99: number };
   errors: number;
   non2xx: number;
@@ -56,8 +56,21 @@ const HEADERS = { 'content-type': 'application/json', 'x-api-key': 'bench-key', 
 
 let counter = 0;
 
-/** (a) autocannon at 100 connections; unique bodies defeat the cache. */
-async function saturate(url: string, stream: boolean, unique: boolean): Promise<{ rps: number; p50: number; p99: number; errors: number }> {
+/** CPU time (user + system) a process has used so far, in microseconds (Linux /proc; NaN elsewhere). */
+function cpuMicros(pid: number | undefined): number {
+  if (pid === undefined) return NaN;
+  try {
+    const f = readFileSync(`/proc/${pid}/stat`, 'utf8').split(') ')[1]?.split(' ') ?? [];
+    // utime and stime (fields 14 and 15) in clock ticks of 10 ms.
+    return (Number(f[11]) + Number(f[12])) * 10_000;
+  } catch {
+    return NaN;
+  }
+}
+
+/** (a) autocannon at 100 connections; unique bodies defeat the cache. `pid`: report that process's CPU per request. */
+async function saturate(url: string, stream: boolean, unique: boolean, pid?: number): Promise<{ rps: number; p50: number; p99: number; errors: number; cpuUs: number }> {
+  const c0 = cpuMicros(pid);
   const r = await autocannon({
     url: `${url}/v1/messages`,
     connections: 100,
@@ -70,11 +83,12 @@ async function saturate(url: string, stream: boolean, unique: boolean): Promise<
       },
     ],
   });
-  return { rps: r.requests.average, p50: r.latency.p50, p99: r.latency.p99, errors: r.errors + r.non2xx };
+  return { rps: r.requests.average, p50: r.latency.p50, p99: r.latency.p99, errors: r.errors + r.non2xx, cpuUs: (cpuMicros(pid) - c0) / Math.max(1, r.requests.total) };
 }
 
 /** (b) A fixed offered rate with sub-millisecond latency timing (autocannon rounds to 1 ms). */
-async function fixedRate(url: string, stream: boolean, unique: boolean, rate = 1000): Promise<{ p50: number; p99: number; achieved: number; errors: number }> {
+async function fixedRate(url: string, stream: boolean, unique: boolean, pid?: number, rate = 1000): Promise<{ p50: number; p99: number; achieved: number; errors: number; cpuUs: number }> {
+  const c0 = cpuMicros(pid);
   const pool = new Pool(url, { connections: 64, pipelining: 1 });
   const lat: number[] = [];
   let errors = 0;
@@ -109,7 +123,7 @@ async function fixedRate(url: string, stream: boolean, unique: boolean, rate = 1
   await pool.close();
   lat.sort((a, b) => a - b);
   const pct = (p: number) => lat[Math.min(lat.length - 1, Math.floor((p / 100) * lat.length))] ?? 0;
-  return { p50: pct(50), p99: pct(99), achieved: lat.length / elapsed, errors };
+  return { p50: pct(50), p99: pct(99), achieved: lat.length / elapsed, errors, cpuUs: (cpuMicros(pid) - c0) / Math.max(1, lat.length) };
 }
 
 function peakRssMb(pid: number): number {
@@ -120,7 +134,10 @@ function peakRssMb(pid: number): number {
 const f1 = (v: number) => v.toFixed(1);
 const f2 = (v: number) => v.toFixed(2);
 
+const load = () => loadavg().map((v) => v.toFixed(2)).join(' ');
+
 export async function run(): Promise<void> {
+  const loadBefore = load();
   const dir = mkdtempSync(join(tmpdir(), 'cco-bench-gw-'));
   const env = { ...process.env, CCO_HOME: join(dir, 'home'), CCO_CONFIG_DIR: join(dir, 'config'), CCO_RUNTIME_DIR: join(dir, 'run'), DATABASE_URL: '', REDIS_URL: '' };
   const fake = await start(['--input-type=module', '-e', `const m = await import(${JSON.stringify(FAKE)}); const f = await m.startFakeProvider({ port: 0, recordLimit: 0 }); console.log('Listening on ' + f.url);`], env);
@@ -136,41 +153,43 @@ export async function run(): Promise<void> {
     const sat: Record<string, number> = {};
     console.log('\n(a) saturation, 100 connections, %d s each', SECONDS);
     for (const stream of [false, true]) {
-      const direct = await saturate(fake.url, stream, true);
-      const miss = await saturate(g.url, stream, true);
-      const hit = await saturate(g.url, stream, false);
+      const direct = await saturate(fake.url, stream, true, fake.proc.pid);
+      const miss = await saturate(g.url, stream, true, g.proc.pid);
+      const hit = await saturate(g.url, stream, false, g.proc.pid);
       const kind = stream ? 'streaming' : 'non-streaming';
       sat[`${kind} miss`] = miss.rps / direct.rps;
-      rows.push(`| ${kind} | direct | ${Math.round(direct.rps)} | 1.00 | ${direct.p50} | ${direct.p99} | ${direct.errors} |`);
-      rows.push(`| ${kind} | gateway, cache miss | ${Math.round(miss.rps)} | ${f2(miss.rps / direct.rps)} | ${miss.p50} | ${miss.p99} | ${miss.errors} |`);
-      rows.push(`| ${kind} | gateway, cache hit | ${Math.round(hit.rps)} | ${f2(hit.rps / direct.rps)} | ${hit.p50} | ${hit.p99} | ${hit.errors} |`);
+      // CPU µs/req: the fake upstream's on the direct row, the gateway's on the gateway rows.
+      rows.push(`| ${kind} | direct | ${Math.round(direct.rps)} | 1.00 | ${direct.p50} | ${direct.p99} | ${direct.errors} | ${Math.round(direct.cpuUs)} (upstream) |`);
+      rows.push(`| ${kind} | gateway, cache miss | ${Math.round(miss.rps)} | ${f2(miss.rps / direct.rps)} | ${miss.p50} | ${miss.p99} | ${miss.errors} | ${Math.round(miss.cpuUs)} |`);
+      rows.push(`| ${kind} | gateway, cache hit | ${Math.round(hit.rps)} | ${f2(hit.rps / direct.rps)} | ${hit.p50} | ${hit.p99} | ${hit.errors} | ${Math.round(hit.cpuUs)} |`);
       console.log(`  ${kind}: direct ${Math.round(direct.rps)} rps, gateway miss ${Math.round(miss.rps)} rps (${f2(miss.rps / direct.rps)}x), hit ${Math.round(hit.rps)} rps (${f2(hit.rps / direct.rps)}x)`);
     }
 
     const fixed: string[] = [];
     console.log('\n(b) fixed offered load 1,000 requests/s, %d s each', SECONDS);
     for (const stream of [false, true]) {
-      const direct = await fixedRate(fake.url, stream, true);
-      const miss = await fixedRate(g.url, stream, true);
-      const hit = await fixedRate(g.url, stream, false);
+      const direct = await fixedRate(fake.url, stream, true, fake.proc.pid);
+      const miss = await fixedRate(g.url, stream, true, g.proc.pid);
+      const hit = await fixedRate(g.url, stream, false, g.proc.pid);
       const kind = stream ? 'streaming' : 'non-streaming';
-      fixed.push(`| ${kind} | direct | ${Math.round(direct.achieved)} | ${f2(direct.p50)} | ${f2(direct.p99)} | — | — |`);
-      fixed.push(`| ${kind} | gateway, cache miss | ${Math.round(miss.achieved)} | ${f2(miss.p50)} | ${f2(miss.p99)} | ${f2(miss.p50 - direct.p50)} | ${f2(miss.p99 - direct.p99)} |`);
-      fixed.push(`| ${kind} | gateway, cache hit | ${Math.round(hit.achieved)} | ${f2(hit.p50)} | ${f2(hit.p99)} | ${f2(hit.p50 - direct.p50)} | ${f2(hit.p99 - direct.p99)} |`);
+      fixed.push(`| ${kind} | direct | ${Math.round(direct.achieved)} | ${f2(direct.p50)} | ${f2(direct.p99)} | — | — | ${Math.round(direct.cpuUs)} (upstream) |`);
+      fixed.push(`| ${kind} | gateway, cache miss | ${Math.round(miss.achieved)} | ${f2(miss.p50)} | ${f2(miss.p99)} | ${f2(miss.p50 - direct.p50)} | ${f2(miss.p99 - direct.p99)} | ${Math.round(miss.cpuUs)} |`);
+      fixed.push(`| ${kind} | gateway, cache hit | ${Math.round(hit.achieved)} | ${f2(hit.p50)} | ${f2(hit.p99)} | ${f2(hit.p50 - direct.p50)} | ${f2(hit.p99 - direct.p99)} | ${Math.round(hit.cpuUs)} |`);
       console.log(`  ${kind}: direct p50 ${f2(direct.p50)} p99 ${f2(direct.p99)} ms; gateway miss p50 ${f2(miss.p50)} p99 ${f2(miss.p99)} ms (added ${f2(miss.p50 - direct.p50)} / ${f2(miss.p99 - direct.p99)}); hit p50 ${f2(hit.p50)} ms`);
     }
     const rss = peakRssMb(g.proc.pid as number);
     console.log(`\ngateway peak RSS: ${rss} MB`);
     console.log('\n### Gateway (cco proxy, one process) vs the fake upstream directly, same run\n');
     console.log('(a) Saturation, 100 connections (autocannon)\n');
-    console.log('| answer | path | req/s | ratio to direct | p50 ms | p99 ms | errors |');
-    console.log('|---|---|---|---|---|---|---|');
+    console.log('| answer | path | req/s | ratio to direct | p50 ms | p99 ms | errors | CPU µs/req |');
+    console.log('|---|---|---|---|---|---|---|---|');
     for (const r of rows) console.log(r);
     console.log('\n(b) Fixed offered load, 1,000 requests/s\n');
-    console.log('| answer | path | achieved req/s | p50 ms | p99 ms | added p50 ms | added p99 ms |');
-    console.log('|---|---|---|---|---|---|---|');
+    console.log('| answer | path | achieved req/s | p50 ms | p99 ms | added p50 ms | added p99 ms | CPU µs/req |');
+    console.log('|---|---|---|---|---|---|---|---|');
     for (const r of fixed) console.log(r);
     console.log(`\nGateway peak RSS under load: ${rss} MB. Saturation ratio (non-streaming miss): ${f1(100 * (sat['non-streaming miss'] ?? 0))}% of direct.`);
+    console.log(`Load average (1, 5, 15 min) before: ${loadBefore}; after: ${load()}.`);
   } finally {
     gw?.proc.kill('SIGTERM');
     fake.proc.kill('SIGTERM');

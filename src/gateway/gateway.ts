@@ -16,7 +16,9 @@ import type { CacheBackend } from './cache/types.js';
 import { registerAnalyticsRoutes } from './http/analytics-routes.js';
 import { registerCacheRoutes } from './http/cache-routes.js';
 import { registerOpsRoutes } from './http/ops-routes.js';
+import { installLeanV1 } from './http/lean-v1.js';
 import { registerV1Routes } from './http/v1-routes.js';
+import { GatewayError } from './proxy/errors.js';
 import { GatewayCore } from './proxy/gateway-core.js';
 import { RoutingStore } from './routing/store.js';
 import { createUpstream } from './upstream/client.js';
@@ -96,6 +98,8 @@ export async function createGateway(o: GatewayOptions): Promise<Gateway> {
     queries,
     async register(app) {
       await registerV1Routes(app, c);
+      // The hot /v1 routes are served by a lean handler ahead of Fastify (see lean-v1.ts).
+      installLeanV1(app.server, c, o.metrics);
       registerCacheRoutes(app, cache);
       registerAnalyticsRoutes(app, { store: o.store, queries, writer });
       registerOpsRoutes(app, { store: o.store, core: c, routing, telemetry, writer, queries, profiler });
@@ -118,6 +122,9 @@ export async function createGateway(o: GatewayOptions): Promise<Gateway> {
     },
     async close() {
       routing.close();
+      // The server stopped taking requests; those still relaying (their sockets are being closed)
+      // finish and are recorded before the writer's last flush.
+      await c.active.settle(2000, () => new GatewayError(503, 'shutting_down', 'The gateway is shutting down'));
       await writer.close();
       await upstream.close().catch(() => undefined);
       await backend.close().catch(() => undefined);

@@ -8,6 +8,21 @@ import type { ProviderPool } from '../resilience/providers.js';
 import type { RequestRecord } from './record.js';
 import type { AnalyticsWriter } from './writer.js';
 
+interface Inc {
+  inc(v?: number): void;
+}
+interface Obs {
+  observe(v: number): void;
+}
+interface Bound {
+  requests: Inc;
+  latency: Obs;
+  ttft: Obs;
+  tokens: { input: Inc; output: Inc; cacheRead: Inc; cacheWrite: Inc };
+  cost: Inc;
+  retries: Inc;
+}
+
 export interface TelemetryDeps {
   registry: Registry;
   hub: Hub | undefined;
@@ -26,6 +41,7 @@ export interface TelemetryDeps {
  */
 export class Telemetry {
   private readonly ring: RequestRecord[] = [];
+  private next = 0;
   private readonly ringSize: number;
   private readonly m;
 
@@ -113,26 +129,58 @@ export class Telemetry {
     });
   }
 
+  /**
+   * prom-client hashes a label object on every inc/observe; the children bound to one label set
+   * are kept instead (a handful of provider × model × status combinations in practice).
+   */
+  private readonly bound = new Map<string, Bound>();
+
+  private boundFor(provider: string, model: string, status: number, cache: string): Bound {
+    const k = `${provider}\u0000${model}\u0000${status}\u0000${cache}`;
+    let b = this.bound.get(k);
+    if (!b) {
+      b = {
+        requests: this.m.requests.labels({ provider, model, status: String(status), cache }),
+        latency: this.m.latency.labels({ provider, cache }),
+        ttft: this.m.ttft.labels({ provider }),
+        tokens: {
+          input: this.m.tokens.labels({ provider, model, kind: 'input' }),
+          output: this.m.tokens.labels({ provider, model, kind: 'output' }),
+          cacheRead: this.m.tokens.labels({ provider, model, kind: 'cache_read' }),
+          cacheWrite: this.m.tokens.labels({ provider, model, kind: 'cache_write' }),
+        },
+        cost: this.m.cost.labels({ provider, model }),
+        retries: this.m.retries.labels({ provider }),
+      };
+      // Bounded: a client sending ever-new model names must not grow this without end.
+      if (this.bound.size >= 1000) this.bound.clear();
+      this.bound.set(k, b);
+    }
+    return b;
+  }
+
   record(r: RequestRecord): void {
     this.d.writer.add(r);
     const provider = r.provider || 'none';
     const model = r.upstreamModel || r.model || 'none';
     const cache = r.cacheHit ? 'hit' : r.cacheKey ? 'miss' : 'bypass';
-    this.m.requests.inc({ provider, model, status: String(r.status), cache });
-    this.m.latency.observe({ provider, cache }, r.latencyMs / 1000);
-    if (r.ttftMs !== null && !r.cacheHit) this.m.ttft.observe({ provider }, r.ttftMs / 1000);
+    const b = this.boundFor(provider, model, r.status, cache);
+    b.requests.inc();
+    b.latency.observe(r.latencyMs / 1000);
+    if (r.ttftMs !== null && !r.cacheHit) b.ttft.observe(r.ttftMs / 1000);
     if (r.cacheHit) this.m.hits.inc();
     else if (r.cacheKey) this.m.misses.inc();
-    if (r.retries) this.m.retries.inc({ provider }, r.retries);
+    if (r.retries) b.retries.inc(r.retries);
     const u = r.usage;
-    if (u.input) this.m.tokens.inc({ provider, model, kind: 'input' }, u.input);
-    if (u.output) this.m.tokens.inc({ provider, model, kind: 'output' }, u.output);
-    if (u.cacheRead) this.m.tokens.inc({ provider, model, kind: 'cache_read' }, u.cacheRead);
-    if (u.cacheWrite) this.m.tokens.inc({ provider, model, kind: 'cache_write' }, u.cacheWrite);
-    if (r.cost.total) this.m.cost.inc({ provider, model }, r.cost.total);
+    if (u.input) b.tokens.input.inc(u.input);
+    if (u.output) b.tokens.output.inc(u.output);
+    if (u.cacheRead) b.tokens.cacheRead.inc(u.cacheRead);
+    if (u.cacheWrite) b.tokens.cacheWrite.inc(u.cacheWrite);
+    if (r.cost.total) b.cost.inc(r.cost.total);
     if (r.costSaved) this.m.saved.inc(r.costSaved);
-    this.ring.push(r);
-    if (this.ring.length > this.ringSize) this.ring.splice(0, this.ring.length - this.ringSize);
+    // A ring: overwrite the oldest slot (no array shifting per request).
+    this.ring[this.next] = r;
+    this.next = (this.next + 1) % this.ringSize;
     this.d.hub?.publish('gateway_request', {
       id: r.id,
       model: r.model,
@@ -154,6 +202,9 @@ export class Telemetry {
 
   /** The most recent finished requests, newest first. */
   recent(limit: number): RequestRecord[] {
-    return this.ring.slice(-limit).reverse();
+    const out: RequestRecord[] = [];
+    const n = this.ring.length;
+    for (let i = 1; i <= n && out.length < limit; i++) out.push(this.ring[(this.next - i + n) % n] as RequestRecord);
+    return out;
   }
 }

@@ -1,3 +1,4 @@
+import { CompiledQuery } from 'kysely';
 import type { Insertable } from 'kysely';
 import type { Logger } from '../../core/logger.js';
 import type { Store } from '../../store/store.js';
@@ -8,41 +9,36 @@ type Row = Insertable<GatewayRequestsTable>;
 
 /** A request record as a database row. */
 export function toRow(r: RequestRecord): Row {
-  return {
-    request_id: r.id,
-    ts: r.ts,
-    endpoint: r.endpoint,
-    client_format: r.clientFormat,
-    provider: r.provider || 'none',
-    route: r.route || 'none',
-    model: r.model || '(none)',
-    upstream_model: r.upstreamModel || r.model || '(none)',
-    status: r.status,
-    error_type: r.errorType,
-    stream: r.stream ? 1 : 0,
-    cache_hit: r.cacheHit ? 1 : 0,
-    input_tokens: r.usage.input,
-    output_tokens: r.usage.output,
-    cache_read_tokens: r.usage.cacheRead,
-    cache_write_tokens: r.usage.cacheWrite,
-    cost_input: r.cost.input,
-    cost_output: r.cost.output,
-    cost_cache_write: r.cost.cacheWrite,
-    cost_cache_read: r.cost.cacheRead,
-    cost_total: r.cost.total,
-    cost_saved: r.costSaved,
-    latency_ms: Math.round(r.latencyMs),
-    ttft_ms: r.ttftMs === null ? null : Math.round(r.ttftMs),
-    retries: r.retries,
-    fallback_from: r.fallbackFrom,
-    session_id: r.sessionId,
-    agent_id: r.agentId,
-    parent_agent_id: r.parentAgentId,
-    client: r.client,
-    project: r.project,
-    cache_key: r.cacheKey,
-  };
+  const row = {} as Record<string, unknown>;
+  const v = toValues(r);
+  for (let i = 0; i < COLUMNS.length; i++) row[COLUMNS[i] as string] = v[i];
+  return row as unknown as Row;
 }
+
+/** The inserted columns, in the order of `toValues`. */
+const COLUMNS = [
+  'request_id', 'ts', 'endpoint', 'client_format', 'provider', 'route', 'model', 'upstream_model', 'status', 'error_type', 'stream', 'cache_hit',
+  'input_tokens', 'output_tokens', 'cache_read_tokens', 'cache_write_tokens', 'cost_input', 'cost_output', 'cost_cache_write', 'cost_cache_read', 'cost_total', 'cost_saved',
+  'latency_ms', 'ttft_ms', 'retries', 'fallback_from', 'session_id', 'agent_id', 'parent_agent_id', 'client', 'project', 'cache_key',
+] as const satisfies readonly (keyof Row)[];
+
+type Values = (string | number | null)[];
+
+/** A request record as the row's values, in `COLUMNS` order (no intermediate object on the hot path). */
+function toValues(r: RequestRecord): Values {
+  return [
+    r.id, r.ts, r.endpoint, r.clientFormat, r.provider || 'none', r.route || 'none', r.model || '(none)', r.upstreamModel || r.model || '(none)', r.status, r.errorType, r.stream ? 1 : 0, r.cacheHit ? 1 : 0,
+    r.usage.input, r.usage.output, r.usage.cacheRead, r.usage.cacheWrite, r.cost.input, r.cost.output, r.cost.cacheWrite, r.cost.cacheRead, r.cost.total, r.costSaved,
+    Math.round(r.latencyMs), r.ttftMs === null ? null : Math.round(r.ttftMs), r.retries, r.fallbackFrom, r.sessionId, r.agentId, r.parentAgentId, r.client, r.project, r.cacheKey,
+  ];
+}
+
+/**
+ * Rows per insert statement. A batch is written as statements of these sizes (200 rows: 32 ×
+ * 6 + 8), so only a handful of distinct SQL texts exist: each is compiled by Kysely once and
+ * (SQLite) prepared once by the store's statement cache (32 rows stay under its 4 KB bound).
+ */
+const CHUNKS = [32, 16, 8, 4, 2, 1] as const;
 
 export interface WriterOptions {
   /** Flush when this many rows wait (default 200). */
@@ -55,10 +51,12 @@ export interface WriterOptions {
 
 /**
  * Writes analytics rows in batches off the hot path: `add()` only pushes to an array; a timer
- * (or a full batch) inserts them in one statement. `flush()` waits for everything added so far.
+ * (or a full batch) inserts them in one transaction. `flush()` waits for everything added so far.
  */
 export class AnalyticsWriter {
-  private pending: Row[] = [];
+  private pending: Values[] = [];
+  private readonly sql = new Map<number, string>();
+  private closed = false;
   private timer: NodeJS.Timeout | undefined;
   private flushing: Promise<void> = Promise.resolve();
   private readonly batchSize: number;
@@ -79,7 +77,12 @@ export class AnalyticsWriter {
   }
 
   add(r: RequestRecord): void {
-    this.pending.push(toRow(r));
+    if (this.closed) {
+      // A request that ended after shutdown began (its socket was force-closed): too late to write.
+      this.dropped++;
+      return;
+    }
+    this.pending.push(toValues(r));
     if (this.pending.length > this.maxPending) {
       this.dropped += this.pending.length - this.maxPending;
       this.pending.splice(0, this.pending.length - this.maxPending);
@@ -106,21 +109,57 @@ export class AnalyticsWriter {
     while (this.pending.length) {
       const batch = this.pending.splice(0, this.batchSize);
       try {
-        await this.store.db.insertInto('gateway_requests').values(batch).execute();
+        await this.insert(batch);
         this.written += batch.length;
         this.lastError = undefined;
       } catch (e) {
         this.lastError = (e as Error).message;
         this.logger.warn({ err: this.lastError, rows: batch.length }, 'analytics write failed; will retry');
         this.pending.unshift(...batch);
-        this.timer ??= setTimeout(() => void this.flush(), Math.max(1000, this.intervalMs));
+        if (!this.closed) {
+          this.timer ??= setTimeout(() => void this.flush(), Math.max(1000, this.intervalMs));
+          // A database that stays down must not keep the process alive.
+          this.timer.unref();
+        }
         return;
       }
     }
   }
 
+  /** Inserts rows in one transaction of a few multi-row statements of fixed sizes (see CHUNKS). */
+  private async insert(batch: Values[]): Promise<void> {
+    const statements: CompiledQuery[] = [];
+    let i = 0;
+    for (const n of CHUNKS) {
+      while (batch.length - i >= n) {
+        const params: (string | number | null)[] = [];
+        for (let j = i; j < i + n; j++) for (const v of batch[j] as Values) params.push(v);
+        statements.push(CompiledQuery.raw(this.insertSql(n), params));
+        i += n;
+      }
+    }
+    if (statements.length === 1) await this.store.db.executeQuery(statements[0] as CompiledQuery);
+    else
+      await this.store.db.transaction().execute(async (trx) => {
+        for (const q of statements) await trx.executeQuery(q);
+      });
+  }
+
+  /** The SQL of an `n`-row insert, compiled by Kysely (the dialect's placeholders) once per size. */
+  private insertSql(n: number): string {
+    let sql = this.sql.get(n);
+    if (sql === undefined) {
+      const blank = Object.fromEntries(COLUMNS.map((c) => [c, null])) as unknown as Row;
+      sql = this.store.db.insertInto('gateway_requests').values(Array.from({ length: n }, () => blank)).compile().sql;
+      this.sql.set(n, sql);
+    }
+    return sql;
+  }
+
+  /** Writes what is pending; rows of requests that finish later are dropped (counted). */
   async close(): Promise<void> {
     await this.flush();
+    this.closed = true;
     if (this.timer) clearTimeout(this.timer);
     this.timer = undefined;
   }

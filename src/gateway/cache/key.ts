@@ -1,4 +1,4 @@
-import { createHash } from 'node:crypto';
+import { hash } from 'node:crypto';
 import type { IncomingHttpHeaders } from 'node:http';
 
 /**
@@ -16,7 +16,8 @@ export interface CacheKey {
   fields: Record<string, string>;
 }
 
-const digest = (s: string): string => createHash('sha256').update(s).digest('base64url').slice(0, 16);
+// One-shot hashing (no Hash object per call).
+const digest = (s: string): string => hash('sha256', s, 'base64url').slice(0, 16);
 
 /**
  * The exact cache key of a request: endpoint, output-affecting headers, a fingerprint of the
@@ -40,13 +41,18 @@ export function cacheKey(endpoint: string, body: Record<string, unknown>, header
     if (v === undefined) continue;
     parts.push([`body.${k}`, JSON.stringify(v) ?? 'undefined']);
   }
-  const h = createHash('sha256');
-  for (const [k, v] of parts) h.update(k).update('\u0000').update(v).update('\u0001');
+  let text = '';
+  for (const [k, v] of parts) text += `${k}\u0000${v}\u0001`;
   let fields: Record<string, string> | undefined;
   return {
-    key: h.digest('base64url').slice(0, 22),
+    key: hash('sha256', text, 'base64url').slice(0, 22),
     get fields() {
-      fields ??= Object.fromEntries(parts.map(([k, v]) => [k, digest(v)]));
+      if (!fields) {
+        fields = {};
+        // Short values (model, max_tokens, stream, version headers) are kept as they are: they
+        // only need to compare equal. Long ones and the credentials are digested.
+        for (const [k, v] of parts) fields[k] = v.length <= 24 && k !== 'credentials' ? `=${v}` : digest(v);
+      }
       return fields;
     },
   };

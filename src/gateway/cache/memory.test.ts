@@ -1,4 +1,40 @@
-import { describeCacheBackend } from './backend.contract.js';
-import { createMemoryBackend } from './memory.js';
+import { describe, expect, it } from 'vitest';
+import { describeCacheBackend, entry } from './backend.contract.js';
+import { createMemoryBackend, firstTimeWindow } from './memory.js';
+import { encodeEntry, ENTRY_OVERHEAD, entrySize } from './types.js';
 
 describeCacheBackend('memory (lru-cache)', async (maxBytes) => createMemoryBackend({ maxBytes }));
+
+describe('memory backend: first-time window', () => {
+  it('keeps answers not yet read again within the window (oldest out first), and an answer that was hit beyond it', async () => {
+    const one = entrySize(entry(1000));
+    const c = createMemoryBackend({ maxBytes: one * 100, firstTimeBytes: one * 3 });
+    await c.set('a', entry(1000), 60_000);
+    expect(await c.get('a')).toBeDefined(); // read again: leaves the window
+    for (const k of ['b', 'c', 'd', 'e', 'f']) await c.set(k, entry(1000), 60_000);
+    expect(await c.get('b')).toBeUndefined();
+    expect(await c.get('c')).toBeUndefined();
+    for (const k of ['a', 'd', 'e', 'f']) expect([k, await c.get(k)]).toEqual([k, expect.anything()]);
+    expect(await c.size()).toEqual({ entries: 4, bytes: one * 4 });
+    // d, e, f were just hit, so a new answer has the window to itself.
+    for (const k of ['g', 'h', 'i', 'j']) await c.set(k, entry(1000), 60_000);
+    expect(await c.get('g')).toBeUndefined();
+    expect((await c.size()).entries).toBe(7);
+  });
+
+  it('the default window is 1/16 of the bound, between 8 and 32 MB, never more than the bound', () => {
+    const mb = 1024 * 1024;
+    expect(firstTimeWindow(1024 * mb)).toBe(32 * mb);
+    expect(firstTimeWindow(500 * mb)).toBe((500 * mb) / 16);
+    expect(firstTimeWindow(256 * mb)).toBe(16 * mb);
+    expect(firstTimeWindow(16 * mb)).toBe(8 * mb);
+    expect(firstTimeWindow(4 * mb)).toBe(4 * mb);
+  });
+
+  it('counts real memory: the encoded entry plus the bookkeeping overhead', async () => {
+    const c = createMemoryBackend({ maxBytes: 10_000_000 });
+    const e = entry(1000);
+    await c.set('k', e, 60_000);
+    expect((await c.size()).bytes).toBe(encodeEntry(e).length + ENTRY_OVERHEAD);
+  });
+});

@@ -1,24 +1,47 @@
 import { LRUCache } from 'lru-cache';
-import { entrySize } from './types.js';
-import type { CacheBackend, CacheEntryInfo, CachedResponse } from './types.js';
+import { decodeEntry, encodeEntry, ENTRY_OVERHEAD } from './types.js';
+import type { CacheBackend, CacheEntryInfo } from './types.js';
 
 interface Slot {
-  v: CachedResponse;
+  /** The entry as one exact-size Buffer (see encodeEntry): few objects, real bytes counted. */
+  packed: Buffer;
   size: number;
   hits: number;
   lastHitAt: number | null;
 }
 
+/** The first-time window of a cache of `maxBytes` (see createMemoryBackend). */
+export const firstTimeWindow = (maxBytes: number): number => Math.min(maxBytes, Math.max(8 * 1024 * 1024, Math.round(maxBytes / 16)), 32 * 1024 * 1024);
+
 /**
  * The in-process cache: lru-cache bounded by bytes (least recently used entries go first) with
  * a TTL per entry. Lost on restart, which the seeds document.
+ *
+ * Sizes count real memory (the encoded entry plus ENTRY_OVERHEAD), so `--cache-size` bounds
+ * what the process holds. Admission is segmented: every answer is cached at once, but answers
+ * not yet read again share a first-time window (`firstTimeBytes`, default 1/16 of the bound
+ * between 8 and 32 MB, oldest first out); an entry that is hit leaves the window and stays under
+ * the plain LRU byte bound. Most gateway traffic is unique (each turn of a conversation carries
+ * the whole conversation), so without the window a burst of one-time answers would fill the whole
+ * bound with entries nobody reads, pushing out the ones that are repeated.
  */
-export function createMemoryBackend(opts: { maxBytes: number }): CacheBackend {
+export function createMemoryBackend(opts: { maxBytes: number; firstTimeBytes?: number }): CacheBackend {
+  const window = opts.firstTimeBytes ?? firstTimeWindow(opts.maxBytes);
+  /** Keys never hit, oldest first (Map order), with their sizes. */
+  const fresh = new Map<string, number>();
+  let freshBytes = 0;
+  const unfresh = (key: string) => {
+    const size = fresh.get(key);
+    if (size === undefined) return;
+    fresh.delete(key);
+    freshBytes -= size;
+  };
   const lru = new LRUCache<string, Slot>({
     maxSize: Math.max(1, opts.maxBytes),
     sizeCalculation: (s) => Math.max(1, s.size),
     allowStale: false,
     updateAgeOnGet: false,
+    dispose: (_s, key) => unfresh(key),
   });
   let hits = 0;
   let misses = 0;
@@ -29,17 +52,31 @@ export function createMemoryBackend(opts: { maxBytes: number }): CacheBackend {
       if (!s) return undefined;
       s.hits++;
       s.lastHitAt = Date.now();
-      return s.v;
+      unfresh(key);
+      return decodeEntry(s.packed);
     },
     async set(key, v, ttlMs) {
-      const size = entrySize(v);
+      const packed = encodeEntry(v);
+      const size = packed.length + ENTRY_OVERHEAD;
       if (size > opts.maxBytes) return; // larger than the whole cache: not cached
-      lru.set(key, { v, size, hits: 0, lastHitAt: null }, { ttl: ttlMs });
+      lru.set(key, { packed, size, hits: 0, lastHitAt: null }, { ttl: ttlMs });
+      if (!lru.has(key)) return;
+      fresh.set(key, size);
+      freshBytes += size;
+      for (const [k, n] of fresh) {
+        if (freshBytes <= window) break;
+        // The oldest answer nobody has read again leaves first.
+        fresh.delete(k);
+        freshBytes -= n;
+        lru.delete(k);
+      }
     },
     async clear() {
       const cleared = lru.size;
       const freedBytes = lru.calculatedSize;
       lru.clear();
+      fresh.clear();
+      freshBytes = 0;
       return { cleared, freedBytes };
     },
     async size() {
@@ -50,7 +87,8 @@ export function createMemoryBackend(opts: { maxBytes: number }): CacheBackend {
       const out: CacheEntryInfo[] = [];
       for (const [key, s] of lru.entries()) {
         if (out.length >= limit) break;
-        out.push({ key, model: s.v.model, size: s.size, hits: s.hits, stream: s.v.stream, createdAt: s.v.createdAt, lastHitAt: s.lastHitAt, fields: s.v.fields });
+        const v = decodeEntry(s.packed);
+        out.push({ key, model: v.model, size: s.size, hits: s.hits, stream: v.stream, createdAt: v.createdAt, lastHitAt: s.lastHitAt, fields: v.fields });
       }
       return out;
     },
@@ -63,6 +101,8 @@ export function createMemoryBackend(opts: { maxBytes: number }): CacheBackend {
     },
     async close() {
       lru.clear();
+      fresh.clear();
+      freshBytes = 0;
     },
   };
 }

@@ -1,6 +1,6 @@
 import { Redis } from 'ioredis';
-import { entrySize } from './types.js';
-import type { CacheBackend, CacheEntryInfo, CachedResponse } from './types.js';
+import { decodeEntry as decode, encodeEntry as encode, ENTRY_OVERHEAD } from './types.js';
+import type { CacheBackend, CacheEntryInfo } from './types.js';
 
 export interface RedisBackendOptions {
   url: string;
@@ -15,21 +15,6 @@ interface Meta {
   stream: boolean;
   createdAt: number;
   fields: Record<string, string>;
-}
-
-/** Entry encoding: 4-byte length of a JSON header, the header, then the body bytes. */
-function encode(v: CachedResponse): Buffer {
-  const { body, ...head } = v;
-  const h = Buffer.from(JSON.stringify(head));
-  const len = Buffer.alloc(4);
-  len.writeUInt32BE(h.length);
-  return Buffer.concat([len, h, body]);
-}
-
-function decode(b: Buffer): CachedResponse {
-  const n = b.readUInt32BE(0);
-  const head = JSON.parse(b.subarray(4, 4 + n).toString('utf8')) as Omit<CachedResponse, 'body'>;
-  return { ...head, body: b.subarray(4 + n) };
 }
 
 /**
@@ -100,13 +85,14 @@ export function createRedisBackend(o: RedisBackendOptions): CacheBackend {
       return decode(b);
     },
     async set(key, v, ttlMs) {
-      const size = entrySize(v);
+      const packed = encode(v);
+      const size = packed.length + ENTRY_OVERHEAD;
       if (size > o.maxBytes) return;
       const old = Number((await redis.hget(K.sizes, key)) ?? 0);
       const meta: Meta = { model: v.model, size, stream: v.stream, createdAt: v.createdAt, fields: v.fields };
       await redis
         .multi()
-        .set(ek(key), encode(v), 'PX', Math.max(1, Math.round(ttlMs)))
+        .set(ek(key), packed, 'PX', Math.max(1, Math.round(ttlMs)))
         .hset(K.sizes, key, size)
         .incrby(K.bytes, size - old)
         .zadd(K.lru, Date.now(), key)

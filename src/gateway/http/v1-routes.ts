@@ -1,5 +1,6 @@
 import { randomUUID } from 'node:crypto';
 import type { FastifyError, FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
+import { AppError } from '../../core/errors.js';
 import type { GatewayCore } from '../proxy/gateway-core.js';
 import { errorBody } from '../proxy/errors.js';
 import type { ClientFormat } from '../proxy/errors.js';
@@ -12,7 +13,9 @@ const formatOf = (url: string, headers: FastifyRequest['headers']): ClientFormat
   url.startsWith('/v1/chat') || (url.startsWith('/v1/models') && headers['anthropic-version'] === undefined && headers['x-api-key'] === undefined) ? 'openai' : 'anthropic';
 
 /** Fastify errors (bad JSON, too large, wrong media type) as the client's API error. */
-function clientError(err: FastifyError, req: FastifyRequest): { status: number; message: string; code: string } {
+function clientError(err: FastifyError | AppError, req: FastifyRequest): { status: number; message: string; code: string } {
+  // The shared security layer's refusals (foreign Host, browser Origin, missing token) keep their status.
+  if (err instanceof AppError) return { status: err.status, message: err.message, code: err.code };
   const code = err.code ?? '';
   if (code === 'FST_ERR_CTP_BODY_TOO_LARGE') return { status: 413, message: `Request body is larger than ${V1_BODY_LIMIT / 1024 / 1024} MB`, code: 'body_too_large' };
   if (code === 'FST_ERR_CTP_EMPTY_JSON_BODY') return { status: 400, message: 'body: a JSON object is required', code: 'invalid_json' };
@@ -42,7 +45,7 @@ export async function registerV1Routes(app: FastifyInstance, core: GatewayCore):
         done(err, undefined);
       }
     });
-    scope.setErrorHandler((err: FastifyError, req, reply) => {
+    scope.setErrorHandler((err: FastifyError | AppError, req, reply) => {
       const e = clientError(err, req);
       if (e.status >= 500) req.log.error({ err: err.message }, 'gateway route failed');
       void reply.status(e.status).send(errorBody(formatOf(req.url, req.headers), e.status, e.message, e.code));

@@ -16,6 +16,7 @@ export interface ActiveRequest {
 /** Registry of in-flight requests. */
 export class ActiveRequests {
   private readonly map = new Map<string, ActiveRequest>();
+  private waiters: (() => void)[] = [];
 
   add(r: ActiveRequest): void {
     this.map.set(r.id, r);
@@ -23,6 +24,30 @@ export class ActiveRequests {
 
   remove(id: string): void {
     this.map.delete(id);
+    if (this.map.size === 0 && this.waiters.length) {
+      const w = this.waiters;
+      this.waiters = [];
+      for (const f of w) f();
+    }
+  }
+
+  /**
+   * Resolves when no request is in flight, or after `timeoutMs` (then aborting what is left).
+   * Shutdown waits for it so that every finished request is recorded before the writer closes.
+   */
+  async settle(timeoutMs: number, reason: () => Error): Promise<void> {
+    if (this.map.size === 0) return;
+    let timer: NodeJS.Timeout | undefined;
+    await Promise.race([
+      new Promise<void>((done) => this.waiters.push(done)),
+      new Promise<void>((done) => {
+        timer = setTimeout(() => {
+          this.kill(0, reason);
+          done();
+        }, timeoutMs);
+      }),
+    ]);
+    clearTimeout(timer);
   }
 
   get count(): number {

@@ -69,17 +69,23 @@ async function relayWhole(up: UpstreamResponse, res: ServerResponse, o: RelayOpt
     headers['content-type'] = 'application/json';
   }
   const complete = up.status < 400 && parsed !== undefined;
-  const h = { ...headers, ...o.extraHeaders, 'content-length': String(out.length) };
-  res.writeHead(up.status, h);
+  const captured = complete && out.length <= o.captureLimit ? out : undefined;
+  // The headers a cached copy replays: the upstream's, without ours (taken before they are added).
+  const kept = captured ? flat(headers) : {};
+  for (const k in o.extraHeaders) headers[k] = o.extraHeaders[k] as string;
+  headers['content-length'] = String(out.length);
+  res.writeHead(up.status, headers);
   res.end(out);
   o.onBytes(out.length);
-  return { status: up.status, usage, complete, stream: false, ttftAt: undefined, captured: complete && out.length <= o.captureLimit ? out : undefined, headers: flat(headers), streamError: complete ? undefined : 'response is not valid JSON' };
+  return { status: up.status, usage, complete, stream: false, ttftAt: undefined, captured, headers: kept, streamError: complete ? undefined : 'response is not valid JSON' };
 }
 
 async function relayStream(up: UpstreamResponse, res: ServerResponse, o: RelayOptions, headers: Record<string, string | string[]>): Promise<RelayResult> {
   const observer = new SseObserver(o.upstreamFormat);
   const translator = o.bridge?.stream(o.clientModel, o.requestBody);
-  res.writeHead(up.status, { ...headers, ...o.extraHeaders });
+  const kept = o.captureLimit > 0 ? flat(headers) : {};
+  for (const k in o.extraHeaders) headers[k] = o.extraHeaders[k] as string;
+  res.writeHead(up.status, headers);
   // Send the status line and headers now, so the client's time to first byte matches upstream's.
   res.flushHeaders();
   const parts: Buffer[] = [];
@@ -113,7 +119,7 @@ async function relayStream(up: UpstreamResponse, res: ServerResponse, o: RelayOp
     if (!(observer.upstreamError && !translator)) res.write(streamErrorEvent(o.clientFormat, 502, `Stream interrupted: ${streamError}`, 'stream_incomplete'));
   }
   res.end();
-  return { status: up.status, usage: observer.usage, complete, stream: true, ttftAt: observer.firstTokenAt, captured: complete && capturing ? Buffer.concat(parts) : undefined, headers: flat(headers), streamError };
+  return { status: up.status, usage: observer.usage, complete, stream: true, ttftAt: observer.firstTokenAt, captured: complete && capturing ? Buffer.concat(parts) : undefined, headers: kept, streamError };
 }
 
 function drained(res: ServerResponse, signal: AbortSignal): Promise<void> {
@@ -123,6 +129,9 @@ function drained(res: ServerResponse, signal: AbortSignal): Promise<void> {
 
 function flat(h: Record<string, string | string[]>): Record<string, string> {
   const out: Record<string, string> = {};
-  for (const [k, v] of Object.entries(h)) out[k] = Array.isArray(v) ? v.join(', ') : v;
+  for (const k in h) {
+    const v = h[k] as string | string[];
+    out[k] = Array.isArray(v) ? v.join(', ') : v;
+  }
   return out;
 }

@@ -45,17 +45,19 @@ export interface OutgoingHeaderOptions {
  */
 export function outgoingHeaders(inbound: IncomingHttpHeaders, o: OutgoingHeaderOptions): Record<string, string> {
   const out: Record<string, string> = {};
-  for (const [k, v] of Object.entries(inbound)) {
-    if (v === undefined || DROP_REQUEST.has(k) || k.startsWith('x-cco-')) continue;
-    if (o.format !== o.clientFormat && (k.startsWith('anthropic-') || k.startsWith('openai-'))) continue;
+  const translating = o.format !== o.clientFormat;
+  // Credentials are decided below; skipping them here (rather than deleting afterwards) keeps
+  // `out` a fast-properties object for undici to iterate.
+  for (const k in inbound) {
+    const v = inbound[k];
+    if (v === undefined || k === 'x-api-key' || k === 'authorization' || DROP_REQUEST.has(k) || k.startsWith('x-cco-')) continue;
+    if (translating && (k.startsWith('anthropic-') || k.startsWith('openai-'))) continue;
     out[k] = Array.isArray(v) ? v.join(', ') : v;
   }
   out['accept-encoding'] = 'identity';
   out[HOP_HEADER] = o.hop;
   const clientKey = clientCredential(inbound);
   const key = o.apiKey ?? clientKey;
-  delete out['x-api-key'];
-  delete out.authorization;
   if (key !== undefined) {
     if (o.format === 'anthropic') {
       // Claude Code logged in with OAuth sends a Bearer token; keep that form when passing through.
@@ -81,7 +83,8 @@ export function clientCredential(h: IncomingHttpHeaders): string | undefined {
 /** Upstream response headers fit to relay (request ids, rate-limit info, content type). */
 export function relayHeaders(h: Record<string, string | string[] | undefined>): Record<string, string | string[]> {
   const out: Record<string, string | string[]> = {};
-  for (const [k, v] of Object.entries(h)) {
+  for (const k in h) {
+    const v = h[k];
     if (v === undefined || DROP_RESPONSE.has(k)) continue;
     out[k] = v;
   }
