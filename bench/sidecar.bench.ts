@@ -14,11 +14,16 @@ import { Pool } from 'undici';
 const AGENTS = Number(process.env.SIDECAR_BENCH_AGENTS ?? 119);
 const LOOP_MS = Number(process.env.SIDECAR_BENCH_MS ?? 5000);
 
+/** Cumulative request-duration histogram per route inside the server: bucket upper bound (s) → count. */
+type Latency = Record<string, Record<string, number>>;
+
 interface Server {
   child: ChildProcess;
   info: { url: string; types?: string[]; tokens?: string[] };
   /** The server process's CPU time so far (µs). */
   cpu(): Promise<number>;
+  /** The sidecar's own request-duration histogram so far (sidecar only). */
+  latency(): Promise<Latency>;
 }
 
 function startServer(mode: 'baseline' | 'sidecar'): Promise<Server> {
@@ -26,7 +31,12 @@ function startServer(mode: 'baseline' | 'sidecar'): Promise<Server> {
     const prof = process.env.SIDECAR_BENCH_PROF ? ['--cpu-prof', `--cpu-prof-dir=${process.env.SIDECAR_BENCH_PROF}`] : [];
     const child = spawn(process.execPath, [...prof, '--import', 'tsx', 'src/sidecar/bench-server.ts', mode, String(AGENTS)], { stdio: ['pipe', 'pipe', 'inherit'] });
     const rl = createInterface({ input: child.stdout as NodeJS.ReadableStream });
-    const pending: ((n: number) => void)[] = [];
+    const pending: ((m: { cpu_us?: number; lat?: Latency }) => void)[] = [];
+    const ask = (cmd: string): Promise<{ cpu_us?: number; lat?: Latency }> =>
+      new Promise((res) => {
+        pending.push(res);
+        child.stdin?.write(`${cmd}\n`);
+      });
     let info: Server['info'] | undefined;
     rl.on('line', (line) => {
       if (!info) {
@@ -34,16 +44,12 @@ function startServer(mode: 'baseline' | 'sidecar'): Promise<Server> {
         resolve({
           child,
           info,
-          cpu: () =>
-            new Promise((res) => {
-              pending.push(res);
-              child.stdin?.write('cpu\n');
-            }),
+          cpu: async () => (await ask('cpu')).cpu_us ?? NaN,
+          latency: async () => (await ask('lat')).lat ?? {},
         });
         return;
       }
-      const m = JSON.parse(line) as { cpu_us?: number };
-      if (m.cpu_us !== undefined) pending.shift()?.(m.cpu_us);
+      pending.shift()?.(JSON.parse(line) as { cpu_us?: number; lat?: Latency });
     });
     child.once('exit', (code) => reject(new Error(`bench server exited with ${code}`)));
   });
@@ -64,6 +70,20 @@ const pct = (xs: number[], p: number): number => {
   return s[Math.min(s.length - 1, Math.max(0, Math.ceil((p / 100) * s.length) - 1))] as number;
 };
 const f = (n: number): string => (Number.isFinite(n) ? n.toFixed(2) : '-');
+
+/** Requests per histogram bucket between two snapshots of one route (cumulative counts). */
+function bucketDelta(a: Record<string, number>, b: Record<string, number>): { count: number; cum: [number, number][] } {
+  const cum = Object.keys(b)
+    .map((le) => [le === '+Inf' ? Infinity : Number(le) * 1000, (b[le] ?? 0) - (a[le] ?? 0)] as [number, number])
+    .sort((x, y) => x[0] - y[0]);
+  return { count: cum.at(-1)?.[1] ?? 0, cum };
+}
+/** The bucket bound (ms) at or below which p% of the requests finished. */
+function bucketPct(d: { count: number; cum: [number, number][] }, p: number): string {
+  if (d.count === 0) return '-';
+  const hit = d.cum.find(([, n]) => n >= (p / 100) * d.count);
+  return hit ? (Number.isFinite(hit[0]) ? String(hit[0]) : '> 1000') : '-';
+}
 
 class Recorder {
   readonly by = new Map<string, number[]>();
@@ -125,6 +145,7 @@ export async function run(): Promise<void> {
   // mixed loop
   const cursors = new Array<number>(AGENTS).fill(0);
   const end = performance.now() + LOOP_MS;
+  const lat0 = await s.latency();
   const cpu0 = await s.cpu();
   const t0 = performance.now();
   await Promise.all(types.map(async (t, i) => {
@@ -140,6 +161,7 @@ export async function run(): Promise<void> {
   }));
   const secs = (performance.now() - t0) / 1000;
   const loopCpu = (await s.cpu()) - cpu0;
+  const lat1 = await s.latency();
   const loopRequests = ['context (warm)', 'results', 'publish', 'wait'].reduce((n, r) => n + (rec.by.get(r)?.length ?? 0), 0);
   const rps = loopRequests / secs;
 
@@ -212,6 +234,11 @@ export async function run(): Promise<void> {
   console.log(`| capacity at 100% of one core, req/s (1e6 / CPU per request) | ${(1e6 / cpuPerReq).toFixed(0)} | ${(1e6 / base.cpuPerReq).toFixed(0)} | ${(base.cpuPerReq / cpuPerReq).toFixed(2)} |`);
   console.log(`| publish → wake p50 ms | ${f(pct(wake, 50))} | | |`);
   console.log(`| publish → wake p99 ms | ${f(pct(wake, 99))} | | |`);
+  console.log('\n| route (mixed loop), time inside the sidecar | requests | p50 ≤ ms | p99 ≤ ms |\n|---|---:|---:|---:|');
+  for (const [name, route] of [['context (warm)', '/api/context/:issueId/:agentType'], ['results', '/api/results'], ['publish', '/api/events/:eventType']] as const) {
+    const d = bucketDelta(lat0[route] ?? {}, lat1[route] ?? {});
+    console.log(`| ${name} | ${d.count} | ${bucketPct(d, 50)} | ${bucketPct(d, 99)} |`);
+  }
   console.log('\n| route alone (32 clients) | requests | server CPU µs per request |\n|---|---:|---:|');
   for (const [name, n, us] of cost) console.log(`| ${name} | ${n} | ${us.toFixed(0)} |`);
   console.log(`\nTargets: results p99 < 10 ms: ${target(p99('results') < 10)} (${f(p99('results'))}); publish p99 < 10 ms: ${target(p99('publish') < 10)} (${f(p99('publish'))}); context warm p99 < 20 ms: ${target(p99('context (warm)') < 20)} (${f(p99('context (warm)'))}); >= 5000 req/s: ${target(rps >= 5000)} (${rps.toFixed(0)}); wake p99 < 5 ms: ${target(pct(wake, 99) < 5)} (${f(pct(wake, 99))})`);

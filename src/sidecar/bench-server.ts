@@ -7,30 +7,51 @@
 import { mkdirSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import Fastify from 'fastify';
+import type { Histogram, Registry } from 'prom-client';
 import { catalogOf } from '../agents/catalog.js';
 import { agentDef, startSidecarWorld } from './test-world.js';
+import type { SidecarWorld } from './test-world.js';
 
 const INCLUDES = [['**/*.py'], ['**/*.ts', '**/*.tsx'], ['**/*.go'], ['**/*.md'], ['**/*']];
 
-/** Answers each `cpu` line on stdin with this process's CPU time (µs), for load-independent costs. */
-function serveCpuQueries(): void {
+/**
+ * Answers each `cpu` line on stdin with this process's CPU time (µs), for load-independent
+ * costs, and each `lat` line with the sidecar's own request-duration histogram per route (the
+ * time from request to response inside the server, without the client's queueing).
+ */
+function serveQueries(registry: () => Registry | undefined): void {
   let buf = '';
+  // answers go out in the order of the questions, whatever each takes
+  let chain = Promise.resolve();
   process.stdin.on('data', (d: Buffer) => {
     buf += d.toString();
     let i;
     while ((i = buf.indexOf('\n')) >= 0) {
       const line = buf.slice(0, i).trim();
       buf = buf.slice(i + 1);
-      if (line === 'cpu') {
-        const u = process.cpuUsage();
-        process.stdout.write(`${JSON.stringify({ cpu_us: u.user + u.system })}\n`);
-      }
+      chain = chain.then(async () => {
+        if (line === 'cpu') {
+          const u = process.cpuUsage();
+          process.stdout.write(`${JSON.stringify({ cpu_us: u.user + u.system })}\n`);
+        } else if (line === 'lat') {
+          const h = registry()?.getSingleMetric('sidecar_request_duration_seconds') as Histogram | undefined;
+          const buckets: Record<string, Record<string, number>> = {};
+          for (const v of h ? (await h.get()).values : []) {
+            if (!v.metricName?.endsWith('_bucket')) continue;
+            const route = String(v.labels.route);
+            const le = String(v.labels.le);
+            (buckets[route] ??= {})[le] = ((buckets[route] ?? {})[le] ?? 0) + v.value;
+          }
+          process.stdout.write(`${JSON.stringify({ lat: buckets })}\n`);
+        }
+      });
     }
   });
 }
 
 async function main(): Promise<void> {
-  serveCpuQueries();
+  const state: { world?: SidecarWorld } = {};
+  serveQueries(() => state.world?.ctx.metrics);
   const mode = process.argv[2] ?? 'sidecar';
   const agents = Number(process.argv[3] ?? 119);
   if (mode === 'baseline') {
@@ -44,6 +65,7 @@ async function main(): Promise<void> {
   const types = Array.from({ length: agents }, (_, i) => `agent-${String(i).padStart(3, '0')}`);
   const catalog = catalogOf(types.map((t, i) => agentDef(t, { context: { include: INCLUDES[i % INCLUDES.length] as string[], max_bytes: 32 * 1024 } })));
   const w = await startSidecarWorld({ catalog });
+  state.world = w;
   // a small mixed project: 300 files in 30 folders
   const exts = ['py', 'ts', 'go', 'md', 'tsx'];
   for (let d = 0; d < 30; d++) {

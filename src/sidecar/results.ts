@@ -41,7 +41,7 @@ export interface ResultSummary {
   bytes: number;
 }
 
-/** One result waiting for its group commit. */
+/** One result waiting for its group commits (file and row). */
 interface Job {
   key: string;
   file: string;
@@ -49,8 +49,59 @@ interface Job {
   row: ResultRow;
   input: ResultInput;
   stored: StoredResult;
+  /** Parts (file, row) still to be durable. */
+  left: number;
+  failed?: unknown;
   resolve(r: StoredResult): void;
   reject(e: unknown): void;
+}
+
+/** One group-commit pipeline: jobs that arrive while a round runs wait for the next round. */
+class Rounds {
+  private queue: Job[] = [];
+  private running = false;
+
+  constructor(private readonly round: (batch: Job[]) => Promise<(unknown | undefined)[]>) {}
+
+  add(job: Job): void {
+    this.queue.push(job);
+    if (this.running) return;
+    this.running = true;
+    // requests parsed in the same turn of the event loop join the first round
+    setImmediate(() => void this.run());
+  }
+
+  private async run(): Promise<void> {
+    try {
+      while (this.queue.length) {
+        const batch = this.queue.length <= MAX_BATCH ? this.queue : this.queue.slice(0, MAX_BATCH);
+        this.queue = this.queue.length <= MAX_BATCH ? [] : this.queue.slice(MAX_BATCH);
+        let errors: (unknown | undefined)[];
+        try {
+          errors = await this.round(batch);
+        } catch (e) {
+          errors = batch.map(() => e);
+        }
+        batch.forEach((j, i) => settle(j, errors[i]));
+      }
+    } finally {
+      this.running = false;
+    }
+  }
+}
+
+function settle(j: Job, error: unknown): void {
+  if (error !== undefined && j.failed === undefined) j.failed = error;
+  if (--j.left > 0) return;
+  if (j.failed !== undefined) j.reject(j.failed);
+  else j.resolve(j.stored);
+}
+
+/** The last job per file of a batch (an earlier one is replaced at once, as one after the other would be). */
+function lastPerFile(batch: Job[]): Job[] {
+  const last = new Map<string, Job>();
+  for (const j of batch) last.set(j.key, j);
+  return [...last.values()];
 }
 
 interface ResultRow {
@@ -73,16 +124,17 @@ const MAX_BATCH = 256;
  * acknowledges. A later result of the same agent type for the same issue replaces the earlier
  * one.
  *
- * Group commit: results that arrive while a round is on disk wait and then share the next round
- * — one transaction for all their rows and knowledge entries, and one batch of file writes on the
- * writer threads (fsyncs side by side). Each caller still resolves only once its own file and row
- * are durable.
+ * Group commit: results that arrive while a round is running wait and then share the next one.
+ * Rows commit in rounds of one transaction (rows and knowledge entries of all of them); files in
+ * rounds of one journal append + fdatasync on the file thread, then one atomic replace per file
+ * (see ResultFiles). The two kinds of rounds run independently; each caller resolves only once
+ * its own file and its own row are durable.
  */
 export class ResultsRepo {
   private readonly root: string;
   private readonly files: ResultFiles;
-  private queue: Job[] = [];
-  private flushing = false;
+  private readonly fileRounds: Rounds;
+  private readonly rowRounds: Rounds;
   private readonly upsert: (v: ResultRow) => CompiledQuery;
 
   constructor(
@@ -93,6 +145,21 @@ export class ResultsRepo {
   ) {
     this.root = resolve(resultsDir);
     this.files = opts.files ?? new ResultFiles(this.root);
+    // files and rows commit in rounds of their own (a slow fsync does not hold up the next
+    // transaction, nor a long transaction the next fsync); each job settles when both are done
+    this.fileRounds = new Rounds(async (batch) => {
+      const winners = lastPerFile(batch);
+      const errors = await this.files.write(winners.map((j) => ({ file: j.file, data: j.text })));
+      const byKey = new Map(winners.map((j, i) => [j.key, errors[i]]));
+      return batch.map((j) => byKey.get(j.key));
+    });
+    this.rowRounds = new Rounds(async (batch) => {
+      const winners = lastPerFile(batch);
+      await this.store.db.transaction().execute(async (trx) => {
+        for (const j of winners) await this.writeRow(trx, j.row, j.input);
+      });
+      return batch.map(() => undefined);
+    });
     const cols = ['issue_id', 'agent_type', 'agent_id', 'status', 'stored_at', 'file', 'bytes', 'body'] as const;
     this.upsert = preparedQuery(cols, (p) =>
       store.db
@@ -181,53 +248,10 @@ export class ResultsRepo {
       body: JSON.stringify(doc),
     };
     return new Promise<StoredResult>((resolve, reject) => {
-      this.queue.push({ key: file, file, text, row, input, stored: { ...doc, file, bytes }, resolve, reject });
-      if (!this.flushing) {
-        this.flushing = true;
-        // requests parsed in the same turn of the event loop join the first round
-        setImmediate(() => void this.flush());
-      }
+      const job: Job = { key: file, file, text, row, input, stored: { ...doc, file, bytes }, left: 2, resolve, reject };
+      this.fileRounds.add(job);
+      this.rowRounds.add(job);
     });
-  }
-
-  private async flush(): Promise<void> {
-    try {
-      while (this.queue.length) {
-        const batch = this.queue.length <= MAX_BATCH ? this.queue : this.queue.slice(0, MAX_BATCH);
-        this.queue = this.queue.length <= MAX_BATCH ? [] : this.queue.slice(MAX_BATCH);
-        await this.commit(batch);
-      }
-    } finally {
-      this.flushing = false;
-    }
-  }
-
-  /**
-   * One round: the last result per file is written (an earlier one in the same round is
-   * replaced at once, as it would be one after the other), rows and knowledge in one
-   * transaction while the files are written; each job settles with its file's outcome.
-   */
-  private async commit(batch: Job[]): Promise<void> {
-    const last = new Map<string, Job>();
-    for (const j of batch) last.set(j.key, j);
-    const winners = [...last.values()];
-    const [files, tx] = await Promise.allSettled([
-      this.files.write(winners.map((j) => ({ file: j.file, data: j.text }))),
-      this.store.db.transaction().execute(async (trx) => {
-        for (const j of winners) await this.writeRow(trx, j.row, j.input);
-      }),
-    ]);
-    const fileError = new Map<string, Error | undefined>();
-    if (files.status === 'fulfilled') winners.forEach((j, i) => fileError.set(j.key, files.value[i]));
-    for (const j of batch) {
-      if (tx.status === 'rejected') j.reject(tx.reason);
-      else if (files.status === 'rejected') j.reject(files.reason);
-      else {
-        const e = fileError.get(j.key);
-        if (e) j.reject(e);
-        else j.resolve(j.stored);
-      }
-    }
   }
 
   /** The row and its knowledge entries, inside the caller's transaction. */
