@@ -61,7 +61,10 @@ class Rounds {
   private queue: Job[] = [];
   private running = false;
 
-  constructor(private readonly round: (batch: Job[]) => Promise<(unknown | undefined)[]>) {}
+  constructor(
+    private readonly round: (batch: Job[]) => Promise<(unknown | undefined)[]>,
+    private readonly max: number,
+  ) {}
 
   add(job: Job): void {
     this.queue.push(job);
@@ -74,8 +77,8 @@ class Rounds {
   private async run(): Promise<void> {
     try {
       while (this.queue.length) {
-        const batch = this.queue.length <= MAX_BATCH ? this.queue : this.queue.slice(0, MAX_BATCH);
-        this.queue = this.queue.length <= MAX_BATCH ? [] : this.queue.slice(MAX_BATCH);
+        const batch = this.queue.length <= this.max ? this.queue : this.queue.slice(0, this.max);
+        this.queue = this.queue.length <= this.max ? [] : this.queue.slice(this.max);
         let errors: (unknown | undefined)[];
         try {
           errors = await this.round(batch);
@@ -115,8 +118,13 @@ interface ResultRow {
   body: string;
 }
 
-/** Results committed together at most (a burst beyond waits for the next round). */
-const MAX_BATCH = 256;
+/** Files per round at most (one fdatasync each round). */
+const MAX_FILES = 256;
+/**
+ * Rows per transaction at most: the transaction holds the store's one SQLite connection (~80 µs
+ * per row with its FTS5 entries), and event inserts and reads queue behind it.
+ */
+const MAX_ROWS = 32;
 
 /**
  * Agent results: the file `results/<issue>/<agent-type>.json` (atomic, fsynced with its folder)
@@ -152,14 +160,14 @@ export class ResultsRepo {
       const errors = await this.files.write(winners.map((j) => ({ file: j.file, data: j.text })));
       const byKey = new Map(winners.map((j, i) => [j.key, errors[i]]));
       return batch.map((j) => byKey.get(j.key));
-    });
+    }, MAX_FILES);
     this.rowRounds = new Rounds(async (batch) => {
       const winners = lastPerFile(batch);
       await this.store.db.transaction().execute(async (trx) => {
         for (const j of winners) await this.writeRow(trx, j.row, j.input);
       });
       return batch.map(() => undefined);
-    });
+    }, MAX_ROWS);
     const cols = ['issue_id', 'agent_type', 'agent_id', 'status', 'stored_at', 'file', 'bytes', 'body'] as const;
     this.upsert = preparedQuery(cols, (p) =>
       store.db
