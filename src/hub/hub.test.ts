@@ -16,4 +16,16 @@ describe('Hub', () => {
     expect(hub.recent({ afterSeq: 3 }).map((m) => m.seq)).toEqual([4]);
     expect(hub.recent({ types: ['task_update'] })).toHaveLength(1);
   });
+
+  it('keeps order across many wrap-arounds of its buffer, and honours limit', () => {
+    const hub = new Hub(5);
+    expect(hub.recent()).toEqual([]);
+    hub.publish('log', 1);
+    expect(hub.recent().map((m) => m.data)).toEqual([1]);
+    for (let i = 2; i <= 23; i++) hub.publish('log', i);
+    expect(hub.recent().map((m) => m.data)).toEqual([19, 20, 21, 22, 23]);
+    expect(hub.recent({ limit: 2 }).map((m) => m.seq)).toEqual([22, 23]);
+    expect(hub.recent({ afterSeq: 21, limit: 1 }).map((m) => m.seq)).toEqual([23]);
+    expect(hub.lastSeq).toBe(23);
+  });
 });

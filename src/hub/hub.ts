@@ -28,15 +28,18 @@ export type KnownHubType =
 
 export class Hub {
   private seq = 0;
-  private readonly ring: HubMessage[] = [];
+  /** Circular buffer of the last `capacity` messages; message `seq` sits at `seq % capacity`. */
+  private readonly ring: (HubMessage | undefined)[];
   private readonly listeners = new Set<HubListener>();
 
-  constructor(private readonly capacity = 1000) {}
+  constructor(private readonly capacity = 1000) {
+    this.ring = new Array<HubMessage | undefined>(capacity);
+  }
 
   publish<T>(type: KnownHubType | (string & {}), data: T): HubMessage<T> {
     const msg: HubMessage<T> = { seq: ++this.seq, type, ts: Date.now(), data };
-    this.ring.push(msg);
-    if (this.ring.length > this.capacity) this.ring.splice(0, this.ring.length - this.capacity);
+    // Overwrites the oldest in place: dropping it from the front of an array costs O(capacity).
+    this.ring[msg.seq % this.capacity] = msg;
     for (const l of this.listeners) {
       try {
         l(msg);
@@ -49,7 +52,8 @@ export class Hub {
 
   /** Messages after `afterSeq` (all kept ones by default), optionally of some types only. */
   recent(opts: { afterSeq?: number; types?: readonly string[]; limit?: number } = {}): HubMessage[] {
-    let out = this.ring;
+    let out: HubMessage[] = [];
+    for (let seq = Math.max(1, this.seq - this.capacity + 1); seq <= this.seq; seq++) out.push(this.ring[seq % this.capacity] as HubMessage);
     if (opts.afterSeq !== undefined) out = out.filter((m) => m.seq > (opts.afterSeq as number));
     if (opts.types && opts.types.length) out = out.filter((m) => opts.types?.includes(m.type));
     return out.slice(-(opts.limit ?? this.capacity));

@@ -6,6 +6,7 @@
  */
 import { mkdirSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
+import { PerformanceObserver, monitorEventLoopDelay } from 'node:perf_hooks';
 import Fastify from 'fastify';
 import type { Histogram, Registry } from 'prom-client';
 import { catalogOf } from '../agents/catalog.js';
@@ -20,6 +21,18 @@ const INCLUDES = [['**/*.py'], ['**/*.ts', '**/*.tsx'], ['**/*.go'], ['**/*.md']
  * time from request to response inside the server, without the client's queueing).
  */
 function serveQueries(registry: () => Registry | undefined): void {
+  // Event-loop stalls show up in every route's tail at once; `eld` reports and resets them.
+  const eld = monitorEventLoopDelay({ resolution: 1 });
+  eld.enable();
+  // Garbage-collection pauses, one of the things that stall the loop.
+  let gc = { count: 0, total: 0, max: 0 };
+  new PerformanceObserver((list) => {
+    for (const e of list.getEntries()) {
+      gc.count++;
+      gc.total += e.duration;
+      gc.max = Math.max(gc.max, e.duration);
+    }
+  }).observe({ entryTypes: ['gc'] });
   let buf = '';
   // answers go out in the order of the questions, whatever each takes
   let chain = Promise.resolve();
@@ -30,7 +43,13 @@ function serveQueries(registry: () => Registry | undefined): void {
       const line = buf.slice(0, i).trim();
       buf = buf.slice(i + 1);
       chain = chain.then(async () => {
-        if (line === 'cpu') {
+        if (line === 'eld') {
+          const ms = (ns: number) => Math.round(ns / 1e4) / 100;
+          const g = { count: gc.count, total_ms: Math.round(gc.total), max_ms: Math.round(gc.max * 100) / 100 };
+          process.stdout.write(`${JSON.stringify({ eld: { p50: ms(eld.percentile(50)), p99: ms(eld.percentile(99)), max: ms(eld.max), gc: g } })}\n`);
+          eld.reset();
+          gc = { count: 0, total: 0, max: 0 };
+        } else if (line === 'cpu') {
           const u = process.cpuUsage();
           process.stdout.write(`${JSON.stringify({ cpu_us: u.user + u.system })}\n`);
         } else if (line === 'lat') {
