@@ -53,16 +53,22 @@ export class PricingTable {
     return new PricingTable(parseJsonConfig(readFileSync(file, 'utf8'), file), file);
   }
 
+  /** The price row of each model seen (null: no pattern matches), so patterns run once per model. */
+  private readonly byModel = new Map<string, { re: RegExp; p: z.infer<typeof priceSchema> } | null>();
+
   cost(model: string, u: Usage): Cost {
-    const row = this.rows.find((r) => r.re.test(model));
+    let row = this.byModel.get(model);
+    if (row === undefined) {
+      row = this.rows.find((r) => r.re.test(model)) ?? null;
+      if (this.byModel.size >= 1000) this.byModel.clear();
+      this.byModel.set(model, row);
+    }
     if (!row) return zeroCost();
     const m = 1_000_000;
-    const c = {
-      input: (u.input * row.p.input) / m,
-      output: (u.output * row.p.output) / m,
-      cacheWrite: (u.cacheWrite * row.p.cache_write) / m,
-      cacheRead: (u.cacheRead * row.p.cache_read) / m,
-    };
-    return { ...c, total: c.input + c.output + c.cacheWrite + c.cacheRead, priced: true };
+    const input = (u.input * row.p.input) / m;
+    const output = (u.output * row.p.output) / m;
+    const cacheWrite = (u.cacheWrite * row.p.cache_write) / m;
+    const cacheRead = (u.cacheRead * row.p.cache_read) / m;
+    return { input, output, cacheWrite, cacheRead, total: input + output + cacheWrite + cacheRead, priced: true };
   }
 }

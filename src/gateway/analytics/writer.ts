@@ -40,6 +40,9 @@ function toValues(r: RequestRecord): Values {
  */
 const CHUNKS = [32, 16, 8, 4, 2, 1] as const;
 
+/** Rows per transaction: about half a millisecond of SQLite work on this thread. */
+const TRANSACTION_ROWS = 64;
+
 export interface WriterOptions {
   /** Flush when this many rows wait (default 200). */
   batchSize?: number;
@@ -106,8 +109,13 @@ export class AnalyticsWriter {
   }
 
   private async writeAll(): Promise<void> {
+    let first = true;
     while (this.pending.length) {
-      const batch = this.pending.splice(0, this.batchSize);
+      // SQLite inserts run on this thread: write at most TRANSACTION_ROWS rows, then let the
+      // requests waiting on the event loop through before the next transaction.
+      if (!first) await new Promise<void>((r) => setImmediate(r));
+      first = false;
+      const batch = this.pending.splice(0, Math.min(this.batchSize, TRANSACTION_ROWS));
       try {
         await this.insert(batch);
         this.written += batch.length;

@@ -28,21 +28,29 @@ const digest = (s: string): string => hash('sha256', s, 'base64url').slice(0, 16
 export function cacheKey(endpoint: string, body: Record<string, unknown>, headers: IncomingHttpHeaders): CacheKey {
   // Serialised once; the key is one hash over all fields, the per-field digests (debug only) are
   // computed when someone asks for them (an entry being stored, /api/cache/debug).
-  const parts: [string, string][] = [['endpoint', endpoint]];
+  const names: string[] = ['endpoint'];
+  const values: string[] = [endpoint];
   for (const h of KEY_HEADERS) {
     const v = headers[h];
-    if (v !== undefined) parts.push([`header:${h}`, Array.isArray(v) ? v.join(',') : v]);
+    if (v !== undefined) {
+      names.push(`header:${h}`);
+      values.push(Array.isArray(v) ? v.join(',') : v);
+    }
   }
   const cred = headers['x-api-key'] ?? headers.authorization;
-  if (cred !== undefined) parts.push(['credentials', Array.isArray(cred) ? cred.join(',') : cred]);
+  if (cred !== undefined) {
+    names.push('credentials');
+    values.push(Array.isArray(cred) ? cred.join(',') : cred);
+  }
   for (const k of Object.keys(body).sort()) {
     if (IGNORED_FIELDS.has(k)) continue;
     const v = body[k];
     if (v === undefined) continue;
-    parts.push([`body.${k}`, JSON.stringify(v) ?? 'undefined']);
+    names.push(`body.${k}`);
+    values.push(JSON.stringify(v) ?? 'undefined');
   }
   let text = '';
-  for (const [k, v] of parts) text += `${k}\u0000${v}\u0001`;
+  for (let i = 0; i < names.length; i++) text += `${names[i] as string}\u0000${values[i] as string}\u0001`;
   let fields: Record<string, string> | undefined;
   return {
     key: hash('sha256', text, 'base64url').slice(0, 22),
@@ -51,7 +59,11 @@ export function cacheKey(endpoint: string, body: Record<string, unknown>, header
         fields = {};
         // Short values (model, max_tokens, stream, version headers) are kept as they are: they
         // only need to compare equal. Long ones and the credentials are digested.
-        for (const [k, v] of parts) fields[k] = v.length <= 24 && k !== 'credentials' ? `=${v}` : digest(v);
+        for (let i = 0; i < names.length; i++) {
+          const k = names[i] as string;
+          const v = values[i] as string;
+          fields[k] = v.length <= 24 && k !== 'credentials' ? `=${v}` : digest(v);
+        }
       }
       return fields;
     },

@@ -27,8 +27,10 @@ export const firstTimeWindow = (maxBytes: number): number => Math.min(maxBytes, 
  */
 export function createMemoryBackend(opts: { maxBytes: number; firstTimeBytes?: number }): CacheBackend {
   const window = opts.firstTimeBytes ?? firstTimeWindow(opts.maxBytes);
-  /** Keys never hit, oldest first (Map order), with their sizes. */
+  /** Keys never hit, with their sizes; `order` lists them oldest first (stale names are skipped). */
   const fresh = new Map<string, number>();
+  let order: string[] = [];
+  let head = 0;
   let freshBytes = 0;
   const unfresh = (key: string) => {
     const size = fresh.get(key);
@@ -62,13 +64,25 @@ export function createMemoryBackend(opts: { maxBytes: number; firstTimeBytes?: n
       lru.set(key, { packed, size, hits: 0, lastHitAt: null }, { ttl: ttlMs });
       if (!lru.has(key)) return;
       fresh.set(key, size);
+      order.push(key);
       freshBytes += size;
-      for (const [k, n] of fresh) {
-        if (freshBytes <= window) break;
-        // The oldest answer nobody has read again leaves first.
+      // The oldest answers nobody has read again leave first. (A queue rather than iterating the
+      // Map from its start, which walks over every deleted slot until the Map is rehashed.)
+      while (freshBytes > window && head < order.length) {
+        const k = order[head++] as string;
+        const n = fresh.get(k);
+        if (n === undefined) continue; // hit, evicted or replaced since
         fresh.delete(k);
         freshBytes -= n;
         lru.delete(k);
+      }
+      if (head > 1024 && head * 2 > order.length) {
+        order = order.slice(head);
+        head = 0;
+      } else if (order.length - head > 2 * fresh.size + 1024) {
+        // Mostly names of entries hit or evicted since: rebuild from the live ones (Map order).
+        order = [...fresh.keys()];
+        head = 0;
       }
     },
     async clear() {
@@ -76,6 +90,8 @@ export function createMemoryBackend(opts: { maxBytes: number; firstTimeBytes?: n
       const freedBytes = lru.calculatedSize;
       lru.clear();
       fresh.clear();
+      order = [];
+      head = 0;
       freshBytes = 0;
       return { cleared, freedBytes };
     },
@@ -102,6 +118,8 @@ export function createMemoryBackend(opts: { maxBytes: number; firstTimeBytes?: n
     async close() {
       lru.clear();
       fresh.clear();
+      order = [];
+      head = 0;
       freshBytes = 0;
     },
   };

@@ -59,25 +59,19 @@ export async function sendWithRetries(a: AttemptInput): Promise<Answer> {
       throw a.signal.reason ?? e;
     }
     let res: UpstreamResponse;
-    // Our own first-byte timer: precise at any scale (undici's timers are coarse below a second).
-    const attemptAc = new AbortController();
-    const onOuterAbort = () => attemptAc.abort(a.signal.reason);
-    a.signal.addEventListener('abort', onOuterAbort, { once: true });
-    let timedOut = false;
-    const timer = setTimeout(() => {
-      timedOut = true;
-      attemptAc.abort(new Error('first byte timeout'));
-    }, route.timeoutMs);
     try {
       a.onState('upstream');
+      // The route timeout is undici's headers timeout (time to the first byte; native timers up to
+      // a second, ±0.5 s beyond) and its body timeout (longest silence between chunks). The
+      // request's own signal aborts the call when the client goes away or an operator kills it.
       res = await a.upstream.request({
         origin: route.origin,
         path: a.path,
         method: 'POST',
         headers: a.headers(a.router.currentKey(route)),
         body: a.body,
-        signal: attemptAc.signal,
-        headersTimeoutMs: route.timeoutMs + 1000,
+        signal: a.signal,
+        headersTimeoutMs: route.timeoutMs,
         bodyTimeoutMs: route.timeoutMs,
       });
     } catch (e) {
@@ -87,18 +81,15 @@ export async function sendWithRetries(a: AttemptInput): Promise<Answer> {
         throw a.signal.reason;
       }
       state.breaker.failure();
-      const err = timedOut ? networkError(Object.assign(new Error('timeout'), { code: 'UND_ERR_HEADERS_TIMEOUT' }), route) : networkError(e, route);
+      const err = networkError(e, route);
       if (attempt < route.retries && state.breaker.state !== 'open') {
         a.onRetry();
         await sleep(backoffDelay(attempt + 1, a.backoff) ?? 0, a.signal);
         continue;
       }
       throw err;
-    } finally {
-      clearTimeout(timer);
     }
     // The body keeps following the client: a disconnect aborts the upstream stream too.
-    void onOuterAbort;
     if (res.status < 400) {
       state.breaker.success();
       return { res, release };

@@ -86,8 +86,19 @@ async function relayStream(up: UpstreamResponse, res: ServerResponse, o: RelayOp
   const kept = o.captureLimit > 0 ? flat(headers) : {};
   for (const k in o.extraHeaders) headers[k] = o.extraHeaders[k] as string;
   res.writeHead(up.status, headers);
-  // Send the status line and headers now, so the client's time to first byte matches upstream's.
-  res.flushHeaders();
+  // The status line and headers leave with the first chunk when it is already here, else on the
+  // next turn of the event loop: the client's time to first byte stays upstream's, without a
+  // write of its own for the headers when the upstream sent headers and events together.
+  let started = false;
+  const flush = setImmediate(() => {
+    if (!started && !res.destroyed) res.flushHeaders();
+  });
+  // Chunks that arrive together leave in one write (one syscall, one TCP segment to the client).
+  let corked = false;
+  const uncork = () => {
+    corked = false;
+    res.uncork();
+  };
   const parts: Buffer[] = [];
   let captured = 0;
   let capturing = o.captureLimit > 0;
@@ -106,11 +117,19 @@ async function relayStream(up: UpstreamResponse, res: ServerResponse, o: RelayOp
         } else parts.push(out);
       }
       o.onBytes(out.length);
+      started = true;
+      if (!corked) {
+        corked = true;
+        res.cork();
+        process.nextTick(uncork);
+      }
       if (!res.write(out)) await drained(res, o.signal);
     }
   } catch (e) {
     if (o.signal.aborted) throw o.signal.reason;
     streamError = `upstream stream failed: ${(e as { code?: string }).code ?? (e as Error).message}`;
+  } finally {
+    clearImmediate(flush);
   }
   const complete = translator ? translator.complete : observer.complete;
   if (!complete) {
