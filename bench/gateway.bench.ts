@@ -158,6 +158,7 @@ export async function run(): Promise<void> {
       const hit = await saturate(g.url, stream, false, g.proc.pid);
       const kind = stream ? 'streaming' : 'non-streaming';
       sat[`${kind} miss`] = miss.rps / direct.rps;
+      sat[`${kind} direct rps`] = direct.rps;
       // CPU µs/req: the fake upstream's on the direct row, the gateway's on the gateway rows.
       rows.push(`| ${kind} | direct | ${Math.round(direct.rps)} | 1.00 | ${direct.p50} | ${direct.p99} | ${direct.errors} | ${Math.round(direct.cpuUs)} (upstream) |`);
       rows.push(`| ${kind} | gateway, cache miss | ${Math.round(miss.rps)} | ${f2(miss.rps / direct.rps)} | ${miss.p50} | ${miss.p99} | ${miss.errors} | ${Math.round(miss.cpuUs)} |`);
@@ -178,12 +179,30 @@ export async function run(): Promise<void> {
       console.log(`  ${kind}: direct p50 ${f2(direct.p50)} p99 ${f2(direct.p99)} ms; gateway miss p50 ${f2(miss.p50)} p99 ${f2(miss.p99)} ms (added ${f2(miss.p50 - direct.p50)} / ${f2(miss.p99 - direct.p99)}); hit p50 ${f2(hit.p50)} ms`);
     }
     const rss = peakRssMb(g.proc.pid as number);
+
+    // For reference only (the headline is the single process above): `cco proxy --workers 2`,
+    // non-streaming cache miss at saturation, against the same run's direct figure.
+    let workersRow = '';
+    if (process.env.BENCH_WORKERS !== '0') {
+      g.proc.kill('SIGTERM');
+      const w = await start([CLI, 'proxy', '--port', '0', '--workers', '2', '--log-level', 'warn', '--db-path', join(dir, 'bench-w.db'), '--cache-size', '500', '--cache-ttl', '3600'], { ...env, CCO_ANTHROPIC_BASE_URL: fake.url });
+      try {
+        await saturate(w.url, false, true);
+        const r = await saturate(w.url, false, true);
+        const direct = sat['non-streaming direct rps'] ?? NaN;
+        workersRow = `| non-streaming | gateway --workers 2, cache miss | ${Math.round(r.rps)} | ${f2(r.rps / direct)} | ${r.p50} | ${r.p99} | ${r.errors} | — |`;
+        console.log(`\n  --workers 2: non-streaming miss ${Math.round(r.rps)} rps (${f2(r.rps / direct)}x)`);
+      } finally {
+        w.proc.kill('SIGTERM');
+      }
+    }
     console.log(`\ngateway peak RSS: ${rss} MB`);
     console.log('\n### Gateway (cco proxy, one process) vs the fake upstream directly, same run\n');
     console.log('(a) Saturation, 100 connections (autocannon)\n');
     console.log('| answer | path | req/s | ratio to direct | p50 ms | p99 ms | errors | CPU µs/req |');
     console.log('|---|---|---|---|---|---|---|---|');
     for (const r of rows) console.log(r);
+    if (workersRow) console.log(workersRow);
     console.log('\n(b) Fixed offered load, 1,000 requests/s\n');
     console.log('| answer | path | achieved req/s | p50 ms | p99 ms | added p50 ms | added p99 ms | CPU µs/req |');
     console.log('|---|---|---|---|---|---|---|---|');

@@ -48,7 +48,7 @@ export interface WriterOptions {
   batchSize?: number;
   /** Flush at least this often (default 250 ms). */
   intervalMs?: number;
-  /** Rows kept when the database is unreachable; the oldest are dropped past it. */
+  /** Rows kept when the database is unreachable; the oldest are dropped past it (checked every 1,000 rows). */
   maxPending?: number;
 }
 
@@ -60,6 +60,7 @@ export class AnalyticsWriter {
   private pending: Values[] = [];
   private readonly sql = new Map<number, string>();
   private closed = false;
+  private draining = false;
   private timer: NodeJS.Timeout | undefined;
   private flushing: Promise<void> = Promise.resolve();
   private readonly batchSize: number;
@@ -86,12 +87,19 @@ export class AnalyticsWriter {
       return;
     }
     this.pending.push(toValues(r));
-    if (this.pending.length > this.maxPending) {
-      this.dropped += this.pending.length - this.maxPending;
-      this.pending.splice(0, this.pending.length - this.maxPending);
+    // Past the bound (database unreachable), the oldest rows go, a thousand at a time (amortised).
+    if (this.pending.length > this.maxPending + 1000) {
+      const over = this.pending.length - this.maxPending;
+      this.dropped += over;
+      this.pending.splice(0, over);
     }
-    if (this.pending.length >= this.batchSize) void this.flush();
-    else this.timer ??= setTimeout(() => void this.flush(), this.intervalMs);
+    if (this.pending.length >= this.batchSize) {
+      // One drain at a time: it keeps writing until nothing is pending.
+      if (!this.draining) {
+        this.draining = true;
+        void this.flush();
+      }
+    } else this.timer ??= setTimeout(() => void this.flush(), this.intervalMs);
   }
 
   get queued(): number {
@@ -109,6 +117,14 @@ export class AnalyticsWriter {
   }
 
   private async writeAll(): Promise<void> {
+    try {
+      await this.drain();
+    } finally {
+      this.draining = false;
+    }
+  }
+
+  private async drain(): Promise<void> {
     let first = true;
     while (this.pending.length) {
       // SQLite inserts run on this thread: write at most TRANSACTION_ROWS rows, then let the
