@@ -1,10 +1,12 @@
 import { LRUCache } from 'lru-cache';
 import { decodeEntry, encodeEntry, ENTRY_OVERHEAD } from './types.js';
-import type { CacheBackend, CacheEntryInfo } from './types.js';
+import type { CacheBackend, CacheEntryInfo, CachedResponse } from './types.js';
 
 interface Slot {
   /** The entry as one exact-size Buffer (see encodeEntry): few objects, real bytes counted. */
   packed: Buffer;
+  /** Its decoded form, kept once the entry is hit (repeat hits skip the JSON parse); read-only. */
+  decoded: CachedResponse | undefined;
   size: number;
   hits: number;
   lastHitAt: number | null;
@@ -55,13 +57,13 @@ export function createMemoryBackend(opts: { maxBytes: number; firstTimeBytes?: n
       s.hits++;
       s.lastHitAt = Date.now();
       unfresh(key);
-      return decodeEntry(s.packed);
+      return (s.decoded ??= decodeEntry(s.packed));
     },
     async set(key, v, ttlMs) {
       const packed = encodeEntry(v);
       const size = packed.length + ENTRY_OVERHEAD;
       if (size > opts.maxBytes) return; // larger than the whole cache: not cached
-      lru.set(key, { packed, size, hits: 0, lastHitAt: null }, { ttl: ttlMs });
+      lru.set(key, { packed, decoded: undefined, size, hits: 0, lastHitAt: null }, { ttl: ttlMs });
       if (!lru.has(key)) return;
       fresh.set(key, size);
       order.push(key);
@@ -103,7 +105,7 @@ export function createMemoryBackend(opts: { maxBytes: number; firstTimeBytes?: n
       const out: CacheEntryInfo[] = [];
       for (const [key, s] of lru.entries()) {
         if (out.length >= limit) break;
-        const v = decodeEntry(s.packed);
+        const v = s.decoded ?? decodeEntry(s.packed);
         out.push({ key, model: v.model, size: s.size, hits: s.hits, stream: v.stream, createdAt: v.createdAt, lastHitAt: s.lastHitAt, fields: v.fields });
       }
       return out;

@@ -109,7 +109,9 @@ export class GatewayCore {
     const act: ActiveRequest = { id: inb.id, startedAt: inb.receivedAt, model, provider: null, endpoint: inb.endpoint, stream, sessionId: attr.sessionId, bytes: 0, state: 'routing', abort: (r) => ac.abort(r) };
     this.active.add(act);
     try {
-      await this.run(inb, res, rec, act, ac.signal);
+      // The controller, not its signal: the signal is created on first use (the upstream call), so
+      // a cache hit does not pay for one.
+      await this.run(inb, res, rec, act, ac);
     } catch (e) {
       const err = e instanceof GatewayError ? e : ac.signal.aborted && ac.signal.reason instanceof GatewayError ? ac.signal.reason : new GatewayError(500, 'internal_error', 'Internal gateway error; see the daemon log', { cause: e });
       if (err.code === 'internal_error') this.o.logger.error({ err: (e as Error).message, stack: (e as Error).stack, id: inb.id }, 'gateway request failed');
@@ -128,7 +130,7 @@ export class GatewayCore {
     }
   }
 
-  private async run(inb: Inbound, res: ServerResponse, rec: RequestRecord, act: ActiveRequest, signal: AbortSignal): Promise<void> {
+  private async run(inb: Inbound, res: ServerResponse, rec: RequestRecord, act: ActiveRequest, ac: AbortController): Promise<void> {
     const hops = String(inb.headers[HOP_HEADER] ?? '');
     if (hops.split(',').includes(this.hopId)) throw new GatewayError(508, 'loop_detected', 'This request already passed through this gateway: a route points back at the gateway itself');
     validateBody(inb.endpoint, inb.body);
@@ -156,10 +158,10 @@ export class GatewayCore {
       act.state = 'cache';
       const hit = await this.o.cache.lookup(key.key);
       if (hit) {
-        await replayCached(hit, res, signal, (n) => (act.bytes += n));
+        await replayCached(hit, res, (n) => (act.bytes += n));
         rec.cacheHit = true;
         rec.status = hit.status;
-        rec.usage = hit.usage;
+        rec.usage = { ...hit.usage }; // the cached entry is shared by every hit: never handed out to be changed
         rec.costSaved = hit.costUsd;
         rec.upstreamModel = hit.model;
         rec.ttftMs = Date.now() - inb.receivedAt;
@@ -167,6 +169,7 @@ export class GatewayCore {
       }
     }
 
+    const signal = ac.signal;
     const candidates = [rec.model, ...primary.fallbacks.filter((m) => m !== rec.model)];
     let lastError: GatewayError | undefined;
     for (let i = 0; i < candidates.length; i++) {

@@ -5,9 +5,9 @@ import type { CachedResponse } from '../cache/types.js';
 const STALE = new Set(['request-id', 'x-request-id', 'cf-ray', 'date', 'set-cookie']);
 
 /** Writes a cached answer: the same bytes (a stream replays as the same SSE stream), marked HIT. */
-export async function replayCached(hit: CachedResponse, res: ServerResponse, _signal: AbortSignal, onBytes: (n: number) => void): Promise<void> {
+export async function replayCached(hit: CachedResponse, res: ServerResponse, onBytes: (n: number) => void): Promise<void> {
   const h: Record<string, string> = {};
-  for (const [k, v] of Object.entries(hit.headers)) if (!STALE.has(k) && !k.startsWith('anthropic-ratelimit') && !k.startsWith('x-ratelimit')) h[k] = v;
+  for (const k in hit.headers) if (!STALE.has(k) && !k.startsWith('anthropic-ratelimit') && !k.startsWith('x-ratelimit')) h[k] = hit.headers[k] as string;
   h['x-cco-cache'] = 'HIT';
   h['content-length'] = String(hit.body.length);
   res.writeHead(hit.status, h);
