@@ -117,7 +117,7 @@ export async function createGateway(o: GatewayOptions): Promise<Gateway> {
         queues: c.providers.queues(),
         activeRequests: c.active.count,
         cache: { enabled: cache.enabled, backend: backend.kind },
-        analytics: { written: writer.written, queued: writer.queued, lastError: writer.lastError ?? null },
+        analytics: { written: writer.written, queued: writer.queued, dropped: writer.dropped, lastError: writer.lastError ?? null },
       };
     },
     async close() {
