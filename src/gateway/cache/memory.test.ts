@@ -22,11 +22,11 @@ describe('memory backend: first-time window', () => {
     expect((await c.size()).entries).toBe(7);
   });
 
-  it('the default window is 1/16 of the bound, between 8 and 32 MB, never more than the bound', () => {
+  it('the default window is 1/64 of the bound, between 8 and 32 MB, never more than the bound', () => {
     const mb = 1024 * 1024;
-    expect(firstTimeWindow(1024 * mb)).toBe(32 * mb);
-    expect(firstTimeWindow(500 * mb)).toBe((500 * mb) / 16);
-    expect(firstTimeWindow(256 * mb)).toBe(16 * mb);
+    expect(firstTimeWindow(4096 * mb)).toBe(32 * mb);
+    expect(firstTimeWindow(1024 * mb)).toBe(16 * mb);
+    expect(firstTimeWindow(500 * mb)).toBe(8 * mb);
     expect(firstTimeWindow(16 * mb)).toBe(8 * mb);
     expect(firstTimeWindow(4 * mb)).toBe(4 * mb);
   });

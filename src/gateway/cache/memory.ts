@@ -13,7 +13,7 @@ interface Slot {
 }
 
 /** The first-time window of a cache of `maxBytes` (see createMemoryBackend). */
-export const firstTimeWindow = (maxBytes: number): number => Math.min(maxBytes, Math.max(8 * 1024 * 1024, Math.round(maxBytes / 16)), 32 * 1024 * 1024);
+export const firstTimeWindow = (maxBytes: number): number => Math.min(maxBytes, Math.max(8 * 1024 * 1024, Math.round(maxBytes / 64)), 32 * 1024 * 1024);
 
 /**
  * The in-process cache: lru-cache bounded by bytes (least recently used entries go first) with
@@ -21,7 +21,7 @@ export const firstTimeWindow = (maxBytes: number): number => Math.min(maxBytes, 
  *
  * Sizes count real memory (the encoded entry plus ENTRY_OVERHEAD), so `--cache-size` bounds
  * what the process holds. Admission is segmented: every answer is cached at once, but answers
- * not yet read again share a first-time window (`firstTimeBytes`, default 1/16 of the bound
+ * not yet read again share a first-time window (`firstTimeBytes`, default 1/64 of the bound
  * between 8 and 32 MB, oldest first out); an entry that is hit leaves the window and stays under
  * the plain LRU byte bound. Most gateway traffic is unique (each turn of a conversation carries
  * the whole conversation), so without the window a burst of one-time answers would fill the whole
