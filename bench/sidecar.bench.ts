@@ -42,6 +42,8 @@ interface Server {
   latency(): Promise<Latency>;
   /** Event-loop delay (ms) since the last call: stalls that hold up every request at once. */
   loopDelay(): Promise<LoopDelay>;
+  /** Any other command of the server (e.g. prof-start / prof-stop). */
+  ask(cmd: string): Promise<unknown>;
 }
 
 function startServer(mode: 'baseline' | 'sidecar'): Promise<Server> {
@@ -68,6 +70,7 @@ function startServer(mode: 'baseline' | 'sidecar'): Promise<Server> {
           cpu: async () => (await ask('cpu')).cpu_us ?? NaN,
           latency: async () => (await ask('lat')).lat ?? {},
           loopDelay: async () => (await ask('eld')).eld ?? { p50: NaN, p99: NaN, max: NaN },
+          ask,
         });
         return;
       }
@@ -201,6 +204,7 @@ export async function run(): Promise<void> {
   const iterations = Math.max(1, Math.floor(LOOP_MS / period));
   const pacedLat0 = await s.latency();
   await s.loopDelay();
+  if (process.env.SIDECAR_BENCH_PHASE_PROF) await s.ask('prof-start');
   // This process's own stalls inflate what it measures: reported beside the sidecar's.
   const clientLoop = monitorEventLoopDelay({ resolution: 1 });
   clientLoop.enable();
@@ -222,6 +226,7 @@ export async function run(): Promise<void> {
     }
   }));
   const pacedRps = paced.total / ((performance.now() - p0) / 1000);
+  if (process.env.SIDECAR_BENCH_PHASE_PROF) await s.ask('prof-stop');
   const pacedLoop = await s.loopDelay();
   clientLoop.disable();
   const pacedLat1 = await s.latency();

@@ -6,6 +6,7 @@
  */
 import { mkdirSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
+import { Session } from 'node:inspector';
 import { PerformanceObserver, monitorEventLoopDelay } from 'node:perf_hooks';
 import Fastify from 'fastify';
 import type { Histogram, Registry } from 'prom-client';
@@ -33,6 +34,7 @@ function serveQueries(registry: () => Registry | undefined): void {
       gc.max = Math.max(gc.max, e.duration);
     }
   }).observe({ entryTypes: ['gc'] });
+  let inspector: Session | undefined;
   let buf = '';
   // answers go out in the order of the questions, whatever each takes
   let chain = Promise.resolve();
@@ -43,7 +45,24 @@ function serveQueries(registry: () => Registry | undefined): void {
       const line = buf.slice(0, i).trim();
       buf = buf.slice(i + 1);
       chain = chain.then(async () => {
-        if (line === 'eld') {
+        if (line === 'prof-start' || line === 'prof-stop') {
+          // A CPU profile of one phase only (SIDECAR_BENCH_PHASE_PROF=<file>), via the inspector.
+          inspector ??= new Session();
+          const session = inspector;
+          const post = (method: string, params?: object) =>
+            new Promise<unknown>((res, rej) => session.post(method, params ?? {}, (err, out) => (err ? rej(err) : res(out))));
+          if (line === 'prof-start') {
+            session.connect();
+            await post('Profiler.enable');
+            await post('Profiler.setSamplingInterval', { interval: 100 });
+            await post('Profiler.start');
+          } else {
+            const out = (await post('Profiler.stop')) as { profile: unknown };
+            writeFileSync(process.env.SIDECAR_BENCH_PHASE_PROF as string, JSON.stringify(out.profile));
+            session.disconnect();
+          }
+          process.stdout.write('{}\n');
+        } else if (line === 'eld') {
           const ms = (ns: number) => Math.round(ns / 1e4) / 100;
           const g = { count: gc.count, total_ms: Math.round(gc.total), max_ms: Math.round(gc.max * 100) / 100 };
           process.stdout.write(`${JSON.stringify({ eld: { p50: ms(eld.percentile(50)), p99: ms(eld.percentile(99)), max: ms(eld.max), gc: g } })}\n`);
