@@ -8,34 +8,31 @@ import { renameSync, rmSync } from 'node:fs';
 
 // Build beside, then swap in, so a concurrent reader never sees a half-written folder for long.
 const tmp = `dist/.cco-${process.pid}`;
-await build({
-  entryPoints: ['dist/cli/main.js'],
-  outdir: tmp,
+const common = {
   bundle: true,
-  splitting: true,
-  format: 'esm',
   platform: 'node',
   target: 'node20',
   logLevel: 'error',
   minify: true,
   legalComments: 'none',
   external: ['better-sqlite3', 'node-pty', 'pg-native', 'bufferutil', 'utf-8-validate', 'react-devtools-core'],
+};
+await build({
+  ...common,
+  entryPoints: ['dist/cli/main.js'],
+  outdir: tmp,
+  splitting: true,
+  format: 'esm',
   // Bundled CommonJS dependencies call require(); give ESM chunks one.
   banner: { js: "import { createRequire as __ccoCreateRequire } from 'node:module'; const require = __ccoCreateRequire(import.meta.url);" },
 });
 // The daemon (`cco run`) again as one CommonJS file: Node 20 can code-cache a vm.Script but not
 // an ES module, and the daemon's parse/compile time is half its cold start (src/cli/code-cache.ts).
 await build({
+  ...common,
   entryPoints: ['dist/cli/run.js'],
   outfile: `${tmp}/daemon.cjs`,
-  bundle: true,
   format: 'cjs',
-  platform: 'node',
-  target: 'node20',
-  logLevel: 'error',
-  minify: true,
-  legalComments: 'none',
-  external: ['better-sqlite3', 'node-pty', 'pg-native', 'bufferutil', 'utf-8-validate', 'react-devtools-core'],
   // Paths are computed from import.meta.url; the file sits in dist/cco like the ESM chunks.
   define: { 'import.meta.url': '__ccoImportMetaUrl' },
   banner: { js: "const __ccoImportMetaUrl = require('node:url').pathToFileURL(__filename).href;" },

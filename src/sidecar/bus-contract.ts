@@ -1,6 +1,9 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import type { EventBus } from './bus.js';
+import { EventBus, LocalNotifier } from './bus.js';
+import { EventsRepo } from './events-repo.js';
 import type { EventInput, EventQuery, StoredEvent } from './events-repo.js';
+import { openTestStore } from '../testing/test-store.js';
+import type { Dialect } from '../store/store.js';
 
 /**
  * The behaviour every event-bus backend must show. `open` gives two buses over one store:
@@ -124,4 +127,18 @@ export function busContract(name: string, open: () => Promise<{ a: EventBus; b: 
       expect(await b.healthy()).toBe(true);
     });
   });
+}
+
+/** One in-process bus over a fresh test store, as both sides of the contract (`a` and `b`). */
+export async function localBusWorld(dialect: Dialect, repo: ConstructorParameters<typeof EventsRepo>[1] = {}): Promise<{ a: EventBus; b: EventBus; close(): Promise<void> }> {
+  const t = await openTestStore(dialect);
+  const bus = new EventBus(new EventsRepo(t.store, repo), new LocalNotifier());
+  return {
+    a: bus,
+    b: bus,
+    async close() {
+      await bus.close();
+      await t.cleanup();
+    },
+  };
 }

@@ -1,7 +1,7 @@
 import { randomBytes } from 'node:crypto';
 import { describe, it } from 'vitest';
-import { EventBus, LocalNotifier } from './bus.js';
-import { busContract } from './bus-contract.js';
+import { EventBus } from './bus.js';
+import { busContract, localBusWorld } from './bus-contract.js';
 import { EventsRepo } from './events-repo.js';
 import { RedisNotifier } from './redis-notifier.js';
 import { openTestStore } from '../testing/test-store.js';
@@ -40,18 +40,7 @@ if (redisUrl) {
 }
 
 if (pgUrl) {
-  busContract('in-process over PostgreSQL', async () => {
-    const t = await openTestStore('postgres');
-    const bus = new EventBus(new EventsRepo(t.store), new LocalNotifier());
-    return {
-      a: bus,
-      b: bus,
-      async close() {
-        await bus.close();
-        await t.cleanup();
-      },
-    };
-  });
+  busContract('in-process over PostgreSQL', () => localBusWorld('postgres'));
 } else {
   describe('event bus: PostgreSQL', () => it.skip('skipped: set DATABASE_URL to run the PostgreSQL event bus suite', () => {}));
 }

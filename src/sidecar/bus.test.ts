@@ -1,38 +1,16 @@
 import { describe, expect, it } from 'vitest';
-import { LocalNotifier, EventBus } from './bus.js';
+import { EventBus } from './bus.js';
 import { RedisNotifier } from './redis-notifier.js';
-import { busContract } from './bus-contract.js';
+import { busContract, localBusWorld } from './bus-contract.js';
 import { EventsRepo } from './events-repo.js';
 import type { EventQuery } from './events-repo.js';
 import { openTestStore } from '../testing/test-store.js';
 
 // the daemon's default (SQLite, no Redis): recent events served from memory; a tail of 7
 // events makes waits and reads cross between memory and store all the time
-busContract('in-process over SQLite, memory tail', async () => {
-  const t = await openTestStore('sqlite');
-  const bus = new EventBus(new EventsRepo(t.store, { tail: { maxEvents: 7 } }), new LocalNotifier());
-  return {
-    a: bus,
-    b: bus,
-    async close() {
-      await bus.close();
-      await t.cleanup();
-    },
-  };
-});
+busContract('in-process over SQLite, memory tail', () => localBusWorld('sqlite', { tail: { maxEvents: 7 } }));
 
-busContract('in-process over SQLite, store reads', async () => {
-  const t = await openTestStore('sqlite');
-  const bus = new EventBus(new EventsRepo(t.store), new LocalNotifier());
-  return {
-    a: bus,
-    b: bus,
-    async close() {
-      await bus.close();
-      await t.cleanup();
-    },
-  };
-});
+busContract('in-process over SQLite, store reads', () => localBusWorld('sqlite'));
 
 describe('events repo memory tail', () => {
   it('answers every read exactly like the store, inside and below its window', async () => {
