@@ -17,4 +17,7 @@ export default function setup(): void {
   // The shipped CLI is the esbuild bundle of dist/cli (package.json "bin").
   const b = spawnSync(process.execPath, [join(ROOT, 'scripts', 'bundle.mjs')], { cwd: ROOT, encoding: 'utf8' });
   if (b.status !== 0) throw new Error(`bundle failed:\n${b.stdout}\n${b.stderr}`);
+  // As `npm run build` does: the daemon's code cache seeded beside the bundle.
+  const c = spawnSync(process.execPath, [join(ROOT, 'scripts', 'seed-code-cache.mjs')], { cwd: ROOT, encoding: 'utf8' });
+  if (c.status !== 0) throw new Error(`seeding the code cache failed:\n${c.stdout}\n${c.stderr}`);
 }
