@@ -25,6 +25,8 @@ export interface SubmitResult {
  */
 export class PipelineApi {
   private readonly body;
+  /** The last add to the queue failed or timed out (Redis unreachable). */
+  private queueFailing = false;
 
   constructor(
     private readonly engine: PipelineEngine,
@@ -42,8 +44,15 @@ export class PipelineApi {
     const b = parseInput(this.body, input ?? {}, 'body');
     const row = await this.engine.create({ requirement: b.requirement, priority: b.priority, output_format: b.output_format });
     // The task is already durable: if the queue (Redis) is unreachable it is still accepted,
-    // and the re-queue sweep picks it up once the queue is back.
-    await withTimeout(this.queue().add(row.id, row.priority), 5000).catch((e: unknown) => this.onQueueError?.(row.id, e));
+    // and the re-queue sweep picks it up once the queue is back. Once an add has failed, the
+    // next ones wait only briefly, so a Redis outage does not cost every submit 5 s.
+    await withTimeout(this.queue().add(row.id, row.priority), this.queueFailing ? 250 : 5000).then(
+      () => void (this.queueFailing = false),
+      (e: unknown) => {
+        this.queueFailing = true;
+        this.onQueueError?.(row.id, e);
+      },
+    );
     return { task_id: row.id, status: 'queued', priority: row.priority, output_format: row.output_format as OutputFormat | null, created_at: row.created_at };
   }
 
