@@ -1,4 +1,5 @@
-import { unwatchFile, watchFile } from 'node:fs';
+import { stat, statSync } from 'node:fs';
+import type { Stats } from 'node:fs';
 import { writeFileAtomic } from '../../core/atomic-file.js';
 import { errorMessage } from '../../core/errors.js';
 import type { Logger } from '../../core/logger.js';
@@ -26,7 +27,9 @@ export class RoutingStore {
   private source = '';
   private ver = 0;
   private lastError: string | undefined;
-  private watching = false;
+  private timer: NodeJS.Timeout | undefined;
+  /** mtime and size of the file when it was last read ('missing' when absent). */
+  private seen = '';
   private readonly listeners = new Set<(r: Router) => void>();
 
   constructor(private readonly opts: RoutingStoreOptions) {
@@ -48,6 +51,8 @@ export class RoutingStore {
 
   /** Loads the file now; throws the ConfigError (with file, line, column) if it is bad. */
   load(): Router {
+    // Taken before reading: a write that lands after the read is seen by the next poll.
+    this.seen = signature(statOrUndefined(this.opts.file));
     const { file, text } = readRoutingFile(this.opts.file);
     const parsed = parseRouting(text, file);
     this.install(buildRouter(parsed, this.opts.env, this.opts.selfUrls(), file), file);
@@ -72,7 +77,10 @@ export class RoutingStore {
   apply(raw: unknown, opts: { persist?: boolean } = {}): { version: number } {
     const parsed = validateRouting(raw, '(applied config)');
     const router = buildRouter(parsed, this.opts.env, this.opts.selfUrls(), '(applied config)');
-    if (opts.persist) writeFileAtomic(this.opts.file, `${JSON.stringify(raw, null, 2)}\n`, 0o644);
+    if (opts.persist) {
+      writeFileAtomic(this.opts.file, `${JSON.stringify(raw, null, 2)}\n`, 0o644);
+      this.seen = signature(statOrUndefined(this.opts.file));
+    }
     this.install(router, opts.persist ? this.opts.file : '(applied config)');
     this.lastError = undefined;
     return { version: this.ver };
@@ -92,17 +100,29 @@ export class RoutingStore {
     return () => this.listeners.delete(l);
   }
 
+  /**
+   * Polls the file's mtime and size against those of the content in force. (fs.watchFile
+   * compares each poll with the previous one from its own first stat, so a write between our
+   * read and that first stat was never noticed.)
+   */
   watch(): void {
-    if (this.watching) return;
-    this.watching = true;
-    watchFile(this.opts.file, { interval: this.opts.watchIntervalMs ?? 1000, persistent: false }, (cur, prev) => {
-      if (cur.mtimeMs !== prev.mtimeMs || cur.size !== prev.size) this.reload();
-    });
+    if (this.timer) return;
+    let polling = false;
+    this.timer = setInterval(() => {
+      if (polling) return;
+      polling = true;
+      stat(this.opts.file, (err, st) => {
+        polling = false;
+        if (!this.timer) return;
+        if (signature(err ? undefined : st) !== this.seen) this.reload();
+      });
+    }, this.opts.watchIntervalMs ?? 1000);
+    this.timer.unref();
   }
 
   close(): void {
-    if (this.watching) unwatchFile(this.opts.file);
-    this.watching = false;
+    if (this.timer) clearInterval(this.timer);
+    this.timer = undefined;
   }
 
   private install(router: Router, source: string): void {
@@ -111,4 +131,16 @@ export class RoutingStore {
     this.ver++;
     for (const l of this.listeners) l(router);
   }
+}
+
+function statOrUndefined(file: string): Stats | undefined {
+  try {
+    return statSync(file);
+  } catch {
+    return undefined;
+  }
+}
+
+function signature(st: Stats | undefined): string {
+  return st ? `${st.mtimeMs}:${st.size}` : 'missing';
 }
