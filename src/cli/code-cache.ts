@@ -36,10 +36,12 @@ export function loadCachedBundle(name: string, env: NodeJS.ProcessEnv = process.
   const stem = name.replace(/\W/g, '_');
   const cacheFile = join(cacheDir, `${stem}-${process.version}-${process.arch}-${st.size}-${Math.floor(st.mtimeMs)}.v8cache`);
   let cachedData: Buffer | undefined;
+  let fromOwnCache = false;
   // The user's own cache, else the one the build seeded beside the bundle (scripts/seed-code-cache.mjs).
   for (const candidate of env.CCO_NO_SEED_CACHE ? [cacheFile] : [cacheFile, `${file}.v8cache`]) {
     try {
       cachedData = readFileSync(candidate);
+      fromOwnCache = candidate === cacheFile;
       break;
     } catch {
       // not there: try the next, else compile from source and save the cache when ready
@@ -53,7 +55,6 @@ export function loadCachedBundle(name: string, env: NodeJS.ProcessEnv = process.
     importModuleDynamically: vm.constants.USE_MAIN_CONTEXT_DEFAULT_LOADER,
   });
   const codeCache = !cachedData ? 'miss' : script.cachedDataRejected === true ? 'rejected' : 'hit';
-  const ownCache = existsSync(cacheFile);
   const mod = { exports: {} as BundledCommand };
   (script.runInThisContext() as (...a: unknown[]) => void).call(mod.exports, mod.exports, createRequire(file), mod, file, join(file, '..'));
   const command = mod.exports;
@@ -63,7 +64,7 @@ export function loadCachedBundle(name: string, env: NodeJS.ProcessEnv = process.
         codeCache,
         ready: () => {
           // A hit on the seed still saves the user's own cache: it also holds what this machine compiled.
-          if (codeCache === 'hit' && ownCache) return;
+          if (codeCache === 'hit' && fromOwnCache) return;
           // After start-up work is done, so the cache holds every function start-up compiled.
           setTimeout(() => saveCache(script, cacheDir, cacheFile, stem), 500).unref();
         },
