@@ -22,6 +22,18 @@ describe('memory backend: first-time window', () => {
     expect((await c.size()).entries).toBe(7);
   });
 
+  it('an answer stored again counts as new in the window, not from its first store', async () => {
+    const one = entrySize(entry(1000));
+    const c = createMemoryBackend({ maxBytes: one * 100, firstTimeBytes: one * 3 });
+    await c.set('a', entry(1000), 60_000);
+    await c.set('b', entry(1000), 60_000);
+    await c.set('a', entry(1000), 60_000); // replaced: now the newest
+    await c.set('c', entry(1000), 60_000);
+    await c.set('d', entry(1000), 60_000); // over the window: the oldest (b) leaves, not a
+    expect(await c.get('b')).toBeUndefined();
+    for (const k of ['a', 'c', 'd']) expect([k, await c.get(k)]).toEqual([k, expect.anything()]);
+  });
+
   it('the default window is 1/64 of the bound, between 8 and 32 MB, never more than the bound', () => {
     const mb = 1024 * 1024;
     expect(firstTimeWindow(4096 * mb)).toBe(32 * mb);

@@ -27,18 +27,26 @@ export const firstTimeWindow = (maxBytes: number): number => Math.min(maxBytes, 
  * the whole conversation), so without the window a burst of one-time answers would fill the whole
  * bound with entries nobody reads, pushing out the ones that are repeated.
  */
+interface FreshRecord {
+  key: string;
+  size: number;
+}
+
 export function createMemoryBackend(opts: { maxBytes: number; firstTimeBytes?: number }): CacheBackend {
   const window = opts.firstTimeBytes ?? firstTimeWindow(opts.maxBytes);
-  /** Keys never hit, with their sizes; `order` lists them oldest first (stale names are skipped). */
-  const fresh = new Map<string, number>();
-  let order: string[] = [];
+  /**
+   * Entries never hit; `order` lists them oldest first. A record no longer in `fresh` (hit,
+   * evicted, or replaced by a newer set of the same key) is skipped by identity.
+   */
+  const fresh = new Map<string, FreshRecord>();
+  let order: FreshRecord[] = [];
   let head = 0;
   let freshBytes = 0;
   const unfresh = (key: string) => {
-    const size = fresh.get(key);
-    if (size === undefined) return;
+    const rec = fresh.get(key);
+    if (rec === undefined) return;
     fresh.delete(key);
-    freshBytes -= size;
+    freshBytes -= rec.size;
   };
   const lru = new LRUCache<string, Slot>({
     maxSize: Math.max(1, opts.maxBytes),
@@ -65,25 +73,26 @@ export function createMemoryBackend(opts: { maxBytes: number; firstTimeBytes?: n
       if (size > opts.maxBytes) return; // larger than the whole cache: not cached
       lru.set(key, { packed, decoded: undefined, size, hits: 0, lastHitAt: null }, { ttl: ttlMs });
       if (!lru.has(key)) return;
-      fresh.set(key, size);
-      order.push(key);
+      unfresh(key);
+      const rec = { key, size };
+      fresh.set(key, rec);
+      order.push(rec);
       freshBytes += size;
       // The oldest answers nobody has read again leave first. (A queue rather than iterating the
       // Map from its start, which walks over every deleted slot until the Map is rehashed.)
       while (freshBytes > window && head < order.length) {
-        const k = order[head++] as string;
-        const n = fresh.get(k);
-        if (n === undefined) continue; // hit, evicted or replaced since
-        fresh.delete(k);
-        freshBytes -= n;
-        lru.delete(k);
+        const old = order[head++] as FreshRecord;
+        if (fresh.get(old.key) !== old) continue; // hit, evicted or replaced since
+        fresh.delete(old.key);
+        freshBytes -= old.size;
+        lru.delete(old.key);
       }
       if (head > 1024 && head * 2 > order.length) {
         order = order.slice(head);
         head = 0;
       } else if (order.length - head > 2 * fresh.size + 1024) {
         // Mostly names of entries hit or evicted since: rebuild from the live ones (Map order).
-        order = [...fresh.keys()];
+        order = [...fresh.values()];
         head = 0;
       }
     },
