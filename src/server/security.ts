@@ -25,10 +25,11 @@ export function isLoopback(host: string): boolean {
 }
 
 /** The host name of a Host header, without the port. */
-function hostName(header: string | undefined): string {
+export function hostName(header: string | undefined): string {
   if (!header) return '';
   if (header.startsWith('[')) return header.slice(0, header.indexOf(']') + 1);
-  return header.split(':')[0] ?? '';
+  const i = header.indexOf(':');
+  return i < 0 ? header : header.slice(0, i);
 }
 
 function safeEqual(a: string, b: string): boolean {

@@ -1,7 +1,7 @@
 import { randomUUID } from 'node:crypto';
 import type { IncomingMessage, Server, ServerResponse } from 'node:http';
 import type { Histogram, Registry } from 'prom-client';
-import { isLoopback } from '../../server/security.js';
+import { hostName, isLoopback } from '../../server/security.js';
 import { errorBody } from '../proxy/errors.js';
 import type { ClientFormat } from '../proxy/errors.js';
 import type { GatewayCore } from '../proxy/gateway-core.js';
@@ -14,14 +14,6 @@ const ROUTES: Record<string, { format: ClientFormat; endpoint: Endpoint }> = {
   '/v1/messages/count_tokens': { format: 'anthropic', endpoint: 'count_tokens' },
   '/v1/chat/completions': { format: 'openai', endpoint: 'chat_completions' },
 };
-
-/** The host name of a Host header, without the port (as the shared security layer reads it). */
-function hostName(header: string | undefined): string {
-  if (!header) return '';
-  if (header.startsWith('[')) return header.slice(0, header.indexOf(']') + 1);
-  const i = header.indexOf(':');
-  return i < 0 ? header : header.slice(0, i);
-}
 
 type Listener = (req: IncomingMessage, res: ServerResponse) => void;
 
@@ -97,7 +89,15 @@ export function installLeanV1(server: Server, core: GatewayCore, metrics: Regist
       }
       void core
         .handle({ id: randomUUID(), clientFormat: route.format, endpoint: route.endpoint, query: q >= 0 ? url.slice(q) : '', headers: h, raw, body: json as Record<string, unknown>, receivedAt }, res)
-        .then(() => observe(path, res.statusCode, startedAt));
+        .then(
+          () => observe(path, res.statusCode, startedAt),
+          // The core answers its own failures; this only guards what throws before it can (an
+          // unhandled rejection would end the process). No message: it could carry request data.
+          () => {
+            reply(res, route.format, 500, 'internal error', 'internal_error', false);
+            observe(path, 500, startedAt);
+          },
+        );
     });
   });
 }
