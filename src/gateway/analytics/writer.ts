@@ -7,14 +7,6 @@ import type { RequestRecord } from './record.js';
 
 type Row = Insertable<GatewayRequestsTable>;
 
-/** A request record as a database row. */
-export function toRow(r: RequestRecord): Row {
-  const row = {} as Record<string, unknown>;
-  const v = toValues(r);
-  for (let i = 0; i < COLUMNS.length; i++) row[COLUMNS[i] as string] = v[i];
-  return row as unknown as Row;
-}
-
 /** The inserted columns, in the order of `toValues`. */
 const COLUMNS = [
   'request_id', 'ts', 'endpoint', 'client_format', 'provider', 'route', 'model', 'upstream_model', 'status', 'error_type', 'stream', 'cache_hit',
@@ -34,8 +26,8 @@ function toValues(r: RequestRecord): Values {
 }
 
 /**
- * Rows per insert statement. A batch is written as statements of these sizes (200 rows: 32 ×
- * 6 + 8), so only a handful of distinct SQL texts exist: each is compiled by Kysely once and
+ * Rows per insert statement. A transaction's rows (at most TRANSACTION_ROWS) are written as
+ * statements of these sizes (64 rows: 32 × 2; 50 rows: 32 + 16 + 2), so only a handful of distinct SQL texts exist: each is compiled by Kysely once and
  * (SQLite) prepared once by the store's statement cache (32 rows stay under its 4 KB bound).
  */
 const CHUNKS = [32, 16, 8, 4, 2, 1] as const;
@@ -184,6 +176,11 @@ export class AnalyticsWriter {
   async close(): Promise<void> {
     await this.flush();
     this.closed = true;
+    // A store that failed the final flush keeps its rows here: count them as dropped.
+    if (this.pending.length) {
+      this.dropped += this.pending.length;
+      this.pending = [];
+    }
     if (this.timer) clearTimeout(this.timer);
     this.timer = undefined;
   }
