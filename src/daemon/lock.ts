@@ -1,6 +1,7 @@
 import { existsSync, mkdirSync, openSync, closeSync, readFileSync, rmSync, writeSync } from 'node:fs';
 import { join } from 'node:path';
 import { writeFileAtomic } from '../core/atomic-file.js';
+import { isAlive } from '../core/process-alive.js';
 import type { Paths } from '../config/paths.js';
 
 /** What a running daemon records about itself, one file per port in the runtime directory. */
@@ -16,14 +17,7 @@ export interface DaemonInfo {
 
 export const lockFileOf = (paths: Paths, port: number): string => join(paths.runtimeDir, `daemon-${port}.json`);
 
-export function isAlive(pid: number): boolean {
-  try {
-    process.kill(pid, 0);
-    return true;
-  } catch (e) {
-    return (e as NodeJS.ErrnoException).code === 'EPERM';
-  }
-}
+export { isAlive };
 
 export class AlreadyRunningError extends Error {
   constructor(readonly info: DaemonInfo) {

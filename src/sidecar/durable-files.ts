@@ -2,6 +2,7 @@ import { readFileSync, readdirSync, statSync, unlinkSync } from 'node:fs';
 import { join } from 'node:path';
 import { Worker } from 'node:worker_threads';
 import { crc32 } from 'node:zlib';
+import { isAlive } from '../core/process-alive.js';
 
 export interface FileWrite {
   file: string;
@@ -270,7 +271,7 @@ export class ResultFiles {
     } catch {
       return { journals: [], entries: [] };
     }
-    const mine = names.filter((n) => !processAlive(Number(n.split('-')[0])) || Number(n.split('-')[0]) === process.pid);
+    const mine = names.filter((n) => !isAlive(Number(n.split('-')[0])) || Number(n.split('-')[0]) === process.pid);
     const order = mine
       .map((n) => ({ n, pid: Number(n.split('-')[0]), seq: Number(n.slice(n.indexOf('-') + 1, -4)), mtime: statSync(join(this.journalDir, n)).mtimeMs }))
       .sort((a, b) => a.mtime - b.mtime || a.pid - b.pid || a.seq - b.seq);
@@ -419,12 +420,3 @@ export function readJournal(file: string): JournalEntry[] {
   return out;
 }
 
-function processAlive(pid: number): boolean {
-  if (!Number.isInteger(pid) || pid <= 0) return false;
-  try {
-    process.kill(pid, 0);
-    return true;
-  } catch (e) {
-    return (e as NodeJS.ErrnoException).code === 'EPERM';
-  }
-}
