@@ -102,7 +102,10 @@ export class AgentsRepo {
       const out: AgentStats = { active: 0, completed: this.completed, failed: this.failed, by_type: {} };
       for (const id of this.active) {
         const a = this.state.get(id) as AgentState;
-        if (a.expires <= now) continue;
+        if (a.expires <= now) {
+          this.active.delete(id); // expired without a result; `apply` adds it again if it comes back
+          continue;
+        }
         out.active++;
         out.by_type[a.type] = (out.by_type[a.type] ?? 0) + 1;
       }

@@ -157,7 +157,11 @@ export class EventsRepo {
       .selectFrom('sidecar_events')
       .select((eb) => eb.fn.max('id').as('max'))
       .executeTakeFirst()
-      .then((r) => this.tail?.reset(Number(r?.max ?? 0)));
+      .then((r) => this.tail?.reset(Number(r?.max ?? 0)))
+      .catch((e: unknown) => {
+        this.ready = undefined; // a failed first query is tried again by the next caller
+        throw e;
+      });
     return this.ready;
   }
 
