@@ -52,10 +52,11 @@ export class Hub {
 
   /** Messages after `afterSeq` (all kept ones by default), optionally of some types only. */
   recent(opts: { afterSeq?: number; types?: readonly string[]; limit?: number } = {}): HubMessage[] {
-    let out: HubMessage[] = [];
-    for (let seq = Math.max(1, this.seq - this.capacity + 1); seq <= this.seq; seq++) out.push(this.ring[seq % this.capacity] as HubMessage);
-    if (opts.afterSeq !== undefined) out = out.filter((m) => m.seq > (opts.afterSeq as number));
-    if (opts.types && opts.types.length) out = out.filter((m) => opts.types?.includes(m.type));
+    const out: HubMessage[] = [];
+    for (let seq = Math.max(1, this.seq - this.capacity + 1, (opts.afterSeq ?? 0) + 1); seq <= this.seq; seq++) {
+      const m = this.ring[seq % this.capacity] as HubMessage;
+      if (!opts.types?.length || opts.types.includes(m.type)) out.push(m);
+    }
     return out.slice(-(opts.limit ?? this.capacity));
   }
 
