@@ -93,12 +93,6 @@ async function relayStream(up: UpstreamResponse, res: ServerResponse, o: RelayOp
   const flush = setImmediate(() => {
     if (!started && !res.destroyed) res.flushHeaders();
   });
-  // Chunks that arrive together leave in one write (one syscall, one TCP segment to the client).
-  let corked = false;
-  const uncork = () => {
-    corked = false;
-    res.uncork();
-  };
   const parts: Buffer[] = [];
   let captured = 0;
   let capturing = o.captureLimit > 0;
@@ -118,11 +112,7 @@ async function relayStream(up: UpstreamResponse, res: ServerResponse, o: RelayOp
       }
       o.onBytes(out.length);
       started = true;
-      if (!corked) {
-        corked = true;
-        res.cork();
-        process.nextTick(uncork);
-      }
+      // (Writes of one tick already leave together: the response corks its socket until the next tick.)
       if (!res.write(out)) await drained(res, o.signal);
     }
   } catch (e) {
