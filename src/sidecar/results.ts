@@ -43,7 +43,7 @@ export interface ResultSummary {
 
 /** One result waiting for its group commits (file and row). */
 interface Job {
-  key: string;
+  /** The result's file; also what identifies the result within a round. */
   file: string;
   text: string;
   row: ResultRow;
@@ -103,7 +103,7 @@ function settle(j: Job, error: unknown): void {
 /** The last job per file of a batch (an earlier one is replaced at once, as one after the other would be). */
 function lastPerFile(batch: Job[]): Job[] {
   const last = new Map<string, Job>();
-  for (const j of batch) last.set(j.key, j);
+  for (const j of batch) last.set(j.file, j);
   return [...last.values()];
 }
 
@@ -158,8 +158,8 @@ export class ResultsRepo {
     this.fileRounds = new Rounds(async (batch) => {
       const winners = lastPerFile(batch);
       const errors = await this.files.write(winners.map((j) => ({ file: j.file, data: j.text })));
-      const byKey = new Map(winners.map((j, i) => [j.key, errors[i]]));
-      return batch.map((j) => byKey.get(j.key));
+      const byFile = new Map(winners.map((j, i) => [j.file, errors[i]]));
+      return batch.map((j) => byFile.get(j.file));
     }, MAX_FILES);
     this.rowRounds = new Rounds(async (batch) => {
       const winners = lastPerFile(batch);
@@ -256,7 +256,7 @@ export class ResultsRepo {
       body: JSON.stringify(doc),
     };
     return new Promise<StoredResult>((resolve, reject) => {
-      const job: Job = { key: file, file, text, row, input, stored: { ...doc, file, bytes }, left: 2, resolve, reject };
+      const job: Job = { file, text, row, input, stored: { ...doc, file, bytes }, left: 2, resolve, reject };
       this.fileRounds.add(job);
       this.rowRounds.add(job);
     });
