@@ -2,6 +2,7 @@ import { readFileSync, readdirSync, statSync, unlinkSync } from 'node:fs';
 import { join } from 'node:path';
 import { Worker } from 'node:worker_threads';
 import { crc32 } from 'node:zlib';
+import { writeFileAtomic } from '../core/atomic-file.js';
 import { isAlive } from '../core/process-alive.js';
 
 export interface FileWrite {
@@ -148,23 +149,8 @@ function checkpoint(m) {
   return [];
 }
 
-function durable(m) {
-  const dirs = new Set();
-  const errors = m.items.map((it) => {
-    try {
-      writeOne(it.file, it.data, m.mode, true);
-      dirs.add(path.dirname(it.file));
-      return null;
-    } catch (e) {
-      return { message: String(e && e.message || e), code: e && e.code };
-    }
-  });
-  for (const d of dirs) fsyncPath(d);
-  return errors;
-}
-
 parentPort.on('message', (m) => {
-  const errors = m.op === 'batch' ? batch(m) : m.op === 'checkpoint' ? checkpoint(m) : durable(m);
+  const errors = m.op === 'batch' ? batch(m) : checkpoint(m);
   parentPort.postMessage({ id: m.id, errors });
 });
 `;
@@ -179,7 +165,7 @@ interface Slot {
   pending: Map<number, Pending>;
 }
 
-type Message = { op: 'batch'; journal: string; items: FileWrite[] } | { op: 'checkpoint'; journal: string; files: string[] } | { op: 'durable'; items: FileWrite[] };
+type Message = { op: 'batch'; journal: string; items: FileWrite[] } | { op: 'checkpoint'; journal: string; files: string[] };
 
 /** A file a journal says was written, as recovery found it. */
 export interface JournalEntry {
@@ -280,13 +266,12 @@ export class ResultFiles {
     return { journals: order.map((j) => join(this.journalDir, j.n)), entries: [...latest].map(([file, data]) => ({ file, data })) };
   }
 
-  /** Writes recovered files durably (fsynced, one by one) and deletes the journals. */
+  /**
+   * Writes recovered files durably and deletes the journals. Runs at start, before any request,
+   * so plain synchronous atomic writes on this thread are fine.
+   */
   async finishRecovery(journals: string[], items: readonly FileWrite[]): Promise<void> {
-    if (items.length) {
-      const errors = await this.send(this.threads().syncer, { op: 'durable', items: [...items] });
-      const failed = errors.find((e) => e);
-      if (failed) throw failed;
-    }
+    for (const it of items) writeFileAtomic(it.file, it.data, this.opts.mode ?? 0o600);
     for (const j of journals) {
       try {
         unlinkSync(j);
