@@ -44,7 +44,8 @@ export function queryTerms(q: string, max = 16): string[] {
 export class Knowledge {
   /** Statements compiled once (the result path runs them for every stored result). */
   private readonly del: (v: Record<'a' | 'b', unknown>) => CompiledQuery;
-  private readonly ins: (v: Record<'rowid' | 'issue' | 'type' | 'kind' | 'content' | 'at', unknown>) => CompiledQuery;
+  /** SQLite only: one prepared row insert, run per entry (no round trips to pay in process). */
+  private readonly ins?: (v: Record<'rowid' | 'issue' | 'type' | 'kind' | 'content' | 'at', unknown>) => CompiledQuery;
 
   constructor(private readonly store: Store) {
     const compile = (q: RawBuilder<unknown>) => ({ compile: () => q.compile(store.db) });
@@ -55,11 +56,6 @@ export class Knowledge {
       );
     } else {
       this.del = preparedQuery(['a', 'b'], (p) => compile(sql`delete from sidecar_knowledge where issue_id = ${p.a} and agent_type = ${p.b}`));
-      const ins = preparedQuery(['issue', 'type', 'kind', 'content', 'at'], (p) =>
-        compile(sql`insert into sidecar_knowledge (issue_id, agent_type, kind, content, created_at) values (${p.issue}, ${p.type}, ${p.kind}, ${p.content}, ${p.at})`),
-      );
-      // PostgreSQL numbers its rows itself
-      this.ins = (v) => ins(v);
     }
   }
 
@@ -71,9 +67,16 @@ export class Knowledge {
    */
   async replace(db: Kysely<Database>, ref: { resultId: number; issueId: string; agentType: string }, entries: readonly KnowledgeEntry[], now: number): Promise<void> {
     const rows = entries.filter((e) => e.content.trim()).slice(0, ROWS_PER_RESULT);
+    if (!this.ins) {
+      // PostgreSQL: one multi-row insert (one round trip); it numbers the rows itself.
+      await db.executeQuery(this.del({ a: ref.issueId, b: ref.agentType }));
+      if (rows.length === 0) return;
+      const values = rows.map((e) => sql`(${ref.issueId}, ${ref.agentType}, ${e.kind}, ${e.content}, ${now})`);
+      await sql`insert into sidecar_knowledge (issue_id, agent_type, kind, content, created_at) values ${sql.join(values)}`.execute(db);
+      return;
+    }
     const base = ref.resultId * ROWS_PER_RESULT;
-    if (this.store.dialect === 'sqlite') await db.executeQuery(this.del({ a: base, b: base + ROWS_PER_RESULT }));
-    else await db.executeQuery(this.del({ a: ref.issueId, b: ref.agentType }));
+    await db.executeQuery(this.del({ a: base, b: base + ROWS_PER_RESULT }));
     for (let k = 0; k < rows.length; k++) {
       const e = rows[k] as KnowledgeEntry;
       await db.executeQuery(this.ins({ rowid: base + k, issue: ref.issueId, type: ref.agentType, kind: e.kind, content: e.content, at: now }));
