@@ -6,7 +6,7 @@ import { errorBody } from '../proxy/errors.js';
 import type { ClientFormat } from '../proxy/errors.js';
 import type { GatewayCore } from '../proxy/gateway-core.js';
 import type { Endpoint } from '../proxy/inbound.js';
-import { V1_BODY_LIMIT } from './v1-routes.js';
+import { V1_BODY_ERRORS, V1_BODY_LIMIT } from './v1-routes.js';
 
 /** The hot provider routes served by the lean handler (exact paths; a query string is kept). */
 const ROUTES: Record<string, { format: ClientFormat; endpoint: Endpoint }> = {
@@ -77,13 +77,13 @@ export function installLeanV1(server: Server, core: GatewayCore, metrics: Regist
         try {
           json = JSON.parse(raw.toString('utf8'));
         } catch (e) {
-          reply(res, route.format, 400, `body: malformed JSON: ${(e as Error).message}`, 'invalid_json', false);
+          reply(res, route.format, 400, V1_BODY_ERRORS.malformed(e as Error), 'invalid_json', false);
           observe(path, 400, startedAt);
           return;
         }
       }
       if (!json || typeof json !== 'object' || Array.isArray(json)) {
-        reply(res, route.format, 400, 'body: a JSON object is required', 'invalid_request', false, 'body');
+        reply(res, route.format, 400, V1_BODY_ERRORS.notAnObject, 'invalid_request', false, 'body');
         observe(path, 400, startedAt);
         return;
       }
@@ -108,7 +108,7 @@ interface BodyError {
   code: string;
 }
 
-const TOO_LARGE: BodyError = { status: 413, message: `Request body is larger than ${V1_BODY_LIMIT / 1024 / 1024} MB`, code: 'body_too_large' };
+const TOO_LARGE: BodyError = V1_BODY_ERRORS.tooLarge;
 
 /** Reads the whole body (at most V1_BODY_LIMIT bytes) as one Buffer. */
 function readBody(req: IncomingMessage, done: (err: BodyError | undefined, raw: Buffer) => void): void {
@@ -130,8 +130,8 @@ function readBody(req: IncomingMessage, done: (err: BodyError | undefined, raw: 
   };
   const onEnd = () => {
     cleanup();
-    if (!Number.isNaN(declared) && length !== declared) done({ status: 400, message: 'Request body size did not match Content-Length', code: 'invalid_request' }, Buffer.alloc(0));
-    else done(undefined, chunks.length === 1 ? (chunks[0] as Buffer) : Buffer.concat(chunks, length));
+    // (Node's HTTP parser already holds the body to its Content-Length.)
+    done(undefined, chunks.length === 1 ? (chunks[0] as Buffer) : Buffer.concat(chunks, length));
   };
   const onError = (e: Error) => {
     cleanup();

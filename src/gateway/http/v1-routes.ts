@@ -9,6 +9,13 @@ import type { Endpoint } from '../proxy/inbound.js';
 /** Route-level body limit of /v1: Claude Code sends long conversations and images. */
 export const V1_BODY_LIMIT = 32 * 1024 * 1024;
 
+/** The body errors both /v1 paths answer (this Fastify scope and the lean handler). */
+export const V1_BODY_ERRORS = {
+  tooLarge: { status: 413, message: `Request body is larger than ${V1_BODY_LIMIT / 1024 / 1024} MB`, code: 'body_too_large' },
+  notAnObject: 'body: a JSON object is required',
+  malformed: (e: Error) => `body: malformed JSON: ${e.message}`,
+} as const;
+
 const formatOf = (url: string, headers: FastifyRequest['headers']): ClientFormat =>
   url.startsWith('/v1/chat') || (url.startsWith('/v1/models') && headers['anthropic-version'] === undefined && headers['x-api-key'] === undefined) ? 'openai' : 'anthropic';
 
@@ -17,10 +24,10 @@ function clientError(err: FastifyError | AppError, req: FastifyRequest): { statu
   // The shared security layer's refusals (foreign Host, browser Origin, missing token) keep their status.
   if (err instanceof AppError) return { status: err.status, message: err.message, code: err.code };
   const code = err.code ?? '';
-  if (code === 'FST_ERR_CTP_BODY_TOO_LARGE') return { status: 413, message: `Request body is larger than ${V1_BODY_LIMIT / 1024 / 1024} MB`, code: 'body_too_large' };
-  if (code === 'FST_ERR_CTP_EMPTY_JSON_BODY') return { status: 400, message: 'body: a JSON object is required', code: 'invalid_json' };
+  if (code === 'FST_ERR_CTP_BODY_TOO_LARGE') return V1_BODY_ERRORS.tooLarge;
+  if (code === 'FST_ERR_CTP_EMPTY_JSON_BODY') return { status: 400, message: V1_BODY_ERRORS.notAnObject, code: 'invalid_json' };
   if (code === 'FST_ERR_CTP_INVALID_MEDIA_TYPE') return { status: 415, message: `Unsupported content-type ${String(req.headers['content-type'])}; send application/json`, code: 'unsupported_media_type' };
-  if (err instanceof SyntaxError || code === 'FST_ERR_CTP_INVALID_JSON_BODY') return { status: 400, message: `body: malformed JSON: ${err.message}`, code: 'invalid_json' };
+  if (err instanceof SyntaxError || code === 'FST_ERR_CTP_INVALID_JSON_BODY') return { status: 400, message: V1_BODY_ERRORS.malformed(err), code: 'invalid_json' };
   const status = typeof err.statusCode === 'number' && err.statusCode >= 400 && err.statusCode < 600 ? err.statusCode : 500;
   return { status, message: status >= 500 ? 'Internal gateway error; see the daemon log' : err.message, code: status >= 500 ? 'internal_error' : 'invalid_request' };
 }
@@ -59,7 +66,7 @@ export async function registerV1Routes(app: FastifyInstance, core: GatewayCore):
       const parsed = req.body as { raw: Buffer; json: unknown } | undefined;
       const json = parsed?.json;
       if (!json || typeof json !== 'object' || Array.isArray(json)) {
-        return reply.status(400).send(errorBody(clientFormat, 400, 'body: a JSON object is required', 'invalid_request', 'body'));
+        return reply.status(400).send(errorBody(clientFormat, 400, V1_BODY_ERRORS.notAnObject, 'invalid_request', 'body'));
       }
       const q = req.url.indexOf('?');
       reply.hijack();
