@@ -1,5 +1,5 @@
 import { LRUCache } from 'lru-cache';
-import { decodeEntry, encodeEntry, ENTRY_OVERHEAD } from './types.js';
+import { decodeEntry, packEntry } from './types.js';
 import type { CacheBackend, CacheEntryInfo, CachedResponse } from './types.js';
 
 interface Slot {
@@ -68,8 +68,7 @@ export function createMemoryBackend(opts: { maxBytes: number; firstTimeBytes?: n
       return (s.decoded ??= decodeEntry(s.packed));
     },
     async set(key, v, ttlMs) {
-      const packed = encodeEntry(v);
-      const size = packed.length + ENTRY_OVERHEAD;
+      const { packed, size } = packEntry(v);
       if (size > opts.maxBytes) return; // larger than the whole cache: not cached
       lru.set(key, { packed, decoded: undefined, size, hits: 0, lastHitAt: null }, { ttl: ttlMs });
       if (!lru.has(key)) return;

@@ -1,5 +1,5 @@
 import { Redis } from 'ioredis';
-import { decodeEntry as decode, encodeEntry as encode, ENTRY_OVERHEAD } from './types.js';
+import { decodeEntry as decode, packEntry } from './types.js';
 import type { CacheBackend, CacheEntryInfo } from './types.js';
 
 export interface RedisBackendOptions {
@@ -85,8 +85,7 @@ export function createRedisBackend(o: RedisBackendOptions): CacheBackend {
       return decode(b);
     },
     async set(key, v, ttlMs) {
-      const packed = encode(v);
-      const size = packed.length + ENTRY_OVERHEAD;
+      const { packed, size } = packEntry(v);
       if (size > o.maxBytes) return;
       const old = Number((await redis.hget(K.sizes, key)) ?? 0);
       const meta: Meta = { model: v.model, size, stream: v.stream, createdAt: v.createdAt, fields: v.fields };

@@ -76,11 +76,13 @@ export function decodeEntry(b: Buffer): CachedResponse {
   return v;
 }
 
-/** Bytes an entry occupies: its encoding plus the in-memory bookkeeping (both backends count the same). */
-export function entrySize(v: CachedResponse): number {
-  return encodedSize(v) + ENTRY_OVERHEAD;
+/** An entry encoded, with the bytes it counts for: its encoding plus the in-memory bookkeeping (both backends count the same). */
+export function packEntry(v: CachedResponse): { packed: Buffer; size: number } {
+  const packed = encodeEntry(v);
+  return { packed, size: packed.length + ENTRY_OVERHEAD };
 }
 
-function encodedSize(v: CachedResponse): number {
-  return 4 + Buffer.byteLength(headJson(v)) + v.body.length;
+/** Bytes an entry counts for (see packEntry). */
+export function entrySize(v: CachedResponse): number {
+  return packEntry(v).size;
 }
