@@ -15,6 +15,7 @@ const common = {
   tools: z.array(z.unknown()).optional(),
 };
 
+// A change here must be made in plainlyValid below too (its test checks it never accepts what these reject).
 export const SCHEMAS: Record<Endpoint, z.ZodType> = {
   messages: z.object({ ...common, max_tokens: z.number().int().min(1), system: z.union([z.string(), z.array(z.unknown())]).optional(), stop_sequences: z.array(z.string()).optional() }).passthrough(),
   count_tokens: z.object({ model: common.model, messages: common.messages, system: z.union([z.string(), z.array(z.unknown())]).optional(), tools: common.tools }).passthrough(),
