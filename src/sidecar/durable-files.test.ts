@@ -1,4 +1,4 @@
-import { existsSync, mkdirSync, mkdtempSync, readFileSync, readdirSync, rmSync, statSync, symlinkSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdirSync, mkdtempSync, readFileSync, readdirSync, rmSync, statSync, symlinkSync, utimesSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { crc32 } from 'node:zlib';
@@ -90,6 +90,24 @@ describe('ResultFiles', () => {
       expect(readFileSync(a, 'utf8')).toBe('a2');
       expect(readFileSync(b, 'utf8')).toBe('b1');
       expect(readdirSync(files.journalDir)).toEqual([`${process.ppid}-0.log`]);
+      await files.close();
+    } finally {
+      rmSync(dir, { recursive: true, force: true });
+    }
+  });
+
+  it('replays a journal written before the machine booted, even if its pid is alive again', async () => {
+    const dir = mkdtempSync(join(tmpdir(), 'cco-result-journal-'));
+    try {
+      const files = new ResultFiles(dir);
+      const a = join(dir, 'i', 'a.json');
+      mkdirSync(files.journalDir, { recursive: true });
+      const old = join(files.journalDir, `${process.ppid}-0.log`);
+      writeFileSync(old, frame(a, 'before the reboot'));
+      utimesSync(old, new Date(0), new Date(0));
+      const { journals, entries } = files.pendingJournals();
+      expect(journals).toEqual([old]);
+      expect(entries).toEqual([{ file: a, data: 'before the reboot' }]);
       await files.close();
     } finally {
       rmSync(dir, { recursive: true, force: true });

@@ -1,5 +1,6 @@
 import { readFileSync, readdirSync, statSync, unlinkSync } from 'node:fs';
 import { join } from 'node:path';
+import { uptime } from 'node:os';
 import { Worker } from 'node:worker_threads';
 import { crc32 } from 'node:zlib';
 import { writeFileAtomic } from '../core/atomic-file.js';
@@ -257,9 +258,12 @@ export class ResultFiles {
     } catch {
       return { journals: [], entries: [] };
     }
-    const mine = names.filter((n) => !isAlive(Number(n.split('-')[0])) || Number(n.split('-')[0]) === process.pid);
-    const order = mine
+    // A journal is ours to replay when its writer is gone: this process, a dead pid, or one
+    // written before the machine booted (its pid may belong to an unrelated process now).
+    const bootedAt = Date.now() - uptime() * 1000;
+    const order = names
       .map((n) => ({ n, pid: Number(n.split('-')[0]), seq: Number(n.slice(n.indexOf('-') + 1, -4)), mtime: statSync(join(this.journalDir, n)).mtimeMs }))
+      .filter((j) => j.pid === process.pid || j.mtime < bootedAt || !isAlive(j.pid))
       .sort((a, b) => a.mtime - b.mtime || a.pid - b.pid || a.seq - b.seq);
     const latest = new Map<string, string>();
     for (const j of order) for (const e of readJournal(join(this.journalDir, j.n))) latest.set(e.file, e.data);
