@@ -1,4 +1,6 @@
 import type { Store } from '../store/store.js';
+import { StoreWriter, step } from './sql-writer.js';
+import type { SqlWriter } from './sql-writer.js';
 import type { AgentClaims } from './tokens.js';
 
 export interface AgentStats {
@@ -31,11 +33,15 @@ export class AgentsRepo {
   private completed = 0;
   private failed = 0;
   private cached: { at: number; stats: Promise<AgentStats> } | undefined;
+  private readonly writer: SqlWriter;
 
   constructor(
     private readonly store: Store,
-    private readonly opts: { memory?: boolean } = {},
-  ) {}
+    private readonly opts: { memory?: boolean; writer?: SqlWriter } = {},
+  ) {
+    // the sidecar's writes share one writer (on SQLite: one connection takes the write lock)
+    this.writer = opts.writer ?? new StoreWriter(store);
+  }
 
   /** Reads the agents table once (memory mode); call before serving. */
   async load(): Promise<void> {
@@ -62,11 +68,14 @@ export class AgentsRepo {
       updated_at: now,
       expires_at: claims.exp * 1000,
     };
-    await this.store.db
-      .insertInto('sidecar_agents')
-      .values(row)
-      .onConflict((oc) => oc.column('agent_id').doUpdateSet({ agent_type: row.agent_type, issues: row.issues, task, status: 'active', updated_at: now, expires_at: row.expires_at }))
-      .execute();
+    await this.writer.run([
+      step(
+        this.store.db
+          .insertInto('sidecar_agents')
+          .values(row)
+          .onConflict((oc) => oc.column('agent_id').doUpdateSet({ agent_type: row.agent_type, issues: row.issues, task, status: 'active', updated_at: now, expires_at: row.expires_at })),
+      ),
+    ]);
     this.seen.add(claims.agentId);
     this.statuses.set(claims.agentId, 'active');
     this.apply(claims.agentId, { type: row.agent_type, status: 'active', expires: row.expires_at });
@@ -77,12 +86,16 @@ export class AgentsRepo {
     if (this.seen.has(claims.agentId)) return;
     this.seen.add(claims.agentId);
     const now = Date.now();
-    const r = await this.store.db
-      .insertInto('sidecar_agents')
-      .values({ agent_id: claims.agentId, agent_type: claims.agentType, issues: JSON.stringify(claims.issues), task: null, status: 'active', created_at: now, updated_at: now, expires_at: claims.exp * 1000 })
-      .onConflict((oc) => oc.column('agent_id').doNothing())
-      .executeTakeFirst();
-    if (Number(r.numInsertedOrUpdatedRows ?? 0) > 0) this.apply(claims.agentId, { type: claims.agentType, status: 'active', expires: claims.exp * 1000 });
+    const [inserted] = await this.writer.run([
+      step(
+        this.store.db
+          .insertInto('sidecar_agents')
+          .values({ agent_id: claims.agentId, agent_type: claims.agentType, issues: JSON.stringify(claims.issues), task: null, status: 'active', created_at: now, updated_at: now, expires_at: claims.exp * 1000 })
+          .onConflict((oc) => oc.column('agent_id').doNothing())
+          .returning('agent_id'),
+      ),
+    ]);
+    if (inserted?.length) this.apply(claims.agentId, { type: claims.agentType, status: 'active', expires: claims.exp * 1000 });
     else this.cached = undefined;
   }
 
@@ -90,7 +103,7 @@ export class AgentsRepo {
     const status = resultStatus === 'success' ? 'completed' : resultStatus === 'failed' ? 'failed' : 'active';
     if (this.statuses.get(agentId) === status) return;
     this.statuses.set(agentId, status);
-    await this.store.db.updateTable('sidecar_agents').set({ status, updated_at: Date.now() }).where('agent_id', '=', agentId).execute();
+    await this.writer.run([step(this.store.db.updateTable('sidecar_agents').set({ status, updated_at: Date.now() }).where('agent_id', '=', agentId))]);
     const cur = this.state?.get(agentId);
     if (cur) this.apply(agentId, { ...cur, status });
     else this.cached = undefined;

@@ -2,6 +2,8 @@ import { sql } from 'kysely';
 import type { CompiledQuery } from 'kysely';
 import type { Store } from '../store/store.js';
 import { preparedQuery } from './prepared.js';
+import { StoreWriter, step } from './sql-writer.js';
+import type { SqlWriter, WriteStep } from './sql-writer.js';
 
 /** Advisory lock key serialising event inserts on PostgreSQL ("ccoevent" as a number). */
 const EVENTS_LOCK = 0x63636f65;
@@ -69,8 +71,9 @@ const MAX_BATCH = 512;
 /**
  * Events in the store: the source of truth for every bus backend.
  *
- * Inserts arriving in the same turn of the event loop are committed together (one transaction;
- * each caller resolves once its event is committed). With `tail` — only when this process is
+ * Inserts arriving in the same turn of the event loop (or while the previous batch commits) are
+ * committed together: one transaction on the sidecar's SqlWriter (on SQLite a thread with its
+ * own connection); each caller resolves once its event is committed. With `tail` — only when this process is
  * the sole writer of the store's events (SQLite, in-process wake-ups) — the most recent events
  * are also kept in memory, indexed by type and topic, and reads after a cursor inside that window
  * are answered from there without a query.
@@ -81,11 +84,15 @@ export class EventsRepo {
   private readonly insertOne: (v: EventRow) => CompiledQuery;
   private readonly tail: EventTail | undefined;
   private ready: Promise<void> | undefined;
+  private readonly writer: SqlWriter;
+  private readonly lock: WriteStep | undefined;
 
   constructor(
     private readonly store: Store,
-    opts: { tail?: boolean | { maxEvents?: number; maxBytes?: number } } = {},
+    opts: { tail?: boolean | { maxEvents?: number; maxBytes?: number }; writer?: SqlWriter } = {},
   ) {
+    this.writer = opts.writer ?? new StoreWriter(store);
+    this.lock = store.dialect === 'postgres' ? step(sql`select pg_advisory_xact_lock(${EVENTS_LOCK})`.compile(store.db)) : undefined;
     const cols = ['event_type', 'topic', 'publisher', 'agent_id', 'issue_id', 'data', 'created_at'] as const;
     this.insertOne = preparedQuery(cols, (p) => store.db.insertInto('sidecar_events').values(p as unknown as EventRow).returning('id'));
     this.tail = opts.tail ? new EventTail(typeof opts.tail === 'object' ? opts.tail : {}) : undefined;
@@ -129,15 +136,11 @@ export class EventsRepo {
   private async commit(batch: PendingInsert[]): Promise<void> {
     let ids: number[];
     try {
-      ids = await this.store.db.transaction().execute(async (trx) => {
-        if (this.store.dialect === 'postgres') await sql`select pg_advisory_xact_lock(${EVENTS_LOCK})`.execute(trx);
-        const out: number[] = [];
-        for (const p of batch) {
-          const r = await trx.executeQuery<{ id: number | bigint }>(this.insertOne(p.values));
-          out.push(Number((r.rows[0] as { id: number | bigint }).id));
-        }
-        return out;
-      });
+      const steps: WriteStep[] = this.lock ? [this.lock] : [];
+      for (const p of batch) steps.push(step(this.insertOne(p.values)));
+      const rows = await this.writer.run(steps);
+      const first = this.lock ? 1 : 0;
+      ids = batch.map((_p, i) => Number((rows[first + i]?.[0] as { id: number | bigint }).id));
     } catch (e) {
       for (const p of batch) p.reject(e);
       return;

@@ -1,7 +1,10 @@
 import { sql } from 'kysely';
-import type { CompiledQuery, Kysely, RawBuilder } from 'kysely';
-import type { Database, Store } from '../store/store.js';
+import type { RawBuilder } from 'kysely';
+import type { Store } from '../store/store.js';
 import { preparedQuery } from './prepared.js';
+import type { PreparedQuery } from './prepared.js';
+import { step } from './sql-writer.js';
+import type { StepRef, WriteStep } from './sql-writer.js';
 
 export interface KnowledgeEntry {
   kind: 'decision' | 'result';
@@ -43,9 +46,9 @@ export function queryTerms(q: string, max = 16): string[] {
  */
 export class Knowledge {
   /** Statements compiled once (the result path runs them for every stored result). */
-  private readonly del: (v: Record<'a' | 'b', unknown>) => CompiledQuery;
+  private readonly del: PreparedQuery<'a' | 'b'>;
   /** SQLite only: one prepared row insert, run per entry (no round trips to pay in process). */
-  private readonly ins?: (v: Record<'rowid' | 'issue' | 'type' | 'kind' | 'content' | 'at', unknown>) => CompiledQuery;
+  private readonly ins?: PreparedQuery<'rowid' | 'issue' | 'type' | 'kind' | 'content' | 'at'>;
 
   constructor(private readonly store: Store) {
     const compile = (q: RawBuilder<unknown>) => ({ compile: () => q.compile(store.db) });
@@ -60,27 +63,29 @@ export class Knowledge {
   }
 
   /**
-   * Replaces what is indexed for one result (one issue and agent type) inside the caller's
-   * transaction. On SQLite the FTS5 rows of result `resultId` get rowids
-   * `resultId * 1000 + k`, so they are found by a rowid range (FTS5's unindexed columns would
-   * need a scan of the whole index); PostgreSQL has a b-tree on (issue_id, agent_type).
+   * The write steps replacing what is indexed for one result (one issue and agent type), to run
+   * in the transaction that writes the result's row: step `idStep` of that transaction is the
+   * row's upsert, returning its `id`. On SQLite the FTS5 rows of result `id` get rowids
+   * `id * 1000 + k`, so they are found by a rowid range (FTS5's unindexed columns would need a
+   * scan of the whole index); PostgreSQL has a b-tree on (issue_id, agent_type).
    */
-  async replace(db: Kysely<Database>, ref: { resultId: number; issueId: string; agentType: string }, entries: readonly KnowledgeEntry[], now: number): Promise<void> {
+  replaceSteps(ref: { idStep: number; issueId: string; agentType: string }, entries: readonly KnowledgeEntry[], now: number): WriteStep[] {
     const rows = entries.filter((e) => e.content.trim()).slice(0, ROWS_PER_RESULT);
     if (!this.ins) {
       // PostgreSQL: one multi-row insert (one round trip); it numbers the rows itself.
-      await db.executeQuery(this.del({ a: ref.issueId, b: ref.agentType }));
-      if (rows.length === 0) return;
+      const del = step(this.del({ a: ref.issueId, b: ref.agentType }));
+      if (rows.length === 0) return [del];
       const values = rows.map((e) => sql`(${ref.issueId}, ${ref.agentType}, ${e.kind}, ${e.content}, ${now})`);
-      await sql`insert into sidecar_knowledge (issue_id, agent_type, kind, content, created_at) values ${sql.join(values)}`.execute(db);
-      return;
+      return [del, step(sql`insert into sidecar_knowledge (issue_id, agent_type, kind, content, created_at) values ${sql.join(values)}`.compile(this.store.db))];
     }
-    const base = ref.resultId * ROWS_PER_RESULT;
-    await db.executeQuery(this.del({ a: base, b: base + ROWS_PER_RESULT }));
+    const id = (param: number, add: number): StepRef => ({ param, step: ref.idStep, col: 'id', mul: ROWS_PER_RESULT, add });
+    const out = [step(this.del({ a: 0, b: 0 }), [id(this.del.slot('a'), 0), id(this.del.slot('b'), ROWS_PER_RESULT)])];
+    const rowid = this.ins.slot('rowid');
     for (let k = 0; k < rows.length; k++) {
       const e = rows[k] as KnowledgeEntry;
-      await db.executeQuery(this.ins({ rowid: base + k, issue: ref.issueId, type: ref.agentType, kind: e.kind, content: e.content, at: now }));
+      out.push(step(this.ins({ rowid: 0, issue: ref.issueId, type: ref.agentType, kind: e.kind, content: e.content, at: now }), [id(rowid, k)]));
     }
+    return out;
   }
 
   async search(query: KnowledgeQuery): Promise<KnowledgeHit[]> {

@@ -16,6 +16,7 @@ import { ProjectRoots } from './roots.js';
 import { buildSidecarApp } from './server.js';
 import type { SidecarDeps } from './server.js';
 import { ProjectSnapshots } from './snapshots.js';
+import { sqlWriterFor } from './sql-writer.js';
 import { AgentTokens } from './tokens.js';
 
 /** The orchestration sidecar: its own listener (3001), started and stopped by the daemon. */
@@ -40,7 +41,10 @@ export async function createSidecarModule(ctx: ModuleContext, deps: { catalog: A
   // Without Redis on SQLite this daemon is the only writer of the sidecar's tables: agent figures
   // and recent events are kept in memory. Otherwise other daemons write too, and reads go to the store.
   const soleWriter = !ctx.redisUrl && ctx.store.dialect === 'sqlite';
-  const agents = new AgentsRepo(ctx.store, { memory: soleWriter });
+  // the sidecar's writes (results with their knowledge index, events, agents): on a SQLite file a
+  // thread with a connection of its own, so statements and commits stay off the event loop
+  const writer = sqlWriterFor(ctx.store);
+  const agents = new AgentsRepo(ctx.store, { memory: soleWriter, writer });
   // not registered as an agent here: the launcher mints one for every `cco` run, and an idle
   // Claude Code is no active agent (the seed's status shows 0); its first request registers it
   const mint = async (c: { agentId: string; agentType: string; issues: string[] | '*'; ttlSeconds?: number }): Promise<string> => (await tokens.mint(c)).token;
@@ -49,7 +53,7 @@ export async function createSidecarModule(ctx: ModuleContext, deps: { catalog: A
   }
   await agents.load();
   const knowledge = new Knowledge(ctx.store);
-  const results = new ResultsRepo(ctx.store, ctx.paths.resultsDir, knowledge);
+  const results = new ResultsRepo(ctx.store, ctx.paths.resultsDir, knowledge, { writer });
   // results acknowledged before a crash whose files or rows did not reach the disk
   try {
     const n = await results.recover();
@@ -59,7 +63,7 @@ export async function createSidecarModule(ctx: ModuleContext, deps: { catalog: A
   }
   // ioredis loads only in team mode (REDIS_URL).
   const notifier: WakeNotifier = ctx.redisUrl ? new (await import('./redis-notifier.js')).RedisNotifier(ctx.redisUrl, 'cco:') : new LocalNotifier();
-  const bus = new EventBus(new EventsRepo(ctx.store, { tail: soleWriter }), notifier);
+  const bus = new EventBus(new EventsRepo(ctx.store, { tail: soleWriter, writer }), notifier);
   const snapshots = new ProjectSnapshots();
   const context = new ContextBuilder({ snapshots, results, knowledge, agents }, { maxBytes: cfg.context_max_bytes, defaultFileBytes: cfg.context_file_bytes });
   const roots = new ProjectRoots(cfg.project_root || process.cwd(), cfg.allowed_roots);
@@ -140,6 +144,7 @@ export async function createSidecarModule(ctx: ModuleContext, deps: { catalog: A
       snapshots.close();
       await bus.close();
       await results.close();
+      await writer.close();
     },
   };
 }

@@ -1,13 +1,15 @@
 import { sep, join, resolve } from 'node:path';
-import type { CompiledQuery, Kysely } from 'kysely';
+import type { CompiledQuery } from 'kysely';
 import { z } from 'zod';
 import { AppError } from '../core/errors.js';
-import type { Database, Store } from '../store/store.js';
+import type { Store } from '../store/store.js';
 import { agentIdSchema, agentTypeSchema, issueIdSchema } from './ids.js';
 import { ResultFiles } from './durable-files.js';
 import type { FileWrite } from './durable-files.js';
 import type { Knowledge, KnowledgeEntry } from './knowledge.js';
 import { preparedQuery } from './prepared.js';
+import { StoreWriter, step } from './sql-writer.js';
+import type { SqlWriter, WriteStep } from './sql-writer.js';
 
 /** `POST /api/results` body, as in the seed (agent_id, agent_type, issue_id, result{...}). */
 export const resultInputSchema = z.object({
@@ -121,8 +123,8 @@ interface ResultRow {
 /** Files per round at most (one fdatasync each round). */
 const MAX_FILES = 256;
 /**
- * Rows per transaction at most: the transaction holds the store's one SQLite connection (~80 µs
- * per row with its FTS5 entries), and event inserts and reads queue behind it.
+ * Rows per transaction at most: the writer runs one transaction at a time (~80 µs per row with
+ * its FTS5 entries on SQLite), and event inserts queue behind it.
  */
 const MAX_ROWS = 32;
 
@@ -133,7 +135,8 @@ const MAX_ROWS = 32;
  * one.
  *
  * Group commit: results that arrive while a round is running wait and then share the next one.
- * Rows commit in rounds of one transaction (rows and knowledge entries of all of them); files in
+ * Rows commit in rounds of one transaction (rows and knowledge entries of all of them) on the
+ * sidecar's SqlWriter (on SQLite a thread with its own connection); files in
  * rounds of one journal append + fdatasync on the file thread, then one atomic replace per file
  * (see ResultFiles). The two kinds of rounds run independently; each caller resolves only once
  * its own file and its own row are durable.
@@ -144,15 +147,17 @@ export class ResultsRepo {
   private readonly fileRounds: Rounds;
   private readonly rowRounds: Rounds;
   private readonly upsert: (v: ResultRow) => CompiledQuery;
+  private readonly writer: SqlWriter;
 
   constructor(
     private readonly store: Store,
     resultsDir: string,
     private readonly knowledge: Knowledge,
-    opts: { files?: ResultFiles } = {},
+    opts: { files?: ResultFiles; writer?: SqlWriter } = {},
   ) {
     this.root = resolve(resultsDir);
     this.files = opts.files ?? new ResultFiles(this.root);
+    this.writer = opts.writer ?? new StoreWriter(store);
     // files and rows commit in rounds of their own (a slow fsync does not hold up the next
     // transaction, nor a long transaction the next fsync); each job settles when both are done
     this.fileRounds = new Rounds(async (batch) => {
@@ -162,10 +167,9 @@ export class ResultsRepo {
       return batch.map((j) => byFile.get(j.file));
     }, MAX_FILES);
     this.rowRounds = new Rounds(async (batch) => {
-      const winners = lastPerFile(batch);
-      await this.store.db.transaction().execute(async (trx) => {
-        for (const j of winners) await this.writeRow(trx, j.row, j.input);
-      });
+      const steps: WriteStep[] = [];
+      for (const j of lastPerFile(batch)) this.rowSteps(steps, j.row, j.input);
+      await this.writer.run(steps);
       return batch.map(() => undefined);
     }, MAX_ROWS);
     const cols = ['issue_id', 'agent_type', 'agent_id', 'status', 'stored_at', 'file', 'bytes', 'body'] as const;
@@ -222,16 +226,19 @@ export class ResultsRepo {
       const body = JSON.stringify(doc);
       rows.push({ input, row: { issue_id: input.issue_id, agent_type: input.agent_type, agent_id: input.agent_id, status: input.result.status, stored_at: storedAt, file, bytes: Buffer.byteLength(e.data), body } });
     }
-    if (rows.length) await this.store.db.transaction().execute(async (trx) => {
-      for (const r of rows) await this.writeRow(trx, r.row, r.input);
-    });
+    if (rows.length) {
+      const steps: WriteStep[] = [];
+      for (const r of rows) this.rowSteps(steps, r.row, r.input);
+      await this.writer.run(steps);
+    }
     await this.files.finishRecovery(journals, items);
     return items.length;
   }
 
-  /** Starts the file writer threads ahead of the first result. */
+  /** Starts the file writer threads (and the row writer's) ahead of the first result. */
   warm(): void {
     this.files.warm();
+    this.writer.warm();
   }
 
   async close(): Promise<void> {
@@ -262,11 +269,11 @@ export class ResultsRepo {
     });
   }
 
-  /** The row and its knowledge entries, inside the caller's transaction. */
-  private async writeRow(trx: Kysely<Database>, row: ResultRow, input: ResultInput): Promise<void> {
-    const r = await trx.executeQuery<{ id: number | bigint }>(this.upsert(row));
-    const id = Number((r.rows[0] as { id: number | bigint }).id);
-    await this.knowledge.replace(trx, { resultId: id, issueId: row.issue_id, agentType: row.agent_type }, knowledgeOf(input), row.stored_at);
+  /** The steps writing the row and its knowledge entries, appended to a transaction's. */
+  private rowSteps(steps: WriteStep[], row: ResultRow, input: ResultInput): void {
+    const idStep = steps.length;
+    steps.push(step(this.upsert(row)));
+    for (const s of this.knowledge.replaceSteps({ idStep, issueId: row.issue_id, agentType: row.agent_type }, knowledgeOf(input), row.stored_at)) steps.push(s);
   }
 
   async list(filter: { issueId?: string; agentType?: string; issues: string[] | '*'; limit?: number }): Promise<ResultSummary[]> {

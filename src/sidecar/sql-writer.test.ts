@@ -1,0 +1,90 @@
+import { sql } from 'kysely';
+import { afterEach, describe, expect, it } from 'vitest';
+import { openStore } from '../store/store.js';
+import { openTestStore } from '../testing/test-store.js';
+import type { TestStore } from '../testing/test-store.js';
+import { StoreWriter, ThreadSqliteWriter, sqlWriterFor, step } from './sql-writer.js';
+import type { SqlWriter, WriteStep } from './sql-writer.js';
+
+const stores: TestStore[] = [];
+const writers: SqlWriter[] = [];
+afterEach(async () => {
+  for (const w of writers.splice(0)) await w.close();
+  for (const t of stores.splice(0)) await t.cleanup();
+});
+
+async function setup(kind: 'thread' | 'store'): Promise<{ t: TestStore; w: SqlWriter }> {
+  const t = await openTestStore('sqlite');
+  stores.push(t);
+  const w = kind === 'thread' ? new ThreadSqliteWriter(t.store.location) : new StoreWriter(t.store);
+  writers.push(w);
+  return { t, w };
+}
+
+function insertEvent(t: TestStore, topic: string): WriteStep {
+  return step(t.store.db.insertInto('sidecar_events').values({ event_type: 'e', topic, publisher: 'p', agent_id: 'a', issue_id: null, data: '{}', created_at: 1 }).returning('id'));
+}
+
+const topics = async (t: TestStore): Promise<string[]> => (await t.store.db.selectFrom('sidecar_events').select('topic').orderBy('id').execute()).map((r) => String(r.topic));
+
+describe.each(['thread', 'store'] as const)('SqlWriter (%s)', (kind) => {
+  it('runs the steps as one transaction, fills parameters from earlier steps, and the store sees the commit at once', async () => {
+    const { t, w } = await setup(kind);
+    const ins = step(sql`insert into sidecar_knowledge (rowid, issue_id, agent_type, kind, content, created_at) values (${0}, ${'i'}, ${'t'}, ${'decision'}, ${'use sqlite'}, ${1})`.compile(t.store.db), [{ param: 0, step: 1, col: 'id', mul: 1000, add: 7 }]);
+    const rows = await w.run([insertEvent(t, 'a'), insertEvent(t, 'b'), ins]);
+    const [a, b] = rows.map((r) => Number(r[0]?.id));
+    expect(b).toBe((a as number) + 1);
+    expect(rows[2]).toEqual([]);
+    expect(await topics(t)).toEqual(['a', 'b']);
+    const fts = await sql<{ rowid: number }>`select rowid from sidecar_knowledge where sidecar_knowledge match 'sqlite'`.execute(t.store.db);
+    expect(fts.rows.map((r) => Number(r.rowid))).toEqual([(b as number) * 1000 + 7]);
+  });
+
+  it('commits nothing of a transaction whose step fails, reports the error, and goes on with the next', async () => {
+    const { t, w } = await setup(kind);
+    await w.run([insertEvent(t, 'kept')]);
+    const bad = step(sql`insert into no_such_table values (1)`.compile(t.store.db));
+    await expect(w.run([insertEvent(t, 'rolled-back'), bad])).rejects.toThrow(/no_such_table/);
+    // a reference to a step that returned nothing fails the transaction too
+    const none = step(sql`delete from sidecar_events where id < 0`.compile(t.store.db));
+    await expect(w.run([none, step(sql`delete from sidecar_events where id = ${0}`.compile(t.store.db), [{ param: 0, step: 0, col: 'id' }])])).rejects.toThrow(/returned no row/);
+    await w.run([insertEvent(t, 'next')]);
+    expect(await topics(t)).toEqual(['kept', 'next']);
+  });
+
+  it('refuses transactions once closed, after finishing those already given', async () => {
+    const { t, w } = await setup(kind);
+    const given = Array.from({ length: 20 }, (_x, i) => w.run([insertEvent(t, `t${i}`)]));
+    await w.close();
+    await Promise.all(given);
+    expect(await topics(t)).toHaveLength(20);
+    await expect(w.run([insertEvent(t, 'late')])).rejects.toThrow(/closed/);
+    expect(await topics(t)).toHaveLength(20);
+  });
+});
+
+describe('ThreadSqliteWriter', () => {
+  it('fails the transactions of a thread that dies (none committed) and starts a new thread for the next', async () => {
+    const { t, w } = await setup('thread');
+    const thread = w as ThreadSqliteWriter;
+    await w.run([insertEvent(t, 'before')]);
+    thread.crashForTest();
+    // posted after the crash: the dead thread never runs it
+    await expect(w.run([insertEvent(t, 'lost')])).rejects.toThrow(/writer thread (failed|exited)/);
+    await w.run([insertEvent(t, 'after')]);
+    expect(await topics(t)).toEqual(['before', 'after']);
+  });
+
+  it('writes while the store holds a read transaction open (WAL), and is used for SQLite files only', async () => {
+    const { t, w } = await setup('thread');
+    await t.store.db.transaction().execute(async (trx) => {
+      await trx.selectFrom('sidecar_events').selectAll().execute();
+      await w.run([insertEvent(t, 'during')]);
+    });
+    expect(await topics(t)).toEqual(['during']);
+    expect(sqlWriterFor(t.store).kind).toBe('thread');
+    const mem = await openStore({ sqlitePath: ':memory:' });
+    expect(sqlWriterFor(mem).kind).toBe('store');
+    await mem.close();
+  });
+});

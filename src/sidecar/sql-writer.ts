@@ -1,0 +1,234 @@
+import { createRequire } from 'node:module';
+import { Worker } from 'node:worker_threads';
+import { CompiledQuery } from 'kysely';
+import type { Store } from '../store/store.js';
+
+/**
+ * A parameter taken from the first row an earlier step of the same transaction returned:
+ * `row[col] * mul + add` (e.g. the FTS rowids of a result derive from the id its upsert returned).
+ */
+export interface StepRef {
+  /** Index of the parameter to fill. */
+  param: number;
+  /** Index of the earlier step. */
+  step: number;
+  col: string;
+  mul?: number;
+  add?: number;
+}
+
+/** One statement of a write transaction: compiled by Kysely, run by a SqlWriter. */
+export interface WriteStep {
+  sql: string;
+  parameters: readonly unknown[];
+  refs?: readonly StepRef[];
+}
+
+export type Row = Record<string, unknown>;
+
+/** A compiled Kysely query as a step. */
+export function step(q: CompiledQuery | { compile(): CompiledQuery }, refs?: readonly StepRef[]): WriteStep {
+  const c = 'sql' in q ? q : q.compile();
+  return refs ? { sql: c.sql, parameters: c.parameters, refs } : { sql: c.sql, parameters: c.parameters };
+}
+
+/**
+ * Where the sidecar's writes run: each call is one transaction of steps (queries compiled by
+ * Kysely), resolved with the rows each step returned once committed, or rejected with nothing of
+ * it committed.
+ */
+export interface SqlWriter {
+  readonly kind: 'thread' | 'store';
+  run(steps: readonly WriteStep[]): Promise<Row[][]>;
+  /** Starts what the first write needs (the thread), ahead of it. */
+  warm(): void;
+  /** Finishes the transactions already given, then refuses new ones. */
+  close(): Promise<void>;
+}
+
+function resolveRefs(s: WriteStep, out: readonly Row[][]): readonly unknown[] {
+  if (!s.refs?.length) return s.parameters;
+  const params = [...s.parameters];
+  for (const r of s.refs) {
+    const row = out[r.step]?.[0];
+    if (!row) throw new Error(`write step ${r.step} returned no row`);
+    params[r.param] = Number(row[r.col]) * (r.mul ?? 1) + (r.add ?? 0);
+  }
+  return params;
+}
+
+/** Transactions through the store's own Kysely connection (PostgreSQL; SQLite in memory). */
+export class StoreWriter implements SqlWriter {
+  readonly kind = 'store' as const;
+  private closed = false;
+  constructor(private readonly store: Store) {}
+
+  async run(steps: readonly WriteStep[]): Promise<Row[][]> {
+    if (this.closed) throw new Error('sidecar store writer is closed');
+    return this.store.db.transaction().execute(async (trx) => {
+      const out: Row[][] = [];
+      for (const s of steps) out.push((await trx.executeQuery<Row>(CompiledQuery.raw(s.sql, resolveRefs(s, out) as unknown[]))).rows as Row[]);
+      return out;
+    });
+  }
+
+  warm(): void {}
+
+  async close(): Promise<void> {
+    this.closed = true;
+  }
+}
+
+/**
+ * The write thread's code (CommonJS, eval'd: the daemon ships as a bundle, so no worker file sits
+ * beside it). It opens its own connection to the store's SQLite file (WAL, as the store's) and
+ * runs each message as one `BEGIN IMMEDIATE` transaction, in the order they arrive.
+ */
+const WORKER_SOURCE = `
+'use strict';
+const { parentPort, workerData } = require('node:worker_threads');
+const Database = require(workerData.module);
+const db = new Database(workerData.file, { timeout: 5000 });
+db.pragma('journal_mode = WAL');
+db.pragma('synchronous = NORMAL');
+db.pragma('foreign_keys = ON');
+const cache = new Map();
+function prepared(sql) {
+  let s = cache.get(sql);
+  if (!s) {
+    s = db.prepare(sql);
+    if (cache.size >= 256) cache.clear();
+    cache.set(sql, s);
+  }
+  return s;
+}
+function params(s, out) {
+  if (!s.refs || !s.refs.length) return s.parameters;
+  const p = s.parameters.slice();
+  for (const r of s.refs) {
+    const row = out[r.step] && out[r.step][0];
+    if (!row) throw new Error('write step ' + r.step + ' returned no row');
+    p[r.param] = Number(row[r.col]) * (r.mul === undefined ? 1 : r.mul) + (r.add === undefined ? 0 : r.add);
+  }
+  return p;
+}
+const tx = db.transaction((steps) => {
+  const out = [];
+  for (const s of steps) {
+    const st = prepared(s.sql);
+    const p = params(s, out);
+    if (st.reader) out.push(st.all(p));
+    else {
+      st.run(p);
+      out.push([]);
+    }
+  }
+  return out;
+});
+parentPort.on('message', (m) => {
+  if (m.op === 'close') {
+    db.close();
+    parentPort.postMessage({ id: m.id, rows: [] });
+    return;
+  }
+  if (m.op === 'crash') throw new Error('crash requested');
+  try {
+    parentPort.postMessage({ id: m.id, rows: tx.immediate(m.steps) });
+  } catch (e) {
+    parentPort.postMessage({ id: m.id, error: { message: String((e && e.message) || e), code: e && e.code } });
+  }
+});
+`;
+
+interface Pending {
+  resolve(rows: Row[][]): void;
+  reject(e: Error): void;
+}
+
+interface Slot {
+  worker: Worker;
+  pending: Map<number, Pending>;
+}
+
+/**
+ * SQLite transactions on a worker thread with a connection of its own, so that statements,
+ * FTS5 indexing and commits never hold up the event loop (the main thread only posts the
+ * compiled steps). WAL lets the store's connection keep reading meanwhile and see each commit as
+ * soon as it resolves here. A thread that dies fails its pending transactions (none of them was
+ * acknowledged) and is replaced on the next write.
+ */
+export class ThreadSqliteWriter implements SqlWriter {
+  readonly kind = 'thread' as const;
+  private slot: Slot | undefined;
+  private nextId = 1;
+  private closed = false;
+  private readonly module: string;
+
+  constructor(private readonly file: string) {
+    this.module = createRequire(import.meta.url).resolve('better-sqlite3');
+  }
+
+  run(steps: readonly WriteStep[]): Promise<Row[][]> {
+    if (this.closed) return Promise.reject(new Error('sidecar store writer is closed'));
+    return this.send({ op: 'tx', steps });
+  }
+
+  warm(): void {
+    if (!this.closed) this.thread();
+  }
+
+  async close(): Promise<void> {
+    if (this.closed) return;
+    this.closed = true;
+    const slot = this.slot;
+    if (!slot) return;
+    // messages run in order: the close comes after every transaction already posted
+    await this.send({ op: 'close' }, slot).catch(() => undefined);
+    this.slot = undefined;
+    await slot.worker.terminate();
+  }
+
+  /** Tests: makes the thread throw, as a crash would. */
+  crashForTest(): void {
+    this.slot?.worker.postMessage({ op: 'crash', id: 0 });
+  }
+
+  private thread(): Slot {
+    if (this.slot) return this.slot;
+    const worker = new Worker(WORKER_SOURCE, { eval: true, workerData: { file: this.file, module: this.module } });
+    const slot: Slot = { worker, pending: new Map() };
+    this.slot = slot;
+    worker.unref();
+    worker.on('message', (m: { id: number; rows?: Row[][]; error?: { message: string; code?: string } }) => {
+      const p = slot.pending.get(m.id);
+      if (!p) return;
+      slot.pending.delete(m.id);
+      if (slot.pending.size === 0) worker.unref();
+      if (m.error) p.reject(Object.assign(new Error(m.error.message), m.error.code ? { code: m.error.code } : {}));
+      else p.resolve(m.rows ?? []);
+    });
+    const fail = (e: Error): void => {
+      if (this.slot === slot) this.slot = undefined;
+      for (const p of slot.pending.values()) p.reject(e);
+      slot.pending.clear();
+    };
+    worker.on('error', (e) => fail(new Error(`sidecar store writer thread failed: ${e.message}`)));
+    worker.on('exit', (code) => fail(new Error(`sidecar store writer thread exited with code ${code}`)));
+    return slot;
+  }
+
+  private send(m: { op: 'tx'; steps: readonly WriteStep[] } | { op: 'close' }, slot = this.thread()): Promise<Row[][]> {
+    const id = this.nextId++;
+    return new Promise((resolve, reject) => {
+      slot.pending.set(id, { resolve, reject });
+      // a transaction in flight keeps the process alive until it is committed
+      slot.worker.ref();
+      slot.worker.postMessage({ ...m, id });
+    });
+  }
+}
+
+/** The writer for a store: a thread of its own for a SQLite file, the store's connection otherwise. */
+export function sqlWriterFor(store: Store): SqlWriter {
+  return store.dialect === 'sqlite' && store.location !== ':memory:' && !store.location.startsWith('file:') ? new ThreadSqliteWriter(store.location) : new StoreWriter(store);
+}
