@@ -38,6 +38,8 @@ interface Server {
   info: { url: string; types?: string[]; tokens?: string[] };
   /** The server process's CPU time so far (µs). */
   cpu(): Promise<number>;
+  /** The server's main thread's CPU time so far (µs, 10 ms resolution; NaN off Linux). */
+  mainCpu(): Promise<number>;
   /** The sidecar's own request-duration histogram so far (sidecar only). */
   latency(): Promise<Latency>;
   /** Event-loop delay (ms) since the last call: stalls that hold up every request at once. */
@@ -53,7 +55,7 @@ function startServer(mode: 'baseline' | 'sidecar'): Promise<Server> {
     prof.push(...(process.env.SIDECAR_BENCH_NODE_ARGS ?? '').split(' ').filter(Boolean));
     const child = spawn(process.execPath, [...prof, '--import', 'tsx', 'src/sidecar/bench-server.ts', mode, String(AGENTS)], { stdio: ['pipe', 'pipe', 'inherit'] });
     const rl = createInterface({ input: child.stdout as NodeJS.ReadableStream });
-    type Answer = { cpu_us?: number; lat?: Latency; eld?: LoopDelay };
+    type Answer = { cpu_us?: number; main_us?: number; lat?: Latency; eld?: LoopDelay };
     const pending: ((m: Answer) => void)[] = [];
     const ask = (cmd: string): Promise<Answer> =>
       new Promise((res) => {
@@ -68,6 +70,7 @@ function startServer(mode: 'baseline' | 'sidecar'): Promise<Server> {
           child,
           info,
           cpu: async () => (await ask('cpu')).cpu_us ?? NaN,
+          mainCpu: async () => (await ask('cpu')).main_us ?? NaN,
           latency: async () => (await ask('lat')).lat ?? {},
           loopDelay: async () => (await ask('eld')).eld ?? { p50: NaN, p99: NaN, max: NaN },
           ask,
@@ -178,6 +181,7 @@ export async function run(): Promise<void> {
   const end = performance.now() + LOOP_MS;
   const lat0 = await s.latency();
   const cpu0 = await s.cpu();
+  const main0 = await s.mainCpu();
   const t0 = performance.now();
   await Promise.all(types.map(async (t, i) => {
     const tok = tokens[i] as string;
@@ -192,6 +196,7 @@ export async function run(): Promise<void> {
   }));
   const secs = (performance.now() - t0) / 1000;
   const loopCpu = (await s.cpu()) - cpu0;
+  const loopMain = (await s.mainCpu()) - main0;
   const lat1 = await s.latency();
   const loopRequests = ['context (warm)', 'results', 'publish', 'wait'].reduce((n, r) => n + (rec.by.get(r)?.length ?? 0), 0);
   const rps = loopRequests / secs;
@@ -203,6 +208,8 @@ export async function run(): Promise<void> {
   // The same number of iterations for every agent, so each wait has a publish to wake it.
   const iterations = Math.max(1, Math.floor(LOOP_MS / period));
   const pacedLat0 = await s.latency();
+  const pacedCpu0 = await s.cpu();
+  const pacedMain0 = await s.mainCpu();
   await s.loopDelay();
   if (process.env.SIDECAR_BENCH_PHASE_PROF) await s.ask('prof-start');
   // This process's own stalls inflate what it measures: reported beside the sidecar's.
@@ -225,7 +232,10 @@ export async function run(): Promise<void> {
       cursors[i] = (w.json as { cursor: number }).cursor;
     }
   }));
-  const pacedRps = paced.total / ((performance.now() - p0) / 1000);
+  const pacedSecs = (performance.now() - p0) / 1000;
+  const pacedRps = paced.total / pacedSecs;
+  const pacedCpu = (await s.cpu()) - pacedCpu0;
+  const pacedMain = (await s.mainCpu()) - pacedMain0;
   if (process.env.SIDECAR_BENCH_PHASE_PROF) await s.ask('prof-stop');
   const pacedLoop = await s.loopDelay();
   clientLoop.disable();
@@ -259,7 +269,7 @@ export async function run(): Promise<void> {
     await Promise.all(waits);
   }
   // per-route CPU cost: each route alone, 32 concurrent clients, 1.5 s
-  const cost: [string, number, number][] = [];
+  const cost: [string, number, number, number][] = [];
   const alone: [string, (i: number, n: number) => Promise<unknown>][] = [
     ['context (warm)', (i) => req(pool, rec, 'x', 'GET', `/api/context/ctx-${i % 7}/${types[i]}?q=payments+refunds`, tokens[i])],
     ['results', (i, n) => req(pool, rec, 'x', 'POST', '/api/results', tokens[i], { agent_id: `${types[i]}-${i}`, agent_type: types[i], issue_id: `issue-${i}`, result: { status: 'success', summary: `round ${n}`, decisions: [`decision ${n}`] } })],
@@ -271,13 +281,14 @@ export async function run(): Promise<void> {
     const stopAt = performance.now() + 1500;
     let count = 0;
     const c0 = await s.cpu();
+    const m0 = await s.mainCpu();
     await Promise.all(Array.from({ length: 32 }, async (_x, k) => {
       for (let n = 0; performance.now() < stopAt; n++) {
         await fn(k, n);
         count++;
       }
     }));
-    cost.push([name, count, ((await s.cpu()) - c0) / count]);
+    cost.push([name, count, ((await s.cpu()) - c0) / count, ((await s.mainCpu()) - m0) / count]);
   }
   const status = await req(pool, rec, 'status', 'GET', '/status');
   await pool.close();
@@ -301,7 +312,7 @@ export async function run(): Promise<void> {
     console.log(`| ${route} | ${xs.length} | ${f(pct(xs, 50))} | ${f(pct(xs, 99))} |`);
   }
   const cms = (ns: number): string => f(ns / 1e6);
-  console.log(`\nDuring (b): event-loop delay of the sidecar p50 ${f(pacedLoop.p50)} / p99 ${f(pacedLoop.p99)} / max ${f(pacedLoop.max)} ms, of this load generator p50 ${cms(clientLoop.percentile(50))} / p99 ${cms(clientLoop.percentile(99))} / max ${cms(clientLoop.max)} ms; sidecar GC ${pacedLoop.gc?.count ?? '-'} pauses, ${pacedLoop.gc?.total_ms ?? '-'} ms in all, longest ${pacedLoop.gc?.max_ms ?? '-'} ms; time inside the sidecar:\n`);
+  console.log(`\nDuring (b): event-loop delay of the sidecar p50 ${f(pacedLoop.p50)} / p99 ${f(pacedLoop.p99)} / max ${f(pacedLoop.max)} ms, of this load generator p50 ${cms(clientLoop.percentile(50))} / p99 ${cms(clientLoop.percentile(99))} / max ${cms(clientLoop.max)} ms; sidecar GC ${pacedLoop.gc?.count ?? '-'} pauses, ${pacedLoop.gc?.total_ms ?? '-'} ms in all, longest ${pacedLoop.gc?.max_ms ?? '-'} ms; sidecar CPU ${(pacedCpu / paced.total).toFixed(0)} µs per request (main thread ${(pacedMain / paced.total).toFixed(0)} µs, busy ${((100 * pacedMain) / 1e6 / pacedSecs).toFixed(0)} %); time inside the sidecar:\n`);
   console.log('| route | requests | p50 ≤ ms | p99 ≤ ms |\n|---|---:|---:|---:|');
   for (const [name, route] of [['context (warm)', '/api/context/:issueId/:agentType'], ['results', '/api/results'], ['publish', '/api/events/:eventType']] as const) {
     const d = bucketDelta(pacedLat0[route] ?? {}, pacedLat1[route] ?? {});
@@ -312,6 +323,7 @@ export async function run(): Promise<void> {
   console.log(`| p50 ms per request (all loop routes) | ${f(pct([...['context (warm)', 'results', 'publish', 'wait'].flatMap((r) => rec.by.get(r) ?? [])], 50))} | ${f(base.p50)} | |`);
   const cpuPerReq = loopCpu / loopRequests;
   console.log(`| sidecar CPU per request, µs (load-independent) | ${cpuPerReq.toFixed(0)} | ${base.cpuPerReq.toFixed(0)} | ${(cpuPerReq / base.cpuPerReq).toFixed(2)} |`);
+  console.log(`| sidecar main-thread CPU per request, µs (the event loop's share) | ${(loopMain / loopRequests).toFixed(0)} | | |`);
   console.log(`| capacity at 100% of one core, req/s (1e6 / CPU per request) | ${(1e6 / cpuPerReq).toFixed(0)} | ${(1e6 / base.cpuPerReq).toFixed(0)} | ${(base.cpuPerReq / cpuPerReq).toFixed(2)} |`);
   console.log(`| publish → wake p50 ms | ${f(pct(wake, 50))} | | |`);
   console.log(`| publish → wake p99 ms | ${f(pct(wake, 99))} | | |`);
@@ -320,8 +332,8 @@ export async function run(): Promise<void> {
     const d = bucketDelta(lat0[route] ?? {}, lat1[route] ?? {});
     console.log(`| ${name} | ${d.count} | ${bucketPct(d, 50)} | ${bucketPct(d, 99)} |`);
   }
-  console.log('\n| route alone (32 clients) | requests | server CPU µs per request |\n|---|---:|---:|');
-  for (const [name, n, us] of cost) console.log(`| ${name} | ${n} | ${us.toFixed(0)} |`);
+  console.log('\n| route alone (32 clients) | requests | server CPU µs per request | of which main thread |\n|---|---:|---:|---:|');
+  for (const [name, n, us, main] of cost) console.log(`| ${name} | ${n} | ${us.toFixed(0)} | ${main.toFixed(0)} |`);
   console.log(`\nTargets (latencies from (b), throughput from (a)): results p99 < 10 ms: ${target(p99('results') < 10)} (${f(p99('results'))}); publish p99 < 10 ms: ${target(p99('publish') < 10)} (${f(p99('publish'))}); wait p99 < 10 ms: ${target(p99('wait') < 10)} (${f(p99('wait'))}); context warm p99 < 20 ms: ${target(p99('context (warm)') < 20)} (${f(p99('context (warm)'))}); >= 5000 req/s: ${target(rps >= 5000)} (${rps.toFixed(0)}); wake p99 < 5 ms: ${target(pct(wake, 99) < 5)} (${f(pct(wake, 99))}); (b) achieved its offered load: ${target(pacedRps >= 0.97 * PACED_RPS)} (${pacedRps.toFixed(0)})`);
   console.log(`Sidecar /status after the run: ${JSON.stringify((status.json as { performance: unknown }).performance)}`);
 }

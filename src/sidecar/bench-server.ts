@@ -4,7 +4,7 @@
  * `sidecar` starts a real sidecar (temp home, SQLite store, generated project) with a catalog
  * of `agents` types and prints one JSON line: URL and one token per agent.
  */
-import { mkdirSync, writeFileSync } from 'node:fs';
+import { mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { Session } from 'node:inspector';
 import { PerformanceObserver, monitorEventLoopDelay } from 'node:perf_hooks';
@@ -70,7 +70,7 @@ function serveQueries(registry: () => Registry | undefined): void {
           gc = { count: 0, total: 0, max: 0 };
         } else if (line === 'cpu') {
           const u = process.cpuUsage();
-          process.stdout.write(`${JSON.stringify({ cpu_us: u.user + u.system })}\n`);
+          process.stdout.write(`${JSON.stringify({ cpu_us: u.user + u.system, main_us: mainThreadCpuUs() })}\n`);
         } else if (line === 'lat') {
           const h = registry()?.getSingleMetric('sidecar_request_duration_seconds') as Histogram | undefined;
           const buckets: Record<string, Record<string, number>> = {};
@@ -85,6 +85,22 @@ function serveQueries(registry: () => Registry | undefined): void {
       });
     }
   });
+}
+
+/**
+ * CPU time of the main thread alone (µs, 10 ms resolution): the event loop is what queues
+ * requests, while process.cpuUsage() also counts the worker threads (result files, store writes).
+ * Linux only (/proc); NaN elsewhere.
+ */
+function mainThreadCpuUs(): number {
+  try {
+    const stat = readFileSync(`/proc/self/task/${process.pid}/stat`, 'utf8');
+    const f = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
+    // fields 14 and 15 (utime, stime) in clock ticks of 10 ms; f[0] is field 3
+    return (Number(f[11]) + Number(f[12])) * 10_000;
+  } catch {
+    return NaN;
+  }
 }
 
 async function main(): Promise<void> {
