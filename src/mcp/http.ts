@@ -155,18 +155,8 @@ export function registerMcpHttp(app: FastifyInstance, o: McpHttpOptions): { sess
     return s;
   }
 
-  // Own scope: `curl -d '{...}'` sends a form Content-Type; on /mcp the body is JSON-RPC regardless.
-  void app.register(async (scope) => {
-    scope.addContentTypeParser('application/x-www-form-urlencoded', { parseAs: 'string' }, (_req, body, done) => {
-      try {
-        done(null, JSON.parse(body as string));
-      } catch (e) {
-        (e as Error & { statusCode?: number }).statusCode = 400;
-        done(e as Error, undefined);
-      }
-    });
-    scope.route({ method: ['POST', 'GET', 'DELETE'], url: '/mcp', bodyLimit: 4 * 1024 * 1024, handler });
-  });
+  // `curl -d '{...}'` sends a form Content-Type: the app reads such bodies as JSON (acceptCurlJson).
+  app.route({ method: ['POST', 'GET', 'DELETE'], url: '/mcp', bodyLimit: 4 * 1024 * 1024, handler });
 
   return {
     sessions: () => sessions.size,

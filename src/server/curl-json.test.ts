@@ -1,0 +1,52 @@
+import { execFile } from 'node:child_process';
+import { promisify } from 'node:util';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { startTestDaemon } from '../testing/test-daemon.js';
+import type { TestDaemon } from '../testing/test-daemon.js';
+
+const run = promisify(execFile);
+
+/** The guides' commands as written: `curl -X POST URL -d '{...}'`, no Content-Type header (curl then sends a form type). */
+async function curlPost(url: string, body: string): Promise<{ status: number; json: Record<string, unknown> }> {
+  const { stdout } = await run('curl', ['-sS', '-X', 'POST', url, '-d', body, '-w', '\n%{http_code}']);
+  const nl = stdout.lastIndexOf('\n');
+  return { status: Number(stdout.slice(nl + 1)), json: JSON.parse(stdout.slice(0, nl)) as Record<string, unknown> };
+}
+
+describe('curl -d without a JSON Content-Type', () => {
+  let t: TestDaemon;
+  beforeAll(async () => {
+    t = await startTestDaemon();
+  });
+  afterAll(() => t.cleanup());
+
+  it('archive-old-analytics reads the body as JSON (seed 000)', async () => {
+    const r = await curlPost(`${t.url}/api/maintenance/archive-old-analytics`, '{"older_than_days": 90}');
+    expect(r.status).toBe(200);
+    expect(r.json).toMatchObject({ status: 'ok', older_than_days: 90 });
+  });
+
+  it('cache/debug reads the body as JSON (seed 000)', async () => {
+    const r = await curlPost(`${t.url}/api/cache/debug`, '{"request": {"model": "claude-sonnet-4-5", "max_tokens": 5, "messages": [{"role": "user", "content": "hi"}]}}');
+    expect(r.status).toBe(200);
+    expect(r.json).toMatchObject({ endpoint: 'messages' });
+  });
+
+  it('validation still names the field', async () => {
+    const r = await curlPost(`${t.url}/api/maintenance/archive-old-analytics`, '{"older_than_days": "ninety"}');
+    expect(r.status).toBe(400);
+    expect(r.json).toMatchObject({ error: { field: 'body.older_than_days' } });
+  });
+
+  it('a real form body is a 400 naming the body, with the fix', async () => {
+    const r = await curlPost(`${t.url}/api/maintenance/archive-old-analytics`, 'older_than_days=90');
+    expect(r.status).toBe(400);
+    expect(r.json).toMatchObject({ error: { code: 'invalid_json', field: 'body', message: expect.stringMatching(/Content-Type: application\/json/) } });
+  });
+
+  it('the /v1 routes still take any body raw (their scope has no shared parsers)', async () => {
+    const r = await curlPost(`${t.url}/v1/messages`, 'not json');
+    expect(r.status).toBe(400);
+    expect(r.json).toMatchObject({ type: 'error', error: { type: 'invalid_request_error' } });
+  });
+});
