@@ -55,7 +55,7 @@ timeout_seconds = 5
 
 [sidecar]
 enabled = true
-port = 3001
+# port = 3001   (default: the daemon's port + 1; cco daemon start --port 3001 gets 3002)
 
 [gateway]
 cache_size_mb = 500
@@ -133,10 +133,23 @@ const intEnv = (v: string | undefined): number | undefined => {
   return Number.isInteger(n) ? n : undefined;
 };
 
+/** SQLite's page size here (its default; the store never changes it). */
+const SQLITE_PAGE_KIB = 4;
+
+/**
+ * `CCO_DB_CACHE_SIZE` counts SQLite pages ("pages, not bytes", as the guides say) and is given to
+ * the store in KiB, held to `[storage] sqlite_cache_kib`'s bounds. Used by the daemon and `cco proxy`.
+ */
+export function dbCacheKibFromEnv(env: Env): number | undefined {
+  const pages = intEnv(env.CCO_DB_CACHE_SIZE);
+  if (pages === undefined || pages <= 0) return undefined;
+  return Math.min(4_194_304, Math.max(256, pages * SQLITE_PAGE_KIB));
+}
+
 function applyEnv(cfg: DaemonConfig, env: Env): DaemonConfig {
   const port = intEnv(env.CCO_PORT);
   const sidecarPort = intEnv(env.CCO_SIDECAR_PORT);
-  const cacheKib = intEnv(env.CCO_DB_CACHE_SIZE);
+  const cacheKib = dbCacheKibFromEnv(env);
   const level = env.CCO_LOG_LEVEL;
   return {
     ...cfg,
@@ -163,6 +176,19 @@ function applyEnv(cfg: DaemonConfig, env: Env): DaemonConfig {
         : {}),
     },
   };
+}
+
+/**
+ * The sidecar's port: the one configured (`[sidecar] port`, `CCO_SIDECAR_PORT`) unless it is the
+ * daemon's own; otherwise the daemon's port + 1 (3001 beside the default 3000), so moving the
+ * daemon with `--port` moves its sidecar too. A daemon on an OS-chosen port (0) gets one too.
+ */
+export function sidecarPort(cfg: Pick<DaemonConfig, 'daemon' | 'sidecar'>): number {
+  const daemon = cfg.daemon.port;
+  if (daemon === 0) return 0;
+  const set = cfg.sidecar.port;
+  if (set !== undefined && set !== daemon) return set;
+  return daemon === 65535 ? 0 : daemon + 1;
 }
 
 /** Defaults only, no file and no environment (tests, library use). */

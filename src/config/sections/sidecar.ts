@@ -5,7 +5,7 @@ export const sidecarSection = z
   .object({
     enabled: z.boolean().default(true),
     host: z.string().min(1).default('127.0.0.1'),
-    /** 3001 by default; 0 lets the OS choose (also the default when the daemon's port is 0). */
+    /** Unset: the daemon's port + 1 (3001 by default); 0 lets the OS choose (also when the daemon's port is 0). See sidecarPort(). */
     port: z.number().int().min(0).max(65535).optional(),
     /** Project whose files feed agent context; empty = the daemon's working directory. */
     project_root: z.string().default(''),

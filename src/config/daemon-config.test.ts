@@ -1,0 +1,71 @@
+import { mkdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { sql } from 'kysely';
+import { afterAll, describe, expect, it } from 'vitest';
+import { openStore } from '../store/store.js';
+import { tempCcoEnv } from '../testing/temp-dirs.js';
+import { DEFAULT_CONFIG_TOML, dbCacheKibFromEnv, defaultDaemonConfig, loadDaemonConfig, sidecarPort } from './daemon-config.js';
+import type { DaemonConfig } from './daemon-config.js';
+import { resolvePaths } from './paths.js';
+
+const withPorts = (daemon: number, sidecar?: number): DaemonConfig => {
+  const c = defaultDaemonConfig();
+  return { ...c, daemon: { ...c.daemon, port: daemon }, sidecar: { ...c.sidecar, port: sidecar } };
+};
+
+describe('sidecar port', () => {
+  it("defaults to the daemon's port + 1: 3001 beside 3000, 3002 for `--port 3001` (seed 000's fix)", () => {
+    expect(sidecarPort(withPorts(3000))).toBe(3001);
+    expect(sidecarPort(withPorts(3001))).toBe(3002);
+    expect(sidecarPort(withPorts(0))).toBe(0);
+    expect(sidecarPort(withPorts(0, 3001))).toBe(0);
+  });
+
+  it('keeps a configured port unless it is the daemon’s own', () => {
+    expect(sidecarPort(withPorts(3000, 4100))).toBe(4100);
+    // a daemon.toml written by an earlier version says `port = 3001` under [sidecar]
+    expect(sidecarPort(withPorts(3001, 3001))).toBe(3002);
+  });
+
+  it('the first-run daemon.toml leaves it unset, and CCO_SIDECAR_PORT still wins', () => {
+    const t = tempCcoEnv();
+    try {
+      const paths = resolvePaths(t.env);
+      const cfg = loadDaemonConfig(paths, { ...t.env, CCO_PORT: '3005' });
+      expect(readFileSync(paths.configFile, 'utf8')).toBe(DEFAULT_CONFIG_TOML);
+      expect(cfg.sidecar.port).toBeUndefined();
+      expect(sidecarPort(cfg)).toBe(3006);
+      expect(sidecarPort(loadDaemonConfig(paths, { ...t.env, CCO_SIDECAR_PORT: '4300' }))).toBe(4300);
+    } finally {
+      t.cleanup();
+    }
+  });
+});
+
+describe('CCO_DB_CACHE_SIZE', () => {
+  const t = tempCcoEnv();
+  afterAll(() => t.cleanup());
+
+  it('counts SQLite pages (seed 000: "pages, not bytes")', () => {
+    expect(dbCacheKibFromEnv({ CCO_DB_CACHE_SIZE: '5000' })).toBe(20_000);
+    expect(dbCacheKibFromEnv({})).toBeUndefined();
+    expect(dbCacheKibFromEnv({ CCO_DB_CACHE_SIZE: 'lots' })).toBeUndefined();
+    expect(dbCacheKibFromEnv({ CCO_DB_CACHE_SIZE: '1' })).toBe(256);
+  });
+
+  it('reaches the store: PRAGMA cache_size holds the same amount of memory', async () => {
+    const paths = resolvePaths(t.env);
+    mkdirSync(paths.configDir, { recursive: true });
+    writeFileSync(paths.configFile, DEFAULT_CONFIG_TOML);
+    const cfg = loadDaemonConfig(paths, { ...t.env, CCO_DB_CACHE_SIZE: '5000' });
+    expect(cfg.storage.sqlite_cache_kib).toBe(20_000);
+    const store = await openStore({ sqlitePath: `${t.root}/cache.db`, sqliteCacheKib: cfg.storage.sqlite_cache_kib });
+    try {
+      const pageSize = Number((await sql<{ page_size: number }>`pragma page_size`.execute(store.db)).rows[0]?.page_size);
+      const cacheSize = Number((await sql<{ cache_size: number }>`pragma cache_size`.execute(store.db)).rows[0]?.cache_size);
+      // negative = KiB; 5,000 pages of page_size bytes
+      expect(-cacheSize * 1024).toBe(5000 * pageSize);
+    } finally {
+      await store.close();
+    }
+  });
+});
