@@ -75,6 +75,18 @@ describe('ThreadSqliteWriter', () => {
     expect(await topics(t)).toEqual(['before', 'after']);
   });
 
+  it('gives each SQL text to the thread once, and runs texts beyond its statement limit inline', async () => {
+    const { t, w } = await setup('thread');
+    // 300 distinct texts (a literal each) and the first one again
+    const text = (i: number): WriteStep => step(sql`insert into sidecar_events (event_type, topic, publisher, agent_id, data, created_at) values ('e', ${sql.lit(`x${i}`)}, 'p', 'a', '{}', ${i})`.compile(t.store.db));
+    for (let i = 0; i < 300; i++) await w.run([text(i)]);
+    await w.run([text(0)]);
+    const got = await topics(t);
+    expect(got).toHaveLength(301);
+    expect(got.at(-1)).toBe('x0');
+    expect(new Set(got).size).toBe(300);
+  });
+
   it('writes while the store holds a read transaction open (WAL), and is used for SQLite files only', async () => {
     const { t, w } = await setup('thread');
     await t.store.db.transaction().execute(async (trx) => {

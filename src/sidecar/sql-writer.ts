@@ -92,16 +92,8 @@ const db = new Database(workerData.file, { timeout: 5000 });
 db.pragma('journal_mode = WAL');
 db.pragma('synchronous = NORMAL');
 db.pragma('foreign_keys = ON');
-const cache = new Map();
-function prepared(sql) {
-  let s = cache.get(sql);
-  if (!s) {
-    s = db.prepare(sql);
-    if (cache.size >= 256) cache.clear();
-    cache.set(sql, s);
-  }
-  return s;
-}
+// statements by id: each SQL text crosses the thread boundary once, later steps name its id
+const statements = new Map();
 function params(s, out) {
   if (!s.refs || !s.refs.length) return s.parameters;
   const p = s.parameters.slice();
@@ -115,7 +107,8 @@ function params(s, out) {
 const tx = db.transaction((steps) => {
   const out = [];
   for (const s of steps) {
-    const st = prepared(s.sql);
+    const st = s.sql !== undefined ? db.prepare(s.sql) : statements.get(s.id);
+    if (!st) throw new Error('write step: unknown statement ' + s.id);
     const p = params(s, out);
     if (st.reader) out.push(st.all(p));
     else {
@@ -133,6 +126,7 @@ parentPort.on('message', (m) => {
   }
   if (m.op === 'crash') throw new Error('crash requested');
   try {
+    if (m.defs) for (const [id, sql] of m.defs) statements.set(id, db.prepare(sql));
     parentPort.postMessage({ id: m.id, rows: tx.immediate(m.steps) });
   } catch (e) {
     parentPort.postMessage({ id: m.id, error: { message: String((e && e.message) || e), code: e && e.code } });
@@ -148,7 +142,15 @@ interface Pending {
 interface Slot {
   worker: Worker;
   pending: Map<number, Pending>;
+  /** Statement ids this thread has been given, by SQL text. */
+  statements: Map<string, number>;
 }
+
+/** A step as posted to the thread: its statement's id instead of the SQL text (or the text). */
+type PostedStep = ({ id: number } | { sql: string }) & { parameters: readonly unknown[]; refs?: readonly StepRef[] };
+
+/** Statements a thread keeps prepared at most. */
+const MAX_STATEMENTS = 256;
 
 /**
  * SQLite transactions on a worker thread with a connection of its own, so that statements,
@@ -170,7 +172,20 @@ export class ThreadSqliteWriter implements SqlWriter {
 
   run(steps: readonly WriteStep[]): Promise<Row[][]> {
     if (this.closed) return Promise.reject(new Error('sidecar store writer is closed'));
-    return this.send({ op: 'tx', steps });
+    const slot = this.thread();
+    let defs: [number, string][] | undefined;
+    const posted: PostedStep[] = steps.map((s) => {
+      let id = slot.statements.get(s.sql);
+      if (id === undefined) {
+        // the sidecar's statements are a handful; should texts keep coming, they go inline
+        if (slot.statements.size >= MAX_STATEMENTS) return { sql: s.sql, parameters: s.parameters, ...(s.refs ? { refs: s.refs } : {}) };
+        id = slot.statements.size + 1;
+        slot.statements.set(s.sql, id);
+        (defs ??= []).push([id, s.sql]);
+      }
+      return s.refs ? { id, parameters: s.parameters, refs: s.refs } : { id, parameters: s.parameters };
+    });
+    return this.send({ op: 'tx', steps: posted, ...(defs ? { defs } : {}) }, slot);
   }
 
   warm(): void {
@@ -196,7 +211,7 @@ export class ThreadSqliteWriter implements SqlWriter {
   private thread(): Slot {
     if (this.slot) return this.slot;
     const worker = new Worker(WORKER_SOURCE, { eval: true, workerData: { file: this.file, module: this.module } });
-    const slot: Slot = { worker, pending: new Map() };
+    const slot: Slot = { worker, pending: new Map(), statements: new Map() };
     this.slot = slot;
     worker.unref();
     worker.on('message', (m: { id: number; rows?: Row[][]; error?: { message: string; code?: string } }) => {
@@ -217,7 +232,7 @@ export class ThreadSqliteWriter implements SqlWriter {
     return slot;
   }
 
-  private send(m: { op: 'tx'; steps: readonly WriteStep[] } | { op: 'close' }, slot = this.thread()): Promise<Row[][]> {
+  private send(m: { op: 'tx'; steps: readonly PostedStep[]; defs?: [number, string][] } | { op: 'close' }, slot: Slot): Promise<Row[][]> {
     const id = this.nextId++;
     return new Promise((resolve, reject) => {
       slot.pending.set(id, { resolve, reject });
