@@ -33,7 +33,30 @@ interface Cached {
   gen: number;
   issueVersion: number;
   at: number;
+  /** What it was built from that may change without an invalidation (see `Inputs`). */
+  inputs: string;
 }
+
+/** What a context is built from, read afresh for every build. */
+interface Inputs {
+  snap: Snapshot;
+  results: StoredResult[];
+  tasks: string[];
+  related: KnowledgeHit[];
+}
+
+/**
+ * The parts of the inputs that change without invalidating the cache (cross-issue knowledge,
+ * spawned agents' tasks, results stored through another daemon): equal fingerprints, equal
+ * contexts but for their `generated_at`.
+ */
+function fingerprint(i: Inputs): string {
+  return JSON.stringify([i.results.map((r) => [r.agent_type, r.agent_id, r.stored_at, r.bytes]), i.tasks, i.related]);
+}
+
+/** `generated_at` is the context's last field: `…,"generated_at":"<24-character ISO time>"}`. */
+const STAMP_TAIL = 26;
+const stampAt = (json: Buffer): number => (json.length > 42 && json.toString('latin1', json.length - 42, json.length - STAMP_TAIL) === '"generated_at":"' ? json.length - STAMP_TAIL : -1);
 
 /**
  * Builds the context an agent asks for, and caches it. A cached context is served while the
@@ -45,7 +68,7 @@ export class ContextBuilder {
   private readonly cache = new LRUCache<string, Cached>({ max: 2000, maxSize: 64 * 1024 * 1024, sizeCalculation: (c) => Math.max(1, c.json.length) });
   private readonly issueVersions = new Map<string, number>();
   private readonly gens = new Map<string, number>();
-  private readonly inflight = new Map<string, Promise<Buffer>>();
+  private readonly inflight = new Map<string, Promise<{ json: Buffer; inputs: string }>>();
 
   constructor(
     private readonly deps: { snapshots: ProjectSnapshots; results: ResultsRepo; knowledge: Knowledge; agents: AgentsRepo },
@@ -69,25 +92,28 @@ export class ContextBuilder {
     const gen = this.gens.get(req.root) ?? 0;
     const iv = this.issueVersions.get(req.issueId) ?? 0;
     const c = this.cache.get(key);
-    if (c && c.gen === gen && c.issueVersion === iv && Date.now() - c.at < (this.opts.relatedTtlMs ?? 10_000)) return { json: c.json, hit: true };
+    const current = c !== undefined && c.gen === gen && c.issueVersion === iv;
+    if (current && Date.now() - c.at < (this.opts.relatedTtlMs ?? 10_000)) return { json: c.json, hit: true };
     // concurrent misses of one key share a build
     const flightKey = `${key}\0${gen}\0${iv}`;
     const flying = this.inflight.get(flightKey);
-    if (flying) return { json: await flying, hit: false };
-    const p = this.build(req).then((text) => Buffer.from(text));
+    if (flying) return { json: (await flying).json, hit: false };
+    // past its time but with files and issue unchanged: read the inputs again, and when they
+    // are what it was built from, the same bytes with a new `generated_at` (no rebuild)
+    const p = this.build(req, current ? c : undefined);
     this.inflight.set(flightKey, p);
-    let json: Buffer;
+    let built: { json: Buffer; inputs: string };
     try {
-      json = await p;
+      built = await p;
     } finally {
       this.inflight.delete(flightKey);
     }
     // only cache what is still current (a change during the build bumps the generation)
-    if ((this.gens.get(req.root) ?? 0) === gen && (this.issueVersions.get(req.issueId) ?? 0) === iv) this.cache.set(key, { json, gen, issueVersion: iv, at: Date.now() });
-    return { json, hit: false };
+    if ((this.gens.get(req.root) ?? 0) === gen && (this.issueVersions.get(req.issueId) ?? 0) === iv) this.cache.set(key, { json: built.json, inputs: built.inputs, gen, issueVersion: iv, at: Date.now() });
+    return { json: built.json, hit: false };
   }
 
-  private async build(req: ContextRequest): Promise<string> {
+  private async build(req: ContextRequest, previous: Cached | undefined): Promise<{ json: Buffer; inputs: string }> {
     const snap = await this.deps.snapshots.get(req.root);
     const [results, tasks] = await Promise.all([this.deps.results.forIssue(req.issueId), this.deps.agents.tasksOf(req.issueId)]);
     const issueText = [req.q ?? '', ...tasks, req.issueId.replace(/[-_.]/g, ' ')].join(' ');
@@ -95,6 +121,18 @@ export class ContextBuilder {
     const related: KnowledgeHit[] = terms.length
       ? await this.deps.knowledge.search({ q: terms.join(' '), issues: req.issues, excludeIssue: req.issueId, limit: 10 })
       : [];
+    const inputs = fingerprint({ snap, results, tasks, related });
+    const at = previous && previous.inputs === inputs ? stampAt(previous.json) : -1;
+    if (previous && at >= 0) {
+      const json = Buffer.allocUnsafe(previous.json.length);
+      previous.json.copy(json);
+      json.write(new Date().toISOString(), at, 'latin1');
+      return { json, inputs };
+    }
+    return { json: Buffer.from(await this.render(req, snap, results, terms, related, issueText)), inputs };
+  }
+
+  private async render(req: ContextRequest, snap: Snapshot, results: StoredResult[], terms: string[], related: KnowledgeHit[], issueText: string): Promise<string> {
     const ranked = await this.ranked(snap, req.agent, terms);
     const upstream = req.agent.context.upstream ?? [];
     const ordered = [...results].sort((a, b) => Number(upstream.includes(b.agent_type)) - Number(upstream.includes(a.agent_type)) || a.stored_at - b.stored_at);

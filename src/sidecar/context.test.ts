@@ -1,0 +1,78 @@
+import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
+import { openTestStore } from '../testing/test-store.js';
+import type { TestStore } from '../testing/test-store.js';
+import { AgentsRepo } from './agents-repo.js';
+import { ContextBuilder } from './context.js';
+import { Knowledge } from './knowledge.js';
+import { ResultsRepo } from './results.js';
+import { ProjectSnapshots } from './snapshots.js';
+import { agentDef } from './test-world.js';
+
+const sleep = (ms: number): Promise<void> => new Promise((r) => setTimeout(r, ms));
+
+describe('ContextBuilder past the related-knowledge time', () => {
+  let t: TestStore;
+  let dir: string;
+  let snapshots: ProjectSnapshots;
+  let results: ResultsRepo;
+  let agents: AgentsRepo;
+  let ctx: ContextBuilder;
+  const agent = agentDef('python-specialist', { context: { include: ['**/*.py'] } });
+
+  beforeAll(async () => {
+    t = await openTestStore('sqlite');
+    dir = mkdtempSync(join(tmpdir(), 'cco-context-'));
+    mkdirSync(join(dir, 'project', 'src'), { recursive: true });
+    writeFileSync(join(dir, 'project', 'src', 'refund.py'), 'def refund():\n    return "refund"\n');
+    snapshots = new ProjectSnapshots();
+    const knowledge = new Knowledge(t.store);
+    results = new ResultsRepo(t.store, join(dir, 'results'), knowledge);
+    agents = new AgentsRepo(t.store);
+    ctx = new ContextBuilder({ snapshots, results, knowledge, agents }, { maxBytes: 64 * 1024, defaultFileBytes: 8 * 1024, relatedTtlMs: 30 });
+  });
+  afterAll(async () => {
+    snapshots.close();
+    await results.close();
+    await t.cleanup();
+    rmSync(dir, { recursive: true, force: true });
+  });
+
+  const get = (issueId: string) => ctx.get({ root: join(dir, 'project'), issueId, agent, q: 'refund', issues: '*' });
+  const parse = (b: Buffer) => JSON.parse(b.toString()) as { generated_at: string; related_knowledge: { content: string }[]; issue: { text: string }; budget: { used_bytes: number } };
+
+  it('serves the same context with a new generated_at when what it was built from is unchanged', async () => {
+    const first = await get('i-1');
+    expect(first.hit).toBe(false);
+    expect((await get('i-1')).hit).toBe(true);
+    await sleep(40);
+    const render = vi.spyOn(ctx as unknown as { render(): unknown }, 'render');
+    const again = await get('i-1');
+    expect(again.hit).toBe(false);
+    // no second rendering of the JSON
+    expect(render).not.toHaveBeenCalled();
+    render.mockRestore();
+    const a = parse(first.json);
+    const b = parse(again.json);
+    expect(Date.parse(b.generated_at)).toBeGreaterThan(Date.parse(a.generated_at));
+    expect({ ...b, generated_at: a.generated_at }).toEqual(a);
+    expect(b.budget.used_bytes).toBe(again.json.length);
+    // the cached bytes were not written over
+    expect(parse(first.json).generated_at).toBe(a.generated_at);
+  });
+
+  it('rebuilds when related knowledge from another issue or a spawned agent’s task changed meanwhile', async () => {
+    await get('i-2');
+    await results.save({ agent_id: 'a-1', agent_type: 'chief-architect', issue_id: 'other-issue', result: { status: 'success', decisions: ['Every refund is logged'] } });
+    await sleep(40);
+    const render = vi.spyOn(ctx as unknown as { render(): unknown }, 'render');
+    expect(parse((await get('i-2')).json).related_knowledge.map((k) => k.content)).toContain('Every refund is logged');
+    await agents.register({ agentId: 'spawned-1', agentType: 'python-specialist', issues: ['i-2'], exp: Date.now() / 1000 + 60 }, 'handle partial chargebacks');
+    await sleep(40);
+    expect(parse((await get('i-2')).json).issue.text).toContain('handle partial chargebacks');
+    expect(render).toHaveBeenCalledTimes(2);
+    render.mockRestore();
+  });
+});
