@@ -1,4 +1,4 @@
-import { Histogram, Registry, collectDefaultMetrics } from 'prom-client';
+import { Counter, Gauge, Histogram, Registry, collectDefaultMetrics } from 'prom-client';
 import type { FastifyInstance } from 'fastify';
 
 /**
@@ -18,6 +18,32 @@ export function installHttpMetrics(app: FastifyInstance, registry: Registry): vo
     labelNames: ['method', 'route', 'status'],
     buckets: [0.0005, 0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10, 30],
     registers: [registry],
+  });
+  // Derived from the histogram when scraped, so the hot path (and the gateway's lean /v1 handler,
+  // which observes the same histogram) pays nothing for it. The label is `status_code`, as alert
+  // rules written for the usual Node exporters expect (`http_requests_total{status_code=~"5.."}`).
+  new Counter({
+    name: 'http_requests_total',
+    help: 'HTTP requests answered, by method, route and status code',
+    labelNames: ['method', 'route', 'status_code'],
+    registers: [registry],
+    async collect() {
+      this.reset();
+      for (const v of (await duration.get()).values) {
+        if (v.metricName !== 'http_request_duration_seconds_count') continue;
+        const { method, route, status } = v.labels;
+        this.inc({ method: String(method), route: String(route), status_code: String(status) }, v.value);
+      }
+    },
+  });
+  new Gauge({
+    name: 'websocket_connections_active',
+    help: 'Open WebSocket connections (dashboard /ws, terminal)',
+    registers: [registry],
+    collect() {
+      const wss = (app as { websocketServer?: { clients: Set<unknown> } }).websocketServer;
+      this.set(wss?.clients.size ?? 0);
+    },
   });
   app.addHook('onResponse', async (req, reply) => {
     duration.observe(
