@@ -52,6 +52,14 @@ describe.each(['thread', 'store'] as const)('SqlWriter (%s)', (kind) => {
     expect(await topics(t)).toEqual(['kept', 'next']);
   });
 
+  it('keeps transactions given at the same time apart: one failing fails only itself', async () => {
+    const { t, w } = await setup(kind);
+    const bad = step(sql`insert into no_such_table values (1)`.compile(t.store.db));
+    const out = await Promise.allSettled([w.run([insertEvent(t, 'a')]), w.run([insertEvent(t, 'b'), bad]), w.run([insertEvent(t, 'c')]), w.run([insertEvent(t, 'd')])]);
+    expect(out.map((o) => o.status)).toEqual(['fulfilled', 'rejected', 'fulfilled', 'fulfilled']);
+    expect(await topics(t)).toEqual(['a', 'c', 'd']);
+  });
+
   it('refuses transactions once closed, after finishing those already given', async () => {
     const { t, w } = await setup(kind);
     const given = Array.from({ length: 20 }, (_x, i) => w.run([insertEvent(t, `t${i}`)]));

@@ -121,16 +121,20 @@ const tx = db.transaction((steps) => {
 parentPort.on('message', (m) => {
   if (m.op === 'close') {
     db.close();
-    parentPort.postMessage({ id: m.id, rows: [] });
+    parentPort.postMessage({ results: [{ id: m.id, rows: [] }] });
     return;
   }
   if (m.op === 'crash') throw new Error('crash requested');
-  try {
-    if (m.defs) for (const [id, sql] of m.defs) statements.set(id, db.prepare(sql));
-    parentPort.postMessage({ id: m.id, rows: tx.immediate(m.steps) });
-  } catch (e) {
-    parentPort.postMessage({ id: m.id, error: { message: String((e && e.message) || e), code: e && e.code } });
-  }
+  // each transaction of the message on its own (one failing does not fail the others); one answer
+  const results = m.txs.map((t) => {
+    try {
+      if (t.defs) for (const [id, sql] of t.defs) statements.set(id, db.prepare(sql));
+      return { id: t.id, rows: tx.immediate(t.steps) };
+    } catch (e) {
+      return { id: t.id, error: { message: String((e && e.message) || e), code: e && e.code } };
+    }
+  });
+  parentPort.postMessage({ results });
 });
 `;
 
@@ -144,6 +148,18 @@ interface Slot {
   pending: Map<number, Pending>;
   /** Statement ids this thread has been given, by SQL text. */
   statements: Map<string, number>;
+  /** Transactions waiting for the message in flight to be answered. */
+  queue: PostedTx[];
+  /** Whether a message is with the thread. */
+  busy: boolean;
+  /** Called once nothing is queued or with the thread. */
+  idle: (() => void)[];
+}
+
+interface PostedTx {
+  id: number;
+  steps: readonly PostedStep[];
+  defs?: [number, string][];
 }
 
 /** A step as posted to the thread: its statement's id instead of the SQL text (or the text). */
@@ -158,6 +174,10 @@ const MAX_STATEMENTS = 256;
  * compiled steps). WAL lets the store's connection keep reading meanwhile and see each commit as
  * soon as it resolves here. A thread that dies fails its pending transactions (none of them was
  * acknowledged) and is replaced on the next write.
+ *
+ * One message is with the thread at a time: transactions given meanwhile go together in the
+ * next one (each still its own transaction), so that under load a post and its answer serve
+ * many callers (posting costs the event loop more than a small transaction would).
  */
 export class ThreadSqliteWriter implements SqlWriter {
   readonly kind = 'thread' as const;
@@ -185,7 +205,12 @@ export class ThreadSqliteWriter implements SqlWriter {
       }
       return s.refs ? { id, parameters: s.parameters, refs: s.refs } : { id, parameters: s.parameters };
     });
-    return this.send({ op: 'tx', steps: posted, ...(defs ? { defs } : {}) }, slot);
+    const id = this.nextId++;
+    return new Promise((resolve, reject) => {
+      slot.pending.set(id, { resolve, reject });
+      slot.queue.push(defs ? { id, steps: posted, defs } : { id, steps: posted });
+      if (!slot.busy) this.post(slot);
+    });
   }
 
   warm(): void {
@@ -197,8 +222,16 @@ export class ThreadSqliteWriter implements SqlWriter {
     this.closed = true;
     const slot = this.slot;
     if (!slot) return;
-    // messages run in order: the close comes after every transaction already posted
-    await this.send({ op: 'close' }, slot).catch(() => undefined);
+    // every transaction already given is answered first
+    if (slot.busy || slot.queue.length) await new Promise<void>((resolve) => slot.idle.push(resolve));
+    if (this.slot === slot) {
+      const id = this.nextId++;
+      await new Promise((resolve, reject) => {
+        slot.pending.set(id, { resolve, reject });
+        slot.worker.ref();
+        slot.worker.postMessage({ op: 'close', id });
+      }).catch(() => undefined);
+    }
     this.slot = undefined;
     await slot.worker.terminate();
   }
@@ -211,35 +244,44 @@ export class ThreadSqliteWriter implements SqlWriter {
   private thread(): Slot {
     if (this.slot) return this.slot;
     const worker = new Worker(WORKER_SOURCE, { eval: true, workerData: { file: this.file, module: this.module } });
-    const slot: Slot = { worker, pending: new Map(), statements: new Map() };
+    const slot: Slot = { worker, pending: new Map(), statements: new Map(), queue: [], busy: false, idle: [] };
     this.slot = slot;
     worker.unref();
-    worker.on('message', (m: { id: number; rows?: Row[][]; error?: { message: string; code?: string } }) => {
-      const p = slot.pending.get(m.id);
-      if (!p) return;
-      slot.pending.delete(m.id);
-      if (slot.pending.size === 0) worker.unref();
-      if (m.error) p.reject(Object.assign(new Error(m.error.message), m.error.code ? { code: m.error.code } : {}));
-      else p.resolve(m.rows ?? []);
+    worker.on('message', (m: { results: { id: number; rows?: Row[][]; error?: { message: string; code?: string } }[] }) => {
+      slot.busy = false;
+      for (const r of m.results) {
+        const p = slot.pending.get(r.id);
+        if (!p) continue;
+        slot.pending.delete(r.id);
+        if (r.error) p.reject(Object.assign(new Error(r.error.message), r.error.code ? { code: r.error.code } : {}));
+        else p.resolve(r.rows ?? []);
+      }
+      if (slot.queue.length) this.post(slot);
+      else {
+        if (slot.pending.size === 0) worker.unref();
+        for (const f of slot.idle.splice(0)) f();
+      }
     });
     const fail = (e: Error): void => {
       if (this.slot === slot) this.slot = undefined;
       for (const p of slot.pending.values()) p.reject(e);
       slot.pending.clear();
+      slot.queue = [];
+      slot.busy = false;
+      for (const f of slot.idle.splice(0)) f();
     };
     worker.on('error', (e) => fail(new Error(`sidecar store writer thread failed: ${e.message}`)));
     worker.on('exit', (code) => fail(new Error(`sidecar store writer thread exited with code ${code}`)));
     return slot;
   }
 
-  private send(m: { op: 'tx'; steps: readonly PostedStep[]; defs?: [number, string][] } | { op: 'close' }, slot: Slot): Promise<Row[][]> {
-    const id = this.nextId++;
-    return new Promise((resolve, reject) => {
-      slot.pending.set(id, { resolve, reject });
-      // a transaction in flight keeps the process alive until it is committed
-      slot.worker.ref();
-      slot.worker.postMessage({ ...m, id });
-    });
+  private post(slot: Slot): void {
+    const txs = slot.queue;
+    slot.queue = [];
+    slot.busy = true;
+    // a transaction in flight keeps the process alive until it is committed
+    slot.worker.ref();
+    slot.worker.postMessage({ op: 'txs', txs });
   }
 }
 
