@@ -89,28 +89,58 @@ export async function buildSidecarApp(deps: SidecarDeps, opts: { host: string })
   });
   app.decorateRequest('sidecarAgent', null as unknown as AgentClaims);
   const loopback = isLoopback(opts.host);
-  app.addHook('onRequest', async (req) => {
+  // callback hooks: an async hook costs a promise and a turn of the microtask queue per request
+  const seen = (agent: AgentClaims): void => {
+    if (!deps.agents.known(agent.agentId)) {
+      void deps.agents.touch(agent).catch(() => undefined);
+      // agents are at work: have the result writer threads ready before their first result
+      deps.results.warm();
+    }
+  };
+  app.addHook('onRequest', (req, _reply, done) => {
     if (loopback) {
       const host = (req.headers.host ?? '').replace(/:\d+$/, '');
-      if (!isLoopback(host)) throw new AppError(403, 'host_not_allowed', `Host ${host || '(none)'} is not allowed`);
+      if (!isLoopback(host)) return done(new AppError(403, 'host_not_allowed', `Host ${host || '(none)'} is not allowed`));
     }
     // agents are programs, not pages: a browser origin is refused outright
-    if (req.headers.origin !== undefined) throw new AppError(403, 'origin_not_allowed', 'Browser requests are not accepted by the sidecar');
-    if (req.url.startsWith('/api/')) {
-      req.sidecarAgent = await deps.tokens.verify(bearerToken(req.headers.authorization));
-      if (!deps.agents.known(req.sidecarAgent.agentId)) {
-        void deps.agents.touch(req.sidecarAgent).catch(() => undefined);
-        // agents are at work: have the result writer threads ready before their first result
-        deps.results.warm();
-      }
+    if (req.headers.origin !== undefined) return done(new AppError(403, 'origin_not_allowed', 'Browser requests are not accepted by the sidecar'));
+    if (!req.url.startsWith('/api/')) return done();
+    let token: string;
+    try {
+      token = bearerToken(req.headers.authorization);
+    } catch (e) {
+      return done(e as Error);
     }
+    const known = deps.tokens.known(token);
+    if (known) {
+      req.sidecarAgent = known;
+      seen(known);
+      return done();
+    }
+    deps.tokens.verify(token).then(
+      (agent) => {
+        req.sidecarAgent = agent;
+        seen(agent);
+        done();
+      },
+      (e: Error) => done(e),
+    );
   });
-  app.addHook('onResponse', async (req, reply) => {
+  // one histogram child per (method, route, status): labels() hashes its label set on every call
+  const children = new Map<string, { observe(v: number): void }>();
+  app.addHook('onResponse', (req, reply, done) => {
     const route = req.routeOptions.url ?? '';
-    if (route.startsWith('/api/events/wait') || route.startsWith('/api/events/stream')) return;
+    if (route.startsWith('/api/events/wait') || route.startsWith('/api/events/stream')) return done();
     // /status figures describe agent traffic: monitoring calls do not count (an idle sidecar reads 0)
     if (route !== '/health' && route !== '/status') perf.record(reply.elapsedTime);
-    duration.observe({ method: req.method, route: route || 'unmatched', status: String(reply.statusCode) }, reply.elapsedTime / 1000);
+    const key = `${req.method} ${route} ${reply.statusCode}`;
+    let child = children.get(key);
+    if (!child) {
+      child = duration.labels({ method: req.method, route: route || 'unmatched', status: String(reply.statusCode) });
+      if (children.size < 1000) children.set(key, child);
+    }
+    child.observe(reply.elapsedTime / 1000);
+    done();
   });
   registerStatusRoutes(app, deps, perf);
   registerContextRoutes(app, deps);

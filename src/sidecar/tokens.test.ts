@@ -34,8 +34,12 @@ describe('agent tokens', () => {
   it('rejects expired tokens, also once cached', async () => {
     const t = new AgentTokens(keyFile);
     const { token } = await t.mint({ agentId: 'short', agentType: 'x', issues: [], ttlSeconds: 1 });
+    // known() answers only for tokens verified before, and only until they expire
+    expect(t.known(token)).toBeUndefined();
     await t.verify(token);
+    expect(t.known(token)).toMatchObject({ agentId: 'short' });
     await new Promise((r) => setTimeout(r, 1100));
+    expect(t.known(token)).toBeUndefined();
     await expect(t.verify(token)).rejects.toMatchObject({ status: 401, code: 'token_expired' });
     await expect(new AgentTokens(keyFile).verify(token)).rejects.toMatchObject({ status: 401, code: 'token_expired' });
   });
