@@ -4,6 +4,7 @@ import { z } from 'zod';
 import { ConfigError } from './config-error.js';
 import { parseTomlConfig } from './toml-file.js';
 import type { Env, Paths } from './paths.js';
+import { authSection, rateLimitsSection } from './sections/auth.js';
 import { daemonSection } from './sections/daemon.js';
 import { dashboardSection } from './sections/dashboard.js';
 import { gatewaySection } from './sections/gateway.js';
@@ -26,6 +27,8 @@ export const daemonConfigSchema = z
     dashboard: dashboardSection,
     mcp: mcpSection,
     improve: improveSection,
+    auth: authSection,
+    rate_limits: rateLimitsSection,
   })
   .strict();
 

@@ -12,6 +12,7 @@ import { registerHubWebSocket } from '../hub/ws-route.js';
 import { buildApp } from '../server/app.js';
 import { registerHealth } from '../server/health.js';
 import { createMetricsRegistry } from '../server/metrics.js';
+import { installRateLimits } from '../server/rate-limit.js';
 import type { ModuleContext, PartHealth } from '../server/module.js';
 import { openStore } from '../store/store.js';
 import type { Store } from '../store/store.js';
@@ -140,7 +141,17 @@ export async function startDaemon(opts: DaemonOptions = {}): Promise<RunningDaem
   try {
     modules = await createModules(ctx);
     mark('modules created');
-    app = await buildApp({ logger, metrics, security: { host, accessToken, port: () => port, selfAuthenticated: ['/v1/', '/mcp', '/api/orchestration/', '/api/agents/spawn'] } });
+    app = await buildApp({
+      logger,
+      metrics,
+      security: { host, accessToken, port: () => port, selfAuthenticated: ['/v1/', '/mcp', '/api/orchestration/', '/api/agents/spawn', '/api/auth/'], users: modules.auth.tokens },
+    });
+    const limiterRedis = ctx.redisUrl ? new (await import('ioredis')).Redis(ctx.redisUrl, { maxRetriesPerRequest: 1, connectTimeout: 1000 }) : undefined;
+    if (limiterRedis) {
+      limiterRedis.on('error', () => undefined); // counted as allowed while Redis is away (skipOnError)
+      app.addHook('onClose', async () => void limiterRedis.disconnect());
+    }
+    await installRateLimits(app, config.rate_limits, limiterRedis);
     registerHealth(app, {
       version: version(),
       startedAt,

@@ -1,4 +1,6 @@
 import { catalogOf, loadAgentCatalog } from '../agents/catalog.js';
+import { createAuthModule } from '../auth/module.js';
+import type { AuthModule } from '../auth/module.js';
 import type { AgentCatalog } from '../agents/types.js';
 import { createDashboardModule } from '../dashboard/module.js';
 import { createGatewayModule } from '../gateway/module.js';
@@ -19,6 +21,7 @@ export interface DaemonModules {
   sidecar: SidecarModule;
   pipeline: PipelineModule;
   improve: ImproveModule;
+  auth: AuthModule;
   /** In mount order. */
   all: DaemonModule[];
 }
@@ -42,8 +45,9 @@ export async function createModules(ctx: ModuleContext): Promise<DaemonModules> 
   const improve = await timed('improve', () => createImproveModule(ctx, { gateway }));
   const mcp = await timed('mcp', () => createMcpModule(ctx, { catalog, gateway, sidecar, pipeline, improve }));
   const dashboard = await timed('dashboard', () => createDashboardModule(ctx));
+  const auth = await timed('auth', async () => createAuthModule(ctx));
   ctx.logger.debug({ ms: timings }, 'modules created');
-  return { catalog, gateway, sidecar, pipeline, improve, all: [catalogPart, gateway, sidecar, hooks, pipeline, improve, mcp, dashboard] };
+  return { catalog, gateway, sidecar, pipeline, improve, auth, all: [catalogPart, auth, gateway, sidecar, hooks, pipeline, improve, mcp, dashboard] };
 }
 
 /**

@@ -1,4 +1,4 @@
-import { conflict, notFound } from '../core/errors.js';
+import { AppError, conflict, notFound } from '../core/errors.js';
 import { parseInput } from '../server/validate.js';
 import type { StageAgent } from './agents.js';
 import type { PipelineEngine } from './engine.js';
@@ -8,7 +8,7 @@ import type { TaskQueue } from './queue.js';
 import { summaryOf } from './repo.js';
 import type { PipelineRepo } from './repo.js';
 import { requirementBody, TASK_ID_RE } from './schemas.js';
-import type { AgentView, OutputFormat, StageName, TaskStatus, TaskSummary, TaskView } from './types.js';
+import type { AgentView, OutputFormat, Requester, StageName, TaskStatus, TaskSummary, TaskView } from './types.js';
 import { STAGES } from './types.js';
 
 export interface SubmitResult {
@@ -40,9 +40,9 @@ export class PipelineApi {
   }
 
   /** Validates `{requirement, priority, output_format?}`, stores the task, queues it. */
-  async submit(input: unknown): Promise<SubmitResult> {
+  async submit(input: unknown, by?: Requester): Promise<SubmitResult> {
     const b = parseInput(this.body, input ?? {}, 'body');
-    const row = await this.engine.create({ requirement: b.requirement, priority: b.priority, output_format: b.output_format });
+    const row = await this.engine.create({ requirement: b.requirement, priority: b.priority, output_format: b.output_format, createdBy: by?.userId });
     // The task is already durable: if the queue (Redis) is unreachable it is still accepted,
     // and the re-queue sweep picks it up once the queue is back. Once an add has failed, the
     // next ones wait only briefly, so a Redis outage does not cost every submit 5 s.
@@ -61,19 +61,24 @@ export class PipelineApi {
     return this.engine.view(id);
   }
 
-  async getTaskOrThrow(id: string): Promise<TaskView> {
+  async getTaskOrThrow(id: string, by?: Requester): Promise<TaskView> {
     const t = await this.getTask(id);
     if (!t) throw notFound(`No task ${id}; list tasks with GET /api/tasks`);
+    mayAccess(t.id, t.created_by, by);
     return t;
   }
 
-  async listTasks(q: { status?: TaskStatus | undefined; limit?: number; offset?: number } = {}): Promise<{ tasks: TaskSummary[]; total: number }> {
-    const r = await this.repo.list({ status: q.status, limit: Math.min(Math.max(q.limit ?? 50, 1), 500), offset: Math.max(q.offset ?? 0, 0) });
+  /** A user who is not an admin lists only their own tasks. */
+  async listTasks(q: { status?: TaskStatus | undefined; limit?: number; offset?: number } = {}, by?: Requester): Promise<{ tasks: TaskSummary[]; total: number }> {
+    const createdBy = by && !by.admin ? by.userId : undefined;
+    const r = await this.repo.list({ status: q.status, createdBy, limit: Math.min(Math.max(q.limit ?? 50, 1), 500), offset: Math.max(q.offset ?? 0, 0) });
     return { tasks: r.tasks.map(summaryOf), total: r.total };
   }
 
-  async cancel(id: string): Promise<TaskView> {
-    if (!TASK_ID_RE.test(id) || !(await this.repo.get(id))) throw notFound(`No task ${id}; list tasks with GET /api/tasks`);
+  async cancel(id: string, by?: Requester): Promise<TaskView> {
+    const row = TASK_ID_RE.test(id) ? await this.repo.get(id) : undefined;
+    if (!row) throw notFound(`No task ${id}; list tasks with GET /api/tasks`);
+    mayAccess(id, row.created_by, by);
     const r = await this.engine.cancel(id);
     if (!r.changed) throw conflict(`Task ${id} has already ended (${r.status}); only queued or running tasks can be cancelled`);
     await this.queue().remove(id);
@@ -118,3 +123,7 @@ export class PipelineApi {
   }
 }
 
+/** 403 "Access denied" when a user who is not an admin asks for someone else's task. */
+function mayAccess(taskId: string, createdBy: string | null, by: Requester | undefined): void {
+  if (by && !by.admin && createdBy !== by.userId) throw new AppError(403, 'access_denied', `Access denied: task ${taskId} belongs to another user`);
+}

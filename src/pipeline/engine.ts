@@ -32,6 +32,8 @@ export interface NewTask {
   requirement: string;
   priority: number;
   output_format?: OutputFormat | undefined;
+  /** The submitting user (users.id), if a person logged in submitted it. */
+  createdBy?: string | undefined;
 }
 
 /**
@@ -52,7 +54,7 @@ export class PipelineEngine {
     const enhance = this.d.cfg.enhance === 'always' || (this.d.cfg.enhance === 'auto' && isWeakRequirement(input.requirement, this.d.cfg.weak_min_words));
     const format = input.output_format ?? detectOutputFormat(input.requirement);
     const agents = Object.fromEntries(STAGES.map((s) => [s, { id: this.d.agents[s].id, model: this.d.agents[s].model }])) as Record<StageName, { id: string; model: string }>;
-    const row = await this.d.repo.create({ id, requirement: input.requirement, priority: input.priority, format, enhance, options: input.output_format ? { output_format: input.output_format } : {}, agents });
+    const row = await this.d.repo.create({ id, requirement: input.requirement, priority: input.priority, format, enhance, options: input.output_format ? { output_format: input.output_format } : {}, agents, createdBy: input.createdBy });
     this.taskUpdate(row, 'created', null, { detail: { enhance, output_format: format } });
     this.log('info', row.id, undefined, `task ${row.id} created (priority ${row.priority}, format ${format}${enhance ? ', prompt enhancement' : ''})`);
     return row;

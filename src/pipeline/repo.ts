@@ -21,7 +21,7 @@ export class PipelineRepo {
   }
 
   /** Inserts the task and all its stage rows in one transaction (durable before the client hears of it). */
-  async create(t: { id: string; requirement: string; priority: number; format: OutputFormat | null; enhance: boolean; options: Record<string, unknown>; agents: Record<StageName, { id: string; model: string }> }): Promise<TaskRow> {
+  async create(t: { id: string; requirement: string; priority: number; format: OutputFormat | null; enhance: boolean; options: Record<string, unknown>; agents: Record<StageName, { id: string; model: string }>; createdBy?: string | null | undefined }): Promise<TaskRow> {
     const now = Date.now();
     const row: TaskRow = {
       id: t.id,
@@ -41,6 +41,7 @@ export class PipelineRepo {
       workspace_path: null,
       archive_path: null,
       owner: null,
+      created_by: t.createdBy ?? null,
     };
     await this.db.transaction().execute(async (trx) => {
       await trx.insertInto('pipeline_tasks').values(row).execute();
@@ -78,9 +79,10 @@ export class PipelineRepo {
     return this.db.selectFrom('pipeline_stages').selectAll().where('task_id', '=', id).orderBy('position', 'asc').execute();
   }
 
-  async list(f: { status?: TaskStatus | undefined; limit: number; offset: number }): Promise<{ tasks: TaskRow[]; total: number }> {
+  async list(f: { status?: TaskStatus | undefined; createdBy?: string | undefined; limit: number; offset: number }): Promise<{ tasks: TaskRow[]; total: number }> {
     let q = this.db.selectFrom('pipeline_tasks');
     if (f.status) q = q.where('status', '=', f.status);
+    if (f.createdBy !== undefined) q = q.where('created_by', '=', f.createdBy);
     const [tasks, count] = await Promise.all([
       q.selectAll().orderBy('created_at', 'desc').orderBy('id', 'desc').limit(f.limit).offset(f.offset).execute(),
       q.select((eb) => eb.fn.countAll<number>().as('n')).executeTakeFirst(),
@@ -178,6 +180,7 @@ export function summaryOf(t: TaskRow): TaskSummary {
     started_at: t.started_at === null ? null : Number(t.started_at),
     finished_at: t.finished_at === null ? null : Number(t.finished_at),
     archived_at: t.archived_at === null ? null : Number(t.archived_at),
+    created_by: t.created_by ?? null,
   };
 }
 

@@ -1,7 +1,14 @@
-import type { FastifyInstance } from 'fastify';
+import type { FastifyInstance, FastifyRequest } from 'fastify';
 import { parseInput } from '../server/validate.js';
 import { listQuery, taskParams } from './schemas.js';
 import type { PipelineApi } from './api.js';
+import type { Requester } from './types.js';
+
+/** A logged-in person (user token); local clients and API keys are not requesters and see all tasks. */
+function requester(req: FastifyRequest): Requester | undefined {
+  const p = req.principal;
+  return p?.kind === 'user' ? { userId: p.userId, admin: p.role === 'admin' } : undefined;
+}
 
 /**
  * The seed's orchestrator API on the daemon:
@@ -10,20 +17,20 @@ import type { PipelineApi } from './api.js';
  */
 export function registerPipelineRoutes(app: FastifyInstance, api: PipelineApi): void {
   app.post('/api/requirements', async (req, reply) => {
-    const created = await api.submit(req.body);
+    const created = await api.submit(req.body, requester(req));
     return reply.status(202).send(created);
   });
 
-  app.get('/api/tasks', async (req) => api.listTasks(parseInput(listQuery, req.query ?? {}, 'query')));
+  app.get('/api/tasks', async (req) => api.listTasks(parseInput(listQuery, req.query ?? {}, 'query'), requester(req)));
 
   app.get('/api/tasks/:id', async (req) => {
     const { id } = parseInput(taskParams, req.params, 'params');
-    return api.getTaskOrThrow(id);
+    return api.getTaskOrThrow(id, requester(req));
   });
 
   app.post('/api/tasks/:id/cancel', async (req) => {
     const { id } = parseInput(taskParams, req.params, 'params');
-    return api.cancel(id);
+    return api.cancel(id, requester(req));
   });
 
   app.get('/api/agents', async () => ({ agents: await api.listAgents() }));

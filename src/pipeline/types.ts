@@ -43,6 +43,18 @@ export interface TaskSummary {
   started_at: number | null;
   finished_at: number | null;
   archived_at: number | null;
+  /** The user who submitted it; null for local and API-key clients. */
+  created_by: string | null;
+}
+
+/**
+ * Who asks, when it is a logged-in person: a task records its submitter, and a user who is not an
+ * admin sees and cancels only their own tasks (seed 004's ownership check). Local clients, the
+ * access token and API keys pass no requester and see everything.
+ */
+export interface Requester {
+  userId: string;
+  admin: boolean;
 }
 
 export interface TaskView extends TaskSummary {

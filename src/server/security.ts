@@ -1,4 +1,4 @@
-import { timingSafeEqual } from 'node:crypto';
+import { createHash, timingSafeEqual } from 'node:crypto';
 import type { FastifyInstance, FastifyRequest } from 'fastify';
 import { AppError } from '../core/errors.js';
 
@@ -13,6 +13,42 @@ export interface SecurityOptions {
   apiKeys?: readonly string[];
   /** Route prefixes that check their own credentials (gateway keys, agent JWTs, MCP keys). */
   selfAuthenticated?: readonly string[];
+  /**
+   * People's access tokens (`Authorization: Bearer <JWT>` from `POST /api/auth/login`): undefined
+   * for a JWT that is not a user token (an agent's), a 401 for a user token that does not verify.
+   */
+  users?: { resolve(token: string): Promise<{ userId: string; email: string; role: 'admin' | 'user' } | undefined> };
+}
+
+/**
+ * Who is asking, as the front door found out (`req.principal`):
+ * - `local`: a client on this machine with no credentials (curl, Claude Code's hooks): the
+ *   machine's owner, as the seeds' commands assume;
+ * - `token`: the daemon's access token or a team API key (programs, the dashboard);
+ * - `user`: a person logged in with a user token, with a role.
+ * Routes that check their own credentials (`selfAuthenticated`) have none.
+ */
+export type Principal = { kind: 'local' } | { kind: 'token'; id: string } | { kind: 'user'; userId: string; email: string; role: 'admin' | 'user' };
+
+declare module 'fastify' {
+  interface FastifyRequest {
+    principal: Principal | null;
+  }
+}
+
+/** `Authorization: Bearer <x>` where x looks like a JWT (API keys and the local token do not). */
+function bearerJwt(req: FastifyRequest): string | undefined {
+  const auth = req.headers.authorization;
+  if (!auth?.startsWith('Bearer eyJ')) return undefined;
+  const t = auth.slice(7);
+  return /^[\w-]+\.[\w-]+\.[\w-]+$/.test(t) ? t : undefined;
+}
+
+/** Admin routes: people need the admin role; local clients and tokens are the operator. */
+export function requireAdmin(req: FastifyRequest): void {
+  const p = req.principal;
+  if (!p) throw new AppError(401, 'unauthorized', 'Authentication required');
+  if (p.kind === 'user' && p.role !== 'admin') throw new AppError(403, 'forbidden', 'Insufficient permissions: this route needs the admin role');
 }
 
 export const TOKEN_HEADER = 'x-cco-token';
@@ -57,10 +93,15 @@ export function presentedToken(req: FastifyRequest): string | undefined {
 }
 
 export function hasValidToken(req: FastifyRequest, opts: SecurityOptions): boolean {
+  return tokenPrincipal(req, opts) !== undefined;
+}
+
+/** The local access token is the operator (`local`); a team API key is named by a digest of itself. */
+function tokenPrincipal(req: FastifyRequest, opts: SecurityOptions): Principal | undefined {
   const t = presentedToken(req);
-  if (!t) return false;
-  if (safeEqual(t, opts.accessToken)) return true;
-  return (opts.apiKeys ?? []).some((k) => safeEqual(t, k));
+  if (!t) return undefined;
+  if (safeEqual(t, opts.accessToken)) return { kind: 'token', id: 'local' };
+  return (opts.apiKeys ?? []).some((k) => safeEqual(t, k)) ? { kind: 'token', id: `key:${createHash('sha256').update(t).digest('hex').slice(0, 16)}` } : undefined;
 }
 
 /**
@@ -74,6 +115,7 @@ export function hasValidToken(req: FastifyRequest, opts: SecurityOptions): boole
  */
 export function installSecurity(app: FastifyInstance, opts: SecurityOptions): void {
   const loopback = isLoopback(opts.host);
+  app.decorateRequest('principal', null);
   app.addHook('onRequest', async (req, reply) => {
     const path = req.url.split('?')[0] ?? '/';
     if (loopback) {
@@ -98,8 +140,25 @@ export function installSecurity(app: FastifyInstance, opts: SecurityOptions): vo
       reply.raw.once('finish', () => req.raw.socket?.destroy());
       throw new AppError(401, 'unauthorized', 'WebSocket connections need the access token (?token=...); open the dashboard with `cco dashboard`');
     }
-    if (!loopback && path !== '/health' && !isSelfAuthenticated(path, opts) && !hasValidToken(req, opts)) {
-      throw new AppError(401, 'unauthorized', 'Credentials required: send X-CCO-Token or Authorization: Bearer <api key>');
+    if (isSelfAuthenticated(path, opts)) return;
+    const token = tokenPrincipal(req, opts);
+    if (token) {
+      req.principal = token;
+      return;
+    }
+    const jwt = opts.users ? bearerJwt(req) : undefined;
+    // A person's token that does not verify is refused even on loopback: they asked as someone.
+    const u = jwt && opts.users ? await opts.users.resolve(jwt) : undefined;
+    if (u) {
+      req.principal = { kind: 'user', userId: u.userId, email: u.email, role: u.role };
+      return;
+    }
+    if (loopback) {
+      req.principal = { kind: 'local' };
+      return;
+    }
+    if (path !== '/health') {
+      throw new AppError(401, 'unauthorized', 'Credentials required: send X-CCO-Token, Authorization: Bearer <api key>, or a user token from POST /api/auth/login');
     }
   });
   // CORS preflight from the dashboard's own origin only.

@@ -1,4 +1,5 @@
 import type { Migration, MigrationProvider } from 'kysely';
+import { authMigrations } from './auth.js';
 import { coreMigrations } from './core.js';
 import { gatewayMigrations } from './gateway.js';
 import { improveMigrations } from './improve.js';
@@ -6,7 +7,7 @@ import { pipelineMigrations } from './pipeline.js';
 import { sidecarMigrations } from './sidecar.js';
 import type { Dialect, MigrationSet } from './types.js';
 
-const SETS: MigrationSet[] = [coreMigrations, gatewayMigrations, sidecarMigrations, pipelineMigrations, improveMigrations];
+const SETS: MigrationSet[] = [coreMigrations, gatewayMigrations, sidecarMigrations, pipelineMigrations, improveMigrations, authMigrations];
 
 /** All modules' migrations. Kysely runs them in name order; names are prefixed by module. */
 export class ModuleMigrationProvider implements MigrationProvider {

@@ -55,4 +55,15 @@ export const pipelineMigrations: MigrationSet = (dialect) => ({
       await db.schema.dropTable('pipeline_tasks').execute();
     },
   },
+  pipeline_002_task_created_by: {
+    // The user who submitted a task (seed 004's ownership check); null for local and API-key clients.
+    async up(db) {
+      await db.schema.alterTable('pipeline_tasks').addColumn('created_by', 'text').execute();
+      await db.schema.createIndex('pipeline_tasks_created_by').on('pipeline_tasks').columns(['created_by', 'created_at']).execute();
+    },
+    async down(db) {
+      await db.schema.dropIndex('pipeline_tasks_created_by').execute();
+      await db.schema.alterTable('pipeline_tasks').dropColumn('created_by').execute();
+    },
+  },
 });

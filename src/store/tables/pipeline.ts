@@ -20,6 +20,8 @@ export interface PipelineTasksTable {
   archive_path: string | null;
   /** Instance that last ran it (host:pid), for multi-instance diagnostics. */
   owner: string | null;
+  /** The user who submitted it (users.id); null for local and API-key clients. */
+  created_by: string | null;
 }
 
 /** One stage of a task (created with the task; its output is what later stages see). */

@@ -1,0 +1,171 @@
+import { SignJWT } from 'jose';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { buildApp } from '../server/app.js';
+import { createMetricsRegistry } from '../server/metrics.js';
+import { createLogger } from '../core/logger.js';
+import { startTestDaemon } from '../testing/test-daemon.js';
+import type { TestDaemon } from '../testing/test-daemon.js';
+import { UserTokens } from './jwt.js';
+
+const SECRET = 'a-test-secret-that-is-long-enough-0123456789';
+
+interface Res {
+  status: number;
+  body: Record<string, unknown>;
+  headers: Headers;
+}
+
+describe('people: login, tokens, roles, ownership, rate limits (seed 004)', () => {
+  let t: TestDaemon;
+  beforeAll(async () => {
+    t = await startTestDaemon({
+      env: { JWT_SECRET: SECRET, CCO_ADMIN_EMAIL: 'Boss@Example.com', CCO_ADMIN_PASSWORD: 'boss-password' },
+      config: (c) => ({ ...c, rate_limits: { ...c.rate_limits, per_key_per_minute: 40, login_per_minute: 6 } }),
+    });
+  });
+  afterAll(() => t.cleanup());
+
+  const call = async (method: string, path: string, o: { token?: string; body?: unknown } = {}): Promise<Res> => {
+    const r = await fetch(`${t.url}${path}`, {
+      method,
+      headers: { ...(o.body !== undefined ? { 'content-type': 'application/json' } : {}), ...(o.token ? { authorization: `Bearer ${o.token}` } : {}) },
+      ...(o.body !== undefined ? { body: JSON.stringify(o.body) } : {}),
+    });
+    const text = await r.text();
+    return { status: r.status, body: text ? (JSON.parse(text) as Record<string, unknown>) : {}, headers: r.headers };
+  };
+  const login = async (email: string, password: string) => call('POST', '/api/auth/login', { body: { email, password } });
+  const tokens: Record<string, { access: string; refresh: string }> = {};
+
+  it('the first admin comes from CCO_ADMIN_EMAIL; a local client adds users; duplicates and bad input are 4xx naming the field', async () => {
+    const created = await call('POST', '/api/admin/users', { body: { email: 'ann@example.com', password: 'ann-password', role: 'user' } });
+    expect(created.status).toBe(201);
+    expect(created.body).toMatchObject({ email: 'ann@example.com', role: 'user' });
+    expect(created.body).not.toHaveProperty('password_hash');
+    expect((await call('POST', '/api/admin/users', { body: { email: 'bob@example.com', password: 'bob-password' } })).status).toBe(201);
+    expect((await call('POST', '/api/admin/users', { body: { email: 'ANN@example.com', password: 'another-pw' } })).status).toBe(409);
+    const short = await call('POST', '/api/admin/users', { body: { email: 'cat@example.com', password: 'short' } });
+    expect(short.status).toBe(400);
+    expect(short.body).toMatchObject({ error: { field: 'body.password' } });
+    const list = await call('GET', '/api/admin/users');
+    expect((list.body.users as { email: string; role: string }[]).map((u) => `${u.email}:${u.role}`)).toEqual(['boss@example.com:admin', 'ann@example.com:user', 'bob@example.com:user']);
+  });
+
+  it('login: wrong password is 401 "Invalid email or password"; right one gives access and refresh tokens', async () => {
+    const bad = await login('ann@example.com', 'wrong-password');
+    expect(bad.status).toBe(401);
+    expect(bad.body).toMatchObject({ error: { code: 'invalid_credentials', message: 'Invalid email or password' } });
+    expect((await login('nobody@example.com', 'whatever-pw')).status).toBe(401);
+    for (const [who, email, pw] of [['admin', 'boss@example.com', 'boss-password'], ['ann', 'Ann@Example.com', 'ann-password'], ['bob', 'bob@example.com', 'bob-password']] as const) {
+      const r = await login(email, pw);
+      expect(r.status).toBe(200);
+      expect(r.body).toMatchObject({ tokenType: 'Bearer', expiresIn: 3600, user: { email: email.toLowerCase() } });
+      tokens[who] = { access: r.body.accessToken as string, refresh: r.body.refreshToken as string };
+    }
+  });
+
+  it('verify: valid, none, garbage, forged and expired tokens', async () => {
+    const ok = await call('GET', '/api/auth/verify', { token: tokens.ann?.access });
+    expect(ok.status).toBe(200);
+    expect(ok.body).toMatchObject({ valid: true, user: { email: 'ann@example.com', role: 'user' } });
+    expect((await call('GET', '/api/auth/verify')).body).toMatchObject({ error: { code: 'no_token', message: expect.stringMatching(/^No token provided/) } });
+    expect((await call('GET', '/api/auth/verify', { token: 'eyJhbGciOi.not.valid' })).body).toMatchObject({ error: { message: 'Invalid token' } });
+    const forged = await new UserTokens({ accessSecret: 'x'.repeat(40), refreshSecret: 'y'.repeat(40), accessTtlSeconds: 60, refreshTtlSeconds: 600 }).issue({ id: 'u_x', email: 'evil@example.com', role: 'admin' });
+    const f = await call('GET', '/api/auth/verify', { token: forged.accessToken });
+    expect(f.status).toBe(401);
+    expect(f.body).toMatchObject({ error: { message: 'Invalid token' } });
+    const expired = await new SignJWT({ email: 'ann@example.com', role: 'user' })
+      .setProtectedHeader({ alg: 'HS256', typ: 'JWT' })
+      .setSubject('u_whoever')
+      .setIssuer('cco')
+      .setAudience('cco-user')
+      .setIssuedAt(Math.floor(Date.now() / 1000) - 7200)
+      .setExpirationTime(Math.floor(Date.now() / 1000) - 3600)
+      .sign(new TextEncoder().encode(SECRET));
+    const e = await call('GET', '/api/auth/verify', { token: expired });
+    expect(e.status).toBe(401);
+    expect(e.body).toMatchObject({ error: { code: 'token_expired', message: 'Token expired' } });
+    // the front door refuses such a token on any route, even on loopback: the client asked as someone
+    expect((await call('GET', '/api/tasks', { token: expired })).body).toMatchObject({ error: { message: 'Token expired' } });
+  });
+
+  it('refresh: a refresh token gives a new access token; an access token is not a refresh token', async () => {
+    const r = await call('POST', '/api/auth/refresh', { body: { refreshToken: tokens.bob?.refresh } });
+    expect(r.status).toBe(200);
+    expect((await call('GET', '/api/auth/verify', { token: r.body.accessToken as string })).status).toBe(200);
+    const wrong = await call('POST', '/api/auth/refresh', { body: { refreshToken: tokens.bob?.access } });
+    expect(wrong.status).toBe(401);
+    expect(wrong.body).toMatchObject({ error: { message: 'Invalid refresh token' } });
+    expect((await call('POST', '/api/auth/refresh', { body: {} })).body).toMatchObject({ error: { field: 'body.refreshToken' } });
+  });
+
+  it('roles: a user gets 403 "Insufficient permissions" on the admin API, an admin gets the list', async () => {
+    const denied = await call('GET', '/api/admin/users', { token: tokens.ann?.access });
+    expect(denied.status).toBe(403);
+    expect(denied.body).toMatchObject({ error: { message: expect.stringMatching(/^Insufficient permissions/) } });
+    expect((await call('GET', '/api/admin/users', { token: tokens.admin?.access })).status).toBe(200);
+    const boss = ((await call('GET', '/api/admin/users')).body.users as { id: string; email: string }[]).find((u) => u.email === 'boss@example.com');
+    expect((await call('DELETE', `/api/admin/users/${boss?.id}`)).status).toBe(409); // the last admin stays
+  });
+
+  it('ownership: a user sees and cancels only their own tasks; admins and local clients see all', async () => {
+    const sub = await call('POST', '/api/requirements', { token: tokens.ann?.access, body: { requirement: 'a landing page for a bakery with opening hours', priority: 5 } });
+    expect(sub.status).toBe(202);
+    const id = sub.body.task_id as string;
+    expect((await call('GET', `/api/tasks/${id}`, { token: tokens.ann?.access })).body).toMatchObject({ id, created_by: expect.stringMatching(/^u_/) });
+    const other = await call('GET', `/api/tasks/${id}`, { token: tokens.bob?.access });
+    expect(other.status).toBe(403);
+    expect(other.body).toMatchObject({ error: { code: 'access_denied', message: expect.stringMatching(/^Access denied/) } });
+    expect((await call('POST', `/api/tasks/${id}/cancel`, { token: tokens.bob?.access })).status).toBe(403);
+    const bobList = await call('GET', '/api/tasks', { token: tokens.bob?.access });
+    expect((bobList.body.tasks as { id: string }[]).map((x) => x.id)).not.toContain(id);
+    expect(((await call('GET', '/api/tasks', { token: tokens.ann?.access })).body.tasks as { id: string }[]).map((x) => x.id)).toContain(id);
+    expect((await call('GET', `/api/tasks/${id}`, { token: tokens.admin?.access })).status).toBe(200);
+    expect((await call('GET', `/api/tasks/${id}`)).status).toBe(200);
+  });
+
+  it('rate limits: per key for a user token (429 with retry-after), never for local clients; login attempts per address', async () => {
+    let limited: Res | undefined;
+    for (let i = 0; i < 60 && !limited; i++) {
+      const r = await call('GET', '/api/tasks', { token: tokens.bob?.access });
+      if (r.status === 429) limited = r;
+    }
+    expect(limited?.body).toMatchObject({ error: { code: 'rate_limited', details: { limit: 40 } } });
+    expect(Number(limited?.headers.get('retry-after'))).toBeGreaterThan(0);
+    // another key, and the machine's own clients, are not affected
+    expect((await call('GET', '/api/tasks', { token: tokens.ann?.access })).status).toBe(200);
+    for (let i = 0; i < 50; i++) expect((await call('GET', '/api/tasks')).status).toBe(200);
+
+    const attempts: number[] = [];
+    for (let i = 0; i < 8; i++) attempts.push((await login('ann@example.com', 'guess-number-' + i)).status);
+    expect(attempts.filter((s) => s === 401).length).toBeGreaterThan(0);
+    expect(attempts.slice(-2)).toEqual([429, 429]);
+  });
+});
+
+describe('secrets and team mode', () => {
+  it('a JWT_SECRET shorter than 32 characters stops the daemon with the fix, without printing it', async () => {
+    const err = await startTestDaemon({ env: { JWT_SECRET: 'short-secret' } }).then(
+      async (d) => {
+        await d.cleanup();
+        return undefined;
+      },
+      (e: unknown) => e as Error,
+    );
+    expect(err?.message).toMatch(/JWT_SECRET is 12 characters; it must be at least 32 \(generate one: openssl rand -base64 32\)/);
+    expect(err?.message).not.toContain('short-secret');
+  });
+
+  it('beyond loopback a user token is a credential; without one every route but /health is 401', async () => {
+    const { logger } = createLogger({ level: 'silent' });
+    const users = new UserTokens({ accessSecret: SECRET, refreshSecret: SECRET + 'r', accessTtlSeconds: 60, refreshTtlSeconds: 600 });
+    const app = await buildApp({ logger, metrics: createMetricsRegistry(), security: { host: '0.0.0.0', accessToken: 'local-access-token-123', port: () => 3000, users } });
+    app.get('/api/whoami', async (req) => req.principal);
+    const { accessToken } = await users.issue({ id: 'u_ann', email: 'ann@example.com', role: 'user' });
+    const ask = (headers: Record<string, string>) => app.inject({ method: 'GET', url: '/api/whoami', headers: { host: '10.0.0.5:3000', ...headers } });
+    expect((await ask({})).statusCode).toBe(401);
+    expect((await ask({ authorization: `Bearer ${accessToken}` })).json()).toMatchObject({ kind: 'user', userId: 'u_ann', role: 'user' });
+    expect((await ask({ 'x-cco-token': 'local-access-token-123' })).json()).toMatchObject({ kind: 'token', id: 'local' });
+    await app.close();
+  });
+});

@@ -1,0 +1,103 @@
+import { randomUUID } from 'node:crypto';
+import { decodeJwt, errors, jwtVerify, SignJWT } from 'jose';
+import { AppError } from '../core/errors.js';
+
+export type Role = 'admin' | 'user';
+export const ROLES: readonly Role[] = ['admin', 'user'];
+
+/** What a verified user token says. */
+export interface UserClaims {
+  userId: string;
+  email: string;
+  role: Role;
+  /** Expiry, epoch seconds. */
+  exp: number;
+}
+
+export interface UserTokenOptions {
+  accessSecret: string;
+  refreshSecret: string;
+  accessTtlSeconds: number;
+  refreshTtlSeconds: number;
+}
+
+const ISSUER = 'cco';
+const ACCESS = 'cco-user';
+const REFRESH = 'cco-refresh';
+
+/**
+ * People's tokens (HS256, jose): a short-lived access token signed with `JWT_SECRET` and a
+ * refresh token signed with `JWT_REFRESH_SECRET`, each with its own audience so one can never
+ * stand in for the other. Agent tokens (the sidecar's) use a key of their own.
+ */
+export class UserTokens {
+  private readonly access: Uint8Array;
+  private readonly refresh: Uint8Array;
+
+  constructor(private readonly o: UserTokenOptions) {
+    this.access = new TextEncoder().encode(o.accessSecret);
+    this.refresh = new TextEncoder().encode(o.refreshSecret);
+  }
+
+  async issue(u: { id: string; email: string; role: Role }): Promise<{ accessToken: string; refreshToken: string; expiresIn: number }> {
+    const accessToken = await new SignJWT({ email: u.email, role: u.role })
+      .setProtectedHeader({ alg: 'HS256', typ: 'JWT' })
+      .setSubject(u.id)
+      .setIssuer(ISSUER)
+      .setAudience(ACCESS)
+      .setIssuedAt()
+      .setExpirationTime(`${this.o.accessTtlSeconds}s`)
+      .sign(this.access);
+    const refreshToken = await new SignJWT({})
+      .setProtectedHeader({ alg: 'HS256', typ: 'JWT' })
+      .setSubject(u.id)
+      .setJti(randomUUID())
+      .setIssuer(ISSUER)
+      .setAudience(REFRESH)
+      .setIssuedAt()
+      .setExpirationTime(`${this.o.refreshTtlSeconds}s`)
+      .sign(this.refresh);
+    return { accessToken, refreshToken, expiresIn: this.o.accessTtlSeconds };
+  }
+
+  /** An access token's claims; 401 `token_expired` ("Token expired") or `invalid_token` ("Invalid token"). */
+  async verifyAccess(token: string): Promise<UserClaims> {
+    const payload = await verify(token, this.access, ACCESS);
+    const role = payload.role;
+    if (typeof payload.sub !== 'string' || typeof payload.email !== 'string' || (role !== 'admin' && role !== 'user') || typeof payload.exp !== 'number') {
+      throw new AppError(401, 'invalid_token', 'Invalid token');
+    }
+    return { userId: payload.sub, email: payload.email, role, exp: payload.exp };
+  }
+
+  /** For the front door: a JWT that says it is a user token is verified (401 if it fails); others (agents') are not ours. */
+  async resolve(token: string): Promise<UserClaims | undefined> {
+    let aud: unknown;
+    try {
+      aud = decodeJwt(token).aud;
+    } catch {
+      return undefined;
+    }
+    return aud === ACCESS ? this.verifyAccess(token) : undefined;
+  }
+
+  /** A refresh token's user id; 401 "Invalid refresh token" otherwise (expired included). */
+  async verifyRefresh(token: string): Promise<string> {
+    try {
+      const payload = await verify(token, this.refresh, REFRESH);
+      if (typeof payload.sub === 'string') return payload.sub;
+    } catch {
+      // one answer for every reason, as the guide's handler gives
+    }
+    throw new AppError(401, 'invalid_refresh_token', 'Invalid refresh token');
+  }
+}
+
+async function verify(token: string, key: Uint8Array, audience: string) {
+  try {
+    return (await jwtVerify(token, key, { issuer: ISSUER, audience, algorithms: ['HS256'] })).payload;
+  } catch (e) {
+    if (e instanceof errors.JWTExpired) throw new AppError(401, 'token_expired', 'Token expired');
+    throw new AppError(401, 'invalid_token', 'Invalid token');
+  }
+}

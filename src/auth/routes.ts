@@ -1,0 +1,100 @@
+import type { FastifyInstance } from 'fastify';
+import { z } from 'zod';
+import { AppError, conflict, notFound } from '../core/errors.js';
+import { requireAdmin } from '../server/security.js';
+import { parseInput } from '../server/validate.js';
+import type { UserTokens } from './jwt.js';
+import { ROLES } from './jwt.js';
+import { decoyHash, hashPassword, verifyPassword } from './passwords.js';
+import type { UsersRepo } from './users-repo.js';
+import { userView } from './users-repo.js';
+
+const email = z.string().trim().min(3).max(254).regex(/^[^\s@]+@[^\s@]+$/, 'an email address');
+const password = z.string().min(8, 'at least 8 characters').max(1024);
+const role = z.enum(ROLES as ['admin', 'user']);
+const loginBody = z.object({ email: z.string().min(1).max(254), password: z.string().min(1).max(1024) }).strict();
+const refreshBody = z.object({ refreshToken: z.string().min(1).max(4096) }).strict();
+const newUserBody = z.object({ email, password, role: role.default('user') }).strict();
+const patchUserBody = z.object({ role: role.optional(), password: password.optional() }).strict();
+const userParams = z.object({ id: z.string().regex(/^u_[\w-]{1,64}$/, 'a user id (u_...)') });
+
+export interface AuthDeps {
+  users: UsersRepo;
+  tokens: UserTokens;
+}
+
+/**
+ * People's accounts (seed 004): login, refresh and verify under `/api/auth/` (they check their own
+ * credentials: a password, a refresh token, a bearer token), and the user admin API under
+ * `/api/admin/users` (admin role; on loopback a local client is the operator).
+ */
+export function registerAuthRoutes(app: FastifyInstance, d: AuthDeps): void {
+  app.post('/api/auth/login', async (req) => {
+    const b = parseInput(loginBody, req.body ?? {}, 'body');
+    const u = await d.users.byEmail(b.email);
+    // the same work whether or not the email exists: the answer's timing tells nothing
+    const ok = await verifyPassword(b.password, u?.password_hash ?? (await decoyHash()));
+    if (!u || !ok) {
+      req.log.warn({ reason: 'invalid_credentials' }, 'login failed');
+      throw new AppError(401, 'invalid_credentials', 'Invalid email or password');
+    }
+    await d.users.touchLogin(u.id);
+    const t = await d.tokens.issue({ id: u.id, email: u.email, role: userView(u).role });
+    return { accessToken: t.accessToken, refreshToken: t.refreshToken, tokenType: 'Bearer', expiresIn: t.expiresIn, user: userView(u) };
+  });
+
+  app.post('/api/auth/refresh', async (req) => {
+    const b = parseInput(refreshBody, req.body ?? {}, 'body');
+    const id = await d.tokens.verifyRefresh(b.refreshToken);
+    const u = await d.users.byId(id);
+    // a deleted user's refresh token ends with the user
+    if (!u) throw new AppError(401, 'invalid_refresh_token', 'Invalid refresh token');
+    const t = await d.tokens.issue({ id: u.id, email: u.email, role: userView(u).role });
+    return { accessToken: t.accessToken, refreshToken: t.refreshToken, tokenType: 'Bearer', expiresIn: t.expiresIn };
+  });
+
+  app.get('/api/auth/verify', async (req) => {
+    const auth = req.headers.authorization;
+    if (!auth?.startsWith('Bearer ') || auth.length === 7) throw new AppError(401, 'no_token', 'No token provided: send Authorization: Bearer <accessToken from POST /api/auth/login>');
+    const c = await d.tokens.verifyAccess(auth.slice(7));
+    const u = await d.users.byId(c.userId);
+    if (!u) throw new AppError(401, 'invalid_token', 'Invalid token: the user no longer exists');
+    return { valid: true, user: userView(u), expiresAt: new Date(c.exp * 1000).toISOString() };
+  });
+
+  app.get('/api/admin/users', async (req) => {
+    requireAdmin(req);
+    return { users: (await d.users.list()).map(userView) };
+  });
+
+  app.post('/api/admin/users', async (req, reply) => {
+    requireAdmin(req);
+    const b = parseInput(newUserBody, req.body ?? {}, 'body');
+    const u = await d.users.create({ email: b.email, passwordHash: await hashPassword(b.password), role: b.role });
+    if (!u) throw conflict(`A user with email ${b.email.trim().toLowerCase()} already exists`);
+    req.log.info({ user: u.id, role: u.role }, 'user created');
+    return reply.status(201).send(userView(u));
+  });
+
+  app.patch('/api/admin/users/:id', async (req) => {
+    requireAdmin(req);
+    const { id } = parseInput(userParams, req.params, 'params');
+    const b = parseInput(patchUserBody, req.body ?? {}, 'body');
+    const before = await d.users.byId(id);
+    if (!before) throw notFound(`No user ${id}; list users with GET /api/admin/users`);
+    if (b.role === 'user' && before.role === 'admin' && (await d.users.countAdmins()) <= 1) throw conflict('The last admin cannot lose the admin role; make another user admin first');
+    const u = await d.users.update(id, { role: b.role, passwordHash: b.password ? await hashPassword(b.password) : undefined });
+    if (!u) throw notFound(`No user ${id}`);
+    return userView(u);
+  });
+
+  app.delete('/api/admin/users/:id', async (req) => {
+    requireAdmin(req);
+    const { id } = parseInput(userParams, req.params, 'params');
+    const u = await d.users.byId(id);
+    if (!u) throw notFound(`No user ${id}; list users with GET /api/admin/users`);
+    if (u.role === 'admin' && (await d.users.countAdmins()) <= 1) throw conflict('The last admin cannot be deleted; make another user admin first');
+    await d.users.remove(id);
+    return { deleted: true, id };
+  });
+}

@@ -1,0 +1,91 @@
+import { randomBytes } from 'node:crypto';
+import type { Selectable } from 'kysely';
+import type { Store } from '../store/store.js';
+import type { UsersTable } from '../store/tables/auth.js';
+import type { Role } from './jwt.js';
+
+export type UserRow = Selectable<UsersTable>;
+
+/** What the API shows of a user: never the hash. */
+export interface UserView {
+  id: string;
+  email: string;
+  role: Role;
+  created_at: number;
+  updated_at: number;
+  last_login_at: number | null;
+}
+
+export const userView = (u: UserRow): UserView => ({
+  id: u.id,
+  email: u.email,
+  role: u.role as Role,
+  created_at: Number(u.created_at),
+  updated_at: Number(u.updated_at),
+  last_login_at: u.last_login_at === null ? null : Number(u.last_login_at),
+});
+
+/** Emails are compared lower-cased and trimmed: `Ann@x.io` and `ann@x.io ` are one account. */
+export const normalEmail = (email: string): string => email.trim().toLowerCase();
+
+export class UsersRepo {
+  constructor(private readonly store: Store) {}
+
+  private get db() {
+    return this.store.db;
+  }
+
+  async byEmail(email: string): Promise<UserRow | undefined> {
+    return this.db.selectFrom('users').selectAll().where('email', '=', normalEmail(email)).executeTakeFirst();
+  }
+
+  async byId(id: string): Promise<UserRow | undefined> {
+    return this.db.selectFrom('users').selectAll().where('id', '=', id).executeTakeFirst();
+  }
+
+  async list(): Promise<UserRow[]> {
+    return this.db.selectFrom('users').selectAll().orderBy('created_at').orderBy('id').execute();
+  }
+
+  /** Inserts a user; undefined when the email is taken (the unique index decides, so two racing creates cannot both win). */
+  async create(u: { email: string; passwordHash: string; role: Role }): Promise<UserRow | undefined> {
+    if (await this.byEmail(u.email)) return undefined;
+    const now = Date.now();
+    const row: UserRow = { id: `u_${randomBytes(9).toString('base64url')}`, email: normalEmail(u.email), password_hash: u.passwordHash, role: u.role, created_at: now, updated_at: now, last_login_at: null };
+    try {
+      await this.db.insertInto('users').values(row).execute();
+    } catch (e) {
+      if (await this.byEmail(u.email)) return undefined;
+      throw e;
+    }
+    return row;
+  }
+
+  async update(id: string, patch: { role?: Role | undefined; passwordHash?: string | undefined }): Promise<UserRow | undefined> {
+    const r = await this.db
+      .updateTable('users')
+      .set({ updated_at: Date.now(), ...(patch.role ? { role: patch.role } : {}), ...(patch.passwordHash ? { password_hash: patch.passwordHash } : {}) })
+      .where('id', '=', id)
+      .executeTakeFirst();
+    return Number(r.numUpdatedRows) > 0 ? this.byId(id) : undefined;
+  }
+
+  async remove(id: string): Promise<boolean> {
+    const r = await this.db.deleteFrom('users').where('id', '=', id).executeTakeFirst();
+    return Number(r.numDeletedRows) > 0;
+  }
+
+  async touchLogin(id: string): Promise<void> {
+    await this.db.updateTable('users').set({ last_login_at: Date.now() }).where('id', '=', id).execute();
+  }
+
+  async count(): Promise<number> {
+    const r = await this.db.selectFrom('users').select((eb) => eb.fn.countAll<number>().as('n')).executeTakeFirst();
+    return Number(r?.n ?? 0);
+  }
+
+  async countAdmins(): Promise<number> {
+    const r = await this.db.selectFrom('users').select((eb) => eb.fn.countAll<number>().as('n')).where('role', '=', 'admin').executeTakeFirst();
+    return Number(r?.n ?? 0);
+  }
+}

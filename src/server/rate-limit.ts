@@ -1,0 +1,67 @@
+import rateLimit from '@fastify/rate-limit';
+import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
+import type { RateLimitsConfig } from '../config/sections/auth.js';
+import { AppError } from '../core/errors.js';
+
+const MINUTE = 60_000;
+const LOGIN = '/api/auth/login';
+
+interface Verdict {
+  isAllowed: boolean;
+  max?: number;
+  remaining?: number;
+  ttlInSeconds?: number;
+  isExceeded?: boolean;
+}
+
+/** Who a request counts against: a user, an API key, or else its address. */
+function identity(req: FastifyRequest): string {
+  const p = req.principal;
+  if (p?.kind === 'user') return `user:${p.userId}`;
+  if (p?.kind === 'token') return p.id;
+  return `ip:${req.ip}`;
+}
+
+/**
+ * Rate limits on the daemon's `/api/*` routes (@fastify/rate-limit's counters, in Redis when the
+ * daemon has one so several instances count together):
+ * - per key: `per_key_per_minute` over every route together, for people's tokens, team API keys
+ *   and clients from other machines. The machine's own clients (loopback without credentials, the
+ *   local access token: curl, Claude Code's hooks, the dashboard) are not limited;
+ * - per route: `login_per_minute` for `POST /api/auth/login` per address (password guessing), and
+ *   `routes` from the config, per key, for everyone.
+ * Claude Code's hooks, the orchestration forwarder and the gateway's /v1 are never limited.
+ * A refusal is a 429 with `retry-after` and the x-ratelimit headers.
+ */
+export async function installRateLimits(app: FastifyInstance, cfg: RateLimitsConfig, redis?: unknown): Promise<void> {
+  if (!cfg.enabled) return;
+  await app.register(rateLimit, { global: false, skipOnError: true, nameSpace: 'cco-rl:', ...(redis ? { redis } : {}) });
+  const routeMax = (req: FastifyRequest): number | undefined => {
+    const route = req.routeOptions.url ?? '';
+    if (route === LOGIN) return cfg.login_per_minute;
+    return cfg.routes[route];
+  };
+  const perRoute = app.createRateLimit({
+    timeWindow: MINUTE,
+    max: (req) => routeMax(req) ?? 0,
+    keyGenerator: (req) => `route:${req.routeOptions.url ?? ''}|${req.routeOptions.url === LOGIN ? `ip:${req.ip}` : identity(req)}`,
+  });
+  const perKey = app.createRateLimit({ timeWindow: MINUTE, max: cfg.per_key_per_minute, keyGenerator: identity });
+
+  app.addHook('preHandler', async (req, reply) => {
+    const path = req.routeOptions.url ?? '';
+    if (!path.startsWith('/api/') || path.startsWith('/api/hooks/') || path.startsWith('/api/orchestration/')) return;
+    if (routeMax(req) !== undefined) enforce((await perRoute(req)) as Verdict, reply, `${req.method} ${path}`);
+    const p = req.principal;
+    const machineOwn = p?.kind === 'local' || (p?.kind === 'token' && p.id === 'local');
+    if (cfg.per_key_per_minute > 0 && !machineOwn) enforce((await perKey(req)) as Verdict, reply, 'this key');
+  });
+}
+
+function enforce(v: Verdict, reply: FastifyReply, what: string): void {
+  if (v.isAllowed || v.max === undefined) return;
+  void reply.header('x-ratelimit-limit', v.max).header('x-ratelimit-remaining', v.remaining ?? 0).header('x-ratelimit-reset', v.ttlInSeconds ?? 0);
+  if (!v.isExceeded) return;
+  void reply.header('retry-after', v.ttlInSeconds ?? 60);
+  throw new AppError(429, 'rate_limited', `Rate limit exceeded: ${v.max} requests per minute for ${what}; retry after ${v.ttlInSeconds ?? 60} s`, { details: { limit: v.max, retry_after_seconds: v.ttlInSeconds ?? 60 } });
+}

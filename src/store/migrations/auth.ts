@@ -1,0 +1,22 @@
+import type { MigrationSet } from './types.js';
+
+/** Migrations of the auth module's tables. Name each `auth_NNN_what`; never edit a shipped one. */
+export const authMigrations: MigrationSet = () => ({
+  auth_001_users: {
+    async up(db) {
+      await db.schema
+        .createTable('users')
+        .addColumn('id', 'text', (c) => c.primaryKey())
+        .addColumn('email', 'text', (c) => c.notNull().unique())
+        .addColumn('password_hash', 'text', (c) => c.notNull())
+        .addColumn('role', 'text', (c) => c.notNull())
+        .addColumn('created_at', 'bigint', (c) => c.notNull())
+        .addColumn('updated_at', 'bigint', (c) => c.notNull())
+        .addColumn('last_login_at', 'bigint')
+        .execute();
+    },
+    async down(db) {
+      await db.schema.dropTable('users').execute();
+    },
+  },
+});

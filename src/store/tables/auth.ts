@@ -1,0 +1,14 @@
+/** A person who logs in (seed 004: users with roles). */
+export interface UsersTable {
+  id: string; // u_<random>
+  email: string; // unique, lower-cased
+  password_hash: string; // scrypt$N$r$p$salt$key
+  role: string; // admin | user
+  created_at: number; // epoch ms
+  updated_at: number;
+  last_login_at: number | null;
+}
+
+export interface AuthTables {
+  users: UsersTable;
+}
