@@ -15,6 +15,7 @@ import { portInUseMessage } from '../daemon/port-holder.js';
 import { loadAccessToken } from '../daemon/secret-files.js';
 import { createGateway } from '../gateway/gateway.js';
 import type { Gateway } from '../gateway/gateway.js';
+import { tuneHeap } from '../gateway/heap.js';
 import { buildApp } from '../server/app.js';
 import { createMetricsRegistry } from '../server/metrics.js';
 import { parseInput } from '../server/validate.js';
@@ -92,6 +93,8 @@ function parseOptions(args: string[]): ProxyOptions {
 export async function main(args: string[]): Promise<number> {
   const opts = parseOptions(args);
   if (opts.workers > 1 && cluster.isPrimary) return runPrimary(opts);
+  // The serving process bounds its heap growth under load (see gateway/heap.ts; user flags win).
+  tuneHeap();
   let server: RunningProxy;
   try {
     server = await startProxyServer(opts, { migrate: !cluster.isWorker });

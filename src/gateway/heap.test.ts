@@ -1,0 +1,58 @@
+import { spawnSync } from 'node:child_process';
+import { existsSync } from 'node:fs';
+import { join } from 'node:path';
+import { fileURLToPath, pathToFileURL } from 'node:url';
+import { describe, expect, it } from 'vitest';
+import { growthFactorFor, heapSettings, PROXY_HEAP } from './heap.js';
+
+/** The compiled module (built by test/global-setup.ts): the cap is observed in a process of its own. */
+const HEAP_JS = join(fileURLToPath(new URL('.', import.meta.url)), '..', '..', 'dist', 'gateway', 'heap.js');
+
+/** Churns objects that survive a scavenge or two (as requests in flight do) and reports the largest new space seen. */
+const CHILD = `
+import v8 from 'node:v8';
+const { tuneHeap } = await import(process.argv[1]);
+if (process.argv[2] === 'cap') tuneHeap({ growingPercent: 0, semiSpaceCapMb: 2 }, '');
+const newSpace = () => v8.getHeapSpaceStatistics().find((s) => s.space_name === 'new_space').space_size;
+const keep = [];
+let max = 0;
+for (let i = 0; i < 2e6; i++) {
+  keep.push({ a: i, b: [i] });
+  if (keep.length > 40000) keep.splice(0, 20000);
+  if (i % 5000 === 0) {
+    await new Promise((r) => setImmediate(r));
+    max = Math.max(max, newSpace());
+  }
+}
+console.log(max / 1048576);
+`;
+
+function maxNewSpaceMb(mode: 'cap' | 'none'): number {
+  const r = spawnSync(process.execPath, ['--input-type=module', '-e', CHILD, pathToFileURL(HEAP_JS).href, mode], { encoding: 'utf8', env: { ...process.env, NODE_OPTIONS: '' } });
+  if (r.status !== 0) throw new Error(r.stderr);
+  return Number(r.stdout.trim());
+}
+
+describe('gateway heap settings', () => {
+  it('leaves a setting alone when the user gave it (node arguments or NODE_OPTIONS)', () => {
+    expect(heapSettings(PROXY_HEAP, '')).toEqual(PROXY_HEAP);
+    expect(heapSettings(PROXY_HEAP, '--heap-growing-percent=50')).toEqual({ ...PROXY_HEAP, growingPercent: 0 });
+    expect(heapSettings(PROXY_HEAP, '--enable-source-maps --max-semi-space-size=32')).toEqual({ ...PROXY_HEAP, semiSpaceCapMb: 0 });
+    expect(heapSettings(PROXY_HEAP, '--max_semi_space_size 4')).toEqual({ ...PROXY_HEAP, semiSpaceCapMb: 0 });
+    expect(heapSettings(PROXY_HEAP, '--max-heap-size=512')).toEqual({ ...PROXY_HEAP, semiSpaceCapMb: 0 });
+    // Other flags are not taken for these.
+    expect(heapSettings(PROXY_HEAP, '--max-old-space-size=4096')).toEqual(PROXY_HEAP);
+  });
+
+  it('stops the young generation growing at the cap', () => {
+    expect(growthFactorFor(4 * 1024 * 1024, 8)).toBe(2);
+    expect(growthFactorFor(8 * 1024 * 1024, 8)).toBe(1);
+    expect(growthFactorFor(16 * 1024 * 1024, 8)).toBe(1);
+  });
+
+  it.skipIf(!existsSync(HEAP_JS))('keeps the new space at two semi-spaces of the cap in a process that allocates survivors', () => {
+    // V8's default lets this workload grow the semi-spaces to 16 MB each.
+    expect(maxNewSpaceMb('none')).toBeGreaterThan(8);
+    expect(maxNewSpaceMb('cap')).toBeLessThanOrEqual(4);
+  });
+});
