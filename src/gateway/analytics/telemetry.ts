@@ -5,6 +5,8 @@ import type { ResponseCache } from '../cache/response-cache.js';
 import type { ActiveRequests } from '../proxy/active.js';
 import { BREAKER_GAUGE } from '../resilience/providers.js';
 import type { ProviderPool } from '../resilience/providers.js';
+import { DebugRing } from './debug-ring.js';
+import type { DebugEntry } from './debug-ring.js';
 import type { RequestRecord } from './record.js';
 import type { AnalyticsWriter } from './writer.js';
 
@@ -40,13 +42,11 @@ export interface TelemetryDeps {
  * in-memory ring behind /api/debug/requests.
  */
 export class Telemetry {
-  private readonly ring: RequestRecord[] = [];
-  private next = 0;
-  private readonly ringSize: number;
+  private readonly ring: DebugRing;
   private readonly m;
 
   constructor(private readonly d: TelemetryDeps) {
-    this.ringSize = d.ringSize ?? 500;
+    this.ring = new DebugRing(d.ringSize ?? 500);
     const registers = [d.registry];
     this.m = {
       requests: new Counter({ name: 'gateway_requests_total', help: 'Gateway requests by provider, model, status and cache result', labelNames: ['provider', 'model', 'status', 'cache'], registers }),
@@ -178,9 +178,7 @@ export class Telemetry {
     if (u.cacheWrite) b.tokens.cacheWrite.inc(u.cacheWrite);
     if (r.cost.total) b.cost.inc(r.cost.total);
     if (r.costSaved) this.m.saved.inc(r.costSaved);
-    // A ring: overwrite the oldest slot (no array shifting per request).
-    this.ring[this.next] = r;
-    this.next = (this.next + 1) % this.ringSize;
+    this.ring.add(r);
     this.d.hub?.publish('gateway_request', {
       id: r.id,
       model: r.model,
@@ -200,11 +198,8 @@ export class Telemetry {
     });
   }
 
-  /** The most recent finished requests, newest first. */
-  recent(limit: number): RequestRecord[] {
-    const out: RequestRecord[] = [];
-    const n = this.ring.length;
-    for (let i = 1; i <= n && out.length < limit; i++) out.push(this.ring[(this.next - i + n) % n] as RequestRecord);
-    return out;
+  /** The most recent finished requests, newest first, as /api/debug/requests shows them. */
+  recent(limit: number): DebugEntry[] {
+    return this.ring.recent(limit);
   }
 }

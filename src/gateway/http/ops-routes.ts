@@ -97,22 +97,7 @@ export function registerOpsRoutes(app: FastifyInstance, d: OpsDeps): void {
   app.get('/api/debug/requests', async (req) => {
     const q = parseInput(z.object({ limit: z.coerce.number().int().min(1).max(500).default(50) }).strict(), req.query, 'query');
     return {
-      requests: d.telemetry.recent(q.limit).map((r) => ({
-        id: r.id,
-        ts: r.ts,
-        model: r.model,
-        provider: r.provider,
-        route: r.route,
-        status: r.status,
-        errorType: r.errorType,
-        stream: r.stream,
-        cacheHit: r.cacheHit,
-        cacheKey: r.cacheKey,
-        params: r.params,
-        latencyMs: r.latencyMs,
-        retries: r.retries,
-        sessionId: r.sessionId,
-      })),
+      requests: d.telemetry.recent(q.limit),
     };
   });
 
