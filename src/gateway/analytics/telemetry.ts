@@ -10,19 +10,27 @@ import type { DebugEntry } from './debug-ring.js';
 import type { RequestRecord } from './record.js';
 import type { AnalyticsWriter } from './writer.js';
 
-interface Inc {
-  inc(v?: number): void;
-}
 interface Obs {
   observe(v: number): void;
 }
+/**
+ * One label set: its histogram children, and its counter increments not yet handed to
+ * prom-client (they are when /metrics is read, see flushCounts).
+ */
 interface Bound {
-  requests: Inc;
+  provider: string;
+  model: string;
+  status: number;
+  cache: string;
   latency: Obs;
   ttft: Obs;
-  tokens: { input: Inc; output: Inc; cacheRead: Inc; cacheWrite: Inc };
-  cost: Inc;
-  retries: Inc;
+  requests: number;
+  input: number;
+  output: number;
+  cacheRead: number;
+  cacheWrite: number;
+  cost: number;
+  retries: number;
 }
 
 export interface TelemetryDeps {
@@ -48,8 +56,12 @@ export class Telemetry {
   constructor(private readonly d: TelemetryDeps) {
     this.ring = new DebugRing(d.ringSize ?? 500);
     const registers = [d.registry];
+    // Counters are counted in plain numbers per request and handed to prom-client when /metrics is
+    // read: prom-client hashes and validates the labels and allocates on every inc(), even on a
+    // bound child (seven of them per request).
+    const flush = () => this.flushCounts();
     this.m = {
-      requests: new Counter({ name: 'gateway_requests_total', help: 'Gateway requests by provider, model, status and cache result', labelNames: ['provider', 'model', 'status', 'cache'], registers }),
+      requests: new Counter({ name: 'gateway_requests_total', help: 'Gateway requests by provider, model, status and cache result', labelNames: ['provider', 'model', 'status', 'cache'], registers, collect: flush }),
       latency: new Histogram({
         name: 'gateway_processing_time_seconds',
         help: 'Gateway request latency, end to end (seconds)',
@@ -58,12 +70,12 @@ export class Telemetry {
         registers,
       }),
       ttft: new Histogram({ name: 'gateway_time_to_first_token_seconds', help: 'Time to first streamed token (seconds)', labelNames: ['provider'], buckets: [0.05, 0.1, 0.25, 0.5, 1, 2, 5, 10, 30], registers }),
-      tokens: new Counter({ name: 'gateway_tokens_total', help: 'Tokens by provider, model and kind (input, output, cache_read, cache_write)', labelNames: ['provider', 'model', 'kind'], registers }),
-      cost: new Counter({ name: 'gateway_cost_usd_total', help: 'Cost in USD by provider and model', labelNames: ['provider', 'model'], registers }),
-      saved: new Counter({ name: 'gateway_cost_saved_usd_total', help: 'Cost saved by cache hits (USD)', registers }),
-      hits: new Counter({ name: 'gateway_cache_hits_total', help: 'Response cache hits', registers }),
-      misses: new Counter({ name: 'gateway_cache_misses_total', help: 'Response cache misses', registers }),
-      retries: new Counter({ name: 'gateway_retries_total', help: 'Upstream retries by provider', labelNames: ['provider'], registers }),
+      tokens: new Counter({ name: 'gateway_tokens_total', help: 'Tokens by provider, model and kind (input, output, cache_read, cache_write)', labelNames: ['provider', 'model', 'kind'], registers, collect: flush }),
+      cost: new Counter({ name: 'gateway_cost_usd_total', help: 'Cost in USD by provider and model', labelNames: ['provider', 'model'], registers, collect: flush }),
+      saved: new Counter({ name: 'gateway_cost_saved_usd_total', help: 'Cost saved by cache hits (USD)', registers, collect: flush }),
+      hits: new Counter({ name: 'gateway_cache_hits_total', help: 'Response cache hits', registers, collect: flush }),
+      misses: new Counter({ name: 'gateway_cache_misses_total', help: 'Response cache misses', registers, collect: flush }),
+      retries: new Counter({ name: 'gateway_retries_total', help: 'Upstream retries by provider', labelNames: ['provider'], registers, collect: flush }),
     };
     new Gauge({
       name: 'gateway_circuit_breaker_state',
@@ -130,33 +142,67 @@ export class Telemetry {
   }
 
   /**
-   * prom-client hashes a label object on every inc/observe; the children bound to one label set
-   * are kept instead (a handful of provider × model × status combinations in practice).
+   * Label sets seen (a handful of provider × model × status × cache combinations in practice),
+   * with their histogram children bound once and their pending counts.
    */
   private readonly bound = new Map<string, Bound>();
+  /** The label set of the previous request: most requests share it (no key string to build). */
+  private last: Bound | undefined;
+  private pending = { hits: 0, misses: 0, saved: 0 };
 
   private boundFor(provider: string, model: string, status: number, cache: string): Bound {
+    const l = this.last;
+    if (l !== undefined && l.status === status && l.provider === provider && l.model === model && l.cache === cache) return l;
     const k = `${provider}\u0000${model}\u0000${status}\u0000${cache}`;
     let b = this.bound.get(k);
     if (!b) {
       b = {
-        requests: this.m.requests.labels({ provider, model, status: String(status), cache }),
+        provider,
+        model,
+        status,
+        cache,
         latency: this.m.latency.labels({ provider, cache }),
         ttft: this.m.ttft.labels({ provider }),
-        tokens: {
-          input: this.m.tokens.labels({ provider, model, kind: 'input' }),
-          output: this.m.tokens.labels({ provider, model, kind: 'output' }),
-          cacheRead: this.m.tokens.labels({ provider, model, kind: 'cache_read' }),
-          cacheWrite: this.m.tokens.labels({ provider, model, kind: 'cache_write' }),
-        },
-        cost: this.m.cost.labels({ provider, model }),
-        retries: this.m.retries.labels({ provider }),
+        requests: 0,
+        input: 0,
+        output: 0,
+        cacheRead: 0,
+        cacheWrite: 0,
+        cost: 0,
+        retries: 0,
       };
-      // Bounded: a client sending ever-new model names must not grow this without end.
-      if (this.bound.size >= 1000) this.bound.clear();
+      // Bounded: a client sending ever-new model names must not grow this without end (the
+      // counts of the sets dropped are handed over first).
+      if (this.bound.size >= 1000) {
+        this.flushCounts();
+        this.bound.clear();
+      }
       this.bound.set(k, b);
     }
+    this.last = b;
     return b;
+  }
+
+  /** Hands the counts gathered since the last call to prom-client (before /metrics is read). */
+  flushCounts(): void {
+    const m = this.m;
+    for (const b of this.bound.values()) {
+      if (b.requests === 0 && b.retries === 0) continue;
+      const { provider, model } = b;
+      if (b.requests) m.requests.inc({ provider, model, status: String(b.status), cache: b.cache }, b.requests);
+      if (b.input) m.tokens.inc({ provider, model, kind: 'input' }, b.input);
+      if (b.output) m.tokens.inc({ provider, model, kind: 'output' }, b.output);
+      if (b.cacheRead) m.tokens.inc({ provider, model, kind: 'cache_read' }, b.cacheRead);
+      if (b.cacheWrite) m.tokens.inc({ provider, model, kind: 'cache_write' }, b.cacheWrite);
+      if (b.cost) m.cost.inc({ provider, model }, b.cost);
+      if (b.retries) m.retries.inc({ provider }, b.retries);
+      b.requests = b.input = b.output = b.cacheRead = b.cacheWrite = b.cost = b.retries = 0;
+    }
+    const p = this.pending;
+    if (p.hits) m.hits.inc(p.hits);
+    if (p.misses) m.misses.inc(p.misses);
+    if (p.saved) m.saved.inc(p.saved);
+    p.hits = p.misses = p.saved = 0;
   }
 
   record(r: RequestRecord): void {
@@ -165,19 +211,19 @@ export class Telemetry {
     const model = r.upstreamModel || r.model || 'none';
     const cache = r.cacheHit ? 'hit' : r.cacheKey ? 'miss' : 'bypass';
     const b = this.boundFor(provider, model, r.status, cache);
-    b.requests.inc();
+    b.requests++;
     b.latency.observe(r.latencyMs / 1000);
     if (r.ttftMs !== null && !r.cacheHit) b.ttft.observe(r.ttftMs / 1000);
-    if (r.cacheHit) this.m.hits.inc();
-    else if (r.cacheKey) this.m.misses.inc();
-    if (r.retries) b.retries.inc(r.retries);
+    if (r.cacheHit) this.pending.hits++;
+    else if (r.cacheKey) this.pending.misses++;
+    b.retries += r.retries;
     const u = r.usage;
-    if (u.input) b.tokens.input.inc(u.input);
-    if (u.output) b.tokens.output.inc(u.output);
-    if (u.cacheRead) b.tokens.cacheRead.inc(u.cacheRead);
-    if (u.cacheWrite) b.tokens.cacheWrite.inc(u.cacheWrite);
-    if (r.cost.total) b.cost.inc(r.cost.total);
-    if (r.costSaved) this.m.saved.inc(r.costSaved);
+    b.input += u.input;
+    b.output += u.output;
+    b.cacheRead += u.cacheRead;
+    b.cacheWrite += u.cacheWrite;
+    b.cost += r.cost.total;
+    this.pending.saved += r.costSaved;
     this.ring.add(r);
     this.d.hub?.publish('gateway_request', {
       id: r.id,

@@ -1,0 +1,99 @@
+import { Registry } from 'prom-client';
+import { describe, expect, it } from 'vitest';
+import type { ResponseCache } from '../cache/response-cache.js';
+import type { ActiveRequests } from '../proxy/active.js';
+import { ProviderPool } from '../resilience/providers.js';
+import { zeroCost } from './pricing.js';
+import type { RequestRecord } from './record.js';
+import { Telemetry } from './telemetry.js';
+import type { AnalyticsWriter } from './writer.js';
+
+const rec = (o: Partial<RequestRecord> = {}): RequestRecord => ({
+  id: 'r',
+  ts: Date.now(),
+  endpoint: 'messages',
+  clientFormat: 'anthropic',
+  provider: 'anthropic',
+  route: 'default',
+  model: 'claude-sonnet-4-5',
+  upstreamModel: 'claude-sonnet-4-5',
+  status: 200,
+  errorType: null,
+  stream: false,
+  cacheHit: false,
+  usage: { input: 10, output: 20, cacheRead: 0, cacheWrite: 0 },
+  cost: { ...zeroCost(), total: 0.25 },
+  costSaved: 0,
+  latencyMs: 3,
+  ttftMs: null,
+  retries: 0,
+  fallbackFrom: null,
+  sessionId: null,
+  agentId: null,
+  parentAgentId: null,
+  client: null,
+  project: null,
+  cacheKey: 'k',
+  params: {},
+  ...o,
+});
+
+function telemetry() {
+  const registry = new Registry();
+  const rows: RequestRecord[] = [];
+  const t = new Telemetry({
+    registry,
+    hub: undefined,
+    writer: { add: (r: RequestRecord) => rows.push(r), queued: 0 } as unknown as AnalyticsWriter,
+    providers: () => new ProviderPool({ failureThreshold: 5, openMs: 1000 }),
+    cache: () => ({ backend: { size: async () => ({ entries: 0, bytes: 0 }) } }) as unknown as ResponseCache,
+    active: () => ({ count: 0 }) as ActiveRequests,
+  });
+  /** name{labels} → value, as /metrics shows them. */
+  const values = async (name: string) => {
+    const m = (await registry.getMetricsAsJSON()).find((x) => x.name === name) as { values: { labels: Record<string, string | number>; value: number }[] } | undefined;
+    return Object.fromEntries((m?.values ?? []).map((v) => [JSON.stringify(v.labels), v.value]));
+  };
+  return { t, rows, registry, values };
+}
+
+describe('Telemetry', () => {
+  it('counts every request in /metrics with its labels, tokens, cost, retries and cache result', async () => {
+    const { t, rows, values } = telemetry();
+    t.record(rec());
+    t.record(rec({ retries: 2, usage: { input: 1, output: 2, cacheRead: 3, cacheWrite: 4 } }));
+    t.record(rec({ cacheHit: true, costSaved: 0.5, cost: zeroCost(), usage: { input: 10, output: 20, cacheRead: 0, cacheWrite: 0 } }));
+    t.record(rec({ status: 529, provider: 'openai', upstreamModel: 'gpt-5', cacheKey: null, usage: { input: 0, output: 0, cacheRead: 0, cacheWrite: 0 }, cost: zeroCost() }));
+    expect(rows).toHaveLength(4);
+    expect(await values('gateway_requests_total')).toEqual({
+      '{"provider":"anthropic","model":"claude-sonnet-4-5","status":"200","cache":"miss"}': 2,
+      '{"provider":"anthropic","model":"claude-sonnet-4-5","status":"200","cache":"hit"}': 1,
+      '{"provider":"openai","model":"gpt-5","status":"529","cache":"bypass"}': 1,
+    });
+    expect(await values('gateway_tokens_total')).toEqual({
+      '{"provider":"anthropic","model":"claude-sonnet-4-5","kind":"input"}': 21,
+      '{"provider":"anthropic","model":"claude-sonnet-4-5","kind":"output"}': 42,
+      '{"provider":"anthropic","model":"claude-sonnet-4-5","kind":"cache_read"}': 3,
+      '{"provider":"anthropic","model":"claude-sonnet-4-5","kind":"cache_write"}': 4,
+    });
+    expect(await values('gateway_cost_usd_total')).toEqual({ '{"provider":"anthropic","model":"claude-sonnet-4-5"}': 0.5 });
+    expect(await values('gateway_retries_total')).toEqual({ '{"provider":"anthropic"}': 2 });
+    expect(await values('gateway_cache_hits_total')).toEqual({ '{}': 1 });
+    expect(await values('gateway_cache_misses_total')).toEqual({ '{}': 2 });
+    expect(await values('gateway_cost_saved_usd_total')).toEqual({ '{}': 0.5 });
+    // Read again with more traffic in between: the counts add up, nothing is counted twice.
+    t.record(rec());
+    expect((await values('gateway_requests_total'))['{"provider":"anthropic","model":"claude-sonnet-4-5","status":"200","cache":"miss"}']).toBe(3);
+    expect((await values('gateway_cache_misses_total'))['{}']).toBe(3);
+    const latency = (await values('gateway_processing_time_seconds'))['{"le":"+Inf","provider":"anthropic","cache":"miss"}'];
+    expect(latency).toBe(3);
+  });
+
+  it('keeps the counts of label sets it stops tracking (a client sending ever-new model names)', async () => {
+    const { t, values } = telemetry();
+    for (let i = 0; i < 1500; i++) t.record(rec({ upstreamModel: `model-${i}` }));
+    const all = Object.values(await values('gateway_requests_total'));
+    expect(all).toHaveLength(1500);
+    expect(all.reduce((a, b) => a + b, 0)).toBe(1500);
+  });
+});
