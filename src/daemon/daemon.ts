@@ -16,6 +16,7 @@ import { installRateLimits } from '../server/rate-limit.js';
 import type { ModuleContext, PartHealth } from '../server/module.js';
 import { openStore } from '../store/store.js';
 import type { Store } from '../store/store.js';
+import { redactString } from '../core/redact.js';
 import { writeLaunchArtifacts } from './artifacts.js';
 import { acquireLock } from './lock.js';
 import type { DaemonInfo } from './lock.js';
@@ -136,6 +137,13 @@ export async function startDaemon(opts: DaemonOptions = {}): Promise<RunningDaem
     env,
   };
 
+  // The daemon's own Redis connection (team mode): rate-limit counters and the /health check.
+  const redis = ctx.redisUrl ? new (await import('ioredis')).Redis(ctx.redisUrl, { maxRetriesPerRequest: 1, connectTimeout: 1000 }) : undefined;
+  if (redis) {
+    redis.on('error', () => undefined); // reported by /health; rate limits let requests through meanwhile
+    cleanup.push(() => void redis.disconnect());
+  }
+
   let modules: DaemonModules;
   let app: FastifyInstance;
   try {
@@ -146,24 +154,21 @@ export async function startDaemon(opts: DaemonOptions = {}): Promise<RunningDaem
       metrics,
       security: { host, accessToken, port: () => port, selfAuthenticated: ['/v1/', '/mcp', '/api/orchestration/', '/api/agents/spawn', '/api/auth/'], users: modules.auth.tokens },
     });
-    const limiterRedis = ctx.redisUrl ? new (await import('ioredis')).Redis(ctx.redisUrl, { maxRetriesPerRequest: 1, connectTimeout: 1000 }) : undefined;
-    if (limiterRedis) {
-      limiterRedis.on('error', () => undefined); // counted as allowed while Redis is away (skipOnError)
-      app.addHook('onClose', async () => void limiterRedis.disconnect());
-    }
-    await installRateLimits(app, config.rate_limits, limiterRedis);
+    await installRateLimits(app, config.rate_limits, redis);
     registerHealth(app, {
       version: version(),
       startedAt,
       port: () => port,
       parts: () => modules.all,
       extra: async (): Promise<Record<string, PartHealth>> => {
-        try {
-          await store.ping();
-          return { database: { status: 'ok', dialect: store.dialect, location: store.location } };
-        } catch (e) {
-          return { database: { status: 'down', dialect: store.dialect, error: (e as Error).message } };
-        }
+        const [database, redisCheck] = await Promise.all([
+          store.ping().then(
+            (): PartHealth => ({ status: 'ok', dialect: store.dialect, location: store.location }),
+            (e: unknown): PartHealth => ({ status: 'down', dialect: store.dialect, error: (e as Error).message }),
+          ),
+          redis ? pingRedis(redis) : undefined,
+        ]);
+        return { database, ...(redisCheck ? { redis: redisCheck } : {}) };
       },
     });
     registerHubWebSocket(app, hub);
@@ -221,6 +226,7 @@ export async function startDaemon(opts: DaemonOptions = {}): Promise<RunningDaem
   logger.info({ port, host, sidecar: sidecarUrl, store: store.dialect, ms: Date.now() - startedAt }, 'daemon started');
 
   let closing: Promise<void> | undefined;
+  const closeRedis = () => redis?.disconnect();
   return {
     url: selfUrl(),
     port,
@@ -239,6 +245,7 @@ export async function startDaemon(opts: DaemonOptions = {}): Promise<RunningDaem
         await app.close();
         for (const m of [...modules.all].reverse()) await m.close?.().catch((e: unknown) => logger.warn({ err: (e as Error).message, module: m.name }, 'close failed'));
         await store.close();
+        closeRedis();
         lock?.release();
         logger.info('daemon stopped');
         logger.flush();
@@ -246,4 +253,18 @@ export async function startDaemon(opts: DaemonOptions = {}): Promise<RunningDaem
       return closing;
     },
   };
+}
+
+/** Redis for /health: a PING answered within a second (the client's own retries would wait longer). */
+async function pingRedis(redis: { ping(): Promise<string> }): Promise<PartHealth> {
+  const t0 = performance.now();
+  let timer: NodeJS.Timeout | undefined;
+  try {
+    await Promise.race([redis.ping(), new Promise((_, reject) => (timer = setTimeout(() => reject(new Error('no answer within 1 s')), 1000)))]);
+    return { status: 'ok', latency_ms: Math.round((performance.now() - t0) * 10) / 10 };
+  } catch (e) {
+    return { status: 'down', error: `Redis is unreachable: ${redactString((e as Error).message)}` };
+  } finally {
+    clearTimeout(timer);
+  }
 }
