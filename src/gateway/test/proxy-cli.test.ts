@@ -3,8 +3,10 @@ import type { ChildProcess } from 'node:child_process';
 import { existsSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
+import { sql } from 'kysely';
 import { Agent } from 'undici';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
+import { PROXY_SQLITE_CACHE_KIB, startProxyServer } from '../../cli/proxy.js';
 import { startFakeProvider } from '../../fake-provider/server.js';
 import type { FakeProvider } from '../../fake-provider/server.js';
 import { tempCcoEnv } from '../../testing/temp-dirs.js';
@@ -105,5 +107,22 @@ describe('cco proxy', () => {
     expect(pids.has(p.child.pid as number)).toBe(false);
     p.child.kill('SIGTERM');
     expect(await p.exited).toBe(0);
+  });
+
+  it('keeps a small SQLite page cache of its own unless CCO_DB_CACHE_SIZE says otherwise', async () => {
+    const cacheSize = async (env: Record<string, string>, db: string) => {
+      const opts = { port: 0, host: '127.0.0.1', dbPath: join(world.root, db), workers: 1, cacheSizeMb: 1, cacheTtlSeconds: 0, logLevel: 'error' as const, httpProxy: undefined, config: join(world.root, 'none.json') };
+      const s = await startProxyServer(opts, { env: { ...world.env, DATABASE_URL: '', REDIS_URL: '', ...env } });
+      try {
+        const r = await sql<{ cache_size: number }>`pragma cache_size`.execute(s.store.db);
+        return r.rows[0]?.cache_size;
+      } finally {
+        await s.close();
+      }
+    };
+    // Negative: KiB (SQLite's convention); the store's own default is 16 MB.
+    expect(await cacheSize({}, 'small-cache.db')).toBe(-PROXY_SQLITE_CACHE_KIB);
+    // CCO_DB_CACHE_SIZE counts pages of 4 KiB.
+    expect(await cacheSize({ CCO_DB_CACHE_SIZE: '5000' }, 'env-cache.db')).toBe(-20_000);
   });
 });
