@@ -54,7 +54,7 @@ async function start(portOpt: string | undefined, timeoutMs: number, extraArgs: 
   }
   const r = await startDetached(paths, port, { timeoutMs, extraArgs });
   if (!r.ok) {
-    say(`❌ Daemon failed to start: ${r.message}`);
+    say(`❌ ${r.message}`);
     say(`   Logs: ${r.logFile}  (cco daemon logs)`);
     return 1;
   }

@@ -95,7 +95,7 @@ export async function runChecks(paths: Paths, portOverride?: number): Promise<Ch
   }
 
   const claude = findClaude();
-  if (!claude) add({ name: 'Claude Code', level: 'fail', detail: 'not found on PATH', fix: CLAUDE_NOT_FOUND.split('\n').slice(1).map((l) => l.trim()).join('; ') });
+  if (!claude) add({ name: 'Claude Code', level: 'fail', detail: 'not found on PATH', fix: CLAUDE_NOT_FOUND.split('\n').slice(2).map((l) => l.trim()).join('; ') });
   else {
     const v = spawnSync(claude, ['--version'], { encoding: 'utf8', timeout: 10_000, stdio: ['ignore', 'pipe', 'pipe'] });
     add({ name: 'Claude Code', level: v.status === 0 ? 'ok' : 'warn', detail: `${claude} ${v.stdout.trim() || v.stderr.trim()}` });

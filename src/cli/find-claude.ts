@@ -25,7 +25,8 @@ function isExecutable(p: string): boolean {
   }
 }
 
-export const CLAUDE_NOT_FOUND = `Claude Code executable not found (looked for ${CLAUDE_NAMES.join(', ')} on PATH).
-   Install it: npm install -g @anthropic-ai/claude-code   (see https://claude.ai/code)
+export const CLAUDE_NOT_FOUND = `Claude Code executable not found in PATH (looked for ${CLAUDE_NAMES.join(', ')})
+Please install Claude Code first: https://claude.ai/code
+   Install it: npm install -g @anthropic-ai/claude-code
    Then check: which claude
    Or point CCO at it: export CCO_CLAUDE_BIN=/path/to/claude`;

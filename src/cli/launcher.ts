@@ -42,7 +42,7 @@ export async function main(args: string[]): Promise<number> {
   else {
     const { startDetached } = await import('../daemon/control.js');
     const r = await startDetached(paths, port, { timeoutMs: config.startupTimeoutMs });
-    if (!r.ok) return fail(`Daemon failed to start: ${r.message}\n   Logs: ${r.logFile} (cco daemon logs)`, 1);
+    if (!r.ok) return fail(`${r.message}\n   Logs: ${r.logFile} (cco daemon logs)`, 1);
     session = await askSession(`http://${host}:${r.info.port}`);
     if (!session) return fail(`Daemon started but did not answer at ${baseUrl}. See \`cco daemon logs\`.`, 1);
     status(`✅ Daemon started (PID ${r.info.pid}, ${r.ms} ms)`);

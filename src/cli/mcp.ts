@@ -29,7 +29,7 @@ export async function main(args: string[]): Promise<number> {
     }
     const r = await startDetached(paths, port, { timeoutMs: config.daemon.startup_timeout_ms });
     if (!r.ok) {
-      say(`❌ Daemon failed to start: ${r.message}\n   Logs: ${r.logFile}`);
+      say(`❌ ${r.message}\n   Logs: ${r.logFile}`);
       return 1;
     }
     url = `${baseUrl.replace(/:\d+$/, `:${r.info.port}`)}/mcp`;

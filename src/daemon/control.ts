@@ -19,6 +19,7 @@ export async function isHealthy(baseUrl: string, timeoutMs = 500): Promise<boole
   }
 }
 
+/** `message` is the whole line to show: "Daemon failed to start: <why>" or "Failed to start daemon within N seconds". */
 export type StartResult = { ok: true; info: DaemonInfo; ms: number } | { ok: false; message: string; logFile: string };
 
 /**
@@ -60,8 +61,14 @@ export async function startDetached(paths: Paths, port: number, opts: { timeoutM
   }
   rmSync(ready, { force: true });
   const stderr = existsSync(errFile) ? readFileSync(errFile, 'utf8').trim() : '';
-  const reason = stderr.split('\n').filter(Boolean).slice(-3).join('\n') || (exited !== null ? `exited with code ${exited}` : `not healthy after ${opts.timeoutMs} ms`);
-  return { ok: false, message: reason.replace(/^❌ /, ''), logFile: daemonLogFile(paths, port) };
+  const reason = stderr.split('\n').filter(Boolean).slice(-3).join('\n').replace(/^❌ /, '');
+  // The guides' wording, so a search for the message finds them.
+  const message = reason
+    ? `Daemon failed to start: ${reason}`
+    : exited !== null
+      ? `Daemon failed to start: exited with code ${exited}`
+      : `Failed to start daemon within ${Math.round(opts.timeoutMs / 100) / 10} seconds (not healthy yet)`;
+  return { ok: false, message, logFile: daemonLogFile(paths, port) };
 }
 
 /** SIGTERM, wait for a graceful exit, SIGKILL as a last resort. */

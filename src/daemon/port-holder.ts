@@ -69,10 +69,13 @@ function commandOf(pid: string): string {
   }
 }
 
-/** The seeds' "port already in use" message: who holds it and what to do. */
-export function portInUseMessage(port: number, what: string, flagHint: string): string {
+/**
+ * The seeds' "port already in use" message ("Failed to bind to address 127.0.0.1:3000"): who
+ * holds it and what to do.
+ */
+export function portInUseMessage(port: number, what: string, flagHint: string, host = '127.0.0.1'): string {
   const holder = findPortHolder(port);
   const who = holder ? ` by ${holder.command} (PID ${holder.pid})` : '';
   const kill = holder ? ` Stop it (kill ${holder.pid}) or` : ' Find the holder with `lsof -i :' + port + '` or';
-  return `Port ${port} is already in use${who}: Address already in use.${kill} use a different port: ${flagHint.replace('{port}', String(port + 2))}. (${what})`;
+  return `Failed to bind to address ${host}:${port}. Port ${port} is already in use${who}: Address already in use.${kill} use a different port: ${flagHint.replace('{port}', String(port + 2))}. (${what})`;
 }

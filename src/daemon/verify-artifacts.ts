@@ -15,7 +15,7 @@ export function verifyLaunchArtifacts(paths: Paths, key: Buffer): { agents: numb
 
 function verifySettingsDigest(paths: Paths, expected: string): Record<string, never> {
   if (!existsSync(paths.settingsFile)) {
-    throw new SealedFileError('sealed_missing', paths.settingsFile, 'Temp file missing: .cco-orchestrator-settings. Restart the daemon to regenerate it: cco daemon restart');
+    throw new SealedFileError('sealed_missing', paths.settingsFile, `Orchestrator settings not found at: ${paths.settingsFile}. This usually means the daemon failed to start or its temp files were removed (Temp file missing: .cco-orchestrator-settings). Restart the daemon to regenerate it: cco daemon restart`);
   }
   if (sha256(readFileSync(paths.settingsFile)) !== expected) {
     throw new SealedFileError(

@@ -48,6 +48,11 @@ describe('cco daemon lifecycle (real CLI, temp home)', () => {
     const noClaude = await w.run(['doctor', '--port', String(port)], { env: { PATH: '/usr/bin:/bin', CCO_CLAUDE_BIN: '' } });
     expect(noClaude.code).toBe(1);
     expect(noClaude.stdout).toMatch(/❌ Claude Code: not found on PATH\n\s+fix: Install it: npm install -g @anthropic-ai\/claude-code/);
+    // the launcher says it in the guide's words (exit 127, as a shell does for a missing command)
+    const launch = await w.run(['-p', 'hi'], { env: { PATH: '/usr/bin:/bin', CCO_CLAUDE_BIN: '', CCO_PORT: String(port) } });
+    expect(launch.code).toBe(127);
+    expect(launch.stderr).toContain('Claude Code executable not found in PATH');
+    expect(launch.stderr).toContain('Please install Claude Code first: https://claude.ai/code');
   });
 
   it('cco hook forwards a hook event from stdin and prints the decision', async () => {
@@ -160,7 +165,7 @@ describe('cco daemon failure modes', () => {
     try {
       const r = await w.run(['run', '--port', String(port)]);
       expect(r.code).toBe(1);
-      expect(r.stderr).toContain(`Port ${port} is already in use by`);
+      expect(r.stderr).toContain(`Failed to bind to address 127.0.0.1:${port}. Port ${port} is already in use by`);
       expect(r.stderr).toContain(`PID ${process.pid}`);
       expect(r.stderr).toMatch(/--port \d+/);
       expect(w.daemons()).toHaveLength(0);
