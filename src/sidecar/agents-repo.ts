@@ -1,3 +1,4 @@
+import type { CompiledQuery } from 'kysely';
 import type { Store } from '../store/store.js';
 import { StoreWriter, step } from './sql-writer.js';
 import type { SqlWriter } from './sql-writer.js';
@@ -34,6 +35,7 @@ export class AgentsRepo {
   private failed = 0;
   private cached: { at: number; stats: Promise<AgentStats> } | undefined;
   private readonly writer: SqlWriter;
+  private tasksQuery: CompiledQuery | undefined;
 
   constructor(
     private readonly store: Store,
@@ -170,13 +172,9 @@ export class AgentsRepo {
 
   /** Tasks given at spawn for agents of an issue (part of the issue's text for context). */
   async tasksOf(issueId: string): Promise<string[]> {
-    const rows = await this.store.db
-      .selectFrom('sidecar_agents')
-      .select(['task', 'issues'])
-      .where('task', 'is not', null)
-      .orderBy('created_at', 'desc')
-      .limit(500)
-      .execute();
+    // context builds ask this often: compiled once
+    this.tasksQuery ??= this.store.db.selectFrom('sidecar_agents').select(['task', 'issues']).where('task', 'is not', null).orderBy('created_at', 'desc').limit(500).compile();
+    const rows = (await this.store.db.executeQuery<{ task: string | null; issues: string }>(this.tasksQuery)).rows;
     return rows
       .filter((r) => {
         const issues = JSON.parse(r.issues) as string[] | '*';

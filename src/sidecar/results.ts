@@ -148,6 +148,8 @@ export class ResultsRepo {
   private readonly rowRounds: Rounds;
   private readonly upsert: (v: ResultRow) => CompiledQuery;
   private readonly writer: SqlWriter;
+  /** Context builds read an issue's results often: compiled once. */
+  private readonly ofIssue: (v: { issue: string }) => CompiledQuery;
 
   constructor(
     private readonly store: Store,
@@ -172,6 +174,7 @@ export class ResultsRepo {
       await this.writer.run(steps);
       return batch.map(() => undefined);
     }, MAX_ROWS);
+    this.ofIssue = preparedQuery(['issue'], (p) => store.db.selectFrom('sidecar_results').select(['body', 'file', 'bytes']).where('issue_id', '=', p.issue).orderBy('stored_at', 'asc'));
     const cols = ['issue_id', 'agent_type', 'agent_id', 'status', 'stored_at', 'file', 'bytes', 'body'] as const;
     this.upsert = preparedQuery(cols, (p) =>
       store.db
@@ -292,7 +295,7 @@ export class ResultsRepo {
 
   /** Full documents of an issue's results (for context), oldest first. */
   async forIssue(issueId: string): Promise<StoredResult[]> {
-    const rows = await this.store.db.selectFrom('sidecar_results').select(['body', 'file', 'bytes']).where('issue_id', '=', issueId).orderBy('stored_at', 'asc').execute();
+    const rows = (await this.store.db.executeQuery<{ body: string; file: string; bytes: number }>(this.ofIssue({ issue: issueId }))).rows;
     return rows.map((r) => ({ ...(JSON.parse(r.body) as ResultInput & { stored_at: number }), file: r.file, bytes: Number(r.bytes) }));
   }
 
