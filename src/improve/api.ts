@@ -16,4 +16,9 @@ export interface ImproveApi {
   version(id: number): Promise<ConfigVersionView | undefined>;
   /** The thresholds in force (config with the seed's environment variables applied). */
   settings(): ImproveConfig;
+  /**
+   * What the next cycle would analyse (the guide's `learning_engine`): `telemetry_buffer_size` is
+   * the gateway requests recorded in the default analysis window; 0 means a cycle finds nothing.
+   */
+  learningEngine(): Promise<{ status: string; telemetry_buffer_size: number; routes: number; analysis_window_hours: number }>;
 }

@@ -59,6 +59,13 @@ export async function createImproveModule(ctx: ModuleContext, deps: ImproveDeps)
     versions: (limit) => repo.listVersions(limit),
     version: (id) => repo.getVersion(id),
     settings: () => settings,
+    async learningEngine() {
+      const hours = settings.analysis_window_hours;
+      if (!settings.enabled || 'missing' in source) return { status: settings.enabled ? 'degraded' : 'disabled', telemetry_buffer_size: 0, routes: 0, analysis_window_hours: hours };
+      const until = Date.now();
+      const stats = await source.routeStats({ since: until - hours * 3600_000, until });
+      return { status: 'ok', telemetry_buffer_size: stats.reduce((n, r) => n + Number(r.requests), 0), routes: stats.length, analysis_window_hours: hours };
+    },
     register(app) {
       registerImproveRoutes(app, mod);
     },

@@ -48,7 +48,7 @@ describe('MCP over Streamable HTTP against a real daemon', () => {
   it('get_system_status reports every part, breakers, queues, cache and cycles', async () => {
     const s = await call<{ status: string; tenant: string; components: Record<string, { status: string }>; cache: { hits: number } | null; improvement: { active_cycles: unknown[] } }>(local, 'get_system_status');
     expect(s.tenant).toBe('local');
-    expect(Object.keys(s.components).sort()).toEqual(['database', 'gateway', 'improve', 'pipeline', 'sidecar']);
+    expect(Object.keys(s.components).sort()).toEqual(['database', 'gateway', 'improve', 'learning_engine', 'pipeline', 'sidecar']);
     expect(s.components.database?.status).toBe('ok');
     expect(s.components.sidecar?.status).toBe('ok');
     expect(typeof s.cache?.hits).toBe('number');
@@ -160,6 +160,8 @@ describe("the seed's one-line curl", () => {
     const body = (await r.json()) as { id: number; result: { structuredContent: { components: Record<string, unknown> } } };
     expect(body.id).toBe(1);
     expect(Object.keys(body.result.structuredContent.components)).toContain('gateway');
+    // the guide's jq path: .result.components.learning_engine.telemetry_buffer_size
+    expect((body.result as unknown as { components: { learning_engine: { telemetry_buffer_size: number } } }).components.learning_engine.telemetry_buffer_size).toEqual(expect.any(Number));
 
     const trigger = await fetch(`${d.daemon.url}/mcp`, {
       method: 'POST',

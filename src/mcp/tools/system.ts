@@ -43,12 +43,15 @@ export function registerSystemTools(server: McpServer, svc: McpServices, p: Prin
       }),
       annotations: { readOnlyHint: true, openWorldHint: false },
     },
-    () =>
-      run(async () => {
+    // `components` also stands at the top of the result, where the guide's jq path reads it
+    // (`.result.components.learning_engine.telemetry_buffer_size`); MCP results may carry more fields.
+    async () => {
+      const r = await run(async () => {
         const gw = typeof svc.gateway === 'string' ? undefined : svc.gateway;
         const sc = typeof svc.sidecar === 'string' ? undefined : svc.sidecar;
-        const [parts, cache, agents, active, recent] = await Promise.all([
+        const [parts, learning, cache, agents, active, recent] = await Promise.all([
           components(svc),
+          svc.improve.learningEngine().catch((e: unknown) => ({ status: 'down', error: (e as Error).message })),
           gw?.cacheStats().catch(() => null) ?? null,
           sc?.status().then((s) => (s.agents as Record<string, unknown> | undefined) ?? null).catch(() => null) ?? null,
           svc.improve.list({ status: 'in_progress', limit: 20 }),
@@ -60,14 +63,16 @@ export function registerSystemTools(server: McpServer, svc: McpServices, p: Prin
           version: svc.version,
           uptime_seconds: Math.round((Date.now() - svc.startedAt) / 1000),
           tenant: p.tenant,
-          components: parts,
+          components: { ...parts, learning_engine: learning },
           circuit_breakers: gw ? gw.breakers() : {},
           queues: gw ? gw.queues() : {},
           cache,
           agents,
           improvement: { active_cycles: active.map((c) => ({ id: c.id, phase: c.phase, started_at: c.started_at, triggered_by: c.triggered_by })), last_cycle: recent[0] ? { ...recent[0] } : null },
         };
-      }),
+      });
+      return r.isError ? r : { ...r, components: (r.structuredContent as { components: unknown }).components };
+    },
   );
 
   server.registerTool(
