@@ -2,7 +2,7 @@ import { spawnSync } from 'node:child_process';
 import { accessSync, constants, mkdirSync, rmSync, statfsSync, writeFileSync } from 'node:fs';
 import { createServer } from 'node:net';
 import { join } from 'node:path';
-import { loadDaemonConfig } from '../config/daemon-config.js';
+import { loadDaemonConfig, sidecarPort } from '../config/daemon-config.js';
 import type { DaemonConfig } from '../config/daemon-config.js';
 import type { Paths } from '../config/paths.js';
 import { httpJson } from '../core/http-json.js';
@@ -72,8 +72,21 @@ export async function runChecks(paths: Paths, portOverride?: number): Promise<Ch
   if (health) {
     add({ name: 'Daemon', level: health.status === 'ok' ? 'ok' : 'warn', detail: `running at ${base} (${health.status})`, ...(health.status === 'ok' ? {} : { fix: 'See which part is down: cco status; logs: cco daemon logs' }) });
     const sc = health.checks?.sidecar;
-    if (sc) add({ name: 'Sidecar', level: sc.status === 'ok' ? 'ok' : sc.status === 'disabled' ? 'warn' : 'fail', detail: sc.status, ...(sc.status === 'ok' ? {} : { fix: 'cco daemon restart; check port 3001 (lsof -i :3001)' }) });
+    const scPort = sc?.url ? new URL(sc.url).port : String(port + 1);
+    if (sc) add({ name: 'Sidecar', level: sc.status === 'ok' ? 'ok' : sc.status === 'disabled' ? 'warn' : 'fail', detail: sc.url ? `${sc.status} at ${sc.url}` : sc.status, ...(sc.status === 'ok' ? {} : { fix: `cco daemon restart; check port ${scPort} (lsof -i :${scPort})` }) });
   } else {
+    // the port the sidecar will ask for: taken, a configured one fails the start; the default moves
+    const daemonSide = config ?? { daemon: { port: 3000 }, sidecar: {} };
+    const scPort = sidecarPort({ daemon: { ...daemonSide.daemon, port }, sidecar: daemonSide.sidecar } as DaemonConfig);
+    const configured = config?.sidecar.port !== undefined && config.sidecar.port !== port;
+    if (scPort !== 0) {
+      const free = await portFree(scPort);
+      add(free
+        ? { name: `Port ${scPort} (sidecar)`, level: 'ok', detail: 'free' }
+        : configured
+          ? { name: `Port ${scPort} (sidecar)`, level: 'fail', detail: `in use${describeHolder(scPort)}`, fix: `Free it (lsof -i :${scPort}) or set another [sidecar] port in daemon.toml` }
+          : { name: `Port ${scPort} (sidecar)`, level: 'warn', detail: `in use${describeHolder(scPort)}; the sidecar will take a port the OS chooses` });
+    }
     const holder = findPortHolder(port);
     add(holder
       ? { name: 'Daemon', level: 'fail', detail: `port ${port} is held by ${holder.command} (PID ${holder.pid}), which is not a CCO daemon`, fix: `kill ${holder.pid}, or use another port: cco daemon start --port ${port + 2}` }

@@ -2,6 +2,7 @@ import { setMaxListeners } from 'node:events';
 import { join } from 'node:path';
 import type { FastifyInstance } from 'fastify';
 import type { AgentCatalog } from '../agents/types.js';
+import { sidecarPort } from '../config/daemon-config.js';
 import { portInUseMessage } from '../daemon/port-holder.js';
 import type { DaemonModule, ModuleContext, PartHealth } from '../server/module.js';
 import { AgentsRepo } from './agents-repo.js';
@@ -112,17 +113,32 @@ export async function createSidecarModule(ctx: ModuleContext, deps: { catalog: A
       });
     },
     async start() {
-      // a daemon on an OS-chosen port gets an OS-chosen sidecar port too (tests, several daemons)
-      const port = ctx.config.daemon.port === 0 ? 0 : (cfg.port ?? 3001);
-      const built = await buildSidecarApp(sidecarDeps, { host });
-      app = built.app;
+      // The daemon's port + 1 unless configured; an OS-chosen one beside a daemon on port 0. When
+      // that default is taken (an ephemeral port, a daemon on the next port) the OS chooses instead:
+      // agents are told the sidecar's URL, so only a configured port is worth failing for.
+      const port = sidecarPort(ctx.config);
+      const configured = cfg.port !== undefined && cfg.port !== ctx.config.daemon.port;
+      const listenOn = async (p: number): Promise<FastifyInstance> => {
+        const built = (await buildSidecarApp(sidecarDeps, { host })).app;
+        try {
+          await built.listen({ port: p, host });
+          return built;
+        } catch (e) {
+          await built.close().catch(() => undefined);
+          throw e;
+        }
+      };
       try {
-        await app.listen({ port, host });
+        try {
+          app = await listenOn(port);
+        } catch (e) {
+          if ((e as NodeJS.ErrnoException).code !== 'EADDRINUSE' || configured || port === 0) throw e;
+          ctx.logger.warn({ port }, `sidecar port ${port} is taken; the OS chooses another (set [sidecar] port to fix one)`);
+          app = await listenOn(0);
+        }
       } catch (e) {
-        await app.close().catch(() => undefined);
-        app = undefined;
         const err = e as NodeJS.ErrnoException;
-        startError = err.code === 'EADDRINUSE' ? portInUseMessage(port, 'sidecar', 'set [sidecar] port in daemon.toml or CCO_SIDECAR_PORT') : err.message;
+        startError = err.code === 'EADDRINUSE' ? `Sidecar failed to start: Address already in use. ${portInUseMessage(port, 'sidecar', 'set [sidecar] port in daemon.toml or CCO_SIDECAR_PORT', host)}` : err.message;
         throw new Error(startError, { cause: e });
       }
       const addr = app.server.address();

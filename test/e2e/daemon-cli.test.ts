@@ -175,6 +175,46 @@ describe('cco daemon failure modes', () => {
     }
   });
 
+  it("the sidecar follows the daemon's port (seed 000's fix `--port 3001` gets 3002); a taken default moves, a taken configured port is named in the guide's words", async () => {
+    const w = cliWorld();
+    let port = 0;
+    for (let i = 0; i < 20 && !port; i++) {
+      const p = await freePort();
+      if (await canListen(p + 1)) port = p;
+    }
+    const blocker: Server = createServer();
+    try {
+      const r = await w.run(['daemon', 'start', '--port', String(port)]);
+      expect(r.code, r.stderr).toBe(0);
+      const health = (await (await fetch(`http://127.0.0.1:${port}/health`)).json()) as { checks: { sidecar: { url: string } } };
+      expect(health.checks.sidecar.url).toBe(`http://127.0.0.1:${port + 1}`);
+      expect((await w.run(['daemon', 'stop', '--port', String(port)])).code).toBe(0);
+
+      await new Promise<void>((res) => blocker.listen(port + 1, '127.0.0.1', () => res()));
+      // cco doctor (daemon down) checks the port the sidecar will ask for
+      const doc = await w.run(['doctor', '--port', String(port)]);
+      expect(doc.stdout).toMatch(new RegExp(`Port ${port + 1} \\(sidecar\\): in use.*the sidecar will take a port the OS chooses`));
+      const docSet = await w.run(['doctor', '--port', String(port)], { env: { CCO_SIDECAR_PORT: String(port + 1) } });
+      expect(docSet.stdout).toMatch(new RegExp(`❌ Port ${port + 1} \\(sidecar\\): in use`));
+      expect(docSet.code).toBe(1);
+      // the default taken: the OS chooses, the daemon starts
+      const r2 = await w.run(['daemon', 'start', '--port', String(port)]);
+      expect(r2.code, r2.stderr).toBe(0);
+      const h2 = (await (await fetch(`http://127.0.0.1:${port}/health`)).json()) as { checks: { sidecar: { status: string; url: string } } };
+      expect(h2.checks.sidecar.status).toBe('ok');
+      expect(h2.checks.sidecar.url).not.toBe(`http://127.0.0.1:${port + 1}`);
+      expect((await w.run(['daemon', 'stop', '--port', String(port)])).code).toBe(0);
+      // a configured port taken: the guide's words, and the daemon does not start
+      const taken = await w.run(['run', '--port', String(port)], { env: { CCO_SIDECAR_PORT: String(port + 1) } });
+      expect(taken.code).toBe(1);
+      expect(taken.stderr).toContain('Sidecar failed to start: Address already in use');
+      expect(taken.stderr).toContain(`Failed to bind to address 127.0.0.1:${port + 1}. Port ${port + 1} is already in use by`);
+    } finally {
+      blocker.close();
+      w.cleanup();
+    }
+  });
+
   it('reports a malformed daemon.toml with its line', async () => {
     const w = cliWorld();
     try {
@@ -199,5 +239,13 @@ function freePort(): Promise<number> {
       const p = (s.address() as { port: number }).port;
       s.close(() => resolve(p));
     });
+  });
+}
+
+function canListen(port: number): Promise<boolean> {
+  return new Promise((resolve) => {
+    const s = createServer();
+    s.once('error', () => resolve(false));
+    s.listen(port, '127.0.0.1', () => s.close(() => resolve(true)));
   });
 }
