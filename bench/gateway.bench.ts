@@ -34,15 +34,26 @@ interface Child {
   url: string;
 }
 
-function start(args: string[], env: NodeJS.ProcessEnv): Promise<Child> {
+function start(args: string[], env: NodeJS.ProcessEnv, onLine?: (line: string) => void): Promise<Child> {
   return new Promise((resolve, reject) => {
     const proc = spawn(process.execPath, args, { env, stdio: ['ignore', 'pipe', 'pipe'] });
     let out = '';
     let err = '';
+    let listening = false;
+    let partial = '';
     proc.stdout?.on('data', (d: Buffer) => {
+      if (onLine) {
+        const lines = (partial + d.toString()).split('\n');
+        partial = lines.pop() ?? '';
+        for (const l of lines) onLine(l);
+      }
+      if (listening) return;
       out += d.toString();
       const m = /Listening on (http:\/\/[\d.]+:\d+)/.exec(out);
-      if (m) resolve({ proc, url: m[1] as string });
+      if (m) {
+        listening = true;
+        resolve({ proc, url: m[1] as string });
+      }
     });
     proc.stderr?.on('data', (d: Buffer) => (err += d.toString()));
     proc.on('exit', (code) => reject(new Error(`${args.join(' ')} exited ${code}: ${err}`)));
@@ -55,6 +66,42 @@ const body = (stream: boolean, n: number | undefined) =>
 const HEADERS = { 'content-type': 'application/json', 'x-api-key': 'bench-key', 'anthropic-version': '2023-06-01' };
 
 let counter = 0;
+
+/**
+ * BENCH_GC=1: the gateway runs with V8's --trace-gc-nvp and each gateway row also reports the
+ * bytes allocated and promoted per request, the GCs and their pauses. Allocation and promotion per
+ * request do not depend on what else runs on the machine (req/s, latency and even CPU per request
+ * do), so they compare builds fairly on a busy machine.
+ */
+const GC = process.env.BENCH_GC === '1';
+const gcTotals = { allocated: 0, promoted: 0, scavenges: 0, markCompacts: 0, pauseMs: 0, maxPauseMs: 0 };
+function onGcLine(line: string): void {
+  if (!line.includes(' pause=')) return;
+  const num = (k: string) => Number(new RegExp(` ${k}=([\\d.]+)`).exec(line)?.[1] ?? 0);
+  gcTotals.allocated += num('allocated');
+  gcTotals.promoted += num('promoted');
+  const pause = num('pause');
+  gcTotals.pauseMs += pause;
+  gcTotals.maxPauseMs = Math.max(gcTotals.maxPauseMs, pause);
+  if (line.includes(' gc=s ')) gcTotals.scavenges++;
+  else gcTotals.markCompacts++;
+}
+const gcRows: string[] = [];
+/** Runs a gateway scenario and, with BENCH_GC=1, adds its GC row. */
+async function withGc<T extends { requests: number }>(label: string, f: () => Promise<T>): Promise<T> {
+  const before = { ...gcTotals, maxPauseMs: 0 };
+  gcTotals.maxPauseMs = 0;
+  const r = await f();
+  if (GC) {
+    await new Promise((done) => setTimeout(done, 200)); // the last trace lines
+    const n = Math.max(1, r.requests);
+    const kb = (v: number) => (v / n / 1024).toFixed(1);
+    gcRows.push(
+      `| ${label} | ${kb(gcTotals.allocated - before.allocated)} | ${kb(gcTotals.promoted - before.promoted)} | ${gcTotals.scavenges - before.scavenges} | ${gcTotals.markCompacts - before.markCompacts} | ${Math.round((1000 * (gcTotals.pauseMs - before.pauseMs)) / n)} | ${gcTotals.maxPauseMs.toFixed(1)} |`,
+    );
+  }
+  return r;
+}
 
 /** CPU time (user + system) a process has used so far, in microseconds (Linux /proc; NaN elsewhere). */
 function cpuMicros(pid: number | undefined): number {
@@ -69,7 +116,7 @@ function cpuMicros(pid: number | undefined): number {
 }
 
 /** (a) autocannon at 100 connections; unique bodies defeat the cache. `pid`: report that process's CPU per request. */
-async function saturate(url: string, stream: boolean, unique: boolean, pid?: number): Promise<{ rps: number; p50: number; p99: number; errors: number; cpuUs: number }> {
+async function saturate(url: string, stream: boolean, unique: boolean, pid?: number): Promise<{ rps: number; p50: number; p99: number; errors: number; cpuUs: number; requests: number }> {
   const c0 = cpuMicros(pid);
   const r = await autocannon({
     url: `${url}/v1/messages`,
@@ -83,11 +130,11 @@ async function saturate(url: string, stream: boolean, unique: boolean, pid?: num
       },
     ],
   });
-  return { rps: r.requests.average, p50: r.latency.p50, p99: r.latency.p99, errors: r.errors + r.non2xx, cpuUs: (cpuMicros(pid) - c0) / Math.max(1, r.requests.total) };
+  return { rps: r.requests.average, p50: r.latency.p50, p99: r.latency.p99, errors: r.errors + r.non2xx, cpuUs: (cpuMicros(pid) - c0) / Math.max(1, r.requests.total), requests: r.requests.total };
 }
 
 /** (b) A fixed offered rate with sub-millisecond latency timing (autocannon rounds to 1 ms). */
-async function fixedRate(url: string, stream: boolean, unique: boolean, pid?: number, rate = 1000): Promise<{ p50: number; p99: number; achieved: number; errors: number; cpuUs: number }> {
+async function fixedRate(url: string, stream: boolean, unique: boolean, pid?: number, rate = 1000): Promise<{ p50: number; p99: number; achieved: number; errors: number; cpuUs: number; requests: number }> {
   const c0 = cpuMicros(pid);
   const pool = new Pool(url, { connections: 64, pipelining: 1 });
   const lat: number[] = [];
@@ -123,7 +170,7 @@ async function fixedRate(url: string, stream: boolean, unique: boolean, pid?: nu
   await pool.close();
   lat.sort((a, b) => a - b);
   const pct = (p: number) => lat[Math.min(lat.length - 1, Math.floor((p / 100) * lat.length))] ?? 0;
-  return { p50: pct(50), p99: pct(99), achieved: lat.length / elapsed, errors, cpuUs: (cpuMicros(pid) - c0) / Math.max(1, lat.length) };
+  return { p50: pct(50), p99: pct(99), achieved: lat.length / elapsed, errors, cpuUs: (cpuMicros(pid) - c0) / Math.max(1, lat.length), requests: lat.length };
 }
 
 function peakRssMb(pid: number): number {
@@ -143,7 +190,7 @@ export async function run(): Promise<void> {
   const fake = await start(['--input-type=module', '-e', `const m = await import(${JSON.stringify(FAKE)}); const f = await m.startFakeProvider({ port: 0, recordLimit: 0 }); console.log('Listening on ' + f.url);`], env);
   let gw: Child | undefined;
   try {
-    gw = await start([CLI, 'proxy', '--port', '0', '--log-level', 'warn', '--db-path', join(dir, 'bench.db'), '--cache-size', '500', '--cache-ttl', '3600'], { ...env, CCO_ANTHROPIC_BASE_URL: fake.url });
+    gw = await start([...(GC ? ['--trace-gc-nvp'] : []), CLI, 'proxy', '--port', '0', '--log-level', 'warn', '--db-path', join(dir, 'bench.db'), '--cache-size', '500', '--cache-ttl', '3600'], { ...env, CCO_ANTHROPIC_BASE_URL: fake.url }, GC ? onGcLine : undefined);
     const g = gw;
     // Warm both paths (JIT, keep-alive pools, the cache for the hit scenarios).
     await saturate(fake.url, false, true);
@@ -154,9 +201,9 @@ export async function run(): Promise<void> {
     console.log('\n(a) saturation, 100 connections, %d s each', SECONDS);
     for (const stream of [false, true]) {
       const direct = await saturate(fake.url, stream, true, fake.proc.pid);
-      const miss = await saturate(g.url, stream, true, g.proc.pid);
-      const hit = await saturate(g.url, stream, false, g.proc.pid);
       const kind = stream ? 'streaming' : 'non-streaming';
+      const miss = await withGc(`(a) ${kind}, cache miss`, () => saturate(g.url, stream, true, g.proc.pid));
+      const hit = await withGc(`(a) ${kind}, cache hit`, () => saturate(g.url, stream, false, g.proc.pid));
       sat[`${kind} miss`] = miss.rps / direct.rps;
       sat[`${kind} direct rps`] = direct.rps;
       // CPU µs/req: the fake upstream's on the direct row, the gateway's on the gateway rows.
@@ -170,9 +217,9 @@ export async function run(): Promise<void> {
     console.log('\n(b) fixed offered load 1,000 requests/s, %d s each', SECONDS);
     for (const stream of [false, true]) {
       const direct = await fixedRate(fake.url, stream, true, fake.proc.pid);
-      const miss = await fixedRate(g.url, stream, true, g.proc.pid);
-      const hit = await fixedRate(g.url, stream, false, g.proc.pid);
       const kind = stream ? 'streaming' : 'non-streaming';
+      const miss = await withGc(`(b) ${kind}, cache miss`, () => fixedRate(g.url, stream, true, g.proc.pid));
+      const hit = await withGc(`(b) ${kind}, cache hit`, () => fixedRate(g.url, stream, false, g.proc.pid));
       fixed.push(`| ${kind} | direct | ${Math.round(direct.achieved)} | ${f2(direct.p50)} | ${f2(direct.p99)} | — | — | ${Math.round(direct.cpuUs)} (upstream) |`);
       fixed.push(`| ${kind} | gateway, cache miss | ${Math.round(miss.achieved)} | ${f2(miss.p50)} | ${f2(miss.p99)} | ${f2(miss.p50 - direct.p50)} | ${f2(miss.p99 - direct.p99)} | ${Math.round(miss.cpuUs)} |`);
       fixed.push(`| ${kind} | gateway, cache hit | ${Math.round(hit.achieved)} | ${f2(hit.p50)} | ${f2(hit.p99)} | ${f2(hit.p50 - direct.p50)} | ${f2(hit.p99 - direct.p99)} | ${Math.round(hit.cpuUs)} |`);
@@ -207,6 +254,12 @@ export async function run(): Promise<void> {
     console.log('| answer | path | achieved req/s | p50 ms | p99 ms | added p50 ms | added p99 ms | CPU µs/req |');
     console.log('|---|---|---|---|---|---|---|---|');
     for (const r of fixed) console.log(r);
+    if (GC) {
+      console.log('\nGC in the gateway per scenario (BENCH_GC=1, from --trace-gc-nvp)\n');
+      console.log('| scenario | KB allocated/req | KB promoted/req | scavenges | mark-compacts | GC pause µs/req | longest pause ms |');
+      console.log('|---|---|---|---|---|---|---|');
+      for (const r of gcRows) console.log(r);
+    }
     console.log(`\nGateway peak RSS under load: ${rss} MB. Saturation ratio (non-streaming miss): ${f1(100 * (sat['non-streaming miss'] ?? 0))}% of direct.`);
     console.log(`Load average (1, 5, 15 min) before: ${loadBefore}; after: ${load()}.`);
   } finally {
