@@ -1,3 +1,5 @@
+import { execFile } from 'node:child_process';
+import { promisify } from 'node:util';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { call, startSidecarWorld } from './test-world.js';
 import type { SidecarWorld } from './test-world.js';
@@ -175,5 +177,13 @@ describe('sidecar events (real HTTP)', () => {
     }
     const bad = await call('POST', `${u}/api/events/ok_type`, { token: tok, rawBody: '{"topic": "t",' });
     expect(bad.status).toBe(400);
+  });
+
+  it("takes the guide's curl as written: -d without a JSON Content-Type (curl sends a form type)", async () => {
+    const tok = await w.token('test-engineer', ['issue-curl']);
+    const { stdout } = await promisify(execFile)('curl', ['-sS', '-X', 'POST', `${w.sidecarUrl}/api/events/agent_completed`, '-H', `Authorization: Bearer ${tok}`, '-d', '{"topic": "testing", "issue_id": "issue-curl", "data": {"ok": true}}', '-w', '\n%{http_code}']);
+    const [body, status] = [stdout.slice(0, stdout.lastIndexOf('\n')), stdout.slice(stdout.lastIndexOf('\n') + 1)];
+    expect(status).toBe('201');
+    expect(JSON.parse(body)).toMatchObject({ event_type: 'agent_completed', topic: 'testing', data: { ok: true } });
   });
 });
