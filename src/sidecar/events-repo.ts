@@ -138,7 +138,7 @@ export class EventsRepo {
     try {
       const steps: WriteStep[] = this.lock ? [this.lock] : [];
       for (const p of batch) steps.push(step(this.insertOne(p.values)));
-      const rows = await this.writer.run(steps);
+      const rows = await this.writer.run(steps, { first: true });
       const first = this.lock ? 1 : 0;
       ids = batch.map((_p, i) => Number((rows[first + i]?.[0] as { id: number | bigint }).id));
     } catch (e) {

@@ -124,9 +124,9 @@ interface ResultRow {
 const MAX_FILES = 256;
 /**
  * Rows per transaction at most: the writer runs one transaction at a time (~80 µs per row with
- * its FTS5 entries on SQLite), and event inserts queue behind it.
+ * its FTS5 entries on SQLite), and an event insert given meanwhile waits for it.
  */
-const MAX_ROWS = 32;
+const MAX_ROWS = 8;
 
 /**
  * Agent results: the file `results/<issue>/<agent-type>.json` (atomic, fsynced with its folder)

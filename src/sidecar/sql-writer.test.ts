@@ -83,6 +83,17 @@ describe('ThreadSqliteWriter', () => {
     expect(await topics(t)).toEqual(['before', 'after']);
   });
 
+  it('runs a transaction given with `first` ahead of those still waiting without it', async () => {
+    const { t, w } = await setup('thread');
+    const inFlight = w.run([insertEvent(t, 'x')]);
+    // both wait while x is with the thread
+    const a = w.run([insertEvent(t, 'a')]);
+    const b = w.run([insertEvent(t, 'b')], { first: true });
+    const c = w.run([insertEvent(t, 'c')], { first: true });
+    await Promise.all([inFlight, a, b, c]);
+    expect(await topics(t)).toEqual(['x', 'b', 'c', 'a']);
+  });
+
   it('gives each SQL text to the thread once, and runs texts beyond its statement limit inline', async () => {
     const { t, w } = await setup('thread');
     // 300 distinct texts (a literal each) and the first one again

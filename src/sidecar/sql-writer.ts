@@ -39,7 +39,11 @@ export function step(q: CompiledQuery | { compile(): CompiledQuery }, refs?: rea
  */
 export interface SqlWriter {
   readonly kind: 'thread' | 'store';
-  run(steps: readonly WriteStep[]): Promise<Row[][]>;
+  /**
+   * `first`: ahead of transactions given without it that still wait (events: a publish is
+   * waited on by its consumers; a result round can take a few ms).
+   */
+  run(steps: readonly WriteStep[], opts?: { first?: boolean }): Promise<Row[][]>;
   /** Starts what the first write needs (the thread), ahead of it. */
   warm(): void;
   /** Finishes the transactions already given, then refuses new ones. */
@@ -63,7 +67,7 @@ export class StoreWriter implements SqlWriter {
   private closed = false;
   constructor(private readonly store: Store) {}
 
-  async run(steps: readonly WriteStep[]): Promise<Row[][]> {
+  async run(steps: readonly WriteStep[], _opts?: { first?: boolean }): Promise<Row[][]> {
     if (this.closed) throw new Error('sidecar store writer is closed');
     return this.store.db.transaction().execute(async (trx) => {
       const out: Row[][] = [];
@@ -160,6 +164,7 @@ interface PostedTx {
   id: number;
   steps: readonly PostedStep[];
   defs?: [number, string][];
+  first?: boolean;
 }
 
 /** A step as posted to the thread: its statement's id instead of the SQL text (or the text). */
@@ -190,7 +195,7 @@ export class ThreadSqliteWriter implements SqlWriter {
     this.module = createRequire(import.meta.url).resolve('better-sqlite3');
   }
 
-  run(steps: readonly WriteStep[]): Promise<Row[][]> {
+  run(steps: readonly WriteStep[], opts: { first?: boolean } = {}): Promise<Row[][]> {
     if (this.closed) return Promise.reject(new Error('sidecar store writer is closed'));
     const slot = this.thread();
     let defs: [number, string][] | undefined;
@@ -208,7 +213,13 @@ export class ThreadSqliteWriter implements SqlWriter {
     const id = this.nextId++;
     return new Promise((resolve, reject) => {
       slot.pending.set(id, { resolve, reject });
-      slot.queue.push(defs ? { id, steps: posted, defs } : { id, steps: posted });
+      const tx: PostedTx = defs ? { id, steps: posted, defs } : { id, steps: posted };
+      if (opts.first) {
+        tx.first = true;
+        const at = slot.queue.findIndex((t) => !t.first);
+        if (at < 0) slot.queue.push(tx);
+        else slot.queue.splice(at, 0, tx);
+      } else slot.queue.push(tx);
       if (!slot.busy) this.post(slot);
     });
   }
