@@ -1,4 +1,5 @@
 import { spawn, spawnSync } from 'node:child_process';
+import type { ChildProcess } from 'node:child_process';
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
@@ -15,6 +16,23 @@ import { CLI, ROOT, cliWorld, ensureBuilt, portFrom } from './harness.js';
 const dockerfile = readFileSync(join(ROOT, 'Dockerfile'), 'utf8');
 const finalStage = dockerfile.slice(dockerfile.lastIndexOf('\nFROM '));
 const json = (line: string): string[] => JSON.parse(line) as string[];
+
+/** The port a foreground daemon prints ("Listening on http://127.0.0.1:<port>"). */
+function listening(daemon: ChildProcess): Promise<number> {
+  let out = '';
+  return new Promise<number>((resolve, reject) => {
+    const timer = setTimeout(() => reject(new Error(`daemon did not start:\n${out}`)), 20_000);
+    const onData = (d: Buffer) => {
+      out += d.toString();
+      if (/Listening on http/.test(out)) {
+        clearTimeout(timer);
+        resolve(portFrom(out));
+      }
+    };
+    daemon.stdout?.on('data', onData);
+    daemon.stderr?.on('data', onData);
+  });
+}
 
 describe('Dockerfile', () => {
   const world = cliWorld();
@@ -39,24 +57,30 @@ describe('Dockerfile', () => {
     expect(cmd.slice(0, 2)).toEqual(['node', 'dist/cco/main.js']);
     const daemon = spawn(process.execPath, [CLI, ...cmd.slice(2)], { cwd: ROOT, env: { ...world.env, ...env }, stdio: ['ignore', 'pipe', 'pipe'] });
     try {
-      let out = '';
-      const port = await new Promise<number>((resolve, reject) => {
-        const timer = setTimeout(() => reject(new Error(`daemon did not start:\n${out}`)), 20_000);
-        const onData = (d: Buffer) => {
-          out += d.toString();
-          if (/Listening on http/.test(out)) {
-            clearTimeout(timer);
-            resolve(portFrom(out));
-          }
-        };
-        daemon.stdout.on('data', onData);
-        daemon.stderr.on('data', onData);
-      });
+      const port = await listening(daemon);
       const check = /HEALTHCHECK[^\n]*\n\s+CMD node -e "(.*)"$/m.exec(finalStage)?.[1]?.replace('127.0.0.1:3000', `127.0.0.1:${port}`) ?? '';
       expect(spawnSync(process.execPath, ['-e', check]).status).toBe(0);
       daemon.kill('SIGTERM');
       await new Promise((r) => daemon.once('exit', r));
       expect(spawnSync(process.execPath, ['-e', check]).status).toBe(1);
+    } finally {
+      daemon.kill('SIGKILL');
+    }
+  });
+});
+
+describe('node dist/index.js (the guides\' server entry)', () => {
+  const world = cliWorld();
+  afterAll(() => world.cleanup());
+
+  it('runs the daemon in the foreground, as cco run does', async () => {
+    ensureBuilt();
+    const daemon = spawn(process.execPath, [join(ROOT, 'dist', 'index.js'), '--port', '0'], { cwd: world.root, env: world.env, stdio: ['ignore', 'pipe', 'pipe'] });
+    try {
+      const port = await listening(daemon);
+      expect((await fetch(`http://127.0.0.1:${port}/health`)).status).toBe(200);
+      daemon.kill('SIGTERM');
+      expect(await new Promise((r) => daemon.once('exit', (code) => r(code)))).toBe(0);
     } finally {
       daemon.kill('SIGKILL');
     }
