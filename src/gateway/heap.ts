@@ -75,8 +75,10 @@ export function tuneHeap(t: HeapTuning = PROXY_HEAP, given = `${process.execArgv
     }
   };
   check();
-  // The semi-spaces grow only during a scavenge: looking after each GC keeps them at the cap (an
-  // observer callback per GC, a few per second under load).
+  // The semi-spaces grow only during a scavenge, and at most once in it: looking after each GC
+  // keeps them at the cap (an observer callback per GC, a few per second under load). Best effort:
+  // two growing scavenges before the callback runs (it runs on the event loop) pass the cap by one
+  // doubling, at worst to V8's own bound of 16 MB, i.e. V8's default behaviour.
   const obs = new PerformanceObserver(check);
   obs.observe({ entryTypes: ['gc'] });
   return () => {
