@@ -245,7 +245,7 @@ export class PipelineEngine {
     try {
       const view = await this.view(taskId);
       if (!view) return;
-      const dest = this.d.workspace.archive(taskId, view);
+      const dest = this.d.workspace.archive(taskId, view, { gzipLevel: this.d.cfg.archive_compression ? this.d.cfg.archive_compression_level : undefined });
       const at = Date.now();
       await this.d.repo.update(taskId, { archived_at: at, archive_path: dest });
       const t = await this.d.repo.get(taskId);

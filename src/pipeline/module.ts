@@ -91,7 +91,7 @@ export async function createPipelineModule(ctx: ModuleContext, deps: PipelineDep
 
   const cleanup = () => {
     try {
-      const r = workspace.cleanup({ archiveDays: cfg.archive_retention_days, archiveMax: cfg.archive_max_tasks, workspaceDays: cfg.workspace_retention_days });
+      const r = workspace.cleanup({ archiveDays: cfg.archive_retention_days, archiveMax: cfg.archive_max_tasks, archiveMaxBytes: cfg.archive_max_size_mb * 1024 * 1024, workspaceDays: cfg.workspace_retention_days });
       if (r.archives || r.workspaces) logger.info(r, 'pipeline retention cleanup');
     } catch (e) {
       logger.warn({ err: (e as Error).message }, 'pipeline retention cleanup failed');

@@ -1,3 +1,4 @@
+import { gunzipSync } from 'node:zlib';
 import { existsSync, mkdirSync, readFileSync, symlinkSync, utimesSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
@@ -59,5 +60,29 @@ describe('Workspace', () => {
     const ws2 = w.taskDir('t_aaaaaaaa01');
     utimesSync(ws2, old, old);
     expect(w.cleanup({ archiveDays: 0, archiveMax: 0, workspaceDays: 7 }).workspaces).toBe(1);
+  });
+
+  it('compresses archived files when asked (seed 002: archive compression) and keeps the archive under a size', () => {
+    const { w } = ws();
+    const big = 'hello bakery '.repeat(5000);
+    w.writeFile('t_bbbbbbbb01', 'site/index.html', big);
+    const dest = w.archive('t_bbbbbbbb01', { id: 't_bbbbbbbb01' }, { gzipLevel: 6 });
+    const gz = readFileSync(join(dest, 'files', 'site', 'index.html.gz'));
+    expect(gunzipSync(gz).toString('utf8')).toBe(big);
+    expect(gz.length).toBeLessThan(big.length / 10);
+    expect(existsSync(join(dest, 'files', 'site', 'index.html'))).toBe(false);
+    expect(JSON.parse(readFileSync(join(dest, 'task.json'), 'utf8'))).toEqual({ id: 't_bbbbbbbb01' });
+
+    // three uncompressed archives of ~65 KB each; a 150 KB bound keeps the newest two
+    for (const [i, id] of ['t_bbbbbbbb02', 't_bbbbbbbb03', 't_bbbbbbbb04'].entries()) {
+      w.writeFile(id, 'page.html', big);
+      w.archive(id, {});
+      const t = (Date.now() - (10 - i) * 60_000) / 1000;
+      utimesSync(w.archiveDirOf(id), t, t);
+    }
+    const older = (Date.now() - 3600_000) / 1000;
+    utimesSync(w.archiveDirOf('t_bbbbbbbb01'), older, older);
+    expect(w.cleanup({ archiveDays: 0, archiveMax: 0, archiveMaxBytes: 150_000, workspaceDays: 0 }).archives).toBe(2);
+    expect(['t_bbbbbbbb01', 't_bbbbbbbb02', 't_bbbbbbbb03', 't_bbbbbbbb04'].map((id) => existsSync(w.archiveDirOf(id)))).toEqual([false, false, true, true]);
   });
 });

@@ -1,5 +1,6 @@
-import { cpSync, existsSync, mkdirSync, readdirSync, realpathSync, rmSync, statSync } from 'node:fs';
+import { cpSync, existsSync, mkdirSync, readdirSync, readFileSync, realpathSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import { dirname, isAbsolute, join, normalize, relative, sep } from 'node:path';
+import { gzipSync } from 'node:zlib';
 import { writeFileAtomic } from '../core/atomic-file.js';
 import { TASK_ID_RE } from './schemas.js';
 
@@ -64,28 +65,42 @@ export class Workspace {
     return target;
   }
 
-  /** Copies the task's files and its record into the archive; returns the archive folder. */
-  archive(taskId: string, record: unknown): string {
+  /**
+   * Copies the task's files and its record into the archive; returns the archive folder. With
+   * `gzipLevel` each file is stored gzip-compressed as `<path>.gz` (`gunzip -r files/` restores them).
+   */
+  archive(taskId: string, record: unknown, opts: { gzipLevel?: number | undefined } = {}): string {
     const dest = this.archiveDirOf(taskId);
     mkdirSync(dest, { recursive: true });
     const src = this.taskDir(taskId);
-    if (existsSync(src)) cpSync(src, join(dest, 'files'), { recursive: true, force: true });
+    if (existsSync(src)) {
+      if (opts.gzipLevel) gzipTree(src, join(dest, 'files'), opts.gzipLevel);
+      else cpSync(src, join(dest, 'files'), { recursive: true, force: true });
+    }
     writeFileAtomic(join(dest, 'task.json'), JSON.stringify(record, null, 2), 0o644);
     return dest;
   }
 
   /**
-   * Retention: deletes archive entries older than `archiveDays` or beyond the newest
-   * `archiveMax`, and task folders in the workspace older than `workspaceDays` (0 = keep).
+   * Retention: deletes archive entries older than `archiveDays`, beyond the newest `archiveMax`,
+   * or once the newest ones add up to `archiveMaxBytes`, and task folders in the workspace older
+   * than `workspaceDays` (0 = keep).
    */
-  cleanup(opts: { archiveDays: number; archiveMax: number; workspaceDays: number; now?: number }): { archives: number; workspaces: number } {
+  cleanup(opts: { archiveDays: number; archiveMax: number; archiveMaxBytes?: number; workspaceDays: number; now?: number }): { archives: number; workspaces: number } {
     const now = opts.now ?? Date.now();
     const removed = { archives: 0, workspaces: 0 };
     const entries = listTaskDirs(this.archiveDir).sort((a, b) => b.mtime - a.mtime);
+    // newest first: once the size bound is reached, it and every older entry go
+    let kept = 0;
+    let full = false;
     entries.forEach((e, i) => {
       const old = opts.archiveDays > 0 && now - e.mtime > opts.archiveDays * 86_400_000;
       const over = opts.archiveMax > 0 && i >= opts.archiveMax;
-      if (old || over) {
+      if (!full && opts.archiveMaxBytes) {
+        kept += treeBytes(e.path);
+        full = kept > opts.archiveMaxBytes;
+      }
+      if (old || over || full) {
         rmSync(e.path, { recursive: true, force: true });
         removed.archives++;
       }
@@ -99,6 +114,26 @@ export class Workspace {
       }
     }
     return removed;
+  }
+}
+
+/** Bytes of the files under a folder. */
+function treeBytes(dir: string): number {
+  let n = 0;
+  for (const e of readdirSync(dir, { withFileTypes: true })) {
+    const p = join(dir, e.name);
+    n += e.isDirectory() ? treeBytes(p) : e.isFile() ? statSync(p).size : 0;
+  }
+  return n;
+}
+
+/** Copies a folder, each file gzip-compressed as `<name>.gz`. */
+function gzipTree(src: string, dest: string, level: number): void {
+  mkdirSync(dest, { recursive: true });
+  for (const e of readdirSync(src, { withFileTypes: true })) {
+    const from = join(src, e.name);
+    if (e.isDirectory()) gzipTree(from, join(dest, e.name), level);
+    else if (e.isFile()) writeFileSync(join(dest, `${e.name}.gz`), gzipSync(readFileSync(from), { level }), { mode: 0o644 });
   }
 }
 

@@ -51,6 +51,12 @@ export const pipelineSection = z
     archive_retention_days: z.number().min(0).max(36_500).default(30),
     /** At most this many archived tasks are kept (oldest deleted first; 0 = no limit). */
     archive_max_tasks: z.number().int().min(0).max(1_000_000).default(1000),
+    /** The archive as a whole is kept under this many MB, oldest tasks deleted first (0 = no limit). */
+    archive_max_size_mb: z.number().min(0).max(10_000_000).default(1000),
+    /** Archived files gzip-compressed (`files/<path>.gz`; task.json stays plain). */
+    archive_compression: z.boolean().default(false),
+    /** gzip level 1 (fast) to 9 (small). */
+    archive_compression_level: z.number().int().min(1).max(9).default(6),
     /** Task folders under workspace/implementation older than this are deleted (0 = keep). */
     workspace_retention_days: z.number().min(0).max(36_500).default(0),
     /** How often the retention cleanup runs. */
