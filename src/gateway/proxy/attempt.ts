@@ -18,7 +18,8 @@ export interface AttemptInput {
   body: Buffer | string;
   signal: AbortSignal;
   onState(s: 'queued' | 'upstream'): void;
-  onRetry(): void;
+  /** Before each retry: which one (1-based), of how many, why, and the wait before it. */
+  onRetry(r: { retry: number; of: number; reason: string; delayMs: number }): void;
 }
 
 /** An upstream answer with the concurrency slot it holds until the relay finishes. */
@@ -83,8 +84,9 @@ export async function sendWithRetries(a: AttemptInput): Promise<Answer> {
       state.breaker.failure();
       const err = networkError(e, route);
       if (attempt < route.retries && state.breaker.state !== 'open') {
-        a.onRetry();
-        await sleep(backoffDelay(attempt + 1, a.backoff) ?? 0, a.signal);
+        const delayMs = backoffDelay(attempt + 1, a.backoff) ?? 0;
+        a.onRetry({ retry: attempt + 1, of: route.retries, reason: err.code, delayMs });
+        await sleep(delayMs, a.signal);
         continue;
       }
       throw err;
@@ -102,7 +104,7 @@ export async function sendWithRetries(a: AttemptInput): Promise<Answer> {
     if (delay === undefined) return { res, release };
     await res.body.dump?.().catch(() => undefined);
     release();
-    a.onRetry();
+    a.onRetry({ retry: attempt + 1, of: route.retries, reason: `HTTP ${res.status}`, delayMs: delay });
     await sleep(delay, a.signal);
   }
 }

@@ -293,7 +293,11 @@ export class GatewayCore {
       body,
       signal,
       onState: (s) => (act.state = s),
-      onRetry: () => rec.retries++,
+      onRetry: (r) => {
+        rec.retries++;
+        // Retries are rare and worth seeing in `cco daemon logs` and /api/logs (`grep retry`).
+        this.o.logger.warn({ id: inb.id, provider: route.provider, model: rec.model, route: route.name, reason: r.reason, delay_ms: Math.round(r.delayMs) }, `upstream retry ${r.retry}/${r.of} to ${route.provider} after ${r.reason}, in ${Math.round(r.delayMs)} ms`);
+      },
     });
   }
 

@@ -43,4 +43,15 @@ describe('gateway mounted in the daemon', () => {
     expect(res.status).toBe(400);
     expect(await res.json()).toMatchObject({ type: 'error', error: { type: 'invalid_request_error' } });
   });
+
+  it('logs each upstream retry, so `curl /api/logs | grep retry` finds them (seed 000)', async () => {
+    fake.queue({ fault: 'status', status: 503 }, { text: 'after a retry' });
+    const client = new Anthropic({ baseURL: daemon.url, apiKey: 'sk-ant-daemon-test-0000000000', maxRetries: 0 });
+    const msg = await client.messages.create({ model: 'claude-haiku-4-5', max_tokens: 20, messages: [{ role: 'user', content: 'retry me' }] });
+    expect(msg.content[0]).toMatchObject({ text: 'after a retry' });
+    const text = await (await fetch(`${daemon.url}/api/logs?level=warn`)).text();
+    const line = text.split('},{').find((l) => l.includes('retry'));
+    expect(line).toMatch(/upstream retry 1\/\d+ to anthropic after HTTP 503/);
+    expect(line).not.toContain('sk-ant-daemon-test');
+  });
 });
