@@ -1,37 +1,10 @@
 import { describe, expect, it } from 'vitest';
-import { zeroCost } from './pricing.js';
 import type { RequestRecord } from './record.js';
+import { testRecord } from '../testing/record.js';
 import { DebugRing } from './debug-ring.js';
 
-const rec = (n: number, o: Partial<RequestRecord> = {}): RequestRecord => ({
-  id: `req-${n}`,
-  ts: 1_700_000_000_000 + n,
-  endpoint: 'messages',
-  clientFormat: 'anthropic',
-  provider: 'anthropic',
-  route: 'default',
-  model: 'claude-sonnet-4-5',
-  upstreamModel: 'claude-sonnet-4-5',
-  status: 200,
-  errorType: null,
-  stream: false,
-  cacheHit: false,
-  usage: { input: 1, output: 2, cacheRead: 0, cacheWrite: 0 },
-  cost: zeroCost(),
-  costSaved: 0,
-  latencyMs: n + 0.5,
-  ttftMs: null,
-  retries: 0,
-  fallbackFrom: null,
-  sessionId: null,
-  agentId: null,
-  parentAgentId: null,
-  client: null,
-  project: null,
-  cacheKey: null,
-  params: { max_tokens: n },
-  ...o,
-});
+const rec = (n: number, o: Partial<RequestRecord> = {}): RequestRecord =>
+  testRecord({ id: `req-${n}`, ts: 1_700_000_000_000 + n, usage: { input: 1, output: 2, cacheRead: 0, cacheWrite: 0 }, latencyMs: n + 0.5, params: { max_tokens: n }, ...o });
 
 describe('DebugRing', () => {
   it('lists what was recorded, newest first, with the fields the debug view shows', () => {

@@ -5,38 +5,12 @@ import type { ActiveRequests } from '../proxy/active.js';
 import { ProviderPool } from '../resilience/providers.js';
 import { zeroCost } from './pricing.js';
 import type { RequestRecord } from './record.js';
+import { testRecord } from '../testing/record.js';
 import { Telemetry } from './telemetry.js';
 import type { AnalyticsWriter } from './writer.js';
 
-const rec = (o: Partial<RequestRecord> = {}): RequestRecord => ({
-  id: 'r',
-  ts: Date.now(),
-  endpoint: 'messages',
-  clientFormat: 'anthropic',
-  provider: 'anthropic',
-  route: 'default',
-  model: 'claude-sonnet-4-5',
-  upstreamModel: 'claude-sonnet-4-5',
-  status: 200,
-  errorType: null,
-  stream: false,
-  cacheHit: false,
-  usage: { input: 10, output: 20, cacheRead: 0, cacheWrite: 0 },
-  cost: { ...zeroCost(), total: 0.25 },
-  costSaved: 0,
-  latencyMs: 3,
-  ttftMs: null,
-  retries: 0,
-  fallbackFrom: null,
-  sessionId: null,
-  agentId: null,
-  parentAgentId: null,
-  client: null,
-  project: null,
-  cacheKey: 'k',
-  params: {},
-  ...o,
-});
+const rec = (o: Partial<RequestRecord> = {}): RequestRecord =>
+  testRecord({ usage: { input: 10, output: 20, cacheRead: 0, cacheWrite: 0 }, cost: { ...zeroCost(), total: 0.25 }, cacheKey: 'k', ...o });
 
 function telemetry() {
   const registry = new Registry();

@@ -8,36 +8,25 @@ import type { Store } from '../../store/store.js';
 import { emptyUsage } from '../proxy/usage.js';
 import { zeroCost } from './pricing.js';
 import type { RequestRecord } from './record.js';
+import { testRecord } from '../testing/record.js';
 import { AnalyticsWriter } from './writer.js';
 
-const rec = (i: number): RequestRecord => ({
-  id: `r${i}`,
-  ts: 1_700_000_000_000 + i,
-  endpoint: 'messages',
-  clientFormat: 'anthropic',
-  provider: 'anthropic',
-  route: '^claude-',
-  model: 'claude-x',
-  upstreamModel: 'claude-x',
-  status: 200,
-  errorType: null,
-  stream: i % 2 === 0,
-  cacheHit: false,
-  usage: { ...emptyUsage(), input: i, output: 2 * i },
-  cost: { ...zeroCost(), total: i / 1000 },
-  costSaved: 0,
-  latencyMs: 12.4,
-  ttftMs: i % 3 === 0 ? null : 3.6,
-  retries: 0,
-  fallbackFrom: null,
-  sessionId: `s${i % 4}`,
-  agentId: null,
-  parentAgentId: null,
-  client: 'test',
-  project: null,
-  cacheKey: `k${i}`,
-  params: {},
-});
+const rec = (i: number): RequestRecord =>
+  testRecord({
+    id: `r${i}`,
+    ts: 1_700_000_000_000 + i,
+    route: '^claude-',
+    model: 'claude-x',
+    upstreamModel: 'claude-x',
+    stream: i % 2 === 0,
+    usage: { ...emptyUsage(), input: i, output: 2 * i },
+    cost: { ...zeroCost(), total: i / 1000 },
+    latencyMs: 12.4,
+    ttftMs: i % 3 === 0 ? null : 3.6,
+    sessionId: `s${i % 4}`,
+    client: 'test',
+    cacheKey: `k${i}`,
+  });
 
 let dir: string;
 let store: Store;
