@@ -104,6 +104,13 @@ describe('people: login, tokens, roles, ownership, rate limits (seed 004)', () =
     expect(denied.status).toBe(403);
     expect(denied.body).toMatchObject({ error: { message: expect.stringMatching(/^Insufficient permissions/) } });
     expect((await call('GET', '/api/admin/users', { token: tokens.admin?.access })).status).toBe(200);
+    // deny by default: a user reaches only the task routes, not logs, debug views or agent tokens
+    for (const [method, path] of [['GET', '/api/logs'], ['GET', '/api/debug/requests'], ['POST', '/api/launcher/session'], ['POST', '/api/cache/clear'], ['GET', '/api/status']] as const) {
+      const r = await call(method, path, { token: tokens.ann?.access, ...(method === 'POST' ? { body: {} } : {}) });
+      expect(r.status, `${method} ${path}`).toBe(403);
+    }
+    expect((await call('GET', '/api/logs', { token: tokens.admin?.access })).status).toBe(200);
+    expect((await call('GET', '/api/agents', { token: tokens.ann?.access })).status).toBe(200);
     const boss = ((await call('GET', '/api/admin/users')).body.users as { id: string; email: string }[]).find((u) => u.email === 'boss@example.com');
     expect((await call('DELETE', `/api/admin/users/${boss?.id}`)).status).toBe(409); // the last admin stays
   });
@@ -140,6 +147,23 @@ describe('people: login, tokens, roles, ownership, rate limits (seed 004)', () =
     for (let i = 0; i < 8; i++) attempts.push((await login('ann@example.com', 'guess-number-' + i)).status);
     expect(attempts.filter((s) => s === 401).length).toBeGreaterThan(0);
     expect(attempts.slice(-2)).toEqual([429, 429]);
+    // counted per address and account: guesses at ann do not lock bob out
+    expect((await login('bob@example.com', 'bob-password')).status).toBe(200);
+  });
+
+  it('a new password or role ends the tokens issued before; a deleted user’s tokens end with the user', async () => {
+    const made = await call('POST', '/api/admin/users', { body: { email: 'dan@example.com', password: 'dan-password' } });
+    const id = made.body.id as string;
+    const first = await login('dan@example.com', 'dan-password');
+    const old = { access: first.body.accessToken as string, refresh: first.body.refreshToken as string };
+    expect((await call('GET', '/api/tasks', { token: old.access })).status).toBe(200);
+    expect((await call('PATCH', `/api/admin/users/${id}`, { body: { password: 'dan-new-password' } })).status).toBe(200);
+    expect((await call('GET', '/api/tasks', { token: old.access })).body).toMatchObject({ error: { code: 'invalid_token' } });
+    expect((await call('POST', '/api/auth/refresh', { body: { refreshToken: old.refresh } })).status).toBe(401);
+    const again = await login('dan@example.com', 'dan-new-password');
+    expect(again.status).toBe(200);
+    expect((await call('DELETE', `/api/admin/users/${id}`)).status).toBe(200);
+    expect((await call('GET', '/api/auth/verify', { token: again.body.accessToken as string })).status).toBe(401);
   });
 });
 
@@ -161,10 +185,13 @@ describe('secrets and team mode', () => {
     const users = new UserTokens({ accessSecret: SECRET, refreshSecret: SECRET + 'r', accessTtlSeconds: 60, refreshTtlSeconds: 600 });
     const app = await buildApp({ logger, metrics: createMetricsRegistry(), security: { host: '0.0.0.0', accessToken: 'local-access-token-123', port: () => 3000, users } });
     app.get('/api/whoami', async (req) => req.principal);
-    const { accessToken } = await users.issue({ id: 'u_ann', email: 'ann@example.com', role: 'user' });
+    const { accessToken } = await users.issue({ id: 'u_boss', email: 'boss@example.com', role: 'admin' });
     const ask = (headers: Record<string, string>) => app.inject({ method: 'GET', url: '/api/whoami', headers: { host: '10.0.0.5:3000', ...headers } });
     expect((await ask({})).statusCode).toBe(401);
-    expect((await ask({ authorization: `Bearer ${accessToken}` })).json()).toMatchObject({ kind: 'user', userId: 'u_ann', role: 'user' });
+    expect((await ask({ authorization: `Bearer ${accessToken}` })).json()).toMatchObject({ kind: 'user', userId: 'u_boss', role: 'admin' });
+    // a plain user reaches only the routes made for users
+    const plain = await users.issue({ id: 'u_ann', email: 'ann@example.com', role: 'user' });
+    expect((await ask({ authorization: `Bearer ${plain.accessToken}` })).statusCode).toBe(403);
     expect((await ask({ 'x-cco-token': 'local-access-token-123' })).json()).toMatchObject({ kind: 'token', id: 'local' });
     await app.close();
   });

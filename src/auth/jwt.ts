@@ -10,6 +10,8 @@ export interface UserClaims {
   userId: string;
   email: string;
   role: Role;
+  /** The user's token_version when it was issued. */
+  ver: number;
   /** Expiry, epoch seconds. */
   exp: number;
 }
@@ -39,8 +41,9 @@ export class UserTokens {
     this.refresh = new TextEncoder().encode(o.refreshSecret);
   }
 
-  async issue(u: { id: string; email: string; role: Role }): Promise<{ accessToken: string; refreshToken: string; expiresIn: number }> {
-    const accessToken = await new SignJWT({ email: u.email, role: u.role })
+  async issue(u: { id: string; email: string; role: Role; tokenVersion?: number }): Promise<{ accessToken: string; refreshToken: string; expiresIn: number }> {
+    const ver = u.tokenVersion ?? 0;
+    const accessToken = await new SignJWT({ email: u.email, role: u.role, ver })
       .setProtectedHeader({ alg: 'HS256', typ: 'JWT' })
       .setSubject(u.id)
       .setIssuer(ISSUER)
@@ -48,7 +51,7 @@ export class UserTokens {
       .setIssuedAt()
       .setExpirationTime(`${this.o.accessTtlSeconds}s`)
       .sign(this.access);
-    const refreshToken = await new SignJWT({})
+    const refreshToken = await new SignJWT({ ver })
       .setProtectedHeader({ alg: 'HS256', typ: 'JWT' })
       .setSubject(u.id)
       .setJti(randomUUID())
@@ -67,7 +70,7 @@ export class UserTokens {
     if (typeof payload.sub !== 'string' || typeof payload.email !== 'string' || (role !== 'admin' && role !== 'user') || typeof payload.exp !== 'number') {
       throw new AppError(401, 'invalid_token', 'Invalid token');
     }
-    return { userId: payload.sub, email: payload.email, role, exp: payload.exp };
+    return { userId: payload.sub, email: payload.email, role, ver: typeof payload.ver === 'number' ? payload.ver : 0, exp: payload.exp };
   }
 
   /** For the front door: a JWT that says it is a user token is verified (401 if it fails); others (agents') are not ours. */
@@ -81,11 +84,11 @@ export class UserTokens {
     return aud === ACCESS ? this.verifyAccess(token) : undefined;
   }
 
-  /** A refresh token's user id; 401 "Invalid refresh token" otherwise (expired included). */
-  async verifyRefresh(token: string): Promise<string> {
+  /** A refresh token's user id and token_version; 401 "Invalid refresh token" otherwise (expired included). */
+  async verifyRefresh(token: string): Promise<{ userId: string; ver: number }> {
     try {
       const payload = await verify(token, this.refresh, REFRESH);
-      if (typeof payload.sub === 'string') return payload.sub;
+      if (typeof payload.sub === 'string') return { userId: payload.sub, ver: typeof payload.ver === 'number' ? payload.ver : 0 };
     } catch {
       // one answer for every reason, as the guide's handler gives
     }

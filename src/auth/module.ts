@@ -1,12 +1,14 @@
 import type { DaemonModule, ModuleContext, PartHealth } from '../server/module.js';
 import { UserTokens } from './jwt.js';
+import type { Role } from './jwt.js';
 import { hashPassword } from './passwords.js';
-import { registerAuthRoutes } from './routes.js';
+import { currentUser, registerAuthRoutes } from './routes.js';
 import { userTokenSecrets } from './secrets.js';
 import { UsersRepo } from './users-repo.js';
 
 export interface AuthModule extends DaemonModule {
-  readonly tokens: UserTokens;
+  /** For the front door: a person's token, checked against the user as stored now. */
+  resolve(token: string): Promise<{ userId: string; email: string; role: Role } | undefined>;
 }
 
 /**
@@ -20,7 +22,12 @@ export function createAuthModule(ctx: ModuleContext): AuthModule {
   const users = new UsersRepo(ctx.store);
   return {
     name: 'auth',
-    tokens,
+    async resolve(token) {
+      const c = await tokens.resolve(token);
+      if (!c) return undefined;
+      const u = await currentUser(users, c);
+      return { userId: u.id, email: u.email, role: u.role as Role };
+    },
     register(app) {
       registerAuthRoutes(app, { users, tokens });
     },

@@ -3,10 +3,10 @@ import { z } from 'zod';
 import { AppError, conflict, notFound } from '../core/errors.js';
 import { requireAdmin } from '../server/security.js';
 import { parseInput } from '../server/validate.js';
-import type { UserTokens } from './jwt.js';
+import type { UserClaims, UserTokens } from './jwt.js';
 import { ROLES } from './jwt.js';
 import { decoyHash, hashPassword, verifyPassword } from './passwords.js';
-import type { UsersRepo } from './users-repo.js';
+import type { UserRow, UsersRepo } from './users-repo.js';
 import { userView } from './users-repo.js';
 
 const email = z.string().trim().min(3).max(254).regex(/^[^\s@]+@[^\s@]+$/, 'an email address');
@@ -39,17 +39,17 @@ export function registerAuthRoutes(app: FastifyInstance, d: AuthDeps): void {
       throw new AppError(401, 'invalid_credentials', 'Invalid email or password');
     }
     await d.users.touchLogin(u.id);
-    const t = await d.tokens.issue({ id: u.id, email: u.email, role: userView(u).role });
+    const t = await d.tokens.issue({ id: u.id, email: u.email, role: userView(u).role, tokenVersion: Number(u.token_version) });
     return { accessToken: t.accessToken, refreshToken: t.refreshToken, tokenType: 'Bearer', expiresIn: t.expiresIn, user: userView(u) };
   });
 
   app.post('/api/auth/refresh', async (req) => {
     const b = parseInput(refreshBody, req.body ?? {}, 'body');
-    const id = await d.tokens.verifyRefresh(b.refreshToken);
-    const u = await d.users.byId(id);
-    // a deleted user's refresh token ends with the user
-    if (!u) throw new AppError(401, 'invalid_refresh_token', 'Invalid refresh token');
-    const t = await d.tokens.issue({ id: u.id, email: u.email, role: userView(u).role });
+    const r = await d.tokens.verifyRefresh(b.refreshToken);
+    const u = await d.users.byId(r.userId);
+    // a deleted user's refresh token ends with the user; a new password or role ends earlier ones
+    if (!u || Number(u.token_version) !== r.ver) throw new AppError(401, 'invalid_refresh_token', 'Invalid refresh token');
+    const t = await d.tokens.issue({ id: u.id, email: u.email, role: userView(u).role, tokenVersion: Number(u.token_version) });
     return { accessToken: t.accessToken, refreshToken: t.refreshToken, tokenType: 'Bearer', expiresIn: t.expiresIn };
   });
 
@@ -57,8 +57,7 @@ export function registerAuthRoutes(app: FastifyInstance, d: AuthDeps): void {
     const auth = req.headers.authorization;
     if (!auth?.startsWith('Bearer ') || auth.length === 7) throw new AppError(401, 'no_token', 'No token provided: send Authorization: Bearer <accessToken from POST /api/auth/login>');
     const c = await d.tokens.verifyAccess(auth.slice(7));
-    const u = await d.users.byId(c.userId);
-    if (!u) throw new AppError(401, 'invalid_token', 'Invalid token: the user no longer exists');
+    const u = await currentUser(d.users, c);
     return { valid: true, user: userView(u), expiresAt: new Date(c.exp * 1000).toISOString() };
   });
 
@@ -97,4 +96,14 @@ export function registerAuthRoutes(app: FastifyInstance, d: AuthDeps): void {
     await d.users.remove(id);
     return { deleted: true, id };
   });
+}
+
+/**
+ * The user a verified access token names, as stored now: 401 when the user was deleted, or their
+ * password or role changed since the token was issued (token_version).
+ */
+export async function currentUser(users: UsersRepo, c: UserClaims): Promise<UserRow> {
+  const u = await users.byId(c.userId);
+  if (!u || Number(u.token_version) !== c.ver) throw new AppError(401, 'invalid_token', 'Invalid token: the user was removed or changed since it was issued; log in again');
+  return u;
 }

@@ -51,7 +51,7 @@ export class UsersRepo {
   async create(u: { email: string; passwordHash: string; role: Role }): Promise<UserRow | undefined> {
     if (await this.byEmail(u.email)) return undefined;
     const now = Date.now();
-    const row: UserRow = { id: `u_${randomBytes(9).toString('base64url')}`, email: normalEmail(u.email), password_hash: u.passwordHash, role: u.role, created_at: now, updated_at: now, last_login_at: null };
+    const row: UserRow = { id: `u_${randomBytes(9).toString('base64url')}`, email: normalEmail(u.email), password_hash: u.passwordHash, role: u.role, created_at: now, updated_at: now, last_login_at: null, token_version: 0 };
     try {
       await this.db.insertInto('users').values(row).execute();
     } catch (e) {
@@ -61,10 +61,16 @@ export class UsersRepo {
     return row;
   }
 
+  /** A new role or password also bumps token_version: the user's earlier tokens stop working. */
   async update(id: string, patch: { role?: Role | undefined; passwordHash?: string | undefined }): Promise<UserRow | undefined> {
     const r = await this.db
       .updateTable('users')
-      .set({ updated_at: Date.now(), ...(patch.role ? { role: patch.role } : {}), ...(patch.passwordHash ? { password_hash: patch.passwordHash } : {}) })
+      .set((eb) => ({
+        updated_at: Date.now(),
+        ...(patch.role ? { role: patch.role } : {}),
+        ...(patch.passwordHash ? { password_hash: patch.passwordHash } : {}),
+        ...(patch.role || patch.passwordHash ? { token_version: eb('token_version', '+', 1) } : {}),
+      }))
       .where('id', '=', id)
       .executeTakeFirst();
     return Number(r.numUpdatedRows) > 0 ? this.byId(id) : undefined;

@@ -13,6 +13,7 @@ import { buildApp } from '../server/app.js';
 import { registerHealth } from '../server/health.js';
 import { createMetricsRegistry } from '../server/metrics.js';
 import { installRateLimits } from '../server/rate-limit.js';
+import { isLoopback } from '../server/security.js';
 import type { ModuleContext, PartHealth } from '../server/module.js';
 import { openStore } from '../store/store.js';
 import type { Store } from '../store/store.js';
@@ -138,7 +139,9 @@ export async function startDaemon(opts: DaemonOptions = {}): Promise<RunningDaem
   };
 
   // The daemon's own Redis connection (team mode): rate-limit counters and the /health check.
-  const redis = ctx.redisUrl ? new (await import('ioredis')).Redis(ctx.redisUrl, { maxRetriesPerRequest: 1, connectTimeout: 1000 }) : undefined;
+  // No offline queue: while Redis is away a command fails at once (a rate limit lets the request
+  // through, /health says down) instead of waiting for a reconnect.
+  const redis = ctx.redisUrl ? new (await import('ioredis')).Redis(ctx.redisUrl, { maxRetriesPerRequest: 1, connectTimeout: 1000, enableOfflineQueue: false }) : undefined;
   if (redis) {
     redis.on('error', () => undefined); // reported by /health; rate limits let requests through meanwhile
     cleanup.push(() => void redis.disconnect());
@@ -152,9 +155,10 @@ export async function startDaemon(opts: DaemonOptions = {}): Promise<RunningDaem
     app = await buildApp({
       logger,
       metrics,
-      security: { host, accessToken, port: () => port, selfAuthenticated: ['/v1/', '/mcp', '/api/orchestration/', '/api/agents/spawn', '/api/auth/'], users: modules.auth.tokens },
+      trustProxy: config.daemon.trust_proxy,
+      security: { host, accessToken, port: () => port, selfAuthenticated: ['/v1/', '/mcp', '/api/orchestration/', '/api/agents/spawn', '/api/auth/'], users: modules.auth },
     });
-    await installRateLimits(app, config.rate_limits, redis);
+    await installRateLimits(app, config.rate_limits, { redis, loopbackBind: isLoopback(host) });
     registerHealth(app, {
       version: version(),
       startedAt,

@@ -15,6 +15,8 @@ export interface AppOptions {
   security: SecurityOptions;
   /** Default body limit; routes that take large bodies (the gateway) raise their own. */
   bodyLimit?: number;
+  /** Fastify's trustProxy: where `req.ip` comes from behind a proxy (`[daemon] trust_proxy`). */
+  trustProxy?: boolean | string;
 }
 
 /** The daemon's Fastify app with the cross-cutting parts every route shares. */
@@ -26,6 +28,7 @@ export async function buildApp(opts: AppOptions): Promise<FastifyInstance> {
     return503OnClosing: true,
     forceCloseConnections: true,
     keepAliveTimeout: 72_000,
+    trustProxy: opts.trustProxy ?? false,
   });
   installErrorHandling(app);
   acceptCurlJson(app);

@@ -44,6 +44,12 @@ describe('curl -d without a JSON Content-Type', () => {
     expect(r.json).toMatchObject({ error: { code: 'invalid_json', field: 'body', message: expect.stringMatching(/Content-Type: application\/json/) } });
   });
 
+  it('a __proto__ key is refused as it is in JSON bodies', async () => {
+    const r = await curlPost(`${t.url}/api/maintenance/archive-old-analytics`, '{"__proto__": {"older_than_days": 1}}');
+    expect(r.status).toBe(400);
+    expect(r.json).toMatchObject({ error: { code: 'invalid_json', field: 'body' } });
+  });
+
   it('the /v1 routes still take any body raw (their scope has no shared parsers)', async () => {
     const r = await curlPost(`${t.url}/v1/messages`, 'not json');
     expect(r.status).toBe(400);

@@ -14,16 +14,14 @@ const FORM = 'application/x-www-form-urlencoded';
  * Scopes that take bodies raw (`/v1`, the orchestration forwarder) remove all parsers first.
  */
 export function acceptCurlJson(app: FastifyInstance): void {
-  app.addContentTypeParser(FORM, { parseAs: 'string' }, (_req, body, done) => {
+  // Fastify's own JSON parser: `__proto__` and `constructor.prototype` keys are refused as for JSON bodies.
+  const json = app.getDefaultJsonParser('error', 'error');
+  app.addContentTypeParser(FORM, { parseAs: 'string' }, (req, body, done) => {
     const text = body as string;
     if (text.trim() === '') return done(null, undefined);
-    try {
-      done(null, JSON.parse(text) as unknown);
-    } catch (e) {
-      done(
-        new AppError(400, 'invalid_json', `Malformed JSON body (sent as ${FORM}; JSON is expected, e.g. curl -H 'Content-Type: application/json' -d '{...}'): ${(e as Error).message}`, { field: 'body' }),
-        undefined,
-      );
-    }
+    json(req, text, (err, value) => {
+      if (!err) return done(null, value);
+      done(new AppError(400, 'invalid_json', `Malformed JSON body (sent as ${FORM}; JSON is expected, e.g. curl -H 'Content-Type: application/json' -d '{...}'): ${err.message}`, { field: 'body' }), undefined);
+    });
   });
 }

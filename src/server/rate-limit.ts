@@ -2,6 +2,7 @@ import rateLimit from '@fastify/rate-limit';
 import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
 import type { RateLimitsConfig } from '../config/sections/auth.js';
 import { AppError } from '../core/errors.js';
+import { isLoopback } from './security.js';
 
 const MINUTE = 60_000;
 const LOGIN = '/api/auth/login';
@@ -33,7 +34,8 @@ function identity(req: FastifyRequest): string {
  * Claude Code's hooks, the orchestration forwarder and the gateway's /v1 are never limited.
  * A refusal is a 429 with `retry-after` and the x-ratelimit headers.
  */
-export async function installRateLimits(app: FastifyInstance, cfg: RateLimitsConfig, redis?: unknown): Promise<void> {
+export async function installRateLimits(app: FastifyInstance, cfg: RateLimitsConfig, o: { redis?: unknown; loopbackBind: boolean }): Promise<void> {
+  const redis = o.redis;
   if (!cfg.enabled) return;
   await app.register(rateLimit, { global: false, skipOnError: true, nameSpace: 'cco-rl:', ...(redis ? { redis } : {}) });
   const routeMax = (req: FastifyRequest): number | undefined => {
@@ -44,7 +46,9 @@ export async function installRateLimits(app: FastifyInstance, cfg: RateLimitsCon
   const perRoute = app.createRateLimit({
     timeWindow: MINUTE,
     max: (req) => routeMax(req) ?? 0,
-    keyGenerator: (req) => `route:${req.routeOptions.url ?? ''}|${req.routeOptions.url === LOGIN ? `ip:${req.ip}` : identity(req)}`,
+    // login: per address and account, so guesses at one account are bounded and nobody can lock
+    // out everyone behind the same address
+    keyGenerator: (req) => `route:${req.routeOptions.url ?? ''}|${req.routeOptions.url === LOGIN ? `ip:${req.ip}|${loginEmail(req)}` : identity(req)}`,
   });
   const perKey = app.createRateLimit({ timeWindow: MINUTE, max: cfg.per_key_per_minute, keyGenerator: identity });
 
@@ -53,9 +57,15 @@ export async function installRateLimits(app: FastifyInstance, cfg: RateLimitsCon
     if (!path.startsWith('/api/') || path.startsWith('/api/hooks/') || path.startsWith('/api/orchestration/')) return;
     if (routeMax(req) !== undefined) enforce((await perRoute(req)) as Verdict, reply, `${req.method} ${path}`);
     const p = req.principal;
-    const machineOwn = p?.kind === 'local' || (p?.kind === 'token' && p.id === 'local');
+    // routes that check their own credentials have no principal: on a loopback bind their callers are this machine's
+    const machineOwn = p?.kind === 'local' || (p?.kind === 'token' && p.id === 'local') || (!p && o.loopbackBind && isLoopback(req.ip.replace(/^::ffff:/, '')));
     if (cfg.per_key_per_minute > 0 && !machineOwn) enforce((await perKey(req)) as Verdict, reply, 'this key');
   });
+}
+
+function loginEmail(req: FastifyRequest): string {
+  const email = (req.body as { email?: unknown } | undefined)?.email;
+  return typeof email === 'string' ? email.trim().toLowerCase().slice(0, 254) : '';
 }
 
 function enforce(v: Verdict, reply: FastifyReply, what: string): void {

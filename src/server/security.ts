@@ -44,6 +44,13 @@ function bearerJwt(req: FastifyRequest): string | undefined {
   return /^[\w-]+\.[\w-]+\.[\w-]+$/.test(t) ? t : undefined;
 }
 
+/**
+ * What a person with the `user` role may call: submit requirements and follow their own tasks.
+ * Everything else (logs, diagnostics, debug views, cache and routing admin, agent tokens, the
+ * sidecar's data...) needs the admin role: deny by default.
+ */
+const USER_ROUTES = new Set(['POST /api/requirements', 'GET /api/tasks', 'GET /api/tasks/:id', 'POST /api/tasks/:id/cancel', 'GET /api/agents', 'GET /health', 'GET /api/health']);
+
 /** Admin routes: people need the admin role; local clients and tokens are the operator. */
 export function requireAdmin(req: FastifyRequest): void {
   const p = req.principal;
@@ -151,6 +158,8 @@ export function installSecurity(app: FastifyInstance, opts: SecurityOptions): vo
     const u = jwt && opts.users ? await opts.users.resolve(jwt) : undefined;
     if (u) {
       req.principal = { kind: 'user', userId: u.userId, email: u.email, role: u.role };
+      const route = `${req.method === 'HEAD' ? 'GET' : req.method} ${req.routeOptions.url ?? path}`;
+      if (u.role !== 'admin' && !USER_ROUTES.has(route)) throw new AppError(403, 'forbidden', `Insufficient permissions: ${route} needs the admin role`);
       return;
     }
     if (loopback) {

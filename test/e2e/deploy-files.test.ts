@@ -107,13 +107,15 @@ describe('Kubernetes manifests', () => {
   const docs = parseAllDocuments(readFileSync(join(ROOT, 'deploy/k8s/cco.yaml'), 'utf8')).map((d) => d.toJS() as Record<string, any>); // eslint-disable-line @typescript-eslint/no-explicit-any
   const of = (kind: string) => docs.find((d) => d.kind === kind);
 
-  it('a non-root Deployment probed on /health, a Service selecting its pods and an Ingress to the Service', () => {
+  it('a non-root Deployment ready on /health, a Service selecting its pods and an Ingress to the Service', () => {
     expect(docs.map((d) => d.kind)).toEqual(['Namespace', 'Deployment', 'Service', 'Ingress']);
     const dep = of('Deployment');
     const pod = dep?.spec.template;
     expect(pod.spec.securityContext).toMatchObject({ runAsNonRoot: true });
     const c = pod.spec.containers[0];
-    for (const probe of [c.readinessProbe, c.livenessProbe]) expect(probe.httpGet).toEqual({ path: '/health', port: c.ports[0].name });
+    expect(c.readinessProbe.httpGet).toEqual({ path: '/health', port: c.ports[0].name });
+    // liveness does not follow /health: a Redis outage (503) must not restart every pod
+    expect(c.livenessProbe.tcpSocket).toEqual({ port: c.ports[0].name });
     expect(of('Service')?.spec.selector).toEqual(pod.metadata.labels);
     expect(of('Ingress')?.spec.rules[0].http.paths[0].backend.service.name).toBe(of('Service')?.metadata.name);
     for (const d of docs.slice(1)) expect(d.metadata.namespace).toBe(of('Namespace')?.metadata.name);

@@ -7,6 +7,7 @@ import { zeroCost } from './pricing.js';
 import type { RequestRecord } from './record.js';
 import { testRecord } from '../testing/record.js';
 import { Telemetry } from './telemetry.js';
+import { openaiUsage } from '../proxy/usage.js';
 import type { AnalyticsWriter } from './writer.js';
 
 const rec = (o: Partial<RequestRecord> = {}): RequestRecord =>
@@ -61,6 +62,18 @@ describe('Telemetry', () => {
     expect((await values('gateway_cache_misses_total'))['{}']).toBe(3);
     const latency = (await values('gateway_processing_time_seconds'))['{"le":"+Inf","provider":"anthropic","cache":"miss"}'];
     expect(latency).toBe(3);
+  });
+
+  it('a negative count from a provider never reaches a counter; /metrics keeps answering', async () => {
+    const { t, values } = telemetry();
+    const u = openaiUsage({ prompt_tokens: 5, completion_tokens: -1 });
+    expect(u).toMatchObject({ input: 5, output: 0 });
+    t.record(rec({ ...(u ? { usage: u } : {}) }));
+    // a bad value that slipped through is dropped with its read, not kept to fail every later one
+    t.record(rec({ usage: { input: 1, output: -3, cacheRead: 0, cacheWrite: 0 } }));
+    expect((await values('gateway_tokens_total'))['{"provider":"anthropic","model":"claude-sonnet-4-5","kind":"input"}']).toBe(6);
+    t.record(rec());
+    expect((await values('gateway_requests_total'))['{"provider":"anthropic","model":"claude-sonnet-4-5","status":"200","cache":"miss"}']).toBe(3);
   });
 
   it('keeps the counts of label sets it stops tracking (a client sending ever-new model names)', async () => {

@@ -188,15 +188,16 @@ export class Telemetry {
     const m = this.m;
     for (const b of this.bound.values()) {
       if (b.requests === 0 && b.retries === 0) continue;
-      const { provider, model } = b;
-      if (b.requests) m.requests.inc({ provider, model, status: String(b.status), cache: b.cache }, b.requests);
-      if (b.input) m.tokens.inc({ provider, model, kind: 'input' }, b.input);
-      if (b.output) m.tokens.inc({ provider, model, kind: 'output' }, b.output);
-      if (b.cacheRead) m.tokens.inc({ provider, model, kind: 'cache_read' }, b.cacheRead);
-      if (b.cacheWrite) m.tokens.inc({ provider, model, kind: 'cache_write' }, b.cacheWrite);
-      if (b.cost) m.cost.inc({ provider, model }, b.cost);
-      if (b.retries) m.retries.inc({ provider }, b.retries);
+      const { provider, model, requests, input, output, cacheRead, cacheWrite, cost, retries } = b;
+      // zeroed first: a value prom-client refuses must not stay and fail every later read
       b.requests = b.input = b.output = b.cacheRead = b.cacheWrite = b.cost = b.retries = 0;
+      if (requests) m.requests.inc({ provider, model, status: String(b.status), cache: b.cache }, requests);
+      if (input > 0) m.tokens.inc({ provider, model, kind: 'input' }, input);
+      if (output > 0) m.tokens.inc({ provider, model, kind: 'output' }, output);
+      if (cacheRead > 0) m.tokens.inc({ provider, model, kind: 'cache_read' }, cacheRead);
+      if (cacheWrite > 0) m.tokens.inc({ provider, model, kind: 'cache_write' }, cacheWrite);
+      if (cost > 0) m.cost.inc({ provider, model }, cost);
+      if (retries) m.retries.inc({ provider }, retries);
     }
     const p = this.pending;
     if (p.hits) m.hits.inc(p.hits);

@@ -15,7 +15,8 @@ export interface Usage {
 
 export const emptyUsage = (): Usage => ({ input: 0, output: 0, cacheRead: 0, cacheWrite: 0 });
 
-const num = (v: unknown): number | undefined => (typeof v === 'number' && Number.isFinite(v) ? v : undefined);
+// A count a provider reports: a finite number, never negative (a counter that went down would break /metrics).
+const num = (v: unknown): number | undefined => (typeof v === 'number' && Number.isFinite(v) && v >= 0 ? v : undefined);
 
 /** Merges an Anthropic `usage` object into `u` (fields present win: message_delta is cumulative). */
 export function mergeAnthropicUsage(u: Usage, raw: unknown): void {

@@ -19,4 +19,12 @@ export const authMigrations: MigrationSet = () => ({
       await db.schema.dropTable('users').execute();
     },
   },
+  auth_002_token_version: {
+    async up(db) {
+      await db.schema.alterTable('users').addColumn('token_version', 'integer', (c) => c.notNull().defaultTo(0)).execute();
+    },
+    async down(db) {
+      await db.schema.alterTable('users').dropColumn('token_version').execute();
+    },
+  },
 });

@@ -7,6 +7,8 @@ export interface UsersTable {
   created_at: number; // epoch ms
   updated_at: number;
   last_login_at: number | null;
+  /** Bumped on a password or role change: tokens issued before stop working. */
+  token_version: number;
 }
 
 export interface AuthTables {
