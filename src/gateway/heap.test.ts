@@ -55,9 +55,15 @@ describe('gateway heap settings', () => {
     expect(growthFactorFor(16 * 1024 * 1024, 8)).toBe(1);
   });
 
-  it.skipIf(!existsSync(HEAP_JS))('keeps the new space at two semi-spaces of the cap in a process that allocates survivors', () => {
-    // V8's default lets this workload grow the semi-spaces to 16 MB each.
-    expect(maxNewSpaceMb('none')).toBeGreaterThan(8);
-    expect(maxNewSpaceMb('cap')).toBeLessThanOrEqual(4);
+  it.skipIf(!existsSync(HEAP_JS))('keeps the new space near two semi-spaces of the cap in a process that allocates survivors', () => {
+    // V8's default lets this workload grow the semi-spaces to 16 MB each (32 MB of new space).
+    const none = maxNewSpaceMb('none');
+    const capped = maxNewSpaceMb('cap');
+    expect(none).toBeGreaterThan(8);
+    // A 2 MB cap holds the new space at 4 MB; the cap is best effort (heap.ts): a second growing
+    // scavenge before the observer runs passes it by one doubling (8 MB, seen once in a loaded CI
+    // run), still a quarter of V8's default here.
+    expect(capped).toBeLessThanOrEqual(8);
+    expect(capped).toBeLessThan(none);
   });
 });
