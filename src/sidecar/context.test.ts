@@ -12,6 +12,8 @@ import { ProjectSnapshots } from './snapshots.js';
 import { agentDef } from './test-world.js';
 
 const sleep = (ms: number): Promise<void> => new Promise((r) => setTimeout(r, ms));
+// Long enough that two gets in a row fall within it on a loaded machine, short enough to wait out.
+const RELATED_TTL_MS = 300;
 
 describe('ContextBuilder past the related-knowledge time', () => {
   let t: TestStore;
@@ -31,7 +33,7 @@ describe('ContextBuilder past the related-knowledge time', () => {
     const knowledge = new Knowledge(t.store);
     results = new ResultsRepo(t.store, join(dir, 'results'), knowledge);
     agents = new AgentsRepo(t.store);
-    ctx = new ContextBuilder({ snapshots, results, knowledge, agents }, { maxBytes: 64 * 1024, defaultFileBytes: 8 * 1024, relatedTtlMs: 30 });
+    ctx = new ContextBuilder({ snapshots, results, knowledge, agents }, { maxBytes: 64 * 1024, defaultFileBytes: 8 * 1024, relatedTtlMs: RELATED_TTL_MS });
   });
   afterAll(async () => {
     snapshots.close();
@@ -47,7 +49,7 @@ describe('ContextBuilder past the related-knowledge time', () => {
     const first = await get('i-1');
     expect(first.hit).toBe(false);
     expect((await get('i-1')).hit).toBe(true);
-    await sleep(40);
+    await sleep(RELATED_TTL_MS + 20);
     const render = vi.spyOn(ctx as unknown as { render(): unknown }, 'render');
     const again = await get('i-1');
     expect(again.hit).toBe(false);
@@ -66,11 +68,11 @@ describe('ContextBuilder past the related-knowledge time', () => {
   it('rebuilds when related knowledge from another issue or a spawned agent’s task changed meanwhile', async () => {
     await get('i-2');
     await results.save({ agent_id: 'a-1', agent_type: 'chief-architect', issue_id: 'other-issue', result: { status: 'success', decisions: ['Every refund is logged'] } });
-    await sleep(40);
+    await sleep(RELATED_TTL_MS + 20);
     const render = vi.spyOn(ctx as unknown as { render(): unknown }, 'render');
     expect(parse((await get('i-2')).json).related_knowledge.map((k) => k.content)).toContain('Every refund is logged');
     await agents.register({ agentId: 'spawned-1', agentType: 'python-specialist', issues: ['i-2'], exp: Date.now() / 1000 + 60 }, 'handle partial chargebacks');
-    await sleep(40);
+    await sleep(RELATED_TTL_MS + 20);
     expect(parse((await get('i-2')).json).issue.text).toContain('handle partial chargebacks');
     expect(render).toHaveBeenCalledTimes(2);
     render.mockRestore();
