@@ -18,6 +18,7 @@ import type { ModuleContext, PartHealth } from '../server/module.js';
 import { openStore } from '../store/store.js';
 import type { Store } from '../store/store.js';
 import { redactString } from '../core/redact.js';
+import { withTimeout } from '../core/timeout.js';
 import { writeLaunchArtifacts } from './artifacts.js';
 import { acquireLock } from './lock.js';
 import type { DaemonInfo } from './lock.js';
@@ -230,7 +231,6 @@ export async function startDaemon(opts: DaemonOptions = {}): Promise<RunningDaem
   logger.info({ port, host, sidecar: sidecarUrl, store: store.dialect, ms: Date.now() - startedAt }, 'daemon started');
 
   let closing: Promise<void> | undefined;
-  const closeRedis = () => redis?.disconnect();
   return {
     url: selfUrl(),
     port,
@@ -249,7 +249,7 @@ export async function startDaemon(opts: DaemonOptions = {}): Promise<RunningDaem
         await app.close();
         for (const m of [...modules.all].reverse()) await m.close?.().catch((e: unknown) => logger.warn({ err: (e as Error).message, module: m.name }, 'close failed'));
         await store.close();
-        closeRedis();
+        redis?.disconnect();
         lock?.release();
         logger.info('daemon stopped');
         logger.flush();
@@ -262,13 +262,10 @@ export async function startDaemon(opts: DaemonOptions = {}): Promise<RunningDaem
 /** Redis for /health: a PING answered within a second (the client's own retries would wait longer). */
 async function pingRedis(redis: { ping(): Promise<string> }): Promise<PartHealth> {
   const t0 = performance.now();
-  let timer: NodeJS.Timeout | undefined;
   try {
-    await Promise.race([redis.ping(), new Promise((_, reject) => (timer = setTimeout(() => reject(new Error('no answer within 1 s')), 1000)))]);
+    await withTimeout(redis.ping(), 1000, 'Redis');
     return { status: 'ok', latency_ms: Math.round((performance.now() - t0) * 10) / 10 };
   } catch (e) {
     return { status: 'down', error: `Redis is unreachable: ${redactString((e as Error).message)}` };
-  } finally {
-    clearTimeout(timer);
   }
 }

@@ -3,7 +3,7 @@ import { parseInput } from '../server/validate.js';
 import type { StageAgent } from './agents.js';
 import type { PipelineEngine } from './engine.js';
 import { outputSummary } from './engine.js';
-import { withTimeout } from './queue.js';
+import { withTimeout } from '../core/timeout.js';
 import type { TaskQueue } from './queue.js';
 import { summaryOf } from './repo.js';
 import type { PipelineRepo } from './repo.js';
@@ -46,7 +46,7 @@ export class PipelineApi {
     // The task is already durable: if the queue (Redis) is unreachable it is still accepted,
     // and the re-queue sweep picks it up once the queue is back. Once an add has failed, the
     // next ones wait only briefly, so a Redis outage does not cost every submit 5 s.
-    await withTimeout(this.queue().add(row.id, row.priority), this.queueFailing ? 250 : 5000).then(
+    await withTimeout(this.queue().add(row.id, row.priority), this.queueFailing ? 250 : 5000, 'the task queue').then(
       () => void (this.queueFailing = false),
       (e: unknown) => {
         this.queueFailing = true;

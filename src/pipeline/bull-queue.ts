@@ -1,6 +1,6 @@
 import { Queue, Worker } from 'bullmq';
 import type { Logger } from '../core/logger.js';
-import { withTimeout } from './queue.js';
+import { withTimeout } from '../core/timeout.js';
 import type { TaskQueue } from './queue.js';
 
 /**
@@ -54,7 +54,7 @@ export class BullQueue implements TaskQueue {
 
   async close(): Promise<void> {
     // Bounded: with Redis unreachable, BullMQ's close would wait for it forever.
-    await withTimeout(this.worker?.close() ?? Promise.resolve(), 5000).catch(() => undefined);
-    await withTimeout(this.queue.close(), 2000).catch(() => undefined);
+    await withTimeout(this.worker?.close() ?? Promise.resolve(), 5000, 'the task queue').catch(() => undefined);
+    await withTimeout(this.queue.close(), 2000, 'the task queue').catch(() => undefined);
   }
 }

@@ -9,7 +9,8 @@ import type { SubmitResult } from './api.js';
 import { PipelineEngine } from './engine.js';
 import { gatewayClient } from './llm-client.js';
 import type { LlmClient } from './llm-client.js';
-import { LocalQueue, withTimeout } from './queue.js';
+import { withTimeout } from '../core/timeout.js';
+import { LocalQueue } from './queue.js';
 import type { TaskQueue } from './queue.js';
 import { PipelineRepo } from './repo.js';
 import { registerPipelineRoutes } from './routes.js';
@@ -132,7 +133,7 @@ export async function createPipelineModule(ctx: ModuleContext, deps: PipelineDep
     async health(): Promise<PartHealth> {
       if (!cfg.enabled) return { status: 'disabled' };
       try {
-        return { status: started ? 'ok' : 'starting', queue: queue.kind, active: engine.activeCount, waiting: await withTimeout(queue.depth(), 2000), concurrency: cfg.concurrency };
+        return { status: started ? 'ok' : 'starting', queue: queue.kind, active: engine.activeCount, waiting: await withTimeout(queue.depth(), 2000, 'the task queue'), concurrency: cfg.concurrency };
       } catch (e) {
         return { status: 'degraded', queue: queue.kind, error: (e as Error).message };
       }

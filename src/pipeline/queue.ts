@@ -78,15 +78,3 @@ export class LocalQueue implements TaskQueue {
     });
   }
 }
-
-
-/** Rejects when `p` has not settled within `ms` (a queue whose Redis is down must not hang a request). */
-export function withTimeout<T>(p: Promise<T>, ms: number): Promise<T> {
-  let timer: NodeJS.Timeout | undefined;
-  return Promise.race([
-    p,
-    new Promise<T>((_, reject) => {
-      timer = setTimeout(() => reject(new Error(`the task queue did not answer within ${ms} ms`)), ms);
-    }),
-  ]).finally(() => clearTimeout(timer));
-}

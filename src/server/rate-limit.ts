@@ -35,9 +35,8 @@ function identity(req: FastifyRequest): string {
  * A refusal is a 429 with `retry-after` and the x-ratelimit headers.
  */
 export async function installRateLimits(app: FastifyInstance, cfg: RateLimitsConfig, o: { redis?: unknown; loopbackBind: boolean }): Promise<void> {
-  const redis = o.redis;
   if (!cfg.enabled) return;
-  await app.register(rateLimit, { global: false, skipOnError: true, nameSpace: 'cco-rl:', ...(redis ? { redis } : {}) });
+  await app.register(rateLimit, { global: false, skipOnError: true, nameSpace: 'cco-rl:', ...(o.redis ? { redis: o.redis } : {}) });
   const routeMax = (req: FastifyRequest): number | undefined => {
     const route = req.routeOptions.url ?? '';
     if (route === LOGIN) return cfg.login_per_minute;
