@@ -40,6 +40,20 @@ describe.each(['thread', 'store'] as const)('SqlWriter (%s)', (kind) => {
     expect(fts.rows.map((r) => Number(r.rowid))).toEqual([(b as number) * 1000 + 7]);
   });
 
+  it('runs an `each` step once per row an earlier step returned, and not at all for none', async () => {
+    const { t, w } = await setup(kind);
+    await w.run(['a', 'b', 'c', 'd'].map((x) => insertEvent(t, x)));
+    const pick = (from: number) => step(sql`select id from sidecar_events where topic in ('a', 'c', 'zz') and id >= ${from} order by id`.compile(t.store.db));
+    const del = (from: number) => step(sql`delete from sidecar_events where id = ${0} and id >= ${from}`.compile(t.store.db), undefined, { step: 0, col: 'id', param: 0 });
+    const rows = await w.run([pick(0), del(0)]);
+    expect(rows[0]).toHaveLength(2);
+    expect(rows[1]).toEqual([]);
+    expect(await topics(t)).toEqual(['b', 'd']);
+    // no row: the step runs no statement
+    await w.run([pick(1_000_000), del(0)]);
+    expect(await topics(t)).toEqual(['b', 'd']);
+  });
+
   it('commits nothing of a transaction whose step fails, reports the error, and goes on with the next', async () => {
     const { t, w } = await setup(kind);
     await w.run([insertEvent(t, 'kept')]);
