@@ -215,6 +215,7 @@ export async function run(): Promise<void> {
   // This process's own stalls inflate what it measures: reported beside the sidecar's.
   const clientLoop = monitorEventLoopDelay({ resolution: 1 });
   clientLoop.enable();
+  const clientCpu0 = process.cpuUsage();
   const p0 = performance.now();
   let late = 0;
   await Promise.all(types.map(async (t, i) => {
@@ -234,6 +235,7 @@ export async function run(): Promise<void> {
   }));
   const pacedSecs = (performance.now() - p0) / 1000;
   const pacedRps = paced.total / pacedSecs;
+  const clientCpu = process.cpuUsage(clientCpu0);
   const pacedCpu = (await s.cpu()) - pacedCpu0;
   const pacedMain = (await s.mainCpu()) - pacedMain0;
   if (process.env.SIDECAR_BENCH_PHASE_PROF) await s.ask('prof-stop');
@@ -312,7 +314,7 @@ export async function run(): Promise<void> {
     console.log(`| ${route} | ${xs.length} | ${f(pct(xs, 50))} | ${f(pct(xs, 99))} |`);
   }
   const cms = (ns: number): string => f(ns / 1e6);
-  console.log(`\nDuring (b): event-loop delay of the sidecar p50 ${f(pacedLoop.p50)} / p99 ${f(pacedLoop.p99)} / max ${f(pacedLoop.max)} ms, of this load generator p50 ${cms(clientLoop.percentile(50))} / p99 ${cms(clientLoop.percentile(99))} / max ${cms(clientLoop.max)} ms; sidecar GC ${pacedLoop.gc?.count ?? '-'} pauses, ${pacedLoop.gc?.total_ms ?? '-'} ms in all, longest ${pacedLoop.gc?.max_ms ?? '-'} ms; sidecar CPU ${(pacedCpu / paced.total).toFixed(0)} µs per request (main thread ${(pacedMain / paced.total).toFixed(0)} µs, busy ${((100 * pacedMain) / 1e6 / pacedSecs).toFixed(0)} %); time inside the sidecar:\n`);
+  console.log(`\nDuring (b): event-loop delay of the sidecar p50 ${f(pacedLoop.p50)} / p99 ${f(pacedLoop.p99)} / max ${f(pacedLoop.max)} ms, of this load generator p50 ${cms(clientLoop.percentile(50))} / p99 ${cms(clientLoop.percentile(99))} / max ${cms(clientLoop.max)} ms (its CPU ${((clientCpu.user + clientCpu.system) / paced.total).toFixed(0)} µs per request); sidecar GC ${pacedLoop.gc?.count ?? '-'} pauses, ${pacedLoop.gc?.total_ms ?? '-'} ms in all, longest ${pacedLoop.gc?.max_ms ?? '-'} ms; sidecar CPU ${(pacedCpu / paced.total).toFixed(0)} µs per request (main thread ${(pacedMain / paced.total).toFixed(0)} µs, busy ${((100 * pacedMain) / 1e6 / pacedSecs).toFixed(0)} %); time inside the sidecar:\n`);
   console.log('| route | requests | p50 ≤ ms | p99 ≤ ms |\n|---|---:|---:|---:|');
   for (const [name, route] of [['context (warm)', '/api/context/:issueId/:agentType'], ['results', '/api/results'], ['publish', '/api/events/:eventType']] as const) {
     const d = bucketDelta(pacedLat0[route] ?? {}, pacedLat1[route] ?? {});
