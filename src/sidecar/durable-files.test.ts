@@ -153,4 +153,32 @@ describe('ResultFiles', () => {
       rmSync(dir, { recursive: true, force: true });
     }
   });
+
+  it('ResultsRepo.recover indexes the knowledge of results a crash left unindexed (acknowledged before their entries were written)', async () => {
+    const dir = mkdtempSync(join(tmpdir(), 'cco-result-index-'));
+    const t = await openTestStore('sqlite');
+    try {
+      // a long delay: the entries are still queued when the process "dies"
+      const results = new ResultsRepo(t.store, dir, new Knowledge(t.store, { delayMs: 60_000 }));
+      const input = (n: number) => ({ agent_id: 'a-1', agent_type: 'python-specialist', issue_id: 'issue-k', result: { status: 'success' as const, decisions: [`use postgres ${n}`] } });
+      await results.save(input(1));
+      await results.save(input(2));
+      const row = await t.store.db.selectFrom('sidecar_results').select(['stored_at', 'knowledge_at']).executeTakeFirstOrThrow();
+      expect(row.knowledge_at).toBeNull();
+      const fresh = new Knowledge(t.store);
+      expect(await fresh.search({ q: 'postgres', issues: '*' })).toEqual([]);
+
+      const again = new ResultsRepo(t.store, dir, new Knowledge(t.store));
+      await again.recover();
+      const hits = await fresh.search({ q: 'postgres', issues: '*' });
+      // the version stored last, not the one it replaced
+      expect(hits.map((h) => h.content).sort()).toEqual(['success use postgres 2', 'use postgres 2']);
+      const after = await t.store.db.selectFrom('sidecar_results').select(['stored_at', 'knowledge_at']).executeTakeFirstOrThrow();
+      expect(Number(after.knowledge_at)).toBe(Number(after.stored_at));
+      await again.close();
+    } finally {
+      await t.cleanup();
+      rmSync(dir, { recursive: true, force: true });
+    }
+  });
 });

@@ -3,8 +3,8 @@ import type { RawBuilder } from 'kysely';
 import type { Store } from '../store/store.js';
 import { preparedQuery } from './prepared.js';
 import type { PreparedQuery } from './prepared.js';
-import { step } from './sql-writer.js';
-import type { StepRef, WriteStep } from './sql-writer.js';
+import { StoreWriter, step } from './sql-writer.js';
+import type { SqlWriter, WriteStep } from './sql-writer.js';
 
 export interface KnowledgeEntry {
   kind: 'decision' | 'result';
@@ -13,6 +13,18 @@ export interface KnowledgeEntry {
 
 /** Knowledge rows one result may have (200 decisions and the result text fit). */
 const ROWS_PER_RESULT = 1000;
+
+/** Results indexed per transaction at most (FTS5 writes one segment per transaction). */
+const INDEX_BATCH = 32;
+
+/** A stored result's entries, to index (`id`: its `sidecar_results` row). */
+export interface IndexItem {
+  id: number;
+  issueId: string;
+  agentType: string;
+  storedAt: number;
+  entries: readonly KnowledgeEntry[];
+}
 
 export interface KnowledgeHit {
   issue_id: string;
@@ -56,8 +68,25 @@ export class Knowledge {
         ins: PreparedQuery<'rowid' | 'issue' | 'type' | 'kind' | 'content' | 'at'>;
       }
     | { dialect: 'postgres'; del: PreparedQuery<'issue' | 'type'> };
+  /** Marks a result's row as indexed, unless a newer version replaced it meanwhile. */
+  private readonly mark: PreparedQuery<'id' | 'at'>;
+  private readonly writer: SqlWriter;
+  private readonly delayMs: number;
+  private queue: IndexItem[] = [];
+  private timer: NodeJS.Timeout | undefined;
+  private writing: Promise<void> = Promise.resolve();
+  /** Items given and not yet written (queued or in the transaction being written). */
+  private unwritten = 0;
+  /** The last write's error (its rows stay marked unindexed: the next start indexes them). */
+  lastError: string | undefined;
 
-  constructor(private readonly store: Store) {
+  constructor(
+    private readonly store: Store,
+    opts: { writer?: SqlWriter; delayMs?: number } = {},
+  ) {
+    this.writer = opts.writer ?? new StoreWriter(store);
+    this.delayMs = opts.delayMs ?? 50;
+    this.mark = preparedQuery(['id', 'at'], (p) => store.db.updateTable('sidecar_results').set({ knowledge_at: p.at as unknown as number }).where('id', '=', p.id as unknown as number).where('stored_at', '=', p.at as unknown as number));
     const compile = (q: RawBuilder<unknown>) => ({ compile: () => q.compile(store.db) });
     this.write =
       store.dialect === 'sqlite'
@@ -75,38 +104,85 @@ export class Knowledge {
   }
 
   /**
-   * The write steps replacing what is indexed for one result (one issue and agent type), to run
-   * in the transaction that writes the result's row: step `idStep` of that transaction is the
-   * row's upsert, returning its `id`. On SQLite the FTS5 rows of result `id` get rowids
-   * `id * 1000 + k`, so they are found by a rowid range (FTS5's unindexed columns would need a
-   * scan of the whole index); PostgreSQL has a b-tree on (issue_id, agent_type).
+   * Indexes a stored result's entries, replacing what its previous version indexed, soon: in
+   * batches of one transaction on the sidecar's writer, off the path that acknowledges the
+   * result (FTS5 writes ~6–10 pages per result in a transaction of its own, under 1 in a batch
+   * of 32). `search` first writes what is queued, so a search sees every stored result. The row
+   * stays marked unindexed (`knowledge_at`) until its entries are committed, and a start indexes
+   * what a crash left unindexed (`ResultsRepo.recover`).
    */
-  replaceSteps(ref: { idStep: number; issueId: string; agentType: string }, entries: readonly KnowledgeEntry[], now: number): WriteStep[] {
-    const rows = entries.filter((e) => e.content.trim()).slice(0, ROWS_PER_RESULT);
+  index(item: IndexItem): void {
+    this.queue.push(item);
+    this.unwritten++;
+    if (this.queue.length >= INDEX_BATCH) void this.flush();
+    else if (!this.timer) {
+      this.timer = setTimeout(() => void this.flush(), this.delayMs);
+      this.timer.unref();
+    }
+  }
+
+  /** Writes every queued item; resolves once they are committed (or their write failed). */
+  flush(): Promise<void> {
+    if (this.timer) {
+      clearTimeout(this.timer);
+      this.timer = undefined;
+    }
+    this.writing = this.writing.then(() => this.writeQueued());
+    return this.writing;
+  }
+
+  private async writeQueued(): Promise<void> {
+    while (this.queue.length) {
+      const batch = this.queue.splice(0, INDEX_BATCH);
+      // a result stored twice in the batch: its last version only
+      const last = new Map<number, IndexItem>();
+      for (const it of batch) last.set(it.id, it);
+      const steps: WriteStep[] = [];
+      for (const it of last.values()) {
+        for (const st of this.replaceSteps(it, steps.length)) steps.push(st);
+        steps.push(step(this.mark({ id: it.id, at: it.storedAt })));
+      }
+      try {
+        await this.writer.run(steps);
+        this.lastError = undefined;
+      } catch (e) {
+        this.lastError = (e as Error).message;
+      } finally {
+        this.unwritten -= batch.length;
+      }
+    }
+  }
+
+  /**
+   * The write steps replacing what is indexed for one result. On SQLite the FTS5 rows of result
+   * `id` have rowids `id * 1000 + k`, found by that rowid range (FTS5's unindexed columns would
+   * need a scan of the whole index); PostgreSQL has a b-tree on (issue_id, agent_type).
+   * `at`: the index of the first of these steps in their transaction.
+   */
+  private replaceSteps(it: IndexItem, at: number): WriteStep[] {
+    const rows = it.entries.filter((e) => e.content.trim()).slice(0, ROWS_PER_RESULT);
     const w = this.write;
     if (w.dialect === 'postgres') {
       // one multi-row insert (one round trip); PostgreSQL numbers the rows itself
-      const del = step(w.del({ issue: ref.issueId, type: ref.agentType }));
+      const del = step(w.del({ issue: it.issueId, type: it.agentType }));
       if (rows.length === 0) return [del];
-      const values = rows.map((e) => sql`(${ref.issueId}, ${ref.agentType}, ${e.kind}, ${e.content}, ${now})`);
+      const values = rows.map((e) => sql`(${it.issueId}, ${it.agentType}, ${e.kind}, ${e.content}, ${it.storedAt})`);
       return [del, step(sql`insert into sidecar_knowledge (issue_id, agent_type, kind, content, created_at) values ${sql.join(values)}`.compile(this.store.db))];
     }
-    const id = (param: number, add: number): StepRef => ({ param, step: ref.idStep, col: 'id', mul: ROWS_PER_RESULT, add });
-    // the rowids the result's previous version indexed (the next step), then one delete each
-    const idsStep = ref.idStep + 1;
-    const out = [
-      step(w.ids({ a: 0, b: 0 }), [id(w.ids.slot('a'), 0), id(w.ids.slot('b'), ROWS_PER_RESULT)]),
-      step(w.del({ rowid: 0 }), undefined, { step: idsStep, col: 'id', param: w.del.slot('rowid') }),
-    ];
-    const rowid = w.ins.slot('rowid');
-    for (let k = 0; k < rows.length; k++) {
-      const e = rows[k] as KnowledgeEntry;
-      out.push(step(w.ins({ rowid: 0, issue: ref.issueId, type: ref.agentType, kind: e.kind, content: e.content, at: now }), [id(rowid, k)]));
-    }
+    const base = it.id * ROWS_PER_RESULT;
+    // the rowids the previous version indexed, then one delete per rowid found
+    const out = [step(w.ids({ a: base, b: base + ROWS_PER_RESULT })), step(w.del({ rowid: 0 }), undefined, { step: at, col: 'id', param: w.del.slot('rowid') })];
+    rows.forEach((e, k) => out.push(step(w.ins({ rowid: base + k, issue: it.issueId, type: it.agentType, kind: e.kind, content: e.content, at: it.storedAt }))));
     return out;
   }
 
-  async search(query: KnowledgeQuery): Promise<KnowledgeHit[]> {
+  /**
+   * `stale`: what is queued for the index may be left out (contexts, whose related knowledge
+   * may be `relatedTtlMs` old anyway, do not wait for the writer); by default a search first
+   * writes what is queued.
+   */
+  async search(query: KnowledgeQuery, opts: { stale?: boolean } = {}): Promise<KnowledgeHit[]> {
+    if (this.unwritten > 0 && !opts.stale) await this.flush();
     const terms = queryTerms(query.q);
     if (terms.length === 0) return [];
     if (Array.isArray(query.issues) && query.issues.length === 0) return [];

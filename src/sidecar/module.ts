@@ -53,7 +53,7 @@ export async function createSidecarModule(ctx: ModuleContext, deps: { catalog: A
     return { name: 'sidecar', url: () => undefined, mintAgentToken: mint, health: () => ({ status: 'disabled', reason: '[sidecar] enabled = false' }) };
   }
   await agents.load();
-  const knowledge = new Knowledge(ctx.store);
+  const knowledge = new Knowledge(ctx.store, { writer });
   const results = new ResultsRepo(ctx.store, ctx.paths.resultsDir, knowledge, { writer });
   // results acknowledged before a crash whose files or rows did not reach the disk
   try {

@@ -9,7 +9,7 @@ import type { FileWrite } from './durable-files.js';
 import type { Knowledge, KnowledgeEntry } from './knowledge.js';
 import { preparedQuery } from './prepared.js';
 import { StoreWriter, step } from './sql-writer.js';
-import type { SqlWriter, WriteStep } from './sql-writer.js';
+import type { SqlWriter } from './sql-writer.js';
 
 /** `POST /api/results` body, as in the seed (agent_id, agent_type, issue_id, result{...}). */
 export const resultInputSchema = z.object({
@@ -123,22 +123,20 @@ interface ResultRow {
 /** Files per round at most (one fdatasync each round). */
 const MAX_FILES = 256;
 /**
- * Rows per transaction at most: the writer runs one transaction at a time (~80 µs per row with
- * its FTS5 entries on SQLite), and an event insert given meanwhile waits for it. Not fewer: FTS5
- * writes a new segment per transaction, and rounds of 8 cost ~30 % more CPU per request (more
- * segments to merge) and doubled the results' p50 in an interleaved A/B.
+ * Rows per transaction at most: the writer runs one transaction at a time, and an event insert
+ * given meanwhile waits for it (~15 µs per row on SQLite; the knowledge entries are indexed
+ * later, in batches of their own).
  */
-const MAX_ROWS = 32;
+const MAX_ROWS = 64;
 
 /**
  * Agent results: the file `results/<issue>/<agent-type>.json` (atomic, fsynced with its folder)
- * and a row in the store plus the knowledge index (one transaction), both before the caller
- * acknowledges. A later result of the same agent type for the same issue replaces the earlier
- * one.
+ * and a row in the store, both before the caller acknowledges; then the knowledge index, in
+ * batches (see `Knowledge.index`: a search waits for them, a start indexes what a crash left
+ * out). A later result of the same agent type for the same issue replaces the earlier one.
  *
  * Group commit: results that arrive while a round is running wait and then share the next one.
- * Rows commit in rounds of one transaction (rows and knowledge entries of all of them) on the
- * sidecar's SqlWriter (on SQLite a thread with its own connection); files in
+ * Rows commit in rounds of one transaction on the sidecar's SqlWriter (on SQLite a thread with its own connection); files in
  * rounds of one journal append + fdatasync on the file thread, then one atomic replace per file
  * (see ResultFiles). The two kinds of rounds run independently; each caller resolves only once
  * its own file and its own row are durable.
@@ -171,9 +169,9 @@ export class ResultsRepo {
       return batch.map((j) => byFile.get(j.file));
     }, MAX_FILES);
     this.rowRounds = new Rounds(async (batch) => {
-      const steps: WriteStep[] = [];
-      for (const j of lastPerFile(batch)) this.rowSteps(steps, j.row, j.input);
-      await this.writer.run(steps);
+      const winners = lastPerFile(batch);
+      const rows = await this.writer.run(winners.map((j) => step(this.upsert(j.row))));
+      winners.forEach((j, i) => this.indexKnowledge(Number(rows[i]?.[0]?.id), j.row.stored_at, j.input));
       return batch.map(() => undefined);
     }, MAX_ROWS);
     this.ofIssue = preparedQuery(['issue'], (p) => store.db.selectFrom('sidecar_results').select(['body', 'file', 'bytes']).where('issue_id', '=', p.issue).orderBy('stored_at', 'asc'));
@@ -181,8 +179,8 @@ export class ResultsRepo {
     this.upsert = preparedQuery(cols, (p) =>
       store.db
         .insertInto('sidecar_results')
-        .values(p as unknown as ResultRow)
-        .onConflict((oc) => oc.columns(['issue_id', 'agent_type']).doUpdateSet({ agent_id: p.agent_id, status: p.status, stored_at: p.stored_at as unknown as number, file: p.file, bytes: p.bytes as unknown as number, body: p.body }))
+        .values({ ...(p as unknown as ResultRow), knowledge_at: null })
+        .onConflict((oc) => oc.columns(['issue_id', 'agent_type']).doUpdateSet({ agent_id: p.agent_id, status: p.status, stored_at: p.stored_at as unknown as number, file: p.file, bytes: p.bytes as unknown as number, body: p.body, knowledge_at: null }))
         .returning('id'),
     );
   }
@@ -200,10 +198,38 @@ export class ResultsRepo {
    * power loss may have lost the last commits of either). Returns how many files it rewrote.
    */
   async recover(): Promise<number> {
+    const n = await this.recoverJournals();
+    await this.indexPending();
+    return n;
+  }
+
+  /**
+   * Indexes the knowledge of results whose row says it is not (a crash between the row's commit
+   * and its entries'), and waits until it is written.
+   */
+  private async indexPending(): Promise<void> {
+    const rows = await this.store.db
+      .selectFrom('sidecar_results')
+      .select(['id', 'stored_at', 'body'])
+      .where((eb) => eb.or([eb('knowledge_at', 'is', null), eb('knowledge_at', '<>', eb.ref('stored_at'))]))
+      .execute();
+    for (const r of rows) {
+      const parsed = resultInputSchema.safeParse(JSON.parse(r.body));
+      if (parsed.success) this.indexKnowledge(Number(r.id), Number(r.stored_at), parsed.data);
+    }
+    if (rows.length) await this.knowledge.flush();
+  }
+
+  private indexKnowledge(id: number, storedAt: number, input: ResultInput): void {
+    // (an upsert returns the row's id; without one there is no row to index)
+    if (Number.isFinite(id)) this.knowledge.index({ id, issueId: input.issue_id, agentType: input.agent_type, storedAt, entries: knowledgeOf(input) });
+  }
+
+  private async recoverJournals(): Promise<number> {
     const { journals, entries } = this.files.pendingJournals();
     if (journals.length === 0) return 0;
     const items: FileWrite[] = [];
-    const rows: { row: ResultRow; input: ResultInput }[] = [];
+    const rows: ResultRow[] = [];
     for (const e of entries) {
       let doc: unknown;
       try {
@@ -229,13 +255,10 @@ export class ResultsRepo {
       }
       items.push({ file, data: e.data });
       const body = JSON.stringify(doc);
-      rows.push({ input, row: { issue_id: input.issue_id, agent_type: input.agent_type, agent_id: input.agent_id, status: input.result.status, stored_at: storedAt, file, bytes: Buffer.byteLength(e.data), body } });
+      rows.push({ issue_id: input.issue_id, agent_type: input.agent_type, agent_id: input.agent_id, status: input.result.status, stored_at: storedAt, file, bytes: Buffer.byteLength(e.data), body });
     }
-    if (rows.length) {
-      const steps: WriteStep[] = [];
-      for (const r of rows) this.rowSteps(steps, r.row, r.input);
-      await this.writer.run(steps);
-    }
+    // their knowledge is indexed with the rest of what is unindexed (`indexPending`)
+    if (rows.length) await this.writer.run(rows.map((r) => step(this.upsert(r))));
     await this.files.finishRecovery(journals, items);
     return items.length;
   }
@@ -248,6 +271,7 @@ export class ResultsRepo {
 
   async close(): Promise<void> {
     await this.files.close();
+    await this.knowledge.flush();
   }
 
   /** Stores a result; resolves once its file and its row (with knowledge entries) are durable. */
@@ -272,13 +296,6 @@ export class ResultsRepo {
       this.fileRounds.add(job);
       this.rowRounds.add(job);
     });
-  }
-
-  /** The steps writing the row and its knowledge entries, appended to a transaction's. */
-  private rowSteps(steps: WriteStep[], row: ResultRow, input: ResultInput): void {
-    const idStep = steps.length;
-    steps.push(step(this.upsert(row)));
-    for (const s of this.knowledge.replaceSteps({ idStep, issueId: row.issue_id, agentType: row.agent_type }, knowledgeOf(input), row.stored_at)) steps.push(s);
   }
 
   async list(filter: { issueId?: string; agentType?: string; issues: string[] | '*'; limit?: number }): Promise<ResultSummary[]> {

@@ -84,4 +84,15 @@ export const sidecarMigrations: MigrationSet = (dialect) => ({
       await db.schema.dropIndex('sidecar_events_type_topic').execute();
     },
   },
+  sidecar_004_results_knowledge_at: {
+    // knowledge entries are indexed in batches after the result is acknowledged: a row says
+    // which version of it is indexed, so a start indexes what a crash left out
+    async up(db) {
+      await db.schema.alterTable('sidecar_results').addColumn('knowledge_at', 'bigint').execute();
+      await sql`update sidecar_results set knowledge_at = stored_at`.execute(db);
+    },
+    async down(db) {
+      await db.schema.alterTable('sidecar_results').dropColumn('knowledge_at').execute();
+    },
+  },
 });
