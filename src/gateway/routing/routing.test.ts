@@ -45,6 +45,24 @@ describe('routing file', () => {
     expect(parseError('{ "routes" [] }').message).toMatch(/:1:12: .*colon/i);
   });
 
+  it('takes breaker defaults from CIRCUIT_BREAKER_FAILURE_THRESHOLD and CIRCUIT_BREAKER_RECOVERY_TIMEOUT (seconds); the file wins', () => {
+    const saved = { t: process.env.CIRCUIT_BREAKER_FAILURE_THRESHOLD, r: process.env.CIRCUIT_BREAKER_RECOVERY_TIMEOUT };
+    try {
+      expect(parseRouting('{}', '/x/model-routing.json').breaker).toEqual({ failure_threshold: 5, open_ms: 30_000 });
+      process.env.CIRCUIT_BREAKER_FAILURE_THRESHOLD = '3';
+      process.env.CIRCUIT_BREAKER_RECOVERY_TIMEOUT = '120';
+      expect(parseRouting('{}', '/x/model-routing.json').breaker).toEqual({ failure_threshold: 3, open_ms: 120_000 });
+      expect(parseRouting('{"breaker": {"open_ms": 5000}}', '/x/model-routing.json').breaker).toEqual({ failure_threshold: 3, open_ms: 5000 });
+      process.env.CIRCUIT_BREAKER_RECOVERY_TIMEOUT = 'two minutes';
+      expect(parseRouting('{}', '/x/model-routing.json').breaker.open_ms).toBe(30_000);
+    } finally {
+      for (const [k, v] of [['CIRCUIT_BREAKER_FAILURE_THRESHOLD', saved.t], ['CIRCUIT_BREAKER_RECOVERY_TIMEOUT', saved.r]] as const) {
+        if (v === undefined) delete process.env[k];
+        else process.env[k] = v;
+      }
+    }
+  });
+
   it('refuses invalid content naming the key', () => {
     expect(parseError('{"routes": [{"pattern": "(unclosed"}]}').message).toMatch(/routes\.0\.pattern: not a valid regular expression/);
     expect(parseError('{"routes": [{"pattern": "x", "timeout_ms": "fast"}]}').message).toMatch(/routes\.0\.timeout_ms/);

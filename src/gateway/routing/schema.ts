@@ -71,15 +71,26 @@ export const routingSchema = z
       })
       .strict()
       .prefault({}),
+    // Defaults from the environment when set (CIRCUIT_BREAKER_FAILURE_THRESHOLD, and
+    // CIRCUIT_BREAKER_RECOVERY_TIMEOUT in seconds, as the troubleshooting guides set them);
+    // values in the routing file win.
     breaker: z
       .object({
-        failure_threshold: z.number().int().min(1).max(1000).default(5),
-        open_ms: z.number().int().min(10).max(3_600_000).default(30_000),
+        failure_threshold: z.number().int().min(1).max(1000).default(() => envInt('CIRCUIT_BREAKER_FAILURE_THRESHOLD', 1, 1000) ?? 5),
+        open_ms: z.number().int().min(10).max(3_600_000).default(() => (envInt('CIRCUIT_BREAKER_RECOVERY_TIMEOUT', 1, 3600) ?? 30) * 1000),
       })
       .strict()
       .prefault({}),
   })
   .strict();
+
+/** An integer environment variable within bounds; anything else counts as unset. */
+function envInt(name: string, min: number, max: number): number | undefined {
+  const v = process.env[name]?.trim();
+  if (!v || !/^\d+$/.test(v)) return undefined;
+  const n = Number(v);
+  return n >= min && n <= max ? n : undefined;
+}
 
 export type RoutingFile = z.infer<typeof routingSchema>;
 export type RouteConfig = z.infer<typeof routeSchema>;

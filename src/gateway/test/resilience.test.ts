@@ -20,6 +20,8 @@ beforeAll(async () => {
       routes: [
         { pattern: '^claude-opus', provider: 'anthropic', retries: 1, fallbacks: ['claude-haiku-4-5'] },
         { pattern: '^claude-slow', provider: 'anthropic', retries: 0, timeout_ms: 200 },
+        { pattern: '^claude-guarded', provider: 'anthropic', retries: 0, fallbacks: ['gpt-4o-mini'] },
+        { pattern: '^gpt-', provider: 'openai', retries: 0 },
         { pattern: '^claude-', provider: 'anthropic', retries: 2 },
       ],
       retry: { base_delay_ms: 5, max_delay_ms: 20, max_retry_after_ms: 5000 },
@@ -96,6 +98,23 @@ describe('circuit breaker', () => {
       expect(probe.status).toBe(200);
       await probe.text();
       expect(h.gateway.core.providers.breakers().anthropic?.state).toBe('closed');
+    } finally {
+      h.gateway.routing.apply({ ...h.gateway.routing.config, breaker: { failure_threshold: 100, open_ms: 300 } });
+    }
+  });
+
+  it('sends a request whose provider is open to its fallback, and logs it as the guides word it', async () => {
+    h.gateway.routing.apply({ ...h.gateway.routing.config, breaker: { failure_threshold: 1, open_ms: 60_000 } });
+    try {
+      h.fake.queue({ fault: 'status', status: 503 });
+      await (await raw('claude-sonnet-4-5')).text();
+      expect(h.gateway.core.providers.breakers().anthropic?.state).toBe('open');
+      const r = await raw('claude-guarded-1');
+      expect(r.status).toBe(200);
+      expect(r.headers.get('x-cco-provider')).toBe('openai');
+      await r.text();
+      const line = h.logs.recent(100, 'warn').find((l) => l.msg === 'Circuit breaker open, using fallback');
+      expect(line).toMatchObject({ provider: 'anthropic', model: 'claude-guarded-1', fallback: 'gpt-4o-mini' });
     } finally {
       h.gateway.routing.apply({ ...h.gateway.routing.config, breaker: { failure_threshold: 100, open_ms: 300 } });
     }

@@ -2,6 +2,7 @@ import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import type { FastifyInstance } from 'fastify';
+import type { LogBuffer } from '../../core/log-buffer.js';
 import { createLogger } from '../../core/logger.js';
 import { startFakeProvider } from '../../fake-provider/server.js';
 import type { FakeProvider } from '../../fake-provider/server.js';
@@ -23,6 +24,8 @@ export interface Harness {
   url: string;
   dir: string;
   routingFile: string;
+  /** What the gateway logged at warn and above (kept in memory only). */
+  logs: LogBuffer;
   close(): Promise<void>;
 }
 
@@ -48,7 +51,7 @@ export async function startHarness(o: HarnessOptions = {}): Promise<Harness> {
   const routing = o.routing ?? { routes: [{ pattern: '^claude-', provider: 'anthropic', retries: 0 }, { pattern: '^gpt-', provider: 'openai', retries: 0 }], retry: { base_delay_ms: 10, max_delay_ms: 50 } };
   writeFileSync(routingFile, JSON.stringify(routing, null, 2).replaceAll('{{FAKE}}', fake.url));
   const store = o.store ?? (await openStore({ sqlitePath: join(dir, 'test.db') }));
-  const { logger } = createLogger({ level: 'silent' });
+  const { logger, buffer: logs } = createLogger({ level: 'warn' });
   const metrics = createMetricsRegistry();
   const hub = new Hub();
   let port = 0;
@@ -79,6 +82,7 @@ export async function startHarness(o: HarnessOptions = {}): Promise<Harness> {
     url: `http://127.0.0.1:${port}`,
     dir,
     routingFile,
+    logs,
     async close() {
       await app.close();
       await gateway.close();
