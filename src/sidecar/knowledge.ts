@@ -171,7 +171,7 @@ export class Knowledge {
     }
     const base = it.id * ROWS_PER_RESULT;
     // the rowids the previous version indexed, then one delete per rowid found
-    const out = [step(w.ids({ a: base, b: base + ROWS_PER_RESULT })), step(w.del({ rowid: 0 }), undefined, { step: at, col: 'id', param: w.del.slot('rowid') })];
+    const out = [step(w.ids({ a: base, b: base + ROWS_PER_RESULT })), step(w.del({ rowid: 0 }), { step: at, col: 'id', param: w.del.slot('rowid') })];
     rows.forEach((e, k) => out.push(step(w.ins({ rowid: base + k, issue: it.issueId, type: it.agentType, kind: e.kind, content: e.content, at: it.storedAt }))));
     return out;
   }

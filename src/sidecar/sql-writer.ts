@@ -4,20 +4,6 @@ import { CompiledQuery } from 'kysely';
 import type { Store } from '../store/store.js';
 
 /**
- * A parameter taken from the first row an earlier step of the same transaction returned:
- * `row[col] * mul + add` (e.g. the FTS rowids of a result derive from the id its upsert returned).
- */
-export interface StepRef {
-  /** Index of the parameter to fill. */
-  param: number;
-  /** Index of the earlier step. */
-  step: number;
-  col: string;
-  mul?: number;
-  add?: number;
-}
-
-/**
  * Runs a step once per row an earlier step returned, parameter `param` set to `row[col]` (e.g.
  * deleting FTS5 rows one rowid at a time: a rowid range scan of an FTS5 table costs ~3× more).
  */
@@ -31,18 +17,15 @@ export interface StepEach {
 export interface WriteStep {
   sql: string;
   parameters: readonly unknown[];
-  refs?: readonly StepRef[];
   each?: StepEach;
 }
 
 export type Row = Record<string, unknown>;
 
 /** A compiled Kysely query as a step. */
-export function step(q: CompiledQuery | { compile(): CompiledQuery }, refs?: readonly StepRef[], each?: StepEach): WriteStep {
+export function step(q: CompiledQuery | { compile(): CompiledQuery }, each?: StepEach): WriteStep {
   const c = 'sql' in q ? q : q.compile();
-  const s: WriteStep = refs ? { sql: c.sql, parameters: c.parameters, refs } : { sql: c.sql, parameters: c.parameters };
-  if (each) s.each = each;
-  return s;
+  return each ? { sql: c.sql, parameters: c.parameters, each } : { sql: c.sql, parameters: c.parameters };
 }
 
 /**
@@ -63,17 +46,6 @@ export interface SqlWriter {
   close(): Promise<void>;
 }
 
-function resolveRefs(s: WriteStep, out: readonly Row[][]): readonly unknown[] {
-  if (!s.refs?.length) return s.parameters;
-  const params = [...s.parameters];
-  for (const r of s.refs) {
-    const row = out[r.step]?.[0];
-    if (!row) throw new Error(`write step ${r.step} returned no row`);
-    params[r.param] = Number(row[r.col]) * (r.mul ?? 1) + (r.add ?? 0);
-  }
-  return params;
-}
-
 /** Transactions through the store's own Kysely connection (PostgreSQL; SQLite in memory). */
 export class StoreWriter implements SqlWriter {
   readonly kind = 'store' as const;
@@ -85,13 +57,12 @@ export class StoreWriter implements SqlWriter {
     return this.store.db.transaction().execute(async (trx) => {
       const out: Row[][] = [];
       for (const s of steps) {
-        const params = resolveRefs(s, out) as unknown[];
         if (!s.each) {
-          out.push((await trx.executeQuery<Row>(CompiledQuery.raw(s.sql, params))).rows as Row[]);
+          out.push((await trx.executeQuery<Row>(CompiledQuery.raw(s.sql, s.parameters as unknown[]))).rows as Row[]);
           continue;
         }
         for (const row of out[s.each.step] ?? []) {
-          const p = [...params];
+          const p = [...s.parameters];
           p[s.each.param] = row[s.each.col];
           await trx.executeQuery(CompiledQuery.raw(s.sql, p));
         }
@@ -124,22 +95,12 @@ db.pragma('synchronous = NORMAL');
 db.pragma('foreign_keys = ON');
 // statements by id: each SQL text crosses the thread boundary once, later steps name its id
 const statements = new Map();
-function params(s, out) {
-  if (!s.refs || !s.refs.length) return s.parameters;
-  const p = s.parameters.slice();
-  for (const r of s.refs) {
-    const row = out[r.step] && out[r.step][0];
-    if (!row) throw new Error('write step ' + r.step + ' returned no row');
-    p[r.param] = Number(row[r.col]) * (r.mul === undefined ? 1 : r.mul) + (r.add === undefined ? 0 : r.add);
-  }
-  return p;
-}
 const tx = db.transaction((steps) => {
   const out = [];
   for (const s of steps) {
     const st = s.sql !== undefined ? db.prepare(s.sql) : statements.get(s.id);
     if (!st) throw new Error('write step: unknown statement ' + s.id);
-    const p = params(s, out);
+    const p = s.parameters;
     if (s.each) {
       const q = p.slice();
       for (const row of out[s.each.step] || []) {
@@ -219,7 +180,7 @@ interface PostedTx {
 }
 
 /** A step as posted to the thread: its statement's id instead of the SQL text (or the text). */
-type PostedStep = ({ id: number } | { sql: string }) & { parameters: readonly unknown[]; refs?: readonly StepRef[]; each?: StepEach };
+type PostedStep = ({ id: number } | { sql: string }) & { parameters: readonly unknown[]; each?: StepEach };
 
 /** Statements a thread keeps prepared at most. */
 const MAX_STATEMENTS = 256;
@@ -256,14 +217,12 @@ export class ThreadSqliteWriter implements SqlWriter {
       let id = slot.statements.get(s.sql);
       if (id === undefined) {
         // the sidecar's statements are a handful; should texts keep coming, they go inline
-        if (slot.statements.size >= MAX_STATEMENTS) return { sql: s.sql, parameters: s.parameters, ...(s.refs ? { refs: s.refs } : {}), ...(s.each ? { each: s.each } : {}) };
+        if (slot.statements.size >= MAX_STATEMENTS) return s;
         id = slot.statements.size + 1;
         slot.statements.set(s.sql, id);
         (defs ??= []).push([id, s.sql]);
       }
-      const p: PostedStep = s.refs ? { id, parameters: s.parameters, refs: s.refs } : { id, parameters: s.parameters };
-      if (s.each) p.each = s.each;
-      return p;
+      return s.each ? { id, parameters: s.parameters, each: s.each } : { id, parameters: s.parameters };
     });
     const id = this.nextId++;
     return new Promise((resolve, reject) => {
