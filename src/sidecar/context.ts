@@ -119,7 +119,9 @@ export class ContextBuilder {
     const issueText = [req.q ?? '', ...tasks, req.issueId.replace(/[-_.]/g, ' ')].join(' ');
     const terms = relevanceTerms(issueText);
     const related: KnowledgeHit[] = terms.length
-      ? await this.deps.knowledge.search({ q: terms.join(' '), issues: req.issues, excludeIssue: req.issueId, limit: 10 }, { stale: true })
+      ? // a first build sees every result acknowledged before it; a revalidation (its related
+        // knowledge may be relatedTtlMs old anyway) does not wait for the index writer
+        await this.deps.knowledge.search({ q: terms.join(' '), issues: req.issues, excludeIssue: req.issueId, limit: 10 }, { stale: previous !== undefined })
       : [];
     const inputs = fingerprint({ snap, results, tasks, related });
     const at = previous && previous.inputs === inputs ? stampAt(previous.json) : -1;
