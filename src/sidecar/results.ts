@@ -136,9 +136,9 @@ const MAX_ROWS = 64;
  * out). A later result of the same agent type for the same issue replaces the earlier one.
  *
  * Group commit: results that arrive while a round is running wait and then share the next one.
- * Rows commit in rounds of one transaction on the sidecar's SqlWriter (on SQLite a thread with its own connection); files in
- * rounds of one journal append + fdatasync on the file thread, then one atomic replace per file
- * (see ResultFiles). The two kinds of rounds run independently; each caller resolves only once
+ * Rows commit in rounds of one transaction on the sidecar's SqlWriter (on SQLite a thread with
+ * its own connection); files in rounds of one journal append + fdatasync on the file thread,
+ * then one atomic replace per file (see ResultFiles). The two kinds of rounds run independently; each caller resolves only once
  * its own file and its own row are durable.
  */
 export class ResultsRepo {
@@ -214,7 +214,13 @@ export class ResultsRepo {
       .where((eb) => eb.or([eb('knowledge_at', 'is', null), eb('knowledge_at', '<>', eb.ref('stored_at'))]))
       .execute();
     for (const r of rows) {
-      const parsed = resultInputSchema.safeParse(JSON.parse(r.body));
+      let doc: unknown;
+      try {
+        doc = JSON.parse(r.body);
+      } catch {
+        continue;
+      }
+      const parsed = resultInputSchema.safeParse(doc);
       if (parsed.success) this.indexKnowledge(Number(r.id), Number(r.stored_at), parsed.data);
     }
     if (rows.length) await this.knowledge.flush();
@@ -274,7 +280,7 @@ export class ResultsRepo {
     await this.knowledge.flush();
   }
 
-  /** Stores a result; resolves once its file and its row (with knowledge entries) are durable. */
+  /** Stores a result; resolves once its file and its row are durable (its knowledge entries follow). */
   save(input: ResultInput): Promise<StoredResult> {
     const file = this.fileOf(input.issue_id, input.agent_type);
     const stored_at = Date.now();
