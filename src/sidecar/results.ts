@@ -214,14 +214,8 @@ export class ResultsRepo {
       .where((eb) => eb.or([eb('knowledge_at', 'is', null), eb('knowledge_at', '<>', eb.ref('stored_at'))]))
       .execute();
     for (const r of rows) {
-      let doc: unknown;
-      try {
-        doc = JSON.parse(r.body);
-      } catch {
-        continue;
-      }
-      const parsed = resultInputSchema.safeParse(doc);
-      if (parsed.success) this.indexKnowledge(Number(r.id), Number(r.stored_at), parsed.data);
+      const parsed = parseDocument(r.body);
+      if (parsed) this.indexKnowledge(Number(r.id), Number(r.stored_at), parsed.input);
     }
     if (rows.length) await this.knowledge.flush();
   }
@@ -237,16 +231,9 @@ export class ResultsRepo {
     const items: FileWrite[] = [];
     const rows: ResultRow[] = [];
     for (const e of entries) {
-      let doc: unknown;
-      try {
-        doc = JSON.parse(e.data);
-      } catch {
-        continue;
-      }
-      const parsed = resultInputSchema.safeParse(doc);
-      const storedAt = (doc as { stored_at?: unknown }).stored_at;
-      if (!parsed.success || typeof storedAt !== 'number') continue;
-      const input = parsed.data;
+      const parsed = parseDocument(e.data);
+      if (!parsed) continue;
+      const { input, storedAt, doc } = parsed;
       let file: string;
       try {
         file = this.fileOf(input.issue_id, input.agent_type);
@@ -350,6 +337,19 @@ export class ResultsRepo {
     }
     return { count, bytes, byStatus };
   }
+}
+
+/** A stored result document (file, journal or row body): its input and `stored_at`, or undefined when it is not one. */
+function parseDocument(text: string): { doc: unknown; input: ResultInput; storedAt: number } | undefined {
+  let doc: unknown;
+  try {
+    doc = JSON.parse(text);
+  } catch {
+    return undefined;
+  }
+  const parsed = resultInputSchema.safeParse(doc);
+  const storedAt = (doc as { stored_at?: unknown } | null)?.stored_at;
+  return parsed.success && typeof storedAt === 'number' ? { doc, input: parsed.data, storedAt } : undefined;
 }
 
 /** What of a result goes into the knowledge index: each decision, and a text of the whole. */
