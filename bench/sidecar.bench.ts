@@ -12,6 +12,7 @@
  * its own process (src/sidecar/bench-server.ts); this process only generates load.
  */
 import { spawn } from 'node:child_process';
+import { appendFileSync } from 'node:fs';
 import type { ChildProcess } from 'node:child_process';
 import { createInterface } from 'node:readline';
 import { monitorEventLoopDelay, performance } from 'node:perf_hooks';
@@ -22,12 +23,19 @@ const LOOP_MS = Number(process.env.SIDECAR_BENCH_MS ?? 5000);
 /** The offered load of measurement (b): the issue's throughput target. */
 const PACED_RPS = Number(process.env.SIDECAR_BENCH_PACED_RPS ?? 5000);
 
+/** Garbage-collection pauses: how many, their sum and the longest (ms). */
+interface GcFigures {
+  count: number;
+  total_ms: number;
+  max_ms: number;
+}
+
 /** Event-loop delay (ms) and garbage-collection pauses of the server since the last ask. */
 interface LoopDelay {
   p50: number;
   p99: number;
   max: number;
-  gc?: { count: number; total_ms: number; max_ms: number };
+  gc?: GcFigures & { minor?: GcFigures; major?: GcFigures };
 }
 
 /** Cumulative request-duration histogram per route inside the server: bucket upper bound (s) → count. */
@@ -64,6 +72,11 @@ function startServer(mode: 'baseline' | 'sidecar'): Promise<Server> {
       });
     let info: Server['info'] | undefined;
     rl.on('line', (line) => {
+      // what V8 prints for tracing flags (--trace-gc ...) shares the server's stdout
+      if (!line.startsWith('{')) {
+        if (process.env.SIDECAR_BENCH_TRACE) appendFileSync(process.env.SIDECAR_BENCH_TRACE, `${line}\n`);
+        return;
+      }
       if (!info) {
         info = JSON.parse(line) as Server['info'];
         resolve({
@@ -98,6 +111,7 @@ const pct = (xs: number[], p: number): number => {
   return s[Math.min(s.length - 1, Math.max(0, Math.ceil((p / 100) * s.length) - 1))] as number;
 };
 const f = (n: number): string => (Number.isFinite(n) ? n.toFixed(2) : '-');
+const gcPart = (g: GcFigures | undefined): string => (g ? `${g.count}, ${g.total_ms} ms, longest ${g.max_ms} ms` : '-');
 
 /** Requests per histogram bucket between two snapshots of one route (cumulative counts). */
 function bucketDelta(a: Record<string, number>, b: Record<string, number>): { count: number; cum: [number, number][] } {
@@ -212,12 +226,15 @@ export async function run(): Promise<void> {
   const pacedMain0 = await s.mainCpu();
   await s.loopDelay();
   if (process.env.SIDECAR_BENCH_PHASE_PROF) await s.ask('prof-start');
+  if (process.env.SIDECAR_BENCH_PHASE_HEAP) await s.ask('heap-start');
   // This process's own stalls inflate what it measures: reported beside the sidecar's.
   const clientLoop = monitorEventLoopDelay({ resolution: 1 });
   clientLoop.enable();
   const clientCpu0 = process.cpuUsage();
   const p0 = performance.now();
   let late = 0;
+  // SIDECAR_BENCH_SNAP=<file>: a heap snapshot of the sidecar halfway through (b)
+  if (process.env.SIDECAR_BENCH_SNAP) setTimeout(() => void s.ask('snap'), LOOP_MS / 2);
   await Promise.all(types.map(async (t, i) => {
     const tok = tokens[i] as string;
     const next = (i + 1) % AGENTS;
@@ -239,6 +256,7 @@ export async function run(): Promise<void> {
   const pacedCpu = (await s.cpu()) - pacedCpu0;
   const pacedMain = (await s.mainCpu()) - pacedMain0;
   if (process.env.SIDECAR_BENCH_PHASE_PROF) await s.ask('prof-stop');
+  if (process.env.SIDECAR_BENCH_PHASE_HEAP) await s.ask('heap-stop');
   const pacedLoop = await s.loopDelay();
   clientLoop.disable();
   const pacedLat1 = await s.latency();
@@ -314,7 +332,7 @@ export async function run(): Promise<void> {
     console.log(`| ${route} | ${xs.length} | ${f(pct(xs, 50))} | ${f(pct(xs, 99))} |`);
   }
   const cms = (ns: number): string => f(ns / 1e6);
-  console.log(`\nDuring (b): event-loop delay of the sidecar p50 ${f(pacedLoop.p50)} / p99 ${f(pacedLoop.p99)} / max ${f(pacedLoop.max)} ms, of this load generator p50 ${cms(clientLoop.percentile(50))} / p99 ${cms(clientLoop.percentile(99))} / max ${cms(clientLoop.max)} ms (its CPU ${((clientCpu.user + clientCpu.system) / paced.total).toFixed(0)} µs per request); sidecar GC ${pacedLoop.gc?.count ?? '-'} pauses, ${pacedLoop.gc?.total_ms ?? '-'} ms in all, longest ${pacedLoop.gc?.max_ms ?? '-'} ms; sidecar CPU ${(pacedCpu / paced.total).toFixed(0)} µs per request (main thread ${(pacedMain / paced.total).toFixed(0)} µs, busy ${((100 * pacedMain) / 1e6 / pacedSecs).toFixed(0)} %); time inside the sidecar:\n`);
+  console.log(`\nDuring (b): event-loop delay of the sidecar p50 ${f(pacedLoop.p50)} / p99 ${f(pacedLoop.p99)} / max ${f(pacedLoop.max)} ms, of this load generator p50 ${cms(clientLoop.percentile(50))} / p99 ${cms(clientLoop.percentile(99))} / max ${cms(clientLoop.max)} ms (its CPU ${((clientCpu.user + clientCpu.system) / paced.total).toFixed(0)} µs per request); sidecar GC ${pacedLoop.gc?.count ?? '-'} pauses, ${pacedLoop.gc?.total_ms ?? '-'} ms in all, longest ${pacedLoop.gc?.max_ms ?? '-'} ms (scavenges ${gcPart(pacedLoop.gc?.minor)}; mark-compact ${gcPart(pacedLoop.gc?.major)}); sidecar CPU ${(pacedCpu / paced.total).toFixed(0)} µs per request (main thread ${(pacedMain / paced.total).toFixed(0)} µs, busy ${((100 * pacedMain) / 1e6 / pacedSecs).toFixed(0)} %); time inside the sidecar:\n`);
   console.log('| route | requests | p50 ≤ ms | p99 ≤ ms |\n|---|---:|---:|---:|');
   for (const [name, route] of [['context (warm)', '/api/context/:issueId/:agentType'], ['results', '/api/results'], ['publish', '/api/events/:eventType']] as const) {
     const d = bucketDelta(pacedLat0[route] ?? {}, pacedLat1[route] ?? {});

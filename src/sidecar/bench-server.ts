@@ -7,7 +7,8 @@
 import { mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { Session } from 'node:inspector';
-import { PerformanceObserver, monitorEventLoopDelay } from 'node:perf_hooks';
+import { writeHeapSnapshot } from 'node:v8';
+import { PerformanceObserver, constants, monitorEventLoopDelay } from 'node:perf_hooks';
 import Fastify from 'fastify';
 import type { Histogram, Registry } from 'prom-client';
 import { catalogOf } from '../agents/catalog.js';
@@ -26,12 +27,17 @@ function serveQueries(registry: () => Registry | undefined): void {
   const eld = monitorEventLoopDelay({ resolution: 1 });
   eld.enable();
   // Garbage-collection pauses, one of the things that stall the loop.
-  let gc = { count: 0, total: 0, max: 0 };
+  // Per kind too: scavenges (young generation) and mark-compacts stall for different reasons.
+  const fresh = () => ({ count: 0, total: 0, max: 0, minor: { count: 0, total: 0, max: 0 }, major: { count: 0, total: 0, max: 0 } });
+  let gc = fresh();
   new PerformanceObserver((list) => {
     for (const e of list.getEntries()) {
-      gc.count++;
-      gc.total += e.duration;
-      gc.max = Math.max(gc.max, e.duration);
+      const kind = (e as PerformanceEntry & { detail?: { kind?: number } }).detail?.kind;
+      for (const g of [gc, kind === constants.NODE_PERFORMANCE_GC_MINOR ? gc.minor : gc.major]) {
+        g.count++;
+        g.total += e.duration;
+        g.max = Math.max(g.max, e.duration);
+      }
     }
   }).observe({ entryTypes: ['gc'] });
   let inspector: Session | undefined;
@@ -62,12 +68,36 @@ function serveQueries(registry: () => Registry | undefined): void {
             session.disconnect();
           }
           process.stdout.write('{}\n');
+        } else if (line === 'heap-start' || line === 'heap-stop') {
+          // What one phase allocates (SIDECAR_BENCH_PHASE_HEAP=<file>): sampled allocations,
+          // collected ones included, so the profile shows what feeds the scavenges.
+          inspector ??= new Session();
+          const session = inspector;
+          const post = (method: string, params?: object) =>
+            new Promise<unknown>((res, rej) => session.post(method, params ?? {}, (err, out) => (err ? rej(err) : res(out))));
+          if (line === 'heap-start') {
+            session.connect();
+            // SIDECAR_BENCH_HEAP_PROMOTED=1: only what outlived the young generation (what the
+            // scavenges copied to the old one, and the mark-compacts freed or kept)
+            const promoted = Boolean(process.env.SIDECAR_BENCH_HEAP_PROMOTED);
+            await post('HeapProfiler.startSampling', { samplingInterval: 16384, includeObjectsCollectedByMajorGC: true, includeObjectsCollectedByMinorGC: !promoted });
+          } else {
+            const out = (await post('HeapProfiler.stopSampling')) as { profile: unknown };
+            writeFileSync(process.env.SIDECAR_BENCH_PHASE_HEAP as string, JSON.stringify(out.profile));
+            session.disconnect();
+          }
+          process.stdout.write('{}\n');
+        } else if (line === 'snap') {
+          // a heap snapshot now (SIDECAR_BENCH_SNAP=<file>): what keeps objects alive mid-phase
+          writeHeapSnapshot(process.env.SIDECAR_BENCH_SNAP);
+          process.stdout.write('{}\n');
         } else if (line === 'eld') {
           const ms = (ns: number) => Math.round(ns / 1e4) / 100;
-          const g = { count: gc.count, total_ms: Math.round(gc.total), max_ms: Math.round(gc.max * 100) / 100 };
+          const sum = (x: { count: number; total: number; max: number }) => ({ count: x.count, total_ms: Math.round(x.total), max_ms: Math.round(x.max * 100) / 100 });
+          const g = { ...sum(gc), minor: sum(gc.minor), major: sum(gc.major) };
           process.stdout.write(`${JSON.stringify({ eld: { p50: ms(eld.percentile(50)), p99: ms(eld.percentile(99)), max: ms(eld.max), gc: g } })}\n`);
           eld.reset();
-          gc = { count: 0, total: 0, max: 0 };
+          gc = fresh();
         } else if (line === 'cpu') {
           const u = process.cpuUsage();
           process.stdout.write(`${JSON.stringify({ cpu_us: u.user + u.system, main_us: mainThreadCpuUs() })}\n`);
