@@ -3,10 +3,11 @@
  * `npm run bench -- gateway`). Each benchmark measures a baseline in the same run and prints
  * ratios against it, plus a Markdown table for docs/BENCHMARKS.md.
  *
- * `npm run bench` starts this process (the load generator of the HTTP benchmarks) with 64 MB
- * semi-spaces: its own scavenges pause it less often, and a paused load generator adds its pause
- * to every latency it is measuring (sidecar phase (b), A/B: its event-loop delay p99 5.2 / 4.1
- * against 7.4 / 5.4 ms, its CPU per request −7 to −16 %).
+ * `npm run bench` starts this process (the load generator of the HTTP benchmarks) with 8 MB
+ * semi-spaces: a paused load generator adds its pause to every latency it is measuring. Once the
+ * sidecar bench stopped decoding each 43 KB context into a string, 8 MB gave this process the
+ * shortest pauses (sidecar phase (b): GC 139–141 ms per 5 s, longest 5–7 ms, CPU 88 µs per
+ * request; 64 MB: 206–260 ms, longest 10–18 ms, 100–105 µs; 4 MB: 408 ms).
  */
 import { readdirSync } from 'node:fs';
 import { dirname, join } from 'node:path';
