@@ -40,7 +40,16 @@ function serveQueries(registry: () => Registry | undefined): void {
       }
     }
   }).observe({ entryTypes: ['gc'] });
+  // the inspector session of the profiling commands, connected on first use
   let inspector: Session | undefined;
+  const post = (method: string, params?: object): Promise<unknown> => {
+    if (!inspector) {
+      inspector = new Session();
+      inspector.connect();
+    }
+    const session = inspector;
+    return new Promise((res, rej) => session.post(method, params ?? {}, (err, out) => (err ? rej(err) : res(out))));
+  };
   let buf = '';
   // answers go out in the order of the questions, whatever each takes
   let chain = Promise.resolve();
@@ -53,30 +62,19 @@ function serveQueries(registry: () => Registry | undefined): void {
       chain = chain.then(async () => {
         if (line === 'prof-start' || line === 'prof-stop') {
           // A CPU profile of one phase only (SIDECAR_BENCH_PHASE_PROF=<file>), via the inspector.
-          inspector ??= new Session();
-          const session = inspector;
-          const post = (method: string, params?: object) =>
-            new Promise<unknown>((res, rej) => session.post(method, params ?? {}, (err, out) => (err ? rej(err) : res(out))));
           if (line === 'prof-start') {
-            session.connect();
             await post('Profiler.enable');
             await post('Profiler.setSamplingInterval', { interval: 100 });
             await post('Profiler.start');
           } else {
             const out = (await post('Profiler.stop')) as { profile: unknown };
             writeFileSync(process.env.SIDECAR_BENCH_PHASE_PROF as string, JSON.stringify(out.profile));
-            session.disconnect();
           }
           process.stdout.write('{}\n');
         } else if (line === 'heap-start' || line === 'heap-stop') {
           // What one phase allocates (SIDECAR_BENCH_PHASE_HEAP=<file>): sampled allocations,
           // collected ones included, so the profile shows what feeds the scavenges.
-          inspector ??= new Session();
-          const session = inspector;
-          const post = (method: string, params?: object) =>
-            new Promise<unknown>((res, rej) => session.post(method, params ?? {}, (err, out) => (err ? rej(err) : res(out))));
           if (line === 'heap-start') {
-            session.connect();
             // SIDECAR_BENCH_HEAP_PROMOTED=1: only what outlived the young generation (what the
             // scavenges copied to the old one, and the mark-compacts freed or kept)
             const promoted = Boolean(process.env.SIDECAR_BENCH_HEAP_PROMOTED);
@@ -84,7 +82,6 @@ function serveQueries(registry: () => Registry | undefined): void {
           } else {
             const out = (await post('HeapProfiler.stopSampling')) as { profile: unknown };
             writeFileSync(process.env.SIDECAR_BENCH_PHASE_HEAP as string, JSON.stringify(out.profile));
-            session.disconnect();
           }
           process.stdout.write('{}\n');
         } else if (line === 'snap') {
