@@ -1,5 +1,6 @@
 import rateLimit from '@fastify/rate-limit';
 import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
+import { LRUCache } from 'lru-cache';
 import type { RateLimitsConfig } from '../config/sections/auth.js';
 import { AppError } from '../core/errors.js';
 import { isLoopback } from './security.js';
@@ -13,6 +14,24 @@ interface Verdict {
   remaining?: number;
   ttlInSeconds?: number;
   isExceeded?: boolean;
+}
+
+/**
+ * This daemon's own count per key and minute, for the route limits (login above all). With the
+ * counters in Redis, a Redis that fails lets requests through (`skipOnError`: the API stays up);
+ * this count then still holds each daemon to the limit. With Redis up it is never the stricter
+ * one: a daemon sees at most the requests Redis counts.
+ */
+class LocalWindows {
+  private readonly windows = new LRUCache<string, { count: number; resetAt: number }>({ max: 50_000 });
+
+  hit(key: string, max: number, now = Date.now()): Verdict {
+    let w = this.windows.get(key);
+    if (!w || w.resetAt <= now) this.windows.set(key, (w = { count: 0, resetAt: now + MINUTE }));
+    w.count++;
+    const ttlInSeconds = Math.max(1, Math.ceil((w.resetAt - now) / 1000));
+    return { isAllowed: w.count <= max, max, remaining: Math.max(0, max - w.count), ttlInSeconds, isExceeded: w.count > max };
+  }
 }
 
 /** Who a request counts against: a user, an API key, or else its address. */
@@ -32,7 +51,8 @@ function identity(req: FastifyRequest): string {
  * - per route: `login_per_minute` for `POST /api/auth/login` per address (password guessing), and
  *   `routes` from the config, per key, for everyone.
  * Claude Code's hooks, the orchestration forwarder and the gateway's /v1 are never limited.
- * A refusal is a 429 with `retry-after` and the x-ratelimit headers.
+ * A refusal is a 429 with `retry-after` and the x-ratelimit headers. Should Redis fail, the route
+ * limits still hold per daemon (LocalWindows); the per-key limit lets requests through meanwhile.
  */
 export async function installRateLimits(app: FastifyInstance, cfg: RateLimitsConfig, o: { redis?: unknown; loopbackBind: boolean }): Promise<void> {
   if (!cfg.enabled) return;
@@ -42,19 +62,21 @@ export async function installRateLimits(app: FastifyInstance, cfg: RateLimitsCon
     if (route === LOGIN) return cfg.login_per_minute;
     return cfg.routes[route];
   };
-  const perRoute = app.createRateLimit({
-    timeWindow: MINUTE,
-    max: (req) => routeMax(req) ?? 0,
-    // login: per address and account, so guesses at one account are bounded and nobody can lock
-    // out everyone behind the same address
-    keyGenerator: (req) => `route:${req.routeOptions.url ?? ''}|${req.routeOptions.url === LOGIN ? `ip:${req.ip}|${loginEmail(req)}` : identity(req)}`,
-  });
+  // login: per address and account, so guesses at one account are bounded and nobody can lock
+  // out everyone behind the same address
+  const routeKey = (req: FastifyRequest): string => `route:${req.routeOptions.url ?? ''}|${req.routeOptions.url === LOGIN ? `ip:${req.ip}|${loginEmail(req)}` : identity(req)}`;
+  const perRoute = app.createRateLimit({ timeWindow: MINUTE, max: (req) => routeMax(req) ?? 0, keyGenerator: routeKey });
+  const local = o.redis ? new LocalWindows() : undefined;
   const perKey = app.createRateLimit({ timeWindow: MINUTE, max: cfg.per_key_per_minute, keyGenerator: identity });
 
   app.addHook('preHandler', async (req, reply) => {
     const path = req.routeOptions.url ?? '';
     if (!path.startsWith('/api/') || path.startsWith('/api/hooks/') || path.startsWith('/api/orchestration/')) return;
-    if (routeMax(req) !== undefined) enforce((await perRoute(req)) as Verdict, reply, `${req.method} ${path}`);
+    const max = routeMax(req);
+    if (max !== undefined) {
+      enforce((await perRoute(req)) as Verdict, reply, `${req.method} ${path}`);
+      if (local) enforce(local.hit(routeKey(req), max), reply, `${req.method} ${path}`);
+    }
     const p = req.principal;
     // routes that check their own credentials have no principal: on a loopback bind their callers are this machine's
     const machineOwn = p?.kind === 'local' || (p?.kind === 'token' && p.id === 'local') || (!p && o.loopbackBind && isLoopback(req.ip.replace(/^::ffff:/, '')));
