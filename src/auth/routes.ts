@@ -81,8 +81,14 @@ export function registerAuthRoutes(app: FastifyInstance, d: AuthDeps): void {
     const b = parseInput(patchUserBody, req.body ?? {}, 'body');
     const before = await d.users.byId(id);
     if (!before) throw notFound(`No user ${id}; list users with GET /api/admin/users`);
-    if (b.role === 'user' && before.role === 'admin' && (await d.users.countAdmins()) <= 1) throw conflict('The last admin cannot lose the admin role; make another user admin first');
-    const u = await d.users.update(id, { role: b.role, passwordHash: b.password ? await hashPassword(b.password) : undefined });
+    const passwordHash = b.password ? await hashPassword(b.password) : undefined;
+    if (b.role !== undefined) {
+      // the last-admin check and the change in one transaction (two admins demoting each other at once)
+      const r = await d.users.changeGuardingLastAdmin(id, { role: b.role, passwordHash });
+      if (r === 'last_admin') throw conflict('The last admin cannot lose the admin role; make another user admin first');
+      if (r === 'not_found') throw notFound(`No user ${id}`);
+    } else if (!(await d.users.update(id, { passwordHash }))) throw notFound(`No user ${id}`);
+    const u = await d.users.byId(id);
     if (!u) throw notFound(`No user ${id}`);
     return userView(u);
   });
@@ -90,10 +96,9 @@ export function registerAuthRoutes(app: FastifyInstance, d: AuthDeps): void {
   app.delete('/api/admin/users/:id', async (req) => {
     requireAdmin(req);
     const { id } = parseInput(userParams, req.params, 'params');
-    const u = await d.users.byId(id);
-    if (!u) throw notFound(`No user ${id}; list users with GET /api/admin/users`);
-    if (u.role === 'admin' && (await d.users.countAdmins()) <= 1) throw conflict('The last admin cannot be deleted; make another user admin first');
-    await d.users.remove(id);
+    const r = await d.users.changeGuardingLastAdmin(id, { remove: true });
+    if (r === 'not_found') throw notFound(`No user ${id}; list users with GET /api/admin/users`);
+    if (r === 'last_admin') throw conflict('The last admin cannot be deleted; make another user admin first');
     return { deleted: true, id };
   });
 }

@@ -61,6 +61,32 @@ export class UsersRepo {
     return row;
   }
 
+  /**
+   * Demotes (`role: 'user'`) or removes a user unless that would leave no admin: the check and the
+   * change are one transaction, and on PostgreSQL it locks the admin rows first, so two requests
+   * demoting or removing the last two admins at once cannot both succeed (the second sees one
+   * admin left). SQLite runs the store's transactions one at a time anyway.
+   */
+  async changeGuardingLastAdmin(id: string, change: { remove: true } | { role: Role; passwordHash?: string | undefined }): Promise<'done' | 'not_found' | 'last_admin'> {
+    return this.db.transaction().execute(async (trx) => {
+      const admins = this.store.dialect === 'postgres' ? await trx.selectFrom('users').select('id').where('role', '=', 'admin').forUpdate().execute() : await trx.selectFrom('users').select('id').where('role', '=', 'admin').execute();
+      const target = await trx.selectFrom('users').select('role').where('id', '=', id).executeTakeFirst();
+      if (!target) return 'not_found';
+      const losesAdmin = target.role === 'admin' && ('remove' in change || change.role !== 'admin');
+      if (losesAdmin && admins.filter((a) => a.id !== id).length === 0) return 'last_admin';
+      if ('remove' in change) {
+        await trx.deleteFrom('users').where('id', '=', id).execute();
+        return 'done';
+      }
+      await trx
+        .updateTable('users')
+        .set((eb) => ({ updated_at: Date.now(), role: change.role, ...(change.passwordHash ? { password_hash: change.passwordHash } : {}), token_version: eb('token_version', '+', 1) }))
+        .where('id', '=', id)
+        .execute();
+      return 'done';
+    });
+  }
+
   /** A new role or password also bumps token_version: the user's earlier tokens stop working. */
   async update(id: string, patch: { role?: Role | undefined; passwordHash?: string | undefined }): Promise<UserRow | undefined> {
     const r = await this.db
