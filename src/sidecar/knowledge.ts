@@ -137,7 +137,7 @@ export class Knowledge {
       // a result stored twice in the batch: its last version only
       const last = new Map<number, IndexItem>();
       for (const it of batch) last.set(it.id, it);
-      const steps: WriteStep[] = [];
+      const steps: WriteStep[] = this.lockSteps([...last.values()]);
       for (const it of last.values()) {
         for (const st of this.replaceSteps(it, steps.length)) steps.push(st);
         steps.push(step(this.mark({ id: it.id, at: it.storedAt })));
@@ -151,6 +151,21 @@ export class Knowledge {
         this.unwritten -= batch.length;
       }
     }
+  }
+
+  /**
+   * PostgreSQL, several daemons on one database: each (issue, agent type) the batch replaces is
+   * locked for the transaction (advisory, two-key form: apart from the events' one-key lock), in
+   * one order so two batches cannot deadlock. Without it two daemons replacing one result's
+   * entries at once would both delete, then both insert: the entries twice. SQLite has one writer.
+   */
+  private lockSteps(items: readonly IndexItem[]): WriteStep[] {
+    if (this.store.dialect !== 'postgres') return [];
+    const keys = [...new Set(items.map((it) => `${it.issueId}\u0000${it.agentType}`))].sort();
+    return keys.map((k) => {
+      const [issue, type] = k.split('\u0000') as [string, string];
+      return step(sql`select pg_advisory_xact_lock(hashtext(${issue}), hashtext(${type}))`.compile(this.store.db));
+    });
   }
 
   /**
