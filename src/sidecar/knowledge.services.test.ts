@@ -3,6 +3,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { openTestStore } from '../testing/test-store.js';
 import type { TestStore } from '../testing/test-store.js';
 import { Knowledge } from './knowledge.js';
+import type { KnowledgeEntry } from './knowledge.js';
 
 if (process.env.DATABASE_URL) {
   describe('knowledge index on PostgreSQL, several daemons', () => {
@@ -18,9 +19,9 @@ if (process.env.DATABASE_URL) {
       // two daemons = two Knowledge writers on their own pooled connections, one database
       const a = new Knowledge(t.store, { delayMs: 1 });
       const b = new Knowledge(t.store, { delayMs: 1 });
-      const entries = [
+      const entries: KnowledgeEntry[] = [
         { kind: 'decision', content: 'Use advisory locks for the index' },
-        { kind: 'summary', content: 'Indexed by two daemons' },
+        { kind: 'result', content: 'Indexed by two daemons' },
       ];
       for (let round = 0; round < 10; round++) {
         const item = { id: 7, issueId: 'race-1', agentType: 'python-specialist', storedAt: 1000 + round, entries };
