@@ -187,3 +187,35 @@ describe('sidecar events (real HTTP)', () => {
     expect(JSON.parse(body)).toMatchObject({ event_type: 'agent_completed', topic: 'testing', data: { ok: true } });
   });
 });
+
+describe('sidecar closing', () => {
+  it('answers parked long-polls and ends open streams at once', async () => {
+    const w = await startSidecarWorld();
+    let closed = false;
+    try {
+      const tok = await w.token('python-specialist', '*');
+      const u = w.sidecarUrl;
+      const t0 = Date.now();
+      // several parked waits and a stream, each registered for the sidecar's close
+      const waits = Array.from({ length: 3 }, (_, i) => call<WaitBody>('GET', `${u}/api/events/wait/never_${i}?timeout=20000`, { token: tok }));
+      const stream = await fetch(`${u}/api/events/stream/never?after=0`, { headers: { authorization: `Bearer ${tok}` } });
+      expect(stream.status).toBe(200);
+      const streamEnded = (async () => {
+        const reader = stream.body?.getReader();
+        for (;;) if ((await reader?.read())?.done !== false) return;
+      })().catch(() => undefined);
+      await new Promise((r) => setTimeout(r, 200));
+      const s = await call<{ events: { active_subscriptions: number } }>('GET', `${u}/status`);
+      expect(s.body.events.active_subscriptions).toBe(4);
+      await w.close();
+      closed = true;
+      // each wait is answered (no events, not timed out) before its connection goes, and the stream ends
+      for (const r of await Promise.all(waits)) expect(r).toMatchObject({ status: 200, body: { events: [], timed_out: false } });
+      await streamEnded;
+      // ended by the close, not by their 20 s timeouts
+      expect(Date.now() - t0).toBeLessThan(10_000);
+    } finally {
+      if (!closed) await w.close();
+    }
+  });
+});

@@ -55,26 +55,39 @@ function view(e: StoredEvent): Record<string, unknown> {
 }
 
 /**
- * An AbortSignal that fires when the client goes away or the sidecar closes. (Not
- * AbortSignal.any: its follower signals pile up on the long-lived `closing` signal.)
+ * The AbortSignals of the long-lived requests (waits, streams): each fires when its client goes
+ * away or the sidecar closes.
+ *
+ * Not a listener per request on the `closing` signal (nor AbortSignal.any, which adds one): Node's
+ * EventTarget keeps its listeners in a linked list, and a removed listener keeps its `next`. Once
+ * a removed one has been promoted to the old generation, it holds the next request's listener,
+ * and through it that request's objects, alive at every scavenge: each is promoted in turn, a
+ * chain that only a mark-compact breaks. A Set drops its entries for good.
  */
-function lifetime(reply: FastifyReply, closing: AbortSignal): AbortSignal {
-  const ac = new AbortController();
-  // a reason of our own: abort() without one builds a DOMException (and its stack) per request
-  const abort = (): void => ac.abort(ENDED);
-  if (closing.aborted) abort();
-  closing.addEventListener('abort', abort, { once: true });
-  reply.raw.once('close', () => {
-    closing.removeEventListener('abort', abort);
-    abort();
-  });
-  return ac.signal;
+function lifetimes(closing: AbortSignal): (reply: FastifyReply) => AbortSignal {
+  const open = new Set<AbortController>();
+  closing.addEventListener('abort', () => {
+    for (const ac of open) ac.abort(ENDED);
+    open.clear();
+  }, { once: true });
+  return (reply) => {
+    const ac = new AbortController();
+    // a reason of our own: abort() without one builds a DOMException (and its stack) per request
+    if (closing.aborted) ac.abort(ENDED);
+    else open.add(ac);
+    reply.raw.once('close', () => {
+      open.delete(ac);
+      ac.abort(ENDED);
+    });
+    return ac.signal;
+  };
 }
 
 const ENDED = Object.freeze({ name: 'AbortError', message: 'client gone or sidecar closing' });
 
 /** Publish, long-poll wait, SSE stream and list of events. */
 export function registerEventRoutes(app: FastifyInstance, deps: SidecarDeps): void {
+  const lifetime = lifetimes(deps.closing);
   const waitQuery = z.object({ filter: filterSchema, after: cursor.default(0), timeout: z.coerce.number().int().min(0).max(deps.config.wait_max_ms).default(30_000), limit: limitSchema });
   app.post('/api/events/:eventType', async (req, reply) => {
     const { eventType } = parseInput(publishParams, req.params, 'params');
@@ -104,7 +117,7 @@ export function registerEventRoutes(app: FastifyInstance, deps: SidecarDeps): vo
     const ready = await deps.bus.read(query, q.after, q.limit);
     const r = ready.length
       ? { events: ready, cursor: (ready[ready.length - 1] as StoredEvent).id, timed_out: false }
-      : await deps.bus.park(query, q.after, q.timeout, { limit: q.limit, signal: lifetime(reply, deps.closing) });
+      : await deps.bus.park(query, q.after, q.timeout, { limit: q.limit, signal: lifetime(reply) });
     if (r.events.length) {
       deps.hub.publish('agent_activity', { action: 'event_received', agent_id: req.sidecarAgent.agentId, agent_type: req.sidecarAgent.agentType, event_type: eventType, count: r.events.length, waited_ms: Date.now() - started });
     }
@@ -117,7 +130,7 @@ export function registerEventRoutes(app: FastifyInstance, deps: SidecarDeps): vo
     const lastId = req.headers['last-event-id'];
     const after = q.after ?? (typeof lastId === 'string' && /^\d+$/.test(lastId) ? Number(lastId) : 0);
     const query = queryOf(req.sidecarAgent, eventType, q.filter);
-    const signal = lifetime(reply, deps.closing);
+    const signal = lifetime(reply);
     reply.hijack();
     const res = reply.raw;
     res.writeHead(200, { 'content-type': 'text/event-stream; charset=utf-8', 'cache-control': 'no-cache', connection: 'keep-alive', 'x-accel-buffering': 'no' });
