@@ -79,17 +79,16 @@ export function registerAuthRoutes(app: FastifyInstance, d: AuthDeps): void {
     requireAdmin(req);
     const { id } = parseInput(userParams, req.params, 'params');
     const b = parseInput(patchUserBody, req.body ?? {}, 'body');
-    const before = await d.users.byId(id);
-    if (!before) throw notFound(`No user ${id}; list users with GET /api/admin/users`);
+    const missing = () => notFound(`No user ${id}; list users with GET /api/admin/users`);
     const passwordHash = b.password ? await hashPassword(b.password) : undefined;
     if (b.role !== undefined) {
       // the last-admin check and the change in one transaction (two admins demoting each other at once)
       const r = await d.users.changeGuardingLastAdmin(id, { role: b.role, passwordHash });
       if (r === 'last_admin') throw conflict('The last admin cannot lose the admin role; make another user admin first');
-      if (r === 'not_found') throw notFound(`No user ${id}`);
-    } else if (!(await d.users.update(id, { passwordHash }))) throw notFound(`No user ${id}`);
-    const u = await d.users.byId(id);
-    if (!u) throw notFound(`No user ${id}`);
+      if (r === 'not_found') throw missing();
+    }
+    const u = b.role !== undefined ? await d.users.byId(id) : await d.users.update(id, { passwordHash });
+    if (!u) throw missing();
     return userView(u);
   });
 

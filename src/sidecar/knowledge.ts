@@ -161,10 +161,10 @@ export class Knowledge {
    */
   private lockSteps(items: readonly IndexItem[]): WriteStep[] {
     if (this.store.dialect !== 'postgres') return [];
-    const keys = [...new Set(items.map((it) => `${it.issueId}\u0000${it.agentType}`))].sort();
-    return keys.map((k) => {
-      const [issue, type] = k.split('\u0000') as [string, string];
-      return step(sql`select pg_advisory_xact_lock(hashtext(${issue}), hashtext(${type}))`.compile(this.store.db));
+    const byKey = new Map(items.map((it) => [`${it.issueId}\u0000${it.agentType}`, it]));
+    return [...byKey.keys()].sort().map((k) => {
+      const it = byKey.get(k) as IndexItem;
+      return step(sql`select pg_advisory_xact_lock(hashtext(${it.issueId}), hashtext(${it.agentType}))`.compile(this.store.db));
     });
   }
 
