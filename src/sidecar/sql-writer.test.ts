@@ -1,3 +1,4 @@
+import { statSync } from 'node:fs';
 import { sql } from 'kysely';
 import { afterEach, describe, expect, it } from 'vitest';
 import { openStore } from '../store/store.js';
@@ -119,7 +120,8 @@ describe('ThreadSqliteWriter', () => {
 
   it('writes while the store holds a read transaction open (WAL), and is used for SQLite files only', async () => {
     const { t, w } = await setup('thread');
-    await t.store.db.transaction().execute(async (trx) => {
+    // read only: the store's read-write transactions take the write lock first (sqlite-nonblocking.ts)
+    await t.store.db.transaction().setAccessMode('read only').execute(async (trx) => {
       await trx.selectFrom('sidecar_events').selectAll().execute();
       await w.run([insertEvent(t, 'during')]);
     });
@@ -128,5 +130,52 @@ describe('ThreadSqliteWriter', () => {
     const mem = await openStore({ sqlitePath: ':memory:' });
     expect(sqlWriterFor(mem).kind).toBe('store');
     await mem.close();
+  });
+});
+
+describe('WAL checkpoints while the write thread runs', () => {
+  const autoCheckpoint = async (t: TestStore): Promise<number> => {
+    const r = await sql<{ wal_autocheckpoint: number }>`pragma wal_autocheckpoint`.execute(t.store.db);
+    return Number(r.rows[0]?.wal_autocheckpoint);
+  };
+
+  it("are the thread's: the store's commits copy no pages, the thread checkpoints what they wrote, and gives checkpoints back when it stops", async () => {
+    const t = await openTestStore('sqlite');
+    stores.push(t);
+    expect(await autoCheckpoint(t)).toBe(1000);
+    const w = new ThreadSqliteWriter(t.store.location, { store: t.store, checkpointMs: 50 });
+    w.warm();
+    expect(await autoCheckpoint(t)).toBe(0);
+    const dbBytes = (): number => statSync(t.store.location).size;
+    const before = dbBytes();
+    // ~1,500 pages into the WAL in one commit of the store's connection (past SQLite's 1,000)
+    const blob = 'x'.repeat(4000);
+    await t.store.db.transaction().execute(async (trx) => {
+      for (let i = 0; i < 1500; i++) await sql`insert into sidecar_events (event_type, topic, publisher, agent_id, data, created_at) values ('e', 't', 'p', 'a', ${blob}, 1)`.execute(trx);
+    });
+    // the commit did not checkpoint: the database file has not grown
+    expect(dbBytes()).toBe(before);
+    // the thread's timer checkpoints it
+    const until = Date.now() + 5000;
+    while (dbBytes() < before + 4_000_000 && Date.now() < until) await new Promise((r) => setTimeout(r, 20));
+    expect(dbBytes()).toBeGreaterThanOrEqual(before + 4_000_000);
+    await w.close();
+    expect(await autoCheckpoint(t)).toBe(1000);
+  });
+
+  it('go back to the store when the thread dies, and to the thread again when the next write starts one', async () => {
+    const t = await openTestStore('sqlite');
+    stores.push(t);
+    const w = new ThreadSqliteWriter(t.store.location, { store: t.store });
+    writers.push(w);
+    await w.run([insertEvent(t, 'a')]);
+    expect(await autoCheckpoint(t)).toBe(0);
+    w.crashForTest();
+    const until = Date.now() + 5000;
+    while ((await autoCheckpoint(t)) !== 1000 && Date.now() < until) await new Promise((r) => setTimeout(r, 20));
+    expect(await autoCheckpoint(t)).toBe(1000);
+    await w.run([insertEvent(t, 'b')]);
+    expect(await autoCheckpoint(t)).toBe(0);
+    expect(await topics(t)).toEqual(['a', 'b']);
   });
 });

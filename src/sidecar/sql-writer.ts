@@ -93,6 +93,17 @@ const db = new Database(workerData.file, { timeout: 5000 });
 db.pragma('journal_mode = WAL');
 db.pragma('synchronous = NORMAL');
 db.pragma('foreign_keys = ON');
+// This connection checkpoints the WAL for the store's (which stops doing it while this thread
+// runs, so that no commit on the event loop copies pages): on its own commits past 1,000 pages
+// (SQLite's default), and every second for what the store's connection wrote meanwhile
+// (PASSIVE: waits for nobody; a no-op when nothing is new).
+const checkpoints = setInterval(() => {
+  try {
+    db.pragma('wal_checkpoint(PASSIVE)');
+  } catch {
+    // busy or failed: the next one tries again
+  }
+}, workerData.checkpointMs);
 // statements by id: each SQL text crosses the thread boundary once, later steps name its id
 const statements = new Map();
 const tx = db.transaction((steps) => {
@@ -137,6 +148,7 @@ const group = db.transaction((txs) =>
 );
 parentPort.on('message', (m) => {
   if (m.op === 'close') {
+    clearInterval(checkpoints);
     db.close();
     parentPort.postMessage({ results: [{ id: m.id, rows: [] }] });
     return;
@@ -204,8 +216,13 @@ export class ThreadSqliteWriter implements SqlWriter {
   private nextId = 1;
   private closed = false;
   private readonly module: string;
+  /** Gives the WAL checkpoints back to the store's connection (while a thread runs, it does them). */
+  private giveBackCheckpoints: (() => void) | undefined;
 
-  constructor(private readonly file: string) {
+  constructor(
+    private readonly file: string,
+    private readonly opts: { store?: Store; checkpointMs?: number } = {},
+  ) {
     this.module = createRequire(import.meta.url).resolve('better-sqlite3');
   }
 
@@ -259,6 +276,12 @@ export class ThreadSqliteWriter implements SqlWriter {
     }
     this.slot = undefined;
     await slot.worker.terminate();
+    this.checkpointsBack();
+  }
+
+  private checkpointsBack(): void {
+    this.giveBackCheckpoints?.();
+    this.giveBackCheckpoints = undefined;
   }
 
   /** Tests: makes the thread throw, as a crash would. */
@@ -268,7 +291,8 @@ export class ThreadSqliteWriter implements SqlWriter {
 
   private thread(): Slot {
     if (this.slot) return this.slot;
-    const worker = new Worker(WORKER_SOURCE, { eval: true, workerData: { file: this.file, module: this.module } });
+    const worker = new Worker(WORKER_SOURCE, { eval: true, workerData: { file: this.file, module: this.module, checkpointMs: this.opts.checkpointMs ?? 1000 } });
+    this.giveBackCheckpoints ??= this.opts.store?.delegateCheckpoints?.();
     const slot: Slot = { worker, pending: new Map(), statements: new Map(), queue: [], busy: false, idle: [] };
     this.slot = slot;
     worker.unref();
@@ -288,7 +312,11 @@ export class ThreadSqliteWriter implements SqlWriter {
       }
     });
     const fail = (e: Error): void => {
-      if (this.slot === slot) this.slot = undefined;
+      if (this.slot === slot) {
+        this.slot = undefined;
+        // until a next thread starts, the store's connection checkpoints again
+        this.checkpointsBack();
+      }
       for (const p of slot.pending.values()) p.reject(e);
       slot.pending.clear();
       slot.queue = [];
@@ -312,5 +340,5 @@ export class ThreadSqliteWriter implements SqlWriter {
 
 /** The writer for a store: a thread of its own for a SQLite file, the store's connection otherwise. */
 export function sqlWriterFor(store: Store): SqlWriter {
-  return store.dialect === 'sqlite' && store.location !== ':memory:' && !store.location.startsWith('file:') ? new ThreadSqliteWriter(store.location) : new StoreWriter(store);
+  return store.dialect === 'sqlite' && store.location !== ':memory:' && !store.location.startsWith('file:') ? new ThreadSqliteWriter(store.location, { store }) : new StoreWriter(store);
 }
