@@ -166,7 +166,32 @@ async function req(pool: Pool, rec: Recorder, route: string, method: 'GET' | 'PO
   };
 }
 
-async function baseline(): Promise<{ rps: number; p50: number; p99: number; cpuPerReq: number }> {
+/**
+ * Phase (b)'s schedule: each agent starts an iteration every `period` ms, agents staggered evenly
+ * across the period; a late iteration starts at once. Resolves with the iterations started more
+ * than a period late.
+ */
+async function paced(iterations: number, period: number, iteration: (agent: number, n: number) => Promise<void>): Promise<number> {
+  const p0 = performance.now();
+  let late = 0;
+  await Promise.all(Array.from({ length: AGENTS }, async (_x, i) => {
+    let due = p0 + (i * period) / AGENTS;
+    for (let n = 0; n < iterations; n++, due += period) {
+      const wait = due - performance.now();
+      if (wait > 0) await new Promise((r) => setTimeout(r, wait));
+      else if (wait < -period) late++;
+      await iteration(i, n);
+    }
+  }));
+  return late;
+}
+
+/**
+ * Bare Fastify `/health`: (a) the same closed loop, and (b) the same offered load and schedule
+ * (four requests per iteration): the latency floor of this machine, this load generator and
+ * loopback at 5,000 req/s, with a server that does almost nothing.
+ */
+async function baseline(): Promise<{ rps: number; p50: number; p99: number; cpuPerReq: number; pacedP50: number; pacedP99: number }> {
   const s = await startServer('baseline');
   const pool = new Pool(s.info.url, { connections: AGENTS + 8 });
   const rec = new Recorder();
@@ -178,10 +203,16 @@ async function baseline(): Promise<{ rps: number; p50: number; p99: number; cpuP
   }));
   const secs = (performance.now() - t0) / 1000;
   const cpu = (await s.cpu()) - cpu0;
+  const period = (4 * AGENTS * 1000) / PACED_RPS;
+  const floor = new Recorder();
+  await paced(Math.max(1, Math.floor(Math.min(LOOP_MS, 3000) / period)), period, async () => {
+    for (let k = 0; k < 4; k++) await req(pool, floor, 'health', 'GET', '/health');
+  });
   await pool.close();
   await stopServer(s);
   const all = rec.by.get('health') ?? [];
-  return { rps: all.length / secs, p50: pct(all, 50), p99: pct(all, 99), cpuPerReq: cpu / all.length };
+  const fl = floor.by.get('health') ?? [];
+  return { rps: all.length / secs, p50: pct(all, 50), p99: pct(all, 99), cpuPerReq: cpu / all.length, pacedP50: pct(fl, 50), pacedP99: pct(fl, 99) };
 }
 
 export async function run(): Promise<void> {
@@ -220,8 +251,8 @@ export async function run(): Promise<void> {
   const rps = loopRequests / secs;
 
   // (b) the same loop at a fixed offered load: each agent starts an iteration (4 requests) every
-  // `period` ms, agents staggered evenly across the period; a late iteration starts at once.
-  const paced = new Recorder();
+  // `period` ms (see `paced`).
+  const pacedRec = new Recorder();
   const period = (4 * AGENTS * 1000) / PACED_RPS;
   // The same number of iterations for every agent, so each wait has a publish to wake it.
   const iterations = Math.max(1, Math.floor(LOOP_MS / period));
@@ -245,26 +276,20 @@ export async function run(): Promise<void> {
   clientGcObserver.observe({ entryTypes: ['gc'] });
   const clientCpu0 = process.cpuUsage();
   const p0 = performance.now();
-  let late = 0;
   // SIDECAR_BENCH_SNAP=<file>: a heap snapshot of the sidecar halfway through (b)
   if (process.env.SIDECAR_BENCH_SNAP) setTimeout(() => void s.ask('snap'), LOOP_MS / 2);
-  await Promise.all(types.map(async (t, i) => {
+  const late = await paced(iterations, period, async (i, n) => {
+    const t = types[i] as string;
     const tok = tokens[i] as string;
     const next = (i + 1) % AGENTS;
-    let due = p0 + (i * period) / AGENTS;
-    for (let n = 0; n < iterations; n++, due += period) {
-      const wait = due - performance.now();
-      if (wait > 0) await new Promise((r) => setTimeout(r, wait));
-      else if (wait < -period) late++;
-      await req(pool, paced, 'context (warm)', 'GET', `/api/context/ctx-${i % 7}/${t}?q=payments+refunds`, tok);
-      await req(pool, paced, 'results', 'POST', '/api/results', tok, { agent_id: `${t}-${i}`, agent_type: t, issue_id: `issue-${i}`, result: { status: 'success', summary: `paced ${n}`, decisions: [`decision ${n} of ${t}`], files_created: ['a.py'] } });
-      await req(pool, paced, 'publish', 'POST', '/api/events/step', tok, { topic: `agent-${next}`, data: { n } });
-      const w = await req(pool, paced, 'wait', 'GET', `/api/events/wait/step?filter=topic:agent-${i}&after=${cursors[i]}&timeout=2000&limit=100`, tok);
-      cursors[i] = (w.json as { cursor: number }).cursor;
-    }
-  }));
+    await req(pool, pacedRec, 'context (warm)', 'GET', `/api/context/ctx-${i % 7}/${t}?q=payments+refunds`, tok);
+    await req(pool, pacedRec, 'results', 'POST', '/api/results', tok, { agent_id: `${t}-${i}`, agent_type: t, issue_id: `issue-${i}`, result: { status: 'success', summary: `paced ${n}`, decisions: [`decision ${n} of ${t}`], files_created: ['a.py'] } });
+    await req(pool, pacedRec, 'publish', 'POST', '/api/events/step', tok, { topic: `agent-${next}`, data: { n } });
+    const w = await req(pool, pacedRec, 'wait', 'GET', `/api/events/wait/step?filter=topic:agent-${i}&after=${cursors[i]}&timeout=2000&limit=100`, tok);
+    cursors[i] = (w.json as { cursor: number }).cursor;
+  });
   const pacedSecs = (performance.now() - p0) / 1000;
-  const pacedRps = paced.total / pacedSecs;
+  const pacedRps = pacedRec.total / pacedSecs;
   const clientCpu = process.cpuUsage(clientCpu0);
   const pacedCpu = (await s.cpu()) - pacedCpu0;
   const pacedMain = (await s.mainCpu()) - pacedMain0;
@@ -274,7 +299,7 @@ export async function run(): Promise<void> {
   clientLoop.disable();
   clientGcObserver.disconnect();
   const pacedLat1 = await s.latency();
-  rec.errors += paced.errors;
+  rec.errors += pacedRec.errors;
 
   // wake latency: 119 waiters parked, then one publish per waiter (sequential), each timed
   const wake: number[] = [];
@@ -334,7 +359,7 @@ export async function run(): Promise<void> {
     rows.push([route, String(xs.length), f(pct(xs, 50)), f(pct(xs, 99))]);
   }
   const target = (ok: boolean): string => (ok ? 'met' : 'MISSED');
-  const p99 = (r: string): number => pct(paced.by.get(r) ?? [], 99);
+  const p99 = (r: string): number => pct(pacedRec.by.get(r) ?? [], 99);
   console.log(`\n${AGENTS} concurrent agents, mixed loop (context → result → publish → wait), ${rec.errors} errors`);
   console.log(`\n(a) saturation, ${(LOOP_MS / 1000).toFixed(0)} s, no pause between requests: ${rps.toFixed(0)} req/s\n`);
   console.log('| route | requests | p50 ms | p99 ms |\n|---|---:|---:|---:|');
@@ -342,11 +367,12 @@ export async function run(): Promise<void> {
   console.log(`\n(b) fixed offered load ${PACED_RPS} req/s, ${(LOOP_MS / 1000).toFixed(0)} s (each agent one iteration every ${period.toFixed(1)} ms): achieved ${pacedRps.toFixed(0)} req/s, ${late} iterations more than a period late\n`);
   console.log('| route | requests | p50 ms | p99 ms |\n|---|---:|---:|---:|');
   for (const route of ['context (warm)', 'results', 'publish', 'wait']) {
-    const xs = paced.by.get(route) ?? [];
+    const xs = pacedRec.by.get(route) ?? [];
     console.log(`| ${route} | ${xs.length} | ${f(pct(xs, 50))} | ${f(pct(xs, 99))} |`);
   }
+  console.log(`| baseline: bare Fastify /health, same load and schedule | | ${f(base.pacedP50)} | ${f(base.pacedP99)} |`);
   const cms = (ns: number): string => f(ns / 1e6);
-  console.log(`\nDuring (b): event-loop delay of the sidecar p50 ${f(pacedLoop.p50)} / p99 ${f(pacedLoop.p99)} / max ${f(pacedLoop.max)} ms, of this load generator p50 ${cms(clientLoop.percentile(50))} / p99 ${cms(clientLoop.percentile(99))} / max ${cms(clientLoop.max)} ms (its CPU ${((clientCpu.user + clientCpu.system) / paced.total).toFixed(0)} µs per request, its GC ${gcPart({ ...clientGc, total_ms: Math.round(clientGc.total_ms), max_ms: Math.round(clientGc.max_ms * 100) / 100 })}); sidecar GC ${pacedLoop.gc?.count ?? '-'} pauses, ${pacedLoop.gc?.total_ms ?? '-'} ms in all, longest ${pacedLoop.gc?.max_ms ?? '-'} ms (scavenges ${gcPart(pacedLoop.gc?.minor)}; mark-compact ${gcPart(pacedLoop.gc?.major)}); sidecar CPU ${(pacedCpu / paced.total).toFixed(0)} µs per request (main thread ${(pacedMain / paced.total).toFixed(0)} µs, busy ${((100 * pacedMain) / 1e6 / pacedSecs).toFixed(0)} %); time inside the sidecar:\n`);
+  console.log(`\nDuring (b): event-loop delay of the sidecar p50 ${f(pacedLoop.p50)} / p99 ${f(pacedLoop.p99)} / max ${f(pacedLoop.max)} ms, of this load generator p50 ${cms(clientLoop.percentile(50))} / p99 ${cms(clientLoop.percentile(99))} / max ${cms(clientLoop.max)} ms (its CPU ${((clientCpu.user + clientCpu.system) / pacedRec.total).toFixed(0)} µs per request, its GC ${gcPart({ ...clientGc, total_ms: Math.round(clientGc.total_ms), max_ms: Math.round(clientGc.max_ms * 100) / 100 })}); sidecar GC ${pacedLoop.gc?.count ?? '-'} pauses, ${pacedLoop.gc?.total_ms ?? '-'} ms in all, longest ${pacedLoop.gc?.max_ms ?? '-'} ms (scavenges ${gcPart(pacedLoop.gc?.minor)}; mark-compact ${gcPart(pacedLoop.gc?.major)}); sidecar CPU ${(pacedCpu / pacedRec.total).toFixed(0)} µs per request (main thread ${(pacedMain / pacedRec.total).toFixed(0)} µs, busy ${((100 * pacedMain) / 1e6 / pacedSecs).toFixed(0)} %); time inside the sidecar:\n`);
   console.log('| route | requests | p50 ≤ ms | p99 ≤ ms |\n|---|---:|---:|---:|');
   for (const [name, route] of [['context (warm)', '/api/context/:issueId/:agentType'], ['results', '/api/results'], ['publish', '/api/events/:eventType']] as const) {
     const d = bucketDelta(pacedLat0[route] ?? {}, pacedLat1[route] ?? {});
@@ -355,6 +381,9 @@ export async function run(): Promise<void> {
   console.log(`\n| figure | value | baseline (bare Fastify /health, same load) | ratio |\n|---|---:|---:|---:|`);
   console.log(`| requests/s (mixed loop) | ${rps.toFixed(0)} | ${base.rps.toFixed(0)} | ${(rps / base.rps).toFixed(2)} |`);
   console.log(`| p50 ms per request (all loop routes) | ${f(pct([...['context (warm)', 'results', 'publish', 'wait'].flatMap((r) => rec.by.get(r) ?? [])], 50))} | ${f(base.p50)} | |`);
+  const pacedAll = ['context (warm)', 'results', 'publish', 'wait'].flatMap((r) => pacedRec.by.get(r) ?? []);
+  console.log(`| (b) p50 ms per request (all loop routes, ${PACED_RPS} req/s) | ${f(pct(pacedAll, 50))} | ${f(base.pacedP50)} | ${(pct(pacedAll, 50) / base.pacedP50).toFixed(2)} |`);
+  console.log(`| (b) p99 ms per request (all loop routes, ${PACED_RPS} req/s) | ${f(pct(pacedAll, 99))} | ${f(base.pacedP99)} | ${(pct(pacedAll, 99) / base.pacedP99).toFixed(2)} |`);
   const cpuPerReq = loopCpu / loopRequests;
   console.log(`| sidecar CPU per request, µs (load-independent) | ${cpuPerReq.toFixed(0)} | ${base.cpuPerReq.toFixed(0)} | ${(cpuPerReq / base.cpuPerReq).toFixed(2)} |`);
   console.log(`| sidecar main-thread CPU per request, µs (the event loop's share) | ${(loopMain / loopRequests).toFixed(0)} | | |`);

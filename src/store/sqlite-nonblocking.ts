@@ -62,7 +62,9 @@ class NonBlockingSqliteDriver extends SqliteDriver {
 
 function isBusy(e: unknown): boolean {
   const code = (e as { code?: unknown } | null)?.code;
-  return typeof code === 'string' && code.startsWith('SQLITE_BUSY');
+  // not SQLITE_BUSY_SNAPSHOT: a deferred transaction whose snapshot is stale cannot write, however
+  // often the statement is retried (the transaction has to start again)
+  return code === 'SQLITE_BUSY' || code === 'SQLITE_BUSY_RECOVERY' || code === 'SQLITE_BUSY_TIMEOUT';
 }
 
 /** Runs `run` (a statement of the store's connection), retrying on SQLITE_BUSY without blocking. */
