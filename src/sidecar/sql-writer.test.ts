@@ -118,6 +118,13 @@ describe('ThreadSqliteWriter', () => {
     expect(new Set(got).size).toBe(300);
   });
 
+  it('keeps statement and savepoint journals in memory (each transaction of a message is a savepoint)', async () => {
+    const { w } = await setup('thread');
+    // with temp files, every insert inside a savepoint also wrote its statement journal to one
+    const [rows] = await w.run([{ sql: 'pragma temp_store', parameters: [] }]);
+    expect(rows).toEqual([{ temp_store: 2 }]);
+  });
+
   it('writes while the store holds a read transaction open (WAL), and is used for SQLite files only', async () => {
     const { t, w } = await setup('thread');
     // read only: the store's read-write transactions take the write lock first (sqlite-nonblocking.ts)
