@@ -115,6 +115,16 @@ describe('store on a SQLite file with a second writer', () => {
     expect(calls).toBeGreaterThan(3);
   });
 
+  it('does not retry once SQLite has ended the transaction the statement belonged to', async () => {
+    let calls = 0;
+    const busy = Object.assign(new Error('database is locked'), { code: 'SQLITE_BUSY' });
+    await expect(whenUnlocked(() => {
+      calls++;
+      throw busy;
+    }, 1000, () => false)).rejects.toBe(busy);
+    expect(calls).toBe(1);
+  });
+
   it('does not retry other errors', async () => {
     let calls = 0;
     const other = Object.assign(new Error('no such table: nope'), { code: 'SQLITE_ERROR' });

@@ -27,7 +27,7 @@ export const BUSY_GIVE_UP_MS = 5000;
  * one would wait for itself (until the thread's busy timeout).
  */
 export class NonBlockingSqliteDialect extends SqliteDialect {
-  constructor(private readonly sqliteConfig: SqliteDialectConfig) {
+  constructor(private readonly sqliteConfig: NonBlockingSqliteConfig) {
     super(sqliteConfig);
   }
 
@@ -36,16 +36,30 @@ export class NonBlockingSqliteDialect extends SqliteDialect {
   }
 }
 
+export interface NonBlockingSqliteConfig extends SqliteDialectConfig {
+  /** Whether the connection is inside a transaction (better-sqlite3's `inTransaction`). */
+  inTransaction(): boolean;
+}
+
 class NonBlockingSqliteDriver extends SqliteDriver {
   /** The one connection's retrying wrapper (SQLite here has a single connection). */
   private readonly wrappers = new WeakMap<DatabaseConnection, DatabaseConnection>();
+  /** Between a successful BEGIN and its COMMIT or ROLLBACK. */
+  private inTransaction = false;
+
+  constructor(private readonly nonBlocking: NonBlockingSqliteConfig) {
+    super(nonBlocking);
+  }
 
   override async acquireConnection(): Promise<DatabaseConnection> {
     const c = await super.acquireConnection();
     let w = this.wrappers.get(c);
     if (!w) {
+      // A statement may be retried outside a transaction, or inside one SQLite has kept open:
+      // should the busy error have rolled it back, the retry would run outside it.
+      const retryable = (): boolean => !this.inTransaction || this.nonBlocking.inTransaction();
       w = {
-        executeQuery: <R>(q: CompiledQuery) => whenUnlocked(() => c.executeQuery<R>(q)),
+        executeQuery: <R>(q: CompiledQuery) => whenUnlocked(() => c.executeQuery<R>(q), BUSY_GIVE_UP_MS, retryable),
         streamQuery: <R>(q: CompiledQuery, chunkSize?: number) => c.streamQuery<R>(q, chunkSize),
       };
       this.wrappers.set(c, w);
@@ -57,6 +71,17 @@ class NonBlockingSqliteDriver extends SqliteDriver {
     // a read-only transaction (`setAccessMode('read only')`) keeps a snapshot and no lock: the
     // write thread goes on writing meanwhile
     await connection.executeQuery(CompiledQuery.raw(settings?.accessMode === 'read only' ? 'begin' : 'begin immediate'));
+    this.inTransaction = true;
+  }
+
+  override async commitTransaction(connection: DatabaseConnection): Promise<void> {
+    await connection.executeQuery(CompiledQuery.raw('commit'));
+    this.inTransaction = false;
+  }
+
+  override async rollbackTransaction(connection: DatabaseConnection): Promise<void> {
+    this.inTransaction = false;
+    await connection.executeQuery(CompiledQuery.raw('rollback'));
   }
 }
 
@@ -67,15 +92,18 @@ function isBusy(e: unknown): boolean {
   return code === 'SQLITE_BUSY' || code === 'SQLITE_BUSY_RECOVERY' || code === 'SQLITE_BUSY_TIMEOUT';
 }
 
-/** Runs `run` (a statement of the store's connection), retrying on SQLITE_BUSY without blocking. */
-export async function whenUnlocked<R>(run: () => Promise<QueryResult<R>>, giveUpMs = BUSY_GIVE_UP_MS): Promise<QueryResult<R>> {
+/**
+ * Runs `run` (a statement of the store's connection), retrying on SQLITE_BUSY without blocking,
+ * while `retryable()` says a retry would still do what the first attempt meant to.
+ */
+export async function whenUnlocked<R>(run: () => Promise<QueryResult<R>>, giveUpMs = BUSY_GIVE_UP_MS, retryable: () => boolean = () => true): Promise<QueryResult<R>> {
   let started: number | undefined;
   for (let attempt = 0; ; attempt++) {
     try {
       // better-sqlite3 throws synchronously; the await turns both kinds of failure into one
       return await run();
     } catch (e) {
-      if (!isBusy(e)) throw e;
+      if (!isBusy(e) || !retryable()) throw e;
       started ??= performance.now();
       if (performance.now() - started >= giveUpMs) throw e;
       // the lock is usually held for well under a millisecond (a group commit of the write

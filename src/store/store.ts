@@ -76,12 +76,18 @@ function openSqlite(opts: StoreOptions): Store {
   sqlite.pragma('busy_timeout = 0');
   sqlite.pragma('foreign_keys = ON');
   sqlite.pragma(`cache_size = -${Math.floor(opts.sqliteCacheKib ?? 16_384)}`);
-  const db = new Kysely<Database>({ dialect: new NonBlockingSqliteDialect({ database: withStatementCache(sqlite) }) });
+  const db = new Kysely<Database>({ dialect: new NonBlockingSqliteDialect({ database: withStatementCache(sqlite), inTransaction: () => sqlite.inTransaction }) });
   // threads that checkpoint for this connection (see Store.delegateCheckpoints)
   let delegates = 0;
   const autoCheckpoint = (): void => {
-    // SQLite's default is 1,000 pages; 0 turns automatic checkpoints off for this connection only
-    if (sqlite.open) sqlite.pragma(`wal_autocheckpoint = ${delegates > 0 ? 0 : 1000}`);
+    if (!sqlite.open) return;
+    try {
+      // SQLite's default is 1,000 pages; 0 turns automatic checkpoints off for this connection only
+      sqlite.pragma(`wal_autocheckpoint = ${delegates > 0 ? 0 : 1000}`);
+    } catch {
+      // the connection is busy with an open statement (a streamed query): once it is done
+      setTimeout(autoCheckpoint, 10).unref();
+    }
   };
   return {
     db,
