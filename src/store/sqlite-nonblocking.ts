@@ -75,13 +75,13 @@ class NonBlockingSqliteDriver extends SqliteDriver {
   }
 
   override async commitTransaction(connection: DatabaseConnection): Promise<void> {
-    await connection.executeQuery(CompiledQuery.raw('commit'));
+    await super.commitTransaction(connection);
     this.inTransaction = false;
   }
 
   override async rollbackTransaction(connection: DatabaseConnection): Promise<void> {
     this.inTransaction = false;
-    await connection.executeQuery(CompiledQuery.raw('rollback'));
+    await super.rollbackTransaction(connection);
   }
 }
 
