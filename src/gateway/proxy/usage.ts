@@ -46,8 +46,12 @@ export function usageFromBody(format: ProviderFormat, body: unknown): Usage {
 
 /**
  * Watches a relayed SSE stream without touching its bytes: collects usage, notes the first
- * token, and tells whether the stream ended properly (`message_stop` / `data: [DONE]`). Only
- * the few events that carry usage are JSON-parsed, so the hot path stays cheap.
+ * token, and tells whether the stream ended properly (`message_stop` / `data: [DONE]`).
+ *
+ * It runs for every chunk of every streamed answer, so it scans the decoded text in place:
+ * an event's type is read where its `event:` line starts, and only the few events that carry
+ * usage (or an error) are cut out and JSON-parsed. Content deltas, most of the stream, cost a
+ * few comparisons each.
  */
 export class SseObserver {
   readonly usage = emptyUsage();
@@ -55,25 +59,41 @@ export class SseObserver {
   firstTokenAt: number | undefined;
   /** An `error` event the upstream sent inside the stream. */
   upstreamError: { type: string; message: string } | undefined;
+  /** Text received and not yet scanned: at most the start of one unfinished event. */
   private buf = '';
+  /** A chunk ended with `\r`: whether a `\n` follows decides if it ends one line or two. */
+  private pendingCr = false;
   private readonly decoder = new StringDecoder('utf8');
 
   constructor(private readonly format: ProviderFormat) {}
 
   push(chunk: Buffer): void {
-    this.buf += this.decoder.write(chunk);
-    if (this.buf.includes('\r')) this.buf = this.buf.replace(/\r\n?/g, '\n');
-    let i: number;
-    while ((i = this.buf.indexOf('\n\n')) >= 0) {
-      const block = this.buf.slice(0, i);
-      this.buf = this.buf.slice(i + 2);
-      if (this.format === 'anthropic') this.anthropicEvent(block);
-      else this.openaiEvent(block);
+    let text = this.decoder.write(chunk);
+    if (this.pendingCr) {
+      text = '\r' + text;
+      this.pendingCr = false;
     }
+    if (text.includes('\r')) {
+      if (text.endsWith('\r')) {
+        this.pendingCr = true;
+        text = text.slice(0, -1);
+      }
+      text = text.replace(/\r\n?/g, '\n');
+    }
+    const buf = this.buf.length === 0 ? text : this.buf + text;
+    let pos = 0;
+    let end: number;
+    while ((end = buf.indexOf('\n\n', pos)) >= 0) {
+      if (this.format === 'anthropic') this.anthropicEvent(buf, pos, end);
+      else this.openaiEvent(buf, pos, end);
+      pos = end + 2;
+    }
+    this.buf = pos === 0 ? buf : buf.slice(pos);
   }
 
-  private anthropicEvent(block: string): void {
-    const type = /^event: ?(.*)$/m.exec(block)?.[1]?.trim();
+  /** The Anthropic event in `buf` from `start` to `end` (exclusive). */
+  private anthropicEvent(buf: string, start: number, end: number): void {
+    const type = eventType(buf, start, end);
     if (type === 'content_block_delta') {
       this.firstTokenAt ??= Date.now();
       return;
@@ -83,17 +103,23 @@ export class SseObserver {
       return;
     }
     if (type !== 'message_start' && type !== 'message_delta' && type !== 'error') return;
-    const data = dataOf(block);
+    const data = dataOf(buf.slice(start, end));
     if (data === undefined) return;
     if (type === 'message_start') mergeAnthropicUsage(this.usage, (data as { message?: { usage?: unknown } }).message?.usage);
     else if (type === 'message_delta') mergeAnthropicUsage(this.usage, (data as { usage?: unknown }).usage);
     else this.upstreamError = errorOf(data);
   }
 
-  private openaiEvent(block: string): void {
-    const line = block.startsWith('data:') ? block : block.split('\n').find((l) => l.startsWith('data:'));
-    if (!line) return;
-    const payload = line.slice(5).trim();
+  /** The OpenAI event in `buf` from `start` to `end` (exclusive): one `data:` line. */
+  private openaiEvent(buf: string, start: number, end: number): void {
+    let line = start;
+    if (!buf.startsWith('data:', start)) {
+      const at = buf.indexOf('\ndata:', start);
+      if (at < 0 || at >= end) return;
+      line = at + 1;
+    }
+    const lineEnd = buf.indexOf('\n', line);
+    const payload = buf.slice(line + 5, lineEnd < 0 || lineEnd > end ? end : lineEnd).trim();
     if (payload === '[DONE]') {
       this.complete = true;
       return;
@@ -110,6 +136,20 @@ export class SseObserver {
     if (u) Object.assign(this.usage, u);
     if ((data as { error?: unknown }).error) this.upstreamError = errorOf(data);
   }
+}
+
+/** The value of the event's `event:` field (its first such line), or undefined. */
+function eventType(buf: string, start: number, end: number): string | undefined {
+  let line = start;
+  if (!buf.startsWith('event:', start)) {
+    const at = buf.indexOf('\nevent:', start);
+    if (at < 0 || at >= end) return undefined;
+    line = at + 1;
+  }
+  let from = line + 6;
+  if (buf.charCodeAt(from) === 32) from++;
+  const lineEnd = buf.indexOf('\n', from);
+  return buf.slice(from, lineEnd < 0 || lineEnd > end ? end : lineEnd).trim();
 }
 
 function dataOf(block: string): unknown {

@@ -1,0 +1,126 @@
+import { describe, expect, it } from 'vitest';
+import { SseObserver } from './usage.js';
+
+const anthropicStream = [
+  'event: message_start',
+  'data: {"type":"message_start","message":{"id":"msg_1","type":"message","role":"assistant","model":"claude-sonnet-4-5","content":[],"usage":{"input_tokens":15,"output_tokens":1,"cache_read_input_tokens":7,"cache_creation_input_tokens":3}}}',
+  '',
+  'event: ping',
+  'data: {"type": "ping"}',
+  '',
+  'event: content_block_start',
+  'data: {"type":"content_block_start","index":0,"content_block":{"type":"text","text":""}}',
+  '',
+  'event: content_block_delta',
+  'data: {"type":"content_block_delta","index":0,"delta":{"type":"text_delta","text":"héllo — ✓ wörld"}}',
+  '',
+  'event: content_block_stop',
+  'data: {"type":"content_block_stop","index":0}',
+  '',
+  'event: message_delta',
+  'data: {"type":"message_delta","delta":{"stop_reason":"end_turn"},"usage":{"output_tokens":21}}',
+  '',
+  'event: message_stop',
+  'data: {"type":"message_stop"}',
+  '',
+  '',
+].join('\n');
+
+const openaiStream = [
+  'data: {"id":"c1","object":"chat.completion.chunk","choices":[{"index":0,"delta":{"role":"assistant","content":""}}]}',
+  '',
+  'data: {"id":"c1","object":"chat.completion.chunk","choices":[{"index":0,"delta":{"content":"héllo ✓"}}]}',
+  '',
+  'data: {"id":"c1","object":"chat.completion.chunk","choices":[],"usage":{"prompt_tokens":20,"completion_tokens":5,"prompt_tokens_details":{"cached_tokens":8}}}',
+  '',
+  'data: [DONE]',
+  '',
+  '',
+].join('\n');
+
+/** Feeds `text` to a new observer cut into pieces of `size` bytes (cuts land inside UTF-8 characters too). */
+function observe(format: 'anthropic' | 'openai', text: string, size: number): SseObserver {
+  const o = new SseObserver(format);
+  const bytes = Buffer.from(text, 'utf8');
+  for (let i = 0; i < bytes.length; i += size) o.push(bytes.subarray(i, i + size));
+  return o;
+}
+
+describe('SseObserver', () => {
+  it.each([1, 2, 3, 7, 64, 100_000])('reads usage and the end of an Anthropic stream cut every %i bytes', (size) => {
+    const o = observe('anthropic', anthropicStream, size);
+    expect(o.usage).toEqual({ input: 15, output: 21, cacheRead: 7, cacheWrite: 3 });
+    expect(o.complete).toBe(true);
+    expect(o.firstTokenAt).toBeTypeOf('number');
+    expect(o.upstreamError).toBeUndefined();
+  });
+
+  it.each([1, 5, 100_000])('reads the same stream with CRLF line endings, cut every %i bytes', (size) => {
+    const o = observe('anthropic', anthropicStream.replace(/\n/g, '\r\n'), size);
+    expect(o.usage).toEqual({ input: 15, output: 21, cacheRead: 7, cacheWrite: 3 });
+    expect(o.complete).toBe(true);
+  });
+
+  it('does not take a CR at the end of a chunk and the LF that starts the next for two line ends', () => {
+    // "event: content_block_delta\r" + "\ndata: ..." must stay one event, not an empty one.
+    const o = new SseObserver('anthropic');
+    o.push(Buffer.from('event: message_start\r'));
+    o.push(Buffer.from('\ndata: {"type":"message_start","message":{"usage":{"input_tokens":4,"output_tokens":1}}}\r\n\r\n'));
+    expect(o.usage.input).toBe(4);
+  });
+
+  it('is not complete without message_stop, and keeps the usage seen so far', () => {
+    const cut = anthropicStream.slice(0, anthropicStream.indexOf('event: message_delta'));
+    const o = observe('anthropic', cut, 16);
+    expect(o.complete).toBe(false);
+    expect(o.usage).toEqual({ input: 15, output: 1, cacheRead: 7, cacheWrite: 3 });
+  });
+
+  it('reads the event type without a space after the colon, and when the event line comes after others', () => {
+    const o = new SseObserver('anthropic');
+    o.push(Buffer.from('event:message_start\ndata: {"type":"message_start","message":{"usage":{"input_tokens":9}}}\n\n'));
+    o.push(Buffer.from('id: 7\nevent: message_stop\ndata: {"type":"message_stop"}\n\n'));
+    expect(o.usage.input).toBe(9);
+    expect(o.complete).toBe(true);
+  });
+
+  it('joins a data field spread over several lines', () => {
+    const o = new SseObserver('anthropic');
+    o.push(Buffer.from('event: message_delta\ndata: {"type":"message_delta",\ndata: "usage":{"output_tokens":33}}\n\n'));
+    expect(o.usage.output).toBe(33);
+  });
+
+  it('notes an error event and stays incomplete', () => {
+    const o = observe('anthropic', 'event: error\ndata: {"type":"error","error":{"type":"overloaded_error","message":"Overloaded"}}\n\n', 10);
+    expect(o.upstreamError).toEqual({ type: 'overloaded_error', message: 'Overloaded' });
+    expect(o.complete).toBe(false);
+  });
+
+  it('ignores events whose data is not JSON', () => {
+    const o = observe('anthropic', 'event: message_start\ndata: {not json\n\nevent: message_stop\ndata: {}\n\n', 4);
+    expect(o.usage).toEqual({ input: 0, output: 0, cacheRead: 0, cacheWrite: 0 });
+    expect(o.complete).toBe(true);
+  });
+
+  it.each([1, 3, 100_000])('reads usage and [DONE] of an OpenAI stream cut every %i bytes', (size) => {
+    const o = observe('openai', openaiStream, size);
+    expect(o.usage).toEqual({ input: 12, output: 5, cacheRead: 8, cacheWrite: 0 });
+    expect(o.complete).toBe(true);
+    expect(o.firstTokenAt).toBeTypeOf('number');
+  });
+
+  it('reads an OpenAI data line that follows another field, and an error chunk', () => {
+    const o = new SseObserver('openai');
+    o.push(Buffer.from('id: 1\ndata: {"error":{"type":"server_error","message":"boom"}}\n\n'));
+    expect(o.upstreamError).toEqual({ type: 'server_error', message: 'boom' });
+    expect(o.complete).toBe(false);
+  });
+
+  it('keeps only the unfinished event between chunks', () => {
+    const o = new SseObserver('anthropic');
+    const delta = 'event: content_block_delta\ndata: {"type":"content_block_delta","index":0,"delta":{"type":"text_delta","text":"x"}}\n\n';
+    for (let i = 0; i < 1000; i++) o.push(Buffer.from(delta + 'event: content_bl'.slice(0, i % 2 ? 0 : 17)));
+    // Odd pushes complete the partial event the even ones left; nothing piles up.
+    expect((o as unknown as { buf: string }).buf.length).toBeLessThan(delta.length);
+  });
+});
