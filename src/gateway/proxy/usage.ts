@@ -1,5 +1,5 @@
-import { StringDecoder } from 'node:string_decoder';
 import type { ProviderFormat } from '../routing/schema.js';
+import { SseText } from '../translate/sse.js';
 
 /**
  * Tokens of one response in four buckets. `input` excludes the cache buckets (Anthropic's
@@ -61,25 +61,12 @@ export class SseObserver {
   upstreamError: { type: string; message: string } | undefined;
   /** Text received and not yet scanned: at most the start of one unfinished event. */
   private buf = '';
-  /** A chunk ended with `\r`: whether a `\n` follows decides if it ends one line or two. */
-  private pendingCr = false;
-  private readonly decoder = new StringDecoder('utf8');
+  private readonly text = new SseText();
 
   constructor(private readonly format: ProviderFormat) {}
 
   push(chunk: Buffer): void {
-    let text = this.decoder.write(chunk);
-    if (this.pendingCr) {
-      text = '\r' + text;
-      this.pendingCr = false;
-    }
-    if (text.includes('\r')) {
-      if (text.endsWith('\r')) {
-        this.pendingCr = true;
-        text = text.slice(0, -1);
-      }
-      text = text.replace(/\r\n?/g, '\n');
-    }
+    const text = this.text.push(chunk);
     const buf = this.buf.length === 0 ? text : this.buf + text;
     let pos = 0;
     let end: number;

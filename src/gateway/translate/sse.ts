@@ -6,27 +6,52 @@ export interface SseEvent {
   data: string;
 }
 
+/**
+ * Decodes an SSE byte stream to text with every line ending (CRLF, CR, LF) made LF, across
+ * chunk boundaries: a chunk cut inside a UTF-8 character or between a CR and its LF reads the
+ * same as the whole stream.
+ */
+export class SseText {
+  private readonly decoder = new StringDecoder('utf8');
+  /** The previous chunk ended with CR: whether an LF follows decides if it ends one line or two. */
+  private pendingCr = false;
+
+  push(chunk: Buffer): string {
+    let text = this.decoder.write(chunk);
+    if (this.pendingCr) {
+      text = '\r' + text;
+      this.pendingCr = false;
+    }
+    if (!text.includes('\r')) return text;
+    if (text.endsWith('\r')) {
+      this.pendingCr = true;
+      text = text.slice(0, -1);
+    }
+    return text.replace(/\r\n?/g, '\n');
+  }
+}
+
 /** Splits an SSE byte stream into events, across chunk boundaries. */
 export class SseSplitter {
   private buf = '';
-  private readonly decoder = new StringDecoder('utf8');
+  private readonly text = new SseText();
 
   push(chunk: Buffer): SseEvent[] {
-    this.buf += this.decoder.write(chunk);
-    if (this.buf.includes('\r')) this.buf = this.buf.replace(/\r\n?/g, '\n');
+    const buf = this.buf + this.text.push(chunk);
     const out: SseEvent[] = [];
-    let i: number;
-    while ((i = this.buf.indexOf('\n\n')) >= 0) {
-      const block = this.buf.slice(0, i);
-      this.buf = this.buf.slice(i + 2);
+    let pos = 0;
+    let end: number;
+    while ((end = buf.indexOf('\n\n', pos)) >= 0) {
       let event: string | undefined;
       const data: string[] = [];
-      for (const line of block.split('\n')) {
+      for (const line of buf.slice(pos, end).split('\n')) {
         if (line.startsWith('event:')) event = line.slice(6).trim();
         else if (line.startsWith('data:')) data.push(line.slice(5).replace(/^ /, ''));
       }
       if (event !== undefined || data.length) out.push({ event, data: data.join('\n') });
+      pos = end + 2;
     }
+    this.buf = pos === 0 ? buf : buf.slice(pos);
     return out;
   }
 }
