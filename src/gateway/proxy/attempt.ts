@@ -102,7 +102,7 @@ export async function sendWithRetries(a: AttemptInput): Promise<Answer> {
     if (res.status === 401 || res.status === 429) a.router.rotateKey(route);
     const delay = RETRYABLE_STATUSES.has(res.status) && attempt < route.retries && state.breaker.state !== 'open' ? backoffDelay(attempt + 1, a.backoff, parseRetryAfter(res.headers)) : undefined;
     if (delay === undefined) return { res, release };
-    await res.body.dump?.().catch(() => undefined);
+    await res.body.dump().catch(() => undefined);
     release();
     a.onRetry({ retry: attempt + 1, of: route.retries, reason: `HTTP ${res.status}`, delayMs: delay });
     await sleep(delay, a.signal);

@@ -192,7 +192,7 @@ export class GatewayCore {
       const { res: up, release } = answer;
       // A final retryable failure moves on to the next fallback; other errors go to the client as they are.
       if (!last && (up.status >= 500 || up.status === 429)) {
-        await up.body.dump?.().catch(() => undefined);
+        await up.body.dump().catch(() => undefined);
         release();
         lastError = new GatewayError(up.status, 'upstream_error', `${route.provider} answered ${up.status}`);
         continue;
@@ -264,7 +264,7 @@ export class GatewayCore {
         headersTimeoutMs: 30_000,
         bodyTimeoutMs: 30_000,
       });
-      const body = Buffer.from(await up.body.arrayBuffer());
+      const body = await up.body.bytes();
       res.writeHead(up.status, { ...relayHeaders(up.headers), 'content-length': String(body.length) });
       res.end(body);
     } catch (e) {

@@ -50,7 +50,7 @@ export async function relay(up: UpstreamResponse, res: ServerResponse, o: RelayO
 }
 
 async function relayWhole(up: UpstreamResponse, res: ServerResponse, o: RelayOptions, headers: Record<string, string | string[]>): Promise<RelayResult> {
-  const buf = Buffer.from(await up.body.arrayBuffer());
+  const buf = await up.body.bytes();
   let out = buf;
   let usage = emptyUsage();
   let parsed: unknown;

@@ -1,5 +1,6 @@
 import type { Dispatcher } from 'undici';
-import type { Readable } from 'node:stream';
+import { dispatchRequest } from './body.js';
+import type { UpstreamBody } from './body.js';
 
 export interface UpstreamRequest {
   origin: string;
@@ -18,7 +19,7 @@ export interface UpstreamRequest {
 export interface UpstreamResponse {
   status: number;
   headers: Record<string, string | string[] | undefined>;
-  body: Readable & { dump?(): Promise<void>; text(): Promise<string>; arrayBuffer(): Promise<ArrayBuffer> };
+  body: UpstreamBody;
 }
 
 /** The narrow interface the gateway calls providers through (tests and benchmarks may wrap it). */
@@ -37,8 +38,8 @@ export interface UpstreamOptions {
 
 /**
  * Provider calls over undici: one keep-alive pool per origin (the Agent keeps them), bodies
- * streamed back as they arrive, aborted through the request's signal. undici (a megabyte of
- * code) is loaded on the first provider call, not at daemon start.
+ * streamed back as they arrive (`DispatchBody`), aborted through the request's signal. undici
+ * (a megabyte of code) is loaded on the first provider call, not at daemon start.
  */
 export function createUpstream(opts: UpstreamOptions = {}): Upstream {
   const env = opts.env ?? {};
@@ -60,17 +61,19 @@ export function createUpstream(opts: UpstreamOptions = {}): Upstream {
     }));
   return {
     async request(r) {
-      const res = await (dispatcher ?? (await load())).request({
-        origin: r.origin,
-        path: r.path,
-        method: r.method,
-        headers: r.headers,
-        body: r.body ?? null,
-        signal: r.signal,
-        headersTimeout: r.headersTimeoutMs,
-        bodyTimeout: r.bodyTimeoutMs,
-      });
-      return { status: res.statusCode, headers: res.headers, body: res.body as unknown as UpstreamResponse['body'] };
+      return dispatchRequest(
+        dispatcher ?? (await load()),
+        {
+          origin: r.origin,
+          path: r.path,
+          method: r.method,
+          headers: r.headers,
+          body: r.body ?? null,
+          headersTimeout: r.headersTimeoutMs,
+          bodyTimeout: r.bodyTimeoutMs,
+        },
+        r.signal,
+      );
     },
     close: async () => {
       if (loading) await (await loading).close();
