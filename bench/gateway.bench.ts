@@ -4,7 +4,9 @@
  *  (a) saturation at 100 connections: gateway throughput as a ratio of direct;
  *  (b) a fixed offered load of 1,000 requests/s: added latency p50/p99 versus direct;
  * for non-streaming and streaming answers, cache miss (every body unique) and cache hit;
- * plus the gateway's peak RSS. Prints a Markdown table for docs/benchmarks/gateway.md.
+ * plus the gateway's peak RSS. A bare proxy (bench/bare-proxy.ts: node:http + undici, nothing
+ * else) runs the miss scenarios too: the floor any Node proxy has on this machine.
+ * Prints a Markdown table for docs/benchmarks/gateway.md.
  */
 import { spawn } from 'node:child_process';
 import type { ChildProcess } from 'node:child_process';
@@ -27,6 +29,8 @@ const autocannon = createRequire(import.meta.url)('autocannon') as (opts: Record
 const ROOT = join(dirname(fileURLToPath(import.meta.url)), '..');
 const CLI = join(ROOT, 'dist', 'cco', 'main.js');
 const FAKE = pathToFileURL(join(ROOT, 'dist', 'fake-provider', 'server.js')).href;
+/** A proxy that only proxies (node:http + undici), run beside the gateway as the floor. */
+const BARE = join(ROOT, 'bench', 'bare-proxy.ts');
 const SECONDS = Number(process.env.BENCH_SECONDS ?? 4);
 
 interface Child {
@@ -189,12 +193,16 @@ export async function run(): Promise<void> {
   const env = { ...process.env, CCO_HOME: join(dir, 'home'), CCO_CONFIG_DIR: join(dir, 'config'), CCO_RUNTIME_DIR: join(dir, 'run'), DATABASE_URL: '', REDIS_URL: '' };
   const fake = await start(['--input-type=module', '-e', `const m = await import(${JSON.stringify(FAKE)}); const f = await m.startFakeProvider({ port: 0, recordLimit: 0 }); console.log('Listening on ' + f.url);`], env);
   let gw: Child | undefined;
+  let bare: Child | undefined;
   try {
     gw = await start([...(GC ? ['--trace-gc-nvp'] : []), CLI, 'proxy', '--port', '0', '--log-level', 'warn', '--db-path', join(dir, 'bench.db'), '--cache-size', '500', '--cache-ttl', '3600'], { ...env, CCO_ANTHROPIC_BASE_URL: fake.url }, GC ? onGcLine : undefined);
     const g = gw;
-    // Warm both paths (JIT, keep-alive pools, the cache for the hit scenarios).
+    bare = await start(['--import', 'tsx', BARE, fake.url], env);
+    const b = bare;
+    // Warm the three paths (JIT, keep-alive pools, the cache for the hit scenarios).
     await saturate(fake.url, false, true);
     await saturate(g.url, false, true);
+    await saturate(b.url, false, true);
 
     const rows: string[] = [];
     const sat: Record<string, number> = {};
@@ -204,13 +212,15 @@ export async function run(): Promise<void> {
       const kind = stream ? 'streaming' : 'non-streaming';
       const miss = await withGc(`(a) ${kind}, cache miss`, () => saturate(g.url, stream, true, g.proc.pid));
       const hit = await withGc(`(a) ${kind}, cache hit`, () => saturate(g.url, stream, false, g.proc.pid));
+      const floor = await saturate(b.url, stream, true, b.proc.pid);
       sat[`${kind} miss`] = miss.rps / direct.rps;
       sat[`${kind} direct rps`] = direct.rps;
       // CPU µs/req: the fake upstream's on the direct row, the gateway's on the gateway rows.
       rows.push(`| ${kind} | direct | ${Math.round(direct.rps)} | 1.00 | ${direct.p50} | ${direct.p99} | ${direct.errors} | ${Math.round(direct.cpuUs)} (upstream) |`);
       rows.push(`| ${kind} | gateway, cache miss | ${Math.round(miss.rps)} | ${f2(miss.rps / direct.rps)} | ${miss.p50} | ${miss.p99} | ${miss.errors} | ${Math.round(miss.cpuUs)} |`);
       rows.push(`| ${kind} | gateway, cache hit | ${Math.round(hit.rps)} | ${f2(hit.rps / direct.rps)} | ${hit.p50} | ${hit.p99} | ${hit.errors} | ${Math.round(hit.cpuUs)} |`);
-      console.log(`  ${kind}: direct ${Math.round(direct.rps)} rps, gateway miss ${Math.round(miss.rps)} rps (${f2(miss.rps / direct.rps)}x), hit ${Math.round(hit.rps)} rps (${f2(hit.rps / direct.rps)}x)`);
+      rows.push(`| ${kind} | bare proxy (floor) | ${Math.round(floor.rps)} | ${f2(floor.rps / direct.rps)} | ${floor.p50} | ${floor.p99} | ${floor.errors} | ${Math.round(floor.cpuUs)} |`);
+      console.log(`  ${kind}: direct ${Math.round(direct.rps)} rps, gateway miss ${Math.round(miss.rps)} rps (${f2(miss.rps / direct.rps)}x), hit ${Math.round(hit.rps)} rps (${f2(hit.rps / direct.rps)}x); bare proxy ${Math.round(floor.rps)} rps (${f2(floor.rps / direct.rps)}x)`);
     }
 
     const fixed: string[] = [];
@@ -220,10 +230,12 @@ export async function run(): Promise<void> {
       const kind = stream ? 'streaming' : 'non-streaming';
       const miss = await withGc(`(b) ${kind}, cache miss`, () => fixedRate(g.url, stream, true, g.proc.pid));
       const hit = await withGc(`(b) ${kind}, cache hit`, () => fixedRate(g.url, stream, false, g.proc.pid));
+      const floor = await fixedRate(b.url, stream, true, b.proc.pid);
       fixed.push(`| ${kind} | direct | ${Math.round(direct.achieved)} | ${f2(direct.p50)} | ${f2(direct.p99)} | — | — | ${Math.round(direct.cpuUs)} (upstream) |`);
       fixed.push(`| ${kind} | gateway, cache miss | ${Math.round(miss.achieved)} | ${f2(miss.p50)} | ${f2(miss.p99)} | ${f2(miss.p50 - direct.p50)} | ${f2(miss.p99 - direct.p99)} | ${Math.round(miss.cpuUs)} |`);
       fixed.push(`| ${kind} | gateway, cache hit | ${Math.round(hit.achieved)} | ${f2(hit.p50)} | ${f2(hit.p99)} | ${f2(hit.p50 - direct.p50)} | ${f2(hit.p99 - direct.p99)} | ${Math.round(hit.cpuUs)} |`);
-      console.log(`  ${kind}: direct p50 ${f2(direct.p50)} p99 ${f2(direct.p99)} ms; gateway miss p50 ${f2(miss.p50)} p99 ${f2(miss.p99)} ms (added ${f2(miss.p50 - direct.p50)} / ${f2(miss.p99 - direct.p99)}); hit p50 ${f2(hit.p50)} ms`);
+      fixed.push(`| ${kind} | bare proxy (floor) | ${Math.round(floor.achieved)} | ${f2(floor.p50)} | ${f2(floor.p99)} | ${f2(floor.p50 - direct.p50)} | ${f2(floor.p99 - direct.p99)} | ${Math.round(floor.cpuUs)} |`);
+      console.log(`  ${kind}: direct p50 ${f2(direct.p50)} p99 ${f2(direct.p99)} ms; gateway miss p50 ${f2(miss.p50)} p99 ${f2(miss.p99)} ms (added ${f2(miss.p50 - direct.p50)} / ${f2(miss.p99 - direct.p99)}); hit p50 ${f2(hit.p50)} ms; bare proxy p50 ${f2(floor.p50)} p99 ${f2(floor.p99)} ms`);
     }
     const rss = peakRssMb(g.proc.pid as number);
 
@@ -264,6 +276,7 @@ export async function run(): Promise<void> {
     console.log(`Load average (1, 5, 15 min) before: ${loadBefore}; after: ${load()}.`);
   } finally {
     gw?.proc.kill('SIGTERM');
+    bare?.proc.kill('SIGTERM');
     fake.proc.kill('SIGTERM');
     await new Promise((r) => setTimeout(r, 300));
     rmSync(dir, { recursive: true, force: true });

@@ -136,6 +136,7 @@ export function dispatchRequest(dispatcher: Dispatcher, opts: Dispatcher.Dispatc
       signal.removeEventListener('abort', onAbort);
     };
     dispatcher.dispatch(opts, {
+      // (Required: undici takes a handler for its current API only when it has onRequestStart.)
       onRequestStart(controller) {
         body.controller = controller;
         // Aborted between the call and the start (the listener had no controller to abort yet).
