@@ -12,62 +12,47 @@ const KEY_HEADERS = ['anthropic-version', 'anthropic-beta', 'openai-beta'] as co
 
 export interface CacheKey {
   key: string;
-  /** A short digest per key field, so /api/cache/debug can say which fields differ. */
+  /** What stands for each key field: short values as they are, a digest of long ones (/api/cache/debug says which fields differ). */
   fields: Record<string, string>;
 }
 
-// One-shot hashing (no Hash object per call).
-const digest = (s: string): string => hash('sha256', s, 'base64url').slice(0, 16);
+/** Values up to this length stand for themselves in `fields` (model, max_tokens, stream, version headers). */
+const SHORT = 24;
 
 /**
  * The exact cache key of a request: endpoint, output-affecting headers, a fingerprint of the
  * caller's credentials (one caller never gets another's cached answer) and every body field
  * except the ignored ones — model, messages, system, tools, temperature, max_tokens, stream,
  * unknown fields too (unknown means "might matter").
+ *
+ * Each field is serialised once and stands in the key for itself when short, else for its
+ * SHA-256; the key is the SHA-256 of those. So each byte of a large conversation is hashed once,
+ * and the per-field digests /api/cache/debug compares are the same ones (a Claude Code turn
+ * carries the whole conversation, often hundreds of KB: hashing it twice, and building one
+ * string of everything first, cost more than the rest of the request).
  */
 export function cacheKey(endpoint: string, body: Record<string, unknown>, headers: IncomingHttpHeaders): CacheKey {
-  // Serialised once; the key is one hash over all fields, the per-field digests (debug only) are
-  // computed when someone asks for them (an entry being stored, /api/cache/debug).
-  const names: string[] = ['endpoint'];
-  const values: string[] = [endpoint];
+  const fields: Record<string, string> = {};
+  let text = '';
+  const add = (name: string, value: string, secret = false) => {
+    const v = value.length <= SHORT && !secret ? `=${value}` : hash('sha256', value, 'base64url').slice(0, 22);
+    fields[name] = v;
+    text += `${name}\u0000${v}\u0001`;
+  };
+  add('endpoint', endpoint);
   for (const h of KEY_HEADERS) {
     const v = headers[h];
-    if (v !== undefined) {
-      names.push(`header:${h}`);
-      values.push(Array.isArray(v) ? v.join(',') : v);
-    }
+    if (v !== undefined) add(`header:${h}`, Array.isArray(v) ? v.join(',') : v);
   }
   const cred = headers['x-api-key'] ?? headers.authorization;
-  if (cred !== undefined) {
-    names.push('credentials');
-    values.push(Array.isArray(cred) ? cred.join(',') : cred);
-  }
+  if (cred !== undefined) add('credentials', Array.isArray(cred) ? cred.join(',') : cred, true);
   for (const k of Object.keys(body).sort()) {
     if (IGNORED_FIELDS.has(k)) continue;
     const v = body[k];
     if (v === undefined) continue;
-    names.push(`body.${k}`);
-    values.push(JSON.stringify(v) ?? 'undefined');
+    add(`body.${k}`, JSON.stringify(v) ?? 'undefined');
   }
-  let text = '';
-  for (let i = 0; i < names.length; i++) text += `${names[i] as string}\u0000${values[i] as string}\u0001`;
-  let fields: Record<string, string> | undefined;
-  return {
-    key: hash('sha256', text, 'base64url').slice(0, 22),
-    get fields() {
-      if (!fields) {
-        fields = {};
-        // Short values (model, max_tokens, stream, version headers) are kept as they are: they
-        // only need to compare equal. Long ones and the credentials are digested.
-        for (let i = 0; i < names.length; i++) {
-          const k = names[i] as string;
-          const v = values[i] as string;
-          fields[k] = v.length <= 24 && k !== 'credentials' ? `=${v}` : digest(v);
-        }
-      }
-      return fields;
-    },
-  };
+  return { key: hash('sha256', text, 'base64url').slice(0, 22), fields };
 }
 
 /** Field names whose digests differ between two key field maps (present on one side only counts). */

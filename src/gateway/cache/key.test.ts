@@ -1,0 +1,47 @@
+import { describe, expect, it } from 'vitest';
+import { cacheKey, differingFields } from './key.js';
+
+const headers = { 'anthropic-version': '2023-06-01', 'x-api-key': 'sk-ant-secret-key-1234567890' };
+const body = {
+  model: 'claude-sonnet-4-5',
+  max_tokens: 64,
+  messages: [{ role: 'user', content: 'A question long enough to be digested rather than kept as it is' }],
+  metadata: { user_id: 'session-1' },
+};
+
+describe('cacheKey', () => {
+  it('is the same for the same request, whatever the field order and the ignored fields', () => {
+    const a = cacheKey('anthropic:messages', body, headers);
+    const b = cacheKey('anthropic:messages', { metadata: { user_id: 'session-2' }, messages: body.messages, max_tokens: 64, model: body.model }, headers);
+    expect(b.key).toBe(a.key);
+    expect(b.fields).toEqual(a.fields);
+  });
+
+  it.each([
+    ['body.model', { ...body, model: 'claude-opus-4-1' }, headers],
+    ['body.max_tokens', { ...body, max_tokens: 65 }, headers],
+    ['body.messages', { ...body, messages: [{ role: 'user', content: 'A different question, also long enough to be digested' }] }, headers],
+    ['body.temperature', { ...body, temperature: 0 }, headers],
+    ['header:anthropic-version', body, { ...headers, 'anthropic-version': '2024-01-01' }],
+    ['header:anthropic-beta', body, { ...headers, 'anthropic-beta': 'tools-2024' }],
+    ['credentials', body, { ...headers, 'x-api-key': 'sk-ant-another-key' }],
+  ])('changes with %s, and /api/cache/debug names it', (field, b, h) => {
+    const a = cacheKey('anthropic:messages', body, headers);
+    const k = cacheKey('anthropic:messages', b as Record<string, unknown>, h);
+    expect(k.key).not.toBe(a.key);
+    expect(differingFields(a.fields, k.fields)).toEqual([field]);
+  });
+
+  it('changes with the endpoint', () => {
+    expect(cacheKey('anthropic:count_tokens', body, headers).key).not.toBe(cacheKey('anthropic:messages', body, headers).key);
+  });
+
+  it('keeps short values as they are, digests long ones, and never shows the credentials', () => {
+    const k = cacheKey('anthropic:messages', body, headers);
+    expect(k.fields['body.model']).toBe('="claude-sonnet-4-5"');
+    expect(k.fields['body.max_tokens']).toBe('=64');
+    expect(k.fields['body.messages']).toMatch(/^[A-Za-z0-9_-]{22}$/);
+    expect(k.fields.credentials).toMatch(/^[A-Za-z0-9_-]{22}$/);
+    expect(JSON.stringify(k)).not.toContain('secret');
+  });
+});
