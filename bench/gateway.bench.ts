@@ -3,6 +3,7 @@
  * a separate process) in the same run, with autocannon.
  *  (a) saturation at 100 connections: gateway throughput as a ratio of direct;
  *  (b) a fixed offered load of 1,000 requests/s: added latency p50/p99 versus direct;
+ *  (c) requests the size of a Claude Code turn (~100 KB) at 200 requests/s: added latency;
  * for non-streaming and streaming answers, cache miss (every body unique) and cache hit;
  * plus the gateway's peak RSS. A bare proxy (bench/bare-proxy.ts: node:http + undici, nothing
  * else) runs the miss scenarios too: the floor any Node proxy has on this machine.
@@ -66,6 +67,23 @@ function start(args: string[], env: NodeJS.ProcessEnv, onLine?: (line: string) =
 
 const body = (stream: boolean, n: number | undefined) =>
   JSON.stringify({ model: 'claude-sonnet-4-5', max_tokens: 64, stream, messages: [{ role: 'user', content: n === undefined ? 'Say hello to the benchmark' : `Request number ${n}` }] });
+
+/** (c): the conversation a Claude Code turn resends, ~100 KB, built once; each request adds a unique last message. */
+const TURN_RATE = 200;
+const TURN_MESSAGES = 50;
+const history = Array.from({ length: TURN_MESSAGES }, (_, i) => ({
+  role: i % 2 ? 'assistant' : 'user',
+  content: [{ type: 'text', text: 'An earlier turn of the conversation, with code: function double(x) { return x * 2; } '.repeat(23) }],
+}));
+const turnBody = (stream: boolean, n: number | undefined) =>
+  JSON.stringify({
+    model: 'claude-sonnet-4-5',
+    max_tokens: 64,
+    stream,
+    metadata: { user_id: `user_bench_session_${n ?? 0}` },
+    system: [{ type: 'text', text: 'You are Claude Code, a coding agent.' }],
+    messages: [...history, { role: 'user', content: `Request number ${n}` }],
+  });
 
 const HEADERS = { 'content-type': 'application/json', 'x-api-key': 'bench-key', 'anthropic-version': '2023-06-01' };
 
@@ -138,7 +156,7 @@ async function saturate(url: string, stream: boolean, unique: boolean, pid?: num
 }
 
 /** (b) A fixed offered rate with sub-millisecond latency timing (autocannon rounds to 1 ms). */
-async function fixedRate(url: string, stream: boolean, unique: boolean, pid?: number, rate = 1000): Promise<{ p50: number; p99: number; achieved: number; errors: number; cpuUs: number; requests: number }> {
+async function fixedRate(url: string, stream: boolean, unique: boolean, pid?: number, rate = 1000, make = body): Promise<{ p50: number; p99: number; achieved: number; errors: number; cpuUs: number; requests: number }> {
   const c0 = cpuMicros(pid);
   const pool = new Pool(url, { connections: 64, pipelining: 1 });
   const lat: number[] = [];
@@ -155,7 +173,7 @@ async function fixedRate(url: string, stream: boolean, unique: boolean, pid?: nu
         const s = performance.now();
         inflight.push(
           pool
-            .request({ path: '/v1/messages', method: 'POST', headers: HEADERS, body: body(stream, unique ? counter++ : undefined) })
+            .request({ path: '/v1/messages', method: 'POST', headers: HEADERS, body: make(stream, unique ? counter++ : undefined) })
             .then(async (res) => {
               await res.body.text();
               if (res.statusCode !== 200) errors++;
@@ -237,6 +255,17 @@ export async function run(): Promise<void> {
       fixed.push(`| ${kind} | bare proxy (floor) | ${Math.round(floor.achieved)} | ${f2(floor.p50)} | ${f2(floor.p99)} | ${f2(floor.p50 - direct.p50)} | ${f2(floor.p99 - direct.p99)} | ${Math.round(floor.cpuUs)} |`);
       console.log(`  ${kind}: direct p50 ${f2(direct.p50)} p99 ${f2(direct.p99)} ms; gateway miss p50 ${f2(miss.p50)} p99 ${f2(miss.p99)} ms (added ${f2(miss.p50 - direct.p50)} / ${f2(miss.p99 - direct.p99)}); hit p50 ${f2(hit.p50)} ms; bare proxy p50 ${f2(floor.p50)} p99 ${f2(floor.p99)} ms`);
     }
+    // (c) Requests the size of a Claude Code turn: the whole conversation (~100 KB) every time.
+    const turn: string[] = [];
+    console.log('\n(c) Claude Code-sized requests (%d KB body), streaming, cache miss, %d requests/s, %d s each', Math.round(turnBody(true, 0).length / 1024), TURN_RATE, SECONDS);
+    {
+      const direct = await fixedRate(fake.url, true, true, fake.proc.pid, TURN_RATE, turnBody);
+      const miss = await withGc('(c) streaming, 100 KB body, cache miss', () => fixedRate(g.url, true, true, g.proc.pid, TURN_RATE, turnBody));
+      const floor = await fixedRate(b.url, true, true, b.proc.pid, TURN_RATE, turnBody);
+      const row = (path: string, r: typeof direct, cpu: string) => `| ${path} | ${Math.round(r.achieved)} | ${f2(r.p50)} | ${f2(r.p99)} | ${path === 'direct' ? '—' : f2(r.p50 - direct.p50)} | ${path === 'direct' ? '—' : f2(r.p99 - direct.p99)} | ${cpu} |`;
+      turn.push(row('direct', direct, `${Math.round(direct.cpuUs)} (upstream)`), row('gateway, cache miss', miss, String(Math.round(miss.cpuUs))), row('bare proxy (floor)', floor, String(Math.round(floor.cpuUs))));
+      console.log(`  direct p50 ${f2(direct.p50)} p99 ${f2(direct.p99)} ms; gateway p50 ${f2(miss.p50)} p99 ${f2(miss.p99)} ms (added ${f2(miss.p50 - direct.p50)} / ${f2(miss.p99 - direct.p99)}), ${Math.round(miss.cpuUs)} µs CPU per request; bare proxy p50 ${f2(floor.p50)} p99 ${f2(floor.p99)} ms`);
+    }
     const rss = peakRssMb(g.proc.pid as number);
 
     // For reference only (the headline is the single process above): `cco proxy --workers 2`,
@@ -266,6 +295,10 @@ export async function run(): Promise<void> {
     console.log('| answer | path | achieved req/s | p50 ms | p99 ms | added p50 ms | added p99 ms | CPU µs/req |');
     console.log('|---|---|---|---|---|---|---|---|');
     for (const r of fixed) console.log(r);
+    console.log(`\n(c) Claude Code-sized requests (${Math.round(turnBody(true, 0).length / 1024)} KB body: system, ${TURN_MESSAGES} earlier messages, metadata), streaming, cache miss, ${TURN_RATE} requests/s\n`);
+    console.log('| path | achieved req/s | p50 ms | p99 ms | added p50 ms | added p99 ms | CPU µs/req |');
+    console.log('|---|---|---|---|---|---|---|');
+    for (const r of turn) console.log(r);
     if (GC) {
       console.log('\nGC in the gateway per scenario (BENCH_GC=1, from --trace-gc-nvp)\n');
       console.log('| scenario | KB allocated/req | KB promoted/req | scavenges | mark-compacts | GC pause µs/req | longest pause ms |');
