@@ -28,7 +28,12 @@ const server = createServer((req, res) => {
       { path: req.url ?? '/', method: 'POST', headers, body: Buffer.concat(chunks) },
       {
         // (undici takes a handler for its current API only when it has onRequestStart)
-        onRequestStart() {},
+        onRequestStart(c) {
+          // A client that leaves stops the upstream too (also one paused, waiting for a drain).
+          res.once('close', () => {
+            if (!res.writableFinished) c.abort(new Error('client closed'));
+          });
+        },
         onResponseStart(_c, status, h) {
           res.writeHead(status, { 'content-type': String(h['content-type'] ?? 'application/octet-stream') });
         },

@@ -44,4 +44,10 @@ describe('cacheKey', () => {
     expect(k.fields.credentials).toMatch(/^[A-Za-z0-9_-]{22}$/);
     expect(JSON.stringify(k)).not.toContain('secret');
   });
+
+  it('cannot be forged by a body field whose name holds the separators', () => {
+    const plain = cacheKey('e', { a: 1, b: 2 }, {});
+    const forged = cacheKey('e', { 'a\u0000=1\u0001body.b': 2 }, {});
+    expect(forged.key).not.toBe(plain.key);
+  });
 });

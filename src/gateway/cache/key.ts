@@ -37,7 +37,8 @@ export function cacheKey(endpoint: string, body: Record<string, unknown>, header
   const add = (name: string, value: string, secret = false) => {
     const v = value.length <= SHORT && !secret ? `=${value}` : hash('sha256', value, 'base64url').slice(0, 22);
     fields[name] = v;
-    text += `${name}\u0000${v}\u0001`;
+    // The name quoted: a body field's name could hold the separators and forge another layout.
+    text += `${JSON.stringify(name)}\u0000${v}\u0001`;
   };
   add('endpoint', endpoint);
   for (const h of KEY_HEADERS) {

@@ -19,10 +19,12 @@ describe('SseObserver', () => {
     expect(o.upstreamError).toBeUndefined();
   });
 
-  it.each([1, 5, 100_000])('reads the same stream with CRLF line endings, cut every %i bytes', (size) => {
-    const o = observe('anthropic', anthropicStream.replace(/\n/g, '\r\n'), size);
-    expect(o.usage).toEqual({ input: 15, output: 21, cacheRead: 7, cacheWrite: 3 });
-    expect(o.complete).toBe(true);
+  it.each([1, 5, 100_000])('reads the same stream with CRLF or bare CR line ends, cut every %i bytes', (size) => {
+    for (const eol of ['\r\n', '\r']) {
+      const o = observe('anthropic', anthropicStream.replace(/\n/g, eol), size);
+      expect(o.usage).toEqual({ input: 15, output: 21, cacheRead: 7, cacheWrite: 3 });
+      expect(o.complete).toBe(true);
+    }
   });
 
   it('does not take a CR at the end of a chunk and the LF that starts the next for two line ends', () => {
@@ -83,8 +85,15 @@ describe('SseObserver', () => {
   it('keeps only the unfinished event between chunks', () => {
     const o = new SseObserver('anthropic');
     const delta = 'event: content_block_delta\ndata: {"type":"content_block_delta","index":0,"delta":{"type":"text_delta","text":"x"}}\n\n';
-    for (let i = 0; i < 1000; i++) o.push(Buffer.from(delta + 'event: content_bl'.slice(0, i % 2 ? 0 : 17)));
-    // Odd pushes complete the partial event the even ones left; nothing piles up.
-    expect((o as unknown as { buf: string }).buf.length).toBeLessThan(delta.length);
+    const cut = 30;
+    o.push(Buffer.from(delta.slice(0, cut)));
+    for (let i = 0; i < 1000; i++) {
+      // The rest of the previous event, a whole one, and the start of the next.
+      o.push(Buffer.from(delta.slice(cut) + delta + delta.slice(0, cut)));
+      expect((o as unknown as { buf: string }).buf).toBe(delta.slice(0, cut));
+    }
+    o.push(Buffer.from(delta.slice(cut)));
+    expect((o as unknown as { buf: string }).buf).toBe('');
+    expect(o.firstTokenAt).toBeTypeOf('number');
   });
 });

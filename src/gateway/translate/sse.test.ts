@@ -22,6 +22,21 @@ describe('SseText', () => {
     const out = ['a\r', '\nb\r', 'c\r\n', '\r', '\n'].map((c) => t.push(Buffer.from(c))).join('');
     expect(out).toBe('a\nb\nc\n\n');
   });
+
+  it('gives out a CR that ends a chunk at once: a stream with bare CR line ends may end on one', () => {
+    const t = new SseText();
+    expect(t.push(Buffer.from('data: {"a":1}\r\r'))).toBe('data: {"a":1}\n\n');
+    expect(t.push(Buffer.from('data: 2\r'))).toBe('data: 2\n');
+    expect(t.push(Buffer.from('\r'))).toBe('\n');
+  });
+
+  it('keeps waiting for the LF across a chunk that holds only part of a character', () => {
+    const t = new SseText();
+    const e = Buffer.from('é');
+    expect(t.push(Buffer.from('x\r'))).toBe('x\n');
+    expect(t.push(e.subarray(0, 1))).toBe('');
+    expect(t.push(Buffer.concat([e.subarray(1), Buffer.from('\n')]))).toBe('é\n');
+  });
 });
 
 describe('SseSplitter', () => {
@@ -32,11 +47,11 @@ describe('SseSplitter', () => {
     expect(JSON.parse(whole[3]?.data ?? '')).toMatchObject({ delta: { text: 'héllo — ✓ wörld' } });
   });
 
-  it.each([1, 2, 5, 64])('gives the same events for the stream cut every %i bytes, with LF or CRLF line ends', (size) => {
-    const s1 = new SseSplitter();
-    expect(feed(anthropicStream, size, (b) => s1.push(b))).toEqual(whole);
-    const s2 = new SseSplitter();
-    expect(feed(anthropicStream.replace(/\n/g, '\r\n'), size, (b) => s2.push(b))).toEqual(whole);
+  it.each([1, 2, 5, 64, 100_000])('gives the same events for the stream cut every %i bytes, with LF, CRLF or CR line ends', (size) => {
+    for (const eol of ['\n', '\r\n', '\r']) {
+      const s1 = new SseSplitter();
+      expect(feed(anthropicStream.replace(/\n/g, eol), size, (b) => s1.push(b))).toEqual(whole);
+    }
   });
 });
 

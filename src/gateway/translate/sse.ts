@@ -13,20 +13,19 @@ export interface SseEvent {
  */
 export class SseText {
   private readonly decoder = new StringDecoder('utf8');
-  /** The previous chunk ended with CR: whether an LF follows decides if it ends one line or two. */
-  private pendingCr = false;
+  /** The previous chunk ended with a CR, already given out as a line end: an LF that starts the next chunk belongs to it. */
+  private skipLf = false;
 
   push(chunk: Buffer): string {
     let text = this.decoder.write(chunk);
-    if (this.pendingCr) {
-      text = '\r' + text;
-      this.pendingCr = false;
+    // (An empty text is the start of a character cut by the chunk: the LF may still come.)
+    if (this.skipLf && text.length > 0) {
+      this.skipLf = false;
+      if (text.charCodeAt(0) === 10) text = text.slice(1);
     }
     if (!text.includes('\r')) return text;
-    if (text.endsWith('\r')) {
-      this.pendingCr = true;
-      text = text.slice(0, -1);
-    }
+    // A CR that ends the chunk ends its line now (a stream may end on it); see skipLf.
+    if (text.endsWith('\r')) this.skipLf = true;
     return text.replace(/\r\n?/g, '\n');
   }
 }

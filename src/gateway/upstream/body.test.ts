@@ -179,4 +179,22 @@ describe('dispatchRequest', () => {
     // One keep-alive connection served both.
     expect(sockets.size).toBe(1);
   });
+
+  it('refuses a second reader while one waits, instead of leaving the first waiting', async () => {
+    handler = (_req, res) => {
+      res.write('a');
+      setTimeout(() => res.end('b'), 50);
+    };
+    const r = await get();
+    const first = r.body.text();
+    await sleep(10);
+    await expect(r.body.text()).rejects.toThrow('read once');
+    expect(await first).toBe('ab');
+  });
+
+  it('answers the route timeout with undici\'s headers-timeout error', async () => {
+    handler = () => undefined;
+    const p = dispatchRequest(agent, { origin, path: '/', method: 'GET', headersTimeout: 50, bodyTimeout: 50 }, new AbortController().signal);
+    await expect(p).rejects.toMatchObject({ code: 'UND_ERR_HEADERS_TIMEOUT' });
+  });
 });

@@ -32,6 +32,7 @@ export class DispatchBody implements UpstreamBody {
   /** The reader is gone (stopped early or dumping): chunks are dropped. */
   private discarding = false;
   private dumped = 0;
+  private reading = false;
   controller: Dispatcher.DispatchController | undefined;
 
   /** From the handler: a chunk of the body. */
@@ -77,6 +78,9 @@ export class DispatchBody implements UpstreamBody {
   }
 
   async *[Symbol.asyncIterator](): AsyncGenerator<Buffer> {
+    // One reader, once: a second one would take the first one's wake-up and leave it waiting.
+    if (this.reading || this.discarding) throw new Error('an upstream body is read once');
+    this.reading = true;
     try {
       for (;;) {
         if (this.chunks.length) yield this.take();
@@ -101,6 +105,7 @@ export class DispatchBody implements UpstreamBody {
   }
 
   async dump(): Promise<void> {
+    if (this.reading || this.discarding) throw new Error('an upstream body is read once');
     this.discarding = true;
     this.chunks.length = 0;
     this.queued = 0;
