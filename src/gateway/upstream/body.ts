@@ -29,7 +29,7 @@ export class DispatchBody implements UpstreamBody {
   private ended = false;
   private error: Error | undefined;
   private wake: (() => void) | undefined;
-  /** The reader is gone (stopped early or dumping): chunks are dropped. */
+  /** dump() was called: chunks are counted and dropped. */
   private discarding = false;
   private dumped = 0;
   private reading = false;
