@@ -1,5 +1,5 @@
 import type { ProviderFormat } from '../routing/schema.js';
-import { SseText } from '../translate/sse.js';
+import { parseJson, sseEvent, SseText } from '../translate/sse.js';
 
 /**
  * Tokens of one response in four buckets. `input` excludes the cache buckets (Anthropic's
@@ -90,7 +90,7 @@ export class SseObserver {
       return;
     }
     if (type !== 'message_start' && type !== 'message_delta' && type !== 'error') return;
-    const data = dataOf(buf.slice(start, end));
+    const data = parseJson(sseEvent(buf.slice(start, end))?.data ?? '');
     if (data === undefined) return;
     if (type === 'message_start') mergeAnthropicUsage(this.usage, (data as { message?: { usage?: unknown } }).message?.usage);
     else if (type === 'message_delta') mergeAnthropicUsage(this.usage, (data as { usage?: unknown }).usage);
@@ -137,16 +137,6 @@ function eventType(buf: string, start: number, end: number): string | undefined 
   if (buf.charCodeAt(from) === 32) from++;
   const lineEnd = buf.indexOf('\n', from);
   return buf.slice(from, lineEnd < 0 || lineEnd > end ? end : lineEnd).trim();
-}
-
-function dataOf(block: string): unknown {
-  const lines = block.split('\n').filter((l) => l.startsWith('data:'));
-  if (!lines.length) return undefined;
-  try {
-    return JSON.parse(lines.map((l) => l.slice(5).replace(/^ /, '')).join('\n'));
-  } catch {
-    return undefined;
-  }
 }
 
 function errorOf(data: unknown): { type: string; message: string } {

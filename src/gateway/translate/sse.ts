@@ -30,6 +30,17 @@ export class SseText {
   }
 }
 
+/** One event block (its lines, LF-separated, without the blank line): undefined when it has no event and no data. */
+export function sseEvent(block: string): SseEvent | undefined {
+  let event: string | undefined;
+  const data: string[] = [];
+  for (const line of block.split('\n')) {
+    if (line.startsWith('event:')) event = line.slice(6).trim();
+    else if (line.startsWith('data:')) data.push(line.slice(5).replace(/^ /, ''));
+  }
+  return event !== undefined || data.length ? { event, data: data.join('\n') } : undefined;
+}
+
 /** Splits an SSE byte stream into events, across chunk boundaries. */
 export class SseSplitter {
   private buf = '';
@@ -41,13 +52,8 @@ export class SseSplitter {
     let pos = 0;
     let end: number;
     while ((end = buf.indexOf('\n\n', pos)) >= 0) {
-      let event: string | undefined;
-      const data: string[] = [];
-      for (const line of buf.slice(pos, end).split('\n')) {
-        if (line.startsWith('event:')) event = line.slice(6).trim();
-        else if (line.startsWith('data:')) data.push(line.slice(5).replace(/^ /, ''));
-      }
-      if (event !== undefined || data.length) out.push({ event, data: data.join('\n') });
+      const e = sseEvent(buf.slice(pos, end));
+      if (e) out.push(e);
       pos = end + 2;
     }
     this.buf = pos === 0 ? buf : buf.slice(pos);

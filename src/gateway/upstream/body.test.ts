@@ -51,7 +51,7 @@ describe('dispatchRequest', () => {
     expect(seen.join('')).toBe('one two three');
   });
 
-  it('reads a whole body with bytes() and text()', async () => {
+  it('reads a whole body with bytes()', async () => {
     handler = (_req, res) => {
       res.write('é'.repeat(50_000));
       res.end('!');
@@ -59,7 +59,7 @@ describe('dispatchRequest', () => {
     const a = await get();
     expect((await a.body.bytes()).toString()).toBe('é'.repeat(50_000) + '!');
     const b = await get();
-    expect(await b.body.text()).toBe('é'.repeat(50_000) + '!');
+    expect((await b.body.bytes()).toString()).toBe('é'.repeat(50_000) + '!');
   });
 
   it('pauses the socket while the reader is behind, and loses nothing', async () => {
@@ -175,7 +175,7 @@ describe('dispatchRequest', () => {
     await a.body.dump();
     await sleep(20);
     const b = await get();
-    expect(await b.body.text()).toBe('ok');
+    expect((await b.body.bytes()).toString()).toBe('ok');
     // One keep-alive connection served both.
     expect(sockets.size).toBe(1);
   });
@@ -186,9 +186,9 @@ describe('dispatchRequest', () => {
       setTimeout(() => res.end('b'), 50);
     };
     const r = await get();
-    const first = r.body.text();
+    const first = r.body.bytes().then(String);
     await sleep(10);
-    await expect(r.body.text()).rejects.toThrow('read once');
+    await expect(r.body.bytes()).rejects.toThrow('read once');
     expect(await first).toBe('ab');
   });
 

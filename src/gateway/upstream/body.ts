@@ -4,7 +4,6 @@ import type { Dispatcher } from 'undici';
 export interface UpstreamBody extends AsyncIterable<Buffer> {
   /** The whole body. */
   bytes(): Promise<Buffer>;
-  text(): Promise<string>;
   /** Reads the rest and throws it away (the connection goes back to the pool). */
   dump(): Promise<void>;
 }
@@ -98,10 +97,6 @@ export class DispatchBody implements UpstreamBody {
     const parts: Buffer[] = [];
     for await (const c of this) parts.push(c);
     return parts.length === 1 ? (parts[0] as Buffer) : Buffer.concat(parts);
-  }
-
-  async text(): Promise<string> {
-    return (await this.bytes()).toString('utf8');
   }
 
   async dump(): Promise<void> {
