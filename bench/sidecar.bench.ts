@@ -311,19 +311,19 @@ export async function run(): Promise<void> {
       const r = await req(pool, rec, 'events list', 'GET', `/api/events?event_type=wake&filter=topic:w-${i}&after=0&limit=1000`, tokens[i]);
       return (r.json as { cursor: number }).cursor;
     }));
-    const arrived = new Array<number>(AGENTS).fill(0);
+    // each waiter's promise gives the time its answer arrived (taken in its own callback)
     const waits = types.map(async (_t, i) => {
       const r = await pool.request({ method: 'GET', path: `/api/events/wait/wake?filter=topic:w-${i}&after=${heads[i]}&timeout=5000`, headers: { authorization: `Bearer ${tokens[i]}` } });
       await r.body.text();
-      arrived[i] = performance.now();
+      return performance.now();
     });
     await new Promise((r) => setTimeout(r, 100));
     for (let i = 0; i < AGENTS; i++) {
       const sent = performance.now();
       await pool.request({ method: 'POST', path: '/api/events/wake', headers: { authorization: `Bearer ${tokens[i]}`, 'content-type': 'application/json' }, body: JSON.stringify({ topic: `w-${i}`, data: { round } }) }).then((r) => r.body.text());
-      // wait for this waiter to wake before the next publish, so latencies do not queue
-      while (arrived[i] === 0) await new Promise((r) => setImmediate(r));
-      wake.push((arrived[i] as number) - sent);
+      // wait for this waiter to wake before the next publish, so latencies do not queue (awaited,
+      // not polled: a setImmediate loop here kept one of the two cores busy for the whole phase)
+      wake.push((await (waits[i] as Promise<number>)) - sent);
     }
     await Promise.all(waits);
   }
