@@ -56,12 +56,12 @@ interface Server {
   ask(cmd: string): Promise<unknown>;
 }
 
-function startServer(mode: 'baseline' | 'sidecar'): Promise<Server> {
+function startServer(mode: 'baseline' | 'sidecar' | 'floor', extra: string[] = []): Promise<Server> {
   return new Promise((resolve, reject) => {
     const prof = process.env.SIDECAR_BENCH_PROF ? ['--cpu-prof', `--cpu-prof-dir=${process.env.SIDECAR_BENCH_PROF}`] : [];
     // Extra Node/V8 flags for the server process while investigating (e.g. --trace-gc).
     prof.push(...(process.env.SIDECAR_BENCH_NODE_ARGS ?? '').split(' ').filter(Boolean));
-    const child = spawn(process.execPath, [...prof, '--import', 'tsx', 'src/sidecar/bench-server.ts', mode, String(AGENTS)], { stdio: ['pipe', 'pipe', 'inherit'] });
+    const child = spawn(process.execPath, [...prof, '--import', 'tsx', 'src/sidecar/bench-server.ts', mode, String(AGENTS), ...extra], { stdio: ['pipe', 'pipe', 'inherit'] });
     const rl = createInterface({ input: child.stdout as NodeJS.ReadableStream });
     type Answer = { cpu_us?: number; main_us?: number; lat?: Latency; eld?: LoopDelay };
     const pending: ((m: Answer) => void)[] = [];
@@ -215,6 +215,46 @@ async function baseline(): Promise<{ rps: number; p50: number; p99: number; cpuP
   return { rps: all.length / secs, p50: pct(all, 50), p99: pct(all, 99), cpuPerReq: cpu / all.length, pacedP50: pct(fl, 50), pacedP99: pct(fl, 99) };
 }
 
+/**
+ * One iteration of an agent's loop: its context, a result, a publish for the next agent, a wait
+ * for its own (the previous agent's publish). `label` marks the results of a phase.
+ */
+function loopIteration(pool: Pool, rec: Recorder, types: string[], tokens: string[], cursors: number[], label: string): (i: number, n: number) => Promise<void> {
+  return async (i, n) => {
+    const t = types[i] as string;
+    const tok = tokens[i] as string;
+    const next = (i + 1) % AGENTS;
+    await req(pool, rec, 'context (warm)', 'GET', `/api/context/ctx-${i % 7}/${t}?q=payments+refunds`, tok);
+    await req(pool, rec, 'results', 'POST', '/api/results', tok, { agent_id: `${t}-${i}`, agent_type: t, issue_id: `issue-${i}`, result: { status: 'success', summary: `${label} ${n}`, decisions: [`decision ${n} of ${t}`], files_created: ['a.py'] } });
+    await req(pool, rec, 'publish', 'POST', '/api/events/step', tok, { topic: `agent-${next}`, data: { n } });
+    const w = await req(pool, rec, 'wait', 'GET', `/api/events/wait/step?filter=topic:agent-${i}&after=${cursors[i]}&timeout=2000&limit=100`, tok);
+    cursors[i] = (w.json as { cursor: number }).cursor;
+  };
+}
+
+/**
+ * Phase (b) again, against Fastify answering the same four routes with canned answers of the
+ * same sizes (bench-server `floor`): what HTTP, the JSON bodies and the contexts cost at this
+ * load on this machine, with this load generator. The sidecar's figures cannot go below it.
+ */
+async function floorRun(contextBytes: number, iterations: number, period: number): Promise<{ rec: Recorder; cpuPerReq: number; rps: number }> {
+  const s = await startServer('floor', [String(contextBytes)]);
+  const { url, types = [], tokens = [] } = s.info;
+  const pool = new Pool(url, { connections: AGENTS * 2 + 8 });
+  const cursors = new Array<number>(AGENTS).fill(0);
+  // warm-up (JIT, connections), not measured
+  await paced(Math.max(1, Math.floor(1000 / period)), period, loopIteration(pool, new Recorder(), types, tokens, cursors, 'warm'));
+  const rec = new Recorder();
+  const cpu0 = await s.cpu();
+  const t0 = performance.now();
+  await paced(iterations, period, loopIteration(pool, rec, types, tokens, cursors, 'paced'));
+  const secs = (performance.now() - t0) / 1000;
+  const cpu = (await s.cpu()) - cpu0;
+  await pool.close();
+  await stopServer(s);
+  return { rec, cpuPerReq: cpu / Math.max(1, rec.total), rps: rec.total / secs };
+}
+
 export async function run(): Promise<void> {
   const base = await baseline();
   const s = await startServer('sidecar');
@@ -232,16 +272,9 @@ export async function run(): Promise<void> {
   const cpu0 = await s.cpu();
   const main0 = await s.mainCpu();
   const t0 = performance.now();
-  await Promise.all(types.map(async (t, i) => {
-    const tok = tokens[i] as string;
-    const next = (i + 1) % AGENTS;
-    for (let n = 0; performance.now() < end; n++) {
-      await req(pool, rec, 'context (warm)', 'GET', `/api/context/ctx-${i % 7}/${t}?q=payments+refunds`, tok);
-      await req(pool, rec, 'results', 'POST', '/api/results', tok, { agent_id: `${t}-${i}`, agent_type: t, issue_id: `issue-${i}`, result: { status: 'success', summary: `round ${n}`, decisions: [`decision ${n} of ${t}`], files_created: ['a.py'] } });
-      await req(pool, rec, 'publish', 'POST', '/api/events/step', tok, { topic: `agent-${next}`, data: { n } });
-      const w = await req(pool, rec, 'wait', 'GET', `/api/events/wait/step?filter=topic:agent-${i}&after=${cursors[i]}&timeout=2000&limit=100`, tok);
-      cursors[i] = (w.json as { cursor: number }).cursor;
-    }
+  const iteration = loopIteration(pool, rec, types, tokens, cursors, 'round');
+  await Promise.all(types.map(async (_t, i) => {
+    for (let n = 0; performance.now() < end; n++) await iteration(i, n);
   }));
   const secs = (performance.now() - t0) / 1000;
   const loopCpu = (await s.cpu()) - cpu0;
@@ -278,16 +311,7 @@ export async function run(): Promise<void> {
   const p0 = performance.now();
   // SIDECAR_BENCH_SNAP=<file>: a heap snapshot of the sidecar halfway through (b)
   if (process.env.SIDECAR_BENCH_SNAP) setTimeout(() => void s.ask('snap'), LOOP_MS / 2);
-  const late = await paced(iterations, period, async (i, n) => {
-    const t = types[i] as string;
-    const tok = tokens[i] as string;
-    const next = (i + 1) % AGENTS;
-    await req(pool, pacedRec, 'context (warm)', 'GET', `/api/context/ctx-${i % 7}/${t}?q=payments+refunds`, tok);
-    await req(pool, pacedRec, 'results', 'POST', '/api/results', tok, { agent_id: `${t}-${i}`, agent_type: t, issue_id: `issue-${i}`, result: { status: 'success', summary: `paced ${n}`, decisions: [`decision ${n} of ${t}`], files_created: ['a.py'] } });
-    await req(pool, pacedRec, 'publish', 'POST', '/api/events/step', tok, { topic: `agent-${next}`, data: { n } });
-    const w = await req(pool, pacedRec, 'wait', 'GET', `/api/events/wait/step?filter=topic:agent-${i}&after=${cursors[i]}&timeout=2000&limit=100`, tok);
-    cursors[i] = (w.json as { cursor: number }).cursor;
-  });
+  const late = await paced(iterations, period, loopIteration(pool, pacedRec, types, tokens, cursors, 'paced'));
   const pacedSecs = (performance.now() - p0) / 1000;
   const pacedRps = pacedRec.total / pacedSecs;
   const clientCpu = process.cpuUsage(clientCpu0);
@@ -350,8 +374,12 @@ export async function run(): Promise<void> {
     cost.push([name, count, ((await s.cpu()) - c0) / count, ((await s.mainCpu()) - m0) / count]);
   }
   const status = await req(pool, rec, 'status', 'GET', '/status');
+  // the size of a context, for the floor's canned one
+  const one = await pool.request({ method: 'GET', path: `/api/context/ctx-0/${types[0]}?q=payments+refunds`, headers: { authorization: `Bearer ${tokens[0]}` } });
+  const contextBytes = (await one.body.arrayBuffer()).byteLength;
   await pool.close();
   await stopServer(s);
+  const fl = await floorRun(contextBytes, iterations, period);
 
   const rows: string[][] = [];
   for (const route of ['context (cold)', 'context (warm)', 'results', 'publish', 'wait']) {
@@ -371,6 +399,10 @@ export async function run(): Promise<void> {
     console.log(`| ${route} | ${xs.length} | ${f(pct(xs, 50))} | ${f(pct(xs, 99))} |`);
   }
   console.log(`| baseline: bare Fastify /health, same load and schedule | | ${f(base.pacedP50)} | ${f(base.pacedP99)} |`);
+  for (const route of ['context (warm)', 'results', 'publish', 'wait']) {
+    const xs = fl.rec.by.get(route) ?? [];
+    console.log(`| floor: ${route}, canned answers of the same sizes, same load and schedule | ${xs.length} | ${f(pct(xs, 50))} | ${f(pct(xs, 99))} |`);
+  }
   const cms = (ns: number): string => f(ns / 1e6);
   console.log(`\nDuring (b): event-loop delay of the sidecar p50 ${f(pacedLoop.p50)} / p99 ${f(pacedLoop.p99)} / max ${f(pacedLoop.max)} ms, of this load generator p50 ${cms(clientLoop.percentile(50))} / p99 ${cms(clientLoop.percentile(99))} / max ${cms(clientLoop.max)} ms (its CPU ${((clientCpu.user + clientCpu.system) / pacedRec.total).toFixed(0)} µs per request, its GC ${gcPart({ ...clientGc, total_ms: Math.round(clientGc.total_ms), max_ms: Math.round(clientGc.max_ms * 100) / 100 })}); sidecar GC ${pacedLoop.gc?.count ?? '-'} pauses, ${pacedLoop.gc?.total_ms ?? '-'} ms in all, longest ${pacedLoop.gc?.max_ms ?? '-'} ms (scavenges ${gcPart(pacedLoop.gc?.minor)}; mark-compact ${gcPart(pacedLoop.gc?.major)}); sidecar CPU ${(pacedCpu / pacedRec.total).toFixed(0)} µs per request (main thread ${(pacedMain / pacedRec.total).toFixed(0)} µs, busy ${((100 * pacedMain) / 1e6 / pacedSecs).toFixed(0)} %); time inside the sidecar:\n`);
   console.log('| route | requests | p50 ≤ ms | p99 ≤ ms |\n|---|---:|---:|---:|');
@@ -386,6 +418,7 @@ export async function run(): Promise<void> {
   console.log(`| (b) p99 ms per request (all loop routes, ${PACED_RPS} req/s) | ${f(pct(pacedAll, 99))} | ${f(base.pacedP99)} | ${(pct(pacedAll, 99) / base.pacedP99).toFixed(2)} |`);
   const cpuPerReq = loopCpu / loopRequests;
   console.log(`| sidecar CPU per request, µs (load-independent) | ${cpuPerReq.toFixed(0)} | ${base.cpuPerReq.toFixed(0)} | ${(cpuPerReq / base.cpuPerReq).toFixed(2)} |`);
+  console.log(`| (b) server CPU per request, µs: sidecar vs the floor (same routes, canned answers of the same sizes, ${(contextBytes / 1024).toFixed(0)} KB contexts) | ${(pacedCpu / pacedRec.total).toFixed(0)} | ${fl.cpuPerReq.toFixed(0)} | ${(pacedCpu / pacedRec.total / fl.cpuPerReq).toFixed(2)} |`);
   console.log(`| sidecar main-thread CPU per request, µs (the event loop's share) | ${(loopMain / loopRequests).toFixed(0)} | | |`);
   console.log(`| capacity at 100% of one core, req/s (1e6 / CPU per request) | ${(1e6 / cpuPerReq).toFixed(0)} | ${(1e6 / base.cpuPerReq).toFixed(0)} | ${(base.cpuPerReq / cpuPerReq).toFixed(2)} |`);
   console.log(`| publish → wake p50 ms | ${f(pct(wake, 50))} | | |`);

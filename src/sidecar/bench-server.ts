@@ -1,6 +1,7 @@
 /**
  * The server side of bench/sidecar.bench.ts, run in its own process so that the load generator
- * does not share the sidecar's event loop. `baseline` serves a bare Fastify `/health`;
+ * does not share the sidecar's event loop. `baseline` serves a bare Fastify `/health`; `floor`
+ * serves the sidecar's four loop routes with canned answers of the same sizes (see `serveFloor`);
  * `sidecar` starts a real sidecar (temp home, SQLite store, generated project) with a catalog
  * of `agents` types and prints one JSON line: URL and one token per agent.
  */
@@ -135,6 +136,7 @@ async function main(): Promise<void> {
   serveQueries(() => state.world?.ctx.metrics);
   const mode = process.argv[2] ?? 'sidecar';
   const agents = Number(process.argv[3] ?? 119);
+  if (mode === 'floor') return serveFloor(agents, Number(process.argv[4] ?? 43_000));
   if (mode === 'baseline') {
     const app = Fastify({ logger: false });
     app.get('/health', async () => ({ status: 'healthy' }));
@@ -164,6 +166,33 @@ async function main(): Promise<void> {
   };
   process.on('SIGTERM', () => void stop());
   process.on('SIGINT', () => void stop());
+}
+
+/**
+ * Fastify answering the loop's four routes (context, result, publish, wait) with canned answers
+ * of the sidecar's sizes (`contextBytes` for a context), and doing nothing else: no validation,
+ * no tokens, no store, no files. Under the same load as the sidecar it shows what HTTP, JSON
+ * bodies and the 43 KB contexts cost on this machine: the floor of every figure of the loop.
+ */
+async function serveFloor(agents: number, contextBytes: number): Promise<void> {
+  const app = Fastify({ logger: false });
+  const context = Buffer.from(JSON.stringify({ issue_id: 'x', agent_type: 'y', text: 'x'.repeat(Math.max(0, contextBytes - 60)) }));
+  let id = 0;
+  const event = (data: unknown) => ({ id, cursor: id, event_type: 'step', topic: 'agent-000', publisher: 'agent-000-0', issue_id: null, data, timestamp: new Date().toISOString() });
+  app.get('/api/context/:issueId/:agentType', async (_req, reply) => reply.type('application/json').send(context));
+  app.post('/api/results', async (req, reply) => {
+    const b = req.body as { issue_id: string; agent_type: string; agent_id: string };
+    return reply.status(201).send({ status: 'stored', issue_id: b.issue_id, agent_type: b.agent_type, agent_id: b.agent_id, stored_at: new Date().toISOString(), file: `/tmp/results/${b.issue_id}/${b.agent_type}.json`, bytes: 300 });
+  });
+  app.post('/api/events/:eventType', async (req, reply) => {
+    id++;
+    return reply.status(201).send({ status: 'published', ...event((req.body as { data?: unknown }).data ?? null) });
+  });
+  app.get('/api/events/wait/:eventType', async () => ({ events: [event({ n: id })], cursor: id, timed_out: false, waited_ms: 0 }));
+  await app.listen({ port: 0, host: '127.0.0.1' });
+  const addr = app.server.address();
+  const types = Array.from({ length: agents }, (_, i) => `agent-${String(i).padStart(3, '0')}`);
+  process.stdout.write(`${JSON.stringify({ url: `http://127.0.0.1:${typeof addr === 'object' && addr ? addr.port : 0}`, types, tokens: types.map(() => 'floor') })}\n`);
 }
 
 void main();
