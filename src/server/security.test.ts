@@ -3,6 +3,7 @@ import WebSocket from 'ws';
 import { startTestDaemon } from '../testing/test-daemon.js';
 import type { TestDaemon } from '../testing/test-daemon.js';
 import http from 'node:http';
+import net from 'node:net';
 
 /** Raw request so we control Host and Origin exactly as a browser or attacker would. */
 function raw(url: string, headers: Record<string, string>): Promise<{ status: number; body: string; headers: http.IncomingHttpHeaders }> {
@@ -69,6 +70,38 @@ describe('daemon front door', () => {
     ws.close();
     const ids = first.filter((m) => m.type === 'task_update').map((m) => m.data.id);
     expect(ids).toEqual(['early', 'late']);
+  });
+
+  it('closes the socket of every refused WebSocket upgrade (host, origin, token), so shutdown never waits on it', async () => {
+    const port = new URL(t.url).port;
+    const cases: Record<string, string>[] = [
+      { host: 'evil.example' },
+      { host: `127.0.0.1:${port}`, origin: 'http://evil.example' },
+      { host: `127.0.0.1:${port}`, origin: 'http://evil.example', 'x-cco-token': t.token },
+      { host: `127.0.0.1:${port}`, origin: `http://127.0.0.1:${port}` },
+    ];
+    for (const headers of cases) {
+      const answer = await new Promise<{ head: string; closedByServer: boolean }>((resolve, reject) => {
+        const sock = net.connect(Number(port), '127.0.0.1');
+        let head = '';
+        const timer = setTimeout(() => {
+          sock.destroy();
+          resolve({ head, closedByServer: false });
+        }, 3000);
+        sock.on('data', (d: Buffer) => (head += d.toString()));
+        // the client never closes: only the server can end this socket
+        sock.on('end', () => {
+          clearTimeout(timer);
+          sock.destroy();
+          resolve({ head, closedByServer: true });
+        });
+        sock.on('error', reject);
+        const lines = Object.entries(headers).map(([k, v]) => `${k}: ${v}`);
+        sock.write(['GET /ws HTTP/1.1', ...lines, 'Upgrade: websocket', 'Connection: Upgrade', 'Sec-WebSocket-Key: dGhlIHNhbXBsZSBub25jZQ==', 'Sec-WebSocket-Version: 13', '', ''].join('\r\n'));
+      });
+      expect(answer.head, JSON.stringify(headers)).toMatch(/^HTTP\/1\.1 40[13]/);
+      expect(answer.closedByServer, JSON.stringify(headers)).toBe(true);
+    }
   });
 
   it('answers /health and its /api/health alias', async () => {

@@ -1,5 +1,5 @@
 import { createHash, timingSafeEqual } from 'node:crypto';
-import type { FastifyInstance, FastifyRequest } from 'fastify';
+import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
 import { AppError } from '../core/errors.js';
 
 export interface SecurityOptions {
@@ -124,13 +124,26 @@ export function installSecurity(app: FastifyInstance, opts: SecurityOptions): vo
   const loopback = isLoopback(opts.host);
   app.decorateRequest('principal', null);
   app.addHook('onRequest', async (req, reply) => {
+    const isUpgrade = (req.headers.upgrade ?? '').toLowerCase() === 'websocket';
+    if (!isUpgrade) return admit(req, reply, false);
+    try {
+      await admit(req, reply, true);
+    } catch (e) {
+      // A refused upgrade's socket is not tracked by the HTTP server, so it would stay open
+      // (half-closed once the client leaves) and keep server.close waiting: close it once the
+      // refusal is written, whatever the reason (host, origin, token).
+      void reply.header('connection', 'close');
+      reply.raw.once('finish', () => req.raw.socket?.destroy());
+      throw e;
+    }
+  });
+  const admit = async (req: FastifyRequest, reply: FastifyReply, isUpgrade: boolean): Promise<void> => {
     const path = req.url.split('?')[0] ?? '/';
     if (loopback) {
       const h = hostName(req.headers.host);
       if (!isLoopback(h)) throw new AppError(403, 'host_not_allowed', `Host ${h || '(none)'} is not allowed; use http://127.0.0.1:${opts.port()}`);
     }
     const origin = req.headers.origin;
-    const isUpgrade = (req.headers.upgrade ?? '').toLowerCase() === 'websocket';
     if (origin !== undefined) {
       const port = opts.port();
       const own = [`http://127.0.0.1:${port}`, `http://localhost:${port}`, `http://[::1]:${port}`];
@@ -141,10 +154,6 @@ export function installSecurity(app: FastifyInstance, opts: SecurityOptions): vo
       void reply.header('access-control-allow-origin', origin).header('vary', 'Origin');
     }
     if (isUpgrade && !hasValidToken(req, opts)) {
-      // A refused upgrade's socket is not tracked by the HTTP server, so it would stay open
-      // (and keep server.close waiting): close it once the 401 is written.
-      void reply.header('connection', 'close');
-      reply.raw.once('finish', () => req.raw.socket?.destroy());
       throw new AppError(401, 'unauthorized', 'WebSocket connections need the access token (?token=...); open the dashboard with `cco dashboard`');
     }
     if (isSelfAuthenticated(path, opts)) return;
@@ -169,7 +178,7 @@ export function installSecurity(app: FastifyInstance, opts: SecurityOptions): vo
     if (path !== '/health') {
       throw new AppError(401, 'unauthorized', 'Credentials required: send X-CCO-Token, Authorization: Bearer <api key>, or a user token from POST /api/auth/login');
     }
-  });
+  };
   // CORS preflight from the dashboard's own origin only.
   app.options('/*', async (req, reply) => {
     const origin = req.headers.origin;
