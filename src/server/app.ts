@@ -3,7 +3,7 @@ import type { FastifyBaseLogger, FastifyInstance } from 'fastify';
 import websocket from '@fastify/websocket';
 import type { Registry } from 'prom-client';
 import type { Logger } from '../core/logger.js';
-import { acceptCurlJson } from './curl-json.js';
+import { installJsonBodies } from './json-body.js';
 import { installErrorHandling } from './errors.js';
 import { installHttpMetrics } from './metrics.js';
 import { installSecurity } from './security.js';
@@ -31,7 +31,7 @@ export async function buildApp(opts: AppOptions): Promise<FastifyInstance> {
     trustProxy: opts.trustProxy ?? false,
   });
   installErrorHandling(app);
-  acceptCurlJson(app);
+  installJsonBodies(app);
   installSecurity(app, opts.security);
   installHttpMetrics(app, opts.metrics);
   await app.register(websocket, { options: { maxPayload: 1024 * 1024 } });

@@ -120,6 +120,27 @@ interface ResultRow {
   body: string;
 }
 
+/**
+ * A result's file text: indented for people to read, unless indenting would more than double it.
+ * Indentation grows with depth × size: a 5 KB result nested 2,500 levels deep was a 12 MB file
+ * (25 MB with its spare). The estimate walks the document without building the indented text.
+ */
+export function readableText(doc: unknown, compact: string): string {
+  // each value inside an object or array gets a line: a newline, 2 spaces per level, ": " after a key
+  let extra = 0;
+  const limit = compact.length + 64 * 1024;
+  const stack: [unknown, number][] = [[doc, 1]];
+  while (stack.length) {
+    const [v, depth] = stack.pop() as [unknown, number];
+    if (v === null || typeof v !== 'object') continue;
+    const items = Array.isArray(v) ? (v as unknown[]) : Object.values(v);
+    extra += (items.length + 1) * (2 * depth + 2);
+    if (compact.length + extra > 2 * limit) return compact;
+    for (const x of items) if (x !== null && typeof x === 'object') stack.push([x, depth + 1]);
+  }
+  return JSON.stringify(doc, null, 2);
+}
+
 /** Files per round at most (one fdatasync each round). */
 const MAX_FILES = 256;
 /**
@@ -243,7 +264,7 @@ export class ResultsRepo {
       if (file !== e.file) continue;
       const cur = await this.store.db.selectFrom('sidecar_results').select(['body', 'stored_at']).where('issue_id', '=', input.issue_id).where('agent_type', '=', input.agent_type).executeTakeFirst();
       if (cur && Number(cur.stored_at) >= storedAt) {
-        items.push({ file, data: JSON.stringify(JSON.parse(cur.body), null, 2) });
+        items.push({ file, data: readableText(JSON.parse(cur.body), cur.body) });
         continue;
       }
       items.push({ file, data: e.data });
@@ -272,7 +293,8 @@ export class ResultsRepo {
     const file = this.fileOf(input.issue_id, input.agent_type);
     const stored_at = Date.now();
     const doc = { ...input, stored_at };
-    const text = JSON.stringify(doc, null, 2);
+    const compact = JSON.stringify(doc);
+    const text = readableText(doc, compact);
     const bytes = Buffer.byteLength(text);
     const row: ResultRow = {
       issue_id: input.issue_id,
@@ -282,7 +304,7 @@ export class ResultsRepo {
       stored_at,
       file,
       bytes,
-      body: JSON.stringify(doc),
+      body: compact,
     };
     return new Promise<StoredResult>((resolve, reject) => {
       const job: Job = { file, text, row, input, stored: { ...doc, file, bytes }, left: 2, resolve, reject };

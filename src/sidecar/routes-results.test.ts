@@ -97,6 +97,21 @@ describe('sidecar results (real HTTP)', () => {
     expect((await call('GET', `${w.sidecarUrl}/api/knowledge`, { token: all })).status).toBe(400);
   });
 
+  it('a result that indentation would blow up is stored compact (the file stays near the body size)', async () => {
+    const tok = await w.token('python-specialist', '*');
+    // 60 levels deep, 20,000 small values at the bottom: indented, each would get a 120-space line
+    const nested = `${'['.repeat(59)}[${Array.from({ length: 20_000 }, () => '0').join(',')}]${']'.repeat(59)}`;
+    const raw = `{"agent_id": "a", "agent_type": "python-specialist", "issue_id": "i-wide", "result": {"status": "success", "x": ${nested}}}`;
+    const r = await call<{ bytes: number; file: string }>('POST', `${w.sidecarUrl}/api/results`, { token: tok, rawBody: raw });
+    expect(r.status).toBe(201);
+    expect(r.body.bytes).toBeLessThan(2 * raw.length + 128 * 1024);
+    expect(statSync(r.body.file).size).toBe(r.body.bytes);
+    expect(JSON.parse(readFileSync(r.body.file, 'utf8'))).toMatchObject({ issue_id: 'i-wide', result: { status: 'success' } });
+    // an ordinary result is still indented for people
+    const small = await call<{ file: string }>('POST', `${w.sidecarUrl}/api/results`, { token: tok, body: { ...seedResult, issue_id: 'i-small' } });
+    expect(readFileSync(small.body.file, 'utf8')).toContain('\n  "agent_id"');
+  });
+
   it('rejects bad input with a clear 4xx and writes nothing outside the results folder', async () => {
     const tok = await w.token('python-specialist', '*');
     const before = filesUnder(w.paths.home);
@@ -135,6 +150,10 @@ describe('sidecar results (real HTTP)', () => {
     expect(missing.body.error.field).toBe('body.result');
     const badStatus = await call<{ error: { field: string } }>('POST', u, { token: tok, body: { ...seedResult, result: { status: 'great' } } });
     expect(badStatus.body.error.field).toBe('body.result.status');
+    // nested thousands deep: refused before anything walks it (it used to be stored as a 12 MB file)
+    const deep = await call<{ error: { field: string; message: string } }>('POST', u, { token: tok, rawBody: `{"agent_id": "a", "agent_type": "python-specialist", "issue_id": "i-deep", "result": {"status": "success", "x": ${'['.repeat(2500)}${']'.repeat(2500)}}}` });
+    expect(deep.status).toBe(400);
+    expect(deep.body.error).toMatchObject({ field: 'body', message: expect.stringContaining('nested deeper than 64') });
     // a scoped agent cannot store as another agent type
     const spec = await w.token('python-specialist', ['issue-123']);
     const spoof = await call('POST', u, { token: spec, body: { ...seedResult, agent_type: 'security-auditor' } });

@@ -8,7 +8,7 @@ import type { SidecarConfig } from '../config/sections/sidecar.js';
 import { AppError } from '../core/errors.js';
 import type { Hub } from '../hub/hub.js';
 import { installErrorHandling } from '../server/errors.js';
-import { acceptCurlJson } from '../server/curl-json.js';
+import { installJsonBodies } from '../server/json-body.js';
 import { isLoopback } from '../server/security.js';
 import type { Store } from '../store/store.js';
 import type { AgentsRepo } from './agents-repo.js';
@@ -69,7 +69,7 @@ export async function buildSidecarApp(deps: SidecarDeps, opts: { host: string })
     keepAliveTimeout: 72_000,
   });
   installErrorHandling(app);
-  acceptCurlJson(app);
+  installJsonBodies(app);
   const perf = new SlidingWindowStats();
   const registers = deps.metrics ? [deps.metrics] : [];
   // a second sidecar over the same registry (tests, restarts in-process) reuses the metrics

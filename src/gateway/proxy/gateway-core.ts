@@ -25,6 +25,9 @@ import type { RelayResult } from './relay.js';
 import { replayCached } from './replay.js';
 import { emptyUsage } from './usage.js';
 
+/** A stack overflow while walking a request's JSON (cache key, translation): the body nests thousands of levels deep. */
+const tooDeep = (e: unknown): boolean => e instanceof RangeError && /call stack/i.test(e.message);
+
 export interface GatewayCoreOptions {
   routing: RoutingStore;
   upstream: Upstream;
@@ -113,7 +116,7 @@ export class GatewayCore {
       // a cache hit does not pay for one.
       await this.run(inb, res, rec, act, ac);
     } catch (e) {
-      const err = e instanceof GatewayError ? e : ac.signal.aborted && ac.signal.reason instanceof GatewayError ? ac.signal.reason : new GatewayError(500, 'internal_error', 'Internal gateway error; see the daemon log', { cause: e });
+      const err = e instanceof GatewayError ? e : ac.signal.aborted && ac.signal.reason instanceof GatewayError ? ac.signal.reason : tooDeep(e) ? new GatewayError(400, 'invalid_request', 'body: JSON nested too deeply to process (thousands of levels)', { field: 'body' }) : new GatewayError(500, 'internal_error', 'Internal gateway error; see the daemon log', { cause: e });
       if (err.code === 'internal_error') this.o.logger.error({ err: (e as Error).message, stack: (e as Error).stack, id: inb.id }, 'gateway request failed');
       rec.status = err.status;
       rec.errorType = err.code;

@@ -6,25 +6,32 @@ import type { Endpoint } from './inbound.js';
  * Light shape checks at the edge: the fields the gateway itself relies on, with the right
  * types. Everything else (unknown fields included) passes through for the provider to judge.
  */
+/** An item that must be a JSON object (a message, a tool, a system block). */
+const item = z.object({}).passthrough();
 const common = {
   model: z.string().min(1).max(256),
-  messages: z.array(z.unknown()).max(1_000_000),
+  messages: z.array(item).max(1_000_000),
   stream: z.boolean().optional(),
   temperature: z.number().optional(),
   top_p: z.number().optional(),
-  tools: z.array(z.unknown()).optional(),
+  tools: z.array(item).optional(),
 };
 
 // A change here must be made in plainlyValid below too (its test checks it never accepts what these reject).
 export const SCHEMAS: Record<Endpoint, z.ZodType> = {
-  messages: z.object({ ...common, max_tokens: z.number().int().min(1), system: z.union([z.string(), z.array(z.unknown())]).optional(), stop_sequences: z.array(z.string()).optional() }).passthrough(),
-  count_tokens: z.object({ model: common.model, messages: common.messages, system: z.union([z.string(), z.array(z.unknown())]).optional(), tools: common.tools }).passthrough(),
+  messages: z.object({ ...common, max_tokens: z.number().int().min(1), system: z.union([z.string(), z.array(item)]).optional(), stop_sequences: z.array(z.string()).optional() }).passthrough(),
+  count_tokens: z.object({ model: common.model, messages: common.messages, system: z.union([z.string(), z.array(item)]).optional(), tools: common.tools }).passthrough(),
   chat_completions: z.object({ ...common, max_tokens: z.number().int().min(1).nullable().optional(), max_completion_tokens: z.number().int().min(1).nullable().optional() }).passthrough(),
 };
 
 const num = (v: unknown): boolean => v === undefined || (typeof v === 'number' && Number.isFinite(v));
-const arr = (v: unknown): boolean => v === undefined || Array.isArray(v);
-const system = (v: unknown): boolean => v === undefined || typeof v === 'string' || Array.isArray(v);
+const isObj = (v: unknown): boolean => typeof v === 'object' && v !== null && !Array.isArray(v);
+const objects = (v: unknown[]): boolean => {
+  for (const x of v) if (!isObj(x)) return false;
+  return true;
+};
+const arr = (v: unknown): boolean => v === undefined || (Array.isArray(v) && objects(v));
+const system = (v: unknown): boolean => v === undefined || typeof v === 'string' || (Array.isArray(v) && objects(v));
 const tokens = (v: unknown, nullable: boolean): boolean => v === undefined || (nullable && v === null) || (Number.isSafeInteger(v) && (v as number) >= 1);
 
 /**
@@ -33,7 +40,7 @@ const tokens = (v: unknown, nullable: boolean): boolean => v === undefined || (n
  */
 export function plainlyValid(endpoint: Endpoint, b: Record<string, unknown>): boolean {
   const m = b.model;
-  if (typeof m !== 'string' || m.length < 1 || m.length > 256 || !Array.isArray(b.messages) || b.messages.length > 1_000_000) return false;
+  if (typeof m !== 'string' || m.length < 1 || m.length > 256 || !Array.isArray(b.messages) || b.messages.length > 1_000_000 || !objects(b.messages)) return false;
   if (endpoint === 'count_tokens') return system(b.system) && arr(b.tools);
   if (!(b.stream === undefined || typeof b.stream === 'boolean') || !num(b.temperature) || !num(b.top_p) || !arr(b.tools)) return false;
   if (endpoint === 'messages') {

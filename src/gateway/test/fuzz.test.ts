@@ -45,6 +45,27 @@ describe('hostile input', () => {
     expect(h.fake.requests).toHaveLength(0);
   });
 
+  it('items that are not objects are 400s naming the field, never 500s', async () => {
+    const cases: [string, string, RegExp][] = [
+      ['/v1/messages', '{"model": "claude-x", "max_tokens": 5, "messages": [null]}', /^messages\.0:/],
+      ['/v1/messages', '{"model": "claude-x", "max_tokens": 5, "messages": [{"role": "user", "content": "hi"}], "system": [null]}', /^system/],
+      ['/v1/messages', '{"model": "claude-x", "max_tokens": 5, "messages": [{"role": "user", "content": "hi"}], "tools": [7]}', /^tools\.0:/],
+      ['/v1/chat/completions', '{"model": "gpt-4o", "messages": [null]}', /^messages\.0:/],
+      ['/v1/chat/completions', '{"model": "gpt-4o", "messages": [{"role": "user", "content": "hi"}], "tools": [null]}', /^tools\.0:/],
+      // an OpenAI client to a Claude model: the translation reads inside the messages
+      ['/v1/chat/completions', '{"model": "claude-sonnet-4-5", "messages": [{"role": "assistant", "tool_calls": [null]}]}', /^messages\.0\.tool_calls\.0:/],
+    ];
+    for (const [path, body, msg] of cases) {
+      const r = await post(path, body);
+      const j = (await r.json()) as { error: { message: string } };
+      expect([path, body.slice(0, 120), r.status]).toEqual([path, body.slice(0, 120), 400]);
+      expect(j.error.message).toMatch(msg);
+    }
+    // parts that are not objects carry nothing: skipped, not a crash
+    const parts = await post('/v1/chat/completions', '{"model": "claude-sonnet-4-5", "messages": [{"role": "user", "content": [null, {"type": "text", "text": "hi"}]}]}');
+    expect(parts.status).toBe(200);
+  });
+
   it('unknown routes and methods are 404 JSON in the client shape', async () => {
     const a = await fetch(`${h.url}/v1/nope`, { method: 'POST', headers: { 'x-api-key': 'k' } });
     expect(a.status).toBe(404);
@@ -92,5 +113,32 @@ describe('hostile input', () => {
     }
     const health = await fetch(`${h.url}/api/cache/stats`);
     expect(health.status).toBe(200);
+  });
+});
+
+describe('hostile input, cache on', () => {
+  let hc: Harness;
+  beforeAll(async () => {
+    hc = await startHarness({ cacheTtlSeconds: 60 });
+  });
+  afterAll(async () => {
+    await hc?.close();
+  });
+
+  it('JSON nested thousands of levels deep is a 400 naming the body (the cache key walks it), not a 500', async () => {
+    const deep = `${'['.repeat(10_000)}1${']'.repeat(10_000)}`;
+    const bodies: [string, string][] = [
+      ['/v1/messages', `{"model": "claude-x", "max_tokens": 5, "messages": [{"role": "user", "content": "hi"}], "tools": [{"name": "t", "input_schema": ${deep}}]}`],
+      ['/v1/chat/completions', `{"model": "gpt-4o", "messages": [{"role": "user", "content": "hi"}], "response_format": ${deep}}`],
+    ];
+    for (const [path, body] of bodies) {
+      const r = await fetch(`${hc.url}${path}`, { method: 'POST', headers: { 'content-type': 'application/json', 'x-api-key': 'k' }, body });
+      expect([path, r.status]).toEqual([path, 400]);
+      expect(((await r.json()) as { error: { message: string } }).error.message).toMatch(/^body: JSON nested too deeply/);
+    }
+    expect(hc.fake.requests).toHaveLength(0);
+    // and the gateway still answers
+    const ok = await fetch(`${hc.url}/v1/messages`, { method: 'POST', headers: { 'content-type': 'application/json', 'x-api-key': 'k' }, body: '{"model": "claude-x", "max_tokens": 5, "messages": [{"role": "user", "content": "hi"}]}' });
+    expect(ok.status).toBe(200);
   });
 });

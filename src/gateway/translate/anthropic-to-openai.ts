@@ -43,7 +43,8 @@ export function anthropicToOpenaiRequest(b: Obj, model: string): Obj {
       messages.push({ role: role === 'system' ? 'system' : role, content: m.content });
       continue;
     }
-    const blocks = Array.isArray(m.content) ? (m.content as Block[]) : [];
+    // content blocks that are not objects carry nothing to translate
+    const blocks = Array.isArray(m.content) ? ((m.content as unknown[]).filter(isObj) as Block[]) : [];
     if (role === 'assistant') {
       const toolCalls = blocks
         .filter((x) => x.type === 'tool_use')

@@ -1,5 +1,5 @@
 import { randomUUID } from 'node:crypto';
-import { openaiErrorType } from '../proxy/errors.js';
+import { GatewayError, openaiErrorType } from '../proxy/errors.js';
 import { mergeAnthropicUsage, emptyUsage } from '../proxy/usage.js';
 import { parseJson } from './sse.js';
 
@@ -10,8 +10,8 @@ const isObj = (v: unknown): v is Obj => typeof v === 'object' && v !== null && !
 function partsText(content: unknown): string {
   if (typeof content === 'string') return content;
   if (!Array.isArray(content)) return '';
-  return (content as Obj[])
-    .filter((p) => p.type === 'text')
+  return (content as unknown[])
+    .filter((p): p is Obj => isObj(p) && p.type === 'text')
     .map((p) => String(p.text ?? ''))
     .join('\n');
 }
@@ -19,7 +19,8 @@ function partsText(content: unknown): string {
 function userContent(content: unknown): unknown {
   if (typeof content === 'string') return content;
   if (!Array.isArray(content)) return '';
-  return (content as Obj[]).flatMap((p): Obj[] => {
+  return (content as unknown[]).flatMap((p): Obj[] => {
+    if (!isObj(p)) return [];
     if (p.type === 'text') return [{ type: 'text', text: String(p.text ?? '') }];
     if (p.type === 'image_url') {
       const url = String((p.image_url as Obj | undefined)?.url ?? '');
@@ -39,7 +40,9 @@ export function openaiToAnthropicRequest(b: Obj, model: string): Obj {
     if (last && last.role === role && Array.isArray(last.content) && role === 'user' && blocks.every((x) => x.type === 'tool_result')) (last.content as Obj[]).push(...blocks);
     else messages.push({ role, content: blocks });
   };
-  for (const m of Array.isArray(b.messages) ? (b.messages as Obj[]) : []) {
+  const msgs = Array.isArray(b.messages) ? (b.messages as unknown[]) : [];
+  for (const [i, m] of msgs.entries()) {
+    if (!isObj(m)) throw new GatewayError(400, 'invalid_request', `messages.${i}: a message must be an object`, { field: `messages.${i}` });
     const role = String(m.role);
     if (role === 'system' || role === 'developer') system.push(partsText(m.content));
     else if (role === 'tool') push('user', [{ type: 'tool_result', tool_use_id: String(m.tool_call_id), content: partsText(m.content) }]);
@@ -47,9 +50,14 @@ export function openaiToAnthropicRequest(b: Obj, model: string): Obj {
       const blocks: Obj[] = [];
       const text = partsText(m.content);
       if (text) blocks.push({ type: 'text', text });
-      for (const t of (m.tool_calls as { id: string; function: { name: string; arguments: string } }[] | undefined) ?? []) {
-        const input = parseJson(t.function.arguments || '{}');
-        blocks.push({ type: 'tool_use', id: t.id, name: t.function.name, input: isObj(input) ? input : {} });
+      const calls = Array.isArray(m.tool_calls) ? (m.tool_calls as unknown[]) : [];
+      for (const [j, t] of calls.entries()) {
+        if (!isObj(t) || !isObj(t.function) || typeof t.function.name !== 'string') {
+          throw new GatewayError(400, 'invalid_request', `messages.${i}.tool_calls.${j}: a tool call must be {id, type: "function", function: {name, arguments}}`, { field: `messages.${i}.tool_calls.${j}` });
+        }
+        const fn = t.function as { name: string; arguments?: unknown };
+        const input = parseJson(typeof fn.arguments === 'string' && fn.arguments ? fn.arguments : '{}');
+        blocks.push({ type: 'tool_use', id: t.id, name: fn.name, input: isObj(input) ? input : {} });
       }
       messages.push({ role: 'assistant', content: blocks.length ? blocks : [{ type: 'text', text: '' }] });
     } else {
@@ -64,8 +72,8 @@ export function openaiToAnthropicRequest(b: Obj, model: string): Obj {
   if (b.stop !== undefined && b.stop !== null) out.stop_sequences = Array.isArray(b.stop) ? b.stop : [b.stop];
   if (b.stream === true) out.stream = true;
   if (Array.isArray(b.tools)) {
-    out.tools = (b.tools as Obj[])
-      .filter((t) => isObj(t.function))
+    out.tools = (b.tools as unknown[])
+      .filter((t): t is Obj => isObj(t) && isObj(t.function))
       .map((t) => {
         const f = t.function as Obj;
         return { name: f.name, ...(f.description ? { description: f.description } : {}), input_schema: f.parameters ?? { type: 'object', properties: {} } };

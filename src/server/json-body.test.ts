@@ -13,6 +13,44 @@ async function curlPost(url: string, body: string): Promise<{ status: number; js
   return { status: Number(stdout.slice(nl + 1)), json: JSON.parse(stdout.slice(0, nl)) as Record<string, unknown> };
 }
 
+async function postJson(url: string, body: string): Promise<{ status: number; json: Record<string, unknown> }> {
+  const r = await fetch(url, { method: 'POST', headers: { 'content-type': 'application/json' }, body });
+  return { status: r.status, json: (await r.json()) as Record<string, unknown> };
+}
+
+describe('JSON request bodies', () => {
+  let t: TestDaemon;
+  beforeAll(async () => {
+    t = await startTestDaemon();
+  });
+  afterAll(() => t.cleanup());
+
+  it('a forbidden key is named as such, not reported as a syntax error', async () => {
+    for (const body of ['{"__proto__": {"x": 1}}', '{"a": {"constructor": {"prototype": {"x": 1}}}}']) {
+      const r = await postJson(`${t.url}/api/maintenance/archive-old-analytics`, body);
+      expect(r.status, body).toBe(400);
+      expect(r.json, body).toMatchObject({ error: { code: 'forbidden_key', field: 'body' } });
+    }
+  });
+
+  it('malformed JSON is still invalid_json', async () => {
+    const r = await postJson(`${t.url}/api/maintenance/archive-old-analytics`, '{"older_than_days": 9');
+    expect(r).toMatchObject({ status: 400, json: { error: { code: 'invalid_json', field: 'body' } } });
+  });
+
+  it('JSON nested thousands of levels deep is a 400 naming the body, on every route that reads JSON', async () => {
+    const deep = `{"a":${'['.repeat(10_000)}1${']'.repeat(10_000)}}`;
+    for (const path of ['/api/maintenance/archive-old-analytics', '/api/cache/debug', '/api/hooks/PostToolUse']) {
+      const r = await postJson(`${t.url}${path}`, deep);
+      expect(r.status, path).toBe(400);
+      expect(r.json, path).toMatchObject({ error: { code: 'invalid_request', field: 'body', message: expect.stringContaining('nested deeper than 64') } });
+    }
+    // 64 levels is fine (the route's own validation answers)
+    const ok = await postJson(`${t.url}/api/maintenance/archive-old-analytics`, `{"older_than_days": 90, "x": ${'['.repeat(63)}${']'.repeat(63)}}`);
+    expect(ok.json).not.toMatchObject({ error: { message: expect.stringContaining('nested') } });
+  });
+});
+
 describe('curl -d without a JSON Content-Type', () => {
   let t: TestDaemon;
   beforeAll(async () => {
@@ -44,10 +82,10 @@ describe('curl -d without a JSON Content-Type', () => {
     expect(r.json).toMatchObject({ error: { code: 'invalid_json', field: 'body', message: expect.stringMatching(/Content-Type: application\/json/) } });
   });
 
-  it('a __proto__ key is refused as it is in JSON bodies', async () => {
+  it('a __proto__ key is refused as it is in JSON bodies, and the error says so', async () => {
     const r = await curlPost(`${t.url}/api/maintenance/archive-old-analytics`, '{"__proto__": {"older_than_days": 1}}');
     expect(r.status).toBe(400);
-    expect(r.json).toMatchObject({ error: { code: 'invalid_json', field: 'body' } });
+    expect(r.json).toMatchObject({ error: { code: 'forbidden_key', field: 'body', message: expect.stringContaining('__proto__') } });
   });
 
   it('the /v1 routes still take any body raw (their scope has no shared parsers)', async () => {

@@ -1,0 +1,54 @@
+import type { FastifyInstance, FastifyRequest } from 'fastify';
+import { AppError } from '../core/errors.js';
+import { MAX_JSON_DEPTH, nestsDeeperThan } from '../core/json-depth.js';
+
+const FORM = 'application/x-www-form-urlencoded';
+
+/**
+ * The JSON request bodies of an app (the daemon's API, the sidecar): Fastify's own parser (it
+ * refuses `__proto__` and `constructor.prototype` keys), plus
+ * - a nesting limit (`MAX_JSON_DEPTH`): a 20 KB body nested 10,000 deep parsed fine, then made
+ *   every route that serialised it fail with a stack overflow (a 500);
+ * - an honest error for a forbidden key: Fastify reports it as "Body is not valid JSON", which
+ *   sends a client looking for a syntax error that is not there;
+ * - form-encoded bodies read as JSON. Why: `curl -d '{"older_than_days": 90}' URL` — the way the
+ *   guides and users write it — sends `Content-Type: application/x-www-form-urlencoded`, and
+ *   Fastify would answer 415. No route here takes real forms, so the body is read as the JSON it
+ *   is; anything else is a 400 naming `body` with the fix. Browsers can send this type
+ *   cross-site without a preflight, but a browser request carries an Origin and the front door
+ *   demands the dashboard's own origin and token for those.
+ * Scopes that take bodies raw (`/v1`, the orchestration forwarder) remove all parsers first.
+ */
+export function installJsonBodies(app: FastifyInstance): void {
+  const json = app.getDefaultJsonParser('error', 'error');
+  const parse = (req: FastifyRequest, text: string, done: (err: Error | null, body?: unknown) => void, how: string): void => {
+    json(req, text, (err, value) => {
+      if (err) return done(explain(err, text, how));
+      if (nestsDeeperThan(value)) return done(new AppError(400, 'invalid_request', `body: JSON nested deeper than ${MAX_JSON_DEPTH} levels is not accepted`, { field: 'body' }));
+      done(null, value);
+    });
+  };
+  app.removeContentTypeParser('application/json');
+  app.addContentTypeParser('application/json', { parseAs: 'string' }, (req, body, done) => parse(req, body as string, done, ''));
+  app.addContentTypeParser(FORM, { parseAs: 'string' }, (req, body, done) => {
+    const text = body as string;
+    if (text.trim() === '') return done(null, undefined);
+    parse(req, text, done, FORM);
+  });
+}
+
+/** The parser's error as the client should read it. */
+function explain(err: Error, text: string, sentAs: string): Error {
+  let valid = false;
+  try {
+    JSON.parse(text);
+    valid = text.trim() !== '';
+  } catch {
+    // really malformed
+  }
+  if (valid) {
+    return new AppError(400, 'forbidden_key', 'body: keys named "__proto__", or "constructor" holding "prototype", are not accepted (they could rewrite object prototypes); rename them', { field: 'body' });
+  }
+  if (!sentAs) return err; // Fastify's own error (empty or malformed JSON): mapped to invalid_json
+  return new AppError(400, 'invalid_json', `Malformed JSON body (sent as ${sentAs}; JSON is expected, e.g. curl -H 'Content-Type: application/json' -d '{...}'): ${err.message}`, { field: 'body' });
+}
