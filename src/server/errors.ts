@@ -1,4 +1,5 @@
 import type { FastifyError, FastifyInstance } from 'fastify';
+import type { Logger } from '../core/logger.js';
 import { AppError } from '../core/errors.js';
 import { redactString } from '../core/redact.js';
 
@@ -7,10 +8,12 @@ import { redactString } from '../core/redact.js';
  * is at fault. Modules whose clients expect another shape (the gateway's Anthropic/OpenAI
  * errors) set their own handler inside their plugin scope.
  */
-export function installErrorHandling(app: FastifyInstance): void {
+export function installErrorHandling(app: FastifyInstance, logger?: Pick<Logger, 'error'>): void {
   app.setErrorHandler((err: FastifyError | AppError | Error, req, reply) => {
     const e = toAppError(err);
-    if (e.status >= 500) req.log.error({ err: { message: redactString(err.message), stack: err.stack } }, 'request failed');
+    // `logger`: for an app built without one (the sidecar: no per-request child loggers on its
+    // hot path), its failures still reach the daemon log the answer points to
+    if (e.status >= 500) (logger ?? req.log).error({ err: { message: redactString(err.message), stack: err.stack }, method: req.method, route: req.routeOptions.url }, 'request failed');
     else req.log.debug({ code: e.code, msg: e.message }, 'request rejected');
     void reply.status(e.status).send(e.toJSON());
   });

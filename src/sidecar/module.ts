@@ -92,6 +92,7 @@ export async function createSidecarModule(ctx: ModuleContext, deps: { catalog: A
     metrics: ctx.metrics,
     resultsDir: ctx.paths.resultsDir,
     closing: closing.signal,
+    logger: ctx.logger,
   };
 
   return {

@@ -1,4 +1,7 @@
+import { mkdirSync, writeFileSync } from 'node:fs';
+import { join } from 'node:path';
 import { SignJWT } from 'jose';
+import { pino } from 'pino';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { call, startSidecarWorld } from './test-world.js';
 import type { SidecarWorld } from './test-world.js';
@@ -131,3 +134,24 @@ async function keyOf(w: SidecarWorld): Promise<Uint8Array> {
   expect(statSync(file).mode & 0o777).toBe(0o600);
   return Buffer.from(readFileSync(file, 'utf8').trim(), 'hex');
 }
+
+describe('sidecar failures reach the daemon log', () => {
+  it('a 5xx is logged with its route (the app itself runs without a logger)', async () => {
+    const lines: string[] = [];
+    const logger = pino({ level: 'info' }, { write: (s: string) => void lines.push(s) });
+    const w = await startSidecarWorld({ logger });
+    try {
+      // a plain file where the issue's results folder must go: the result cannot be written
+      mkdirSync(w.paths.resultsDir, { recursive: true });
+      writeFileSync(join(w.paths.resultsDir, 'issue-blocked'), 'not a folder');
+      const tok = await w.token('python-specialist', ['issue-blocked']);
+      const r = await call<{ error: { code: string; message: string } }>('POST', `${w.sidecarUrl}/api/results`, { token: tok, body: { agent_id: 'a-1', agent_type: 'python-specialist', issue_id: 'issue-blocked', result: { status: 'success' } } });
+      expect(r.status).toBe(500);
+      expect(r.body.error.message).toMatch(/daemon log/);
+      const failed = lines.map((l) => JSON.parse(l) as { msg: string; route?: string; level: number }).find((l) => l.msg === 'request failed');
+      expect(failed).toMatchObject({ route: '/api/results', level: 50 });
+    } finally {
+      await w.close();
+    }
+  });
+});

@@ -1,6 +1,7 @@
 import { performance } from 'node:perf_hooks';
 import Fastify from 'fastify';
 import type { FastifyInstance } from 'fastify';
+import type { Logger } from '../core/logger.js';
 import { Gauge, Histogram } from 'prom-client';
 import type { Registry } from 'prom-client';
 import type { AgentCatalog } from '../agents/types.js';
@@ -44,6 +45,8 @@ export interface SidecarDeps {
   resultsDir: string;
   /** Aborted when the sidecar closes: ends long-polls and streams. */
   closing: AbortSignal;
+  /** Where the app's 5xx failures are logged (the app itself runs without a logger). */
+  logger?: Pick<Logger, 'error'>;
 }
 
 declare module 'fastify' {
@@ -68,7 +71,7 @@ export async function buildSidecarApp(deps: SidecarDeps, opts: { host: string })
     forceCloseConnections: true,
     keepAliveTimeout: 72_000,
   });
-  installErrorHandling(app);
+  installErrorHandling(app, deps.logger);
   installJsonBodies(app);
   const perf = new SlidingWindowStats();
   const registers = deps.metrics ? [deps.metrics] : [];

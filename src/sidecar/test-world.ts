@@ -9,6 +9,7 @@ import { resolvePaths } from '../config/paths.js';
 import type { Paths } from '../config/paths.js';
 import { LogBuffer } from '../core/log-buffer.js';
 import { silentLogger } from '../core/logger.js';
+import type { Logger } from '../core/logger.js';
 import { Hub } from '../hub/hub.js';
 import { buildApp } from '../server/app.js';
 import { createMetricsRegistry } from '../server/metrics.js';
@@ -64,7 +65,7 @@ export interface SidecarWorld {
  * A real sidecar on port 0 plus a minimal daemon app (spawn + proxy routes, the daemon's
  * security layer) on port 0, over a temp home, a temp project and a fresh store.
  */
-export async function startSidecarWorld(opts: { catalog?: AgentCatalog; dialect?: 'sqlite' | 'postgres'; redisUrl?: string; config?: (c: DaemonConfig) => DaemonConfig; projectRoot?: string } = {}): Promise<SidecarWorld> {
+export async function startSidecarWorld(opts: { catalog?: AgentCatalog; dialect?: 'sqlite' | 'postgres'; redisUrl?: string; config?: (c: DaemonConfig) => DaemonConfig; projectRoot?: string; logger?: Logger } = {}): Promise<SidecarWorld> {
   const t = tempCcoEnv();
   const ts: TestStore = await openTestStore(opts.dialect ?? 'sqlite');
   const paths = resolvePaths(t.env);
@@ -80,7 +81,7 @@ export async function startSidecarWorld(opts: { catalog?: AgentCatalog; dialect?
     config,
     paths,
     store: ts.store,
-    logger: silentLogger(),
+    logger: opts.logger ?? silentLogger(),
     logs: new LogBuffer(),
     hub,
     metrics,
