@@ -4,6 +4,12 @@
  * values by shape (provider keys, bearer tokens, JWTs).
  */
 const SECRET_KEY = /(api[-_]?key|token|secret|password|authorization|x-api-key|cookie|credential)/i;
+/**
+ * Names that contain a secret word but hold no secret: token counts and limits (`max_tokens`,
+ * `input_tokens`), lifetimes (`token_ttl_seconds`), where a secret lives (`tokenFile`,
+ * `api_key_env`: a file path or a variable's name). Shown, so diagnostics stay useful.
+ */
+const NOT_SECRET_KEY = /(tokens|ttl|seconds|_ms$|[a-z]Ms$|count|max|min|limit|budget|file$|path$|dir$|env$|_at$|expires)/i;
 const SECRET_VALUE_PATTERNS: RegExp[] = [
   /sk-ant-[A-Za-z0-9_-]{8,}/g, // Anthropic keys
   /sk-[A-Za-z0-9_-]{16,}/g, // OpenAI-style keys
@@ -35,7 +41,7 @@ export function redact<T>(value: T, depth = 0): T {
   if (value && typeof value === 'object') {
     const out: Record<string, unknown> = {};
     for (const [k, v] of Object.entries(value as Record<string, unknown>)) {
-      if (SECRET_KEY.test(k) && (typeof v === 'string' || typeof v === 'number')) {
+      if (SECRET_KEY.test(k) && !NOT_SECRET_KEY.test(k) && (typeof v === 'string' || typeof v === 'number')) {
         out[k] = v === '' ? '' : REDACTED;
       } else {
         out[k] = redact(v, depth + 1);
