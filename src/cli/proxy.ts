@@ -1,4 +1,5 @@
 import cluster from 'node:cluster';
+import { existsSync } from 'node:fs';
 import { availableParallelism } from 'node:os';
 import { resolve } from 'node:path';
 import { Command } from 'commander';
@@ -84,6 +85,8 @@ function parseOptions(args: string[]): ProxyOptions {
   if (!Number.isInteger(cacheTtl) || cacheTtl < 0) fatal(`Invalid --cache-ttl ${o.cacheTtl}: seconds (e.g. 3600), 0 disables the cache`, 2);
   if (!(LOG_LEVELS as readonly string[]).includes(o.logLevel)) fatal(`Invalid --log-level ${o.logLevel}: use trace, debug, info, warn or error`, 2);
   if (o.httpProxy !== undefined && !/^https?:\/\/[^\s]+$/.test(o.httpProxy)) fatal(`Invalid --http-proxy ${o.httpProxy}: use a URL such as http://proxy.company.com:8080`, 2);
+  // a file named on the command line must exist: falling back to the shipped routes would hide a typo
+  if (o.config !== undefined && !existsSync(o.config)) fatal(`--config ${o.config}: no such file (give the path of a model-routing.json, or leave --config out to use ~/.config/cco/model-routing.json or the shipped one)`, 2);
   const paths = resolvePaths();
   return {
     port: parsePort(o.port),

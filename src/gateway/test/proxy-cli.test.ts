@@ -93,6 +93,13 @@ describe('cco proxy', () => {
     expect(p.err()).toContain(`Unable to parse configuration file ${f}:4:3`);
   });
 
+  it('refuses a --config that does not exist instead of starting on the shipped routes', async () => {
+    const f = join(world.root, 'no-such-routing.json');
+    const p = proxy(['--port', '0', '--config', f]);
+    expect(await p.exited).toBe(2);
+    expect(p.err()).toContain(`--config ${f}: no such file`);
+  });
+
   it('--workers 2 runs two processes sharing one port', async () => {
     const p = proxy(['--port', '0', '--workers', '2', '--db-path', join(world.root, 'workers.db')]);
     const url = await p.listening;
