@@ -4,7 +4,7 @@ import websocket from '@fastify/websocket';
 import type { Registry } from 'prom-client';
 import type { Logger } from '../core/logger.js';
 import { installJsonBodies } from './json-body.js';
-import { installErrorHandling } from './errors.js';
+import { clientErrorHandler, frameworkErrors, installErrorHandling } from './errors.js';
 import { installHttpMetrics } from './metrics.js';
 import { installSecurity } from './security.js';
 import type { SecurityOptions } from './security.js';
@@ -29,6 +29,8 @@ export async function buildApp(opts: AppOptions): Promise<FastifyInstance> {
     forceCloseConnections: true,
     keepAliveTimeout: 72_000,
     trustProxy: opts.trustProxy ?? false,
+    frameworkErrors,
+    clientErrorHandler,
   });
   installErrorHandling(app);
   installJsonBodies(app);

@@ -1,4 +1,6 @@
-import type { FastifyError, FastifyInstance } from 'fastify';
+import { STATUS_CODES } from 'node:http';
+import type { Duplex } from 'node:stream';
+import type { FastifyError, FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
 import type { Logger } from '../core/logger.js';
 import { AppError } from '../core/errors.js';
 import { redactString } from '../core/redact.js';
@@ -42,4 +44,37 @@ export function toAppError(err: unknown): AppError {
     return new AppError(fe.statusCode, String(code ?? 'bad_request').toLowerCase(), fe.message);
   }
   return new AppError(500, 'internal_error', 'Internal error; see the daemon log (cco daemon logs)', { cause: err });
+}
+
+/**
+ * Fastify's `frameworkErrors`: errors raised while routing, before any handler or hook runs (a
+ * malformed URL, a path parameter over the length limit). Without it they leave in Fastify's
+ * own shape (`{"error": "Bad Request", "code": "FST_ERR_..."}`), with no field named.
+ */
+export function frameworkErrors(err: FastifyError, _req: FastifyRequest, reply: FastifyReply): void {
+  const e =
+    err.code === 'FST_ERR_MAX_PARAM_LENGTH'
+      ? new AppError(414, 'uri_too_long', 'A path segment is longer than 100 characters; identifiers are much shorter', { field: 'params' })
+      : err.code === 'FST_ERR_BAD_URL'
+        ? new AppError(400, 'invalid_request', 'The URL is malformed (bad percent-encoding)', { field: 'url' })
+        : toAppError(err);
+  void reply.status(e.status).send(e.toJSON());
+}
+
+const CLIENT_ERRORS: Record<string, [number, string, string]> = {
+  ERR_HTTP_REQUEST_TIMEOUT: [408, 'request_timeout', 'The request was not received in time'],
+  HPE_HEADER_OVERFLOW: [431, 'headers_too_large', 'The request line or headers are larger than the server accepts (a very long URL or query string?)'],
+};
+
+/**
+ * Node's `clientError`: a request the HTTP parser refused (malformed HTTP, headers over the
+ * limit, a timeout). Answered in the product's error shape, then the connection is closed, as
+ * Node and Fastify do.
+ */
+export function clientErrorHandler(err: NodeJS.ErrnoException, socket: Duplex): void {
+  if (err.code === 'ECONNRESET' || socket.destroyed) return;
+  const [status, code, message] = CLIENT_ERRORS[err.code ?? ''] ?? [400, 'bad_request', 'Malformed HTTP request'];
+  const body = JSON.stringify({ error: { code, message } });
+  if (socket.writable) socket.write(`HTTP/1.1 ${status} ${STATUS_CODES[status] ?? ''}\r\nContent-Length: ${Buffer.byteLength(body)}\r\nContent-Type: application/json\r\nConnection: close\r\n\r\n${body}`);
+  socket.destroy();
 }

@@ -138,6 +138,9 @@ describe('sidecar results (real HTTP)', () => {
       expect(r.status, p).toBeGreaterThanOrEqual(400);
       expect(r.status, p).toBeLessThan(500);
     }
+    const long = await call<{ error: { code: string; field: string } }>('GET', `${w.sidecarUrl}/api/context/${'i'.repeat(5000)}/python-specialist`, { token: tok });
+    expect(long.status).toBe(414);
+    expect(long.body.error).toMatchObject({ code: 'uri_too_long', field: 'params' });
     const huge = await call<{ error: { code: string } }>('POST', u, { token: tok, body: { ...seedResult, result: { status: 'success', blob: 'x'.repeat(1024 * 1024 + 10) } } });
     expect(huge.status).toBe(413);
     expect(huge.body.error.code).toBe('body_too_large');

@@ -8,7 +8,7 @@ import type { AgentCatalog } from '../agents/types.js';
 import type { SidecarConfig } from '../config/sections/sidecar.js';
 import { AppError } from '../core/errors.js';
 import type { Hub } from '../hub/hub.js';
-import { installErrorHandling } from '../server/errors.js';
+import { clientErrorHandler, frameworkErrors, installErrorHandling } from '../server/errors.js';
 import { installJsonBodies } from '../server/json-body.js';
 import { isLoopback } from '../server/security.js';
 import type { Store } from '../store/store.js';
@@ -70,6 +70,8 @@ export async function buildSidecarApp(deps: SidecarDeps, opts: { host: string })
     return503OnClosing: true,
     forceCloseConnections: true,
     keepAliveTimeout: 72_000,
+    frameworkErrors,
+    clientErrorHandler,
   });
   installErrorHandling(app, deps.logger);
   installJsonBodies(app);
