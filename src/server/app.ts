@@ -36,6 +36,16 @@ export async function buildApp(opts: AppOptions): Promise<FastifyInstance> {
   installJsonBodies(app);
   installSecurity(app, opts.security);
   installHttpMetrics(app, opts.metrics);
-  await app.register(websocket, { options: { maxPayload: 1024 * 1024 } });
+  await app.register(websocket, {
+    options: { maxPayload: 1024 * 1024 },
+    // What a client does wrong on a socket (a frame over 1 MB, bad UTF-8, a reset) is its
+    // fault, not the server's: a debug line without a stack. Anything else stays an error.
+    errorHandler(error, socket, req) {
+      const code = (error as NodeJS.ErrnoException).code ?? '';
+      if (code.startsWith('WS_ERR_') || code === 'ECONNRESET' || code === 'EPIPE') req.log.debug({ code, msg: error.message }, 'websocket closed: client error');
+      else req.log.error({ err: { message: error.message, stack: error.stack } }, 'websocket failed');
+      socket.terminate();
+    },
+  });
   return app;
 }

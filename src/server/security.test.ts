@@ -104,6 +104,20 @@ describe('daemon front door', () => {
     }
   });
 
+  it('a client frame over the 1 MB limit closes that socket (1009) without logging a server error', async () => {
+    const ws = new WebSocket(`${t.url.replace('http', 'ws')}/ws?token=${t.token}`);
+    await new Promise<void>((resolve, reject) => {
+      ws.on('open', () => resolve());
+      ws.on('error', reject);
+    });
+    const closed = new Promise<number>((resolve) => ws.on('close', (code) => resolve(code)));
+    ws.on('error', () => undefined);
+    ws.send('x'.repeat(2 * 1024 * 1024));
+    expect(await closed).toBe(1009);
+    const logs = (await (await fetch(`${t.url}/api/logs?level=error`, { headers: { 'x-cco-token': t.token } })).json()) as { logs: { msg: string }[] };
+    expect(logs.logs.filter((l) => /payload|websocket/i.test(JSON.stringify(l)))).toEqual([]);
+  });
+
   it('answers /health and its /api/health alias', async () => {
     const a = await raw(`${t.url}/health`, {});
     const b = await raw(`${t.url}/api/health`, {});
