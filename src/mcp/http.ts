@@ -155,7 +155,7 @@ export function registerMcpHttp(app: FastifyInstance, o: McpHttpOptions): { sess
     return s;
   }
 
-  // `curl -d '{...}'` sends a form Content-Type: the app reads such bodies as JSON (acceptCurlJson).
+  // `curl -d '{...}'` sends a form Content-Type: the app reads such bodies as JSON (installJsonBodies).
   app.route({ method: ['POST', 'GET', 'DELETE'], url: '/mcp', bodyLimit: 4 * 1024 * 1024, handler });
 
   return {
