@@ -18,13 +18,14 @@ async function postJson(url: string, body: string): Promise<{ status: number; js
   return { status: r.status, json: (await r.json()) as Record<string, unknown> };
 }
 
-describe('JSON request bodies', () => {
-  let t: TestDaemon;
-  beforeAll(async () => {
-    t = await startTestDaemon();
-  });
-  afterAll(() => t.cleanup());
+// one daemon for both groups
+let t: TestDaemon;
+beforeAll(async () => {
+  t = await startTestDaemon();
+});
+afterAll(() => t.cleanup());
 
+describe('JSON request bodies', () => {
   it('a forbidden key is named as such, not reported as a syntax error', async () => {
     for (const body of ['{"__proto__": {"x": 1}}', '{"a": {"constructor": {"prototype": {"x": 1}}}}']) {
       const r = await postJson(`${t.url}/api/maintenance/archive-old-analytics`, body);
@@ -52,12 +53,6 @@ describe('JSON request bodies', () => {
 });
 
 describe('curl -d without a JSON Content-Type', () => {
-  let t: TestDaemon;
-  beforeAll(async () => {
-    t = await startTestDaemon();
-  });
-  afterAll(() => t.cleanup());
-
   it('archive-old-analytics reads the body as JSON (seed 000)', async () => {
     const r = await curlPost(`${t.url}/api/maintenance/archive-old-analytics`, '{"older_than_days": 90}');
     expect(r.status).toBe(200);
