@@ -121,8 +121,8 @@ interface ResultRow {
 }
 
 /**
- * A result's file text: indented for people to read, unless indenting would more than double it.
- * Indentation grows with depth × size: a 5 KB result nested 2,500 levels deep was a 12 MB file
+ * A result's file text: indented for people to read, unless indenting would more than double it
+ * (beyond 64 KB of slack): then compact. Indentation grows with depth × size: a 5 KB result nested 2,500 levels deep was a 12 MB file
  * (25 MB with its spare). The estimate walks the document without building the indented text.
  */
 export function readableText(doc: unknown, compact: string): string {
