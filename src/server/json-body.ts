@@ -1,6 +1,6 @@
 import type { FastifyInstance, FastifyRequest } from 'fastify';
 import { AppError } from '../core/errors.js';
-import { MAX_JSON_DEPTH, nestsDeeperThan } from '../core/json-depth.js';
+import { MAX_JSON_DEPTH, nestsDeeperThan } from '../core/json.js';
 
 const FORM = 'application/x-www-form-urlencoded';
 

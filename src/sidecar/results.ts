@@ -2,6 +2,7 @@ import { sep, join, resolve } from 'node:path';
 import type { CompiledQuery } from 'kysely';
 import { z } from 'zod';
 import { AppError } from '../core/errors.js';
+import { eachContainer } from '../core/json.js';
 import type { Store } from '../store/store.js';
 import { agentIdSchema, agentTypeSchema, issueIdSchema } from './ids.js';
 import { ResultFiles } from './durable-files.js';
@@ -128,17 +129,12 @@ interface ResultRow {
 export function readableText(doc: unknown, compact: string): string {
   // each value inside an object or array gets a line: a newline, 2 spaces per level, ": " after a key
   let extra = 0;
-  const limit = compact.length + 64 * 1024;
-  const stack: [unknown, number][] = [[doc, 1]];
-  while (stack.length) {
-    const [v, depth] = stack.pop() as [unknown, number];
-    if (v === null || typeof v !== 'object') continue;
-    const items = Array.isArray(v) ? (v as unknown[]) : Object.values(v);
+  const limit = 2 * (compact.length + 64 * 1024);
+  const fits = eachContainer(doc, (items, depth) => {
     extra += (items.length + 1) * (2 * depth + 2);
-    if (compact.length + extra > 2 * limit) return compact;
-    for (const x of items) if (x !== null && typeof x === 'object') stack.push([x, depth + 1]);
-  }
-  return JSON.stringify(doc, null, 2);
+    return compact.length + extra <= limit;
+  });
+  return fits ? JSON.stringify(doc, null, 2) : compact;
 }
 
 /** Files per round at most (one fdatasync each round). */

@@ -1,4 +1,5 @@
 import { z } from 'zod';
+import { isJsonObject } from '../../core/json.js';
 import { GatewayError } from './errors.js';
 import type { Endpoint } from './inbound.js';
 
@@ -25,9 +26,8 @@ export const SCHEMAS: Record<Endpoint, z.ZodType> = {
 };
 
 const num = (v: unknown): boolean => v === undefined || (typeof v === 'number' && Number.isFinite(v));
-const isObj = (v: unknown): boolean => typeof v === 'object' && v !== null && !Array.isArray(v);
 const objects = (v: unknown[]): boolean => {
-  for (const x of v) if (!isObj(x)) return false;
+  for (const x of v) if (!isJsonObject(x)) return false;
   return true;
 };
 const arr = (v: unknown): boolean => v === undefined || (Array.isArray(v) && objects(v));

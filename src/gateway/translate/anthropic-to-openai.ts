@@ -1,4 +1,5 @@
 import { randomUUID } from 'node:crypto';
+import { isJsonObject } from '../../core/json.js';
 import { anthropicErrorType } from '../proxy/errors.js';
 import { openaiUsage } from '../proxy/usage.js';
 import { parseJson } from './sse.js';
@@ -10,14 +11,13 @@ import { parseJson } from './sse.js';
 type Obj = Record<string, unknown>;
 type Block = Obj & { type?: string };
 
-const isObj = (v: unknown): v is Obj => typeof v === 'object' && v !== null && !Array.isArray(v);
 
 /** Text of Anthropic content (a string or blocks). */
 export function textOf(content: unknown): string {
   if (typeof content === 'string') return content;
   if (!Array.isArray(content)) return '';
   return content
-    .filter((b): b is Block => isObj(b) && b.type === 'text')
+    .filter((b): b is Block => isJsonObject(b) && b.type === 'text')
     .map((b) => String(b.text ?? ''))
     .join('\n');
 }
@@ -44,7 +44,7 @@ export function anthropicToOpenaiRequest(b: Obj, model: string): Obj {
       continue;
     }
     // content blocks that are not objects carry nothing to translate
-    const blocks = Array.isArray(m.content) ? ((m.content as unknown[]).filter(isObj) as Block[]) : [];
+    const blocks = Array.isArray(m.content) ? ((m.content as unknown[]).filter(isJsonObject) as Block[]) : [];
     if (role === 'assistant') {
       const toolCalls = blocks
         .filter((x) => x.type === 'tool_use')
@@ -110,14 +110,14 @@ export function anthropicUsageFromOpenai(raw: unknown): Obj {
 }
 
 export function openaiToAnthropicResponse(c: unknown, clientModel: string): Obj {
-  const r = (isObj(c) ? c : {}) as { id?: string; choices?: { message?: { content?: unknown; tool_calls?: { id: string; function: { name: string; arguments: string } }[] }; finish_reason?: unknown }[]; usage?: unknown };
+  const r = (isJsonObject(c) ? c : {}) as { id?: string; choices?: { message?: { content?: unknown; tool_calls?: { id: string; function: { name: string; arguments: string } }[] }; finish_reason?: unknown }[]; usage?: unknown };
   const choice = r.choices?.[0];
   const content: Obj[] = [];
   const text = typeof choice?.message?.content === 'string' ? choice.message.content : '';
   if (text || !choice?.message?.tool_calls?.length) content.push({ type: 'text', text });
   for (const t of choice?.message?.tool_calls ?? []) {
     const input = parseJson(t.function.arguments || '{}');
-    content.push({ type: 'tool_use', id: t.id, name: t.function.name, input: isObj(input) ? input : {} });
+    content.push({ type: 'tool_use', id: t.id, name: t.function.name, input: isJsonObject(input) ? input : {} });
   }
   return {
     id: `msg_${(r.id ?? randomUUID()).replace(/^chatcmpl-/, '')}`,

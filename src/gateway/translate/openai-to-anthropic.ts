@@ -1,17 +1,17 @@
 import { randomUUID } from 'node:crypto';
+import { isJsonObject } from '../../core/json.js';
 import { GatewayError, openaiErrorType } from '../proxy/errors.js';
 import { mergeAnthropicUsage, emptyUsage } from '../proxy/usage.js';
 import { parseJson } from './sse.js';
 
 /** OpenAI client → Anthropic-format provider: request body, complete answer, error body. */
 type Obj = Record<string, unknown>;
-const isObj = (v: unknown): v is Obj => typeof v === 'object' && v !== null && !Array.isArray(v);
 
 function partsText(content: unknown): string {
   if (typeof content === 'string') return content;
   if (!Array.isArray(content)) return '';
   return (content as unknown[])
-    .filter((p): p is Obj => isObj(p) && p.type === 'text')
+    .filter((p): p is Obj => isJsonObject(p) && p.type === 'text')
     .map((p) => String(p.text ?? ''))
     .join('\n');
 }
@@ -20,7 +20,7 @@ function userContent(content: unknown): unknown {
   if (typeof content === 'string') return content;
   if (!Array.isArray(content)) return '';
   return (content as unknown[]).flatMap((p): Obj[] => {
-    if (!isObj(p)) return [];
+    if (!isJsonObject(p)) return [];
     if (p.type === 'text') return [{ type: 'text', text: String(p.text ?? '') }];
     if (p.type === 'image_url') {
       const url = String((p.image_url as Obj | undefined)?.url ?? '');
@@ -42,7 +42,7 @@ export function openaiToAnthropicRequest(b: Obj, model: string): Obj {
   };
   const msgs = Array.isArray(b.messages) ? (b.messages as unknown[]) : [];
   for (const [i, m] of msgs.entries()) {
-    if (!isObj(m)) throw new GatewayError(400, 'invalid_request', `messages.${i}: a message must be an object`, { field: `messages.${i}` });
+    if (!isJsonObject(m)) throw new GatewayError(400, 'invalid_request', `messages.${i}: a message must be an object`, { field: `messages.${i}` });
     const role = String(m.role);
     if (role === 'system' || role === 'developer') system.push(partsText(m.content));
     else if (role === 'tool') push('user', [{ type: 'tool_result', tool_use_id: String(m.tool_call_id), content: partsText(m.content) }]);
@@ -52,12 +52,12 @@ export function openaiToAnthropicRequest(b: Obj, model: string): Obj {
       if (text) blocks.push({ type: 'text', text });
       const calls = Array.isArray(m.tool_calls) ? (m.tool_calls as unknown[]) : [];
       for (const [j, t] of calls.entries()) {
-        if (!isObj(t) || !isObj(t.function) || typeof t.function.name !== 'string') {
+        if (!isJsonObject(t) || !isJsonObject(t.function) || typeof t.function.name !== 'string') {
           throw new GatewayError(400, 'invalid_request', `messages.${i}.tool_calls.${j}: a tool call must be {id, type: "function", function: {name, arguments}}`, { field: `messages.${i}.tool_calls.${j}` });
         }
         const fn = t.function as { name: string; arguments?: unknown };
         const input = parseJson(typeof fn.arguments === 'string' && fn.arguments ? fn.arguments : '{}');
-        blocks.push({ type: 'tool_use', id: t.id, name: fn.name, input: isObj(input) ? input : {} });
+        blocks.push({ type: 'tool_use', id: t.id, name: fn.name, input: isJsonObject(input) ? input : {} });
       }
       messages.push({ role: 'assistant', content: blocks.length ? blocks : [{ type: 'text', text: '' }] });
     } else {
@@ -73,7 +73,7 @@ export function openaiToAnthropicRequest(b: Obj, model: string): Obj {
   if (b.stream === true) out.stream = true;
   if (Array.isArray(b.tools)) {
     out.tools = (b.tools as unknown[])
-      .filter((t): t is Obj => isObj(t) && isObj(t.function))
+      .filter((t): t is Obj => isJsonObject(t) && isJsonObject(t.function))
       .map((t) => {
         const f = t.function as Obj;
         return { name: f.name, ...(f.description ? { description: f.description } : {}), input_schema: f.parameters ?? { type: 'object', properties: {} } };
@@ -83,7 +83,7 @@ export function openaiToAnthropicRequest(b: Obj, model: string): Obj {
   if (tc !== undefined && out.tools) {
     if (tc === 'required') out.tool_choice = { type: 'any' };
     else if (tc === 'none') out.tool_choice = { type: 'none' };
-    else if (isObj(tc) && isObj(tc.function)) out.tool_choice = { type: 'tool', name: tc.function.name };
+    else if (isJsonObject(tc) && isJsonObject(tc.function)) out.tool_choice = { type: 'tool', name: tc.function.name };
     else out.tool_choice = { type: 'auto' };
   }
   if (typeof b.user === 'string') out.metadata = { user_id: b.user };
@@ -105,7 +105,7 @@ export function openaiUsageFromAnthropic(raw: unknown): Obj {
 }
 
 export function anthropicToOpenaiResponse(m: unknown, clientModel: string): Obj {
-  const r = (isObj(m) ? m : {}) as { id?: string; content?: Obj[]; stop_reason?: unknown; usage?: unknown };
+  const r = (isJsonObject(m) ? m : {}) as { id?: string; content?: Obj[]; stop_reason?: unknown; usage?: unknown };
   const blocks = r.content ?? [];
   const text = blocks.filter((x) => x.type === 'text').map((x) => String(x.text ?? '')).join('');
   const toolCalls = blocks.filter((x) => x.type === 'tool_use').map((x) => ({ id: String(x.id), type: 'function', function: { name: String(x.name), arguments: JSON.stringify(x.input ?? {}) } }));
