@@ -17,6 +17,7 @@ import type { ChildProcess } from 'node:child_process';
 import { createInterface } from 'node:readline';
 import { PerformanceObserver, monitorEventLoopDelay, performance } from 'node:perf_hooks';
 import { Pool } from 'undici';
+import type { WalWrites } from '../src/sidecar/wal-account.js';
 
 const AGENTS = Number(process.env.SIDECAR_BENCH_AGENTS ?? 119);
 const LOOP_MS = Number(process.env.SIDECAR_BENCH_MS ?? 5000);
@@ -325,6 +326,15 @@ export async function run(): Promise<void> {
   const pacedLat1 = await s.latency();
   rec.errors += pacedRec.errors;
 
+  // (b') what the loop writes to SQLite's WAL, at (b)'s load: pages per request and per b-tree.
+  // A steady figure (the checkpoints' copying and fsyncs, the bulk of (b)'s tail, scale with it),
+  // measured apart from (b) because it holds the checkpoints off (see WalAccount).
+  const walRec = new Recorder();
+  await s.ask('wal-start');
+  await paced(Math.max(1, Math.floor(Math.min(LOOP_MS, 3000) / period)), period, loopIteration(pool, walRec, types, tokens, cursors, 'wal'));
+  const wal = ((await s.ask('wal-stop')) as { wal?: WalWrites }).wal;
+  rec.errors += walRec.errors;
+
   // wake latency: 119 waiters parked, then one publish per waiter (sequential), each timed
   const wake: number[] = [];
   const wakeEnd = performance.now() + 3000;
@@ -409,6 +419,13 @@ export async function run(): Promise<void> {
   for (const [name, route] of [['context (warm)', '/api/context/:issueId/:agentType'], ['results', '/api/results'], ['publish', '/api/events/:eventType']] as const) {
     const d = bucketDelta(pacedLat0[route] ?? {}, pacedLat1[route] ?? {});
     console.log(`| ${name} | ${d.count} | ${bucketPct(d, 50)} | ${bucketPct(d, 99)} |`);
+  }
+  if (wal) {
+    const reqs = walRec.total;
+    const iters = reqs / 4;
+    console.log(`\n(b') WAL written at (b)'s load, ${reqs} requests, checkpoints held off: ${f((wal.frames * wal.pageSize) / reqs / 1024)} KB per request (${f(wal.frames / iters)} pages of ${wal.pageSize / 1024} KB per iteration), ${wal.commits} commits of ${f(wal.frames / Math.max(1, wal.commits))} pages on average\n`);
+    console.log('| b-tree | pages per iteration | share |\n|---|---:|---:|');
+    for (const [tree, n] of Object.entries(wal.byTree).sort((x, y) => y[1] - x[1])) console.log(`| ${tree} | ${f(n / iters)} | ${((100 * n) / wal.frames).toFixed(0)} % |`);
   }
   console.log(`\n| figure | value | baseline (bare Fastify /health, same load) | ratio |\n|---|---:|---:|---:|`);
   console.log(`| requests/s (mixed loop) | ${rps.toFixed(0)} | ${base.rps.toFixed(0)} | ${(rps / base.rps).toFixed(2)} |`);

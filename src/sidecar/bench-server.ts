@@ -15,6 +15,7 @@ import type { Histogram, Registry } from 'prom-client';
 import { catalogOf } from '../agents/catalog.js';
 import { agentDef, startSidecarWorld } from './test-world.js';
 import type { SidecarWorld } from './test-world.js';
+import { WalAccount } from './wal-account.js';
 
 const INCLUDES = [['**/*.py'], ['**/*.ts', '**/*.tsx'], ['**/*.go'], ['**/*.md'], ['**/*']];
 
@@ -23,7 +24,8 @@ const INCLUDES = [['**/*.py'], ['**/*.ts', '**/*.tsx'], ['**/*.go'], ['**/*.md']
  * costs, and each `lat` line with the sidecar's own request-duration histogram per route (the
  * time from request to response inside the server, without the client's queueing).
  */
-function serveQueries(registry: () => Registry | undefined): void {
+function serveQueries(registry: () => Registry | undefined, storeFile: () => string | undefined): void {
+  let wal: WalAccount | undefined;
   // Event-loop stalls show up in every route's tail at once; `eld` reports and resets them.
   const eld = monitorEventLoopDelay({ resolution: 1 });
   eld.enable();
@@ -85,6 +87,18 @@ function serveQueries(registry: () => Registry | undefined): void {
             writeFileSync(process.env.SIDECAR_BENCH_PHASE_HEAP as string, JSON.stringify(out.profile));
           }
           process.stdout.write('{}\n');
+        } else if (line === 'wal-start' || line === 'wal-stop') {
+          // WAL pages the store's commits write meanwhile, per b-tree (see WalAccount)
+          if (line === 'wal-start') {
+            wal = new WalAccount(storeFile() as string);
+            wal.start();
+            process.stdout.write('{}\n');
+          } else {
+            const writes = wal?.stop();
+            wal?.close();
+            wal = undefined;
+            process.stdout.write(`${JSON.stringify({ wal: writes })}\n`);
+          }
         } else if (line === 'snap') {
           // a heap snapshot now (SIDECAR_BENCH_SNAP=<file>): what keeps objects alive mid-phase
           writeHeapSnapshot(process.env.SIDECAR_BENCH_SNAP);
@@ -133,7 +147,10 @@ function mainThreadCpuUs(): number {
 
 async function main(): Promise<void> {
   const state: { world?: SidecarWorld } = {};
-  serveQueries(() => state.world?.ctx.metrics);
+  serveQueries(
+    () => state.world?.ctx.metrics,
+    () => state.world?.store.location,
+  );
   const mode = process.argv[2] ?? 'sidecar';
   const agents = Number(process.argv[3] ?? 119);
   if (mode === 'floor') return serveFloor(agents, Number(process.argv[4] ?? 43_000));
