@@ -1,4 +1,5 @@
 import { sql } from 'kysely';
+import type { Migration } from 'kysely';
 import { withId } from './columns.js';
 import type { MigrationSet } from './types.js';
 
@@ -95,4 +96,26 @@ export const sidecarMigrations: MigrationSet = (dialect) => ({
       await db.schema.alterTable('sidecar_results').dropColumn('knowledge_at').execute();
     },
   },
+  sidecar_005_events_rowid_ids: {
+    // SQLite: event ids from the rowid (max + 1) instead of AUTOINCREMENT, which rewrites the
+    // sqlite_sequence page in every commit that inserts an event: one WAL page of ~6 per loop
+    // iteration of the sidecar benchmark. Ids stay monotonic because events are never deleted
+    // (whatever deletes some one day must keep the newest). PostgreSQL's bigserial is unchanged.
+    async up(db) {
+      if (dialect === 'sqlite') await rebuildEvents(db, 'integer primary key');
+    },
+    async down(db) {
+      if (dialect === 'sqlite') await rebuildEvents(db, 'integer primary key autoincrement');
+    },
+  },
 });
+
+/** Copies sidecar_events into a table whose id column is declared `id` (SQLite), with its indexes. */
+async function rebuildEvents(db: Parameters<Migration['up']>[0], id: string): Promise<void> {
+  await sql`create table sidecar_events_next (id ${sql.raw(id)}, event_type text not null, topic text, publisher text not null, agent_id text not null, issue_id text, data text not null, created_at bigint not null)`.execute(db);
+  await sql`insert into sidecar_events_next (id, event_type, topic, publisher, agent_id, issue_id, data, created_at) select id, event_type, topic, publisher, agent_id, issue_id, data, created_at from sidecar_events order by id`.execute(db);
+  await sql`drop table sidecar_events`.execute(db);
+  await sql`alter table sidecar_events_next rename to sidecar_events`.execute(db);
+  await db.schema.createIndex('sidecar_events_type').on('sidecar_events').columns(['event_type', 'id']).execute();
+  await db.schema.createIndex('sidecar_events_type_topic').on('sidecar_events').columns(['event_type', 'topic', 'id']).execute();
+}

@@ -1,0 +1,49 @@
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { Migrator, sql } from 'kysely';
+import { afterAll, describe, expect, it } from 'vitest';
+import { WalAccount } from '../../sidecar/wal-account.js';
+import { migrateToLatest, openStore } from '../store.js';
+import { ModuleMigrationProvider } from './index.js';
+
+describe('sidecar_005_events_rowid_ids (SQLite)', () => {
+  const dir = mkdtempSync(join(tmpdir(), 'cco-migrate-events-'));
+  afterAll(() => rmSync(dir, { recursive: true, force: true }));
+
+  it('keeps every event and its id, continues after the newest, and no longer writes sqlite_sequence', async () => {
+    const file = join(dir, 'store.db');
+    const store = await openStore({ sqlitePath: file, migrate: false });
+    const migrator = new Migrator({ db: store.db, provider: new ModuleMigrationProvider('sqlite'), allowUnorderedMigrations: true });
+    expect((await migrator.migrateTo('sidecar_004_results_knowledge_at')).error).toBeUndefined();
+    const insert = (id: number, topic: string) =>
+      sql`insert into sidecar_events (id, event_type, topic, publisher, agent_id, issue_id, data, created_at) values (${id}, 'step', ${topic}, 'architect', 'a-1', 'issue-1', '{"n":1}', 1)`.execute(store.db);
+    await insert(1, 'x');
+    await insert(7, 'y');
+    await migrateToLatest(store.db, 'sqlite');
+
+    const rows = await store.db.selectFrom('sidecar_events').select(['id', 'topic', 'data']).orderBy('id').execute();
+    expect(rows.map((r) => [r.id, r.topic, r.data])).toEqual([
+      [1, 'x', '{"n":1}'],
+      [7, 'y', '{"n":1}'],
+    ]);
+    const indexes = await sql<{ name: string }>`select name from sqlite_schema where type = 'index' and tbl_name = 'sidecar_events' order by name`.execute(store.db);
+    expect(indexes.rows.map((r) => r.name)).toEqual(['sidecar_events_type', 'sidecar_events_type_topic']);
+
+    const account = new WalAccount(file);
+    account.start();
+    const added = await store.db.insertInto('sidecar_events').values({ event_type: 'step', topic: 'z', publisher: 'p', agent_id: 'a', issue_id: null, data: '1', created_at: 2 }).returning('id').executeTakeFirstOrThrow();
+    const wal = account.stop();
+    account.close();
+    expect(added.id).toBe(8);
+    expect(wal.byTree.sidecar_events).toBe(1);
+    expect(wal.byTree.sqlite_sequence).toBeUndefined();
+
+    // and back down: AUTOINCREMENT again, the events still there
+    expect((await migrator.migrateTo('sidecar_004_results_knowledge_at')).error).toBeUndefined();
+    const ddl = await sql<{ sql: string }>`select sql from sqlite_schema where name = 'sidecar_events'`.execute(store.db);
+    expect(ddl.rows[0]?.sql).toMatch(/autoincrement/i);
+    expect(await store.db.selectFrom('sidecar_events').select('id').orderBy('id').execute()).toEqual([{ id: 1 }, { id: 7 }, { id: 8 }]);
+    await store.close();
+  });
+});
