@@ -68,8 +68,6 @@ export class Knowledge {
         ins: PreparedQuery<'rowid' | 'issue' | 'type' | 'kind' | 'content' | 'at'>;
       }
     | { dialect: 'postgres'; del: PreparedQuery<'issue' | 'type'> };
-  /** Marks a result's row as indexed, unless a newer version replaced it meanwhile. */
-  private readonly mark: PreparedQuery<'id' | 'at'>;
   private readonly writer: SqlWriter;
   private readonly delayMs: number;
   private queue: IndexItem[] = [];
@@ -86,7 +84,6 @@ export class Knowledge {
   ) {
     this.writer = opts.writer ?? new StoreWriter(store);
     this.delayMs = opts.delayMs ?? 50;
-    this.mark = preparedQuery(['id', 'at'], (p) => store.db.updateTable('sidecar_results').set({ knowledge_at: p.at as unknown as number }).where('id', '=', p.id as unknown as number).where('stored_at', '=', p.at as unknown as number));
     const compile = (q: RawBuilder<unknown>) => ({ compile: () => q.compile(store.db) });
     this.write =
       store.dialect === 'sqlite'
@@ -107,9 +104,8 @@ export class Knowledge {
    * Indexes a stored result's entries, replacing what its previous version indexed, soon: in
    * batches of one transaction on the sidecar's writer, off the path that acknowledges the
    * result (FTS5 writes ~6–10 pages per result in a transaction of its own, under 1 in a batch
-   * of 32). `search` first writes what is queued, so a search sees every stored result. The row
-   * stays marked unindexed (`knowledge_at`) until its entries are committed, and a start indexes
-   * what a crash left unindexed (`ResultsRepo.recover`).
+   * of 32). `search` first writes what is queued, so a search sees every stored result. A start
+   * indexes what a crash left unindexed (`unindexed`, `ResultsRepo.recover`).
    */
   index(item: IndexItem): void {
     this.queue.push(item);
@@ -138,10 +134,7 @@ export class Knowledge {
       const last = new Map<number, IndexItem>();
       for (const it of batch) last.set(it.id, it);
       const steps: WriteStep[] = this.lockSteps([...last.values()]);
-      for (const it of last.values()) {
-        for (const st of this.replaceSteps(it, steps.length)) steps.push(st);
-        steps.push(step(this.mark({ id: it.id, at: it.storedAt })));
-      }
+      for (const it of last.values()) for (const st of this.replaceSteps(it, steps.length)) steps.push(st);
       try {
         await this.writer.run(steps);
         this.lastError = undefined;
@@ -189,6 +182,23 @@ export class Knowledge {
     const out = [step(w.ids({ a: base, b: base + ROWS_PER_RESULT })), step(w.del({ rowid: 0 }), { step: at, col: 'id', param: w.del.slot('rowid') })];
     rows.forEach((e, k) => out.push(step(w.ins({ rowid: base + k, issue: it.issueId, type: it.agentType, kind: e.kind, content: e.content, at: it.storedAt }))));
     return out;
+  }
+
+  /**
+   * Stored results whose knowledge is not indexed: a crash came between the row's commit and its
+   * entries'. Each version's entries carry its `stored_at` (`created_at`), and every result has
+   * at least one (its status text), so a row with no entry of its own version is unindexed. (No
+   * mark on the row: rewriting it once more after indexing was one more WAL page per result.)
+   */
+  async unindexed(): Promise<{ id: number; stored_at: number; body: string }[]> {
+    const r =
+      this.store.dialect === 'sqlite'
+        ? // the entries of result id have rowids id * 1000 + k; c4 is created_at in FTS5's content table
+          await sql<{ id: number; stored_at: number; body: string }>`select r.id, r.stored_at, r.body from sidecar_results r
+            where not exists (select 1 from sidecar_knowledge_content k where k.id >= r.id * ${ROWS_PER_RESULT} and k.id < (r.id + 1) * ${ROWS_PER_RESULT} and k.c4 = r.stored_at)`.execute(this.store.db)
+        : await sql<{ id: number; stored_at: number; body: string }>`select r.id, r.stored_at, r.body from sidecar_results r
+            where not exists (select 1 from sidecar_knowledge k where k.issue_id = r.issue_id and k.agent_type = r.agent_type and k.created_at = r.stored_at)`.execute(this.store.db);
+    return r.rows.map((x) => ({ id: Number(x.id), stored_at: Number(x.stored_at), body: x.body }));
   }
 
   /**

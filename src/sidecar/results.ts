@@ -206,14 +206,14 @@ export class ResultsRepo {
             preparedQuery(cols, (p) =>
               store.db
                 .updateTable('sidecar_results')
-                .set({ agent_id: p.agent_id, status: p.status, stored_at: p.stored_at as unknown as number, file: p.file, bytes: p.bytes as unknown as number, body: p.body, knowledge_at: null })
+                .set({ agent_id: p.agent_id, status: p.status, stored_at: p.stored_at as unknown as number, file: p.file, bytes: p.bytes as unknown as number, body: p.body })
                 .where('issue_id', '=', p.issue_id)
                 .where('agent_type', '=', p.agent_type)
                 .returning('id'),
             ),
             preparedQuery(cols, (p) =>
-              compile(sql`insert into sidecar_results (issue_id, agent_type, agent_id, status, stored_at, file, bytes, body, knowledge_at)
-                select ${p.issue_id}, ${p.agent_type}, ${p.agent_id}, ${p.status}, ${p.stored_at}, ${p.file}, ${p.bytes}, ${p.body}, null
+              compile(sql`insert into sidecar_results (issue_id, agent_type, agent_id, status, stored_at, file, bytes, body)
+                select ${p.issue_id}, ${p.agent_type}, ${p.agent_id}, ${p.status}, ${p.stored_at}, ${p.file}, ${p.bytes}, ${p.body}
                 where not exists (select 1 from sidecar_results where issue_id = ${p.issue_id} and agent_type = ${p.agent_type}) returning id`),
             ),
           ]
@@ -222,8 +222,8 @@ export class ResultsRepo {
             preparedQuery(cols, (p) =>
               store.db
                 .insertInto('sidecar_results')
-                .values({ ...(p as unknown as ResultRow), knowledge_at: null })
-                .onConflict((oc) => oc.columns(['issue_id', 'agent_type']).doUpdateSet({ agent_id: p.agent_id, status: p.status, stored_at: p.stored_at as unknown as number, file: p.file, bytes: p.bytes as unknown as number, body: p.body, knowledge_at: null }))
+                .values(p as unknown as ResultRow)
+                .onConflict((oc) => oc.columns(['issue_id', 'agent_type']).doUpdateSet({ agent_id: p.agent_id, status: p.status, stored_at: p.stored_at as unknown as number, file: p.file, bytes: p.bytes as unknown as number, body: p.body }))
                 .returning('id'),
             ),
           ];
@@ -252,11 +252,7 @@ export class ResultsRepo {
    * and its entries'), and waits until it is written.
    */
   private async indexPending(): Promise<void> {
-    const rows = await this.store.db
-      .selectFrom('sidecar_results')
-      .select(['id', 'stored_at', 'body'])
-      .where((eb) => eb.or([eb('knowledge_at', 'is', null), eb('knowledge_at', '<>', eb.ref('stored_at'))]))
-      .execute();
+    const rows = await this.knowledge.unindexed();
     for (const r of rows) {
       const parsed = parseDocument(r.body);
       if (parsed) this.indexKnowledge(Number(r.id), Number(r.stored_at), parsed.input);

@@ -108,6 +108,16 @@ export const sidecarMigrations: MigrationSet = (dialect) => ({
       if (dialect === 'sqlite') await rebuildEvents(db, 'integer primary key autoincrement');
     },
   },
+  sidecar_006_results_drop_knowledge_at: {
+    // which version of a result is indexed is read from the index itself (each entry carries its
+    // version's stored_at): a mark on the row cost one more rewrite of it per result
+    async up(db) {
+      await db.schema.alterTable('sidecar_results').dropColumn('knowledge_at').execute();
+    },
+    async down(db) {
+      await db.schema.alterTable('sidecar_results').addColumn('knowledge_at', 'bigint').execute();
+    },
+  },
 });
 
 /** Copies sidecar_events into a table whose id column is declared `id` (SQLite), with its indexes. */

@@ -11,8 +11,6 @@ export interface SidecarResultsTable {
   file: string;
   bytes: number;
   body: string; // JSON of the whole result document
-  /** `stored_at` of the version whose knowledge entries are indexed (null: not indexed yet). */
-  knowledge_at: number | null;
 }
 
 /** One published event; `id` is the monotonic cursor clients wait after. */
