@@ -1,6 +1,5 @@
 import { sep, join, resolve } from 'node:path';
-import { sql } from 'kysely';
-import type { CompiledQuery, RawBuilder } from 'kysely';
+import type { CompiledQuery } from 'kysely';
 import { z } from 'zod';
 import { AppError } from '../core/errors.js';
 import { eachContainer } from '../core/json.js';
@@ -164,8 +163,7 @@ export class ResultsRepo {
   private readonly files: ResultFiles;
   private readonly fileRounds: Rounds;
   private readonly rowRounds: Rounds;
-  /** The steps storing a result's row, in one transaction; its id is the first row they return. */
-  private readonly rowSteps: readonly ((v: ResultRow) => CompiledQuery)[];
+  private readonly upsert: (v: ResultRow) => CompiledQuery;
   private readonly writer: SqlWriter;
   /** Context builds read an issue's results often: compiled once. */
   private readonly ofIssue: (v: { issue: string }) => CompiledQuery;
@@ -189,44 +187,19 @@ export class ResultsRepo {
     }, MAX_FILES);
     this.rowRounds = new Rounds(async (batch) => {
       const winners = lastPerFile(batch);
-      const per = this.rowSteps.length;
-      const rows = await this.writer.run(winners.flatMap((j) => this.rowSteps.map((q) => step(q(j.row)))));
-      winners.forEach((j, i) => this.indexKnowledge(Number(rows.slice(i * per, (i + 1) * per).find((r) => r.length)?.[0]?.id), j.row.stored_at, j.input));
+      const rows = await this.writer.run(winners.map((j) => step(this.upsert(j.row))));
+      winners.forEach((j, i) => this.indexKnowledge(Number(rows[i]?.[0]?.id), j.row.stored_at, j.input));
       return batch.map(() => undefined);
     }, MAX_ROWS);
     this.ofIssue = preparedQuery(['issue'], (p) => store.db.selectFrom('sidecar_results').select(['body', 'file', 'bytes']).where('issue_id', '=', p.issue).orderBy('stored_at', 'asc'));
     const cols = ['issue_id', 'agent_type', 'agent_id', 'status', 'stored_at', 'file', 'bytes', 'body'] as const;
-    const compile = (q: RawBuilder<unknown>) => ({ compile: () => q.compile(store.db) });
-    this.rowSteps =
-      store.dialect === 'sqlite'
-        ? // SQLite, one writer: an update, else an insert. An upsert (insert … on conflict do update)
-          // of a table with AUTOINCREMENT rewrites sqlite_sequence even when it updates: one more
-          // WAL page per commit, for nothing.
-          [
-            preparedQuery(cols, (p) =>
-              store.db
-                .updateTable('sidecar_results')
-                .set({ agent_id: p.agent_id, status: p.status, stored_at: p.stored_at as unknown as number, file: p.file, bytes: p.bytes as unknown as number, body: p.body })
-                .where('issue_id', '=', p.issue_id)
-                .where('agent_type', '=', p.agent_type)
-                .returning('id'),
-            ),
-            preparedQuery(cols, (p) =>
-              compile(sql`insert into sidecar_results (issue_id, agent_type, agent_id, status, stored_at, file, bytes, body)
-                select ${p.issue_id}, ${p.agent_type}, ${p.agent_id}, ${p.status}, ${p.stored_at}, ${p.file}, ${p.bytes}, ${p.body}
-                where not exists (select 1 from sidecar_results where issue_id = ${p.issue_id} and agent_type = ${p.agent_type}) returning id`),
-            ),
-          ]
-        : // PostgreSQL, several daemons may store one result at once: one atomic upsert
-          [
-            preparedQuery(cols, (p) =>
-              store.db
-                .insertInto('sidecar_results')
-                .values(p as unknown as ResultRow)
-                .onConflict((oc) => oc.columns(['issue_id', 'agent_type']).doUpdateSet({ agent_id: p.agent_id, status: p.status, stored_at: p.stored_at as unknown as number, file: p.file, bytes: p.bytes as unknown as number, body: p.body }))
-                .returning('id'),
-            ),
-          ];
+    this.upsert = preparedQuery(cols, (p) =>
+      store.db
+        .insertInto('sidecar_results')
+        .values(p as unknown as ResultRow)
+        .onConflict((oc) => oc.columns(['issue_id', 'agent_type']).doUpdateSet({ agent_id: p.agent_id, status: p.status, stored_at: p.stored_at as unknown as number, file: p.file, bytes: p.bytes as unknown as number, body: p.body }))
+        .returning('id'),
+    );
   }
 
   /** The file of a result; identifiers are validated, and the path is checked to stay inside. */
@@ -261,7 +234,7 @@ export class ResultsRepo {
   }
 
   private indexKnowledge(id: number, storedAt: number, input: ResultInput): void {
-    // (storing the row returns its id; without one there is no row to index)
+    // (an upsert returns the row's id; without one there is no row to index)
     if (Number.isFinite(id)) this.knowledge.index({ id, issueId: input.issue_id, agentType: input.agent_type, storedAt, entries: knowledgeOf(input) });
   }
 
@@ -291,7 +264,7 @@ export class ResultsRepo {
       rows.push({ issue_id: input.issue_id, agent_type: input.agent_type, agent_id: input.agent_id, status: input.result.status, stored_at: storedAt, file, bytes: Buffer.byteLength(e.data), body });
     }
     // their knowledge is indexed with the rest of what is unindexed (`indexPending`)
-    if (rows.length) await this.writer.run(rows.flatMap((r) => this.rowSteps.map((q) => step(q(r)))));
+    if (rows.length) await this.writer.run(rows.map((r) => step(this.upsert(r))));
     await this.files.finishRecovery(journals, items);
     return items.length;
   }

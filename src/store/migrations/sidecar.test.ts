@@ -7,11 +7,11 @@ import { WalAccount } from '../../sidecar/wal-account.js';
 import { migrateToLatest, openStore } from '../store.js';
 import { ModuleMigrationProvider } from './index.js';
 
-describe('sidecar_005_events_rowid_ids (SQLite)', () => {
+describe('sidecar_005 and sidecar_006: ids from the rowid, no knowledge mark (SQLite)', () => {
   const dir = mkdtempSync(join(tmpdir(), 'cco-migrate-events-'));
   afterAll(() => rmSync(dir, { recursive: true, force: true }));
 
-  it('keeps every event and its id, continues after the newest, and no longer writes sqlite_sequence', async () => {
+  it('keep every event and result with its id, continue after the newest, and no longer write sqlite_sequence', async () => {
     const file = join(dir, 'store.db');
     const store = await openStore({ sqlitePath: file, migrate: false });
     const migrator = new Migrator({ db: store.db, provider: new ModuleMigrationProvider('sqlite'), allowUnorderedMigrations: true });
@@ -20,7 +20,14 @@ describe('sidecar_005_events_rowid_ids (SQLite)', () => {
       sql`insert into sidecar_events (id, event_type, topic, publisher, agent_id, issue_id, data, created_at) values (${id}, 'step', ${topic}, 'architect', 'a-1', 'issue-1', '{"n":1}', 1)`.execute(store.db);
     await insert(1, 'x');
     await insert(7, 'y');
+    await sql`insert into sidecar_results (id, issue_id, agent_type, agent_id, status, stored_at, file, bytes, body, knowledge_at) values (5, 'issue-1', 'architect', 'a-1', 'success', 10, '/r/a.json', 2, '{}', 10)`.execute(store.db);
     await migrateToLatest(store.db, 'sqlite');
+    const columns = async () => (await sql<{ name: string }>`select name from pragma_table_info('sidecar_results')`.execute(store.db)).rows.map((r) => r.name);
+    expect(await columns()).not.toContain('knowledge_at');
+    expect(await store.db.selectFrom('sidecar_results').select(['id', 'issue_id', 'agent_type', 'stored_at', 'body']).execute()).toEqual([{ id: 5, issue_id: 'issue-1', agent_type: 'architect', stored_at: 10, body: '{}' }]);
+    const resultDdl = await sql<{ sql: string }>`select sql from sqlite_schema where name in ('sidecar_results', 'sidecar_results_issue_type') order by name`.execute(store.db);
+    expect(resultDdl.rows[0]?.sql).not.toMatch(/autoincrement/i);
+    expect(resultDdl.rows[1]?.sql).toMatch(/unique index/i);
 
     const rows = await store.db.selectFrom('sidecar_events').select(['id', 'topic', 'data']).orderBy('id').execute();
     expect(rows.map((r) => [r.id, r.topic, r.data])).toEqual([
@@ -44,6 +51,8 @@ describe('sidecar_005_events_rowid_ids (SQLite)', () => {
     const ddl = await sql<{ sql: string }>`select sql from sqlite_schema where name = 'sidecar_events'`.execute(store.db);
     expect(ddl.rows[0]?.sql).toMatch(/autoincrement/i);
     expect(await store.db.selectFrom('sidecar_events').select('id').orderBy('id').execute()).toEqual([{ id: 1 }, { id: 7 }, { id: 8 }]);
+    expect(await columns()).toContain('knowledge_at');
+    expect(await store.db.selectFrom('sidecar_results').select(['id']).execute()).toEqual([{ id: 5 }]);
     await store.close();
   });
 });

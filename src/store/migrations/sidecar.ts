@@ -108,17 +108,33 @@ export const sidecarMigrations: MigrationSet = (dialect) => ({
       if (dialect === 'sqlite') await rebuildEvents(db, 'integer primary key autoincrement');
     },
   },
-  sidecar_006_results_drop_knowledge_at: {
-    // which version of a result is indexed is read from the index itself (each entry carries its
-    // version's stored_at): a mark on the row cost one more rewrite of it per result
+  sidecar_006_results_rowid_ids_no_knowledge_mark: {
+    // Which version of a result is indexed is read from the index itself (each entry carries its
+    // version's stored_at): the mark on the row cost one more rewrite of it per result. SQLite:
+    // also ids from the rowid, as events' (sidecar_005): an upsert of an AUTOINCREMENT table
+    // rewrites sqlite_sequence even when it updates. Results are never deleted; a reused id
+    // would be harmless anyway (indexing a result first deletes its id's entries).
     async up(db) {
-      await db.schema.alterTable('sidecar_results').dropColumn('knowledge_at').execute();
+      if (dialect === 'postgres') await db.schema.alterTable('sidecar_results').dropColumn('knowledge_at').execute();
+      else await rebuildResults(db, 'integer primary key', false);
     },
     async down(db) {
-      await db.schema.alterTable('sidecar_results').addColumn('knowledge_at', 'bigint').execute();
+      if (dialect === 'postgres') await db.schema.alterTable('sidecar_results').addColumn('knowledge_at', 'bigint').execute();
+      // knowledge_at null: the next start of the older version indexes every result again
+      else await rebuildResults(db, 'integer primary key autoincrement', true);
     },
   },
 });
+
+/** Copies sidecar_results into a table whose id column is declared `id` (SQLite), with its index. */
+async function rebuildResults(db: Parameters<Migration['up']>[0], id: string, knowledgeAt: boolean): Promise<void> {
+  const cols = 'id, issue_id, agent_type, agent_id, status, stored_at, file, bytes, body';
+  await sql`create table sidecar_results_next (id ${sql.raw(id)}, issue_id text not null, agent_type text not null, agent_id text not null, status text, stored_at bigint not null, file text not null, bytes integer not null, body text not null${sql.raw(knowledgeAt ? ', knowledge_at bigint' : '')})`.execute(db);
+  await sql`insert into sidecar_results_next (${sql.raw(cols)}) select ${sql.raw(cols)} from sidecar_results order by id`.execute(db);
+  await sql`drop table sidecar_results`.execute(db);
+  await sql`alter table sidecar_results_next rename to sidecar_results`.execute(db);
+  await db.schema.createIndex('sidecar_results_issue_type').unique().on('sidecar_results').columns(['issue_id', 'agent_type']).execute();
+}
 
 /** Copies sidecar_events into a table whose id column is declared `id` (SQLite), with its indexes. */
 async function rebuildEvents(db: Parameters<Migration['up']>[0], id: string): Promise<void> {
