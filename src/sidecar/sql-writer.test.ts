@@ -173,6 +173,30 @@ describe('WAL checkpoints while the write thread runs', () => {
     expect(await autoCheckpoint(t)).toBe(1000);
   });
 
+  it("of the thread's own commits run after their answer: a commit past 1,000 pages resolves before its pages are copied, and they are copied before the next message", async () => {
+    const t = await openTestStore('sqlite');
+    stores.push(t);
+    await sql`pragma wal_checkpoint(TRUNCATE)`.execute(t.store.db);
+    // no timer within the test: only the thread's checkpoint after a round copies pages
+    const w = new ThreadSqliteWriter(t.store.location, { store: t.store, checkpointMs: 600_000 });
+    writers.push(w);
+    const dbBytes = (): number => statSync(t.store.location).size;
+    const before = dbBytes();
+    const blob = 'x'.repeat(4000);
+    const big = Array.from({ length: 1200 }, () => step(sql`insert into sidecar_events (event_type, topic, publisher, agent_id, data, created_at) values ('e', 't', 'p', 'a', ${blob}, 1)`.compile(t.store.db)));
+    await w.run(big);
+    // answered first: SQLite's automatic checkpoint would have grown the file inside the commit
+    expect(dbBytes()).toBe(before);
+    // the next message is taken once the checkpoint is done
+    await w.run([insertEvent(t, 'after')]);
+    expect(dbBytes()).toBeGreaterThanOrEqual(before + 4_000_000);
+    // a small commit leaves the backlog under the mark: nothing more is copied
+    const copied = dbBytes();
+    await w.run([insertEvent(t, 'small')]);
+    await w.run([insertEvent(t, 'small 2')]);
+    expect(dbBytes()).toBe(copied);
+  });
+
   it('go back to the store when the thread dies, and to the thread again when the next write starts one', async () => {
     const t = await openTestStore('sqlite');
     stores.push(t);
