@@ -1,4 +1,5 @@
 import type { FastifyInstance } from 'fastify';
+import { AppError } from '../core/errors.js';
 import type { WebSocket } from 'ws';
 import type { Hub, HubMessage } from './hub.js';
 
@@ -10,31 +11,41 @@ import type { Hub, HubMessage } from './hub.js';
  */
 export function registerHubWebSocket(app: FastifyInstance, hub: Hub, onCount?: (n: number) => void): void {
   let clients = 0;
-  app.get('/ws', { websocket: true }, (socket: WebSocket, req) => {
-    clients++;
-    onCount?.(clients);
-    const q = req.query as Record<string, string | undefined>;
-    const after = q.after !== undefined ? Number(q.after) : undefined;
-    let types: string[] | undefined = q.types ? q.types.split(',') : undefined;
-    const send = (m: HubMessage): void => {
-      if (types && !types.includes(m.type)) return;
-      if (socket.readyState === socket.OPEN) socket.send(JSON.stringify(m));
-    };
-    for (const m of hub.recent(after !== undefined && Number.isFinite(after) ? { afterSeq: after } : {})) send(m);
-    const off = hub.subscribe(send);
-    socket.on('message', (raw) => {
-      try {
-        const msg = JSON.parse(String(raw)) as { type?: string; types?: unknown };
-        if (msg.type === 'filter') types = Array.isArray(msg.types) ? msg.types.map(String) : undefined;
-        if (msg.type === 'ping') socket.send(JSON.stringify({ seq: hub.lastSeq, type: 'pong', ts: Date.now(), data: null }));
-      } catch {
-        // ignore frames that are not JSON
-      }
-    });
-    socket.on('close', () => {
-      off();
-      clients--;
+  app.route({
+    method: 'GET',
+    url: '/ws',
+    // a plain GET (a browser tab, curl): say what this endpoint is instead of an empty 404
+    handler: async (req, reply) => {
+      void reply.header('upgrade', 'websocket');
+      const example = `new WebSocket("ws://${req.headers.host ?? '127.0.0.1:3000'}/ws?token=...")`;
+      throw new AppError(426, 'upgrade_required', `GET /ws is a WebSocket endpoint: connect with a WebSocket client (headers Upgrade: websocket and Connection: Upgrade), e.g. ${example}`, { field: 'headers.upgrade' });
+    },
+    wsHandler: (socket: WebSocket, req) => {
+      clients++;
       onCount?.(clients);
-    });
+      const q = req.query as Record<string, string | undefined>;
+      const after = q.after !== undefined ? Number(q.after) : undefined;
+      let types: string[] | undefined = q.types ? q.types.split(',') : undefined;
+      const send = (m: HubMessage): void => {
+        if (types && !types.includes(m.type)) return;
+        if (socket.readyState === socket.OPEN) socket.send(JSON.stringify(m));
+      };
+      for (const m of hub.recent(after !== undefined && Number.isFinite(after) ? { afterSeq: after } : {})) send(m);
+      const off = hub.subscribe(send);
+      socket.on('message', (raw) => {
+        try {
+          const msg = JSON.parse(String(raw)) as { type?: string; types?: unknown };
+          if (msg.type === 'filter') types = Array.isArray(msg.types) ? msg.types.map(String) : undefined;
+          if (msg.type === 'ping') socket.send(JSON.stringify({ seq: hub.lastSeq, type: 'pong', ts: Date.now(), data: null }));
+        } catch {
+          // ignore frames that are not JSON
+        }
+      });
+      socket.on('close', () => {
+        off();
+        clients--;
+        onCount?.(clients);
+      });
+    },
   });
 }

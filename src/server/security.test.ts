@@ -150,6 +150,14 @@ describe('daemon front door', () => {
     expect(JSON.parse(bad.body)).toMatchObject({ error: { code: 'bad_request', message: 'Malformed HTTP request' } });
   });
 
+  it('GET /ws without an upgrade is a 426 saying how to connect, not an empty 404', async () => {
+    const r = await raw(`${t.url}/ws`, { 'x-cco-token': t.token });
+    expect(r.status).toBe(426);
+    expect(r.headers.upgrade).toBe('websocket');
+    expect(JSON.parse(r.body)).toMatchObject({ error: { code: 'upgrade_required', field: 'headers.upgrade' } });
+    expect(JSON.parse(r.body).error.message).toMatch(/WebSocket client/);
+  });
+
   it('answers /health and its /api/health alias', async () => {
     const a = await raw(`${t.url}/health`, {});
     const b = await raw(`${t.url}/api/health`, {});
