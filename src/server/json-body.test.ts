@@ -1,5 +1,6 @@
 import { execFile } from 'node:child_process';
 import { promisify } from 'node:util';
+import { gzipSync } from 'node:zlib';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { startTestDaemon } from '../testing/test-daemon.js';
 import type { TestDaemon } from '../testing/test-daemon.js';
@@ -32,6 +33,12 @@ describe('JSON request bodies', () => {
       expect(r.status, body).toBe(400);
       expect(r.json, body).toMatchObject({ error: { code: 'forbidden_key', field: 'body' } });
     }
+  });
+
+  it('a compressed body is a 415 naming content-encoding, not malformed JSON', async () => {
+    const r = await fetch(`${t.url}/api/maintenance/archive-old-analytics`, { method: 'POST', headers: { 'content-type': 'application/json', 'content-encoding': 'gzip' }, body: gzipSync('{"older_than_days": 90}') });
+    expect(r.status).toBe(415);
+    expect(await r.json()).toMatchObject({ error: { code: 'unsupported_encoding', field: 'headers.content-encoding' } });
   });
 
   it('malformed JSON is still invalid_json', async () => {

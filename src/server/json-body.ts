@@ -11,6 +11,7 @@ const FORM = 'application/x-www-form-urlencoded';
  *   every route that serialised it fail with a stack overflow (a 500);
  * - an honest error for a forbidden key: Fastify reports it as "Body is not valid JSON", which
  *   sends a client looking for a syntax error that is not there;
+ * - a compressed body (`Content-Encoding: gzip` …) is a 415 naming the header;
  * - form-encoded bodies read as JSON. Why: `curl -d '{"older_than_days": 90}' URL` — the way the
  *   guides and users write it — sends `Content-Type: application/x-www-form-urlencoded`, and
  *   Fastify would answer 415. No route here takes real forms, so the body is read as the JSON it
@@ -22,6 +23,11 @@ const FORM = 'application/x-www-form-urlencoded';
 export function installJsonBodies(app: FastifyInstance): void {
   const json = app.getDefaultJsonParser('error', 'error');
   const parse = (req: FastifyRequest, text: string, done: (err: Error | null, body?: unknown) => void, how: string): void => {
+    const encoding = req.headers['content-encoding'];
+    if (encoding !== undefined && encoding.trim() !== '' && encoding.trim().toLowerCase() !== 'identity') {
+      // compressed bytes would read as "malformed JSON", about text the client never wrote
+      return done(new AppError(415, 'unsupported_encoding', `headers.content-encoding: ${encoding} request bodies are not accepted; send the JSON body uncompressed`, { field: 'headers.content-encoding' }));
+    }
     json(req, text, (err, value) => {
       if (err) return done(explain(err, text, how));
       if (nestsDeeperThan(value)) return done(new AppError(400, 'invalid_request', `body: JSON nested deeper than ${MAX_JSON_DEPTH} levels is not accepted`, { field: 'body' }));

@@ -6,7 +6,7 @@ import { errorBody } from '../proxy/errors.js';
 import type { ClientFormat } from '../proxy/errors.js';
 import type { GatewayCore } from '../proxy/gateway-core.js';
 import type { Endpoint } from '../proxy/inbound.js';
-import { V1_BODY_ERRORS, V1_BODY_LIMIT } from './v1-routes.js';
+import { V1_BODY_ERRORS, V1_BODY_LIMIT, parseV1Body } from './v1-routes.js';
 
 /** The hot provider routes served by the lean handler (exact paths; a query string is kept). */
 const ROUTES: Record<string, { format: ClientFormat; endpoint: Endpoint }> = {
@@ -72,23 +72,21 @@ export function installLeanV1(server: Server, core: GatewayCore, metrics: Regist
         observe(path, err.status, startedAt);
         return;
       }
-      let json: unknown;
-      if (raw.length > 0) {
-        try {
-          json = JSON.parse(raw.toString('utf8'));
-        } catch (e) {
-          reply(res, route.format, 400, V1_BODY_ERRORS.malformed(e as Error), 'invalid_json', false);
-          observe(path, 400, startedAt);
-          return;
-        }
+      const parsed = parseV1Body(raw, h['content-encoding']);
+      if ('error' in parsed) {
+        const e = parsed.error;
+        reply(res, route.format, e.status, e.message, e.code, false, e.field);
+        observe(path, e.status, startedAt);
+        return;
       }
+      const json = parsed.json;
       if (!json || typeof json !== 'object' || Array.isArray(json)) {
         reply(res, route.format, 400, V1_BODY_ERRORS.notAnObject, 'invalid_request', false, 'body');
         observe(path, 400, startedAt);
         return;
       }
       void core
-        .handle({ id: randomUUID(), clientFormat: route.format, endpoint: route.endpoint, query: q >= 0 ? url.slice(q) : '', headers: h, raw, body: json as Record<string, unknown>, receivedAt }, res)
+        .handle({ id: randomUUID(), clientFormat: route.format, endpoint: route.endpoint, query: q >= 0 ? url.slice(q) : '', headers: h, raw: parsed.raw, body: json as Record<string, unknown>, receivedAt }, res)
         .then(
           () => observe(path, res.statusCode, startedAt),
           // The core answers its own failures; this only guards what throws before it can (an

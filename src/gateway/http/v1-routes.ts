@@ -16,13 +16,34 @@ export const V1_BODY_ERRORS = {
   malformed: (e: Error) => `body: malformed JSON: ${e.message}`,
 } as const;
 
+/** A /v1 body as both paths read it: the bytes to forward and their JSON, or the 4xx to answer. */
+export type V1Body = { raw: Buffer; json: unknown } | { error: { status: number; message: string; code: string; field: string } };
+
+/**
+ * Reads a /v1 request body. A compressed body (`Content-Encoding: gzip` …) is a 415 naming the
+ * header, not "malformed JSON" about bytes the client never wrote as JSON. A UTF-8 byte order
+ * mark is dropped from the bytes forwarded too, as the daemon's own JSON parser drops it.
+ */
+export function parseV1Body(body: Buffer, encoding: string | undefined): V1Body {
+  if (encoding !== undefined && encoding.trim().toLowerCase() !== 'identity' && encoding.trim() !== '') {
+    return { error: { status: 415, message: `headers.content-encoding: ${encoding} request bodies are not accepted; send the JSON body uncompressed`, code: 'unsupported_encoding', field: 'headers.content-encoding' } };
+  }
+  const raw = body.length >= 3 && body[0] === 0xef && body[1] === 0xbb && body[2] === 0xbf ? body.subarray(3) : body;
+  if (raw.length === 0) return { raw, json: undefined };
+  try {
+    return { raw, json: JSON.parse(raw.toString('utf8')) as unknown };
+  } catch (e) {
+    return { error: { status: 400, message: V1_BODY_ERRORS.malformed(e as Error), code: 'invalid_json', field: 'body' } };
+  }
+}
+
 const formatOf = (url: string, headers: FastifyRequest['headers']): ClientFormat =>
   url.startsWith('/v1/chat') || (url.startsWith('/v1/models') && headers['anthropic-version'] === undefined && headers['x-api-key'] === undefined) ? 'openai' : 'anthropic';
 
 /** Fastify errors (bad JSON, too large, wrong media type) as the client's API error. */
-function clientError(err: FastifyError | AppError, req: FastifyRequest): { status: number; message: string; code: string } {
+function clientError(err: FastifyError | AppError, req: FastifyRequest): { status: number; message: string; code: string; field?: string | undefined } {
   // The shared security layer's refusals (foreign Host, browser Origin, missing token) keep their status.
-  if (err instanceof AppError) return { status: err.status, message: err.message, code: err.code };
+  if (err instanceof AppError) return { status: err.status, message: err.message, code: err.code, field: err.field };
   const code = err.code ?? '';
   if (code === 'FST_ERR_CTP_BODY_TOO_LARGE') return V1_BODY_ERRORS.tooLarge;
   if (code === 'FST_ERR_CTP_EMPTY_JSON_BODY') return { status: 400, message: V1_BODY_ERRORS.notAnObject, code: 'invalid_json' };
@@ -41,21 +62,18 @@ export async function registerV1Routes(app: FastifyInstance, core: GatewayCore):
   await app.register(async (scope) => {
     scope.removeAllContentTypeParsers();
     // Keep the exact bytes: a pass-through route forwards them untouched.
-    scope.addContentTypeParser('*', { parseAs: 'buffer', bodyLimit: V1_BODY_LIMIT }, (_req, body, done) => {
-      const buf = body as Buffer;
-      if (buf.length === 0) return done(null, { raw: buf, json: undefined });
-      try {
-        done(null, { raw: buf, json: JSON.parse(buf.toString('utf8')) as unknown });
-      } catch (e) {
-        const err = e as FastifyError;
-        err.statusCode = 400;
-        done(err, undefined);
+    scope.addContentTypeParser('*', { parseAs: 'buffer', bodyLimit: V1_BODY_LIMIT }, (req, body, done) => {
+      const parsed = parseV1Body(body as Buffer, req.headers['content-encoding']);
+      if ('error' in parsed) {
+        const { status, code, message, field } = parsed.error;
+        return done(new AppError(status, code, message, { field }), undefined);
       }
+      done(null, parsed);
     });
     scope.setErrorHandler((err: FastifyError | AppError, req, reply) => {
       const e = clientError(err, req);
       if (e.status >= 500) req.log.error({ err: err.message }, 'gateway route failed');
-      void reply.status(e.status).send(errorBody(formatOf(req.url, req.headers), e.status, e.message, e.code));
+      void reply.status(e.status).send(errorBody(formatOf(req.url, req.headers), e.status, e.message, e.code, e.field));
     });
     scope.setNotFoundHandler((req, reply) => {
       const f = formatOf(req.url, req.headers);

@@ -50,6 +50,24 @@ describe('the lean /v1 handler keeps the security layer and the Fastify behaviou
     expect(h.fake.requests.length).toBe(before);
   });
 
+  it('a compressed body is a 415 naming content-encoding, and a UTF-8 BOM is dropped, on both paths', async () => {
+    const before = h.fake.requests.length;
+    // with a content-type: the lean handler; without: the Fastify route
+    for (const headers of [json, { 'x-api-key': 'k' }]) {
+      const gz = await raw('/v1/messages', { ...headers, 'content-encoding': 'gzip' }, body);
+      expect(gz.status).toBe(415);
+      expect(JSON.parse(gz.body)).toMatchObject({ type: 'error', error: { type: 'invalid_request_error', message: expect.stringContaining('content-encoding: gzip') } });
+    }
+    expect(h.fake.requests.length).toBe(before);
+    for (const headers of [json, { 'x-api-key': 'k' }]) {
+      const r = await raw('/v1/messages', headers, `\uFEFF${body.replace('lean path', 'with a BOM')}`);
+      expect(r.status).toBe(200);
+      const seen = h.fake.requests.at(-1);
+      expect(seen?.raw.charCodeAt(0)).toBe('{'.charCodeAt(0));
+      expect(seen?.body).toMatchObject({ messages: [{ content: 'with a BOM' }] });
+    }
+  });
+
   it('answers body errors in the client shape, as the Fastify route does', async () => {
     const bad = await raw('/v1/chat/completions', json, '{"model": ');
     expect(bad.status).toBe(400);
