@@ -10,6 +10,8 @@ export function parseInput<S extends z.ZodType>(schema: S, value: unknown, where
   if (r.success) return r.data;
   const issue = r.error.issues[0];
   const path = issue?.path.length ? `${where}.${issue.path.map(String).join('.')}` : where;
-  const message = issue ? `${path}: ${issue.message}` : `${where} is invalid`;
+  // `?limit=5&limit=9` arrives as an array: say so, not "expected number, received NaN"
+  const given = where === 'query' && issue?.path.length === 1 ? (value as Record<string, unknown> | undefined)?.[String(issue.path[0])] : undefined;
+  const message = Array.isArray(given) ? `${path}: given ${given.length} times; give it once` : issue ? `${path}: ${issue.message}` : `${where} is invalid`;
   throw new AppError(400, 'invalid_request', message, { field: path });
 }
