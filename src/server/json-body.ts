@@ -23,11 +23,8 @@ const FORM = 'application/x-www-form-urlencoded';
 export function installJsonBodies(app: FastifyInstance): void {
   const json = app.getDefaultJsonParser('error', 'error');
   const parse = (req: FastifyRequest, text: string, done: (err: Error | null, body?: unknown) => void, how: string): void => {
-    const encoding = req.headers['content-encoding'];
-    if (encoding !== undefined && encoding.trim() !== '' && encoding.trim().toLowerCase() !== 'identity') {
-      // compressed bytes would read as "malformed JSON", about text the client never wrote
-      return done(new AppError(415, 'unsupported_encoding', `headers.content-encoding: ${encoding} request bodies are not accepted; send the JSON body uncompressed`, { field: 'headers.content-encoding' }));
-    }
+    const encoded = encodedBodyError(req.headers['content-encoding']);
+    if (encoded) return done(encoded);
     json(req, text, (err, value) => {
       if (err) return done(explain(err, text, how));
       if (nestsDeeperThan(value)) return done(new AppError(400, 'invalid_request', `body: JSON nested deeper than ${MAX_JSON_DEPTH} levels is not accepted`, { field: 'body' }));
@@ -41,6 +38,17 @@ export function installJsonBodies(app: FastifyInstance): void {
     if (text.trim() === '') return done(null, undefined);
     parse(req, text, done, FORM);
   });
+}
+
+/**
+ * A compressed request body (`Content-Encoding` other than identity) is a 415 naming the header:
+ * read as text, its bytes would be reported as "malformed JSON" the client never wrote. Used by
+ * every JSON parser here (the daemon's API, the sidecar, the gateway's `/v1` paths).
+ */
+export function encodedBodyError(encoding: string | undefined): AppError | undefined {
+  const e = encoding?.trim().toLowerCase();
+  if (!e || e === 'identity') return undefined;
+  return new AppError(415, 'unsupported_encoding', `headers.content-encoding: ${encoding} request bodies are not accepted; send the JSON body uncompressed`, { field: 'headers.content-encoding' });
 }
 
 /** The parser's error as the client should read it. */

@@ -1,6 +1,7 @@
 import { randomUUID } from 'node:crypto';
 import type { FastifyError, FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
 import { AppError } from '../../core/errors.js';
+import { encodedBodyError } from '../../server/json-body.js';
 import type { GatewayCore } from '../proxy/gateway-core.js';
 import { errorBody } from '../proxy/errors.js';
 import type { ClientFormat } from '../proxy/errors.js';
@@ -20,14 +21,12 @@ export const V1_BODY_ERRORS = {
 export type V1Body = { raw: Buffer; json: unknown } | { error: { status: number; message: string; code: string; field: string } };
 
 /**
- * Reads a /v1 request body. A compressed body (`Content-Encoding: gzip` …) is a 415 naming the
- * header, not "malformed JSON" about bytes the client never wrote as JSON. A UTF-8 byte order
+ * Reads a /v1 request body. A compressed body is a 415 (`encodedBodyError`). A UTF-8 byte order
  * mark is dropped from the bytes forwarded too, as the daemon's own JSON parser drops it.
  */
 export function parseV1Body(body: Buffer, encoding: string | undefined): V1Body {
-  if (encoding !== undefined && encoding.trim().toLowerCase() !== 'identity' && encoding.trim() !== '') {
-    return { error: { status: 415, message: `headers.content-encoding: ${encoding} request bodies are not accepted; send the JSON body uncompressed`, code: 'unsupported_encoding', field: 'headers.content-encoding' } };
-  }
+  const encoded = encodedBodyError(encoding);
+  if (encoded) return { error: { status: encoded.status, message: encoded.message, code: encoded.code, field: encoded.field as string } };
   const raw = body.length >= 3 && body[0] === 0xef && body[1] === 0xbb && body[2] === 0xbf ? body.subarray(3) : body;
   if (raw.length === 0) return { raw, json: undefined };
   try {
