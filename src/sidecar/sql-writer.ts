@@ -117,9 +117,10 @@ try {
   shm = -1;
 }
 const shmWord = Buffer.alloc(4);
+const LITTLE_ENDIAN = os.endianness() === 'LE';
 const readShm = (at) => {
   fs.readSync(shm, shmWord, 0, 4, at);
-  return os.endianness() === 'LE' ? shmWord.readUInt32LE(0) : shmWord.readUInt32BE(0);
+  return LITTLE_ENDIAN ? shmWord.readUInt32LE(0) : shmWord.readUInt32BE(0);
 };
 function checkpointIfDue() {
   if (shm < 0) return;

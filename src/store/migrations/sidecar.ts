@@ -126,22 +126,34 @@ export const sidecarMigrations: MigrationSet = (dialect) => ({
   },
 });
 
-/** Copies sidecar_results into a table whose id column is declared `id` (SQLite), with its index. */
-async function rebuildResults(db: Parameters<Migration['up']>[0], id: string, knowledgeAt: boolean): Promise<void> {
-  const cols = 'id, issue_id, agent_type, agent_id, status, stored_at, file, bytes, body';
-  await sql`create table sidecar_results_next (id ${sql.raw(id)}, issue_id text not null, agent_type text not null, agent_id text not null, status text, stored_at bigint not null, file text not null, bytes integer not null, body text not null${sql.raw(knowledgeAt ? ', knowledge_at bigint' : '')})`.execute(db);
-  await sql`insert into sidecar_results_next (${sql.raw(cols)}) select ${sql.raw(cols)} from sidecar_results order by id`.execute(db);
-  await sql`drop table sidecar_results`.execute(db);
-  await sql`alter table sidecar_results_next rename to sidecar_results`.execute(db);
-  await db.schema.createIndex('sidecar_results_issue_type').unique().on('sidecar_results').columns(['issue_id', 'agent_type']).execute();
+type Db = Parameters<Migration['up']>[0];
+
+/**
+ * SQLite: replaces `table` by a copy whose id column is declared `id` (with or without
+ * AUTOINCREMENT, which only a new table can change), other columns `columns` (DDL), keeping every
+ * row and its id, then makes `indexes` again (dropping the table dropped them).
+ */
+async function rebuildWithId(db: Db, table: string, id: string, columns: string, indexes: (db: Db) => Promise<void>): Promise<void> {
+  const names = ['id', ...columns.split(',').map((c) => c.trim().split(' ')[0] as string)].join(', ');
+  await sql`create table ${sql.raw(`${table}_next`)} (id ${sql.raw(id)}, ${sql.raw(columns)})`.execute(db);
+  await sql`insert into ${sql.raw(`${table}_next`)} (${sql.raw(names)}) select ${sql.raw(names)} from ${sql.raw(table)} order by id`.execute(db);
+  await sql`drop table ${sql.raw(table)}`.execute(db);
+  await sql`alter table ${sql.raw(`${table}_next`)} rename to ${sql.raw(table)}`.execute(db);
+  await indexes(db);
 }
 
-/** Copies sidecar_events into a table whose id column is declared `id` (SQLite), with its indexes. */
-async function rebuildEvents(db: Parameters<Migration['up']>[0], id: string): Promise<void> {
-  await sql`create table sidecar_events_next (id ${sql.raw(id)}, event_type text not null, topic text, publisher text not null, agent_id text not null, issue_id text, data text not null, created_at bigint not null)`.execute(db);
-  await sql`insert into sidecar_events_next (id, event_type, topic, publisher, agent_id, issue_id, data, created_at) select id, event_type, topic, publisher, agent_id, issue_id, data, created_at from sidecar_events order by id`.execute(db);
-  await sql`drop table sidecar_events`.execute(db);
-  await sql`alter table sidecar_events_next rename to sidecar_events`.execute(db);
-  await db.schema.createIndex('sidecar_events_type').on('sidecar_events').columns(['event_type', 'id']).execute();
-  await db.schema.createIndex('sidecar_events_type_topic').on('sidecar_events').columns(['event_type', 'topic', 'id']).execute();
-}
+const RESULT_COLUMNS = 'issue_id text not null, agent_type text not null, agent_id text not null, status text, stored_at bigint not null, file text not null, bytes integer not null, body text not null';
+
+/** sidecar_results with its id declared `id`; `knowledgeAt`: with the (empty) column of sidecar_004. */
+const rebuildResults = (db: Db, id: string, knowledgeAt: boolean): Promise<void> =>
+  rebuildWithId(db, 'sidecar_results', id, RESULT_COLUMNS, async (d) => {
+    if (knowledgeAt) await d.schema.alterTable('sidecar_results').addColumn('knowledge_at', 'bigint').execute();
+    await d.schema.createIndex('sidecar_results_issue_type').unique().on('sidecar_results').columns(['issue_id', 'agent_type']).execute();
+  });
+
+/** sidecar_events with its id declared `id`. */
+const rebuildEvents = (db: Db, id: string): Promise<void> =>
+  rebuildWithId(db, 'sidecar_events', id, 'event_type text not null, topic text, publisher text not null, agent_id text not null, issue_id text, data text not null, created_at bigint not null', async (d) => {
+    await d.schema.createIndex('sidecar_events_type').on('sidecar_events').columns(['event_type', 'id']).execute();
+    await d.schema.createIndex('sidecar_events_type_topic').on('sidecar_events').columns(['event_type', 'topic', 'id']).execute();
+  });
