@@ -43,6 +43,18 @@ describe('memory backend: first-time window', () => {
     expect(firstTimeWindow(4 * mb)).toBe(4 * mb);
   });
 
+  it('an answer read again no longer shares memory with the answers still in the window', async () => {
+    const c = createMemoryBackend({ maxBytes: 10_000_000 });
+    const e = entry(1000);
+    await c.set('a', e, 60_000);
+    await c.set('b', entry(1000), 60_000);
+    const hit = await c.get('a');
+    // its body is a view of its own entry's memory, not of a slab holding other entries
+    expect(hit?.body.buffer.byteLength).toBe(encodeEntry(e).length);
+    expect(hit?.body.equals(e.body)).toBe(true);
+    expect((await c.get('b'))?.body.equals(entry(1000).body)).toBe(true);
+  });
+
   it('counts real memory: the encoded entry plus the bookkeeping overhead', async () => {
     const c = createMemoryBackend({ maxBytes: 10_000_000 });
     const e = entry(1000);

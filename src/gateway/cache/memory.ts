@@ -1,9 +1,13 @@
 import { LRUCache } from 'lru-cache';
+import { ownCopy, SlabPieces } from './slabs.js';
 import { decodeEntry, packEntry } from './types.js';
 import type { CacheBackend, CacheEntryInfo, CachedResponse } from './types.js';
 
 interface Slot {
-  /** The entry as one exact-size Buffer (see encodeEntry): few objects, real bytes counted. */
+  /**
+   * The entry encoded as one Buffer (see encodeEntry): few objects, real bytes counted. A piece
+   * of a shared slab while the entry is in the first-time window, its own memory once it is hit.
+   */
   packed: Buffer;
   /** Its decoded form, kept once the entry is hit (repeat hits skip the JSON parse); read-only. */
   decoded: CachedResponse | undefined;
@@ -34,6 +38,7 @@ interface FreshRecord {
 
 export function createMemoryBackend(opts: { maxBytes: number; firstTimeBytes?: number }): CacheBackend {
   const window = opts.firstTimeBytes ?? firstTimeWindow(opts.maxBytes);
+  const slabs = new SlabPieces(SlabPieces.sizeFor(window));
   /**
    * Entries never hit; `order` lists them oldest first. A record no longer in `fresh` (hit,
    * evicted, or replaced by a newer set of the same key) is skipped by identity.
@@ -64,11 +69,16 @@ export function createMemoryBackend(opts: { maxBytes: number; firstTimeBytes?: n
       if (!s) return undefined;
       s.hits++;
       s.lastHitAt = Date.now();
+      if (s.decoded === undefined) {
+        // read again: out of the window, so out of the slab it shares with one-time answers
+        s.packed = ownCopy(s.packed);
+        s.decoded = decodeEntry(s.packed);
+      }
       unfresh(key);
-      return (s.decoded ??= decodeEntry(s.packed));
+      return s.decoded;
     },
     async set(key, v, ttlMs) {
-      const { packed, size } = packEntry(v);
+      const { packed, size } = packEntry(v, slabs.alloc);
       if (size > opts.maxBytes) return; // larger than the whole cache: not cached
       lru.set(key, { packed, decoded: undefined, size, hits: 0, lastHitAt: null }, { ttl: ttlMs });
       if (!lru.has(key)) return;
@@ -103,6 +113,7 @@ export function createMemoryBackend(opts: { maxBytes: number; firstTimeBytes?: n
       order = [];
       head = 0;
       freshBytes = 0;
+      slabs.reset();
       return { cleared, freedBytes };
     },
     async size() {
@@ -131,6 +142,7 @@ export function createMemoryBackend(opts: { maxBytes: number; firstTimeBytes?: n
       order = [];
       head = 0;
       freshBytes = 0;
+      slabs.reset();
     },
   };
 }

@@ -54,11 +54,11 @@ export const ENTRY_OVERHEAD = 512;
  * bytes. Its own exact-size memory (never a slice of Node's shared 8 KB pool, which would keep
  * the whole pool slab alive for as long as the entry lives).
  */
-export function encodeEntry(v: CachedResponse): Buffer {
+export function encodeEntry(v: CachedResponse, alloc: (bytes: number) => Buffer = Buffer.allocUnsafeSlow): Buffer {
   const h = headJson(v);
   const n = Buffer.byteLength(h);
   const body = v.body;
-  const b = Buffer.allocUnsafeSlow(4 + n + body.length);
+  const b = alloc(4 + n + body.length);
   b.writeUInt32BE(n, 0);
   b.write(h, 4, 'utf8');
   body.copy(b, 4 + n);
@@ -77,8 +77,8 @@ export function decodeEntry(b: Buffer): CachedResponse {
 }
 
 /** An entry encoded, with the bytes it counts for: its encoding plus the in-memory bookkeeping (both backends count the same). */
-export function packEntry(v: CachedResponse): { packed: Buffer; size: number } {
-  const packed = encodeEntry(v);
+export function packEntry(v: CachedResponse, alloc?: (bytes: number) => Buffer): { packed: Buffer; size: number } {
+  const packed = encodeEntry(v, alloc);
   return { packed, size: packed.length + ENTRY_OVERHEAD };
 }
 
