@@ -5,6 +5,7 @@ import type { ProviderState } from '../resilience/providers.js';
 import { QueueError } from '../resilience/queue.js';
 import type { Upstream, UpstreamResponse } from '../upstream/client.js';
 import { GatewayError } from './errors.js';
+import type { AbortLike } from './abort.js';
 
 export interface AttemptInput {
   route: ResolvedRoute;
@@ -16,7 +17,7 @@ export interface AttemptInput {
   /** Builds headers for a key (undefined: the client's own credentials). */
   headers(apiKey: string | undefined): Record<string, string>;
   body: Buffer | string;
-  signal: AbortSignal;
+  signal: AbortLike;
   onState(s: 'queued' | 'upstream'): void;
   /** Before each retry: which one (1-based), of how many, why, and the wait before it. */
   onRetry(r: { retry: number; of: number; reason: string; delayMs: number }): void;

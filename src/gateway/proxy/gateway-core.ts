@@ -12,6 +12,8 @@ import type { RoutingStore } from '../routing/store.js';
 import { bridgeFor } from '../translate/index.js';
 import type { Upstream } from '../upstream/client.js';
 import { clientCredential, HOP_HEADER, outgoingHeaders, relayHeaders } from '../upstream/headers.js';
+import { RequestAbort } from './abort.js';
+import type { AbortLike } from './abort.js';
 import { ActiveRequests } from './active.js';
 import type { ActiveRequest } from './active.js';
 import { networkError, sendWithRetries } from './attempt.js';
@@ -75,7 +77,7 @@ export class GatewayCore {
 
   /** Handles one request to completion; never throws (errors are answered in the client's shape). */
   async handle(inb: Inbound, res: ServerResponse): Promise<void> {
-    const ac = new AbortController();
+    const ac = new RequestAbort();
     const onClose = () => {
       if (!res.writableFinished) ac.abort(new GatewayError(499, 'client_closed', 'client closed the connection'));
     };
@@ -112,11 +114,9 @@ export class GatewayCore {
     const act: ActiveRequest = { id: inb.id, startedAt: inb.receivedAt, model, provider: null, endpoint: inb.endpoint, stream, sessionId: attr.sessionId, bytes: 0, state: 'routing', abort: (r) => ac.abort(r) };
     this.active.add(act);
     try {
-      // The controller, not its signal: the signal is created on first use (the upstream call), so
-      // a cache hit does not pay for one.
       await this.run(inb, res, rec, act, ac);
     } catch (e) {
-      const err = e instanceof GatewayError ? e : ac.signal.aborted && ac.signal.reason instanceof GatewayError ? ac.signal.reason : tooDeep(e) ? new GatewayError(400, 'invalid_request', 'body: JSON nested too deeply to process (thousands of levels)', { field: 'body' }) : new GatewayError(500, 'internal_error', 'Internal gateway error; see the daemon log', { cause: e });
+      const err = e instanceof GatewayError ? e : ac.aborted && ac.reason instanceof GatewayError ? ac.reason : tooDeep(e) ? new GatewayError(400, 'invalid_request', 'body: JSON nested too deeply to process (thousands of levels)', { field: 'body' }) : new GatewayError(500, 'internal_error', 'Internal gateway error; see the daemon log', { cause: e });
       if (err.code === 'internal_error') this.o.logger.error({ err: (e as Error).message, stack: (e as Error).stack, id: inb.id }, 'gateway request failed');
       rec.status = err.status;
       rec.errorType = err.code;
@@ -133,7 +133,7 @@ export class GatewayCore {
     }
   }
 
-  private async run(inb: Inbound, res: ServerResponse, rec: RequestRecord, act: ActiveRequest, ac: AbortController): Promise<void> {
+  private async run(inb: Inbound, res: ServerResponse, rec: RequestRecord, act: ActiveRequest, signal: RequestAbort): Promise<void> {
     const hops = String(inb.headers[HOP_HEADER] ?? '');
     if (hops.split(',').includes(this.hopId)) throw new GatewayError(508, 'loop_detected', 'This request already passed through this gateway: a route points back at the gateway itself');
     validateBody(inb.endpoint, inb.body);
@@ -172,7 +172,6 @@ export class GatewayCore {
       }
     }
 
-    const signal = ac.signal;
     const candidates = [rec.model, ...primary.fallbacks.filter((m) => m !== rec.model)];
     let lastError: GatewayError | undefined;
     for (let i = 0; i < candidates.length; i++) {
@@ -280,7 +279,7 @@ export class GatewayCore {
     }
   }
 
-  private send(inb: Inbound, route: ResolvedRoute, signal: AbortSignal, rec: RequestRecord, act: ActiveRequest) {
+  private send(inb: Inbound, route: ResolvedRoute, signal: AbortLike, rec: RequestRecord, act: ActiveRequest) {
     const bridge = bridgeFor(inb.clientFormat, route.format, inb.endpoint);
     let body: Buffer | string;
     if (bridge) body = JSON.stringify(bridge.request(inb.body, route.upstreamModel));

@@ -1,4 +1,3 @@
-import { once } from 'node:events';
 import type { ServerResponse } from 'node:http';
 import type { UpstreamResponse } from '../upstream/client.js';
 import { relayHeaders } from '../upstream/headers.js';
@@ -7,6 +6,7 @@ import { streamErrorEvent } from './errors.js';
 import type { ClientFormat } from './errors.js';
 import { SseObserver, emptyUsage, usageFromBody } from './usage.js';
 import type { Usage } from './usage.js';
+import type { AbortLike } from './abort.js';
 
 export interface RelayResult {
   status: number;
@@ -31,7 +31,7 @@ export interface RelayOptions {
   /** Capture at most this many bytes for the cache (0: do not capture). */
   captureLimit: number;
   extraHeaders: Record<string, string>;
-  signal: AbortSignal;
+  signal: AbortLike;
   onBytes(n: number): void;
 }
 
@@ -131,9 +131,32 @@ async function relayStream(up: UpstreamResponse, res: ServerResponse, o: RelayOp
   return { status: up.status, usage: observer.usage, complete, stream: true, ttftAt: observer.firstTokenAt, captured: complete && capturing ? Buffer.concat(parts) : undefined, headers: kept, streamError };
 }
 
-function drained(res: ServerResponse, signal: AbortSignal): Promise<void> {
+/** Resolves when the client's socket takes more; rejects when the request is aborted or the client has gone. */
+function drained(res: ServerResponse, signal: AbortLike): Promise<void> {
   if (res.destroyed) return Promise.reject(signal.reason ?? new Error('client closed'));
-  return once(res, 'drain', { signal }).then(() => undefined);
+  if (signal.aborted) return Promise.reject(signal.reason);
+  return new Promise((resolve, reject) => {
+    const done = () => {
+      res.off('drain', onDrain);
+      res.off('close', onClose);
+      signal.removeEventListener('abort', onAbort);
+    };
+    const onDrain = () => {
+      done();
+      resolve();
+    };
+    const onAbort = () => {
+      done();
+      reject(signal.reason);
+    };
+    const onClose = () => {
+      done();
+      reject(signal.reason ?? new Error('client closed'));
+    };
+    res.once('drain', onDrain);
+    res.once('close', onClose);
+    signal.addEventListener('abort', onAbort, { once: true });
+  });
 }
 
 function flat(h: Record<string, string | string[]>): Record<string, string> {

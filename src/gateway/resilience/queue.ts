@@ -1,3 +1,4 @@
+import type { AbortLike } from '../proxy/abort.js';
 /** Thrown when the queue is full or the waiter was aborted. */
 export class QueueError extends Error {
   constructor(
@@ -12,7 +13,7 @@ export class QueueError extends Error {
 interface Waiter {
   resolve(release: () => void): void;
   reject(e: Error): void;
-  signal: AbortSignal | undefined;
+  signal: AbortLike | undefined;
   onAbort: (() => void) | undefined;
 }
 
@@ -44,7 +45,7 @@ export class ConcurrencyQueue {
     return this.active;
   }
 
-  acquire(signal?: AbortSignal): Promise<() => void> {
+  acquire(signal?: AbortLike): Promise<() => void> {
     if (signal?.aborted) return Promise.reject(new QueueError('request aborted while queued', 'aborted'));
     if (this.active < this.limit && this.waiters.length === 0) {
       this.active++;

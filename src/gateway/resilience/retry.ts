@@ -1,3 +1,4 @@
+import type { AbortLike } from '../proxy/abort.js';
 /** Upstream statuses worth another attempt: rate limits, server errors, Anthropic's 529 overloaded. */
 export const RETRYABLE_STATUSES: ReadonlySet<number> = new Set([408, 429, 500, 502, 503, 504, 529]);
 
@@ -47,7 +48,7 @@ export function backoffDelay(attempt: number, opts: BackoffOptions, retryAfterMs
 }
 
 /** A sleep that ends early (rejecting) when the signal aborts. */
-export function sleep(ms: number, signal?: AbortSignal): Promise<void> {
+export function sleep(ms: number, signal?: AbortLike): Promise<void> {
   return new Promise((resolve, reject) => {
     if (signal?.aborted) return reject(signal.reason ?? new Error('aborted'));
     const t = setTimeout(() => {

@@ -1,4 +1,5 @@
 import type { Dispatcher } from 'undici';
+import type { AbortLike } from '../proxy/abort.js';
 
 /** What the gateway reads an upstream answer's body with. */
 export interface UpstreamBody extends AsyncIterable<Buffer> {
@@ -120,7 +121,7 @@ export interface DispatchedResponse {
  * `DispatchBody` the caller reads. `signal` aborts the call at any point: before the headers
  * the promise rejects with its reason, after them the body does.
  */
-export function dispatchRequest(dispatcher: Dispatcher, opts: Dispatcher.DispatchOptions, signal: AbortSignal): Promise<DispatchedResponse> {
+export function dispatchRequest(dispatcher: Dispatcher, opts: Dispatcher.DispatchOptions, signal: AbortLike): Promise<DispatchedResponse> {
   return new Promise((resolve, reject) => {
     if (signal.aborted) {
       reject(signal.reason);
@@ -129,7 +130,7 @@ export function dispatchRequest(dispatcher: Dispatcher, opts: Dispatcher.Dispatc
     const body = new DispatchBody();
     let started = false;
     let settled = false;
-    const onAbort = () => body.controller?.abort(signal.reason);
+    const onAbort = () => body.controller?.abort(signal.reason as Error);
     signal.addEventListener('abort', onAbort, { once: true });
     const done = () => {
       settled = true;
@@ -140,7 +141,7 @@ export function dispatchRequest(dispatcher: Dispatcher, opts: Dispatcher.Dispatc
       onRequestStart(controller) {
         body.controller = controller;
         // Aborted between the call and the start (the listener had no controller to abort yet).
-        if (signal.aborted) controller.abort(signal.reason);
+        if (signal.aborted) controller.abort(signal.reason as Error);
       },
       onResponseStart(_controller, statusCode, headers) {
         // 1xx informational answers come before the real one.

@@ -1,6 +1,7 @@
 import type { Dispatcher } from 'undici';
 import { dispatchRequest } from './body.js';
 import type { UpstreamBody } from './body.js';
+import type { AbortLike } from '../proxy/abort.js';
 
 export interface UpstreamRequest {
   origin: string;
@@ -9,7 +10,7 @@ export interface UpstreamRequest {
   method: 'GET' | 'POST' | 'HEAD';
   headers: Record<string, string>;
   body?: Buffer | string;
-  signal: AbortSignal;
+  signal: AbortLike;
   /** Time to the response headers. */
   headersTimeoutMs: number;
   /** Longest silence between body chunks. */
