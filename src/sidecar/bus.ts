@@ -1,5 +1,6 @@
 import { matches } from './events-repo.js';
 import type { EventHeader, EventInput, EventQuery, EventsRepo, StoredEvent } from './events-repo.js';
+import type { AbortLike } from '../core/abort.js';
 
 /**
  * How a bus learns that events were stored (possibly by another daemon instance). A wake-up
@@ -91,7 +92,7 @@ export class EventBus {
    * published, else `[]` after `timeoutMs`. The consumer is registered before the store is
    * read, so an event stored in between still wakes it.
    */
-  async wait(q: EventQuery, after: number, timeoutMs: number, opts: { limit?: number; signal?: AbortSignal } = {}): Promise<WaitResult> {
+  async wait(q: EventQuery, after: number, timeoutMs: number, opts: { limit?: number; signal?: AbortLike } = {}): Promise<WaitResult> {
     // fast path: events already there need no registration
     const ready = await this.repo.after(q, after, opts.limit ?? 100);
     if (ready.length || timeoutMs <= 0) return ready.length ? { events: ready, cursor: (ready[ready.length - 1] as StoredEvent).id, timed_out: false } : { events: [], cursor: after, timed_out: true };
@@ -99,7 +100,7 @@ export class EventBus {
   }
 
   /** `wait` without the first unregistered read (for callers that just read and found nothing). */
-  async park(q: EventQuery, after: number, timeoutMs: number, opts: { limit?: number; signal?: AbortSignal } = {}): Promise<WaitResult> {
+  async park(q: EventQuery, after: number, timeoutMs: number, opts: { limit?: number; signal?: AbortLike } = {}): Promise<WaitResult> {
     let pending = false;
     let release: (() => void) | undefined;
     const c: Consumer = {

@@ -5,7 +5,7 @@ import type { ProviderState } from '../resilience/providers.js';
 import { QueueError } from '../resilience/queue.js';
 import type { Upstream, UpstreamResponse } from '../upstream/client.js';
 import { GatewayError } from './errors.js';
-import type { AbortLike } from './abort.js';
+import type { AbortLike } from '../../core/abort.js';
 
 export interface AttemptInput {
   route: ResolvedRoute;

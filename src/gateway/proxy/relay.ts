@@ -6,7 +6,7 @@ import { streamErrorEvent } from './errors.js';
 import type { ClientFormat } from './errors.js';
 import { SseObserver, emptyUsage, usageFromBody } from './usage.js';
 import type { Usage } from './usage.js';
-import type { AbortLike } from './abort.js';
+import type { AbortLike } from '../../core/abort.js';
 
 export interface RelayResult {
   status: number;

@@ -1,4 +1,4 @@
-import type { AbortLike } from '../proxy/abort.js';
+import type { AbortLike } from '../../core/abort.js';
 /** Thrown when the queue is full or the waiter was aborted. */
 export class QueueError extends Error {
   constructor(

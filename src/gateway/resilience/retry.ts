@@ -1,4 +1,4 @@
-import type { AbortLike } from '../proxy/abort.js';
+import type { AbortLike } from '../../core/abort.js';
 /** Upstream statuses worth another attempt: rate limits, server errors, Anthropic's 529 overloaded. */
 export const RETRYABLE_STATUSES: ReadonlySet<number> = new Set([408, 429, 500, 502, 503, 504, 529]);
 

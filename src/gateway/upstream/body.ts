@@ -1,5 +1,5 @@
 import type { Dispatcher } from 'undici';
-import type { AbortLike } from '../proxy/abort.js';
+import type { AbortLike } from '../../core/abort.js';
 
 /** What the gateway reads an upstream answer's body with. */
 export interface UpstreamBody extends AsyncIterable<Buffer> {

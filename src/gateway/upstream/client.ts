@@ -1,7 +1,7 @@
 import type { Dispatcher } from 'undici';
 import { dispatchRequest } from './body.js';
 import type { UpstreamBody } from './body.js';
-import type { AbortLike } from '../proxy/abort.js';
+import type { AbortLike } from '../../core/abort.js';
 
 export interface UpstreamRequest {
   origin: string;
