@@ -1,5 +1,6 @@
-import { Counter, Gauge, Histogram, Registry, collectDefaultMetrics } from 'prom-client';
+import { Counter, Gauge, Registry, collectDefaultMetrics } from 'prom-client';
 import type { FastifyInstance } from 'fastify';
+import { FastHistogram } from './fast-histogram.js';
 
 /**
  * One Prometheus registry per daemon (not the global one), so several daemons can live in one
@@ -12,7 +13,7 @@ export function createMetricsRegistry(): Registry {
 }
 
 export function installHttpMetrics(app: FastifyInstance, registry: Registry): void {
-  const duration = new Histogram({
+  const duration = new FastHistogram({
     name: 'http_request_duration_seconds',
     help: 'HTTP request duration by method, route and status',
     labelNames: ['method', 'route', 'status'],

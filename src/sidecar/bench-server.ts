@@ -11,7 +11,8 @@ import { Session } from 'node:inspector';
 import { writeHeapSnapshot } from 'node:v8';
 import { PerformanceObserver, constants, monitorEventLoopDelay } from 'node:perf_hooks';
 import Fastify from 'fastify';
-import type { Histogram, Registry } from 'prom-client';
+import type { Registry } from 'prom-client';
+import type { FastHistogram } from '../server/fast-histogram.js';
 import { catalogOf } from '../agents/catalog.js';
 import { agentDef, startSidecarWorld } from './test-world.js';
 import type { SidecarWorld } from './test-world.js';
@@ -114,7 +115,7 @@ function serveQueries(registry: () => Registry | undefined, storeFile: () => str
           const u = process.cpuUsage();
           process.stdout.write(`${JSON.stringify({ cpu_us: u.user + u.system, main_us: mainThreadCpuUs() })}\n`);
         } else if (line === 'lat') {
-          const h = registry()?.getSingleMetric('sidecar_request_duration_seconds') as Histogram | undefined;
+          const h = registry()?.getSingleMetric('sidecar_request_duration_seconds') as unknown as FastHistogram | undefined;
           const buckets: Record<string, Record<string, number>> = {};
           for (const v of h ? (await h.get()).values : []) {
             if (!v.metricName?.endsWith('_bucket')) continue;

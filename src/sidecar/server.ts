@@ -2,7 +2,7 @@ import { performance } from 'node:perf_hooks';
 import Fastify from 'fastify';
 import type { FastifyInstance } from 'fastify';
 import type { Logger } from '../core/logger.js';
-import { Gauge, Histogram } from 'prom-client';
+import { Gauge } from 'prom-client';
 import type { Registry } from 'prom-client';
 import type { AgentCatalog } from '../agents/types.js';
 import type { SidecarConfig } from '../config/sections/sidecar.js';
@@ -25,6 +25,7 @@ import { registerResultRoutes } from './routes-results.js';
 import { registerStatusRoutes } from './routes-status.js';
 import { bearerToken } from './tokens.js';
 import type { AgentClaims, AgentTokens } from './tokens.js';
+import { FastHistogram } from '../server/fast-histogram.js';
 
 /** Everything the sidecar's routes use. */
 export interface SidecarDeps {
@@ -78,8 +79,8 @@ export async function buildSidecarApp(deps: SidecarDeps, opts: { host: string })
   const perf = new SlidingWindowStats();
   const registers = deps.metrics ? [deps.metrics] : [];
   // a second sidecar over the same registry (tests, restarts in-process) reuses the metrics
-  const existing = deps.metrics?.getSingleMetric('sidecar_request_duration_seconds') as Histogram | undefined;
-  const duration = existing ?? new Histogram({
+  const existing = deps.metrics?.getSingleMetric('sidecar_request_duration_seconds') as unknown as FastHistogram<'method' | 'route' | 'status'> | undefined;
+  const duration = existing ?? new FastHistogram({
     name: 'sidecar_request_duration_seconds',
     help: 'Sidecar request duration by route and status (long-polls and streams excluded)',
     labelNames: ['method', 'route', 'status'],

@@ -1,6 +1,7 @@
-import { Counter, Gauge, Histogram } from 'prom-client';
+import { Counter, Gauge } from 'prom-client';
 import type { Registry } from 'prom-client';
 import type { Hub } from '../../hub/hub.js';
+import { FastHistogram } from '../../server/fast-histogram.js';
 import type { ResponseCache } from '../cache/response-cache.js';
 import type { ActiveRequests } from '../proxy/active.js';
 import { BREAKER_GAUGE } from '../resilience/providers.js';
@@ -62,14 +63,14 @@ export class Telemetry {
     const flush = () => this.flushCounts();
     this.m = {
       requests: new Counter({ name: 'gateway_requests_total', help: 'Gateway requests by provider, model, status and cache result', labelNames: ['provider', 'model', 'status', 'cache'], registers, collect: flush }),
-      latency: new Histogram({
+      latency: new FastHistogram({
         name: 'gateway_processing_time_seconds',
         help: 'Gateway request latency, end to end (seconds)',
         labelNames: ['provider', 'cache'],
         buckets: [0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10, 30, 60, 120],
         registers,
       }),
-      ttft: new Histogram({ name: 'gateway_time_to_first_token_seconds', help: 'Time to first streamed token (seconds)', labelNames: ['provider'], buckets: [0.05, 0.1, 0.25, 0.5, 1, 2, 5, 10, 30], registers }),
+      ttft: new FastHistogram({ name: 'gateway_time_to_first_token_seconds', help: 'Time to first streamed token (seconds)', labelNames: ['provider'], buckets: [0.05, 0.1, 0.25, 0.5, 1, 2, 5, 10, 30], registers }),
       tokens: new Counter({ name: 'gateway_tokens_total', help: 'Tokens by provider, model and kind (input, output, cache_read, cache_write)', labelNames: ['provider', 'model', 'kind'], registers, collect: flush }),
       cost: new Counter({ name: 'gateway_cost_usd_total', help: 'Cost in USD by provider and model', labelNames: ['provider', 'model'], registers, collect: flush }),
       saved: new Counter({ name: 'gateway_cost_saved_usd_total', help: 'Cost saved by cache hits (USD)', registers, collect: flush }),

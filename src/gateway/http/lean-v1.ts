@@ -1,6 +1,7 @@
 import { randomUUID } from 'node:crypto';
 import type { IncomingMessage, Server, ServerResponse } from 'node:http';
-import type { Histogram, Registry } from 'prom-client';
+import type { Registry } from 'prom-client';
+import type { FastHistogram, Observer } from '../../server/fast-histogram.js';
 import { hostName, isLoopback } from '../../server/security.js';
 import { errorBody } from '../proxy/errors.js';
 import type { ClientFormat } from '../proxy/errors.js';
@@ -39,8 +40,8 @@ export function installLeanV1(server: Server, core: GatewayCore, metrics: Regist
   // Fastify registers exactly one request listener; anything else is not a layout we know.
   if (listeners.length !== 1) return;
   const fastify = listeners[0] as Listener;
-  const histogram = metrics?.getSingleMetric('http_request_duration_seconds') as Histogram | undefined;
-  const observers = new Map<string, { observe(v: number): void }>();
+  const histogram = metrics?.getSingleMetric('http_request_duration_seconds') as unknown as FastHistogram<'method' | 'route' | 'status'> | undefined;
+  const observers = new Map<string, Observer>();
   const observe = (route: string, status: number, startedAt: number) => {
     if (!histogram) return;
     const k = `${route} ${status}`;
