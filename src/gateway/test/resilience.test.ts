@@ -1,3 +1,6 @@
+import { once } from 'node:events';
+import { request as httpRequest } from 'node:http';
+import type { IncomingMessage } from 'node:http';
 import Anthropic from '@anthropic-ai/sdk';
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
 import { startHarness } from '../testing/harness.js';
@@ -177,6 +180,47 @@ describe('streams, timeouts and aborts', () => {
     await reader.read();
     ac2.abort();
     await waitFor(() => h.fake.disconnects === before + 2);
+    await waitFor(() => h.gateway.core.active.count === 0);
+  });
+
+  it('holds a stream back while its client does not read: whole when it reads again, upstream aborted when it leaves', async () => {
+    // far more than the sockets' buffers on both sides hold, so the relay has to wait for a drain
+    const big = 'y'.repeat(32 * 1024 * 1024);
+    const open = () =>
+      new Promise<{ res: IncomingMessage; destroy(): void }>((resolve, reject) => {
+        const req = httpRequest(`${h.url}/v1/messages`, { method: 'POST', headers: { 'content-type': 'application/json', 'x-api-key': 'k' } }, (res) => resolve({ res, destroy: () => req.destroy() }));
+        req.on('error', reject);
+        req.end(JSON.stringify({ model: 'claude-sonnet-4-5', max_tokens: 10, stream: true, messages: [{ role: 'user', content: 'hi' }] }));
+      });
+    const before = h.fake.disconnects;
+
+    h.fake.queue({ text: big, chunkSize: 64 * 1024 });
+    const slow = await open();
+    slow.res.pause();
+    await new Promise((r) => setTimeout(r, 300));
+    expect(h.fake.activeRequests).toBe(1); // held back, not finished
+    let bytes = 0;
+    let tail = '';
+    slow.res.on('data', (c: Buffer) => {
+      bytes += c.length;
+      tail = (tail + c.toString('latin1')).slice(-300);
+    });
+    slow.res.resume();
+    await once(slow.res, 'end');
+    expect(bytes).toBeGreaterThan(big.length);
+    expect(tail).toContain('message_stop');
+    expect(h.fake.disconnects).toBe(before);
+
+    // still writing when the client leaves (a fake that has handed its whole answer to its socket
+    // counts a closed connection as finished, not as a disconnect)
+    h.fake.queue({ text: big, chunkSize: 256 * 1024, chunkDelayMs: 10 });
+    const gone = await open();
+    gone.res.pause();
+    await new Promise((r) => setTimeout(r, 300));
+    expect(h.fake.activeRequests).toBe(1);
+    expect(h.gateway.core.active.list()[0]?.bytes).toBeLessThan(big.length / 2); // held back
+    gone.destroy();
+    await waitFor(() => h.fake.disconnects === before + 1);
     await waitFor(() => h.gateway.core.active.count === 0);
   });
 
