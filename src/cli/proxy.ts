@@ -21,6 +21,7 @@ import { tuneHeap } from '../gateway/heap.js';
 import { buildApp } from '../server/app.js';
 import { createMetricsRegistry } from '../server/metrics.js';
 import { parseInput } from '../server/validate.js';
+import { CheckpointThread } from '../store/checkpoint-thread.js';
 import { openStore } from '../store/store.js';
 import type { Store } from '../store/store.js';
 import { fatal, parsePort } from './common.js';
@@ -207,6 +208,9 @@ export async function startProxyServer(opts: ProxyOptions, o: { migrate?: boolea
   } catch (e) {
     throw new Error(`Failed to open database: ${errorMessage(e)}`, { cause: e });
   }
+  // WAL checkpoints off the event loop (SQLite file): see store/checkpoint-thread.ts
+  const checkpoints = new CheckpointThread(store);
+  checkpoints.start();
   const metrics = createMetricsRegistry();
   let port = opts.port;
   const shown = opts.host === '0.0.0.0' || opts.host === '::' ? '127.0.0.1' : opts.host;
@@ -230,6 +234,7 @@ export async function startProxyServer(opts: ProxyOptions, o: { migrate?: boolea
       ...(loopback ? {} : { clientAuth: { isGatewayCredential: (t: string) => t === accessToken } }),
     });
   } catch (e) {
+    await checkpoints.stop();
     await store.close();
     throw e instanceof ConfigError ? e : new Error(`Gateway failed to start: ${errorMessage(e)}`, { cause: e });
   }
@@ -272,6 +277,7 @@ export async function startProxyServer(opts: ProxyOptions, o: { migrate?: boolea
   } catch (e) {
     await app.close();
     await gateway.close();
+    await checkpoints.stop();
     await store.close();
     if ((e as NodeJS.ErrnoException).code === 'EADDRINUSE') throw new Error(portInUseMessage(opts.port, 'cco proxy', 'cco proxy --port {port}'));
     throw e;
@@ -288,6 +294,7 @@ export async function startProxyServer(opts: ProxyOptions, o: { migrate?: boolea
     async close() {
       await app.close();
       await gateway.close();
+      await checkpoints.stop();
       await store.close();
       logger.flush();
     },

@@ -1,6 +1,7 @@
 import { createRequire } from 'node:module';
 import { Worker } from 'node:worker_threads';
 import { CompiledQuery } from 'kysely';
+import { WAL_BACKLOG_SOURCE } from '../store/checkpoint-thread.js';
 import type { Store } from '../store/store.js';
 
 /**
@@ -89,7 +90,6 @@ const WORKER_SOURCE = `
 'use strict';
 const { parentPort, workerData } = require('node:worker_threads');
 const fs = require('node:fs');
-const os = require('node:os');
 const Database = require(workerData.module);
 const db = new Database(workerData.file, { timeout: 5000 });
 db.pragma('journal_mode = WAL');
@@ -116,16 +116,11 @@ try {
 } catch {
   shm = -1;
 }
-const shmWord = Buffer.alloc(4);
-const LITTLE_ENDIAN = os.endianness() === 'LE';
-const readShm = (at) => {
-  fs.readSync(shm, shmWord, 0, 4, at);
-  return LITTLE_ENDIAN ? shmWord.readUInt32LE(0) : shmWord.readUInt32BE(0);
-};
+${WAL_BACKLOG_SOURCE}
 function checkpointIfDue() {
   if (shm < 0) return;
   try {
-    if (readShm(16) - readShm(96) >= CHECKPOINT_PAGES) db.pragma('wal_checkpoint(PASSIVE)');
+    if (walBacklog(shm) >= CHECKPOINT_PAGES) db.pragma('wal_checkpoint(PASSIVE)');
   } catch {
     // busy or failed: the next round tries again
   }
