@@ -47,6 +47,9 @@ export interface ProxyOptions {
  */
 export const PROXY_SQLITE_CACHE_KIB = 4096;
 
+/** `--db-path :memory:`: SQLite's in-memory database. */
+const IN_MEMORY = ':memory:';
+
 /** The largest `--workers` we accept: more processes than 2× the cores only adds memory and context switches. */
 export const maxWorkers = (): number => 2 * availableParallelism();
 
@@ -65,7 +68,7 @@ function parseOptions(args: string[]): ProxyOptions {
     .description('Run the LLM gateway alone (port 8000): /v1 provider APIs, cache, routing, analytics and its admin API')
     .option('--port <port>', 'port (0 lets the OS choose)', '8000')
     .option('--host <host>', 'address to bind', '127.0.0.1')
-    .option('--db-path <file>', 'SQLite analytics database (DATABASE_URL wins)')
+    .option('--db-path <file>', 'SQLite analytics database (DATABASE_URL wins; :memory: keeps it in memory, gone at exit)')
     .option('--workers <n>', 'processes sharing the port (1 to 2x CPU cores)', '1')
     .option('--cache-size <MB>', 'response cache bound in MB (0 disables)', '500')
     .option('--cache-ttl <seconds>', 'cache entry lifetime; 0 disables the cache', '3600')
@@ -92,7 +95,8 @@ function parseOptions(args: string[]): ProxyOptions {
   return {
     port: parsePort(o.port),
     host: o.host,
-    dbPath: resolve(o.dbPath ?? paths.databaseFile),
+    // SQLite's in-memory database is a name, not a path: resolved, it became a file named ':memory:'
+    dbPath: o.dbPath === IN_MEMORY ? IN_MEMORY : resolve(o.dbPath ?? paths.databaseFile),
     workers: checkWorkers(o.workers),
     cacheSizeMb: cacheSize,
     cacheTtlSeconds: cacheTtl,
@@ -110,7 +114,8 @@ export async function main(args: string[]): Promise<number> {
   tuneHeap();
   let server: RunningProxy;
   try {
-    server = await startProxyServer(opts, { migrate: !cluster.isWorker });
+    // the primary migrates a file once for all workers; an in-memory database is each process's own
+    server = await startProxyServer(opts, { migrate: !cluster.isWorker || opts.dbPath === IN_MEMORY });
   } catch (e) {
     if (cluster.isWorker) process.send?.({ type: 'cco-proxy-failed', message: errorMessage(e) });
     process.stderr.write(`❌ ${errorMessage(e)}\n`);

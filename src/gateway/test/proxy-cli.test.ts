@@ -1,6 +1,6 @@
 import { spawn } from 'node:child_process';
 import type { ChildProcess } from 'node:child_process';
-import { existsSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdtempSync, readdirSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { sql } from 'kysely';
@@ -30,8 +30,9 @@ afterAll(async () => {
   world?.cleanup();
 });
 
-function proxy(args: string[], env: Record<string, string> = {}) {
+function proxy(args: string[], env: Record<string, string> = {}, cwd?: string) {
   const child = spawn(process.execPath, [CLI, 'proxy', ...args], {
+    ...(cwd ? { cwd } : {}),
     env: { ...process.env, ...world.env, CCO_ANTHROPIC_BASE_URL: fake.url, DATABASE_URL: '', REDIS_URL: '', ...env },
     stdio: ['ignore', 'pipe', 'pipe'],
   });
@@ -83,6 +84,21 @@ describe('cco proxy', () => {
     expect(await (await fetch(`${url}/metrics`)).text()).toMatch(/gateway_requests_total/);
     p.child.kill('SIGTERM');
     expect(await p.exited).toBe(0);
+  });
+
+  it('keeps --db-path :memory: in memory (no file of that name), in one process and with --workers 2', async () => {
+    for (const workers of ['1', '2']) {
+      const cwd = mkdtempSync(join(world.root, 'mem-'));
+      const p = proxy(['--port', '0', '--cache-ttl', '0', '--workers', workers, '--db-path', ':memory:'], {}, cwd);
+      const url = await p.listening;
+      fake.queue({ text: 'in memory' });
+      const r = await fetch(`${url}/v1/messages`, { method: 'POST', headers: { 'content-type': 'application/json', 'x-api-key': 'k' }, body: JSON.stringify({ model: 'claude-haiku-4-5', max_tokens: 5, messages: [{ role: 'user', content: 'hi' }] }) });
+      expect(r.status).toBe(200);
+      expect(((await (await fetch(`${url}/health`)).json()) as { checks: { database: { status: string } } }).checks.database.status).toBe('ok');
+      expect(readdirSync(cwd)).toEqual([]);
+      p.child.kill('SIGTERM');
+      expect(await p.exited).toBe(0);
+    }
   });
 
   it('refuses a malformed --config with file, line, column and cause', async () => {
