@@ -13,14 +13,13 @@
  *   node --import tsx bench/gateway-cpu.ts [--stream] [--rounds 3] [--requests 20000] <checkout>...
  * e.g. a worktree of the previous commit beside this one: `... /tmp/before .`
  */
-import { spawn } from 'node:child_process';
-import type { ChildProcess } from 'node:child_process';
-import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
-import { pathToFileURL } from 'node:url';
 import { parseArgs } from 'node:util';
 import { Pool } from 'undici';
+import { cpuMicros, startFakeUpstream, start } from './processes.js';
+import type { Child } from './processes.js';
 
 const { values: opts, positionals: checkouts } = parseArgs({
   allowPositionals: true,
@@ -33,31 +32,6 @@ const CONNECTIONS = 10;
 const HEADERS = { 'content-type': 'application/json', 'x-api-key': 'bench-key', 'anthropic-version': '2023-06-01' };
 let counter = 0;
 const body = () => JSON.stringify({ model: 'claude-sonnet-4-5', max_tokens: 64, stream: opts.stream, messages: [{ role: 'user', content: `Request number ${counter++}` }] });
-
-function start(args: string[], env: NodeJS.ProcessEnv): Promise<{ proc: ChildProcess; url: string }> {
-  return new Promise((done, fail) => {
-    const proc = spawn(process.execPath, args, { env, stdio: ['ignore', 'pipe', 'pipe'] });
-    let out = '';
-    let err = '';
-    proc.stdout?.on('data', (d: Buffer) => {
-      out += d.toString();
-      const m = /Listening on (http:\/\/[\d.]+:\d+)/.exec(out);
-      if (m) done({ proc, url: m[1] as string });
-    });
-    proc.stderr?.on('data', (d: Buffer) => (err += d.toString()));
-    proc.on('exit', (code) => fail(new Error(`${args.join(' ')} exited ${code}: ${err}`)));
-  });
-}
-
-/** User + system CPU (µs) of a process, or of one of its threads. */
-function cpuMicros(pid: number, tid = pid): number {
-  const f = readFileSync(`/proc/${pid}/task/${tid}/stat`, 'utf8').split(') ')[1]?.split(' ') ?? [];
-  return (Number(f[11]) + Number(f[12])) * 10_000;
-}
-function processCpu(pid: number): number {
-  const f = readFileSync(`/proc/${pid}/stat`, 'utf8').split(') ')[1]?.split(' ') ?? [];
-  return (Number(f[11]) + Number(f[12])) * 10_000;
-}
 
 async function closedLoop(pool: Pool, n: number): Promise<void> {
   let sent = 0;
@@ -76,20 +50,19 @@ async function measure(checkout: string): Promise<{ total: number; main: number;
   const root = resolve(checkout);
   const dir = mkdtempSync(join(tmpdir(), 'cco-gw-cpu-'));
   const env = { ...process.env, CCO_HOME: join(dir, 'home'), CCO_CONFIG_DIR: join(dir, 'config'), CCO_RUNTIME_DIR: join(dir, 'run'), DATABASE_URL: '', REDIS_URL: '' };
-  const fakeModule = pathToFileURL(join(root, 'dist', 'fake-provider', 'server.js')).href;
-  const fake = await start(['--input-type=module', '-e', `const m = await import(${JSON.stringify(fakeModule)}); const f = await m.startFakeProvider({ port: 0, recordLimit: 0 }); console.log('Listening on ' + f.url);`], env);
-  let gw: { proc: ChildProcess; url: string } | undefined;
+  const fake = await startFakeUpstream(root, env);
+  let gw: Child | undefined;
   try {
     gw = await start([join(root, 'dist', 'cco', 'main.js'), 'proxy', '--port', '0', '--log-level', 'warn', '--db-path', join(dir, 'bench.db'), '--cache-size', '500', '--cache-ttl', '3600'], { ...env, CCO_ANTHROPIC_BASE_URL: fake.url });
     const pid = gw.proc.pid as number;
     const pool = new Pool(gw.url, { connections: CONNECTIONS });
     await closedLoop(pool, Math.min(5000, REQUESTS)); // JIT, pools, the cache's window filling
-    const c0 = processCpu(pid);
-    const m0 = cpuMicros(pid);
+    const c0 = cpuMicros(pid);
+    const m0 = cpuMicros(pid, pid);
     const t0 = performance.now();
     await closedLoop(pool, REQUESTS);
     const ms = performance.now() - t0;
-    const out = { total: (processCpu(pid) - c0) / REQUESTS, main: (cpuMicros(pid) - m0) / REQUESTS, ms };
+    const out = { total: (cpuMicros(pid) - c0) / REQUESTS, main: (cpuMicros(pid, pid) - m0) / REQUESTS, ms };
     await pool.close();
     return out;
   } finally {

@@ -9,14 +9,14 @@
  * else) runs the miss scenarios too: the floor any Node proxy has on this machine.
  * Prints a Markdown table for docs/benchmarks/gateway.md.
  */
-import { spawn } from 'node:child_process';
-import type { ChildProcess } from 'node:child_process';
 import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { loadavg, tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
-import { fileURLToPath, pathToFileURL } from 'node:url';
+import { fileURLToPath } from 'node:url';
 import { createRequire } from 'node:module';
 import { Pool } from 'undici';
+import { cpuMicros, start, startFakeUpstream } from './processes.js';
+import type { Child } from './processes.js';
 
 /** The part of autocannon's API used here (the package ships no types). */
 interface AutocannonResult {
@@ -29,41 +29,9 @@ const autocannon = createRequire(import.meta.url)('autocannon') as (opts: Record
 
 const ROOT = join(dirname(fileURLToPath(import.meta.url)), '..');
 const CLI = join(ROOT, 'dist', 'cco', 'main.js');
-const FAKE = pathToFileURL(join(ROOT, 'dist', 'fake-provider', 'server.js')).href;
 /** A proxy that only proxies (node:http + undici), run beside the gateway as the floor. */
 const BARE = join(ROOT, 'bench', 'bare-proxy.ts');
 const SECONDS = Number(process.env.BENCH_SECONDS ?? 4);
-
-interface Child {
-  proc: ChildProcess;
-  url: string;
-}
-
-function start(args: string[], env: NodeJS.ProcessEnv, onLine?: (line: string) => void): Promise<Child> {
-  return new Promise((resolve, reject) => {
-    const proc = spawn(process.execPath, args, { env, stdio: ['ignore', 'pipe', 'pipe'] });
-    let out = '';
-    let err = '';
-    let listening = false;
-    let partial = '';
-    proc.stdout?.on('data', (d: Buffer) => {
-      if (onLine) {
-        const lines = (partial + d.toString()).split('\n');
-        partial = lines.pop() ?? '';
-        for (const l of lines) onLine(l);
-      }
-      if (listening) return;
-      out += d.toString();
-      const m = /Listening on (http:\/\/[\d.]+:\d+)/.exec(out);
-      if (m) {
-        listening = true;
-        resolve({ proc, url: m[1] as string });
-      }
-    });
-    proc.stderr?.on('data', (d: Buffer) => (err += d.toString()));
-    proc.on('exit', (code) => reject(new Error(`${args.join(' ')} exited ${code}: ${err}`)));
-  });
-}
 
 const body = (stream: boolean, n: number | undefined) =>
   JSON.stringify({ model: 'claude-sonnet-4-5', max_tokens: 64, stream, messages: [{ role: 'user', content: n === undefined ? 'Say hello to the benchmark' : `Request number ${n}` }] });
@@ -123,18 +91,6 @@ async function withGc<T extends { requests: number }>(label: string, f: () => Pr
     );
   }
   return r;
-}
-
-/** CPU time (user + system) a process has used so far, in microseconds (Linux /proc; NaN elsewhere). */
-function cpuMicros(pid: number | undefined): number {
-  if (pid === undefined) return NaN;
-  try {
-    const f = readFileSync(`/proc/${pid}/stat`, 'utf8').split(') ')[1]?.split(' ') ?? [];
-    // utime and stime (fields 14 and 15) in clock ticks of 10 ms.
-    return (Number(f[11]) + Number(f[12])) * 10_000;
-  } catch {
-    return NaN;
-  }
 }
 
 /** (a) autocannon at 100 connections; unique bodies defeat the cache. `pid`: report that process's CPU per request. */
@@ -209,7 +165,7 @@ export async function run(): Promise<void> {
   const loadBefore = load();
   const dir = mkdtempSync(join(tmpdir(), 'cco-bench-gw-'));
   const env = { ...process.env, CCO_HOME: join(dir, 'home'), CCO_CONFIG_DIR: join(dir, 'config'), CCO_RUNTIME_DIR: join(dir, 'run'), DATABASE_URL: '', REDIS_URL: '' };
-  const fake = await start(['--input-type=module', '-e', `const m = await import(${JSON.stringify(FAKE)}); const f = await m.startFakeProvider({ port: 0, recordLimit: 0 }); console.log('Listening on ' + f.url);`], env);
+  const fake = await startFakeUpstream(ROOT, env);
   let gw: Child | undefined;
   let bare: Child | undefined;
   try {
