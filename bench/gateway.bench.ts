@@ -4,6 +4,8 @@
  *  (a) saturation at 100 connections: gateway throughput as a ratio of direct;
  *  (b) a fixed offered load of 1,000 requests/s: added latency p50/p99 versus direct;
  *  (c) requests the size of a Claude Code turn (~100 KB) at 200 requests/s: added latency;
+ *  (b) and (c) run their paths in interleaved rounds (BENCH_ROUNDS, default 4), so that direct,
+ *  gateway and bare proxy sample the same phases of a shared machine;
  * for non-streaming and streaming answers, cache miss (every body unique) and cache hit;
  * plus the gateway's peak RSS. A bare proxy (bench/bare-proxy.ts: node:http + undici, nothing
  * else) runs the miss scenarios too: the floor any Node proxy has on this machine.
@@ -32,6 +34,8 @@ const CLI = join(ROOT, 'dist', 'cco', 'main.js');
 /** A proxy that only proxies (node:http + undici), run beside the gateway as the floor. */
 const BARE = join(ROOT, 'bench', 'bare-proxy.ts');
 const SECONDS = Number(process.env.BENCH_SECONDS ?? 4);
+/** (b) and (c): rounds each scenario's SECONDS are split into (see `interleaved`). */
+const ROUNDS = Math.max(1, Number(process.env.BENCH_ROUNDS ?? 4));
 
 const body = (stream: boolean, n: number | undefined) =>
   JSON.stringify({ model: 'claude-sonnet-4-5', max_tokens: 64, stream, messages: [{ role: 'user', content: n === undefined ? 'Say hello to the benchmark' : `Request number ${n}` }] });
@@ -76,21 +80,35 @@ function onGcLine(line: string): void {
   if (line.includes(' gc=s ')) gcTotals.scavenges++;
   else gcTotals.markCompacts++;
 }
-const gcRows: string[] = [];
-/** Runs a gateway scenario and, with BENCH_GC=1, adds its GC row. */
+/** GC figures per scenario, summed over its runs (the interleaved scenarios run in several slots). */
+const gcByLabel = new Map<string, { allocated: number; promoted: number; scavenges: number; markCompacts: number; pauseMs: number; maxPauseMs: number; requests: number }>();
+/** Runs (one slot of) a gateway scenario and, with BENCH_GC=1, adds what the gateway's GC did meanwhile to the scenario's row. */
 async function withGc<T extends { requests: number }>(label: string, f: () => Promise<T>): Promise<T> {
-  const before = { ...gcTotals, maxPauseMs: 0 };
+  const before = { ...gcTotals };
   gcTotals.maxPauseMs = 0;
   const r = await f();
   if (GC) {
     await new Promise((done) => setTimeout(done, 200)); // the last trace lines
-    const n = Math.max(1, r.requests);
-    const kb = (v: number) => (v / n / 1024).toFixed(1);
-    gcRows.push(
-      `| ${label} | ${kb(gcTotals.allocated - before.allocated)} | ${kb(gcTotals.promoted - before.promoted)} | ${gcTotals.scavenges - before.scavenges} | ${gcTotals.markCompacts - before.markCompacts} | ${Math.round((1000 * (gcTotals.pauseMs - before.pauseMs)) / n)} | ${gcTotals.maxPauseMs.toFixed(1)} |`,
-    );
+    const row = gcByLabel.get(label) ?? { allocated: 0, promoted: 0, scavenges: 0, markCompacts: 0, pauseMs: 0, maxPauseMs: 0, requests: 0 };
+    row.allocated += gcTotals.allocated - before.allocated;
+    row.promoted += gcTotals.promoted - before.promoted;
+    row.scavenges += gcTotals.scavenges - before.scavenges;
+    row.markCompacts += gcTotals.markCompacts - before.markCompacts;
+    row.pauseMs += gcTotals.pauseMs - before.pauseMs;
+    row.maxPauseMs = Math.max(row.maxPauseMs, gcTotals.maxPauseMs);
+    row.requests += r.requests;
+    gcByLabel.set(label, row);
   }
+  gcTotals.maxPauseMs = Math.max(before.maxPauseMs, gcTotals.maxPauseMs);
   return r;
+}
+
+function gcRows(): string[] {
+  return [...gcByLabel].map(([label, g]) => {
+    const n = Math.max(1, g.requests);
+    const kb = (v: number) => (v / n / 1024).toFixed(1);
+    return `| ${label} | ${kb(g.allocated)} | ${kb(g.promoted)} | ${g.scavenges} | ${g.markCompacts} | ${Math.round((1000 * g.pauseMs) / n)} | ${g.maxPauseMs.toFixed(1)} |`;
+  });
 }
 
 /** (a) autocannon at 100 connections; unique bodies defeat the cache. `pid`: report that process's CPU per request. */
@@ -111,13 +129,30 @@ async function saturate(url: string, stream: boolean, unique: boolean, pid?: num
   return { rps: r.requests.average, p50: r.latency.p50, p99: r.latency.p99, errors: r.errors + r.non2xx, cpuUs: (cpuMicros(pid) - c0) / Math.max(1, r.requests.total), requests: r.requests.total };
 }
 
-/** (b) A fixed offered rate with sub-millisecond latency timing (autocannon rounds to 1 ms). */
-async function fixedRate(url: string, stream: boolean, unique: boolean, pid?: number, rate = 1000, make = body): Promise<{ p50: number; p99: number; achieved: number; errors: number; cpuUs: number; requests: number }> {
+/** One slot of a fixed-rate scenario: the raw latencies, kept for pooling over the slots. */
+interface RateSlot {
+  lat: number[];
+  requests: number;
+  errors: number;
+  cpuMicros: number;
+  seconds: number;
+}
+
+/** Keep-alive pools per URL, kept across the slots of the interleaved rounds (a new pool would make each slot's first requests pay for connecting). */
+const ratePools = new Map<string, Pool>();
+const ratePool = (url: string): Pool => {
+  let pool = ratePools.get(url);
+  if (!pool) ratePools.set(url, (pool = new Pool(url, { connections: 64, pipelining: 1 })));
+  return pool;
+};
+
+/** A fixed offered rate for `seconds`, with sub-millisecond latency timing (autocannon rounds to 1 ms). */
+async function fixedRateSlot(url: string, stream: boolean, unique: boolean, pid: number | undefined, rate: number, make: typeof body, seconds: number): Promise<RateSlot> {
   const c0 = cpuMicros(pid);
-  const pool = new Pool(url, { connections: 64, pipelining: 1 });
+  const pool = ratePool(url);
   const lat: number[] = [];
   let errors = 0;
-  const total = rate * SECONDS;
+  const total = Math.round(rate * seconds);
   let sent = 0;
   const t0 = performance.now();
   const inflight: Promise<void>[] = [];
@@ -144,11 +179,43 @@ async function fixedRate(url: string, stream: boolean, unique: boolean, pid?: nu
     tick();
   });
   await Promise.all(inflight);
-  const elapsed = (performance.now() - t0) / 1000;
-  await pool.close();
-  lat.sort((a, b) => a - b);
+  return { lat, requests: lat.length, errors, cpuMicros: cpuMicros(pid) - c0, seconds: (performance.now() - t0) / 1000 };
+}
+
+interface RateResult {
+  p50: number;
+  p99: number;
+  achieved: number;
+  errors: number;
+  cpuUs: number;
+  requests: number;
+}
+
+function pooled(slots: RateSlot[]): RateResult {
+  const lat = slots.flatMap((s) => s.lat).sort((a, b) => a - b);
   const pct = (p: number) => lat[Math.min(lat.length - 1, Math.floor((p / 100) * lat.length))] ?? 0;
-  return { p50: pct(50), p99: pct(99), achieved: lat.length / elapsed, errors, cpuUs: (cpuMicros(pid) - c0) / Math.max(1, lat.length), requests: lat.length };
+  const seconds = slots.reduce((t, s) => t + s.seconds, 0);
+  const cpu = slots.reduce((t, s) => t + s.cpuMicros, 0);
+  return { p50: pct(50), p99: pct(99), achieved: lat.length / seconds, errors: slots.reduce((t, s) => t + s.errors, 0), cpuUs: cpu / Math.max(1, lat.length), requests: lat.length };
+}
+
+/**
+ * (b) and (c): the paths of one comparison measured in interleaved rounds — each round gives every
+ * path a slot of SECONDS / ROUNDS at the fixed rate, in a rotating order — and each path's
+ * latencies pooled over its slots. On this shared machine a slow phase lasts seconds: measured one
+ * after the other, the direct path and the gateway saw different phases, and the "added p99" was
+ * mostly which of them caught one (a whole-phase p99 of the bare proxy moved from +0.4 to +11 ms
+ * between runs). Interleaved, every path samples the same phases.
+ */
+async function interleaved<K extends string>(paths: Record<K, (seconds: number) => Promise<RateSlot>>): Promise<Record<K, RateResult>> {
+  const names = Object.keys(paths) as K[];
+  const slots = new Map<K, RateSlot[]>(names.map((n) => [n, []]));
+  const seconds = SECONDS / ROUNDS;
+  for (let r = 0; r < ROUNDS; r++) {
+    const order = [...names.slice(r % names.length), ...names.slice(0, r % names.length)];
+    for (const n of order) slots.get(n)?.push(await paths[n](seconds));
+  }
+  return Object.fromEntries(names.map((n) => [n, pooled(slots.get(n) ?? [])])) as Record<K, RateResult>;
 }
 
 function peakRssMb(pid: number): number {
@@ -198,13 +265,18 @@ export async function run(): Promise<void> {
     }
 
     const fixed: string[] = [];
-    console.log('\n(b) fixed offered load 1,000 requests/s, %d s each', SECONDS);
+    // the rate pools' connections open before the first measured slot
+    for (const u of [fake.url, g.url, b.url]) await fixedRateSlot(u, false, true, undefined, 1000, body, 0.5);
+    console.log('\n(b) fixed offered load 1,000 requests/s, %d s each, in %d interleaved rounds', SECONDS, ROUNDS);
     for (const stream of [false, true]) {
-      const direct = await fixedRate(fake.url, stream, true, fake.proc.pid);
       const kind = stream ? 'streaming' : 'non-streaming';
-      const miss = await withGc(`(b) ${kind}, cache miss`, () => fixedRate(g.url, stream, true, g.proc.pid));
-      const hit = await withGc(`(b) ${kind}, cache hit`, () => fixedRate(g.url, stream, false, g.proc.pid));
-      const floor = await fixedRate(b.url, stream, true, b.proc.pid);
+      const rate = (url: string, unique: boolean, pid: number | undefined) => (seconds: number) => fixedRateSlot(url, stream, unique, pid, 1000, body, seconds);
+      const { direct, miss, hit, floor } = await interleaved({
+        direct: rate(fake.url, true, fake.proc.pid),
+        miss: (t) => withGc(`(b) ${kind}, cache miss`, () => rate(g.url, true, g.proc.pid)(t)),
+        hit: (t) => withGc(`(b) ${kind}, cache hit`, () => rate(g.url, false, g.proc.pid)(t)),
+        floor: rate(b.url, true, b.proc.pid),
+      });
       fixed.push(`| ${kind} | direct | ${Math.round(direct.achieved)} | ${f2(direct.p50)} | ${f2(direct.p99)} | — | — | ${Math.round(direct.cpuUs)} (upstream) |`);
       fixed.push(`| ${kind} | gateway, cache miss | ${Math.round(miss.achieved)} | ${f2(miss.p50)} | ${f2(miss.p99)} | ${f2(miss.p50 - direct.p50)} | ${f2(miss.p99 - direct.p99)} | ${Math.round(miss.cpuUs)} |`);
       fixed.push(`| ${kind} | gateway, cache hit | ${Math.round(hit.achieved)} | ${f2(hit.p50)} | ${f2(hit.p99)} | ${f2(hit.p50 - direct.p50)} | ${f2(hit.p99 - direct.p99)} | ${Math.round(hit.cpuUs)} |`);
@@ -215,9 +287,12 @@ export async function run(): Promise<void> {
     const turn: string[] = [];
     console.log('\n(c) Claude Code-sized requests (%d KB body), streaming, cache miss, %d requests/s, %d s each', Math.round(turnBody(true, 0).length / 1024), TURN_RATE, SECONDS);
     {
-      const direct = await fixedRate(fake.url, true, true, fake.proc.pid, TURN_RATE, turnBody);
-      const miss = await withGc('(c) streaming, 100 KB body, cache miss', () => fixedRate(g.url, true, true, g.proc.pid, TURN_RATE, turnBody));
-      const floor = await fixedRate(b.url, true, true, b.proc.pid, TURN_RATE, turnBody);
+      const turnRate = (url: string, pid: number | undefined) => (seconds: number) => fixedRateSlot(url, true, true, pid, TURN_RATE, turnBody, seconds);
+      const { direct, miss, floor } = await interleaved({
+        direct: turnRate(fake.url, fake.proc.pid),
+        miss: (t) => withGc('(c) streaming, 100 KB body, cache miss', () => turnRate(g.url, g.proc.pid)(t)),
+        floor: turnRate(b.url, b.proc.pid),
+      });
       const row = (path: string, r: typeof direct, cpu: string) => `| ${path} | ${Math.round(r.achieved)} | ${f2(r.p50)} | ${f2(r.p99)} | ${path === 'direct' ? '—' : f2(r.p50 - direct.p50)} | ${path === 'direct' ? '—' : f2(r.p99 - direct.p99)} | ${cpu} |`;
       turn.push(row('direct', direct, `${Math.round(direct.cpuUs)} (upstream)`), row('gateway, cache miss', miss, String(Math.round(miss.cpuUs))), row('bare proxy (floor)', floor, String(Math.round(floor.cpuUs))));
       console.log(`  direct p50 ${f2(direct.p50)} p99 ${f2(direct.p99)} ms; gateway p50 ${f2(miss.p50)} p99 ${f2(miss.p99)} ms (added ${f2(miss.p50 - direct.p50)} / ${f2(miss.p99 - direct.p99)}), ${Math.round(miss.cpuUs)} µs CPU per request; bare proxy p50 ${f2(floor.p50)} p99 ${f2(floor.p99)} ms`);
@@ -259,11 +334,13 @@ export async function run(): Promise<void> {
       console.log('\nGC in the gateway per scenario (BENCH_GC=1, from --trace-gc-nvp)\n');
       console.log('| scenario | KB allocated/req | KB promoted/req | scavenges | mark-compacts | GC pause µs/req | longest pause ms |');
       console.log('|---|---|---|---|---|---|---|');
-      for (const r of gcRows) console.log(r);
+      for (const r of gcRows()) console.log(r);
     }
     console.log(`\nGateway peak RSS under load: ${rss} MB. Saturation ratio (non-streaming miss): ${f1(100 * (sat['non-streaming miss'] ?? 0))}% of direct.`);
     console.log(`Load average (1, 5, 15 min) before: ${loadBefore}; after: ${load()}.`);
   } finally {
+    for (const p of ratePools.values()) await p.close();
+    ratePools.clear();
     gw?.proc.kill('SIGTERM');
     bare?.proc.kill('SIGTERM');
     fake.proc.kill('SIGTERM');
