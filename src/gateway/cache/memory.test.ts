@@ -34,6 +34,19 @@ describe('memory backend: first-time window', () => {
     for (const k of ['a', 'c', 'd']) expect([k, await c.get(k)]).toEqual([k, expect.anything()]);
   });
 
+  it('past the byte bound the least recently used entry goes, whether it waits in the window or was read again', async () => {
+    const one = entrySize(entry(1000));
+    const c = createMemoryBackend({ maxBytes: one * 3 + 10, firstTimeBytes: one * 3 });
+    await c.set('a', entry(1000), 60_000);
+    await c.get('a'); // read again, then three newer answers: a is the least recently used
+    for (const k of ['b', 'c', 'd']) await c.set(k, entry(1000), 60_000);
+    expect((await c.list(10)).map((e) => e.key).sort()).toEqual(['b', 'c', 'd']);
+    await c.get('b'); // now c is the least recently used, though b was stored before it
+    await c.set('e', entry(1000), 60_000);
+    expect((await c.list(10)).map((e) => e.key).sort()).toEqual(['b', 'd', 'e']);
+    expect(await c.size()).toEqual({ entries: 3, bytes: one * 3 });
+  });
+
   it('the default window is 1/64 of the bound, between 8 and 32 MB, never more than the bound', () => {
     const mb = 1024 * 1024;
     expect(firstTimeWindow(4096 * mb)).toBe(32 * mb);

@@ -1,131 +1,129 @@
 import { LRUCache } from 'lru-cache';
-import { ownCopy, SlabPieces } from './slabs.js';
-import { decodeEntry, packEntry } from './types.js';
+import { FirstTimeRing } from './first-time-ring.js';
+import { decodeEntry, ENTRY_OVERHEAD, prepareEntry, writeEntry } from './types.js';
 import type { CacheBackend, CacheEntryInfo, CachedResponse } from './types.js';
 
 interface Slot {
-  /**
-   * The entry encoded as one Buffer (see encodeEntry): few objects, real bytes counted. A piece
-   * of a shared slab while the entry is in the first-time window, its own memory once it is hit.
-   */
+  /** The entry encoded as one Buffer of its own memory (see encodeEntry): few objects, real bytes counted. */
   packed: Buffer;
-  /** Its decoded form, kept once the entry is hit (repeat hits skip the JSON parse); read-only. */
-  decoded: CachedResponse | undefined;
+  /** Its decoded form (repeat hits skip the JSON parse); read-only. */
+  decoded: CachedResponse;
   size: number;
   hits: number;
   lastHitAt: number | null;
+  /** When it was last stored or read, in the backend's own order (see `enforceBound`). */
+  recency: number;
 }
 
 /** The first-time window of a cache of `maxBytes` (see createMemoryBackend). */
 export const firstTimeWindow = (maxBytes: number): number => Math.min(maxBytes, Math.max(8 * 1024 * 1024, Math.round(maxBytes / 64)), 32 * 1024 * 1024);
 
 /**
- * The in-process cache: lru-cache bounded by bytes (least recently used entries go first) with
- * a TTL per entry. Lost on restart, which the seeds document.
+ * The in-process cache: bounded by bytes (least recently used entries go first), a TTL per entry.
+ * Lost on restart, which the seeds document.
  *
- * Sizes count real memory (the encoded entry plus ENTRY_OVERHEAD), so `--cache-size` bounds
- * what the process holds. Admission is segmented: every answer is cached at once, but answers
- * not yet read again share a first-time window (`firstTimeBytes`, default 1/64 of the bound
- * between 8 and 32 MB, oldest first out); an entry that is hit leaves the window and stays under
- * the plain LRU byte bound. Most gateway traffic is unique (each turn of a conversation carries
- * the whole conversation), so without the window a burst of one-time answers would fill the whole
- * bound with entries nobody reads, pushing out the ones that are repeated.
+ * Sizes count real memory (the encoded entry plus ENTRY_OVERHEAD), so `--cache-size` bounds what
+ * the process holds. Admission is segmented: every answer is cached at once, but answers not yet
+ * read again wait in a first-time window (`firstTimeBytes`, default 1/64 of the bound between 8
+ * and 32 MB, oldest first out: a FirstTimeRing); an answer that is hit moves into lru-cache, in
+ * memory of its own, and stays under the plain LRU byte bound. Most gateway traffic is unique
+ * (each turn of a conversation carries the whole conversation), so without the window a burst of
+ * one-time answers would fill the whole bound with entries nobody reads, pushing out the ones
+ * that are repeated. The byte bound covers both parts: past it, the least recently used entry
+ * goes, whichever part holds it (an answer waiting in the window was last used when stored).
  */
-interface FreshRecord {
-  key: string;
-  size: number;
-}
-
 export function createMemoryBackend(opts: { maxBytes: number; firstTimeBytes?: number }): CacheBackend {
   const window = opts.firstTimeBytes ?? firstTimeWindow(opts.maxBytes);
-  const slabs = new SlabPieces(SlabPieces.sizeFor(window));
-  /**
-   * Entries never hit; `order` lists them oldest first. A record no longer in `fresh` (hit,
-   * evicted, or replaced by a newer set of the same key) is skipped by identity.
-   */
-  const fresh = new Map<string, FreshRecord>();
-  let order: FreshRecord[] = [];
-  let head = 0;
-  let freshBytes = 0;
-  const unfresh = (key: string) => {
-    const rec = fresh.get(key);
-    if (rec === undefined) return;
-    fresh.delete(key);
-    freshBytes -= rec.size;
-  };
+  // The ring's own bytes: records are smaller than their accounted size; the slack holds records
+  // already read again (dead) until the ring's tail passes them.
+  const ring = new FirstTimeRing(window, Math.ceil(window * 1.25) + 4096);
   const lru = new LRUCache<string, Slot>({
     maxSize: Math.max(1, opts.maxBytes),
     sizeCalculation: (s) => Math.max(1, s.size),
     allowStale: false,
     updateAgeOnGet: false,
-    dispose: (_s, key) => unfresh(key),
   });
+  let recency = 0;
   let hits = 0;
   let misses = 0;
+  const total = () => lru.calculatedSize + ring.liveBytes;
+  /** The byte bound over both parts: the least recently used entry goes, from whichever part holds it. */
+  const enforceBound = () => {
+    while (total() > opts.maxBytes) {
+      const oldestFresh = ring.oldestRecency();
+      const lruKey = lru.size > 0 ? (lru.rkeys().next().value as string | undefined) : undefined;
+      if (lruKey === undefined) {
+        if (oldestFresh === undefined) return;
+        ring.evictOldest();
+        continue;
+      }
+      const slot = lru.peek(lruKey);
+      if (slot === undefined || oldestFresh === undefined || slot.recency < oldestFresh) lru.delete(lruKey);
+      else ring.evictOldest();
+    }
+  };
+  const purgeExpiredFresh = (now: number) => {
+    const expired: string[] = [];
+    for (const r of ring.entries()) if (r.expiresAt <= now) expired.push(r.key);
+    for (const k of expired) ring.remove(k);
+  };
   return {
     kind: 'memory',
     async get(key) {
       const s = lru.get(key);
-      if (!s) return undefined;
-      s.hits++;
-      s.lastHitAt = Date.now();
-      if (s.decoded === undefined) {
-        // read again: out of the window, so out of the slab it shares with one-time answers
-        s.packed = ownCopy(s.packed);
-        s.decoded = decodeEntry(s.packed);
+      if (s) {
+        s.hits++;
+        s.lastHitAt = Date.now();
+        s.recency = ++recency;
+        return s.decoded;
       }
-      unfresh(key);
-      return s.decoded;
+      const r = ring.get(key);
+      if (!r) return undefined;
+      const now = Date.now();
+      ring.remove(key);
+      if (r.expiresAt <= now) return undefined;
+      // read again: out of the window, into memory of its own
+      const packed = Buffer.allocUnsafeSlow(r.payload.length);
+      r.payload.copy(packed);
+      const decoded = decodeEntry(packed);
+      lru.set(key, { packed, decoded, size: r.size, hits: 1, lastHitAt: now, recency: ++recency }, { ttl: r.expiresAt - now });
+      return decoded;
     },
     async set(key, v, ttlMs) {
-      const { packed, size } = packEntry(v, slabs.alloc);
+      const p = prepareEntry(v);
+      const size = p.bytes + ENTRY_OVERHEAD;
       if (size > opts.maxBytes) return; // larger than the whole cache: not cached
-      lru.set(key, { packed, decoded: undefined, size, hits: 0, lastHitAt: null }, { ttl: ttlMs });
-      if (!lru.has(key)) return;
-      unfresh(key);
-      const rec = { key, size };
-      fresh.set(key, rec);
-      order.push(rec);
-      freshBytes += size;
-      // The oldest answers nobody has read again leave first. (A queue rather than iterating the
-      // Map from its start, which walks over every deleted slot until the Map is rehashed.)
-      while (freshBytes > window && head < order.length) {
-        const old = order[head++] as FreshRecord;
-        if (fresh.get(old.key) !== old) continue; // hit, evicted or replaced since
-        fresh.delete(old.key);
-        freshBytes -= old.size;
-        lru.delete(old.key);
-      }
-      if (head > 1024 && head * 2 > order.length) {
-        order = order.slice(head);
-        head = 0;
-      } else if (order.length - head > 2 * fresh.size + 1024) {
-        // Mostly names of entries hit or evicted since: rebuild from the live ones (Map order).
-        order = [...fresh.values()];
-        head = 0;
-      }
+      lru.delete(key); // stored again: new in the window
+      const target = ring.alloc(key, p.bytes, size, Date.now() + ttlMs, ++recency);
+      if (target === undefined) return; // larger than the window: it would be pushed out at once
+      writeEntry(target, p, v);
+      enforceBound();
     },
     async clear() {
-      const cleared = lru.size;
-      const freedBytes = lru.calculatedSize;
+      const cleared = lru.size + ring.size;
+      const freedBytes = total();
       lru.clear();
-      fresh.clear();
-      order = [];
-      head = 0;
-      freshBytes = 0;
-      slabs.reset();
+      ring.clear();
       return { cleared, freedBytes };
     },
     async size() {
       lru.purgeStale();
-      return { entries: lru.size, bytes: lru.calculatedSize };
+      purgeExpiredFresh(Date.now());
+      return { entries: lru.size + ring.size, bytes: total() };
     },
     async list(limit) {
       const out: CacheEntryInfo[] = [];
       for (const [key, s] of lru.entries()) {
-        if (out.length >= limit) break;
-        const v = s.decoded ?? decodeEntry(s.packed);
+        if (out.length >= limit) return out;
+        const v = s.decoded;
         out.push({ key, model: v.model, size: s.size, hits: s.hits, stream: v.stream, createdAt: v.createdAt, lastHitAt: s.lastHitAt, fields: v.fields });
+      }
+      const now = Date.now();
+      for (const r of ring.entries()) {
+        if (out.length >= limit) break;
+        if (r.expiresAt <= now) continue;
+        const v = decodeEntry(r.payload);
+        out.push({ key: r.key, model: v.model, size: r.size, hits: 0, stream: v.stream, createdAt: v.createdAt, lastHitAt: null, fields: v.fields });
       }
       return out;
     },
@@ -138,11 +136,7 @@ export function createMemoryBackend(opts: { maxBytes: number; firstTimeBytes?: n
     },
     async close() {
       lru.clear();
-      fresh.clear();
-      order = [];
-      head = 0;
-      freshBytes = 0;
-      slabs.reset();
+      ring.clear();
     },
   };
 }

@@ -49,19 +49,35 @@ export interface CacheBackend {
  */
 export const ENTRY_OVERHEAD = 512;
 
+/** An entry about to be encoded: its head (everything but the body) as JSON, and the encoding's length. */
+export interface PreparedEntry {
+  head: string;
+  headBytes: number;
+  bytes: number;
+}
+
+export function prepareEntry(v: CachedResponse): PreparedEntry {
+  const head = headJson(v);
+  const headBytes = Buffer.byteLength(head);
+  return { head, headBytes, bytes: 4 + headBytes + v.body.length };
+}
+
+/** Writes the encoding of `v` (see encodeEntry) into `b`, which is exactly `p.bytes` long. */
+export function writeEntry(b: Buffer, p: PreparedEntry, v: CachedResponse): void {
+  b.writeUInt32BE(p.headBytes, 0);
+  b.write(p.head, 4, 'utf8');
+  v.body.copy(b, 4 + p.headBytes);
+}
+
 /**
  * One entry as one Buffer: a 4-byte length, the JSON of everything but the body, then the body
  * bytes. Its own exact-size memory (never a slice of Node's shared 8 KB pool, which would keep
  * the whole pool slab alive for as long as the entry lives).
  */
-export function encodeEntry(v: CachedResponse, alloc: (bytes: number) => Buffer = Buffer.allocUnsafeSlow): Buffer {
-  const h = headJson(v);
-  const n = Buffer.byteLength(h);
-  const body = v.body;
-  const b = alloc(4 + n + body.length);
-  b.writeUInt32BE(n, 0);
-  b.write(h, 4, 'utf8');
-  body.copy(b, 4 + n);
+export function encodeEntry(v: CachedResponse): Buffer {
+  const p = prepareEntry(v);
+  const b = Buffer.allocUnsafeSlow(p.bytes);
+  writeEntry(b, p, v);
   return b;
 }
 
@@ -77,12 +93,12 @@ export function decodeEntry(b: Buffer): CachedResponse {
 }
 
 /** An entry encoded, with the bytes it counts for: its encoding plus the in-memory bookkeeping (both backends count the same). */
-export function packEntry(v: CachedResponse, alloc?: (bytes: number) => Buffer): { packed: Buffer; size: number } {
-  const packed = encodeEntry(v, alloc);
+export function packEntry(v: CachedResponse): { packed: Buffer; size: number } {
+  const packed = encodeEntry(v);
   return { packed, size: packed.length + ENTRY_OVERHEAD };
 }
 
 /** Bytes an entry counts for (see packEntry). */
 export function entrySize(v: CachedResponse): number {
-  return packEntry(v).size;
+  return prepareEntry(v).bytes + ENTRY_OVERHEAD;
 }
