@@ -11,20 +11,36 @@ export interface ActiveRequest {
   bytes: number;
   state: 'routing' | 'queued' | 'upstream' | 'streaming' | 'cache';
   abort(reason: Error): void;
+  /** Its place in the registry (set by `ActiveRequests.add`; -1 when not in it). */
+  slot: number;
 }
 
-/** Registry of in-flight requests. */
+/**
+ * Registry of in-flight requests: an array, each request knowing its place, removed by moving the
+ * last one into it. (A Map keyed by id rehashed its table every few requests as they came and
+ * went; each new table outlived a scavenge or two and died in V8's old generation: ~0.1 KB promoted
+ * per request, docs/benchmarks/gateway.md, tenth session.)
+ */
 export class ActiveRequests {
-  private readonly map = new Map<string, ActiveRequest>();
+  private readonly all: ActiveRequest[] = [];
   private waiters: (() => void)[] = [];
 
   add(r: ActiveRequest): void {
-    this.map.set(r.id, r);
+    r.slot = this.all.length;
+    this.all.push(r);
   }
 
-  remove(id: string): void {
-    this.map.delete(id);
-    if (this.map.size === 0 && this.waiters.length) {
+  remove(r: ActiveRequest): void {
+    const all = this.all;
+    const i = r.slot;
+    if (i < 0 || all[i] !== r) return;
+    const last = all.pop() as ActiveRequest;
+    if (last !== r) {
+      all[i] = last;
+      last.slot = i;
+    }
+    r.slot = -1;
+    if (all.length === 0 && this.waiters.length) {
       const w = this.waiters;
       this.waiters = [];
       for (const f of w) f();
@@ -36,7 +52,7 @@ export class ActiveRequests {
    * Shutdown waits for it so that every finished request is recorded before the writer closes.
    */
   async settle(timeoutMs: number, reason: () => Error): Promise<void> {
-    if (this.map.size === 0) return;
+    if (this.all.length === 0) return;
     let timer: NodeJS.Timeout | undefined;
     await Promise.race([
       new Promise<void>((done) => this.waiters.push(done)),
@@ -51,19 +67,20 @@ export class ActiveRequests {
   }
 
   get count(): number {
-    return this.map.size;
+    return this.all.length;
   }
 
-  list(now = Date.now()): (Omit<ActiveRequest, 'abort'> & { ageMs: number })[] {
-    return [...this.map.values()]
-      .map(({ abort: _a, ...r }) => ({ ...r, ageMs: now - r.startedAt }))
+  list(now = Date.now()): (Omit<ActiveRequest, 'abort' | 'slot'> & { ageMs: number })[] {
+    return this.all
+      .map(({ abort: _a, slot: _s, ...r }) => ({ ...r, ageMs: now - r.startedAt }))
       .sort((a, b) => b.ageMs - a.ageMs);
   }
 
   /** Aborts requests older than `olderThanMs`; returns their ids. */
   kill(olderThanMs: number, reason: () => Error, now = Date.now()): string[] {
     const ids: string[] = [];
-    for (const r of this.map.values()) {
+    // (a copy: an abort can end a request, and so remove it, before this loop moves on)
+    for (const r of [...this.all]) {
       if (now - r.startedAt >= olderThanMs) {
         r.abort(reason());
         ids.push(r.id);

@@ -111,7 +111,7 @@ export class GatewayCore {
       cacheKey: null,
       params,
     };
-    const act: ActiveRequest = { id: inb.id, startedAt: inb.receivedAt, model, provider: null, endpoint: inb.endpoint, stream, sessionId: attr.sessionId, bytes: 0, state: 'routing', abort: (r) => ac.abort(r) };
+    const act: ActiveRequest = { id: inb.id, startedAt: inb.receivedAt, model, provider: null, endpoint: inb.endpoint, stream, sessionId: attr.sessionId, bytes: 0, state: 'routing', abort: (r) => ac.abort(r), slot: -1 };
     this.active.add(act);
     try {
       await this.run(inb, res, rec, act, ac);
@@ -123,7 +123,7 @@ export class GatewayCore {
       this.fail(res, inb, err);
     } finally {
       res.off('close', onClose);
-      this.active.remove(inb.id);
+      this.active.remove(act);
       rec.latencyMs = Date.now() - inb.receivedAt;
       try {
         this.o.onFinished(rec);
