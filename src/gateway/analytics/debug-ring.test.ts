@@ -19,6 +19,23 @@ describe('DebugRing', () => {
     expect(ring.recent(1).map((e) => e.id)).toEqual(['req-2']);
   });
 
+  it('gives back UUID ids, cache keys, params and strings exactly as recorded, and other shapes as given', () => {
+    const ring = new DebugRing(3);
+    const id = '0f8e2b4c-9a1d-4e3f-8b7a-6c5d4e3f2a1b';
+    const key = 'Ab_9-zYx0123456789abcd';
+    ring.add(rec(1, { id, cacheKey: key, params: { temperature: 0.7, max_tokens: 64, top_k: 5, stream: true }, sessionId: 'sess-a' }));
+    ring.add(rec(2, { id: 'not-a-uuid', cacheKey: 'short', params: { stop_sequences: ['\n\n'], max_tokens: 1 }, sessionId: 'sess-a' }));
+    ring.add(rec(3, { id: id.toUpperCase(), params: { stream: false, max_completion_tokens: 9 } }));
+    const [c, b, a] = ring.recent(3);
+    expect(a).toMatchObject({ id, cacheKey: key, params: { temperature: 0.7, max_tokens: 64, top_k: 5, stream: true }, sessionId: 'sess-a' });
+    expect(Object.keys(a?.params ?? {})).toEqual(['temperature', 'max_tokens', 'top_k', 'stream']);
+    expect(b).toMatchObject({ id: 'not-a-uuid', cacheKey: 'short', params: { stop_sequences: ['\n\n'], max_tokens: 1 }, sessionId: 'sess-a' });
+    expect(c).toMatchObject({ id: id.toUpperCase(), cacheKey: null, params: { max_completion_tokens: 9, stream: false }, sessionId: null });
+    // the first slot, reused by a request without a cache key or params, shows none
+    ring.add(rec(4, { id, cacheKey: null, params: {} }));
+    expect(ring.recent(1)[0]).toMatchObject({ id, cacheKey: null, params: {} });
+  });
+
   it('keeps only the last `size` requests once it wraps around', () => {
     const ring = new DebugRing(3);
     for (let n = 1; n <= 7; n++) ring.add(rec(n));
