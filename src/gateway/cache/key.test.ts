@@ -1,5 +1,6 @@
 import { describe, expect, it } from 'vitest';
-import { cacheKey, differingFields } from './key.js';
+import { hash } from 'node:crypto';
+import { cacheKey, differingFields, digest } from './key.js';
 
 const headers = { 'anthropic-version': '2023-06-01', 'x-api-key': 'sk-ant-secret-key-1234567890' };
 const body = {
@@ -49,5 +50,9 @@ describe('cacheKey', () => {
     const plain = cacheKey('e', { a: 1, b: 2 }, {});
     const forged = cacheKey('e', { 'a\u0000=1\u0001body.b': 2 }, {});
     expect(forged.key).not.toBe(plain.key);
+  });
+
+  it('digests are the first 22 characters of the base64url SHA-256, as strings of their own', () => {
+    for (const v of ['', 'a', 'é and 𝄞', 'x'.repeat(10_000), JSON.stringify(body)]) expect(digest(v)).toBe(hash('sha256', v, 'base64url').slice(0, 22));
   });
 });
