@@ -82,18 +82,44 @@ describe('SseObserver', () => {
     expect(o.complete).toBe(false);
   });
 
-  it('keeps only the unfinished event between chunks', () => {
-    const o = new SseObserver('anthropic');
-    const delta = 'event: content_block_delta\ndata: {"type":"content_block_delta","index":0,"delta":{"type":"text_delta","text":"x"}}\n\n';
+  it.each([
+    ['anthropic', 'event: content_block_delta\ndata: {"type":"content_block_delta","index":0,"delta":{"type":"text_delta","text":"é"}}\n\n'],
+    ['openai', 'data: {"choices":[{"delta":{"content":"é"}}]}\n\n'],
+  ] as const)('keeps only the unfinished event between chunks (%s)', (format, delta) => {
+    const o = new SseObserver(format);
+    // what is held between chunks: bytes for an Anthropic stream, text otherwise
+    const held = () => {
+      const x = o as unknown as { pending?: Buffer; buf: string };
+      return format === 'anthropic' ? (x.pending?.toString() ?? '') : x.buf;
+    };
     const cut = 30;
     o.push(Buffer.from(delta.slice(0, cut)));
     for (let i = 0; i < 1000; i++) {
       // The rest of the previous event, a whole one, and the start of the next.
       o.push(Buffer.from(delta.slice(cut) + delta + delta.slice(0, cut)));
-      expect((o as unknown as { buf: string }).buf).toBe(delta.slice(0, cut));
+      expect(held()).toBe(delta.slice(0, cut));
     }
     o.push(Buffer.from(delta.slice(cut)));
-    expect((o as unknown as { buf: string }).buf).toBe('');
+    expect(held()).toBe('');
     expect(o.firstTokenAt).toBeTypeOf('number');
+  });
+
+  it('finds a blank line split between two chunks, and an event line after other fields', () => {
+    const o = new SseObserver('anthropic');
+    o.push(Buffer.from('event: message_start\ndata: {"type":"message_start","message":{"usage":{"input_tokens":5}}}\n'));
+    expect(o.usage.input).toBe(0); // not ended yet
+    o.push(Buffer.from('\nid: 1\nevent: message_stop  \ndata: {}\n\n'));
+    expect(o.usage.input).toBe(5);
+    expect(o.complete).toBe(true);
+  });
+
+  it('moves to the text path when CR line ends start mid-stream, keeping a character cut between chunks', () => {
+    const o = new SseObserver('anthropic');
+    const start = Buffer.from('event: message_start\ndata: {"type":"message_start","message":{"usage":{"input_tokens":6}},"x":"é"}\n\nevent: message_delta\ndata: {"type":"message_delta","usage":{"output_tokens":2},"y":"é');
+    // cut inside the two bytes of the last é: the held bytes end with half a character
+    o.push(start.subarray(0, start.length - 1));
+    o.push(Buffer.concat([start.subarray(start.length - 1), Buffer.from('"}\r\n\r\nevent: message_stop\r\ndata: {}\r\n\r\n')]));
+    expect(o.usage).toMatchObject({ input: 6, output: 2 });
+    expect(o.complete).toBe(true);
   });
 });

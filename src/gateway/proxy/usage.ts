@@ -44,14 +44,32 @@ export function usageFromBody(format: ProviderFormat, body: unknown): Usage {
   return u;
 }
 
+const LF = 10;
+const CR = 13;
+const SPACE = 32;
+const LFLF = Buffer.from('\n\n');
+const EVENT = Buffer.from('event:');
+const NL_EVENT = Buffer.from('\nevent:');
+const CONTENT_BLOCK_DELTA = Buffer.from('content_block_delta');
+const MESSAGE_STOP = Buffer.from('message_stop');
+
+/** Whether `b[from, to)` holds exactly the bytes of `lit`. */
+function bytesAre(b: Buffer, from: number, to: number, lit: Buffer): boolean {
+  if (to - from !== lit.length) return false;
+  for (let i = 0; i < lit.length; i++) if (b[from + i] !== lit[i]) return false;
+  return true;
+}
+
 /**
  * Watches a relayed SSE stream without touching its bytes: collects usage, notes the first
  * token, and tells whether the stream ended properly (`message_stop` / `data: [DONE]`).
  *
- * It runs for every chunk of every streamed answer, so it scans the decoded text in place:
- * an event's type is read where its `event:` line starts, and only the few events that carry
- * usage (or an error) are cut out and JSON-parsed. Content deltas, most of the stream, cost a
- * few comparisons each.
+ * It runs for every chunk of every streamed answer. An Anthropic stream is scanned as bytes: an
+ * event's type is compared where its `event:` line starts, and only the few events that carry
+ * usage (or an error) are decoded and JSON-parsed; content deltas, most of the stream, are never
+ * turned into strings (decoding them cost ~4 KB of garbage per short answer, and a Claude Code
+ * answer is tens of KB). A stream with CR line ends, and an OpenAI stream, is decoded and scanned
+ * as text in the same way.
  */
 export class SseObserver {
   readonly usage = emptyUsage();
@@ -59,13 +77,84 @@ export class SseObserver {
   firstTokenAt: number | undefined;
   /** An `error` event the upstream sent inside the stream. */
   upstreamError: { type: string; message: string } | undefined;
+  /** Scanning bytes (an Anthropic stream, no CR seen): the unfinished event's bytes, if any. */
+  private pending: Buffer | undefined;
+  private asText: boolean;
   /** Text received and not yet scanned: at most the start of one unfinished event. */
   private buf = '';
   private readonly text = new SseText();
 
-  constructor(private readonly format: ProviderFormat) {}
+  constructor(private readonly format: ProviderFormat) {
+    this.asText = format !== 'anthropic';
+  }
 
   push(chunk: Buffer): void {
+    if (!this.asText) {
+      if (chunk.indexOf(CR) < 0) return this.pushBytes(chunk);
+      // CR line ends: from here on, the text path (which normalises them) takes the stream
+      this.asText = true;
+      const pending = this.pending;
+      this.pending = undefined;
+      if (pending) this.pushText(pending);
+    }
+    this.pushText(chunk);
+  }
+
+  private pushBytes(chunk: Buffer): void {
+    let start = 0;
+    const held = this.pending;
+    if (held !== undefined) {
+      // The held event ends at the first blank line, which may begin in the held part's last byte.
+      // Only that event is copied together; the rest of the chunk is scanned where it is.
+      let cut: number;
+      if (held[held.length - 1] === LF && chunk[0] === LF) cut = 1;
+      else {
+        const blank = chunk.indexOf(LFLF);
+        if (blank < 0) {
+          this.pending = Buffer.concat([held, chunk]);
+          return;
+        }
+        cut = blank + 2;
+      }
+      const event = Buffer.concat([held, chunk.subarray(0, cut)]);
+      this.pending = undefined;
+      this.anthropicBytes(event, 0, event.length - 2);
+      start = cut;
+    }
+    let end: number;
+    while ((end = chunk.indexOf(LFLF, start)) >= 0) {
+      this.anthropicBytes(chunk, start, end);
+      start = end + 2;
+    }
+    this.pending = start === chunk.length ? undefined : chunk.subarray(start);
+  }
+
+  /** The Anthropic event in `b` from `start` to `end` (exclusive), as bytes. */
+  private anthropicBytes(b: Buffer, start: number, end: number): void {
+    let line = start;
+    if (!bytesAre(b, start, Math.min(end, start + EVENT.length), EVENT)) {
+      const at = b.subarray(start, end).indexOf(NL_EVENT);
+      if (at < 0) return;
+      line = start + at + 1;
+    }
+    let from = line + EVENT.length;
+    if (b[from] === SPACE) from++;
+    let to = b.indexOf(LF, from);
+    if (to < 0 || to > end) to = end;
+    while (to > from && b[to - 1] === SPACE) to--;
+    if (bytesAre(b, from, to, CONTENT_BLOCK_DELTA)) {
+      this.firstTokenAt ??= Date.now();
+      return;
+    }
+    if (bytesAre(b, from, to, MESSAGE_STOP)) {
+      this.complete = true;
+      return;
+    }
+    const type = b.toString('latin1', from, to).trim();
+    if (type === 'message_start' || type === 'message_delta' || type === 'error') this.anthropicData(type, b.toString('utf8', start, end));
+  }
+
+  private pushText(chunk: Buffer): void {
     const text = this.text.push(chunk);
     const buf = this.buf.length === 0 ? text : this.buf + text;
     let pos = 0;
@@ -89,8 +178,12 @@ export class SseObserver {
       this.complete = true;
       return;
     }
-    if (type !== 'message_start' && type !== 'message_delta' && type !== 'error') return;
-    const data = parseJson(sseEvent(buf.slice(start, end))?.data ?? '');
+    if (type === 'message_start' || type === 'message_delta' || type === 'error') this.anthropicData(type, buf.slice(start, end));
+  }
+
+  /** A usage-carrying (or error) event's block of text. */
+  private anthropicData(type: 'message_start' | 'message_delta' | 'error', block: string): void {
+    const data = parseJson(sseEvent(block)?.data ?? '');
     if (data === undefined) return;
     if (type === 'message_start') mergeAnthropicUsage(this.usage, (data as { message?: { usage?: unknown } }).message?.usage);
     else if (type === 'message_delta') mergeAnthropicUsage(this.usage, (data as { usage?: unknown }).usage);
