@@ -69,6 +69,30 @@ describe('CheckpointThread', () => {
     expect(walBacklog(file)).toBeGreaterThan(300);
   });
 
+  it('on demand: a touch starts it, touches keep it, and it stops and gives checkpoints back once idle', async () => {
+    const { store } = await fileStore();
+    const t = new CheckpointThread(store, { tickMs: 20, idleStopMs: 300 });
+    expect(t.running).toBe(false);
+    expect(await autoCheckpoint(store)).toBe(1000);
+    t.touch();
+    expect(t.running).toBe(true);
+    expect(await autoCheckpoint(store)).toBe(0);
+    // touched more often than the idle time: it keeps running
+    for (let i = 0; i < 6; i++) {
+      await new Promise((r) => setTimeout(r, 100));
+      t.touch();
+    }
+    expect(t.running).toBe(true);
+    await until(() => !t.running, 3000);
+    // its stop ends by giving the checkpoints back to the store's connection
+    for (let i = 0; i < 100 && (await autoCheckpoint(store)) !== 1000; i++) await new Promise((r) => setTimeout(r, 50));
+    expect(await autoCheckpoint(store)).toBe(1000);
+    t.touch(); // and again on the next write
+    expect(t.running).toBe(true);
+    await t.stop();
+    expect(await autoCheckpoint(store)).toBe(1000);
+  });
+
   it('does nothing for a store that is not a SQLite file', async () => {
     const store = await openStore({ sqlitePath: ':memory:' });
     stores.push(store);

@@ -85,6 +85,11 @@ export interface CheckpointThreadOptions {
   pages?: number;
   /** Checkpoint whatever waits at least this often (ms). */
   maxDelayMs?: number;
+  /**
+   * Started on demand (`touch`): stop after this long without a touch (ms). The daemon's gateway
+   * touches it on each analytics write, so an idle daemon carries no thread (~8 MB).
+   */
+  idleStopMs?: number;
 }
 
 /**
@@ -101,11 +106,16 @@ export interface CheckpointThreadOptions {
  * V8 isolate with a small heap and a SQLite connection with a 256 KB page cache.
  *
  * The sidecar's write thread (`sidecar/sql-writer.ts`) does the same for the daemon's store while
- * it runs; both can run (the store counts its delegates).
+ * it runs; both can run (the store counts its delegates). `cco proxy` runs this thread from start to
+ * end; the daemon starts it when its gateway writes analytics (`touch`) and stops it when the
+ * gateway has been idle for `idleStopMs`.
  */
 export class CheckpointThread {
   private worker: Worker | undefined;
   private giveBack: (() => void) | undefined;
+  private lastTouch = 0;
+  private idleTimer: NodeJS.Timeout | undefined;
+  private stopping: Promise<void> | undefined;
 
   constructor(
     private readonly store: Store,
@@ -141,10 +151,31 @@ export class CheckpointThread {
     return this.worker !== undefined;
   }
 
+  /** Starts the thread if it is not running (on demand: see `idleStopMs`) and notes the activity. */
+  touch(): void {
+    this.lastTouch = Date.now();
+    if (this.worker || this.stopping) return;
+    this.start();
+    const idle = this.opts.idleStopMs;
+    if (idle === undefined || !this.worker) return;
+    this.idleTimer ??= setInterval(
+      () => {
+        if (Date.now() - this.lastTouch < idle) return;
+        clearInterval(this.idleTimer);
+        this.idleTimer = undefined;
+        this.stopping = this.stop().finally(() => (this.stopping = undefined));
+      },
+      Math.max(10, Math.round(idle / 4)),
+    );
+    this.idleTimer.unref();
+  }
+
   /** Checkpoints what waits, stops the thread, and gives checkpoints back to the store's connection. */
   async stop(): Promise<void> {
+    if (this.idleTimer) clearInterval(this.idleTimer);
+    this.idleTimer = undefined;
     const worker = this.worker;
-    if (!worker) return;
+    if (!worker) return this.stopping;
     this.worker = undefined;
     worker.ref();
     await new Promise<void>((done) => {

@@ -52,6 +52,8 @@ export interface WriterOptions {
   intervalMs?: number;
   /** Rows kept when the database is unreachable; the oldest are dropped past it (checked every 1,000 rows). */
   maxPending?: number;
+  /** Called after each transaction written (the daemon starts its WAL checkpoint thread on demand). */
+  afterWrite?: () => void;
 }
 
 /**
@@ -68,6 +70,7 @@ export class AnalyticsWriter {
   private readonly batchSize: number;
   private readonly intervalMs: number;
   private readonly maxPending: number;
+  private readonly afterWrite: (() => void) | undefined;
   written = 0;
   dropped = 0;
   lastError: string | undefined;
@@ -80,6 +83,7 @@ export class AnalyticsWriter {
     this.batchSize = opts.batchSize ?? FLUSH_ROWS;
     this.intervalMs = opts.intervalMs ?? 250;
     this.maxPending = opts.maxPending ?? 50_000;
+    this.afterWrite = opts.afterWrite;
   }
 
   add(r: RequestRecord): void {
@@ -138,6 +142,7 @@ export class AnalyticsWriter {
         await this.insert(batch);
         this.written += batch.length;
         this.lastError = undefined;
+        this.afterWrite?.();
       } catch (e) {
         this.lastError = (e as Error).message;
         this.logger.warn({ err: this.lastError, rows: batch.length }, 'analytics write failed; will retry');
