@@ -20,7 +20,7 @@ import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { parseArgs } from 'node:util';
 import { Pool } from 'undici';
-import { cpuMicros, startFakeUpstream, start } from './processes.js';
+import { cpuMicros, openLoop, startFakeUpstream, start } from './processes.js';
 import type { Child } from './processes.js';
 
 const { values: opts, positionals: variants } = parseArgs({
@@ -55,34 +55,18 @@ interface Path {
 
 /** One slot: `seconds` at RATE requests/s, open loop; the latencies go to the path. */
 async function slot(p: Path, seconds: number, record: boolean): Promise<void> {
-  const total = Math.round(RATE * seconds);
   const c0 = cpuMicros(p.pid);
   const m0 = cpuMicros(p.pid, p.pid);
   p.measuring = record;
-  const inflight: Promise<void>[] = [];
-  let sent = 0;
-  const t0 = performance.now();
-  await new Promise<void>((done) => {
-    const tick = () => {
-      const due = Math.min(total, Math.floor(((performance.now() - t0) / 1000) * RATE));
-      for (; sent < due; sent++) {
-        const s = performance.now();
-        inflight.push(
-          p.pool.request({ path: '/v1/messages', method: 'POST', headers: HEADERS, body: body() }).then(async (r) => {
-            await r.body.text();
-            if (r.statusCode !== 200) throw new Error(`${p.label} answered ${r.statusCode}`);
-            if (record) p.lat.push(performance.now() - s);
-          }),
-        );
-      }
-      if (sent >= total) done();
-      else setTimeout(tick, 1);
-    };
-    tick();
+  const r = await openLoop(RATE, seconds, async () => {
+    const res = await p.pool.request({ path: '/v1/messages', method: 'POST', headers: HEADERS, body: body() });
+    await res.body.text();
+    return res.statusCode;
   });
-  await Promise.all(inflight);
   p.measuring = false;
+  if (r.failed) throw new Error(`${p.label}: ${r.failed} requests failed`);
   if (record) {
+    p.lat.push(...r.latencies);
     p.cpu += cpuMicros(p.pid) - c0;
     p.main += cpuMicros(p.pid, p.pid) - m0;
   }

@@ -17,7 +17,7 @@ import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { createRequire } from 'node:module';
 import { Pool } from 'undici';
-import { cpuMicros, start, startFakeUpstream } from './processes.js';
+import { cpuMicros, openLoop, start, startFakeUpstream } from './processes.js';
 import type { Child } from './processes.js';
 
 /** The part of autocannon's API used here (the package ships no types). */
@@ -150,36 +150,12 @@ const ratePool = (url: string): Pool => {
 async function fixedRateSlot(url: string, stream: boolean, unique: boolean, pid: number | undefined, rate: number, make: typeof body, seconds: number): Promise<RateSlot> {
   const c0 = cpuMicros(pid);
   const pool = ratePool(url);
-  const lat: number[] = [];
-  let errors = 0;
-  const total = Math.round(rate * seconds);
-  let sent = 0;
-  const t0 = performance.now();
-  const inflight: Promise<void>[] = [];
-  await new Promise<void>((resolve) => {
-    const tick = () => {
-      const due = Math.min(total, Math.floor(((performance.now() - t0) / 1000) * rate));
-      while (sent < due) {
-        sent++;
-        const s = performance.now();
-        inflight.push(
-          pool
-            .request({ path: '/v1/messages', method: 'POST', headers: HEADERS, body: make(stream, unique ? counter++ : undefined) })
-            .then(async (res) => {
-              await res.body.text();
-              if (res.statusCode !== 200) errors++;
-              lat.push(performance.now() - s);
-            })
-            .catch(() => void errors++),
-        );
-      }
-      if (sent >= total) resolve();
-      else setTimeout(tick, 1);
-    };
-    tick();
+  const r = await openLoop(rate, seconds, async () => {
+    const res = await pool.request({ path: '/v1/messages', method: 'POST', headers: HEADERS, body: make(stream, unique ? counter++ : undefined) });
+    await res.body.text();
+    return res.statusCode;
   });
-  await Promise.all(inflight);
-  return { lat, requests: lat.length, errors, cpuMicros: cpuMicros(pid) - c0, seconds: (performance.now() - t0) / 1000 };
+  return { lat: r.latencies, requests: r.latencies.length, errors: r.failed, cpuMicros: cpuMicros(pid) - c0, seconds: r.seconds };
 }
 
 interface RateResult {

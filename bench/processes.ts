@@ -1,6 +1,6 @@
 /**
- * Helpers the gateway benchmarks share: starting the processes they measure, and reading a
- * process's CPU time.
+ * Helpers the gateway benchmarks share: starting the processes they measure, reading a process's
+ * CPU time, and an open-loop load at a fixed rate.
  */
 import { spawn } from 'node:child_process';
 import type { ChildProcess } from 'node:child_process';
@@ -62,4 +62,42 @@ export function cpuMicros(pid: number | undefined, tid?: number): number {
   } catch {
     return NaN;
   }
+}
+
+/**
+ * An open-loop load: `rate` requests a second for `seconds`, sent on a 1 ms timer whatever the
+ * answers take (a closed loop would slow down with the server and hide its queueing). `send`
+ * makes one request and resolves with its status once the whole answer is read. Gives the latency
+ * of every answered request (ms, sub-millisecond timing), how many failed (a status other than
+ * 200, or no answer) and the seconds it took.
+ */
+export async function openLoop(rate: number, seconds: number, send: () => Promise<number>): Promise<{ latencies: number[]; failed: number; seconds: number }> {
+  const latencies: number[] = [];
+  let failed = 0;
+  const total = Math.round(rate * seconds);
+  let sent = 0;
+  const t0 = performance.now();
+  const inflight: Promise<void>[] = [];
+  await new Promise<void>((done) => {
+    const tick = () => {
+      const due = Math.min(total, Math.floor(((performance.now() - t0) / 1000) * rate));
+      for (; sent < due; sent++) {
+        const s = performance.now();
+        inflight.push(
+          send().then(
+            (status) => {
+              latencies.push(performance.now() - s);
+              if (status !== 200) failed++;
+            },
+            () => void failed++,
+          ),
+        );
+      }
+      if (sent >= total) done();
+      else setTimeout(tick, 1);
+    };
+    tick();
+  });
+  await Promise.all(inflight);
+  return { latencies, failed, seconds: (performance.now() - t0) / 1000 };
 }
