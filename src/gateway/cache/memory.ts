@@ -4,9 +4,10 @@ import { decodeEntry, ENTRY_OVERHEAD, prepareEntry, writeEntry } from './types.j
 import type { CacheBackend, CacheEntryInfo, CachedResponse } from './types.js';
 
 interface Slot {
-  /** The entry encoded as one Buffer of its own memory (see encodeEntry): few objects, real bytes counted. */
-  packed: Buffer;
-  /** Its decoded form (repeat hits skip the JSON parse); read-only. */
+  /**
+   * The entry decoded (repeat hits skip the JSON parse); read-only. Its body is a view of the
+   * entry's encoding (see encodeEntry), one Buffer of its own memory: few objects, real bytes counted.
+   */
   decoded: CachedResponse;
   size: number;
   hits: number;
@@ -86,7 +87,7 @@ export function createMemoryBackend(opts: { maxBytes: number; firstTimeBytes?: n
       const packed = Buffer.allocUnsafeSlow(r.payload.length);
       r.payload.copy(packed);
       const decoded = decodeEntry(packed);
-      lru.set(key, { packed, decoded, size: r.size, hits: 1, lastHitAt: now, recency: ++recency }, { ttl: r.expiresAt - now });
+      lru.set(key, { decoded, size: r.size, hits: 1, lastHitAt: now, recency: ++recency }, { ttl: r.expiresAt - now });
       return decoded;
     },
     async set(key, v, ttlMs) {
