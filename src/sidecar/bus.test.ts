@@ -4,6 +4,8 @@ import { RedisNotifier } from './redis-notifier.js';
 import { busContract, localBusWorld } from './bus-contract.js';
 import { EventsRepo } from './events-repo.js';
 import type { EventQuery } from './events-repo.js';
+import { StoreWriter } from './sql-writer.js';
+import type { SqlWriter, WriteStep } from './sql-writer.js';
 import { openTestStore } from '../testing/test-store.js';
 
 // the daemon's default (SQLite, no Redis): recent events served from memory; a tail of 7
@@ -58,6 +60,43 @@ describe('event bus with Redis unreachable', () => {
       expect(await bus.healthy()).toBe(false);
     } finally {
       await bus.close();
+      await t.cleanup();
+    }
+  });
+
+});
+
+describe('events repo memory tail after a failed write', () => {
+  it('does not skip events committed by a write that then reported a failure (a thread that died before its answer)', async () => {
+    const t = await openTestStore('sqlite');
+    try {
+      const store = new StoreWriter(t.store);
+      let dieAfterCommit = false;
+      const writer: SqlWriter = {
+        kind: 'thread',
+        async run(steps: readonly WriteStep[], opts?: { first?: boolean }) {
+          const rows = await store.run(steps, opts);
+          if (dieAfterCommit) throw new Error('sidecar store writer thread exited with code 1');
+          return rows;
+        },
+        warm() {},
+        close: () => store.close(),
+      };
+      const repo = new EventsRepo(t.store, { tail: true, writer });
+      const ev = (n: number) => ({ event_type: 'step', topic: null, publisher: 'p', agent_id: 'p', issue_id: null, data: { n } });
+      await repo.insert(ev(1));
+      dieAfterCommit = true;
+      await expect(repo.insert(ev(2))).rejects.toThrow(/exited/);
+      dieAfterCommit = false;
+      await repo.insert(ev(3));
+      const q: EventQuery = { eventType: 'step', issues: '*' };
+      // event 2 is in the store: a reader after event 1 sees it, as a store read does
+      expect((await repo.after(q, 1)).map((e) => e.data)).toEqual([{ n: 2 }, { n: 3 }]);
+      expect(await repo.after(q, 0)).toEqual(await new EventsRepo(t.store).after(q, 0));
+      // and the tail serves reads above its new floor again
+      await repo.insert(ev(4));
+      expect((await repo.after(q, 3)).map((e) => e.data)).toEqual([{ n: 4 }]);
+    } finally {
       await t.cleanup();
     }
   });

@@ -118,8 +118,9 @@ export class EventsRepo {
 
   private async flush(): Promise<void> {
     try {
-      await this.init();
       while (this.pending.length) {
+        // (again before each batch: a failed commit resets the tail)
+        await this.init();
         const batch = this.pending.length <= MAX_BATCH ? this.pending : this.pending.slice(0, MAX_BATCH);
         this.pending = this.pending.length <= MAX_BATCH ? [] : this.pending.slice(MAX_BATCH);
         await this.commit(batch);
@@ -142,6 +143,14 @@ export class EventsRepo {
       const first = this.lock ? 1 : 0;
       ids = batch.map((_p, i) => Number((rows[first + i]?.[0] as { id: number | bigint }).id));
     } catch (e) {
+      // A failure does not say that nothing was committed: a write thread that died after its
+      // commit and before its answer leaves events in the store that the tail never saw, and
+      // waits served from the tail would skip them. The tail starts again above the store's
+      // newest event; reads below that go to the store.
+      if (this.tail) {
+        this.tail.clear();
+        this.ready = undefined;
+      }
       for (const p of batch) p.reject(e);
       return;
     }
@@ -247,6 +256,18 @@ export class EventTail {
   /** Starts empty above `floor` (the store's newest id). */
   reset(floor: number): void {
     this.floor = floor;
+  }
+
+  /** Drops every event; until the next `reset`, every read goes to the store. */
+  clear(): void {
+    this.floor = Infinity;
+    this.bytes = 0;
+    this.all.items = [];
+    this.all.head = 0;
+    this.sizes.length = 0;
+    this.sizeHead = 0;
+    this.byType.clear();
+    this.byTopic.clear();
   }
 
   /** Adds a committed event (ids arrive in increasing order). */

@@ -232,7 +232,9 @@ const MAX_STATEMENTS = 256;
  * FTS5 indexing and commits never hold up the event loop (the main thread only posts the
  * compiled steps). WAL lets the store's connection keep reading meanwhile and see each commit as
  * soon as it resolves here. A thread that dies fails its pending transactions (none of them was
- * acknowledged) and is replaced on the next write.
+ * acknowledged; the message in flight may have committed before the thread died, so a caller
+ * must not take a failure for "nothing written": see `EventsRepo.commit`) and is replaced on the
+ * next write.
  *
  * One message is with the thread at a time: transactions given meanwhile go together in the
  * next one, so that under load a post and its answer serve many callers (posting costs the
