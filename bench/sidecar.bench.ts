@@ -143,28 +143,64 @@ class Recorder {
   }
 }
 
+/**
+ * One request through undici's `dispatch`, the answer collected as bytes (or, for a context, only
+ * received): no Readable stream and body mixin per answer as `pool.request` makes them. This
+ * process shares the two cores with the sidecar, and what it spends per request is taken from
+ * the sidecar's share: 84–93 µs of CPU per request where `request()` took 94–99 (three interleaved
+ * pairs, 2026-12-07; docs/benchmarks/sidecar.md). `SIDECAR_BENCH_CLIENT=request` runs the bench
+ * with `request()` again, for comparison.
+ */
+function send(pool: Pool, method: 'GET' | 'POST', path: string, headers: Record<string, string>, body: string | undefined, keep: boolean): Promise<{ status: number; text: string }> {
+  return new Promise((resolve, reject) => {
+    const chunks: Buffer[] = [];
+    let status = 0;
+    pool.dispatch(body === undefined ? { method, path, headers } : { method, path, headers, body }, {
+      // (undici takes a handler for its current API only when it has onRequestStart)
+      onRequestStart() {},
+      onResponseStart(_c, code) {
+        status = code;
+      },
+      onResponseData(_c, chunk) {
+        // an error's text is kept even where the answer itself is not
+        if (keep || status >= 400) chunks.push(chunk);
+      },
+      onResponseEnd() {
+        resolve({ status, text: chunks.length ? Buffer.concat(chunks).toString() : '' });
+      },
+      onResponseError(_c, e) {
+        reject(e);
+      },
+    });
+  });
+}
+
 async function req(pool: Pool, rec: Recorder, route: string, method: 'GET' | 'POST', path: string, token?: string, body?: unknown): Promise<{ status: number; readonly json: unknown }> {
   const t0 = performance.now();
-  const r = await pool.request({
-    method,
-    path,
-    headers: { ...(token ? { authorization: `Bearer ${token}` } : {}), ...(body !== undefined ? { 'content-type': 'application/json' } : {}) },
-    ...(body !== undefined ? { body: JSON.stringify(body) } : {}),
-  });
+  const headers: Record<string, string> = token ? { authorization: `Bearer ${token}` } : {};
+  if (body !== undefined) headers['content-type'] = 'application/json';
   // A context (~43 KB) is received in full but not decoded into a string: 54 MB/s of strings
   // made this process's own GC pause for up to 57 ms, and its pauses are counted in every
   // latency it measures. What the sidecar does is the same either way.
-  const drain = route.startsWith('context') && r.statusCode < 400;
-  const text = drain ? (await r.body.dump({ limit: 4 << 20 }), '') : await r.body.text();
+  const r = process.env.SIDECAR_BENCH_CLIENT === 'request' ? await viaRequest(pool, method, path, headers, body === undefined ? undefined : JSON.stringify(body), !route.startsWith('context')) : await send(pool, method, path, headers, body === undefined ? undefined : JSON.stringify(body), !route.startsWith('context'));
   rec.add(route, performance.now() - t0);
-  if (r.statusCode >= 400) rec.errors++;
+  if (r.status >= 400) rec.errors++;
+  const text = r.text;
   // Parsed only when read (waits), as this process shares the two cores.
   return {
-    status: r.statusCode,
+    status: r.status,
     get json(): unknown {
       return text ? (JSON.parse(text) as unknown) : null;
     },
   };
+}
+
+/** The bench's client before 2026-12-07 (`SIDECAR_BENCH_CLIENT=request`). */
+async function viaRequest(pool: Pool, method: 'GET' | 'POST', path: string, headers: Record<string, string>, body: string | undefined, keep: boolean): Promise<{ status: number; text: string }> {
+  const r = await pool.request({ method, path, headers, ...(body !== undefined ? { body } : {}) });
+  const drain = !keep && r.statusCode < 400;
+  const text = drain ? (await r.body.dump({ limit: 4 << 20 }), '') : await r.body.text();
+  return { status: r.statusCode, text };
 }
 
 /**
