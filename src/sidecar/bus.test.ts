@@ -63,7 +63,6 @@ describe('event bus with Redis unreachable', () => {
       await t.cleanup();
     }
   });
-
 });
 
 describe('events repo memory tail after a failed write', () => {
