@@ -125,9 +125,18 @@ export async function startFakeProvider(opts: FakeProviderOptions = {}): Promise
           hanging.add(res);
           return;
         case 'garbage':
-          res.writeHead(200, { 'content-type': stream ? 'text/event-stream' : 'application/json' });
+          res.writeHead(item.status ?? 200, { 'content-type': item.contentType ?? (stream ? 'text/event-stream' : 'application/json') });
           return void res.end(item.body);
         case 'cut': {
+          if (!stream) {
+            const whole = JSON.stringify(protocol === 'anthropic' ? anthropicMessage({ text: 'This answer will be cut before it ends.' }, model ? { model } : {}, body) : openaiCompletion({ text: 'This answer will be cut before it ends.' }, model ? { model } : {}, body));
+            res.writeHead(200, { 'content-type': 'application/json', 'content-length': String(Buffer.byteLength(whole)) });
+            res.write(whole.slice(0, Math.floor(whole.length / 2)));
+            await sleep(5);
+            cut.add(res);
+            res.socket?.destroy();
+            return;
+          }
           const events = renderStream(protocol, { text: 'This stream will be cut before it ends. '.repeat(4) }, model, body);
           res.writeHead(200, { 'content-type': 'text/event-stream', 'cache-control': 'no-cache', 'request-id': fakeId('req') });
           for (const e of events.slice(0, item.afterEvents)) res.write(e);

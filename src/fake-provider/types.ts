@@ -26,12 +26,15 @@ export interface FakeUsage {
 export type FakeFault =
   /** An HTTP error in the protocol's error shape; `retryAfter` in seconds sets `retry-after`. */
   | { fault: 'status'; status: number; retryAfter?: number; body?: unknown }
-  /** Streaming: the connection is destroyed after N SSE events (no message_stop / [DONE]). */
+  /**
+   * Streaming: the connection is destroyed after N SSE events (no message_stop / [DONE]). Not
+   * streaming: after the headers (a content-length the body never reaches) and part of the body.
+   */
   | { fault: 'cut'; afterEvents: number }
   /** Never answers (timeouts, client aborts). */
   | { fault: 'hang' }
-  /** 200 with this body as-is (not JSON, or JSON of the wrong shape). */
-  | { fault: 'garbage'; body: string };
+  /** This body as-is (not JSON, or JSON of the wrong shape), with status 200 and the protocol's content type unless given. */
+  | { fault: 'garbage'; body: string; status?: number; contentType?: string };
 
 export type FakeItem = FakeReply | FakeFault;
 

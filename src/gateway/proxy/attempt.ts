@@ -40,6 +40,21 @@ export function networkError(e: unknown, route: ResolvedRoute): GatewayError {
 }
 
 /**
+ * An upstream answer that could not be relayed: its body broke off or timed out (a network
+ * error), or it could not be read as the provider's format says (a translating route given a
+ * shape it does not know).
+ */
+export function unreadableAnswer(e: unknown, route: ResolvedRoute): GatewayError {
+  const err = e as { code?: string; cause?: { code?: string }; name?: string; message?: string };
+  const code = err.code ?? err.cause?.code ?? '';
+  if (code === 'UND_ERR_BODY_TIMEOUT') return networkError(e, route);
+  if (code.startsWith('UND_ERR') || /^E[A-Z]+$/.test(code) || err.name === 'SocketError') {
+    return new GatewayError(502, 'upstream_error', `${route.provider}'s answer broke off before its end (${code || err.message}); route ${route.name}`, { cause: e });
+  }
+  return new GatewayError(502, 'upstream_invalid_answer', `${route.provider} sent an answer that could not be read (route ${route.name}): ${err.message ?? String(e)}`, { cause: e });
+}
+
+/**
  * Sends one request to a provider, retrying retryable statuses and network errors with
  * exponential backoff and jitter (honouring `retry-after`), through the provider's breaker
  * and concurrency queue. Resolves with the final answer — success or an error status the

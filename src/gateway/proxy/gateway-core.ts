@@ -16,8 +16,8 @@ import { RequestAbort } from '../../core/abort.js';
 import type { AbortLike } from '../../core/abort.js';
 import { ActiveRequests } from './active.js';
 import type { ActiveRequest } from './active.js';
-import { networkError, sendWithRetries } from './attempt.js';
-import { errorBody, GatewayError } from './errors.js';
+import { networkError, sendWithRetries, unreadableAnswer } from './attempt.js';
+import { errorBody, GatewayError, streamErrorEvent } from './errors.js';
 import type { ClientFormat } from './errors.js';
 import type { Inbound } from './inbound.js';
 import { attribution, upstreamPath } from './inbound.js';
@@ -217,6 +217,11 @@ export class GatewayCore {
           signal,
           onBytes: (n) => (act.bytes += n),
         });
+      } catch (e) {
+        // A body that broke off or an answer the translation could not read, before anything
+        // reached the client: an upstream failure (502/504), not the gateway's own (500).
+        if (signal.aborted || e instanceof GatewayError || res.headersSent) throw e;
+        throw unreadableAnswer(e, route);
       } finally {
         release();
       }
@@ -321,6 +326,12 @@ export class GatewayCore {
   /** Answers an error in the client's shape; on a stream already started, the relay has ended it. */
   private fail(res: ServerResponse, inb: Inbound, err: GatewayError): void {
     if (res.headersSent || res.destroyed) {
+      // A stream the gateway ended itself (`/api/requests/kill`, shutdown) says so in its own
+      // protocol, as a cut upstream stream does; a client that left (499) gets nothing more.
+      // (Only a stream's headers go out before its end; writeHead's headers are not readable back.)
+      if (!res.writableEnded && !res.destroyed && err.status !== 499 && inb.body.stream === true) {
+        res.write(streamErrorEvent(inb.clientFormat, err.status, err.message, err.code));
+      }
       if (!res.writableEnded) res.end();
       return;
     }

@@ -2,7 +2,7 @@ import type { ServerResponse } from 'node:http';
 import type { UpstreamResponse } from '../upstream/client.js';
 import { relayHeaders } from '../upstream/headers.js';
 import type { FormatBridge } from '../translate/types.js';
-import { streamErrorEvent } from './errors.js';
+import { errorBody, streamErrorEvent } from './errors.js';
 import type { ClientFormat } from './errors.js';
 import { SseObserver, emptyUsage, usageFromBody } from './usage.js';
 import type { Usage } from './usage.js';
@@ -67,6 +67,12 @@ async function relayWhole(up: UpstreamResponse, res: ServerResponse, o: RelayOpt
     const body = up.status < 400 && parsed !== undefined ? o.bridge.response(parsed, o.clientModel) : o.bridge.error(up.status, buf.toString('utf8'));
     out = Buffer.from(JSON.stringify(body));
     headers['content-type'] = 'application/json';
+  } else if (up.status >= 400 && parsed === undefined) {
+    // An error page that is not the provider's JSON (an HTML 502 from a proxy or load balancer in
+    // front of it): the client still gets an error in its own API's shape, with the status.
+    const text = buf.toString('utf8').replace(/<[^>]*>/g, ' ').replace(/\s+/g, ' ').trim().slice(0, 300);
+    out = Buffer.from(JSON.stringify(errorBody(o.clientFormat, up.status, `upstream answered ${up.status}${text ? `: ${text}` : ''}`, 'upstream_error')));
+    headers['content-type'] = 'application/json';
   }
   const complete = up.status < 400 && parsed !== undefined;
   const captured = complete && out.length <= o.captureLimit ? out : undefined;
@@ -121,11 +127,14 @@ async function relayStream(up: UpstreamResponse, res: ServerResponse, o: RelayOp
   } finally {
     clearImmediate(flush);
   }
-  const complete = translator ? translator.complete : observer.complete;
+  // A stream that carried an error event is not a complete answer, even when a terminal event
+  // followed it (vLLM and others send `[DONE]` after an error): never cached, recorded as failed.
+  const complete = (translator ? translator.complete : observer.complete) && !observer.upstreamError;
   if (!complete) {
     streamError ??= observer.upstreamError ? `upstream sent an error event: ${observer.upstreamError.message}` : 'upstream closed the stream before its end (no message_stop / [DONE])';
-    // Upstream already sent an error event itself on a pass-through route: it reached the client as is.
-    if (!(observer.upstreamError && !translator)) res.write(streamErrorEvent(o.clientFormat, 502, `Stream interrupted: ${streamError}`, 'stream_incomplete'));
+    // An upstream error event already reached the client: as is on a pass-through route, in the
+    // client's protocol on a translating one (the translator stops after it).
+    if (!observer.upstreamError) res.write(streamErrorEvent(o.clientFormat, 502, `Stream interrupted: ${streamError}`, 'stream_incomplete'));
   }
   res.end();
   return { status: up.status, usage: observer.usage, complete, stream: true, ttftAt: observer.firstTokenAt, captured: complete && capturing ? Buffer.concat(parts) : undefined, headers: kept, streamError };

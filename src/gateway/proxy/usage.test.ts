@@ -82,6 +82,14 @@ describe('SseObserver', () => {
     expect(o.complete).toBe(false);
   });
 
+  it('reads OpenAI usage written with spaces (Python servers\' json.dumps)', () => {
+    const o = new SseObserver('openai');
+    o.push(Buffer.from('data: {"id": "x", "choices": [], "usage": null}\n\n'));
+    o.push(Buffer.from('data: {"id": "x", "choices": [], "usage": {"prompt_tokens": 100, "completion_tokens": 20, "total_tokens": 120}}\n\ndata: [DONE]\n\n'));
+    expect(o.usage).toMatchObject({ input: 100, output: 20 });
+    expect(o.complete).toBe(true);
+  });
+
   it.each([
     ['anthropic', 'event: content_block_delta\ndata: {"type":"content_block_delta","index":0,"delta":{"type":"text_delta","text":"é"}}\n\n'],
     ['openai', 'data: {"choices":[{"delta":{"content":"é"}}]}\n\n'],

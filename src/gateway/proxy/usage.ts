@@ -205,7 +205,8 @@ export class SseObserver {
       return;
     }
     if (this.firstTokenAt === undefined && payload.includes('"delta"')) this.firstTokenAt = Date.now();
-    if (!payload.includes('"usage":{') && !payload.includes('"error"')) return;
+    // (usage written with spaces too: Python servers' json.dumps puts one after the colon)
+    if (!USAGE_OBJECT.test(payload) && !payload.includes('"error"')) return;
     let data: unknown;
     try {
       data = JSON.parse(payload);
@@ -217,6 +218,9 @@ export class SseObserver {
     if ((data as { error?: unknown }).error) this.upstreamError = errorOf(data);
   }
 }
+
+/** A `"usage"` key with an object value (OpenAI chunks carry `"usage":null` until the last). */
+const USAGE_OBJECT = /"usage"\s*:\s*\{/;
 
 /** The value of the event's `event:` field (its first such line), or undefined. */
 function eventType(buf: string, start: number, end: number): string | undefined {

@@ -85,6 +85,35 @@ describe('response cache through the gateway', () => {
     expect(await cacheHeader(cutBody)).toBe('MISS');
   });
 
+  it('does not cache a stream that carried an error event, even when a terminal event followed it', async () => {
+    const calls = () => h.fake.requests.length;
+    // an OpenAI-compatible server (vLLM and others) sends [DONE] after its error chunk
+    const openaiBody = { model: 'gpt-4o-mini', stream: true, messages: [{ role: 'user', content: 'error then done' }] };
+    const openaiStream = 'data: {"id":"c1","object":"chat.completion.chunk","choices":[{"index":0,"delta":{"role":"assistant","content":"Hel"}}]}\n\ndata: {"error": {"message": "CUDA out of memory", "type": "InternalServerError", "code": 500}}\n\ndata: [DONE]\n\n';
+    // an Anthropic stream with message_stop after its error event
+    const anthropicBody = { ...base, stream: true, messages: [{ role: 'user', content: 'error then stop' }] };
+    const anthropicStream = 'event: message_start\ndata: {"type":"message_start","message":{"id":"msg_1","type":"message","role":"assistant","model":"claude-sonnet-4-5","content":[],"usage":{"input_tokens":5,"output_tokens":1}}}\n\nevent: error\ndata: {"type":"error","error":{"type":"overloaded_error","message":"Overloaded"}}\n\nevent: message_stop\ndata: {"type":"message_stop"}\n\n';
+    for (const [path, body, stream, translated] of [
+      ['/v1/chat/completions', openaiBody, openaiStream, false],
+      ['/v1/messages', anthropicBody, anthropicStream, false],
+      // an Anthropic client on an OpenAI-format upstream: the translation stops at the error
+      ['/v1/messages', { ...openaiBody, max_tokens: 16 }, openaiStream, true],
+    ] as const) {
+      for (let i = 0; i < 2; i++) {
+        const before = calls();
+        h.fake.queue({ fault: 'garbage', body: stream });
+        const r = await send(body as Json, {}, path);
+        const text = await r.text();
+        expect(r.headers.get('x-cco-cache'), `${path} ${i}`).toBe('MISS');
+        expect(calls(), `${path} ${i}`).toBe(before + 1);
+        if (translated) {
+          expect(text).toContain('event: error');
+          expect(text).not.toContain('message_stop');
+        }
+      }
+    }
+  });
+
   it('top-items, debug (nearest entry and differing fields) and clear', async () => {
     const top = (await (await fetch(`${h.url}/api/cache/top-items?limit=3`)).json()) as { hits: number; size: number; key: string }[];
     expect(top).toHaveLength(3);

@@ -224,6 +224,34 @@ describe('streams, timeouts and aborts', () => {
     await waitFor(() => h.gateway.core.active.count === 0);
   });
 
+  it('an answer whose body breaks off is a 502 in the client\'s shape, not a 500', async () => {
+    h.fake.queue({ fault: 'cut', afterEvents: 0 });
+    const res = await raw('claude-sonnet-4-5');
+    expect(res.status).toBe(502);
+    expect(await res.json()).toMatchObject({ type: 'error', error: { type: 'api_error', message: expect.stringContaining('broke off') } });
+  });
+
+  it('an error page that is not the provider\'s JSON reaches the client in its own API shape, with the status', async () => {
+    h.fake.queue({ fault: 'garbage', status: 502, contentType: 'text/html', body: '<html><body><h1>502 Bad Gateway</h1></body></html>' });
+    const res = await raw('claude-slow-html'); // a route without retries or fallbacks
+    expect(res.status).toBe(502);
+    expect(res.headers.get('content-type')).toContain('application/json');
+    expect(await res.json()).toMatchObject({ type: 'error', error: { type: 'api_error', message: 'upstream answered 502: 502 Bad Gateway' } });
+  });
+
+  it('a stream the operator kills ends with an error event, not a clean end', async () => {
+    h.fake.queue({ text: 'a long answer '.repeat(20), chunkDelayMs: 30 });
+    const res = await raw('claude-sonnet-4-5', true);
+    expect(res.status).toBe(200);
+    const reader = (res.body as ReadableStream<Uint8Array>).getReader();
+    let text = new TextDecoder().decode((await reader.read()).value);
+    const k = (await (await fetch(`${h.url}/api/requests/kill?older_than=0`, { method: 'POST' })).json()) as { killed: number };
+    expect(k.killed).toBe(1);
+    for (let r = await reader.read(); !r.done; r = await reader.read()) text += new TextDecoder().decode(r.value);
+    expect(text, text.slice(-300)).not.toContain('message_stop');
+    expect(text, text.slice(-300)).toMatch(/event: error\ndata: \{"type":"error","error":\{"type":"\w+","message":"[^"]*killed/);
+  });
+
   it('lists active requests and kills old ones on request', async () => {
     h.fake.queue({ fault: 'hang' });
     const p = raw('claude-sonnet-4-5');

@@ -22,6 +22,8 @@ interface Chunk {
  */
 export class OpenaiToAnthropicStream implements StreamTranslator {
   complete = false;
+  /** The upstream sent an error event: the stream ends there (never complete). */
+  private failed = false;
   private readonly sse = new SseSplitter();
   private started = false;
   private index = -1;
@@ -35,7 +37,7 @@ export class OpenaiToAnthropicStream implements StreamTranslator {
   push(chunk: Buffer): string {
     let out = '';
     for (const e of this.sse.push(chunk)) {
-      if (this.complete) break;
+      if (this.complete || this.failed) break;
       if (e.data === '[DONE]') {
         out += this.finish();
         continue;
@@ -43,8 +45,11 @@ export class OpenaiToAnthropicStream implements StreamTranslator {
       const c = parseJson(e.data) as Chunk | undefined;
       if (!c) continue;
       if (c.error) {
+        // An Anthropic stream ends at its error event: nothing after it (not even the message_stop
+        // a later [DONE] would bring) is translated.
         out += sseFrame('error', { type: 'error', error: { type: anthropicErrorType(500), message: c.error.message ?? 'upstream error' } });
-        continue;
+        this.failed = true;
+        break;
       }
       out += this.start(c.id);
       if (c.usage) this.usage = anthropicUsageFromOpenai(c.usage);

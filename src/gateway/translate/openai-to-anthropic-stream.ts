@@ -11,6 +11,8 @@ type Obj = Record<string, unknown>;
  */
 export class AnthropicToOpenaiStream implements StreamTranslator {
   complete = false;
+  /** The upstream sent an error event: the stream ends there (never complete). */
+  private failed = false;
   private readonly sse = new SseSplitter();
   private id = 'chatcmpl-cco';
   private readonly created = Math.floor(Date.now() / 1000);
@@ -30,7 +32,7 @@ export class AnthropicToOpenaiStream implements StreamTranslator {
   push(c: Buffer): string {
     let out = '';
     for (const e of this.sse.push(c)) {
-      if (this.complete) break;
+      if (this.complete || this.failed) break;
       const d = parseJson(e.data) as Obj | undefined;
       if (!d) continue;
       switch (d.type) {
@@ -67,9 +69,11 @@ export class AnthropicToOpenaiStream implements StreamTranslator {
           this.complete = true;
           break;
         case 'error': {
+          // the stream ends at its error: nothing after it is translated
           const err = (d.error as Obj | undefined) ?? {};
           out += sseData({ error: { message: String(err.message ?? 'upstream error'), type: openaiErrorType(500), code: err.type ?? null } });
-          break;
+          this.failed = true;
+          return out;
         }
       }
     }
