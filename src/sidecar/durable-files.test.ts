@@ -96,6 +96,32 @@ describe('ResultFiles', () => {
     }
   });
 
+  it('keeps a journal left under this pid by an earlier run (a recovery that failed) until it is replayed', async () => {
+    const dir = mkdtempSync(join(tmpdir(), 'cco-result-journal-'));
+    try {
+      const files = new ResultFiles(dir, { rotateBytes: 1 });
+      const a = join(dir, 'i', 'a.json');
+      const b = join(dir, 'i', 'b.json');
+      mkdirSync(files.journalDir, { recursive: true });
+      // what a run with the same pid (PID 1 in a container) left
+      writeFileSync(join(files.journalDir, `${process.pid}-0.log`), frame(a, 'left by the last run'));
+      // this run writes (and, past its rotation size, checkpoints and deletes its own journals)
+      expect(await files.write([{ file: b, data: 'b1' }])).toEqual([undefined]);
+      expect(await files.write([{ file: b, data: 'b2' }])).toEqual([undefined]);
+      await files.close();
+      // and a journal of this version's naming (<pid>-<run>-<seq>) left by a crash is replayed too
+      const c = join(dir, 'i', 'c.json');
+      writeFileSync(join(files.journalDir, `${DEAD_PID}-mxk2a1b-3.log`), frame(c, 'c1'));
+      const again = new ResultFiles(dir);
+      const { entries } = again.pendingJournals();
+      expect(entries.find((e) => e.file === a)?.data).toBe('left by the last run');
+      expect(entries.find((e) => e.file === c)?.data).toBe('c1');
+      await again.close();
+    } finally {
+      rmSync(dir, { recursive: true, force: true });
+    }
+  });
+
   it('replays a journal written before the machine booted, even if its pid is alive again', async () => {
     const dir = mkdtempSync(join(tmpdir(), 'cco-result-journal-'));
     try {

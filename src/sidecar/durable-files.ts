@@ -198,6 +198,12 @@ export class ResultFiles {
   private syncer: Slot | undefined;
   private nextId = 1;
   private seq = 0;
+  /**
+   * Part of this instance's journal names: a pid comes back (PID 1 in every container start), and
+   * a journal a failed recovery left under the same name would be appended to and then deleted
+   * by this run's checkpoint, with the entries it still had to replay.
+   */
+  private readonly run = `${Date.now().toString(36)}${Math.random().toString(36).slice(2, 6)}`;
   private journalBytes = 0;
   private journalSince = 0;
   private dirty = new Set<string>();
@@ -210,7 +216,8 @@ export class ResultFiles {
 
   constructor(
     root: string,
-    private readonly opts: { rotateBytes?: number; rotateMs?: number; idleMs?: number; mode?: number } = {},
+    /** `maxItemBytes`: the largest file text given (sizes the file threads' heap; default 1 MB). */
+    private readonly opts: { rotateBytes?: number; rotateMs?: number; idleMs?: number; mode?: number; maxItemBytes?: number } = {},
   ) {
     this.journalDir = join(root, '.journal');
   }
@@ -254,7 +261,8 @@ export class ResultFiles {
   pendingJournals(): { journals: string[]; entries: JournalEntry[] } {
     let names: string[];
     try {
-      names = readdirSync(this.journalDir).filter((n) => /^\d+-\d+\.log$/.test(n));
+      // <pid>-<run>-<seq>.log (and <pid>-<seq>.log, as written before the run part)
+      names = readdirSync(this.journalDir).filter((n) => /^\d+-(?:[a-z0-9]+-)?\d+\.log$/.test(n));
     } catch {
       return { journals: [], entries: [] };
     }
@@ -262,7 +270,7 @@ export class ResultFiles {
     // written before the machine booted (its pid may belong to an unrelated process now).
     const bootedAt = Date.now() - uptime() * 1000;
     const order = names
-      .map((n) => ({ n, pid: Number(n.split('-')[0]), seq: Number(n.slice(n.indexOf('-') + 1, -4)), mtime: statSync(join(this.journalDir, n)).mtimeMs }))
+      .map((n) => ({ n, pid: Number(n.split('-')[0]), seq: Number(n.slice(n.lastIndexOf('-') + 1, -4)), mtime: statSync(join(this.journalDir, n)).mtimeMs }))
       .filter((j) => j.pid === process.pid || j.mtime < bootedAt || !isAlive(j.pid))
       .sort((a, b) => a.mtime - b.mtime || a.pid - b.pid || a.seq - b.seq);
     const latest = new Map<string, string>();
@@ -297,7 +305,7 @@ export class ResultFiles {
   }
 
   private journalPath(seq: number): string {
-    return join(this.journalDir, `${process.pid}-${seq}.log`);
+    return join(this.journalDir, `${process.pid}-${this.run}-${seq}.log`);
   }
 
   /** Starts a new journal; the old one is checkpointed in the background. */
@@ -349,7 +357,10 @@ export class ResultFiles {
   }
 
   private spawn(): Slot {
-    const worker = new Worker(WORKER_SOURCE, { eval: true, resourceLimits: { maxOldGenerationSizeMb: 64 } });
+    // Its heap holds a round's texts (at most 8 MB, or one larger result) twice, as given and as
+    // journal frames, twice more for text that is not Latin-1 (two bytes a character).
+    const itemMb = Math.ceil((this.opts.maxItemBytes ?? 1024 * 1024) / (1024 * 1024));
+    const worker = new Worker(WORKER_SOURCE, { eval: true, resourceLimits: { maxOldGenerationSizeMb: Math.max(64, 4 * itemMb + 32) } });
     const slot: Slot = { worker, pending: new Map() };
     worker.unref();
     worker.on('message', (m: { id: number; errors: ({ message: string; code?: string } | null)[] }) => {

@@ -54,7 +54,7 @@ export async function createSidecarModule(ctx: ModuleContext, deps: { catalog: A
   }
   await agents.load();
   const knowledge = new Knowledge(ctx.store, { writer });
-  const results = new ResultsRepo(ctx.store, ctx.paths.resultsDir, knowledge, { writer });
+  const results = new ResultsRepo(ctx.store, ctx.paths.resultsDir, knowledge, { writer, maxResultBytes: cfg.max_result_bytes });
   // results acknowledged before a crash whose files or rows did not reach the disk
   try {
     const n = await results.recover();

@@ -1,4 +1,4 @@
-import { mkdtempSync, rmSync } from 'node:fs';
+import { existsSync, mkdtempSync, rmSync, statSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
@@ -43,4 +43,19 @@ describe('ResultsRepo rows (SQLite)', () => {
     expect((await results.get('issue-x', 'python-specialist'))?.result.summary).toBe('round 3');
     await results.close();
   });
+
+  it('stores many large results given at once, and one far larger, with their files (the file thread\'s heap holds them)', async () => {
+    const t = await openTestStore('sqlite');
+    stores.push(t);
+    const results = new ResultsRepo(t.store, join(dir, 'results-big'), new Knowledge(t.store), { maxResultBytes: 32 * 1024 * 1024 });
+    const big = (issue: string, bytes: number) => ({ agent_id: 'a-1', agent_type: 'python-specialist', issue_id: issue, result: { status: 'success' as const, summary: 'x'.repeat(bytes) } });
+    // 80 results of 1 MB in one turn: one round of them ran a 64 MB heap out, and every one failed
+    const many = await Promise.all(Array.from({ length: 80 }, (_x, i) => results.save(big(`issue-${i}`, 1024 * 1024))));
+    for (const r of many) expect(statSync(r.file).size).toBe(r.bytes);
+    // one of 24 MB (the limit is 32 MB here)
+    const one = await results.save(big('issue-huge', 24 * 1024 * 1024));
+    expect(existsSync(one.file) && statSync(one.file).size).toBe(one.bytes);
+    expect(await t.store.db.selectFrom('sidecar_results').select('id').execute()).toHaveLength(81);
+    await results.close();
+  }, 60_000);
 });

@@ -67,6 +67,8 @@ class Rounds {
   constructor(
     private readonly round: (batch: Job[]) => Promise<(unknown | undefined)[]>,
     private readonly max: number,
+    /** Text bytes per round at most (at least one job a round). */
+    private readonly maxBytes = Infinity,
   ) {}
 
   add(job: Job): void {
@@ -80,8 +82,13 @@ class Rounds {
   private async run(): Promise<void> {
     try {
       while (this.queue.length) {
-        const batch = this.queue.length <= this.max ? this.queue : this.queue.slice(0, this.max);
-        this.queue = this.queue.length <= this.max ? [] : this.queue.slice(this.max);
+        let n = 0;
+        for (let bytes = 0; n < this.queue.length && n < this.max; n++) {
+          bytes += (this.queue[n] as Job).text.length;
+          if (n > 0 && bytes > this.maxBytes) break;
+        }
+        const batch = n === this.queue.length ? this.queue : this.queue.slice(0, n);
+        this.queue = n === this.queue.length ? [] : this.queue.slice(n);
         let errors: (unknown | undefined)[];
         try {
           errors = await this.round(batch);
@@ -140,6 +147,12 @@ export function readableText(doc: unknown, compact: string): string {
 /** Files per round at most (one fdatasync each round). */
 const MAX_FILES = 256;
 /**
+ * Text per file round at most: a round's texts are copied into the file thread's heap (and once
+ * more as journal frames). 60 results of 1 MB in one round ran its 64 MB heap out, which failed
+ * every result of the round while their rows were committed.
+ */
+const MAX_ROUND_BYTES = 8 * 1024 * 1024;
+/**
  * Rows per transaction at most: the writer runs one transaction at a time, and an event insert
  * given meanwhile waits for it (~15 µs per row on SQLite; the knowledge entries are indexed
  * later, in batches of their own).
@@ -172,10 +185,10 @@ export class ResultsRepo {
     private readonly store: Store,
     resultsDir: string,
     private readonly knowledge: Knowledge,
-    opts: { files?: ResultFiles; writer?: SqlWriter } = {},
+    opts: { files?: ResultFiles; writer?: SqlWriter; maxResultBytes?: number } = {},
   ) {
     this.root = resolve(resultsDir);
-    this.files = opts.files ?? new ResultFiles(this.root);
+    this.files = opts.files ?? new ResultFiles(this.root, opts.maxResultBytes ? { maxItemBytes: opts.maxResultBytes } : {});
     this.writer = opts.writer ?? new StoreWriter(store);
     // files and rows commit in rounds of their own (a slow fsync does not hold up the next
     // transaction, nor a long transaction the next fsync); each job settles when both are done
@@ -184,7 +197,7 @@ export class ResultsRepo {
       const errors = await this.files.write(winners.map((j) => ({ file: j.file, data: j.text })));
       const byFile = new Map(winners.map((j, i) => [j.file, errors[i]]));
       return batch.map((j) => byFile.get(j.file));
-    }, MAX_FILES);
+    }, MAX_FILES, MAX_ROUND_BYTES);
     this.rowRounds = new Rounds(async (batch) => {
       const winners = lastPerFile(batch);
       const rows = await this.writer.run(winners.map((j) => step(this.upsert(j.row))));
