@@ -88,15 +88,21 @@ export class AgentsRepo {
     if (this.seen.has(claims.agentId)) return;
     this.seen.add(claims.agentId);
     const now = Date.now();
-    const [inserted] = await this.writer.run([
-      step(
-        this.store.db
-          .insertInto('sidecar_agents')
-          .values({ agent_id: claims.agentId, agent_type: claims.agentType, issues: JSON.stringify(claims.issues), task: null, status: 'active', created_at: now, updated_at: now, expires_at: claims.exp * 1000 })
-          .onConflict((oc) => oc.column('agent_id').doNothing())
-          .returning('agent_id'),
-      ),
-    ]);
+    let inserted: unknown[] | undefined;
+    try {
+      [inserted] = await this.writer.run([
+        step(
+          this.store.db
+            .insertInto('sidecar_agents')
+            .values({ agent_id: claims.agentId, agent_type: claims.agentType, issues: JSON.stringify(claims.issues), task: null, status: 'active', created_at: now, updated_at: now, expires_at: claims.exp * 1000 })
+            .onConflict((oc) => oc.column('agent_id').doNothing())
+            .returning('agent_id'),
+        ),
+      ]);
+    } catch (e) {
+      this.seen.delete(claims.agentId); // not recorded: the next request tries again
+      throw e;
+    }
     if (inserted?.length) this.apply(claims.agentId, { type: claims.agentType, status: 'active', expires: claims.exp * 1000 });
     else this.cached = undefined;
   }
@@ -104,8 +110,14 @@ export class AgentsRepo {
   async setStatus(agentId: string, resultStatus: string): Promise<void> {
     const status = resultStatus === 'success' ? 'completed' : resultStatus === 'failed' ? 'failed' : 'active';
     if (this.statuses.get(agentId) === status) return;
+    // noted first, so that a second result meanwhile does not write it again; forgotten if the write fails
     this.statuses.set(agentId, status);
-    await this.writer.run([step(this.store.db.updateTable('sidecar_agents').set({ status, updated_at: Date.now() }).where('agent_id', '=', agentId))]);
+    try {
+      await this.writer.run([step(this.store.db.updateTable('sidecar_agents').set({ status, updated_at: Date.now() }).where('agent_id', '=', agentId))]);
+    } catch (e) {
+      if (this.statuses.get(agentId) === status) this.statuses.delete(agentId);
+      throw e;
+    }
     const cur = this.state?.get(agentId);
     if (cur) this.apply(agentId, { ...cur, status });
     else this.cached = undefined;
