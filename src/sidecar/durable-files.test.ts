@@ -180,6 +180,27 @@ describe('ResultFiles', () => {
     }
   });
 
+  it('ResultsRepo.recover puts a result journalled under a results folder that has moved where it belongs now, newest first', async () => {
+    const dir = mkdtempSync(join(tmpdir(), 'cco-result-moved-'));
+    const t = await openTestStore('sqlite');
+    try {
+      const doc = (n: number, at: number) => JSON.stringify({ agent_id: 'a-1', agent_type: 'tester', issue_id: 'issue-m', result: { status: 'success', summary: `round ${n}` }, stored_at: at }, null, 2);
+      const journalDir = join(dir, '.journal');
+      mkdirSync(journalDir, { recursive: true });
+      // written while the folder was elsewhere (round 2), then once here (round 1, older)
+      const results = new ResultsRepo(t.store, dir, new Knowledge(t.store));
+      const here = results.fileOf('issue-m', 'tester');
+      writeFileSync(join(journalDir, `${DEAD_PID}-4.log`), Buffer.concat([frame('/old/home/orchestration/results/issue-m/tester.json', doc(2, 2000)), frame(here, doc(1, 1000))]));
+      expect(await results.recover()).toBe(1);
+      expect(JSON.parse(readFileSync(here, 'utf8'))).toMatchObject({ result: { summary: 'round 2' } });
+      expect((await results.get('issue-m', 'tester'))?.result.summary).toBe('round 2');
+      await results.close();
+    } finally {
+      await t.cleanup();
+      rmSync(dir, { recursive: true, force: true });
+    }
+  });
+
   it.each(testDialects())('ResultsRepo.recover indexes the knowledge of results a crash left unindexed (acknowledged before their entries were written), %s', async (dialect) => {
     const dir = mkdtempSync(join(tmpdir(), 'cco-result-index-'));
     const t = await openTestStore(dialect);

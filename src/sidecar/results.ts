@@ -6,7 +6,7 @@ import { eachContainer } from '../core/json.js';
 import type { Store } from '../store/store.js';
 import { agentIdSchema, agentTypeSchema, issueIdSchema } from './ids.js';
 import { ResultFiles } from './durable-files.js';
-import type { FileWrite } from './durable-files.js';
+import type { FileWrite, JournalEntry } from './durable-files.js';
 import type { Knowledge, KnowledgeEntry } from './knowledge.js';
 import { preparedQuery } from './prepared.js';
 import { StoreWriter, step } from './sql-writer.js';
@@ -256,17 +256,24 @@ export class ResultsRepo {
     if (journals.length === 0) return 0;
     const items: FileWrite[] = [];
     const rows: ResultRow[] = [];
+    // The file a result belongs to is where its document says, under this results folder: a
+    // journal written before the folder moved (CCO_HOME moved) names the old path. The newest
+    // document per file wins.
+    const newest = new Map<string, { e: JournalEntry; parsed: NonNullable<ReturnType<typeof parseDocument>> }>();
     for (const e of entries) {
       const parsed = parseDocument(e.data);
       if (!parsed) continue;
-      const { input, storedAt, doc } = parsed;
       let file: string;
       try {
-        file = this.fileOf(input.issue_id, input.agent_type);
+        file = this.fileOf(parsed.input.issue_id, parsed.input.agent_type);
       } catch {
         continue;
       }
-      if (file !== e.file) continue;
+      const had = newest.get(file);
+      if (!had || had.parsed.storedAt <= parsed.storedAt) newest.set(file, { e, parsed });
+    }
+    for (const [file, { e, parsed }] of newest) {
+      const { input, storedAt, doc } = parsed;
       const cur = await this.store.db.selectFrom('sidecar_results').select(['body', 'stored_at']).where('issue_id', '=', input.issue_id).where('agent_type', '=', input.agent_type).executeTakeFirst();
       if (cur && Number(cur.stored_at) >= storedAt) {
         items.push({ file, data: readableText(JSON.parse(cur.body), cur.body) });
