@@ -26,4 +26,5 @@ export const eventTypeSchema = z
   .string()
   .regex(/^[A-Za-z0-9][A-Za-z0-9._:-]{0,99}$/, 'must be 1-100 characters of letters, digits, ".", "_", ":" or "-"');
 
-export const topicSchema = z.string().min(1).max(200).regex(/^[^\s\p{Cc}]+$/u, 'must not contain spaces or control characters');
+/** A topic: no spaces, control characters or commas (`filter=topic:X,publisher:Y` splits on commas, so a topic with one could never be waited on). */
+export const topicSchema = z.string().min(1).max(200).regex(/^[^\s\p{Cc},]+$/u, 'must not contain spaces, commas or control characters');
