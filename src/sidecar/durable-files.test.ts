@@ -122,6 +122,25 @@ describe('ResultFiles', () => {
     }
   });
 
+  it.skipIf(!existsSync('/dev/full'))('after a failed journal append (a full disk), the next round goes to a new journal', async () => {
+    const dir = mkdtempSync(join(tmpdir(), 'cco-result-journal-'));
+    try {
+      const files = new ResultFiles(dir);
+      const a = join(dir, 'i', 'a.json');
+      mkdirSync(files.journalDir, { recursive: true });
+      // the journal this round appends to is a device whose writes fail with ENOSPC
+      const first = (files as unknown as { journalPath(seq: number): string }).journalPath(0);
+      symlinkSync('/dev/full', first);
+      const [err] = await files.write([{ file: a, data: 'a1' }]);
+      expect(err?.message).toMatch(/result journal: .*ENOSPC/);
+      expect(await files.write([{ file: a, data: 'a2' }])).toEqual([undefined]);
+      expect(readFileSync(a, 'utf8')).toBe('a2');
+      await files.close();
+    } finally {
+      rmSync(dir, { recursive: true, force: true });
+    }
+  });
+
   it('replays a journal written before the machine booted, even if its pid is alive again', async () => {
     const dir = mkdtempSync(join(tmpdir(), 'cco-result-journal-'));
     try {

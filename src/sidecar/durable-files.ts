@@ -241,6 +241,13 @@ export class ResultFiles {
     this.inflight++;
     try {
       const errors = await this.send(writer, { op: 'batch', journal, items: [...items] });
+      if (errors.some((e) => e?.message.startsWith('result journal:'))) {
+        // A failed append (a full disk) may have left part of a frame, and recovery stops at a
+        // torn frame: every later frame of that journal would be lost to it. Later rounds go to
+        // a new journal.
+        if (this.journalBytes > 0) this.rotate();
+        else this.seq++;
+      }
       items.forEach((it, i) => {
         if (errors[i]) return;
         this.dirty.add(it.file);
