@@ -14,6 +14,8 @@ const priceSchema = z
     input: z.number().min(0),
     output: z.number().min(0),
     cache_write: z.number().min(0).default(0),
+    /** Writes to Anthropic's 1-hour cache; default twice the input price (Anthropic's rate). */
+    cache_write_1h: z.number().min(0).optional(),
     cache_read: z.number().min(0).default(0),
   })
   .strict();
@@ -67,7 +69,8 @@ export class PricingTable {
     const m = 1_000_000;
     const input = (u.input * row.p.input) / m;
     const output = (u.output * row.p.output) / m;
-    const cacheWrite = (u.cacheWrite * row.p.cache_write) / m;
+    const oneHour = Math.min(u.cacheWrite1h ?? 0, u.cacheWrite);
+    const cacheWrite = ((u.cacheWrite - oneHour) * row.p.cache_write + oneHour * (row.p.cache_write_1h ?? 2 * row.p.input)) / m;
     const cacheRead = (u.cacheRead * row.p.cache_read) / m;
     return { input, output, cacheWrite, cacheRead, total: input + output + cacheWrite + cacheRead, priced: true };
   }

@@ -82,6 +82,13 @@ describe('SseObserver', () => {
     expect(o.complete).toBe(false);
   });
 
+  it('reads the 1-hour share of an Anthropic stream\'s cache writes', () => {
+    const o = new SseObserver('anthropic');
+    o.push(Buffer.from('event: message_start\ndata: {"type":"message_start","message":{"usage":{"input_tokens":10,"cache_creation_input_tokens":1500,"cache_creation":{"ephemeral_5m_input_tokens":1000,"ephemeral_1h_input_tokens":500},"cache_read_input_tokens":0,"output_tokens":1}}}\n\n'));
+    o.push(Buffer.from('event: message_delta\ndata: {"type":"message_delta","delta":{"stop_reason":"end_turn"},"usage":{"output_tokens":42}}\n\nevent: message_stop\ndata: {"type":"message_stop"}\n\n'));
+    expect(o.usage).toEqual({ input: 10, output: 42, cacheRead: 0, cacheWrite: 1500, cacheWrite1h: 500 });
+  });
+
   it('reads OpenAI usage written with spaces (Python servers\' json.dumps)', () => {
     const o = new SseObserver('openai');
     o.push(Buffer.from('data: {"id": "x", "choices": [], "usage": null}\n\n'));

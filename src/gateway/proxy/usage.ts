@@ -11,6 +11,8 @@ export interface Usage {
   output: number;
   cacheRead: number;
   cacheWrite: number;
+  /** Of `cacheWrite`, the tokens written to Anthropic's 1-hour cache (priced higher than 5-minute writes). */
+  cacheWrite1h?: number;
 }
 
 export const emptyUsage = (): Usage => ({ input: 0, output: 0, cacheRead: 0, cacheWrite: 0 });
@@ -26,6 +28,9 @@ export function mergeAnthropicUsage(u: Usage, raw: unknown): void {
   u.output = num(r.output_tokens) ?? u.output;
   u.cacheRead = num(r.cache_read_input_tokens) ?? u.cacheRead;
   u.cacheWrite = num(r.cache_creation_input_tokens) ?? u.cacheWrite;
+  const split = r.cache_creation as Record<string, unknown> | null | undefined;
+  const oneHour = split && typeof split === 'object' ? num(split.ephemeral_1h_input_tokens) : undefined;
+  if (oneHour !== undefined) u.cacheWrite1h = oneHour;
 }
 
 export function openaiUsage(raw: unknown): Usage | undefined {
