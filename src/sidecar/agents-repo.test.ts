@@ -1,31 +1,13 @@
 import { describe, expect, it } from 'vitest';
 import { openTestStore } from '../testing/test-store.js';
 import { AgentsRepo } from './agents-repo.js';
-import { StoreWriter } from './sql-writer.js';
-import type { SqlWriter, WriteStep } from './sql-writer.js';
-
-/** A writer whose next `failures` transactions fail (nothing of them written). */
-function flakyWriter(store: StoreWriter): SqlWriter & { failures: number } {
-  return {
-    kind: 'store',
-    failures: 0,
-    async run(steps: readonly WriteStep[], opts?: { first?: boolean }) {
-      if (this.failures > 0) {
-        this.failures--;
-        throw new Error('disk I/O error');
-      }
-      return store.run(steps, opts);
-    },
-    warm() {},
-    close: () => store.close(),
-  };
-}
+import { failingWriter } from './failing-writer.js';
 
 describe('AgentsRepo after a failed write', () => {
   it.each([true, false])('records the agent and its status on the next try (memory %s)', async (memory) => {
     const t = await openTestStore('sqlite');
     try {
-      const writer = flakyWriter(new StoreWriter(t.store));
+      const writer = failingWriter(t.store, 'before');
       const agents = new AgentsRepo(t.store, { memory, writer });
       await agents.load();
       const claims = { agentId: 'tester-1', agentType: 'tester', issues: ['issue-1'], exp: Math.floor(Date.now() / 1000) + 3600 };

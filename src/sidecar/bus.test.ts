@@ -4,8 +4,7 @@ import { RedisNotifier } from './redis-notifier.js';
 import { busContract, localBusWorld } from './bus-contract.js';
 import { EventsRepo } from './events-repo.js';
 import type { EventQuery } from './events-repo.js';
-import { StoreWriter } from './sql-writer.js';
-import type { SqlWriter, WriteStep } from './sql-writer.js';
+import { failingWriter } from './failing-writer.js';
 import { openTestStore } from '../testing/test-store.js';
 
 // the daemon's default (SQLite, no Redis): recent events served from memory; a tail of 7
@@ -69,24 +68,12 @@ describe('events repo memory tail after a failed write', () => {
   it('does not skip events committed by a write that then reported a failure (a thread that died before its answer)', async () => {
     const t = await openTestStore('sqlite');
     try {
-      const store = new StoreWriter(t.store);
-      let dieAfterCommit = false;
-      const writer: SqlWriter = {
-        kind: 'thread',
-        async run(steps: readonly WriteStep[], opts?: { first?: boolean }) {
-          const rows = await store.run(steps, opts);
-          if (dieAfterCommit) throw new Error('sidecar store writer thread exited with code 1');
-          return rows;
-        },
-        warm() {},
-        close: () => store.close(),
-      };
+      const writer = failingWriter(t.store, 'after');
       const repo = new EventsRepo(t.store, { tail: true, writer });
       const ev = (n: number) => ({ event_type: 'step', topic: null, publisher: 'p', agent_id: 'p', issue_id: null, data: { n } });
       await repo.insert(ev(1));
-      dieAfterCommit = true;
+      writer.failures = 1;
       await expect(repo.insert(ev(2))).rejects.toThrow(/exited/);
-      dieAfterCommit = false;
       await repo.insert(ev(3));
       const q: EventQuery = { eventType: 'step', issues: '*' };
       // event 2 is in the store: a reader after event 1 sees it, as a store read does

@@ -29,10 +29,15 @@ export interface Answer {
   release(): void;
 }
 
+type ErrorLike = { code?: string; cause?: { code?: string }; name?: string; message?: string };
+
+/** An undici or system error's code (its own or its cause's), '' without one. */
+const errorCode = (err: ErrorLike): string => err.code ?? err.cause?.code ?? '';
+
 /** Maps undici/network errors to what the client sees: 504 on timeouts, 502 otherwise. */
 export function networkError(e: unknown, route: ResolvedRoute): GatewayError {
-  const err = e as { code?: string; cause?: { code?: string }; message?: string };
-  const code = err.code ?? err.cause?.code ?? '';
+  const err = e as ErrorLike;
+  const code = errorCode(err);
   if (code === 'UND_ERR_HEADERS_TIMEOUT' || code === 'UND_ERR_BODY_TIMEOUT' || code === 'UND_ERR_CONNECT_TIMEOUT') {
     return new GatewayError(504, 'upstream_timeout', `Request timeout: ${route.provider} did not answer within ${route.timeoutMs} ms (route ${route.name}); raise timeout_ms in model-routing.json`, { cause: e });
   }
@@ -45,8 +50,8 @@ export function networkError(e: unknown, route: ResolvedRoute): GatewayError {
  * shape it does not know).
  */
 export function unreadableAnswer(e: unknown, route: ResolvedRoute): GatewayError {
-  const err = e as { code?: string; cause?: { code?: string }; name?: string; message?: string };
-  const code = err.code ?? err.cause?.code ?? '';
+  const err = e as ErrorLike;
+  const code = errorCode(err);
   if (code === 'UND_ERR_BODY_TIMEOUT') return networkError(e, route);
   if (code.startsWith('UND_ERR') || /^E[A-Z]+$/.test(code) || err.name === 'SocketError') {
     return new GatewayError(502, 'upstream_error', `${route.provider}'s answer broke off before its end (${code || err.message}); route ${route.name}`, { cause: e });
