@@ -45,9 +45,10 @@ describe('Telemetry', () => {
       '{"provider":"anthropic","model":"claude-sonnet-4-5","status":"200","cache":"hit"}': 1,
       '{"provider":"openai","model":"gpt-5","status":"529","cache":"bypass"}': 1,
     });
+    // the cache hit's tokens are the original answer's: no provider saw them again
     expect(await values('gateway_tokens_total')).toEqual({
-      '{"provider":"anthropic","model":"claude-sonnet-4-5","kind":"input"}': 21,
-      '{"provider":"anthropic","model":"claude-sonnet-4-5","kind":"output"}': 42,
+      '{"provider":"anthropic","model":"claude-sonnet-4-5","kind":"input"}': 11,
+      '{"provider":"anthropic","model":"claude-sonnet-4-5","kind":"output"}': 22,
       '{"provider":"anthropic","model":"claude-sonnet-4-5","kind":"cache_read"}': 3,
       '{"provider":"anthropic","model":"claude-sonnet-4-5","kind":"cache_write"}': 4,
     });

@@ -220,10 +220,13 @@ export class Telemetry {
     else if (r.cacheKey) this.pending.misses++;
     b.retries += r.retries;
     const u = r.usage;
-    b.input += u.input;
-    b.output += u.output;
-    b.cacheRead += u.cacheRead;
-    b.cacheWrite += u.cacheWrite;
+    // a cache hit's usage is the original answer's: no provider saw those tokens this time
+    if (!r.cacheHit) {
+      b.input += u.input;
+      b.output += u.output;
+      b.cacheRead += u.cacheRead;
+      b.cacheWrite += u.cacheWrite;
+    }
     b.cost += r.cost.total;
     this.pending.saved += r.costSaved;
     this.ring.add(r);

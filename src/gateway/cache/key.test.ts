@@ -33,6 +33,20 @@ describe('cacheKey', () => {
     expect(differingFields(a.fields, k.fields)).toEqual([field]);
   });
 
+  it('changes with the query string, whatever the order of its parameters, and /api/cache/debug names it', () => {
+    const plain = cacheKey('openai:chat_completions', body, headers);
+    const v1 = cacheKey('openai:chat_completions', body, headers, '?api-version=2024-10-21&beta=true');
+    const v1again = cacheKey('openai:chat_completions', body, headers, '?beta=true&api-version=2024-10-21');
+    const v2 = cacheKey('openai:chat_completions', body, headers, '?api-version=2025-01-01&beta=true');
+    expect(v1.key).not.toBe(plain.key);
+    expect(v1again.key).toBe(v1.key);
+    expect(v2.key).not.toBe(v1.key);
+    expect(differingFields(v1.fields, v2.fields)).toEqual(['query']);
+    expect(differingFields(plain.fields, v1.fields)).toEqual(['query']);
+    // a bare '?' is no query
+    expect(cacheKey('openai:chat_completions', body, headers, '?').key).toBe(plain.key);
+  });
+
   it('changes with the endpoint', () => {
     expect(cacheKey('anthropic:count_tokens', body, headers).key).not.toBe(cacheKey('anthropic:messages', body, headers).key);
   });

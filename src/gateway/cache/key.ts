@@ -40,7 +40,8 @@ export function digest(value: string): string {
 }
 
 /**
- * The exact cache key of a request: endpoint, output-affecting headers, a fingerprint of the
+ * The exact cache key of a request: endpoint, query string (`?api-version=` picks an Azure
+ * OpenAI API version, `?beta=true` Anthropic's beta surface), output-affecting headers, a fingerprint of the
  * caller's credentials (one caller never gets another's cached answer) and every body field
  * except the ignored ones — model, messages, system, tools, temperature, max_tokens, stream,
  * unknown fields too (unknown means "might matter").
@@ -51,7 +52,7 @@ export function digest(value: string): string {
  * carries the whole conversation, often hundreds of KB: hashing it twice, and building one
  * string of everything first, cost more than the rest of the request).
  */
-export function cacheKey(endpoint: string, body: Record<string, unknown>, headers: IncomingHttpHeaders): CacheKey {
+export function cacheKey(endpoint: string, body: Record<string, unknown>, headers: IncomingHttpHeaders, query = ''): CacheKey {
   const fields: Record<string, string> = {};
   let text = '';
   const add = (name: string, value: string, secret = false) => {
@@ -61,6 +62,7 @@ export function cacheKey(endpoint: string, body: Record<string, unknown>, header
     text += `${JSON.stringify(name)}\u0000${v}\u0001`;
   };
   add('endpoint', endpoint);
+  if (query.length > 1) add('query', normalQuery(query));
   for (const h of KEY_HEADERS) {
     const v = headers[h];
     if (v !== undefined) add(`header:${h}`, Array.isArray(v) ? v.join(',') : v);
@@ -74,6 +76,13 @@ export function cacheKey(endpoint: string, body: Record<string, unknown>, header
     add(`body.${k}`, JSON.stringify(v) ?? 'undefined');
   }
   return { key: digest(text), fields };
+}
+
+/** A query string with its parameters in a stable order (`?b=1&a=2` and `?a=2&b=1` ask the same). */
+export function normalQuery(query: string): string {
+  const params = new URLSearchParams(query);
+  params.sort();
+  return params.toString();
 }
 
 /** Field names whose digests differ between two key field maps (present on one side only counts). */

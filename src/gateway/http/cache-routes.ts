@@ -10,6 +10,8 @@ const debugBody = z
     request: z.record(z.string(), z.unknown()),
     endpoint: z.enum(['messages', 'chat_completions']).optional(),
     headers: z.record(z.string(), z.string()).optional(),
+    /** The query string the client sends (`?beta=true`), if any. */
+    query: z.string().max(2000).optional(),
   })
   .strict();
 
@@ -29,7 +31,8 @@ export function registerCacheRoutes(app: FastifyInstance, cache: ResponseCache):
     const endpoint = b.endpoint ?? (Array.isArray(b.request.messages) && typeof b.request.max_tokens === 'number' && !('n' in b.request) ? 'messages' : 'chat_completions');
     const format = endpoint === 'messages' ? 'anthropic' : 'openai';
     const headers = Object.fromEntries(Object.entries(b.headers ?? {}).map(([k, v]) => [k.toLowerCase(), v]));
-    const k = cacheKey(`${format}:${endpoint}`, b.request, headers);
+    const query = b.query ? (b.query.startsWith('?') ? b.query : `?${b.query}`) : '';
+    const k = cacheKey(`${format}:${endpoint}`, b.request, headers, query);
     return { endpoint, ...(await cache.debug(k)) };
   });
 }

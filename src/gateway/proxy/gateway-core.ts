@@ -154,7 +154,7 @@ export class GatewayCore {
       return;
     }
     const cacheable = inb.endpoint !== 'count_tokens' && primary.cache && this.o.cache.enabled && !bypassesCache(inb.headers);
-    const key = cacheable ? cacheKey(`${inb.clientFormat}:${inb.endpoint}`, inb.body, inb.headers) : undefined;
+    const key = cacheable ? cacheKey(`${inb.clientFormat}:${inb.endpoint}`, inb.body, inb.headers, inb.query) : undefined;
     rec.cacheKey = key?.key ?? null;
     const cacheHeader = cacheable ? 'MISS' : 'BYPASS';
     if (key) {

@@ -85,6 +85,25 @@ describe('response cache through the gateway', () => {
     expect(await cacheHeader(cutBody)).toBe('MISS');
   });
 
+  it('keys on the query string: an answer to ?beta=true is not served to a request without it', async () => {
+    const body = { ...base, messages: [{ role: 'user', content: 'query string' }] };
+    const before = h.fake.requests.length;
+    const first = await send(body, {}, '/v1/messages?beta=true');
+    expect(first.headers.get('x-cco-cache')).toBe('MISS');
+    await first.text();
+    const plain = await send(body, {}, '/v1/messages');
+    expect(plain.headers.get('x-cco-cache')).toBe('MISS');
+    await plain.text();
+    const again = await send(body, {}, '/v1/messages?beta=true');
+    expect(again.headers.get('x-cco-cache')).toBe('HIT');
+    await again.text();
+    expect(h.fake.requests.length).toBe(before + 2);
+    const dbg = (await (
+      await fetch(`${h.url}/api/cache/debug`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify({ request: body, query: 'beta=true', headers: { 'x-api-key': 'k', 'anthropic-version': '2023-06-01' } }) })
+    ).json()) as { cached: boolean };
+    expect(dbg.cached).toBe(true);
+  });
+
   it('does not cache a stream that carried an error event, even when a terminal event followed it', async () => {
     const calls = () => h.fake.requests.length;
     // an OpenAI-compatible server (vLLM and others) sends [DONE] after its error chunk
