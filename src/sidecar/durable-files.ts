@@ -8,7 +8,8 @@ import { isAlive } from '../core/process-alive.js';
 
 export interface FileWrite {
   file: string;
-  data: string;
+  /** The file's new content; null removes the file (journalled like a write). */
+  data: string | null;
 }
 
 /**
@@ -89,6 +90,14 @@ function writeOne(file, data, mode, durable) {
   }
 }
 
+function removeOne(file) {
+  try {
+    fs.unlinkSync(file);
+  } catch (e) {
+    if (e.code !== 'ENOENT') throw e;
+  }
+}
+
 let journal = { path: '', fd: -1 };
 
 function journalFd(p, mode) {
@@ -126,7 +135,8 @@ function batch(m) {
   }
   return m.items.map((it) => {
     try {
-      writeOne(it.file, it.data, m.mode, false);
+      if (it.data === null) removeOne(it.file);
+      else writeOne(it.file, it.data, m.mode, false);
       return null;
     } catch (e) {
       return { message: String(e && e.message || e), code: e && e.code };
@@ -168,10 +178,10 @@ interface Slot {
 
 type Message = { op: 'batch'; journal: string; items: FileWrite[] } | { op: 'checkpoint'; journal: string; files: string[] };
 
-/** A file a journal says was written, as recovery found it. */
+/** A file a journal says was written (data null: removed), as recovery found it. */
 export interface JournalEntry {
   file: string;
-  data: string;
+  data: string | null;
 }
 
 /**
@@ -251,7 +261,7 @@ export class ResultFiles {
       items.forEach((it, i) => {
         if (errors[i]) return;
         this.dirty.add(it.file);
-        this.journalBytes += it.data.length + it.file.length + 24;
+        this.journalBytes += (it.data?.length ?? 0) + it.file.length + 24;
       });
       return errors;
     } finally {
@@ -280,7 +290,7 @@ export class ResultFiles {
       .map((n) => ({ n, pid: Number(n.split('-')[0]), seq: Number(n.slice(n.lastIndexOf('-') + 1, -4)), mtime: statSync(join(this.journalDir, n)).mtimeMs }))
       .filter((j) => j.pid === process.pid || j.mtime < bootedAt || !isAlive(j.pid))
       .sort((a, b) => a.mtime - b.mtime || a.pid - b.pid || a.seq - b.seq);
-    const latest = new Map<string, string>();
+    const latest = new Map<string, string | null>();
     for (const j of order) for (const e of readJournal(join(this.journalDir, j.n))) latest.set(e.file, e.data);
     return { journals: order.map((j) => join(this.journalDir, j.n)), entries: [...latest].map(([file, data]) => ({ file, data })) };
   }
@@ -290,7 +300,16 @@ export class ResultFiles {
    * so plain synchronous atomic writes on this thread are fine.
    */
   async finishRecovery(journals: string[], items: readonly FileWrite[]): Promise<void> {
-    for (const it of items) writeFileAtomic(it.file, it.data, this.opts.mode ?? 0o600);
+    for (const it of items) {
+      if (it.data !== null) writeFileAtomic(it.file, it.data, this.opts.mode ?? 0o600);
+      else {
+        try {
+          unlinkSync(it.file);
+        } catch (e) {
+          if ((e as NodeJS.ErrnoException).code !== 'ENOENT') throw e;
+        }
+      }
+    }
     for (const j of journals) {
       try {
         unlinkSync(j);
@@ -418,7 +437,7 @@ export function readJournal(file: string): JournalEntry[] {
     if (payload.length !== len || crc32(payload) >>> 0 !== sum) break;
     try {
       const e = JSON.parse(payload.toString('utf8')) as { f: unknown; d: unknown };
-      if (typeof e.f === 'string' && typeof e.d === 'string') out.push({ file: e.f, data: e.d });
+      if (typeof e.f === 'string' && (typeof e.d === 'string' || e.d === null)) out.push({ file: e.f, data: e.d });
     } catch {
       break;
     }

@@ -1,9 +1,12 @@
-import { existsSync, mkdtempSync, rmSync, statSync } from 'node:fs';
+import { existsSync, mkdtempSync, readFileSync, rmSync, statSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
 import { openTestStore } from '../testing/test-store.js';
 import type { TestStore } from '../testing/test-store.js';
+import { ResultFiles } from './durable-files.js';
+import type { FileWrite } from './durable-files.js';
+import { failingWriter } from './failing-writer.js';
 import { Knowledge } from './knowledge.js';
 import { ResultsRepo } from './results.js';
 import { WalAccount } from './wal-account.js';
@@ -58,4 +61,103 @@ describe('ResultsRepo rows (SQLite)', () => {
     expect(await t.store.db.selectFrom('sidecar_results').select('id').execute()).toHaveLength(81);
     await results.close();
   }, 60_000);
+});
+
+/** Tests: result files whose round fails (nothing written) when a text holds a marker of `failOn` (marker → rounds to fail). */
+class FlakyFiles extends ResultFiles {
+  readonly failOn = new Map<string, number>();
+  override async write(items: readonly FileWrite[]): Promise<(Error | undefined)[]> {
+    const marker = [...this.failOn.keys()].find((m) => items.some((it) => it.data?.includes(m)));
+    if (marker === undefined) return super.write(items);
+    const left = (this.failOn.get(marker) ?? 1) - 1;
+    if (left > 0) this.failOn.set(marker, left);
+    else this.failOn.delete(marker);
+    return items.map(() => Object.assign(new Error('ENOSPC: no space left on device, write'), { code: 'ENOSPC' }));
+  }
+}
+
+describe('ResultsRepo when one half of a save fails (file or row)', () => {
+  const dir = mkdtempSync(join(tmpdir(), 'cco-results-half-'));
+  const stores: TestStore[] = [];
+  afterAll(async () => {
+    for (const t of stores) await t.cleanup();
+    rmSync(dir, { recursive: true, force: true });
+  });
+  const input = (summary: string) => ({ agent_id: 'a-1', agent_type: 'python-specialist', issue_id: 'issue-h', result: { status: 'success' as const, summary } });
+  const summaryIn = (file: string) => (JSON.parse(readFileSync(file, 'utf8')) as { result: { summary: string } }).result.summary;
+
+  async function world(name: string) {
+    const t = await openTestStore('sqlite');
+    stores.push(t);
+    const root = join(dir, name);
+    const writer = failingWriter(t.store, 'before');
+    const files = new FlakyFiles(root);
+    const results = new ResultsRepo(t.store, root, new Knowledge(t.store), { writer, files });
+    const file = results.fileOf('issue-h', 'python-specialist');
+    /** A second repo on the same folder and store, recovering what the first journalled (as after a crash). */
+    const recovered = async () => {
+      const again = new ResultsRepo(t.store, root, new Knowledge(t.store));
+      await again.recover();
+      return again;
+    };
+    return { t, writer, files, results, file, recovered };
+  }
+
+  it('a first result whose row fails leaves no file, and recovery does not bring it back', async () => {
+    const w = await world('first-row-fails');
+    w.writer.failures = 1;
+    await expect(w.results.save(input('never stored'))).rejects.toThrow('disk I/O error');
+    expect(existsSync(w.file)).toBe(false);
+    expect(await w.results.get('issue-h', 'python-specialist')).toBeUndefined();
+    const again = await w.recovered();
+    expect(existsSync(w.file)).toBe(false);
+    expect(await again.get('issue-h', 'python-specialist')).toBeUndefined();
+    await again.close();
+  });
+
+  it('a result whose row fails puts the stored one back in the file, and recovery agrees', async () => {
+    const w = await world('row-fails');
+    await w.results.save(input('stored A'));
+    w.writer.failures = 1;
+    await expect(w.results.save(input('failed B'))).rejects.toThrow('disk I/O error');
+    expect(summaryIn(w.file)).toBe('stored A');
+    expect((await w.results.get('issue-h', 'python-specialist'))?.result.summary).toBe('stored A');
+    const again = await w.recovered();
+    expect(summaryIn(w.file)).toBe('stored A');
+    expect((await again.get('issue-h', 'python-specialist'))?.result.summary).toBe('stored A');
+    await again.close();
+  });
+
+  it('a result whose file fails once while its row committed is written again and stored', async () => {
+    const w = await world('file-fails-once');
+    await w.results.save(input('stored A'));
+    w.files.failOn.set('B once', 1);
+    const b = await w.results.save(input('B once'));
+    expect(b.result.summary).toBe('B once');
+    expect(summaryIn(w.file)).toBe('B once');
+    expect((await w.results.get('issue-h', 'python-specialist'))?.result.summary).toBe('B once');
+    // a file that cannot be written at all fails the save
+    w.files.failOn.set('C never', 2);
+    await expect(w.results.save(input('C never'))).rejects.toThrow('ENOSPC');
+    await w.results.close();
+  });
+
+  it('two results crossing (the first row fails, the second file fails) end with file and row of the second', async () => {
+    const w = await world('crossing');
+    await w.results.save(input('stored A'));
+    w.writer.failures = 1;
+    w.files.failOn.set('second', 1);
+    const first = w.results.save(input('first'));
+    // the first's rounds are running: the second's parts wait for the next ones
+    await new Promise((r) => setImmediate(r));
+    const second = w.results.save(input('second'));
+    await expect(first).rejects.toThrow('disk I/O error');
+    expect((await second).result.summary).toBe('second');
+    expect(summaryIn(w.file)).toBe('second');
+    expect((await w.results.get('issue-h', 'python-specialist'))?.result.summary).toBe('second');
+    const again = await w.recovered();
+    expect(summaryIn(w.file)).toBe('second');
+    expect((await again.get('issue-h', 'python-specialist'))?.result.summary).toBe('second');
+    await again.close();
+  });
 });

@@ -6,7 +6,7 @@ import { eachContainer } from '../core/json.js';
 import type { Store } from '../store/store.js';
 import { agentIdSchema, agentTypeSchema, issueIdSchema } from './ids.js';
 import { ResultFiles } from './durable-files.js';
-import type { FileWrite, JournalEntry } from './durable-files.js';
+import type { FileWrite } from './durable-files.js';
 import type { Knowledge, KnowledgeEntry } from './knowledge.js';
 import { preparedQuery } from './prepared.js';
 import { StoreWriter, step } from './sql-writer.js';
@@ -44,35 +44,46 @@ export interface ResultSummary {
   bytes: number;
 }
 
-/** One result waiting for its group commits (file and row). */
-interface Job {
-  /** The result's file; also what identifies the result within a round. */
+/** What a file round commits: a file's new text (null removes the file). */
+interface FilePart {
   file: string;
-  text: string;
+  text: string | null;
+  done(error: unknown): void;
+}
+
+/** What a row round commits: a result's row (and then its knowledge entries). */
+interface RowPart extends FilePart {
   row: ResultRow;
   input: ResultInput;
+}
+
+/** One result waiting for its file and its row to be durable. */
+interface Job {
+  file: string;
+  text: string;
   stored: StoredResult;
   /** Parts (file, row) still to be durable. */
   left: number;
-  failed?: unknown;
+  fileError?: unknown;
+  rowError?: unknown;
   resolve(r: StoredResult): void;
   reject(e: unknown): void;
 }
 
-/** One group-commit pipeline: jobs that arrive while a round runs wait for the next round. */
-class Rounds {
-  private queue: Job[] = [];
+/** One group-commit pipeline: parts that arrive while a round runs wait for the next round, in order. */
+class Rounds<P extends FilePart> {
+  private queue: P[] = [];
   private running = false;
 
   constructor(
-    private readonly round: (batch: Job[]) => Promise<(unknown | undefined)[]>,
+    private readonly round: (batch: P[]) => Promise<(unknown | undefined)[]>,
     private readonly max: number,
-    /** Text bytes per round at most (at least one job a round). */
+    /** Text bytes per round at most (at least one part a round). */
     private readonly maxBytes = Infinity,
   ) {}
 
-  add(job: Job): void {
-    this.queue.push(job);
+  add(part: P): void {
+    this.queue.push(part);
     if (this.running) return;
     this.running = true;
     // requests parsed in the same turn of the event loop join the first round
@@ -84,7 +95,7 @@ class Rounds {
       while (this.queue.length) {
         let n = 0;
         for (let bytes = 0; n < this.queue.length && n < this.max; n++) {
-          bytes += (this.queue[n] as Job).text.length;
+          bytes += (this.queue[n] as P).text?.length ?? 0;
           if (n > 0 && bytes > this.maxBytes) break;
         }
         const batch = n === this.queue.length ? this.queue : this.queue.slice(0, n);
@@ -95,7 +106,7 @@ class Rounds {
         } catch (e) {
           errors = batch.map(() => e);
         }
-        batch.forEach((j, i) => settle(j, errors[i]));
+        batch.forEach((p, i) => p.done(errors[i]));
       }
     } finally {
       this.running = false;
@@ -103,17 +114,10 @@ class Rounds {
   }
 }
 
-function settle(j: Job, error: unknown): void {
-  if (error !== undefined && j.failed === undefined) j.failed = error;
-  if (--j.left > 0) return;
-  if (j.failed !== undefined) j.reject(j.failed);
-  else j.resolve(j.stored);
-}
-
-/** The last job per file of a batch (an earlier one is replaced at once, as one after the other would be). */
-function lastPerFile(batch: Job[]): Job[] {
-  const last = new Map<string, Job>();
-  for (const j of batch) last.set(j.file, j);
+/** The last part per file of a batch (an earlier one is replaced at once, as one after the other would be). */
+function lastPerFile<P extends FilePart>(batch: P[]): P[] {
+  const last = new Map<string, P>();
+  for (const p of batch) last.set(p.file, p);
   return [...last.values()];
 }
 
@@ -170,12 +174,20 @@ const MAX_ROWS = 64;
  * its own connection); files in rounds of one journal append + fdatasync on the file thread,
  * then one atomic replace per file (see ResultFiles). The two kinds of rounds run independently; each caller resolves only once
  * its own file and its own row are durable.
+ *
+ * When either half fails, the file is made to follow the row (what GET, lists and context serve):
+ * rewritten from it, or removed when there is none — through the file rounds and so the journal,
+ * which recovery then agrees with. A result whose row committed and whose file is then written
+ * after all is stored; otherwise the caller gets the error. Only the newest result for a file
+ * does this: a newer one rewrites file and row anyway.
  */
 export class ResultsRepo {
   private readonly root: string;
   private readonly files: ResultFiles;
-  private readonly fileRounds: Rounds;
-  private readonly rowRounds: Rounds;
+  private readonly fileRounds: Rounds<FilePart>;
+  private readonly rowRounds: Rounds<RowPart>;
+  /** The newest result per file not yet settled (only it repairs a failure, see the class comment). */
+  private readonly newest = new Map<string, Job>();
   private readonly upsert: (v: ResultRow) => CompiledQuery;
   private readonly writer: SqlWriter;
   /** Context builds read an issue's results often: compiled once. */
@@ -194,14 +206,14 @@ export class ResultsRepo {
     // transaction, nor a long transaction the next fsync); each job settles when both are done
     this.fileRounds = new Rounds(async (batch) => {
       const winners = lastPerFile(batch);
-      const errors = await this.files.write(winners.map((j) => ({ file: j.file, data: j.text })));
-      const byFile = new Map(winners.map((j, i) => [j.file, errors[i]]));
-      return batch.map((j) => byFile.get(j.file));
+      const errors = await this.files.write(winners.map((p) => ({ file: p.file, data: p.text })));
+      const byFile = new Map(winners.map((p, i) => [p.file, errors[i]]));
+      return batch.map((p) => byFile.get(p.file));
     }, MAX_FILES, MAX_ROUND_BYTES);
     this.rowRounds = new Rounds(async (batch) => {
       const winners = lastPerFile(batch);
-      const rows = await this.writer.run(winners.map((j) => step(this.upsert(j.row))));
-      winners.forEach((j, i) => this.indexKnowledge(Number(rows[i]?.[0]?.id), j.row.stored_at, j.input));
+      const rows = await this.writer.run(winners.map((p) => step(this.upsert(p.row))));
+      winners.forEach((p, i) => this.indexKnowledge(Number(rows[i]?.[0]?.id), p.row.stored_at, p.input));
       return batch.map(() => undefined);
     }, MAX_ROWS);
     this.ofIssue = preparedQuery(['issue'], (p) => store.db.selectFrom('sidecar_results').select(['body', 'file', 'bytes']).where('issue_id', '=', p.issue).orderBy('stored_at', 'asc'));
@@ -259,8 +271,14 @@ export class ResultsRepo {
     // The file a result belongs to is where its document says, under this results folder: a
     // journal written before the folder moved (CCO_HOME moved) names the old path. The newest
     // document per file wins.
-    const newest = new Map<string, { e: JournalEntry; parsed: NonNullable<ReturnType<typeof parseDocument>> }>();
+    const newest = new Map<string, { data: string; parsed: NonNullable<ReturnType<typeof parseDocument>> }>();
+    const removed: string[] = [];
     for (const e of entries) {
+      if (e.data === null) {
+        // a file made to follow its row after a failed save (see the class comment)
+        if (e.file.startsWith(this.root + sep)) removed.push(e.file);
+        continue;
+      }
       const parsed = parseDocument(e.data);
       if (!parsed) continue;
       let file: string;
@@ -270,18 +288,26 @@ export class ResultsRepo {
         continue;
       }
       const had = newest.get(file);
-      if (!had || had.parsed.storedAt <= parsed.storedAt) newest.set(file, { e, parsed });
+      if (!had || had.parsed.storedAt <= parsed.storedAt) newest.set(file, { data: e.data, parsed });
     }
-    for (const [file, { e, parsed }] of newest) {
+    const rowOf = (issueId: string, agentType: string) =>
+      this.store.db.selectFrom('sidecar_results').select(['body', 'stored_at']).where('issue_id', '=', issueId).where('agent_type', '=', agentType).executeTakeFirst();
+    for (const [file, { data, parsed }] of newest) {
       const { input, storedAt, doc } = parsed;
-      const cur = await this.store.db.selectFrom('sidecar_results').select(['body', 'stored_at']).where('issue_id', '=', input.issue_id).where('agent_type', '=', input.agent_type).executeTakeFirst();
+      const cur = await rowOf(input.issue_id, input.agent_type);
       if (cur && Number(cur.stored_at) >= storedAt) {
         items.push({ file, data: readableText(JSON.parse(cur.body), cur.body) });
         continue;
       }
-      items.push({ file, data: e.data });
+      items.push({ file, data });
       const body = JSON.stringify(doc);
-      rows.push({ issue_id: input.issue_id, agent_type: input.agent_type, agent_id: input.agent_id, status: input.result.status, stored_at: storedAt, file, bytes: Buffer.byteLength(e.data), body });
+      rows.push({ issue_id: input.issue_id, agent_type: input.agent_type, agent_id: input.agent_id, status: input.result.status, stored_at: storedAt, file, bytes: Buffer.byteLength(data), body });
+    }
+    for (const file of removed) {
+      if (newest.has(file)) continue;
+      const rel = file.slice(this.root.length + 1).split(sep);
+      const cur = rel.length === 2 ? await rowOf(rel[0] as string, (rel[1] as string).replace(/\.json$/, '')) : undefined;
+      items.push({ file, data: cur ? readableText(JSON.parse(cur.body), cur.body) : null });
     }
     // their knowledge is indexed with the rest of what is unindexed (`indexPending`)
     if (rows.length) await this.writer.run(rows.map((r) => step(this.upsert(r))));
@@ -319,10 +345,47 @@ export class ResultsRepo {
       body: compact,
     };
     return new Promise<StoredResult>((resolve, reject) => {
-      const job: Job = { file, text, row, input, stored: { ...doc, file, bytes }, left: 2, resolve, reject };
-      this.fileRounds.add(job);
-      this.rowRounds.add(job);
+      const job: Job = { file, text, stored: { ...doc, file, bytes }, left: 2, resolve, reject };
+      this.newest.set(file, job);
+      this.fileRounds.add({ file, text, done: (e) => this.partDone(job, 'file', e) });
+      this.rowRounds.add({ file, text, row, input, done: (e) => this.partDone(job, 'row', e) });
     });
+  }
+
+  private partDone(job: Job, part: 'file' | 'row', error: unknown): void {
+    if (error !== undefined) {
+      if (part === 'file') job.fileError = error;
+      else job.rowError = error;
+    }
+    if (--job.left > 0) return;
+    const newest = this.newest.get(job.file) === job;
+    if (job.fileError === undefined && job.rowError === undefined) {
+      if (newest) this.newest.delete(job.file);
+      job.resolve(job.stored);
+    } else if (newest) void this.repair(job);
+    else job.reject(job.fileError ?? job.rowError);
+  }
+
+  /** After a failed half: the file follows the row (see the class comment). */
+  private async repair(job: Job): Promise<void> {
+    let stored = false;
+    try {
+      const { issue_id, agent_type, stored_at } = job.stored;
+      const cur = await this.store.db.selectFrom('sidecar_results').select(['body', 'stored_at']).where('issue_id', '=', issue_id).where('agent_type', '=', agent_type).executeTakeFirst();
+      // a newer result, saved meanwhile, writes file and row itself (and its file comes after this one's)
+      if (this.newest.get(job.file) === job) {
+        const own = job.rowError === undefined && cur !== undefined && Number(cur.stored_at) === stored_at;
+        const text = own ? job.text : cur ? readableText(JSON.parse(cur.body), cur.body) : null;
+        await new Promise<void>((resolve, reject) => this.fileRounds.add({ file: job.file, text, done: (e) => (e === undefined ? resolve() : reject(e)) }));
+        stored = own;
+      }
+    } catch {
+      // the file could not be made to follow (the disk refuses): the caller gets the first error
+    } finally {
+      if (this.newest.get(job.file) === job) this.newest.delete(job.file);
+    }
+    if (stored) job.resolve(job.stored);
+    else job.reject(job.fileError ?? job.rowError);
   }
 
   async list(filter: { issueId?: string; agentType?: string; issues: string[] | '*'; limit?: number }): Promise<ResultSummary[]> {
