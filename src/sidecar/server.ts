@@ -117,7 +117,8 @@ export async function buildSidecarApp(deps: SidecarDeps, opts: { host: string })
     }
     // agents are programs, not pages: a browser origin is refused outright
     if (req.headers.origin !== undefined) return done(new AppError(403, 'origin_not_allowed', 'Browser requests are not accepted by the sidecar'));
-    if (!req.url.startsWith('/api/')) return done();
+    // the matched route, not the raw URL: the router decodes the path (`/%61pi/...` is `/api/...`)
+    if (!req.routeOptions.url?.startsWith('/api/')) return done();
     let token: string;
     try {
       token = bearerToken(req.headers.authorization);
