@@ -58,6 +58,12 @@ export class AgentsRepo {
     return this.seen.has(agentId);
   }
 
+  /** Whether an agent of this id was ever registered or seen (in the store). */
+  async exists(agentId: string): Promise<boolean> {
+    if (this.seen.has(agentId)) return true;
+    return (await this.store.db.selectFrom('sidecar_agents').select('agent_id').where('agent_id', '=', agentId).executeTakeFirst()) !== undefined;
+  }
+
   async register(claims: AgentClaims, task: string | null): Promise<void> {
     const now = Date.now();
     const row = {

@@ -44,12 +44,23 @@ describe('daemon routes: agent spawn and the /api/orchestration proxy (real list
     const byOrch = await call<Spawned>('POST', `${w.daemonUrl}/api/agents/spawn`, { token: orchestrator, body: { agent_type: 'test-engineer', issues: ['i-1', 'i-2'] } });
     expect(byOrch.status).toBe(201);
     const scoped = await w.token('chief-architect', ['i-1']);
-    const ok = await call('POST', `${w.daemonUrl}/api/agents/spawn`, { token: scoped, body: { agent_type: 'test-engineer', issue_id: 'i-1' } });
+    const ok = await call<Spawned>('POST', `${w.daemonUrl}/api/agents/spawn`, { token: scoped, body: { agent_type: 'chief-architect', issue_id: 'i-1', ttl_seconds: 7 * 24 * 3600 } });
     expect(ok.status).toBe(201);
-    const wider = await call('POST', `${w.daemonUrl}/api/agents/spawn`, { token: scoped, body: { agent_type: 'test-engineer', issues: ['i-1', 'i-9'] } });
+    // never outliving the token that minted it
+    const scopedExp = (JSON.parse(Buffer.from(scoped.split('.')[1] as string, 'base64url').toString()) as { exp: number }).exp;
+    expect(Date.parse(ok.body.expires_at) / 1000).toBeLessThanOrEqual(scopedExp);
+    const wider = await call('POST', `${w.daemonUrl}/api/agents/spawn`, { token: scoped, body: { agent_type: 'chief-architect', issues: ['i-1', 'i-9'] } });
     expect(wider.status).toBe(403);
-    const all = await call('POST', `${w.daemonUrl}/api/agents/spawn`, { token: scoped, body: { agent_type: 'test-engineer', issues: '*' } });
+    const all = await call('POST', `${w.daemonUrl}/api/agents/spawn`, { token: scoped, body: { agent_type: 'chief-architect', issues: '*' } });
     expect(all.status).toBe(403);
+    // another role is the orchestrator's to start: its token could store that role's results
+    const otherRole = await call<{ error: { field: string } }>('POST', `${w.daemonUrl}/api/agents/spawn`, { token: scoped, body: { agent_type: 'security-auditor', issue_id: 'i-1' } });
+    expect(otherRole.status).toBe(403);
+    expect(otherRole.body.error.field).toBe('body.agent_type');
+    // nor may it take over another agent's id
+    const takeover = await call<{ error: { field: string } }>('POST', `${w.daemonUrl}/api/agents/spawn`, { token: scoped, body: { agent_type: 'chief-architect', issue_id: 'i-1', agent_id: byOrch.body.agent_id } });
+    expect(takeover.status).toBe(403);
+    expect(takeover.body.error.field).toBe('body.agent_id');
     const unknown = await call<{ error: { code: string } }>('POST', `${w.daemonUrl}/api/agents/spawn`, { headers: admin(), body: { agent_type: 'quantum-wizard', issue_id: 'i-1' } });
     expect(unknown.status).toBe(400);
     expect(unknown.body.error.code).toBe('unknown_agent_type');

@@ -52,8 +52,24 @@ export async function registerDaemonRoutes(app: FastifyInstance, deps: DaemonRou
     if (caller && caller.issues !== '*' && (issues === '*' || issues.some((i) => !(caller.issues as string[]).includes(i)))) {
       throw new AppError(403, 'forbidden', 'An agent token can only mint tokens within its own issue scope');
     }
+    if (caller && caller.issues !== '*') {
+      // A scoped agent may start helpers of its own role; other roles are the orchestrator's to
+      // start (results are stored only as the token's own agent type, see routes-results.ts).
+      if (body.agent_type !== caller.agentType) {
+        throw new AppError(403, 'forbidden', `body.agent_type: a ${caller.agentType} token can only mint tokens for its own agent type; the orchestrator starts other types`, { field: 'body.agent_type' });
+      }
+      if (body.agent_id !== undefined && body.agent_id !== caller.agentId && (await deps.agents.exists(body.agent_id))) {
+        throw new AppError(403, 'forbidden', `body.agent_id: ${body.agent_id} is another agent's id`, { field: 'body.agent_id' });
+      }
+    }
+    let ttlSeconds = body.ttl_seconds;
+    if (caller) {
+      // a minted token never outlives the agent token that asked for it
+      const left = caller.exp - Math.floor(Date.now() / 1000);
+      ttlSeconds = Math.max(1, Math.min(ttlSeconds ?? deps.tokens.defaultTtlSeconds, left));
+    }
     const agentId = body.agent_id ?? `${body.agent_type}-${Date.now().toString(36)}${Math.random().toString(36).slice(2, 6)}`;
-    const { token, claims } = await deps.tokens.mint({ agentId, agentType: body.agent_type, issues, ...(body.ttl_seconds ? { ttlSeconds: body.ttl_seconds } : {}) });
+    const { token, claims } = await deps.tokens.mint({ agentId, agentType: body.agent_type, issues, ...(ttlSeconds ? { ttlSeconds } : {}) });
     await deps.agents.register(claims, body.task ?? null);
     deps.hub.publish('agent_activity', { action: 'spawned', agent_id: agentId, agent_type: body.agent_type, issues, by: caller?.agentId ?? 'daemon' });
     const sidecar = deps.sidecarUrl() ?? null;

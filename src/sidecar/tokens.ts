@@ -32,7 +32,7 @@ export class AgentTokens {
   private readonly key: Uint8Array;
   private readonly verified = new Map<string, AgentClaims>();
 
-  constructor(keyFile: string, private readonly defaultTtlSeconds = 4 * 3600) {
+  constructor(keyFile: string, readonly defaultTtlSeconds = 4 * 3600) {
     this.key = Buffer.from(loadOrCreateSecret(keyFile, 32, 'hex'), 'hex');
   }
 
