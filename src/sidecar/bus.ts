@@ -46,6 +46,8 @@ export interface BusStats {
   published_since_start: number;
   waiters: number;
   subscriptions: number;
+  /** Subscriptions whose reader has not taken what was sent yet (reading paused until it has). */
+  subscriptions_behind: number;
   /** Wake-ups being processed right now (woken consumers still reading the store). */
   queue_depth: number;
 }
@@ -65,6 +67,7 @@ export class EventBus {
   private published = 0;
   private waiting = 0;
   private streams = 0;
+  private behind = 0;
   private inflight = 0;
   private readonly offWake: () => void;
 
@@ -159,7 +162,7 @@ export class EventBus {
    * A live subscription (SSE): the backlog after `after`, then every later matching event, each
    * exactly once and in cursor order. Returns the unsubscribe function.
    */
-  subscribe(q: EventQuery, after: number, onEvents: (events: StoredEvent[]) => void, onError: (e: unknown) => void = () => undefined): () => void {
+  subscribe(q: EventQuery, after: number, onEvents: (events: StoredEvent[]) => void | Promise<void>, onError: (e: unknown) => void = () => undefined): () => void {
     let cursor = after;
     let running = false;
     let again = false;
@@ -178,7 +181,18 @@ export class EventBus {
           if (closed) return;
           if (events.length) {
             cursor = (events[events.length - 1] as StoredEvent).id;
-            onEvents(events);
+            // a consumer that is behind (a slow reader) is read for again once it has caught up
+            const taken = onEvents(events);
+            if (taken) {
+              this.behind++;
+              this.inflight--;
+              try {
+                await taken;
+              } finally {
+                this.behind--;
+                this.inflight++;
+              }
+            }
             if (events.length === 500) again = true;
           }
         } while (again && !closed);
@@ -202,7 +216,7 @@ export class EventBus {
   }
 
   stats(): BusStats {
-    return { backend: this.notifier.kind, published_since_start: this.published, waiters: this.waiting, subscriptions: this.streams, queue_depth: this.inflight };
+    return { backend: this.notifier.kind, published_since_start: this.published, waiters: this.waiting, subscriptions: this.streams, subscriptions_behind: this.behind, queue_depth: this.inflight };
   }
 
   /** Events ever published (the store's count: survives restarts). */

@@ -151,7 +151,7 @@ export async function createSidecarModule(ctx: ModuleContext, deps: { catalog: A
       if (!url) return { status: startError ? 'down' : 'starting', ...(startError ? { error: startError } : {}) };
       const ok = await bus.healthy();
       const s = bus.stats();
-      return { status: ok ? 'ok' : 'degraded', url, bus: s.backend, waiters: s.waiters, subscriptions: s.subscriptions };
+      return { status: ok ? 'ok' : 'degraded', url, bus: s.backend, waiters: s.waiters, subscriptions: s.subscriptions, subscriptions_behind: s.subscriptions_behind };
     },
     async close() {
       closing.abort();

@@ -1,4 +1,6 @@
 import { execFile } from 'node:child_process';
+import { request } from 'node:http';
+import type { IncomingMessage } from 'node:http';
 import { promisify } from 'node:util';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { call, startSidecarWorld } from './test-world.js';
@@ -156,6 +158,55 @@ describe('sidecar events (real HTTP)', () => {
     await pub;
     ac.abort();
     expect(got).toEqual([0, 1, 2, 3, 4]);
+  });
+
+  it('an SSE reader that stops reading holds its stream back (nothing piles up in memory), then gets every event once', async () => {
+    const tok = await w.token('security-auditor', ['issue-slow']);
+    const u = w.sidecarUrl;
+    const status = async () => (await call<{ events: { subscriptions_behind: number } }>('GET', `${u}/status`)).body.events;
+    const req = request(`${u}/api/events/stream/slow_evt?after=0`, { headers: { authorization: `Bearer ${tok}` } });
+    req.end();
+    const res = await new Promise<IncomingMessage>((r) => req.on('response', r));
+    res.pause();
+    // 30 events of 400 KB: far more than the socket buffers hold
+    const blob = 'x'.repeat(400_000);
+    for (let i = 0; i < 30; i++) await call('POST', `${u}/api/events/slow_evt`, { token: tok, body: { data: { i, blob } } });
+    await expect.poll(async () => (await status()).subscriptions_behind, { timeout: 5000 }).toBe(1);
+    // the reader comes back: every event, once, in order
+    const got: number[] = [];
+    let buf = '';
+    res.setEncoding('utf8');
+    await new Promise<void>((resolve) => {
+      res.on('data', (chunk: string) => {
+        buf += chunk;
+        let idx;
+        while ((idx = buf.indexOf('\n\n')) >= 0) {
+          const data = buf.slice(0, idx).split('\n').find((l) => l.startsWith('data: '));
+          buf = buf.slice(idx + 2);
+          if (data) got.push((JSON.parse(data.slice(6)) as Ev).data.i as number);
+        }
+        if (got.length >= 30) resolve();
+      });
+      res.resume();
+    });
+    req.destroy();
+    expect(got).toEqual(Array.from({ length: 30 }, (_x, i) => i));
+    expect((await status()).subscriptions_behind).toBe(0);
+  });
+
+  it('SSE: Last-Event-ID wins over an older ?after= in the URL (EventSource reconnects to the same URL)', async () => {
+    const tok = await w.token('security-auditor', ['issue-resume']);
+    const u = w.sidecarUrl;
+    const ids: number[] = [];
+    for (let i = 0; i < 4; i++) ids.push((await call<Ev>('POST', `${u}/api/events/resume_evt`, { token: tok, body: { data: { i } } })).body.id);
+    const ac = new AbortController();
+    const res = await fetch(`${u}/api/events/stream/resume_evt?after=${(ids[0] as number) - 1}`, { headers: { authorization: `Bearer ${tok}`, 'last-event-id': String(ids[2]) }, signal: ac.signal });
+    const reader = (res.body as ReadableStream<Uint8Array>).getReader();
+    let text = '';
+    while (!text.includes(`id: ${ids[3]}\n`)) text += Buffer.from((await reader.read()).value ?? new Uint8Array()).toString('utf8');
+    ac.abort();
+    const sent = [...text.matchAll(/^id: (\d+)$/gm)].map((m) => Number(m[1]));
+    expect(sent).toEqual([ids[3]]);
   });
 
   it('rejects bad event input with 4xx naming the field', async () => {

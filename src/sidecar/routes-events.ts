@@ -130,7 +130,8 @@ export function registerEventRoutes(app: FastifyInstance, deps: SidecarDeps): vo
     const { eventType } = parseInput(typeParam, req.params, 'params');
     const q = parseInput(streamQuery, req.query, 'query');
     const lastId = req.headers['last-event-id'];
-    const after = q.after ?? (typeof lastId === 'string' && /^\d+$/.test(lastId) ? Number(lastId) : 0);
+    // EventSource reconnects to the same URL with Last-Event-ID: the later of the two is where to go on
+    const after = Math.max(q.after ?? 0, typeof lastId === 'string' && /^\d+$/.test(lastId) ? Number(lastId) : 0);
     const query = queryOf(req.sidecarAgent, eventType, q.filter);
     const signal = lifetime(reply);
     reply.hijack();
@@ -141,7 +142,19 @@ export function registerEventRoutes(app: FastifyInstance, deps: SidecarDeps): vo
       query,
       after,
       (events) => {
-        for (const e of events) res.write(`id: ${e.id}\nevent: ${e.event_type}\ndata: ${JSON.stringify(view(e))}\n\n`);
+        let full = false;
+        for (const e of events) full = !res.write(`id: ${e.id}\nevent: ${e.event_type}\ndata: ${JSON.stringify(view(e))}\n\n`);
+        // A reader that is behind: the next events are read from the store once it has taken
+        // these (held in memory meanwhile, they grew without bound).
+        if (full && !res.destroyed) return new Promise<void>((resolve) => {
+          const done = (): void => {
+            res.off('drain', done);
+            res.off('close', done);
+            resolve();
+          };
+          res.on('drain', done);
+          res.on('close', done);
+        });
       },
       () => res.end(),
     );

@@ -38,6 +38,8 @@ export function registerStatusRoutes(app: FastifyInstance, deps: SidecarDeps, pe
       events: {
         total_published: published,
         active_subscriptions: bus.waiters + bus.subscriptions,
+        // SSE readers that have not taken what was sent: their stream waits for them
+        subscriptions_behind: bus.subscriptions_behind,
         queue_depth: bus.queue_depth,
       },
       performance: {

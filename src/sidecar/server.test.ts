@@ -34,7 +34,7 @@ describe('sidecar health, status and the auth matrix (real listeners)', () => {
     expect(Object.keys(idle.body).sort()).toEqual(['agents', 'events', 'performance', 'storage']);
     expect(idle.body.agents).toEqual({ active: 0, completed: 0, failed: 0, by_type: {} });
     expect(idle.body.storage).toEqual({ context_cache_entries: 0, results_stored: 0, total_size_mb: 0 });
-    expect(idle.body.events).toEqual({ total_published: 0, active_subscriptions: 0, queue_depth: 0 });
+    expect(idle.body.events).toEqual({ total_published: 0, active_subscriptions: 0, queue_depth: 0, subscriptions_behind: 0 });
     expect(idle.body.performance).toEqual({ avg_response_time_ms: 0, p99_response_time_ms: 0, requests_per_second: 0 });
     // monitoring itself does not count as load
     await call('GET', `${w.sidecarUrl}/health`);
