@@ -78,3 +78,37 @@ describe('ContextBuilder past the related-knowledge time', () => {
     render.mockRestore();
   });
 });
+
+describe('ContextBuilder on a project with more folders than watchers', () => {
+  it('shows changed and new files once the unwatched snapshot expires', async () => {
+    const t = await openTestStore('sqlite');
+    const dir = mkdtempSync(join(tmpdir(), 'cco-context-big-'));
+    const root = join(dir, 'project');
+    for (const d of ['a', 'b', 'c', 'd']) {
+      mkdirSync(join(root, d), { recursive: true });
+      writeFileSync(join(root, d, 'm.py'), `# ${d} v1\n`);
+    }
+    // two watchers for five folders: changes under some folders go unseen until the snapshot expires
+    const snapshots = new ProjectSnapshots({ maxWatchers: 2, maxAgeMs: 150 });
+    const knowledge = new Knowledge(t.store);
+    const results = new ResultsRepo(t.store, join(dir, 'results'), knowledge);
+    const ctx = new ContextBuilder({ snapshots, results, knowledge, agents: new AgentsRepo(t.store) }, { maxBytes: 64 * 1024, defaultFileBytes: 8 * 1024, relatedTtlMs: 150 });
+    const agent = agentDef('python-specialist', { context: { include: ['**/*.py'] } });
+    const files = async () =>
+      Object.fromEntries((JSON.parse((await ctx.get({ root, issueId: 'i-big', agent, issues: '*' })).json.toString()) as { relevant_files: { path: string; content: string }[] }).relevant_files.map((f) => [f.path, f.content.trim()]));
+    try {
+      expect((await files())['d/m.py']).toBe('# d v1');
+      writeFileSync(join(root, 'd', 'm.py'), '# d v2\n');
+      writeFileSync(join(root, 'd', 'new.py'), '# new\n');
+      await sleep(400);
+      const now = await files();
+      expect(now['d/m.py']).toBe('# d v2');
+      expect(now['d/new.py']).toBe('# new');
+    } finally {
+      snapshots.close();
+      await results.close();
+      await t.cleanup();
+      rmSync(dir, { recursive: true, force: true });
+    }
+  });
+});

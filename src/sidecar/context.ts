@@ -51,7 +51,9 @@ interface Inputs {
  * contexts but for their `generated_at`.
  */
 function fingerprint(i: Inputs): string {
-  return JSON.stringify([i.results.map((r) => [r.agent_type, r.agent_id, r.stored_at, r.bytes]), i.tasks, i.related]);
+  // the snapshot's generation too: a project with more folders than watchers is rescanned when
+  // its snapshot expires, and the rescan may find changes that no watcher reported
+  return JSON.stringify([i.snap.gen, i.results.map((r) => [r.agent_type, r.agent_id, r.stored_at, r.bytes]), i.tasks, i.related]);
 }
 
 /** `generated_at` is the context's last field: `…,"generated_at":"<24-character ISO time>"}`. */

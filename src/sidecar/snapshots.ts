@@ -48,7 +48,14 @@ export class ProjectSnapshots {
     }
     const cur = e.snapshot;
     if (cur) {
-      return cur.then((s) => (s.fullyWatched || Date.now() - s.takenAt < (this.opts.maxAgeMs ?? 30_000) ? s : this.rebuild(root)));
+      return cur.then((s) => {
+        if (s.fullyWatched || Date.now() - s.takenAt < (this.opts.maxAgeMs ?? 30_000)) return s;
+        // Expired (directories past the watchers may have changed unseen): dropped as a change
+        // would drop it, so that what was derived from it (cached contexts) goes too. Callers
+        // that saw the same expired snapshot share the one rescan.
+        if (this.entries.get(root)?.snapshot === cur) this.invalidate(root);
+        return this.get(root);
+      });
     }
     return this.rebuild(root);
   }
