@@ -112,3 +112,36 @@ describe('ContextBuilder on a project with more folders than watchers', () => {
     }
   });
 });
+
+describe('ContextBuilder within its byte budget', () => {
+  it('drops decisions past max_bytes, other agent types’ oldest first, the upstream types’ last', async () => {
+    const t = await openTestStore('sqlite');
+    const dir = mkdtempSync(join(tmpdir(), 'cco-context-budget-'));
+    mkdirSync(join(dir, 'project'), { recursive: true });
+    const snapshots = new ProjectSnapshots();
+    const knowledge = new Knowledge(t.store);
+    const results = new ResultsRepo(t.store, join(dir, 'results'), knowledge);
+    const maxBytes = 48 * 1024;
+    const ctx = new ContextBuilder({ snapshots, results, knowledge, agents: new AgentsRepo(t.store) }, { maxBytes, defaultFileBytes: 8 * 1024, relatedTtlMs: 10_000 });
+    const agent = agentDef('python-specialist', { context: { include: ['**/*.py'], upstream: ['chief-architect'] } });
+    const decisions = (who: string, n: number) => Array.from({ length: n }, (_x, i) => `${who} decision ${i} ${'x'.repeat(1000)}`);
+    try {
+      await results.save({ agent_id: 'arch-1', agent_type: 'chief-architect', issue_id: 'i-budget', result: { status: 'success', decisions: decisions('arch', 10) } });
+      await results.save({ agent_id: 'tester-1', agent_type: 'test-engineer', issue_id: 'i-budget', result: { status: 'success', decisions: decisions('tester', 80) } });
+      const { json } = await ctx.get({ root: join(dir, 'project'), issueId: 'i-budget', agent, issues: '*' });
+      const c = JSON.parse(json.toString()) as { decisions: { agent_type: string; decision: string }[]; budget: { used_bytes: number; decisions_omitted: number } };
+      expect(json.length).toBeLessThanOrEqual(maxBytes);
+      expect(c.budget.used_bytes).toBe(json.length);
+      expect(c.budget.decisions_omitted).toBeGreaterThan(0);
+      expect(c.decisions.length + c.budget.decisions_omitted).toBe(90);
+      // every upstream decision stays; the tester's newest are kept
+      expect(c.decisions.filter((d) => d.agent_type === 'chief-architect')).toHaveLength(10);
+      expect(c.decisions.at(-1)?.decision).toMatch(/^tester decision 79 /);
+    } finally {
+      snapshots.close();
+      await results.close();
+      await t.cleanup();
+      rmSync(dir, { recursive: true, force: true });
+    }
+  });
+});

@@ -161,7 +161,7 @@ export class ContextBuilder {
       decisions: ordered.flatMap((r) => (r.result.decisions ?? []).map((d) => ({ agent_type: r.agent_type, agent_id: r.agent_id, decision: d }))),
       related_knowledge: related.map((h) => ({ issue_id: h.issue_id, agent_type: h.agent_type, kind: h.kind, content: h.content.slice(0, 1000), score: h.score })),
       git: { branch: snap.git.branch, recent_commits: snap.git.commits },
-      budget: { max_bytes: this.opts.maxBytes, file_bytes_max: fileBudget, file_bytes_used: 0, used_bytes: 0 },
+      budget: { max_bytes: this.opts.maxBytes, file_bytes_max: fileBudget, file_bytes_used: 0, used_bytes: 0, decisions_omitted: 0 },
       generated_at: new Date().toISOString(),
     };
 
@@ -199,8 +199,24 @@ export class ContextBuilder {
       if (dropped) out.more_relevant_files.unshift(dropped.path);
       json = JSON.stringify(out);
     }
+    // then previous results and decisions (200 per result, up to 4 KB each): other agent types'
+    // oldest first, the upstream types' last
+    const dropAt = (list: readonly { agent_type?: unknown }[]): number => Math.max(0, list.findIndex((x) => !upstream.includes(x.agent_type as string)));
     while (Buffer.byteLength(json) > this.opts.maxBytes && out.previous_results.length) {
-      out.previous_results.shift();
+      out.previous_results.splice(dropAt(out.previous_results), 1);
+      json = JSON.stringify(out);
+    }
+    // (each decision's bytes are counted, not the whole text rebuilt per drop)
+    for (let over = Buffer.byteLength(json) - this.opts.maxBytes; over > 0 && out.decisions.length; over = Buffer.byteLength(json) - this.opts.maxBytes) {
+      const from = dropAt(out.decisions);
+      let n = 0;
+      for (let freed = 0; freed < over && from + n < out.decisions.length; n++) freed += Buffer.byteLength(JSON.stringify(out.decisions[from + n])) + 1;
+      out.decisions.splice(from, Math.max(1, n));
+      out.budget.decisions_omitted += Math.max(1, n);
+      json = JSON.stringify(out);
+    }
+    while (Buffer.byteLength(json) > this.opts.maxBytes && out.related_knowledge.length) {
+      out.related_knowledge.pop();
       json = JSON.stringify(out);
     }
     // the size field is part of the size: settle on a value that describes itself
