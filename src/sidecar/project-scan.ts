@@ -98,12 +98,20 @@ export async function scanProject(root: string, opts: { maxFiles?: number; onDir
   return { root, files, dirs, totalBytes, truncated, metadata: await metadataOf(root, files) };
 }
 
+/**
+ * As git decides: the deepest `.gitignore` with a pattern that matches has the last word, so a
+ * folder's `!pattern` re-includes what a parent's pattern ignored (a file inside an ignored
+ * folder is never reached: the walk does not enter it).
+ */
 function isIgnored(layers: Layer[], path: string, isDir: boolean): boolean {
+  let ignored = false;
   for (const l of layers) {
     const sub = l.base ? path.slice(l.base.length + 1) : path;
-    if (l.ig.ignores(isDir ? `${sub}/` : sub)) return true;
+    const t = l.ig.test(isDir ? `${sub}/` : sub);
+    if (t.ignored) ignored = true;
+    else if (t.unignored) ignored = false;
   }
-  return false;
+  return ignored;
 }
 
 async function metadataOf(root: string, files: ProjectFile[]): Promise<ProjectMetadata> {

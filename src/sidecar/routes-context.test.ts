@@ -51,7 +51,10 @@ describe('sidecar context (real HTTP, real project on disk)', () => {
       'src/payments/refund.py': 'def refund(payment):\n    """Refund a payment via the payment gateway."""\n    return gateway.refund(payment.id)\n',
       'src/payments/charge.py': 'def charge(card):\n    return gateway.charge(card)\n',
       'src/users/login.py': 'def login(user):\n    return session(user)\n',
-      'src/users/.gitignore': 'cache/\n',
+      // a folder's .gitignore re-includes what the root's ignores (git: the deepest match wins)
+      'src/users/.gitignore': 'cache/\n!keep.log\n',
+      'src/users/keep.log': 'kept',
+      'src/users/drop.log': 'dropped',
       'src/users/cache/x.py': 'cached = True\n',
       'tests/test_refund.py': 'def test_refund():\n    assert refund(p)\n',
       'secret.env': 'TOKEN=abc',
@@ -85,8 +88,10 @@ describe('sidecar context (real HTTP, real project on disk)', () => {
     const c = r.body;
     expect(c.issue_id).toBe('refund-bug');
     expect(c.project).toMatchObject({ name: 'shop-api', version: '2.3.4', git_branch: 'main' });
-    expect(c.structure.paths).toEqual(expect.arrayContaining(['README.md', 'src/payments/refund.py', 'src/users/login.py', 'tests/test_refund.py']));
-    for (const ignored of ['secret.env', 'build/out.py', 'debug.log', 'src/users/cache/x.py', 'outside-file.py']) expect(c.structure.paths).not.toContain(ignored);
+    expect(c.structure.paths).toEqual(expect.arrayContaining(['README.md', 'src/payments/refund.py', 'src/users/login.py', 'tests/test_refund.py', 'src/users/keep.log']));
+    for (const ignored of ['secret.env', 'build/out.py', 'debug.log', 'src/users/drop.log', 'src/users/cache/x.py', 'outside-file.py']) expect(c.structure.paths).not.toContain(ignored);
+    // what git itself tracks of the logs
+    expect(execFileSync('git', ['ls-files', '*.log'], { cwd: root, encoding: 'utf8' }).trim()).toBe('src/users/keep.log');
     expect(c.structure.paths.some((p) => p.startsWith('outside-dir'))).toBe(false);
     expect(c.structure.paths.some((p) => p.startsWith('.git/'))).toBe(false);
     // only the agent's files (py, not tests/), refund first
