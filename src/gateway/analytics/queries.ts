@@ -2,6 +2,12 @@ import { sql } from 'kysely';
 import type { Store } from '../../store/store.js';
 import type { QueryProfiler } from './profiler.js';
 
+/**
+ * Requests that count as errors: a failed answer (5xx, 429) or a gateway error, but not a client
+ * that went away (`client_closed`, 499: a Claude Code user pressing Esc is not an error rate).
+ */
+const ERRORS = sql<number>`sum(case when status >= 500 or status = 429 or (error_type is not null and error_type <> 'client_closed') then 1 else 0 end)`;
+
 /** Per-route telemetry over a window (the improve module's input). */
 export interface RouteStats {
   route: string;
@@ -61,7 +67,7 @@ export class AnalyticsQueries {
       this.base(f)
         .select([
           sql<number>`count(*)`.as('requests'),
-          sql<number>`sum(case when status >= 500 or status = 429 or error_type is not null then 1 else 0 end)`.as('errors'),
+          ERRORS.as('errors'),
           sql<number>`sum(cache_hit)`.as('cache_hits'),
           sql<number>`sum(input_tokens)`.as('input_tokens'),
           sql<number>`sum(output_tokens)`.as('output_tokens'),
@@ -124,7 +130,7 @@ export class AnalyticsQueries {
           sql<number>`count(*)`.as('requests'),
           sql<number>`sum(cost_total)`.as('cost'),
           sql<number>`sum(input_tokens + output_tokens + cache_read_tokens + cache_write_tokens)`.as('tokens'),
-          sql<number>`sum(case when status >= 500 or status = 429 or error_type is not null then 1 else 0 end)`.as('errors'),
+          ERRORS.as('errors'),
           sql<number>`sum(cache_hit)`.as('cache_hits'),
           sql<number>`avg(latency_ms)`.as('latency'),
         ])
@@ -151,7 +157,7 @@ export class AnalyticsQueries {
         .select([
           'route',
           sql<number>`count(*)`.as('requests'),
-          sql<number>`sum(case when status >= 500 or status = 429 or (error_type is not null and error_type <> 'client_closed') then 1 else 0 end)`.as('errors'),
+          ERRORS.as('errors'),
           sql<number>`sum(case when error_type = 'upstream_timeout' or status = 504 then 1 else 0 end)`.as('timeouts'),
           sql<number>`sum(retries)`.as('retries'),
           sql<number>`sum(case when fallback_from is not null then 1 else 0 end)`.as('fallbacks'),

@@ -1,0 +1,43 @@
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { createLogger } from '../../core/logger.js';
+import { openStore } from '../../store/store.js';
+import type { Store } from '../../store/store.js';
+import { testRecord } from '../testing/record.js';
+import { AnalyticsWriter } from './writer.js';
+import { QueryProfiler } from './profiler.js';
+import { AnalyticsQueries } from './queries.js';
+
+describe('AnalyticsQueries', () => {
+  let dir: string;
+  let store: Store;
+  const t0 = 1_700_000_000_000;
+  beforeAll(async () => {
+    dir = mkdtempSync(join(tmpdir(), 'cco-queries-'));
+    store = await openStore({ sqlitePath: join(dir, 'a.db') });
+    const w = new AnalyticsWriter(store, createLogger({ level: 'silent' }).logger, { intervalMs: 10_000 });
+    const at = (i: number) => ({ id: `r${i}`, ts: t0 + i, route: '^claude-' });
+    w.add(testRecord({ ...at(1), status: 200 }));
+    // a client that went away (Esc in Claude Code) is not an error
+    w.add(testRecord({ ...at(2), status: 499, errorType: 'client_closed' }));
+    w.add(testRecord({ ...at(3), status: 529, errorType: 'overloaded_error' }));
+    // a stream that broke off after its 200
+    w.add(testRecord({ ...at(4), status: 200, errorType: 'stream_error' }));
+    await w.close();
+  });
+  afterAll(async () => {
+    await store.close();
+    rmSync(dir, { recursive: true, force: true });
+  });
+
+  it('counts errors the same way in totals, the chart series and route stats (client_closed is none)', async () => {
+    const q = new AnalyticsQueries(store, new QueryProfiler());
+    const window = { since: t0, until: t0 + 60_000 };
+    expect((await q.totals(window)).errors).toBe(2);
+    const series = await q.series(window, 60_000);
+    expect(series.reduce((a, b) => a + Number((b as { errors: number }).errors), 0)).toBe(2);
+    expect((await q.routeStats(window))[0]).toMatchObject({ requests: 4, errors: 2 });
+  });
+});
