@@ -28,7 +28,9 @@ export class OpenaiToAnthropicStream implements StreamTranslator {
   private started = false;
   private index = -1;
   private open: 'text' | 'tool' | undefined;
-  private readonly toolBlocks = new Map<number, number>();
+  /** Tool calls by their key (see `toolKey`) → their content block's index. */
+  private readonly toolBlocks = new Map<string, number>();
+  private lastToolKey: string | undefined;
   private stop = 'end_turn';
   private usage: Record<string, unknown> = { input_tokens: 0, output_tokens: 0 };
 
@@ -60,7 +62,7 @@ export class OpenaiToAnthropicStream implements StreamTranslator {
         out += sseFrame('content_block_delta', { type: 'content_block_delta', index: this.index, delta: { type: 'text_delta', text: d.content } });
       }
       for (const tc of d?.tool_calls ?? []) {
-        const k = tc.index ?? 0;
+        const k = this.toolKey(tc);
         if (!this.toolBlocks.has(k)) {
           out += this.openBlock('tool', { type: 'tool_use', id: tc.id ?? `toolu_${randomUUID().replace(/-/g, '').slice(0, 24)}`, name: tc.function?.name ?? '', input: {} });
           this.toolBlocks.set(k, this.index);
@@ -72,6 +74,16 @@ export class OpenaiToAnthropicStream implements StreamTranslator {
       if (choice?.finish_reason) this.stop = stopReasonFromOpenai(choice.finish_reason);
     }
     return out;
+  }
+
+  /**
+   * Which tool call a piece belongs to: its `index`; without one (Gemini's OpenAI endpoint sends
+   * each call whole, with an id and no index) its `id`; with neither, the call before it.
+   */
+  private toolKey(tc: { index?: number; id?: string }): string {
+    const k = typeof tc.index === 'number' ? `i${tc.index}` : tc.id ? `id${tc.id}` : (this.lastToolKey ?? 'i0');
+    this.lastToolKey = k;
+    return k;
   }
 
   private start(id: string | undefined): string {
@@ -100,7 +112,9 @@ export class OpenaiToAnthropicStream implements StreamTranslator {
   private finish(): string {
     let out = this.start(undefined);
     out += this.closeBlock();
-    out += sseFrame('message_delta', { type: 'message_delta', delta: { stop_reason: this.stop, stop_sequence: null }, usage: this.usage });
+    // an answer with tool calls asks for them, whatever reason the provider gave (Gemini: "stop")
+    const stop = this.toolBlocks.size && this.stop === 'end_turn' ? 'tool_use' : this.stop;
+    out += sseFrame('message_delta', { type: 'message_delta', delta: { stop_reason: stop, stop_sequence: null }, usage: this.usage });
     out += sseFrame('message_stop', { type: 'message_stop' });
     this.complete = true;
     return out;

@@ -125,7 +125,8 @@ export function openaiToAnthropicResponse(c: unknown, clientModel: string): Obj 
     role: 'assistant',
     model: clientModel,
     content,
-    stop_reason: stopReasonFromOpenai(choice?.finish_reason),
+    // an answer with tool calls asks for them, whatever reason the provider gave (Gemini: "stop")
+    stop_reason: content.some((b) => b.type === 'tool_use') && stopReasonFromOpenai(choice?.finish_reason) === 'end_turn' ? 'tool_use' : stopReasonFromOpenai(choice?.finish_reason),
     stop_sequence: null,
     usage: anthropicUsageFromOpenai(r.usage),
   };

@@ -86,6 +86,11 @@ export function openaiToAnthropicRequest(b: Obj, model: string): Obj {
     else if (isJsonObject(tc) && isJsonObject(tc.function)) out.tool_choice = { type: 'tool', name: tc.function.name };
     else out.tool_choice = { type: 'auto' };
   }
+  // at most one tool call per answer, as the client asked
+  if (b.parallel_tool_calls === false && out.tools) {
+    const choice = (out.tool_choice as Obj | undefined) ?? { type: 'auto' };
+    if (choice.type !== 'none') out.tool_choice = { ...choice, disable_parallel_tool_use: true };
+  }
   if (typeof b.user === 'string') out.metadata = { user_id: b.user };
   return out;
 }
