@@ -81,6 +81,8 @@ export async function sendWithRetries(a: AttemptInput): Promise<Answer> {
       throw a.signal.reason ?? e;
     }
     let res: UpstreamResponse;
+    // the key this attempt uses (a 401/429 moves the ring on from it)
+    let key: string | undefined;
     try {
       a.onState('upstream');
       // The route timeout is undici's headers timeout (time to the first byte; native timers up to
@@ -90,7 +92,7 @@ export async function sendWithRetries(a: AttemptInput): Promise<Answer> {
         origin: route.origin,
         path: a.path,
         method: 'POST',
-        headers: a.headers(a.router.currentKey(route)),
+        headers: a.headers((key = a.router.currentKey(route))),
         body: a.body,
         signal: a.signal,
         headersTimeoutMs: route.timeoutMs,
@@ -120,7 +122,7 @@ export async function sendWithRetries(a: AttemptInput): Promise<Answer> {
     // A 4xx still proves the provider alive (a half-open probe succeeded).
     if (isProviderFailure(res.status)) state.breaker.failure();
     else state.breaker.success();
-    if (res.status === 401 || res.status === 429) a.router.rotateKey(route);
+    if (res.status === 401 || res.status === 429) a.router.rotateKey(route, key);
     const delay = RETRYABLE_STATUSES.has(res.status) && attempt < route.retries && state.breaker.state !== 'open' ? backoffDelay(attempt + 1, a.backoff, parseRetryAfter(res.headers)) : undefined;
     if (delay === undefined) return { res, release };
     await res.body.dump().catch(() => undefined);

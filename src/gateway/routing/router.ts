@@ -48,15 +48,19 @@ export function splitBaseUrl(baseUrl: string, format: ProviderFormat): { origin:
   return { origin: u.origin, basePath: path };
 }
 
-/** Round-robin over a provider's keys; `next()` after a 401/429 moves on to the next key. */
+/** A provider's keys; `rotate(failed)` after a 401/429 on `failed` moves on to the next key. */
 class KeyRing {
   private i = 0;
   constructor(readonly keys: string[]) {}
   current(): string | undefined {
     return this.keys.length ? this.keys[this.i % this.keys.length] : undefined;
   }
-  rotate(): void {
-    this.i++;
+  /**
+   * Only when `failed` is still the current key: requests in flight together that failed on the
+   * same key move the ring on once, not once each (the second move went back to the bad key).
+   */
+  rotate(failed: string | undefined): void {
+    if (failed === undefined || this.current() === failed) this.i++;
   }
 }
 
@@ -170,8 +174,9 @@ export class Router {
     return this.ringFor(route.keys).current();
   }
 
-  rotateKey(route: ResolvedRoute): void {
-    if (route.keys.length > 1) this.ringFor(route.keys).rotate();
+  /** After a 401/429 answered to `failedKey` (the key that request used). */
+  rotateKey(route: ResolvedRoute, failedKey: string | undefined): void {
+    if (route.keys.length > 1) this.ringFor(route.keys).rotate(failedKey);
   }
 
   private ring(envNames: string | string[] | undefined): KeyRing {

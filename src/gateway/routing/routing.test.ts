@@ -86,8 +86,13 @@ describe('routing file', () => {
     expect(route).toMatchObject({ origin: 'http://127.0.0.1:7777', basePath: '' });
     expect(route.keys).toEqual(['key-a', 'key-b']);
     expect(r.currentKey(route)).toBe('key-a');
-    r.rotateKey(route);
+    r.rotateKey(route, 'key-a');
     expect(r.currentKey(r.resolve('claude-y'))).toBe('key-b');
+    // a second request that failed on key-a at the same time does not move it back
+    r.rotateKey(route, 'key-a');
+    expect(r.currentKey(route)).toBe('key-b');
+    r.rotateKey(route, 'key-b');
+    expect(r.currentKey(route)).toBe('key-a');
     expect(r.resolve('gpt-4o').keys).toEqual([]);
   });
 });
