@@ -52,6 +52,13 @@ export function pointsAtSelf(url: string, selfUrls: readonly string[]): boolean 
 /** Builds a router and refuses any upstream URL that is the gateway itself. */
 export function buildRouter(file: RoutingFile, env: Record<string, string | undefined>, selfUrls: readonly string[], source: string): Router {
   const router = new Router(file, env);
+  // a misspelt provider would otherwise load, then fail every request of its route with a 500
+  const known = router.providerNames();
+  file.routes.forEach((r, i) => {
+    if (r.provider !== undefined && !known.includes(r.provider)) {
+      throw new ConfigError(`Invalid routing configuration in ${source}: routes.${i}.provider: unknown provider "${r.provider}" (known: ${known.join(', ')}; add it under "providers")`, source, { key: `routes.${i}.provider` });
+    }
+  });
   for (const { where, url } of router.upstreamUrls()) {
     if (url && pointsAtSelf(url, selfUrls)) {
       throw new ConfigError(

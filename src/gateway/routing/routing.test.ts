@@ -78,6 +78,13 @@ describe('routing file', () => {
     expect(pointsAtSelf('http://[::1]:8000/v1', ['http://127.0.0.1:8000'])).toBe(true);
   });
 
+  it('refuses a route naming a provider that does not exist (it would fail every request with a 500)', () => {
+    const file = parseRouting('{"routes": [{"pattern": "^claude-", "provider": "antropic"}]}', 'f.json');
+    expect(() => buildRouter(file, {}, [], 'f.json')).toThrow(/routes\.0\.provider: unknown provider "antropic" \(known: anthropic, openai/);
+    const declared = parseRouting('{"providers": {"local": {"format": "openai", "base_url": "http://127.0.0.1:11434/v1"}}, "routes": [{"pattern": "^qwen", "provider": "local"}]}', 'f.json');
+    expect(() => buildRouter(declared, {}, [], 'f.json')).not.toThrow();
+  });
+
   it('base URL: route beats env override beats provider default; keys rotate', () => {
     const file = parseRouting('{"routes": [{"pattern": "^claude-special", "base_url": "http://10.0.0.9:9/"}, {"pattern": "^claude-", "api_key_env": "TEAM_KEYS"}]}', 'f.json');
     const r = buildRouter(file, { CCO_ANTHROPIC_BASE_URL: 'http://127.0.0.1:7777/v1', TEAM_KEYS: 'key-a, key-b' }, [], 'f.json');
