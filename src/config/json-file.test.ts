@@ -28,6 +28,23 @@ describe('parseJsonConfig', () => {
     expect(errorOf("{\n  'routes': []\n}").message).toMatch(/single quotes/);
   });
 
+  it('names an invalid escape (a regex written with one backslash) and a raw control character, with line and column', () => {
+    const bad = errorOf('{\n  "routes": [{"pattern": "^claude-\\d"}]\n}');
+    expect(bad.message).toContain('routes.json:2:');
+    expect(bad.message).toMatch(/invalid escape \\d/);
+    expect(bad.location.line).toBe(2);
+    const tab = errorOf('{\n  "routes": [{"pattern": "a\tb"}]\n}');
+    expect(tab.message).toContain('routes.json:2:');
+    expect(tab.message).toMatch(/control character/);
+    expect(errorOf('{"a": "\\u12"}').message).toMatch(/four hex digits/);
+    // valid escapes still parse
+    expect(parseJsonConfig('{"pattern": "^claude-\\\\d\\u00e9\\n"}', 'x.json')).toEqual({ pattern: '^claude-\\d\u00e9\n' });
+  });
+
+  it('reads a file that starts with a byte order mark', () => {
+    expect(parseJsonConfig('\ufeff{"routes": []}', 'x.json')).toEqual({ routes: [] });
+  });
+
   it('names a missing colon', () => {
     expect(errorOf('{\n  "routes" []\n}').message).toMatch(/missing colon/);
   });

@@ -8,6 +8,8 @@ import { locateJsonError } from './json-locate.js';
  * and missing colons.
  */
 export function parseJsonConfig(text: string, file: string): unknown {
+  // a byte order mark (some Windows editors write one) is not part of the JSON
+  if (text.charCodeAt(0) === 0xfeff) text = text.slice(1);
   try {
     return JSON.parse(text);
   } catch (e) {

@@ -21,8 +21,17 @@ export function locateJsonError(text: string): JsonFault | undefined {
     if (text[i] !== '"') fault('expected a double-quoted string');
     i++;
     while (i < text.length && text[i] !== '"') {
-      if (text[i] === '\\') i++;
-      else if (text[i] === '\n') fault('a string is not closed on its line');
+      const c = text[i] as string;
+      if (c === '\\') {
+        const e = text[i + 1];
+        if (e === 'u') {
+          if (!/^[0-9a-fA-F]{4}$/.test(text.slice(i + 2, i + 6))) fault('\\u must be followed by four hex digits');
+          i += 5;
+        } else if (e !== undefined && '"\\/bfnrt'.includes(e)) i++;
+        // a regex in a pattern is the usual case: "^claude-\d" must be written "^claude-\\d"
+        else fault(`invalid escape \\${e ?? ''} in a string — write a backslash as \\\\ (e.g. "\\\\d" in a regex)`);
+      } else if (c === '\n') fault('a string is not closed on its line');
+      else if (c < ' ') fault(`a control character (${JSON.stringify(c)}) inside a string — write it escaped (\\t, \\n)`);
       i++;
     }
     if (i >= text.length) fault('unexpected end of file inside a string');
