@@ -2,18 +2,21 @@ import { cpus, freemem, hostname, loadavg, platform, totalmem } from 'node:os';
 import type { FastifyInstance } from 'fastify';
 import { sql } from 'kysely';
 import { z } from 'zod';
+import { AppError } from '../../core/errors.js';
 import { parseInput } from '../../server/validate.js';
 import type { Store } from '../../store/store.js';
 import type { AnalyticsQueries, StatsFilter } from '../analytics/queries.js';
 import type { AnalyticsWriter } from '../analytics/writer.js';
 
 const HOUR = 3_600_000;
+/** The longest window a stats call covers (its chart stays within 72 weekly points). */
+const MAX_WINDOW_MS = 366 * 24 * HOUR;
 
 const windowQuery = z
   .object({
     hours: z.coerce.number().positive().max(24 * 366).optional(),
-    since: z.coerce.number().int().min(0).optional(),
-    until: z.coerce.number().int().min(0).optional(),
+    since: z.coerce.number().int().min(0).max(8.64e15).optional(),
+    until: z.coerce.number().int().min(0).max(8.64e15).optional(),
     project: z.string().min(1).max(4096).optional(),
     session: z.string().min(1).max(200).optional(),
   })
@@ -45,6 +48,9 @@ export function registerAnalyticsRoutes(app: FastifyInstance, d: { store: Store;
     await d.writer.flush();
     const until = q.until ?? Date.now() + 1;
     const since = q.since ?? until - (q.hours ?? defaultHours) * HOUR;
+    if (since >= until) throw new AppError(400, 'invalid_request', `query.since: the window must start before it ends (since ${since}, until ${until})`, { field: 'query.since' });
+    // a window of decades was millions of chart buckets: seconds of a blocked event loop and a 300 MB answer
+    if (until - since > MAX_WINDOW_MS) throw new AppError(400, 'invalid_request', 'query.since: a stats window is at most 366 days', { field: 'query.since' });
     return { since, until, ...(q.session ? { sessionId: q.session } : {}) };
   };
 

@@ -56,6 +56,14 @@ describe('analytics', () => {
     const bad = await fetch(`${h.url}/api/machine/stats?hours=-1`);
     expect(bad.status).toBe(400);
     expect(((await bad.json()) as { error: { field: string } }).error.field).toBe('query.hours');
+    // a window of decades (millions of chart buckets), or one that ends before it starts
+    for (const q of ['since=0&until=1125899906842624', 'since=0', 'since=2000&until=1000', `since=${Date.now() - 400 * 86_400_000}`]) {
+      const r = await fetch(`${h.url}/api/machine/stats?${q}`);
+      expect(r.status, q).toBe(400);
+      expect(((await r.json()) as { error: { field: string } }).error.field, q).toMatch(/^query\.(since|until)$/);
+    }
+    const year = (await (await fetch(`${h.url}/api/machine/stats?hours=${24 * 365}`)).json()) as { chartData: { costOverTime: unknown[] } };
+    expect(year.chartData.costOverTime.length).toBeLessThanOrEqual(72);
   });
 
   it('route stats for the improve module and maintenance endpoints', async () => {
