@@ -68,7 +68,8 @@ export function unreadableAnswer(e: unknown, route: ResolvedRoute): GatewayError
 export async function sendWithRetries(a: AttemptInput): Promise<Answer> {
   const { route, state } = a;
   for (let attempt = 0; ; attempt++) {
-    if (!state.breaker.tryAcquire()) {
+    const admission = state.breaker.admit();
+    if (admission === undefined) {
       throw new GatewayError(503, 'circuit_open', `Circuit breaker for ${route.provider} is open after repeated failures; retrying in ${Math.ceil(state.breaker.retryInMs() / 1000)} s`);
     }
     let release: () => void;
@@ -76,7 +77,7 @@ export async function sendWithRetries(a: AttemptInput): Promise<Answer> {
       a.onState('queued');
       release = await state.queue.acquire(a.signal);
     } catch (e) {
-      state.breaker.release();
+      state.breaker.release(admission);
       if (e instanceof QueueError && e.code === 'queue_full') throw new GatewayError(529, 'queue_full', `Too many requests waiting for ${route.provider}: ${e.message}`);
       throw a.signal.reason ?? e;
     }
@@ -101,7 +102,7 @@ export async function sendWithRetries(a: AttemptInput): Promise<Answer> {
     } catch (e) {
       release();
       if (a.signal.aborted) {
-        state.breaker.release();
+        state.breaker.release(admission);
         throw a.signal.reason;
       }
       state.breaker.failure();

@@ -1,6 +1,9 @@
 /** Breaker states, as reported in /health and /metrics (gauge: 0 closed, 1 half-open, 2 open). */
 export type BreakerState = 'closed' | 'open' | 'half_open';
 
+/** How a request was let through: as ordinary traffic, or as the half-open circuit's one probe. */
+export type Admission = 'pass' | 'probe';
+
 export interface BreakerOptions {
   /** Consecutive failures that open the circuit. */
   failureThreshold: number;
@@ -39,15 +42,15 @@ export class CircuitBreaker {
     return this.st;
   }
 
-  /** May a request go now? In half-open only one probe at a time is admitted. */
-  tryAcquire(): boolean {
+  /** May a request go now (undefined: no)? In half-open only one probe at a time is admitted. */
+  admit(): Admission | undefined {
     const s = this.state;
-    if (s === 'closed') return true;
-    if (s === 'open') return false;
-    if (this.probing) return false;
+    if (s === 'closed') return 'pass';
+    if (s === 'open') return undefined;
+    if (this.probing) return undefined;
     this.probing = true;
     this.st = 'half_open';
-    return true;
+    return 'probe';
   }
 
   success(): void {
@@ -66,9 +69,13 @@ export class CircuitBreaker {
     }
   }
 
-  /** A probe that ended without a verdict (client went away) frees the half-open slot. */
-  release(): void {
-    this.probing = false;
+  /**
+   * A request that ended without a verdict (its client went away): when it was the probe, the
+   * half-open slot is free again. Any other request leaves the slot alone (a request admitted
+   * before the circuit opened freed it while the probe was still out: two probes at once).
+   */
+  release(admission: Admission): void {
+    if (admission === 'probe') this.probing = false;
   }
 
   reset(): void {

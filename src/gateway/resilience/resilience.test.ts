@@ -7,23 +7,41 @@ describe('circuit breaker', () => {
   it('closed → open after N failures → half-open admits one probe → closed or open again', () => {
     let now = 0;
     const b = new CircuitBreaker('p', { failureThreshold: 2, openMs: 100, now: () => now });
-    expect(b.tryAcquire()).toBe(true);
+    expect(b.admit()).toBe('pass');
     b.failure();
     expect(b.state).toBe('closed');
     b.failure();
     expect(b.state).toBe('open');
-    expect(b.tryAcquire()).toBe(false);
+    expect(b.admit()).toBeUndefined();
     now = 100;
     expect(b.state).toBe('half_open');
-    expect(b.tryAcquire()).toBe(true);
-    expect(b.tryAcquire()).toBe(false); // one probe at a time
+    expect(b.admit()).toBe('probe');
+    expect(b.admit()).toBeUndefined(); // one probe at a time
     b.failure();
     expect(b.state).toBe('open');
     now = 250;
-    expect(b.tryAcquire()).toBe(true);
+    expect(b.admit()).toBe('probe');
     b.success();
     expect(b.state).toBe('closed');
     expect(b.opens).toBe(2);
+  });
+
+  it('only the probe frees the half-open slot: a request admitted before the circuit opened does not', () => {
+    let now = 0;
+    const b = new CircuitBreaker('p', { failureThreshold: 1, openMs: 100, now: () => now });
+    // admitted while closed, then waiting in the provider's queue
+    const early = b.admit();
+    expect(early).toBe('pass');
+    b.failure();
+    now = 100;
+    const probe = b.admit();
+    expect(probe).toBe('probe');
+    // the early request's client goes away: the probe is still out
+    b.release(early as 'pass');
+    expect(b.admit()).toBeUndefined();
+    // the probe's own client goes away: the next request probes
+    b.release(probe as 'probe');
+    expect(b.admit()).toBe('probe');
   });
 
   it('a success resets the failure count', () => {
