@@ -124,7 +124,10 @@ export async function sendWithRetries(a: AttemptInput): Promise<Answer> {
     if (isProviderFailure(res.status)) state.breaker.failure();
     else state.breaker.success();
     if (res.status === 401 || res.status === 429) a.router.rotateKey(route, key);
-    const delay = RETRYABLE_STATUSES.has(res.status) && attempt < route.retries && state.breaker.state !== 'open' ? backoffDelay(attempt + 1, a.backoff, parseRetryAfter(res.headers)) : undefined;
+    // A key the provider refuses (revoked, mistyped) is tried no more: with other configured keys,
+    // the request goes again at once with the next one.
+    const nextKey = res.status === 401 && route.keys.length > 1 && attempt < Math.min(route.retries, route.keys.length - 1) && a.router.currentKey(route) !== key;
+    const delay = nextKey ? 0 : RETRYABLE_STATUSES.has(res.status) && attempt < route.retries && state.breaker.state !== 'open' ? backoffDelay(attempt + 1, a.backoff, parseRetryAfter(res.headers)) : undefined;
     if (delay === undefined) return { res, release };
     await res.body.dump().catch(() => undefined);
     release();

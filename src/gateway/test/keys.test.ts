@@ -28,6 +28,21 @@ describe('configured provider keys', () => {
     expect(h.fake.requests.every((r) => r.headers.authorization === undefined)).toBe(true);
   });
 
+  it('a key the provider refuses (401) is replaced by the next configured key for the same request', async () => {
+    const before = h.fake.requests.length;
+    h.fake.queue({ fault: 'status', status: 401 }, { text: 'other key worked' });
+    const res = await fetch(`${h.url}/v1/messages`, {
+      method: 'POST',
+      headers: { 'content-type': 'application/json', 'x-api-key': 'client-own-key' },
+      body: JSON.stringify({ model: 'claude-haiku-4-5', max_tokens: 5, messages: [{ role: 'user', content: 'y' }] }),
+    });
+    expect(res.status).toBe(200);
+    expect(await res.json()).toMatchObject({ content: [{ text: 'other key worked' }] });
+    const used = h.fake.requests.slice(before).map((r) => r.headers['x-api-key']);
+    expect(used).toHaveLength(2);
+    expect(used[0]).not.toBe(used[1]);
+  });
+
   it('never put a key into analytics, debug output or diagnostics-like views', async () => {
     const dbg = await (await fetch(`${h.url}/api/debug/requests`)).text();
     expect(dbg).not.toContain('sk-ant-team-key');
