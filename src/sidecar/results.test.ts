@@ -86,11 +86,11 @@ describe('ResultsRepo when one half of a save fails (file or row)', () => {
   const input = (summary: string) => ({ agent_id: 'a-1', agent_type: 'python-specialist', issue_id: 'issue-h', result: { status: 'success' as const, summary } });
   const summaryIn = (file: string) => (JSON.parse(readFileSync(file, 'utf8')) as { result: { summary: string } }).result.summary;
 
-  async function world(name: string) {
+  async function world(name: string, rowFails: 'before' | 'after' = 'before') {
     const t = await openTestStore('sqlite');
     stores.push(t);
     const root = join(dir, name);
-    const writer = failingWriter(t.store, 'before');
+    const writer = failingWriter(t.store, rowFails);
     const files = new FlakyFiles(root);
     const results = new ResultsRepo(t.store, root, new Knowledge(t.store), { writer, files });
     const file = results.fileOf('issue-h', 'python-specialist');
@@ -126,6 +126,17 @@ describe('ResultsRepo when one half of a save fails (file or row)', () => {
     expect(summaryIn(w.file)).toBe('stored A');
     expect((await again.get('issue-h', 'python-specialist'))?.result.summary).toBe('stored A');
     await again.close();
+  });
+
+  it('a result whose row was committed although its commit was reported failed is stored, file and row', async () => {
+    const w = await world('row-committed-after-all', 'after');
+    await w.results.save(input('stored A'));
+    w.writer.failures = 1;
+    w.files.failOn.set('B committed', 1);
+    expect((await w.results.save(input('B committed'))).result.summary).toBe('B committed');
+    expect(summaryIn(w.file)).toBe('B committed');
+    expect((await w.results.get('issue-h', 'python-specialist'))?.result.summary).toBe('B committed');
+    await w.results.close();
   });
 
   it('a result whose file fails once while its row committed is written again and stored', async () => {

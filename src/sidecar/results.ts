@@ -374,7 +374,9 @@ export class ResultsRepo {
       const cur = await this.store.db.selectFrom('sidecar_results').select(['body', 'stored_at']).where('issue_id', '=', issue_id).where('agent_type', '=', agent_type).executeTakeFirst();
       // a newer result, saved meanwhile, writes file and row itself (and its file comes after this one's)
       if (this.newest.get(job.file) === job) {
-        const own = job.rowError === undefined && cur !== undefined && Number(cur.stored_at) === stored_at;
+        // the row is this result's (a failed commit may have been written after all: a write
+        // thread that died after its commit)
+        const own = cur !== undefined && Number(cur.stored_at) === stored_at;
         const text = own ? job.text : cur ? readableText(JSON.parse(cur.body), cur.body) : null;
         await new Promise<void>((resolve, reject) => this.fileRounds.add({ file: job.file, text, done: (e) => (e === undefined ? resolve() : reject(e)) }));
         stored = own;
