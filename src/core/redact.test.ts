@@ -16,6 +16,24 @@ describe('redact', () => {
     expect(s).toBe(`postgres://app:${REDACTED}@db.internal:5432/x`);
   });
 
+  it('masks the password of any URL with credentials: rediss, an HTTP proxy, a provider base URL', () => {
+    for (const [url, masked] of [
+      ['rediss://default:RedisPw77@cache.example:6380', `rediss://default:${REDACTED}@cache.example:6380`],
+      ['http://alice:ProxyPw9@proxy.corp:3128', `http://alice:${REDACTED}@proxy.corp:3128`],
+      ['HTTPS_PROXY=https://u:p@proxy:8080', `HTTPS_PROXY=https://u:${REDACTED}@proxy:8080`],
+      ['https://svc:Pa55w0rdXYZ@llm.example/v1', `https://svc:${REDACTED}@llm.example/v1`],
+      ['redis://:onlypw@127.0.0.1:6379', `redis://:${REDACTED}@127.0.0.1:6379`],
+    ]) expect(redactString(url as string)).toBe(masked);
+    // a URL without credentials, and a port, stay as they are
+    expect(redactString('http://127.0.0.1:8000/v1 and https://api.anthropic.com')).toBe('http://127.0.0.1:8000/v1 and https://api.anthropic.com');
+  });
+
+  it('masks values of names ending in "key" (CCO_MCP_KEY, accessKey), not of lookup keys', () => {
+    expect(redact({ CCO_MCP_KEY: 'plain-looking-value', accessKey: 'v', key: 'k', signing_key: 's' })).toEqual({ CCO_MCP_KEY: REDACTED, accessKey: REDACTED, key: REDACTED, signing_key: REDACTED });
+    const shown = { cacheKey: 'abc123', cache_key: 'def', routeKey: 'r', monkey: 'banana', keys: 2 };
+    expect(redact(shown)).toEqual(shown);
+  });
+
   it('replaces secret-named keys deeply and leaves the rest', () => {
     const out = redact({ a: 1, nested: { apiKey: 'xyz', headers: { authorization: 'Basic q' } }, list: [{ token: 't' }] });
     expect(out).toEqual({ a: 1, nested: { apiKey: REDACTED, headers: { authorization: REDACTED } }, list: [{ token: REDACTED }] });

@@ -4,6 +4,10 @@
  * values by shape (provider keys, bearer tokens, JWTs).
  */
 const SECRET_KEY = /(api[-_]?key|token|secret|password|authorization|x-api-key|cookie|credential)/i;
+/** Names that end in "key" (`CCO_MCP_KEY`, `accessKey`, `key`) hold one too, but for the keys of lookups. */
+const KEY_NAME = /(?:^|[-_])key$/i;
+const CAMEL_KEY_NAME = /[a-z]Key$/;
+const LOOKUP_KEY = /(cache|sort|primary|foreign|partition|route|map|idempotency)[-_]?key$/i;
 /**
  * Names that contain a secret word but hold no secret: token counts and limits (`max_tokens`,
  * `input_tokens`), lifetimes (`token_ttl_seconds`), where a secret lives (`tokenFile`,
@@ -15,8 +19,8 @@ const SECRET_VALUE_PATTERNS: RegExp[] = [
   /sk-[A-Za-z0-9_-]{16,}/g, // OpenAI-style keys
   /\beyJ[A-Za-z0-9_-]{8,}\.[A-Za-z0-9_-]{8,}\.[A-Za-z0-9_-]{8,}\b/g, // JWTs
   /(Bearer\s+)[A-Za-z0-9._~+/=-]{8,}/gi,
-  /(postgres(?:ql)?:\/\/[^:/\s]+:)[^@\s]+(@)/gi, // password in a database URL
-  /(redis:\/\/[^:/\s]*:)[^@\s]+(@)/gi,
+  // the password of any URL with credentials (databases, rediss://, an HTTP proxy, a base_url)
+  /(\b[a-z][a-z0-9+.-]*:\/\/[^:/@\s]*:)[^@\s]+(@)/gi,
 ];
 
 export const REDACTED = '[REDACTED]';
@@ -41,7 +45,7 @@ export function redact<T>(value: T, depth = 0): T {
   if (value && typeof value === 'object') {
     const out: Record<string, unknown> = {};
     for (const [k, v] of Object.entries(value as Record<string, unknown>)) {
-      if (SECRET_KEY.test(k) && !NOT_SECRET_KEY.test(k) && (typeof v === 'string' || typeof v === 'number')) {
+      if (((SECRET_KEY.test(k) && !NOT_SECRET_KEY.test(k)) || ((KEY_NAME.test(k) || CAMEL_KEY_NAME.test(k)) && !LOOKUP_KEY.test(k))) && (typeof v === 'string' || typeof v === 'number')) {
         out[k] = v === '' ? '' : REDACTED;
       } else {
         out[k] = redact(v, depth + 1);

@@ -60,7 +60,7 @@ export function installLeanV1(server: Server, core: GatewayCore, metrics: Regist
     const path = q < 0 ? url : url.slice(0, q);
     const route = req.method === 'POST' ? ROUTES[path] : undefined;
     const h = req.headers;
-    if (!route || !server.listening || h.origin !== undefined || h.upgrade !== undefined || h['content-type'] === undefined || !isLoopback(hostName(h.host))) {
+    if (!route || !server.listening || h.origin !== undefined || h.upgrade !== undefined || !h['content-type'] || !isLoopback(hostName(h.host))) {
       fastify.call(server, req, res);
       return;
     }

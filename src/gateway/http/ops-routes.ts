@@ -104,7 +104,8 @@ export function registerOpsRoutes(app: FastifyInstance, d: OpsDeps): void {
   app.get('/api/debug/active-requests', async () => ({ count: d.core.active.count, requests: d.core.active.list() }));
 
   app.post('/api/requests/kill', async (req) => {
-    const q = parseInput(z.object({ older_than: z.coerce.number().int().min(0).max(86_400_000) }).strict(), req.query, 'query');
+    // digits only: an empty value coerced to 0 and killed every request in flight
+    const q = parseInput(z.object({ older_than: z.string().regex(/^\d{1,8}$/, 'a whole number of milliseconds').transform(Number).pipe(z.number().max(86_400_000)) }).strict(), req.query, 'query');
     const ids = d.core.active.kill(q.older_than, () => new GatewayError(503, 'request_killed', `Request killed by an operator (older than ${q.older_than} ms)`));
     return { status: 'ok', killed: ids.length, ids };
   });

@@ -76,5 +76,10 @@ describe('the lean /v1 handler keeps the security layer and the Fastify behaviou
     const r = await raw('/v1/messages', { 'x-api-key': 'k' }, body);
     expect(r.status).toBeLessThan(500);
     expect(() => JSON.parse(r.body) as unknown).not.toThrow();
+    // An empty one too (the lean handler proxied it, the Fastify route refuses it)
+    const before = h.fake.requests.length;
+    const empty = await raw('/v1/messages', { 'x-api-key': 'k', 'content-type': '' }, body);
+    expect(empty.status).toBe(415);
+    expect(h.fake.requests.length).toBe(before);
   });
 });

@@ -263,8 +263,12 @@ describe('streams, timeouts and aborts', () => {
     const res = await p;
     expect(res.status).toBe(503);
     expect(await res.json()).toMatchObject({ type: 'error', error: { message: expect.stringContaining('killed') } });
-    const bad = await fetch(`${h.url}/api/requests/kill?older_than=soon`, { method: 'POST' });
-    expect(bad.status).toBe(400);
+    // an empty or odd value is refused, never read as 0 (which kills everything in flight)
+    for (const v of ['soon', '', '%20', '1e3', '0x10', '-5']) {
+      const bad = await fetch(`${h.url}/api/requests/kill?older_than=${v}`, { method: 'POST' });
+      expect(bad.status, v).toBe(400);
+      expect(((await bad.json()) as { error: { field: string } }).error.field, v).toBe('query.older_than');
+    }
   });
 
   it('queues requests beyond the provider concurrency limit and reports the depth', async () => {
