@@ -23,8 +23,12 @@ export interface AppOptions {
 export async function buildApp(opts: AppOptions): Promise<FastifyInstance> {
   const app = Fastify({
     // Per-request access logs would cost the hot path; errors are logged by the error handler.
-    loggerInstance: opts.logger.child({ module: 'http' }, { level: 'warn' }) as FastifyBaseLogger,
+    // At debug or trace (`--log-level debug`), they are what was asked for.
+    loggerInstance: opts.logger.child({ module: 'http' }, { level: ['debug', 'trace'].includes(opts.logger.level) ? opts.logger.level : 'warn' }) as FastifyBaseLogger,
     bodyLimit: opts.bodyLimit ?? 1024 * 1024,
+    // path parameters carry identifiers of up to 128 characters (the sidecar's, through
+    // /api/orchestration/*); Fastify's default of 100 answered 414
+    maxParamLength: 512,
     return503OnClosing: true,
     forceCloseConnections: true,
     keepAliveTimeout: 72_000,

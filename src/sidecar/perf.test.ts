@@ -7,8 +7,8 @@ describe('SlidingWindowStats', () => {
   });
 
   it('computes avg, p99 and rate over the window only', () => {
-    const s = new SlidingWindowStats(10_000, 1000);
     const now = 1_000_000;
+    const s = new SlidingWindowStats(10_000, 1000, now - 60_000);
     s.record(500, now - 20_000); // outside the window
     for (let i = 0; i < 99; i++) s.record(1, now - 5000 + i * 50);
     s.record(100, now - 1);
@@ -16,7 +16,17 @@ describe('SlidingWindowStats', () => {
     expect(snap.samples).toBe(100);
     expect(snap.avg_response_time_ms).toBeCloseTo((99 + 100) / 100, 2);
     expect(snap.p99_response_time_ms).toBe(1);
-    expect(snap.requests_per_second).toBeCloseTo(100 / 5, 0);
+    expect(snap.requests_per_second).toBeCloseTo(100 / 10, 0);
+  });
+
+  it('a burst after a quiet spell is a low rate over the window; a fresh start counts from its start', () => {
+    const now = 2_000_000;
+    const long = new SlidingWindowStats(60_000, 8192, now - 3_600_000);
+    for (let i = 0; i < 30; i++) long.record(1, now - 500 + i * 10);
+    expect(long.snapshot(now).requests_per_second).toBe(0.5);
+    const fresh = new SlidingWindowStats(60_000, 8192, now - 5000);
+    for (let i = 0; i < 100; i++) fresh.record(1, now - 5000 + i * 50);
+    expect(fresh.snapshot(now).requests_per_second).toBe(20);
   });
 
   it('keeps only the most recent samples when the ring is full', () => {

@@ -11,6 +11,8 @@ export class SlidingWindowStats {
   constructor(
     private readonly windowMs = 60_000,
     private readonly capacity = 8192,
+    /** When measuring began (a rate over the first minute covers only the time since). */
+    private readonly startedAt = Date.now(),
   ) {
     this.times = new Float64Array(capacity);
     this.durations = new Float64Array(capacity);
@@ -38,8 +40,12 @@ export class SlidingWindowStats {
     ds.sort((a, b) => a - b);
     const avg = ds.reduce((s, d) => s + d, 0) / ds.length;
     const p99 = ds[Math.min(ds.length - 1, Math.ceil(ds.length * 0.99) - 1)] as number;
-    // rate over the span actually covered (the ring may hold less than the full window)
-    const spanS = Math.min(this.windowMs, Math.max(1000, now - oldest)) / 1000;
+    // Rate over the window, or the time since measuring began when that is shorter. Only a full
+    // ring that has dropped samples inside the window covers less: then the span of what it holds.
+    // (Over the oldest sample's age, a burst of 30 in the last half second read 30/s, not 0.5/s.)
+    const dropped = this.count === this.capacity && oldest >= since;
+    const spanMs = dropped ? now - oldest : Math.min(this.windowMs, now - this.startedAt);
+    const spanS = Math.max(1000, spanMs) / 1000;
     return {
       avg_response_time_ms: round(avg),
       p99_response_time_ms: round(p99),

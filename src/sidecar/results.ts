@@ -392,16 +392,18 @@ export class ResultsRepo {
 
   async list(filter: { issueId?: string; agentType?: string; issues: string[] | '*'; limit?: number }): Promise<ResultSummary[]> {
     if (Array.isArray(filter.issues) && filter.issues.length === 0) return [];
+    // the newest `limit` (with more than that stored, the oldest were listed and new ones never),
+    // shown oldest first
     let q = this.store.db
       .selectFrom('sidecar_results')
       .select(['issue_id', 'agent_type', 'agent_id', 'status', 'stored_at', 'bytes'])
-      .orderBy('stored_at', 'asc')
-      .orderBy('id', 'asc');
+      .orderBy('stored_at', 'desc')
+      .orderBy('id', 'desc');
     if (filter.issueId) q = q.where('issue_id', '=', filter.issueId);
     if (filter.agentType) q = q.where('agent_type', '=', filter.agentType);
     if (filter.issues !== '*') q = q.where('issue_id', 'in', filter.issues);
     const rows = await q.limit(Math.min(filter.limit ?? 500, 5000)).execute();
-    return rows.map((r) => ({ ...r, stored_at: Number(r.stored_at), bytes: Number(r.bytes) }));
+    return rows.reverse().map((r) => ({ ...r, stored_at: Number(r.stored_at), bytes: Number(r.bytes) }));
   }
 
   /** Full documents of an issue's results (for context), oldest first. */

@@ -68,6 +68,31 @@ describe('sidecar results (real HTTP)', () => {
     expect(hidden.body.results).toEqual([]);
   });
 
+  it('identifiers of up to 128 characters are fetched by path, directly and through the daemon', async () => {
+    const issue = `long-${'i'.repeat(110)}`;
+    const tok = await w.token('python-specialist', [issue]);
+    const saved = await call('POST', `${w.sidecarUrl}/api/results`, { token: tok, body: { agent_id: 'a-long', agent_type: 'python-specialist', issue_id: issue, result: { status: 'success', summary: 'long id' } } });
+    expect(saved.status).toBe(201);
+    for (const base of [`${w.sidecarUrl}/api`, `${w.daemonUrl}/api/orchestration`]) {
+      const one = await call<{ result: { summary: string } }>('GET', `${base}/results/${issue}/python-specialist`, { token: tok });
+      expect(one.status, base).toBe(200);
+      expect(one.body.result.summary).toBe('long id');
+      expect((await call('GET', `${base}/context/${issue}/python-specialist`, { token: tok })).status, base).toBe(200);
+    }
+  });
+
+  it('a list past its limit has the newest results (oldest first)', async () => {
+    const issues = ['issue-m0', 'issue-m1', 'issue-m2', 'issue-m3'];
+    const tok = await w.token('test-engineer', issues);
+    for (const issue of issues) {
+      const r = await call('POST', `${w.sidecarUrl}/api/results`, { token: tok, body: { agent_id: `t-${issue}`, agent_type: 'test-engineer', issue_id: issue, result: { status: 'success' } } });
+      expect(r.status).toBe(201);
+      await new Promise((r) => setTimeout(r, 3));
+    }
+    const list = await call<{ results: { issue_id: string }[] }>('GET', `${w.sidecarUrl}/api/results?limit=2`, { token: tok });
+    expect(list.body.results.map((r) => r.issue_id)).toEqual(['issue-m2', 'issue-m3']);
+  });
+
   it('a later result of the same agent type replaces the earlier one (file and row)', async () => {
     const tok = await w.token('python-specialist', ['issue-123']);
     const r = await call('POST', `${w.sidecarUrl}/api/results`, { token: tok, body: { ...seedResult, result: { status: 'partial', decisions: ['Switch to Litestar'] } } });

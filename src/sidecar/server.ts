@@ -68,6 +68,9 @@ export async function buildSidecarApp(deps: SidecarDeps, opts: { host: string })
   const app = Fastify({
     logger: false,
     bodyLimit: deps.config.max_result_bytes,
+    // identifiers are up to 128 characters (ids.ts); Fastify's default of 100 answered 414 for
+    // ids it had just stored
+    maxParamLength: 256,
     return503OnClosing: true,
     forceCloseConnections: true,
     keepAliveTimeout: 72_000,
@@ -151,8 +154,8 @@ export async function buildSidecarApp(deps: SidecarDeps, opts: { host: string })
     const route = req.routeOptions.url ?? '';
     if (route.startsWith('/api/events/wait') || route.startsWith('/api/events/stream')) return done(null, payload);
     const ms = performance.now() - req.sidecarStart;
-    // /status figures describe agent traffic: monitoring calls do not count (an idle sidecar reads 0)
-    if (route !== '/health' && route !== '/status') perf.record(ms);
+    // /status figures describe agent traffic (/api/*): monitoring calls and stray 404s do not count
+    if (route.startsWith('/api/')) perf.record(ms);
     const key = `${req.method} ${route} ${reply.statusCode}`;
     let child = children.get(key);
     if (!child) {
