@@ -135,7 +135,7 @@ describe('daemon front door', () => {
   });
 
   it('a path parameter over the length limit is a 414 naming params', async () => {
-    const r = await fetch(`${t.url}/api/tasks/t_${'a'.repeat(200)}`);
+    const r = await fetch(`${t.url}/api/tasks/t_${'a'.repeat(600)}`);
     expect(r.status).toBe(414);
     expect(await r.json()).toEqual({ error: { code: 'uri_too_long', message: expect.any(String), field: 'params' } });
   });
