@@ -10,7 +10,11 @@ import type { AbortLike } from '../core/abort.js';
 export interface WakeNotifier {
   readonly kind: 'in-process' | 'redis';
   notify(h: EventHeader): Promise<void>;
-  onWake(fn: (h: EventHeader) => void): () => void;
+  /**
+   * `fn(undefined)`: wake-ups may have been missed (a link to other instances came back), every
+   * consumer should read the store again.
+   */
+  onWake(fn: (h: EventHeader | undefined) => void): () => void;
   healthy(): Promise<boolean>;
   close(): Promise<void>;
 }
@@ -233,7 +237,7 @@ export class EventBus {
     await this.notifier.close();
   }
 
-  private dispatch(h: EventHeader): void {
-    for (const c of this.consumers) if (matches(c.q, h)) c.wake();
+  private dispatch(h: EventHeader | undefined): void {
+    for (const c of this.consumers) if (h === undefined || matches(c.q, h)) c.wake();
   }
 }

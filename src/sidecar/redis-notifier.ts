@@ -12,7 +12,7 @@ export class RedisNotifier implements WakeNotifier {
   readonly kind = 'redis' as const;
   private readonly pub: Redis;
   private readonly sub: Redis;
-  private readonly fns = new Set<(h: EventHeader) => void>();
+  private readonly fns = new Set<(h: EventHeader | undefined) => void>();
   private readonly instance = randomUUID();
   private readonly channel: string;
   private ready: Promise<void>;
@@ -35,12 +35,18 @@ export class RedisNotifier implements WakeNotifier {
         // not ours
       }
     });
-    // a subscription that failed (Redis down at start) is retried whenever the link comes back;
-    // ioredis itself re-subscribes channels that were subscribed before a reconnect
+    // A subscription that failed (Redis down at start) is retried whenever the link comes back;
+    // ioredis itself re-subscribes channels that were subscribed before a reconnect. Messages
+    // published while the link was down are lost: every local consumer reads the store again.
     this.sub.on('ready', () => {
-      if (!this.subscribed) this.ready = this.subscribeNow();
+      if (!this.subscribed) this.ready = this.subscribeNow().then(() => this.resync());
+      else setImmediate(() => this.resync());
     });
     this.ready = this.subscribeNow();
+  }
+
+  private resync(): void {
+    if (this.subscribed) this.local(undefined);
   }
 
   private subscribed = false;
@@ -68,16 +74,22 @@ export class RedisNotifier implements WakeNotifier {
     this.pub.publish(this.channel, JSON.stringify({ from: this.instance, h })).catch(() => undefined);
   }
 
-  onWake(fn: (h: EventHeader) => void): () => void {
+  onWake(fn: (h: EventHeader | undefined) => void): () => void {
     this.fns.add(fn);
     return () => this.fns.delete(fn);
   }
 
+  /** Answers at once when a link is down (a ping would wait in ioredis's queue for reconnects). */
   async healthy(): Promise<boolean> {
+    if (this.pub.status !== 'ready' || this.sub.status !== 'ready') return false;
+    let timer: NodeJS.Timeout | undefined;
     try {
-      return (await this.pub.ping()) === 'PONG' && this.sub.status === 'ready';
+      const late = new Promise<string>((resolve) => (timer = setTimeout(() => resolve('timeout'), 500)));
+      return (await Promise.race([this.pub.ping(), late])) === 'PONG';
     } catch {
       return false;
+    } finally {
+      clearTimeout(timer);
     }
   }
 
@@ -85,10 +97,11 @@ export class RedisNotifier implements WakeNotifier {
     this.fns.clear();
     this.ready = Promise.resolve();
     this.sub.disconnect();
-    await this.pub.quit().catch(() => this.pub.disconnect());
+    if (this.pub.status === 'ready') await this.pub.quit().catch(() => this.pub.disconnect());
+    else this.pub.disconnect();
   }
 
-  private local(h: EventHeader): void {
+  private local(h: EventHeader | undefined): void {
     for (const f of this.fns) f(h);
   }
 }
