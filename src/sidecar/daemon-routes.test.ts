@@ -69,6 +69,10 @@ describe('daemon routes: agent spawn and the /api/orchestration proxy (real list
     expect(noIssue.body.error.field).toBe('body.issue_id');
     const traversal = await call('POST', `${w.daemonUrl}/api/agents/spawn`, { headers: admin(), body: { agent_type: 'test-engineer', issue_id: '../../x' } });
     expect(traversal.status).toBe(400);
+    // a NUL in the task (PostgreSQL text cannot hold it: it was a 500 there)
+    const nul = await call<{ error: { field: string } }>('POST', `${w.daemonUrl}/api/agents/spawn`, { headers: admin(), body: { agent_type: 'test-engineer', issue_id: 'i-1', task: 'a\u0000b' } });
+    expect(nul.status).toBe(400);
+    expect(nul.body.error.field).toBe('body.task');
   });
 
   it('proxies /api/orchestration/* to the sidecar with the Authorization header', async () => {

@@ -16,7 +16,11 @@ const spawnBody = z
     issue_id: issueIdSchema.optional(),
     issues: z.union([z.literal('*'), z.array(issueIdSchema).min(1).max(100)]).optional(),
     agent_id: agentIdSchema.optional(),
-    task: z.string().max(20_000).optional(),
+    task: z
+      .string()
+      .max(20_000)
+      .refine((t) => !t.includes('\u0000'), 'must not contain NUL characters')
+      .optional(),
     ttl_seconds: z.number().int().min(60).max(7 * 24 * 3600).optional(),
   })
   .strict()

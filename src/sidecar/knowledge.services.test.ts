@@ -4,6 +4,7 @@ import { openTestStore } from '../testing/test-store.js';
 import type { TestStore } from '../testing/test-store.js';
 import { Knowledge } from './knowledge.js';
 import type { KnowledgeEntry } from './knowledge.js';
+import { searchParity } from './knowledge-parity.js';
 
 if (process.env.DATABASE_URL) {
   describe('knowledge index on PostgreSQL, several daemons', () => {
@@ -14,6 +15,8 @@ if (process.env.DATABASE_URL) {
     afterAll(async () => {
       await t.cleanup();
     });
+
+    it('finds file names, hosts, addresses and versions by their words, as on SQLite; a NUL in a text is no error', () => searchParity('postgres'));
 
     it('two daemons replacing the same result’s entries at once leave them once', async () => {
       // two daemons = two Knowledge writers on their own pooled connections, one database

@@ -168,7 +168,11 @@ export class Knowledge {
    * `at`: the index of the first of these steps in their transaction.
    */
   private replaceSteps(it: IndexItem, at: number): WriteStep[] {
-    const rows = it.entries.filter((e) => e.content.trim()).slice(0, ROWS_PER_RESULT);
+    // NUL out of the text: PostgreSQL text cannot hold it, and one such entry failed its whole batch
+    const rows = it.entries
+      .filter((e) => e.content.trim())
+      .slice(0, ROWS_PER_RESULT)
+      .map((e) => (e.content.includes('\u0000') ? { ...e, content: e.content.replaceAll('\u0000', ' ') } : e));
     const w = this.write;
     if (w.dialect === 'postgres') {
       // one multi-row insert (one round trip); PostgreSQL numbers the rows itself

@@ -1,7 +1,7 @@
 import { mkdirSync } from 'node:fs';
 import { dirname } from 'node:path';
 import SQLite from 'better-sqlite3';
-import { Kysely, Migrator, PostgresDialect } from 'kysely';
+import { Kysely, Migrator, PostgresDialect, sql } from 'kysely';
 import type pg from 'pg';
 import { AppError } from '../core/errors.js';
 import { ModuleMigrationProvider } from './migrations/index.js';
@@ -151,11 +151,16 @@ async function openPostgres(opts: StoreOptions): Promise<Store> {
 }
 
 export async function migrateToLatest(db: Kysely<Database>, dialect: Dialect): Promise<void> {
+  // PostgreSQL: the migration tables of the schema in use. Without a schema Kysely takes such
+  // tables in any schema of the database for its own, so another schema's (another app's, or a
+  // second CCO's) made it skip creating them here and fail with "kysely_migration_lock does not exist".
+  const schema = dialect === 'postgres' ? (await sql<{ s: string | null }>`select current_schema() as s`.execute(db)).rows[0]?.s : undefined;
   const migrator = new Migrator({
     db,
     provider: new ModuleMigrationProvider(dialect),
     // Modules add migrations independently; their names sort by module, not by time.
     allowUnorderedMigrations: true,
+    ...(schema ? { migrationTableSchema: schema } : {}),
   });
   const { error, results } = await migrator.migrateToLatest();
   if (error) {

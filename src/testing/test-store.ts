@@ -25,15 +25,28 @@ export async function openTestStore(dialect: Dialect = 'sqlite'): Promise<TestSt
     const url = process.env.DATABASE_URL;
     if (!url) throw new Error('DATABASE_URL is not set');
     const schema = `t_${Date.now().toString(36)}_${randomBytes(4).toString('hex')}`;
-    const store = await openStore({ databaseUrl: url, pgSchema: schema, pgPoolSize: 4 });
+    const dropSchema = async (): Promise<void> => {
+      const c = new pg.Client({ connectionString: url });
+      await c.connect();
+      try {
+        await c.query(`drop schema if exists ${schema} cascade`);
+      } finally {
+        await c.end();
+      }
+    };
+    let store: Store;
+    try {
+      store = await openStore({ databaseUrl: url, pgSchema: schema, pgPoolSize: 4 });
+    } catch (e) {
+      // a store that failed to open (its migration) leaves no schema behind
+      await dropSchema().catch(() => undefined);
+      throw e;
+    }
     return {
       store,
       async cleanup() {
         await store.close();
-        const c = new pg.Client({ connectionString: url });
-        await c.connect();
-        await c.query(`drop schema if exists ${schema} cascade`);
-        await c.end();
+        await dropSchema();
       },
     };
   }

@@ -124,6 +124,25 @@ export const sidecarMigrations: MigrationSet = (dialect) => ({
       else await rebuildResults(db, 'integer primary key autoincrement', true);
     },
   },
+  sidecar_007_knowledge_words: {
+    // PostgreSQL: the text is indexed word by word, as SQLite's FTS5 (unicode61) splits it and as
+    // queries are split. `to_tsvector` alone kept file names, hosts, e-mail addresses and versions
+    // as single tokens (`users.py`, `node.js`, `v1.2.3`), which no query of plain words matched.
+    async up(db) {
+      if (dialect !== 'postgres') return;
+      await sql`drop index if exists sidecar_knowledge_tsv`.execute(db);
+      await sql`alter table sidecar_knowledge drop column tsv`.execute(db);
+      await sql`alter table sidecar_knowledge add column tsv tsvector generated always as (to_tsvector('english', regexp_replace(content, '[^[:alnum:]]+', ' ', 'g'))) stored`.execute(db);
+      await sql`create index sidecar_knowledge_tsv on sidecar_knowledge using gin (tsv)`.execute(db);
+    },
+    async down(db) {
+      if (dialect !== 'postgres') return;
+      await sql`drop index if exists sidecar_knowledge_tsv`.execute(db);
+      await sql`alter table sidecar_knowledge drop column tsv`.execute(db);
+      await sql`alter table sidecar_knowledge add column tsv tsvector generated always as (to_tsvector('english', content)) stored`.execute(db);
+      await sql`create index sidecar_knowledge_tsv on sidecar_knowledge using gin (tsv)`.execute(db);
+    },
+  },
 });
 
 type Db = Parameters<Migration['up']>[0];
