@@ -117,8 +117,12 @@ export async function main(args: string[]): Promise<number> {
     // the primary migrates a file once for all workers; an in-memory database is each process's own
     server = await startProxyServer(opts, { migrate: !cluster.isWorker || opts.dbPath === IN_MEMORY });
   } catch (e) {
-    if (cluster.isWorker) process.send?.({ type: 'cco-proxy-failed', message: errorMessage(e) });
     process.stderr.write(`❌ ${errorMessage(e)}\n`);
+    if (cluster.isWorker) {
+      // The IPC channel would keep a failed worker alive, and the primary would never replace it.
+      process.send?.({ type: 'cco-proxy-failed', message: errorMessage(e) }, undefined, {}, () => process.exit(1));
+      await new Promise(() => undefined);
+    }
     return 1;
   }
   if (cluster.isWorker) process.send?.({ type: 'cco-proxy-listening', url: server.url });
@@ -152,16 +156,25 @@ async function runPrimary(opts: ProxyOptions): Promise<number> {
   let announced = false;
   let listening = 0;
   let live = 0;
+  /** Workers that reported listening (by cluster id). */
+  const served = new Set<number>();
+  /** Delay before replacing a worker that could not start (doubles, up to 30 s; reset by one that starts). */
+  let backoffMs = 0;
+  const retries = new Set<NodeJS.Timeout>();
   return new Promise<number>((done) => {
     const fork = () => {
       live++;
       cluster.fork();
     };
-    cluster.on('message', (_w, msg: { type?: string; url?: string; message?: string }) => {
-      // Announce once every worker listens, so the first requests can reach any of them.
-      if (msg?.type === 'cco-proxy-listening' && !announced && ++listening >= opts.workers) {
-        announced = true;
-        process.stdout.write(`Listening on ${msg.url} (${opts.workers} workers)\n`);
+    cluster.on('message', (w, msg: { type?: string; url?: string; message?: string }) => {
+      if (msg?.type === 'cco-proxy-listening') {
+        served.add(w.id);
+        backoffMs = 0;
+        // Announce once every worker listens, so the first requests can reach any of them.
+        if (!announced && ++listening >= opts.workers) {
+          announced = true;
+          process.stdout.write(`Listening on ${msg.url} (${opts.workers} workers)\n`);
+        }
       } else if (msg?.type === 'cco-proxy-failed' && !announced) {
         process.stderr.write(`❌ ${msg.message}\n`);
         stopping = true;
@@ -171,15 +184,30 @@ async function runPrimary(opts: ProxyOptions): Promise<number> {
     });
     cluster.on('exit', (w, code, signal) => {
       live--;
+      const started = served.delete(w.id);
       if (stopping) {
         if (live === 0) done(0);
         return;
       }
-      process.stderr.write(`worker ${w.process.pid} exited (${signal ?? code}); starting a new one\n`);
-      fork();
+      if (started) {
+        process.stderr.write(`worker ${w.process.pid} exited (${signal ?? code}); starting a new one\n`);
+        fork();
+        return;
+      }
+      // A replacement that could not start (a routing file broken since, the database gone):
+      // tried again with backoff, so the gateway comes back to full strength once it is fixed.
+      backoffMs = Math.min(30_000, Math.max(1000, backoffMs * 2));
+      process.stderr.write(`worker ${w.process.pid} could not start (${signal ?? code}); ${served.size} of ${opts.workers} workers serving; trying again in ${backoffMs / 1000} s\n`);
+      const t = setTimeout(() => {
+        retries.delete(t);
+        if (!stopping) fork();
+      }, backoffMs);
+      retries.add(t);
     });
     const stop = () => {
       stopping = true;
+      for (const t of retries) clearTimeout(t);
+      retries.clear();
       for (const w of Object.values(cluster.workers ?? {})) w?.process.kill('SIGTERM');
       if (live === 0) done(0);
     };

@@ -28,7 +28,7 @@ export async function buildApp(opts: AppOptions): Promise<FastifyInstance> {
     bodyLimit: opts.bodyLimit ?? 1024 * 1024,
     // path parameters carry identifiers of up to 128 characters (the sidecar's, through
     // /api/orchestration/*); Fastify's default of 100 answered 414
-    maxParamLength: 512,
+    routerOptions: { maxParamLength: 512 },
     return503OnClosing: true,
     forceCloseConnections: true,
     keepAliveTimeout: 72_000,

@@ -70,7 +70,7 @@ export async function buildSidecarApp(deps: SidecarDeps, opts: { host: string })
     bodyLimit: deps.config.max_result_bytes,
     // identifiers are up to 128 characters (ids.ts); Fastify's default of 100 answered 414 for
     // ids it had just stored
-    maxParamLength: 256,
+    routerOptions: { maxParamLength: 256 },
     return503OnClosing: true,
     forceCloseConnections: true,
     keepAliveTimeout: 72_000,

@@ -15,6 +15,8 @@ import type { RoutingStore } from '../routing/store.js';
 import { tableCounts } from './analytics-routes.js';
 
 const DAY = 86_400_000;
+/** Rows moved per archive transaction. */
+const ARCHIVE_BATCH = 2000;
 
 const COLUMNS = [
   'id', 'request_id', 'ts', 'endpoint', 'client_format', 'provider', 'route', 'model', 'upstream_model', 'status', 'error_type', 'stream', 'cache_hit',
@@ -38,21 +40,33 @@ export function registerOpsRoutes(app: FastifyInstance, d: OpsDeps): void {
     const b = parseInput(z.object({ older_than_days: z.number().int().min(0).max(36_500).default(90) }).strict(), req.body ?? {}, 'body');
     await d.writer.flush();
     const cutoff = Date.now() - b.older_than_days * DAY;
-    const archived = await d.store.db.transaction().execute(async (tx) => {
-      await tx
-        .insertInto('gateway_requests_archive')
-        .columns([...COLUMNS])
-        .expression(tx.selectFrom('gateway_requests').select([...COLUMNS]).where('ts', '<', cutoff))
-        .execute();
-      const r = await tx.deleteFrom('gateway_requests').where('ts', '<', cutoff).executeTakeFirst();
-      return Number(r.numDeletedRows);
-    });
+    // In batches of rows named by id, one transaction each, yielding between them: one statement
+    // over a million rows held the event loop (and every /v1 request) for seconds. The same ids
+    // are copied and deleted, so a row committed meanwhile is never deleted unarchived.
+    let archived = 0;
+    for (;;) {
+      const ids = (await d.store.db.selectFrom('gateway_requests').select('id').where('ts', '<', cutoff).orderBy('id').limit(ARCHIVE_BATCH).execute()).map((r) => r.id);
+      if (ids.length === 0) break;
+      archived += await d.store.db.transaction().execute(async (tx) => {
+        await tx
+          .insertInto('gateway_requests_archive')
+          .columns([...COLUMNS])
+          .expression(tx.selectFrom('gateway_requests').select([...COLUMNS]).where('id', 'in', ids))
+          .execute();
+        const r = await tx.deleteFrom('gateway_requests').where('id', 'in', ids).executeTakeFirst();
+        return Number(r.numDeletedRows);
+      });
+      await new Promise((r) => setImmediate(r));
+    }
     return { status: 'ok', archived, older_than_days: b.older_than_days, cutoff, tables: await tableCounts(d.store) };
   });
 
   app.post('/api/database/analyze', async () => {
     await d.writer.flush();
     const t0 = performance.now();
+    // SQLite: statistics from a sample of each index (exact ones read every row, for seconds on
+    // a large table, on the event loop)
+    if (d.store.dialect === 'sqlite') await sql`pragma analysis_limit = 1000`.execute(d.store.db);
     await sql`analyze`.execute(d.store.db);
     const analyzeMs = performance.now() - t0;
     const now = Date.now();
@@ -101,13 +115,14 @@ export function registerOpsRoutes(app: FastifyInstance, d: OpsDeps): void {
     };
   });
 
-  app.get('/api/debug/active-requests', async () => ({ count: d.core.active.count, requests: d.core.active.list() }));
+  // With `cco proxy --workers N` each worker answers for its own requests: `pid` says which one.
+  app.get('/api/debug/active-requests', async () => ({ pid: process.pid, count: d.core.active.count, requests: d.core.active.list() }));
 
   app.post('/api/requests/kill', async (req) => {
     // digits only: an empty value coerced to 0 and killed every request in flight
     const q = parseInput(z.object({ older_than: z.string().regex(/^\d{1,8}$/, 'a whole number of milliseconds').transform(Number).pipe(z.number().max(86_400_000)) }).strict(), req.query, 'query');
     const ids = d.core.active.kill(q.older_than, () => new GatewayError(503, 'request_killed', `Request killed by an operator (older than ${q.older_than} ms)`));
-    return { status: 'ok', killed: ids.length, ids };
+    return { status: 'ok', pid: process.pid, killed: ids.length, ids };
   });
 
   app.get('/api/gateway/status', async () => ({ routing: d.routing.status(), breakers: d.core.providers.breakers(), queues: d.core.providers.queues(), activeRequests: d.core.active.count }));

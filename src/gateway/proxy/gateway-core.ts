@@ -192,6 +192,7 @@ export class GatewayCore {
         continue;
       }
       const { res: up, release } = answer;
+      if (this.o.logger.isLevelEnabled('debug')) this.o.logger.debug({ id: inb.id, provider: route.provider, model: candidate, route: route.name, status: up.status, ms: Date.now() - inb.receivedAt }, 'upstream answered');
       // A final retryable failure moves on to the next fallback; other errors go to the client as they are.
       if (!last && (up.status >= 500 || up.status === 429)) {
         await up.body.dump().catch(() => undefined);
@@ -291,6 +292,9 @@ export class GatewayCore {
     else if (route.upstreamModel !== inb.body.model) body = JSON.stringify({ ...inb.body, model: route.upstreamModel });
     else body = inb.raw; // untouched: unknown fields and formatting reach the provider as sent
     const hops = [String(inb.headers[HOP_HEADER] ?? ''), this.hopId].filter(Boolean).join(',');
+    if (this.o.logger.isLevelEnabled('debug')) {
+      this.o.logger.debug({ id: inb.id, model: inb.body.model, route: route.name, provider: route.provider, upstream: `${route.origin}${route.basePath}`, upstreamModel: route.upstreamModel, translated: bridge !== undefined, stream: inb.body.stream === true }, 'routing request');
+    }
     return sendWithRetries({
       route,
       state: this.providers.get(route.provider, route),

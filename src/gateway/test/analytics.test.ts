@@ -1,5 +1,6 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { HubMessage } from '../../hub/hub.js';
+import { testRecord } from '../testing/record.js';
 import { startHarness } from '../testing/harness.js';
 import type { Harness } from '../testing/harness.js';
 
@@ -86,5 +87,15 @@ describe('analytics', () => {
     expect(a2.tables).toEqual({ gateway_requests: 0, gateway_requests_archive: 2 });
     const bad = await fetch(`${h.url}/api/maintenance/archive-old-analytics`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: '{"older_than_days": "x"}' });
     expect(bad.status).toBe(400);
+    // more rows than one archive batch: each moved exactly once, the recent ones stay
+    const old = Date.now() - 200 * 86_400_000;
+    for (let i = 0; i < 4500; i++) h.gateway.writer.add(testRecord({ id: `old-${i}`, ts: old + i }));
+    for (let i = 0; i < 3; i++) h.gateway.writer.add(testRecord({ id: `new-${i}`, ts: Date.now() }));
+    await h.gateway.writer.flush();
+    const a3 = (await (await fetch(`${h.url}/api/maintenance/archive-old-analytics`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: '{"older_than_days": 90}' })).json()) as { archived: number; tables: Record<string, number> };
+    expect(a3.archived).toBe(4500);
+    expect(a3.tables).toEqual({ gateway_requests: 3, gateway_requests_archive: 4502 });
+    const dup = await h.store.db.selectFrom('gateway_requests_archive').select((eb) => eb.fn.count<number>('request_id').distinct().as('n')).executeTakeFirstOrThrow();
+    expect(Number(dup.n)).toBe(4502);
   });
 });

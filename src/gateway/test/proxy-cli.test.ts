@@ -132,6 +132,49 @@ describe('cco proxy', () => {
     expect(await p.exited).toBe(0);
   });
 
+  it('--workers: a replacement that cannot start exits and is tried again until it can', async () => {
+    const config = join(world.root, 'workers-routing.json');
+    writeFileSync(config, '{"routes": []}');
+    const p = proxy(['--port', '0', '--workers', '2', '--config', config, '--db-path', join(world.root, 'workers-retry.db')]);
+    const url = await p.listening;
+    const pidsSeen = async (want: number): Promise<Set<number>> => {
+      const pids = new Set<number>();
+      for (let i = 0; i < 40 && pids.size < want; i++) {
+        const h = (await (await fetch(`${url}/health`, { dispatcher: new Agent({ pipelining: 0 }) } as RequestInit)).json()) as { pid: number };
+        pids.add(h.pid);
+      }
+      return pids;
+    };
+    const [victim] = await pidsSeen(1);
+    // the routing file breaks while the gateway runs (a trailing comma), then a worker dies
+    writeFileSync(config, '{"routes": [],}');
+    process.kill(victim as number, 'SIGKILL');
+    await expect.poll(() => p.err(), { timeout: 10_000 }).toMatch(/could not start .*1 of 2 workers serving; trying again in 1 s/);
+    expect(p.err()).toMatch(/Unable to parse configuration file .*trailing comma/);
+    // fixed: the next try starts, and two workers serve again
+    writeFileSync(config, '{"routes": []}');
+    await expect.poll(async () => (await pidsSeen(2)).size, { timeout: 15_000, interval: 500 }).toBe(2);
+    p.child.kill('SIGTERM');
+    expect(await p.exited).toBe(0);
+  }, 30_000);
+
+  it('--log-level debug logs each routing decision and upstream answer; info does not', async () => {
+    for (const level of ['debug', 'info']) {
+      const p = proxy(['--port', '0', '--log-level', level, '--cache-ttl', '0', '--db-path', join(world.root, `log-${level}.db`)]);
+      const url = await p.listening;
+      const r = await fetch(`${url}/v1/messages`, { method: 'POST', headers: { 'content-type': 'application/json', 'x-api-key': 'k' }, body: JSON.stringify({ model: 'claude-haiku-4-5', max_tokens: 5, messages: [{ role: 'user', content: 'log me' }] }) });
+      expect(r.status).toBe(200);
+      await r.text();
+      p.child.kill('SIGTERM');
+      expect(await p.exited).toBe(0);
+      const logs = p.out() + p.err();
+      if (level === 'debug') {
+        expect(logs).toMatch(/"msg":"routing request"/);
+        expect(logs).toMatch(/"status":200.*"msg":"upstream answered"/);
+      } else expect(logs).not.toMatch(/routing request|upstream answered/);
+    }
+  });
+
   it('keeps a small SQLite page cache of its own unless CCO_DB_CACHE_SIZE says otherwise', async () => {
     const cacheSize = async (env: Record<string, string>, db: string) => {
       const opts = { port: 0, host: '127.0.0.1', dbPath: join(world.root, db), workers: 1, cacheSizeMb: 1, cacheTtlSeconds: 0, logLevel: 'error' as const, httpProxy: undefined, config: join(world.root, 'none.json') };
