@@ -96,8 +96,17 @@ export async function startFakeProvider(opts: FakeProviderOptions = {}): Promise
     };
     if (method === 'HEAD') return void res.writeHead(200).end();
     if (method === 'GET' && path === '/health') return json(200, { status: 'ok', service: 'cco-demo-provider', note: 'canned replies, not a real model' });
-    if (method === 'GET' && path === '/v1/models') {
-      return json(200, { object: 'list', data: ['claude-sonnet-4-5', 'claude-haiku-4-5', 'gpt-4o-mini'].map((id) => ({ id, object: 'model', type: 'model', display_name: id, created: 0, owned_by: 'cco-demo' })) });
+    if (method === 'GET' && (path === '/v1/models' || path.startsWith('/v1/models/'))) {
+      const models = ['claude-sonnet-4-5', 'claude-haiku-4-5', 'gpt-4o-mini'].map((id) => ({ id, object: 'model', type: 'model', display_name: id, created: 0, created_at: '2025-01-01T00:00:00Z', owned_by: 'cco-demo' }));
+      if (path !== '/v1/models') {
+        const one = models.find((m) => m.id === decodeURIComponent(path.slice('/v1/models/'.length)));
+        return one ? json(200, one) : json(404, anthropicError(404, `model ${path.slice(11)} not found`));
+      }
+      // Anthropic's paging: ?limit=&after_id= → {data, has_more, first_id, last_id}
+      const q = new URL(req.url ?? '/', 'http://x').searchParams;
+      const from = q.get('after_id') ? models.findIndex((m) => m.id === q.get('after_id')) + 1 : 0;
+      const page = models.slice(from, from + Number(q.get('limit') ?? 20));
+      return json(200, { object: 'list', data: page, has_more: from + page.length < models.length, first_id: page[0]?.id ?? null, last_id: page.at(-1)?.id ?? null });
     }
     if (method === 'POST' && path === '/v1/messages/count_tokens') {
       const b = (body ?? {}) as { messages?: unknown; system?: unknown; tools?: unknown };

@@ -96,9 +96,15 @@ export async function registerV1Routes(app: FastifyInstance, core: GatewayCore):
     scope.post('/messages', opts, handler('anthropic', 'messages'));
     scope.post('/messages/count_tokens', opts, handler('anthropic', 'count_tokens'));
     scope.post('/chat/completions', opts, handler('openai', 'chat_completions'));
+    const query = (url: string): string => (url.includes('?') ? url.slice(url.indexOf('?')) : '');
     scope.get('/models', async (req, reply) => {
       reply.hijack();
-      await core.models(formatOf(req.url, req.headers), req.headers, reply.raw);
+      await core.models(formatOf(req.url, req.headers), req.headers, reply.raw, { query: query(req.url) });
+    });
+    scope.get('/models/:id', async (req, reply) => {
+      reply.hijack();
+      const { id } = req.params as { id: string };
+      await core.models(formatOf(req.url, req.headers), req.headers, reply.raw, { query: query(req.url), id });
     });
   }, { prefix: '/v1' });
 }

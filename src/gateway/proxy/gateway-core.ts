@@ -137,7 +137,7 @@ export class GatewayCore {
     const hops = String(inb.headers[HOP_HEADER] ?? '');
     if (hops.split(',').includes(this.hopId)) throw new GatewayError(508, 'loop_detected', 'This request already passed through this gateway: a route points back at the gateway itself');
     validateBody(inb.endpoint, inb.body);
-    const headers = this.authorize(inb);
+    const headers = this.authorize(inb.headers);
     if (headers !== inb.headers) inb = { ...inb, headers };
     const router = this.o.routing.router;
     const primary = router.resolve(rec.model);
@@ -241,10 +241,9 @@ export class GatewayCore {
    * Team mode: refuses a request without a gateway credential, and removes that credential from
    * the headers so that only a configured provider key (or the client's own provider key) goes up.
    */
-  private authorize(inb: Inbound): Inbound['headers'] {
+  private authorize(h: IncomingHttpHeaders): IncomingHttpHeaders {
     const auth = this.o.clientAuth;
-    if (!auth) return inb.headers;
-    const h = inb.headers;
+    if (!auth) return h;
     const explicit = typeof h['x-cco-token'] === 'string' ? h['x-cco-token'] : undefined;
     const cred = clientCredential(h);
     const viaKey = cred !== undefined && auth.isGatewayCredential(cred);
@@ -256,18 +255,24 @@ export class GatewayCore {
     return rest;
   }
 
-  /** GET /v1/models: the provider's list for the client's format, relayed as is. */
-  async models(format: ClientFormat, headers: IncomingHttpHeaders, res: ServerResponse): Promise<void> {
+  /**
+   * GET /v1/models (with its paging query, `?limit=&after_id=`) and GET /v1/models/:id: the
+   * provider's answer for the client's format, relayed as is. In team mode the gateway credential
+   * is required and kept from the provider, as on every /v1 route.
+   */
+  async models(format: ClientFormat, headers: IncomingHttpHeaders, res: ServerResponse, opts: { query?: string; id?: string } = {}): Promise<void> {
     const route = this.o.routing.router.resolveProvider(format);
     const ac = new AbortController();
     res.on('close', () => ac.abort());
     try {
+      const allowed = this.authorize(headers);
       const key = this.o.routing.router.currentKey(route);
+      const one = opts.id !== undefined ? `/${encodeURIComponent(opts.id)}` : '';
       const up = await this.o.upstream.request({
         origin: route.origin,
-        path: route.basePath + (format === 'anthropic' ? '/v1/models' : '/models'),
+        path: route.basePath + (format === 'anthropic' ? '/v1/models' : '/models') + one + (opts.query ?? ''),
         method: 'GET',
-        headers: outgoingHeaders(headers, { format, clientFormat: format, apiKey: key, hop: this.hopId }),
+        headers: outgoingHeaders(allowed, { format, clientFormat: format, apiKey: key, hop: this.hopId }),
         signal: ac.signal,
         headersTimeoutMs: 30_000,
         bodyTimeoutMs: 30_000,
@@ -276,7 +281,7 @@ export class GatewayCore {
       res.writeHead(up.status, { ...relayHeaders(up.headers), 'content-length': String(body.length) });
       res.end(body);
     } catch (e) {
-      const err = networkError(e, route);
+      const err = e instanceof GatewayError ? e : networkError(e, route);
       if (!res.headersSent && !res.destroyed) {
         const body = JSON.stringify(errorBody(format, err.status, err.message, err.code));
         res.writeHead(err.status, { 'content-type': 'application/json', 'content-length': String(Buffer.byteLength(body)) });

@@ -80,6 +80,13 @@ describe('team mode (bound beyond loopback)', () => {
       expect(own.status).toBe(200);
       await own.text();
       expect(t.fake.requests[1]?.headers['x-api-key']).toBe('client-provider-key');
+      // GET /v1/models too: no credential, no list; the token never goes up
+      const anonModels = await fetch(`${t.url}/v1/models`);
+      expect(anonModels.status).toBe(401);
+      const models = await fetch(`${t.url}/v1/models`, { headers: { 'x-api-key': 'cco-access-token-xyz', 'anthropic-version': '2023-06-01' } });
+      expect(models.status).toBe(200);
+      await models.text();
+      expect(t.fake.requests.at(-1)?.path).toBe('/v1/models');
       expect(JSON.stringify(t.fake.requests.map((r) => r.headers))).not.toContain('cco-access-token-xyz');
     } finally {
       await t.close();

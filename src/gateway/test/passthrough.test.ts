@@ -110,8 +110,17 @@ describe('Anthropic pass-through', () => {
     expect(h.fake.requests[0]?.path).toBe('/v1/messages/count_tokens');
   });
 
-  it('GET /v1/models lists the provider models', async () => {
+  it('GET /v1/models lists the provider models, page by page, and GET /v1/models/:id gets one', async () => {
     const page = await client().models.list();
     expect(page.data.map((m) => m.id)).toContain('claude-sonnet-4-5');
+    // the SDK pages with ?limit=&after_id=: the query string must reach the provider, or it pages forever
+    const all: string[] = [];
+    for await (const m of client().models.list({ limit: 1 })) {
+      all.push(m.id);
+      if (all.length > 10) break;
+    }
+    expect(all).toEqual(['claude-sonnet-4-5', 'claude-haiku-4-5', 'gpt-4o-mini']);
+    expect(h.fake.requests.filter((r) => r.path === '/v1/models').map((r) => r.query)).toContain('limit=1&after_id=claude-sonnet-4-5');
+    expect((await client().models.retrieve('claude-haiku-4-5')).id).toBe('claude-haiku-4-5');
   });
 });
