@@ -70,7 +70,9 @@ export async function sendWithRetries(a: AttemptInput): Promise<Answer> {
   for (let attempt = 0; ; attempt++) {
     const admission = state.breaker.admit();
     if (admission === undefined) {
-      throw new GatewayError(503, 'circuit_open', `Circuit breaker for ${route.provider} is open after repeated failures; retrying in ${Math.ceil(state.breaker.retryInMs() / 1000)} s`);
+      const retryInMs = state.breaker.retryInMs();
+      // retry-after: an SDK would otherwise spend its retries inside the open window
+      throw new GatewayError(503, 'circuit_open', `Circuit breaker for ${route.provider} is open after repeated failures; retrying in ${Math.ceil(retryInMs / 1000)} s`, { retryAfterMs: Math.max(1000, retryInMs) });
     }
     let release: () => void;
     try {
@@ -78,7 +80,7 @@ export async function sendWithRetries(a: AttemptInput): Promise<Answer> {
       release = await state.queue.acquire(a.signal);
     } catch (e) {
       state.breaker.release(admission);
-      if (e instanceof QueueError && e.code === 'queue_full') throw new GatewayError(529, 'queue_full', `Too many requests waiting for ${route.provider}: ${e.message}`);
+      if (e instanceof QueueError && e.code === 'queue_full') throw new GatewayError(529, 'queue_full', `Too many requests waiting for ${route.provider}: ${e.message}`, { retryAfterMs: 1000 });
       throw a.signal.reason ?? e;
     }
     let res: UpstreamResponse;

@@ -161,7 +161,7 @@ export class GatewayCore {
       act.state = 'cache';
       const hit = await this.o.cache.lookup(key.key);
       if (hit) {
-        await replayCached(hit, res, (n) => (act.bytes += n));
+        await replayCached(hit, res, (n) => (act.bytes += n), { requestId: inb.id, provider: primary.provider });
         rec.cacheHit = true;
         rec.status = hit.status;
         rec.usage = { ...hit.usage }; // the cached entry is shared by every hit: never handed out to be changed

@@ -61,6 +61,10 @@ describe('response cache through the gateway', () => {
     const second = await send(body);
     const b = Buffer.from(await second.arrayBuffer());
     expect(second.headers.get('x-cco-cache')).toBe('HIT');
+    // a hit carries this request's own id and the provider, as every answer does
+    expect(second.headers.get('x-cco-request-id')).toMatch(/^[0-9a-f-]{36}$/);
+    expect(second.headers.get('x-cco-request-id')).not.toBe(first.headers.get('x-cco-request-id'));
+    expect(second.headers.get('x-cco-provider')).toBe('anthropic');
     expect(second.headers.get('content-type')).toContain('text/event-stream');
     expect(b.equals(a)).toBe(true);
   });

@@ -90,6 +90,8 @@ describe('circuit breaker', () => {
       expect(h.gateway.core.providers.breakers().anthropic?.state).toBe('open');
       const refused = await raw('claude-sonnet-4-5');
       expect(refused.status).toBe(503);
+      // when to come back, so that an SDK does not spend its retries inside the open window
+      expect(Number(refused.headers.get('retry-after'))).toBeGreaterThanOrEqual(1);
       expect(((await refused.json()) as { error: { message: string } }).error.message).toMatch(/Circuit breaker for anthropic is open/);
       expect(h.fake.requests).toHaveLength(3);
       const health = await h.gateway.health();
