@@ -26,7 +26,9 @@ export const resultInputSchema = z.object({
       files_modified: z.array(z.string().max(1000)).max(5000).optional(),
     })
     .passthrough(),
-});
+})
+  // a field beside `result` (`decision`, `output`) was dropped without a word: it belongs inside it
+  .strict();
 export type ResultInput = z.infer<typeof resultInputSchema>;
 
 export interface StoredResult extends ResultInput {
@@ -448,8 +450,9 @@ function parseDocument(text: string): { doc: unknown; input: ResultInput; stored
   } catch {
     return undefined;
   }
-  const parsed = resultInputSchema.safeParse(doc);
-  const storedAt = (doc as { stored_at?: unknown } | null)?.stored_at;
+  if (!doc || typeof doc !== 'object') return undefined;
+  const { stored_at: storedAt, ...input } = doc as { stored_at?: unknown };
+  const parsed = resultInputSchema.safeParse(input);
   return parsed.success && typeof storedAt === 'number' ? { doc, input: parsed.data, storedAt } : undefined;
 }
 

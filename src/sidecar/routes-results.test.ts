@@ -68,6 +68,19 @@ describe('sidecar results (real HTTP)', () => {
     expect(hidden.body.results).toEqual([]);
   });
 
+  it('a spawned agent is completed by its result, whatever agent_id the body names', async () => {
+    const spawned = await call<{ token: string; agent_id: string }>('POST', `${w.daemonUrl}/api/agents/spawn`, { headers: { 'x-cco-token': w.ctx.accessToken }, body: { agent_type: 'test-engineer', issue_id: 'issue-status' } });
+    expect(spawned.status).toBe(201);
+    const status = async () => (await call<{ agents: { active: number; completed: number } }>('GET', `${w.sidecarUrl}/status`)).body.agents;
+    const before = await status();
+    // the prompt's "<type>-<issue>", not the spawned id
+    const r = await call('POST', `${w.sidecarUrl}/api/results`, { token: spawned.body.token, body: { agent_id: 'test-engineer-issue-status', agent_type: 'test-engineer', issue_id: 'issue-status', result: { status: 'success' } } });
+    expect(r.status).toBe(201);
+    const after = await status();
+    expect(after.completed).toBe(before.completed + 1);
+    expect(after.active).toBe(before.active - 1);
+  });
+
   it('identifiers of up to 128 characters are fetched by path, directly and through the daemon', async () => {
     const issue = `long-${'i'.repeat(110)}`;
     const tok = await w.token('python-specialist', [issue]);
@@ -152,6 +165,11 @@ describe('sidecar results (real HTTP)', () => {
       expect(r.status, type).toBe(400);
       expect(r.body.error.field, type).toBe('body.agent_type');
     }
+    // a field beside `result` (the shape an older rule gave: decision, output) is named, not dropped
+    const beside = await call<{ error: { field: string; message: string } }>('POST', u, { token: tok, body: { ...seedResult, decision: 'Use FastAPI' } });
+    expect(beside.status).toBe(400);
+    expect(beside.body.error.field).toBe('body');
+    expect(beside.body.error.message).toContain('decision');
     const unknown = await call<{ error: { code: string } }>('POST', u, { token: tok, body: { ...seedResult, agent_type: 'quantum-wizard' } });
     expect(unknown.status).toBe(400);
     expect(unknown.body.error.code).toBe('unknown_agent_type');

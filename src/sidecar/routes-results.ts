@@ -31,7 +31,10 @@ export function registerResultRoutes(app: FastifyInstance, deps: SidecarDeps): v
     }
     const stored = await deps.results.save(input);
     deps.context.invalidateIssue(input.issue_id);
-    await deps.agents.setStatus(input.agent_id, input.result.status).catch(() => undefined);
+    // A scoped token is one agent: its status is the token's agent's, whatever id the body names
+    // (an agent told to write "<type>-<issue>" stayed "active" for ever under its spawned id).
+    const agentId = req.sidecarAgent.issues === '*' ? input.agent_id : req.sidecarAgent.agentId;
+    await deps.agents.setStatus(agentId, input.result.status).catch(() => undefined);
     deps.hub.publish('agent_activity', {
       action: 'result_stored',
       agent_id: input.agent_id,
