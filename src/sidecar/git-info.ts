@@ -1,4 +1,5 @@
 import { execFile } from 'node:child_process';
+import { join, resolve } from 'node:path';
 
 export interface Commit {
   hash: string;
@@ -29,4 +30,17 @@ export async function recentCommits(root: string, n = 15): Promise<{ branch: str
       return { hash, author, date, subject };
     });
   return { branch: branch?.trim() || null, commits };
+}
+
+/**
+ * The folders whose changes mean new commits or another branch: the repository's git folder for
+ * this work tree and the common one (they differ in a `git worktree`; a project in a subfolder of
+ * a repository has no `.git` of its own), with the common one's `refs/heads`. Empty outside git.
+ */
+export async function gitWatchDirs(root: string): Promise<string[]> {
+  const out = await git(root, ['rev-parse', '--absolute-git-dir', '--git-common-dir']);
+  const [gitDir, common] = (out ?? '').split('\n').map((l) => l.trim());
+  if (!gitDir) return [];
+  const commonDir = common ? resolve(root, common) : gitDir;
+  return [...new Set([gitDir, commonDir, join(commonDir, 'refs', 'heads')])];
 }

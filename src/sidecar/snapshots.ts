@@ -1,7 +1,6 @@
 import { watch } from 'node:fs';
 import type { FSWatcher } from 'node:fs';
-import { join } from 'node:path';
-import { recentCommits } from './git-info.js';
+import { gitWatchDirs, recentCommits } from './git-info.js';
 import type { Commit } from './git-info.js';
 import { scanProject } from './project-scan.js';
 import type { ProjectScan } from './project-scan.js';
@@ -96,20 +95,23 @@ export class ProjectSnapshots {
         if (this.entries.get(root)?.gen === gen) this.invalidate(root);
       };
       const max = this.opts.maxWatchers ?? 4000;
+      // a folder whose watch could not be set up (the system's limit of watches reached: ENOSPC)
+      // is not watched: the snapshot then expires after maxAgeMs like an unwatched one
+      let failed = false;
       const watchDir = (d: string): void => {
-        if (e.watchers.length >= max + 2) return;
+        if (e.watchers.length >= max + 3) return;
         try {
           const w = watch(d, { persistent: false }, fire);
           w.on('error', fire);
           e.watchers.push(w);
-        } catch {
-          // directory gone or not a repository
+        } catch (err) {
+          if ((err as NodeJS.ErrnoException).code !== 'ENOENT') failed = true;
         }
       };
-      watchDir(join(root, '.git'));
-      watchDir(join(root, '.git', 'refs', 'heads'));
+      // where commits and branch switches land (a worktree's or a parent folder's repository too)
+      for (const d of await gitWatchDirs(root)) watchDir(d);
       const [scan, git] = await Promise.all([scanProject(root, { maxFiles: this.opts.maxFiles ?? 20_000, onDir: watchDir }), recentCommits(root)]);
-      return { root, gen, scan, git, contents: { files: new Map(), bytes: 0 }, derived: new Map(), fullyWatched: scan.dirs.length <= max && !scan.truncated, takenAt: Date.now() };
+      return { root, gen, scan, git, contents: { files: new Map(), bytes: 0 }, derived: new Map(), fullyWatched: scan.dirs.length <= max && !scan.truncated && !failed, takenAt: Date.now() };
     })();
     e.snapshot = p;
     p.catch(() => {
