@@ -145,3 +145,32 @@ describe('ContextBuilder within its byte budget', () => {
     }
   });
 });
+
+describe('ContextBuilder file contents', () => {
+  it('cuts a file at its budget without splitting a character', async () => {
+    const t = await openTestStore('sqlite');
+    const dir = mkdtempSync(join(tmpdir(), 'cco-context-cut-'));
+    mkdirSync(join(dir, 'project'), { recursive: true });
+    writeFileSync(join(dir, 'project', 'emoji.py'), '🎉'.repeat(1000));
+    const snapshots = new ProjectSnapshots();
+    const knowledge = new Knowledge(t.store);
+    const results = new ResultsRepo(t.store, join(dir, 'results'), knowledge);
+    const ctx = new ContextBuilder({ snapshots, results, knowledge, agents: new AgentsRepo(t.store) }, { maxBytes: 64 * 1024, defaultFileBytes: 1001, relatedTtlMs: 10_000 });
+    try {
+      const { json } = await ctx.get({ root: join(dir, 'project'), issueId: 'i-cut', agent: agentDef('python-specialist', { context: { include: ['**/*.py'] } }), issues: '*' });
+      const f = (JSON.parse(json.toString()) as { relevant_files: { content: string; truncated: boolean }[] }).relevant_files[0];
+      expect(f?.truncated).toBe(true);
+      const content = f?.content ?? '';
+      expect(content.length).toBeGreaterThan(0);
+      expect(Buffer.byteLength(content)).toBeLessThanOrEqual(1001);
+      // whole emoji only: the text round-trips through UTF-8 unchanged
+      expect(Buffer.from(content, 'utf8').toString('utf8')).toBe(content);
+      expect(content).toBe('🎉'.repeat(content.length / 2));
+    } finally {
+      snapshots.close();
+      await results.close();
+      await t.cleanup();
+      rmSync(dir, { recursive: true, force: true });
+    }
+  });
+});

@@ -176,6 +176,9 @@ export class ContextBuilder {
       }
       let content = text.length > room ? text.slice(0, room) : text;
       while (Buffer.byteLength(content) > room) content = content.slice(0, Math.floor(content.length * 0.9));
+      // never half of a surrogate pair (an emoji cut in two is invalid text)
+      const last = content.charCodeAt(content.length - 1);
+      if (content.length < text.length && last >= 0xd800 && last <= 0xdbff) content = content.slice(0, -1);
       fileBytes += Buffer.byteLength(content);
       out.relevant_files.push({ path: f.path, score: Math.round(f.score * 100) / 100, size: f.size, content, truncated: content.length < text.length });
     }

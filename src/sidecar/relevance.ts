@@ -36,10 +36,7 @@ export function cachedReader(root: string, cache: ContentCache, maxBytes = 512 *
       p =
         f.size > maxBytes
           ? Promise.resolve(null)
-          : readFile(join(root, f.path)).then(
-              (b) => (b.subarray(0, 1024).includes(0) ? null : b.toString('utf8')),
-              () => null,
-            );
+          : readFile(join(root, f.path)).then(decodeText, () => null);
       if (cache.bytes + f.size <= CACHE_BYTES) {
         cache.files.set(f.path, p);
         cache.bytes += f.size;
@@ -47,6 +44,24 @@ export function cachedReader(root: string, cache: ContentCache, maxBytes = 512 *
     }
     return p;
   };
+}
+
+const UTF8 = new TextDecoder('utf-8', { fatal: true });
+
+/**
+ * A file's text, or null for a binary file. UTF-8 when it is valid UTF-8; otherwise Latin-1 when
+ * it reads as text (an old source file: "café" came out as "caf\uFFFD"), and binary when it has
+ * control characters (a binary without a NUL in its first KiB came out as pages of U+FFFD, each
+ * costing 3 bytes of the context's budget).
+ */
+export function decodeText(b: Buffer): string | null {
+  if (b.subarray(0, 1024).includes(0)) return null;
+  try {
+    return UTF8.decode(b);
+  } catch {
+    for (const c of b.subarray(0, 8192)) if ((c < 0x20 && c !== 0x09 && c !== 0x0a && c !== 0x0d && c !== 0x0c) || (c >= 0x7f && c < 0xa0)) return null;
+    return b.toString('latin1');
+  }
 }
 
 function countOf(hay: string, needle: string, cap: number): number {
