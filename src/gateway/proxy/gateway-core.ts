@@ -24,6 +24,7 @@ import { attribution, upstreamPath } from './inbound.js';
 import { relay } from './relay.js';
 import { validateBody } from './validate-body.js';
 import type { RelayResult } from './relay.js';
+import { withModel } from './raw-model.js';
 import { replayCached } from './replay.js';
 import { emptyUsage } from './usage.js';
 
@@ -294,7 +295,8 @@ export class GatewayCore {
     const bridge = bridgeFor(inb.clientFormat, route.format, inb.endpoint);
     let body: Buffer | string;
     if (bridge) body = JSON.stringify(bridge.request(inb.body, route.upstreamModel));
-    else if (route.upstreamModel !== inb.body.model) body = JSON.stringify({ ...inb.body, model: route.upstreamModel });
+    // another model (a route's `model`, a fallback): only that value changes in what the client sent
+    else if (route.upstreamModel !== inb.body.model) body = withModel(inb.raw.toString('utf8'), route.upstreamModel) ?? JSON.stringify({ ...inb.body, model: route.upstreamModel });
     else body = inb.raw; // untouched: unknown fields and formatting reach the provider as sent
     const hops = [String(inb.headers[HOP_HEADER] ?? ''), this.hopId].filter(Boolean).join(',');
     if (this.o.logger.isLevelEnabled('debug')) {

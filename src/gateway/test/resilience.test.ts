@@ -66,6 +66,17 @@ describe('retries and fallbacks', () => {
     expect(row).toMatchObject({ model: 'claude-opus-4-1', upstream_model: 'claude-haiku-4-5', fallback_from: 'claude-opus-4-1', retries: 1, status: 200 });
   });
 
+  it('a fallback gets the body as the client sent it, but for its model (no number rounded, no key merged)', async () => {
+    h.fake.queue({ fault: 'status', status: 529 }, { fault: 'status', status: 529 }, { text: 'fallback answered' });
+    const sent = '{"model":"claude-opus-4-1","max_tokens":8,"messages":[{"role":"user","content":"x"}],"span":12345678901234567890,"f":1.10}';
+    const before = h.fake.requests.length;
+    const r = await fetch(`${h.url}/v1/messages`, { method: 'POST', headers: { 'content-type': 'application/json', 'x-api-key': 'k', 'anthropic-version': '2023-06-01' }, body: sent });
+    expect(r.status).toBe(200);
+    await r.text();
+    const seen = h.fake.requests.slice(before).map((q) => q.raw);
+    expect(seen).toEqual([sent, sent, sent.replace('claude-opus-4-1', 'claude-haiku-4-5')]);
+  });
+
   it('a request that finally fails gets the upstream status in the Anthropic error shape', async () => {
     h.fake.queue({ fault: 'status', status: 529 }, { fault: 'status', status: 529 }, { fault: 'status', status: 529 });
     const res = await raw('claude-sonnet-4-5');
