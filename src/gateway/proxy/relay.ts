@@ -103,11 +103,28 @@ async function relayStream(up: UpstreamResponse, res: ServerResponse, o: RelayOp
   let captured = 0;
   let capturing = o.captureLimit > 0;
   let streamError: string | undefined;
+  // Pass-through: the bytes after the last complete event wait for the rest of their event. A
+  // stream cut mid-event would otherwise run its half event into the error event that ends it
+  // (`data: {"type":"content_blockevent: error`), which the SDKs fail to parse. An SSE client
+  // cannot use half an event anyway, so nothing reaches it later than it could be used.
+  let held: Buffer | undefined;
   try {
     for await (const c of up.body) {
       const chunk = c as Buffer;
       observer.push(chunk);
-      const out = translator ? Buffer.from(translator.push(chunk)) : chunk;
+      let out: Buffer;
+      if (translator) out = Buffer.from(translator.push(chunk));
+      else {
+        const data = held ? Buffer.concat([held, chunk]) : chunk;
+        const cut = endOfLastEvent(data);
+        // (a single event past 1 MB goes on unsplit: the hold is for event boundaries, not a buffer)
+        if (cut < 0 && data.length <= MAX_HELD) {
+          held = data;
+          continue;
+        }
+        out = cut < 0 || cut === data.length ? data : data.subarray(0, cut);
+        held = cut < 0 || cut === data.length ? undefined : Buffer.from(data.subarray(cut));
+      }
       if (out.length === 0) continue;
       if (capturing) {
         captured += out.length;
@@ -130,6 +147,13 @@ async function relayStream(up: UpstreamResponse, res: ServerResponse, o: RelayOp
   // A stream that carried an error event is not a complete answer, even when a terminal event
   // followed it (vLLM and others send `[DONE]` after an error): never cached, recorded as failed.
   const complete = (translator ? translator.complete : observer.complete) && !observer.upstreamError;
+  // a complete stream whose last event has no blank line after it: those bytes are the client's too
+  if (held && complete && !res.destroyed) {
+    if (capturing && captured + held.length <= o.captureLimit) parts.push(held);
+    else capturing = false;
+    o.onBytes(held.length);
+    res.write(held);
+  }
   if (!complete) {
     streamError ??= observer.upstreamError ? `upstream sent an error event: ${observer.upstreamError.message}` : 'upstream closed the stream before its end (no message_stop / [DONE])';
     // An upstream error event already reached the client: as is on a pass-through route, in the
@@ -138,6 +162,17 @@ async function relayStream(up: UpstreamResponse, res: ServerResponse, o: RelayOp
   }
   res.end();
   return { status: up.status, usage: observer.usage, complete, stream: true, ttftAt: observer.firstTokenAt, captured: complete && capturing ? Buffer.concat(parts) : undefined, headers: kept, streamError };
+}
+
+/** Bytes of one SSE event the relay holds back at most while waiting for its end. */
+const MAX_HELD = 1024 * 1024;
+
+/** Where the last complete SSE event of `b` ends (after its blank line), or -1 when none does. */
+export function endOfLastEvent(b: Buffer): number {
+  const lf = b.lastIndexOf('\n\n');
+  const crlf = b.lastIndexOf('\r\n\r\n');
+  const cr = b.lastIndexOf('\r\r');
+  return Math.max(lf < 0 ? -1 : lf + 2, crlf < 0 ? -1 : crlf + 4, cr < 0 ? -1 : cr + 2);
 }
 
 /** Resolves when the client's socket takes more; rejects when the request is aborted or the client has gone. */

@@ -165,6 +165,18 @@ describe('streams, timeouts and aborts', () => {
     expect(row).toMatchObject({ status: 502, error_type: 'stream_incomplete' });
   });
 
+  it('a stream cut in the middle of an event reaches the SDK as the gateway\'s error, not as broken JSON', async () => {
+    const start = 'event: message_start\ndata: {"type":"message_start","message":{"id":"msg_1","type":"message","role":"assistant","model":"claude-sonnet-4-5","content":[],"stop_reason":null,"stop_sequence":null,"usage":{"input_tokens":5,"output_tokens":1}}}\n\n';
+    const block = 'event: content_block_start\ndata: {"type":"content_block_start","index":0,"content_block":{"type":"text","text":""}}\n\n';
+    h.fake.queue({ fault: 'garbage', body: `${start}${block}event: content_block_delta\ndata: {"type":"content_block_delta","index":0,"delta":{"type":"text_del` });
+    const err = await client()
+      .messages.stream({ model: 'claude-sonnet-4-5', max_tokens: 10, messages: [{ role: 'user', content: 'hi' }] })
+      .finalMessage()
+      .catch((e: unknown) => e);
+    expect(err).toBeInstanceOf(Error);
+    expect(String((err as Error).message)).toMatch(/Stream interrupted/);
+  });
+
   it('a slow upstream hits the route timeout (504 timeout_error)', async () => {
     // The upstream would answer after 3 s; the route's timeout must answer well before that. The
     // bound leaves room for a loaded CI machine (a 600 ms bound failed at load 4.7).
