@@ -1,4 +1,5 @@
 import http from 'node:http';
+import { gzipSync } from 'node:zlib';
 import type { AddressInfo } from 'node:net';
 import { anthropicError, anthropicMessage, anthropicStreamEvents } from './anthropic.js';
 import { openaiCompletion, openaiError, openaiStreamEvents } from './openai.js';
@@ -134,8 +135,8 @@ export async function startFakeProvider(opts: FakeProviderOptions = {}): Promise
           hanging.add(res);
           return;
         case 'garbage':
-          res.writeHead(item.status ?? 200, { 'content-type': item.contentType ?? (stream ? 'text/event-stream' : 'application/json') });
-          return void res.end(item.body);
+          res.writeHead(item.status ?? 200, { 'content-type': item.contentType ?? (stream ? 'text/event-stream' : 'application/json'), ...(item.encoding ? { 'content-encoding': item.encoding } : {}) });
+          return void res.end(item.encoding === 'gzip' ? gzipSync(item.body) : item.body);
         case 'cut': {
           if (!stream) {
             const whole = JSON.stringify(protocol === 'anthropic' ? anthropicMessage({ text: 'This answer will be cut before it ends.' }, model ? { model } : {}, body) : openaiCompletion({ text: 'This answer will be cut before it ends.' }, model ? { model } : {}, body));

@@ -34,7 +34,8 @@ export type FakeFault =
   /** Never answers (timeouts, client aborts). */
   | { fault: 'hang' }
   /** This body as-is (not JSON, or JSON of the wrong shape), with status 200 and the protocol's content type unless given. */
-  | { fault: 'garbage'; body: string; status?: number; contentType?: string };
+  /** Any body, status and content type; `encoding: 'gzip'` sends it compressed (whatever the request accepted). */
+  | { fault: 'garbage'; body: string; status?: number; contentType?: string; encoding?: 'gzip' };
 
 export type FakeItem = FakeReply | FakeFault;
 

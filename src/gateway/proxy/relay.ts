@@ -1,5 +1,7 @@
 import type { ServerResponse } from 'node:http';
 import type { UpstreamResponse } from '../upstream/client.js';
+import type { UpstreamBody } from '../upstream/body.js';
+import { decodedBody } from '../upstream/decode.js';
 import { relayHeaders } from '../upstream/headers.js';
 import type { FormatBridge } from '../translate/types.js';
 import { errorBody, streamErrorEvent } from './errors.js';
@@ -45,12 +47,13 @@ const isEventStream = (h: UpstreamResponse['headers']): boolean => String(h['con
  */
 export async function relay(up: UpstreamResponse, res: ServerResponse, o: RelayOptions): Promise<RelayResult> {
   const headers = relayHeaders(up.headers);
-  if (!isEventStream(up.headers)) return relayWhole(up, res, o, headers);
-  return relayStream(up, res, o, headers);
+  const body = decodedBody(up);
+  if (!isEventStream(up.headers)) return relayWhole(up, body, res, o, headers);
+  return relayStream(up, body, res, o, headers);
 }
 
-async function relayWhole(up: UpstreamResponse, res: ServerResponse, o: RelayOptions, headers: Record<string, string | string[]>): Promise<RelayResult> {
-  const buf = await up.body.bytes();
+async function relayWhole(up: UpstreamResponse, body: UpstreamBody, res: ServerResponse, o: RelayOptions, headers: Record<string, string | string[]>): Promise<RelayResult> {
+  const buf = await body.bytes();
   let out = buf;
   let usage = emptyUsage();
   let parsed: unknown;
@@ -64,8 +67,8 @@ async function relayWhole(up: UpstreamResponse, res: ServerResponse, o: RelayOpt
   }
   if (up.status < 400 && parsed !== undefined) usage = usageFromBody(o.upstreamFormat, parsed);
   if (o.bridge) {
-    const body = up.status < 400 && parsed !== undefined ? o.bridge.response(parsed, o.clientModel) : o.bridge.error(up.status, buf.toString('utf8'));
-    out = Buffer.from(JSON.stringify(body));
+    const translated = up.status < 400 && parsed !== undefined ? o.bridge.response(parsed, o.clientModel) : o.bridge.error(up.status, buf.toString('utf8'));
+    out = Buffer.from(JSON.stringify(translated));
     headers['content-type'] = 'application/json';
   } else if (up.status >= 400 && parsed === undefined) {
     // An error page that is not the provider's JSON (an HTML 502 from a proxy or load balancer in
@@ -86,7 +89,7 @@ async function relayWhole(up: UpstreamResponse, res: ServerResponse, o: RelayOpt
   return { status: up.status, usage, complete, stream: false, ttftAt: undefined, captured, headers: kept, streamError: complete ? undefined : 'response is not valid JSON' };
 }
 
-async function relayStream(up: UpstreamResponse, res: ServerResponse, o: RelayOptions, headers: Record<string, string | string[]>): Promise<RelayResult> {
+async function relayStream(up: UpstreamResponse, body: UpstreamBody, res: ServerResponse, o: RelayOptions, headers: Record<string, string | string[]>): Promise<RelayResult> {
   const observer = new SseObserver(o.upstreamFormat);
   const translator = o.bridge?.stream(o.clientModel, o.requestBody);
   const kept = o.captureLimit > 0 ? flat(headers) : {};
@@ -109,7 +112,7 @@ async function relayStream(up: UpstreamResponse, res: ServerResponse, o: RelayOp
   // cannot use half an event anyway, so nothing reaches it later than it could be used.
   let held: Buffer | undefined;
   try {
-    for await (const c of up.body) {
+    for await (const c of body) {
       const chunk = c as Buffer;
       observer.push(chunk);
       let out: Buffer;

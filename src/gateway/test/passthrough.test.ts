@@ -95,6 +95,24 @@ describe('Anthropic pass-through', () => {
     expect(tFirst).toBeLessThan(tAll - 300);
   });
 
+  it('decompresses an answer the upstream compressed anyway (a proxy in between), streamed or not', async () => {
+    const message = { id: 'msg_gz', type: 'message', role: 'assistant', model: 'claude-sonnet-4-5', content: [{ type: 'text', text: 'from a gzip body' }], stop_reason: 'end_turn', stop_sequence: null, usage: { input_tokens: 3, output_tokens: 4 } };
+    h.fake.queue({ fault: 'garbage', body: JSON.stringify(message), encoding: 'gzip' });
+    const whole = await client().messages.create({ model: 'claude-sonnet-4-5', max_tokens: 10, messages: [{ role: 'user', content: 'gzip me' }] });
+    expect(whole.content[0]).toMatchObject({ text: 'from a gzip body' });
+    const sse = (type: string, data: unknown) => `event: ${type}\ndata: ${JSON.stringify(data)}\n\n`;
+    const stream =
+      sse('message_start', { type: 'message_start', message: { ...message, content: [], stop_reason: null, usage: { input_tokens: 3, output_tokens: 1 } } }) +
+      sse('content_block_start', { type: 'content_block_start', index: 0, content_block: { type: 'text', text: '' } }) +
+      sse('content_block_delta', { type: 'content_block_delta', index: 0, delta: { type: 'text_delta', text: 'streamed gzip' } }) +
+      sse('content_block_stop', { type: 'content_block_stop', index: 0 }) +
+      sse('message_delta', { type: 'message_delta', delta: { stop_reason: 'end_turn', stop_sequence: null }, usage: { output_tokens: 4 } }) +
+      sse('message_stop', { type: 'message_stop' });
+    h.fake.queue({ fault: 'garbage', body: stream, encoding: 'gzip' });
+    const streamed = await client().messages.stream({ model: 'claude-sonnet-4-5', max_tokens: 10, messages: [{ role: 'user', content: 'gzip stream' }] }).finalMessage();
+    expect(streamed.content[0]).toMatchObject({ text: 'streamed gzip' });
+  });
+
   it('passes upstream client errors through with their status and body', async () => {
     h.fake.queue({ fault: 'status', status: 400, body: { type: 'error', error: { type: 'invalid_request_error', message: 'max_tokens: too big' } } });
     const err = await client()
