@@ -74,3 +74,21 @@ describe('the --agents JSON', () => {
     expect(JSON.parse(JSON.stringify(json))).toEqual(json);
   });
 });
+
+describe('exporting where files cannot be written', () => {
+  it('writes the others and reports each file it could not write; a folder it cannot create is a clear error', async () => {
+    const { AgentExportError } = await import('./export.js');
+    const { mkdirSync } = await import('node:fs');
+    const d = temp();
+    // a folder where one agent's file should go (EISDIR)
+    mkdirSync(join(d, '.claude', 'agents', `${agents[0]?.name}.md`), { recursive: true });
+    const r = exportAgents(agents, { dir: d, force: true });
+    expect(r.failed.map((f) => f.file)).toEqual([join(d, '.claude', 'agents', `${agents[0]?.name}.md`)]);
+    expect(r.written).toHaveLength(agents.length - 1);
+    // .claude is a file: no agents folder can be made there
+    const e = temp();
+    writeFileSync(join(e, '.claude'), 'not a folder');
+    expect(() => exportAgents(agents, { dir: e })).toThrow(AgentExportError);
+    expect(() => exportAgents(agents, { dir: e })).toThrow(/Cannot create .*\.claude\/agents/);
+  });
+});

@@ -62,21 +62,35 @@ export interface ExportReport {
   written: string[];
   /** Files left alone: they exist and were not written by CCO (use force to replace them). */
   skipped: string[];
+  /** Files that could not be written (a read-only folder, a folder of that name), with why. */
+  failed: { file: string; error: string }[];
 }
+
+/** The `.claude/agents` folder could not be made: nothing was written. */
+export class AgentExportError extends Error {}
 
 /** Writes `<dir>/.claude/agents/<name>.md` for each agent, each file atomically. */
 export function exportAgents(defs: readonly AgentDefinition[], opts: ExportAgentsOptions): ExportReport {
   const agentsDir = join(resolve(opts.dir), '.claude', 'agents');
-  mkdirSync(agentsDir, { recursive: true });
-  const report: ExportReport = { agentsDir, written: [], skipped: [] };
+  try {
+    mkdirSync(agentsDir, { recursive: true });
+  } catch (e) {
+    throw new AgentExportError(`Cannot create ${agentsDir}: ${(e as NodeJS.ErrnoException).code ?? ''} ${(e as Error).message}`.trim());
+  }
+  const report: ExportReport = { agentsDir, written: [], skipped: [], failed: [] };
   for (const a of defs) {
     const file = join(agentsDir, `${a.name}.md`);
-    if (!opts.force && existsSync(file) && !readFileSync(file, 'utf8').includes(EXPORT_MARKER)) {
-      report.skipped.push(file);
-      continue;
+    try {
+      if (!opts.force && existsSync(file) && !readFileSync(file, 'utf8').includes(EXPORT_MARKER)) {
+        report.skipped.push(file);
+        continue;
+      }
+      writeFileAtomic(file, toClaudeCodeMarkdown(a, opts), 0o644);
+      report.written.push(file);
+    } catch (e) {
+      // one file that cannot be written does not stop the others; the report says which and why
+      report.failed.push({ file, error: (e as NodeJS.ErrnoException).code ?? (e as Error).message });
     }
-    writeFileAtomic(file, toClaudeCodeMarkdown(a, opts), 0o644);
-    report.written.push(file);
   }
   return report;
 }

@@ -58,12 +58,22 @@ export async function main(args: string[]): Promise<number> {
     .action(async (o: { dir: string; only?: string; force?: boolean; mcpTools: boolean; agentsJson?: boolean; catalog?: string }) => {
       const catalog = await load(o.catalog);
       const agents = o.only !== undefined ? pick(catalog, o.only) : catalog.list();
-      const { exportAgents, toClaudeAgentsJson } = await import('../agents/export.js');
+      const { AgentExportError, exportAgents, toClaudeAgentsJson } = await import('../agents/export.js');
       if (o.agentsJson) return out(JSON.stringify(toClaudeAgentsJson(agents, { mcpTools: o.mcpTools })) + '\n');
-      const r = exportAgents(agents, { dir: o.dir, force: o.force === true, mcpTools: o.mcpTools });
+      let r;
+      try {
+        r = exportAgents(agents, { dir: o.dir, force: o.force === true, mcpTools: o.mcpTools });
+      } catch (e) {
+        if (e instanceof AgentExportError) throw new UserError(e.message);
+        throw e;
+      }
       out(`Exported ${r.written.length} ${r.written.length === 1 ? 'agent' : 'agents'} to ${r.agentsDir}\n`);
       if (r.skipped.length > 0) {
         err(`⚠️  Skipped ${r.skipped.length} existing ${r.skipped.length === 1 ? 'file' : 'files'} not written by cco (use --force to replace): ${r.skipped.join(', ')}\n`);
+        code = 1;
+      }
+      if (r.failed.length > 0) {
+        err(`❌ Could not write ${r.failed.length} ${r.failed.length === 1 ? 'file' : 'files'}: ${r.failed.map((f) => `${f.file} (${f.error})`).join(', ')}\n`);
         code = 1;
       }
     });
