@@ -121,7 +121,9 @@ export class Telemetry {
       help: 'Bytes held by the response cache',
       registers,
       async collect() {
-        this.set((await d.cache().backend.size()).bytes);
+        // a cache backend that is down (Redis) leaves the figure as it was; /metrics still answers
+        const s = await d.cache().backend.size().catch(() => undefined);
+        if (s) this.set(s.bytes);
       },
     });
     new Gauge({
@@ -129,7 +131,8 @@ export class Telemetry {
       help: 'Entries in the response cache',
       registers,
       async collect() {
-        this.set((await d.cache().backend.size()).entries);
+        const s = await d.cache().backend.size().catch(() => undefined);
+        if (s) this.set(s.entries);
       },
     });
     new Gauge({

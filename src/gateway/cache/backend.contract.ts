@@ -87,6 +87,18 @@ export function describeCacheBackend(name: string, make: (maxBytes: number) => P
       expect(await c.size()).toEqual({ entries: 0, bytes: 0 });
     });
 
+    it('holds its byte bound and counts bytes exactly under concurrent stores', async () => {
+      const one = entrySize(entry(1000));
+      const c = await open(one * 5 + 10);
+      await Promise.all(Array.from({ length: 60 }, (_x, i) => c.set(`k${i}`, entry(1000), 60_000)));
+      // the same key stored twice at once counts once
+      await Promise.all([c.set('same', entry(1000), 60_000), c.set('same', entry(1000), 60_000)]);
+      const s = await c.size();
+      expect(s.entries).toBeLessThanOrEqual(5);
+      expect(s.bytes).toBe(s.entries * one);
+      expect((await c.list(100)).length).toBe(s.entries);
+    });
+
     it('counts hits and misses', async () => {
       const c = await open(1000);
       const before = await c.counters();

@@ -1,3 +1,4 @@
+import { AppError } from '../../core/errors.js';
 import { differingFields } from './key.js';
 import type { CacheKey } from './key.js';
 import type { CacheBackend, CacheEntryInfo, CachedResponse } from './types.js';
@@ -73,8 +74,17 @@ export class ResponseCache {
     await this.backend.set(key, value, this.settings.ttlMs);
   }
 
+  /** A backend call for an operator endpoint: a backend that is down (Redis) is a 503 saying so, not a 500. */
+  private async ask<T>(what: () => Promise<T>): Promise<T> {
+    try {
+      return await what();
+    } catch (e) {
+      throw new AppError(503, 'cache_unavailable', `The ${this.backend.kind} cache backend did not answer: ${(e as Error).message}`);
+    }
+  }
+
   async stats(): Promise<CacheStats> {
-    const [{ hits, misses }, { entries, bytes }] = await Promise.all([this.backend.counters(), this.backend.size()]);
+    const [{ hits, misses }, { entries, bytes }] = await this.ask(() => Promise.all([this.backend.counters(), this.backend.size()]));
     return {
       enabled: this.enabled,
       backend: this.backend.kind,
@@ -89,13 +99,13 @@ export class ResponseCache {
   }
 
   async clear(): Promise<{ status: 'ok'; cleared: number; freedMemory: string; freedBytes: number }> {
-    const r = await this.backend.clear();
+    const r = await this.ask(() => this.backend.clear());
     return { status: 'ok', cleared: r.cleared, freedMemory: formatBytes(r.freedBytes), freedBytes: r.freedBytes };
   }
 
   /** Entries by hits (most first), then size: the ones with few hits and many bytes waste space. */
   async topItems(limit: number): Promise<(Omit<CacheEntryInfo, 'fields'> & { ageSeconds: number })[]> {
-    const all = await this.backend.list(100_000);
+    const all = await this.ask(() => this.backend.list(100_000));
     all.sort((a, b) => b.hits - a.hits || b.size - a.size);
     const now = Date.now();
     return all.slice(0, limit).map(({ fields: _f, ...rest }) => ({ ...rest, ageSeconds: Math.round((now - rest.createdAt) / 1000) }));
@@ -111,7 +121,7 @@ export class ResponseCache {
     reason: string;
     nearest: { key: string; model: string; differingFields: string[]; hits: number; ageSeconds: number } | null;
   }> {
-    const entries = await this.backend.list(100_000);
+    const entries = await this.ask(() => this.backend.list(100_000));
     const exact = entries.find((e) => e.key === k.key);
     let nearest: CacheEntryInfo | undefined;
     let best = Infinity;
