@@ -146,12 +146,7 @@ export class GatewayCore {
     rec.route = primary.name;
 
     if (inb.endpoint === 'count_tokens' && primary.format !== 'anthropic') {
-      // OpenAI-format providers have no counting endpoint: estimate (about 4 characters a token).
-      const chars = JSON.stringify([inb.body.system ?? '', inb.body.messages ?? [], inb.body.tools ?? []]).length;
-      const body = JSON.stringify({ input_tokens: Math.max(1, Math.ceil(chars / 4)) });
-      res.writeHead(200, { 'content-type': 'application/json', 'content-length': String(Buffer.byteLength(body)), 'x-cco-estimate': 'true' });
-      res.end(body);
-      rec.status = 200;
+      this.estimateTokens(inb, res, rec);
       return;
     }
     const cacheable = inb.endpoint !== 'count_tokens' && primary.cache && this.o.cache.enabled && !bypassesCache(inb.headers);
@@ -179,6 +174,12 @@ export class GatewayCore {
       const candidate = candidates[i] as string;
       const route = i === 0 ? primary : router.resolve(candidate);
       const last = i === candidates.length - 1;
+      // a count falling back to an OpenAI-format provider: it has no counting endpoint (sending
+      // it there ran a real, billed completion), so the count is estimated
+      if (inb.endpoint === 'count_tokens' && route.format !== 'anthropic') {
+        this.estimateTokens(inb, res, rec);
+        return;
+      }
       act.provider = route.provider;
       let answer;
       try {
@@ -254,6 +255,30 @@ export class GatewayCore {
     if (!viaKey) return h;
     const { 'x-api-key': _k, authorization: _a, ...rest } = h;
     return rest;
+  }
+
+  /**
+   * `count_tokens` where no provider can count: an estimate of about 4 characters a token, with
+   * images and documents at a fixed cost (their base64 counted as text made one picture 250,000
+   * tokens, more than a whole context).
+   */
+  private estimateTokens(inb: Inbound, res: ServerResponse, rec: RequestRecord): void {
+    let chars = 0;
+    let media = 0;
+    const walk = (v: unknown): void => {
+      if (typeof v === 'string') chars += v.length;
+      else if (Array.isArray(v)) for (const x of v) walk(x);
+      else if (v && typeof v === 'object') {
+        const o = v as Record<string, unknown>;
+        if (((o.type === 'image' || o.type === 'document') && o.source) || o.type === 'image_url') media++;
+        else for (const k in o) walk(o[k]);
+      }
+    };
+    walk([inb.body.system ?? '', inb.body.messages ?? [], inb.body.tools ?? []]);
+    const body = JSON.stringify({ input_tokens: Math.max(1, Math.ceil(chars / 4) + media * 1600) });
+    res.writeHead(200, { 'content-type': 'application/json', 'content-length': String(Buffer.byteLength(body)), 'x-cco-estimate': 'true' });
+    res.end(body);
+    rec.status = 200;
   }
 
   /**

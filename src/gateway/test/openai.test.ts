@@ -11,6 +11,8 @@ beforeAll(async () => {
     routing: {
       routes: [
         { pattern: '^translate-', provider: 'openai', model: 'gpt-4o-mini', retries: 0 },
+        // an Anthropic provider that cannot be reached (nothing listens on port 1), falling back to an OpenAI-format route
+        { pattern: '^claude-counted', provider: 'anthropic', base_url: 'http://127.0.0.1:1', retries: 0, fallbacks: ['translate-me'] },
         { pattern: '^claude-', provider: 'anthropic', retries: 0 },
         { pattern: '^gpt-', provider: 'openai', retries: 0 },
       ],
@@ -135,10 +137,31 @@ describe('Anthropic client through a translating route to an OpenAI-format upstr
     const r = await anthropic().messages.countTokens({ model: 'translate-me', messages: [{ role: 'user', content: 'x'.repeat(400) }] });
     expect(r.input_tokens).toBeGreaterThan(90);
     expect(h.fake.requests).toHaveLength(0);
+    // an image counts as an image, not as its base64 text
+    const image = { type: 'image' as const, source: { type: 'base64' as const, media_type: 'image/png' as const, data: 'A'.repeat(400_000) } };
+    const pic = await anthropic().messages.countTokens({ model: 'translate-me', messages: [{ role: 'user', content: [image, { type: 'text', text: 'describe' }] }] });
+    expect(pic.input_tokens).toBeGreaterThan(1000);
+    expect(pic.input_tokens).toBeLessThan(5000);
+  });
+
+  it('count_tokens falling back to an OpenAI-format route is estimated, never sent as a completion', async () => {
+    const r = await anthropic().messages.countTokens({ model: 'claude-counted-1', messages: [{ role: 'user', content: 'x'.repeat(400) }] });
+    expect(r.input_tokens).toBeGreaterThan(90);
+    expect(h.fake.requests).toHaveLength(0);
   });
 });
 
 describe('OpenAI client through a translating route to the Anthropic upstream', () => {
+  it('n > 1 is refused in the OpenAI error shape, naming the field, and nothing goes upstream', async () => {
+    const before = h.fake.requests.length;
+    const err = await openai()
+      .chat.completions.create({ model: 'claude-sonnet-4-5', n: 2, messages: [{ role: 'user', content: 'x' }] })
+      .catch((e: unknown) => e);
+    expect(err).toBeInstanceOf(OpenAI.BadRequestError);
+    expect(String((err as Error).message)).toMatch(/^400 n: 2 choices/);
+    expect(h.fake.requests.length).toBe(before);
+  });
+
   it('create and stream with tools', async () => {
     h.fake.queue({ toolUse: [{ name: 'get_weather', input: { city: 'Kyiv' }, id: 'toolu_k' }], usage: { input_tokens: 9, output_tokens: 4 } });
     const r = await openai().chat.completions.create({ model: 'claude-sonnet-4-5', messages: [{ role: 'system', content: 'sys' }, { role: 'user', content: 'weather' }], tools: [weatherTool], tool_choice: 'required' });

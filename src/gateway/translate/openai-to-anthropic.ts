@@ -32,6 +32,13 @@ function userContent(content: unknown): unknown {
 }
 
 export function openaiToAnthropicRequest(b: Obj, model: string): Obj {
+  // What an Anthropic model cannot give is refused, not dropped: the client would count on it.
+  if (typeof b.n === 'number' && b.n > 1) {
+    throw new GatewayError(400, 'unsupported_parameter', `n: ${b.n} choices were asked for; a route to an Anthropic model answers with one (send n: 1 or leave it out)`, { field: 'body.n' });
+  }
+  if (b.logprobs === true || (b.top_logprobs !== undefined && b.top_logprobs !== null)) {
+    throw new GatewayError(400, 'unsupported_parameter', 'logprobs: Anthropic models do not return log probabilities (leave logprobs and top_logprobs out on this route)', { field: 'body.logprobs' });
+  }
   const system: string[] = [];
   const messages: Obj[] = [];
   const push = (role: string, blocks: Obj[]) => {

@@ -61,6 +61,20 @@ describe('OpenAI-format answers as Anthropic answers', () => {
 });
 
 describe('OpenAI-format requests to an Anthropic provider', () => {
+  it('refuses what an Anthropic model cannot give (n > 1, logprobs) with a 400 naming the field', () => {
+    const base = { messages: [{ role: 'user', content: 'hi' }] };
+    for (const [extra, field] of [[{ n: 3 }, 'body.n'], [{ logprobs: true }, 'body.logprobs'], [{ top_logprobs: 2 }, 'body.logprobs']] as const) {
+      let err: unknown;
+      try {
+        openaiToAnthropicRequest({ ...base, ...extra }, 'claude-sonnet-4-5');
+      } catch (e) {
+        err = e;
+      }
+      expect(err).toMatchObject({ status: 400, code: 'unsupported_parameter', opts: { field } });
+    }
+    expect(() => openaiToAnthropicRequest({ ...base, n: 1, logprobs: false }, 'claude-sonnet-4-5')).not.toThrow();
+  });
+
   it('parallel_tool_calls: false becomes disable_parallel_tool_use, with or without a tool_choice', () => {
     const base = { messages: [{ role: 'user', content: 'hi' }], tools };
     expect(openaiToAnthropicRequest({ ...base, parallel_tool_calls: false }, 'claude-sonnet-4-5').tool_choice).toEqual({ type: 'auto', disable_parallel_tool_use: true });
