@@ -222,6 +222,9 @@ describe('sidecar events (real HTTP)', () => {
       ['GET', `${u}/api/events/wait/ok_type?after=abc`, undefined, 'query.after'],
       ['GET', `${u}/api/events/wait/ok_type?filter=colour:red`, undefined, 'query.filter'],
       ['GET', `${u}/api/events/wait/ok_type?timeout=99999999`, undefined, 'query.timeout'],
+      // one value per key (the second replaced the first), and a bad issue named as the filter
+      ['GET', `${u}/api/events/wait/ok_type?filter=topic:a,topic:b`, undefined, 'query.filter'],
+      ['GET', `${u}/api/events/wait/ok_type?filter=issue:..bad`, undefined, 'query.filter'],
     ];
     for (const [m, url, body, field] of cases) {
       const r = await call<{ error: { field: string } }>(m, url, { token: tok, ...(body === undefined ? {} : { body }) });
@@ -230,6 +233,29 @@ describe('sidecar events (real HTTP)', () => {
     }
     const bad = await call('POST', `${u}/api/events/ok_type`, { token: tok, rawBody: '{"topic": "t",' });
     expect(bad.status).toBe(400);
+    // an empty timeout is the default wait, not a wait of 0 ms
+    const t0 = Date.now();
+    const blank = call<{ timed_out: boolean }>('GET', `${u}/api/events/wait/blank_timeout?timeout=&after=`, { token: tok });
+    const quick = await Promise.race([blank.then(() => 'answered'), new Promise((r) => setTimeout(() => r('waiting'), 300))]);
+    expect(quick).toBe('waiting');
+    await call('POST', `${u}/api/events/blank_timeout`, { token: tok, body: { topic: 't' } });
+    expect((await blank).body.timed_out).toBe(false);
+    expect(Date.now() - t0).toBeGreaterThanOrEqual(300);
+  });
+
+  it('a token of several issues publishes into one of them, never to everyone', async () => {
+    const two = await w.token('chief-architect', ['issue-a2', 'issue-b2']);
+    const outsider = await w.token('chief-architect', ['issue-z2']);
+    const u = w.sidecarUrl;
+    const nameless = await call<{ error: { field: string } }>('POST', `${u}/api/events/secret_design`, { token: two, body: { topic: 'design', data: { secret: 1 } } });
+    expect(nameless.status).toBe(400);
+    expect(nameless.body.error.field).toBe('body.issue_id');
+    // the topic names one of its issues (the seeds' convention): that issue
+    const byTopic = await call<Ev>('POST', `${u}/api/events/secret_design`, { token: two, body: { topic: 'issue-a2', data: { secret: 2 } } });
+    expect(byTopic.status).toBe(201);
+    expect(byTopic.body.issue_id).toBe('issue-a2');
+    const seen = await call<WaitBody>('GET', `${u}/api/events/wait/secret_design?timeout=0`, { token: outsider });
+    expect(seen.body.events).toEqual([]);
   });
 
   it("takes the guide's curl as written: -d without a JSON Content-Type (curl sends a form type)", async () => {

@@ -22,25 +22,34 @@ const publishBody = z
 // schemas are built once: creating a zod schema costs far more than using it
 const typeParam = z.object({ eventType: z.union([z.literal('*'), eventTypeSchema]) });
 const publishParams = z.object({ eventType: eventTypeSchema });
+/** An empty query value (`timeout=`) is no value: coerced, it was 0 (a wait that returned at once). */
+const blankIsUnset = (v: unknown): unknown => (v === '' ? undefined : v);
 const cursor = z.coerce.number().int().min(0).max(Number.MAX_SAFE_INTEGER);
 const filterSchema = z.string().max(1000).optional();
-const limitSchema = z.coerce.number().int().min(1).max(1000).default(100);
-const streamQuery = z.object({ filter: filterSchema, after: cursor.optional() });
-const listQuery = z.object({ event_type: z.union([z.literal('*'), eventTypeSchema]).default('*'), filter: filterSchema, after: cursor.default(0), limit: limitSchema });
+const limitSchema = z.preprocess(blankIsUnset, z.coerce.number().int().min(1).max(1000).default(100));
+const streamQuery = z.object({ filter: filterSchema, after: z.preprocess(blankIsUnset, cursor.optional()) });
+const listQuery = z.object({ event_type: z.union([z.literal('*'), eventTypeSchema]).default('*'), filter: filterSchema, after: z.preprocess(blankIsUnset, cursor.default(0)), limit: limitSchema });
 
 /** `filter=topic:X[,publisher:Y][,issue:Z]` → the matching fields. */
 function parseFilter(s: string | undefined): Pick<EventQuery, 'topic' | 'publisher' | 'issueId'> {
   const out: Pick<EventQuery, 'topic' | 'publisher' | 'issueId'> = {};
   if (!s) return out;
+  const seen = new Set<string>();
   for (const part of s.split(',')) {
     const i = part.indexOf(':');
     const key = i > 0 ? part.slice(0, i).trim() : '';
     const value = i > 0 ? part.slice(i + 1).trim() : '';
     if (!value) throw new AppError(400, 'invalid_request', `query.filter: "${part}" is not key:value (topic:X, publisher:Y or issue:Z)`, { field: 'query.filter' });
+    const name = key === 'issue_id' ? 'issue' : key;
+    // one value per key: a second one replaced the first without a word
+    if (seen.has(name)) throw new AppError(400, 'invalid_request', `query.filter: "${name}" is given twice; a filter matches one value per key`, { field: 'query.filter' });
+    seen.add(name);
     if (key === 'topic') out.topic = value;
     else if (key === 'publisher') out.publisher = value;
-    else if (key === 'issue' || key === 'issue_id') out.issueId = parseInput(issueIdSchema, value, 'query');
-    else throw new AppError(400, 'invalid_request', `query.filter: unknown key "${key}" (use topic, publisher or issue)`, { field: 'query.filter' });
+    else if (key === 'issue' || key === 'issue_id') {
+      if (!issueIdSchema.safeParse(value).success) throw new AppError(400, 'invalid_request', `query.filter: "${value}" is not an issue id`, { field: 'query.filter' });
+      out.issueId = value;
+    } else throw new AppError(400, 'invalid_request', `query.filter: unknown key "${key}" (use topic, publisher or issue)`, { field: 'query.filter' });
   }
   return out;
 }
@@ -90,13 +99,26 @@ const ENDED = Object.freeze({ name: 'AbortError', message: 'client gone or sidec
 /** Publish, long-poll wait, SSE stream and list of events. */
 export function registerEventRoutes(app: FastifyInstance, deps: SidecarDeps): void {
   const lifetime = lifetimes(deps.closing);
-  const waitQuery = z.object({ filter: filterSchema, after: cursor.default(0), timeout: z.coerce.number().int().min(0).max(deps.config.wait_max_ms).default(30_000), limit: limitSchema });
+  const waitQuery = z.object({
+    filter: filterSchema,
+    after: z.preprocess(blankIsUnset, cursor.default(0)),
+    timeout: z.preprocess(blankIsUnset, z.coerce.number().int().min(0).max(deps.config.wait_max_ms).default(30_000)),
+    limit: limitSchema,
+  });
   app.post('/api/events/:eventType', async (req, reply) => {
     const { eventType } = parseInput(publishParams, req.params, 'params');
     const body = parseInput(publishBody, req.body ?? {}, 'body');
     const dataIssue = (body.data as { issue_id?: unknown } | undefined)?.issue_id;
     let issueId = body.issue_id ?? (typeof dataIssue === 'string' && issueIdSchema.safeParse(dataIssue).success ? dataIssue : undefined);
-    if (!issueId && Array.isArray(req.sidecarAgent.issues) && req.sidecarAgent.issues.length === 1) issueId = req.sidecarAgent.issues[0];
+    const scope = req.sidecarAgent.issues;
+    if (!issueId && Array.isArray(scope)) {
+      // A scoped token's events belong to one of its issues: its only one, or the one its topic
+      // names (the seeds' topics are issue ids). An event without an issue is seen by every
+      // scope, so a token of several issues could otherwise publish to all of them.
+      if (scope.length === 1) issueId = scope[0];
+      else if (body.topic !== undefined && scope.includes(body.topic)) issueId = body.topic;
+      else throw new AppError(400, 'invalid_request', `body.issue_id: required for a token scoped to several issues (${scope.join(', ')})`, { field: 'body.issue_id' });
+    }
     if (issueId) assertScope(req.sidecarAgent, issueId);
     const ev = await deps.bus.publish({
       event_type: eventType,
