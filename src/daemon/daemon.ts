@@ -27,6 +27,7 @@ import type { DaemonModules } from './modules.js';
 import { portInUseMessage } from './port-holder.js';
 import { loadAccessToken, loadSealingKey } from './secret-files.js';
 import { registerDaemonApi } from './api.js';
+import { localUrl } from '../core/local-url.js';
 
 export interface DaemonOptions {
   env?: Env;
@@ -123,7 +124,7 @@ export async function startDaemon(opts: DaemonOptions = {}): Promise<RunningDaem
   });
   const metrics = createMetricsRegistry();
   let port = requestedPort;
-  const selfUrl = () => `http://${host === '0.0.0.0' || host === '::' ? '127.0.0.1' : host}:${port}`;
+  const selfUrl = () => localUrl(host, port);
   const ctx: ModuleContext = {
     config,
     paths,

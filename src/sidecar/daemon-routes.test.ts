@@ -85,6 +85,13 @@ describe('daemon routes: agent spawn and the /api/orchestration proxy (real list
     const stored = await call('POST', `${p}/results`, { token: tok, body: { agent_id: 'ps-p', agent_type: 'python-specialist', issue_id: 'issue-p', result: { status: 'success' } } });
     expect(stored.status).toBe(201);
     expect((await call('GET', `${p}/results/issue-p/python-specialist`, { token: tok })).body).toMatchObject({ agent_id: 'ps-p' });
+    // the path goes on as written: an encoded "/" or "?" is no new segment or query through the proxy either
+    for (const odd of ['/results/issue-p%2Fpython-specialist', '/events/wait/never%3Ftimeout=1']) {
+      const direct = await call('GET', `${w.sidecarUrl}/api${odd}`, { token: tok });
+      const proxied = await call('GET', `${p}${odd}`, { token: tok });
+      expect(proxied.status, odd).toBe(direct.status);
+      expect(proxied.status, odd).toBeGreaterThanOrEqual(400);
+    }
     expect((await call('POST', `${p}/results`, { token: tok, rawBody: '{bad' })).status).toBe(400);
     expect((await call('GET', `${p}/results/issue-q`, { token: tok })).status).toBe(403);
     // a long-poll through the proxy wakes on a publish

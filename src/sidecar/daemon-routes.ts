@@ -96,8 +96,12 @@ export async function registerDaemonRoutes(app: FastifyInstance, deps: DaemonRou
     scope.all('/api/orchestration/*', async (req, reply) => {
       const base = deps.sidecarUrl();
       if (!base) throw new AppError(503, 'sidecar_unavailable', 'The orchestration sidecar is not running ([sidecar] enabled = false or it failed to start; see cco daemon logs)');
-      const rest = (req.params as { '*': string })['*'];
-      const qs = req.url.includes('?') ? req.url.slice(req.url.indexOf('?')) : '';
+      // the path as the client wrote it (still percent-encoded): decoded, `%3F` and `%2F` became
+      // a query or another segment, and the request reached another route than on the sidecar
+      const q = req.url.indexOf('?');
+      const path = q < 0 ? req.url : req.url.slice(0, q);
+      const rest = path.slice(path.indexOf('/api/orchestration/') + '/api/orchestration/'.length);
+      const qs = q < 0 ? '' : req.url.slice(q);
       const target = rest === 'health' || rest === 'status' ? `/${rest}` : `/api/${rest}`;
       const ac = new AbortController();
       reply.raw.once('close', () => ac.abort());

@@ -19,6 +19,7 @@ import type { SidecarDeps } from './server.js';
 import { ProjectSnapshots } from './snapshots.js';
 import { sqlWriterFor } from './sql-writer.js';
 import { AgentTokens } from './tokens.js';
+import { localUrl } from '../core/local-url.js';
 
 /** The orchestration sidecar: its own listener (3001), started and stopped by the daemon. */
 export interface SidecarModule extends DaemonModule {
@@ -144,7 +145,7 @@ export async function createSidecarModule(ctx: ModuleContext, deps: { catalog: A
       }
       const addr = app.server.address();
       const actual = typeof addr === 'object' && addr ? addr.port : port;
-      url = `http://${host === '0.0.0.0' || host === '::' ? '127.0.0.1' : host}:${actual}`;
+      url = localUrl(host, actual);
       ctx.logger.info({ url, bus: notifier.kind, project_root: roots.defaultRoot }, 'sidecar listening');
     },
     async health(): Promise<PartHealth> {
