@@ -45,7 +45,8 @@ export async function createMcpModule(ctx: ModuleContext, deps: McpDeps): Promis
     pipeline: pipelineOps(deps.pipeline),
     agents: agentsOps(deps.catalog),
     improve: deps.improve,
-    maxWaitMs: cfg.max_wait_ms,
+    // the sidecar refuses a longer wait than its own bound (a 400 where a shorter wait was meant)
+    maxWaitMs: Math.min(cfg.max_wait_ms, ctx.config.sidecar.wait_max_ms),
   };
   let http: ReturnType<typeof registerMcpHttp> | undefined;
   if (keys.unresolved.length) ctx.logger.warn({ keys: keys.unresolved }, 'some [mcp] keys have no value; they are ignored');

@@ -81,6 +81,8 @@ describe('MCP over Streamable HTTP against a real daemon', () => {
     expect(got.cursor).toBe(pub.cursor);
     const none = await call<{ events: unknown[]; timed_out: boolean }>(local, 'wait_for_event', { event_type: 'api_ready', topic: 'backend', after: got.cursor, timeout_ms: 100 });
     expect(none).toMatchObject({ events: [], timed_out: true });
+    // a topic that could never be published is refused, not waited on
+    expect(await callError(local, 'wait_for_event', { event_type: 'api_ready', topic: 'a b', timeout_ms: 100 })).toMatch(/topic/);
   });
 
   it('submit_requirement creates a pipeline task that get_task returns', async () => {

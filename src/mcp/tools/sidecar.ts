@@ -3,6 +3,7 @@ import { z } from 'zod';
 import { resultInputSchema } from '../../sidecar/results.js';
 import type { McpServices, Principal } from '../deps.js';
 import { need, run } from './result.js';
+import { topicSchema } from '../../sidecar/ids.js';
 
 const id = z.string().min(1).max(128).describe('issue id: letters, digits, . _ - (e.g. "issue-42")');
 const agentType = z.string().min(1).max(100).describe('kebab-case agent type from the catalog (see list_agents), e.g. "python-specialist"');
@@ -49,7 +50,7 @@ export function registerSidecarTools(server: McpServer, svc: McpServices, p: Pri
       description: 'Publishes an event to the agents\' event bus (persisted; subscribers of the topic and wait_for_event callers receive it). Returns the stored event with its cursor.',
       inputSchema: {
         event_type: eventType,
-        topic: z.string().min(1).max(200).optional().describe('topic, e.g. "backend"; agents subscribe to topics in the catalog'),
+        topic: topicSchema.optional().describe('topic, e.g. "backend"; agents subscribe to topics in the catalog'),
         issue_id: id.optional(),
         publisher: z.string().min(1).max(200).optional().describe('publishing agent id (default: mcp-<tenant>)'),
         data: z.unknown().optional().describe('any JSON payload'),
@@ -64,10 +65,11 @@ export function registerSidecarTools(server: McpServer, svc: McpServices, p: Pri
     'wait_for_event',
     {
       title: 'Wait for an event',
-      description: 'Long-polls for events of a type after a cursor (no event is lost between two waits: pass the returned cursor as `after`). Returns at once when matching events exist, else waits up to timeout_ms.',
+      description: `Long-polls for events of a type after a cursor (no event is lost between two waits: pass the returned cursor as \`after\`). Returns at once when matching events exist, else waits up to timeout_ms (at most ${svc.maxWaitMs} ms here). With a progress token, progress is reported every 15 s while it waits.`,
       inputSchema: {
         event_type: z.string().min(1).max(100).describe('event type, or "*" for any'),
-        topic: z.string().min(1).max(200).optional(),
+        // the sidecar's own rule: a topic with a space or comma could never be published
+        topic: topicSchema.optional(),
         publisher: z.string().min(1).max(200).optional(),
         issue_id: id.optional(),
         after: z.number().int().min(0).optional().describe('cursor of the last event seen (0 = from the start)'),
@@ -76,6 +78,24 @@ export function registerSidecarTools(server: McpServer, svc: McpServices, p: Pri
       outputSchema: z.looseObject({ events: z.array(loose), cursor: z.number().describe('pass as `after` next time'), timed_out: z.boolean() }),
       annotations: { readOnlyHint: true, openWorldHint: false },
     },
-    (a, extra) => run(() => need(svc.sidecar, 'the sidecar').waitForEvent(p, { ...a, timeout_ms: Math.min(a.timeout_ms, svc.maxWaitMs) }, extra.signal)),
+    (a, extra) =>
+      run(async () => {
+        const timeout = Math.min(a.timeout_ms, svc.maxWaitMs);
+        // A client that asked for progress hears from a long wait (and, with resetTimeoutOnProgress,
+        // waits past its own request timeout instead of failing the call).
+        const token = extra._meta?.progressToken;
+        const started = Date.now();
+        const beat =
+          token === undefined
+            ? undefined
+            : setInterval(() => {
+                void extra.sendNotification({ method: 'notifications/progress', params: { progressToken: token, progress: Date.now() - started, total: timeout, message: 'waiting for the event' } }).catch(() => undefined);
+              }, 15_000);
+        try {
+          return await need(svc.sidecar, 'the sidecar').waitForEvent(p, { ...a, timeout_ms: timeout }, extra.signal);
+        } finally {
+          if (beat) clearInterval(beat);
+        }
+      }),
   );
 }
