@@ -15,6 +15,33 @@ const sleep = (ms: number): Promise<void> => new Promise((r) => setTimeout(r, ms
 // Long enough that two gets in a row fall within it on a loaded machine, short enough to wait out.
 const RELATED_TTL_MS = 300;
 
+/** A builder over a fresh store and a temp project folder (`files` written into it); `close` removes it all. */
+async function contextWorld(name: string, opts: { maxBytes?: number; defaultFileBytes?: number; snapshots?: ProjectSnapshots; files?: Record<string, string> } = {}) {
+  const t = await openTestStore('sqlite');
+  const dir = mkdtempSync(join(tmpdir(), `cco-context-${name}-`));
+  const root = join(dir, 'project');
+  mkdirSync(root, { recursive: true });
+  for (const [f, text] of Object.entries(opts.files ?? {})) {
+    mkdirSync(join(root, f, '..'), { recursive: true });
+    writeFileSync(join(root, f), text);
+  }
+  const snapshots = opts.snapshots ?? new ProjectSnapshots();
+  const knowledge = new Knowledge(t.store);
+  const results = new ResultsRepo(t.store, join(dir, 'results'), knowledge);
+  const ctx = new ContextBuilder({ snapshots, results, knowledge, agents: new AgentsRepo(t.store) }, { maxBytes: opts.maxBytes ?? 64 * 1024, defaultFileBytes: opts.defaultFileBytes ?? 8 * 1024, relatedTtlMs: 150 });
+  return {
+    ctx,
+    results,
+    root,
+    async close() {
+      snapshots.close();
+      await results.close();
+      await t.cleanup();
+      rmSync(dir, { recursive: true, force: true });
+    },
+  };
+}
+
 describe('ContextBuilder past the related-knowledge time', () => {
   let t: TestStore;
   let dir: string;
@@ -81,54 +108,35 @@ describe('ContextBuilder past the related-knowledge time', () => {
 
 describe('ContextBuilder on a project with more folders than watchers', () => {
   it('shows changed and new files once the unwatched snapshot expires', async () => {
-    const t = await openTestStore('sqlite');
-    const dir = mkdtempSync(join(tmpdir(), 'cco-context-big-'));
-    const root = join(dir, 'project');
-    for (const d of ['a', 'b', 'c', 'd']) {
-      mkdirSync(join(root, d), { recursive: true });
-      writeFileSync(join(root, d, 'm.py'), `# ${d} v1\n`);
-    }
     // two watchers for five folders: changes under some folders go unseen until the snapshot expires
-    const snapshots = new ProjectSnapshots({ maxWatchers: 2, maxAgeMs: 150 });
-    const knowledge = new Knowledge(t.store);
-    const results = new ResultsRepo(t.store, join(dir, 'results'), knowledge);
-    const ctx = new ContextBuilder({ snapshots, results, knowledge, agents: new AgentsRepo(t.store) }, { maxBytes: 64 * 1024, defaultFileBytes: 8 * 1024, relatedTtlMs: 150 });
+    const w = await contextWorld('big', { snapshots: new ProjectSnapshots({ maxWatchers: 2, maxAgeMs: 150 }), files: Object.fromEntries(['a', 'b', 'c', 'd'].map((d) => [`${d}/m.py`, `# ${d} v1\n`])) });
     const agent = agentDef('python-specialist', { context: { include: ['**/*.py'] } });
     const files = async () =>
-      Object.fromEntries((JSON.parse((await ctx.get({ root, issueId: 'i-big', agent, issues: '*' })).json.toString()) as { relevant_files: { path: string; content: string }[] }).relevant_files.map((f) => [f.path, f.content.trim()]));
+      Object.fromEntries((JSON.parse((await w.ctx.get({ root: w.root, issueId: 'i-big', agent, issues: '*' })).json.toString()) as { relevant_files: { path: string; content: string }[] }).relevant_files.map((f) => [f.path, f.content.trim()]));
     try {
       expect((await files())['d/m.py']).toBe('# d v1');
-      writeFileSync(join(root, 'd', 'm.py'), '# d v2\n');
-      writeFileSync(join(root, 'd', 'new.py'), '# new\n');
+      writeFileSync(join(w.root, 'd', 'm.py'), '# d v2\n');
+      writeFileSync(join(w.root, 'd', 'new.py'), '# new\n');
       await sleep(400);
       const now = await files();
       expect(now['d/m.py']).toBe('# d v2');
       expect(now['d/new.py']).toBe('# new');
     } finally {
-      snapshots.close();
-      await results.close();
-      await t.cleanup();
-      rmSync(dir, { recursive: true, force: true });
+      await w.close();
     }
   });
 });
 
 describe('ContextBuilder within its byte budget', () => {
   it('drops decisions past max_bytes, other agent types’ oldest first, the upstream types’ last', async () => {
-    const t = await openTestStore('sqlite');
-    const dir = mkdtempSync(join(tmpdir(), 'cco-context-budget-'));
-    mkdirSync(join(dir, 'project'), { recursive: true });
-    const snapshots = new ProjectSnapshots();
-    const knowledge = new Knowledge(t.store);
-    const results = new ResultsRepo(t.store, join(dir, 'results'), knowledge);
     const maxBytes = 48 * 1024;
-    const ctx = new ContextBuilder({ snapshots, results, knowledge, agents: new AgentsRepo(t.store) }, { maxBytes, defaultFileBytes: 8 * 1024, relatedTtlMs: 10_000 });
+    const w = await contextWorld('budget', { maxBytes });
     const agent = agentDef('python-specialist', { context: { include: ['**/*.py'], upstream: ['chief-architect'] } });
     const decisions = (who: string, n: number) => Array.from({ length: n }, (_x, i) => `${who} decision ${i} ${'x'.repeat(1000)}`);
     try {
-      await results.save({ agent_id: 'arch-1', agent_type: 'chief-architect', issue_id: 'i-budget', result: { status: 'success', decisions: decisions('arch', 10) } });
-      await results.save({ agent_id: 'tester-1', agent_type: 'test-engineer', issue_id: 'i-budget', result: { status: 'success', decisions: decisions('tester', 80) } });
-      const { json } = await ctx.get({ root: join(dir, 'project'), issueId: 'i-budget', agent, issues: '*' });
+      await w.results.save({ agent_id: 'arch-1', agent_type: 'chief-architect', issue_id: 'i-budget', result: { status: 'success', decisions: decisions('arch', 10) } });
+      await w.results.save({ agent_id: 'tester-1', agent_type: 'test-engineer', issue_id: 'i-budget', result: { status: 'success', decisions: decisions('tester', 80) } });
+      const { json } = await w.ctx.get({ root: w.root, issueId: 'i-budget', agent, issues: '*' });
       const c = JSON.parse(json.toString()) as { decisions: { agent_type: string; decision: string }[]; budget: { used_bytes: number; decisions_omitted: number } };
       expect(json.length).toBeLessThanOrEqual(maxBytes);
       expect(c.budget.used_bytes).toBe(json.length);
@@ -138,26 +146,16 @@ describe('ContextBuilder within its byte budget', () => {
       expect(c.decisions.filter((d) => d.agent_type === 'chief-architect')).toHaveLength(10);
       expect(c.decisions.at(-1)?.decision).toMatch(/^tester decision 79 /);
     } finally {
-      snapshots.close();
-      await results.close();
-      await t.cleanup();
-      rmSync(dir, { recursive: true, force: true });
+      await w.close();
     }
   });
 });
 
 describe('ContextBuilder file contents', () => {
   it('cuts a file at its budget without splitting a character', async () => {
-    const t = await openTestStore('sqlite');
-    const dir = mkdtempSync(join(tmpdir(), 'cco-context-cut-'));
-    mkdirSync(join(dir, 'project'), { recursive: true });
-    writeFileSync(join(dir, 'project', 'emoji.py'), '🎉'.repeat(1000));
-    const snapshots = new ProjectSnapshots();
-    const knowledge = new Knowledge(t.store);
-    const results = new ResultsRepo(t.store, join(dir, 'results'), knowledge);
-    const ctx = new ContextBuilder({ snapshots, results, knowledge, agents: new AgentsRepo(t.store) }, { maxBytes: 64 * 1024, defaultFileBytes: 1001, relatedTtlMs: 10_000 });
+    const w = await contextWorld('cut', { defaultFileBytes: 1001, files: { 'emoji.py': '🎉'.repeat(1000) } });
     try {
-      const { json } = await ctx.get({ root: join(dir, 'project'), issueId: 'i-cut', agent: agentDef('python-specialist', { context: { include: ['**/*.py'] } }), issues: '*' });
+      const { json } = await w.ctx.get({ root: w.root, issueId: 'i-cut', agent: agentDef('python-specialist', { context: { include: ['**/*.py'] } }), issues: '*' });
       const f = (JSON.parse(json.toString()) as { relevant_files: { content: string; truncated: boolean }[] }).relevant_files[0];
       expect(f?.truncated).toBe(true);
       const content = f?.content ?? '';
@@ -167,10 +165,7 @@ describe('ContextBuilder file contents', () => {
       expect(Buffer.from(content, 'utf8').toString('utf8')).toBe(content);
       expect(content).toBe('🎉'.repeat(content.length / 2));
     } finally {
-      snapshots.close();
-      await results.close();
-      await t.cleanup();
-      rmSync(dir, { recursive: true, force: true });
+      await w.close();
     }
   });
 });

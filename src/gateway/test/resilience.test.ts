@@ -152,12 +152,16 @@ describe('circuit breaker', () => {
 });
 
 describe('streams, timeouts and aborts', () => {
-  it('a mid-stream cut reaches the SDK as a stream error, not a truncated success', async () => {
-    h.fake.queue({ fault: 'cut', afterEvents: 4 });
-    const err = await client()
+  /** What the Anthropic SDK throws for a streamed answer (the upstream's fault is queued first). */
+  const streamFailure = (): Promise<unknown> =>
+    client()
       .messages.stream({ model: 'claude-sonnet-4-5', max_tokens: 10, messages: [{ role: 'user', content: 'hi' }] })
       .finalMessage()
       .catch((e: unknown) => e);
+
+  it('a mid-stream cut reaches the SDK as a stream error, not a truncated success', async () => {
+    h.fake.queue({ fault: 'cut', afterEvents: 4 });
+    const err = await streamFailure();
     expect(err).toBeInstanceOf(Error);
     expect(String((err as Error).message)).toMatch(/Stream interrupted/);
     await h.gateway.writer.flush();
@@ -169,10 +173,7 @@ describe('streams, timeouts and aborts', () => {
     const start = 'event: message_start\ndata: {"type":"message_start","message":{"id":"msg_1","type":"message","role":"assistant","model":"claude-sonnet-4-5","content":[],"stop_reason":null,"stop_sequence":null,"usage":{"input_tokens":5,"output_tokens":1}}}\n\n';
     const block = 'event: content_block_start\ndata: {"type":"content_block_start","index":0,"content_block":{"type":"text","text":""}}\n\n';
     h.fake.queue({ fault: 'garbage', body: `${start}${block}event: content_block_delta\ndata: {"type":"content_block_delta","index":0,"delta":{"type":"text_del` });
-    const err = await client()
-      .messages.stream({ model: 'claude-sonnet-4-5', max_tokens: 10, messages: [{ role: 'user', content: 'hi' }] })
-      .finalMessage()
-      .catch((e: unknown) => e);
+    const err = await streamFailure();
     expect(err).toBeInstanceOf(Error);
     expect(String((err as Error).message)).toMatch(/Stream interrupted/);
   });
