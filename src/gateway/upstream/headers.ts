@@ -22,7 +22,9 @@ const DROP_REQUEST = new Set([
   'http2-settings',
 ]);
 
-const DROP_RESPONSE = new Set(['connection', 'keep-alive', 'transfer-encoding', 'content-length', 'content-encoding', 'trailer', 'upgrade', 'proxy-connection', 'date', 'server']);
+// Besides the hop-by-hop ones: what describes the provider's edge, not the answer (a Cloudflare
+// cookie or an alt-svc for the provider's host would be set for the gateway's origin instead).
+const DROP_RESPONSE = new Set(['connection', 'keep-alive', 'transfer-encoding', 'content-length', 'content-encoding', 'trailer', 'upgrade', 'proxy-connection', 'proxy-authenticate', 'date', 'server', 'set-cookie', 'alt-svc']);
 
 /** Header the gateway stamps on outgoing requests; seeing its own id come back means a loop. */
 export const HOP_HEADER = 'x-cco-gateway-hop';
@@ -83,9 +85,11 @@ export function clientCredential(h: IncomingHttpHeaders): string | undefined {
 /** Upstream response headers fit to relay (request ids, rate-limit info, content type). */
 export function relayHeaders(h: Record<string, string | string[] | undefined>): Record<string, string | string[]> {
   const out: Record<string, string | string[]> = {};
+  // headers the upstream's Connection names are hop-by-hop too (RFC 9110 7.6.1)
+  const named = typeof h.connection === 'string' ? h.connection.toLowerCase().split(',').map((x) => x.trim()) : [];
   for (const k in h) {
     const v = h[k];
-    if (v === undefined || DROP_RESPONSE.has(k)) continue;
+    if (v === undefined || DROP_RESPONSE.has(k) || (named.length > 0 && named.includes(k))) continue;
     out[k] = v;
   }
   return out;
