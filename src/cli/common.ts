@@ -3,6 +3,7 @@ import type { DaemonConfig } from '../config/daemon-config.js';
 import { ConfigError } from '../config/config-error.js';
 import { resolvePaths } from '../config/paths.js';
 import type { Paths } from '../config/paths.js';
+import { localUrl } from '../core/local-url.js';
 
 /** Paths and config for a CLI command, with `--port` applied; config errors end the process. */
 export function cliContext(opts: { port?: string | number | undefined } = {}): { paths: Paths; config: DaemonConfig; port: number; baseUrl: string } {
@@ -15,8 +16,7 @@ export function cliContext(opts: { port?: string | number | undefined } = {}): {
     throw e;
   }
   const port = opts.port !== undefined ? parsePort(opts.port) : config.daemon.port;
-  const host = config.daemon.host === '0.0.0.0' || config.daemon.host === '::' ? '127.0.0.1' : config.daemon.host;
-  return { paths, config, port, baseUrl: `http://${host.includes(':') ? `[${host}]` : host}:${port}` };
+  return { paths, config, port, baseUrl: localUrl(config.daemon.host, port) };
 }
 
 export function parsePort(v: string | number): number {

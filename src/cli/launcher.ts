@@ -11,6 +11,7 @@ import { join } from 'node:path';
 import { claudeMcpConfigFile } from '../mcp/claude-mcp-config.js';
 import { claudePluginDir } from '../daemon/launch-paths.js';
 import { CLAUDE_NOT_FOUND, findClaude } from './find-claude.js';
+import { localUrl } from '../core/local-url.js';
 
 interface Session {
   daemon_url: string;
@@ -35,7 +36,7 @@ export async function main(args: string[]): Promise<number> {
     throw e;
   }
   const { port, host } = config;
-  const baseUrl = `http://${host}:${port}`;
+  const baseUrl = localUrl(host, port);
 
   let session = await askSession(baseUrl);
   if (session) status('✅ Daemon is running');
@@ -43,7 +44,7 @@ export async function main(args: string[]): Promise<number> {
     const { startDetached } = await import('../daemon/control.js');
     const r = await startDetached(paths, port, { timeoutMs: config.startupTimeoutMs });
     if (!r.ok) return fail(`${r.message}\n   Logs: ${r.logFile} (cco daemon logs)`, 1);
-    session = await askSession(`http://${host}:${r.info.port}`);
+    session = await askSession(localUrl(host, r.info.port));
     if (!session) return fail(`Daemon started but did not answer at ${baseUrl}. See \`cco daemon logs\`.`, 1);
     status(`✅ Daemon started (PID ${r.info.pid}, ${r.ms} ms)`);
   }

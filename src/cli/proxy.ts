@@ -25,6 +25,7 @@ import { CheckpointThread } from '../store/checkpoint-thread.js';
 import { openStore } from '../store/store.js';
 import type { Store } from '../store/store.js';
 import { fatal, parsePort } from './common.js';
+import { localUrl } from '../core/local-url.js';
 
 /** `cco proxy` flags (the seeds' `cco-proxy`). */
 export interface ProxyOptions {
@@ -246,8 +247,7 @@ export async function startProxyServer(opts: ProxyOptions, o: { migrate?: boolea
   checkpoints.start();
   const metrics = createMetricsRegistry();
   let port = opts.port;
-  const shown = opts.host === '0.0.0.0' || opts.host === '::' ? '127.0.0.1' : opts.host;
-  const selfUrl = () => `http://${shown.includes(':') ? `[${shown}]` : shown}:${port}`;
+  const selfUrl = () => localUrl(opts.host, port);
   const accessToken = loadAccessToken(paths.tokenFile);
   const loopback = /^(127\.|localhost$|::1$)/.test(opts.host);
   let gateway: Gateway;
