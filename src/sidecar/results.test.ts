@@ -11,17 +11,29 @@ import { Knowledge } from './knowledge.js';
 import { ResultsRepo } from './results.js';
 import { WalAccount } from './wal-account.js';
 
-describe('ResultsRepo rows (SQLite)', () => {
-  const dir = mkdtempSync(join(tmpdir(), 'cco-results-rows-'));
+/** A temp folder and the SQLite stores a describe block opens, all removed after it. */
+function scratch(prefix: string): { dir: string; store(): Promise<TestStore> } {
+  const dir = mkdtempSync(join(tmpdir(), prefix));
   const stores: TestStore[] = [];
   afterAll(async () => {
     for (const t of stores) await t.cleanup();
     rmSync(dir, { recursive: true, force: true });
   });
+  return {
+    dir,
+    async store() {
+      const t = await openTestStore('sqlite');
+      stores.push(t);
+      return t;
+    },
+  };
+}
+
+describe('ResultsRepo rows (SQLite)', () => {
+  const { dir, store } = scratch('cco-results-rows-');
 
   it('a result stored again updates its row in place: same id, and no write of sqlite_sequence', async () => {
-    const t = await openTestStore('sqlite');
-    stores.push(t);
+    const t = await store();
     const knowledge = new Knowledge(t.store);
     const results = new ResultsRepo(t.store, join(dir, 'results'), knowledge);
     const input = (n: number) => ({ agent_id: 'a-1', agent_type: 'python-specialist', issue_id: 'issue-w', result: { status: 'success' as const, summary: `round ${n}` } });
@@ -48,8 +60,7 @@ describe('ResultsRepo rows (SQLite)', () => {
   });
 
   it('stores many large results given at once, and one far larger, with their files (the file thread\'s heap holds them)', async () => {
-    const t = await openTestStore('sqlite');
-    stores.push(t);
+    const t = await store();
     const results = new ResultsRepo(t.store, join(dir, 'results-big'), new Knowledge(t.store), { maxResultBytes: 32 * 1024 * 1024 });
     const big = (issue: string, bytes: number) => ({ agent_id: 'a-1', agent_type: 'python-specialist', issue_id: issue, result: { status: 'success' as const, summary: 'x'.repeat(bytes) } });
     // 80 results of 1 MB in one turn: one round of them ran a 64 MB heap out, and every one failed
@@ -77,18 +88,12 @@ class FlakyFiles extends ResultFiles {
 }
 
 describe('ResultsRepo when one half of a save fails (file or row)', () => {
-  const dir = mkdtempSync(join(tmpdir(), 'cco-results-half-'));
-  const stores: TestStore[] = [];
-  afterAll(async () => {
-    for (const t of stores) await t.cleanup();
-    rmSync(dir, { recursive: true, force: true });
-  });
+  const { dir, store } = scratch('cco-results-half-');
   const input = (summary: string) => ({ agent_id: 'a-1', agent_type: 'python-specialist', issue_id: 'issue-h', result: { status: 'success' as const, summary } });
   const summaryIn = (file: string) => (JSON.parse(readFileSync(file, 'utf8')) as { result: { summary: string } }).result.summary;
 
   async function world(name: string, rowFails: 'before' | 'after' = 'before') {
-    const t = await openTestStore('sqlite');
-    stores.push(t);
+    const t = await store();
     const root = join(dir, name);
     const writer = failingWriter(t.store, rowFails);
     const files = new FlakyFiles(root);

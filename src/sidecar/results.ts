@@ -292,11 +292,9 @@ export class ResultsRepo {
       const had = newest.get(file);
       if (!had || had.parsed.storedAt <= parsed.storedAt) newest.set(file, { data: e.data, parsed });
     }
-    const rowOf = (issueId: string, agentType: string) =>
-      this.store.db.selectFrom('sidecar_results').select(['body', 'stored_at']).where('issue_id', '=', issueId).where('agent_type', '=', agentType).executeTakeFirst();
     for (const [file, { data, parsed }] of newest) {
       const { input, storedAt, doc } = parsed;
-      const cur = await rowOf(input.issue_id, input.agent_type);
+      const cur = await this.rowOf(input.issue_id, input.agent_type);
       if (cur && Number(cur.stored_at) >= storedAt) {
         items.push({ file, data: readableText(JSON.parse(cur.body), cur.body) });
         continue;
@@ -308,13 +306,18 @@ export class ResultsRepo {
     for (const file of removed) {
       if (newest.has(file)) continue;
       const rel = file.slice(this.root.length + 1).split(sep);
-      const cur = rel.length === 2 ? await rowOf(rel[0] as string, (rel[1] as string).replace(/\.json$/, '')) : undefined;
+      const cur = rel.length === 2 ? await this.rowOf(rel[0] as string, (rel[1] as string).replace(/\.json$/, '')) : undefined;
       items.push({ file, data: cur ? readableText(JSON.parse(cur.body), cur.body) : null });
     }
     // their knowledge is indexed with the rest of what is unindexed (`indexPending`)
     if (rows.length) await this.writer.run(rows.map((r) => step(this.upsert(r))));
     await this.files.finishRecovery(journals, items);
     return items.length;
+  }
+
+  /** The store's row of a result (its document and version), or undefined. */
+  private rowOf(issueId: string, agentType: string) {
+    return this.store.db.selectFrom('sidecar_results').select(['body', 'stored_at']).where('issue_id', '=', issueId).where('agent_type', '=', agentType).executeTakeFirst();
   }
 
   /** Starts the file writer threads (and the row writer's) ahead of the first result. */
@@ -373,7 +376,7 @@ export class ResultsRepo {
     let stored = false;
     try {
       const { issue_id, agent_type, stored_at } = job.stored;
-      const cur = await this.store.db.selectFrom('sidecar_results').select(['body', 'stored_at']).where('issue_id', '=', issue_id).where('agent_type', '=', agent_type).executeTakeFirst();
+      const cur = await this.rowOf(issue_id, agent_type);
       // a newer result, saved meanwhile, writes file and row itself (and its file comes after this one's)
       if (this.newest.get(job.file) === job) {
         // the row is this result's (a failed commit may have been written after all: a write

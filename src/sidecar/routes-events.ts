@@ -22,13 +22,11 @@ const publishBody = z
 // schemas are built once: creating a zod schema costs far more than using it
 const typeParam = z.object({ eventType: z.union([z.literal('*'), eventTypeSchema]) });
 const publishParams = z.object({ eventType: eventTypeSchema });
-/** An empty query value (`timeout=`) is no value: coerced, it was 0 (a wait that returned at once). */
-const blankIsUnset = (v: unknown): unknown => (v === '' ? undefined : v);
 const cursor = z.coerce.number().int().min(0).max(Number.MAX_SAFE_INTEGER);
 const filterSchema = z.string().max(1000).optional();
-const limitSchema = z.preprocess(blankIsUnset, z.coerce.number().int().min(1).max(1000).default(100));
-const streamQuery = z.object({ filter: filterSchema, after: z.preprocess(blankIsUnset, cursor.optional()) });
-const listQuery = z.object({ event_type: z.union([z.literal('*'), eventTypeSchema]).default('*'), filter: filterSchema, after: z.preprocess(blankIsUnset, cursor.default(0)), limit: limitSchema });
+const limitSchema = z.coerce.number().int().min(1).max(1000).default(100);
+const streamQuery = z.object({ filter: filterSchema, after: cursor.optional() });
+const listQuery = z.object({ event_type: z.union([z.literal('*'), eventTypeSchema]).default('*'), filter: filterSchema, after: cursor.default(0), limit: limitSchema });
 
 /** `filter=topic:X[,publisher:Y][,issue:Z]` → the matching fields. */
 function parseFilter(s: string | undefined): Pick<EventQuery, 'topic' | 'publisher' | 'issueId'> {
@@ -99,12 +97,7 @@ const ENDED = Object.freeze({ name: 'AbortError', message: 'client gone or sidec
 /** Publish, long-poll wait, SSE stream and list of events. */
 export function registerEventRoutes(app: FastifyInstance, deps: SidecarDeps): void {
   const lifetime = lifetimes(deps.closing);
-  const waitQuery = z.object({
-    filter: filterSchema,
-    after: z.preprocess(blankIsUnset, cursor.default(0)),
-    timeout: z.preprocess(blankIsUnset, z.coerce.number().int().min(0).max(deps.config.wait_max_ms).default(30_000)),
-    limit: limitSchema,
-  });
+  const waitQuery = z.object({ filter: filterSchema, after: cursor.default(0), timeout: z.coerce.number().int().min(0).max(deps.config.wait_max_ms).default(30_000), limit: limitSchema });
   app.post('/api/events/:eventType', async (req, reply) => {
     const { eventType } = parseInput(publishParams, req.params, 'params');
     const body = parseInput(publishBody, req.body ?? {}, 'body');
