@@ -92,6 +92,16 @@ describe('ResultsRepo when one half of a save fails (file or row)', () => {
   const input = (summary: string) => ({ agent_id: 'a-1', agent_type: 'python-specialist', issue_id: 'issue-h', result: { status: 'success' as const, summary } });
   const summaryIn = (file: string) => (JSON.parse(readFileSync(file, 'utf8')) as { result: { summary: string } }).result.summary;
 
+  /** File and row hold `summary`, and still do after a recovery of what was journalled. */
+  async function bothSayThenAfterRecovery(w: Awaited<ReturnType<typeof world>>, summary: string): Promise<void> {
+    expect(summaryIn(w.file)).toBe(summary);
+    expect((await w.results.get('issue-h', 'python-specialist'))?.result.summary).toBe(summary);
+    const again = await w.recovered();
+    expect(summaryIn(w.file)).toBe(summary);
+    expect((await again.get('issue-h', 'python-specialist'))?.result.summary).toBe(summary);
+    await again.close();
+  }
+
   async function world(name: string, rowFails: 'before' | 'after' = 'before') {
     const t = await store();
     const root = join(dir, name);
@@ -125,12 +135,7 @@ describe('ResultsRepo when one half of a save fails (file or row)', () => {
     await w.results.save(input('stored A'));
     w.writer.failures = 1;
     await expect(w.results.save(input('failed B'))).rejects.toThrow('disk I/O error');
-    expect(summaryIn(w.file)).toBe('stored A');
-    expect((await w.results.get('issue-h', 'python-specialist'))?.result.summary).toBe('stored A');
-    const again = await w.recovered();
-    expect(summaryIn(w.file)).toBe('stored A');
-    expect((await again.get('issue-h', 'python-specialist'))?.result.summary).toBe('stored A');
-    await again.close();
+    await bothSayThenAfterRecovery(w, 'stored A');
   });
 
   it('a result whose row was committed although its commit was reported failed is stored, file and row', async () => {
@@ -169,11 +174,6 @@ describe('ResultsRepo when one half of a save fails (file or row)', () => {
     const second = w.results.save(input('second'));
     await expect(first).rejects.toThrow('disk I/O error');
     expect((await second).result.summary).toBe('second');
-    expect(summaryIn(w.file)).toBe('second');
-    expect((await w.results.get('issue-h', 'python-specialist'))?.result.summary).toBe('second');
-    const again = await w.recovered();
-    expect(summaryIn(w.file)).toBe('second');
-    expect((await again.get('issue-h', 'python-specialist'))?.result.summary).toBe('second');
-    await again.close();
+    await bothSayThenAfterRecovery(w, 'second');
   });
 });
