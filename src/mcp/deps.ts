@@ -62,4 +62,6 @@ export interface McpServices {
   agents: AgentsOps;
   improve: ImproveApi;
   maxWaitMs: number;
+  /** A long `wait_for_event` reports progress this often (ms) to a client that sent a progress token. */
+  progressIntervalMs: number;
 }

@@ -47,6 +47,7 @@ export async function createMcpModule(ctx: ModuleContext, deps: McpDeps): Promis
     improve: deps.improve,
     // the sidecar refuses a longer wait than its own bound (a 400 where a shorter wait was meant)
     maxWaitMs: Math.min(cfg.max_wait_ms, ctx.config.sidecar.wait_max_ms),
+    progressIntervalMs: cfg.progress_interval_ms,
   };
   let http: ReturnType<typeof registerMcpHttp> | undefined;
   if (keys.unresolved.length) ctx.logger.warn({ keys: keys.unresolved }, 'some [mcp] keys have no value; they are ignored');

@@ -15,6 +15,9 @@ const IMPROVE_TOML = `
 monitoring_duration_seconds = 30
 monitoring_interval_seconds = 0.1
 min_requests = 20
+
+[mcp]
+progress_interval_ms = 200
 `;
 
 const INIT = { jsonrpc: '2.0', id: 1, method: 'initialize', params: { protocolVersion: '2025-06-18', capabilities: {}, clientInfo: { name: 'curl', version: '1' } } };
@@ -83,6 +86,23 @@ describe('MCP over Streamable HTTP against a real daemon', () => {
     expect(none).toMatchObject({ events: [], timed_out: true });
     // a topic that could never be published is refused, not waited on
     expect(await callError(local, 'wait_for_event', { event_type: 'api_ready', topic: 'a b', timeout_ms: 100 })).toMatch(/topic/);
+  });
+
+  it('a long wait_for_event sends progress to a client that gave a progress token, which keeps its request alive', async () => {
+    const progress: { progress: number; total?: number }[] = [];
+    // the client's own timeout (500 ms) is shorter than the wait: progress resets it
+    const r = await local.callTool({ name: 'wait_for_event', arguments: { event_type: 'never_published', timeout_ms: 1200 } }, undefined, {
+      timeout: 500,
+      resetTimeoutOnProgress: true,
+      onprogress: (p) => progress.push(p),
+    });
+    expect(r.isError).toBeFalsy();
+    expect(r.structuredContent).toMatchObject({ events: [], timed_out: true });
+    expect(progress.length).toBeGreaterThanOrEqual(3);
+    expect(progress[0]).toMatchObject({ total: 1200 });
+    for (let i = 1; i < progress.length; i++) expect(progress[i]!.progress).toBeGreaterThan(progress[i - 1]!.progress);
+    // without a progress token nothing is sent, and the same client timeout fails the call
+    await expect(local.callTool({ name: 'wait_for_event', arguments: { event_type: 'never_published', timeout_ms: 1200 } }, undefined, { timeout: 500 })).rejects.toThrow(/timed out/i);
   });
 
   it('submit_requirement creates a pipeline task that get_task returns', async () => {

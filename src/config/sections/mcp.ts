@@ -31,6 +31,8 @@ export const mcpSection = z
     session_idle_seconds: z.number().int().min(10).default(3600),
     /** Longest `wait_for_event` long-poll, in milliseconds. */
     max_wait_ms: z.number().int().min(100).max(600_000).default(60_000),
+    /** While `wait_for_event` waits for a client that sent a progress token: a progress notification this often (ms). */
+    progress_interval_ms: z.number().int().min(100).max(600_000).default(15_000),
   })
   .passthrough()
   .prefault({});

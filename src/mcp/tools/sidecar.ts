@@ -65,7 +65,7 @@ export function registerSidecarTools(server: McpServer, svc: McpServices, p: Pri
     'wait_for_event',
     {
       title: 'Wait for an event',
-      description: `Long-polls for events of a type after a cursor (no event is lost between two waits: pass the returned cursor as \`after\`). Returns at once when matching events exist, else waits up to timeout_ms (at most ${svc.maxWaitMs} ms here). With a progress token, progress is reported every 15 s while it waits.`,
+      description: `Long-polls for events of a type after a cursor (no event is lost between two waits: pass the returned cursor as \`after\`). Returns at once when matching events exist, else waits up to timeout_ms (at most ${svc.maxWaitMs} ms here). With a progress token, progress is reported every ${Math.round(svc.progressIntervalMs / 1000)} s while it waits.`,
       inputSchema: {
         event_type: z.string().min(1).max(100).describe('event type, or "*" for any'),
         // the sidecar's own rule: a topic with a space or comma could never be published
@@ -90,7 +90,7 @@ export function registerSidecarTools(server: McpServer, svc: McpServices, p: Pri
             ? undefined
             : setInterval(() => {
                 void extra.sendNotification({ method: 'notifications/progress', params: { progressToken: token, progress: Date.now() - started, total: timeout, message: 'waiting for the event' } }).catch(() => undefined);
-              }, 15_000);
+              }, svc.progressIntervalMs);
         try {
           return await need(svc.sidecar, 'the sidecar').waitForEvent(p, { ...a, timeout_ms: timeout }, extra.signal);
         } finally {
