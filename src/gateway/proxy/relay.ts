@@ -67,7 +67,10 @@ async function relayWhole(up: UpstreamResponse, body: UpstreamBody, res: ServerR
   }
   if (up.status < 400 && parsed !== undefined) usage = usageFromBody(o.upstreamFormat, parsed);
   if (o.bridge) {
-    const translated = up.status < 400 && parsed !== undefined ? o.bridge.response(parsed, o.clientModel) : o.bridge.error(up.status, buf.toString('utf8'));
+    // A success the translation cannot read (an HTML page, JSON of another shape) throws here,
+    // before anything is written: the client gets a 502, not a 200 carrying an error.
+    if (up.status < 400 && parsed === undefined) throw new Error(`a ${up.status} answer that is not JSON (${String(up.headers['content-type'] ?? 'no content-type')})`);
+    const translated = up.status < 400 ? o.bridge.response(parsed, o.clientModel, o.requestBody) : o.bridge.error(up.status, buf.toString('utf8'));
     out = Buffer.from(JSON.stringify(translated));
     headers['content-type'] = 'application/json';
   } else if (up.status >= 400 && parsed === undefined) {

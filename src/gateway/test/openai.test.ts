@@ -124,6 +124,18 @@ describe('Anthropic client through a translating route to an OpenAI-format upstr
     expect(err).toBeInstanceOf(Anthropic.RateLimitError);
   });
 
+  it('a 200 the translation cannot read (an HTML page, JSON of another shape) is a 502 for the SDK, never a success', async () => {
+    for (const garbage of [{ body: '<html>oops</html>', contentType: 'text/html' }, { body: '{"object":"list","data":[]}', contentType: 'application/json' }]) {
+      h.fake.queue({ fault: 'garbage', ...garbage });
+      const err = await anthropic()
+        .messages.create({ model: 'translate-me', max_tokens: 5, messages: [{ role: 'user', content: 'x' }] })
+        .catch((e: unknown) => e);
+      expect(err, garbage.body).toBeInstanceOf(Anthropic.APIError);
+      expect((err as InstanceType<typeof Anthropic.APIError>).status).toBe(502);
+      expect(String((err as Error).message)).toMatch(/could not be read/);
+    }
+  });
+
   it('a cut OpenAI stream is reported as a stream error', async () => {
     h.fake.queue({ fault: 'cut', afterEvents: 2 });
     const err = await anthropic()

@@ -1,24 +1,50 @@
 import { randomUUID } from 'node:crypto';
-import { anthropicErrorType } from '../proxy/errors.js';
-import { anthropicUsageFromOpenai, stopReasonFromOpenai } from './anthropic-to-openai.js';
+import { anthropicTypeOfOpenaiError, anthropicUsageFromOpenai, matchedStopSequence, stopReasonFromOpenai } from './anthropic-to-openai.js';
 import { parseJson, SseSplitter, sseFrame } from './sse.js';
 import type { StreamTranslator } from './types.js';
 
+interface ToolPiece {
+  index?: number;
+  id?: string;
+  function?: { name?: string; arguments?: string };
+}
 interface ChunkDelta {
   content?: string | null;
-  tool_calls?: { index?: number; id?: string; function?: { name?: string; arguments?: string } }[];
+  refusal?: string | null;
+  tool_calls?: ToolPiece[];
 }
 interface Chunk {
   id?: string;
-  choices?: { delta?: ChunkDelta; finish_reason?: string | null }[];
+  choices?: { delta?: ChunkDelta; finish_reason?: string | null; stop_reason?: unknown }[];
   usage?: unknown;
-  error?: { message?: string };
+  error?: { message?: string; type?: unknown; code?: unknown } | string;
+  message?: string;
 }
 
+/** One tool call of the answer, as its pieces arrive. */
+interface ToolCall {
+  id: string;
+  /** Whether the provider named it (an id it gave) rather than us. */
+  named: boolean;
+  name: string;
+  args: string;
+  /** Its content block's index, once opened. */
+  block?: number;
+  closed: boolean;
+}
+
+const whole = (json: string): boolean => json !== '' && parseJson(json) !== undefined;
+
 /**
- * OpenAI chat.completion.chunk stream → Anthropic Messages SSE (message_start, one
- * content block per text run or tool call, message_delta with stop reason and usage,
- * message_stop). The Anthropic events are emitted as the upstream chunks arrive.
+ * OpenAI chat.completion.chunk stream → Anthropic Messages SSE (message_start, one content block
+ * per text run or tool call, message_delta with stop reason and usage, message_stop), emitted as
+ * the upstream chunks arrive.
+ *
+ * Anthropic blocks come one after another: a block is stopped before the next starts, and a
+ * client may read a tool call's input when its block stops. OpenAI-format providers may
+ * interleave calls (start two, then send both's arguments), so a call that starts while another
+ * is still open waits, its pieces kept, until the open call's arguments are whole JSON (or the
+ * answer ends); then it is opened and caught up.
  */
 export class OpenaiToAnthropicStream implements StreamTranslator {
   complete = false;
@@ -27,14 +53,22 @@ export class OpenaiToAnthropicStream implements StreamTranslator {
   private readonly sse = new SseSplitter();
   private started = false;
   private index = -1;
-  private open: 'text' | 'tool' | undefined;
-  /** Tool calls by their key (see `toolKey`) → their content block's index. */
-  private readonly toolBlocks = new Map<string, number>();
-  private lastToolKey: string | undefined;
+  private open: 'text' | ToolCall | undefined;
+  /** Tool calls in the order they started. */
+  private readonly calls: ToolCall[] = [];
+  /** Which call a piece's `index` or `id` names (see `callOf`). */
+  private readonly byKey = new Map<string, ToolCall>();
+  private last: ToolCall | undefined;
   private stop = 'end_turn';
+  private stopSequence: string | null = null;
+  private refused = false;
+  private wrote = false;
   private usage: Record<string, unknown> = { input_tokens: 0, output_tokens: 0 };
 
-  constructor(private readonly model: string) {}
+  constructor(
+    private readonly model: string,
+    private readonly request: Record<string, unknown> = {},
+  ) {}
 
   push(chunk: Buffer): string {
     let out = '';
@@ -49,7 +83,8 @@ export class OpenaiToAnthropicStream implements StreamTranslator {
       if (c.error) {
         // An Anthropic stream ends at its error event: nothing after it (not even the message_stop
         // a later [DONE] would bring) is translated.
-        out += sseFrame('error', { type: 'error', error: { type: anthropicErrorType(500), message: c.error.message ?? 'upstream error' } });
+        const err = typeof c.error === 'string' ? { message: c.error } : c.error;
+        out += sseFrame('error', { type: 'error', error: { type: anthropicTypeOfOpenaiError(500, err.type, err.code), message: err.message ?? c.message ?? 'upstream error' } });
         this.failed = true;
         break;
       }
@@ -57,33 +92,71 @@ export class OpenaiToAnthropicStream implements StreamTranslator {
       if (c.usage) this.usage = anthropicUsageFromOpenai(c.usage);
       const choice = c.choices?.[0];
       const d = choice?.delta;
-      if (d?.content) {
+      const text = d?.content || d?.refusal;
+      if (text) {
+        if (d?.refusal && !d.content) this.refused = true;
+        else this.wrote = true;
         if (this.open !== 'text') out += this.openBlock('text', { type: 'text', text: '' });
-        out += sseFrame('content_block_delta', { type: 'content_block_delta', index: this.index, delta: { type: 'text_delta', text: d.content } });
+        out += sseFrame('content_block_delta', { type: 'content_block_delta', index: this.index, delta: { type: 'text_delta', text } });
       }
-      for (const tc of d?.tool_calls ?? []) {
-        const k = this.toolKey(tc);
-        if (!this.toolBlocks.has(k)) {
-          out += this.openBlock('tool', { type: 'tool_use', id: tc.id ?? `toolu_${randomUUID().replace(/-/g, '').slice(0, 24)}`, name: tc.function?.name ?? '', input: {} });
-          this.toolBlocks.set(k, this.index);
-        }
-        if (tc.function?.arguments) {
-          out += sseFrame('content_block_delta', { type: 'content_block_delta', index: this.toolBlocks.get(k), delta: { type: 'input_json_delta', partial_json: tc.function.arguments } });
-        }
+      for (const piece of d?.tool_calls ?? []) out += this.toolPiece(piece);
+      if (choice?.finish_reason) {
+        this.stop = stopReasonFromOpenai(choice.finish_reason);
+        this.stopSequence = matchedStopSequence(choice, this.request);
       }
-      if (choice?.finish_reason) this.stop = stopReasonFromOpenai(choice.finish_reason);
     }
     return out;
   }
 
   /**
-   * Which tool call a piece belongs to: its `index`; without one (Gemini's OpenAI endpoint sends
-   * each call whole, with an id and no index) its `id`; with neither, the call before it.
+   * Which call a piece belongs to: its `index`, unless it brings an id other than the call at
+   * that index has (Ollama and Grok send each call of a parallel batch whole, all at index 0);
+   * without an index (Gemini) its `id`; with neither, the call before it.
    */
-  private toolKey(tc: { index?: number; id?: string }): string {
-    const k = typeof tc.index === 'number' ? `i${tc.index}` : tc.id ? `id${tc.id}` : (this.lastToolKey ?? 'i0');
-    this.lastToolKey = k;
-    return k;
+  private callOf(p: ToolPiece): ToolCall {
+    const key = typeof p.index === 'number' ? `i${p.index}` : p.id ? `id${p.id}` : undefined;
+    let call = key ? this.byKey.get(key) : this.last;
+    if (!call || (p.id && call.named && call.id !== p.id)) {
+      call = { id: p.id ?? `toolu_${randomUUID().replace(/-/g, '').slice(0, 24)}`, named: p.id !== undefined, name: p.function?.name ?? '', args: '', closed: false };
+      this.calls.push(call);
+    }
+    if (key) this.byKey.set(key, call);
+    this.last = call;
+    return call;
+  }
+
+  private toolPiece(p: ToolPiece): string {
+    const call = this.callOf(p);
+    if (call.block === undefined && !call.name && p.function?.name) call.name = p.function.name;
+    const args = p.function?.arguments ?? '';
+    call.args += args;
+    // not open yet: opened (in order) unless another call is open and unfinished
+    if (call.block === undefined) return this.advance(false);
+    // a piece for a call already stopped (a provider that added to whole JSON) still goes out:
+    // dropping it would lose input for sure
+    return args ? this.argsDelta(call, args) : '';
+  }
+
+  /** Opens the calls that waited, in order, while the open one is finished (or all of them at the end). */
+  private advance(ending: boolean): string {
+    let out = '';
+    for (;;) {
+      const next = this.calls.find((c) => c.block === undefined);
+      if (!next) return out;
+      if (typeof this.open === 'object' && !ending && !whole(this.open.args)) return out;
+      out += this.openCall(next);
+    }
+  }
+
+  private openCall(call: ToolCall): string {
+    let out = this.openBlock(call, { type: 'tool_use', id: call.id, name: call.name, input: {} });
+    call.block = this.index;
+    if (call.args) out += this.argsDelta(call, call.args);
+    return out;
+  }
+
+  private argsDelta(call: ToolCall, json: string): string {
+    return sseFrame('content_block_delta', { type: 'content_block_delta', index: call.block, delta: { type: 'input_json_delta', partial_json: json } });
   }
 
   private start(id: string | undefined): string {
@@ -95,7 +168,7 @@ export class OpenaiToAnthropicStream implements StreamTranslator {
     });
   }
 
-  private openBlock(kind: 'text' | 'tool', block: Record<string, unknown>): string {
+  private openBlock(kind: 'text' | ToolCall, block: Record<string, unknown>): string {
     let out = this.closeBlock();
     this.index++;
     this.open = kind;
@@ -105,16 +178,19 @@ export class OpenaiToAnthropicStream implements StreamTranslator {
 
   private closeBlock(): string {
     if (this.open === undefined) return '';
+    if (typeof this.open === 'object') this.open.closed = true;
     this.open = undefined;
     return sseFrame('content_block_stop', { type: 'content_block_stop', index: this.index });
   }
 
   private finish(): string {
     let out = this.start(undefined);
+    out += this.advance(true);
     out += this.closeBlock();
-    // an answer with tool calls asks for them, whatever reason the provider gave (Gemini: "stop")
-    const stop = this.toolBlocks.size && this.stop === 'end_turn' ? 'tool_use' : this.stop;
-    out += sseFrame('message_delta', { type: 'message_delta', delta: { stop_reason: stop, stop_sequence: null }, usage: this.usage });
+    // an answer with tool calls asks for them, whatever reason the provider gave (Gemini: "stop");
+    // an answer that is only a refusal says so
+    const stop = this.stopSequence ? 'stop_sequence' : this.calls.length && this.stop === 'end_turn' ? 'tool_use' : this.refused && !this.wrote && this.stop === 'end_turn' ? 'refusal' : this.stop;
+    out += sseFrame('message_delta', { type: 'message_delta', delta: { stop_reason: stop, stop_sequence: this.stopSequence }, usage: this.usage });
     out += sseFrame('message_stop', { type: 'message_stop' });
     this.complete = true;
     return out;

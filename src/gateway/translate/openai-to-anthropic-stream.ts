@@ -1,5 +1,5 @@
 import { openaiErrorType } from '../proxy/errors.js';
-import { finishReasonFromAnthropic, openaiUsageFromAnthropic } from './openai-to-anthropic.js';
+import { finishReasonFromAnthropic, JSON_TOOL, openaiUsageFromAnthropic } from './openai-to-anthropic.js';
 import { parseJson, SseSplitter, sseData } from './sse.js';
 import type { StreamTranslator } from './types.js';
 
@@ -16,13 +16,18 @@ export class AnthropicToOpenaiStream implements StreamTranslator {
   private readonly sse = new SseSplitter();
   private id = 'chatcmpl-cco';
   private readonly created = Math.floor(Date.now() / 1000);
-  private readonly tools = new Map<number, number>();
+  /** Tool-use blocks by their index → the call's index for the client, and whether any argument bytes went out. */
+  private readonly tools = new Map<number, { k: number; sent: boolean }>();
+  /** The block carrying the JSON answer (`response_format`), streamed as content. */
+  private jsonBlock: number | undefined;
   private finish = 'stop';
   private usage: Obj = {};
 
   constructor(
     private readonly model: string,
     private readonly includeUsage: boolean,
+    /** The client asked for JSON (`response_format`): the forced tool's input is the answer. */
+    private readonly json = false,
   ) {}
 
   private chunk(delta: Obj, finish: string | null = null): string {
@@ -45,9 +50,10 @@ export class AnthropicToOpenaiStream implements StreamTranslator {
         }
         case 'content_block_start': {
           const b = d.content_block as Obj;
-          if (b.type === 'tool_use') {
+          if (b.type === 'tool_use' && this.json && b.name === JSON_TOOL) this.jsonBlock = Number(d.index);
+          else if (b.type === 'tool_use') {
             const k = this.tools.size;
-            this.tools.set(Number(d.index), k);
+            this.tools.set(Number(d.index), { k, sent: false });
             out += this.chunk({ tool_calls: [{ index: k, id: b.id, type: 'function', function: { name: b.name, arguments: '' } }] });
           }
           break;
@@ -55,11 +61,29 @@ export class AnthropicToOpenaiStream implements StreamTranslator {
         case 'content_block_delta': {
           const delta = d.delta as Obj;
           if (delta.type === 'text_delta') out += this.chunk({ content: delta.text });
-          else if (delta.type === 'input_json_delta') out += this.chunk({ tool_calls: [{ index: this.tools.get(Number(d.index)) ?? 0, function: { arguments: delta.partial_json } }] });
+          else if (delta.type === 'input_json_delta' && Number(d.index) === this.jsonBlock) {
+            if (delta.partial_json) out += this.chunk({ content: delta.partial_json });
+          } else if (delta.type === 'input_json_delta') {
+            const t = this.tools.get(Number(d.index));
+            if (t && delta.partial_json) t.sent = true;
+            out += this.chunk({ tool_calls: [{ index: t?.k ?? 0, function: { arguments: delta.partial_json } }] });
+          }
+          break;
+        }
+        case 'content_block_stop': {
+          // A call without input streams no argument bytes; OpenAI sends "{}" for it, and clients
+          // JSON.parse what they were sent ("" does not parse).
+          const t = this.tools.get(Number(d.index));
+          if (t && !t.sent) {
+            t.sent = true;
+            out += this.chunk({ tool_calls: [{ index: t.k, function: { arguments: '{}' } }] });
+          }
           break;
         }
         case 'message_delta':
           this.finish = finishReasonFromAnthropic((d.delta as Obj | undefined)?.stop_reason);
+          // the JSON answer's tool call is the answer, not a call for the client to make
+          if (this.jsonBlock !== undefined && this.tools.size === 0 && this.finish === 'tool_calls') this.finish = 'stop';
           Object.assign(this.usage, (d.usage as Obj | undefined) ?? {});
           break;
         case 'message_stop':

@@ -13,8 +13,11 @@ export interface StreamTranslator {
 export interface FormatBridge {
   /** The body sent upstream. */
   request(body: Record<string, unknown>, upstreamModel: string): Record<string, unknown>;
-  /** A complete upstream JSON answer as the client's format. */
-  response(upstream: unknown, clientModel: string): unknown;
+  /**
+   * A complete upstream JSON answer as the client's format; `requestBody` is what the client sent.
+   * Throws when the answer is not one (the client gets a 502 `upstream_invalid_answer`).
+   */
+  response(upstream: unknown, clientModel: string, requestBody: Record<string, unknown>): unknown;
   /** An upstream error body (text) as the client's format. */
   error(status: number, upstreamText: string): Record<string, unknown>;
   /** A translator for one streamed answer; `requestBody` is what the client sent. */
