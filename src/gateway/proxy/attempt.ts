@@ -41,8 +41,21 @@ export function networkError(e: unknown, route: ResolvedRoute): GatewayError {
   if (code === 'UND_ERR_HEADERS_TIMEOUT' || code === 'UND_ERR_BODY_TIMEOUT' || code === 'UND_ERR_CONNECT_TIMEOUT') {
     return new GatewayError(504, 'upstream_timeout', `Request timeout: ${route.provider} did not answer within ${route.timeoutMs} ms (route ${route.name}); raise timeout_ms in model-routing.json`, { cause: e });
   }
-  return new GatewayError(502, 'upstream_unreachable', `Can't reach ${route.provider} at ${route.origin}: ${code || err.message || 'connection failed'}. Check the network, base_url and --http-proxy.`, { cause: e });
+  const said = NETWORK_WORDS[code];
+  return new GatewayError(502, 'upstream_unreachable', `Can't reach ${route.provider} at ${route.origin}: ${said ? `${said} (${code})` : code || err.message || 'connection failed'}. Check the network, base_url and --http-proxy.`, { cause: e });
 }
+
+/** What the usual connection errors mean, in the words a user greps the log for. */
+const NETWORK_WORDS: Record<string, string> = {
+  ECONNREFUSED: 'connection refused',
+  ECONNRESET: 'connection reset',
+  ENOTFOUND: 'host not found (DNS)',
+  EAI_AGAIN: 'DNS lookup failed',
+  EHOSTUNREACH: 'host unreachable',
+  ENETUNREACH: 'network unreachable',
+  ETIMEDOUT: 'connection timed out',
+  UND_ERR_SOCKET: 'connection closed by the other side',
+};
 
 /**
  * An upstream answer that could not be relayed: its body broke off or timed out (a network

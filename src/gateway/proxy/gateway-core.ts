@@ -190,7 +190,7 @@ export class GatewayCore {
         lastError = e;
         const next = candidates[i + 1];
         if (e.code === 'circuit_open' && next !== undefined) this.o.logger.warn({ id: inb.id, provider: route.provider, model: candidate, fallback: next, code: e.code }, 'Circuit breaker open, using fallback');
-        else this.o.logger.warn({ id: inb.id, provider: route.provider, model: candidate, code: e.code, msg: e.message }, 'upstream attempt failed');
+        else this.o.logger.warn({ id: inb.id, provider: route.provider, model: candidate, code: e.code, error: e.message }, 'upstream attempt failed');
         continue;
       }
       const { res: up, release } = answer;

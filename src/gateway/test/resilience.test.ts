@@ -19,8 +19,9 @@ beforeAll(async () => {
   h = await startHarness({
     cacheTtlSeconds: 0,
     routing: {
-      providers: { anthropic: { format: 'anthropic', base_url: 'https://api.anthropic.com', max_concurrency: 2 } },
+      providers: { anthropic: { format: 'anthropic', base_url: 'https://api.anthropic.com', max_concurrency: 2 }, nowhere: { format: 'anthropic', base_url: 'http://127.0.0.1:1' } },
       routes: [
+        { pattern: '^claude-nowhere', provider: 'nowhere', retries: 0 },
         { pattern: '^claude-opus', provider: 'anthropic', retries: 1, fallbacks: ['claude-haiku-4-5'] },
         { pattern: '^claude-slow', provider: 'anthropic', retries: 0, timeout_ms: 200 },
         { pattern: '^claude-guarded', provider: 'anthropic', retries: 0, fallbacks: ['gpt-4o-mini'] },
@@ -75,6 +76,15 @@ describe('retries and fallbacks', () => {
     await r.text();
     const seen = h.fake.requests.slice(before).map((q) => q.raw);
     expect(seen).toEqual([sent, sent, sent.replace('claude-opus-4-1', 'claude-haiku-4-5')]);
+  });
+
+  it('an unreachable provider is a 502 that says "connection refused", and the log line keeps the cause', async () => {
+    const res = await fetch(`${h.url}/v1/messages`, { method: 'POST', headers: { 'content-type': 'application/json', 'x-api-key': 'k' }, body: JSON.stringify({ model: 'claude-nowhere', max_tokens: 5, messages: [{ role: 'user', content: 'x' }] }) });
+    expect(res.status).toBe(502);
+    expect(((await res.json()) as { error: { message: string } }).error.message).toMatch(/Can't reach nowhere at http:\/\/127\.0\.0\.1:1: connection refused \(ECONNREFUSED\)/);
+    // one `msg` per line (a second one, the cause, was lost to every JSON reader)
+    const line = h.logs.recent(200, 'warn').find((l) => l.msg === 'upstream attempt failed');
+    expect(line).toMatchObject({ code: 'upstream_unreachable', error: expect.stringContaining('connection refused') });
   });
 
   it('a request that finally fails gets the upstream status in the Anthropic error shape', async () => {
