@@ -209,6 +209,24 @@ describe('sidecar events (real HTTP)', () => {
     expect(sent).toEqual([ids[3]]);
   });
 
+  it("takes the seeds' short paths: POST /api/events/publish with the type in the body, GET /api/events/wait for any type", async () => {
+    const token = await w.token('python-specialist', ['issue-short']);
+    const u = w.sidecarUrl;
+    const before = await call<WaitBody>('GET', `${u}/api/events/wait?timeout=0`, { token });
+    expect(before.status).toBe(200);
+    const waiting = call<WaitBody>('GET', `${u}/api/events/wait?after=${before.body.cursor}&timeout=5000`, { token });
+    await new Promise((r) => setTimeout(r, 50));
+    const p = await call<Ev>('POST', `${u}/api/events/publish`, { token, body: { event_type: 'api_ready', topic: 'backend', data: { endpoint: '/users' } } });
+    expect(p.status).toBe(201);
+    expect(p.body).toMatchObject({ event_type: 'api_ready', topic: 'backend', issue_id: 'issue-short' });
+    const got = await waiting;
+    expect(got.body.events).toEqual([expect.objectContaining({ event_type: 'api_ready', data: { endpoint: '/users' } })]);
+    // without a type there is nothing to publish: a 400 naming the field, not an event of type "publish"
+    const bad = await call<{ error: { field: string } }>('POST', `${u}/api/events/publish`, { token, body: { topic: 'backend' } });
+    expect(bad.status).toBe(400);
+    expect(bad.body.error.field).toBe('body.event_type');
+  });
+
   it('rejects bad event input with 4xx naming the field', async () => {
     const tok = await w.token('test-engineer', ['issue-x']);
     const u = w.sidecarUrl;

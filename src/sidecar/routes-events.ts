@@ -1,4 +1,4 @@
-import type { FastifyInstance, FastifyReply } from 'fastify';
+import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
 import { z } from 'zod';
 import { AppError } from '../core/errors.js';
 import { parseInput } from '../server/validate.js';
@@ -18,6 +18,7 @@ const publishBody = z
     data: z.unknown().optional(),
   })
   .strict();
+const publishWithType = publishBody.extend({ event_type: eventTypeSchema }).strict();
 
 // schemas are built once: creating a zod schema costs far more than using it
 const typeParam = z.object({ eventType: z.union([z.literal('*'), eventTypeSchema]) });
@@ -98,9 +99,7 @@ const ENDED = Object.freeze({ name: 'AbortError', message: 'client gone or sidec
 export function registerEventRoutes(app: FastifyInstance, deps: SidecarDeps): void {
   const lifetime = lifetimes(deps.closing);
   const waitQuery = z.object({ filter: filterSchema, after: cursor.default(0), timeout: z.coerce.number().int().min(0).max(deps.config.wait_max_ms).default(30_000), limit: limitSchema });
-  app.post('/api/events/:eventType', async (req, reply) => {
-    const { eventType } = parseInput(publishParams, req.params, 'params');
-    const body = parseInput(publishBody, req.body ?? {}, 'body');
+  const publish = async (req: FastifyRequest, reply: FastifyReply, eventType: string, body: z.infer<typeof publishBody>) => {
     const dataIssue = (body.data as { issue_id?: unknown } | undefined)?.issue_id;
     let issueId = body.issue_id ?? (typeof dataIssue === 'string' && issueIdSchema.safeParse(dataIssue).success ? dataIssue : undefined);
     const scope = req.sidecarAgent.issues;
@@ -123,10 +122,19 @@ export function registerEventRoutes(app: FastifyInstance, deps: SidecarDeps): vo
     });
     deps.hub.publish('event_published', { id: ev.id, event_type: ev.event_type, topic: ev.topic, publisher: ev.publisher, issue_id: ev.issue_id });
     return reply.status(201).send({ status: 'published', ...view(ev) });
+  };
+  app.post('/api/events/:eventType', async (req, reply) => {
+    const { eventType } = parseInput(publishParams, req.params, 'params');
+    return publish(req, reply, eventType, parseInput(publishBody, req.body ?? {}, 'body'));
+  });
+  // The seeds' short form (`POST /api/events/publish`): the type in the body. "publish" is
+  // therefore not an event type of its own.
+  app.post('/api/events/publish', async (req, reply) => {
+    const { event_type, ...body } = parseInput(publishWithType, req.body ?? {}, 'body');
+    return publish(req, reply, event_type, body);
   });
 
-  app.get('/api/events/wait/:eventType', async (req, reply) => {
-    const { eventType } = parseInput(typeParam, req.params, 'params');
+  const wait = async (req: FastifyRequest, reply: FastifyReply, eventType: string) => {
     const q = parseInput(waitQuery, req.query, 'query');
     const query = queryOf(req.sidecarAgent, eventType, q.filter);
     const started = Date.now();
@@ -139,7 +147,10 @@ export function registerEventRoutes(app: FastifyInstance, deps: SidecarDeps): vo
       deps.hub.publish('agent_activity', { action: 'event_received', agent_id: req.sidecarAgent.agentId, agent_type: req.sidecarAgent.agentType, event_type: eventType, count: r.events.length, waited_ms: Date.now() - started });
     }
     return { events: r.events.map(view), cursor: r.cursor, timed_out: r.timed_out, waited_ms: Date.now() - started };
-  });
+  };
+  app.get('/api/events/wait/:eventType', async (req, reply) => wait(req, reply, parseInput(typeParam, req.params, 'params').eventType));
+  // the seeds' short form: any type
+  app.get('/api/events/wait', async (req, reply) => wait(req, reply, '*'));
 
   app.get('/api/events/stream/:eventType', async (req, reply) => {
     const { eventType } = parseInput(typeParam, req.params, 'params');
