@@ -1,5 +1,6 @@
 import { Command } from 'commander';
 import { httpJson } from '../core/http-json.js';
+import { readDaemonInfo } from '../daemon/lock.js';
 import { cliContext, say } from './common.js';
 
 /** `cco status`: the daemon's full status (parts, sidecar, sealed files). */
@@ -25,14 +26,18 @@ interface Status {
 }
 
 export async function printStatus(portOpt: string | undefined, json: boolean): Promise<number> {
-  const { baseUrl } = cliContext({ port: portOpt });
+  const { baseUrl, paths, port } = cliContext({ port: portOpt });
   let s: Status;
   try {
     const r = await httpJson<Status>('GET', `${baseUrl}/api/status`, undefined, { timeoutMs: 3000 });
     if (r.status !== 200) throw new Error(`HTTP ${r.status}`);
     s = r.body;
   } catch {
-    if (json) process.stdout.write(JSON.stringify({ running: false, url: baseUrl }) + '\n');
+    // a daemon process that holds the port's lock but does not answer is hung, not absent
+    // (`cco daemon start` would say "already running")
+    const held = readDaemonInfo(paths, port);
+    if (json) process.stdout.write(JSON.stringify({ running: false, url: baseUrl, ...(held ? { unresponsive_pid: held.pid } : {}) }) + '\n');
+    else if (held) say(`❌ Daemon (PID ${held.pid}) holds port ${port} but does not answer ${baseUrl}/api/status. Restart it: \`cco daemon restart${port !== 3000 ? ` --port ${port}` : ''}\` (or \`kill ${held.pid}\`).`);
     else say(`❌ Daemon is not running at ${baseUrl}. Start it with \`cco daemon start\`.`);
     return 1;
   }

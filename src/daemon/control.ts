@@ -93,6 +93,10 @@ export async function stopDaemon(paths: Paths, port: number, timeoutMs = 10_000)
   } catch {
     // gone
   }
+  // SIGKILL is not instant (a process in the kernel finishes its call first): a start right after
+  // must not find it still holding the port
+  const killedBy = Date.now() + 3000;
+  while (isAlive(info.pid) && Date.now() < killedBy) await sleep(25);
   readDaemonInfo(paths, port);
   return { stopped: true, pid: info.pid, forced: true };
 }

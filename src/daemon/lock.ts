@@ -1,7 +1,7 @@
 import { existsSync, mkdirSync, openSync, closeSync, readFileSync, rmSync, writeSync } from 'node:fs';
 import { join } from 'node:path';
 import { writeFileAtomic } from '../core/atomic-file.js';
-import { isAlive } from '../core/process-alive.js';
+import { isAlive, isSameProcess, processIdentity } from '../core/process-alive.js';
 import type { Paths } from '../config/paths.js';
 
 /** What a running daemon records about itself, one file per port in the runtime directory. */
@@ -13,6 +13,8 @@ export interface DaemonInfo {
   startedAt: number;
   version: string;
   logFile: string;
+  /** Boot id and start time of the process (`processIdentity`): a pid alone may have come back. */
+  identity?: string | undefined;
 }
 
 export const lockFileOf = (paths: Paths, port: number): string => join(paths.runtimeDir, `daemon-${port}.json`);
@@ -36,8 +38,11 @@ export function readDaemonInfo(paths: Paths, port: number): DaemonInfo | undefin
   } catch {
     info = undefined;
   }
-  if (info && typeof info.pid === 'number' && isAlive(info.pid)) return info;
-  rmSync(file, { force: true }); // stale: the process died without cleaning up
+  // Stale when its process is gone, or when the pid now belongs to another process (a container's
+  // PID 1 after a restart, or any pid reused): then nothing holds the port, and nothing of ours
+  // may be signalled under that pid.
+  if (info && typeof info.pid === 'number' && isSameProcess(info.pid, info.identity) && !(info.pid === process.pid && info.identity === undefined && processIdentity() !== undefined)) return info;
+  rmSync(file, { force: true });
   return undefined;
 }
 
@@ -47,6 +52,7 @@ export function readDaemonInfo(paths: Paths, port: number): DaemonInfo | undefin
  */
 export function acquireLock(paths: Paths, info: DaemonInfo): { update(next: Partial<DaemonInfo>): void; release(): void } {
   const file = lockFileOf(paths, info.port);
+  info = { ...info, identity: processIdentity() };
   for (let attempt = 0; attempt < 3; attempt++) {
     const running = readDaemonInfo(paths, info.port);
     if (running && running.pid !== process.pid) throw new AlreadyRunningError(running);

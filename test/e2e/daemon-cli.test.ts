@@ -4,6 +4,7 @@ import type { Server } from 'node:net';
 import { existsSync, mkdirSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { isAlive } from '../../src/core/process-alive.js';
 import { ROOT, cliWorld, ensureBuilt, portFrom } from './harness.js';
 
 beforeAll(() => ensureBuilt(), 120_000);
@@ -130,7 +131,8 @@ describe('cco daemon lifecycle (real CLI, temp home)', () => {
     expect(r.code, r.stderr).toBe(0);
     expect(r.stdout).toMatch(/Daemon stopped \(PID \d+\)/);
     expect(w.daemons()).toHaveLength(0);
-    expect(() => process.kill(pid as number, 0)).toThrow();
+    // gone: not running (a zombie its new parent has yet to reap holds nothing)
+    expect(isAlive(pid as number)).toBe(false);
     const again = await w.run(['daemon', 'stop', '--port', String(port)]);
     expect(again.code).toBe(1);
     expect(again.stderr).toContain('Daemon is not running');
@@ -152,6 +154,52 @@ describe('cco daemon failure modes', () => {
       expect(r.code, r.stderr).toBe(0);
       expect(w.daemons()[0]?.pid).not.toBe(dead.pid);
       expect((await w.run(['daemon', 'stop', '--port', String(port)])).code).toBe(0);
+    } finally {
+      w.cleanup();
+    }
+  });
+
+  it('a lock whose pid now belongs to another process is stale: that process is never signalled, and the daemon starts', async () => {
+    const w = cliWorld();
+    const other = spawn(process.execPath, ['-e', 'setInterval(() => {}, 1000)'], { stdio: 'ignore' });
+    try {
+      const port = await freePort();
+      mkdirSync(w.env.CCO_RUNTIME_DIR as string, { recursive: true });
+      // what a daemon killed with -9 leaves, once its pid has gone to an unrelated process (a
+      // container's PID 1 after a restart): the pid is alive, the process is not the daemon
+      const lock = join(w.env.CCO_RUNTIME_DIR as string, `daemon-${port}.json`);
+      writeFileSync(lock, JSON.stringify({ pid: other.pid, port, identity: 'an-earlier-boot:12345' }));
+      const stop = await w.run(['daemon', 'stop', '--port', String(port)]);
+      expect(stop.stdout + stop.stderr).toMatch(/not running/i);
+      expect(other.exitCode).toBeNull();
+      expect(other.signalCode).toBeNull();
+      writeFileSync(lock, JSON.stringify({ pid: other.pid, port, identity: 'an-earlier-boot:12345' }));
+      const r = await w.run(['daemon', 'start', '--port', String(port)]);
+      expect(r.code, r.stderr).toBe(0);
+      expect(w.daemons()[0]?.pid).not.toBe(other.pid);
+      expect((await w.run(['daemon', 'stop', '--port', String(port)])).code).toBe(0);
+      expect(other.exitCode).toBeNull();
+    } finally {
+      other.kill('SIGKILL');
+      w.cleanup();
+    }
+  });
+
+  it('cco status names a daemon that holds its port but does not answer (hung), instead of saying it is not running', async () => {
+    const w = cliWorld();
+    try {
+      const port = await freePort();
+      expect((await w.run(['daemon', 'start', '--port', String(port)])).code).toBe(0);
+      const pid = w.daemons()[0]?.pid as number;
+      process.kill(pid, 'SIGSTOP');
+      try {
+        const r = await w.run(['status', '--port', String(port)]);
+        expect(r.code).toBe(1);
+        expect(r.stdout + r.stderr).toContain(`Daemon (PID ${pid}) holds port ${port} but does not answer`);
+        expect(r.stdout + r.stderr).toContain('cco daemon restart');
+      } finally {
+        process.kill(pid, 'SIGKILL');
+      }
     } finally {
       w.cleanup();
     }
