@@ -1,4 +1,4 @@
-import { CompiledQuery, SqliteDialect, SqliteDriver } from 'kysely';
+import { CompiledQuery, SqliteAdapter, SqliteDialect, SqliteDriver } from 'kysely';
 import type { DatabaseConnection, Driver, QueryResult, SqliteDialectConfig, TransactionSettings } from 'kysely';
 
 /** How long a statement keeps retrying a locked database before it fails (as `busy_timeout` did). */
@@ -33,6 +33,20 @@ export class NonBlockingSqliteDialect extends SqliteDialect {
 
   override createDriver(): Driver {
     return new NonBlockingSqliteDriver(this.sqliteConfig);
+  }
+
+  // SQLite's DDL is transactional (FTS5 tables included), though Kysely's adapter says otherwise:
+  // with this, the migrator runs pending migrations in one transaction, and a daemon killed in
+  // the middle of one (a long table rebuild on upgrade) leaves the database as it was, not half
+  // migrated with a table it cannot create again.
+  override createAdapter(): SqliteAdapter {
+    return new TransactionalDdlSqliteAdapter();
+  }
+}
+
+class TransactionalDdlSqliteAdapter extends SqliteAdapter {
+  override get supportsTransactionalDdl(): boolean {
+    return true;
   }
 }
 

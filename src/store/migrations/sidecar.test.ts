@@ -56,3 +56,46 @@ describe('sidecar_005 and sidecar_006: ids from the rowid, no knowledge mark (SQ
     await store.close();
   });
 });
+
+describe('migrations on SQLite run in a transaction', () => {
+  const dir = mkdtempSync(join(tmpdir(), 'cco-migrate-tx-'));
+  afterAll(() => rmSync(dir, { recursive: true, force: true }));
+
+  it('a migration that fails half-way leaves nothing of itself (a daemon killed in one starts clean)', async () => {
+    const store = await openStore({ sqlitePath: join(dir, 'fail.db'), migrate: false });
+    const failing = new Migrator({
+      db: store.db,
+      provider: {
+        getMigrations: async () => ({
+          m1: {
+            async up(db) {
+              await sql`create table half_made (id integer primary key)`.execute(db);
+              throw new Error('killed here');
+            },
+          },
+        }),
+      },
+    });
+    expect((await failing.migrateToLatest()).error).toBeInstanceOf(Error);
+    const tables = (await sql<{ name: string }>`select name from sqlite_master where name = 'half_made'`.execute(store.db)).rows;
+    expect(tables).toEqual([]);
+    await store.close();
+  });
+
+  it('sidecar_005 takes back a table rebuild that an earlier, untransacted crash left half done', async () => {
+    for (const state of ['copy half made', 'table dropped, copy not renamed'] as const) {
+      const store = await openStore({ sqlitePath: join(dir, `${state.replaceAll(' ', '-')}.db`), migrate: false });
+      const migrator = new Migrator({ db: store.db, provider: new ModuleMigrationProvider('sqlite'), allowUnorderedMigrations: true });
+      expect((await migrator.migrateTo('sidecar_004_results_knowledge_at')).error).toBeUndefined();
+      await sql`insert into sidecar_events (id, event_type, topic, publisher, agent_id, issue_id, data, created_at) values (3, 'step', 't', 'p', 'a', null, '1', 1)`.execute(store.db);
+      await sql`create table sidecar_events_next (id integer primary key, event_type text not null, topic text, publisher text not null, agent_id text not null, issue_id text, data text not null, created_at bigint not null)`.execute(store.db);
+      if (state === 'table dropped, copy not renamed') {
+        await sql`insert into sidecar_events_next select id, event_type, topic, publisher, agent_id, issue_id, data, created_at from sidecar_events`.execute(store.db);
+        await sql`drop table sidecar_events`.execute(store.db);
+      }
+      await migrateToLatest(store.db, 'sqlite');
+      expect(await store.db.selectFrom('sidecar_events').select(['id', 'topic']).execute(), state).toEqual([{ id: 3, topic: 't' }]);
+      await store.close();
+    }
+  });
+});

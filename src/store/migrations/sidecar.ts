@@ -154,6 +154,14 @@ type Db = Parameters<Migration['up']>[0];
  */
 async function rebuildWithId(db: Db, table: string, id: string, columns: string, indexes: (db: Db) => Promise<void>): Promise<void> {
   const names = ['id', ...columns.split(',').map((c) => c.trim().split(' ')[0] as string)].join(', ');
+  // What a crash in this step left before migrations ran in a transaction: a copy half made (the
+  // table is still there: start again), or made with the table already dropped (the copy is the
+  // table: take it back first).
+  const tables = new Set((await sql<{ name: string }>`select name from sqlite_master where type = 'table' and name in (${table}, ${`${table}_next`})`.execute(db)).rows.map((r) => r.name));
+  if (tables.has(`${table}_next`)) {
+    if (tables.has(table)) await sql`drop table ${sql.raw(`${table}_next`)}`.execute(db);
+    else await sql`alter table ${sql.raw(`${table}_next`)} rename to ${sql.raw(table)}`.execute(db);
+  }
   await sql`create table ${sql.raw(`${table}_next`)} (id ${sql.raw(id)}, ${sql.raw(columns)})`.execute(db);
   await sql`insert into ${sql.raw(`${table}_next`)} (${sql.raw(names)}) select ${sql.raw(names)} from ${sql.raw(table)} order by id`.execute(db);
   await sql`drop table ${sql.raw(table)}`.execute(db);
