@@ -1,4 +1,6 @@
+import { sql } from 'kysely';
 import { describe, expect, it } from 'vitest';
+import { PG_IDLE_IN_TRANSACTION_MS } from './store.js';
 import { openTestStore } from '../testing/test-store.js';
 import { storeContract } from './store-contract.js';
 
@@ -17,6 +19,16 @@ if (process.env.DATABASE_URL) {
         }
       } finally {
         await first.cleanup();
+      }
+    });
+
+    it('has the server end a session left idle inside a transaction (a partitioned instance must not hold the team\'s locks for hours)', async () => {
+      const t = await openTestStore('postgres');
+      try {
+        const r = await sql<{ v: string }>`select current_setting('idle_in_transaction_session_timeout') as v`.execute(t.store.db);
+        expect(r.rows[0]?.v).toBe(`${PG_IDLE_IN_TRANSACTION_MS / 1000}s`);
+      } finally {
+        await t.cleanup();
       }
     });
   });

@@ -43,6 +43,9 @@ export interface StoreOptions {
   migrate?: boolean;
 }
 
+/** How long PostgreSQL lets a session sit idle inside a transaction before ending it (and its locks). */
+export const PG_IDLE_IN_TRANSACTION_MS = 10_000;
+
 /** pg is loaded only when PostgreSQL is used: the embedded default should not pay for it. */
 async function loadPg(): Promise<typeof pg> {
   const mod = (await import('pg')).default;
@@ -131,7 +134,14 @@ async function openPostgres(opts: StoreOptions): Promise<Store> {
     connectionString: url,
     max: opts.pgPoolSize ?? 10,
     connectionTimeoutMillis: 5000,
-    ...(schema ? { options: `-c search_path=${schema}` } : {}),
+    // A daemon cut off from the server in the middle of a transaction (a network partition, a
+    // frozen VM) keeps its locks until the server notices: with Linux's TCP defaults, two hours.
+    // The events' ordering lock is one for the whole team, so every instance's publishes would
+    // wait that long. The server ends such a session after 10 s idle in its transaction; keepalive
+    // probes let both sides notice a dead peer.
+    options: [`-c idle_in_transaction_session_timeout=${PG_IDLE_IN_TRANSACTION_MS}`, ...(schema ? [`-c search_path=${schema}`] : [])].join(' '),
+    keepAlive: true,
+    keepAliveInitialDelayMillis: 10_000,
   });
   pool.on('error', () => {
     // an idle client died (server restart); the pool replaces it on next use
