@@ -43,7 +43,12 @@ export async function main(args: string[]): Promise<number> {
   else {
     const { startDetached } = await import('../daemon/control.js');
     const r = await startDetached(paths, port, { timeoutMs: config.startupTimeoutMs });
-    if (!r.ok) return fail(`${r.message}\n   Logs: ${r.logFile} (cco daemon logs)`, 1);
+    if (!r.ok) {
+      // `cco daemon start --port` would start a daemon this launcher never asks: it reads its
+      // port from daemon.toml or CCO_PORT
+      const moved = / already in use/.test(r.message) ? `\n   For cco itself: set port = ${port + 2} under [daemon] in ${paths.configFile}, or CCO_PORT=${port + 2}` : '';
+      return fail(`${r.message}${moved}\n   Logs: ${r.logFile} (cco daemon logs)`, 1);
+    }
     session = await askSession(localUrl(host, r.info.port));
     if (!session) return fail(`Daemon started but did not answer at ${baseUrl}. See \`cco daemon logs\`.`, 1);
     status(`✅ Daemon started (PID ${r.info.pid}, ${r.ms} ms)`);

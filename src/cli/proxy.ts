@@ -110,6 +110,8 @@ function parseOptions(args: string[]): ProxyOptions {
 /** `cco proxy`: one process, or a primary forking `--workers` processes that share the port. */
 export async function main(args: string[]): Promise<number> {
   const opts = parseOptions(args);
+  // the name the guides look for (`top | grep cco-proxy`, lsof's COMMAND column)
+  process.title = `cco-proxy${cluster.isWorker ? ' worker' : ''} --port ${opts.port}`;
   if (opts.workers > 1 && cluster.isPrimary) return runPrimary(opts);
   // The serving process bounds its heap growth under load (see gateway/heap.ts; user flags win).
   tuneHeap();

@@ -21,6 +21,8 @@ export async function main(args: string[], hooks: RunHooks = {}): Promise<number
     .exitOverride();
   cmd.parse(args, { from: 'user' });
   const o = cmd.opts<{ port?: string; host?: string; logLevel?: string; logStdout?: boolean; readyFile?: string }>();
+  // the name the guides look for (`pkill -f "cco.*daemon"`)
+  process.title = `cco-daemon${o.port !== undefined ? ` --port ${o.port}` : ''}`;
   let daemon;
   try {
     daemon = await startDaemon({
@@ -37,6 +39,7 @@ export async function main(args: string[], hooks: RunHooks = {}): Promise<number
     process.stderr.write(`❌ Daemon failed to start: ${(e as Error).message}\n`);
     return 1;
   }
+  process.title = `cco-daemon --port ${daemon.info.port}`;
   const sidecar = daemon.modules.sidecar.url();
   process.stdout.write(
     [

@@ -41,10 +41,11 @@ const REDACT_PATHS = [
  * Structured JSON logs with levels. Every line passes through the secret masker before it is
  * written, so a key that slips into a message string is still not on disk.
  */
-export function createLogger(opts: LoggerOptions): { logger: Logger; buffer: LogBuffer; ready: Promise<void> } {
+export function createLogger(opts: LoggerOptions): { logger: Logger; buffer: LogBuffer; ready: Promise<void>; flush(): Promise<void> } {
   const buffer = opts.buffer ?? new LogBuffer();
   const streams: pino.StreamEntry[] = [];
   let ready: Promise<void> = Promise.resolve();
+  let flush = (): Promise<void> => Promise.resolve();
   if (opts.file) {
     mkdirSync(dirname(opts.file), { recursive: true });
     const dest = pino.destination({ dest: opts.file, sync: false, mkdir: true });
@@ -53,6 +54,17 @@ export function createLogger(opts: LoggerOptions): { logger: Logger; buffer: Log
       dest.once('ready', () => resolve());
       dest.once('error', () => resolve());
     });
+    // what was logged is in the file (before an exit that would lose the asynchronous writes)
+    flush = async () => {
+      await ready;
+      await new Promise<void>((resolve) => {
+        try {
+          dest.flush(() => resolve());
+        } catch {
+          resolve();
+        }
+      });
+    };
     streams.push({ level: 'trace', stream: dest });
   }
   if (opts.stdout) streams.push({ level: 'trace', stream: pino.destination({ dest: 1, sync: false }) });
@@ -68,7 +80,7 @@ export function createLogger(opts: LoggerOptions): { logger: Logger; buffer: Log
     },
     pino.multistream(streams),
   );
-  return { logger, buffer, ready };
+  return { logger, buffer, ready, flush };
 }
 
 function bufferStream(buffer: LogBuffer): Writable {

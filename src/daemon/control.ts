@@ -61,7 +61,8 @@ export async function startDetached(paths: Paths, port: number, opts: { timeoutM
   }
   rmSync(ready, { force: true });
   const stderr = existsSync(errFile) ? readFileSync(errFile, 'utf8').trim() : '';
-  const reason = stderr.split('\n').filter(Boolean).slice(-3).join('\n').replace(/^❌ /, '');
+  // the daemon's own line says "Daemon failed to start: ..." already
+  const reason = stderr.split('\n').filter(Boolean).slice(-3).join('\n').replace(/^❌ /, '').replace(/^Daemon failed to start: /, '');
   // The guides' wording, so a search for the message finds them.
   const message = reason
     ? `Daemon failed to start: ${reason}`

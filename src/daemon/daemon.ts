@@ -95,9 +95,12 @@ export async function startDaemon(opts: DaemonOptions = {}): Promise<RunningDaem
   const info: DaemonInfo = { pid: process.pid, port: requestedPort, host, startedAt, version: version(), logFile };
   // Port 0 cannot collide; its lock is taken once the OS has chosen.
   let lock = requestedPort !== 0 ? acquireLock(paths, info) : undefined;
-  const { logger, buffer: logs, ready: logReady } = createLogger({ level: config.daemon.log_level, file: logFile, ...(opts.logStdout ? { stdout: true } : {}) });
+  const { logger, buffer: logs, ready: logReady, flush: flushLog } = createLogger({ level: config.daemon.log_level, file: logFile, ...(opts.logStdout ? { stdout: true } : {}) });
   const cleanup: (() => Promise<void> | void)[] = [() => lock?.release()];
   const fail = async (e: unknown): Promise<never> => {
+    // into the daemon log too: every failure message sends the user there (`cco daemon logs`)
+    logger.fatal({ err: (e as Error).message, code: (e as { code?: unknown }).code }, 'daemon failed to start');
+    await flushLog().catch(() => undefined);
     for (const c of cleanup.reverse()) await Promise.resolve(c()).catch(() => undefined);
     throw e;
   };

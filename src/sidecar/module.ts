@@ -1,3 +1,5 @@
+import { takeOwnerLock } from '../core/owner-lock.js';
+import type { OwnerLock, OwnerRecord } from '../core/owner-lock.js';
 import { setMaxListeners } from 'node:events';
 import { join } from 'node:path';
 import type { FastifyInstance } from 'fastify';
@@ -76,6 +78,8 @@ export async function createSidecarModule(ctx: ModuleContext, deps: { catalog: A
   let app: FastifyInstance | undefined;
   let url: string | undefined;
   let startError: string | undefined;
+  /** This daemon's claim on a SQLite file it writes alone (see start). */
+  let owner: OwnerLock<OwnerRecord & { daemon_url: string }> | undefined;
 
   const sidecarDeps: SidecarDeps = {
     config: cfg,
@@ -115,6 +119,22 @@ export async function createSidecarModule(ctx: ModuleContext, deps: { catalog: A
       });
     },
     async start() {
+      // The sole writer must be the only one: a second daemon on the same SQLite file (the same
+      // home, two ports) would keep its own memory of recent events and answer waits without the
+      // other's (an event skipped for good), and never wake the other's waiters.
+      if (soleWriter && ctx.store.location !== ':memory:') {
+        const file = `${ctx.store.location}.sidecar-owner`;
+        try {
+          owner = takeOwnerLock(file, { pid: process.pid, daemon_url: ctx.selfUrl() }, (o) => {
+            throw new Error(
+              `Another daemon (PID ${o.pid}, ${o.daemon_url}) runs the sidecar on this database (${ctx.store.location}): two daemons on one SQLite database without Redis would miss each other's events. Stop it (cco daemon stop --port ${new URL(o.daemon_url).port}), give this one a home of its own (CCO_HOME), or run both on PostgreSQL and Redis (DATABASE_URL, REDIS_URL).`,
+            );
+          });
+        } catch (e) {
+          startError = (e as Error).message;
+          throw e;
+        }
+      }
       // The daemon's port + 1 unless configured; an OS-chosen one beside a daemon on port 0. When
       // that default is taken (an ephemeral port, a daemon on the next port) the OS chooses instead:
       // agents are told the sidecar's URL, so only a configured port is worth failing for.
@@ -140,6 +160,8 @@ export async function createSidecarModule(ctx: ModuleContext, deps: { catalog: A
         }
       } catch (e) {
         const err = e as NodeJS.ErrnoException;
+        owner?.release();
+        owner = undefined;
         startError = err.code === 'EADDRINUSE' ? `Sidecar failed to start: Address already in use. ${portInUseMessage(port, 'sidecar', 'set [sidecar] port in daemon.toml or CCO_SIDECAR_PORT', host)}` : err.message;
         throw new Error(startError, { cause: e });
       }
@@ -163,6 +185,8 @@ export async function createSidecarModule(ctx: ModuleContext, deps: { catalog: A
       await bus.close();
       await results.close();
       await writer.close();
+      owner?.release();
+      owner = undefined;
     },
   };
 }

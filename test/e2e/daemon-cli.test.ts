@@ -40,6 +40,12 @@ describe('cco daemon lifecycle (real CLI, temp home)', () => {
     expect(JSON.parse(h.stdout)).toMatchObject({ status: 'ok', service: 'cco-daemon', checks: { database: { status: 'ok' } } });
   });
 
+  it('names its process as the guides look for it (`pkill -f "cco.*daemon"`)', () => {
+    const pid = w.daemons()[0]?.pid as number;
+    expect(readFileSync(`/proc/${pid}/cmdline`, 'utf8').replaceAll('\0', ' ')).toMatch(new RegExp(`^cco-daemon --port ${port}\\b`));
+    expect(readFileSync(`/proc/${pid}/comm`, 'utf8')).toMatch(/^cco-daemon/);
+  });
+
   it('cco doctor verifies the running setup, with Claude Code found on PATH', async () => {
     const d = await w.run(['doctor', '--port', String(port)], { env: { PATH: `${join(ROOT, 'node_modules', '.bin')}:${process.env.PATH ?? ''}` } });
     expect(d.stdout).toMatch(/✅ Daemon: running at http:\/\/127\.0\.0\.1:\d+ \(ok\)/);
@@ -205,6 +211,25 @@ describe('cco daemon failure modes', () => {
     }
   });
 
+  it('refuses a second daemon on the same SQLite database (another port, same home), naming the first and the ways out', async () => {
+    const w = cliWorld();
+    try {
+      const [a, b] = [await freePort(), await freePort()];
+      expect((await w.run(['daemon', 'start', '--port', String(a)])).code).toBe(0);
+      const first = w.daemons()[0]?.pid;
+      const r = await w.run(['daemon', 'start', '--port', String(b)]);
+      expect(r.code).toBe(1);
+      expect(r.stdout + r.stderr).toContain(`Another daemon (PID ${first}`);
+      expect(r.stdout + r.stderr).toMatch(/CCO_HOME.*DATABASE_URL, REDIS_URL/);
+      // once the first has stopped, the second starts
+      expect((await w.run(['daemon', 'stop', '--port', String(a)])).code).toBe(0);
+      expect((await w.run(['daemon', 'start', '--port', String(b)])).code).toBe(0);
+      expect((await w.run(['daemon', 'stop', '--port', String(b)])).code).toBe(0);
+    } finally {
+      w.cleanup();
+    }
+  });
+
   it('names the process holding the port and suggests --port', async () => {
     const w = cliWorld();
     const blocker: Server = createServer();
@@ -217,6 +242,18 @@ describe('cco daemon failure modes', () => {
       expect(r.stderr).toContain(`PID ${process.pid}`);
       expect(r.stderr).toMatch(/--port \d+/);
       expect(w.daemons()).toHaveLength(0);
+      // the same through `cco daemon start`: said once, and in the log every message sends the user to
+      const detached = await w.run(['daemon', 'start', '--port', String(port)]);
+      expect(detached.code).toBe(1);
+      expect(detached.stdout + detached.stderr).not.toContain('Daemon failed to start: Daemon failed to start');
+      const logs = await w.run(['daemon', 'logs', '--port', String(port)]);
+      expect(logs.stdout).toContain('daemon failed to start');
+      expect(logs.stdout).toContain(`Port ${port} is already in use`);
+      // and through the launcher, which reads its port from daemon.toml or CCO_PORT, not --port
+      const launched = await w.run(['--version'], { env: { CCO_PORT: String(port), CCO_CLAUDE_BIN: '/bin/echo' } });
+      expect(launched.code).toBe(1);
+      expect(launched.stderr).toContain(`For cco itself: set port = ${port + 2} under [daemon] in`);
+      expect(launched.stderr).toContain(`CCO_PORT=${port + 2}`);
     } finally {
       blocker.close();
       w.cleanup();

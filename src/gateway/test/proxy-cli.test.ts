@@ -1,6 +1,6 @@
 import { spawn } from 'node:child_process';
 import type { ChildProcess } from 'node:child_process';
-import { existsSync, mkdtempSync, readdirSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdtempSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { sql } from 'kysely';
@@ -128,6 +128,9 @@ describe('cco proxy', () => {
     }
     expect(pids.size).toBe(2);
     expect(pids.has(p.child.pid as number)).toBe(false);
+    // named as the guides look for them (`top | grep cco-proxy`, lsof's COMMAND)
+    expect(readFileSync(`/proc/${p.child.pid}/comm`, 'utf8')).toMatch(/^cco-proxy/);
+    for (const pid of pids) expect(readFileSync(`/proc/${pid}/cmdline`, 'utf8')).toMatch(/^cco-proxy worker --port 0/);
     p.child.kill('SIGTERM');
     expect(await p.exited).toBe(0);
   });
