@@ -42,7 +42,7 @@ export async function main(args: string[]): Promise<number> {
   if (session) status('✅ Daemon is running');
   else {
     const { startDetached } = await import('../daemon/control.js');
-    const r = await startDetached(paths, port, { timeoutMs: config.startupTimeoutMs });
+    const r = await startDetached(paths, port, { timeoutMs: config.startupTimeoutMs, joinConcurrentStart: true });
     if (!r.ok) {
       // `cco daemon start --port` would start a daemon this launcher never asks: it reads its
       // port from daemon.toml or CCO_PORT

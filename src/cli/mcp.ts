@@ -27,7 +27,7 @@ export async function main(args: string[]): Promise<number> {
       say(`❌ Daemon is not running at ${baseUrl}. Start it with \`cco daemon start\` (or drop --no-start).`);
       return 1;
     }
-    const r = await startDetached(paths, port, { timeoutMs: config.daemon.startup_timeout_ms });
+    const r = await startDetached(paths, port, { timeoutMs: config.daemon.startup_timeout_ms, joinConcurrentStart: true });
     if (!r.ok) {
       say(`❌ ${r.message}\n   Logs: ${r.logFile}`);
       return 1;

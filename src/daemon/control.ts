@@ -3,6 +3,7 @@ import { closeSync, existsSync, mkdirSync, openSync, readFileSync, rmSync } from
 import { join } from 'node:path';
 import { randomBytes } from 'node:crypto';
 import { httpJson } from '../core/http-json.js';
+import { localUrl } from '../core/local-url.js';
 import { daemonLogFile } from '../config/paths.js';
 import { cliEntry } from '../core/version.js';
 import type { Paths } from '../config/paths.js';
@@ -27,7 +28,21 @@ export type StartResult = { ok: true; info: DaemonInfo; ms: number } | { ok: fal
  * (a ready file with its pid and chosen port) and answers /health, or until it exits or the
  * time runs out. Its startup errors are read back from its stderr file.
  */
-export async function startDetached(paths: Paths, port: number, opts: { timeoutMs: number; extraArgs?: string[]; env?: NodeJS.ProcessEnv }): Promise<StartResult> {
+export async function startDetached(
+  paths: Paths,
+  port: number,
+  opts: {
+    timeoutMs: number;
+    extraArgs?: string[];
+    env?: NodeJS.ProcessEnv;
+    /**
+     * When another process started the port's daemon meanwhile (Claude Code starts its MCP
+     * servers together; several `cco` at once), wait for that one and use it instead of failing
+     * with "already running".
+     */
+    joinConcurrentStart?: boolean;
+  },
+): Promise<StartResult> {
   const t0 = Date.now();
   mkdirSync(paths.runtimeDir, { recursive: true });
   mkdirSync(paths.logDir, { recursive: true });
@@ -60,6 +75,15 @@ export async function startDetached(paths: Paths, port: number, opts: { timeoutM
     await sleep(15);
   }
   rmSync(ready, { force: true });
+  const other = opts.joinConcurrentStart && exited !== null ? readDaemonInfo(paths, port) : undefined;
+  if (other && other.pid !== child.pid) {
+    const url = localUrl(other.host, other.port);
+    while (Date.now() < deadline) {
+      if (await isHealthy(url)) return { ok: true, info: other, ms: Date.now() - t0 };
+      if (!isAlive(other.pid)) break;
+      await sleep(25);
+    }
+  }
   const stderr = existsSync(errFile) ? readFileSync(errFile, 'utf8').trim() : '';
   // the daemon's own line says "Daemon failed to start: ..." already
   const reason = stderr.split('\n').filter(Boolean).slice(-3).join('\n').replace(/^❌ /, '').replace(/^Daemon failed to start: /, '');

@@ -230,6 +230,20 @@ describe('cco daemon failure modes', () => {
     }
   });
 
+  it('several cco launched at once while the daemon is down all run: one starts it, the others use it', async () => {
+    const w = cliWorld();
+    try {
+      const port = await freePort();
+      const env = { CCO_PORT: String(port), CCO_CLAUDE_BIN: '/bin/echo' };
+      const runs = await Promise.all([0, 1, 2, 3].map(() => w.run(['--version'], { env })));
+      for (const r of runs) expect(r.code, r.stderr).toBe(0);
+      expect(w.daemons()).toHaveLength(1);
+      expect((await w.run(['daemon', 'stop', '--port', String(port)])).code).toBe(0);
+    } finally {
+      w.cleanup();
+    }
+  });
+
   it('names the process holding the port and suggests --port', async () => {
     const w = cliWorld();
     const blocker: Server = createServer();
