@@ -1,4 +1,4 @@
-import { existsSync, mkdtempSync, readFileSync, rmSync, statSync } from 'node:fs';
+import { existsSync, mkdtempSync, readdirSync, readFileSync, rmSync, statSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
@@ -136,6 +136,38 @@ describe('ResultsRepo when one half of a save fails (file or row)', () => {
     w.writer.failures = 1;
     await expect(w.results.save(input('failed B'))).rejects.toThrow('disk I/O error');
     await bothSayThenAfterRecovery(w, 'stored A');
+  });
+
+  it('a result whose row fails while the store cannot even be read: the file follows the row once it can, or at the next start', async () => {
+    for (const when of ['store back', 'restart'] as const) {
+      const w = await world(`row-and-read-fail-${when.replace(' ', '-')}`);
+      await w.results.save(input('stored A'));
+      // the database is gone: the row's commit fails, and so does the read that would repair the file
+      let down = true;
+      const db = w.t.store.db;
+      const flaky = new Proxy(db, { get: (target, prop, recv) => (down && prop === 'selectFrom' ? () => { throw new Error('Connection terminated unexpectedly'); } : Reflect.get(target, prop, recv)) });
+      Object.defineProperty(w.t.store, 'db', { value: flaky, configurable: true });
+      w.writer.failures = 1;
+      await expect(w.results.save(input('failed B'))).rejects.toThrow('disk I/O error');
+      expect(summaryIn(w.file)).toBe('failed B');
+      const markers = join(dir, `row-and-read-fail-${when.replace(' ', '-')}`, '.repairs');
+      expect(readdirSync(markers)).toHaveLength(1);
+      down = false;
+      Object.defineProperty(w.t.store, 'db', { value: db, configurable: true });
+      if (when === 'store back') {
+        for (let i = 0; i < 100 && summaryIn(w.file) !== 'stored A'; i++) await new Promise((r) => setTimeout(r, 20));
+        expect(readdirSync(markers)).toHaveLength(0);
+        await bothSayThenAfterRecovery(w, 'stored A');
+      } else {
+        // the daemon stops (or dies) before the store is back: the marker outlives it
+        await w.results.close();
+        expect(summaryIn(w.file)).toBe('failed B');
+        const again = await w.recovered();
+        expect(summaryIn(w.file)).toBe('stored A');
+        expect(readdirSync(markers)).toHaveLength(0);
+        await again.close();
+      }
+    }
   });
 
   it('a result whose row was committed although its commit was reported failed is stored, file and row', async () => {

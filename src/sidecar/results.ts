@@ -6,6 +6,7 @@ import { eachContainer } from '../core/json.js';
 import type { Store } from '../store/store.js';
 import { agentIdSchema, agentTypeSchema, issueIdSchema } from './ids.js';
 import { ResultFiles } from './durable-files.js';
+import { PendingRepairs } from './result-repairs.js';
 import type { FileWrite } from './durable-files.js';
 import type { Knowledge, KnowledgeEntry } from './knowledge.js';
 import { preparedQuery } from './prepared.js';
@@ -192,6 +193,10 @@ export class ResultsRepo {
   private readonly newest = new Map<string, Job>();
   private readonly upsert: (v: ResultRow) => CompiledQuery;
   private readonly writer: SqlWriter;
+  /** Saves whose file must still follow the row (see `repair`), and the timers retrying them. */
+  private readonly repairs: PendingRepairs;
+  private readonly repairTimers = new Set<NodeJS.Timeout>();
+  private closed = false;
   /** Context builds read an issue's results often: compiled once. */
   private readonly ofIssue: (v: { issue: string }) => CompiledQuery;
 
@@ -202,6 +207,7 @@ export class ResultsRepo {
     opts: { files?: ResultFiles; writer?: SqlWriter; maxResultBytes?: number } = {},
   ) {
     this.root = resolve(resultsDir);
+    this.repairs = new PendingRepairs(join(this.root, '.repairs'));
     this.files = opts.files ?? new ResultFiles(this.root, opts.maxResultBytes ? { maxItemBytes: opts.maxResultBytes } : {});
     this.writer = opts.writer ?? new StoreWriter(store);
     // files and rows commit in rounds of their own (a slow fsync does not hold up the next
@@ -242,9 +248,25 @@ export class ResultsRepo {
    * power loss may have lost the last commits of either). Returns how many files it rewrote.
    */
   async recover(): Promise<number> {
-    const n = await this.recoverJournals();
+    let n = await this.recoverJournals();
+    n += await this.recoverMarkedRepairs();
     await this.indexPending();
     return n;
+  }
+
+  /** Files a failed save left to follow their rows while the store was unreadable (see `repair`). */
+  private async recoverMarkedRepairs(): Promise<number> {
+    const marked = this.repairs.files().filter((m) => m.file.startsWith(this.root + sep));
+    const items: FileWrite[] = [];
+    for (const file of new Set(marked.map((m) => m.file))) {
+      const rel = file.slice(this.root.length + 1).split(sep);
+      if (rel.length !== 2) continue;
+      const cur = await this.rowOf(rel[0] as string, (rel[1] as string).replace(/\.json$/, ''));
+      items.push({ file, data: cur ? readableText(JSON.parse(cur.body), cur.body) : null });
+    }
+    await this.files.finishRecovery([], items);
+    for (const m of this.repairs.files()) this.repairs.clear(m.file, m.storedAt);
+    return items.length;
   }
 
   /**
@@ -327,6 +349,9 @@ export class ResultsRepo {
   }
 
   async close(): Promise<void> {
+    this.closed = true;
+    for (const t of this.repairTimers) clearTimeout(t);
+    this.repairTimers.clear();
     await this.files.close();
     await this.knowledge.flush();
   }
@@ -376,7 +401,19 @@ export class ResultsRepo {
     let stored = false;
     try {
       const { issue_id, agent_type, stored_at } = job.stored;
-      const cur = await this.rowOf(issue_id, agent_type);
+      let cur;
+      try {
+        cur = await this.rowOf(issue_id, agent_type);
+      } catch (e) {
+        // The store cannot be read (the database gone): what the file must hold is not known
+        // yet. A durable marker first (a restart repairs it, when the journal of the file's write
+        // is long gone), then retries; the caller hears of the failure now.
+        if (this.newest.get(job.file) === job) {
+          this.repairs.mark(job.file, stored_at);
+          this.retryRepair(job.file, issue_id, agent_type, stored_at, 0);
+        }
+        throw e;
+      }
       // a newer result, saved meanwhile, writes file and row itself (and its file comes after this one's)
       if (this.newest.get(job.file) === job) {
         // the row is this result's (a failed commit may have been written after all: a write
@@ -393,6 +430,33 @@ export class ResultsRepo {
     }
     if (stored) job.resolve(job.stored);
     else job.reject(job.fileError ?? job.rowError);
+  }
+
+  /** Tries a marked repair again later, backing off to 30 s, until it is done or a newer save takes over. */
+  private retryRepair(file: string, issueId: string, agentType: string, storedAt: number, attempt: number): void {
+    const t = setTimeout(() => {
+      this.repairTimers.delete(t);
+      // closing: the marker stays, and the next start repairs
+      if (this.closed) return;
+      // a save in flight writes file and row itself (and marks its own repair should it fail)
+      if (this.newest.has(file)) {
+        this.repairs.clear(file, storedAt);
+        return;
+      }
+      this.followRow(file, issueId, agentType).then(
+        () => this.repairs.clear(file, storedAt),
+        () => this.retryRepair(file, issueId, agentType, storedAt, attempt + 1),
+      );
+    }, Math.min(30_000, 250 * 2 ** Math.min(attempt, 7)));
+    t.unref();
+    this.repairTimers.add(t);
+  }
+
+  /** Rewrites a result file from its row (removes it when there is none), through the journal. */
+  private async followRow(file: string, issueId: string, agentType: string): Promise<void> {
+    const cur = await this.rowOf(issueId, agentType);
+    const text = cur ? readableText(JSON.parse(cur.body), cur.body) : null;
+    await new Promise<void>((resolve, reject) => this.fileRounds.add({ file, text, done: (e) => (e === undefined ? resolve() : reject(e)) }));
   }
 
   async list(filter: { issueId?: string; agentType?: string; issues: string[] | '*'; limit?: number }): Promise<ResultSummary[]> {
