@@ -10,13 +10,14 @@ import { orchestrationEnv } from './orchestration-env.js';
 /**
  * The daemon's own routes: what the launcher asks for, status, logs and diagnostics.
  */
-export function registerDaemonApi(app: FastifyInstance, deps: { ctx: ModuleContext; modules: () => DaemonModules; key: Buffer }): void {
+export function registerDaemonApi(app: FastifyInstance, deps: { ctx: ModuleContext; modules: () => DaemonModules; key: Buffer; ensureLaunchArtifacts(): Promise<void> }): void {
   const { ctx } = deps;
 
   /** Everything `cco` needs to launch Claude Code, in one round trip. */
   app.post('/api/launcher/session', async (req) => {
     const body = parseInput(z.object({ cwd: z.string().max(4096).optional() }).passthrough(), req.body ?? {}, 'body');
     const modules = deps.modules();
+    await deps.ensureLaunchArtifacts();
     const sidecarUrl = modules.sidecar.url();
     const env = orchestrationEnv({ paths: ctx.paths, config: ctx.config, daemonUrl: ctx.selfUrl(), sidecarUrl });
     let agentToken: string | undefined;

@@ -27,6 +27,8 @@ import type { DaemonModules } from './modules.js';
 import { portInUseMessage } from './port-holder.js';
 import { loadAccessToken, loadSealingKey } from './secret-files.js';
 import { registerDaemonApi } from './api.js';
+import { readFileSync } from 'node:fs';
+import { claudeMcpConfigFile } from '../mcp/claude-mcp-config.js';
 import { localUrl } from '../core/local-url.js';
 
 export interface DaemonOptions {
@@ -153,6 +155,7 @@ export async function startDaemon(opts: DaemonOptions = {}): Promise<RunningDaem
   }
 
   let modules: DaemonModules;
+  let ensureLaunchArtifacts = async (): Promise<void> => undefined;
   let app: FastifyInstance;
   try {
     modules = await createModules(ctx);
@@ -181,7 +184,7 @@ export async function startDaemon(opts: DaemonOptions = {}): Promise<RunningDaem
       },
     });
     registerHubWebSocket(app, hub);
-    registerDaemonApi(app, { ctx, modules: () => modules, key });
+    registerDaemonApi(app, { ctx, modules: () => modules, key, ensureLaunchArtifacts: () => ensureLaunchArtifacts() });
     for (const m of modules.all) await m.register?.(app);
     mark('routes');
   } catch (e) {
@@ -225,8 +228,24 @@ export async function startDaemon(opts: DaemonOptions = {}): Promise<RunningDaem
     info.sidecarPort = Number(new URL(sidecarUrl).port);
   }
   lock.update(info);
+  const writeArtifacts = () => writeLaunchArtifacts({ paths, config, key, daemonUrl: selfUrl(), sidecarUrl, catalog: modules.catalog, hookCommand: `${process.execPath} ${cliEntry()} hook`, mcpKey: accessToken, version: version() });
+  // The launch files have fixed names in the temp folder (the seeds' `/tmp/.cco-orchestrator-settings`):
+  // a daemon on another port with the same temp folder may have written them since. The launcher's
+  // session is the moment they must be this daemon's.
+  ensureLaunchArtifacts = async () => {
+    let mine = false;
+    try {
+      mine = readFileSync(claudeMcpConfigFile(paths.tmpDir), 'utf8').includes(`"${selfUrl()}/mcp"`);
+    } catch {
+      mine = false;
+    }
+    if (!mine) {
+      logger.info({ tmpDir: paths.tmpDir }, 'launch files were written by another daemon: writing them again for this one');
+      await writeArtifacts();
+    }
+  };
   try {
-    await writeLaunchArtifacts({ paths, config, key, daemonUrl: selfUrl(), sidecarUrl, catalog: modules.catalog, hookCommand: `${process.execPath} ${cliEntry()} hook`, mcpKey: accessToken, version: version() });
+    await writeArtifacts();
   } catch (e) {
     return fail(new DaemonStartError(`Failed to write temp file in ${paths.tmpDir}: ${(e as Error).message}. Check that the temp directory exists and is writable (chmod 755 $TMPDIR)`, 'start_failed'));
   }

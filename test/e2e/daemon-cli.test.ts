@@ -244,6 +244,26 @@ describe('cco daemon failure modes', () => {
     }
   });
 
+  it('two daemons sharing one temp folder (other homes, other ports): each launch gets launch files of its own daemon', async () => {
+    const a = cliWorld();
+    const b = cliWorld({ CCO_TMPDIR: a.env.CCO_TMPDIR as string });
+    try {
+      const [pa, pb] = [await freePort(), await freePort()];
+      expect((await a.run(['daemon', 'start', '--port', String(pa)])).code).toBe(0);
+      expect((await b.run(['daemon', 'start', '--port', String(pb)])).code).toBe(0);
+      const mcpConfig = join(a.env.CCO_TMPDIR as string, '.cco-mcp-config.json');
+      expect(readFileSync(mcpConfig, 'utf8')).toContain(`:${pb}/mcp`);
+      // a launch through the first daemon: its own hooks and MCP server, and its sealed files verify
+      const launch = await a.run(['-p', 'hi'], { env: { CCO_PORT: String(pa), CCO_CLAUDE_BIN: '/bin/echo' } });
+      expect(launch.code, launch.stderr).toBe(0);
+      expect(readFileSync(mcpConfig, 'utf8')).toContain(`:${pa}/mcp`);
+      expect(readFileSync(join(a.env.CCO_TMPDIR as string, '.cco-orchestrator-settings'), 'utf8')).toContain(`:${pa}/api/hooks/`);
+    } finally {
+      b.cleanup();
+      a.cleanup();
+    }
+  });
+
   it('names the process holding the port and suggests --port', async () => {
     const w = cliWorld();
     const blocker: Server = createServer();
