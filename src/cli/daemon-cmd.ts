@@ -2,6 +2,7 @@ import { spawn } from 'node:child_process';
 import { existsSync } from 'node:fs';
 import { Command } from 'commander';
 import { daemonLogFile } from '../config/paths.js';
+import { sidecarPort } from '../config/daemon-config.js';
 import { isHealthy, startDetached, stopDaemon } from '../daemon/control.js';
 import { readDaemonInfo } from '../daemon/lock.js';
 import { cliContext, fatal, say } from './common.js';
@@ -42,7 +43,7 @@ export async function main(args: string[]): Promise<number> {
 }
 
 async function start(portOpt: string | undefined, timeoutMs: number, extraArgs: string[] = []): Promise<number> {
-  const { paths, port, baseUrl } = cliContext({ port: portOpt });
+  const { paths, port, baseUrl, config } = cliContext({ port: portOpt });
   const running = port !== 0 ? readDaemonInfo(paths, port) : undefined;
   if (running) {
     say(`❌ Daemon already running on port ${running.port} (PID ${running.pid}). Use \`cco daemon restart\` or another --port.`);
@@ -62,6 +63,12 @@ async function start(portOpt: string | undefined, timeoutMs: number, extraArgs: 
   process.stdout.write(
     `✅ Daemon started successfully\n   PID: ${r.info.pid}\n   VFS: ${paths.tmpDir}\n   Dashboard: ${url}\n   Port: ${r.info.port}\n   Logs: ${r.info.logFile}\n`,
   );
+  // the sidecar's default port (the daemon's + 1) was taken and the OS chose another: agents are
+  // told its URL, but the guides' `curl localhost:<port + 1>/health` would reach something else
+  const expected = sidecarPort({ daemon: { ...config.daemon, port: r.info.port }, sidecar: config.sidecar });
+  if (r.info.sidecarPort !== undefined && expected !== 0 && r.info.sidecarPort !== expected) {
+    process.stdout.write(`⚠️  Sidecar: port ${expected} was taken, so it listens on ${r.info.sidecarPort}. Set [sidecar] port in daemon.toml to fix one.\n`);
+  }
   return 0;
 }
 

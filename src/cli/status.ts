@@ -50,6 +50,7 @@ export async function printStatus(portOpt: string | undefined, json: boolean): P
     `✅ Daemon is running (PID ${s.pid}, version ${s.version}, up ${s.uptime_seconds}s, ${s.memory_usage_mb} MB)`,
     `   URL: ${s.url}`,
     `   Sidecar: ${s.sidecar_url ?? '(not running)'}`,
+    ...(typeof s.parts.sidecar?.moved_from_port === 'number' ? [`⚠️  Sidecar: port ${s.parts.sidecar.moved_from_port} was taken, so it listens on another (agents are told; \`curl localhost:${s.parts.sidecar.moved_from_port}\` reaches something else). Set [sidecar] port in daemon.toml to fix one.`] : []),
     `   VFS: ${s.vfs}`,
     `   Store: ${s.store}`,
     `   Agents: ${s.agents}`,

@@ -78,6 +78,8 @@ export async function createSidecarModule(ctx: ModuleContext, deps: { catalog: A
   let app: FastifyInstance | undefined;
   let url: string | undefined;
   let startError: string | undefined;
+  /** The default port it could not have (taken), when the OS chose another. */
+  let movedFrom: number | undefined;
   /** This daemon's claim on a SQLite file it writes alone (see start). */
   let owner: OwnerLock<OwnerRecord & { daemon_url: string }> | undefined;
 
@@ -157,6 +159,7 @@ export async function createSidecarModule(ctx: ModuleContext, deps: { catalog: A
           if ((e as NodeJS.ErrnoException).code !== 'EADDRINUSE' || configured || port === 0) throw e;
           ctx.logger.warn({ port }, `sidecar port ${port} is taken; the OS chooses another (set [sidecar] port to fix one)`);
           app = await listenOn(0);
+          movedFrom = port;
         }
       } catch (e) {
         const err = e as NodeJS.ErrnoException;
@@ -174,7 +177,7 @@ export async function createSidecarModule(ctx: ModuleContext, deps: { catalog: A
       if (!url) return { status: startError ? 'down' : 'starting', ...(startError ? { error: startError } : {}) };
       const ok = await bus.healthy();
       const s = bus.stats();
-      return { status: ok ? 'ok' : 'degraded', url, bus: s.backend, waiters: s.waiters, subscriptions: s.subscriptions, subscriptions_behind: s.subscriptions_behind };
+      return { status: ok ? 'ok' : 'degraded', url, ...(movedFrom !== undefined ? { moved_from_port: movedFrom } : {}), bus: s.backend, waiters: s.waiters, subscriptions: s.subscriptions, subscriptions_behind: s.subscriptions_behind };
     },
     async close() {
       closing.abort();

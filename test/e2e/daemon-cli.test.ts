@@ -322,6 +322,9 @@ describe('cco daemon failure modes', () => {
       const h2 = (await (await fetch(`http://127.0.0.1:${port}/health`)).json()) as { checks: { sidecar: { status: string; url: string } } };
       expect(h2.checks.sidecar.status).toBe('ok');
       expect(h2.checks.sidecar.url).not.toBe(`http://127.0.0.1:${port + 1}`);
+      // ... and says so where the user looks, not only in the log
+      expect(r2.stdout).toContain(`⚠️  Sidecar: port ${port + 1} was taken, so it listens on ${new URL(h2.checks.sidecar.url).port}`);
+      expect((await w.run(['status', '--port', String(port)])).stdout).toContain(`⚠️  Sidecar: port ${port + 1} was taken`);
       expect((await w.run(['daemon', 'stop', '--port', String(port)])).code).toBe(0);
       // a configured port taken: the guide's words, and the daemon does not start
       const taken = await w.run(['run', '--port', String(port)], { env: { CCO_SIDECAR_PORT: String(port + 1) } });
