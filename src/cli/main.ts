@@ -29,5 +29,14 @@ const argv = process.argv.slice(2);
 const first = argv[0];
 const load = first !== undefined ? SUBCOMMANDS[first] : undefined;
 const mod = await (load ?? (() => import('./launcher.js')))();
-const code = await mod.main(load ? argv.slice(1) : argv);
+let code: number | void;
+try {
+  code = await mod.main(load ? argv.slice(1) : argv);
+} catch (e) {
+  // commander with exitOverride throws after printing help, a version or a usage error: the
+  // user has read what it printed; a stack trace under it would only bury it
+  const c = e as { code?: unknown; exitCode?: unknown };
+  if (typeof c.code !== 'string' || !c.code.startsWith('commander.')) throw e;
+  code = typeof c.exitCode === 'number' ? c.exitCode : 1;
+}
 if (typeof code === 'number') process.exitCode = code;

@@ -337,6 +337,23 @@ describe('cco daemon failure modes', () => {
     }
   });
 
+  it('subcommand --help prints the help and exits 0; an unknown option is one line and exit 1 (no stack trace)', async () => {
+    const w = cliWorld();
+    try {
+      for (const sub of ['status', 'run', 'mcp', 'fake-provider']) {
+        const r = await w.run([sub, '--help']);
+        expect(r.code, sub).toBe(0);
+        expect(r.stdout, sub).toContain('--help');
+        expect(r.stderr, sub).not.toMatch(/\n\s+at /);
+      }
+      const bad = await w.run(['status', '--bogus']);
+      expect(bad.code).toBe(1);
+      expect(bad.stderr.trim()).toBe("error: unknown option '--bogus'");
+    } finally {
+      w.cleanup();
+    }
+  });
+
   it('reports a malformed daemon.toml with its line', async () => {
     const w = cliWorld();
     try {
