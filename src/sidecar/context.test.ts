@@ -169,3 +169,32 @@ describe('ContextBuilder file contents', () => {
     }
   });
 });
+
+describe('ContextBuilder and credentials', () => {
+  it('never puts the contents of credential files in a context, and masks keys pasted into ordinary files', async () => {
+    const pem = '-----BEGIN RSA PRIVATE KEY-----\nMIIEowIBAAKCAQEAsecretkeymaterial\n-----END RSA PRIVATE KEY-----\n';
+    const files = {
+      '.env': 'ANTHROPIC_API_KEY=sk-ant-api03-SECRETSECRETSECRET\nDB_PASSWORD=hunter2\n',
+      '.env.production': 'PASSWORD=hunter3\n',
+      '.env.example': 'ANTHROPIC_API_KEY=\n',
+      'deploy.pem': pem,
+      '.ssh/id_ed25519': '-----BEGIN OPENSSH PRIVATE KEY-----\nb3BlbnNzaC1rZXktdjEAAAAA\n-----END OPENSSH PRIVATE KEY-----\n',
+      'config/secrets.yaml': 'stripe: sk_live_CONFIGSECRETCONFIGSECRET\n',
+      'config/gcp-credentials.json': '{"private_key": "-----BEGIN PRIVATE KEY-----\\nAAAA\\n-----END PRIVATE KEY-----"}',
+      'src/settings.py': `AWS_KEY = "AKIAIOSFODNN7EXAMPLE"\nTOKEN = "ghp_${'a'.repeat(36)}"\nKEY = '''${pem}'''\n`,
+    };
+    const w = await contextWorld('secrets', { files, defaultFileBytes: 64 * 1024 });
+    try {
+      const { json } = await w.ctx.get({ root: w.root, issueId: 'i-sec', agent: agentDef('secrets-scanner', { context: { include: ['**/*', '.env*', '**/*.pem'] } }), issues: '*', query: 'scan env files pem ssh keys credentials secrets password' });
+      const text = json.toString();
+      const ctx = JSON.parse(text) as { relevant_files: { path: string; content: string }[]; structure: { paths: string[] } };
+      for (const secret of ['sk-ant-api03-SECRET', 'hunter2', 'hunter3', 'secretkeymaterial', 'b3BlbnNzaC1rZXktdjEAAAAA', 'sk_live_CONFIG', 'AKIAIOSFODNN7EXAMPLE', 'ghp_aaaa']) expect(text, secret).not.toContain(secret);
+      // listed, so an agent knows they exist; the example of a configuration keeps its content
+      expect(ctx.structure.paths).toEqual(expect.arrayContaining(['.env', 'deploy.pem', 'config/secrets.yaml']));
+      expect(ctx.relevant_files.map((f) => f.path).sort()).toEqual(['.env.example', 'src/settings.py']);
+      expect(ctx.relevant_files.find((f) => f.path === 'src/settings.py')?.content).toContain('-----BEGIN RSA PRIVATE KEY-----\n[REDACTED]\n-----END RSA PRIVATE KEY-----');
+    } finally {
+      await w.close();
+    }
+  });
+});

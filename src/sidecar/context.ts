@@ -1,3 +1,4 @@
+import { isSecretFile } from './secret-files.js';
 import { LRUCache } from 'lru-cache';
 import type { AgentDefinition } from '../agents/types.js';
 import type { AgentsRepo } from './agents-repo.js';
@@ -238,7 +239,8 @@ export class ContextBuilder {
     if (hit) return hit;
     const include = agent.context.include.length ? globMatcher(agent.context.include) : () => true;
     const exclude = agent.context.exclude?.length ? globMatcher(agent.context.exclude) : () => false;
-    const candidates = snap.scan.files.filter((f) => include(f.path) && !exclude(f.path));
+    // files of credentials never give their contents, whatever the agent's rules include
+    const candidates = snap.scan.files.filter((f) => include(f.path) && !exclude(f.path) && !isSecretFile(f.path));
     const p = rankFiles(candidates, terms, cachedReader(snap.root, snap.contents));
     snap.derived.set(key, p);
     return p;

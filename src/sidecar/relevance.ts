@@ -1,3 +1,4 @@
+import { redactFileText } from './secret-files.js';
 import { readFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { queryTerms } from './knowledge.js';
@@ -36,7 +37,11 @@ export function cachedReader(root: string, cache: ContentCache, maxBytes = 512 *
       p =
         f.size > maxBytes
           ? Promise.resolve(null)
-          : readFile(join(root, f.path)).then(decodeText, () => null);
+          : readFile(join(root, f.path)).then((b) => {
+              const text = decodeText(b);
+              // credentials pasted into ordinary files are masked before anything reads them
+              return text === null ? null : redactFileText(text);
+            }, () => null);
       if (cache.bytes + f.size <= CACHE_BYTES) {
         cache.files.set(f.path, p);
         cache.bytes += f.size;
