@@ -185,7 +185,7 @@ describe('ContextBuilder and credentials', () => {
     };
     const w = await contextWorld('secrets', { files, defaultFileBytes: 64 * 1024 });
     try {
-      const { json } = await w.ctx.get({ root: w.root, issueId: 'i-sec', agent: agentDef('secrets-scanner', { context: { include: ['**/*', '.env*', '**/*.pem'] } }), issues: '*', query: 'scan env files pem ssh keys credentials secrets password' });
+      const { json } = await w.ctx.get({ root: w.root, issueId: 'i-sec', agent: agentDef('secrets-scanner', { context: { include: ['**/*', '.env*', '**/*.pem'] } }), issues: '*', q: 'scan env files pem ssh keys credentials secrets password' });
       const text = json.toString();
       const ctx = JSON.parse(text) as { relevant_files: { path: string; content: string }[]; structure: { paths: string[] } };
       for (const secret of ['sk-ant-api03-SECRET', 'hunter2', 'hunter3', 'secretkeymaterial', 'b3BlbnNzaC1rZXktdjEAAAAA', 'sk_live_CONFIG', 'AKIAIOSFODNN7EXAMPLE', 'ghp_aaaa']) expect(text, secret).not.toContain(secret);

@@ -219,6 +219,11 @@ export class GatewayCore {
           extraHeaders: { 'x-cco-cache': cacheHeader, 'x-cco-provider': route.provider, 'x-cco-request-id': inb.id },
           signal,
           onBytes: (n) => (act.bytes += n),
+          onAborted: (usage, ttftAt) => {
+            rec.usage = usage;
+            rec.cost = this.o.pricing.cost(route.upstreamModel, usage);
+            rec.ttftMs = ttftAt ? ttftAt - rec.ts : null;
+          },
         });
       } catch (e) {
         // A body that broke off or an answer the translation could not read, before anything

@@ -35,6 +35,12 @@ export interface RelayOptions {
   extraHeaders: Record<string, string>;
   signal: AbortLike;
   onBytes(n: number): void;
+  /**
+   * A stream ended by its client (or an operator) part-way: the usage the provider had reported
+   * until then (Anthropic's input and cache tokens come in its first event) and when the first
+   * token came. The provider bills what it processed, so the record must count it.
+   */
+  onAborted?(usage: Usage, ttftAt: number | undefined): void;
 }
 
 const isEventStream = (h: UpstreamResponse['headers']): boolean => String(h['content-type'] ?? '').includes('text/event-stream');
@@ -145,7 +151,10 @@ async function relayStream(up: UpstreamResponse, body: UpstreamBody, res: Server
       if (!res.write(out)) await drained(res, o.signal);
     }
   } catch (e) {
-    if (o.signal.aborted) throw o.signal.reason;
+    if (o.signal.aborted) {
+      o.onAborted?.(observer.usage, observer.firstTokenAt);
+      throw o.signal.reason;
+    }
     streamError = `upstream stream failed: ${(e as { code?: string }).code ?? (e as Error).message}`;
   } finally {
     clearImmediate(flush);

@@ -219,6 +219,23 @@ describe('streams, timeouts and aborts', () => {
     await waitFor(() => h.gateway.core.active.count === 0);
   });
 
+  it('a stream its client leaves part-way is recorded with the usage the provider had reported (billed all the same)', async () => {
+    // sonnet: $3 input, $0.30 cache read per million; the first event reports input and cache tokens
+    h.fake.queue({ text: 'z'.repeat(400), chunkSize: 4, chunkDelayMs: 20, usage: { input_tokens: 5000, cache_read_input_tokens: 10000, output_tokens: 100 } });
+    const ac = new AbortController();
+    const res = await raw('claude-sonnet-4-5', true, ac.signal);
+    const reader = (res.body as ReadableStream<Uint8Array>).getReader();
+    let seen = '';
+    while (!seen.includes('content_block_delta')) seen += new TextDecoder().decode((await reader.read()).value);
+    ac.abort();
+    await waitFor(() => h.gateway.core.active.count === 0);
+    await h.gateway.writer.flush();
+    const row = await h.store.db.selectFrom('gateway_requests').selectAll().where('error_type', '=', 'client_closed').orderBy('id', 'desc').executeTakeFirstOrThrow();
+    expect(row).toMatchObject({ status: 499, input_tokens: 5000, cache_read_tokens: 10000 });
+    expect(row.cost_total).toBeGreaterThanOrEqual((5000 * 3 + 10000 * 0.3) / 1e6);
+    expect(row.ttft_ms).not.toBeNull();
+  });
+
   it('holds a stream back while its client does not read: whole when it reads again, upstream aborted when it leaves', async () => {
     // far more than the sockets' buffers on both sides hold, so the relay has to wait for a drain
     const big = 'y'.repeat(32 * 1024 * 1024);
