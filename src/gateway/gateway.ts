@@ -84,8 +84,9 @@ export async function createGateway(o: GatewayOptions): Promise<Gateway> {
     providers: () => (holder.core as GatewayCore).providers,
     cache: () => cache,
     active: () => (holder.core as GatewayCore).active,
+    onUnpriced: (model) => o.logger.warn({ model }, `no price for model ${model} in the pricing table: its requests show a cost of $0 (add a row to config/pricing.json)`),
   });
-  const c = new GatewayCore({ routing, upstream, cache, pricing, logger: o.logger.child({ module: 'gateway' }), onFinished: (r) => telemetry.record(r), ...(o.clientAuth ? { clientAuth: o.clientAuth } : {}) });
+  const c = new GatewayCore({ routing, upstream, cache, pricing, logger: o.logger.child({ module: 'gateway' }), onFinished: (r) => telemetry.record(r), onRetry: (p) => telemetry.retried(p), ...(o.clientAuth ? { clientAuth: o.clientAuth } : {}) });
   holder.core = c;
   routing.watch();
   return {

@@ -6,6 +6,8 @@ import type { QueryProfiler } from './profiler.js';
  * Requests that count as errors: a failed answer (5xx, 429) or a gateway error, but not a client
  * that went away (`client_closed`, 499: a Claude Code user pressing Esc is not an error rate).
  */
+/** Requests the cache could answer: those with a cache key (not count_tokens, a bypass, a route with `cache: false`). */
+const CACHEABLE = sql<number>`count(cache_key)`;
 const ERRORS = sql<number>`sum(case when status >= 500 or status = 429 or (error_type is not null and error_type <> 'client_closed') then 1 else 0 end)`;
 
 /** Per-route telemetry over a window (the improve module's input). */
@@ -69,10 +71,12 @@ export class AnalyticsQueries {
           sql<number>`count(*)`.as('requests'),
           ERRORS.as('errors'),
           sql<number>`sum(cache_hit)`.as('cache_hits'),
-          sql<number>`sum(input_tokens)`.as('input_tokens'),
-          sql<number>`sum(output_tokens)`.as('output_tokens'),
-          sql<number>`sum(cache_read_tokens)`.as('cache_read_tokens'),
-          sql<number>`sum(cache_write_tokens)`.as('cache_write_tokens'),
+          CACHEABLE.as('cacheable'),
+          sql<number>`sum(case when cache_hit = 0 then input_tokens else 0 end)`.as('input_tokens'),
+          sql<number>`sum(case when cache_hit = 0 then output_tokens else 0 end)`.as('output_tokens'),
+          sql<number>`sum(case when cache_hit = 0 then cache_read_tokens else 0 end)`.as('cache_read_tokens'),
+          sql<number>`sum(case when cache_hit = 0 then cache_write_tokens else 0 end)`.as('cache_write_tokens'),
+          sql<number>`sum(case when cache_hit = 1 then input_tokens + output_tokens + cache_read_tokens + cache_write_tokens else 0 end)`.as('served_tokens'),
           sql<number>`sum(cost_input)`.as('cost_input'),
           sql<number>`sum(cost_output)`.as('cost_output'),
           sql<number>`sum(cost_cache_write)`.as('cost_cache_write'),
@@ -86,12 +90,16 @@ export class AnalyticsQueries {
     );
     const requests = n(r?.requests);
     const hits = n(r?.cache_hits);
+    const cacheable = n(r?.cacheable);
     return {
       requests,
       errors: n(r?.errors),
       cacheHits: hits,
-      cacheHitRate: requests ? Math.round((hits / requests) * 10_000) / 10_000 : 0,
+      // of the requests the cache could answer (as /api/cache/stats and /metrics count them)
+      cacheHitRate: cacheable ? Math.round((hits / cacheable) * 10_000) / 10_000 : 0,
+      // tokens a provider handled (as gateway_tokens_total); what the cache served besides
       tokens: { input: n(r?.input_tokens), output: n(r?.output_tokens), cacheRead: n(r?.cache_read_tokens), cacheWrite: n(r?.cache_write_tokens) },
+      tokensServedFromCache: n(r?.served_tokens),
       cost: { input: n(r?.cost_input), output: n(r?.cost_output), cacheWrite: n(r?.cost_cache_write), cacheRead: n(r?.cost_cache_read), total: n(r?.cost_total) },
       costSaved: n(r?.cost_saved),
       avgLatencyMs: Math.round(n(r?.avg_latency_ms)),
@@ -99,15 +107,26 @@ export class AnalyticsQueries {
     };
   }
 
+  /** What the archive holds (`gateway_requests_archive`): requests, cost and savings, for all-time figures. */
+  async archivedTotals(): Promise<{ requests: number; cost: number; costSaved: number }> {
+    const r = await this.profiler.time('archivedTotals', () =>
+      this.store.db
+        .selectFrom('gateway_requests_archive')
+        .select([sql<number>`count(*)`.as('requests'), sql<number>`sum(cost_total)`.as('cost'), sql<number>`sum(cost_saved)`.as('saved')])
+        .executeTakeFirst(),
+    );
+    return { requests: n(r?.requests), cost: n(r?.cost), costSaved: n(r?.saved) };
+  }
+
   /** Requests, tokens and cost grouped by a column (model, session, agent, project, provider). */
-  async breakdown(f: StatsFilter, by: 'model' | 'session_id' | 'agent_id' | 'project' | 'provider', limit = 20) {
+  async breakdown(f: StatsFilter, by: 'model' | 'upstream_model' | 'session_id' | 'agent_id' | 'project' | 'provider', limit = 20) {
     const rows = await this.profiler.time(`breakdown:${by}`, () =>
       this.base(f)
         .select([
           sql<string | null>`${sql.ref(by)}`.as('key'),
           sql<number>`count(*)`.as('requests'),
-          sql<number>`sum(input_tokens + cache_read_tokens + cache_write_tokens)`.as('input_tokens'),
-          sql<number>`sum(output_tokens)`.as('output_tokens'),
+          sql<number>`sum(case when cache_hit = 0 then input_tokens + cache_read_tokens + cache_write_tokens else 0 end)`.as('input_tokens'),
+          sql<number>`sum(case when cache_hit = 0 then output_tokens else 0 end)`.as('output_tokens'),
           sql<number>`sum(cost_total)`.as('cost'),
           sql<number>`sum(cache_hit)`.as('cache_hits'),
         ])
@@ -129,9 +148,10 @@ export class AnalyticsQueries {
           bucket.as('t'),
           sql<number>`count(*)`.as('requests'),
           sql<number>`sum(cost_total)`.as('cost'),
-          sql<number>`sum(input_tokens + output_tokens + cache_read_tokens + cache_write_tokens)`.as('tokens'),
+          sql<number>`sum(case when cache_hit = 0 then input_tokens + output_tokens + cache_read_tokens + cache_write_tokens else 0 end)`.as('tokens'),
           ERRORS.as('errors'),
           sql<number>`sum(cache_hit)`.as('cache_hits'),
+          CACHEABLE.as('cacheable'),
           sql<number>`avg(latency_ms)`.as('latency'),
         ])
         .groupBy(bucket)
@@ -144,7 +164,7 @@ export class AnalyticsQueries {
     for (let t = f.since - (f.since % bucketMs); t < f.until; t += bucketMs) {
       const r = byT.get(t);
       const requests = n(r?.requests);
-      out.push({ t, requests, cost: n(r?.cost), tokens: n(r?.tokens), errors: n(r?.errors), cacheHits: n(r?.cache_hits), cacheHitRate: requests ? n(r?.cache_hits) / requests : 0, avgLatencyMs: Math.round(n(r?.latency)) });
+      out.push({ t, requests, cost: n(r?.cost), tokens: n(r?.tokens), errors: n(r?.errors), cacheHits: n(r?.cache_hits), cacheHitRate: n(r?.cacheable) ? n(r?.cache_hits) / n(r?.cacheable) : 0, avgLatencyMs: Math.round(n(r?.latency)) });
     }
     return out;
   }

@@ -11,9 +11,9 @@ import { openaiUsage } from '../proxy/usage.js';
 import type { AnalyticsWriter } from './writer.js';
 
 const rec = (o: Partial<RequestRecord> = {}): RequestRecord =>
-  testRecord({ usage: { input: 10, output: 20, cacheRead: 0, cacheWrite: 0 }, cost: { ...zeroCost(), total: 0.25 }, cacheKey: 'k', ...o });
+  testRecord({ usage: { input: 10, output: 20, cacheRead: 0, cacheWrite: 0 }, cost: { ...zeroCost(), total: 0.25, priced: true }, cacheKey: 'k', ...o });
 
-function telemetry() {
+function telemetry(extra: { onUnpriced?(model: string): void } = {}) {
   const registry = new Registry();
   const rows: RequestRecord[] = [];
   const t = new Telemetry({
@@ -23,6 +23,7 @@ function telemetry() {
     providers: () => new ProviderPool({ failureThreshold: 5, openMs: 1000 }),
     cache: () => ({ backend: { size: async () => ({ entries: 0, bytes: 0 }) } }) as unknown as ResponseCache,
     active: () => ({ count: 0 }) as ActiveRequests,
+    ...extra,
   });
   /** name{labels} → value, as /metrics shows them. */
   const values = async (name: string) => {
@@ -33,10 +34,23 @@ function telemetry() {
 }
 
 describe('Telemetry', () => {
+  it('counts requests of a model without a price (shown as $0) and tells once per model', async () => {
+    const told: string[] = [];
+    const { t, values } = telemetry({ onUnpriced: (m) => told.push(m) });
+    for (let i = 0; i < 3; i++) t.record(rec({ upstreamModel: 'mystery-model-1', cost: zeroCost(), usage: { input: 1000, output: 1000, cacheRead: 0, cacheWrite: 0 } }));
+    t.record(rec({ upstreamModel: 'mystery-model-1', cacheHit: true, cost: zeroCost() }));
+    expect(await values('gateway_unpriced_requests_total')).toEqual({ '{"model":"mystery-model-1"}': 3 });
+    expect(told).toEqual(['mystery-model-1']);
+  });
+
   it('counts every request in /metrics with its labels, tokens, cost, retries and cache result', async () => {
     const { t, rows, values } = telemetry();
     t.record(rec());
     t.record(rec({ retries: 2, usage: { input: 1, output: 2, cacheRead: 3, cacheWrite: 4 } }));
+    // retries count for the provider retried (a fallback to another provider answered in the end)
+    t.retried('anthropic');
+    t.retried('anthropic');
+    t.retried('openai');
     t.record(rec({ cacheHit: true, costSaved: 0.5, cost: zeroCost(), usage: { input: 10, output: 20, cacheRead: 0, cacheWrite: 0 } }));
     t.record(rec({ status: 529, provider: 'openai', upstreamModel: 'gpt-5', cacheKey: null, usage: { input: 0, output: 0, cacheRead: 0, cacheWrite: 0 }, cost: zeroCost() }));
     expect(rows).toHaveLength(4);
@@ -53,7 +67,7 @@ describe('Telemetry', () => {
       '{"provider":"anthropic","model":"claude-sonnet-4-5","kind":"cache_write"}': 4,
     });
     expect(await values('gateway_cost_usd_total')).toEqual({ '{"provider":"anthropic","model":"claude-sonnet-4-5"}': 0.5 });
-    expect(await values('gateway_retries_total')).toEqual({ '{"provider":"anthropic"}': 2 });
+    expect(await values('gateway_retries_total')).toEqual({ '{"provider":"anthropic"}': 2, '{"provider":"openai"}': 1 });
     expect(await values('gateway_cache_hits_total')).toEqual({ '{}': 1 });
     expect(await values('gateway_cache_misses_total')).toEqual({ '{}': 2 });
     expect(await values('gateway_cost_saved_usd_total')).toEqual({ '{}': 0.5 });

@@ -31,7 +31,6 @@ interface Bound {
   cacheRead: number;
   cacheWrite: number;
   cost: number;
-  retries: number;
 }
 
 export interface TelemetryDeps {
@@ -43,6 +42,8 @@ export interface TelemetryDeps {
   active: () => ActiveRequests;
   /** How many finished requests /api/debug/requests keeps. */
   ringSize?: number;
+  /** Told once per model that used tokens and has no row in the pricing table (its cost shows as $0). */
+  onUnpriced?(model: string): void;
 }
 
 /**
@@ -53,6 +54,7 @@ export interface TelemetryDeps {
 export class Telemetry {
   private readonly ring: DebugRing;
   private readonly m;
+  private readonly unpricedSeen = new Set<string>();
 
   constructor(private readonly d: TelemetryDeps) {
     this.ring = new DebugRing(d.ringSize ?? 500);
@@ -76,7 +78,8 @@ export class Telemetry {
       saved: new Counter({ name: 'gateway_cost_saved_usd_total', help: 'Cost saved by cache hits (USD)', registers, collect: flush }),
       hits: new Counter({ name: 'gateway_cache_hits_total', help: 'Response cache hits', registers, collect: flush }),
       misses: new Counter({ name: 'gateway_cache_misses_total', help: 'Response cache misses', registers, collect: flush }),
-      retries: new Counter({ name: 'gateway_retries_total', help: 'Upstream retries by provider', labelNames: ['provider'], registers, collect: flush }),
+      retries: new Counter({ name: 'gateway_retries_total', help: 'Upstream retries by the provider retried', labelNames: ['provider'], registers }),
+      unpriced: new Counter({ name: 'gateway_unpriced_requests_total', help: 'Requests that used tokens of a model with no row in the pricing table (their cost shows as 0)', labelNames: ['model'], registers }),
     };
     new Gauge({
       name: 'gateway_circuit_breaker_state',
@@ -173,7 +176,6 @@ export class Telemetry {
         cacheRead: 0,
         cacheWrite: 0,
         cost: 0,
-        retries: 0,
       };
       // Bounded: a client sending ever-new model names must not grow this without end (the
       // counts of the sets dropped are handed over first).
@@ -191,23 +193,27 @@ export class Telemetry {
   flushCounts(): void {
     const m = this.m;
     for (const b of this.bound.values()) {
-      if (b.requests === 0 && b.retries === 0) continue;
-      const { provider, model, requests, input, output, cacheRead, cacheWrite, cost, retries } = b;
+      if (b.requests === 0) continue;
+      const { provider, model, requests, input, output, cacheRead, cacheWrite, cost } = b;
       // zeroed first: a value prom-client refuses must not stay and fail every later read
-      b.requests = b.input = b.output = b.cacheRead = b.cacheWrite = b.cost = b.retries = 0;
+      b.requests = b.input = b.output = b.cacheRead = b.cacheWrite = b.cost = 0;
       if (requests) m.requests.inc({ provider, model, status: String(b.status), cache: b.cache }, requests);
       if (input > 0) m.tokens.inc({ provider, model, kind: 'input' }, input);
       if (output > 0) m.tokens.inc({ provider, model, kind: 'output' }, output);
       if (cacheRead > 0) m.tokens.inc({ provider, model, kind: 'cache_read' }, cacheRead);
       if (cacheWrite > 0) m.tokens.inc({ provider, model, kind: 'cache_write' }, cacheWrite);
       if (cost > 0) m.cost.inc({ provider, model }, cost);
-      if (retries) m.retries.inc({ provider }, retries);
     }
     const p = this.pending;
     if (p.hits) m.hits.inc(p.hits);
     if (p.misses) m.misses.inc(p.misses);
     if (p.saved) m.saved.inc(p.saved);
     p.hits = p.misses = p.saved = 0;
+  }
+
+  /** An upstream retry to `provider` (rare: counted at once). */
+  retried(provider: string): void {
+    this.m.retries.inc({ provider });
   }
 
   record(r: RequestRecord): void {
@@ -221,7 +227,6 @@ export class Telemetry {
     if (r.ttftMs !== null && !r.cacheHit) b.ttft.observe(r.ttftMs / 1000);
     if (r.cacheHit) this.pending.hits++;
     else if (r.cacheKey) this.pending.misses++;
-    b.retries += r.retries;
     const u = r.usage;
     // a cache hit's usage is the original answer's: no provider saw those tokens this time
     if (!r.cacheHit) {
@@ -231,6 +236,14 @@ export class Telemetry {
       b.cacheWrite += u.cacheWrite;
     }
     b.cost += r.cost.total;
+    if (!r.cost.priced && !r.cacheHit && u.input + u.output + u.cacheRead + u.cacheWrite > 0) {
+      // $0 that is not free: visible in /metrics and, once per model, in the log
+      this.m.unpriced.inc({ model });
+      if (!this.unpricedSeen.has(model) && this.unpricedSeen.size < 1000) {
+        this.unpricedSeen.add(model);
+        this.d.onUnpriced?.(model);
+      }
+    }
     this.pending.saved += r.costSaved;
     this.ring.add(r);
     this.d.hub?.publish('gateway_request', {
@@ -243,6 +256,8 @@ export class Telemetry {
       ttftMs: r.ttftMs,
       stream: r.stream,
       cacheHit: r.cacheHit,
+      // whether the cache could have answered it (hit rates are over these)
+      cacheable: r.cacheKey !== null,
       tokens: { input: u.input, output: u.output, cacheRead: u.cacheRead, cacheWrite: u.cacheWrite },
       costUsd: r.cost.total,
       costSavedUsd: r.costSaved,

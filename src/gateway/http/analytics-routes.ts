@@ -59,7 +59,8 @@ export function registerAnalyticsRoutes(app: FastifyInstance, d: { store: Store;
     const w = await window(q, 24 * 30);
     const filter: StatsFilter = q.project ? { ...w, project: q.project, projectSessions: await projectSessions(d.store, q.project) } : w;
     const totals = await d.queries.totals(filter);
-    const [byModel, bySession, byAgent] = await Promise.all([d.queries.breakdown(filter, 'model'), d.queries.breakdown(filter, 'session_id'), d.queries.breakdown(filter, 'agent_id')]);
+    // by the model that answered (a fallback's, a route's rewrite), which is what was paid for
+    const [byModel, bySession, byAgent] = await Promise.all([d.queries.breakdown(filter, 'upstream_model'), d.queries.breakdown(filter, 'session_id'), d.queries.breakdown(filter, 'agent_id')]);
     return {
       project: q.project ?? null,
       window: { since: w.since, until: w.until },
@@ -77,24 +78,30 @@ export function registerAnalyticsRoutes(app: FastifyInstance, d: { store: Store;
 
   app.get('/api/machine/stats', async (req) => {
     const q = parseInput(windowQuery, req.query, 'query');
-    const w = await window(q, 24);
-    const bucket = bucketFor(w.until - w.since);
-    const [totals, series, models, projects, sessions, providers, allTime] = await Promise.all([
+    const win = await window(q, 24);
+    const bucket = bucketFor(win.until - win.since);
+    // `project=` narrows everything, as on /api/project/stats (it was accepted and ignored)
+    const only: Omit<StatsFilter, 'since' | 'until'> = q.project ? { project: q.project, projectSessions: await projectSessions(d.store, q.project) } : {};
+    const w = { ...win, ...only };
+    const [totals, series, models, projects, sessions, providers, allTime, archived] = await Promise.all([
       d.queries.totals(w),
       d.queries.series(w, bucket),
-      d.queries.breakdown(w, 'model'),
+      d.queries.breakdown(w, 'upstream_model'),
       d.queries.breakdown(w, 'project'),
       d.queries.breakdown(w, 'session_id', 10),
       d.queries.breakdown(w, 'provider'),
-      d.queries.totals({}),
+      d.queries.totals(only),
+      q.project ? Promise.resolve(undefined) : d.queries.archivedTotals(),
     ]);
     const mem = process.memoryUsage();
     return {
       machine: { hostname: hostname(), platform: platform(), cpus: cpus().length, loadavg: loadavg(), memory: { totalMb: Math.round(totalmem() / 2 ** 20), freeMb: Math.round(freemem() / 2 ** 20) } },
       process: { pid: process.pid, uptimeSeconds: Math.round(process.uptime()), rssMb: Math.round(mem.rss / 2 ** 20), heapUsedMb: Math.round(mem.heapUsed / 2 ** 20) },
       window: { since: w.since, until: w.until, bucketMs: bucket },
+      project: q.project ?? null,
       totals,
-      allTime: { requests: allTime.requests, cost: allTime.cost.total, costSaved: allTime.costSaved },
+      // archived rows (POST /api/maintenance/archive-old-analytics) still count here
+      allTime: { requests: allTime.requests + (archived?.requests ?? 0), cost: allTime.cost.total + (archived?.cost ?? 0), costSaved: allTime.costSaved + (archived?.costSaved ?? 0), archivedRequests: archived?.requests ?? 0 },
       chartData: {
         costOverTime: series.map((s) => ({ t: s.t, cost: s.cost })),
         requestsOverTime: series.map((s) => ({ t: s.t, requests: s.requests, errors: s.errors, cacheHits: s.cacheHits })),

@@ -39,6 +39,8 @@ export interface GatewayCoreOptions {
   logger: Logger;
   /** Every finished request (analytics, metrics, hub, debug ring). */
   onFinished(rec: RequestRecord): void;
+  /** An upstream attempt is retried (counted for the provider that was retried, not the one that answered). */
+  onRetry?(provider: string): void;
   /**
    * Bound beyond loopback (team mode): a client must present a gateway credential (the daemon's
    * access token) as `x-cco-token` or as its API key. Such a credential is never forwarded.
@@ -345,6 +347,7 @@ export class GatewayCore {
       onState: (s) => (act.state = s),
       onRetry: (r) => {
         rec.retries++;
+        this.o.onRetry?.(route.provider);
         // Retries are rare and worth seeing in `cco daemon logs` and /api/logs (`grep retry`).
         this.o.logger.warn({ id: inb.id, provider: route.provider, model: rec.model, route: route.name, reason: r.reason, delay_ms: Math.round(r.delayMs) }, `upstream retry ${r.retry}/${r.of} to ${route.provider} after ${r.reason}, in ${Math.round(r.delayMs)} ms`);
       },

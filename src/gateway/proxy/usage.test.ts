@@ -75,6 +75,18 @@ describe('SseObserver', () => {
     expect(o.firstTokenAt).toBeTypeOf('number');
   });
 
+  it('times the first token of an OpenAI stream at the first chunk with output, not at the role chunk', () => {
+    const o = new SseObserver('openai');
+    o.push(Buffer.from('data: {"choices":[{"index":0,"delta":{"role":"assistant","content":""}}]}\n\n'));
+    o.push(Buffer.from('data: {"choices":[{"index":0,"delta":{"content":null}}]}\n\n'));
+    expect(o.firstTokenAt).toBeUndefined();
+    o.push(Buffer.from('data: {"choices":[{"index":0,"delta":{"content":"Hi"}}]}\n\n'));
+    expect(o.firstTokenAt).toBeTypeOf('number');
+    const tools = new SseObserver('openai');
+    tools.push(Buffer.from('data: {"choices":[{"index":0,"delta":{"role":"assistant","content":null,"tool_calls":[{"index":0,"id":"c","function":{"name":"f","arguments":""}}]}}]}\n\n'));
+    expect(tools.firstTokenAt).toBeTypeOf('number');
+  });
+
   it('reads an OpenAI data line that follows another field, and an error chunk', () => {
     const o = new SseObserver('openai');
     o.push(Buffer.from('id: 1\ndata: {"error":{"type":"server_error","message":"boom"}}\n\n'));

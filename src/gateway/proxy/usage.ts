@@ -76,6 +76,9 @@ function bytesAre(b: Buffer, from: number, to: number, lit: Buffer): boolean {
  * answer is tens of KB). A stream with CR line ends, and an OpenAI stream, is decoded and scanned
  * as text in the same way.
  */
+/** An OpenAI chunk with output in it: text, reasoning or a refusal that is not empty, or a tool call. */
+const FIRST_TOKEN = /"(?:content|reasoning_content|reasoning|refusal)"\s*:\s*"[^"]|"tool_calls"\s*:\s*\[/;
+
 export class SseObserver {
   readonly usage = emptyUsage();
   complete = false;
@@ -209,7 +212,8 @@ export class SseObserver {
       this.complete = true;
       return;
     }
-    if (this.firstTokenAt === undefined && payload.includes('"delta"')) this.firstTokenAt = Date.now();
+    // the first chunk that carries something (the first is often the role alone, sent at once)
+    if (this.firstTokenAt === undefined && FIRST_TOKEN.test(payload)) this.firstTokenAt = Date.now();
     // (usage written with spaces too: Python servers' json.dumps puts one after the colon)
     if (!USAGE_OBJECT.test(payload) && !payload.includes('"error"')) return;
     let data: unknown;

@@ -53,6 +53,8 @@ export interface GwRequest {
   outTok?: number;
   cost?: number;
   cacheHit?: boolean;
+  /** The cache could have answered it (false: count_tokens, a bypass, a route with cache off). */
+  cacheable?: boolean;
   agent?: string;
   raw: unknown;
 }
@@ -156,6 +158,7 @@ export function readRequest(d: unknown, ts: number): GwRequest {
   set('outTok', num(d, 'tokens.output', 'output_tokens', 'tokens_out', 'completion_tokens', 'outputTokens', 'usage.output_tokens', 'usage.completion_tokens'));
   set('cost', num(d, 'cost_usd', 'cost', 'costUsd', 'total_cost'));
   set('cacheHit', cacheHit);
+  set('cacheable', bool(d, 'cacheable'));
   set('agent', str(d, 'agent', 'agent_id', 'agentId', 'agent_type'));
   return r;
 }

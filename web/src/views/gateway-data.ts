@@ -58,6 +58,7 @@ export function bucketize(reqs: Ring<GwRequest>, now: number, bucketS = 5, bucke
   const tin = new Array<number>(buckets).fill(0);
   const tout = new Array<number>(buckets).fill(0);
   const hits = new Array<number>(buckets).fill(0);
+  const cacheable = new Array<number>(buckets).fill(0);
   const lat: number[][] = Array.from({ length: buckets }, () => []);
   for (let b = 0; b < buckets; b++) xs.push(start + b * bucketS);
   for (let i = 0; i < reqs.length; i++) {
@@ -67,9 +68,13 @@ export function bucketize(reqs: Ring<GwRequest>, now: number, bucketS = 5, bucke
     if (b < 0 || b >= buckets) continue;
     count[b] = (count[b] ?? 0) + 1;
     cost[b] = (cost[b] ?? 0) + (r.cost ?? 0);
-    tin[b] = (tin[b] ?? 0) + (r.inTok ?? 0);
-    tout[b] = (tout[b] ?? 0) + (r.outTok ?? 0);
+    // tokens a provider handled: a cache hit's are the original answer's (as /metrics counts them)
+    if (!r.cacheHit) {
+      tin[b] = (tin[b] ?? 0) + (r.inTok ?? 0);
+      tout[b] = (tout[b] ?? 0) + (r.outTok ?? 0);
+    }
     if (r.cacheHit) hits[b] = (hits[b] ?? 0) + 1;
+    if (r.cacheable ?? true) cacheable[b] = (cacheable[b] ?? 0) + 1;
     if (r.latencyMs !== undefined) lat[b]?.push(r.latencyMs);
   }
   const p50: (number | null)[] = [];
@@ -79,7 +84,8 @@ export function bucketize(reqs: Ring<GwRequest>, now: number, bucketS = 5, bucke
     const l = (lat[b] ?? []).sort((x, y) => x - y);
     p50.push(quantile(l, 0.5));
     p99.push(quantile(l, 0.99));
-    const c = count[b] ?? 0;
+    // of the requests the cache could answer, as the analytics endpoints and /metrics count it
+    const c = cacheable[b] ?? 0;
     rate.push(c ? ((hits[b] ?? 0) / c) * 100 : null);
   }
   return {
