@@ -27,3 +27,22 @@ describe('AgentsRepo after a failed write', () => {
     }
   });
 });
+
+describe('AgentsRepo.tasksOf', () => {
+  it("gives an issue's spawn tasks once each, newest first", async () => {
+    const t = await openTestStore('sqlite');
+    try {
+      const agents = new AgentsRepo(t.store);
+      const exp = Math.floor(Date.now() / 1000) + 3600;
+      const spawn = (id: string, task: string, issue = 'issue-1') => agents.register({ agentId: id, agentType: 'tester', issues: [issue], exp }, task);
+      await spawn('a', 'Fix response cache key collisions');
+      await spawn('b', 'Fix response cache key collisions');
+      await spawn('c', 'Fix response cache key collisions');
+      await spawn('d', 'Add a regression test');
+      await spawn('e', 'Other issue work', 'issue-2');
+      expect((await agents.tasksOf('issue-1')).sort()).toEqual(['Add a regression test', 'Fix response cache key collisions']);
+    } finally {
+      await t.cleanup();
+    }
+  });
+});

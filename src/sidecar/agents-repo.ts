@@ -198,7 +198,9 @@ export class AgentsRepo {
         const issues = JSON.parse(r.issues) as string[] | '*';
         return Array.isArray(issues) && issues.includes(issueId);
       })
-      .slice(0, 5)
-      .map((r) => String(r.task));
+      .map((r) => String(r.task))
+      // the same task given to several agents (helpers of one role) is the issue's text once
+      .filter((t, i, all) => all.indexOf(t) === i)
+      .slice(0, 5);
   }
 }

@@ -7,7 +7,7 @@ import { topicSchema } from '../../sidecar/ids.js';
 
 const id = z.string().min(1).max(128).describe('issue id: letters, digits, . _ - (e.g. "issue-42")');
 const agentType = z.string().min(1).max(100).describe('kebab-case agent type from the catalog (see list_agents), e.g. "python-specialist"');
-const eventType = z.string().min(1).max(100).describe('event type, e.g. "task_completed" or "api_ready"');
+const eventType = z.string().min(1).max(100).describe('event type, e.g. "architecture_defined", "implementation_complete" or "tests_passed" (see each agent\'s topics in list_agents)');
 const loose = z.record(z.string(), z.unknown());
 
 /** The sidecar's operations (`get_context`, `store_result`, `publish_event`, `wait_for_event`), scoped like an agent token. */
@@ -50,7 +50,7 @@ export function registerSidecarTools(server: McpServer, svc: McpServices, p: Pri
       description: 'Publishes an event to the agents\' event bus (persisted; subscribers of the topic and wait_for_event callers receive it). Returns the stored event with its cursor.',
       inputSchema: {
         event_type: eventType,
-        topic: topicSchema.optional().describe('topic, e.g. "backend"; agents subscribe to topics in the catalog'),
+        topic: topicSchema.optional().describe('topic: the catalog\'s agents use the issue id (e.g. "issue-42"), and wait with that topic'),
         issue_id: id.optional(),
         publisher: z.string().min(1).max(200).optional().describe('publishing agent id (default: mcp-<tenant>)'),
         data: z.unknown().optional().describe('any JSON payload'),
