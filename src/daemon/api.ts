@@ -20,6 +20,9 @@ export function registerDaemonApi(app: FastifyInstance, deps: { ctx: ModuleConte
     await deps.ensureLaunchArtifacts();
     const sidecarUrl = modules.sidecar.url();
     const env = orchestrationEnv({ paths: ctx.paths, config: ctx.config, daemonUrl: ctx.selfUrl(), sidecarUrl });
+    // The daemon outlives one project: context for this launch comes from the folder it runs in
+    // (agents pass it as `root`), not from wherever the daemon happened to start.
+    const projectRoot = body.cwd ? modules.sidecar.allowProjectRoot?.(body.cwd) : undefined;
     let agentToken: string | undefined;
     if (modules.sidecar.mintAgentToken) {
       agentToken = await modules.sidecar.mintAgentToken({ agentId: `claude-code-${Date.now().toString(36)}`, agentType: 'orchestrator', issues: '*', ttlSeconds: 12 * 3600 });
@@ -30,7 +33,7 @@ export function registerDaemonApi(app: FastifyInstance, deps: { ctx: ModuleConte
       daemon_url: ctx.selfUrl(),
       gateway_url: ctx.selfUrl(),
       sidecar_url: sidecarUrl ?? null,
-      env: { ...env, ...(agentToken ? { ORCHESTRATOR_AGENT_TOKEN: agentToken } : {}) },
+      env: { ...env, ...(agentToken ? { ORCHESTRATOR_AGENT_TOKEN: agentToken } : {}), ...(projectRoot ? { ORCHESTRATOR_PROJECT_ROOT: projectRoot } : {}) },
     };
   });
 

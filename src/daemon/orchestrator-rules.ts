@@ -5,7 +5,7 @@
 export const ORCHESTRATOR_RULES = `# CCO orchestrator rules
 
 1. Break work into an issue id and agent roles from the catalog (ORCHESTRATOR_AGENTS).
-2. Before an agent starts, fetch its context: GET $ORCHESTRATOR_SIDECAR_URL/api/context/<issue>/<agent-type>
+2. Before an agent starts, fetch its context: GET $ORCHESTRATOR_SIDECAR_URL/api/context/<issue>/<agent-type>?root=$ORCHESTRATOR_PROJECT_ROOT (the project this session runs in)
    with Authorization: Bearer $ORCHESTRATOR_AGENT_TOKEN.
 3. Agents store what they decided and produced: POST /api/results {agent_id, agent_type, issue_id,
    result: {status, summary, decisions, files_created, files_modified}} (agent_id: <agent-type>-<issue>).

@@ -20,7 +20,7 @@ export interface Principal {
 
 /** The sidecar's agent operations, performed as an agent of the caller's scope. */
 export interface SidecarOps {
-  getContext(p: Principal, a: { issue_id: string; agent_type: string; query?: string }, signal?: AbortSignal): Promise<Record<string, unknown>>;
+  getContext(p: Principal, a: { issue_id: string; agent_type: string; query?: string; root?: string }, signal?: AbortSignal): Promise<Record<string, unknown>>;
   storeResult(p: Principal, a: { issue_id: string; agent_type: string; agent_id?: string; result: Record<string, unknown> }, signal?: AbortSignal): Promise<Record<string, unknown>>;
   publishEvent(p: Principal, a: { event_type: string; topic?: string; issue_id?: string; publisher?: string; data?: unknown }, signal?: AbortSignal): Promise<Record<string, unknown>>;
   waitForEvent(p: Principal, a: { event_type: string; topic?: string; publisher?: string; issue_id?: string; after?: number; timeout_ms: number }, signal?: AbortSignal): Promise<Record<string, unknown>>;

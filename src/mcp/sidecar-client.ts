@@ -52,7 +52,7 @@ export function sidecarOverHttp(link: SidecarLink): SidecarOps {
   const seg = encodeURIComponent;
   return {
     getContext: (p, a, signal) =>
-      call(p, a.agent_type, 'GET', `/api/context/${seg(a.issue_id)}/${seg(a.agent_type)}${a.query ? `?q=${seg(a.query)}` : ''}`, undefined, signal),
+      call(p, a.agent_type, 'GET', `/api/context/${seg(a.issue_id)}/${seg(a.agent_type)}?${new URLSearchParams({ ...(a.query ? { q: a.query } : {}), ...(a.root ? { root: a.root } : {}) }).toString()}`, undefined, signal),
     storeResult: (p, a, signal) =>
       call(p, a.agent_type, 'POST', '/api/results', { agent_id: a.agent_id ?? `mcp-${p.tenant}`, agent_type: a.agent_type, issue_id: a.issue_id, result: a.result }, signal),
     publishEvent: (p, a, signal) =>

@@ -30,6 +30,8 @@ export interface SidecarModule extends DaemonModule {
   url(): string | undefined;
   /** Mints an agent JWT (used by the launcher for Claude Code itself). */
   mintAgentToken?(claims: { agentId: string; agentType: string; issues: string[] | '*'; ttlSeconds?: number }): Promise<string>;
+  /** Allows context from a launch's project folder (`?root=`); its real path, or undefined when it is no folder. */
+  allowProjectRoot?(dir: string): string | undefined;
 }
 
 /** The file holding the HS256 key of agent tokens (0600, survives restarts). */
@@ -106,6 +108,7 @@ export async function createSidecarModule(ctx: ModuleContext, deps: { catalog: A
     name: 'sidecar',
     url: () => url,
     mintAgentToken: mint,
+    allowProjectRoot: (dir) => roots.allow(dir),
     async register(daemonApp) {
       await registerDaemonRoutes(daemonApp, {
         catalog: deps.catalog,

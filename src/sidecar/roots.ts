@@ -1,4 +1,4 @@
-import { realpathSync } from 'node:fs';
+import { realpathSync, statSync } from 'node:fs';
 import { isAbsolute, resolve, sep } from 'node:path';
 import { AppError } from '../core/errors.js';
 
@@ -10,10 +10,35 @@ import { AppError } from '../core/errors.js';
 export class ProjectRoots {
   readonly defaultRoot: string;
   private readonly allowed: string[];
+  /** How many of `allowed` come from the configuration (the rest from launches, see `allow`). */
+  private readonly fixed: number;
 
   constructor(defaultRoot: string, allowed: readonly string[]) {
     this.defaultRoot = real(resolve(defaultRoot));
     this.allowed = [this.defaultRoot, ...allowed.map((r) => real(resolve(r)))];
+    this.fixed = this.allowed.length;
+  }
+
+  /**
+   * Allows a project folder from now on (the folder a `cco` launch runs in: the daemon outlives
+   * one project, and its default root is the folder it started in). Returns its real path, or
+   * undefined when it is not an existing absolute folder.
+   */
+  allow(dir: string): string | undefined {
+    if (!isAbsolute(dir)) return undefined;
+    let r: string;
+    try {
+      r = realpathSync(dir);
+      if (!statSync(r).isDirectory()) return undefined;
+    } catch {
+      return undefined;
+    }
+    if (!this.allowed.includes(r)) {
+      // bounded: the oldest launch's folder goes first (never the configured ones)
+      if (this.allowed.length - this.fixed >= 1000) this.allowed.splice(this.fixed, 1);
+      this.allowed.push(r);
+    }
+    return r;
   }
 
   resolve(requested: string | undefined): string {

@@ -1,9 +1,10 @@
 import { spawn } from 'node:child_process';
 import { createServer } from 'node:net';
 import type { Server } from 'node:net';
-import { existsSync, mkdirSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdirSync, mkdtempSync, readFileSync, realpathSync, rmSync, statSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { afterAll, beforeAll, describe, expect, it, onTestFinished } from 'vitest';
 import { isAlive } from '../../src/core/process-alive.js';
 import { ROOT, cliWorld, ensureBuilt, portFrom } from './harness.js';
 
@@ -101,6 +102,28 @@ describe('cco daemon lifecycle (real CLI, temp home)', () => {
     }
     // Anything more than the bare flag is a session: the flags go in again.
     expect((await w.run(['--version', '--debug'], { env })).stdout).toContain('--settings');
+  });
+
+  it('a launch in another project folder gets that folder as ORCHESTRATOR_PROJECT_ROOT, and context from it', async () => {
+    // a folder outside the one the daemon started in (its default root)
+    const project = mkdtempSync(join(tmpdir(), 'cco-other-project-'));
+    onTestFinished(() => rmSync(project, { recursive: true, force: true }));
+    mkdirSync(join(project, 'src'), { recursive: true });
+    writeFileSync(join(project, 'src', 'billing_ledger.py'), 'def ledger_total():\n    return 42\n');
+    const bin = join(w.root, 'fake-bin-ctx');
+    mkdirSync(bin, { recursive: true });
+    // a stand-in `claude` that asks for its context as the agents' prompts say
+    writeFileSync(
+      join(bin, 'claude'),
+      '#!/bin/sh\necho "root=$ORCHESTRATOR_PROJECT_ROOT"\ncurl -sS --fail-with-body -H "Authorization: Bearer $ORCHESTRATOR_AGENT_TOKEN" "$ORCHESTRATOR_SIDECAR_URL/api/context/issue-9/python-specialist?root=$ORCHESTRATOR_PROJECT_ROOT&q=ledger"\n',
+      { mode: 0o755 },
+    );
+    const r = await w.run(['-p', 'x'], { env: { PATH: `${bin}:${process.env.PATH ?? ''}`, CCO_PORT: String(port) }, cwd: project });
+    expect(r.code, r.stderr).toBe(0);
+    expect(r.stdout).toContain(`root=${realpathSync(project)}`);
+    const ctx = JSON.parse(r.stdout.slice(r.stdout.indexOf('{'))) as { project: { root: string }; relevant_files: { path: string }[] };
+    expect(ctx.project.root).toBe(realpathSync(project));
+    expect(ctx.relevant_files.map((f) => f.path)).toContain('src/billing_ledger.py');
   });
 
   it('refuses a second daemon on the same port', async () => {

@@ -17,11 +17,16 @@ export function registerSidecarTools(server: McpServer, svc: McpServices, p: Pri
     {
       title: 'Get agent context',
       description: 'The context an agent of `agent_type` needs for an issue: project structure (respecting .gitignore), relevant source files, previous agents\' decisions and results for the issue, recent git history. Bounded in size; cached until files change.',
-      inputSchema: { issue_id: id, agent_type: agentType, query: z.string().max(4000).optional().describe('optional text to rank relevant files and knowledge') },
+      inputSchema: {
+        issue_id: id,
+        agent_type: agentType,
+        query: z.string().max(4000).optional().describe('optional text to rank relevant files and knowledge'),
+        root: z.string().max(4096).optional().describe('absolute path of the project folder (under cco: $ORCHESTRATOR_PROJECT_ROOT, the folder Claude Code runs in); default: the daemon\'s project root'),
+      },
       outputSchema: z.looseObject({ context: loose }),
       annotations: { readOnlyHint: true, openWorldHint: false },
     },
-    ({ issue_id, agent_type, query }, extra) => run(async () => ({ context: await need(svc.sidecar, 'the sidecar').getContext(p, { issue_id, agent_type, ...(query ? { query } : {}) }, extra.signal) })),
+    ({ issue_id, agent_type, query, root }, extra) => run(async () => ({ context: await need(svc.sidecar, 'the sidecar').getContext(p, { issue_id, agent_type, ...(query ? { query } : {}), ...(root ? { root } : {}) }, extra.signal) })),
   );
 
   server.registerTool(
