@@ -36,7 +36,8 @@ function usageOpenAI(u: ReturnType<typeof usageOf>): Record<string, unknown> {
 export function openaiStreamEvents(reply: FakeReply, req: { model?: string }, requestBody: unknown, includeUsage: boolean): string[] {
   const full = openaiCompletion(reply, req, requestBody) as { id: string; created: number; model: string; usage: Record<string, unknown> };
   const base = { id: full.id, object: 'chat.completion.chunk', created: full.created, model: full.model };
-  const line = (choices: unknown[], extra: Record<string, unknown> = {}) => `data: ${JSON.stringify({ ...base, choices, ...extra })}\n\n`;
+  // as OpenAI does: with include_usage every chunk but the last carries "usage": null
+  const line = (choices: unknown[], extra: Record<string, unknown> = includeUsage ? { usage: null } : {}) => `data: ${JSON.stringify({ ...base, choices, ...extra })}\n\n`;
   const out: string[] = [line([{ index: 0, delta: { role: 'assistant', content: '' }, finish_reason: null }])];
   if (reply.text) for (const c of chunks(reply.text, reply.chunkSize ?? 16)) out.push(line([{ index: 0, delta: { content: c }, finish_reason: null }]));
   (reply.toolUse ?? []).forEach((t, i) => {

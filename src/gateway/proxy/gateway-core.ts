@@ -25,6 +25,7 @@ import { relay } from './relay.js';
 import { validateBody } from './validate-body.js';
 import type { RelayResult } from './relay.js';
 import { withModel } from './raw-model.js';
+import { addsStreamUsage, withStreamUsage } from './stream-usage.js';
 import { replayCached } from './replay.js';
 import { emptyUsage } from './usage.js';
 
@@ -217,6 +218,7 @@ export class GatewayCore {
           clientModel: candidate,
           requestBody: inb.body,
           bridge: bridgeFor(inb.clientFormat, route.format, inb.endpoint),
+          dropUsageChunk: addsStreamUsage(inb, route),
           captureLimit: key && up.status === 200 ? this.o.cache.maxEntryBytes : 0,
           extraHeaders: { 'x-cco-cache': cacheHeader, 'x-cco-provider': route.provider, 'x-cco-request-id': inb.id },
           signal,
@@ -330,6 +332,7 @@ export class GatewayCore {
     // another model (a route's `model`, a fallback): only that value changes in what the client sent
     else if (route.upstreamModel !== inb.body.model) body = withModel(inb.raw.toString('utf8'), route.upstreamModel) ?? JSON.stringify({ ...inb.body, model: route.upstreamModel });
     else body = inb.raw; // untouched: unknown fields and formatting reach the provider as sent
+    if (!bridge && addsStreamUsage(inb, route)) body = withStreamUsage(body.toString()) ?? body;
     const hops = [String(inb.headers[HOP_HEADER] ?? ''), this.hopId].filter(Boolean).join(',');
     if (this.o.logger.isLevelEnabled('debug')) {
       this.o.logger.debug({ id: inb.id, model: inb.body.model, route: route.name, provider: route.provider, upstream: `${route.origin}${route.basePath}`, upstreamModel: route.upstreamModel, translated: bridge !== undefined, stream: inb.body.stream === true }, 'routing request');

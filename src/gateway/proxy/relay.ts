@@ -2,6 +2,7 @@ import type { ServerResponse } from 'node:http';
 import type { UpstreamResponse } from '../upstream/client.js';
 import type { UpstreamBody } from '../upstream/body.js';
 import { decodedBody } from '../upstream/decode.js';
+import { withoutUsageChunk } from './stream-usage.js';
 import { relayHeaders } from '../upstream/headers.js';
 import type { FormatBridge } from '../translate/types.js';
 import { errorBody, streamErrorEvent } from './errors.js';
@@ -30,6 +31,8 @@ export interface RelayOptions {
   clientModel: string;
   requestBody: Record<string, unknown>;
   bridge: FormatBridge | undefined;
+  /** Pass-through: the gateway asked for the usage chunk the client did not (see stream-usage.ts); it is taken out. */
+  dropUsageChunk?: boolean;
   /** Capture at most this many bytes for the cache (0: do not capture). */
   captureLimit: number;
   extraHeaders: Record<string, string>;
@@ -136,6 +139,7 @@ async function relayStream(up: UpstreamResponse, body: UpstreamBody, res: Server
         }
         out = cut < 0 || cut === data.length ? data : data.subarray(0, cut);
         held = cut < 0 || cut === data.length ? undefined : Buffer.from(data.subarray(cut));
+        if (o.dropUsageChunk) out = withoutUsageChunk(out);
       }
       if (out.length === 0) continue;
       if (capturing) {

@@ -54,6 +54,24 @@ describe('OpenAI client, OpenAI-format upstream (pass-through)', () => {
     expect(row).toMatchObject({ client_format: 'openai', provider: 'openai', input_tokens: 21, output_tokens: 5, stream: 1, status: 200 });
   });
 
+  it('streams without include_usage (the SDK default): the client gets the stream it asked for, the record its tokens', async () => {
+    h.fake.queue({ text: 'no usage asked', usage: { input_tokens: 33, output_tokens: 4 } });
+    const res = await fetch(`${h.url}/v1/chat/completions`, { method: 'POST', headers: { 'content-type': 'application/json', authorization: 'Bearer sk-openai-client-key-0000000000' }, body: JSON.stringify({ model: 'gpt-4o-mini', stream: true, messages: [{ role: 'user', content: 'go' }] }) });
+    const sse = await res.text();
+    // the provider was asked for usage on the client's behalf
+    expect((h.fake.requests.at(-1)?.body as { stream_options?: unknown }).stream_options).toEqual({ include_usage: true });
+    // ... and the client sees none of it: no usage chunk, no "usage": null in the others
+    expect(sse).not.toContain('"usage"');
+    const chunks = sse.split('\n\n').filter((e) => e.startsWith('data: {')).map((e) => JSON.parse(e.slice(6)) as { choices: { delta: { content?: string } }[] });
+    expect(chunks.every((c) => c.choices.length === 1)).toBe(true);
+    expect(chunks.map((c) => c.choices[0]?.delta.content ?? '').join('')).toBe('no usage asked');
+    expect(sse.trimEnd().endsWith('data: [DONE]')).toBe(true);
+    await h.gateway.writer.flush();
+    const row = await h.store.db.selectFrom('gateway_requests').selectAll().orderBy('id', 'desc').executeTakeFirst();
+    expect(row).toMatchObject({ client_format: 'openai', stream: 1, status: 200, input_tokens: 33, output_tokens: 4 });
+    expect(row?.cost_total).toBeGreaterThan(0);
+  });
+
   it('GET /v1/models with the OpenAI SDK', async () => {
     const page = await openai().models.list();
     expect(page.data.length).toBeGreaterThan(0);
