@@ -198,3 +198,20 @@ describe('ContextBuilder and credentials', () => {
     }
   });
 });
+
+describe('ContextBuilder and what earlier agents changed', () => {
+  it('puts the files earlier agents of the issue created or changed first, even outside the role\'s include rules', async () => {
+    const files: Record<string, string> = { 'src/queue.py': 'def push(): pass\n', 'docs/notes.md': '# notes\n' };
+    for (let i = 0; i < 30; i++) files[`src/ledger_${i}.py`] = `def ledger_${i}(): return "ledger ledger ledger"\n`;
+    const w = await contextWorld('changed', { files });
+    try {
+      await w.results.save({ agent_id: 'py-1', agent_type: 'python-specialist', issue_id: 'i-ch', result: { status: 'success', summary: 'done', files_modified: ['src/queue.py', `${w.root}/docs/notes.md`], files_created: ['src/missing.py'] } });
+      const { json } = await w.ctx.get({ root: w.root, issueId: 'i-ch', agent: agentDef('security-auditor', { context: { include: ['**/*.py'] } }), issues: '*', q: 'ledger' });
+      const paths = (JSON.parse(json.toString()) as { relevant_files: { path: string }[] }).relevant_files.map((f) => f.path);
+      expect(paths.slice(0, 2)).toEqual(['src/queue.py', 'docs/notes.md']);
+      expect(paths.slice(2).every((p) => p.startsWith('src/ledger_'))).toBe(true);
+    } finally {
+      await w.close();
+    }
+  });
+});

@@ -1,4 +1,5 @@
 import { isSecretFile } from './secret-files.js';
+import { isAbsolute, relative, sep } from 'node:path';
 import { LRUCache } from 'lru-cache';
 import type { AgentDefinition } from '../agents/types.js';
 import type { AgentsRepo } from './agents-repo.js';
@@ -138,7 +139,9 @@ export class ContextBuilder {
   }
 
   private async render(req: ContextRequest, snap: Snapshot, results: StoredResult[], terms: string[], related: KnowledgeHit[], issueText: string): Promise<string> {
-    const ranked = await this.ranked(snap, req.agent, terms);
+    // the files earlier agents of the issue created or changed come first: what a tester, a
+    // reviewer or an auditor is there for, whatever their include rules rank
+    const ranked = await changedFirst(await this.ranked(snap, req.agent, terms), results, snap);
     const upstream = req.agent.context.upstream ?? [];
     const ordered = [...results].sort((a, b) => Number(upstream.includes(b.agent_type)) - Number(upstream.includes(a.agent_type)) || a.stored_at - b.stored_at);
 
@@ -246,6 +249,35 @@ export class ContextBuilder {
     return p;
   }
 
+}
+
+/** `ranked` with the files named in the issue's results (files_modified, files_created) in front, in their order. */
+async function changedFirst(ranked: RankedFile[], results: readonly StoredResult[], snap: Snapshot): Promise<RankedFile[]> {
+  const named: string[] = [];
+  for (const r of results) {
+    for (const p of [...(r.result.files_modified ?? []), ...(r.result.files_created ?? [])]) {
+      if (typeof p !== 'string') continue;
+      const rel = (isAbsolute(p) ? relative(snap.root, p) : p).replace(/^\.\//, '').split(sep).join('/');
+      if (rel && !rel.startsWith('..') && !named.includes(rel)) named.push(rel);
+    }
+  }
+  if (named.length === 0) return ranked;
+  const scanned = new Map(snap.scan.files.map((f) => [f.path, f]));
+  const inRanked = new Map(ranked.map((f) => [f.path, f]));
+  const read = cachedReader(snap.root, snap.contents);
+  const front: RankedFile[] = [];
+  for (const path of named.slice(0, 50)) {
+    const f = scanned.get(path);
+    if (!f || isSecretFile(path)) continue;
+    const had = inRanked.get(path);
+    if (had) front.push(had);
+    else {
+      const text = await read(f);
+      if (text !== null) front.push({ ...f, score: 0, text });
+    }
+  }
+  const first = new Set(front.map((f) => f.path));
+  return [...front, ...ranked.filter((f) => !first.has(f.path))];
 }
 
 function summarize(r: StoredResult): Record<string, unknown> {
