@@ -210,6 +210,9 @@ describe('ContextBuilder and what earlier agents changed', () => {
       const paths = (JSON.parse(json.toString()) as { relevant_files: { path: string }[] }).relevant_files.map((f) => f.path);
       expect(paths.slice(0, 2)).toEqual(['src/queue.py', 'docs/notes.md']);
       expect(paths.slice(2).every((p) => p.startsWith('src/ledger_'))).toBe(true);
+      // the role's exclude rules still hold (the names come from agents)
+      const { json: excluded } = await w.ctx.get({ root: w.root, issueId: 'i-ch', agent: agentDef('privacy-engineer', { context: { include: ['**/*.py'], exclude: ['docs/**'] } }), issues: '*', q: 'ledger' });
+      expect((JSON.parse(excluded.toString()) as { relevant_files: { path: string }[] }).relevant_files.map((f) => f.path)).not.toContain('docs/notes.md');
     } finally {
       await w.close();
     }

@@ -141,7 +141,7 @@ export class ContextBuilder {
   private async render(req: ContextRequest, snap: Snapshot, results: StoredResult[], terms: string[], related: KnowledgeHit[], issueText: string): Promise<string> {
     // the files earlier agents of the issue created or changed come first: what a tester, a
     // reviewer or an auditor is there for, whatever their include rules rank
-    const ranked = await changedFirst(await this.ranked(snap, req.agent, terms), results, snap);
+    const ranked = await changedFirst(await this.ranked(snap, req.agent, terms), results, snap, req.agent);
     const upstream = req.agent.context.upstream ?? [];
     const ordered = [...results].sort((a, b) => Number(upstream.includes(b.agent_type)) - Number(upstream.includes(a.agent_type)) || a.stored_at - b.stored_at);
 
@@ -251,8 +251,12 @@ export class ContextBuilder {
 
 }
 
-/** `ranked` with the files named in the issue's results (files_modified, files_created) in front, in their order. */
-async function changedFirst(ranked: RankedFile[], results: readonly StoredResult[], snap: Snapshot): Promise<RankedFile[]> {
+/**
+ * `ranked` with the files named in the issue's results (files_modified, files_created) in front,
+ * in their order. They pass over the role's include rules, never its exclude rules (nor the
+ * credential files): the names come from agents.
+ */
+async function changedFirst(ranked: RankedFile[], results: readonly StoredResult[], snap: Snapshot, agent: AgentDefinition): Promise<RankedFile[]> {
   const named: string[] = [];
   for (const r of results) {
     for (const p of [...(r.result.files_modified ?? []), ...(r.result.files_created ?? [])]) {
@@ -262,13 +266,14 @@ async function changedFirst(ranked: RankedFile[], results: readonly StoredResult
     }
   }
   if (named.length === 0) return ranked;
+  const excluded = agent.context.exclude?.length ? globMatcher(agent.context.exclude) : () => false;
   const scanned = new Map(snap.scan.files.map((f) => [f.path, f]));
   const inRanked = new Map(ranked.map((f) => [f.path, f]));
   const read = cachedReader(snap.root, snap.contents);
   const front: RankedFile[] = [];
   for (const path of named.slice(0, 50)) {
     const f = scanned.get(path);
-    if (!f || isSecretFile(path)) continue;
+    if (!f || isSecretFile(path) || excluded(path)) continue;
     const had = inRanked.get(path);
     if (had) front.push(had);
     else {

@@ -1,33 +1,39 @@
-import { redactString } from '../core/redact.js';
-
 /**
  * Files that hold credentials by their nature. Their contents never go into an agent's context
  * (an LLM provider's request, a transcript), whatever an agent's include rules say: they are
- * listed in the structure, by path only. Examples of a configuration stay (`.env.example`).
+ * listed in the structure, by path only. Examples of a configuration stay (`.env.example`), and
+ * so do ordinary files whose names merely mention a secret (a `secret-scan.yml` workflow, a Helm
+ * `templates/secret.yaml`, `id_rsa_parser.rs`).
  */
-const SECRET_NAME = new RegExp(
-  [
-    String.raw`^\.env(?:\..+)?$`, // .env, .env.local, .env.production
-    String.raw`\.(?:pem|key|p12|pfx|jks|keystore|keytab|kdbx|tfvars|tfstate(?:\.backup)?)$`,
-    String.raw`^id_(?:rsa|dsa|ecdsa|ed25519)(?!.*\.pub$)`, // SSH private keys (not the .pub)
-    String.raw`^\.(?:npmrc|netrc|pgpass|git-credentials|htpasswd|pypirc)$`,
-    // credential documents by name: credentials.json, client_secret.json, secrets.yaml
-    String.raw`(?:credential|secret)[^/]*\.(?:json|ya?ml|toml|ini|conf|cfg|properties|txt|xml)$`,
-  ].join('|'),
-  'i',
-);
-const EXAMPLE = /^\.env\.(?:example|sample|template|dist|defaults)$/i;
-/** Files inside a folder of credentials (`~/.aws/credentials`, `.docker/config.json`, `.ssh/...`). */
-const SECRET_DIR = /(?:^|\/)(?:\.aws|\.ssh|\.gnupg|\.docker)\//;
+const ENV_FILE = /^\.env(?:\.[\w-]+)*$/i;
+const ENV_EXAMPLE = /^\.env(?:\.[\w-]+)*\.(?:example|sample|template|dist|defaults)$/i;
+const CODE = /\.(?:[cm]?[jt]sx?|py|rb|go|rs|java|kt|php|cs|d\.ts)$/i;
+const KEY_FILE = /\.(?:pem|key|p12|pfx|jks|keystore|keytab|kdbx|tfvars|tfstate(?:\.backup)?)$/i;
+const SSH_KEY = /^id_(?:rsa|dsa|ecdsa|ed25519)$/;
+const DOT_CREDENTIALS = /^\.(?:npmrc|netrc|pgpass|git-credentials|htpasswd|pypirc)$/;
+/** credentials.json, client_secret_123.json, secrets.yaml, db.credentials.toml: names that are the word. */
+const CREDENTIAL_DOC = /^(?:[\w-]*[._-])?(?:credentials?|secrets?|client_secret[\w-]*)\.(?:json|ya?ml|toml|ini|properties|env)$/i;
+/** Places where such names are templates or tooling, not credentials. */
+const NOT_CREDENTIAL_PLACE = /(?:^|\/)(?:templates|\.github|charts|docs?)\//;
+/** The credential files of tools' home folders, when a project holds one. */
+const TOOL_CREDENTIALS = /(?:^|\/)(?:\.aws\/(?:credentials|config)|\.docker\/config\.json|\.ssh\/(?!.*\.pub$)(?!known_hosts$)(?!config$)(?!authorized_keys$)[^/]+)$/;
 
 export function isSecretFile(path: string): boolean {
   const name = path.slice(path.lastIndexOf('/') + 1);
-  if (EXAMPLE.test(name)) return false;
-  return SECRET_NAME.test(name) || SECRET_DIR.test(path);
+  if (ENV_FILE.test(name)) return !ENV_EXAMPLE.test(name) && !CODE.test(name);
+  if (KEY_FILE.test(name) || SSH_KEY.test(name) || DOT_CREDENTIALS.test(name) || TOOL_CREDENTIALS.test(path)) return true;
+  return CREDENTIAL_DOC.test(name) && !NOT_CREDENTIAL_PLACE.test(path);
 }
 
-const PRIVATE_KEY_BLOCK = /(-----BEGIN [A-Z0-9 ]*PRIVATE KEY(?: BLOCK)?-----)[\s\S]*?(-----END [A-Z0-9 ]*PRIVATE KEY(?: BLOCK)?-----)/g;
+/** A private key block: its markers with base64 lines (and PEM headers) between them, real or `\n`-escaped. */
+const PRIVATE_KEY_BLOCK = /(-----BEGIN [A-Z0-9 ]*PRIVATE KEY(?: BLOCK)?-----)((?:\r?\n|\\n)(?:[A-Za-z0-9+/=:,. -]*(?:\r?\n|\\n))+?)(-----END [A-Z0-9 ]*PRIVATE KEY(?: BLOCK)?-----)/g;
+/**
+ * Keys and tokens by their shape, made for source text (the log redactor's patterns cut kebab
+ * names such as `task-scheduler-service`): not preceded by a word character or a dash, and with a
+ * digit in them.
+ */
 const TOKEN_SHAPES: RegExp[] = [
+  /(?<![\w-])sk-(?:ant-|proj-|svcacct-|admin-)?(?=[A-Za-z0-9_-]*\d)[A-Za-z0-9_-]{20,}/g, // Anthropic, OpenAI
   /\bAKIA[0-9A-Z]{16}\b/g, // AWS access key ids
   /\b(?:ghp|gho|ghu|ghs|ghr)_[A-Za-z0-9]{30,}\b/g, // GitHub tokens
   /\bgithub_pat_[A-Za-z0-9_]{20,}\b/g,
@@ -35,15 +41,17 @@ const TOKEN_SHAPES: RegExp[] = [
   /\bxox[abprs]-[A-Za-z0-9-]{10,}\b/g, // Slack
   /\bAIza[0-9A-Za-z_-]{35}\b/g, // Google API keys
   /\b(?:sk|rk)_live_[A-Za-z0-9]{16,}\b/g, // Stripe
+  /\beyJ[A-Za-z0-9_-]{8,}\.eyJ[A-Za-z0-9_-]{8,}\.[A-Za-z0-9_-]{8,}\b/g, // JWTs
 ];
+/** The password of a URL with credentials (`postgres://app:s3cret@db`): no slash before the `@`. */
+const URL_PASSWORD = /\b([a-z][a-z0-9+.-]*:\/\/[^:/@\s'"`]+:)[^@\s/'"`]+(@)/gi;
 
 /**
- * A file's text with credentials masked: private key blocks, and provider keys and tokens by
- * their shape (besides what `redactString` masks for logs: Anthropic/OpenAI keys, JWTs, bearer
- * tokens, URL passwords). For a secret that sits in an ordinary file (a key pasted into a config).
+ * A file's text with credentials masked: private key blocks, provider keys and tokens by their
+ * shape, URL passwords. For a secret that sits in an ordinary file (a key pasted into a config).
  */
 export function redactFileText(text: string): string {
-  let out = text.replace(PRIVATE_KEY_BLOCK, '$1\n[REDACTED]\n$2');
+  let out = text.replace(PRIVATE_KEY_BLOCK, (_m, begin: string, body: string, end: string) => `${begin}${body.startsWith('\\n') ? '\\n' : '\n'}[REDACTED]${body.startsWith('\\n') ? '\\n' : '\n'}${end}`);
   for (const re of TOKEN_SHAPES) out = out.replace(re, '[REDACTED]');
-  return redactString(out);
+  return out.replace(URL_PASSWORD, '$1[REDACTED]$2');
 }

@@ -22,11 +22,16 @@ if (process.env.DATABASE_URL) {
       }
     });
 
-    it('has the server end a session left idle inside a transaction (a partitioned instance must not hold the team\'s locks for hours)', async () => {
+    it('has the server end a transaction left idle (a partitioned instance must not hold the team\'s locks for hours), without a startup parameter', async () => {
       const t = await openTestStore('postgres');
       try {
-        const r = await sql<{ v: string }>`select current_setting('idle_in_transaction_session_timeout') as v`.execute(t.store.db);
-        expect(r.rows[0]?.v).toBe(`${PG_IDLE_IN_TRANSACTION_MS / 1000}s`);
+        const setting = sql<{ v: string }>`select current_setting('idle_in_transaction_session_timeout') as v`;
+        const inside = await t.store.db.transaction().execute((tx) => setting.execute(tx));
+        expect(inside.rows[0]?.v).toBe(`${PG_IDLE_IN_TRANSACTION_MS / 1000}s`);
+        const serializable = await t.store.db.transaction().setIsolationLevel('serializable').execute((tx) => setting.execute(tx));
+        expect(serializable.rows[0]?.v).toBe(`${PG_IDLE_IN_TRANSACTION_MS / 1000}s`);
+        // outside a transaction (and so for other clients of a pooled connection) the server's default stays
+        expect((await setting.execute(t.store.db)).rows[0]?.v).toBe('0');
       } finally {
         await t.cleanup();
       }

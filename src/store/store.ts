@@ -1,7 +1,8 @@
 import { mkdirSync } from 'node:fs';
 import { dirname } from 'node:path';
 import SQLite from 'better-sqlite3';
-import { Kysely, Migrator, PostgresDialect, sql } from 'kysely';
+import { CompiledQuery, Kysely, Migrator, PostgresDialect, PostgresDriver, sql } from 'kysely';
+import type { DatabaseConnection, Driver, PostgresDialectConfig, TransactionSettings } from 'kysely';
 import type pg from 'pg';
 import { AppError } from '../core/errors.js';
 import { ModuleMigrationProvider } from './migrations/index.js';
@@ -45,6 +46,35 @@ export interface StoreOptions {
 
 /** How long PostgreSQL lets a session sit idle inside a transaction before ending it (and its locks). */
 export const PG_IDLE_IN_TRANSACTION_MS = 10_000;
+
+/**
+ * Transactions that end themselves when their client goes quiet. A daemon cut off from the server
+ * in the middle of one (a network partition, a frozen VM) keeps its locks until the server
+ * notices: with Linux's TCP defaults, two hours. The events' ordering lock is one for the whole
+ * team, so every instance's publishes would wait that long. Each transaction sets
+ * `idle_in_transaction_session_timeout` for itself (`set local`, in the same round trip as its
+ * `begin`): a startup parameter would be refused by PgBouncer, and a session `set` would outlive
+ * the transaction on a pooled server connection.
+ */
+class BoundedPostgresDialect extends PostgresDialect {
+  constructor(private readonly pgConfig: PostgresDialectConfig) {
+    super(pgConfig);
+  }
+
+  override createDriver(): Driver {
+    return new BoundedPostgresDriver(this.pgConfig);
+  }
+}
+
+class BoundedPostgresDriver extends PostgresDriver {
+  override async beginTransaction(connection: DatabaseConnection, settings: TransactionSettings): Promise<void> {
+    const bound = `set local idle_in_transaction_session_timeout = ${PG_IDLE_IN_TRANSACTION_MS}`;
+    if (settings.isolationLevel || settings.accessMode) {
+      await super.beginTransaction(connection, settings);
+      await connection.executeQuery(CompiledQuery.raw(bound));
+    } else await connection.executeQuery(CompiledQuery.raw(`begin; ${bound}`));
+  }
+}
 
 /** pg is loaded only when PostgreSQL is used: the embedded default should not pay for it. */
 async function loadPg(): Promise<typeof pg> {
@@ -134,19 +164,15 @@ async function openPostgres(opts: StoreOptions): Promise<Store> {
     connectionString: url,
     max: opts.pgPoolSize ?? 10,
     connectionTimeoutMillis: 5000,
-    // A daemon cut off from the server in the middle of a transaction (a network partition, a
-    // frozen VM) keeps its locks until the server notices: with Linux's TCP defaults, two hours.
-    // The events' ordering lock is one for the whole team, so every instance's publishes would
-    // wait that long. The server ends such a session after 10 s idle in its transaction; keepalive
-    // probes let both sides notice a dead peer.
-    options: [`-c idle_in_transaction_session_timeout=${PG_IDLE_IN_TRANSACTION_MS}`, ...(schema ? [`-c search_path=${schema}`] : [])].join(' '),
+    ...(schema ? { options: `-c search_path=${schema}` } : {}),
+    // keepalive probes let both sides notice a dead peer (see BoundedPostgresDriver for locks)
     keepAlive: true,
     keepAliveInitialDelayMillis: 10_000,
   });
   pool.on('error', () => {
     // an idle client died (server restart); the pool replaces it on next use
   });
-  const db = new Kysely<Database>({ dialect: new PostgresDialect({ pool }) });
+  const db = new Kysely<Database>({ dialect: new BoundedPostgresDialect({ pool }) });
   return {
     db,
     dialect: 'postgres',

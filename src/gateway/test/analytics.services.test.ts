@@ -30,10 +30,13 @@ if (!url) {
         const r = await fetch(`${h.url}/v1/messages`, { method: 'POST', headers: { 'content-type': 'application/json', 'x-api-key': 'k', 'x-claude-code-session-id': 's1' }, body });
         await r.text();
       }
-      const p = (await (await fetch(`${h.url}/api/project/stats`)).json()) as { calls: number; totals: { cacheHits: number; tokens: { input: number } } };
+      const p = (await (await fetch(`${h.url}/api/project/stats`)).json()) as { calls: number; totals: { cacheHits: number; cacheHitRate: number; tokens: { input: number }; tokensServedFromCache: number } };
       expect(p.calls).toBe(2);
       expect(p.totals.cacheHits).toBe(1);
-      expect(p.totals.tokens.input).toBe(200);
+      expect(p.totals.cacheHitRate).toBe(0.5);
+      // the provider handled the miss's tokens; the hit's were served from the cache
+      expect(p.totals.tokens.input).toBe(100);
+      expect(p.totals.tokensServedFromCache).toBe(150);
       const m = (await (await fetch(`${h.url}/api/machine/stats?hours=3`)).json()) as { chartData: { requestsOverTime: { requests: number }[] } };
       expect(m.chartData.requestsOverTime.reduce((a, b) => a + b.requests, 0)).toBe(2);
       const rs = await h.gateway.queries.routeStats({ since: 0, until: Date.now() + 1 });
