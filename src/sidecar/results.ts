@@ -259,10 +259,8 @@ export class ResultsRepo {
     const marked = this.repairs.files().filter((m) => m.file.startsWith(this.root + sep));
     const items: FileWrite[] = [];
     for (const file of new Set(marked.map((m) => m.file))) {
-      const rel = file.slice(this.root.length + 1).split(sep);
-      if (rel.length !== 2) continue;
-      const cur = await this.rowOf(rel[0] as string, (rel[1] as string).replace(/\.json$/, ''));
-      items.push({ file, data: cur ? readableText(JSON.parse(cur.body), cur.body) : null });
+      const ids = this.idsOf(file);
+      if (ids) items.push({ file, data: await this.rowTextOf(...ids) });
     }
     await this.files.finishRecovery([], items);
     for (const m of this.repairs.files()) this.repairs.clear(m.file, m.storedAt);
@@ -327,14 +325,25 @@ export class ResultsRepo {
     }
     for (const file of removed) {
       if (newest.has(file)) continue;
-      const rel = file.slice(this.root.length + 1).split(sep);
-      const cur = rel.length === 2 ? await this.rowOf(rel[0] as string, (rel[1] as string).replace(/\.json$/, '')) : undefined;
-      items.push({ file, data: cur ? readableText(JSON.parse(cur.body), cur.body) : null });
+      const ids = this.idsOf(file);
+      items.push({ file, data: ids ? await this.rowTextOf(...ids) : null });
     }
     // their knowledge is indexed with the rest of what is unindexed (`indexPending`)
     if (rows.length) await this.writer.run(rows.map((r) => step(this.upsert(r))));
     await this.files.finishRecovery(journals, items);
     return items.length;
+  }
+
+  /** What a result file must hold to follow its row: the row's document, or null (no row, no file). */
+  private async rowTextOf(issueId: string, agentType: string): Promise<string | null> {
+    const cur = await this.rowOf(issueId, agentType);
+    return cur ? readableText(JSON.parse(cur.body), cur.body) : null;
+  }
+
+  /** The issue and agent type of a file `results/<issue>/<agent-type>.json` under this folder. */
+  private idsOf(file: string): [string, string] | undefined {
+    const rel = file.slice(this.root.length + 1).split(sep);
+    return rel.length === 2 ? [rel[0] as string, (rel[1] as string).replace(/\.json$/, '')] : undefined;
   }
 
   /** The store's row of a result (its document and version), or undefined. */
@@ -454,8 +463,7 @@ export class ResultsRepo {
 
   /** Rewrites a result file from its row (removes it when there is none), through the journal. */
   private async followRow(file: string, issueId: string, agentType: string): Promise<void> {
-    const cur = await this.rowOf(issueId, agentType);
-    const text = cur ? readableText(JSON.parse(cur.body), cur.body) : null;
+    const text = await this.rowTextOf(issueId, agentType);
     await new Promise<void>((resolve, reject) => this.fileRounds.add({ file, text, done: (e) => (e === undefined ? resolve() : reject(e)) }));
   }
 

@@ -25,6 +25,13 @@ const COLUMNS = [
   'cost_saved', 'latency_ms', 'ttft_ms', 'retries', 'fallback_from', 'session_id', 'agent_id', 'parent_agent_id', 'client', 'project', 'cache_key',
 ] as const;
 
+/** How long `run` took, in milliseconds. */
+async function msOf(run: () => Promise<unknown>): Promise<number> {
+  const t0 = performance.now();
+  await run();
+  return performance.now() - t0;
+}
+
 /**
  * Creates missing indexes of gateway_requests and rebuilds them all, without holding the event
  * loop: on a SQLite file, index by index on a thread of its own (a million rows took 2.4 s on the
@@ -36,14 +43,10 @@ async function rebuildIndexes(store: Store): Promise<SideStatementTiming[]> {
     const create = GATEWAY_INDEXES.map((ix) => store.db.schema.createIndex(ix.name).ifNotExists().on('gateway_requests').columns(ix.columns).compile().sql);
     return runOffThread(file, [...create, ...GATEWAY_INDEXES.map((ix) => `reindex ${ix.name}`)]);
   }
-  const timed = async (text: string, run: () => Promise<unknown>): Promise<SideStatementTiming> => {
-    const t0 = performance.now();
-    await run();
-    return { sql: text, ms: Math.round(performance.now() - t0) };
-  };
-  const steps = [await timed('create missing indexes', () => createGatewayIndexes(store.db))];
-  if (store.dialect === 'postgres') steps.push(await timed('reindex table concurrently gateway_requests', () => sql`reindex table concurrently gateway_requests`.execute(store.db)));
-  else steps.push(await timed('reindex gateway_requests', () => sql`reindex gateway_requests`.execute(store.db)));
+  const step = async (text: string, run: () => Promise<unknown>): Promise<SideStatementTiming> => ({ sql: text, ms: Math.round(await msOf(run)) });
+  const steps = [await step('create missing indexes', () => createGatewayIndexes(store.db))];
+  if (store.dialect === 'postgres') steps.push(await step('reindex table concurrently gateway_requests', () => sql`reindex table concurrently gateway_requests`.execute(store.db)));
+  else steps.push(await step('reindex gateway_requests', () => sql`reindex gateway_requests`.execute(store.db)));
   return steps;
 }
 
@@ -93,11 +96,7 @@ export function registerOpsRoutes(app: FastifyInstance, d: OpsDeps): void {
     await sql`analyze`.execute(d.store.db);
     const analyzeMs = performance.now() - t0;
     const now = Date.now();
-    const timed = async (name: string, fn: () => Promise<unknown>) => {
-      const s = performance.now();
-      await fn();
-      return { query: name, ms: Math.round((performance.now() - s) * 100) / 100 };
-    };
+    const timed = async (name: string, fn: () => Promise<unknown>) => ({ query: name, ms: Math.round((await msOf(fn)) * 100) / 100 });
     const queries = [
       await timed('totals (30 days)', () => d.queries.totals({ since: now - 30 * DAY })),
       await timed('by model (30 days)', () => d.queries.breakdown({ since: now - 30 * DAY }, 'model')),
