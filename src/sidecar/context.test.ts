@@ -218,3 +218,20 @@ describe('ContextBuilder and what earlier agents changed', () => {
     }
   });
 });
+
+describe('ContextBuilder structure of a project with one huge folder', () => {
+  it('gives every top-level folder its share of the structure list, and counts files per folder', async () => {
+    const files: Record<string, string> = { 'README.md': '# app\n', 'src/app.py': 'x = 1\n', 'src/db.py': 'y = 2\n', 'tests/test_app.py': 'def test(): pass\n' };
+    for (let i = 0; i < 3000; i++) files[`gen/generated_module_with_a_long_name_${i}.py`] = '';
+    const w = await contextWorld('crowded', { files, maxBytes: 16 * 1024 });
+    try {
+      const { json } = await w.ctx.get({ root: w.root, issueId: 'i-crowd', agent: agentDef('python-specialist', { context: { include: ['README.md'] } }), issues: '*' });
+      const s = (JSON.parse(json.toString()) as { structure: { folders: Record<string, number>; paths: string[]; truncated: boolean } }).structure;
+      expect(s.truncated).toBe(true);
+      expect(s.folders).toEqual({ '.': 1, src: 2, tests: 1, gen: 3000 });
+      expect(s.paths).toEqual(expect.arrayContaining(['README.md', 'src/app.py', 'src/db.py', 'tests/test_app.py']));
+    } finally {
+      await w.close();
+    }
+  });
+});

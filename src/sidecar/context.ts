@@ -158,7 +158,7 @@ export class ContextBuilder {
         total_bytes: snap.scan.totalBytes,
         git_branch: snap.git.branch,
       },
-      structure: { paths: [] as string[], total: snap.scan.files.length, truncated: false },
+      structure: { folders: foldersOf(snap.scan.files), paths: [] as string[], total: snap.scan.files.length, truncated: false },
       relevant_files: [] as { path: string; score: number; size: number; content: string; truncated: boolean }[],
       more_relevant_files: [] as string[],
       previous_results: ordered.map(summarize),
@@ -189,7 +189,7 @@ export class ContextBuilder {
     out.budget.file_bytes_used = fileBytes;
     const base = Buffer.byteLength(JSON.stringify(out));
     let room = this.opts.maxBytes - base - 64;
-    for (const f of snap.scan.files) {
+    for (const f of fairOrder(snap.scan.files)) {
       const cost = Buffer.byteLength(f.path) + 3;
       if (room - cost < 0) {
         out.structure.truncated = true;
@@ -249,6 +249,36 @@ export class ContextBuilder {
     return p;
   }
 
+}
+
+/** Files per top-level folder (`.` for the root's own files), at most 200 folders: the project at a glance. */
+function foldersOf(files: readonly { path: string }[]): Record<string, number> {
+  const counts = new Map<string, number>();
+  for (const f of files) {
+    const slash = f.path.indexOf('/');
+    const top = slash < 0 ? '.' : f.path.slice(0, slash);
+    if (counts.has(top) || counts.size < 200) counts.set(top, (counts.get(top) ?? 0) + 1);
+  }
+  return Object.fromEntries(counts);
+}
+
+/**
+ * The files taking turns by top-level folder, so that a budget cut leaves each folder its share:
+ * in scan order, one big folder (generated code, fixtures) filled the list and left `src/` out.
+ */
+function fairOrder<F extends { path: string }>(files: readonly F[]): F[] {
+  const byTop = new Map<string, F[]>();
+  for (const f of files) {
+    const slash = f.path.indexOf('/');
+    const top = slash < 0 ? '.' : f.path.slice(0, slash);
+    let list = byTop.get(top);
+    if (!list) byTop.set(top, (list = []));
+    list.push(f);
+  }
+  const lists = [...byTop.values()];
+  const out: F[] = [];
+  for (let i = 0; out.length < files.length; i++) for (const l of lists) if (i < l.length) out.push(l[i] as F);
+  return out;
 }
 
 /**
