@@ -235,3 +235,22 @@ describe('ContextBuilder structure of a project with one huge folder', () => {
     }
   });
 });
+
+describe('ContextBuilder ranking by the role', () => {
+  it("ranks what the role's own rules name above what its catch-alls allow", async () => {
+    const files: Record<string, string> = { 'src/zz_redis_client.py': 'import redis\n' };
+    for (let i = 0; i < 10; i++) files[`src/feature_${i}.py`] = `def feature_${i}(): pass\n`;
+    const w = await contextWorld('role', { files });
+    try {
+      const paths = async (name: string, include: string[]) => {
+        const { json } = await w.ctx.get({ root: w.root, issueId: 'i-role', agent: agentDef(name, { context: { include } }), issues: '*' });
+        return (JSON.parse(json.toString()) as { relevant_files: { path: string }[] }).relevant_files.map((f) => f.path);
+      };
+      expect((await paths('redis-specialist', ['**/*redis*', 'src/**']))[0]).toBe('src/zz_redis_client.py');
+      // the same files for a role whose rules are all catch-alls: no file is its own
+      expect(await paths('typescript-specialist', ['src/**'])).toHaveLength(11);
+    } finally {
+      await w.close();
+    }
+  });
+});

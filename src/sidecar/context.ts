@@ -244,12 +244,21 @@ export class ContextBuilder {
     const exclude = agent.context.exclude?.length ? globMatcher(agent.context.exclude) : () => false;
     // files of credentials never give their contents, whatever the agent's rules include
     const candidates = snap.scan.files.filter((f) => include(f.path) && !exclude(f.path) && !isSecretFile(f.path));
-    const p = rankFiles(candidates, terms, cachedReader(snap.root, snap.contents));
+    // what the role's own rules name (`**/*redis*`, `**/tests/**`) ranks above what its catch-alls
+    // (`src/**`) merely allow: ten roles with `src/**` got the same files in the same order
+    const specific = agent.context.include.filter((g) => !CATCH_ALL.test(g));
+    const own = specific.length && specific.length < agent.context.include.length ? globMatcher(specific) : undefined;
+    const p = rankFiles(candidates, terms, cachedReader(snap.root, snap.contents), undefined, own ? (f) => (own(f.path) ? ROLE_BONUS : 0) : undefined);
     snap.derived.set(key, p);
     return p;
   }
 
 }
+
+/** Include globs that allow a whole tree rather than name what a role is about: `**`, `src/**` and the like. */
+const CATCH_ALL = /^(?:\*\*(?:\/\*)?|[^*?/[{]+\/\*\*(?:\/\*)?)$/;
+/** The score a file gets for matching one of the role's own rules (a term in its path gives 5). */
+const ROLE_BONUS = 4;
 
 /** Files per top-level folder (`.` for the root's own files), at most 200 folders: the project at a glance. */
 function foldersOf(files: readonly { path: string }[]): Record<string, number> {

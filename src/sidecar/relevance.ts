@@ -84,10 +84,10 @@ function countOf(hay: string, needle: string, cap: number): number {
  * occurrences in the content (log-damped so one huge file does not win by volume); ties go to
  * the most recently changed file. At most `maxRead` files are read.
  */
-export async function rankFiles(candidates: readonly ProjectFile[], terms: readonly string[], read: ContentReader, maxRead = 300): Promise<RankedFile[]> {
+export async function rankFiles(candidates: readonly ProjectFile[], terms: readonly string[], read: ContentReader, maxRead = 300, bonus?: (f: ProjectFile) => number): Promise<RankedFile[]> {
   const pre = candidates.map((f) => {
     const p = f.path.toLowerCase();
-    let score = 0;
+    let score = bonus ? bonus(f) : 0;
     for (const t of terms) if (p.includes(t)) score += 5;
     return { ...f, score };
   });
