@@ -42,6 +42,14 @@ async function projectSessions(store: Store, project: string): Promise<string[]>
 }
 
 /** `GET /api/project/stats` and `GET /api/machine/stats` (with chartData for the dashboard). */
+/** A capped breakdown with one `(other)` entry for what the cap left out (by requests and cost against the totals). */
+function withOther<R extends { key: string | null; requests: number; cost: number }>(rows: R[], totals: { requests: number; cost: { total: number } }): (R | { key: string; requests: number; cost: number })[] {
+  const requests = totals.requests - rows.reduce((a, r) => a + r.requests, 0);
+  if (requests <= 0) return rows;
+  const cost = Math.max(0, totals.cost.total - rows.reduce((a, r) => a + r.cost, 0));
+  return [...rows, { key: '(other)', requests, cost }];
+}
+
 export function registerAnalyticsRoutes(app: FastifyInstance, d: { store: Store; queries: AnalyticsQueries; writer: AnalyticsWriter }): void {
   const window = async (q: z.infer<typeof windowQuery>, defaultHours: number): Promise<StatsFilter & { since: number; until: number }> => {
     // Rows still in the writer's batch count too: a stats call right after a request sees it.
@@ -108,10 +116,12 @@ export function registerAnalyticsRoutes(app: FastifyInstance, d: { store: Store;
         tokensOverTime: series.map((s) => ({ t: s.t, tokens: s.tokens })),
         latencyOverTime: series.map((s) => ({ t: s.t, avgLatencyMs: s.avgLatencyMs })),
         cacheHitRateOverTime: series.map((s) => ({ t: s.t, hitRate: s.cacheHitRate })),
-        modelDistribution: models.map((m) => ({ model: m.key, requests: m.requests, cost: m.cost })),
-        providerDistribution: providers.map((p) => ({ provider: p.key, requests: p.requests, cost: p.cost })),
-        projectCosts: projects.map((p) => ({ project: p.key ?? '(untagged)', cost: p.cost, requests: p.requests })),
-        sessionCosts: sessions.map((s) => ({ session: s.key ?? '(none)', cost: s.cost, requests: s.requests })),
+        // each list is capped (20 groups, 10 sessions): what is past the cap is one "(other)" entry,
+        // so that a distribution adds up to the totals
+        modelDistribution: withOther(models, totals).map((m) => ({ model: m.key, requests: m.requests, cost: m.cost })),
+        providerDistribution: withOther(providers, totals).map((p) => ({ provider: p.key, requests: p.requests, cost: p.cost })),
+        projectCosts: withOther(projects, totals).map((p) => ({ project: p.key ?? '(untagged)', cost: p.cost, requests: p.requests })),
+        sessionCosts: withOther(sessions, totals).map((s) => ({ session: s.key ?? '(none)', cost: s.cost, requests: s.requests })),
       },
     };
   });

@@ -67,3 +67,17 @@ describe('the numbers of /api/project/stats and /api/machine/stats', () => {
     expect(after.allTime.cost).toBeCloseTo(before.allTime.cost, 9);
   });
 });
+
+describe('capped distributions', () => {
+  it('put what is past the cap in one "(other)" entry, so that a distribution adds up to the totals', async () => {
+    const now = Date.now();
+    for (let i = 0; i < 23; i++) h.gateway.writer.add(testRecord({ id: `m${i}`, ts: now, upstreamModel: `model-${i}`, cacheKey: null, cost: cost(0.001 * (i + 1)), usage: usage(1, 1) }));
+    await h.gateway.writer.flush();
+    const m = await get<{ totals: Totals; chartData: { modelDistribution: { model: string; requests: number; cost: number }[] } }>('/api/machine/stats?hours=1');
+    const dist = m.chartData.modelDistribution;
+    expect(dist).toHaveLength(21);
+    expect(dist.at(-1)).toMatchObject({ model: '(other)', requests: 3 });
+    expect(dist.reduce((a, x) => a + x.requests, 0)).toBe(m.totals.requests);
+    expect(dist.reduce((a, x) => a + x.cost, 0)).toBeCloseTo(m.totals.cost.total, 9);
+  });
+});
