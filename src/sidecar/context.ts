@@ -260,12 +260,17 @@ const CATCH_ALL = /^(?:\*\*(?:\/\*)?|[^*?/[{]+\/\*\*(?:\/\*)?)$/;
 /** The score a file gets for matching one of the role's own rules (a term in its path gives 5). */
 const ROLE_BONUS = 4;
 
+/** A project path's top-level folder, `.` for the root's own files. */
+function topFolder(path: string): string {
+  const slash = path.indexOf('/');
+  return slash < 0 ? '.' : path.slice(0, slash);
+}
+
 /** Files per top-level folder (`.` for the root's own files), at most 200 folders: the project at a glance. */
 function foldersOf(files: readonly { path: string }[]): Record<string, number> {
   const counts = new Map<string, number>();
   for (const f of files) {
-    const slash = f.path.indexOf('/');
-    const top = slash < 0 ? '.' : f.path.slice(0, slash);
+    const top = topFolder(f.path);
     if (counts.has(top) || counts.size < 200) counts.set(top, (counts.get(top) ?? 0) + 1);
   }
   return Object.fromEntries(counts);
@@ -278,8 +283,7 @@ function foldersOf(files: readonly { path: string }[]): Record<string, number> {
 function fairOrder<F extends { path: string }>(files: readonly F[]): F[] {
   const byTop = new Map<string, F[]>();
   for (const f of files) {
-    const slash = f.path.indexOf('/');
-    const top = slash < 0 ? '.' : f.path.slice(0, slash);
+    const top = topFolder(f.path);
     let list = byTop.get(top);
     if (!list) byTop.set(top, (list = []));
     list.push(f);
