@@ -45,4 +45,11 @@ describe('redact', () => {
     const hidden = { accessToken: 'abc', api_key: 'k', password: 'p', client_secret: 's', refresh_token: 'r', 'x-api-key': 'x', cookie: 'c' };
     expect(Object.values(redact(hidden))).toEqual(Object.keys(hidden).map(() => REDACTED));
   });
+
+  it('judges a name by whole words: "admin" is not "min", "account" not "count"', () => {
+    const hidden = { CCO_ADMIN_PASSWORD: 'adminPW777xx', ADMIN_TOKEN: 'a', SERVICE_ACCOUNT_TOKEN: 'b', adminPassword: 'c', admin_secret: 'd', maxSecret: 'e', MINIO_SECRET_KEY: 'f' };
+    expect(Object.values(redact(hidden))).toEqual(Object.keys(hidden).map(() => REDACTED));
+    const shown = { CCO_ADMIN_PASSWORD_FILE: '/run/secrets/admin', token_count: 3, tokenLimit: 10, secret_file: '/x', max_tokens_per_minute: 9 };
+    expect(redact(shown)).toEqual(shown);
+  });
 });

@@ -9,11 +9,30 @@ const KEY_NAME = /(?:^|[-_])key$/i;
 const CAMEL_KEY_NAME = /[a-z]Key$/;
 const LOOKUP_KEY = /(cache|sort|primary|foreign|partition|route|map|idempotency)[-_]?key$/i;
 /**
- * Names that contain a secret word but hold no secret: token counts and limits (`max_tokens`,
- * `input_tokens`), lifetimes (`token_ttl_seconds`), where a secret lives (`tokenFile`,
- * `api_key_env`: a file path or a variable's name). Shown, so diagnostics stay useful.
+ * Names that contain a secret word but hold no secret, judged by whole words of the name
+ * (`CCO_ADMIN_PASSWORD` is not a "min" setting, `ACCOUNT_TOKEN` not a "count"):
+ * - where a secret lives, as the last word (`tokenFile`, `api_key_env`, `password_path`);
+ * - token counts (`max_tokens`, `input_tokens`: the plural);
+ * - limits, counts and lifetimes (`token_ttl_seconds`, `token_expires_at`), unless the name also
+ *   says password, secret, credential or cookie (`maxSecret` is a secret).
+ * Shown, so diagnostics stay useful.
  */
-const NOT_SECRET_KEY = /(tokens|ttl|seconds|_ms$|[a-z]Ms$|count|max|min|limit|budget|file$|path$|dir$|env$|_at$|expires)/i;
+const LOCATION_WORDS = new Set(['file', 'path', 'dir', 'env']);
+const AMOUNT_WORDS = new Set(['tokens', 'ttl', 'seconds', 'ms', 'count', 'max', 'min', 'limit', 'budget', 'at', 'expires']);
+const STRONG_WORDS = /(password|passwd|secret|credential|cookie)/;
+function nameWords(k: string): string[] {
+  return k
+    .replace(/([a-z0-9])([A-Z])/g, '$1_$2')
+    .toLowerCase()
+    .split(/[^a-z0-9]+/)
+    .filter(Boolean);
+}
+function notSecretName(k: string): boolean {
+  const words = nameWords(k);
+  if (LOCATION_WORDS.has(words.at(-1) ?? '')) return true;
+  if (words.some((w) => STRONG_WORDS.test(w))) return false;
+  return words.some((w) => AMOUNT_WORDS.has(w));
+}
 const SECRET_VALUE_PATTERNS: RegExp[] = [
   /sk-ant-[A-Za-z0-9_-]{8,}/g, // Anthropic keys
   /sk-[A-Za-z0-9_-]{16,}/g, // OpenAI-style keys
@@ -45,7 +64,7 @@ export function redact<T>(value: T, depth = 0): T {
   if (value && typeof value === 'object') {
     const out: Record<string, unknown> = {};
     for (const [k, v] of Object.entries(value as Record<string, unknown>)) {
-      if (((SECRET_KEY.test(k) && !NOT_SECRET_KEY.test(k)) || ((KEY_NAME.test(k) || CAMEL_KEY_NAME.test(k)) && !LOOKUP_KEY.test(k))) && (typeof v === 'string' || typeof v === 'number')) {
+      if (((SECRET_KEY.test(k) && !notSecretName(k)) || ((KEY_NAME.test(k) || CAMEL_KEY_NAME.test(k)) && !LOOKUP_KEY.test(k))) && (typeof v === 'string' || typeof v === 'number')) {
         out[k] = v === '' ? '' : REDACTED;
       } else {
         out[k] = redact(v, depth + 1);
