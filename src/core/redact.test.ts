@@ -52,4 +52,21 @@ describe('redact', () => {
     const shown = { CCO_ADMIN_PASSWORD_FILE: '/run/secrets/admin', token_count: 3, tokenLimit: 10, secret_file: '/x', max_tokens_per_minute: 9 };
     expect(redact(shown)).toEqual(shown);
   });
+
+  it("masks other services' tokens by shape and NAME=value assignments in free text (hook payloads: shell commands, cat .env)", () => {
+    const gemini = `AIzaSy${'D'.repeat(33)}`;
+    const cmd = `export GEMINI_API_KEY=${gemini} && export GITHUB_TOKEN=github_pat_11ABCDEFG0123456789abcdefghij HF_TOKEN=hf_${'a1'.repeat(17)} git push`;
+    const out = redactString(cmd);
+    expect(out).not.toContain(gemini);
+    expect(out).not.toContain('github_pat_11');
+    expect(out).not.toContain('hf_a1');
+    expect(out).toContain('git push');
+    const env = 'GITHUB_TOKEN=ghp_abcdefghijklmnopqrstuvwxyz0123456789\nAWS_SECRET_ACCESS_KEY="wJalrXUtnFEMI/K7MDENG/bPxRfiCYEXAMPLEKEY"\nDB_PASSWORD: hunter2\nAWS_ACCESS_KEY_ID=AKIAIOSFODNN7EXAMPLE';
+    const masked = redactString(env);
+    for (const secret of ['ghp_abc', 'wJalrXUtnFEMI', 'hunter2', 'AKIAIOSFODNN7EXAMPLE']) expect(masked).not.toContain(secret);
+    expect(masked).toContain('GITHUB_TOKEN=[REDACTED]');
+    // amounts, references to other variables and where a key lives stay readable
+    const shown = 'MAX_TOKENS=4096 TOKEN_TTL_SECONDS=60 API_KEY_ENV=ANTHROPIC_API_KEY export OPENAI_API_KEY=$OPENAI_KEY_PROD';
+    expect(redactString(shown)).toBe(shown);
+  });
 });

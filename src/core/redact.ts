@@ -42,6 +42,28 @@ const SECRET_VALUE_PATTERNS: RegExp[] = [
   /(\b[a-z][a-z0-9+.-]*:\/\/[^:/@\s]*:)[^@\s]+(@)/gi,
 ];
 
+/**
+ * Other services' keys and tokens by their shape (GitHub, GitLab, Slack, AWS, Google, Stripe,
+ * Hugging Face): what an agent's shell commands and file reads carry. Shared with the sidecar's
+ * masking of file contents.
+ */
+export const CREDENTIAL_SHAPES: RegExp[] = [
+  /\bAKIA[0-9A-Z]{16}\b/g, // AWS access key ids
+  /\b(?:ghp|gho|ghu|ghs|ghr)_[A-Za-z0-9]{30,}\b/g, // GitHub tokens
+  /\bgithub_pat_[A-Za-z0-9_]{20,}\b/g,
+  /\bglpat-[A-Za-z0-9_-]{20,}\b/g, // GitLab
+  /\bxox[abprs]-[A-Za-z0-9-]{10,}\b/g, // Slack
+  /\bAIza[0-9A-Za-z_-]{35}\b/g, // Google API keys (Gemini)
+  /\b(?:sk|rk)_live_[A-Za-z0-9]{16,}\b/g, // Stripe
+  /\bhf_[A-Za-z0-9]{30,}\b/g, // Hugging Face
+];
+/**
+ * `NAME=value` / `NAME: value` where the upper-case name says key, token, secret or password
+ * (`export GITHUB_TOKEN=…`, a `.env` printed by `cat`, `AWS_SECRET_ACCESS_KEY: …`): the value,
+ * whatever its shape. Names of amounts (`MAX_TOKENS=100`) and shell references (`$X`) stay.
+ */
+const ENV_ASSIGNMENT = /\b([A-Z][A-Z0-9_]*(?:KEY|TOKEN|SECRET|PASSWORD|PASSWD|CREDENTIALS?)[A-Z0-9_]*)(\s*[=:]\s*)("[^"\n]*"|'[^'\n]*'|[^\s"'`;&|]+)/g;
+
 export const REDACTED = '[REDACTED]';
 
 export function redactString(s: string): string {
@@ -53,7 +75,12 @@ export function redactString(s: string): string {
         : REDACTED,
     );
   }
-  return out;
+  for (const re of CREDENTIAL_SHAPES) out = out.replace(re, REDACTED);
+  return out.replace(ENV_ASSIGNMENT, (m, name: string, sep: string, value: string) => {
+    const bare = value.replace(/^["']|["']$/g, '');
+    if (bare === '' || bare.startsWith('$') || bare.includes(REDACTED) || notSecretName(name)) return m;
+    return `${name}${sep}${REDACTED}`;
+  });
 }
 
 /** Deep copy with secret-named keys replaced and secret-shaped strings masked. */

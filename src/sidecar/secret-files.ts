@@ -1,3 +1,5 @@
+import { CREDENTIAL_SHAPES } from '../core/redact.js';
+
 /**
  * Files that hold credentials by their nature. Their contents never go into an agent's context
  * (an LLM provider's request, a transcript), whatever an agent's include rules say: they are
@@ -34,13 +36,7 @@ const PRIVATE_KEY_BLOCK = /(-----BEGIN [A-Z0-9 ]*PRIVATE KEY(?: BLOCK)?-----)((?
  */
 const TOKEN_SHAPES: RegExp[] = [
   /(?<![\w-])sk-(?:ant-|proj-|svcacct-|admin-)?(?=[A-Za-z0-9_-]*\d)[A-Za-z0-9_-]{20,}/g, // Anthropic, OpenAI
-  /\bAKIA[0-9A-Z]{16}\b/g, // AWS access key ids
-  /\b(?:ghp|gho|ghu|ghs|ghr)_[A-Za-z0-9]{30,}\b/g, // GitHub tokens
-  /\bgithub_pat_[A-Za-z0-9_]{20,}\b/g,
-  /\bglpat-[A-Za-z0-9_-]{20,}\b/g, // GitLab
-  /\bxox[abprs]-[A-Za-z0-9-]{10,}\b/g, // Slack
-  /\bAIza[0-9A-Za-z_-]{35}\b/g, // Google API keys
-  /\b(?:sk|rk)_live_[A-Za-z0-9]{16,}\b/g, // Stripe
+  ...CREDENTIAL_SHAPES,
   /\beyJ[A-Za-z0-9_-]{8,}\.eyJ[A-Za-z0-9_-]{8,}\.[A-Za-z0-9_-]{8,}\b/g, // JWTs
 ];
 /** The password of a URL with credentials (`postgres://app:s3cret@db`): no slash before the `@`. */
