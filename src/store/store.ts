@@ -1,4 +1,4 @@
-import { mkdirSync } from 'node:fs';
+import { closeSync, mkdirSync, openSync } from 'node:fs';
 import { dirname } from 'node:path';
 import SQLite from 'better-sqlite3';
 import { CompiledQuery, Kysely, Migrator, PostgresDialect, PostgresDriver, sql } from 'kysely';
@@ -86,29 +86,101 @@ async function loadPg(): Promise<typeof pg> {
 }
 
 export async function openStore(opts: StoreOptions): Promise<Store> {
-  const store = opts.databaseUrl ? await openPostgres(opts) : openSqlite(opts);
-  if (opts.migrate !== false) await migrateToLatest(store.db, store.dialect);
-  return store;
+  if (!opts.databaseUrl) {
+    const store = openSqlite(opts);
+    if (opts.migrate !== false) await migrateToLatest(store.db, store.dialect);
+    return store;
+  }
+  let store: Store | undefined;
+  try {
+    store = await openPostgres(opts);
+    // the first connection is made here: a server that is down, a database or role that does not exist
+    if (opts.migrate !== false) await migrateToLatest(store.db, store.dialect);
+    return store;
+  } catch (e) {
+    await store?.close().catch(() => undefined);
+    throw postgresOpenError(opts.databaseUrl, e);
+  }
+}
+
+/** A URL's password masked, for messages. */
+export function maskedUrl(url: string): string {
+  return url.replace(/\/\/([^:@/]*):[^@]*@/, '//$1:***@');
+}
+
+/**
+ * A PostgreSQL connection failure as one sentence naming the database (password masked) and the
+ * fix; other errors (a failing migration) pass unchanged.
+ */
+export function postgresOpenError(url: string, e: unknown): unknown {
+  const err = e as { code?: string; message?: string };
+  let target: URL | undefined;
+  try {
+    target = new URL(url);
+  } catch {
+    // not a URL (a libpq keyword string): the fixes below name no host
+  }
+  const host = target?.hostname || 'localhost';
+  const port = target?.port || '5432';
+  const name = decodeURIComponent(target?.pathname.replace(/^\//, '') ?? '') || '(default)';
+  const user = decodeURIComponent(target?.username ?? '') || '(default)';
+  const fixes: Record<string, string> = {
+    ECONNREFUSED: `nothing accepts connections at ${host}:${port}. Is PostgreSQL running? Check with \`pg_isready -h ${host} -p ${port}\` and start it (e.g. \`sudo systemctl start postgresql\`), or fix the host and port in DATABASE_URL`,
+    ENOTFOUND: `the host ${host} is unknown. Fix the host in DATABASE_URL`,
+    EAI_AGAIN: `the host ${host} could not be looked up. Check the network or the host in DATABASE_URL`,
+    ETIMEDOUT: `${host}:${port} did not answer. Check that PostgreSQL listens there and that no firewall is in the way`,
+    '3D000': `the database ${name} does not exist. Create it (\`createdb -h ${host} -p ${port} ${name}\`) or name another in DATABASE_URL`,
+    '28000': `the role ${user} does not exist or may not log in. Create it (\`createuser -h ${host} -p ${port} ${user}\`) or fix the user in DATABASE_URL`,
+    '28P01': `the password of ${user} was refused. Fix the password in DATABASE_URL`,
+    '42501': `${user} lacks a permission the store needs (create tables in the schema). Grant it, or use another role`,
+    '53300': 'the server has no connection slots left. Close idle connections or raise max_connections',
+  };
+  const fix = err?.code ? fixes[err.code] : /timeout/i.test(err?.message ?? '') ? fixes.ETIMEDOUT : undefined;
+  if (!fix) return e;
+  return new AppError(500, 'database_open_failed', `Cannot open the PostgreSQL database ${maskedUrl(url)}: ${fix}.`, { cause: e });
+}
+
+/**
+ * The file is not SQLite (or its header is damaged): which file, and how to start again.
+ * Other failures (a full disk, permissions) say what they are with the path.
+ */
+function sqliteOpenError(file: string, e: unknown): AppError {
+  const err = e as { code?: string; message?: string };
+  if (err?.code === 'SQLITE_NOTADB' || err?.code === 'SQLITE_CORRUPT') {
+    return new AppError(500, 'database_corrupt', `The database ${file} is not a readable SQLite database (${err.message}). Move it aside and start again: \`mv ${file} ${file}.corrupt\` (a new one is created; the old file can be salvaged with \`sqlite3 ${file}.corrupt .recover\`).`, { cause: e });
+  }
+  return new AppError(500, 'database_open_failed', `Failed to open database ${file}: ${err?.message ?? String(e)}. Use a writable path (--db-path with a full path) and check free disk space.`, { cause: e });
 }
 
 function openSqlite(opts: StoreOptions): Store {
   const file = opts.sqlitePath ?? ':memory:';
   let sqlite: SQLite.Database;
   try {
-    if (file !== ':memory:') mkdirSync(dirname(file), { recursive: true });
+    if (file !== ':memory:') {
+      mkdirSync(dirname(file), { recursive: true });
+      // analytics, hook payloads and results are the user's: readable by the user only (the
+      // -wal and -shm files SQLite makes take the database file's mode)
+      closeSync(openSync(file, 'a', 0o600));
+    }
     sqlite = new SQLite(file);
   } catch (e) {
-    throw new AppError(500, 'database_open_failed', `Failed to open database ${file}: ${(e as Error).message}. Use a writable path (--db-path with a full path) and check free disk space.`, { cause: e });
+    throw sqliteOpenError(file, e);
   }
-  sqlite.pragma('journal_mode = WAL');
-  // NORMAL in WAL mode: a committed transaction survives a process crash (kill -9); only an
-  // OS crash or power loss can lose the last commits. FULL would fsync every commit.
-  sqlite.pragma('synchronous = NORMAL');
-  // No sleeping in SQLite's busy handler on the event loop: a statement that finds the write
-  // lock taken (the sidecar's write thread) is retried after a timer (sqlite-nonblocking.ts).
-  sqlite.pragma('busy_timeout = 0');
-  sqlite.pragma('foreign_keys = ON');
-  sqlite.pragma(`cache_size = -${Math.floor(opts.sqliteCacheKib ?? 16_384)}`);
+  try {
+    // the first read of the file: a file that is not SQLite fails here
+    sqlite.pragma('journal_mode = WAL');
+    // NORMAL in WAL mode: a committed transaction survives a process crash (kill -9); only an
+    // OS crash or power loss can lose the last commits. FULL would fsync every commit.
+    sqlite.pragma('synchronous = NORMAL');
+    // No sleeping in SQLite's busy handler on the event loop: a statement that finds the write
+    // lock taken (the sidecar's write thread) is retried after a timer (sqlite-nonblocking.ts).
+    sqlite.pragma('busy_timeout = 0');
+    sqlite.pragma('foreign_keys = ON');
+    sqlite.pragma(`cache_size = -${Math.floor(opts.sqliteCacheKib ?? 16_384)}`);
+  } catch (e) {
+    sqlite.close();
+    throw sqliteOpenError(file, e);
+  }
   const db = new Kysely<Database>({ dialect: new NonBlockingSqliteDialect({ database: withStatementCache(sqlite), inTransaction: () => sqlite.inTransaction }) });
   // threads that checkpoint for this connection (see Store.delegateCheckpoints)
   let delegates = 0;
@@ -176,7 +248,7 @@ async function openPostgres(opts: StoreOptions): Promise<Store> {
   return {
     db,
     dialect: 'postgres',
-    location: url.replace(/\/\/([^:@/]+):[^@]*@/, '//$1:***@'),
+    location: maskedUrl(url),
     async ping() {
       await pool.query('select 1');
     },
