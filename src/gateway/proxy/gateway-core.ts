@@ -11,7 +11,7 @@ import type { ResolvedRoute } from '../routing/router.js';
 import type { RoutingStore } from '../routing/store.js';
 import { bridgeFor } from '../translate/index.js';
 import type { Upstream } from '../upstream/client.js';
-import { clientCredential, HOP_HEADER, outgoingHeaders, relayHeaders } from '../upstream/headers.js';
+import { clientCredential, clientKeyPolicy, credentialOwner, HOP_HEADER, outgoingHeaders, relayHeaders } from '../upstream/headers.js';
 import { RequestAbort } from '../../core/abort.js';
 import type { AbortLike } from '../../core/abort.js';
 import { ActiveRequests } from './active.js';
@@ -220,6 +220,7 @@ export class GatewayCore {
           bridge: bridgeFor(inb.clientFormat, route.format, inb.endpoint),
           dropUsageChunk: addsStreamUsage(inb, route),
           captureLimit: key && up.status === 200 ? this.o.cache.maxEntryBytes : 0,
+          secrets: route.keys,
           extraHeaders: { 'x-cco-cache': cacheHeader, 'x-cco-provider': route.provider, 'x-cco-request-id': inb.id },
           signal,
           onBytes: (n) => (act.bytes += n),
@@ -334,6 +335,16 @@ export class GatewayCore {
     else body = inb.raw; // untouched: unknown fields and formatting reach the provider as sent
     if (!bridge && addsStreamUsage(inb, route)) body = withStreamUsage(body.toString()) ?? body;
     const hops = [String(inb.headers[HOP_HEADER] ?? ''), this.hopId].filter(Boolean).join(',');
+    let passClientKey = true;
+    if (route.keys.length === 0) {
+      const clientKey = clientCredential(inb.headers);
+      const policy = clientKey === undefined ? 'pass' : clientKeyPolicy(clientKey, route);
+      if (policy === 'refuse') {
+        const env = route.keyEnv.join(' or ');
+        throw new GatewayError(401, 'authentication_error', `No API key is configured for provider ${route.provider}${env ? ` (set ${env} and restart, or set api_key_env in model-routing.json)` : ' (set api_key_env for it in model-routing.json)'}; the client's ${credentialOwner(clientKey as string)} key is not sent to another provider`);
+      }
+      passClientKey = policy === 'pass';
+    }
     if (this.o.logger.isLevelEnabled('debug')) {
       this.o.logger.debug({ id: inb.id, model: inb.body.model, route: route.name, provider: route.provider, upstream: `${route.origin}${route.basePath}`, upstreamModel: route.upstreamModel, translated: bridge !== undefined, stream: inb.body.stream === true }, 'routing request');
     }
@@ -344,7 +355,7 @@ export class GatewayCore {
       upstream: this.o.upstream,
       backoff: this.backoff(),
       path: route.basePath + upstreamPath(inb.endpoint, route.format) + (route.format === inb.clientFormat ? inb.query : ''),
-      headers: (apiKey) => outgoingHeaders(inb.headers, { format: route.format, clientFormat: inb.clientFormat, apiKey, hop: hops }),
+      headers: (apiKey) => outgoingHeaders(inb.headers, { format: route.format, clientFormat: inb.clientFormat, apiKey, hop: hops, passClientKey }),
       body,
       signal,
       onState: (s) => (act.state = s),

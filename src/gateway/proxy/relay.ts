@@ -5,6 +5,7 @@ import { decodedBody } from '../upstream/decode.js';
 import { withoutUsageChunk } from './stream-usage.js';
 import { relayHeaders } from '../upstream/headers.js';
 import type { FormatBridge } from '../translate/types.js';
+import { redactString } from '../../core/redact.js';
 import { errorBody, streamErrorEvent } from './errors.js';
 import type { ClientFormat } from './errors.js';
 import { SseObserver, emptyUsage, usageFromBody } from './usage.js';
@@ -35,6 +36,8 @@ export interface RelayOptions {
   dropUsageChunk?: boolean;
   /** Capture at most this many bytes for the cache (0: do not capture). */
   captureLimit: number;
+  /** The route's configured keys: an error answer that echoes one ("Incorrect API key provided: sk-…") has it masked. */
+  secrets?: readonly string[];
   extraHeaders: Record<string, string>;
   signal: AbortLike;
   onBytes(n: number): void;
@@ -89,6 +92,8 @@ async function relayWhole(up: UpstreamResponse, body: UpstreamBody, res: ServerR
     out = Buffer.from(JSON.stringify(errorBody(o.clientFormat, up.status, `upstream answered ${up.status}${text ? `: ${text}` : ''}`, 'upstream_error')));
     headers['content-type'] = 'application/json';
   }
+  // a provider's error that quotes the key it was sent would hand the team's key to any client
+  if (up.status >= 400) out = withoutSecrets(out, o.secrets);
   const complete = up.status < 400 && parsed !== undefined;
   const captured = complete && out.length <= o.captureLimit ? out : undefined;
   // The headers a cached copy replays: the upstream's, without ours (taken before they are added).
@@ -229,4 +234,14 @@ function flat(h: Record<string, string | string[]>): Record<string, string> {
     out[k] = Array.isArray(v) ? v.join(', ') : v;
   }
   return out;
+}
+
+/** An error answer with the given keys and anything shaped like a credential masked. */
+export function withoutSecrets(buf: Buffer, secrets: readonly string[] | undefined): Buffer {
+  const text = buf.toString('utf8');
+  let masked = text;
+  // short values could be ordinary words of the message
+  for (const k of secrets ?? []) if (k.length >= 8) masked = masked.split(k).join('[REDACTED]');
+  masked = redactString(masked);
+  return masked === text ? buf : Buffer.from(masked);
 }

@@ -14,6 +14,8 @@ export interface ResolvedRoute {
   upstreamModel: string;
   /** Configured keys (rotated); empty means the client's own credentials are passed through. */
   keys: readonly string[];
+  /** The environment variables the keys come from (for messages). */
+  keyEnv: readonly string[];
   timeoutMs: number;
   retries: number;
   fallbacks: readonly string[];
@@ -25,6 +27,10 @@ export interface ResolvedRoute {
 interface CompiledRoute {
   re: RegExp;
   cfg: RouteConfig;
+}
+
+function envList(names: string | string[] | undefined): string[] {
+  return names === undefined ? [] : Array.isArray(names) ? names : [names];
 }
 
 const OPENAI_MODEL = /^(gpt-|o\d|chatgpt-|text-|davinci|babbage|ft:gpt)/i;
@@ -137,6 +143,7 @@ export class Router {
       basePath,
       upstreamModel: cfg?.model ?? model,
       keys: this.ring(keyEnv).keys,
+      keyEnv: envList(keyEnv),
       timeoutMs: cfg?.timeout_ms ?? this.file.defaults.timeout_ms,
       retries: cfg?.retries ?? this.file.defaults.retries,
       fallbacks: cfg?.fallbacks ?? [],
@@ -159,6 +166,7 @@ export class Router {
       basePath,
       upstreamModel: '',
       keys: this.ring(p.api_key_env).keys,
+      keyEnv: envList(p.api_key_env),
       timeoutMs: this.file.defaults.timeout_ms,
       retries: this.file.defaults.retries,
       fallbacks: [],
@@ -180,8 +188,10 @@ export class Router {
   }
 
   private ring(envNames: string | string[] | undefined): KeyRing {
-    const names = envNames === undefined ? [] : Array.isArray(envNames) ? envNames : [envNames];
-    const keys = names.flatMap((n) => (this.env[n] ?? '').split(',').map((k) => k.trim()).filter(Boolean));
+    // each variable may hold several keys (comma-separated), and NAME_1 … NAME_32 add more (the
+    // seeds' OPENAI_API_KEY_1/_2/_3 rotation)
+    const values = envList(envNames).flatMap((n) => [this.env[n], ...Array.from({ length: 32 }, (_x, i) => this.env[`${n}_${i + 1}`])]);
+    const keys = [...new Set(values.flatMap((v) => (v ?? '').split(',').map((k) => k.trim()).filter(Boolean)))];
     return this.ringFor(keys);
   }
 

@@ -102,6 +102,16 @@ describe('routing file', () => {
     expect(r.currentKey(route)).toBe('key-a');
     expect(r.resolve('gpt-4o').keys).toEqual([]);
   });
+
+  it("NAME_1 … NAME_N add keys to a provider's rotation (the seeds' OPENAI_API_KEY_1/_2/_3)", () => {
+    const file = parseRouting('{"routes": []}', 'f.json');
+    const r = buildRouter(file, { OPENAI_API_KEY_1: 'sk-one', OPENAI_API_KEY_2: 'sk-two', OPENAI_API_KEY_3: 'sk-three', ANTHROPIC_API_KEY: 'sk-ant-main', ANTHROPIC_API_KEY_2: 'sk-ant-main' }, [], 'f.json');
+    const gpt = r.resolve('gpt-4o');
+    expect(gpt.keys).toEqual(['sk-one', 'sk-two', 'sk-three']);
+    expect(gpt.keyEnv).toEqual(['OPENAI_API_KEY']);
+    // the same key twice is one key
+    expect(r.resolve('claude-x').keys).toEqual(['sk-ant-main']);
+  });
 });
 
 describe('routing store (hot reload)', () => {

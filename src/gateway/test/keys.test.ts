@@ -43,6 +43,19 @@ describe('configured provider keys', () => {
     expect(used[0]).not.toBe(used[1]);
   });
 
+  it("mask a configured key that the provider's error answer quotes", async () => {
+    h.fake.queue({ fault: 'status', status: 400, body: { type: 'error', error: { type: 'invalid_request_error', message: 'Incorrect API key provided: sk-ant-team-key-a-000000000 (or sk-ant-team-key-b-000000000)' } } });
+    const res = await fetch(`${h.url}/v1/messages`, {
+      method: 'POST',
+      headers: { 'content-type': 'application/json', 'x-api-key': 'client-own-key' },
+      body: JSON.stringify({ model: 'claude-haiku-4-5', max_tokens: 5, messages: [{ role: 'user', content: 'z' }] }),
+    });
+    expect(res.status).toBe(400);
+    const text = await res.text();
+    expect(text).not.toContain('sk-ant-team-key');
+    expect(JSON.parse(text)).toMatchObject({ error: { type: 'invalid_request_error', message: expect.stringContaining('Incorrect API key provided: [REDACTED]') } });
+  });
+
   it('never put a key into analytics, debug output or diagnostics-like views', async () => {
     const dbg = await (await fetch(`${h.url}/api/debug/requests`)).text();
     expect(dbg).not.toContain('sk-ant-team-key');

@@ -15,6 +15,8 @@ beforeAll(async () => {
         { pattern: '^claude-counted', provider: 'anthropic', base_url: 'http://127.0.0.1:1', retries: 0, fallbacks: ['translate-me'] },
         { pattern: '^claude-', provider: 'anthropic', retries: 0 },
         { pattern: '^gpt-', provider: 'openai', retries: 0 },
+        // OpenAI's own API with no key configured: never reached, the client's Anthropic key is refused first
+        { pattern: '^elsewhere-', provider: 'openai', base_url: 'https://api.openai.com/v1', api_key_env: 'CCO_TEST_UNSET_OPENAI_KEY', retries: 0 },
       ],
     },
   });
@@ -110,7 +112,9 @@ describe('Anthropic client through a translating route to an OpenAI-format upstr
     expect(ub.messages.map((m) => m.role)).toEqual(['system', 'user', 'assistant', 'tool', 'user']);
     expect(ub.messages[3]?.tool_call_id).toBe('toolu_prev');
     expect(ub.tools).toHaveLength(1);
-    expect(up?.headers.authorization).toBe('Bearer sk-ant-client-key-00000000000');
+    // an Anthropic key is not handed to an OpenAI-format upstream (clientKeyPolicy)
+    expect(up?.headers.authorization).toBeUndefined();
+    expect(up?.headers['x-api-key']).toBeUndefined();
     expect(msg.model).toBe('translate-me');
     expect(msg.stop_reason).toBe('tool_use');
     expect(msg.content).toEqual([
@@ -215,5 +219,23 @@ describe('OpenAI client through a translating route to the Anthropic upstream', 
     expect(text).toBe('hello from claude');
     expect(finish).toBe('stop');
     expect(usage).toMatchObject({ prompt_tokens: 3, completion_tokens: 2 });
+  });
+});
+
+describe("a client's own key goes to its own provider only", () => {
+  it("a key without a provider's prefix is converted and passed through a translating route", async () => {
+    await new Anthropic({ baseURL: h.url, apiKey: 'team-proxy-key-123', maxRetries: 0 }).messages.create({ model: 'translate-me', max_tokens: 8, messages: [{ role: 'user', content: 'hi' }] });
+    expect(h.fake.requests[0]?.headers.authorization).toBe('Bearer team-proxy-key-123');
+  });
+
+  it("an Anthropic key bound for OpenAI's API is refused with the fix, before anything is sent", async () => {
+    const err = (await anthropic()
+      .messages.create({ model: 'elsewhere-model', max_tokens: 8, messages: [{ role: 'user', content: 'hi' }] })
+      .catch((e: unknown) => e)) as { status?: number; error?: { error?: { type?: string; message?: string } } };
+    expect(err.status).toBe(401);
+    expect(err.error?.error?.type).toBe('authentication_error');
+    expect(err.error?.error?.message).toContain('No API key is configured for provider openai (set CCO_TEST_UNSET_OPENAI_KEY');
+    expect(JSON.stringify(err)).not.toContain('sk-ant-client-key');
+    expect(h.fake.requests).toHaveLength(0);
   });
 });

@@ -38,6 +38,8 @@ export interface OutgoingHeaderOptions {
   apiKey: string | undefined;
   /** Gateway hop ids seen so far plus ours. */
   hop: string;
+  /** false: the client's own credential is not sent (see clientKeyPolicy). */
+  passClientKey?: boolean;
 }
 
 /**
@@ -58,12 +60,12 @@ export function outgoingHeaders(inbound: IncomingHttpHeaders, o: OutgoingHeaderO
   }
   out['accept-encoding'] = 'identity';
   out[HOP_HEADER] = o.hop;
-  const clientKey = clientCredential(inbound);
+  const clientKey = o.passClientKey === false ? undefined : clientCredential(inbound);
   const key = o.apiKey ?? clientKey;
   if (key !== undefined) {
     if (o.format === 'anthropic') {
       // Claude Code logged in with OAuth sends a Bearer token; keep that form when passing through.
-      if (o.apiKey === undefined && typeof inbound.authorization === 'string' && inbound['x-api-key'] === undefined && o.clientFormat === 'anthropic') {
+      if (o.apiKey === undefined && clientKey !== undefined && typeof inbound.authorization === 'string' && inbound['x-api-key'] === undefined && o.clientFormat === 'anthropic') {
         out.authorization = inbound.authorization;
       } else out['x-api-key'] = key;
     } else out.authorization = `Bearer ${key}`;
@@ -93,4 +95,50 @@ export function relayHeaders(h: Record<string, string | string[] | undefined>): 
     out[k] = v;
   }
   return out;
+}
+
+/** Key prefixes that say whose a credential is. */
+const KEY_OWNERS: [RegExp, string][] = [
+  [/^sk-ant-/, 'anthropic'],
+  [/^sk-(?:proj|svcacct|admin)-/, 'openai'],
+  [/^AIza/, 'google'],
+];
+/** Providers known by their API host; a host not listed is judged by its wire format. */
+const PROVIDER_HOSTS: Record<string, string> = {
+  'api.anthropic.com': 'anthropic',
+  'api.openai.com': 'openai',
+  'generativelanguage.googleapis.com': 'google',
+  'api.deepseek.com': 'deepseek',
+  'openrouter.ai': 'openrouter',
+  'api.x.ai': 'xai',
+  'api.groq.com': 'groq',
+  'api.mistral.ai': 'mistral',
+  'api.together.xyz': 'together',
+};
+
+/** Whose key a client's credential is, when its prefix says so ('anthropic', 'openai', 'google'). */
+export function credentialOwner(key: string): string | undefined {
+  return KEY_OWNERS.find(([re]) => re.test(key))?.[1];
+}
+
+/**
+ * What to do with a client's own credential on a route with no key configured: a key that names
+ * its provider (an Anthropic `sk-ant-…`, an OpenAI `sk-proj-…`, a Google `AIza…`) goes to that
+ * provider only. Without this, a route to another provider sent, say, the pipeline's Anthropic key
+ * to OpenAI as a Bearer token. Another known provider's API: `refuse` (it would answer 401 anyway,
+ * after seeing the key). An upstream of unknown host (Ollama, vLLM, a company proxy): the key of
+ * its own wire format passes, another is left out (`drop`: a local model needs none).
+ */
+export function clientKeyPolicy(key: string, upstream: { origin: string; format: ProviderFormat }): 'pass' | 'drop' | 'refuse' {
+  const owner = credentialOwner(key);
+  if (owner === undefined) return 'pass';
+  let host = '';
+  try {
+    host = new URL(upstream.origin).hostname;
+  } catch {
+    // not a URL: judged by format below
+  }
+  const family = PROVIDER_HOSTS[host];
+  if (family !== undefined) return family === owner ? 'pass' : 'refuse';
+  return (owner === 'anthropic') === (upstream.format === 'anthropic') ? 'pass' : 'drop';
 }
