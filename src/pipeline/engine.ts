@@ -11,7 +11,8 @@ import type { PipelineRepo, TaskRow } from './repo.js';
 import type { StageOutputs } from './schemas.js';
 import { runStage, StageAborted } from './stage-runner.js';
 import { STAGES } from './types.js';
-import type { AgentActivityMessage, AgentStatus, FileCreatedMessage, OutputFormat, StageName, TaskStatus, TaskUpdateMessage, TaskView } from './types.js';
+import type { AgentActivityMessage, AgentStatus, FileCreatedMessage, OutputFormat, StageName, TaskStatus, TaskUpdateMessage, TaskView, TaskWaiting } from './types.js';
+import { fileSetProblem } from './workspace.js';
 import type { Workspace } from './workspace.js';
 
 export interface EngineDeps {
@@ -43,6 +44,8 @@ export interface NewTask {
  */
 export class PipelineEngine {
   private readonly running = new Map<string, AbortController>();
+  /** Tasks whose stage is waiting for a busy gateway, shown in their view until the wait ends. */
+  private readonly waiting = new Map<string, TaskWaiting>();
   private closing = false;
   readonly instance = `${hostname()}:${process.pid}`;
 
@@ -124,11 +127,14 @@ export class PipelineEngine {
           cfg: this.d.cfg,
           taskId: task.id,
           signal,
+          onWait: (w) => void this.stageWaiting(task, stage, agent, w.waitMs, w.reason),
           log: (level, msg, extra) => this.log(level, task.id, stage, msg, { agent: agent.id, ...extra }),
         });
       } catch (e) {
         if (e instanceof StageAborted) return this.stopped(task, stage);
         throw e;
+      } finally {
+        this.waiting.delete(task.id);
       }
       await this.d.repo.updateStage(task.id, stage, {
         calls: result.calls,
@@ -182,10 +188,21 @@ export class PipelineEngine {
     await this.archive(task.id);
   }
 
+  /** A stage waits for a busy gateway: said on the hub and in the task's view, the card stays Working. */
+  private async stageWaiting(task: TaskRow, stage: StageName, agent: StageAgent, waitMs: number, reason: string): Promise<void> {
+    const until = Date.now() + waitMs;
+    this.waiting.set(task.id, { stage, until, reason });
+    this.taskUpdate(task, 'stage_waiting', stage, { detail: { agent: agent.id, wait_ms: waitMs, until, reason } });
+    await this.agentActivity(agent, 'Working', task.id, `${agent.name} is waiting ${Math.ceil(waitMs / 1000)} s for the provider before trying ${stage} of ${task.id} again: ${reason}`);
+  }
+
   /** Writes the implementation's files and the README into the task's folder; returns the folder. */
   private writeFiles(task: TaskRow, outputs: StageOutputs): string {
     const files = [...outputs.implementation.files];
     if (!files.some((f) => f.path.toLowerCase() === 'readme.md')) files.push({ path: 'README.md', content: outputs.integration.readme });
+    // An implementation stored before the set was checked (a resumed task) fails here, clearly.
+    const problem = fileSetProblem(files.map((f) => f.path));
+    if (problem) throw new Error(problem);
     const dir = this.d.workspace.taskDir(task.id);
     for (const f of files) {
       const abs = this.d.workspace.writeFile(task.id, f.path, f.content);
@@ -262,6 +279,7 @@ export class PipelineEngine {
     const integ = stages.find((s) => s.stage === 'integration');
     const impl = stages.find((s) => s.stage === 'implementation')?.output as StageOutputs['implementation'] | null;
     const files = integ?.status === 'completed' && impl ? [...new Set([...impl.files.map((f) => f.path), ...(impl.files.some((f) => f.path.toLowerCase() === 'readme.md') ? [] : ['README.md'])])] : [];
+    const waiting = this.waiting.get(taskId);
     return {
       ...summaryOf(t),
       prompts: { original: t.requirement, enhanced: t.enhanced_requirement },
@@ -269,6 +287,7 @@ export class PipelineEngine {
       files,
       workspace_path: t.workspace_path,
       archive_path: t.archive_path,
+      ...(waiting && waiting.until > Date.now() && t.status === 'running' ? { waiting } : {}),
     };
   }
 

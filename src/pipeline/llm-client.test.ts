@@ -55,4 +55,23 @@ describe('gatewayClient', () => {
     const down = gatewayClient({ baseUrl: () => 'http://127.0.0.1:1', timeoutMs: 300 });
     expect((await failure(down.complete(req))).message).toMatch(/^the gateway could not be reached/);
   });
+
+  it('keeps the wait a busy gateway announces (breaker open, queue full, rate limit), and only then', async () => {
+    fake = await startFakeProvider();
+    const c = gatewayClient({ baseUrl: () => fake?.url ?? '', timeoutMs: 2000 });
+    fake.queue(
+      { fault: 'status', status: 503, retryAfter: 18, body: { type: 'error', error: { type: 'api_error', message: 'Circuit breaker for anthropic is open after repeated failures; retrying in 18 s' } } },
+      { fault: 'status', status: 429, retryAfter: 2 },
+      { fault: 'status', status: 529, retryAfter: 1 },
+      { fault: 'status', status: 500, retryAfter: 5 },
+      { fault: 'status', status: 503 },
+    );
+    const open = await failure(c.complete(req));
+    expect(open.message).toMatch(/^the gateway answered 503 api_error: Circuit breaker for anthropic is open/);
+    expect(open.retryAfterMs).toBe(18_000);
+    expect((await failure(c.complete(req))).retryAfterMs).toBe(2000);
+    expect((await failure(c.complete(req))).retryAfterMs).toBe(1000);
+    expect((await failure(c.complete(req))).retryAfterMs).toBeUndefined();
+    expect((await failure(c.complete(req))).retryAfterMs).toBeUndefined();
+  });
 });

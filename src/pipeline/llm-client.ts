@@ -1,4 +1,5 @@
 import { redactString } from '../core/redact.js';
+import { parseRetryAfter } from '../gateway/resilience/retry.js';
 
 /**
  * The pipeline's way to an LLM: an Anthropic Messages request to the daemon's own gateway
@@ -31,16 +32,25 @@ export interface LlmReply {
   usage: { input_tokens: number; output_tokens: number };
 }
 
-/** A call that produced no usable message (HTTP error, transport error, a body that is not a message). */
+/**
+ * A call that produced no usable message (HTTP error, transport error, a body that is not a
+ * message). `retryAfterMs` is set when the gateway said "not now, try again in …": its circuit
+ * breaker for the provider is open (503), its queue is full (529), or a rate limit (429) — each
+ * with a `retry-after`. Such a call is worth waiting for rather than counting as a failure.
+ */
 export class LlmCallError extends Error {
   constructor(
     message: string,
     readonly status: number | undefined,
+    readonly retryAfterMs?: number,
   ) {
     super(message);
     this.name = 'LlmCallError';
   }
 }
+
+/** Statuses whose `retry-after` announces when the gateway (or the provider) will take calls again. */
+const BUSY_STATUSES: ReadonlySet<number> = new Set([429, 503, 529]);
 
 export interface LlmClient {
   complete(req: LlmRequest): Promise<LlmReply>;
@@ -96,7 +106,8 @@ export function gatewayClient(opts: GatewayClientOptions): LlmClient {
       }
       if (!res.ok) {
         const err = (json as { error?: { type?: string; message?: string } }).error;
-        throw new LlmCallError(`the gateway answered ${res.status}${err?.type ? ` ${err.type}` : ''}: ${err?.message ? snippet(err.message) : snippet(text)}`, res.status);
+        const retryAfterMs = BUSY_STATUSES.has(res.status) ? parseRetryAfter(Object.fromEntries(res.headers)) : undefined;
+        throw new LlmCallError(`the gateway answered ${res.status}${err?.type ? ` ${err.type}` : ''}: ${err?.message ? snippet(err.message) : snippet(text)}`, res.status, retryAfterMs);
       }
       return toReply(json, res.status, text);
     },

@@ -1,3 +1,4 @@
+import { setTimeout as delay } from 'node:timers/promises';
 import type { PipelineConfig } from '../config/sections/pipeline.js';
 import type { StageAgent } from './agents.js';
 import { parseStageReply } from './json-reply.js';
@@ -8,7 +9,7 @@ import type { StageContext } from './prompts.js';
 import { STAGE_SCHEMAS } from './schemas.js';
 import type { StageOutputs } from './schemas.js';
 import type { StageName } from './types.js';
-import { safeRelativePath, UnsafePathError } from './workspace.js';
+import { fileSetProblem, shortPath, withReadme } from './workspace.js';
 
 export type StageResult<S extends StageName> =
   | { ok: true; output: StageOutputs[S]; raw: string; calls: number; usage: Usage }
@@ -27,6 +28,26 @@ export class StageAborted extends Error {
   }
 }
 
+/**
+ * How long a stage waits for a gateway that answered "not now, retry in …" (its circuit breaker
+ * for the provider is open, its queue is full, a rate limit): each wait at most `maxWaitMs`,
+ * all of a stage's waits together at most `maxTotalMs`. Beyond that the answer counts as a
+ * failed call like any other.
+ */
+export interface BusyWaitLimits {
+  maxWaitMs: number;
+  maxTotalMs: number;
+}
+
+export const BUSY_WAIT: BusyWaitLimits = { maxWaitMs: 60_000, maxTotalMs: 5 * 60_000 };
+
+/** A wait the stage is about to make, for the task's live view. */
+export interface StageWait {
+  waitMs: number;
+  /** What the gateway said, e.g. "the gateway answered 503 api_error: Circuit breaker … is open …". */
+  reason: string;
+}
+
 export interface RunStageOptions<S extends StageName> {
   stage: S;
   agent: StageAgent;
@@ -35,6 +56,9 @@ export interface RunStageOptions<S extends StageName> {
   cfg: PipelineConfig;
   taskId: string;
   signal: AbortSignal;
+  busyWait?: BusyWaitLimits;
+  /** Called before each wait for a busy gateway (the task shows it is waiting, not failing). */
+  onWait?(w: StageWait): void;
   log(level: 'info' | 'warn', msg: string, extra?: Record<string, unknown>): void;
 }
 
@@ -42,7 +66,9 @@ export interface RunStageOptions<S extends StageName> {
  * One stage: ask the agent, parse its reply against the stage's schema. A call that fails
  * (HTTP error, broken answer) is retried `call_retries` times; a reply that does not parse is
  * sent back with the parse error `parse_retries` times. Then the stage fails, keeping the raw
- * reply. Never invents an output.
+ * reply. Never invents an output. A gateway that asks to wait (breaker open, rate limit) is
+ * waited for, within `BUSY_WAIT`, without spending `call_retries`: a brief provider outage
+ * delays the task instead of failing it.
  */
 export async function runStage<S extends StageName>(o: RunStageOptions<S>): Promise<StageResult<S>> {
   const schema = STAGE_SCHEMAS[o.stage];
@@ -53,6 +79,7 @@ export async function runStage<S extends StageName>(o: RunStageOptions<S>): Prom
   let calls = 0;
   let callFailures = 0;
   let parseFailures = 0;
+  let waitedMs = 0;
   let raw: string | null = null;
   for (;;) {
     if (o.signal.aborted) throw new StageAborted();
@@ -72,9 +99,18 @@ export async function runStage<S extends StageName>(o: RunStageOptions<S>): Prom
     } catch (e) {
       if (o.signal.aborted) throw new StageAborted();
       const msg = e instanceof LlmCallError ? e.message : `unexpected error: ${(e as Error).message}`;
+      const waitMs = busyWaitMs(e, waitedMs, o.busyWait ?? BUSY_WAIT);
+      if (waitMs !== undefined) {
+        waitedMs += waitMs;
+        o.log('warn', `${o.stage}: the gateway asked to wait; trying again in ${Math.ceil(waitMs / 1000)} s: ${msg}`, { wait_ms: waitMs });
+        o.onWait?.({ waitMs, reason: msg });
+        await pause(waitMs, o.signal);
+        continue;
+      }
       callFailures++;
       if (callFailures > o.cfg.call_retries) {
-        return { ok: false, error: `${o.agent.name} (${o.stage}) could not get an answer: ${msg} (${callFailures} attempt${callFailures > 1 ? 's' : ''})`, raw, calls, usage };
+        const waited = waitedMs > 0 ? `, after waiting ${Math.ceil(waitedMs / 1000)} s for the provider` : '';
+        return { ok: false, error: `${o.agent.name} (${o.stage}) could not get an answer: ${msg} (${callFailures} attempt${callFailures > 1 ? 's' : ''}${waited})`, raw, calls, usage };
       }
       o.log('warn', `${o.stage}: LLM call failed, retrying: ${msg}`, { attempt: callFailures });
       continue;
@@ -95,21 +131,35 @@ export async function runStage<S extends StageName>(o: RunStageOptions<S>): Prom
   }
 }
 
+/**
+ * How long to wait before calling again, when the gateway announced it (`retry-after` on a
+ * 429/503/529) and the stage's waiting budget is not spent; undefined otherwise.
+ */
+function busyWaitMs(e: unknown, waitedMs: number, limits: BusyWaitLimits): number | undefined {
+  if (!(e instanceof LlmCallError) || e.retryAfterMs === undefined) return undefined;
+  const left = limits.maxTotalMs - waitedMs;
+  if (left <= 0) return undefined;
+  // a floor, so that a `retry-after: 0` does not turn into a tight loop
+  return Math.min(Math.max(e.retryAfterMs, 100), limits.maxWaitMs, left);
+}
+
+/** Sleeps, ending early with StageAborted on cancel or shutdown. */
+async function pause(ms: number, signal: AbortSignal): Promise<void> {
+  try {
+    await delay(ms, undefined, { signal });
+  } catch {
+    throw new StageAborted();
+  }
+}
+
 /** Checks beyond the schema: file paths, counts and sizes, and the output format. */
 function checkOutput<S extends StageName>(stage: S, out: StageOutputs[S], c: StageContext, cfg: PipelineConfig): string | undefined {
   if (stage !== 'implementation') return undefined;
   const files = (out as StageOutputs['implementation']).files;
   if (files.length > cfg.max_files) return `${files.length} files is more than the limit of ${cfg.max_files}`;
-  const seen = new Set<string>();
-  for (const f of files) {
-    try {
-      const p = safeRelativePath(f.path);
-      if (seen.has(p)) return `file ${p} appears twice`;
-      seen.add(p);
-    } catch (e) {
-      return e instanceof UnsafePathError ? e.message : String(e);
-    }
-    if (Buffer.byteLength(f.content) > cfg.max_file_bytes) return `file ${f.path} is larger than ${cfg.max_file_bytes} bytes`;
-  }
+  const pathProblem = fileSetProblem(withReadme(files.map((f) => f.path)));
+  if (pathProblem) return pathProblem;
+  const big = files.find((f) => Buffer.byteLength(f.content) > cfg.max_file_bytes);
+  if (big) return `file ${shortPath(big.path)} is larger than ${cfg.max_file_bytes} bytes`;
   return formatProblem(c.format, files);
 }

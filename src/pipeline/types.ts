@@ -63,6 +63,18 @@ export interface TaskView extends TaskSummary {
   files: string[];
   workspace_path: string | null;
   archive_path: string | null;
+  /**
+   * Present while the running stage waits for a busy gateway (provider circuit breaker open,
+   * rate limit) before calling again: which stage, until when (ms since the epoch), and why.
+   * Known to the instance running the task.
+   */
+  waiting?: TaskWaiting;
+}
+
+export interface TaskWaiting {
+  stage: StageName;
+  until: number;
+  reason: string;
 }
 
 export interface AgentView {
@@ -90,6 +102,7 @@ export interface TaskUpdateMessage {
     | 'started'
     | 'resumed'
     | 'stage_started'
+    | 'stage_waiting'
     | 'stage_completed'
     | 'stage_failed'
     | 'stage_skipped'

@@ -3,7 +3,7 @@ import { existsSync, mkdirSync, readFileSync, symlinkSync, utimesSync } from 'no
 import { join } from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
 import { tempCcoEnv } from '../testing/temp-dirs.js';
-import { safeRelativePath, UnsafePathError, Workspace } from './workspace.js';
+import { fileSetProblem, safeRelativePath, UnsafePathError, withReadme, Workspace } from './workspace.js';
 
 const envs: { cleanup(): void }[] = [];
 afterEach(() => envs.splice(0).forEach((e) => e.cleanup()));
@@ -21,6 +21,34 @@ describe('safeRelativePath', () => {
   });
   it.each(['../x', 'a/../../x', '/etc/passwd', 'C:/x', 'a\u0000b', '', '.git/config', '.', 'x/'.repeat(20) + 'y'])('refuses %j', (p) => {
     expect(() => safeRelativePath(p)).toThrow(UnsafePathError);
+  });
+  it('refuses a name the file system would refuse (bytes, not characters), with a short message', () => {
+    const long = `${'é'.repeat(200)}.js`;
+    expect(() => safeRelativePath(long)).toThrow(/^unsafe file path "é{60}…": the name "é{20}…" is 403 bytes in UTF-8; a file or folder name may have at most 200$/);
+    expect(() => safeRelativePath(`src/${'d'.repeat(201)}/x.js`)).toThrow(/the name "d{20}…" is 201 bytes/);
+    expect(safeRelativePath(`src/${'d'.repeat(200)}`)).toHaveLength(204);
+    // the file really can be written: room is left for the temporary name beside it
+    const { w } = ws();
+    expect(readFileSync(w.writeFile('t_abcdefgh12', `${'ü'.repeat(100)}`, 'x'), 'utf8')).toBe('x');
+  });
+});
+
+describe('fileSetProblem', () => {
+  it('accepts distinct files, folders shared by several files', () => {
+    expect(fileSetProblem(['src/a.js', 'src/lib/b.js', 'src/lib/c.js', 'README.md'])).toBeUndefined();
+  });
+  it.each([
+    [['a', 'a/b.js'], '"a" is both a file and the folder of "a/b.js"; rename one of them'],
+    [['a/b/c.js', 'a/b'], '"a/b" is both a file and the folder of "a/b/c.js"; rename one of them'],
+    [['./x.js', 'x.js'], 'file "x.js" appears twice'],
+    [['ok.js', '../x'], 'unsafe file path "../x": ".." is not allowed'],
+    [withReadme(['README.md/x.js']), '"README.md" is both a file and the folder of "README.md/x.js"; rename one of them'],
+  ])('refuses %j', (paths, problem) => {
+    expect(fileSetProblem(paths)).toBe(problem);
+  });
+  it('names a long path short', () => {
+    const dir = 'd'.repeat(150);
+    expect(fileSetProblem([dir, `${dir}/x.js`])).toBe(`"${'d'.repeat(60)}…" is both a file and the folder of "${'d'.repeat(60)}…"; rename one of them`);
   });
 });
 

@@ -7,15 +7,29 @@ import { TASK_ID_RE } from './schemas.js';
 /** Why a file path from an agent was refused. */
 export class UnsafePathError extends Error {
   constructor(readonly path: string, reason: string) {
-    super(`unsafe file path ${JSON.stringify(path.slice(0, 200))}: ${reason}`);
+    super(`unsafe file path ${shortPath(path)}: ${reason}`);
     this.name = 'UnsafePathError';
   }
 }
 
 /**
+ * Longest name of one file or folder, in UTF-8 bytes. Linux allows 255, but a file is written
+ * through a temporary `.<name>.<pid>.<random>.tmp` beside it (22 bytes more) and archived as
+ * `<name>.gz`: 200 leaves room for both.
+ */
+export const MAX_NAME_BYTES = 200;
+
+/** A path quoted for an error message, cut short: the agent's retry prompt and the task error stay readable. */
+export function shortPath(p: string, max = 60): string {
+  const chars = [...p];
+  return JSON.stringify(chars.length > max ? `${chars.slice(0, max).join('')}…` : p);
+}
+
+/**
  * Normalises a relative file path an agent proposed, refusing anything that could leave the
  * task's folder: absolute paths, drive letters, `..`, NUL and control characters, hidden
- * top-level tricks like `.git/`.
+ * top-level tricks like `.git/`, and names the file system would refuse (too long in bytes).
+ * The whole path is at most 255 characters (so at most 1,020 UTF-8 bytes).
  */
 export function safeRelativePath(p: string): string {
   if (!p || p.length > 255) throw new UnsafePathError(p, 'empty or longer than 255 characters');
@@ -28,7 +42,50 @@ export function safeRelativePath(p: string): string {
   if (parts.some((s) => s === '..')) throw new UnsafePathError(p, '".." is not allowed');
   if (parts[0] === '.git' || parts[0] === '.cco') throw new UnsafePathError(p, `"${parts[0]}" is reserved`);
   if (parts.length > 12) throw new UnsafePathError(p, 'nested too deeply');
+  const long = parts.find((s) => Buffer.byteLength(s, 'utf8') > MAX_NAME_BYTES);
+  if (long !== undefined) throw new UnsafePathError(p, `the name ${shortPath(long, 20)} is ${Buffer.byteLength(long, 'utf8')} bytes in UTF-8; a file or folder name may have at most ${MAX_NAME_BYTES}`);
   return parts.join('/');
+}
+
+/**
+ * Checks the paths of the files one task writes, as a set: each one safe (`safeRelativePath`),
+ * none twice, and none used both as a file and as a folder (`a` and `a/b.js`), which the file
+ * system would refuse only when the files are written. Returns the first problem, or undefined.
+ */
+export function fileSetProblem(paths: readonly string[]): string | undefined {
+  const files = new Set<string>();
+  const folders = new Map<string, string>();
+  for (const raw of paths) {
+    let p: string;
+    try {
+      p = safeRelativePath(raw);
+    } catch (e) {
+      return e instanceof UnsafePathError ? e.message : String(e);
+    }
+    if (files.has(p)) return `file ${shortPath(p)} appears twice`;
+    const parts = p.split('/');
+    for (let i = 1; i < parts.length; i++) {
+      const folder = parts.slice(0, i).join('/');
+      if (files.has(folder)) return clash(folder, p);
+      if (!folders.has(folder)) folders.set(folder, p);
+    }
+    const inside = folders.get(p);
+    if (inside !== undefined) return clash(p, inside);
+    files.add(p);
+  }
+  return undefined;
+}
+
+/**
+ * The paths integration writes: the implementation's files, plus `README.md` (the integrator's
+ * readme) when none of them is a readme.
+ */
+export function withReadme(paths: readonly string[]): string[] {
+  return paths.some((p) => p.toLowerCase() === 'readme.md') ? [...paths] : [...paths, 'README.md'];
+}
+
+function clash(file: string, inside: string): string {
+  return `${shortPath(file)} is both a file and the folder of ${shortPath(inside)}; rename one of them`;
 }
 
 /** `workspace/implementation/<task>/` and `completed_archive/<task>/`, with path checks. */
