@@ -325,7 +325,7 @@ export class PipelineEngine {
 
   /** Agent logs go through the daemon logger, which the daemon mirrors to the hub as `log`. */
   private log(level: 'info' | 'warn' | 'error', taskId: string, stage: StageName | undefined, msg: string, extra: Record<string, unknown> = {}): void {
-    this.d.logger[level]({ module: 'pipeline', task_id: taskId, ...(stage ? { stage } : {}), ...extra }, msg);
+    this.d.logger[level]({ task_id: taskId, ...(stage ? { stage } : {}), ...extra }, msg);
   }
 }
 

@@ -42,6 +42,8 @@ describe('gatewayClient', () => {
     const e1 = await failure(c.complete(req));
     expect(e1).toBeInstanceOf(LlmCallError);
     expect(e1.message).toBe('the gateway answered 529 overloaded_error: busy, key [REDACTED]');
+    fake.queue({ fault: 'status', status: 401, body: { type: 'error', error: { type: 'authentication_error', message: 'invalid x-api-key' } } });
+    expect((await failure(c.complete(req))).message).toMatch(/^the gateway answered 401 authentication_error: invalid x-api-key\. Check the provider's API key: set ANTHROPIC_API_KEY .* `cco daemon restart`$/);
     fake.queue({ fault: 'garbage', body: 'oops' });
     expect((await failure(c.complete(req))).message).toBe('the gateway answered 200 with a body that is not JSON: oops');
     fake.queue({ fault: 'garbage', body: '{"hello": 1}' });

@@ -49,6 +49,9 @@ export class LlmCallError extends Error {
   }
 }
 
+/** What a refused key needs (the provider's key is the daemon's, from its environment). */
+const KEY_FIX = ". Check the provider's API key: set ANTHROPIC_API_KEY (or the variable the route's api_key_env names in model-routing.json, e.g. OPENAI_API_KEY) in the daemon's environment and run `cco daemon restart`";
+
 /** Statuses whose `retry-after` announces when the gateway (or the provider) will take calls again. */
 const BUSY_STATUSES: ReadonlySet<number> = new Set([429, 503, 529]);
 
@@ -107,7 +110,8 @@ export function gatewayClient(opts: GatewayClientOptions): LlmClient {
       if (!res.ok) {
         const err = (json as { error?: { type?: string; message?: string } }).error;
         const retryAfterMs = BUSY_STATUSES.has(res.status) ? parseRetryAfter(Object.fromEntries(res.headers)) : undefined;
-        throw new LlmCallError(`the gateway answered ${res.status}${err?.type ? ` ${err.type}` : ''}: ${err?.message ? snippet(err.message) : snippet(text)}`, res.status, retryAfterMs);
+        const fix = res.status === 401 || res.status === 403 ? KEY_FIX : '';
+        throw new LlmCallError(`the gateway answered ${res.status}${err?.type ? ` ${err.type}` : ''}: ${err?.message ? snippet(err.message) : snippet(text)}${fix}`, res.status, retryAfterMs);
       }
       return toReply(json, res.status, text);
     },

@@ -91,6 +91,14 @@ describe('runStage and a busy gateway', () => {
     expect(r.ok ? '' : r.error).toBe('Agent (analysis) could not get an answer: the gateway answered 500 api_error: boom (2 attempts)');
     expect(o.waits).toEqual([]);
   });
+
+  it('does not repeat a call the gateway refused for good (a bad key, a bad request)', async () => {
+    const client = scripted(new LlmCallError('the gateway answered 401 authentication_error: invalid x-api-key', 401), demoOutput('analysis', 'a small tool', 'code'));
+    const o = options('analysis', client);
+    const r = await runStage(o);
+    expect(client.calls).toHaveLength(1);
+    expect(r.ok ? '' : r.error).toBe('Agent (analysis) could not get an answer: the gateway answered 401 authentication_error: invalid x-api-key (1 attempt)');
+  });
 });
 
 describe('runStage and the implementation\'s file paths', () => {

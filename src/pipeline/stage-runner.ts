@@ -108,7 +108,9 @@ export async function runStage<S extends StageName>(o: RunStageOptions<S>): Prom
         continue;
       }
       callFailures++;
-      if (callFailures > o.cfg.call_retries) {
+      // the same request gets the same answer: a bad request, a refused key, a missing model
+      const final = e instanceof LlmCallError && e.status !== undefined && FINAL_STATUSES.has(e.status);
+      if (final || callFailures > o.cfg.call_retries) {
         const waited = waitedMs > 0 ? `, after waiting ${Math.ceil(waitedMs / 1000)} s for the provider` : '';
         return { ok: false, error: `${o.agent.name} (${o.stage}) could not get an answer: ${msg} (${callFailures} attempt${callFailures > 1 ? 's' : ''}${waited})`, raw, calls, usage };
       }
@@ -130,6 +132,9 @@ export async function runStage<S extends StageName>(o: RunStageOptions<S>): Prom
     messages = [first, { role: 'assistant', content: raw.trim() ? raw.slice(0, 100_000) : '(empty reply)' }, { role: 'user', content: repairPrompt(problem ?? 'invalid') }];
   }
 }
+
+/** Answers that a retry of the same call would get again. */
+const FINAL_STATUSES: ReadonlySet<number> = new Set([400, 401, 403, 404, 413, 422]);
 
 /**
  * How long to wait before calling again, when the gateway announced it (`retry-after` on a
