@@ -1,4 +1,4 @@
-import type { FastifyInstance, FastifyReply } from 'fastify';
+import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
 import type { DaemonModule, PartHealth } from './module.js';
 
 export interface HealthReport {
@@ -20,9 +20,14 @@ export function registerHealth(
   app: FastifyInstance,
   opts: { version: string; startedAt: number; port(): number; parts: () => DaemonModule[]; extra: () => Promise<Record<string, PartHealth>> },
 ): void {
-  const handler = async (_req: unknown, reply: FastifyReply) => {
+  const handler = async (req: FastifyRequest, reply: FastifyReply) => {
     const report = await healthReport(opts);
-    return reply.status(report.status === 'ok' ? 200 : 503).send(report);
+    const code = report.status === 'ok' ? 200 : 503;
+    // Beyond loopback (team mode) /health answers without credentials, for load balancers: the
+    // verdict and each part's status only. The pid, paths, URLs and errors are for callers the
+    // security layer admitted (a token, an API key, a user; anyone on loopback).
+    if (!req.principal) return reply.status(code).send(publicHealth(report));
+    return reply.status(code).send(report);
   };
   app.get('/health', handler);
   // The orchestrator seed's health checks call /api/health.
@@ -58,4 +63,11 @@ export async function healthReport(opts: {
     memory_usage_mb: Math.round(process.memoryUsage().rss / 1024 / 1024),
     checks,
   };
+}
+
+/** What an unauthenticated caller beyond loopback sees of the health report. */
+export function publicHealth(r: HealthReport): { status: HealthReport['status']; service: 'cco-daemon'; checks: Record<string, { status: PartHealth['status'] }> } {
+  const checks: Record<string, { status: PartHealth['status'] }> = {};
+  for (const [name, c] of Object.entries(r.checks)) checks[name] = { status: c.status };
+  return { status: r.status, service: r.service, checks };
 }
