@@ -57,19 +57,37 @@ export function applyChanges(config: RoutingConfig, changes: readonly ConfigChan
   return next;
 }
 
+/** A changed field a rollback did not touch, because it no longer holds the cycle's value. */
+export interface LeftAlone {
+  route: string;
+  field: ConfigChange['field'];
+  /** The cycle's value, which the field would need to hold to be undone. */
+  expected: unknown;
+  /** What it holds now (null when unset or when the route is gone). */
+  found: unknown;
+  detail: string;
+}
+
 /**
  * A copy of `config` with the changes undone: each changed field back to its `from` (removed when
- * it was unset). Only this cycle's fields move, so another cycle's later change survives.
+ * it was unset). A field is only moved back while it still holds this cycle's `to`: someone else's
+ * later edit (a person, a reload) is left alone and listed, never overwritten with a stale value.
  */
-export function revertChanges(config: RoutingConfig, changes: readonly ConfigChange[]): RoutingConfig {
+export function revertChanges(config: RoutingConfig, changes: readonly ConfigChange[]): { config: RoutingConfig; leftAlone: LeftAlone[] } {
   const next = structuredClone(config);
+  const leftAlone: LeftAlone[] = [];
   for (const c of changes) {
     const r = findRoute(next, c.route);
-    if (!r) continue;
+    const found = r ? (r[c.field] ?? null) : null;
+    if (!r || JSON.stringify(found) !== JSON.stringify(c.to ?? null)) {
+      const now = r ? `is ${JSON.stringify(found)} now` : 'is gone (route removed)';
+      leftAlone.push({ route: c.route, field: c.field, expected: c.to, found, detail: `${c.field} of route ${c.route} ${now}, not this cycle's ${JSON.stringify(c.to)}; left as it is` });
+      continue;
+    }
     if (c.from === null || c.from === undefined) delete r[c.field];
     else (r as Record<string, unknown>)[c.field] = structuredClone(c.from);
   }
-  return next;
+  return { config: next, leftAlone };
 }
 
 /** Whether every change's new value is what the config holds now. */

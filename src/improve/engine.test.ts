@@ -1,3 +1,4 @@
+import { Registry } from 'prom-client';
 import { afterEach, describe, expect, it } from 'vitest';
 import { improveSection } from '../config/sections/improve.js';
 import type { ImproveConfig } from '../config/sections/improve.js';
@@ -6,6 +7,7 @@ import { Hub } from '../hub/hub.js';
 import { openTestStore, testDialects } from '../testing/test-store.js';
 import type { TestStore } from '../testing/test-store.js';
 import { ImprovementEngine } from './engine.js';
+import { createCycleMetrics } from './metrics.js';
 import { ImproveRepo } from './repo.js';
 import { InMemoryTelemetry } from './synthetic.js';
 import type { RequestRecord } from './synthetic.js';
@@ -30,6 +32,14 @@ function traffic(route: string, n: number, timeoutShare: number, end: number, sp
   }));
 }
 
+/** n requests on a route that all fail (not by timeout). */
+function failing(route: string, n: number, end: number, spanMs: number): RequestRecord[] {
+  return Array.from({ length: n }, (_, i) => ({ ts: end - spanMs + Math.floor(((i + 1) * spanMs) / n) - 1, route, latency_ms: 50, status: 'error' as const }));
+}
+
+/** The shipped config's shape: every route has a name; analytics records the pattern. */
+const NAMED: RoutingConfig = { routes: [{ name: 'dead', pattern: '^dead-', provider: 'dead', timeout_ms: 2000, retries: 0 }] };
+
 async function waitFor(repo: ImproveRepo, id: string, pred: (c: CycleView) => boolean, ms = 8000): Promise<CycleView> {
   const end = Date.now() + ms;
   for (;;) {
@@ -49,19 +59,20 @@ for (const dialect of testDialects()) {
       await ts?.cleanup();
     });
 
-    async function setup(over: Partial<ImproveConfig> = {}) {
+    async function setup(over: Partial<ImproveConfig> = {}, config: RoutingConfig = CONFIG) {
       ts = await openTestStore(dialect);
       const repo = new ImproveRepo(ts.store);
-      const telemetry = new InMemoryTelemetry(structuredClone(CONFIG));
+      const telemetry = new InMemoryTelemetry(structuredClone(config));
       const settings = improveSection.parse({ monitoring_duration_seconds: 1.5, monitoring_interval_seconds: 0.05, min_requests: 20, ...over });
       const hub = new Hub();
-      const engine = new ImprovementEngine({ repo, gateway: telemetry, settings: () => settings, logger: silentLogger(), hub });
+      const registry = new Registry();
+      const engine = new ImprovementEngine({ repo, gateway: telemetry, settings: () => settings, logger: silentLogger(), hub, metrics: createCycleMetrics(registry) });
       engines.push(engine);
-      return { repo, telemetry, engine, hub, settings };
+      return { repo, telemetry, engine, hub, settings, registry };
     }
 
     it('raises the timeout of a route whose requests time out, then rolls back when the change degrades', async () => {
-      const { repo, telemetry, engine, hub } = await setup();
+      const { repo, telemetry, engine, hub, registry } = await setup();
       const now = Date.now();
       telemetry.add(...traffic(ROUTE, 100, 0.2, now, 3600_000), ...traffic('^gpt-', 100, 0, now, 3600_000));
       const started = await engine.trigger({ windowHours: 1, by: 'test' });
@@ -94,6 +105,75 @@ for (const dialect of testDialects()) {
       const kinds = (await repo.events(started.id)).map((e) => e.kind);
       expect(kinds).toEqual(['triggered', 'analyzed', 'proposed', 'applied', 'rolled_back']);
       expect(hub.recent({ types: ['improvement_cycle'] }).map((m) => (m.data as { event: string }).event)).toEqual(kinds);
+      const metrics = await registry.metrics();
+      expect(metrics).toContain('opportunities_identified_total{kind="timeouts"} 1');
+      expect(metrics).toContain('improvement_cycles_total{status="rolled_back"} 1');
+      expect(metrics).toContain('cycle_duration_seconds_count{status="rolled_back"} 1');
+    });
+
+    it('changes a named route (telemetry keys it by pattern)', async () => {
+      const { repo, telemetry, engine } = await setup({ monitoring_duration_seconds: 60, error_frequency_threshold: 5 }, NAMED);
+      telemetry.add(...failing('^dead-', 30, Date.now(), 3600_000));
+      const c = await engine.trigger({ windowHours: 1, by: 'test' });
+      const monitoring = await waitFor(repo, c.id, (x) => x.phase === 'monitoring' || x.status !== 'in_progress');
+      expect(monitoring.proposal?.changes).toEqual([expect.objectContaining({ route: '^dead-', field: 'retries', from: 0, to: 1 })]);
+      expect(telemetry.config.routes[0]).toMatchObject({ name: 'dead', retries: 1 });
+    });
+
+    it('does not stack overlapping cycles on one field, and cancelling them all restores the config', async () => {
+      const { repo, telemetry, engine } = await setup({ monitoring_duration_seconds: 60, error_frequency_threshold: 5 }, NAMED);
+      telemetry.add(...failing('^dead-', 30, Date.now(), 3600_000));
+      const a = await engine.trigger({ windowHours: 1, by: 'a' });
+      await waitFor(repo, a.id, (x) => x.phase === 'monitoring');
+      const later = [await engine.trigger({ windowHours: 1, by: 'b' }), await engine.trigger({ windowHours: 1, by: 'd' })];
+      for (const c of later) {
+        const done = await waitFor(repo, c.id, (x) => x.status !== 'in_progress');
+        expect(done).toMatchObject({ status: 'completed', applied_version: null, proposal: { changes: [], skipped: [{ route: '^dead-', field: 'retries', held_by: a.id }] } });
+        expect(done.outcome?.verdict).toBe(`no_applicable_change; retries of route ^dead- is held by cycle ${a.id} (in progress)`);
+      }
+      expect(telemetry.config.routes[0]?.retries).toBe(1);
+      await engine.cancel(a.id, 'tester');
+      expect(telemetry.config).toEqual(NAMED);
+    });
+
+    it('lets only one of two cycles running in lockstep change a field', async () => {
+      const { repo, telemetry, engine } = await setup({ monitoring_duration_seconds: 60, error_frequency_threshold: 5 }, NAMED);
+      telemetry.add(...failing('^dead-', 30, Date.now(), 3600_000));
+      // Both cycles read their telemetry together, then race to propose and apply (a slow apply).
+      const read = telemetry.routeStats.bind(telemetry);
+      const waiting: (() => void)[] = [];
+      let calls = 0;
+      telemetry.routeStats = async (w) => {
+        calls++;
+        if (calls < 4) await new Promise<void>((r) => waiting.push(r));
+        else if (calls === 4) for (const r of waiting.splice(0)) r();
+        return read(w);
+      };
+      const apply = telemetry.applyRoutingConfig.bind(telemetry);
+      telemetry.applyRoutingConfig = async (c, meta) => {
+        await new Promise((r) => setTimeout(r, 30));
+        return apply(c, meta);
+      };
+      const both = await Promise.all([engine.trigger({ windowHours: 1, by: 'a' }), engine.trigger({ windowHours: 1, by: 'b' })]);
+      const settled = await Promise.all(both.map((c) => waitFor(repo, c.id, (x) => x.phase === 'monitoring' || x.status !== 'in_progress')));
+      expect(settled.map((c) => c.phase).sort()).toEqual(['done', 'monitoring']);
+      expect(telemetry.config.routes[0]?.retries).toBe(1);
+      const owner = settled.find((c) => c.phase === 'monitoring') as CycleView;
+      await engine.cancel(owner.id, 'tester');
+      expect(telemetry.config).toEqual(NAMED);
+    });
+
+    it('leaves a field alone on rollback when it no longer holds the cycle\'s value, and says so', async () => {
+      const { repo, telemetry, engine } = await setup({ monitoring_duration_seconds: 60, error_frequency_threshold: 5 }, NAMED);
+      telemetry.add(...failing('^dead-', 30, Date.now(), 3600_000));
+      const c = await engine.trigger({ windowHours: 1, by: 'test' });
+      await waitFor(repo, c.id, (x) => x.phase === 'monitoring');
+      (telemetry.config.routes[0] as { retries: number }).retries = 4; // a person edits model-routing.json meanwhile
+      const cancelled = await engine.cancel(c.id, 'tester');
+      expect(telemetry.config.routes[0]?.retries).toBe(4);
+      expect(cancelled).toMatchObject({ status: 'cancelled', rollback_version: null });
+      const leftAlone = (await repo.events(c.id)).find((e) => e.kind === 'left_alone');
+      expect(leftAlone?.data).toMatchObject({ fields: [{ route: '^dead-', field: 'retries', expected: 1, found: 4 }] });
     });
 
     it('keeps a change that does not degrade once monitoring ends', async () => {

@@ -7,10 +7,13 @@ import { findOpportunities } from './analyze.js';
 import { applyChanges, changesInForce, revertChanges, validateChanges } from './changes.js';
 import { llmProposal } from './llm.js';
 import type { ProposalLlm } from './llm.js';
+import type { CycleMetrics } from './metrics.js';
 import { judge } from './monitor.js';
+import { heldFields, withoutHeld } from './ownership.js';
 import { ruleProposal } from './propose.js';
 import type { ImproveRepo } from './repo.js';
-import type { ConfigChange, CycleView, ImproveGateway, Proposal, RouteStats } from './types.js';
+import { TERMINAL } from './types.js';
+import type { ConfigChange, CycleView, ImproveGateway, Opportunity, Proposal, RouteStats, RoutingConfig } from './types.js';
 
 export interface EngineOptions {
   repo: ImproveRepo;
@@ -19,7 +22,11 @@ export interface EngineOptions {
   logger: Logger;
   hub?: Hub;
   llm?: ProposalLlm;
+  metrics?: CycleMetrics;
 }
+
+/** How claiming and applying a proposal ended. */
+type Applied = { kind: 'done' } | { kind: 'cancelled'; changes: ConfigChange[] } | { kind: 'monitoring'; changes: ConfigChange[]; version: number; previousVersion: number; monitoringUntil: number };
 
 const HOUR = 3600_000;
 
@@ -35,6 +42,13 @@ export class ImprovementEngine {
   private readonly running = new Map<string, { abort: AbortController; done: Promise<void> }>();
   /** Serialises the concurrency check with the insert (two triggers at once cannot both pass). */
   private gate: Promise<unknown> = Promise.resolve();
+  /**
+   * Serialises every read-modify-write of the routing config (claim + apply, revert), so that two
+   * cycles never build their config from the same stale copy and undo each other's change.
+   */
+  private configLock: Promise<unknown> = Promise.resolve();
+  /** Cycles already reported to the metrics (a cycle's end can be reached from two paths). */
+  private readonly counted = new Set<string>();
   private closed = false;
 
   constructor(private readonly o: EngineOptions) {}
@@ -72,6 +86,7 @@ export class ImprovementEngine {
     const after = (await this.o.repo.getCycle(id)) as CycleView;
     if (after.applied_version !== null && after.rollback_version === null && after.proposal) await this.revert(after, after.proposal.changes, `cancelled by ${by}`);
     await this.event(id, 'cancelled', { by });
+    await this.ended(id);
     return (await this.o.repo.getCycle(id)) as CycleView;
   }
 
@@ -91,8 +106,10 @@ export class ImprovementEngine {
         const current = await this.o.gateway.getRoutingConfig();
         const inForce = changesInForce(current, changes);
         const reason = 'interrupted by a restart while applying';
-        if (inForce && (await this.o.repo.advance(c.id, { status: 'rolled_back', phase: 'done', error: reason }))) await this.revert(c, changes, reason);
-        else await this.finish(c.id, 'interrupted', { error: 'interrupted by a restart while applying; the change was not in force, nothing to undo' });
+        if (inForce && (await this.o.repo.advance(c.id, { status: 'rolled_back', phase: 'done', error: reason }))) {
+          await this.revert(c, changes, reason);
+          await this.ended(c.id);
+        } else await this.finish(c.id, 'interrupted', { error: 'interrupted by a restart while applying; the change was not in force, nothing to undo' });
       } else {
         await this.finish(c.id, 'interrupted', { error: `interrupted by a restart while ${c.phase}; nothing was changed` });
       }
@@ -128,21 +145,48 @@ export class ImprovementEngine {
       this.o.gateway.routeStats({ since: until - 2 * span, until: until - span }),
     ]);
     const opportunities = findOpportunities(current, previous, s);
+    this.o.metrics?.analyzed(opportunities);
     await this.step(id, signal, { phase: 'proposing', baseline: JSON.stringify(current), opportunities: JSON.stringify(opportunities) });
     await this.event(id, 'analyzed', { routes: current.length, opportunities });
     if (opportunities.length === 0) return this.finish(id, 'completed', { outcome: { checks: [], verdict: 'no_opportunities' } });
 
+    // Proposing may wait for an LLM: it runs outside the config lock, on the config as it was.
+    const proposed = await this.propose(await this.o.gateway.getRoutingConfig(), opportunities, signal);
+    const r = await this.withConfigLock(() => this.claimAndApply(id, cycle, proposed, signal));
+    if (r.kind === 'done') return;
+    if (r.kind === 'cancelled') {
+      // Cancelled while applying: the cancel saw no applied version, so undo here.
+      await this.revert((await this.o.repo.getCycle(id)) as CycleView, r.changes, 'cancelled while applying');
+      throw new Stopped();
+    }
+    await this.event(id, 'applied', { version: r.version, previous_version: r.previousVersion, monitoring_until: r.monitoringUntil });
+    await this.monitor(id, r.changes, signal);
+  }
+
+  /**
+   * Under the config lock: drops the changes to fields another cycle in progress holds, records the
+   * proposal (which claims its fields), validates it against the config in force now, applies it as
+   * a new version and moves the cycle to monitoring.
+   */
+  private async claimAndApply(id: string, cycle: CycleView, proposed: Proposal, signal: AbortSignal): Promise<Applied> {
+    const s = this.o.settings();
     const config = await this.o.gateway.getRoutingConfig();
-    const proposal = await this.propose(config, opportunities, signal);
+    const held = heldFields(await this.o.repo.listCycles({ status: 'in_progress', limit: 1000 }), id, config);
+    const proposal = withoutHeld(proposed, held, config);
     await this.step(id, signal, { phase: 'validating', proposal: JSON.stringify(proposal) });
     await this.event(id, 'proposed', proposal);
-    if (proposal.changes.length === 0) return this.finish(id, 'completed', { outcome: { checks: [], verdict: 'no_applicable_change' } });
+    if (proposal.changes.length === 0) {
+      const verdict = proposal.skipped?.length ? `no_applicable_change; ${proposal.skipped.map((k) => k.reason).join(', ')}` : 'no_applicable_change';
+      await this.finish(id, 'completed', { outcome: { checks: [], verdict } });
+      return { kind: 'done' };
+    }
 
     const next = applyChanges(config, proposal.changes);
     const problems = [...validateChanges(config, proposal.changes, s), ...((await this.o.gateway.validateRoutingConfig?.(next)) ?? [])];
     if (problems.length) {
       await this.event(id, 'validation_failed', { problems });
-      return this.finish(id, 'failed', { error: `validation failed: ${problems.join('; ')}` });
+      await this.finish(id, 'failed', { error: `validation failed: ${problems.join('; ')}` });
+      return { kind: 'done' };
     }
 
     // Record the version in force first, so the history always holds what is rolled back to.
@@ -156,16 +200,13 @@ export class ImprovementEngine {
     const applied = await this.o.repo.addVersion({ by: `improve:${id} (triggered by ${cycle.triggered_by})`, reason, kind: 'improvement', cycleId: id, config: next });
     const monitoringUntil = Date.now() + s.monitoring_duration_seconds * 1000;
     if (!(await this.o.repo.advance(id, { phase: 'monitoring', applied_version: applied, monitoring_until: monitoringUntil }))) {
-      // Cancelled while applying: the cancel saw no applied version, so undo here.
       await this.o.repo.updateCycle(id, { applied_version: applied });
-      await this.revert((await this.o.repo.getCycle(id)) as CycleView, proposal.changes, 'cancelled while applying');
-      throw new Stopped();
+      return { kind: 'cancelled', changes: proposal.changes };
     }
-    await this.event(id, 'applied', { version: applied, previous_version: previousVersion, monitoring_until: monitoringUntil });
-    await this.monitor(id, proposal.changes, signal);
+    return { kind: 'monitoring', changes: proposal.changes, version: applied, previousVersion, monitoringUntil };
   }
 
-  private async propose(config: Awaited<ReturnType<ImproveGateway['getRoutingConfig']>>, opportunities: Parameters<typeof ruleProposal>[1], signal: AbortSignal): Promise<Proposal> {
+  private async propose(config: RoutingConfig, opportunities: readonly Opportunity[], signal: AbortSignal): Promise<Proposal> {
     const s = this.o.settings();
     const rules = (): ConfigChange[] => ruleProposal(config, opportunities, s);
     if (!s.llm_proposals || !this.o.llm) return { source: 'rules', changes: rules() };
@@ -197,6 +238,7 @@ export class ImprovementEngine {
         // Claim the cycle first: a cancel that won the race does the undo itself.
         if (signal.aborted || !(await this.o.repo.advance(id, { status: 'rolled_back', phase: 'done', outcome: JSON.stringify({ checks: v.checks, verdict: 'degraded' }), error: reason }))) throw new Stopped();
         await this.revert((await this.o.repo.getCycle(id)) as CycleView, changes, reason);
+        await this.ended(id);
         return;
       }
       if (last) {
@@ -209,23 +251,48 @@ export class ImprovementEngine {
 
   /**
    * Undoes a cycle's changes as a new config version. The caller has already moved the cycle to its
-   * final status (so exactly one party undoes); this records the rollback version.
+   * final status (so exactly one party undoes); this records the rollback version. Fields that no
+   * longer hold this cycle's value are left alone and recorded (`left_alone`); when that is all of
+   * them, no version is written.
    */
   private async revert(c: CycleView, changes: ConfigChange[], reason: string): Promise<void> {
-    const current = await this.o.gateway.getRoutingConfig();
-    const reverted = revertChanges(current, changes);
-    try {
-      await this.o.gateway.applyRoutingConfig(reverted, { by: `improve:${c.id}`, reason: `rollback: ${reason}` });
-    } catch (e) {
-      // Never report a rollback that did not happen: the change is still in force, say so.
-      const error = `rollback failed, the change is still in force: ${(e as Error).message} (after: ${reason})`;
-      await this.o.repo.updateCycle(c.id, { status: 'failed', phase: 'done', finished_at: Date.now(), error });
-      await this.event(c.id, 'rollback_failed', { error });
-      throw new Stopped();
-    }
-    const version = await this.o.repo.addVersion({ by: `improve:${c.id}`, reason: `rollback: ${reason}`, kind: 'rollback', cycleId: c.id, config: reverted });
-    await this.o.repo.updateCycle(c.id, { rollback_version: version, finished_at: Date.now() });
-    await this.event(c.id, 'rolled_back', { version, restored_from: c.previous_version, reason });
+    await this.withConfigLock(async () => {
+      const current = await this.o.gateway.getRoutingConfig();
+      const { config: reverted, leftAlone } = revertChanges(current, changes);
+      if (leftAlone.length) await this.event(c.id, 'left_alone', { fields: leftAlone, reason });
+      if (leftAlone.length === changes.length) {
+        await this.o.repo.updateCycle(c.id, { finished_at: Date.now() });
+        return;
+      }
+      try {
+        await this.o.gateway.applyRoutingConfig(reverted, { by: `improve:${c.id}`, reason: `rollback: ${reason}` });
+      } catch (e) {
+        // Never report a rollback that did not happen: the change is still in force, say so.
+        const error = `rollback failed, the change is still in force: ${(e as Error).message} (after: ${reason})`;
+        await this.o.repo.updateCycle(c.id, { status: 'failed', phase: 'done', finished_at: Date.now(), error });
+        await this.event(c.id, 'rollback_failed', { error });
+        await this.ended(c.id);
+        throw new Stopped();
+      }
+      const version = await this.o.repo.addVersion({ by: `improve:${c.id}`, reason: `rollback: ${reason}`, kind: 'rollback', cycleId: c.id, config: reverted });
+      await this.o.repo.updateCycle(c.id, { rollback_version: version, finished_at: Date.now() });
+      await this.event(c.id, 'rolled_back', { version, restored_from: c.previous_version, reason, ...(leftAlone.length ? { left_alone: leftAlone.map((f) => f.detail) } : {}) });
+    });
+  }
+
+  private withConfigLock<T>(fn: () => Promise<T>): Promise<T> {
+    const next = this.configLock.then(fn);
+    this.configLock = next.catch(() => undefined);
+    return next;
+  }
+
+  /** Reports a cycle that reached its final status to the metrics, once. */
+  private async ended(id: string): Promise<void> {
+    if (!this.o.metrics || this.counted.has(id)) return;
+    const c = await this.o.repo.getCycle(id);
+    if (!c || !TERMINAL.includes(c.status)) return;
+    this.counted.add(id);
+    this.o.metrics.ended(c);
   }
 
   private async step(id: string, signal: AbortSignal, patch: Parameters<ImproveRepo['advance']>[1]): Promise<void> {
@@ -233,8 +300,9 @@ export class ImprovementEngine {
   }
 
   private async finish(id: string, status: 'completed' | 'failed' | 'interrupted', r: { outcome?: unknown; error?: string }): Promise<void> {
-    await this.o.repo.advance(id, { status, phase: 'done', finished_at: Date.now(), ...(r.outcome ? { outcome: JSON.stringify(r.outcome) } : {}), ...(r.error ? { error: r.error } : {}) });
+    const moved = await this.o.repo.advance(id, { status, phase: 'done', finished_at: Date.now(), ...(r.outcome ? { outcome: JSON.stringify(r.outcome) } : {}), ...(r.error ? { error: r.error } : {}) });
     await this.event(id, status, r);
+    if (moved) await this.ended(id);
   }
 
   private async event(id: string, kind: string, data: unknown): Promise<void> {

@@ -3,6 +3,7 @@ import { improveSection } from '../config/sections/improve.js';
 import { startFakeProvider } from '../fake-provider/server.js';
 import type { FakeProvider } from '../fake-provider/server.js';
 import { gatewayLlm, llmProposal } from './llm.js';
+import type { ProposalLlm } from './llm.js';
 import type { Opportunity, RoutingConfig } from './types.js';
 
 let fake: FakeProvider;
@@ -40,5 +41,34 @@ describe('LLM proposals over the Anthropic Messages protocol', () => {
     await expect(llmProposal(llm, S, CONFIG, OPP)).rejects.toThrow('no JSON object');
     fake.queue({ fault: 'status', status: 529 });
     await expect(llmProposal(llm, S, CONFIG, OPP)).rejects.toThrow(/HTTP 529/);
+  });
+
+  it('keeps the key analytics records (the pattern) when the model names the route by its name', async () => {
+    const byPattern: Opportunity[] = [{ ...OPP[0] as Opportunity, route: '^claude-' }];
+    fake.queue({ text: '{"changes":[{"route":"claude","field":"retries","to":3,"reason":"flaky"}]}' });
+    const changes = await llmProposal(gatewayLlm(() => fake.url, () => ({})), S, CONFIG, byPattern);
+    expect(changes).toEqual([expect.objectContaining({ route: '^claude-', field: 'retries', from: 2, to: 3 })]);
+  });
+});
+
+describe('LLM generation timeout (GENERATION_TIMEOUT_SECONDS)', () => {
+  const quick = improveSection.parse({ llm_proposals: true, generation_timeout_seconds: 1 });
+
+  it('gives up on a model that never answers, aborting its request', async () => {
+    const before = fake.disconnects;
+    fake.queue({ fault: 'hang' });
+    const t0 = Date.now();
+    await expect(llmProposal(gatewayLlm(() => fake.url, () => ({})), quick, CONFIG, OPP)).rejects.toThrow('Generation failed: Timeout after 1 seconds');
+    expect(Date.now() - t0).toBeLessThan(3000);
+    await expect.poll(() => fake.disconnects).toBeGreaterThan(before);
+  });
+
+  it('gives up even on a client that ignores its abort signal, and stops at once when cancelled', async () => {
+    const deaf: ProposalLlm = { ask: () => new Promise<string>(() => undefined) };
+    await expect(llmProposal(deaf, quick, CONFIG, OPP)).rejects.toThrow('Generation failed: Timeout after 1 seconds');
+    const cancel = new AbortController();
+    const asked = llmProposal(deaf, S, CONFIG, OPP, cancel.signal);
+    cancel.abort();
+    await expect(asked).rejects.toThrow('Generation cancelled');
   });
 });

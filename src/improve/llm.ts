@@ -34,13 +34,30 @@ export function gatewayLlm(baseUrl: () => string, headers: () => Record<string, 
 }
 
 /**
+ * Asks, giving up after `seconds` (`GENERATION_TIMEOUT_SECONDS`): the request is aborted and the
+ * error reads as the seed's "Generation failed: Timeout after 60 seconds". Raced as well as
+ * aborted, so a client that ignores its signal cannot hold the cycle either.
+ */
+async function askWithin(llm: ProposalLlm, model: string, user: string, seconds: number, signal?: AbortSignal): Promise<string> {
+  const timeout = AbortSignal.timeout(seconds * 1000);
+  const stop = signal ? AbortSignal.any([signal, timeout]) : timeout;
+  const stopped = new Promise<never>((_, reject) => {
+    const fail = (): void => reject(new Error(timeout.aborted ? `Generation failed: Timeout after ${seconds} seconds` : 'Generation cancelled'));
+    if (stop.aborted) fail();
+    else stop.addEventListener('abort', fail, { once: true });
+  });
+  return Promise.race([llm.ask(model, SYSTEM, user, stop), stopped]);
+}
+
+/**
  * Asks the model and holds its answer to the same schema and bounds as the rules' changes.
- * Throws with the reason when the answer is not usable (the caller falls back to the rules).
+ * Throws with the reason when the answer is not usable or does not come within
+ * `generation_timeout_seconds` (the caller falls back to the rules).
  */
 export async function llmProposal(llm: ProposalLlm, settings: ImproveConfig, config: RoutingConfig, opportunities: readonly Opportunity[], signal?: AbortSignal): Promise<ConfigChange[]> {
   const routes = [...new Set(opportunities.map((o) => o.route))].map((r) => findRoute(config, r)).filter((r) => r !== undefined);
   const user = JSON.stringify({ opportunities, routes, limits: { max_timeout_ms: settings.max_timeout_ms, max_retries: settings.max_retries } });
-  const text = await llm.ask(settings.llm_model, SYSTEM, user, signal);
+  const text = await askWithin(llm, settings.llm_model, user, settings.generation_timeout_seconds, signal);
   const start = text.indexOf('{');
   const end = text.lastIndexOf('}');
   if (start < 0 || end < start) throw new Error('the answer holds no JSON object');
@@ -62,10 +79,12 @@ export async function llmProposal(llm: ProposalLlm, settings: ImproveConfig, con
     const i = r.error.issues[0];
     throw new Error(`the answer does not match the schema at ${i?.path.join('.') || '(root)'}: ${i?.message ?? 'invalid'}`);
   }
-  const allowed = new Set(opportunities.map((o) => o.route));
   return r.data.changes.map((c) => {
-    if (!allowed.has(c.route)) throw new Error(`route ${c.route} has no opportunity`);
+    // The model may name a route by its `name` or its `pattern`: keep the opportunity's key (the
+    // one analytics records), so monitoring compares the same route's telemetry.
     const route = findRoute(config, c.route);
-    return { route: c.route, field: c.field, from: route?.[c.field] ?? null, to: c.to, reason: `LLM: ${c.reason}` };
+    const key = route && opportunities.find((o) => findRoute(config, o.route) === route)?.route;
+    if (!route || key === undefined) throw new Error(`route ${c.route} has no opportunity`);
+    return { route: key, field: c.field, from: route[c.field] ?? null, to: c.to, reason: `LLM: ${c.reason}` };
   });
 }

@@ -7,6 +7,7 @@ import { ImprovementEngine } from './engine.js';
 import { improveGatewayOf } from './gateway-adapter.js';
 import { gatewayLlm } from './llm.js';
 import type { ProposalLlm } from './llm.js';
+import { createCycleMetrics } from './metrics.js';
 import { ImproveRepo } from './repo.js';
 import { registerImproveRoutes } from './routes.js';
 import type { ImproveGateway } from './types.js';
@@ -37,7 +38,8 @@ export async function createImproveModule(ctx: ModuleContext, deps: ImproveDeps)
   const source = deps.source ?? improveGatewayOf(deps.gateway);
   const unavailable = 'missing' in source ? `the gateway does not expose ${source.missing.join(', ')} yet` : undefined;
   const llm = deps.llm ?? gatewayLlm(() => ctx.selfUrl(), () => ({ 'x-cco-token': ctx.accessToken }));
-  const engine = 'missing' in source ? undefined : new ImprovementEngine({ repo, gateway: source, settings: () => settings, logger: ctx.logger.child({ module: 'improve' }), hub: ctx.hub, llm });
+  const metrics = createCycleMetrics(ctx.metrics);
+  const engine = 'missing' in source ? undefined : new ImprovementEngine({ repo, gateway: source, settings: () => settings, logger: ctx.logger.child({ module: 'improve' }), hub: ctx.hub, llm, metrics });
   let timer: NodeJS.Timeout | undefined;
 
   const need = (): ImprovementEngine => {

@@ -9,9 +9,12 @@ function defaults(config: RoutingConfig): { timeout_ms: number; retries: number 
   return { timeout_ms: d.timeout_ms ?? 300_000, retries: d.retries ?? 2 };
 }
 
-/** A route by the key analytics records for it: its `name`, else its `pattern`. */
+/**
+ * A route by the key analytics records for it (its `pattern`, even when the route has a `name`),
+ * or by its `name` (what a user or an LLM calls it). The pattern wins when both could match.
+ */
 export function findRoute(config: RoutingConfig, route: string): RouteConfig | undefined {
-  return config.routes.find((r) => (r.name ?? r.pattern) === route);
+  return config.routes.find((r) => r.pattern === route) ?? config.routes.find((r) => r.name === route);
 }
 
 /**

@@ -1,5 +1,6 @@
 import Fastify from 'fastify';
 import type { FastifyInstance } from 'fastify';
+import { Registry } from 'prom-client';
 import { afterEach, describe, expect, it } from 'vitest';
 import { defaultDaemonConfig } from '../config/daemon-config.js';
 import { silentLogger } from '../core/logger.js';
@@ -25,7 +26,7 @@ afterEach(async () => {
 async function setup(opts: { withTelemetry: boolean; env?: Record<string, string> }) {
   ts = await openTestStore('sqlite');
   const config = defaultDaemonConfig();
-  const ctx = { config, env: opts.env ?? {}, store: ts.store, logger: silentLogger(), hub: new Hub(), accessToken: 't', selfUrl: () => 'http://127.0.0.1:1' } as unknown as ModuleContext;
+  const ctx = { config, env: opts.env ?? {}, store: ts.store, logger: silentLogger(), hub: new Hub(), metrics: new Registry(), accessToken: 't', selfUrl: () => 'http://127.0.0.1:1' } as unknown as ModuleContext;
   const gateway = { name: 'gateway', gateway: undefined } as unknown as GatewayModule;
   const telemetry = new InMemoryTelemetry({ routes: [{ name: 'claude', pattern: '^claude-', timeout_ms: 300_000 }] });
   mod = await createImproveModule(ctx, { gateway, ...(opts.withTelemetry ? { source: telemetry } : {}) });

@@ -3,7 +3,8 @@ import { improveSection, improveSettings } from '../config/sections/improve.js';
 import { findOpportunities } from './analyze.js';
 import { applyChanges, changesInForce, revertChanges, validateChanges } from './changes.js';
 import { judge } from './monitor.js';
-import { ruleProposal } from './propose.js';
+import { findRoute, ruleProposal } from './propose.js';
+import { routeStatsOf } from './synthetic.js';
 import type { RouteStats, RoutingConfig } from './types.js';
 
 const S = improveSection.parse({});
@@ -33,8 +34,33 @@ describe('findOpportunities', () => {
     expect(found[1]).toMatchObject({ value: 15, threshold: 10 }); // timeouts are not counted twice
   });
 
+  it('counts only answered requests as repeated cache misses (a failed request is never cached)', () => {
+    const failing = Array.from({ length: 25 }, (_, i) => ({ ts: i, route: '^dead-', latency_ms: 5, status: 'error' as const, repeat: i > 0 }));
+    const [dead] = routeStatsOf(failing);
+    expect(dead).toMatchObject({ requests: 25, errors: 25, repeated_misses: 0 });
+    expect(findOpportunities([dead as RouteStats], [], S).map((o) => o.kind)).toEqual(['errors']);
+    const answered = failing.map((r) => ({ ...r, status: 'ok' as const }));
+    expect(routeStatsOf(answered)[0]?.repeated_misses).toBe(24);
+  });
+
   it('stays quiet below the thresholds', () => {
     expect(findOpportunities([stats({ route: 'claude', timeouts: 4, errors: 13, latency_p95_ms: 1700, repeated_misses: 29 })], [stats({ route: 'claude' })], S)).toEqual([]);
+  });
+});
+
+describe('routes by the key analytics records', () => {
+  it('finds a named route by its pattern (what the gateway records) and by its name', () => {
+    expect(findRoute(CONFIG, '^claude-')).toBe(CONFIG.routes[0]);
+    expect(findRoute(CONFIG, 'claude')).toBe(CONFIG.routes[0]);
+    expect(findRoute(CONFIG, '^gpt-')).toBe(CONFIG.routes[1]);
+    expect(findRoute(CONFIG, 'nope')).toBeUndefined();
+  });
+
+  it('proposes, validates and applies a change to a named route its telemetry keys by pattern', () => {
+    const changes = ruleProposal(CONFIG, findOpportunities([stats({ route: '^claude-', errors: 30 })], [], S), S);
+    expect(changes).toEqual([expect.objectContaining({ route: '^claude-', field: 'retries', from: 2, to: 3 })]);
+    expect(validateChanges(CONFIG, changes, S)).toEqual([]);
+    expect(applyChanges(CONFIG, changes).routes[0]).toMatchObject({ name: 'claude', retries: 3 });
   });
 });
 
@@ -57,7 +83,16 @@ describe('rule proposals, validation and rollback', () => {
     const next = applyChanges(CONFIG, changes);
     expect(CONFIG.routes[0]?.timeout_ms).toBe(300_000);
     expect(changesInForce(next, changes)).toBe(true);
-    expect(revertChanges(next, changes)).toEqual(CONFIG);
+    expect(revertChanges(next, changes)).toEqual({ config: CONFIG, leftAlone: [] });
+  });
+
+  it('reverts only a field that still holds the cycle\'s value, and lists the ones left alone', () => {
+    const next = applyChanges(CONFIG, changes);
+    (next.routes[0] as { retries: number }).retries = 4; // edited (or changed by someone else) since
+    const { config, leftAlone } = revertChanges(next, changes);
+    expect(config.routes[0]).toMatchObject({ timeout_ms: 300_000, retries: 4 });
+    expect(config.routes[1]?.cache).toBe(false);
+    expect(leftAlone).toEqual([expect.objectContaining({ route: 'claude', field: 'retries', expected: 3, found: 4, detail: expect.stringContaining('left as it is') })]);
   });
 
   it('refuses unknown routes, out-of-bounds values and stale `from`', () => {
@@ -89,5 +124,12 @@ describe('improveSettings', () => {
     expect(s).toMatchObject({ rollback_degradation_threshold: 0.15, monitoring_duration_seconds: 7200, max_concurrent_improvements: 1, performance_degradation_threshold: 0.2, error_frequency_threshold: 5 });
     expect(() => improveSettings(S, { MAX_CONCURRENT_IMPROVEMENTS: 'lots' })).toThrow('MAX_CONCURRENT_IMPROVEMENTS=lots is not a number');
     expect(() => improveSettings(S, { MAX_CONCURRENT_IMPROVEMENTS: '0' })).toThrow(/^MAX_CONCURRENT_IMPROVEMENTS: /);
+  });
+
+  it('gives an LLM proposal 60 s by default, GENERATION_TIMEOUT_SECONDS or [improve] generation_timeout_seconds otherwise', () => {
+    expect(S.generation_timeout_seconds).toBe(60);
+    expect(improveSettings(improveSection.parse({ generation_timeout_seconds: 90 }), {}).generation_timeout_seconds).toBe(90);
+    expect(improveSettings(improveSection.parse({ generation_timeout_seconds: 90 }), { GENERATION_TIMEOUT_SECONDS: '120' }).generation_timeout_seconds).toBe(120);
+    expect(() => improveSettings(S, { GENERATION_TIMEOUT_SECONDS: '0' })).toThrow(/^GENERATION_TIMEOUT_SECONDS: /);
   });
 });

@@ -37,7 +37,8 @@ export function routeStatsOf(records: readonly RequestRecord[]): RouteStats[] {
       retries: rs.reduce((n, r) => n + (r.retries ?? 0), 0),
       fallbacks_used: rs.filter((r) => r.fallback_used).length,
       cache_hits: rs.filter((r) => r.cache_hit).length,
-      repeated_misses: rs.filter((r) => r.repeat && !r.cache_hit).length,
+      // a failed request is never cached, so its repeat is no cache miss
+      repeated_misses: rs.filter((r) => r.repeat && !r.cache_hit && r.status === 'ok').length,
       latency_p50_ms: percentile(lat, 0.5),
       latency_p95_ms: percentile(lat, 0.95),
       cost_usd: rs.reduce((n, r) => n + (r.cost_usd ?? 0), 0),

@@ -11,7 +11,7 @@ export type { RouteStats };
 
 /** One route of `model-routing.json` (the fields CCO may tune; others are kept untouched). */
 export interface RouteConfig {
-  /** The route's key in analytics when set (else its pattern). */
+  /** A label for people; analytics records the route by its `pattern` (see `findRoute`). */
   name?: string;
   pattern: string;
   provider?: string;
@@ -65,11 +65,22 @@ export interface ConfigChange {
   reason: string;
 }
 
+/** A change left out of a proposal because another cycle in progress holds its route and field. */
+export interface SkippedChange {
+  route: string;
+  field: TunableField;
+  /** The cycle whose change of this field is being applied or monitored. */
+  held_by: string;
+  reason: string;
+}
+
 export interface Proposal {
   source: 'rules' | 'llm';
   changes: ConfigChange[];
-  /** Set when the LLM was asked and its answer was refused (the rules were used instead). */
+  /** Set when the LLM was asked and its answer was refused or timed out (the rules were used instead). */
   llm_rejected?: string;
+  /** Changes not made because another cycle in progress owns the field (they would stack). */
+  skipped?: SkippedChange[];
 }
 
 export type CycleStatus = 'in_progress' | 'completed' | 'rolled_back' | 'cancelled' | 'failed' | 'interrupted';

@@ -37,6 +37,8 @@ export const improveSection = z
     /** Ask an LLM through the gateway for a proposal (schema-validated) before the rules. */
     llm_proposals: z.boolean().default(false),
     llm_model: z.string().default('claude-haiku-4-5'),
+    /** An LLM proposal not answered within this is abandoned for the rules' proposal. */
+    generation_timeout_seconds: z.number().min(1).max(3600).default(60),
   })
   .passthrough()
   .prefault({});
@@ -50,6 +52,7 @@ const ENV_KEYS: Record<string, keyof ImproveConfig> = {
   PERFORMANCE_DEGRADATION_THRESHOLD: 'performance_degradation_threshold',
   ERROR_FREQUENCY_THRESHOLD: 'error_frequency_threshold',
   IMPROVEMENT_CYCLE_ANALYSIS_WINDOW_HOURS: 'analysis_window_hours',
+  GENERATION_TIMEOUT_SECONDS: 'generation_timeout_seconds',
 };
 
 /**

@@ -8,6 +8,8 @@ import type { QueryProfiler } from './profiler.js';
  */
 /** Requests the cache could answer: those with a cache key (not count_tokens, a bypass, a route with `cache: false`). */
 const CACHEABLE = sql<number>`count(cache_key)`;
+/** A cache miss the gateway answered successfully (the only kind it stores in the cache). */
+const ANSWERED_MISS = sql`cache_hit = 0 and status >= 200 and status < 300 and error_type is null`;
 const ERRORS = sql<number>`sum(case when status >= 500 or status = 429 or (error_type is not null and error_type <> 'client_closed') then 1 else 0 end)`;
 
 /** Per-route telemetry over a window (the improve module's input). */
@@ -118,7 +120,7 @@ export class AnalyticsQueries {
     return { requests: n(r?.requests), cost: n(r?.cost), costSaved: n(r?.saved) };
   }
 
-  /** Requests, tokens and cost grouped by a column (model, session, agent, project, provider). */
+  /** Requests, tokens, cost, errors and mean latency grouped by a column (model, session, agent, project, provider). */
   async breakdown(f: StatsFilter, by: 'model' | 'upstream_model' | 'session_id' | 'agent_id' | 'project' | 'provider', limit = 20) {
     const rows = await this.profiler.time(`breakdown:${by}`, () =>
       this.base(f)
@@ -129,6 +131,8 @@ export class AnalyticsQueries {
           sql<number>`sum(case when cache_hit = 0 then output_tokens else 0 end)`.as('output_tokens'),
           sql<number>`sum(cost_total)`.as('cost'),
           sql<number>`sum(cache_hit)`.as('cache_hits'),
+          ERRORS.as('errors'),
+          sql<number>`avg(latency_ms)`.as('avg_latency_ms'),
         ])
         .groupBy(by)
         .orderBy(sql`sum(cost_total)`, 'desc')
@@ -136,7 +140,16 @@ export class AnalyticsQueries {
         .limit(limit)
         .execute(),
     );
-    return rows.map((r) => ({ key: r.key, requests: n(r.requests), inputTokens: n(r.input_tokens), outputTokens: n(r.output_tokens), cost: n(r.cost), cacheHits: n(r.cache_hits) }));
+    return rows.map((r) => ({
+      key: r.key,
+      requests: n(r.requests),
+      inputTokens: n(r.input_tokens),
+      outputTokens: n(r.output_tokens),
+      cost: n(r.cost),
+      cacheHits: n(r.cache_hits),
+      errors: n(r.errors),
+      avgLatencyMs: Math.round(n(r.avg_latency_ms)),
+    }));
   }
 
   /** Time series in buckets of `bucketMs`: requests, cost, tokens, errors, cache hits, mean latency. */
@@ -182,7 +195,8 @@ export class AnalyticsQueries {
           sql<number>`sum(retries)`.as('retries'),
           sql<number>`sum(case when fallback_from is not null then 1 else 0 end)`.as('fallbacks'),
           sql<number>`sum(cache_hit)`.as('cache_hits'),
-          sql<number>`count(case when cache_hit = 0 then cache_key end) - count(distinct case when cache_hit = 0 then cache_key end)`.as('repeated_misses'),
+          // Only answered requests count: a failed one is never cached, so its repeat is no cache miss.
+          sql<number>`count(case when ${ANSWERED_MISS} then cache_key end) - count(distinct case when ${ANSWERED_MISS} then cache_key end)`.as('repeated_misses'),
           sql<number>`sum(cost_total)`.as('cost'),
         ])
         .groupBy('route')
