@@ -74,6 +74,14 @@ export function createLogger(opts: LoggerOptions): { logger: Logger; buffer: Log
       level: opts.level,
       redact: { paths: REDACT_PATHS, censor: '[REDACTED]' },
       base: { pid: process.pid },
+      // Lines the troubleshooting guides' commands read: `jq 'select(.level == "error")'`,
+      // `grep -i error`, `jq 'select(.timestamp > "2026-01-15T00:00:00Z")'`. `time` (epoch ms)
+      // stays for programs.
+      formatters: { level: (label: string) => ({ level: label }) },
+      timestamp: () => {
+        const now = Date.now();
+        return `,"time":${now},"timestamp":"${new Date(now).toISOString()}"`;
+      },
       hooks: {
         streamWrite: (s: string) => redactString(s),
       },

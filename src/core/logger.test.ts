@@ -1,0 +1,24 @@
+import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { afterAll, describe, expect, it } from 'vitest';
+import { createLogger } from './logger.js';
+
+const dir = mkdtempSync(join(tmpdir(), 'cco-logger-'));
+afterAll(() => rmSync(dir, { recursive: true, force: true }));
+
+describe('the daemon log', () => {
+  it("has lines the guides' commands read: level labels, an ISO timestamp, secrets masked", async () => {
+    const file = join(dir, 'daemon.log');
+    const { logger, flush } = createLogger({ level: 'info', file });
+    logger.error({ err: 'x' }, 'provider failed with key sk-ant-api03-abcdefghijklmnop');
+    logger.debug('not at this level');
+    logger.warn('slow upstream');
+    await flush();
+    const lines = readFileSync(file, 'utf8').trim().split('\n').map((l) => JSON.parse(l) as { level: string; time: number; timestamp: string; msg: string });
+    expect(lines.map((l) => l.level)).toEqual(['error', 'warn']);
+    // jq 'select(.level == "error")' and jq 'select(.timestamp > "…")'
+    expect(lines[0]?.timestamp).toBe(new Date(lines[0]?.time ?? 0).toISOString());
+    expect(lines[0]?.msg).toBe('provider failed with key [REDACTED]');
+  });
+});
