@@ -40,14 +40,14 @@ export function installLeanV1(server: Server, core: GatewayCore, metrics: Regist
   // Fastify registers exactly one request listener; anything else is not a layout we know.
   if (listeners.length !== 1) return;
   const fastify = listeners[0] as Listener;
-  const histogram = metrics?.getSingleMetric('http_request_duration_seconds') as unknown as FastHistogram<'method' | 'route' | 'status'> | undefined;
+  const histogram = metrics?.getSingleMetric('http_request_duration_seconds') as unknown as FastHistogram<'method' | 'route' | 'status_code'> | undefined;
   const observers = new Map<string, Observer>();
   const observe = (route: string, status: number, startedAt: number) => {
     if (!histogram) return;
     const k = `${route} ${status}`;
     let o = observers.get(k);
     if (!o) {
-      o = histogram.labels({ method: 'POST', route, status: String(status) });
+      o = histogram.labels({ method: 'POST', route, status_code: String(status) });
       observers.set(k, o);
     }
     o.observe((performance.now() - startedAt) / 1000);

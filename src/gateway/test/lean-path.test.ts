@@ -36,7 +36,7 @@ describe('the lean /v1 handler keeps the security layer and the Fastify behaviou
     expect(r.headers['x-cco-cache']).toBe('MISS');
     expect(h.fake.requests.at(-1)).toMatchObject({ path: '/v1/messages', query: expect.stringContaining('beta=true') });
     const metrics = await (await fetch(`${h.url}/metrics`)).text();
-    expect(metrics).toMatch(/http_request_duration_seconds_count\{method="POST",route="\/v1\/messages",status="200"\} [1-9]/);
+    expect(metrics).toMatch(/http_request_duration_seconds_count\{method="POST",route="\/v1\/messages",status_code="200"\} [1-9]/);
   });
 
   it('a foreign Host (DNS rebinding) or a browser Origin is refused by the security layer, never proxied', async () => {
