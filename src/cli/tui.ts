@@ -17,18 +17,7 @@ export async function main(args: string[]): Promise<number> {
   // in many terminals inside CI jobs and containers); an interactive TTY wants live frames.
   if (process.stdout.isTTY) process.env.CI = '0';
   // ink and react load only for this command.
-  const [{ render }, { createElement }, { TuiApp }, { TuiClient }, { TuiState }] = await Promise.all([
-    import('ink'),
-    import('react'),
-    import('../tui/app.js'),
-    import('../tui/client.js'),
-    import('../tui/state.js'),
-  ]);
-  const state = new TuiState();
-  const client = new TuiClient(baseUrl, token, state, () => undefined);
-  client.start();
-  const app = render(createElement(TuiApp, { state, client, url: baseUrl, rows: process.stdout.rows || 30 }), { exitOnCtrlC: false });
-  await app.waitUntilExit();
-  client.stop();
+  const { runTui } = await import('../tui/run.js');
+  await runTui(baseUrl, token, process.stdout.rows || 30);
   return 0;
 }

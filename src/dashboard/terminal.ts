@@ -1,6 +1,8 @@
 import { existsSync } from 'node:fs';
+import { createRequire } from 'node:module';
 import { homedir } from 'node:os';
 import type { FastifyInstance } from 'fastify';
+import type * as NodePty from 'node-pty';
 import type { WebSocket } from 'ws';
 import { z } from 'zod';
 import { AppError } from '../core/errors.js';
@@ -32,6 +34,16 @@ interface PtyLike {
   write(d: string): void;
   resize(c: number, r: number): void;
   kill(signal?: string): void;
+}
+
+/**
+ * node-pty, loaded on the first terminal. Not `import()`: the daemon's bundle runs through a
+ * vm.Script restored from a V8 code cache (cli/code-cache.ts), and on Node 20 functions restored
+ * from the cache ignore `importModuleDynamically`, so a dynamic import there throws "A dynamic
+ * import callback was not specified". node-pty is CommonJS, so `require` loads it everywhere.
+ */
+function loadPty(): typeof NodePty {
+  return createRequire(import.meta.url)('node-pty') as typeof NodePty;
 }
 
 /** The shell starts in the user's home, or the daemon's directory when home does not exist. */
@@ -74,7 +86,7 @@ export function registerTerminal(app: FastifyInstance, opts: TerminalOptions): {
       };
       let term: PtyLike;
       try {
-        const pty = await import('node-pty');
+        const pty = loadPty();
         const shell = opts.shell || opts.env.SHELL || (process.platform === 'win32' ? 'cmd.exe' : '/bin/bash');
         term = pty.spawn(shell, [], {
           name: 'xterm-256color',

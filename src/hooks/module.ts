@@ -54,9 +54,9 @@ export async function createHooksModule(ctx: ModuleContext): Promise<DaemonModul
           decision: d?.decision ?? null,
           payload: JSON.stringify(payload),
         });
-        const view = sessions.observe(event, body);
+        const views = sessions.observe(event, body);
         ctx.hub.publish('hook_event', { id, event, session_id: body.session_id, tool_name: body.tool_name, agent_id: body.agent_id, agent_type: body.agent_type, decision: d?.decision });
-        if (view) ctx.hub.publish('agent_activity', view);
+        for (const view of views) ctx.hub.publish('agent_activity', view);
         return event === 'PreToolUse' ? preToolUseOutput(d) : {};
       });
       app.get('/api/hooks/events', async (req) => {

@@ -1,5 +1,6 @@
 import { Box, Text, useApp, useInput } from 'ink';
 import { useEffect, useReducer, useState } from 'react';
+import type { ReactNode } from 'react';
 import type { TuiClient } from './client.js';
 import type { TuiState } from './state.js';
 
@@ -36,7 +37,6 @@ export function TuiApp({ state, client, url, rows }: { state: TuiState; client: 
   const now = Date.now();
   const agents = [...state.agents.values()];
   const working = agents.filter((a) => a.status === 'Working').length;
-  const tasks = [...state.tasks.values()].reverse();
   const cache = client.snapshot.cache;
   const body = Math.max(5, rows - 7);
   const connColor = client.conn === 'open' ? 'green' : client.conn === 'connecting' ? 'yellow' : 'red';
@@ -47,31 +47,34 @@ export function TuiApp({ state, client, url, rows }: { state: TuiState; client: 
         <Text bold>CCO · {url}</Text>
         <Text color={connColor}>● {connLabel}</Text>
       </Box>
-      <Box gap={3}>
-        <Text>
+      {/* Each label stays with its value: a narrow terminal moves whole items to the next line. */}
+      <Box columnGap={3} flexWrap="wrap">
+        <Stat>
           req/s <Text bold>{state.rps(now).toFixed(2)}</Text>
-        </Text>
-        <Text>
+        </Stat>
+        <Stat>
           cost today <Text bold>${Math.max(client.snapshot.costToday ?? 0, state.costToday(now)).toFixed(4)}</Text>
-        </Text>
-        <Text>
+        </Stat>
+        <Stat>
           cache <Text bold>{cache?.hitRate !== undefined ? `${(cache.hitRate * 100).toFixed(1)}%` : '—'}</Text>
           {cache ? ` (${cache.hits ?? 0} hits, ${cache.entries ?? 0} entries)` : ''}
-        </Text>
-        <Text>
+        </Stat>
+        <Stat>
           agents <Text bold>{working}</Text>/{agents.length} working
-        </Text>
-        <Text>
+        </Stat>
+        <Stat>
           requests <Text bold>{state.requests.length}</Text>
-        </Text>
+        </Stat>
       </Box>
-      <Box gap={1}>
+      <Box columnGap={1} flexWrap="wrap">
         {PANES.map((p, i) => (
-          <Text key={p} inverse={p === pane}>
-            {` ${i + 1} ${p} `}
-          </Text>
+          <Box key={p} flexShrink={0}>
+            <Text inverse={p === pane}>{` ${i + 1} ${p} `}</Text>
+          </Box>
         ))}
-        <Text dimColor> Tab next · q quit</Text>
+        <Box flexShrink={0}>
+          <Text dimColor> Tab next · q quit</Text>
+        </Box>
       </Box>
       <Box flexDirection="column" height={body}>
         {pane === 'overview' && (
@@ -89,10 +92,10 @@ export function TuiApp({ state, client, url, rows }: { state: TuiState; client: 
         )}
         {pane === 'agents' && agents.slice(-body).map((a) => <AgentLine key={a.key} a={a} />)}
         {pane === 'tasks' &&
-          (tasks.length === 0 ? (
+          (state.tasks.size === 0 ? (
             <Text dimColor>no tasks yet — POST /api/requirements or the dashboard's Pipeline view</Text>
           ) : (
-            tasks.slice(0, body).map((t) => (
+            state.recentTasks(body).map((t) => (
               <Text key={t.id}>
                 <Text color={statusColor(t.status)}>{t.status.padEnd(10)}</Text> {(t.stage ?? '').padEnd(15)} {t.id} <Text dimColor>{cut(t.requirement ?? '', 60)}</Text>
               </Text>
@@ -116,10 +119,21 @@ export function TuiApp({ state, client, url, rows }: { state: TuiState; client: 
   );
 }
 
-function AgentLine({ a }: { a: { name: string; status: string; task?: string; done: number; kind: string } }) {
+/** A label and its value, never split across lines. */
+function Stat({ children }: { children: ReactNode }) {
+  return (
+    <Box flexShrink={0}>
+      <Text>{children}</Text>
+    </Box>
+  );
+}
+
+function AgentLine({ a }: { a: { key: string; name: string; status: string; task?: string; done: number; kind: string } }) {
+  // Sidecar agents of one type differ only by id (which starts with the type).
+  const label = a.kind === 'sidecar' ? a.key : a.name;
   return (
     <Text>
-      <Text color={statusColor(a.status)}>{a.status.padEnd(8)}</Text> {cut(a.name, 24).padEnd(24)} <Text dimColor>{a.kind.padEnd(8)}</Text> {String(a.done).padStart(4)} done {a.task ? <Text color="cyan">{cut(a.task, 40)}</Text> : ''}
+      <Text color={statusColor(a.status)}>{a.status.padEnd(8)}</Text> {cut(label, 24).padEnd(24)} <Text dimColor>{a.kind.padEnd(8)}</Text> {String(a.done).padStart(4)} done {a.task ? <Text color="cyan">{cut(a.task, 40)}</Text> : ''}
     </Text>
   );
 }

@@ -36,4 +36,25 @@ describe('TuiState', () => {
     expect([...s.tasks.keys()]).toEqual(['t98', 't99', 't100']);
     expect(s.agents.size).toBe(3);
   });
+
+  it('lists the newest tasks first and keeps them when the pane is shorter than the list', () => {
+    const s = new TuiState();
+    const t0 = 1_800_000_000_000;
+    // GET /api/tasks answers newest first; the client upserts them in that order.
+    const polled = Array.from({ length: 30 }, (_, i) => ({ id: `t${29 - i}`, status: 'completed', created_at: t0 + (29 - i) * 1000, updated_at: t0 + (29 - i) * 1000 + 500 }));
+    for (const t of polled) s.task(t, t0 + 60_000);
+    expect(s.recentTasks(5).map((t) => t.id)).toEqual(['t29', 't28', 't27', 't26', 't25']);
+    // A task submitted now arrives on the hub (no created_at) and goes on top; a later poll keeps it there.
+    s.apply({ seq: 1, type: 'task_update', ts: t0 + 70_000, data: { task_id: 't30', status: 'queued' } });
+    for (const t of polled) s.task(t, t0 + 75_000);
+    expect(s.recentTasks(3).map((t) => t.id)).toEqual(['t30', 't29', 't28']);
+  });
+
+  it('counts the results a sidecar agent stored (the message carries no count)', () => {
+    const s = new TuiState();
+    s.apply({ seq: 1, type: 'agent_activity', ts: 1, data: { action: 'spawned', agent_id: 'api-designer-1', agent_type: 'api-designer' } });
+    for (let i = 0; i < 2; i++) s.apply({ seq: 2 + i, type: 'agent_activity', ts: 2 + i, data: { action: 'result_stored', agent_id: 'api-designer-1', agent_type: 'api-designer', status: 'success' } });
+    s.apply({ seq: 4, type: 'agent_activity', ts: 4, data: { action: 'event_received', agent_id: 'api-designer-1', agent_type: 'api-designer', count: 3 } });
+    expect(s.agents.get('api-designer-1')).toMatchObject({ kind: 'sidecar', name: 'api-designer', done: 2 });
+  });
 });

@@ -24,6 +24,9 @@ export interface TuiTask {
   status: string;
   stage?: string;
   requirement?: string;
+  /** When the task was submitted (its `created_at`, else when it was first seen). */
+  created: number;
+  /** Its last change (`updated_at`, or the hub message's time). */
   updated: number;
 }
 
@@ -116,7 +119,8 @@ export class TuiState {
       kind,
       status: /^(working|running|busy)$/i.test(status) ? 'Working' : /^(error|failed)$/i.test(status) ? 'Error' : /^ended$/i.test(status) ? 'Ended' : 'Ready',
       ...(task ? { task } : {}),
-      done: n(d, 'tasks_done', 'tools_run', 'completed') ?? prev?.done ?? 0,
+      // A sidecar agent's result_stored message has no count: each is one result.
+      done: n(d, 'tasks_done', 'tools_run', 'completed') ?? (prev?.done ?? 0) + (d.action === 'result_stored' ? 1 : 0),
       lastSeen: ts,
     };
     this.agents.delete(key);
@@ -124,15 +128,29 @@ export class TuiState {
     if (this.agents.size > this.limits.agents) this.agents.delete(this.agents.keys().next().value as string);
   }
 
+  /** Tasks from `task_update` or `GET /api/tasks` (which lists them newest first). */
   task(d: Obj, ts: number): void {
     const id = s(d, 'task_id', 'id');
     if (!id) return;
     const prev = this.tasks.get(id);
     const stage = s(d, 'stage', 'current_stage') ?? prev?.stage;
     const requirement = s(d, 'requirement') ?? prev?.requirement;
-    this.tasks.delete(id);
-    this.tasks.set(id, { id, status: s(d, 'status') ?? prev?.status ?? 'queued', ...(stage ? { stage } : {}), ...(requirement ? { requirement } : {}), updated: ts });
-    if (this.tasks.size > this.limits.tasks) this.tasks.delete(this.tasks.keys().next().value as string);
+    const created = n(d, 'created_at') ?? prev?.created ?? ts;
+    // A poll's updated_at may be older than a hub message already applied.
+    const updated = Math.max(n(d, 'updated_at') ?? ts, prev?.updated ?? 0);
+    this.tasks.set(id, { id, status: s(d, 'status') ?? prev?.status ?? 'queued', ...(stage ? { stage } : {}), ...(requirement ? { requirement } : {}), created, updated });
+    if (this.tasks.size > this.limits.tasks) {
+      const stalest = [...this.tasks.values()].reduce((a, b) => (b.updated < a.updated ? b : a));
+      this.tasks.delete(stalest.id);
+    }
+  }
+
+  /**
+   * The `limit` most recent tasks, newest first: by submission, then by last change. Not the
+   * Map's order: a poll upserts its newest-first list in order, which left the oldest last.
+   */
+  recentTasks(limit: number): TuiTask[] {
+    return [...this.tasks.values()].sort((a, b) => b.created - a.created || b.updated - a.updated).slice(0, limit);
   }
 
   /** Requests per second over the last `windowMs`. */

@@ -5,6 +5,8 @@ import { fileURLToPath } from 'node:url';
 
 export const ROOT = join(fileURLToPath(new URL('.', import.meta.url)), '..', '..');
 export const CLI = join(ROOT, 'dist', 'cli', 'main.js');
+/** What users run (package.json "bin"): the esbuild bundle of dist/cli, the daemon as daemon.cjs. */
+export const BUNDLED_CLI = join(ROOT, 'dist', 'cco', 'main.js');
 export const WEB_DIST = join(ROOT, 'web', 'dist');
 
 function newest(dir: string): number {
@@ -29,13 +31,17 @@ function run(args: string[]): Promise<{ code: number; out: string }> {
 }
 
 /**
- * The browser tests drive the built CLI and the built SPA. Rebuild either when its sources
- * are newer than its output (tsc emits even when another file has a type error).
+ * The browser tests drive the built CLI, its bundle and the built SPA. Rebuild each when its
+ * sources are newer than its output (tsc emits even when another file has a type error).
  */
 export async function ensureBuilt(): Promise<void> {
   if (!existsSync(CLI) || newest(join(ROOT, 'src')) > statSync(CLI).mtimeMs) {
     const r = await run([join(ROOT, 'node_modules', 'typescript', 'bin', 'tsc'), '-p', 'tsconfig.build.json']);
     if (!existsSync(CLI)) throw new Error(`npm run build failed:\n${r.out}`);
+  }
+  if (!existsSync(BUNDLED_CLI) || statSync(CLI).mtimeMs > statSync(BUNDLED_CLI).mtimeMs) {
+    const r = await run([join(ROOT, 'scripts', 'bundle.mjs')]);
+    if (r.code !== 0) throw new Error(`bundling the CLI failed:\n${r.out}`);
   }
   const index = join(WEB_DIST, 'index.html');
   if (!existsSync(index) || newest(join(ROOT, 'web', 'src')) > statSync(index).mtimeMs) {

@@ -19,10 +19,11 @@ export interface DaemonProcess {
 }
 
 /**
- * A real daemon: the built `cco run` as a child process with its own temp home, config
- * (`daemon.toml` written here: sidecar on port 0, the web terminal as asked) and runtime dir.
+ * A real daemon: the built `cco run` (dist/cli, or `opts.cli`: the bundle users run) as a child
+ * process with its own temp home, config (`daemon.toml` written here: sidecar on port 0, the web
+ * terminal as asked) and runtime dir.
  */
-export async function startDaemonProcess(opts: { terminal?: boolean; env?: Record<string, string>; toml?: string } = {}): Promise<DaemonProcess> {
+export async function startDaemonProcess(opts: { terminal?: boolean; env?: Record<string, string>; toml?: string; cli?: string } = {}): Promise<DaemonProcess> {
   const t = tempCcoEnv();
   const env: NodeJS.ProcessEnv = { ...process.env, ...t.env, ...opts.env };
   delete env.DATABASE_URL;
@@ -35,7 +36,7 @@ export async function startDaemonProcess(opts: { terminal?: boolean; env?: Recor
   );
   const d = { port: 0, url: '', child: undefined as unknown as ChildProcess };
   const launch = async (port: number): Promise<void> => {
-    const child = spawn(process.execPath, [CLI, 'run', '--port', String(port)], { env, cwd: t.root, stdio: ['ignore', 'pipe', 'pipe'] });
+    const child = spawn(process.execPath, [opts.cli ?? CLI, 'run', '--port', String(port)], { env, cwd: t.root, stdio: ['ignore', 'pipe', 'pipe'] });
     d.child = child;
     let out = '';
     let err = '';

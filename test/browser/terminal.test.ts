@@ -1,8 +1,10 @@
+import { existsSync, readdirSync } from 'node:fs';
+import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import WebSocket from 'ws';
 import { openBrowser } from './browser.js';
 import type { Browser } from './browser.js';
-import { ensureBuilt } from './build.js';
+import { BUNDLED_CLI, ensureBuilt } from './build.js';
 import { startDaemonProcess } from './daemon-process.js';
 import type { DaemonProcess } from './daemon-process.js';
 
@@ -16,6 +18,33 @@ function upgradeStatus(url: string, headers: Record<string, string> = {}): Promi
       resolve(101);
     });
     ws.on('error', () => undefined);
+  });
+}
+
+/** Opens `/terminal`, types a command the shell must compute, and resolves with everything it printed. */
+function shellRoundTrip(url: string, token: string, ms = 15_000): Promise<string> {
+  return new Promise((resolve, reject) => {
+    const ws = new WebSocket(`${url.replace('http', 'ws')}/terminal?token=${encodeURIComponent(token)}`);
+    let out = '';
+    const timer = setTimeout(() => {
+      ws.terminate();
+      reject(new Error(`the shell never printed cco-42-ok; got:\n${out}`));
+    }, ms);
+    ws.on('open', () => ws.send(JSON.stringify({ type: 'input', data: 'echo cco-$((6*7))-ok\r' })));
+    ws.on('message', (raw) => {
+      const f = JSON.parse(String(raw)) as { type: string; data?: string; message?: string };
+      out += f.type === 'output' ? f.data : `\n[${f.type}] ${f.message ?? ''}\n`;
+      if (out.includes('cco-42-ok')) {
+        clearTimeout(timer);
+        ws.close();
+        resolve(out);
+      }
+    });
+    ws.on('close', () => {
+      clearTimeout(timer);
+      if (!out.includes('cco-42-ok')) reject(new Error(`the terminal closed before the shell answered:\n${out}`));
+    });
+    ws.on('error', (e) => reject(e));
   });
 }
 
@@ -58,5 +87,27 @@ describe('web terminal (xterm.js over /terminal, node-pty)', () => {
     expect(await upgradeStatus(`${ws}?token=wrong`)).toBe(401);
     expect(await upgradeStatus(`${ws}?token=${encodeURIComponent(d.token)}`, { origin: 'http://evil.example' })).toBe(403);
     expect(await upgradeStatus(`${ws}?token=${encodeURIComponent(d.token)}`)).toBe(101);
+  });
+});
+
+describe('web terminal of the bundled daemon (what `cco` installs) started from its own V8 code cache', () => {
+  let d: DaemonProcess;
+
+  beforeAll(async () => {
+    await ensureBuilt();
+    // No build seed: the first start compiles and saves the cache in the home, the second loads it.
+    d = await startDaemonProcess({ cli: BUNDLED_CLI, terminal: true, env: { SHELL: '/bin/bash', CCO_NO_SEED_CACHE: '1' } });
+    const cacheDir = join(d.env.CCO_HOME as string, 'cache');
+    const saved = (): boolean => existsSync(cacheDir) && readdirSync(cacheDir).some((f) => f.startsWith('daemon_cjs-') && f.endsWith('.v8cache'));
+    for (let i = 0; i < 100 && !saved(); i++) await new Promise((r) => setTimeout(r, 100));
+    expect(saved()).toBe(true);
+    await d.restart();
+  }, 240_000);
+  afterAll(async () => {
+    await d?.cleanup();
+  });
+
+  it('starts a shell (node-pty loads although the daemon code came from the cache)', async () => {
+    expect(await shellRoundTrip(d.url, d.token)).toContain('cco-42-ok');
   });
 });

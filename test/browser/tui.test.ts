@@ -3,21 +3,21 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { startFakeProvider } from '../../src/fake-provider/server.js';
 import type { FakeProvider } from '../../src/fake-provider/server.js';
 import { post } from './browser.js';
-import { CLI, ensureBuilt } from './build.js';
+import { BUNDLED_CLI, CLI, ensureBuilt } from './build.js';
 import { startDaemonProcess } from './daemon-process.js';
 import type { DaemonProcess } from './daemon-process.js';
 
 // A tmux server of our own (-L), so nobody else's sessions are touched.
 const SOCKET = `cco-tui-test-${process.pid}`;
 const tmux = (...args: string[]): string => execFileSync('tmux', ['-L', SOCKET, ...args], { encoding: 'utf8' });
-const screen = (): string => tmux('capture-pane', '-p', '-t', 'tui');
+const screen = (session = 'tui'): string => tmux('capture-pane', '-p', '-t', session);
 const shq = (s: string): string => `'${s.replace(/'/g, `'\\''`)}'`;
 
-async function until(pred: (s: string) => boolean, ms = 15_000): Promise<string> {
+async function until(pred: (s: string) => boolean, ms = 15_000, session = 'tui'): Promise<string> {
   const end = Date.now() + ms;
   let s = '';
   while (Date.now() < end) {
-    s = screen();
+    s = screen(session);
     if (pred(s)) return s;
     await new Promise((r) => setTimeout(r, 200));
   }
@@ -27,13 +27,18 @@ async function until(pred: (s: string) => boolean, ms = 15_000): Promise<string>
 describe('cco tui in tmux against a real daemon', () => {
   let d: DaemonProcess;
   let fake: FakeProvider;
+  let env = '';
+  /** Runs `cco tui` from `cli` in a new tmux window of `cols`x40, reporting its exit code on screen. */
+  const startTui = (session: string, cli: string, cols = 150): void => {
+    tmux('new-session', '-d', '-s', session, '-x', String(cols), '-y', '40', `env ${env} TERM=xterm-256color ${shq(process.execPath)} ${shq(cli)} tui --port ${d.port}; echo TUI-EXITED=$?; sleep 30`);
+  };
 
   beforeAll(async () => {
     await ensureBuilt();
     fake = await startFakeProvider();
     d = await startDaemonProcess({ env: { CCO_ANTHROPIC_BASE_URL: fake.url } });
-    const env = ['CCO_HOME', 'CCO_CONFIG_DIR', 'CCO_TMPDIR', 'CCO_RUNTIME_DIR', 'HOME'].map((k) => `${k}=${shq(d.env[k] ?? '')}`).join(' ');
-    tmux('new-session', '-d', '-s', 'tui', '-x', '150', '-y', '40', `env ${env} TERM=xterm-256color ${shq(process.execPath)} ${shq(CLI)} tui --port ${d.port}; echo TUI-EXITED=$?; sleep 30`);
+    env = ['CCO_HOME', 'CCO_CONFIG_DIR', 'CCO_TMPDIR', 'CCO_RUNTIME_DIR', 'HOME'].map((k) => `${k}=${shq(d.env[k] ?? '')}`).join(' ');
+    startTui('tui', CLI);
   }, 240_000);
   afterAll(async () => {
     try {
@@ -66,5 +71,17 @@ describe('cco tui in tmux against a real daemon', () => {
     expect(reqs).toContain('200');
     tmux('send-keys', '-t', 'tui', 'q');
     await until((s) => s.includes('TUI-EXITED=0'), 5000);
+  });
+
+  it('runs from the bundle that `cco` installs (dist/cco: react and ink in lazily loaded chunks), legible at 80 columns', async () => {
+    // 80 columns, a common terminal: every label stays on the line of its value.
+    startTui('bundled', BUNDLED_CLI, 80);
+    // Once the cache stats are in, the stats line is at its longest.
+    const first = await until((s) => (s.includes('● Live') && s.includes('entries')) || s.includes('TUI-EXITED'), 15_000, 'bundled');
+    expect(first).toContain(`CCO · http://127.0.0.1:${d.port}`);
+    expect(first).toContain('● Live');
+    for (const stat of [/req\/s \d/, /cost today \$\d/, /cache \d+\.\d% \(\d+ hits, \d+ entries\)/, /agents \d+\/\d+ working/, /requests \d/]) expect(first).toMatch(stat);
+    tmux('send-keys', '-t', 'bundled', 'q');
+    await until((s) => s.includes('TUI-EXITED=0'), 5000, 'bundled');
   });
 });

@@ -17,7 +17,18 @@ interface ChartOptions {
   yRange?: [number, number];
   /** Sparse series (one value in a few buckets) show their points and join across gaps. */
   sparse?: boolean;
+  /** Counts: ticks only at whole numbers (an empty chart's 0.5 read "1" once rounded). */
+  integer?: boolean;
 }
+
+/** Whole-number tick steps: 1, 2, 5, 10, 20, 50 … */
+const INTEGER_INCRS = Array.from({ length: 30 }, (_, i) => [1, 2, 5][i % 3]! * 10 ** Math.floor(i / 3));
+
+/** From 0 to a little above the data's max; 0..1 while everything is 0 (uPlot's own guess was 0..100). */
+const fromZero = (_u: uPlot, min: number | null, max: number | null): [number, number] => [Math.min(0, min ?? 0), max !== null && max > 0 ? max * 1.1 : 1];
+
+/** An axis as wide as its longest tick label (about 7 px a character at 12 px, plus tick and gap), so none is clipped. */
+const labelRoom = (_u: uPlot, values: string[] | null): number => Math.max(40, ...(values ?? []).map((v) => v.length * 7 + 22));
 
 interface Props extends ChartOptions {
   title: string;
@@ -29,7 +40,7 @@ interface Props extends ChartOptions {
 }
 
 /** A uPlot time chart that resizes with its box and updates in place when data changes. */
-export function Chart({ title, data, series, height = 180, testId, yRange, sparse }: Props) {
+export function Chart({ title, data, series, height = 180, testId, yRange, sparse, integer }: Props) {
   const box = useRef<HTMLDivElement>(null);
   const plot = useRef<uPlot | null>(null);
   const key = series.map((s) => s.label).join('|');
@@ -42,11 +53,18 @@ export function Chart({ title, data, series, height = 180, testId, yRange, spars
       height,
       legend: { show: true },
       cursor: { drag: { x: false, y: false } },
-      scales: { x: { time: true }, y: yRange ? { auto: false, range: yRange } : { auto: true, range: (_u, min, max) => [Math.min(0, min ?? 0), max > 0 ? max * 1.1 : 1] }, r: { auto: true } },
+      scales: { x: { time: true }, y: yRange ? { auto: false, range: yRange } : { auto: true, range: fromZero }, r: { auto: true, range: fromZero } },
       axes: [
         { stroke: '#8b98a9', grid: { stroke: '#222b36' }, ticks: { stroke: '#222b36' } },
-        { stroke: '#8b98a9', grid: { stroke: '#222b36' }, ticks: { stroke: '#222b36' }, size: 72, values: (_u, vals) => vals.map((v) => (series[0]?.fmt ? series[0].fmt(v) : String(v))) },
-        ...(series.some((s) => s.right) ? [{ scale: 'r', side: 1 as const, stroke: '#8b98a9', grid: { show: false }, size: 76, values: (_u: uPlot, vals: number[]) => vals.map((v) => (series.find((s) => s.right)?.fmt?.(v) ?? String(v))) }] : []),
+        {
+          stroke: '#8b98a9',
+          grid: { stroke: '#222b36' },
+          ticks: { stroke: '#222b36' },
+          size: labelRoom,
+          ...(integer ? { incrs: INTEGER_INCRS } : {}),
+          values: (_u, vals) => vals.map((v) => (series[0]?.fmt ? series[0].fmt(v) : String(v))),
+        },
+        ...(series.some((s) => s.right) ? [{ scale: 'r', side: 1 as const, stroke: '#8b98a9', grid: { show: false }, size: labelRoom, values: (_u: uPlot, vals: number[]) => vals.map((v) => (series.find((s) => s.right)?.fmt?.(v) ?? String(v))) }] : []),
       ],
       series: [
         {},

@@ -117,6 +117,11 @@ export class DashboardState {
       if (a.status === 'Ready' && a.completed === undefined) next.completed = prev.completed + 1;
       if (a.status === 'Error' && a.failed === undefined) next.failed = prev.failed + 1;
     }
+    // A sidecar agent's result_stored message carries no count: each one is a result (a failed one when its status says so).
+    if (a.kind === 'sidecar' && isObj(d) && d.action === 'result_stored' && a.completed === undefined) {
+      if (a.status === 'Error') next.failed = (prev?.failed ?? 0) + 1;
+      else next.completed = (prev?.completed ?? 0) + 1;
+    }
     // The message says what the agent works on now: no task named means none.
     if (a.task === undefined && (a.kind !== 'pipeline' || a.status !== 'Working')) delete next.task;
     this.agents.delete(a.key);

@@ -39,6 +39,12 @@ function Cards({ agents, now }: { agents: Agent[]; now: number }) {
             <Badge status={a.status} />
           </div>
           {(a.kind === 'session' || a.kind === 'subagent') && <div class="muted small mono">{a.kind === 'subagent' ? `subagent of ${short(a.sessionId)}` : `session ${short(a.sessionId)}`}</div>}
+          {/* Two agents of one type are told apart by their id. */}
+          {a.kind === 'sidecar' && a.key !== a.name && (
+            <div class="muted small mono ellipsis" data-testid="agent-id" title={a.key}>
+              {a.key}
+            </div>
+          )}
           <div class="agent-task">{a.task ? <span class="mono">{a.kind === 'pipeline' ? `task ${a.task}` : a.task}</span> : <span class="muted">idle</span>}</div>
           {a.detail && <div class="muted small ellipsis">{a.detail}</div>}
           <div class="agent-counts small">

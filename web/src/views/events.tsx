@@ -21,15 +21,16 @@ export function Events() {
   const version = useLive();
   const [hidden, setHidden] = useState<Set<string>>(new Set());
   const [query, setQuery] = useState('');
-  const [paused, setPaused] = useState(false);
-  const [frozen, setFrozen] = useState(0);
+  // Paused: the events as they were when Pause was pressed; the ring keeps filling underneath.
+  const [frozen, setFrozen] = useState<HubMessage[] | undefined>(undefined);
   const [open, setOpen] = useState<HubMessage | undefined>(undefined);
-  const effective = paused ? frozen : version;
   const list = useMemo(() => {
     const q = query.trim().toLowerCase();
-    if (!q && hidden.size === 0) return undefined; // no filter: index the ring directly
-    return state.events.filter((m) => !hidden.has(m.type) && (!q || textOf(m).includes(q)));
-  }, [effective, hidden, query]);
+    const unfiltered = !q && hidden.size === 0;
+    const keep = (m: HubMessage): boolean => !hidden.has(m.type) && (!q || textOf(m).includes(q));
+    if (frozen) return unfiltered ? frozen : frozen.filter(keep);
+    return unfiltered ? undefined : state.events.filter(keep); // live, no filter: index the ring directly
+  }, [frozen ?? version, hidden, query]);
   const count = list ? list.length : state.events.length;
   const get = (i: number): HubMessage | undefined => (list ? list[list.length - 1 - i] : state.events.at(state.events.length - 1 - i));
   const toggle = (t: string): void => {
@@ -49,14 +50,8 @@ export function Events() {
             </label>
           ))}
         <input class="search" placeholder="filter text…" value={query} onInput={(e) => setQuery((e.target as HTMLInputElement).value)} data-testid="events-search" />
-        <button
-          onClick={() => {
-            setFrozen(version);
-            setPaused(!paused);
-          }}
-          data-testid="events-pause"
-        >
-          {paused ? 'Resume' : 'Pause'}
+        <button onClick={() => setFrozen(frozen ? undefined : state.events.toArray())} data-testid="events-pause">
+          {frozen ? 'Resume' : 'Pause'}
         </button>
         <span class="muted small" data-testid="events-count">
           {count} shown · {state.totalMessages} received

@@ -1,7 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import { readRequest } from '../lib/model';
 import type { GwRequest } from '../lib/model';
-import { bucketize } from './gateway-data';
+import { bucketize, modelRows } from './gateway-data';
 
 /** The ring the dashboard keeps, over a plain array. */
 const ring = (items: GwRequest[]) => ({ length: items.length, at: (i: number) => items[i] }) as unknown as Parameters<typeof bucketize>[0];
@@ -16,5 +16,14 @@ describe('dashboard live series (bucketize)', () => {
     expect(last(s.cacheRate[1])).toBe(50);
     expect(last(s.tokens[1])).toBe(107);
     expect(last(s.tokens[2])).toBe(50);
+  });
+});
+
+describe('dashboard per-model table (modelRows)', () => {
+  it('reads mean latency and errors from /api/project/stats byModel', () => {
+    const project = { byModel: [{ key: 'claude-haiku-4-5', requests: 4, inputTokens: 10, outputTokens: 5, cost: 0.01, cacheHits: 1, errors: 1, avgLatencyMs: 90 }] };
+    const { rows, source } = modelRows(project, ring([]));
+    expect(source).toBe('analytics');
+    expect(rows[0]).toMatchObject({ model: 'claude-haiku-4-5', requests: 4, avgLatency: 90, errors: 1, cacheHits: 1 });
   });
 });

@@ -105,6 +105,7 @@ export interface ModelRow {
   cost: number;
   avgLatency?: number;
   cacheHits?: number;
+  errors?: number;
 }
 
 /** Per-model rows: from `/api/project/stats` when it breaks down by model, else the live stream. */
@@ -126,6 +127,7 @@ export function modelRows(project: unknown, reqs: Ring<GwRequest>): { rows: Mode
         cost: num(r, 'cost_usd', 'cost', 'total_cost') ?? 0,
         ...opt('avgLatency', num(r, 'avg_latency_ms', 'avgLatencyMs', 'latency_avg_ms', 'avg_latency')),
         ...opt('cacheHits', num(r, 'cache_hits', 'cacheHits')),
+        ...opt('errors', num(r, 'errors', 'error_count')),
       })),
     };
   }

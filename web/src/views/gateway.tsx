@@ -30,6 +30,7 @@ export function Gateway() {
           <Chart
             title="Tokens"
             testId="chart-tokens"
+            integer
             data={series.tokens}
             series={[
               { label: 'input', color: '#8fd694', fmt: (v) => fmtNum(v) },
@@ -57,6 +58,7 @@ export function Gateway() {
             <Chart
               title="Requests and cost"
               testId="history-requests"
+              integer
               data={history.requests}
               series={[
                 { label: 'requests', color: '#5fb3f9', fmt: (v) => fmtNum(v) },
@@ -82,6 +84,7 @@ export function Gateway() {
                 <th class="num">cost</th>
                 <th class="num">avg latency</th>
                 <th class="num">cache hits</th>
+                <th class="num">errors</th>
               </tr>
             </thead>
             <tbody>
@@ -94,6 +97,7 @@ export function Gateway() {
                   <td class="num">{fmtUsd(r.cost)}</td>
                   <td class="num">{fmtMs(r.avgLatency)}</td>
                   <td class="num">{fmtNum(r.cacheHits)}</td>
+                  <td class="num">{fmtNum(r.errors)}</td>
                 </tr>
               ))}
             </tbody>

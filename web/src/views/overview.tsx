@@ -32,6 +32,7 @@ export function Overview() {
   const hitRate = num(cache.data, 'hitRate', 'hit_rate', 'stats.hitRate');
   const checks: Record<string, { status: string; [k: string]: unknown }> = { ...(health.data?.parts ?? {}) };
   if (health.data?.sealed_files) checks['sealed files'] = health.data.sealed_files;
+  const latest = lastEvents(8);
   const overall = Object.values(checks).some((c) => c.status === 'down') ? 'down' : Object.values(checks).some((c) => c.status === 'degraded') ? 'degraded' : 'ok';
   return (
     <div class="view" data-testid="view-overview">
@@ -70,9 +71,9 @@ export function Overview() {
         )}
       </Section>
       <Section title="Latest activity">
-        <ul class="activity">
-          {state.events.length === 0 && <li class="muted">Nothing yet — activity appears here live.</li>}
-          {lastEvents(8).map((m) => (
+        <ul class="activity" data-testid="latest-activity">
+          {latest.length === 0 && <li class="muted">{state.events.length === 0 ? 'Nothing yet — activity appears here live.' : 'Only log lines so far — they are on the Logs view.'}</li>}
+          {latest.map((m) => (
             <li key={m.seq}>
               <span class="muted">{ago(m.ts, now)}</span> <span class={`type type-${m.type}`}>{m.type}</span> <span class="mono small">{summary(m.data)}</span>
             </li>

@@ -57,7 +57,7 @@ export function Pipeline() {
 function TaskCard({ t, now }: { t: Task; now: number }) {
   return (
     <div class={`task-card card`} data-testid="task-card" data-task={t.id} data-status={t.status}>
-      <div class="mono small">{t.id}</div>
+      <div class="mono small task-id">{t.id}</div>
       <div class="task-req">{t.requirement ?? <span class="muted">(no requirement text)</span>}</div>
       <div class="stages">
         {STAGES.map((s) => (
