@@ -1,10 +1,13 @@
 import { spawn } from 'node:child_process';
-import { existsSync } from 'node:fs';
+import { existsSync, readFileSync } from 'node:fs';
 import { Command } from 'commander';
 import { daemonLogFile } from '../config/paths.js';
 import { sidecarPort } from '../config/daemon-config.js';
-import { isHealthy, startDetached, stopDaemon } from '../daemon/control.js';
-import { readDaemonInfo } from '../daemon/lock.js';
+import type { Paths } from '../config/paths.js';
+import { inspectOwner } from '../core/owner-lock.js';
+import { expectedStoreLocation, notCcoMessage, startDetached, stopDaemon, whoAnswers } from '../daemon/control.js';
+import { lockFileOf, readDaemonInfo } from '../daemon/lock.js';
+import type { DaemonInfo } from '../daemon/lock.js';
 import { cliContext, fatal, say } from './common.js';
 import { printStatus } from './status.js';
 
@@ -21,11 +24,12 @@ export async function main(args: string[]): Promise<number> {
       code = await start(o.port, Number(o.timeout), o.logLevel ? ['--log-level', o.logLevel] : []);
     });
   port(program.command('stop').description('Stop the daemon')).action(async (o: { port?: string }) => {
-    code = await stop(o.port);
+    code = (await stop(o.port)).code;
   });
   port(program.command('restart').description('Restart the daemon (recreates the temp settings files)')).action(async (o: { port?: string }) => {
-    await stop(o.port, true);
-    code = await start(o.port, 10_000);
+    // what holds the port and is not this home's daemon was named by stop: start would only repeat it
+    if ((await stop(o.port, true)).refused) code = 1;
+    else code = await start(o.port, 10_000);
   });
   port(program.command('status').description('Show daemon status'))
     .option('--json', 'machine-readable')
@@ -44,14 +48,12 @@ export async function main(args: string[]): Promise<number> {
 
 async function start(portOpt: string | undefined, timeoutMs: number, extraArgs: string[] = []): Promise<number> {
   const { paths, port, baseUrl, config } = cliContext({ port: portOpt });
-  const running = port !== 0 ? readDaemonInfo(paths, port) : undefined;
-  if (running) {
-    say(`❌ Daemon already running on port ${running.port} (PID ${running.pid}). Use \`cco daemon restart\` or another --port.`);
-    return 1;
-  }
-  if (port !== 0 && (await isHealthy(baseUrl, 300))) {
-    say(`❌ Something already answers on ${baseUrl} (another CCO with a different CCO_HOME?). Use another --port.`);
-    return 1;
+  if (port !== 0) {
+    const refusal = await whyNotStart(paths, port, baseUrl, expectedStoreLocation(config, paths));
+    if (refusal) {
+      say(`❌ ${refusal}`);
+      return 1;
+    }
   }
   const r = await startDetached(paths, port, { timeoutMs, extraArgs });
   if (!r.ok) {
@@ -64,29 +66,84 @@ async function start(portOpt: string | undefined, timeoutMs: number, extraArgs: 
     `✅ Daemon started successfully\n   PID: ${r.info.pid}\n   VFS: ${paths.tmpDir}\n   Dashboard: ${url}\n   Port: ${r.info.port}\n   Logs: ${r.info.logFile}\n`,
   );
   // the sidecar's default port (the daemon's + 1) was taken and the OS chose another: agents are
-  // told its URL, but the guides' `curl localhost:<port + 1>/health` would reach something else
-  const expected = sidecarPort({ daemon: { ...config.daemon, port: r.info.port }, sidecar: config.sidecar });
+  // told its URL, but the guides' `curl localhost:<port + 1>/health` would reach something else.
+  // A daemon on an OS-chosen port (0) has an OS-chosen sidecar port too: nothing was taken.
+  const expected = port === 0 ? 0 : sidecarPort({ daemon: { ...config.daemon, port: r.info.port }, sidecar: config.sidecar });
   if (r.info.sidecarPort !== undefined && expected !== 0 && r.info.sidecarPort !== expected) {
     process.stdout.write(`⚠️  Sidecar: port ${expected} was taken, so it listens on ${r.info.sidecarPort}. Set [sidecar] port in daemon.toml to fix one.\n`);
   }
   return 0;
 }
 
-async function stop(portOpt: string | undefined, quiet = false): Promise<number> {
-  const { paths, port } = cliContext({ port: portOpt });
-  const r = await stopDaemon(paths, port);
+/** Why a daemon must not be started on `port` (one runs there already, or something else holds it), or undefined. */
+async function whyNotStart(paths: Paths, port: number, baseUrl: string, store: string): Promise<string | undefined> {
+  const lock = inspectOwner<DaemonInfo>(lockFileOf(paths, port));
+  if (lock.setAside) sayLockSetAside(lock.setAside);
+  const running = lock.owner;
+  if (running) return `Daemon already running on port ${running.port} (PID ${running.pid}). Use \`cco daemon restart\` or another --port.`;
+  const answer = await whoAnswers(baseUrl, port, store, 300);
+  if (answer.kind === 'mine') return `Daemon already running on port ${port} (PID ${answer.pid}; its lock file was missing). Use \`cco daemon restart${portFlag(port)}\` or another --port.`;
+  if (answer.kind === 'foreign') return foreignDaemonMessage(baseUrl, answer);
+  if (answer.kind === 'other') return notCcoMessage(baseUrl, port, 'cco daemon start --port {port}');
+  return undefined;
+}
+
+function foreignDaemonMessage(baseUrl: string, a: { pid: number; database: string | undefined }): string {
+  if (!a.database) return `A CCO daemon (PID ${a.pid}) answers on ${baseUrl} but its /health names no database, so it cannot be told to be this home's. Stop it (kill ${a.pid}) or use another --port.`;
+  return `Another CCO daemon (PID ${a.pid}${a.database ? `, database ${a.database}` : ''}) answers on ${baseUrl}: it belongs to a different CCO_HOME or database. Stop it there (or kill ${a.pid}), or use another --port.`;
+}
+
+const portFlag = (port: number): string => (port !== 3000 ? ` --port ${port}` : '');
+
+function sayLockSetAside(aside: string): void {
+  say(`⚠️  The daemon's lock file could not be read (corrupt); kept it as ${aside}.`);
+}
+
+/** `refused`: something answers on the port that is not this home's daemon (said already). */
+async function stop(portOpt: string | undefined, quiet = false): Promise<{ code: number; refused?: boolean }> {
+  const { paths, port, baseUrl, config } = cliContext({ port: portOpt });
+  const r = await stopDaemon(paths, port, { target: { baseUrl, store: expectedStoreLocation(config, paths) } });
+  if (r.setAside) sayLockSetAside(r.setAside);
   if (!r.stopped) {
-    if (!quiet) say(`❌ Daemon is not running (port ${port}). Start it with \`cco daemon start\`.`);
-    return 1;
+    if (r.answer?.kind === 'foreign') say(`❌ Not stopped: ${foreignDaemonMessage(baseUrl, r.answer)}`);
+    else if (r.answer?.kind === 'other') say(`❌ No CCO daemon to stop on port ${port}. ${notCcoMessage(baseUrl, port, 'cco daemon start --port {port}')}`);
+    else if (!quiet) say(`❌ Daemon is not running (port ${port}). Start it with \`cco daemon start\`.`);
+    return { code: 1, refused: r.answer !== undefined };
   }
-  process.stdout.write(`✅ Daemon stopped (PID ${r.pid})${r.forced ? ' — it did not exit in time and was killed' : ''}\n`);
-  return 0;
+  const how = r.unrecorded ? ` — found through /health: its lock file was ${r.setAside ? 'unreadable' : 'missing'}` : '';
+  process.stdout.write(`✅ Daemon stopped (PID ${r.pid})${r.forced ? ' — it did not exit in time and was killed' : ''}${how}\n`);
+  return { code: 0 };
 }
 
 async function logs(portOpt: string | undefined, follow: boolean, lines: number): Promise<number> {
   const { paths, port } = cliContext({ port: portOpt });
-  const file = readDaemonInfo(paths, port)?.logFile ?? daemonLogFile(paths, port);
-  if (!existsSync(file)) fatal(`No daemon log at ${file} yet. Start the daemon with \`cco daemon start\`.`);
+  let file = readDaemonInfo(paths, port)?.logFile ?? daemonLogFile(paths, port);
+  if (!existsSync(file)) {
+    // a daemon started with --port 0 logs to the port-0 file: once it is gone, only its log knows its port
+    const portZero = daemonLogFile(paths, 0);
+    if (port !== 0 && loggedStartOn(portZero, port)) {
+      say(`(The daemon on port ${port} was started with --port 0: its log is ${portZero}, shared by such daemons.)`);
+      file = portZero;
+    } else fatal(`No daemon log at ${file} yet. Start the daemon with \`cco daemon start\`.`);
+  }
   const child = spawn('tail', ['-n', String(Number.isInteger(lines) && lines > 0 ? lines : 100), ...(follow ? ['-F'] : []), file], { stdio: 'inherit' });
   return new Promise((resolve) => child.on('exit', (c) => resolve(c ?? 0)));
+}
+
+/** Whether a daemon log records a daemon that started listening on `port` (its "daemon started" line). */
+export function loggedStartOn(file: string, port: number): boolean {
+  let text: string;
+  try {
+    text = readFileSync(file, 'utf8');
+  } catch {
+    return false;
+  }
+  return text.split('\n').some((line) => {
+    if (!line.includes('"daemon started"')) return false;
+    try {
+      return (JSON.parse(line) as { port?: unknown }).port === port;
+    } catch {
+      return false;
+    }
+  });
 }

@@ -10,6 +10,7 @@ import { version } from '../core/version.js';
 import { verifyLaunchArtifacts } from '../daemon/verify-artifacts.js';
 import { findPortHolder } from '../daemon/port-holder.js';
 import { loadSealingKey } from '../daemon/secret-files.js';
+import { checkDatabase } from './doctor-database.js';
 import { CLAUDE_NOT_FOUND, findClaude } from './find-claude.js';
 
 export type CheckLevel = 'ok' | 'warn' | 'fail';
@@ -60,12 +61,16 @@ export async function runChecks(paths: Paths, portOverride?: number): Promise<Ch
     // statfs unsupported: skip
   }
 
+  const database = await checkDatabase(config, paths);
+  add(database);
+
   const port = portOverride ?? config?.daemon.port ?? 3000;
   const base = `http://127.0.0.1:${port}`;
-  let health: { status: string; checks?: Record<string, { status: string; url?: string }> } | undefined;
+  let health: { status: string; service?: string; checks?: Record<string, { status: string; url?: string }> } | undefined;
   try {
     const r = await httpJson<typeof health>('GET', `${base}/health`, undefined, { timeoutMs: 1500 });
-    health = r.body;
+    // any web server may answer /health: only a CCO daemon's report counts
+    health = r.body?.service === 'cco-daemon' ? r.body : undefined;
   } catch {
     health = undefined;
   }
@@ -90,7 +95,7 @@ export async function runChecks(paths: Paths, portOverride?: number): Promise<Ch
     const holder = findPortHolder(port);
     add(holder
       ? { name: 'Daemon', level: 'fail', detail: `port ${port} is held by ${holder.command} (PID ${holder.pid}), which is not a CCO daemon`, fix: `kill ${holder.pid}, or use another port: cco daemon start --port ${port + 2}` }
-      : { name: 'Daemon', level: 'warn', detail: `not running on port ${port}`, fix: 'cco daemon start (or just run cco; it starts the daemon)' });
+      : { name: 'Daemon', level: 'warn', detail: `not running on port ${port}`, fix: database.level === 'fail' ? 'fix the Database problem above first (the daemon cannot start without it), then cco daemon start' : 'cco daemon start (or just run cco; it starts the daemon)' });
   }
 
   if (health) {

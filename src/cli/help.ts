@@ -17,7 +17,7 @@ Usage:
   cco fake-provider [--port N]  the built-in DEMO provider (canned replies, not a model)
   cco hook <event>              forward a Claude Code hook event (reads JSON on stdin)
 
-Environment: CCO_HOME, CCO_CONFIG_DIR, CCO_TMPDIR, CCO_PORT, DATABASE_URL, REDIS_URL, CCO_USE_GATEWAY=0
+Environment: CCO_HOME, CCO_CONFIG_DIR, CCO_TMPDIR, CCO_PORT (or ORCHESTRATOR_PORT), DATABASE_URL, REDIS_URL, CCO_USE_GATEWAY=0
 `);
   return 0;
 }

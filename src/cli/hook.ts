@@ -1,3 +1,4 @@
+import { envPort } from '../config/launcher-config.js';
 import { httpJson } from '../core/http-json.js';
 
 /**
@@ -13,7 +14,7 @@ export async function main(args: string[]): Promise<number> {
     return 0;
   }
   const input = await readStdin(2000);
-  const base = process.env.ORCHESTRATOR_API_URL || `http://127.0.0.1:${process.env.CCO_PORT || '3000'}`;
+  const base = process.env.ORCHESTRATOR_API_URL || `http://127.0.0.1:${envPort(process.env) ?? '3000'}`;
   try {
     const res = await httpJson('POST', `${base}/api/hooks/${encodeURIComponent(event)}`, input || '{}', { timeoutMs: 4000 });
     if (res.status === 200 && res.text && res.text !== '{}') process.stdout.write(res.text);

@@ -37,6 +37,10 @@ export async function main(args: string[]): Promise<number> {
   }
   const { port, host } = config;
   const baseUrl = localUrl(host, port);
+  // Before the daemon: without Claude Code there is nothing to launch, and a daemon started for
+  // nothing would keep running (and holding its port) after this fails.
+  const exe = findClaude(process.env);
+  if (!exe) return fail(claudeNotFound(args), 127);
 
   let session = await askSession(baseUrl);
   if (session) status('✅ Daemon is running');
@@ -68,8 +72,6 @@ export async function main(args: string[]): Promise<number> {
   }
   status('✅ Orchestration environment configured');
 
-  const exe = findClaude(env);
-  if (!exe) return fail(CLAUDE_NOT_FOUND, 127);
   status('🚀 Launching Claude Code with orchestration support...');
   status(`   Working directory: ${process.cwd()}`);
   status(`   Settings: ${paths.settingsFile}`);
@@ -91,6 +93,12 @@ export async function main(args: string[]): Promise<number> {
 
 /** Claude Code invocations that only print information and exit. */
 const INFO_ONLY = new Set(['--version', '-v', '--help', '-h']);
+
+/** The install hint; someone asking for help was perhaps looking for CCO's own commands. */
+export function claudeNotFound(args: string[]): string {
+  const askedForHelp = args.some((a) => a === '--help' || a === '-h');
+  return askedForHelp ? `${CLAUDE_NOT_FOUND}\n   (\`cco --help\` is Claude Code's help; CCO's own commands: cco help)` : CLAUDE_NOT_FOUND;
+}
 
 async function askSession(baseUrl: string): Promise<Session | undefined> {
   try {

@@ -25,6 +25,14 @@ const SUBCOMMANDS: Record<string, () => Promise<CommandModule>> = {
   help: () => import('./help.js'),
 };
 
+// A reader that goes away (`cco daemon restart | head -1`) is not an error of the command: its
+// output is dropped and the command finishes its work (a restart still starts the daemon).
+for (const stream of [process.stdout, process.stderr]) {
+  stream.on('error', (e: NodeJS.ErrnoException) => {
+    if (e.code !== 'EPIPE') throw e;
+  });
+}
+
 const argv = process.argv.slice(2);
 const first = argv[0];
 const load = first !== undefined ? SUBCOMMANDS[first] : undefined;

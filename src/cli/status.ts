@@ -1,5 +1,6 @@
 import { Command } from 'commander';
 import { httpJson } from '../core/http-json.js';
+import { notCcoMessage, probeHealth } from '../daemon/control.js';
 import { readDaemonInfo } from '../daemon/lock.js';
 import { cliContext, say } from './common.js';
 
@@ -38,6 +39,7 @@ export async function printStatus(portOpt: string | undefined, json: boolean): P
     const held = readDaemonInfo(paths, port);
     if (json) process.stdout.write(JSON.stringify({ running: false, url: baseUrl, ...(held ? { unresponsive_pid: held.pid } : {}) }) + '\n');
     else if (held) say(`❌ Daemon (PID ${held.pid}) holds port ${port} but does not answer ${baseUrl}/api/status. Restart it: \`cco daemon restart${port !== 3000 ? ` --port ${port}` : ''}\` (or \`kill ${held.pid}\`).`);
+    else if ((await probeHealth(baseUrl)).kind === 'other') say(`❌ ${notCcoMessage(baseUrl, port, 'cco daemon start --port {port}')}`);
     else say(`❌ Daemon is not running at ${baseUrl}. Start it with \`cco daemon start\`.`);
     return 1;
   }

@@ -41,6 +41,20 @@ describe('sidecar port', () => {
   });
 });
 
+describe('daemon port from the environment', () => {
+  it('takes ORCHESTRATOR_PORT as CCO_PORT, and CCO_PORT wins when both are set', () => {
+    const t = tempCcoEnv();
+    try {
+      const paths = resolvePaths(t.env);
+      expect(loadDaemonConfig(paths, { ...t.env, ORCHESTRATOR_PORT: '8101' }).daemon.port).toBe(8101);
+      expect(loadDaemonConfig(paths, { ...t.env, ORCHESTRATOR_PORT: '8101', CCO_PORT: '3005' }).daemon.port).toBe(3005);
+      expect(loadDaemonConfig(paths, { ...t.env }).daemon.port).toBe(3000);
+    } finally {
+      t.cleanup();
+    }
+  });
+});
+
 describe('CCO_DB_CACHE_SIZE', () => {
   const t = tempCcoEnv();
   afterAll(() => t.cleanup());

@@ -3,6 +3,7 @@ import { dirname } from 'node:path';
 import { z } from 'zod';
 import { ConfigError } from './config-error.js';
 import { parseTomlConfig } from './toml-file.js';
+import { envPort } from './launcher-config.js';
 import type { Env, Paths } from './paths.js';
 import { authSection, rateLimitsSection } from './sections/auth.js';
 import { daemonSection } from './sections/daemon.js';
@@ -150,7 +151,7 @@ export function dbCacheKibFromEnv(env: Env): number | undefined {
 }
 
 function applyEnv(cfg: DaemonConfig, env: Env): DaemonConfig {
-  const port = intEnv(env.CCO_PORT);
+  const port = intEnv(envPort(env));
   const sidecarPort = intEnv(env.CCO_SIDECAR_PORT);
   const cacheKib = dbCacheKibFromEnv(env);
   const level = env.CCO_LOG_LEVEL;

@@ -15,6 +15,12 @@ describe('launcher config (fast path, no schema)', () => {
     expect(readLauncherConfig(paths, { CCO_PORT: '4100' }).port).toBe(4100);
   });
 
+  it('takes ORCHESTRATOR_PORT (the orchestrator guide\'s "use a different port") when CCO_PORT is not set', () => {
+    expect(readLauncherConfig(paths, { ORCHESTRATOR_PORT: '4101' }).port).toBe(4101);
+    expect(readLauncherConfig(paths, { ORCHESTRATOR_PORT: '4101', CCO_PORT: '4100' }).port).toBe(4100);
+    expect(readLauncherConfig(paths, { ORCHESTRATOR_PORT: '', CCO_PORT: '' }).port).toBe(3000);
+  });
+
   it('reads [daemon] from daemon.toml and reports a syntax error with its line', () => {
     mkdirSync(paths.configDir, { recursive: true });
     writeFileSync(paths.configFile, '[daemon]\nport = 4200\nhost = "0.0.0.0"\n');

@@ -9,6 +9,15 @@ export interface LauncherConfig {
 }
 
 /**
+ * The port set by environment: `CCO_PORT`, else `ORCHESTRATOR_PORT` (the orchestrator guide's
+ * "use a different port": `export ORCHESTRATOR_PORT=8101`). Undefined when neither is set.
+ */
+export function envPort(env: Env): string | undefined {
+  if (env.CCO_PORT !== undefined && env.CCO_PORT !== '') return env.CCO_PORT;
+  return env.ORCHESTRATOR_PORT !== undefined && env.ORCHESTRATOR_PORT !== '' ? env.ORCHESTRATOR_PORT : undefined;
+}
+
+/**
  * The few settings the launcher needs (where the daemon is, how long to wait for it), read
  * without the full schema: `cco` runs on every Claude Code launch and must start fast. The
  * daemon validates the whole file when it starts and reports any error.
@@ -20,11 +29,12 @@ export function readLauncherConfig(paths: Paths, env: Env = process.env): Launch
     daemon = raw.daemon ?? {};
   }
   const num = (v: unknown, d: number) => (typeof v === 'number' && Number.isInteger(v) ? v : d);
-  const envPort = env.CCO_PORT !== undefined && env.CCO_PORT !== '' ? Number(env.CCO_PORT) : undefined;
+  const fromEnv = envPort(env);
+  const portSet = fromEnv !== undefined ? Number(fromEnv) : undefined;
   const host = env.CCO_HOST || (typeof daemon.host === 'string' ? daemon.host : '127.0.0.1');
   return {
     host: host === '0.0.0.0' || host === '::' ? '127.0.0.1' : host,
-    port: envPort !== undefined && Number.isInteger(envPort) ? envPort : num(daemon.port, 3000),
+    port: portSet !== undefined && Number.isInteger(portSet) ? portSet : num(daemon.port, 3000),
     startupTimeoutMs: num(daemon.startup_timeout_ms, 3000),
   };
 }

@@ -1,23 +1,89 @@
 import { spawn } from 'node:child_process';
 import { closeSync, existsSync, mkdirSync, openSync, readFileSync, rmSync } from 'node:fs';
-import { join } from 'node:path';
 import { randomBytes } from 'node:crypto';
 import { httpJson } from '../core/http-json.js';
 import { localUrl } from '../core/local-url.js';
 import { daemonLogFile } from '../config/paths.js';
 import { cliEntry } from '../core/version.js';
 import type { Paths } from '../config/paths.js';
+import { join, resolve } from 'node:path';
+import { inspectOwner } from '../core/owner-lock.js';
+import { isSameProcess, processIdentity } from '../core/process-alive.js';
+import type { DaemonConfig } from '../config/daemon-config.js';
 import type { DaemonInfo } from './lock.js';
-import { isAlive, readDaemonInfo } from './lock.js';
+import { isAlive, lockFileOf, readDaemonInfo } from './lock.js';
+import { findPortHolder } from './port-holder.js';
 
 
-export async function isHealthy(baseUrl: string, timeoutMs = 500): Promise<boolean> {
+/**
+ * What answers `GET /health` on a daemon's address: a CCO daemon (its pid, the store it reports,
+ * whether it is healthy), something else (any web server answers /health with 200), or nothing.
+ */
+export type HealthProbe =
+  | { kind: 'none' }
+  | { kind: 'other'; status: number }
+  | { kind: 'cco'; healthy: boolean; pid: number; database: string | undefined; body: unknown };
+
+export async function probeHealth(baseUrl: string, timeoutMs = 500): Promise<HealthProbe> {
+  let r;
   try {
-    const r = await httpJson('GET', `${baseUrl}/health`, undefined, { timeoutMs });
-    return r.status === 200;
+    r = await httpJson<{ service?: unknown; pid?: unknown; checks?: { database?: { location?: unknown } } }>('GET', `${baseUrl}/health`, undefined, { timeoutMs });
   } catch {
-    return false;
+    return { kind: 'none' };
   }
+  const b = r.body;
+  if (!b || typeof b !== 'object' || b.service !== 'cco-daemon' || typeof b.pid !== 'number') return { kind: 'other', status: r.status };
+  const location = b.checks?.database?.location;
+  return { kind: 'cco', healthy: r.status === 200, pid: b.pid, database: typeof location === 'string' ? location : undefined, body: b };
+}
+
+/** Whether a CCO daemon answers healthy at `baseUrl` (not merely some server answering 200). */
+export async function isHealthy(baseUrl: string, timeoutMs = 500): Promise<boolean> {
+  const p = await probeHealth(baseUrl, timeoutMs);
+  return p.kind === 'cco' && p.healthy;
+}
+
+/** The store a daemon of this home reports in /health (`checks.database.location`): password masked as the store does. */
+export function expectedStoreLocation(config: Pick<DaemonConfig, 'storage'>, paths: Paths): string {
+  if (config.storage.database_url) return config.storage.database_url.replace(/\/\/([^:@/]+):[^@]*@/, '//$1:***@');
+  return resolve(config.storage.sqlite_path || paths.databaseFile);
+}
+
+/**
+ * Who answers on a port for a CLI that found no lock record: this home's daemon (`mine`, same
+ * store, and the process that holds the port when the OS tells), a CCO daemon of another home
+ * (`foreign`), something that is not CCO (`other`), or nothing.
+ */
+export type PortAnswer =
+  | { kind: 'none' }
+  | { kind: 'mine'; pid: number; identity: string | undefined }
+  | { kind: 'foreign'; pid: number; database: string | undefined }
+  | { kind: 'other' };
+
+export async function whoAnswers(baseUrl: string, port: number, expectedStore: string, timeoutMs = 500): Promise<PortAnswer> {
+  const p = await probeHealth(baseUrl, timeoutMs);
+  if (p.kind === 'none') return { kind: 'none' };
+  if (p.kind === 'other') return { kind: 'other' };
+  const holder = findPortHolder(port);
+  // /health's pid must be the process listening on the port (when /proc tells): an answer
+  // relayed from elsewhere, or a pid reported by something else, is never signalled
+  const holdsPort = holder === undefined || holder.pid === p.pid;
+  const sameStore = p.database !== undefined && (p.database === expectedStore || safeResolve(p.database) === expectedStore);
+  if (sameStore && holdsPort && isAlive(p.pid)) return { kind: 'mine', pid: p.pid, identity: processIdentity(p.pid) };
+  return { kind: 'foreign', pid: p.pid, database: p.database };
+}
+
+const safeResolve = (p: string): string => (p.includes('://') ? p : resolve(p));
+
+/**
+ * The line for a port where something that is not a CCO daemon answers: who holds it (as the
+ * launcher says it when the daemon cannot bind) and how to move.
+ */
+export function notCcoMessage(baseUrl: string, port: number, flagHint: string): string {
+  const holder = findPortHolder(port);
+  const who = holder ? ` by ${holder.command} (PID ${holder.pid})` : '';
+  const fix = holder ? `Stop it (kill ${holder.pid}) or use` : `Find it with \`lsof -i :${port}\`, or use`;
+  return `Something that is not a CCO daemon answers on ${baseUrl}: port ${port} is in use${who}. ${fix} a different port: ${flagHint.replaceAll('{port}', String(port + 2))}.`;
 }
 
 /** `message` is the whole line to show: "Daemon failed to start: <why>" or "Failed to start daemon within N seconds". */
@@ -96,34 +162,68 @@ export async function startDetached(
   return { ok: false, message, logFile: daemonLogFile(paths, port) };
 }
 
-/** SIGTERM, wait for a graceful exit, SIGKILL as a last resort. */
-export async function stopDaemon(paths: Paths, port: number, timeoutMs = 10_000): Promise<{ stopped: boolean; pid?: number; forced?: boolean }> {
-  const info = readDaemonInfo(paths, port);
-  if (!info) return { stopped: false };
+export interface StopResult {
+  stopped: boolean;
+  pid?: number;
+  forced?: boolean;
+  /** Found through /health: the port's lock file was missing or unreadable. */
+  unrecorded?: boolean;
+  /** The lock file could not be read; kept here. */
+  setAside?: string;
+  /** Not stopped: what answers on the port instead (another home's daemon, or not CCO). */
+  answer?: PortAnswer;
+}
+
+/**
+ * SIGTERM, wait for a graceful exit, SIGKILL as a last resort. The daemon is the one the port's
+ * lock records; without a readable record, the one answering /health on `target.baseUrl` when it
+ * is this home's (it reports the same store) and holds the port.
+ */
+export async function stopDaemon(
+  paths: Paths,
+  port: number,
+  opts: { timeoutMs?: number; target?: { baseUrl: string; store: string } } = {},
+): Promise<StopResult> {
+  const timeoutMs = opts.timeoutMs ?? 10_000;
+  const state = inspectOwner<DaemonInfo>(lockFileOf(paths, port));
+  const aside = state.setAside ? { setAside: state.setAside } : {};
+  let pid = state.owner?.pid;
+  let identity = state.owner?.identity;
+  let unrecorded = false;
+  if (pid === undefined) {
+    const answer = opts.target ? await whoAnswers(opts.target.baseUrl, port, opts.target.store) : ({ kind: 'none' } as const);
+    if (answer.kind !== 'mine') return { stopped: false, ...aside, ...(answer.kind !== 'none' ? { answer } : {}) };
+    ({ pid, identity } = answer);
+    unrecorded = true;
+  }
+  const done = (extra: { forced?: boolean } = {}): StopResult => ({ stopped: true, pid, ...extra, ...(unrecorded ? { unrecorded } : {}), ...aside });
   try {
-    process.kill(info.pid, 'SIGTERM');
+    process.kill(pid, 'SIGTERM');
   } catch {
-    return { stopped: true, pid: info.pid };
+    return done();
   }
   const deadline = Date.now() + timeoutMs;
   while (Date.now() < deadline) {
-    if (!isAlive(info.pid)) {
+    if (!isSameProcess(pid, identity)) {
       readDaemonInfo(paths, port); // clears the record if the daemon could not
-      return { stopped: true, pid: info.pid };
+      return done();
     }
     await sleep(25);
   }
-  try {
-    process.kill(info.pid, 'SIGKILL');
-  } catch {
-    // gone
+  // still the same process (its pid has not gone to another one meanwhile)
+  if (isSameProcess(pid, identity)) {
+    try {
+      process.kill(pid, 'SIGKILL');
+    } catch {
+      // gone
+    }
   }
   // SIGKILL is not instant (a process in the kernel finishes its call first): a start right after
   // must not find it still holding the port
   const killedBy = Date.now() + 3000;
-  while (isAlive(info.pid) && Date.now() < killedBy) await sleep(25);
+  while (isSameProcess(pid, identity) && Date.now() < killedBy) await sleep(25);
   readDaemonInfo(paths, port);
-  return { stopped: true, pid: info.pid, forced: true };
+  return done({ forced: true });
 }
 
 export const sleep = (ms: number): Promise<void> => new Promise((r) => setTimeout(r, ms));

@@ -1,4 +1,6 @@
 import { spawn } from 'node:child_process';
+import { randomBytes } from 'node:crypto';
+import { createServer as createHttpServer } from 'node:http';
 import { createServer } from 'node:net';
 import type { Server } from 'node:net';
 import { existsSync, mkdirSync, mkdtempSync, readFileSync, realpathSync, rmSync, statSync, writeFileSync } from 'node:fs';
@@ -6,7 +8,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it, onTestFinished } from 'vitest';
 import { isAlive } from '../../src/core/process-alive.js';
-import { ROOT, cliWorld, ensureBuilt, portFrom } from './harness.js';
+import { CLI, ROOT, cliWorld, ensureBuilt, portFrom } from './harness.js';
 
 beforeAll(() => ensureBuilt(), 120_000);
 
@@ -388,6 +390,170 @@ describe('cco daemon failure modes', () => {
       writeFileSync(join(w.env.CCO_CONFIG_DIR as string, 'daemon.toml'), '[daemon]\nport = "three"\n');
       const r2 = await w.run(['run', '--port', '0']);
       expect(r2.stderr).toMatch(/daemon\.toml:2: daemon\.port/);
+    } finally {
+      w.cleanup();
+    }
+  });
+});
+
+describe('seed 002 findings: Claude Code missing, a lost lock, a stranger on the port, ORCHESTRATOR_PORT, port 0, pipes, a bad database', () => {
+  it('`cco --help` without Claude Code starts no daemon, and points to `cco help`', async () => {
+    const w = cliWorld();
+    try {
+      const port = await freePort();
+      const r = await w.run(['--help'], { env: { PATH: '/usr/bin:/bin', CCO_CLAUDE_BIN: '', CCO_PORT: String(port) } });
+      expect(r.code).toBe(127);
+      expect(r.stderr).toContain('Claude Code executable not found in PATH');
+      expect(r.stderr).toContain('cco help');
+      expect(r.stderr).not.toContain('Daemon started');
+      expect(w.daemons()).toHaveLength(0);
+      expect(await canListen(port)).toBe(true);
+    } finally {
+      w.cleanup();
+    }
+  });
+
+  it('stop and restart find the daemon through /health when its lock file is lost or corrupt', async () => {
+    const w = cliWorld();
+    const pids: number[] = [];
+    try {
+      const port = await freePort();
+      const lock = join(w.env.CCO_RUNTIME_DIR as string, `daemon-${port}.json`);
+      expect((await w.run(['daemon', 'start', '--port', String(port)])).code).toBe(0);
+      const pid = w.daemons()[0]?.pid as number;
+      pids.push(pid);
+      rmSync(lock);
+      expect((await w.run(['daemon', 'status', '--port', String(port)])).stdout).toContain(`Daemon is running (PID ${pid}`);
+      const start = await w.run(['daemon', 'start', '--port', String(port)]);
+      expect(start.code).toBe(1);
+      expect(start.stderr).toContain(`Daemon already running on port ${port} (PID ${pid}; its lock file was missing)`);
+      const stop = await w.run(['daemon', 'stop', '--port', String(port)]);
+      expect(stop.code, stop.stderr).toBe(0);
+      expect(stop.stdout).toContain(`Daemon stopped (PID ${pid}) — found through /health: its lock file was missing`);
+      expect(isAlive(pid)).toBe(false);
+
+      expect((await w.run(['daemon', 'start', '--port', String(port)])).code).toBe(0);
+      const pid2 = w.daemons()[0]?.pid as number;
+      pids.push(pid2);
+      writeFileSync(lock, '{"pid":');
+      const restart = await w.run(['daemon', 'restart', '--port', String(port)]);
+      expect(restart.code, restart.stderr).toBe(0);
+      expect(restart.stderr).toContain(`lock file could not be read (corrupt); kept it as ${lock}.corrupt`);
+      expect(restart.stdout).toContain(`Daemon stopped (PID ${pid2})`);
+      expect(restart.stdout).toContain('Daemon started successfully');
+      expect(isAlive(pid2)).toBe(false);
+      expect(readFileSync(`${lock}.corrupt`, 'utf8')).toBe('{"pid":');
+      pids.push(w.daemons()[0]?.pid as number);
+      expect((await w.run(['daemon', 'stop', '--port', String(port)])).code).toBe(0);
+    } finally {
+      for (const p of pids) if (isAlive(p)) process.kill(p, 'SIGKILL');
+      w.cleanup();
+    }
+  });
+
+  it('a web server that is not CCO answering /health is named, never taken for a healthy daemon', async () => {
+    const w = cliWorld();
+    // what `python3 -m http.server` answers: 200 and a page
+    const stranger = createHttpServer((_req, res) => res.writeHead(200, { 'content-type': 'text/html' }).end('<html>Directory listing</html>'));
+    await new Promise<void>((r) => stranger.listen(0, '127.0.0.1', () => r()));
+    const port = (stranger.address() as { port: number }).port;
+    try {
+      const health = await w.run(['health'], { env: { CCO_PORT: String(port) } });
+      expect(health.code).toBe(1);
+      expect(health.stdout).not.toContain('undefined');
+      expect(health.stderr).toContain(`not a CCO daemon answers on http://127.0.0.1:${port}: port ${port} is in use by`);
+      expect(health.stderr).toContain(`(PID ${process.pid})`);
+      const start = await w.run(['daemon', 'start', '--port', String(port)]);
+      expect(start.code).toBe(1);
+      expect(start.stderr).toContain(`kill ${process.pid}`);
+      expect(start.stderr).not.toContain('CCO_HOME');
+      const stop = await w.run(['daemon', 'stop', '--port', String(port)]);
+      expect(stop.code).toBe(1);
+      expect(stop.stderr).toContain(`(PID ${process.pid})`);
+      expect(w.daemons()).toHaveLength(0);
+    } finally {
+      stranger.close();
+      w.cleanup();
+    }
+  });
+
+  it('ORCHESTRATOR_PORT (the orchestrator guide\'s "use a different port") moves the daemon as CCO_PORT does', async () => {
+    const w = cliWorld();
+    try {
+      const port = await freePort();
+      const env = { ORCHESTRATOR_PORT: String(port) };
+      const r = await w.run(['daemon', 'start'], { env });
+      expect(r.code, r.stderr).toBe(0);
+      expect(r.stdout).toContain(`Port: ${port}`);
+      expect((await w.run(['health'], { env })).code).toBe(0);
+      expect((await w.run(['daemon', 'stop'], { env })).code).toBe(0);
+    } finally {
+      w.cleanup();
+    }
+  });
+
+  it('a daemon started with --port 0: no sidecar warning, and its log is found by its port after a crash', async () => {
+    const w = cliWorld();
+    try {
+      const r = await w.run(['daemon', 'start', '--port', '0']);
+      expect(r.code, r.stderr).toBe(0);
+      expect(r.stdout).not.toContain('Sidecar: port');
+      const port = portFrom(r.stdout);
+      const pid = w.daemons()[0]?.pid as number;
+      process.kill(pid, 'SIGKILL');
+      for (let i = 0; i < 100 && isAlive(pid); i++) await new Promise((res) => setTimeout(res, 20));
+      const logs = await w.run(['daemon', 'logs', '--port', String(port)]);
+      expect(logs.code, logs.stderr).toBe(0);
+      expect(logs.stderr).toContain('daemon-0.log');
+      expect(logs.stdout).toContain(`"port":${port}`);
+    } finally {
+      w.cleanup();
+    }
+  });
+
+  it('`cco daemon restart | head -1` prints no EPIPE trace, and still restarts the daemon', async () => {
+    const w = cliWorld();
+    try {
+      const port = await freePort();
+      expect((await w.run(['daemon', 'start', '--port', String(port)])).code).toBe(0);
+      const before = w.daemons()[0]?.pid;
+      const r = await new Promise<{ code: number | null; stdout: string; stderr: string }>((resolve) => {
+        const sh = spawn('sh', ['-c', `"${process.execPath}" "${CLI}" daemon restart --port ${port} | head -1`], { env: w.env });
+        let stdout = '';
+        let stderr = '';
+        sh.stdout.on('data', (d: Buffer) => (stdout += d.toString()));
+        sh.stderr.on('data', (d: Buffer) => (stderr += d.toString()));
+        sh.on('close', (code) => resolve({ code, stdout, stderr }));
+      });
+      expect(r.stderr).not.toContain('EPIPE');
+      expect(r.stdout.trim().split('\n')).toHaveLength(1);
+      // the restart went on after its reader left
+      let after: number | undefined;
+      for (let i = 0; i < 200 && (after === undefined || after === before); i++) {
+        after = w.daemons()[0]?.pid;
+        if (after === undefined || after === before) await new Promise((res) => setTimeout(res, 50));
+      }
+      expect(after).toBeDefined();
+      expect(after).not.toBe(before);
+      expect((await w.run(['health', '--port', String(port)])).code).toBe(0);
+      expect((await w.run(['daemon', 'stop', '--port', String(port)])).code).toBe(0);
+    } finally {
+      w.cleanup();
+    }
+  });
+
+  it('cco doctor names a database file that is not a database, and how to move it aside', async () => {
+    const w = cliWorld();
+    try {
+      const home = w.env.CCO_HOME as string;
+      mkdirSync(home, { recursive: true });
+      const db = join(home, 'analytics.db');
+      writeFileSync(db, randomBytes(32 * 1024));
+      const d = await w.run(['doctor', '--port', String(await freePort())]);
+      expect(d.code).toBe(1);
+      expect(d.stdout).toContain(`❌ Database: cannot open SQLite ${db}: file is not a database`);
+      expect(d.stdout).toContain(`mv ${db} ${db}.corrupt`);
+      expect(d.stdout).toContain('fix the Database problem above first');
     } finally {
       w.cleanup();
     }
