@@ -1,20 +1,21 @@
 import { existsSync, readFileSync } from 'node:fs';
 import { Command } from 'commander';
 import { isHealthy, startDetached } from '../daemon/control.js';
+import { SEED_KEY_ENV } from '../mcp/auth.js';
 import { bridgeStdioToHttp } from '../mcp/stdio-bridge.js';
 import { cliContext, say } from './common.js';
 
 /**
  * `cco mcp`: the daemon's MCP tools over stdio, for MCP clients that spawn servers
  * (`{"command": "cco", "args": ["mcp"]}`). Talks to the running daemon over HTTP (starting it when
- * needed unless --no-start), authenticated with --key, CCO_MCP_KEY or the local access token.
+ * needed unless --no-start), authenticated with --key, CCO_MCP_KEY, SELF_BUILDING_MCP_API_KEY or the local access token.
  */
 export async function main(args: string[]): Promise<number> {
   const cmd = new Command('cco mcp')
     .description('Serve the daemon\'s MCP tools over stdio')
     .option('--port <port>', 'daemon port')
     .option('--url <url>', 'MCP endpoint (default http://127.0.0.1:<port>/mcp)')
-    .option('--key <key>', 'MCP API key (default: CCO_MCP_KEY, else the daemon\'s local access token)')
+    .option('--key <key>', 'MCP API key (default: CCO_MCP_KEY, else SELF_BUILDING_MCP_API_KEY, else the daemon\'s local access token)')
     .option('--no-start', 'fail instead of starting the daemon when it is not running')
     .exitOverride();
   cmd.parse(args, { from: 'user' });
@@ -22,23 +23,38 @@ export async function main(args: string[]): Promise<number> {
   const { paths, config, port, baseUrl } = cliContext({ port: opts.port });
   let url = opts.url ?? `${baseUrl}/mcp`;
 
+  /** Starts the daemon (joining a start already under way); its MCP endpoint, or the reason it failed. */
+  const startDaemon = async (): Promise<{ ok: true; url: string } | { ok: false; message: string }> => {
+    const r = await startDetached(paths, port, { timeoutMs: config.daemon.startup_timeout_ms, joinConcurrentStart: true });
+    if (!r.ok) return { ok: false, message: `${r.message}\n   Logs: ${r.logFile}` };
+    return { ok: true, url: `${baseUrl.replace(/:\d+$/, `:${r.info.port}`)}/mcp` };
+  };
+
   if (!opts.url && !(await isHealthy(baseUrl, 1000))) {
     if (!opts.start) {
       say(`❌ Daemon is not running at ${baseUrl}. Start it with \`cco daemon start\` (or drop --no-start).`);
       return 1;
     }
-    const r = await startDetached(paths, port, { timeoutMs: config.daemon.startup_timeout_ms, joinConcurrentStart: true });
+    const r = await startDaemon();
     if (!r.ok) {
-      say(`❌ ${r.message}\n   Logs: ${r.logFile}`);
+      say(`❌ ${r.message}`);
       return 1;
     }
-    url = `${baseUrl.replace(/:\d+$/, `:${r.info.port}`)}/mcp`;
+    url = r.url;
   }
-  const key = opts.key ?? process.env.CCO_MCP_KEY ?? (existsSync(paths.tokenFile) ? readFileSync(paths.tokenFile, 'utf8').trim() : '');
+  const key = opts.key ?? process.env.CCO_MCP_KEY ?? process.env[SEED_KEY_ENV] ?? (existsSync(paths.tokenFile) ? readFileSync(paths.tokenFile, 'utf8').trim() : '');
   if (!key) {
-    say(`❌ No MCP key: pass --key, set CCO_MCP_KEY, or run the daemon on this machine (its access token is ${paths.tokenFile})`);
+    say(`❌ No MCP key: pass --key, set CCO_MCP_KEY (or ${SEED_KEY_ENV}), or run the daemon on this machine (its access token is ${paths.tokenFile})`);
     return 1;
   }
-  await bridgeStdioToHttp({ url, key });
+  // A daemon that dies while the client is connected is started again the same way (not with --no-start or --url).
+  const restart = opts.start && !opts.url
+    ? async () => {
+        const r = await startDaemon();
+        if (!r.ok) throw new Error(r.message);
+        return r.url;
+      }
+    : undefined;
+  await bridgeStdioToHttp({ url, key, ...(restart ? { startDaemon: restart } : {}) });
   return 0;
 }

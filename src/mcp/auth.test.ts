@@ -27,6 +27,20 @@ describe('KeyTable', () => {
     expect(unauthorizedBody('invalid_key').error).toMatchObject({ code: 401, message: expect.stringMatching(/^Unauthorized: Invalid or missing API key/) });
   });
 
+  it("accepts the seed's SELF_BUILDING_MCP_API_KEY as a local admin key when set, refuses a short one", () => {
+    const seed = 'seed-key-0123456789abcdef';
+    expect(new KeyTable(cfg, 'local-access-token-xyz', { SELF_BUILDING_MCP_API_KEY: seed }).resolve(`Bearer ${seed}`)).toEqual({
+      ok: true,
+      principal: { tenant: 'local', admin: true, issues: '*', keyId: 'env:SELF_BUILDING_MCP_API_KEY' },
+    });
+    expect(keys.resolve(`Bearer ${seed}`)).toEqual({ ok: false, reason: 'invalid_key' });
+    const short = new KeyTable(cfg, 'local-access-token-xyz', { SELF_BUILDING_MCP_API_KEY: 'tiny-k3y' });
+    expect(short.resolve('Bearer tiny-k3y')).toEqual({ ok: false, reason: 'invalid_key' });
+    // reported without the value
+    expect(short.unresolved).toContain('local (SELF_BUILDING_MCP_API_KEY shorter than 16 characters)');
+    expect(JSON.stringify(short.unresolved)).not.toContain('tiny-k3y');
+  });
+
   it('reads the tenant a request names from the header or the query', () => {
     expect(requestedTenant({ 'x-tenant-id': 'a' }, '/mcp')).toBe('a');
     expect(requestedTenant({}, '/mcp?tenant=b')).toBe('b');

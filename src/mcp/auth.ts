@@ -19,8 +19,18 @@ export const tenantDeniedBody = (asked: string, own: string) => ({
 const digest = (s: string): Buffer => createHash('sha256').update(s).digest();
 
 /**
- * The MCP API keys: the daemon's local access token (tenant `local_tenant`, admin) plus the
- * configured keys. Keys are compared as SHA-256 digests in constant time; none is ever logged.
+ * The environment variable the seed's guides send as the bearer key
+ * (`curl -H "Authorization: Bearer ${SELF_BUILDING_MCP_API_KEY}" .../mcp`). Set in the daemon's
+ * environment, it is one more key of the local tenant (admin); `cco mcp` sends it too.
+ */
+export const SEED_KEY_ENV = 'SELF_BUILDING_MCP_API_KEY';
+/** As for configured keys: a shorter key is too easy to guess. */
+const MIN_KEY_LENGTH = 16;
+
+/**
+ * The MCP API keys: the daemon's local access token and `SELF_BUILDING_MCP_API_KEY` (tenant
+ * `local_tenant`, admin) plus the configured keys. Keys are compared as SHA-256 digests in
+ * constant time; none is ever logged.
  */
 export class KeyTable {
   private readonly keys: { digest: Buffer; principal: Principal }[] = [];
@@ -29,6 +39,9 @@ export class KeyTable {
 
   constructor(cfg: McpConfig, accessToken: string, env: Record<string, string | undefined>) {
     this.keys.push({ digest: digest(accessToken), principal: { tenant: cfg.local_tenant, admin: true, issues: '*', keyId: 'local' } });
+    const seedKey = env[SEED_KEY_ENV];
+    if (seedKey && seedKey.length >= MIN_KEY_LENGTH) this.keys.push({ digest: digest(seedKey), principal: { tenant: cfg.local_tenant, admin: true, issues: '*', keyId: `env:${SEED_KEY_ENV}` } });
+    else if (seedKey) this.unresolved.push(`${cfg.local_tenant} (${SEED_KEY_ENV} shorter than ${MIN_KEY_LENGTH} characters)`);
     cfg.keys.forEach((k, i) => {
       const value = k.key ?? (k.key_env ? env[k.key_env] : undefined);
       if (!value) {

@@ -14,7 +14,7 @@ export interface Principal {
   admin: boolean;
   /** Issues the caller's sidecar operations may touch. */
   issues: '*' | string[];
-  /** `local` (the daemon's access token) or `key:<n>` (the n-th configured key), for logs and audit. */
+  /** `local` (the daemon's access token), `env:SELF_BUILDING_MCP_API_KEY` or `key:<n>` (the n-th configured key), for logs and audit. */
   keyId: string;
 }
 

@@ -7,6 +7,8 @@ import type { Logger } from '../core/logger.js';
 import { requestedTenant, tenantDeniedBody, unauthorizedBody } from './auth.js';
 import type { KeyTable } from './auth.js';
 import type { Principal } from './deps.js';
+import { bodyError, invalidToolCall, requestIds, RPC, rpcError } from './rpc-errors.js';
+import { SessionTable } from './sessions.js';
 
 interface Session {
   transport: StreamableHTTPServerTransport;
@@ -20,9 +22,14 @@ export interface McpHttpOptions {
   /** A fresh MCP server for a new session of `principal`. */
   newServer(principal: Principal): Promise<McpServer>;
   maxSessions: number;
+  /** Sessions one tenant keeps at most; beyond, its own least recently used is closed. */
+  maxSessionsPerTenant: number;
   idleMs: number;
   logger: Logger;
 }
+
+/** Largest POST body accepted on /mcp. */
+const BODY_LIMIT = 4 * 1024 * 1024;
 
 /** Sets a request header in both views Node keeps (the SDK's adapter reads `rawHeaders`). */
 function setHeader(raw: IncomingMessage, name: string, value: string): void {
@@ -31,8 +38,6 @@ function setHeader(raw: IncomingMessage, name: string, value: string): void {
   for (let i = rh.length - 2; i >= 0; i -= 2) if (rh[i]?.toLowerCase() === name) rh.splice(i, 2);
   rh.push(name, value);
 }
-
-const rpcError = (code: number, message: string) => ({ jsonrpc: '2.0', error: { code, message }, id: null });
 
 /** The SDK's HTTP transport loads on the first /mcp request, not at daemon start. */
 let sdk: Promise<{ Transport: typeof StreamableHTTPServerTransport; isInitializeRequest: (v: unknown) => boolean }> | undefined;
@@ -43,23 +48,39 @@ const loadSdk = () =>
   })));
 
 /**
+ * A client that goes away mid-call (its HTTP response closes before the answer) cancels the
+ * call, as if it had sent `notifications/cancelled`: the handler's signal aborts and a sidecar
+ * long-poll behind it is released instead of waiting out its own timeout.
+ */
+function cancelOnDisconnect(reply: FastifyReply, transport: StreamableHTTPServerTransport, body: unknown): void {
+  const ids = requestIds(body);
+  if (ids.length === 0) return;
+  reply.raw.once('close', () => {
+    if (reply.raw.writableFinished) return;
+    for (const requestId of ids) transport.onmessage?.({ jsonrpc: '2.0', method: 'notifications/cancelled', params: { requestId, reason: 'the client disconnected' } });
+  });
+}
+
+/**
  * `/mcp` over Streamable HTTP (POST, GET for the server's SSE stream, DELETE to end a session).
  * Each request is authenticated by its bearer key before the SDK sees it; a session stays bound to
  * the tenant that opened it. Host and Origin (DNS rebinding) are checked by the daemon's front door.
  */
 export function registerMcpHttp(app: FastifyInstance, o: McpHttpOptions): { sessions(): number; close(): Promise<void> } {
-  const sessions = new Map<string, Session>();
+  const sessions = new SessionTable<Session>({ perTenant: o.maxSessionsPerTenant, total: o.maxSessions });
 
+  const closeSession = async (s: Session): Promise<void> => {
+    await s.server.close().catch(() => undefined);
+  };
   const drop = async (id: string): Promise<void> => {
     const s = sessions.get(id);
-    if (!s) return;
-    sessions.delete(id);
-    await s.server.close().catch(() => undefined);
+    if (!s || !sessions.delete(id)) return;
+    await closeSession(s);
   };
 
   const sweep = setInterval(() => {
     const cutoff = Date.now() - o.idleMs;
-    for (const [id, s] of sessions) if (s.lastSeen < cutoff) void drop(id);
+    for (const [id, s] of sessions.entries()) if (s.lastSeen < cutoff) void drop(id);
   }, Math.min(60_000, o.idleMs));
   sweep.unref();
 
@@ -81,7 +102,7 @@ export function registerMcpHttp(app: FastifyInstance, o: McpHttpOptions): { sess
     if (typeof sid === 'string' && sid) {
       session = sessions.get(sid);
       if (!session) {
-        await reply.status(404).send(rpcError(-32001, 'Session not found; initialize a new session'));
+        await reply.status(404).send(rpcError(RPC.sessionNotFound, 'Session not found; initialize a new session'));
         return;
       }
       if (session.principal.tenant !== p.tenant) {
@@ -98,14 +119,24 @@ export function registerMcpHttp(app: FastifyInstance, o: McpHttpOptions): { sess
       return;
     }
     session.lastSeen = Date.now();
+    if (await refusedParams(req, reply)) return;
+    cancelOnDisconnect(reply, session.transport, req.body);
     reply.hijack();
     try {
       await session.transport.handleRequest(req.raw, reply.raw, req.body);
     } catch (e) {
       o.logger.warn({ err: (e as Error).message }, 'mcp request failed');
-      if (!reply.raw.headersSent) reply.raw.writeHead(500, { 'content-type': 'application/json' }).end(JSON.stringify(rpcError(-32603, 'Internal error')));
+      if (!reply.raw.headersSent) reply.raw.writeHead(500, { 'content-type': 'application/json' }).end(JSON.stringify(rpcError(RPC.internalError, 'Internal error')));
     }
   };
+
+  /** A `tools/call` with missing or non-object params: answered here with one sentence (-32602). */
+  async function refusedParams(req: FastifyRequest, reply: FastifyReply): Promise<boolean> {
+    if (req.method !== 'POST') return false;
+    const refused = invalidToolCall(req.body);
+    if (refused) await reply.status(200).header('content-type', 'application/json').send(refused);
+    return refused !== undefined;
+  }
 
   /**
    * A POST without a session that is not `initialize`: the seed's one-line curl
@@ -113,6 +144,7 @@ export function registerMcpHttp(app: FastifyInstance, o: McpHttpOptions): { sess
    * own with a plain JSON reply; a missing Accept or a form Content-Type (curl -d) is read as JSON.
    */
   async function oneShot(principal: Principal, req: FastifyRequest, reply: FastifyReply): Promise<void> {
+    if (await refusedParams(req, reply)) return;
     const accept = req.headers.accept ?? '';
     if (!/application\/json/.test(accept) || !/text\/event-stream/.test(accept)) setHeader(req.raw, 'accept', 'application/json, text/event-stream');
     setHeader(req.raw, 'content-type', 'application/json');
@@ -120,49 +152,60 @@ export function registerMcpHttp(app: FastifyInstance, o: McpHttpOptions): { sess
     const server = await o.newServer(principal);
     const transport = new Transport({ sessionIdGenerator: undefined, enableJsonResponse: true });
     await server.connect(transport);
+    // closing the server aborts its handlers, so a disconnect mid-call also releases their work
     reply.raw.once('close', () => void server.close().catch(() => undefined));
     reply.hijack();
     try {
       await transport.handleRequest(req.raw, reply.raw, req.body);
     } catch (e) {
       o.logger.warn({ err: (e as Error).message }, 'mcp request failed');
-      if (!reply.raw.headersSent) reply.raw.writeHead(500, { 'content-type': 'application/json' }).end(JSON.stringify(rpcError(-32603, 'Internal error')));
+      if (!reply.raw.headersSent) reply.raw.writeHead(500, { 'content-type': 'application/json' }).end(JSON.stringify(rpcError(RPC.internalError, 'Internal error')));
     }
   }
 
   async function open(principal: Principal): Promise<Session> {
-    if (sessions.size >= o.maxSessions) {
-      const oldest = [...sessions.entries()].sort((a, b) => a[1].lastSeen - b[1].lastSeen)[0];
-      if (oldest) await drop(oldest[0]);
-    }
     const { Transport } = await loadSdk();
     const server = await o.newServer(principal);
     const s: Session = { server, principal, lastSeen: Date.now(), transport: undefined as unknown as StreamableHTTPServerTransport };
     s.transport = new Transport({
       sessionIdGenerator: () => randomUUID(),
       onsessioninitialized: (id) => {
-        sessions.set(id, s);
-        o.logger.debug({ tenant: principal.tenant, key: principal.keyId }, 'mcp session opened');
+        // the caps apply once the session exists, so concurrent initializes cannot overshoot them
+        const evicted = sessions.add(id, s);
+        for (const old of evicted) void closeSession(old);
+        o.logger.debug({ tenant: principal.tenant, key: principal.keyId, evicted: evicted.length }, 'mcp session opened');
       },
       onsessionclosed: (id) => {
         sessions.delete(id);
       },
     });
     s.transport.onclose = () => {
-      if (s.transport.sessionId) sessions.delete(s.transport.sessionId);
+      if (s.transport.sessionId && sessions.get(s.transport.sessionId) === s) sessions.delete(s.transport.sessionId);
     };
     await server.connect(s.transport);
     return s;
   }
 
   // `curl -d '{...}'` sends a form Content-Type: the app reads such bodies as JSON (installJsonBodies).
-  app.route({ method: ['POST', 'GET', 'DELETE'], url: '/mcp', bodyLimit: 4 * 1024 * 1024, handler });
+  // A body that cannot be read is answered in JSON-RPC (-32700), which MCP clients understand.
+  app.route({
+    method: ['POST', 'GET', 'DELETE'],
+    url: '/mcp',
+    bodyLimit: BODY_LIMIT,
+    handler,
+    errorHandler(err, req, reply) {
+      const { status, body } = bodyError(err, BODY_LIMIT);
+      if (status >= 500) o.logger.warn({ err: err.message }, 'mcp request failed');
+      else req.log.debug({ code: err.code }, 'mcp body refused');
+      void reply.status(status).send(body);
+    },
+  });
 
   return {
     sessions: () => sessions.size,
     async close() {
       clearInterval(sweep);
-      await Promise.all([...sessions.keys()].map(drop));
+      await Promise.all(sessions.ids().map(drop));
     },
   };
 }

@@ -2,7 +2,7 @@ import type { AgentCatalog } from '../agents/types.js';
 import type { GatewayModule } from '../gateway/module.js';
 import type { ImproveModule } from '../improve/module.js';
 import type { PipelineModule } from '../pipeline/module.js';
-import type { DaemonModule, ModuleContext } from '../server/module.js';
+import type { DaemonModule, ModuleContext, PartHealth } from '../server/module.js';
 import type { SidecarModule } from '../sidecar/module.js';
 import { agentsOps, gatewayOps, pipelineOps, sidecarOps } from './adapters.js';
 import { KeyTable } from './auth.js';
@@ -30,6 +30,11 @@ export async function createMcpModule(ctx: ModuleContext, deps: McpDeps): Promis
   const cfg = ctx.config.mcp;
   const keys = new KeyTable(cfg, ctx.accessToken, ctx.env);
   const startedAt = Date.now();
+  let http: ReturnType<typeof registerMcpHttp> | undefined;
+  const health = (): PartHealth =>
+    cfg.enabled
+      ? { status: 'ok', sessions: http?.sessions() ?? 0, keys: keys.size, ...(keys.unresolved.length ? { unresolved_keys: keys.unresolved } : {}) }
+      : { status: 'disabled', reason: '[mcp] enabled = false' };
   const services: McpServices = {
     version: ctx.version,
     startedAt,
@@ -38,6 +43,7 @@ export async function createMcpModule(ctx: ModuleContext, deps: McpDeps): Promis
       deps.sidecar,
       deps.pipeline,
       deps.improve,
+      { name: 'mcp', health },
       { name: 'database', health: async () => (await ctx.store.ping().then(() => true, () => false)) ? { status: 'ok' as const, dialect: ctx.store.dialect } : { status: 'down' as const, dialect: ctx.store.dialect } },
     ].filter((m): m is typeof m & { health: NonNullable<typeof m.health> } => typeof m.health === 'function'),
     sidecar: sidecarOps(deps.sidecar),
@@ -49,8 +55,7 @@ export async function createMcpModule(ctx: ModuleContext, deps: McpDeps): Promis
     maxWaitMs: Math.min(cfg.max_wait_ms, ctx.config.sidecar.wait_max_ms),
     progressIntervalMs: cfg.progress_interval_ms,
   };
-  let http: ReturnType<typeof registerMcpHttp> | undefined;
-  if (keys.unresolved.length) ctx.logger.warn({ keys: keys.unresolved }, 'some [mcp] keys have no value; they are ignored');
+  if (keys.unresolved.length) ctx.logger.warn({ keys: keys.unresolved }, 'some MCP keys have no usable value; they are ignored');
 
   return {
     name: 'mcp',
@@ -61,14 +66,12 @@ export async function createMcpModule(ctx: ModuleContext, deps: McpDeps): Promis
         // The SDK and the tools' schemas load with the first MCP session, not at daemon start.
         newServer: async (p) => (await import('./server.js')).createCcoMcpServer(services, p),
         maxSessions: cfg.max_sessions,
+        maxSessionsPerTenant: cfg.max_sessions_per_tenant,
         idleMs: cfg.session_idle_seconds * 1000,
         logger: ctx.logger.child({ module: 'mcp' }),
       });
     },
-    health: () =>
-      cfg.enabled
-        ? { status: 'ok', sessions: http?.sessions() ?? 0, keys: keys.size, ...(keys.unresolved.length ? { unresolved_keys: keys.unresolved } : {}) }
-        : { status: 'disabled', reason: '[mcp] enabled = false' },
+    health,
     async close() {
       await http?.close();
     },

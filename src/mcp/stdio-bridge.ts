@@ -1,7 +1,7 @@
 import type { Readable, Writable } from 'node:stream';
-import { StreamableHTTPClientTransport } from '@modelcontextprotocol/sdk/client/streamableHttp.js';
+import { StreamableHTTPClientTransport, StreamableHTTPError } from '@modelcontextprotocol/sdk/client/streamableHttp.js';
 import { StdioServerTransport } from '@modelcontextprotocol/sdk/server/stdio.js';
-import type { JSONRPCMessage } from '@modelcontextprotocol/sdk/types.js';
+import type { JSONRPCMessage, JSONRPCRequest } from '@modelcontextprotocol/sdk/types.js';
 
 export interface BridgeOptions {
   /** The daemon's MCP endpoint, e.g. http://127.0.0.1:3000/mcp. */
@@ -12,18 +12,175 @@ export interface BridgeOptions {
   stdout?: Writable;
   /** Diagnostics (stderr); stdout carries the protocol only. */
   log?: (line: string) => void;
+  /**
+   * Starts the daemon when it is found down mid-session, as `cco mcp` does at start-up, and
+   * returns the MCP endpoint to use. Absent (`--no-start`, `--url`), a call made while the daemon
+   * is down is answered with an error saying how to start it.
+   */
+  startDaemon?: () => Promise<string>;
 }
+
+/** How long the bridge waits for the daemon to answer its own replayed `initialize`. */
+const REINIT_TIMEOUT_MS = 15_000;
+
+type Lost = 'session_lost' | 'daemon_down';
+
+/** A failure the bridge explains itself (sent to the client as it is). */
+class BridgeError extends Error {}
+
+/**
+ * Why a POST to the daemon failed, when a new session can fix it: the daemon no longer knows the
+ * session (it restarted, or closed the session as idle or over its caps: 404), or nothing listens
+ * (a refused or reset connection: fetch throws a TypeError).
+ */
+function lostBecause(e: unknown): Lost | undefined {
+  if (e instanceof StreamableHTTPError && e.code === 404) return 'session_lost';
+  if (e instanceof TypeError) return 'daemon_down';
+  return undefined;
+}
+
+const isRequest = (m: JSONRPCMessage): m is JSONRPCRequest => 'method' in m && 'id' in m && m.id !== undefined;
+const isInitialize = (m: JSONRPCMessage): m is JSONRPCRequest => isRequest(m) && m.method === 'initialize';
 
 /**
  * `cco mcp`: the daemon's MCP server over stdio. Every JSON-RPC message from stdin is forwarded to
  * `/mcp` (Streamable HTTP, same session, same key) and every message from the daemon is written to
- * stdout, so a stdio client gets exactly the daemon's tools. Resolves when stdin closes.
+ * stdout, so a stdio client gets exactly the daemon's tools. When the daemon loses the session (it
+ * restarted) the bridge replays the client's `initialize` for a new one and retries the message
+ * once; the stdio client never sees the change. Resolves when stdin closes.
  */
 export function bridgeStdioToHttp(o: BridgeOptions): Promise<void> {
   const log = o.log ?? ((l: string) => process.stderr.write(`${l}\n`));
-  const http = new StreamableHTTPClientTransport(new URL(o.url), { requestInit: { headers: { authorization: `Bearer ${o.key}` } } });
   const stdio = new StdioServerTransport(o.stdin, o.stdout);
   const initIds = new Set<string | number>();
+  /** Replies to the bridge's own replayed `initialize`, by id. */
+  const own = new Map<string, (m: JSONRPCMessage) => void>();
+  let url = o.url;
+  let savedInit: JSONRPCRequest | undefined;
+  let clientInitialized = false;
+  let protocolVersion: string | undefined;
+  /** Bumped with each new HTTP transport: a failure on an older one is not a reason to reconnect again. */
+  let generation = 0;
+  let recovering: Promise<void> | undefined;
+  let reinits = 0;
+
+  const connect = (): StreamableHTTPClientTransport => {
+    const t = new StreamableHTTPClientTransport(new URL(url), { requestInit: { headers: { authorization: `Bearer ${o.key}` } } });
+    t.onmessage = (m) => fromDaemon(m);
+    // a lost session or daemon is reported once, by the recovery, not by every failed POST
+    t.onerror = (e) => {
+      if (!lostBecause(e)) log(`⚠️  ${e.message}`);
+    };
+    if (protocolVersion) t.setProtocolVersion(protocolVersion);
+    return t;
+  };
+  let http = connect();
+
+  function fromDaemon(m: JSONRPCMessage): void {
+    if ('id' in m && typeof m.id === 'string' && own.has(m.id) && !('method' in m)) {
+      own.get(m.id)?.(m);
+      own.delete(m.id);
+      return;
+    }
+    // The version negotiated at initialize goes on every later request (MCP-Protocol-Version).
+    if ('id' in m && m.id !== undefined && initIds.has(m.id) && 'result' in m) {
+      initIds.delete(m.id);
+      const v = (m.result as { protocolVersion?: unknown }).protocolVersion;
+      if (typeof v === 'string') {
+        protocolVersion = v;
+        http.setProtocolVersion(v);
+      }
+    }
+    void stdio.send(m);
+  }
+
+  /** A new session on a fresh transport: the client's `initialize` replayed, then `initialized`. */
+  async function handshake(init: JSONRPCRequest): Promise<void> {
+    const id = `cco-bridge-reinit-${++reinits}`;
+    let timer: NodeJS.Timeout | undefined;
+    const reply = new Promise<JSONRPCMessage>((resolve, reject) => {
+      own.set(id, resolve);
+      timer = setTimeout(() => reject(new Error(`the daemon did not answer initialize within ${REINIT_TIMEOUT_MS / 1000} s`)), REINIT_TIMEOUT_MS);
+    });
+    try {
+      await http.send({ ...init, id });
+      const r = await reply;
+      if ('error' in r) throw new Error(`the daemon refused a new session: ${r.error.message}`);
+      const v = 'result' in r ? (r.result as { protocolVersion?: unknown }).protocolVersion : undefined;
+      if (typeof v === 'string') {
+        protocolVersion = v;
+        http.setProtocolVersion(v);
+      }
+    } finally {
+      clearTimeout(timer);
+      own.delete(id);
+    }
+    if (clientInitialized) await http.send({ jsonrpc: '2.0', method: 'notifications/initialized' });
+  }
+
+  /** Replaces the HTTP transport with one on a new session (starting the daemon first when it is down and allowed). */
+  async function reconnect(why: Lost, replay: boolean): Promise<void> {
+    if (why === 'daemon_down') {
+      if (!o.startDaemon) throw new BridgeError(`The cco daemon at ${url} is not running; start it with \`cco daemon start --port ${new URL(url).port}\` and call again.`);
+      log(`↻ the cco daemon at ${url} is down; starting it`);
+      url = await o.startDaemon();
+    }
+    const old = http;
+    http = connect();
+    generation++;
+    await old.close().catch(() => undefined);
+    await http.start();
+    if (replay && savedInit) {
+      await handshake(savedInit);
+      log(`↻ new MCP session with the cco daemon at ${url} (the previous one was lost)`);
+    }
+  }
+
+  /** One reconnection at a time; a message that failed on an older transport just waits for it. */
+  function recover(sentOn: number, why: Lost, replay: boolean): Promise<void> {
+    if (sentOn !== generation) return recovering ?? Promise.resolve();
+    if (!recovering) {
+      const p = reconnect(why, replay);
+      const done = () => {
+        if (recovering === p) recovering = undefined;
+      };
+      recovering = p;
+      p.then(done, done);
+    }
+    return recovering;
+  }
+
+  function answer(m: JSONRPCMessage, e: unknown): void {
+    const message = e instanceof BridgeError ? e.message : `cco daemon at ${url}: ${(e as Error).message}`;
+    log(`❌ ${message}`);
+    if (isRequest(m)) void stdio.send({ jsonrpc: '2.0', id: m.id, error: { code: -32000, message } });
+  }
+
+  /** Forwards one client message; a lost session or daemon is recovered once and the message retried. */
+  async function forward(m: JSONRPCMessage): Promise<void> {
+    if (isInitialize(m)) {
+      savedInit = m;
+      initIds.add(m.id);
+    }
+    if ('method' in m && m.method === 'notifications/initialized') clientInitialized = true;
+    if (recovering) await recovering.catch(() => undefined);
+    const sentOn = generation;
+    try {
+      await http.send(m);
+      return;
+    } catch (e) {
+      const why = lostBecause(e);
+      // `initialized` is replayed by the recovery itself; before any initialize there is nothing to replay
+      const retry = why !== undefined && (isInitialize(m) || savedInit !== undefined) && !('method' in m && m.method === 'notifications/initialized');
+      if (!retry) return answer(m, e);
+      try {
+        await recover(sentOn, why, !isInitialize(m));
+        await http.send(m);
+      } catch (e2) {
+        answer(m, e2);
+      }
+    }
+  }
 
   return new Promise<void>((resolve, reject) => {
     let closed = false;
@@ -34,24 +191,7 @@ export function bridgeStdioToHttp(o: BridgeOptions): Promise<void> {
       await stdio.close().catch(() => undefined);
       resolve();
     };
-    stdio.onmessage = (m: JSONRPCMessage) => {
-      if ('method' in m && m.method === 'initialize' && 'id' in m && m.id !== undefined) initIds.add(m.id);
-      http.send(m).catch((e: unknown) => {
-        const message = `cco daemon at ${o.url}: ${(e as Error).message}`;
-        log(`❌ ${message}`);
-        if ('id' in m && m.id !== undefined && 'method' in m) void stdio.send({ jsonrpc: '2.0', id: m.id, error: { code: -32000, message } });
-      });
-    };
-    http.onmessage = (m: JSONRPCMessage) => {
-      // The version negotiated at initialize goes on every later request (MCP-Protocol-Version).
-      if ('id' in m && m.id !== undefined && initIds.has(m.id) && 'result' in m) {
-        initIds.delete(m.id);
-        const v = (m.result as { protocolVersion?: unknown }).protocolVersion;
-        if (typeof v === 'string') http.setProtocolVersion(v);
-      }
-      void stdio.send(m);
-    };
-    http.onerror = (e) => log(`⚠️  ${e.message}`);
+    stdio.onmessage = (m: JSONRPCMessage) => void forward(m);
     stdio.onerror = (e) => log(`⚠️  stdin: ${e.message}`);
     stdio.onclose = () => void close();
     (o.stdin ?? process.stdin).once('end', () => void close());

@@ -51,7 +51,8 @@ describe('MCP over Streamable HTTP against a real daemon', () => {
   it('get_system_status reports every part, breakers, queues, cache and cycles', async () => {
     const s = await call<{ status: string; tenant: string; components: Record<string, { status: string }>; cache: { hits: number } | null; improvement: { active_cycles: unknown[] } }>(local, 'get_system_status');
     expect(s.tenant).toBe('local');
-    expect(Object.keys(s.components).sort()).toEqual(['database', 'gateway', 'improve', 'learning_engine', 'pipeline', 'sidecar']);
+    expect(Object.keys(s.components).sort()).toEqual(['database', 'gateway', 'improve', 'learning_engine', 'mcp', 'pipeline', 'sidecar']);
+    expect(s.components.mcp).toMatchObject({ status: 'ok', sessions: expect.any(Number) });
     expect(s.components.database?.status).toBe('ok');
     expect(s.components.sidecar?.status).toBe('ok');
     expect(typeof s.cache?.hits).toBe('number');

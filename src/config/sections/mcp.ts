@@ -25,12 +25,18 @@ export const mcpSection = z
     local_tenant: z.string().regex(/^[A-Za-z0-9_.-]{1,64}$/).default('local'),
     /** Extra keys, one table per key: `[[mcp.keys]] tenant = "team-a" key_env = "TEAM_A_MCP_KEY"`. */
     keys: z.array(mcpKeySchema).default([]),
-    /** Open MCP sessions kept at most; the least recently used is closed beyond. */
+    /** Open MCP sessions kept at most in all; beyond, the tenant holding the most loses its least recently used. */
     max_sessions: z.number().int().min(1).max(100_000).default(1000),
+    /** Open MCP sessions one tenant keeps at most; beyond, that tenant's own least recently used is closed. */
+    max_sessions_per_tenant: z.number().int().min(1).max(100_000).default(100),
     /** An idle session is closed after this many seconds. */
     session_idle_seconds: z.number().int().min(10).default(3600),
-    /** Longest `wait_for_event` long-poll, in milliseconds. */
-    max_wait_ms: z.number().int().min(100).max(600_000).default(60_000),
+    /**
+     * Longest `wait_for_event` long-poll, in milliseconds. A few seconds under 60 s, the official
+     * MCP SDKs' default request timeout: a wait at its maximum answers `timed_out` instead of the
+     * client giving up first. Longer waits are repeated calls with the returned cursor.
+     */
+    max_wait_ms: z.number().int().min(100).max(600_000).default(55_000),
     /** While `wait_for_event` waits for a client that sent a progress token: a progress notification this often (ms). */
     progress_interval_ms: z.number().int().min(100).max(600_000).default(15_000),
   })

@@ -1,10 +1,18 @@
 import type { McpServer } from '@modelcontextprotocol/sdk/server/mcp.js';
 import { z } from 'zod';
 import type { McpServices, Principal } from '../deps.js';
+import { AppError } from '../../core/errors.js';
 import { requireAdmin, run } from './result.js';
 
 const loose = z.record(z.string(), z.unknown());
 const who = (p: Principal): string => `mcp:${p.tenant}`;
+
+/** One cycle, or the same 404 as cancel_improvement_cycle names an unknown id with. */
+async function oneCycle(svc: McpServices, id: string) {
+  const c = await svc.improve.get(id);
+  if (!c) throw new AppError(404, 'cycle_not_found', `No improvement cycle ${id}; list_improvement_cycles without cycle_id lists the known ones`);
+  return c;
+}
 
 /** `trigger_improvement_cycle`, `cancel_improvement_cycle`, `list_improvement_cycles`. */
 export function registerImproveTools(server: McpServer, svc: McpServices, p: Principal): void {
@@ -59,7 +67,7 @@ export function registerImproveTools(server: McpServer, svc: McpServices, p: Pri
     },
     ({ status, cycle_id, limit }) =>
       run(async () => {
-        const cycles = cycle_id ? [await svc.improve.get(cycle_id)].filter((c) => c !== undefined) : await svc.improve.list({ ...(status ? { status } : {}), limit });
+        const cycles = cycle_id ? [await oneCycle(svc, cycle_id)] : await svc.improve.list({ ...(status ? { status } : {}), limit });
         const versions = await svc.improve.versions(limit);
         return { cycles: cycles.map((c) => ({ ...c })), config_versions: versions.map((v) => ({ ...v })), settings: { ...svc.improve.settings() } };
       }),

@@ -3,12 +3,14 @@ import { z } from 'zod';
 import { resultInputSchema } from '../../sidecar/results.js';
 import type { McpServices, Principal } from '../deps.js';
 import { need, run } from './result.js';
-import { topicSchema } from '../../sidecar/ids.js';
+import { agentIdSchema, topicSchema } from '../../sidecar/ids.js';
 
 const id = z.string().min(1).max(128).describe('issue id: letters, digits, . _ - (e.g. "issue-42")');
 const agentType = z.string().min(1).max(100).describe('kebab-case agent type from the catalog (see list_agents), e.g. "python-specialist"');
 const eventType = z.string().min(1).max(100).describe('event type, e.g. "architecture_defined", "implementation_complete" or "tests_passed" (see each agent\'s topics in list_agents)');
 const loose = z.record(z.string(), z.unknown());
+// the sidecar's own rule for a publisher: a comma or space could never be published, nor filtered on
+const publisher = agentIdSchema;
 
 /** The sidecar's operations (`get_context`, `store_result`, `publish_event`, `wait_for_event`), scoped like an agent token. */
 export function registerSidecarTools(server: McpServer, svc: McpServices, p: Principal): void {
@@ -57,7 +59,7 @@ export function registerSidecarTools(server: McpServer, svc: McpServices, p: Pri
         event_type: eventType,
         topic: topicSchema.optional().describe('topic: the catalog\'s agents use the issue id (e.g. "issue-42"), and wait with that topic'),
         issue_id: id.optional(),
-        publisher: z.string().min(1).max(200).optional().describe('publishing agent id (default: mcp-<tenant>)'),
+        publisher: publisher.optional().describe('publishing agent id: letters, digits and . _ : @ - (default: mcp-<tenant>)'),
         data: z.unknown().optional().describe('any JSON payload'),
       },
       outputSchema: z.looseObject({ status: z.string(), id: z.number(), cursor: z.number(), event_type: z.string() }),
@@ -70,15 +72,15 @@ export function registerSidecarTools(server: McpServer, svc: McpServices, p: Pri
     'wait_for_event',
     {
       title: 'Wait for an event',
-      description: `Long-polls for events of a type after a cursor (no event is lost between two waits: pass the returned cursor as \`after\`). Returns at once when matching events exist, else waits up to timeout_ms (at most ${svc.maxWaitMs} ms here). With a progress token, progress is reported every ${Math.round(svc.progressIntervalMs / 1000)} s while it waits.`,
+      description: `Long-polls for events of a type after a cursor (no event is lost between two waits: pass the returned cursor as \`after\`). Returns at once when matching events exist, else waits up to timeout_ms, at most ${svc.maxWaitMs} ms per call (under the usual 60 s client request timeout); to wait longer, call again with the returned cursor as \`after\` while timed_out is true. With a progress token, progress is reported every ${Math.round(svc.progressIntervalMs / 1000)} s while it waits.`,
       inputSchema: {
         event_type: z.string().min(1).max(100).describe('event type, or "*" for any'),
         // the sidecar's own rule: a topic with a space or comma could never be published
         topic: topicSchema.optional(),
-        publisher: z.string().min(1).max(200).optional(),
+        publisher: publisher.optional(),
         issue_id: id.optional(),
         after: z.number().int().min(0).optional().describe('cursor of the last event seen (0 = from the start)'),
-        timeout_ms: z.number().int().min(0).max(600_000).default(30_000).describe('longest wait in milliseconds'),
+        timeout_ms: z.number().int().min(0).max(600_000).default(30_000).describe(`longest wait in milliseconds; above ${svc.maxWaitMs} the wait is ${svc.maxWaitMs}`),
       },
       outputSchema: z.looseObject({ events: z.array(loose), cursor: z.number().describe('pass as `after` next time'), timed_out: z.boolean() }),
       annotations: { readOnlyHint: true, openWorldHint: false },
@@ -90,11 +92,16 @@ export function registerSidecarTools(server: McpServer, svc: McpServices, p: Pri
         // waits past its own request timeout instead of failing the call).
         const token = extra._meta?.progressToken;
         const started = Date.now();
+        let last = -1;
         const beat =
           token === undefined
             ? undefined
             : setInterval(() => {
-                void extra.sendNotification({ method: 'notifications/progress', params: { progressToken: token, progress: Date.now() - started, total: timeout, message: 'waiting for the event' } }).catch(() => undefined);
+                // progress never passes total (a timer may fire just after the wait's end) and only grows
+                const progress = Math.min(Date.now() - started, timeout);
+                if (progress <= last) return;
+                last = progress;
+                void extra.sendNotification({ method: 'notifications/progress', params: { progressToken: token, progress, total: timeout, message: 'waiting for the event' } }).catch(() => undefined);
               }, svc.progressIntervalMs);
         try {
           return await need(svc.sidecar, 'the sidecar').waitForEvent(p, { ...a, timeout_ms: timeout }, extra.signal);
