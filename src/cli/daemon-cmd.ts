@@ -1,6 +1,7 @@
 import { spawn } from 'node:child_process';
-import { existsSync, readFileSync } from 'node:fs';
-import { Command } from 'commander';
+import { closeSync, existsSync, fstatSync, openSync, readFileSync, readSync } from 'node:fs';
+import { Command, Option } from 'commander';
+import { createInterface } from 'node:readline';
 import { daemonLogFile } from '../config/paths.js';
 import { sidecarPort } from '../config/daemon-config.js';
 import type { Paths } from '../config/paths.js';
@@ -39,8 +40,9 @@ export async function main(args: string[]): Promise<number> {
   port(program.command('logs').description('Show the daemon log (JSON lines)'))
     .option('-f, --follow', 'keep printing new lines')
     .option('-n, --lines <n>', 'how many lines', '100')
-    .action(async (o: { port?: string; follow?: boolean; lines: string }) => {
-      code = await logs(o.port, !!o.follow, Number(o.lines));
+    .addOption(new Option('-l, --level <level>', 'only lines at this level or above').choices(Object.keys(LOG_LEVELS)))
+    .action(async (o: { port?: string; follow?: boolean; lines: string; level?: keyof typeof LOG_LEVELS }) => {
+      code = await logs(o.port, !!o.follow, Number(o.lines), o.level);
     });
   await program.parseAsync(args, { from: 'user' });
   return code;
@@ -115,7 +117,47 @@ async function stop(portOpt: string | undefined, quiet = false): Promise<{ code:
   return { code: 0 };
 }
 
-async function logs(portOpt: string | undefined, follow: boolean, lines: number): Promise<number> {
+/** pino's level numbers: lines carry the label (`"level":"warn"`), logs of older versions the number. */
+const LOG_LEVELS = { trace: 10, debug: 20, info: 30, warn: 40, error: 50, fatal: 60 } as const;
+
+/** A log line's level as a number; undefined for a line that is not a log record. */
+export function lineLevel(line: string): number | undefined {
+  try {
+    const l = (JSON.parse(line) as { level?: unknown }).level;
+    return typeof l === 'number' ? l : typeof l === 'string' ? LOG_LEVELS[l as keyof typeof LOG_LEVELS] : undefined;
+  } catch {
+    return undefined;
+  }
+}
+
+/** The last `n` lines of a log at `min` or above (the newest 64 MB of the file are read). */
+export function lastLinesAtLevel(file: string, min: number, n: number): string[] {
+  const text = readTail(file, 64 * 1024 * 1024);
+  const out: string[] = [];
+  const all = text.split('\n');
+  for (let i = all.length - 1; i >= 0 && out.length < n; i--) {
+    const line = all[i] as string;
+    if ((lineLevel(line) ?? -1) >= min) out.push(line);
+  }
+  return out.reverse();
+}
+
+function readTail(file: string, max: number): string {
+  const fd = openSync(file, 'r');
+  try {
+    const size = fstatSync(fd).size;
+    const len = Math.min(size, max);
+    const buf = Buffer.alloc(len);
+    readSync(fd, buf, 0, len, size - len);
+    const text = buf.toString('utf8');
+    // a read that starts mid-file drops its first, partial line
+    return len < size ? text.slice(text.indexOf('\n') + 1) : text;
+  } finally {
+    closeSync(fd);
+  }
+}
+
+async function logs(portOpt: string | undefined, follow: boolean, lines: number, level?: keyof typeof LOG_LEVELS): Promise<number> {
   const { paths, port } = cliContext({ port: portOpt });
   let file = readDaemonInfo(paths, port)?.logFile ?? daemonLogFile(paths, port);
   if (!existsSync(file)) {
@@ -126,7 +168,19 @@ async function logs(portOpt: string | undefined, follow: boolean, lines: number)
       file = portZero;
     } else fatal(`No daemon log at ${file} yet. Start the daemon with \`cco daemon start\`.`);
   }
-  const child = spawn('tail', ['-n', String(Number.isInteger(lines) && lines > 0 ? lines : 100), ...(follow ? ['-F'] : []), file], { stdio: 'inherit' });
+  const count = Number.isInteger(lines) && lines > 0 ? lines : 100;
+  if (level !== undefined) {
+    const min = LOG_LEVELS[level];
+    for (const line of lastLinesAtLevel(file, min, count)) process.stdout.write(`${line}\n`);
+    if (!follow) return 0;
+    // new lines from here on, filtered as they come
+    const tail = spawn('tail', ['-n', '0', '-F', file], { stdio: ['ignore', 'pipe', 'inherit'] });
+    createInterface({ input: tail.stdout }).on('line', (line) => {
+      if ((lineLevel(line) ?? -1) >= min) process.stdout.write(`${line}\n`);
+    });
+    return new Promise((resolve) => tail.on('exit', (c) => resolve(c ?? 0)));
+  }
+  const child = spawn('tail', ['-n', String(count), ...(follow ? ['-F'] : []), file], { stdio: 'inherit' });
   return new Promise((resolve) => child.on('exit', (c) => resolve(c ?? 0)));
 }
 

@@ -5,7 +5,7 @@ export async function main(_args: string[]): Promise<number> {
 Usage:
   cco [claude args...]          launch Claude Code with orchestration (daemon auto-starts)
   cco run [--port N]            run the daemon in the foreground
-  cco daemon start|stop|restart|status|logs [--port N]
+  cco daemon start|stop|restart|status|logs [-f] [--level warn] [--port N]
   cco health | cco status       daemon health / full status
   cco doctor                    verify the setup, with fixes
   cco proxy [flags]             the LLM gateway alone (port 8000)
