@@ -35,6 +35,8 @@ export class PipelineApi {
     private readonly agents: Record<StageName, StageAgent>,
     maxChars: number,
     private readonly onQueueError?: (taskId: string, e: unknown) => void,
+    /** After a task is queued (the backlog warning looks at the queue's depth). */
+    private readonly onQueued?: () => void,
   ) {
     this.body = requirementBody(maxChars);
   }
@@ -47,7 +49,10 @@ export class PipelineApi {
     // and the re-queue sweep picks it up once the queue is back. Once an add has failed, the
     // next ones wait only briefly, so a Redis outage does not cost every submit 5 s.
     await withTimeout(this.queue().add(row.id, row.priority), this.queueFailing ? 250 : 5000, 'the task queue').then(
-      () => void (this.queueFailing = false),
+      () => {
+        this.queueFailing = false;
+        this.onQueued?.();
+      },
       (e: unknown) => {
         this.queueFailing = true;
         this.onQueueError?.(row.id, e);

@@ -10,7 +10,7 @@ import { PipelineEngine } from './engine.js';
 import { gatewayClient } from './llm-client.js';
 import type { LlmClient } from './llm-client.js';
 import { withTimeout } from '../core/timeout.js';
-import { LocalQueue } from './queue.js';
+import { BacklogWatch, LocalQueue } from './queue.js';
 import type { TaskQueue } from './queue.js';
 import { PipelineRepo } from './repo.js';
 import { registerPipelineRoutes } from './routes.js';
@@ -77,8 +77,15 @@ export async function createPipelineModule(ctx: ModuleContext, deps: PipelineDep
   const queue: TaskQueue = ctx.redisUrl
     ? new (await import('./bull-queue.js')).BullQueue(ctx.redisUrl, { concurrency: cfg.concurrency, prefix: deps.queuePrefix ?? cfg.queue_prefix, logger })
     : new LocalQueue(cfg.concurrency, logger);
-  const api = new PipelineApi(engine, repo, () => queue, agents, cfg.max_requirement_chars, (id, e) =>
-    logger.warn({ task_id: id, err: (e as Error).message }, `task ${id} is stored but could not be queued yet; it will be queued when the queue is reachable`),
+  const backlog = new BacklogWatch(Math.max(5, 4 * cfg.concurrency), cfg.concurrency, logger);
+  const api = new PipelineApi(
+    engine,
+    repo,
+    () => queue,
+    agents,
+    cfg.max_requirement_chars,
+    (id, e) => logger.warn({ task_id: id, err: (e as Error).message }, `task ${id} is stored but could not be queued yet; it will be queued when the queue is reachable`),
+    () => void queue.depth().then((n) => backlog.check(n), () => undefined),
   );
   let cleanupTimer: NodeJS.Timeout | undefined;
   let sweepTimer: NodeJS.Timeout | undefined;
@@ -108,6 +115,18 @@ export async function createPipelineModule(ctx: ModuleContext, deps: PipelineDep
     },
   });
   void gauge;
+  new Gauge({
+    name: 'cco_pipeline_tasks_waiting',
+    help: 'Pipeline tasks queued and not started yet (the shared queue in team mode)',
+    registers: [ctx.metrics],
+    async collect() {
+      const n = await queue.depth().catch(() => undefined);
+      if (n !== undefined) {
+        this.set(n);
+        backlog.check(n);
+      }
+    },
+  });
 
   return {
     name: 'pipeline',

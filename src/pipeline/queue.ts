@@ -78,3 +78,27 @@ export class LocalQueue implements TaskQueue {
     });
   }
 }
+
+/**
+ * The seeds' "queue backing up" warning: said once when the waiting tasks reach `threshold`,
+ * and again only after the queue has drained below half of it.
+ */
+export class BacklogWatch {
+  private warned = false;
+
+  constructor(
+    private readonly threshold: number,
+    private readonly concurrency: number,
+    private readonly logger: Pick<Logger, 'warn' | 'info'>,
+  ) {}
+
+  check(waiting: number): void {
+    if (!this.warned && waiting >= this.threshold) {
+      this.warned = true;
+      this.logger.warn({ waiting, concurrency: this.concurrency }, `pipeline queue backing up: ${waiting} tasks waiting for ${this.concurrency} runner(s); they will run in turn (raise [pipeline] concurrency in daemon.toml to run more at once)`);
+    } else if (this.warned && waiting < this.threshold / 2) {
+      this.warned = false;
+      this.logger.info({ waiting }, 'pipeline queue caught up');
+    }
+  }
+}
