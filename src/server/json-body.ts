@@ -54,15 +54,18 @@ export function encodedBodyError(encoding: string | undefined): AppError | undef
 /** The parser's error as the client should read it. */
 function explain(err: Error, text: string, sentAs: string): Error {
   let valid = false;
+  let why = err.message;
   try {
     JSON.parse(text);
     valid = text.trim() !== '';
-  } catch {
-    // really malformed
+  } catch (e) {
+    // really malformed; the parser's own words (Fastify's say "content-type is set to
+    // 'application/json'", which is wrong for a form-encoded body)
+    why = (e as Error).message;
   }
   if (valid) {
     return new AppError(400, 'forbidden_key', 'body: keys named "__proto__", or "constructor" holding "prototype", are not accepted (they could rewrite object prototypes); rename them', { field: 'body' });
   }
   if (!sentAs) return err; // Fastify's own error (empty or malformed JSON): mapped to invalid_json
-  return new AppError(400, 'invalid_json', `Malformed JSON body (sent as ${sentAs}; JSON is expected, e.g. curl -H 'Content-Type: application/json' -d '{...}'): ${err.message}`, { field: 'body' });
+  return new AppError(400, 'invalid_json', `Malformed JSON body (sent as ${sentAs}; JSON is expected, e.g. curl -H 'Content-Type: application/json' -d '{...}'): ${why}`, { field: 'body' });
 }
