@@ -1,8 +1,24 @@
+import { sql } from 'kysely';
 import type { CompiledQuery } from 'kysely';
 import type { Store } from '../store/store.js';
 import { StoreWriter, step } from './sql-writer.js';
 import type { SqlWriter } from './sql-writer.js';
 import type { AgentClaims } from './tokens.js';
+
+/** A sidecar agent as `GET /api/sidecar/agents` lists it. */
+export interface RecentAgent {
+  agent_id: string;
+  agent_type: string;
+  issues: string[] | '*';
+  task: string | null;
+  status: 'ready' | 'completed' | 'failed' | 'ended';
+  created_at: number;
+  last_seen: number;
+  expires_at: number;
+  /** Results stored by this agent (its latest per issue and type), and of those the failed ones. */
+  completed: number;
+  failed: number;
+}
 
 export interface AgentStats {
   active: number;
@@ -186,6 +202,50 @@ export class AgentsRepo {
       else if (r.status === 'failed') out.failed += n;
     }
     return out;
+  }
+
+  /**
+   * Agents active since `since` (epoch ms), newest first, with the results each stored: what the
+   * dashboard shows of the sidecar after a restart, when the live messages of before are gone.
+   */
+  async recent(since: number, limit: number): Promise<RecentAgent[]> {
+    const rows = await this.store.db
+      .selectFrom('sidecar_agents')
+      .select(['agent_id', 'agent_type', 'issues', 'task', 'status', 'created_at', 'updated_at', 'expires_at'])
+      .where('updated_at', '>=', since)
+      .orderBy('updated_at', 'desc')
+      .limit(limit)
+      .execute();
+    if (rows.length === 0) return [];
+    const counts = await this.store.db
+      .selectFrom('sidecar_results')
+      .select(['agent_id', 'status', sql<number>`count(*)`.as('n')])
+      .where(
+        'agent_id',
+        'in',
+        rows.map((r) => r.agent_id),
+      )
+      .groupBy(['agent_id', 'status'])
+      .execute();
+    const now = Date.now();
+    return rows.map((r) => {
+      const mine = counts.filter((c) => c.agent_id === r.agent_id);
+      const failed = mine.filter((c) => c.status === 'failed').reduce((a, c) => a + Number(c.n), 0);
+      const results = mine.reduce((a, c) => a + Number(c.n), 0) - failed;
+      return {
+        agent_id: r.agent_id,
+        agent_type: r.agent_type,
+        issues: JSON.parse(r.issues) as string[] | '*',
+        task: r.task,
+        // an agent whose token expired works no more, whatever its last result said
+        status: Number(r.expires_at) <= now ? 'ended' : r.status === 'failed' ? 'failed' : r.status === 'completed' ? 'completed' : 'ready',
+        created_at: Number(r.created_at),
+        last_seen: Number(r.updated_at),
+        expires_at: Number(r.expires_at),
+        completed: results,
+        failed,
+      };
+    });
   }
 
   /** Tasks given at spawn for agents of an issue (part of the issue's text for context). */

@@ -37,6 +37,20 @@ describe('daemon routes: agent spawn and the /api/orchestration proxy (real list
     expect(w.hub.recent({ types: ['agent_activity'] }).some((m) => (m.data as { action: string }).action === 'spawned')).toBe(true);
   });
 
+  it('GET /api/sidecar/agents lists the recent agents with their results (what the dashboard shows after a restart)', async () => {
+    const spawn = async (issue: string) => (await call<Spawned>('POST', `${w.daemonUrl}/api/agents/spawn`, { headers: admin(), body: { agent_type: 'python-specialist', issue_id: issue, task: `work on ${issue}` } })).body;
+    const a = await spawn('issue-41');
+    const b = await spawn('issue-42');
+    const store = (who: Spawned, issue: string, status: string) => call('POST', `${w.sidecarUrl}/api/results`, { token: who.token, body: { agent_id: who.agent_id, agent_type: 'python-specialist', issue_id: issue, result: { status, summary: 's' } } });
+    expect((await store(a, 'issue-41', 'success')).status).toBe(201);
+    expect((await store(b, 'issue-42', 'failed')).status).toBe(201);
+    const r = await call<{ agents: { agent_id: string; status: string; completed: number; failed: number; task: string }[] }>('GET', `${w.daemonUrl}/api/sidecar/agents?hours=1`, { headers: admin() });
+    expect(r.status).toBe(200);
+    expect(r.body.agents.find((x) => x.agent_id === a.agent_id)).toMatchObject({ status: 'completed', completed: 1, failed: 0, task: 'work on issue-41' });
+    expect(r.body.agents.find((x) => x.agent_id === b.agent_id)).toMatchObject({ status: 'failed', completed: 0, failed: 1 });
+    expect((await call('GET', `${w.daemonUrl}/api/sidecar/agents?hours=-1`, { headers: admin() })).status).toBe(400);
+  });
+
   it('spawn needs the access token or an agent token, and never widens scope', async () => {
     const anon = await call<{ error: { code: string } }>('POST', `${w.daemonUrl}/api/agents/spawn`, { body: { agent_type: 'python-specialist', issue_id: 'i-1' } });
     expect(anon.status).toBe(401);

@@ -89,6 +89,14 @@ export async function registerDaemonRoutes(app: FastifyInstance, deps: DaemonRou
     });
   });
 
+  // the sidecar's agents of the last hours, for the dashboard and TUI after a restart (the live
+  // agent_activity messages of before are gone with the old process)
+  const recentQuery = z.object({ hours: z.coerce.number().positive().max(24 * 30).default(24), limit: z.coerce.number().int().min(1).max(1000).default(200) }).strict();
+  app.get('/api/sidecar/agents', async (req) => {
+    const q = parseInput(recentQuery, req.query, 'query');
+    return { agents: await deps.agents.recent(Date.now() - q.hours * 3_600_000, q.limit) };
+  });
+
   await app.register(async (scope) => {
     // bodies pass through untouched; the sidecar parses and validates them
     scope.removeAllContentTypeParsers();

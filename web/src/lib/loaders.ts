@@ -10,12 +10,15 @@ import type { LiveConnection } from './live';
  */
 export async function loadSnapshots(state: DashboardState): Promise<void> {
   const now = Date.now();
-  const [sessions, agents, tasks] = await Promise.all([getIf<unknown>('/api/sessions'), getIf<unknown>('/api/agents'), getIf<unknown>('/api/tasks?limit=200')]);
+  const [sessions, agents, tasks, sidecarAgents] = await Promise.all([getIf<unknown>('/api/sessions'), getIf<unknown>('/api/agents'), getIf<unknown>('/api/tasks?limit=200'), getIf<unknown>('/api/sidecar/agents?hours=24')]);
   for (const s of arr(sessions, 'live') ?? []) state.upsertAgent(s, now);
   const agentsField = isObj(agents) ? agents.agents : agents;
   // `/api/agents` answers `{agents: {id: card}}`; accept a plain list too.
   const agentList = Array.isArray(agentsField) ? agentsField : isObj(agentsField) ? Object.values(agentsField) : [];
   for (const a of agentList) if (isObj(a)) state.upsertAgent(a, now);
+  // the sidecar's agents of the last day, with their result counts (after a daemon restart the
+  // live messages that made their cards are gone)
+  for (const a of arr(sidecarAgents, 'agents') ?? []) if (isObj(a)) state.upsertAgent(a, typeof a.last_seen === 'number' ? a.last_seen : now);
   const taskList = arr(tasks, 'tasks', 'items') ?? (Array.isArray(tasks) ? tasks : []);
   for (const t of taskList) if (isObj(t)) state.upsertTask(t, now);
   state.changed();

@@ -14,4 +14,13 @@ describe('DashboardState sidecar agents', () => {
     expect(s.agents.get('api-designer-1')).toMatchObject({ kind: 'sidecar', name: 'api-designer', completed: 3, failed: 0 });
     expect(s.agents.get('api-designer-2')).toMatchObject({ kind: 'sidecar', name: 'api-designer', completed: 0, failed: 1 });
   });
+
+  it('takes the cards of GET /api/sidecar/agents (after a restart) with their counts and status', () => {
+    const s = new DashboardState();
+    const row = { agent_id: 'python-specialist-x1', agent_type: 'python-specialist', issues: ['I-9'], task: 'refunds', status: 'completed', created_at: 1, last_seen: 1_800_000_000_000, expires_at: 2, completed: 2, failed: 1 };
+    s.upsertAgent(row, row.last_seen);
+    s.upsertAgent({ ...row, agent_id: 'python-specialist-x2', status: 'ended', completed: 0, failed: 0 }, row.last_seen);
+    expect(s.agents.get('python-specialist-x1')).toMatchObject({ kind: 'sidecar', name: 'python-specialist', status: 'Ready', completed: 2, failed: 1, lastSeen: 1_800_000_000_000 });
+    expect(s.agents.get('python-specialist-x2')).toMatchObject({ kind: 'sidecar', status: 'Ended' });
+  });
 });
