@@ -34,3 +34,8 @@ export function fatal(message: string, code = 1): never {
 export const say = (line: string): void => {
   process.stderr.write(`${line}\n`);
 };
+
+/** The command that starts the daemon a command was pointed at: with its `--port` when one was given. */
+export function startCommand(portOpt: string | number | undefined): string {
+  return portOpt === undefined ? 'cco daemon start' : `cco daemon start --port ${portOpt}`;
+}

@@ -9,7 +9,7 @@ import { inspectOwner } from '../core/owner-lock.js';
 import { expectedStoreLocation, notCcoMessage, startDetached, stopDaemon, whoAnswers } from '../daemon/control.js';
 import { lockFileOf, readDaemonInfo } from '../daemon/lock.js';
 import type { DaemonInfo } from '../daemon/lock.js';
-import { cliContext, fatal, say } from './common.js';
+import { cliContext, fatal, say, startCommand } from './common.js';
 import { printStatus } from './status.js';
 
 /** `cco daemon start|stop|restart|status|logs [--port N]`. */
@@ -109,7 +109,7 @@ async function stop(portOpt: string | undefined, quiet = false): Promise<{ code:
   if (!r.stopped) {
     if (r.answer?.kind === 'foreign') say(`❌ Not stopped: ${foreignDaemonMessage(baseUrl, r.answer)}`);
     else if (r.answer?.kind === 'other') say(`❌ No CCO daemon to stop on port ${port}. ${notCcoMessage(baseUrl, port, 'cco daemon start --port {port}')}`);
-    else if (!quiet) say(`❌ Daemon is not running (port ${port}). Start it with \`cco daemon start\`.`);
+    else if (!quiet) say(`❌ Daemon is not running (port ${port}). Start it with \`${startCommand(portOpt)}\`.`);
     return { code: 1, refused: r.answer !== undefined };
   }
   const how = r.unrecorded ? ` — found through /health: its lock file was ${r.setAside ? 'unreadable' : 'missing'}` : '';

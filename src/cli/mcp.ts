@@ -3,7 +3,7 @@ import { Command } from 'commander';
 import { isHealthy, startDetached } from '../daemon/control.js';
 import { SEED_KEY_ENV } from '../mcp/auth.js';
 import { bridgeStdioToHttp } from '../mcp/stdio-bridge.js';
-import { cliContext, say } from './common.js';
+import { cliContext, say, startCommand } from './common.js';
 
 /**
  * `cco mcp`: the daemon's MCP tools over stdio, for MCP clients that spawn servers
@@ -32,7 +32,7 @@ export async function main(args: string[]): Promise<number> {
 
   if (!opts.url && !(await isHealthy(baseUrl, 1000))) {
     if (!opts.start) {
-      say(`❌ Daemon is not running at ${baseUrl}. Start it with \`cco daemon start\` (or drop --no-start).`);
+      say(`❌ Daemon is not running at ${baseUrl}. Start it with \`${startCommand(opts.port)}\` (or drop --no-start).`);
       return 1;
     }
     const r = await startDaemon();

@@ -2,7 +2,7 @@ import { Command } from 'commander';
 import { httpJson } from '../core/http-json.js';
 import { notCcoMessage, probeHealth } from '../daemon/control.js';
 import { readDaemonInfo } from '../daemon/lock.js';
-import { cliContext, say } from './common.js';
+import { cliContext, say, startCommand } from './common.js';
 
 /** `cco status`: the daemon's full status (parts, sidecar, sealed files). */
 export async function main(args: string[]): Promise<number> {
@@ -40,7 +40,7 @@ export async function printStatus(portOpt: string | undefined, json: boolean): P
     if (json) process.stdout.write(JSON.stringify({ running: false, url: baseUrl, ...(held ? { unresponsive_pid: held.pid } : {}) }) + '\n');
     else if (held) say(`❌ Daemon (PID ${held.pid}) holds port ${port} but does not answer ${baseUrl}/api/status. Restart it: \`cco daemon restart${port !== 3000 ? ` --port ${port}` : ''}\` (or \`kill ${held.pid}\`).`);
     else if ((await probeHealth(baseUrl)).kind === 'other') say(`❌ ${notCcoMessage(baseUrl, port, 'cco daemon start --port {port}')}`);
-    else say(`❌ Daemon is not running at ${baseUrl}. Start it with \`cco daemon start\`.`);
+    else say(`❌ Daemon is not running at ${baseUrl}. Start it with \`${startCommand(portOpt)}\`.`);
     return 1;
   }
   if (json) {

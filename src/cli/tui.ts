@@ -1,6 +1,6 @@
 import { existsSync, readFileSync } from 'node:fs';
 import { Command } from 'commander';
-import { cliContext, fatal } from './common.js';
+import { cliContext, fatal, startCommand } from './common.js';
 
 /**
  * `cco tui [--port N]`: the live terminal UI against the daemon on this machine (port from
@@ -9,8 +9,9 @@ import { cliContext, fatal } from './common.js';
 export async function main(args: string[]): Promise<number> {
   const cmd = new Command('cco tui').description('Live terminal UI: agents, tasks, requests/s, cost, cache, logs').option('--port <port>', 'daemon port').exitOverride();
   cmd.parse(args, { from: 'user' });
-  const { paths, baseUrl } = cliContext({ port: cmd.opts<{ port?: string }>().port });
-  if (!existsSync(paths.tokenFile)) fatal(`No access token at ${paths.tokenFile}: the daemon has not run in this home yet. Start it with \`cco daemon start\`.`);
+  const portOpt = cmd.opts<{ port?: string }>().port;
+  const { paths, baseUrl } = cliContext({ port: portOpt });
+  if (!existsSync(paths.tokenFile)) fatal(`No access token at ${paths.tokenFile}: the daemon has not run in this home yet. Start it with \`${startCommand(portOpt)}\`.`);
   const token = readFileSync(paths.tokenFile, 'utf8').trim();
   if (!process.stdin.isTTY) fatal('cco tui needs an interactive terminal (a TTY); for scripts use `cco status` or `cco health`.', 2);
   // ink draws only a final frame when it believes it runs in CI (the CI variable is set, as it is

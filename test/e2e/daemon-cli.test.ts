@@ -167,8 +167,17 @@ describe('cco daemon lifecycle (real CLI, temp home)', () => {
     const again = await w.run(['daemon', 'stop', '--port', String(port)]);
     expect(again.code).toBe(1);
     expect(again.stderr).toContain('Daemon is not running');
+    // the fix names the port the command was pointed at
+    expect(again.stderr).toContain(`Start it with \`cco daemon start --port ${port}\``);
+    const health = await w.run(['health', '--port', String(port)]);
+    expect(health.code).toBe(1);
+    expect(health.stderr).toContain(`Start it with \`cco daemon start --port ${port}\``);
     const log = await w.run(['daemon', 'logs', '--port', String(port), '-n', '5']);
     expect(log.stdout).toContain('"msg":"daemon stopped"');
+    // the guides' level filter: labels in the file, --level to keep the serious lines
+    const warn = await w.run(['daemon', 'logs', '--port', String(port), '--level', 'warn', '-n', '50']);
+    expect(warn.code).toBe(0);
+    expect(warn.stdout).not.toContain('"msg":"daemon stopped"');
   });
 });
 
