@@ -21,4 +21,17 @@ describe('the daemon log', () => {
     expect(lines[0]?.timestamp).toBe(new Date(lines[0]?.time ?? 0).toISOString());
     expect(lines[0]?.msg).toBe('provider failed with key [REDACTED]');
   });
+
+  it('has every line on disk once flush() resolves (sonic-boom called back at once with minLength 0), JSON whole', async () => {
+    for (let i = 0; i < 20; i++) {
+      const file = join(dir, `flush-${i}.log`);
+      const { logger, flush } = createLogger({ level: 'info', file });
+      logger.error({ command: 'DEPLOY_TOKEN="s3cr3tvalue" ./deploy.sh' }, 'deploy failed');
+      logger.warn('second');
+      await flush();
+      const lines = readFileSync(file, 'utf8').trim().split('\n');
+      expect(lines, `round ${i}`).toHaveLength(2);
+      expect((JSON.parse(lines[0] as string) as { command: string }).command).toBe('DEPLOY_TOKEN=[REDACTED] ./deploy.sh');
+    }
+  });
 });

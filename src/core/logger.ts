@@ -5,7 +5,7 @@ import pino from 'pino';
 import type { Logger } from 'pino';
 import { LogBuffer, levelName } from './log-buffer.js';
 import type { LogRecord } from './log-buffer.js';
-import { redactString } from './redact.js';
+import { redactJsonText } from './redact.js';
 
 export type { Logger } from 'pino';
 
@@ -48,7 +48,8 @@ export function createLogger(opts: LoggerOptions): { logger: Logger; buffer: Log
   let flush = (): Promise<void> => Promise.resolve();
   if (opts.file) {
     mkdirSync(dirname(opts.file), { recursive: true });
-    const dest = pino.destination({ dest: opts.file, sync: false, mkdir: true });
+    // minLength 1: with 0, sonic-boom's flush(cb) calls back at once, before the lines are written
+    const dest = pino.destination({ dest: opts.file, sync: false, mkdir: true, minLength: 1 });
     // The file opens asynchronously; an exit before it is open would make pino's final flush throw.
     ready = new Promise((resolve) => {
       dest.once('ready', () => resolve());
@@ -83,7 +84,9 @@ export function createLogger(opts: LoggerOptions): { logger: Logger; buffer: Log
         return `,"time":${now},"timestamp":"${new Date(now).toISOString()}"`;
       },
       hooks: {
-        streamWrite: (s: string) => redactString(s),
+        // per value, not over the serialised line: a `TOKEN="…"` inside a string is masked
+        // without breaking the line's JSON
+        streamWrite: (s: string) => redactJsonText(s),
       },
     },
     pino.multistream(streams),

@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { REDACTED, redact, redactString } from './redact.js';
+import { REDACTED, redact, redactJsonText, redactString } from './redact.js';
 
 describe('redact', () => {
   it('masks provider keys, bearer tokens and JWTs inside text', () => {
@@ -68,5 +68,18 @@ describe('redact', () => {
     // amounts, references to other variables and where a key lives stay readable
     const shown = 'MAX_TOKENS=4096 TOKEN_TTL_SECONDS=60 API_KEY_ENV=ANTHROPIC_API_KEY export OPENAI_API_KEY=$OPENAI_KEY_PROD';
     expect(redactString(shown)).toBe(shown);
+  });
+
+  it('masks assignments inside serialised JSON per value, keeping the JSON whole (log lines, error bodies)', () => {
+    const line = `${JSON.stringify({ level: 'error', command: 'DEPLOY_TOKEN="s3cr3tvalue" ./deploy.sh', out: 'GITHUB_TOKEN=ghp_abcdefghijklmnopqrstuvwxyz0123456789\nDB_PASSWORD=hunter2\nPORT=3000', other: 'MY_TOKEN=', next: 'x' })}\n`;
+    const masked = redactJsonText(line);
+    expect(masked.endsWith('\n')).toBe(true);
+    const parsed = JSON.parse(masked) as Record<string, string>;
+    expect(parsed.command).toBe('DEPLOY_TOKEN=[REDACTED] ./deploy.sh');
+    expect(parsed.out).toBe('GITHUB_TOKEN=[REDACTED]\nDB_PASSWORD=[REDACTED]\nPORT=3000');
+    expect(parsed).toMatchObject({ other: 'MY_TOKEN=', next: 'x' });
+    // plain text still works, escaped quotes too
+    expect(redactString('run DEPLOY_TOKEN=\\"abc123\\" now')).toBe('run DEPLOY_TOKEN=[REDACTED] now');
+    expect(redactJsonText('not json API_KEY=abc')).toBe('not json API_KEY=[REDACTED]');
   });
 });

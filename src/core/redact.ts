@@ -61,8 +61,11 @@ export const CREDENTIAL_SHAPES: RegExp[] = [
  * `NAME=value` / `NAME: value` where the upper-case name says key, token, secret or password
  * (`export GITHUB_TOKEN=…`, a `.env` printed by `cat`, `AWS_SECRET_ACCESS_KEY: …`): the value,
  * whatever its shape. Names of amounts (`MAX_TOKENS=100`) and shell references (`$X`) stay.
+ * The value is quoted (also with escaped quotes, `\"…\"`), or bare up to a space, a quote, a
+ * shell operator or a backslash. Meant for text: JSON goes through `redactJsonText`, which
+ * applies it to each string, so that a value's quotes are never taken for the JSON's own.
  */
-const ENV_ASSIGNMENT = /\b([A-Z][A-Z0-9_]*(?:KEY|TOKEN|SECRET|PASSWORD|PASSWD|CREDENTIALS?)[A-Z0-9_]*)(\s*[=:]\s*)("[^"\n]*"|'[^'\n]*'|[^\s"'`;&|]+)/g;
+const ENV_ASSIGNMENT = /\b([A-Z][A-Z0-9_]*(?:KEY|TOKEN|SECRET|PASSWORD|PASSWD|CREDENTIALS?)[A-Z0-9_]*)(\s*[=:]\s*)(\\"(?:(?!\\")[^\n])*\\"|"[^"\n]*"|'[^'\n]*'|[^\s"'`;&|\\]+)/g;
 
 export const REDACTED = '[REDACTED]';
 
@@ -77,10 +80,27 @@ export function redactString(s: string): string {
   }
   for (const re of CREDENTIAL_SHAPES) out = out.replace(re, REDACTED);
   return out.replace(ENV_ASSIGNMENT, (m, name: string, sep: string, value: string) => {
-    const bare = value.replace(/^["']|["']$/g, '');
+    const bare = value.replace(/^\\?["']|\\?["']$/g, '');
     if (bare === '' || bare.startsWith('$') || bare.includes(REDACTED) || notSecretName(name)) return m;
     return `${name}${sep}${REDACTED}`;
   });
+}
+
+/**
+ * Serialised JSON (a log line, an error body) with its secrets masked: parsed, masked as values
+ * (`redact`), serialised again; text that is not JSON is masked as text. Ends as it ended (a log
+ * line's newline).
+ */
+export function redactJsonText(text: string): string {
+  const end = text.endsWith('\n') ? '\n' : '';
+  let value: unknown;
+  try {
+    value = JSON.parse(text);
+  } catch {
+    return redactString(text);
+  }
+  if (value === null || typeof value !== 'object') return redactString(text);
+  return JSON.stringify(redact(value)) + end;
 }
 
 /** Deep copy with secret-named keys replaced and secret-shaped strings masked. */

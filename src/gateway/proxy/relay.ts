@@ -5,7 +5,7 @@ import { decodedBody } from '../upstream/decode.js';
 import { withoutUsageChunk } from './stream-usage.js';
 import { relayHeaders } from '../upstream/headers.js';
 import type { FormatBridge } from '../translate/types.js';
-import { redactString } from '../../core/redact.js';
+import { redactJsonText } from '../../core/redact.js';
 import { errorBody, streamErrorEvent } from './errors.js';
 import type { ClientFormat } from './errors.js';
 import { SseObserver, emptyUsage, usageFromBody } from './usage.js';
@@ -242,6 +242,6 @@ export function withoutSecrets(buf: Buffer, secrets: readonly string[] | undefin
   let masked = text;
   // short values could be ordinary words of the message
   for (const k of secrets ?? []) if (k.length >= 8) masked = masked.split(k).join('[REDACTED]');
-  masked = redactString(masked);
+  masked = redactJsonText(masked);
   return masked === text ? buf : Buffer.from(masked);
 }
