@@ -20,11 +20,16 @@ async function appOn(host: string) {
 describe('/health', () => {
   it('beyond loopback without credentials: the verdict and each part status only', async () => {
     const app = await appOn('0.0.0.0');
-    const anon = await app.inject({ method: 'GET', url: '/health', headers: { host: '10.0.0.5:3000' } });
+    const anon = await app.inject({ method: 'GET', url: '/health', headers: { host: '10.0.0.5:3000' }, remoteAddress: '10.0.0.9' });
     expect(anon.statusCode).toBe(503);
     expect(anon.json()).toEqual({ status: 'degraded', service: 'cco-daemon', checks: { database: { status: 'ok' }, redis: { status: 'down' } } });
-    const admitted = await app.inject({ method: 'GET', url: '/health', headers: { host: '10.0.0.5:3000', 'x-cco-token': 'local-access-token-123' } });
+    const admitted = await app.inject({ method: 'GET', url: '/health', headers: { host: '10.0.0.5:3000', 'x-cco-token': 'local-access-token-123' }, remoteAddress: '10.0.0.9' });
     expect(admitted.json()).toMatchObject({ pid: process.pid, version: '1.2.3', checks: { database: { location: '/home/u/.cco/analytics.db' }, redis: { error: expect.stringContaining('redis.internal') } } });
+    // this machine itself (the CLI finds its daemon by pid and store), unless a proxy relayed the call
+    const local = await app.inject({ method: 'GET', url: '/health', headers: { host: '127.0.0.1:3000' }, remoteAddress: '127.0.0.1' });
+    expect(local.json()).toMatchObject({ pid: process.pid, checks: { database: { location: '/home/u/.cco/analytics.db' } } });
+    const proxied = await app.inject({ method: 'GET', url: '/health', headers: { host: 'cco.team.example', 'x-forwarded-for': '203.0.113.7' }, remoteAddress: '127.0.0.1' });
+    expect(proxied.json()).not.toHaveProperty('pid');
     await app.close();
   });
 

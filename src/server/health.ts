@@ -25,8 +25,9 @@ export function registerHealth(
     const code = report.status === 'ok' ? 200 : 503;
     // Beyond loopback (team mode) /health answers without credentials, for load balancers: the
     // verdict and each part's status only. The pid, paths, URLs and errors are for callers the
-    // security layer admitted (a token, an API key, a user; anyone on loopback).
-    if (!req.principal) return reply.status(code).send(publicHealth(report));
+    // security layer admitted (a token, an API key, a user; anyone when bound to loopback) and
+    // for this machine itself (the CLI finds its daemon by them), unless a proxy relayed it.
+    if (!req.principal && !fromThisMachine(req)) return reply.status(code).send(publicHealth(report));
     return reply.status(code).send(report);
   };
   app.get('/health', handler);
@@ -70,4 +71,12 @@ export function publicHealth(r: HealthReport): { status: HealthReport['status'];
   const checks: Record<string, { status: PartHealth['status'] }> = {};
   for (const [name, c] of Object.entries(r.checks)) checks[name] = { status: c.status };
   return { status: r.status, service: r.service, checks };
+}
+
+/** A request from this machine's loopback, not relayed by a proxy (which would make every caller local). */
+function fromThisMachine(req: FastifyRequest): boolean {
+  const h = req.headers;
+  if (h['x-forwarded-for'] !== undefined || h.forwarded !== undefined || h['x-real-ip'] !== undefined) return false;
+  const a = req.socket.remoteAddress ?? '';
+  return a === '::1' || a.startsWith('127.') || a.startsWith('::ffff:127.');
 }
