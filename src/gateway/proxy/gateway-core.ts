@@ -21,7 +21,7 @@ import { errorBody, GatewayError, streamErrorEvent } from './errors.js';
 import type { ClientFormat } from './errors.js';
 import type { Inbound } from './inbound.js';
 import { attribution, upstreamPath } from './inbound.js';
-import { relay } from './relay.js';
+import { relay, withoutSecrets } from './relay.js';
 import { validateBody } from './validate-body.js';
 import type { RelayResult } from './relay.js';
 import { withModel } from './raw-model.js';
@@ -308,12 +308,13 @@ export class GatewayCore {
         origin: route.origin,
         path: route.basePath + (format === 'anthropic' ? '/v1/models' : '/models') + one + (opts.query ?? ''),
         method: 'GET',
-        headers: outgoingHeaders(allowed, { format, clientFormat: format, apiKey: key, hop: this.hopId }),
+        headers: outgoingHeaders(allowed, { format, clientFormat: format, apiKey: key, hop: this.hopId, passClientKey: this.mayPassClientKey(route, allowed) }),
         signal: ac.signal,
         headersTimeoutMs: 30_000,
         bodyTimeoutMs: 30_000,
       });
-      const body = await up.body.bytes();
+      const bytes = await up.body.bytes();
+      const body = up.status >= 400 ? withoutSecrets(bytes, route.keys) : bytes;
       res.writeHead(up.status, { ...relayHeaders(up.headers), 'content-length': String(body.length) });
       res.end(body);
     } catch (e) {
@@ -326,6 +327,21 @@ export class GatewayCore {
     }
   }
 
+  /**
+   * Whether the client's own credential goes upstream on a route with no key configured (see
+   * clientKeyPolicy): throws a 401 naming the variable to set when it belongs to another provider.
+   */
+  private mayPassClientKey(route: ResolvedRoute, headers: IncomingHttpHeaders): boolean {
+    if (route.keys.length > 0) return true;
+    const clientKey = clientCredential(headers);
+    const policy = clientKey === undefined ? 'pass' : clientKeyPolicy(clientKey, route);
+    if (policy === 'refuse') {
+      const env = route.keyEnv.join(' or ');
+      throw new GatewayError(401, 'authentication_error', `No API key is configured for provider ${route.provider}${env ? ` (set ${env} and restart, or set api_key_env in model-routing.json)` : ' (set api_key_env for it in model-routing.json)'}; the client's ${credentialOwner(clientKey as string)} key is not sent to another provider`);
+    }
+    return policy === 'pass';
+  }
+
   private send(inb: Inbound, route: ResolvedRoute, signal: AbortLike, rec: RequestRecord, act: ActiveRequest) {
     const bridge = bridgeFor(inb.clientFormat, route.format, inb.endpoint);
     let body: Buffer | string;
@@ -335,16 +351,7 @@ export class GatewayCore {
     else body = inb.raw; // untouched: unknown fields and formatting reach the provider as sent
     if (!bridge && addsStreamUsage(inb, route)) body = withStreamUsage(body.toString()) ?? body;
     const hops = [String(inb.headers[HOP_HEADER] ?? ''), this.hopId].filter(Boolean).join(',');
-    let passClientKey = true;
-    if (route.keys.length === 0) {
-      const clientKey = clientCredential(inb.headers);
-      const policy = clientKey === undefined ? 'pass' : clientKeyPolicy(clientKey, route);
-      if (policy === 'refuse') {
-        const env = route.keyEnv.join(' or ');
-        throw new GatewayError(401, 'authentication_error', `No API key is configured for provider ${route.provider}${env ? ` (set ${env} and restart, or set api_key_env in model-routing.json)` : ' (set api_key_env for it in model-routing.json)'}; the client's ${credentialOwner(clientKey as string)} key is not sent to another provider`);
-      }
-      passClientKey = policy === 'pass';
-    }
+    const passClientKey = this.mayPassClientKey(route, inb.headers);
     if (this.o.logger.isLevelEnabled('debug')) {
       this.o.logger.debug({ id: inb.id, model: inb.body.model, route: route.name, provider: route.provider, upstream: `${route.origin}${route.basePath}`, upstreamModel: route.upstreamModel, translated: bridge !== undefined, stream: inb.body.stream === true }, 'routing request');
     }

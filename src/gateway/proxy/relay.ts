@@ -60,7 +60,8 @@ const isEventStream = (h: UpstreamResponse['headers']): boolean => String(h['con
 export async function relay(up: UpstreamResponse, res: ServerResponse, o: RelayOptions): Promise<RelayResult> {
   const headers = relayHeaders(up.headers);
   const body = decodedBody(up);
-  if (!isEventStream(up.headers)) return relayWhole(up, body, res, o, headers);
+  // an error is an answer, not a stream (and its text may quote a key: masked in relayWhole)
+  if (!isEventStream(up.headers) || up.status >= 400) return relayWhole(up, body, res, o, headers);
   return relayStream(up, body, res, o, headers);
 }
 

@@ -228,6 +228,14 @@ describe("a client's own key goes to its own provider only", () => {
     expect(h.fake.requests[0]?.headers.authorization).toBe('Bearer team-proxy-key-123');
   });
 
+  it('GET /v1/models keeps an Anthropic key from an OpenAI-format provider too', async () => {
+    const r = await fetch(`${h.url}/v1/models`, { headers: { authorization: 'Bearer sk-ant-oat01-client-oauth-token-000' } });
+    expect(r.status).toBe(200);
+    const up = h.fake.requests.find((q) => q.path.startsWith('/v1/models'));
+    expect(up).toBeDefined();
+    expect(up?.headers.authorization).toBeUndefined();
+  });
+
   it("an Anthropic key bound for OpenAI's API is refused with the fix, before anything is sent", async () => {
     const err = (await anthropic()
       .messages.create({ model: 'elsewhere-model', max_tokens: 8, messages: [{ role: 'user', content: 'hi' }] })
