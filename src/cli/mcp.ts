@@ -8,14 +8,14 @@ import { cliContext, say, startCommand } from './common.js';
 /**
  * `cco mcp`: the daemon's MCP tools over stdio, for MCP clients that spawn servers
  * (`{"command": "cco", "args": ["mcp"]}`). Talks to the running daemon over HTTP (starting it when
- * needed unless --no-start), authenticated with --key, CCO_MCP_KEY, SELF_BUILDING_MCP_API_KEY or the local access token.
+ * needed unless --no-start), authenticated with --key, CCO_MCP_KEY, the local access token or SELF_BUILDING_MCP_API_KEY.
  */
 export async function main(args: string[]): Promise<number> {
   const cmd = new Command('cco mcp')
     .description('Serve the daemon\'s MCP tools over stdio')
     .option('--port <port>', 'daemon port')
     .option('--url <url>', 'MCP endpoint (default http://127.0.0.1:<port>/mcp)')
-    .option('--key <key>', 'MCP API key (default: CCO_MCP_KEY, else SELF_BUILDING_MCP_API_KEY, else the daemon\'s local access token)')
+    .option('--key <key>', 'MCP API key (default: CCO_MCP_KEY, else the daemon\'s local access token, else SELF_BUILDING_MCP_API_KEY)')
     .option('--no-start', 'fail instead of starting the daemon when it is not running')
     .exitOverride();
   cmd.parse(args, { from: 'user' });
@@ -42,7 +42,7 @@ export async function main(args: string[]): Promise<number> {
     }
     url = r.url;
   }
-  const key = opts.key ?? process.env.CCO_MCP_KEY ?? process.env[SEED_KEY_ENV] ?? (existsSync(paths.tokenFile) ? readFileSync(paths.tokenFile, 'utf8').trim() : '');
+  const key = mcpKey(opts.key, process.env, existsSync(paths.tokenFile) ? readFileSync(paths.tokenFile, 'utf8') : undefined);
   if (!key) {
     say(`❌ No MCP key: pass --key, set CCO_MCP_KEY (or ${SEED_KEY_ENV}), or run the daemon on this machine (its access token is ${paths.tokenFile})`);
     return 1;
@@ -57,4 +57,14 @@ export async function main(args: string[]): Promise<number> {
     : undefined;
   await bridgeStdioToHttp({ url, key, ...(restart ? { startDaemon: restart } : {}) });
   return 0;
+}
+
+/**
+ * The key `cco mcp` presents: an explicit one first (--key, CCO_MCP_KEY); then this machine's
+ * daemon access token, which always works for it; the seed's SELF_BUILDING_MCP_API_KEY last (a
+ * daemon started without it refuses it). Empty values count as unset.
+ */
+export function mcpKey(explicit: string | undefined, env: NodeJS.ProcessEnv, localToken: string | undefined): string {
+  const set = (v: string | undefined): string | undefined => (v && v.trim() ? v.trim() : undefined);
+  return set(explicit) ?? set(env.CCO_MCP_KEY) ?? set(localToken) ?? set(env[SEED_KEY_ENV]) ?? '';
 }
