@@ -12,7 +12,7 @@ import type { StageOutputs } from './schemas.js';
 import { runStage, StageAborted } from './stage-runner.js';
 import { STAGES } from './types.js';
 import type { AgentActivityMessage, AgentStatus, FileCreatedMessage, OutputFormat, StageName, TaskStatus, TaskUpdateMessage, TaskView, TaskWaiting } from './types.js';
-import { fileSetProblem } from './workspace.js';
+import { fileSetProblem, isRootReadme } from './workspace.js';
 import type { Workspace } from './workspace.js';
 
 export interface EngineDeps {
@@ -199,7 +199,7 @@ export class PipelineEngine {
   /** Writes the implementation's files and the README into the task's folder; returns the folder. */
   private writeFiles(task: TaskRow, outputs: StageOutputs): string {
     const files = [...outputs.implementation.files];
-    if (!files.some((f) => f.path.toLowerCase() === 'readme.md')) files.push({ path: 'README.md', content: outputs.integration.readme });
+    if (!files.some((f) => isRootReadme(f.path))) files.push({ path: 'README.md', content: outputs.integration.readme });
     // An implementation stored before the set was checked (a resumed task) fails here, clearly.
     const problem = fileSetProblem(files.map((f) => f.path));
     if (problem) throw new Error(problem);
@@ -278,7 +278,7 @@ export class PipelineEngine {
     const stages = (await this.d.repo.stages(taskId)).map(stageView);
     const integ = stages.find((s) => s.stage === 'integration');
     const impl = stages.find((s) => s.stage === 'implementation')?.output as StageOutputs['implementation'] | null;
-    const files = integ?.status === 'completed' && impl ? [...new Set([...impl.files.map((f) => f.path), ...(impl.files.some((f) => f.path.toLowerCase() === 'readme.md') ? [] : ['README.md'])])] : [];
+    const files = integ?.status === 'completed' && impl ? [...new Set([...impl.files.map((f) => f.path), ...(impl.files.some((f) => isRootReadme(f.path)) ? [] : ['README.md'])])] : [];
     const waiting = this.waiting.get(taskId);
     return {
       ...summaryOf(t),

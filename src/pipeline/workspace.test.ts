@@ -37,6 +37,10 @@ describe('fileSetProblem', () => {
   it('accepts distinct files, folders shared by several files', () => {
     expect(fileSetProblem(['src/a.js', 'src/lib/b.js', 'src/lib/c.js', 'README.md'])).toBeUndefined();
   });
+  it("takes the implementer's own readme however it is written (no second README.md added)", () => {
+    for (const readme of ['./README.md', 'readme.md', './/README.md']) expect(fileSetProblem(withReadme([readme, 'src/a.js'])), readme).toBeUndefined();
+    expect(withReadme(['docs/README.md'])).toEqual(['docs/README.md', 'README.md']);
+  });
   it.each([
     [['a', 'a/b.js'], '"a" is both a file and the folder of "a/b.js"; rename one of them'],
     [['a/b/c.js', 'a/b'], '"a/b" is both a file and the folder of "a/b/c.js"; rename one of them'],

@@ -81,7 +81,16 @@ export function fileSetProblem(paths: readonly string[]): string | undefined {
  * readme) when none of them is a readme.
  */
 export function withReadme(paths: readonly string[]): string[] {
-  return paths.some((p) => p.toLowerCase() === 'readme.md') ? [...paths] : [...paths, 'README.md'];
+  return paths.some(isRootReadme) ? [...paths] : [...paths, 'README.md'];
+}
+
+/** Whether a path the implementer gave is the task's top-level readme (`README.md`, `./readme.md`). */
+export function isRootReadme(path: string): boolean {
+  try {
+    return safeRelativePath(path).toLowerCase() === 'readme.md';
+  } catch {
+    return false;
+  }
 }
 
 function clash(file: string, inside: string): string {
