@@ -35,6 +35,12 @@ describe('bodyError', () => {
     expect(bodyError(fastify('FST_ERR_CTP_INVALID_MEDIA_TYPE', 415), 1).status).toBe(415);
   });
 
+  it("the front door's refusals keep their status and words, not 'Parse error'", () => {
+    const host = bodyError(new AppError(403, 'host_not_allowed', 'Host evil.example is not allowed; use http://127.0.0.1:3000'), 1);
+    expect(host).toEqual({ status: 403, body: { jsonrpc: '2.0', id: null, error: { code: -32600, message: 'Host evil.example is not allowed; use http://127.0.0.1:3000' } } });
+    expect(bodyError(new AppError(429, 'rate_limited', 'Too many requests'), 1).body.error.code).toBe(-32600);
+  });
+
   it('anything else is an internal error that points at the log', () => {
     expect(bodyError(new Error('boom'), 1)).toEqual({ status: 500, body: { jsonrpc: '2.0', id: null, error: { code: -32603, message: expect.stringMatching(/cco daemon logs/) } } });
   });

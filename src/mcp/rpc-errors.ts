@@ -41,6 +41,9 @@ const mb = (bytes: number): string => `${Math.round((bytes / 1024 / 1024) * 10) 
  * JSON), as the JSON-RPC error an MCP client understands, with its HTTP status. Anything else
  * that failed before the SDK took the request is an internal error.
  */
+/** The codes of installJsonBodies' refusals of a body (server/json-body.ts). */
+const BODY_CODES: ReadonlySet<string> = new Set(['invalid_json', 'invalid_request', 'forbidden_key', 'unsupported_encoding']);
+
 export function bodyError(err: unknown, limitBytes: number): { status: number; body: ReturnType<typeof rpcError> } {
   const fe = err as { code?: string; statusCode?: number; message?: string };
   if (fe.code === 'FST_ERR_CTP_BODY_TOO_LARGE') {
@@ -52,7 +55,9 @@ export function bodyError(err: unknown, limitBytes: number): { status: number; b
   }
   if (fe.code === 'FST_ERR_CTP_INVALID_MEDIA_TYPE') return { status: 415, body: rpcError(RPC.parseError, 'Parse error: the request body must be JSON; send it with Content-Type: application/json.') };
   // installJsonBodies' own refusals (nesting depth, forbidden keys, compressed bodies) explain themselves
-  if (isAppError(err) && err.status < 500) return { status: err.status, body: rpcError(RPC.parseError, `Parse error: ${err.message}`) };
+  if (isAppError(err) && err.status < 500 && BODY_CODES.has(err.code)) return { status: err.status, body: rpcError(RPC.parseError, `Parse error: ${err.message}`) };
+  // the front door's refusals (a foreign Host or Origin, a rate limit): not the body's fault
+  if (isAppError(err) && err.status < 500) return { status: err.status, body: rpcError(RPC.invalidRequest, err.message) };
   if (typeof fe.statusCode === 'number' && fe.statusCode >= 400 && fe.statusCode < 500) return { status: fe.statusCode, body: rpcError(RPC.invalidRequest, fe.message ?? 'Invalid request') };
   return { status: 500, body: rpcError(RPC.internalError, 'Internal error; see the daemon log (cco daemon logs).') };
 }
