@@ -1,4 +1,5 @@
 import { existsSync, statSync } from 'node:fs';
+import { maskedUrl } from '../core/redact.js';
 import { resolve } from 'node:path';
 import type { DaemonConfig } from '../config/daemon-config.js';
 import type { Paths } from '../config/paths.js';
@@ -7,8 +8,6 @@ import type { CheckResult } from './doctor-checks.js';
 const NAME = 'Database';
 const QUICK_CHECK_MAX_BYTES = 512 * 1024 * 1024;
 
-/** A PostgreSQL URL as the store shows it: the password masked. */
-export const maskDatabaseUrl = (url: string): string => url.replace(/\/\/([^:@/]+):[^@]*@/, '//$1:***@');
 
 /**
  * The configured store opens: the SQLite file read-only (a file that is not a database, or a
@@ -54,7 +53,7 @@ function sqliteFailure(file: string, why: string): CheckResult {
 }
 
 async function checkPostgres(url: string): Promise<CheckResult> {
-  const shown = maskDatabaseUrl(url);
+  const shown = maskedUrl(url);
   try {
     const pg = (await import('pg')).default;
     const client = new pg.Client({ connectionString: url, connectionTimeoutMillis: 3000, query_timeout: 3000 });

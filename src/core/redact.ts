@@ -121,3 +121,8 @@ export function redact<T>(value: T, depth = 0): T {
   }
   return value;
 }
+
+/** A URL's password shown as `***` (the store's location in /health and messages; the CLI compares it). */
+export function maskedUrl(url: string): string {
+  return url.replace(/\/\/([^:@/]*):[^@]*@/, '//$1:***@');
+}

@@ -2,6 +2,7 @@ import { spawn } from 'node:child_process';
 import { closeSync, existsSync, mkdirSync, openSync, readFileSync, rmSync } from 'node:fs';
 import { randomBytes } from 'node:crypto';
 import { httpJson } from '../core/http-json.js';
+import { maskedUrl } from '../core/redact.js';
 import { localUrl } from '../core/local-url.js';
 import { daemonLogFile } from '../config/paths.js';
 import { cliEntry } from '../core/version.js';
@@ -45,7 +46,7 @@ export async function isHealthy(baseUrl: string, timeoutMs = 500): Promise<boole
 
 /** The store a daemon of this home reports in /health (`checks.database.location`): password masked as the store does. */
 export function expectedStoreLocation(config: Pick<DaemonConfig, 'storage'>, paths: Paths): string {
-  if (config.storage.database_url) return config.storage.database_url.replace(/\/\/([^:@/]+):[^@]*@/, '//$1:***@');
+  if (config.storage.database_url) return maskedUrl(config.storage.database_url);
   return resolve(config.storage.sqlite_path || paths.databaseFile);
 }
 

@@ -5,6 +5,7 @@ import { CompiledQuery, Kysely, Migrator, PostgresDialect, PostgresDriver, sql }
 import type { DatabaseConnection, Driver, PostgresDialectConfig, TransactionSettings } from 'kysely';
 import type pg from 'pg';
 import { AppError } from '../core/errors.js';
+import { maskedUrl } from '../core/redact.js';
 import { ModuleMigrationProvider } from './migrations/index.js';
 import { NonBlockingSqliteDialect } from './sqlite-nonblocking.js';
 import { withStatementCache } from './sqlite-statement-cache.js';
@@ -103,10 +104,6 @@ export async function openStore(opts: StoreOptions): Promise<Store> {
   }
 }
 
-/** A URL's password masked, for messages. */
-export function maskedUrl(url: string): string {
-  return url.replace(/\/\/([^:@/]*):[^@]*@/, '//$1:***@');
-}
 
 /**
  * A PostgreSQL connection failure as one sentence naming the database (password masked) and the
