@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { PricingTable } from './pricing.js';
+import { DEFAULT_PRICING_FILE, PricingTable } from './pricing.js';
 
 describe('PricingTable', () => {
   const table = new PricingTable({
@@ -22,5 +22,12 @@ describe('PricingTable', () => {
     // without the split every write is a 5-minute one
     expect(table.cost('claude-sonnet-4-5', { ...u, cacheWrite1h: undefined }).cacheWrite).toBeCloseTo(3.75);
     expect(table.cost('gpt-unknown', u)).toMatchObject({ total: 0, priced: false });
+  });
+
+  it("prices the shipped table's Opus generations apart: 4.5 and later at $5/$25, Opus 4 and 4.1 at $15/$75", () => {
+    const shipped = PricingTable.load(DEFAULT_PRICING_FILE);
+    const inputPerMillion = (model: string) => shipped.cost(model, { input: 1_000_000, output: 0, cacheRead: 0, cacheWrite: 0 }).input;
+    for (const m of ['claude-opus-4-5', 'claude-opus-4-6', 'claude-opus-4-7', 'claude-opus-4-8', 'claude-opus-4-8-20261101', 'claude-opus-4.5']) expect(inputPerMillion(m), m).toBe(5);
+    for (const m of ['claude-opus-4-20250514', 'claude-opus-4-1-20250805', 'claude-opus-4-1']) expect(inputPerMillion(m), m).toBe(15);
   });
 });
