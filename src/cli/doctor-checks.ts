@@ -103,7 +103,7 @@ export async function runChecks(paths: Paths, portOverride?: number): Promise<Ch
       const r = verifyLaunchArtifacts(paths, loadSealingKey(paths.keyFile));
       add({ name: 'Sealed files', level: 'ok', detail: `settings + 3 sealed files verified (${r.agents} agents)` });
     } catch (e) {
-      add({ name: 'Sealed files', level: 'fail', detail: (e as Error).message, fix: `rm -f ${paths.tmpDir}/.cco-* && cco daemon restart` });
+      add({ name: 'Sealed files', level: 'fail', detail: (e as Error).message, fix: 'cco daemon restart (the daemon writes the settings and sealed files anew)' });
     }
   }
 

@@ -60,7 +60,7 @@ export function readSealed(key: Buffer, path: string): string {
     throw new SealedFileError(
       'sealed_tampered',
       path,
-      `Settings file verification failed: ${path} was modified or sealed with another key. Remove the files and restart: rm -f ${path.replace(/\.cco-[^/]+$/, '.cco-*')} && cco daemon restart`,
+      `Settings file verification failed: ${path} was modified or sealed with another key. The daemon writes them anew when it restarts: cco daemon restart`,
     );
   }
 }

@@ -21,7 +21,7 @@ function verifySettingsDigest(paths: Paths, expected: string): Record<string, ne
     throw new SealedFileError(
       'sealed_tampered',
       paths.settingsFile,
-      `Settings file verification failed: ${paths.settingsFile} does not match what the daemon wrote. Remove the files and restart: rm -f ${paths.tmpDir}/.cco-* && cco daemon restart`,
+      `Settings file verification failed: ${paths.settingsFile} does not match what the daemon wrote. The daemon writes them anew when it restarts: cco daemon restart`,
     );
   }
   return {};
