@@ -44,6 +44,9 @@ describe('JSON request bodies', () => {
   it('malformed JSON is still invalid_json', async () => {
     const r = await postJson(`${t.url}/api/maintenance/archive-old-analytics`, '{"older_than_days": 9');
     expect(r).toMatchObject({ status: 400, json: { error: { code: 'invalid_json', field: 'body' } } });
+    // the parser says where, not merely that the content type was JSON
+    const comma = await postJson(`${t.url}/api/maintenance/archive-old-analytics`, '{"older_than_days": 9,}');
+    expect(comma).toMatchObject({ status: 400, json: { error: { code: 'invalid_json', field: 'body', message: expect.stringMatching(/^Malformed JSON body: .*position 22/) } } });
   });
 
   it('JSON nested thousands of levels deep is a 400 naming the body, on every route that reads JSON', async () => {

@@ -66,6 +66,10 @@ function explain(err: Error, text: string, sentAs: string): Error {
   if (valid) {
     return new AppError(400, 'forbidden_key', 'body: keys named "__proto__", or "constructor" holding "prototype", are not accepted (they could rewrite object prototypes); rename them', { field: 'body' });
   }
-  if (!sentAs) return err; // Fastify's own error (empty or malformed JSON): mapped to invalid_json
+  // an empty body: Fastify's own words say it ("Body cannot be empty …"), mapped to invalid_json
+  if (text.trim() === '') return err;
+  // the parser's words say where (`Expected double-quoted property name … at position 13`: a
+  // trailing comma), where Fastify's say only that the content type was JSON
+  if (!sentAs) return new AppError(400, 'invalid_json', `Malformed JSON body: ${why}`, { field: 'body' });
   return new AppError(400, 'invalid_json', `Malformed JSON body (sent as ${sentAs}; JSON is expected, e.g. curl -H 'Content-Type: application/json' -d '{...}'): ${why}`, { field: 'body' });
 }
