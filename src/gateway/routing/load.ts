@@ -2,7 +2,7 @@ import { existsSync, readFileSync } from 'node:fs';
 import { ConfigError } from '../../config/config-error.js';
 import { parseJsonConfig } from '../../config/json-file.js';
 import { packageFile } from '../util/package-file.js';
-import { Router } from './router.js';
+import { CLIENT_BASE_URL_ENV, Router } from './router.js';
 import { routingSchema } from './schema.js';
 import type { RoutingFile } from './schema.js';
 
@@ -51,7 +51,7 @@ export function pointsAtSelf(url: string, selfUrls: readonly string[]): boolean 
 
 /** Builds a router and refuses any upstream URL that is the gateway itself. */
 export function buildRouter(file: RoutingFile, env: Record<string, string | undefined>, selfUrls: readonly string[], source: string): Router {
-  const router = new Router(file, env);
+  const router = new Router(file, withoutSelfClientUrls(env, selfUrls));
   // a misspelt provider would otherwise load, then fail every request of its route with a 500
   const known = router.providerNames();
   file.routes.forEach((r, i) => {
@@ -69,6 +69,20 @@ export function buildRouter(file: RoutingFile, env: Record<string, string | unde
     }
   }
   return router;
+}
+
+/**
+ * The environment without an ANTHROPIC_BASE_URL/OPENAI_BASE_URL that points at this gateway: a
+ * daemon started from a `cco` session (whose Claude Code has it set to the gateway) must not take
+ * itself for its upstream. A CCO_*_BASE_URL that does is still refused (it was set on purpose).
+ */
+function withoutSelfClientUrls(env: Record<string, string | undefined>, selfUrls: readonly string[]): Record<string, string | undefined> {
+  const out = { ...env };
+  for (const name of Object.values(CLIENT_BASE_URL_ENV)) {
+    const url = out[name];
+    if (url && pointsAtSelf(url, selfUrls)) delete out[name];
+  }
+  return out;
 }
 
 /** Reads the routing file, or the shipped default when the user has none. */

@@ -40,6 +40,13 @@ export function inferProvider(model: string): string {
   return OPENAI_MODEL.test(model) ? 'openai' : 'anthropic';
 }
 
+/**
+ * The SDKs' own base-URL variables, honoured after `CCO_<PROVIDER>_BASE_URL`: a user who already
+ * sends Claude Code through a gateway of their own (ANTHROPIC_BASE_URL) keeps it as the upstream
+ * when `cco` points Claude Code at this gateway. buildRouter drops one that points here.
+ */
+export const CLIENT_BASE_URL_ENV: Readonly<Record<string, string>> = { anthropic: 'ANTHROPIC_BASE_URL', openai: 'OPENAI_BASE_URL' };
+
 /** `CCO_<PROVIDER>_BASE_URL`, e.g. CCO_ANTHROPIC_BASE_URL, CCO_OPENAI_BASE_URL, CCO_DEEPSEEK_BASE_URL. */
 export function baseUrlEnvName(provider: string): string {
   return `CCO_${provider.toUpperCase().replace(/[^A-Z0-9]/g, '_')}_BASE_URL`;
@@ -110,7 +117,7 @@ export class Router {
 
   providerBaseUrl(name: string): string {
     const p = this.providers.get(name);
-    return this.env[baseUrlEnvName(name)] || p?.base_url || '';
+    return this.env[baseUrlEnvName(name)] || this.env[CLIENT_BASE_URL_ENV[name] ?? ''] || p?.base_url || '';
   }
 
   private readonly resolved = new Map<string, ResolvedRoute>();

@@ -103,6 +103,16 @@ describe('routing file', () => {
     expect(r.resolve('gpt-4o').keys).toEqual([]);
   });
 
+  it("the user's own ANTHROPIC_BASE_URL is the Anthropic upstream after CCO_ANTHROPIC_BASE_URL, unless it points here", () => {
+    const file = parseRouting('{"routes": []}', 'f.json');
+    const self = ['http://127.0.0.1:3000'];
+    expect(buildRouter(file, { ANTHROPIC_BASE_URL: 'http://127.0.0.1:43833' }, self, 'f.json').resolve('claude-x').origin).toBe('http://127.0.0.1:43833');
+    expect(buildRouter(file, { ANTHROPIC_BASE_URL: 'http://127.0.0.1:43833', CCO_ANTHROPIC_BASE_URL: 'http://10.0.0.2:8080' }, self, 'f.json').resolve('claude-x').origin).toBe('http://10.0.0.2:8080');
+    expect(buildRouter(file, { OPENAI_BASE_URL: 'https://llm.corp.example/v1' }, self, 'f.json').resolve('gpt-4o').origin).toBe('https://llm.corp.example');
+    // a daemon started from a cco session, whose environment points Claude Code at this gateway
+    expect(buildRouter(file, { ANTHROPIC_BASE_URL: 'http://localhost:3000' }, self, 'f.json').resolve('claude-x').origin).toBe('https://api.anthropic.com');
+  });
+
   it("NAME_1 … NAME_N add keys to a provider's rotation (the seeds' OPENAI_API_KEY_1/_2/_3)", () => {
     const file = parseRouting('{"routes": []}', 'f.json');
     const r = buildRouter(file, { OPENAI_API_KEY_1: 'sk-one', OPENAI_API_KEY_2: 'sk-two', OPENAI_API_KEY_3: 'sk-three', ANTHROPIC_API_KEY: 'sk-ant-main', ANTHROPIC_API_KEY_2: 'sk-ant-main' }, [], 'f.json');
