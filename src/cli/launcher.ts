@@ -41,6 +41,9 @@ export async function main(args: string[]): Promise<number> {
   // nothing would keep running (and holding its port) after this fails.
   const exe = findClaude(process.env);
   if (!exe) return fail(claudeNotFound(args), 127);
+  // A bare `--version`/`--help` starts no session: it is passed through as is, without starting
+  // a daemon that would keep running (and holding its port) for nothing.
+  if (args.length === 1 && INFO_ONLY.has(args[0] as string)) return runClaude(exe, args, process.env);
 
   let session = await askSession(baseUrl);
   if (session) status('✅ Daemon is running');
@@ -85,9 +88,6 @@ export async function main(args: string[]): Promise<number> {
   const plugin = claudePluginDir(paths.tmpDir);
   const pluginArgs = existsSync(join(plugin, '.claude-plugin', 'plugin.json')) ? [`--plugin-dir=${plugin}`] : [];
   if (pluginArgs.length) status(`   Agents: ${plugin}`);
-  // A bare `--version`/`--help` starts no session, so the session flags could not change its
-  // output; they only cost time (any flag takes Claude Code off its fast path: ~+180 ms).
-  if (args.length === 1 && INFO_ONLY.has(args[0] as string)) return runClaude(exe, args, env);
   return runClaude(exe, ['--settings', paths.settingsFile, ...mcpArgs, ...pluginArgs, ...args], env);
 }
 

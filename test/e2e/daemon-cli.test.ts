@@ -151,7 +151,7 @@ describe('cco daemon lifecycle (real CLI, temp home)', () => {
     writeFileSync(f, data);
     const s = await w.run(['status', '--port', String(port)]);
     expect(s.stdout).toMatch(/Settings file verification failed: .*\.cco-rules-sealed.*cco daemon restart/);
-    const launch = await w.run(['--version'], { env: { CCO_PORT: String(port), CCO_CLAUDE_BIN: '/bin/echo' } });
+    const launch = await w.run(['-p', 'hi'], { env: { CCO_PORT: String(port), CCO_CLAUDE_BIN: '/bin/echo' } });
     expect(launch.code).toBe(1);
     expect(launch.stderr).toMatch(/Settings file verification failed/);
   });
@@ -264,12 +264,30 @@ describe('cco daemon failure modes', () => {
     }
   });
 
+  it('a bare cco --version or --help passes through without starting a daemon', async () => {
+    const w = cliWorld();
+    try {
+      const port = await freePort();
+      // a stand-in claude that prints its arguments (/bin/echo answers --version itself)
+      const claude = join(w.root, 'print-args');
+      writeFileSync(claude, '#!/bin/sh\nfor a in "$@"; do echo "$a"; done\n', { mode: 0o755 });
+      for (const flag of ['--version', '--help']) {
+        const r = await w.run([flag], { env: { CCO_PORT: String(port), CCO_CLAUDE_BIN: claude } });
+        expect(r.code, r.stderr).toBe(0);
+        expect(r.stdout).toBe(`${flag}\n`);
+      }
+      expect(w.daemons()).toHaveLength(0);
+    } finally {
+      w.cleanup();
+    }
+  });
+
   it('several cco launched at once while the daemon is down all run: one starts it, the others use it', async () => {
     const w = cliWorld();
     try {
       const port = await freePort();
       const env = { CCO_PORT: String(port), CCO_CLAUDE_BIN: '/bin/echo' };
-      const runs = await Promise.all([0, 1, 2, 3].map(() => w.run(['--version'], { env })));
+      const runs = await Promise.all([0, 1, 2, 3].map(() => w.run(['-p', 'hi'], { env })));
       for (const r of runs) expect(r.code, r.stderr).toBe(0);
       expect(w.daemons()).toHaveLength(1);
       expect((await w.run(['daemon', 'stop', '--port', String(port)])).code).toBe(0);
@@ -309,6 +327,8 @@ describe('cco daemon failure modes', () => {
       expect(r.stderr).toContain(`Failed to bind to address 127.0.0.1:${port}. Port ${port} is already in use by`);
       expect(r.stderr).toContain(`PID ${process.pid}`);
       expect(r.stderr).toMatch(/--port \d+/);
+      // the command that was run, with another port
+      expect(r.stderr).toMatch(/cco run --port \d+/);
       expect(w.daemons()).toHaveLength(0);
       // the same through `cco daemon start`: said once, and in the log every message sends the user to
       const detached = await w.run(['daemon', 'start', '--port', String(port)]);
@@ -318,7 +338,7 @@ describe('cco daemon failure modes', () => {
       expect(logs.stdout).toContain('daemon failed to start');
       expect(logs.stdout).toContain(`Port ${port} is already in use`);
       // and through the launcher, which reads its port from daemon.toml or CCO_PORT, not --port
-      const launched = await w.run(['--version'], { env: { CCO_PORT: String(port), CCO_CLAUDE_BIN: '/bin/echo' } });
+      const launched = await w.run(['-p', 'hi'], { env: { CCO_PORT: String(port), CCO_CLAUDE_BIN: '/bin/echo' } });
       expect(launched.code).toBe(1);
       expect(launched.stderr).toContain(`For cco itself: set port = ${port + 2} under [daemon] in`);
       expect(launched.stderr).toContain(`CCO_PORT=${port + 2}`);
