@@ -63,12 +63,15 @@ export function bridgeStdioToHttp(o: BridgeOptions): Promise<void> {
   let generation = 0;
   let recovering: Promise<void> | undefined;
   let reinits = 0;
+  let shuttingDown = false;
 
   const connect = (): StreamableHTTPClientTransport => {
     const t = new StreamableHTTPClientTransport(new URL(url), { requestInit: { headers: { authorization: `Bearer ${o.key}` } } });
     t.onmessage = (m) => fromDaemon(m);
     // a lost session or daemon is reported once, by the recovery, not by every failed POST
     t.onerror = (e) => {
+      // closing the bridge aborts the transport's open SSE stream: that is the end, not a failure
+      if (shuttingDown || t !== http || isAbort(e)) return;
       if (!lostBecause(e)) log(`⚠️  ${e.message}`);
     };
     if (protocolVersion) t.setProtocolVersion(protocolVersion);
@@ -187,6 +190,7 @@ export function bridgeStdioToHttp(o: BridgeOptions): Promise<void> {
     const close = async (): Promise<void> => {
       if (closed) return;
       closed = true;
+      shuttingDown = true;
       await http.close().catch(() => undefined);
       await stdio.close().catch(() => undefined);
       resolve();
@@ -200,4 +204,9 @@ export function bridgeStdioToHttp(o: BridgeOptions): Promise<void> {
       .then(() => stdio.start())
       .catch(reject);
   });
+}
+
+/** An abort (the bridge closing its own transport, or an old one it replaced). */
+function isAbort(e: Error): boolean {
+  return e.name === 'AbortError' || /operation was aborted/i.test(e.message);
 }

@@ -1,3 +1,4 @@
+import { spawn } from 'node:child_process';
 import { createServer } from 'node:net';
 import type { AddressInfo } from 'node:net';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
@@ -52,6 +53,26 @@ describe('cco mcp (stdio) against a running daemon', () => {
     expect(await client.ping()).toEqual({});
   });
 
+  it('ends quietly when its client closes stdin (no warning about the stream it closed itself)', async () => {
+    const child = spawn(process.execPath, [CLI, 'mcp', '--port', String(d.daemon.port), '--no-start'], { env: { PATH: process.env.PATH ?? '', ...(d.env as Record<string, string>) }, stdio: ['pipe', 'pipe', 'pipe'] });
+    let out = '';
+    let err = '';
+    child.stdout.on('data', (b: Buffer) => (out += b.toString()));
+    child.stderr.on('data', (b: Buffer) => (err += b.toString()));
+    const send = (m: object) => child.stdin.write(`${JSON.stringify(m)}\n`);
+    send({ jsonrpc: '2.0', id: 1, method: 'initialize', params: { protocolVersion: '2025-06-18', capabilities: {}, clientInfo: { name: 'pipe', version: '1' } } });
+    await until(() => out.includes('"id":1'));
+    send({ jsonrpc: '2.0', method: 'notifications/initialized' });
+    send({ jsonrpc: '2.0', id: 2, method: 'tools/list' });
+    await until(() => out.includes('"id":2'));
+    // let the bridge open its SSE stream, then close as a client does
+    await new Promise((r) => setTimeout(r, 300));
+    child.stdin.end();
+    const code = await new Promise<number | null>((r) => child.once('exit', r));
+    expect(code).toBe(0);
+    expect(err).not.toMatch(/SSE stream disconnected|aborted/i);
+  });
+
   it('uses another tenant\'s key when given one', async () => {
     const { client } = await stdioClient(['--key', TEAM_KEY]);
     expect((await call<{ tenant: string }>(client, 'get_system_status')).tenant).toBe('team-b');
@@ -97,3 +118,11 @@ describe('cco mcp with no daemon running', () => {
     }
   }, 60_000);
 });
+
+async function until(ok: () => boolean, ms = 10_000): Promise<void> {
+  const end = Date.now() + ms;
+  while (!ok()) {
+    if (Date.now() > end) throw new Error('timed out');
+    await new Promise((r) => setTimeout(r, 20));
+  }
+}
