@@ -30,6 +30,8 @@ export async function main(args: string[], hooks: RunHooks = {}): Promise<number
       ...(o.host ? { host: o.host } : {}),
       ...(o.logLevel ? { logLevel: o.logLevel as DaemonConfig['daemon']['log_level'] } : {}),
       ...(o.logStdout ? { logStdout: true } : {}),
+      // `cco daemon start` runs this with --ready-file: its own message proposes its own command
+      ...(o.readyFile ? {} : { portHint: 'cco run --port {port}' }),
     });
   } catch (e) {
     if (e instanceof DaemonStartError || e instanceof AlreadyRunningError || e instanceof ConfigError) {

@@ -42,6 +42,8 @@ export interface DaemonOptions {
   /** Config already loaded (tests); otherwise daemon.toml + env. */
   config?: DaemonConfig;
   paths?: Paths;
+  /** The command a "port in use" message proposes, `{port}` standing for a free one (default: `cco daemon start --port {port}`). */
+  portHint?: string;
 }
 
 export interface RunningDaemon {
@@ -200,7 +202,7 @@ export async function startDaemon(opts: DaemonOptions = {}): Promise<RunningDaem
   } catch (e) {
     const err = e as NodeJS.ErrnoException;
     if (err.code === 'EADDRINUSE') {
-      return fail(new DaemonStartError(portInUseMessage(requestedPort, 'daemon', 'cco daemon start --port {port}', host), 'port_in_use'));
+      return fail(new DaemonStartError(portInUseMessage(requestedPort, 'daemon', opts.portHint ?? 'cco daemon start --port {port}', host), 'port_in_use'));
     }
     if (err.code === 'EACCES') return fail(new DaemonStartError(`Permission denied binding ${host}:${requestedPort}; use a port above 1024 (--port)`, 'start_failed'));
     return fail(e);

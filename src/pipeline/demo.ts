@@ -1,4 +1,4 @@
-import { mkdtempSync } from 'node:fs';
+import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { sql } from 'kysely';
@@ -65,7 +65,7 @@ export async function runDemo(o: DemoOptions): Promise<DemoResult> {
     };
     // The demo is self-contained: no shared database, Redis or real provider key.
     for (const k of ['DATABASE_URL', 'REDIS_URL', 'CCO_PORT', 'ANTHROPIC_API_KEY', 'CCO_ROUTING_CONFIG']) delete env[k];
-    daemon = await startDaemon({ env, port: o.port ?? 0 });
+    daemon = await startDaemon({ env, port: o.port ?? 0, portHint: 'cco demo --port {port}' });
     print(`🚀 Daemon at ${daemon.url} (home ${home})`);
     print(`   Dashboard: ${daemon.url}/?token=${daemon.accessToken}`);
 
@@ -100,9 +100,13 @@ export async function runDemo(o: DemoOptions): Promise<DemoResult> {
     await printAnalytics(daemon, task, print);
     const result: DemoResult = { task, daemonUrl: daemon.url, accessToken: daemon.accessToken, home, close };
     if (!o.keep) await close();
+    // the files above live in the demo's own home: kept for a look, and said how to remove
+    if (!o.home) print(`   The demo's home (files, database, its own keys): ${home} — remove it with rm -rf ${home}`);
     return result;
   } catch (e) {
     await close();
+    // a failed demo leaves nothing to look at: its temporary home goes
+    if (!o.home) rmSync(home, { recursive: true, force: true });
     throw e;
   }
 }

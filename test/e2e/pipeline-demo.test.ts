@@ -1,5 +1,8 @@
 import { spawn } from 'node:child_process';
-import { existsSync, readFileSync, rmSync } from 'node:fs';
+import { existsSync, mkdtempSync, readdirSync, readFileSync, rmSync } from 'node:fs';
+import { createServer } from 'node:net';
+import type { AddressInfo } from 'node:net';
+import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { runDemo } from '../../src/pipeline/demo.js';
@@ -19,8 +22,27 @@ describe('offline demo (cco demo)', () => {
       const doc = readFileSync(join(r.home, 'workspace', 'implementation', r.task.id, 'document.md'), 'utf8');
       expect(doc).toContain('DEMO provider (canned replies, not a real model)');
       expect(existsSync(join(r.home, 'completed_archive', r.task.id, 'task.json'))).toBe(true);
+      expect(out).toContain(`remove it with rm -rf ${r.home}`);
     } finally {
       rmSync(r.home, { recursive: true, force: true });
+    }
+  });
+
+  it('a demo that fails (its port is taken) leaves no temporary home behind', async () => {
+    const blocker = createServer();
+    await new Promise<void>((ok) => blocker.listen(0, '127.0.0.1', () => ok()));
+    const port = (blocker.address() as AddressInfo).port;
+    const tmp = mkdtempSync(join(tmpdir(), 'cco-demo-test-'));
+    const before = process.env.TMPDIR;
+    process.env.TMPDIR = tmp;
+    try {
+      await expect(runDemo({ requirement: 'x', port, print: () => undefined })).rejects.toThrow(/already in use[\s\S]*cco demo --port/);
+      expect(readdirSync(tmp)).toEqual([]);
+    } finally {
+      if (before === undefined) delete process.env.TMPDIR;
+      else process.env.TMPDIR = before;
+      blocker.close();
+      rmSync(tmp, { recursive: true, force: true });
     }
   });
 });
