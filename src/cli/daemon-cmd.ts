@@ -65,7 +65,7 @@ async function start(portOpt: string | undefined, timeoutMs: number, extraArgs: 
   }
   const url = `http://localhost:${r.info.port}`;
   process.stdout.write(
-    `✅ Daemon started successfully\n   PID: ${r.info.pid}\n   VFS: ${paths.tmpDir}\n   Dashboard: ${url}\n   Port: ${r.info.port}\n   Logs: ${r.info.logFile}\n`,
+    `✅ Daemon started successfully\n   PID: ${r.info.pid}\n   VFS: ${paths.tmpDir}\n   Dashboard: ${url}  (${portOpt !== undefined ? `cco dashboard --port ${r.info.port}` : 'cco dashboard'} opens it with its access token)\n   Port: ${r.info.port}\n   Logs: ${r.info.logFile}\n`,
   );
   // the sidecar's default port (the daemon's + 1) was taken and the OS chose another: agents are
   // told its URL, but the guides' `curl localhost:<port + 1>/health` would reach something else.

@@ -9,9 +9,10 @@ import { httpJson } from '../core/http-json.js';
  */
 export async function main(args: string[]): Promise<number> {
   const event = args[0];
-  if (!event) {
-    process.stderr.write('usage: cco hook <event>  (hook JSON on stdin)\n');
-    return 0;
+  if (!event || event.startsWith('-')) {
+    // what Claude Code's hooks run; a person asking for help is not a hook event to send
+    process.stderr.write('usage: cco hook <event>  (the hook JSON on stdin; Claude Code runs this from the orchestrator settings)\n');
+    return event === '--help' || event === '-h' || !event ? 0 : 2;
   }
   const input = await readStdin(2000);
   const base = process.env.ORCHESTRATOR_API_URL || `http://127.0.0.1:${envPort(process.env) ?? '3000'}`;

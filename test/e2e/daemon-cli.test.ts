@@ -23,7 +23,7 @@ describe('cco daemon lifecycle (real CLI, temp home)', () => {
     expect(r.stdout).toContain('✅ Daemon started successfully');
     expect(r.stdout).toMatch(/PID: \d+/);
     expect(r.stdout).toContain(`VFS: ${w.env.CCO_TMPDIR}`);
-    expect(r.stdout).toMatch(/Dashboard: http:\/\/localhost:\d+/);
+    expect(r.stdout).toMatch(/Dashboard: http:\/\/localhost:\d+ {2}\(cco dashboard --port \d+ opens it with its access token\)/);
     port = portFrom(r.stdout);
     for (const f of ['.cco-orchestrator-settings', '.cco-agents-sealed', '.cco-rules-sealed', '.cco-hooks-sealed']) {
       const p = join(w.env.CCO_TMPDIR as string, f);
