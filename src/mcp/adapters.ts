@@ -25,9 +25,9 @@ export function sidecarOps(module: SidecarModule): SidecarOps | string {
 /** The pipeline module's submit and get. */
 export function pipelineOps(module: PipelineModule): PipelineOps {
   return {
-    submit: async (i) => ({ ...(await module.submit(i)) }),
-    getTask: async (id) => {
-      const t = await module.getTask(id);
+    submit: async (i, by) => ({ ...(await module.submit(i, by)) }),
+    getTask: async (id, by) => {
+      const t = await module.getTask(id, by);
       return t ? { ...t } : undefined;
     },
   };

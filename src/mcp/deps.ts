@@ -36,9 +36,15 @@ export interface GatewayOps {
   queues(): Record<string, { depth: number; inFlight: number }>;
 }
 
+/** Whose pipeline tasks: a non-admin requester sees only the tasks it submitted. */
+export interface TaskRequester {
+  userId: string;
+  admin: boolean;
+}
+
 export interface PipelineOps {
-  submit(input: { requirement: string; priority?: number | string; output_format?: string }): Promise<Record<string, unknown>>;
-  getTask(id: string): Promise<Record<string, unknown> | undefined>;
+  submit(input: { requirement: string; priority?: number | string; output_format?: string }, by?: TaskRequester): Promise<Record<string, unknown>>;
+  getTask(id: string, by?: TaskRequester): Promise<Record<string, unknown> | undefined>;
 }
 
 export interface AgentsOps {

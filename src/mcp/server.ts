@@ -33,7 +33,7 @@ export function createCcoMcpServer(svc: McpServices, principal: Principal): McpS
   );
   registerSystemTools(server, svc, principal);
   registerSidecarTools(server, svc, principal);
-  registerPipelineTools(server, svc);
+  registerPipelineTools(server, svc, principal);
   registerImproveTools(server, svc, principal);
   return server;
 }

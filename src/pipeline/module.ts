@@ -14,7 +14,7 @@ import { BacklogWatch, LocalQueue } from './queue.js';
 import type { TaskQueue } from './queue.js';
 import { PipelineRepo } from './repo.js';
 import { registerPipelineRoutes } from './routes.js';
-import type { AgentView, TaskStatus, TaskSummary, TaskView } from './types.js';
+import type { AgentView, Requester, TaskStatus, TaskSummary, TaskView } from './types.js';
 import { Workspace } from './workspace.js';
 
 export type { AgentView, TaskSummary, TaskView } from './types.js';
@@ -24,9 +24,12 @@ export type { SubmitResult } from './api.js';
 export interface PipelineModule extends DaemonModule {
   readonly name: 'pipeline';
   /** Validates `{requirement, priority?, output_format?}` (400 AppError naming the field), stores and queues the task. */
-  submit(input: unknown): Promise<SubmitResult>;
-  /** A task with its prompts, stages (outputs, errors, raw replies) and files; undefined if unknown. */
-  getTask(id: string): Promise<TaskView | undefined>;
+  submit(input: unknown, by?: Requester): Promise<SubmitResult>;
+  /**
+   * A task with its prompts, stages (outputs, errors, raw replies) and files; undefined if
+   * unknown. With `by`: a 403 AppError when it is another requester's and `by` is no admin.
+   */
+  getTask(id: string, by?: Requester): Promise<TaskView | undefined>;
   listTasks(q?: { status?: TaskStatus; limit?: number; offset?: number }): Promise<{ tasks: TaskSummary[]; total: number }>;
   /** The pipeline's agents (one per stage), keyed by agent id. */
   listAgents(): Promise<Record<string, AgentView>>;
@@ -163,11 +166,19 @@ export async function createPipelineModule(ctx: ModuleContext, deps: PipelineDep
       engine.close();
       await queue.close();
     },
-    submit: (input) => {
+    submit: (input, by) => {
       if (!cfg.enabled) throw new AppError(503, 'pipeline_disabled', 'The pipeline is disabled; set [pipeline] enabled = true in daemon.toml');
-      return api.submit(input);
+      return api.submit(input, by);
     },
-    getTask: (id) => api.getTask(id),
+    getTask: async (id, by) => {
+      if (!by) return api.getTask(id);
+      try {
+        return await api.getTaskOrThrow(id, by);
+      } catch (e) {
+        if ((e as { status?: number }).status === 404) return undefined;
+        throw e;
+      }
+    },
     listTasks: (q) => api.listTasks(q),
     listAgents: () => api.listAgents(),
     cancel: (id) => api.cancel(id),

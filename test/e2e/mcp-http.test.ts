@@ -114,6 +114,26 @@ describe('MCP over Streamable HTTP against a real daemon', () => {
     expect(await callError(local, 'get_task', { task_id: 'task-nope' })).toMatch(/404|No task/);
   });
 
+  it("a tenant's pipeline tasks are its own: another non-admin tenant is refused, admins see them", async () => {
+    const viewer = await httpClient(d.daemon.url, VIEWER_KEY);
+    const team = await httpClient(d.daemon.url, TEAM_KEY);
+    try {
+      const mine = await call<{ task_id: string }>(viewer, 'submit_requirement', { requirement: 'The viewer tenant secret plan' });
+      expect(JSON.stringify((await call<{ task: unknown }>(viewer, 'get_task', { task_id: mine.task_id })).task)).toContain('secret plan');
+      // the operator's task, seen by the non-admin viewer: refused without its text
+      const theirs = await call<{ task_id: string }>(local, 'submit_requirement', { requirement: 'The operator plan' });
+      const refused = await callError(viewer, 'get_task', { task_id: theirs.task_id });
+      expect(refused).toMatch(/403|Access denied/);
+      expect(refused).not.toContain('operator plan');
+      // admins (the local operator, team-b) see every tenant's tasks
+      expect(JSON.stringify((await call<{ task: unknown }>(local, 'get_task', { task_id: mine.task_id })).task)).toContain('secret plan');
+      expect(JSON.stringify((await call<{ task: unknown }>(team, 'get_task', { task_id: mine.task_id })).task)).toContain('secret plan');
+    } finally {
+      await viewer.close();
+      await team.close();
+    }
+  });
+
   it('cache_stats and reset_circuit_breaker use the gateway', async () => {
     const before = await call<{ hits: number; misses: number }>(local, 'cache_stats');
     const body = { model: 'claude-sonnet-4-5', max_tokens: 16, messages: [{ role: 'user', content: 'hi mcp' }] };

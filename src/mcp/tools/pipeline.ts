@@ -1,13 +1,15 @@
 import type { McpServer } from '@modelcontextprotocol/sdk/server/mcp.js';
 import { z } from 'zod';
 import { AppError } from '../../core/errors.js';
-import type { McpServices } from '../deps.js';
+import type { McpServices, Principal } from '../deps.js';
 import { need, run } from './result.js';
 
 const loose = z.record(z.string(), z.unknown());
 
 /** The agent catalog and the pipeline: `list_agents`, `submit_requirement`, `get_task`. */
-export function registerPipelineTools(server: McpServer, svc: McpServices): void {
+export function registerPipelineTools(server: McpServer, svc: McpServices, principal: Principal): void {
+  // Tasks belong to the tenant that submitted them: another tenant's key sees them only as admin.
+  const by = { userId: `mcp:${principal.tenant}`, admin: principal.admin };
   server.registerTool(
     'list_agents',
     {
@@ -41,7 +43,7 @@ export function registerPipelineTools(server: McpServer, svc: McpServices): void
       outputSchema: z.looseObject({ task_id: z.string(), status: z.string() }),
       annotations: { readOnlyHint: false, destructiveHint: false, idempotentHint: false, openWorldHint: true },
     },
-    (a) => run(() => need(svc.pipeline, 'the pipeline').submit(a)),
+    (a) => run(() => need(svc.pipeline, 'the pipeline').submit(a, by)),
   );
 
   server.registerTool(
@@ -55,7 +57,7 @@ export function registerPipelineTools(server: McpServer, svc: McpServices): void
     },
     ({ task_id }) =>
       run(async () => {
-        const task = await need(svc.pipeline, 'the pipeline').getTask(task_id);
+        const task = await need(svc.pipeline, 'the pipeline').getTask(task_id, by);
         if (!task) throw new AppError(404, 'task_not_found', `No task ${task_id}`);
         return { task };
       }),
