@@ -2,7 +2,7 @@ import { Command, CommanderError } from 'commander';
 import { AgentCatalogError } from '../agents/errors.js';
 import type { AgentCatalog, AgentDefinition } from '../agents/types.js';
 import { loadAgentCatalog } from '../agents/catalog.js';
-import { closestName } from '../agents/check.js';
+import { closestName } from '../core/closest-name.js';
 
 /**
  * `cco agents list|show|export`: browse the agent catalog and hand it to Claude Code.

@@ -55,6 +55,22 @@ describe('daemon port from the environment', () => {
   });
 });
 
+describe('a misspelt section or key in daemon.toml', () => {
+  it('is named with its line and the name it was probably meant to be', () => {
+    const t = tempCcoEnv();
+    try {
+      const paths = resolvePaths(t.env);
+      mkdirSync(paths.configDir, { recursive: true });
+      writeFileSync(paths.configFile, '[daemon]\nport = 3000\n\n[gatway]\ncache_ttl = 10\n');
+      expect(() => loadDaemonConfig(paths, t.env)).toThrow(/daemon\.toml:4: gatway: unknown section "gatway" \(did you mean "gateway"\?\)/);
+      writeFileSync(paths.configFile, '[daemon]\nprot = 3000\n');
+      expect(() => loadDaemonConfig(paths, t.env)).toThrow(/daemon\.toml:2: daemon\.prot: unknown key "prot" \(did you mean "port"\?\)/);
+    } finally {
+      t.cleanup();
+    }
+  });
+});
+
 describe('CCO_DB_CACHE_SIZE', () => {
   const t = tempCcoEnv();
   afterAll(() => t.cleanup());

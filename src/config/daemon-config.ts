@@ -1,4 +1,5 @@
 import { existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { closestName } from '../core/closest-name.js';
 import { dirname } from 'node:path';
 import { z } from 'zod';
 import { ConfigError } from './config-error.js';
@@ -97,22 +98,46 @@ export function loadDaemonConfig(paths: Paths, env: Env = process.env, opts: { c
 
 function zodToConfigError(err: z.ZodError, file: string, text: string): ConfigError {
   const issue = err.issues[0];
-  const path = issue?.path.map(String) ?? [];
+  let path = issue?.path.map(String) ?? [];
+  let message = issue?.message ?? 'invalid';
+  // a misspelt section or key: point at it, and at the name it was probably meant to be
+  if (issue?.code === 'unrecognized_keys' && issue.keys[0] !== undefined) {
+    const known = knownKeys(path);
+    const near = closestName(issue.keys[0], known);
+    path = [...path, issue.keys[0]];
+    message = `unknown ${path.length === 1 ? 'section' : 'key'} "${issue.keys[0]}"${near ? ` (did you mean "${near}"?)` : known.length ? ` (known: ${known.join(', ')})` : ''}`;
+  }
   const key = path.join('.');
   const leaf = path[path.length - 1];
   const line = leaf ? findKeyLine(text, path) : undefined;
   const where = line ? `:${line}` : '';
-  return new ConfigError(
-    `Invalid configuration in ${file}${where}: ${key || '(root)'}: ${issue?.message ?? 'invalid'}`,
-    file,
-    { key, ...(line ? { line } : {}) },
-  );
+  return new ConfigError(`Invalid configuration in ${file}${where}: ${key || '(root)'}: ${message}`, file, { key, ...(line ? { line } : {}) });
 }
+
+/** The keys the schema knows at `path` (the sections at the root, a section's keys below it). */
+function knownKeys(path: string[]): string[] {
+  let node: unknown = daemonConfigSchema;
+  for (const p of [...path, '']) {
+    // defaults and optionals wrap an object: unwrap them to reach its shape
+    while (node && typeof node === 'object' && !('shape' in node) && (node as { def?: { innerType?: unknown } }).def?.innerType) node = (node as { def: { innerType: unknown } }).def.innerType;
+    const shape = (node as { shape?: Record<string, unknown> } | undefined)?.shape;
+    if (!shape) return [];
+    if (p === '') return Object.keys(shape);
+    node = shape[p];
+  }
+  return [];
+}
+
 
 /** The line of `key` inside `[section]` (TOML), so a bad value can be pointed at. */
 function findKeyLine(text: string, path: string[]): number | undefined {
   const lines = text.split('\n');
   const [section, key] = path.length >= 2 ? [path[0], path[1]] : [undefined, path[0]];
+  // a root-level name is usually a section: its `[name]` header
+  if (section === undefined && key !== undefined) {
+    const header = lines.findIndex((l) => new RegExp(`^\\[\\s*"?${key}"?\\s*\\]`).test(l.trim()));
+    if (header >= 0) return header + 1;
+  }
   let inSection = section === undefined;
   for (let i = 0; i < lines.length; i++) {
     const l = (lines[i] ?? '').trim();
