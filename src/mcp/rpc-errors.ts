@@ -55,6 +55,9 @@ export function bodyError(err: unknown, limitBytes: number): { status: number; b
   }
   if (fe.code === 'FST_ERR_CTP_INVALID_MEDIA_TYPE') return { status: 415, body: rpcError(RPC.parseError, 'Parse error: the request body must be JSON; send it with Content-Type: application/json.') };
   // installJsonBodies' own refusals (nesting depth, forbidden keys, compressed bodies) explain themselves
+  if (isAppError(err) && err.code === 'invalid_json') {
+    return { status: 400, body: rpcError(RPC.parseError, `Parse error: the request body is not valid JSON (${err.message.replace(/^Malformed JSON body: /, '')}); send one JSON-RPC message as JSON.`) };
+  }
   if (isAppError(err) && err.status < 500 && BODY_CODES.has(err.code)) return { status: err.status, body: rpcError(RPC.parseError, `Parse error: ${err.message}`) };
   // the front door's refusals (a foreign Host or Origin, a rate limit): not the body's fault
   if (isAppError(err) && err.status < 500) return { status: err.status, body: rpcError(RPC.invalidRequest, err.message) };
