@@ -70,7 +70,8 @@ export async function createSidecarModule(ctx: ModuleContext, deps: { catalog: A
   // ioredis loads only in team mode (REDIS_URL).
   const notifier: WakeNotifier = ctx.redisUrl ? new (await import('./redis-notifier.js')).RedisNotifier(ctx.redisUrl, 'cco:') : new LocalNotifier();
   const bus = new EventBus(new EventsRepo(ctx.store, { tail: soleWriter, writer }), notifier);
-  const snapshots = new ProjectSnapshots();
+  // the daemon's own folders hold its keys and access token: never part of a project's context
+  const snapshots = new ProjectSnapshots({ skipDirs: [ctx.paths.home, ctx.paths.runtimeDir, ctx.paths.configDir] });
   const context = new ContextBuilder({ snapshots, results, knowledge, agents }, { maxBytes: cfg.context_max_bytes, defaultFileBytes: cfg.context_file_bytes });
   const roots = new ProjectRoots(cfg.project_root || process.cwd(), cfg.allowed_roots);
   const closing = new AbortController();

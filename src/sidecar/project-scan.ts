@@ -1,5 +1,5 @@
 import { readFile, readdir, stat } from 'node:fs/promises';
-import { extname, join } from 'node:path';
+import { extname, join, resolve } from 'node:path';
 import ignore from 'ignore';
 import type { Ignore } from 'ignore';
 
@@ -40,7 +40,10 @@ interface Layer {
  * Walks a project like git sees it: every `.gitignore` on the way applies to its own folder and
  * below. Symlinks are not followed (they could leave the root). Stops at `maxFiles`.
  */
-export async function scanProject(root: string, opts: { maxFiles?: number; onDir?: (absDir: string) => void } = {}): Promise<ProjectScan> {
+export async function scanProject(root: string, opts: { maxFiles?: number; onDir?: (absDir: string) => void; skipDirs?: readonly string[] } = {}): Promise<ProjectScan> {
+  // CCO's own folders (its home with the keys, the runtime dir with the access token, its
+  // config) never go into an agent's context, when a project happens to contain them
+  const skip = new Set((opts.skipDirs ?? []).map((d) => resolve(d)));
   const maxFiles = opts.maxFiles ?? 20_000;
   const files: ProjectFile[] = [];
   const dirs: string[] = [];
@@ -77,6 +80,7 @@ export async function scanProject(root: string, opts: { maxFiles?: number; onDir
       const isDir = e.isDirectory();
       if (!isDir && !e.isFile()) continue;
       if (isIgnored(here, path, isDir)) continue;
+      if (isDir && skip.size > 0 && skip.has(resolve(abs, e.name))) continue;
       if (isDir) {
         await walk(path, here);
       } else {

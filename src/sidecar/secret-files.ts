@@ -13,6 +13,8 @@ const CODE = /\.(?:[cm]?[jt]sx?|py|rb|go|rs|java|kt|php|cs|d\.ts)$/i;
 const KEY_FILE = /\.(?:pem|key|p12|pfx|jks|keystore|keytab|kdbx|tfvars|tfstate(?:\.backup)?)$/i;
 const SSH_KEY = /^id_(?:rsa|dsa|ecdsa|ed25519)$/;
 const DOT_CREDENTIALS = /^\.(?:npmrc|netrc|pgpass|git-credentials|htpasswd|pypirc)$/;
+/** CCO's own key files, wherever a project holds a copy of a CCO home. */
+const CCO_SECRETS = /^(?:access-token|jwt-secret|jwt-refresh-secret|sealing\.key)$/;
 /** credentials.json, client_secret_123.json, secrets.yaml, db.credentials.toml: names that are the word. */
 const CREDENTIAL_DOC = /^(?:[\w-]*[._-])?(?:credentials?|secrets?|client_secret[\w-]*)\.(?:json|ya?ml|toml|ini|properties|env)$/i;
 /** Places where such names are templates or tooling, not credentials. */
@@ -23,7 +25,7 @@ const TOOL_CREDENTIALS = /(?:^|\/)(?:\.aws\/(?:credentials|config)|\.docker\/con
 export function isSecretFile(path: string): boolean {
   const name = path.slice(path.lastIndexOf('/') + 1);
   if (ENV_FILE.test(name)) return !ENV_EXAMPLE.test(name) && !CODE.test(name);
-  if (KEY_FILE.test(name) || SSH_KEY.test(name) || DOT_CREDENTIALS.test(name) || TOOL_CREDENTIALS.test(path)) return true;
+  if (KEY_FILE.test(name) || SSH_KEY.test(name) || DOT_CREDENTIALS.test(name) || CCO_SECRETS.test(name) || TOOL_CREDENTIALS.test(path)) return true;
   return CREDENTIAL_DOC.test(name) && !NOT_CREDENTIAL_PLACE.test(path);
 }
 

@@ -37,7 +37,7 @@ export class ProjectSnapshots {
   private readonly entries = new Map<string, Entry>();
   private readonly listeners = new Set<(root: string) => void>();
 
-  constructor(private readonly opts: { maxWatchers?: number; maxAgeMs?: number; maxFiles?: number } = {}) {}
+  constructor(private readonly opts: { maxWatchers?: number; maxAgeMs?: number; maxFiles?: number; skipDirs?: readonly string[] } = {}) {}
 
   get(root: string): Promise<Snapshot> {
     let e = this.entries.get(root);
@@ -110,7 +110,7 @@ export class ProjectSnapshots {
       };
       // where commits and branch switches land (a worktree's or a parent folder's repository too)
       for (const d of await gitWatchDirs(root)) watchDir(d);
-      const [scan, git] = await Promise.all([scanProject(root, { maxFiles: this.opts.maxFiles ?? 20_000, onDir: watchDir }), recentCommits(root)]);
+      const [scan, git] = await Promise.all([scanProject(root, { maxFiles: this.opts.maxFiles ?? 20_000, onDir: watchDir, ...(this.opts.skipDirs ? { skipDirs: this.opts.skipDirs } : {}) }), recentCommits(root)]);
       return { root, gen, scan, git, contents: { files: new Map(), bytes: 0 }, derived: new Map(), fullyWatched: scan.dirs.length <= max && !scan.truncated && !failed, takenAt: Date.now() };
     })();
     e.snapshot = p;
