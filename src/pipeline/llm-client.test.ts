@@ -24,7 +24,7 @@ describe('gatewayClient', () => {
   it('sends an Anthropic request with attribution headers and reads text, tool input and usage', async () => {
     fake = await startFakeProvider();
     fake.queue({ text: 'hello', usage: { input_tokens: 7, output_tokens: 3 } }, { toolUse: [{ name: 'submit', input: { a: 1 } }] });
-    const c = gatewayClient({ baseUrl: () => fake?.url ?? '', apiKey: 'sk-ant-test-key-000000', timeoutMs: 2000 });
+    const c = gatewayClient({ baseUrl: () => fake?.url ?? '', apiKey: 'sk-ant-test-key-000000', accessToken: 'daemon-access-token', timeoutMs: 2000 });
     const r = await c.complete(req);
     expect(r).toMatchObject({ text: 'hello', usage: { input_tokens: 7, output_tokens: 3 }, toolInput: undefined });
     expect((await c.complete(req)).toolInput).toEqual({ a: 1 });
@@ -32,6 +32,8 @@ describe('gatewayClient', () => {
     expect(sent?.path).toBe('/v1/messages');
     expect(sent?.headers['x-cco-agent-id']).toBe('pipeline-analyst');
     expect(sent?.headers['x-cco-session-id']).toBe('t_abcdefgh12');
+    // team mode: the gateway asks the pipeline, like any caller beyond loopback, for the daemon's token
+    expect(sent?.headers['x-cco-token']).toBe('daemon-access-token');
     expect(sent?.body).toMatchObject({ model: 'm', system: 's', max_tokens: 100, messages: [{ role: 'user', content: 'hi' }] });
   });
 

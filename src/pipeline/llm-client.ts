@@ -64,6 +64,8 @@ export interface GatewayClientOptions {
   baseUrl: () => string;
   /** Provider key to present when the gateway passes client credentials through. */
   apiKey?: string | undefined;
+  /** The daemon's access token: beyond loopback (team mode) the gateway asks its callers for it. */
+  accessToken?: string | undefined;
   timeoutMs: number;
 }
 
@@ -83,6 +85,7 @@ export function gatewayClient(opts: GatewayClientOptions): LlmClient {
         'user-agent': 'cco-pipeline',
       };
       if (opts.apiKey) headers['x-api-key'] = opts.apiKey;
+      if (opts.accessToken) headers['x-cco-token'] = opts.accessToken;
       const body = JSON.stringify({
         model: req.model,
         max_tokens: req.maxTokens,

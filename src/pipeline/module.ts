@@ -56,6 +56,7 @@ export async function createPipelineModule(ctx: ModuleContext, deps: PipelineDep
     gatewayClient({
       baseUrl: () => ctx.selfUrl(),
       apiKey: ctx.env.ANTHROPIC_API_KEY,
+      accessToken: ctx.accessToken,
       timeoutMs: cfg.request_timeout_ms,
     });
   const duration = new Histogram({
