@@ -49,6 +49,9 @@ describe('daemon front door', () => {
     const r = await raw(`${t.url}/api/status`, { host: 'evil.example:80' });
     expect(r.status).toBe(403);
     expect(JSON.parse(r.body)).toMatchObject({ error: { code: 'host_not_allowed' } });
+    // names that merely start like a loopback address are names (an attacker's DNS)
+    for (const host of ['127.attacker.example:80', '127.0.0.1.evil:80']) expect((await raw(`${t.url}/api/status`, { host })).status, host).toBe(403);
+    expect((await raw(`${t.url}/api/status`, { host: '127.0.0.2:80' })).status).toBe(200);
   });
 
   it('refuses a foreign Origin even with the token', async () => {

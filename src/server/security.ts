@@ -1,3 +1,4 @@
+import { isIPv4 } from 'node:net';
 import { createHash, timingSafeEqual } from 'node:crypto';
 import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
 import { AppError } from '../core/errors.js';
@@ -64,7 +65,9 @@ export const TOKEN_COOKIE = 'cco_token';
 const LOOPBACK_HOSTS = new Set(['127.0.0.1', 'localhost', '::1', '[::1]']);
 
 export function isLoopback(host: string): boolean {
-  return LOOPBACK_HOSTS.has(host) || host.startsWith('127.');
+  // an address of 127.0.0.0/8 itself, not any name that starts like one (`127.attacker.example`
+  // in a Host header is DNS rebinding)
+  return LOOPBACK_HOSTS.has(host) || (isIPv4(host) && host.startsWith('127.'));
 }
 
 /** The host name of a Host header, without the port. */
