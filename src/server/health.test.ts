@@ -39,4 +39,20 @@ describe('/health', () => {
     expect(r.json()).toMatchObject({ service: 'cco-daemon', pid: process.pid, port: 3000, checks: { database: { location: '/home/u/.cco/analytics.db' } } });
     await app.close();
   });
+
+});
+
+describe('origins beyond loopback', () => {
+  it("beyond loopback the dashboard's page is same-origin with the Host it was served under; other sites stay refused", async () => {
+    const app = await appOn('0.0.0.0');
+    app.get('/api/whoami', async (req) => req.principal);
+    const ask = (origin: string, token?: string) =>
+      app.inject({ method: 'GET', url: '/api/whoami', headers: { host: 'cco.team.lan:3000', origin, ...(token ? { 'x-cco-token': token } : {}) }, remoteAddress: '10.0.0.9' });
+    expect((await ask('http://cco.team.lan:3000', 'local-access-token-123')).statusCode).toBe(200);
+    // the page's own origin, without a credential: still 401, as every route beyond loopback
+    expect((await ask('http://cco.team.lan:3000')).statusCode).toBe(401);
+    expect((await ask('http://evil.example', 'local-access-token-123')).statusCode).toBe(403);
+    expect((await ask('http://cco.team.lan:3001', 'local-access-token-123')).statusCode).toBe(403);
+    await app.close();
+  });
 });

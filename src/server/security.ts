@@ -150,7 +150,12 @@ export function installSecurity(app: FastifyInstance, opts: SecurityOptions): vo
     if (origin !== undefined) {
       const port = opts.port();
       const own = [`http://127.0.0.1:${port}`, `http://localhost:${port}`, `http://[::1]:${port}`];
-      if (!own.includes(origin)) throw new AppError(403, 'origin_not_allowed', `Origin ${origin} is not allowed`);
+      // Beyond loopback the dashboard is opened by the team's name for this server: its page is
+      // same-origin with the Host it was served under. (Every route there still wants a
+      // credential, which a page of another site does not have.)
+      const host = req.headers.host;
+      const sameHost = !loopback && host !== undefined && (origin === `http://${host}` || origin === `https://${host}`);
+      if (!own.includes(origin) && !sameHost) throw new AppError(403, 'origin_not_allowed', `Origin ${origin} is not allowed`);
       if (!hasValidToken(req, opts) && !isDashboardAsset(path)) {
         throw new AppError(401, 'unauthorized', 'The dashboard access token is missing or wrong; open the dashboard with `cco dashboard`');
       }
