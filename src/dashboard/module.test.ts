@@ -34,10 +34,18 @@ describe('dashboard module (real daemon in process, terminal off)', () => {
     expect(r.status).toBe(302);
     expect(r.headers.get('location')).toBe('/');
     const cookie = r.headers.get('set-cookie') ?? '';
-    expect(cookie).toContain(`cco_token=${encodeURIComponent(t.token)}`);
+    // named after the daemon's port: two daemons' dashboards in one browser keep their own
+    expect(cookie).toContain(`cco_token_${new URL(t.url).port}=${encodeURIComponent(t.token)}`);
     expect(cookie).toMatch(/HttpOnly/);
     expect(cookie).toMatch(/SameSite=Strict/);
     expect(r.headers.get('cache-control')).toBe('no-store');
+  });
+
+  it("reads its own port's cookie first: another daemon's cco_token on 127.0.0.1 does not lock it out", async () => {
+    const port = new URL(t.url).port;
+    const both = `cco_token_1=wrong-token-of-another-daemon; cco_token=also-wrong; cco_token_${port}=${encodeURIComponent(t.token)}`;
+    const s = (await (await fetch(`${t.url}/api/dashboard/session`, { headers: { cookie: both } })).json()) as { authenticated: boolean };
+    expect(s.authenticated).toBe(true);
   });
 
   it('serves the built assets with long-lived caching and ETags, and nothing outside them', async () => {
@@ -113,5 +121,6 @@ describe('terminal policy and token helpers', () => {
     expect(tokenMatches('ab', 'abc')).toBe(false);
     expect(tokenMatches(undefined, 'abc')).toBe(false);
     expect(tokenCookie('a b')).toBe('cco_token=a%20b; HttpOnly; SameSite=Strict; Path=/');
+    expect(tokenCookie('a b', 3000)).toBe('cco_token_3000=a%20b; HttpOnly; SameSite=Strict; Path=/');
   });
 });

@@ -9,7 +9,7 @@ import { isWebBuilt, resolveWebRoot } from './web-root.js';
 
 /**
  * Serves the dashboard (the SPA built into `web/dist`) at `/`, turns `/?token=` into the
- * HttpOnly `cco_token` cookie the page and its WebSockets run on, tells the page whether it is
+ * HttpOnly `cco_token_<port>` cookie the page and its WebSockets run on, tells the page whether it is
  * signed in (`GET /api/dashboard/session`), and hosts the web terminal at `/terminal`.
  */
 /** The daemon routes the page reads; the session tells it which exist so it never asks for a missing one. */

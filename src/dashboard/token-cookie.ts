@@ -1,6 +1,6 @@
 import { timingSafeEqual } from 'node:crypto';
 import type { FastifyReply, FastifyRequest } from 'fastify';
-import { presentedToken, TOKEN_COOKIE } from '../server/security.js';
+import { presentedToken, tokenCookieName } from '../server/security.js';
 
 /** Constant-time comparison of a presented token with the daemon's. */
 export function tokenMatches(presented: string | undefined, expected: string): boolean {
@@ -20,8 +20,8 @@ export function requestHasToken(req: FastifyRequest, accessToken: string): boole
  * SameSite=Strict keeps other sites from riding on it; a session cookie, so closing the
  * browser forgets it (`cco dashboard` opens a new one).
  */
-export function tokenCookie(token: string): string {
-  return `${TOKEN_COOKIE}=${encodeURIComponent(token)}; HttpOnly; SameSite=Strict; Path=/`;
+export function tokenCookie(token: string, port?: number): string {
+  return `${tokenCookieName(port)}=${encodeURIComponent(token)}; HttpOnly; SameSite=Strict; Path=/`;
 }
 
 /**
@@ -40,7 +40,7 @@ export function handleTokenLogin(req: FastifyRequest, reply: FastifyReply, acces
       .send(page('Access token refused', 'The dashboard access token in this link is wrong or out of date. Open the dashboard with <code>cco dashboard</code> to get a fresh link.'));
     return true;
   }
-  void reply.header('set-cookie', tokenCookie(accessToken)).header('cache-control', 'no-store').redirect('/', 302);
+  void reply.header('set-cookie', tokenCookie(accessToken, req.socket?.localPort)).header('cache-control', 'no-store').redirect('/', 302);
   return true;
 }
 

@@ -62,6 +62,14 @@ export function requireAdmin(req: FastifyRequest): void {
 export const TOKEN_HEADER = 'x-cco-token';
 export const TOKEN_COOKIE = 'cco_token';
 
+/**
+ * The dashboard cookie of the daemon on `port` (`cco_token_3000`): cookies are kept per host, not
+ * per port, so two daemons' dashboards in one browser overwrote each other's `cco_token`.
+ */
+export function tokenCookieName(port: number | undefined): string {
+  return port ? `${TOKEN_COOKIE}_${port}` : TOKEN_COOKIE;
+}
+
 const LOOPBACK_HOSTS = new Set(['127.0.0.1', 'localhost', '::1', '[::1]']);
 
 export function isLoopback(host: string): boolean {
@@ -92,10 +100,15 @@ export function presentedToken(req: FastifyRequest): string | undefined {
   if (typeof q === 'string' && q) return q;
   const cookie = req.headers.cookie;
   if (cookie) {
+    // this daemon's own cookie first: a browser sends every 127.0.0.1 cookie to every port
+    const own = tokenCookieName(req.socket?.localPort);
+    let legacy: string | undefined;
     for (const part of cookie.split(';')) {
       const [k, ...v] = part.trim().split('=');
-      if (k === TOKEN_COOKIE) return decodeURIComponent(v.join('='));
+      if (k === own) return decodeURIComponent(v.join('='));
+      if (k === TOKEN_COOKIE) legacy = decodeURIComponent(v.join('='));
     }
+    if (legacy !== undefined) return legacy;
   }
   const auth = req.headers.authorization;
   if (auth?.startsWith('Bearer ')) return auth.slice(7);

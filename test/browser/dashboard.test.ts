@@ -37,7 +37,7 @@ describe('dashboard in chromium against a real daemon', () => {
   it('signs in with ?token= (HttpOnly SameSite=Strict cookie, token gone from the address bar), loads every view with no console error and no external request', async () => {
     await b.page.goto(`${d.url}/?token=${encodeURIComponent(d.token)}`);
     expect(new URL(b.page.url()).search).toBe('');
-    const cookie = (await b.context.cookies(d.url)).find((c) => c.name === 'cco_token');
+    const cookie = (await b.context.cookies(d.url)).find((c) => c.name === `cco_token_${new URL(d.url).port}`);
     expect(cookie).toMatchObject({ httpOnly: true, sameSite: 'Strict', value: d.token });
     await b.page.waitForSelector('[data-testid=conn-state][data-state=open]');
     // The replay of the hub brought the daemon's start line into the console.

@@ -1,5 +1,5 @@
 /**
- * REST calls to the daemon. Same origin, so the HttpOnly `cco_token` cookie rides along; a
+ * REST calls to the daemon. Same origin, so the HttpOnly `cco_token_<port>` cookie rides along; a
  * part that is not running (404/503) yields `undefined` instead of an exception, so one
  * missing part never blanks the page.
  */
