@@ -24,7 +24,8 @@ type ViewName = keyof typeof VIEWS;
 
 function currentView(): ViewName {
   const h = location.hash.replace(/^#\/?/, '');
-  return h in VIEWS ? (h as ViewName) : 'overview';
+  // own keys only: `#/constructor` named an inherited property and broke the page
+  return Object.hasOwn(VIEWS, h) ? (h as ViewName) : 'overview';
 }
 
 export function App() {
