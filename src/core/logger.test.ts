@@ -1,4 +1,4 @@
-import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { mkdtempSync, readFileSync, rmSync, statSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
@@ -20,6 +20,8 @@ describe('the daemon log', () => {
     // jq 'select(.level == "error")' and jq 'select(.timestamp > "…")'
     expect(lines[0]?.timestamp).toBe(new Date(lines[0]?.time ?? 0).toISOString());
     expect(lines[0]?.msg).toBe('provider failed with key [REDACTED]');
+    // the user's only: prompts, paths and errors are in there
+    expect(statSync(file).mode & 0o777).toBe(0o600);
   });
 
   it('has every line on disk once flush() resolves (sonic-boom called back at once with minLength 0), JSON whole', async () => {

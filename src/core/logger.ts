@@ -49,7 +49,7 @@ export function createLogger(opts: LoggerOptions): { logger: Logger; buffer: Log
   if (opts.file) {
     mkdirSync(dirname(opts.file), { recursive: true });
     // minLength 1: with 0, sonic-boom's flush(cb) calls back at once, before the lines are written
-    const dest = pino.destination({ dest: opts.file, sync: false, mkdir: true, minLength: 1 });
+    const dest = pino.destination({ dest: opts.file, sync: false, mkdir: true, minLength: 1, mode: 0o600 });
     // The file opens asynchronously; an exit before it is open would make pino's final flush throw.
     ready = new Promise((resolve) => {
       dest.once('ready', () => resolve());

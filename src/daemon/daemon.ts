@@ -27,7 +27,7 @@ import type { DaemonModules } from './modules.js';
 import { portInUseMessage } from './port-holder.js';
 import { loadAccessToken, loadSealingKey } from './secret-files.js';
 import { registerDaemonApi } from './api.js';
-import { readFileSync } from 'node:fs';
+import { mkdirSync, readFileSync } from 'node:fs';
 import { claudeMcpConfigFile } from '../mcp/claude-mcp-config.js';
 import { localUrl } from '../core/local-url.js';
 
@@ -95,6 +95,8 @@ export async function startDaemon(opts: DaemonOptions = {}): Promise<RunningDaem
   const startedAt = Date.now();
   const requestedPort = config.daemon.port;
   const host = config.daemon.host;
+  // the home holds keys, logs, analytics and results: the user's only (when created here)
+  mkdirSync(paths.home, { recursive: true, mode: 0o700 });
   const logFile = daemonLogFile(paths, requestedPort);
   const info: DaemonInfo = { pid: process.pid, port: requestedPort, host, startedAt, version: version(), logFile };
   // Port 0 cannot collide; its lock is taken once the OS has chosen.
