@@ -1,4 +1,5 @@
 import { AppError, conflict, notFound } from '../core/errors.js';
+import { redactString } from '../core/redact.js';
 import { parseInput } from '../server/validate.js';
 import type { StageAgent } from './agents.js';
 import type { PipelineEngine } from './engine.js';
@@ -44,7 +45,9 @@ export class PipelineApi {
   /** Validates `{requirement, priority, output_format?}`, stores the task, queues it. */
   async submit(input: unknown, by?: Requester): Promise<SubmitResult> {
     const b = parseInput(this.body, input ?? {}, 'body');
-    const row = await this.engine.create({ requirement: b.requirement, priority: b.priority, output_format: b.output_format, createdBy: by?.userId });
+    // a key pasted into a requirement is stored, shown live and sent to the LLM: masked first,
+    // as hook payloads and logs are
+    const row = await this.engine.create({ requirement: redactString(b.requirement), priority: b.priority, output_format: b.output_format, createdBy: by?.userId });
     // The task is already durable: if the queue (Redis) is unreachable it is still accepted,
     // and the re-queue sweep picks it up once the queue is back. Once an add has failed, the
     // next ones wait only briefly, so a Redis outage does not cost every submit 5 s.

@@ -165,6 +165,16 @@ describe('pipeline module', () => {
     expect(task.files).toContain('document.md');
   });
 
+  it('masks a key pasted into a requirement before it is stored, shown or sent to the LLM', async () => {
+    const h = await harness();
+    const res = await h.mod.submit({ requirement: 'Write a user guide for deploying with GITHUB_TOKEN=ghp_abcdefghijklmnopqrstuvwxyz0123456789 and key sk-ant-api03-abcdefghijklmnop on Linux, with troubleshooting steps', priority: 5 });
+    const task = await ended(h.mod, res.task_id);
+    const all = JSON.stringify(task);
+    expect(all).not.toContain('ghp_abcdef');
+    expect(all).not.toContain('sk-ant-api03-abcdef');
+    expect(task.requirement).toContain('GITHUB_TOKEN=[REDACTED]');
+  });
+
   it('fails the task with the reason when the validator errors, keeping the raw reply of an unparsable one', async () => {
     const h = await harness({ pipeline: { call_retries: 1 } });
     h.fake.setResponder((r) => (stageOf(r) === 'validation' ? { fault: 'status', status: 500 } : (demoPipelineReply(r) ?? { text: '' })));
