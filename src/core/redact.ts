@@ -100,7 +100,9 @@ export function redactJsonText(text: string): string {
     return redactString(text);
   }
   if (value === null || typeof value !== 'object') return redactString(text);
-  return JSON.stringify(redact(value)) + end;
+  const masked = JSON.stringify(redact(value));
+  // nothing to mask: the text as it was (a provider's error body stays byte for byte)
+  return masked === JSON.stringify(value) ? text : masked + end;
 }
 
 /** Deep copy with secret-named keys replaced and secret-shaped strings masked. */
