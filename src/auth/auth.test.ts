@@ -8,6 +8,7 @@ import type { TestDaemon } from '../testing/test-daemon.js';
 import { UserTokens } from './jwt.js';
 
 const SECRET = 'a-test-secret-that-is-long-enough-0123456789';
+const REFRESH_SECRET = 'a-test-refresh-secret-long-enough-9876543210';
 
 interface Res {
   status: number;
@@ -15,25 +16,27 @@ interface Res {
   headers: Headers;
 }
 
+async function request(t: TestDaemon, method: string, path: string, o: { token?: string; body?: unknown }): Promise<Res> {
+  const r = await fetch(`${t.url}${path}`, {
+    method,
+    headers: { ...(o.body !== undefined ? { 'content-type': 'application/json' } : {}), ...(o.token ? { authorization: `Bearer ${o.token}` } : {}) },
+    ...(o.body !== undefined ? { body: JSON.stringify(o.body) } : {}),
+  });
+  const text = await r.text();
+  return { status: r.status, body: text ? (JSON.parse(text) as Record<string, unknown>) : {}, headers: r.headers };
+}
+
 describe('people: login, tokens, roles, ownership, rate limits (seed 004)', () => {
   let t: TestDaemon;
   beforeAll(async () => {
     t = await startTestDaemon({
-      env: { JWT_SECRET: SECRET, CCO_ADMIN_EMAIL: 'Boss@Example.com', CCO_ADMIN_PASSWORD: 'boss-password' },
+      env: { JWT_SECRET: SECRET, JWT_REFRESH_SECRET: REFRESH_SECRET, CCO_ADMIN_EMAIL: 'Boss@Example.com', CCO_ADMIN_PASSWORD: 'boss-password' },
       config: (c) => ({ ...c, rate_limits: { ...c.rate_limits, per_key_per_minute: 40, login_per_minute: 6 } }),
     });
   });
   afterAll(() => t.cleanup());
 
-  const call = async (method: string, path: string, o: { token?: string; body?: unknown } = {}): Promise<Res> => {
-    const r = await fetch(`${t.url}${path}`, {
-      method,
-      headers: { ...(o.body !== undefined ? { 'content-type': 'application/json' } : {}), ...(o.token ? { authorization: `Bearer ${o.token}` } : {}) },
-      ...(o.body !== undefined ? { body: JSON.stringify(o.body) } : {}),
-    });
-    const text = await r.text();
-    return { status: r.status, body: text ? (JSON.parse(text) as Record<string, unknown>) : {}, headers: r.headers };
-  };
+  const call = (method: string, path: string, o: { token?: string; body?: unknown } = {}) => request(t, method, path, o);
   const login = async (email: string, password: string) => call('POST', '/api/auth/login', { body: { email, password } });
   const tokens: Record<string, { access: string; refresh: string }> = {};
 
@@ -165,6 +168,86 @@ describe('people: login, tokens, roles, ownership, rate limits (seed 004)', () =
     expect((await call('DELETE', `/api/admin/users/${id}`)).status).toBe(200);
     expect((await call('GET', '/api/auth/verify', { token: again.body.accessToken as string })).status).toBe(401);
   });
+});
+
+describe('sessions: refresh tokens rotate, logout', () => {
+  let t: TestDaemon;
+  beforeAll(async () => {
+    t = await startTestDaemon({ env: { JWT_SECRET: SECRET, JWT_REFRESH_SECRET: REFRESH_SECRET }, config: (c) => ({ ...c, rate_limits: { ...c.rate_limits, login_per_minute: 100 } }) });
+    for (const who of ['ann', 'bob']) {
+      const r = await fetch(`${t.url}/api/admin/users`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify({ email: `${who}@example.com`, password: `${who}-password` }) });
+      if (r.status !== 201) throw new Error(`could not create ${who}: ${r.status}`);
+    }
+  });
+  afterAll(() => t.cleanup());
+  const call = (method: string, path: string, o: { token?: string; body?: unknown } = {}) => request(t, method, path, o);
+  const login = async (email: string, password: string) => call('POST', '/api/auth/login', { body: { email, password } });
+
+  it('refresh tokens rotate: each works once; an old one coming back ends its session and every token of it', async () => {
+    const other = await login('bob@example.com', 'bob-password');
+    const s = await login('bob@example.com', 'bob-password');
+    const first = { access: s.body.accessToken as string, refresh: s.body.refreshToken as string };
+    const r1 = await call('POST', '/api/auth/refresh', { body: { refreshToken: first.refresh } });
+    expect(r1.status).toBe(200);
+    const second = { access: r1.body.accessToken as string, refresh: r1.body.refreshToken as string };
+    expect(second.refresh).not.toBe(first.refresh);
+    // the session goes on: its earlier access token still works
+    expect((await call('GET', '/api/tasks', { token: first.access })).status).toBe(200);
+    // the first refresh token again (a copy): refused, and the whole session ends
+    const replay = await call('POST', '/api/auth/refresh', { body: { refreshToken: first.refresh } });
+    expect(replay.status).toBe(401);
+    expect(replay.body).toMatchObject({ error: { code: 'refresh_token_reused', message: expect.stringMatching(/^Refresh token already used/) } });
+    expect((await call('POST', '/api/auth/refresh', { body: { refreshToken: second.refresh } })).body).toMatchObject({ error: { code: 'session_ended' } });
+    for (const token of [first.access, second.access]) expect((await call('GET', '/api/tasks', { token })).body).toMatchObject({ error: { code: 'session_ended' } });
+    // other logins of the same user are not touched
+    expect((await call('GET', '/api/tasks', { token: other.body.accessToken as string })).status).toBe(200);
+
+    // two refreshes with one token at once: one wins, the other ends the session
+    const t = await login('bob@example.com', 'bob-password');
+    const both = await Promise.all([0, 1].map(() => call('POST', '/api/auth/refresh', { body: { refreshToken: t.body.refreshToken } })));
+    expect(both.map((b) => b.status).sort()).toEqual([200, 401]);
+  });
+
+  it('logout ends a session (by refresh token or by access token); all: true ends every session of the user', async () => {
+    const a = await login('ann@example.com', 'ann-password');
+    const b = await login('ann@example.com', 'ann-password');
+    const out = await call('POST', '/api/auth/logout', { body: { refreshToken: a.body.refreshToken } });
+    expect(out.status).toBe(200);
+    expect(out.body).toEqual({ loggedOut: true, all: false });
+    expect((await call('GET', '/api/auth/verify', { token: a.body.accessToken as string })).body).toMatchObject({ error: { code: 'session_ended' } });
+    expect((await call('POST', '/api/auth/refresh', { body: { refreshToken: a.body.refreshToken } })).status).toBe(401);
+    expect((await call('GET', '/api/auth/verify', { token: b.body.accessToken as string })).status).toBe(200);
+    // by access token
+    expect((await call('POST', '/api/auth/logout', { token: b.body.accessToken as string, body: {} })).status).toBe(200);
+    expect((await call('POST', '/api/auth/refresh', { body: { refreshToken: b.body.refreshToken } })).status).toBe(401);
+    // everywhere
+    const c = await login('ann@example.com', 'ann-password');
+    const d2 = await login('ann@example.com', 'ann-password');
+    expect((await call('POST', '/api/auth/logout', { body: { refreshToken: c.body.refreshToken, all: true } })).body).toEqual({ loggedOut: true, all: true });
+    expect((await call('GET', '/api/auth/verify', { token: d2.body.accessToken as string })).status).toBe(401);
+    expect((await call('POST', '/api/auth/refresh', { body: { refreshToken: d2.body.refreshToken } })).status).toBe(401);
+    // bad input names the field; no token at all is 401
+    expect((await call('POST', '/api/auth/logout', { body: { all: 'yes' } })).body).toMatchObject({ error: { field: 'body.all' } });
+    expect((await call('POST', '/api/auth/logout', { body: {} })).body).toMatchObject({ error: { code: 'no_token' } });
+  });
+
+  it('a refresh token issued before sessions existed works once, then counts as reused', async () => {
+    const bob = ((await call('GET', '/api/admin/users')).body.users as { id: string; email: string }[]).find((u) => u.email === 'bob@example.com');
+    const legacy = await new SignJWT({ ver: 0 })
+      .setProtectedHeader({ alg: 'HS256', typ: 'JWT' })
+      .setSubject(bob?.id as string)
+      .setJti('legacy-test-jti')
+      .setIssuer('cco')
+      .setAudience('cco-refresh')
+      .setIssuedAt()
+      .setExpirationTime('1h')
+      .sign(new TextEncoder().encode(REFRESH_SECRET));
+    const once = await call('POST', '/api/auth/refresh', { body: { refreshToken: legacy } });
+    expect(once.status).toBe(200);
+    expect((await call('GET', '/api/auth/verify', { token: once.body.accessToken as string })).status).toBe(200);
+    expect((await call('POST', '/api/auth/refresh', { body: { refreshToken: legacy } })).body).toMatchObject({ error: { code: 'refresh_token_reused' } });
+  });
+
 });
 
 describe('secrets and team mode', () => {

@@ -14,6 +14,18 @@ export interface UserClaims {
   ver: number;
   /** Expiry, epoch seconds. */
   exp: number;
+  /** The login session the token belongs to (tokens issued before sessions existed have none). */
+  sid?: string;
+}
+
+/** What a verified refresh token says. */
+export interface RefreshClaims {
+  userId: string;
+  ver: number;
+  jti: string;
+  sid?: string;
+  /** Expiry, epoch seconds. */
+  exp: number;
 }
 
 export interface UserTokenOptions {
@@ -41,9 +53,16 @@ export class UserTokens {
     this.refresh = new TextEncoder().encode(o.refreshSecret);
   }
 
-  async issue(u: { id: string; email: string; role: Role; tokenVersion?: number }): Promise<{ accessToken: string; refreshToken: string; expiresIn: number }> {
+  /** The lifetime of a refresh token issued now, as an epoch-ms expiry (what a session row keeps). */
+  refreshExpiresAt(): number {
+    return Date.now() + this.o.refreshTtlSeconds * 1000;
+  }
+
+  /** An access and a refresh token; `session` ties both to a login session (its id and the refresh token's jti). */
+  async issue(u: { id: string; email: string; role: Role; tokenVersion?: number }, session?: { sid: string; jti: string }): Promise<{ accessToken: string; refreshToken: string; expiresIn: number }> {
     const ver = u.tokenVersion ?? 0;
-    const accessToken = await new SignJWT({ email: u.email, role: u.role, ver })
+    const sid = session ? { sid: session.sid } : {};
+    const accessToken = await new SignJWT({ email: u.email, role: u.role, ver, ...sid })
       .setProtectedHeader({ alg: 'HS256', typ: 'JWT' })
       .setSubject(u.id)
       .setIssuer(ISSUER)
@@ -51,10 +70,10 @@ export class UserTokens {
       .setIssuedAt()
       .setExpirationTime(`${this.o.accessTtlSeconds}s`)
       .sign(this.access);
-    const refreshToken = await new SignJWT({ ver })
+    const refreshToken = await new SignJWT({ ver, ...sid })
       .setProtectedHeader({ alg: 'HS256', typ: 'JWT' })
       .setSubject(u.id)
-      .setJti(randomUUID())
+      .setJti(session?.jti ?? randomUUID())
       .setIssuer(ISSUER)
       .setAudience(REFRESH)
       .setIssuedAt()
@@ -70,7 +89,7 @@ export class UserTokens {
     if (typeof payload.sub !== 'string' || typeof payload.email !== 'string' || (role !== 'admin' && role !== 'user') || typeof payload.exp !== 'number') {
       throw new AppError(401, 'invalid_token', 'Invalid token');
     }
-    return { userId: payload.sub, email: payload.email, role, ver: typeof payload.ver === 'number' ? payload.ver : 0, exp: payload.exp };
+    return { userId: payload.sub, email: payload.email, role, ver: typeof payload.ver === 'number' ? payload.ver : 0, exp: payload.exp, ...(typeof payload.sid === 'string' ? { sid: payload.sid } : {}) };
   }
 
   /** For the front door: a JWT that says it is a user token is verified (401 if it fails); others (agents') are not ours. */
@@ -84,11 +103,13 @@ export class UserTokens {
     return aud === ACCESS ? this.verifyAccess(token) : undefined;
   }
 
-  /** A refresh token's user id and token_version; 401 "Invalid refresh token" otherwise (expired included). */
-  async verifyRefresh(token: string): Promise<{ userId: string; ver: number }> {
+  /** A refresh token's claims; 401 "Invalid refresh token" otherwise (expired included). */
+  async verifyRefresh(token: string): Promise<RefreshClaims> {
     try {
       const payload = await verify(token, this.refresh, REFRESH);
-      if (typeof payload.sub === 'string') return { userId: payload.sub, ver: typeof payload.ver === 'number' ? payload.ver : 0 };
+      if (typeof payload.sub === 'string' && typeof payload.jti === 'string' && typeof payload.exp === 'number') {
+        return { userId: payload.sub, ver: typeof payload.ver === 'number' ? payload.ver : 0, jti: payload.jti, exp: payload.exp, ...(typeof payload.sid === 'string' ? { sid: payload.sid } : {}) };
+      }
     } catch {
       // one answer for every reason, as the guide's handler gives
     }

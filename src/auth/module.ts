@@ -3,6 +3,7 @@ import { UserTokens } from './jwt.js';
 import type { Role } from './jwt.js';
 import { hashPassword } from './passwords.js';
 import { currentUser, registerAuthRoutes } from './routes.js';
+import { SessionsRepo } from './sessions-repo.js';
 import { userTokenSecrets } from './secrets.js';
 import { UsersRepo } from './users-repo.js';
 
@@ -20,16 +21,17 @@ export interface AuthModule extends DaemonModule {
 export function createAuthModule(ctx: ModuleContext): AuthModule {
   const tokens = new UserTokens({ ...userTokenSecrets(ctx.env, ctx.paths), accessTtlSeconds: ctx.config.auth.access_ttl_seconds, refreshTtlSeconds: ctx.config.auth.refresh_ttl_seconds });
   const users = new UsersRepo(ctx.store);
+  const sessions = new SessionsRepo(ctx.store);
   return {
     name: 'auth',
     async resolve(token) {
       const c = await tokens.resolve(token);
       if (!c) return undefined;
-      const u = await currentUser(users, c);
+      const u = await currentUser({ users, sessions }, c);
       return { userId: u.id, email: u.email, role: u.role as Role };
     },
     register(app) {
-      registerAuthRoutes(app, { users, tokens });
+      registerAuthRoutes(app, { users, sessions, tokens });
     },
     async start() {
       const email = ctx.env.CCO_ADMIN_EMAIL;

@@ -102,6 +102,11 @@ export class UsersRepo {
     return Number(r.numUpdatedRows) > 0 ? this.byId(id) : undefined;
   }
 
+  /** Ends every token of the user (logout everywhere): bumps token_version. */
+  async endAllTokens(id: string): Promise<void> {
+    await this.db.updateTable('users').set((eb) => ({ updated_at: Date.now(), token_version: eb('token_version', '+', 1) })).where('id', '=', id).execute();
+  }
+
   async remove(id: string): Promise<boolean> {
     const r = await this.db.deleteFrom('users').where('id', '=', id).executeTakeFirst();
     return Number(r.numDeletedRows) > 0;

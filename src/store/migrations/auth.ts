@@ -27,4 +27,21 @@ export const authMigrations: MigrationSet = () => ({
       await db.schema.alterTable('users').dropColumn('token_version').execute();
     },
   },
+  auth_003_sessions: {
+    async up(db) {
+      await db.schema
+        .createTable('auth_sessions')
+        .addColumn('id', 'text', (c) => c.primaryKey())
+        .addColumn('user_id', 'text', (c) => c.notNull())
+        .addColumn('refresh_jti', 'text', (c) => c.notNull())
+        .addColumn('created_at', 'bigint', (c) => c.notNull())
+        .addColumn('expires_at', 'bigint', (c) => c.notNull())
+        .addColumn('revoked_at', 'bigint')
+        .execute();
+      await db.schema.createIndex('auth_sessions_expires').on('auth_sessions').column('expires_at').execute();
+    },
+    async down(db) {
+      await db.schema.dropTable('auth_sessions').execute();
+    },
+  },
 });

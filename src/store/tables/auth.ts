@@ -11,6 +11,23 @@ export interface UsersTable {
   token_version: number;
 }
 
+/**
+ * A login (one device or client): its refresh tokens rotate, and only the newest one works. A
+ * refresh token used twice means it was copied: the session is revoked.
+ */
+export interface AuthSessionsTable {
+  id: string; // s_<random>, or legacy-<jti> for a refresh token issued before sessions existed
+  user_id: string;
+  /** The jti of the one refresh token of this session that may be used next. */
+  refresh_jti: string;
+  created_at: number; // epoch ms
+  /** When the newest refresh token expires; the row can go after that. */
+  expires_at: number;
+  /** Logged out, or revoked because an old refresh token came back. */
+  revoked_at: number | null;
+}
+
 export interface AuthTables {
   users: UsersTable;
+  auth_sessions: AuthSessionsTable;
 }
