@@ -44,16 +44,22 @@ export class ProjectRoots {
   resolve(requested: string | undefined): string {
     if (requested === undefined || requested === '') return this.defaultRoot;
     if (!isAbsolute(requested)) throw new AppError(400, 'invalid_request', 'query.root: must be an absolute path', { field: 'query.root' });
+    const outside = () => new AppError(403, 'root_not_allowed', `query.root: ${requested} is outside the allowed project roots; add it to [sidecar] allowed_roots`, { field: 'query.root' });
     let r: string;
     try {
       r = realpathSync(resolve(requested));
     } catch {
+      // Only a path inside the roots is said not to exist: outside them, existing or not, the
+      // answer is the same (an agent cannot probe the machine's folders through this route).
+      if (!this.within(resolve(requested))) throw outside();
       throw new AppError(400, 'invalid_request', `query.root: ${requested} does not exist`, { field: 'query.root' });
     }
-    if (!this.allowed.some((a) => r === a || r.startsWith(a.endsWith(sep) ? a : a + sep))) {
-      throw new AppError(403, 'root_not_allowed', `query.root: ${requested} is outside the allowed project roots; add it to [sidecar] allowed_roots`, { field: 'query.root' });
-    }
+    if (!this.within(r)) throw outside();
     return r;
+  }
+
+  private within(path: string): boolean {
+    return this.allowed.some((a) => path === a || path.startsWith(a.endsWith(sep) ? a : a + sep));
   }
 }
 

@@ -160,6 +160,9 @@ describe('sidecar context (real HTTP, real project on disk)', () => {
       [`${root}/../../`, 403],
       ['relative/path', 400],
       [join(root, 'nope'), 400],
+      // outside the roots, a folder that does not exist answers as one that does: no probing
+      ['/no/such/folder/anywhere', 403],
+      [join(root, '..', 'nope-next-to-the-project'), 403],
     ] as const) {
       const r = await call('GET', `${w.sidecarUrl}/api/context/i-1/python-specialist?root=${encodeURIComponent(root2)}`, { token: tok });
       expect(r.status, root2).toBe(status);
