@@ -40,4 +40,21 @@ describe('AnalyticsQueries', () => {
     expect(series.reduce((a, b) => a + Number((b as { errors: number }).errors), 0)).toBe(2);
     expect((await q.routeStats(window))[0]).toMatchObject({ requests: 4, errors: 2 });
   });
+
+  it('day buckets start at the reader’s midnight (utc offset), and every row lands in the bucket of its local day', async () => {
+    const q = new AnalyticsQueries(store, new QueryProfiler());
+    const DAY = 86_400_000;
+    const offset = 330 * 60_000; // UTC+5:30
+    // t0 + 1..4 ms is 2023-11-14 22:13 UTC: 03:43 on the 15th in India
+    const window = { since: t0 - 2 * DAY, until: t0 + DAY };
+    const local = await q.series(window, DAY, offset);
+    for (const b of local) expect((b.t + offset) % DAY).toBe(0);
+    const hit = local.filter((b) => b.requests > 0);
+    expect(hit).toHaveLength(1);
+    expect(hit[0]?.requests).toBe(4);
+    expect(new Date((hit[0]?.t ?? 0) + offset).toISOString()).toBe('2023-11-15T00:00:00.000Z');
+    // in UTC the same rows are on the 14th
+    const utc = (await q.series(window, DAY)).filter((b) => b.requests > 0);
+    expect(new Date(utc[0]?.t ?? 0).toISOString()).toBe('2023-11-14T00:00:00.000Z');
+  });
 });

@@ -152,9 +152,16 @@ export class AnalyticsQueries {
     }));
   }
 
-  /** Time series in buckets of `bucketMs`: requests, cost, tokens, errors, cache hits, mean latency. */
-  async series(f: StatsFilter & { since: number; until: number }, bucketMs: number) {
-    const bucket = sql<number>`(ts - (ts % ${sql.lit(Math.max(1, Math.floor(bucketMs)))}))`;
+  /**
+   * Time series in buckets of `bucketMs`: requests, cost, tokens, errors, cache hits, mean latency.
+   * Buckets start on the reader's clock (`offsetMs`: local time minus UTC), so that a day bucket
+   * runs from their midnight and an hour bucket from their full hour (India is UTC+5:30).
+   */
+  async series(f: StatsFilter & { since: number; until: number }, bucketMs: number, offsetMs = 0) {
+    const b = Math.max(1, Math.floor(bucketMs));
+    // ts + offset stays positive (epoch ms against at most 14 hours): % never sees a negative number
+    const start = (t: number) => t - ((((t + offsetMs) % b) + b) % b);
+    const bucket = sql<number>`(ts - ((ts + ${sql.lit(Math.trunc(offsetMs))}) % ${sql.lit(b)}))`;
     const rows = await this.profiler.time('series', () =>
       this.base(f)
         .select([
@@ -174,7 +181,7 @@ export class AnalyticsQueries {
     const byT = new Map(rows.map((r) => [n(r.t), r]));
     const out = [];
     // Empty buckets are present (zeros) so a chart's time axis is continuous.
-    for (let t = f.since - (f.since % bucketMs); t < f.until; t += bucketMs) {
+    for (let t = start(f.since); t < f.until; t += b) {
       const r = byT.get(t);
       const requests = n(r?.requests);
       out.push({ t, requests, cost: n(r?.cost), tokens: n(r?.tokens), errors: n(r?.errors), cacheHits: n(r?.cache_hits), cacheHitRate: n(r?.cacheable) ? n(r?.cache_hits) / n(r?.cacheable) : 0, avgLatencyMs: Math.round(n(r?.latency)) });

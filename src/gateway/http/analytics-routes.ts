@@ -19,6 +19,8 @@ const windowQuery = z
     until: z.coerce.number().int().min(0).max(8.64e15).optional(),
     project: z.string().min(1).max(4096).optional(),
     session: z.string().min(1).max(200).optional(),
+    /** The reader's local time minus UTC, in minutes (`-new Date().getTimezoneOffset()`): chart buckets start at their midnight. */
+    utc_offset_minutes: z.coerce.number().int().min(-12 * 60).max(14 * 60).optional(),
   })
   .strict();
 
@@ -93,7 +95,7 @@ export function registerAnalyticsRoutes(app: FastifyInstance, d: { store: Store;
     const w = { ...win, ...only };
     const [totals, series, models, projects, sessions, providers, allTime, archived] = await Promise.all([
       d.queries.totals(w),
-      d.queries.series(w, bucket),
+      d.queries.series(w, bucket, (q.utc_offset_minutes ?? 0) * 60_000),
       d.queries.breakdown(w, 'upstream_model'),
       d.queries.breakdown(w, 'project'),
       d.queries.breakdown(w, 'session_id', 10),
@@ -105,7 +107,7 @@ export function registerAnalyticsRoutes(app: FastifyInstance, d: { store: Store;
     return {
       machine: { hostname: hostname(), platform: platform(), cpus: cpus().length, loadavg: loadavg(), memory: { totalMb: Math.round(totalmem() / 2 ** 20), freeMb: Math.round(freemem() / 2 ** 20) } },
       process: { pid: process.pid, uptimeSeconds: Math.round(process.uptime()), rssMb: Math.round(mem.rss / 2 ** 20), heapUsedMb: Math.round(mem.heapUsed / 2 ** 20) },
-      window: { since: w.since, until: w.until, bucketMs: bucket },
+      window: { since: w.since, until: w.until, bucketMs: bucket, utcOffsetMinutes: q.utc_offset_minutes ?? 0 },
       project: q.project ?? null,
       totals,
       // archived rows (POST /api/maintenance/archive-old-analytics) still count here

@@ -65,6 +65,14 @@ describe('analytics', () => {
     }
     const year = (await (await fetch(`${h.url}/api/machine/stats?hours=${24 * 365}`)).json()) as { chartData: { costOverTime: unknown[] } };
     expect(year.chartData.costOverTime.length).toBeLessThanOrEqual(72);
+    // buckets on the reader's clock: a week in day buckets from India's midnight
+    const ist = (await (await fetch(`${h.url}/api/machine/stats?hours=${24 * 30}&utc_offset_minutes=330`)).json()) as { window: { bucketMs: number; utcOffsetMinutes: number }; chartData: { costOverTime: { t: number; cost: number }[] } };
+    expect(ist.window).toMatchObject({ bucketMs: 86_400_000, utcOffsetMinutes: 330 });
+    for (const b of ist.chartData.costOverTime) expect((b.t + 330 * 60_000) % 86_400_000).toBe(0);
+    expect(ist.chartData.costOverTime.reduce((a, b) => a + b.cost, 0)).toBeGreaterThan(0);
+    const off = await fetch(`${h.url}/api/machine/stats?utc_offset_minutes=5000`);
+    expect(off.status).toBe(400);
+    expect(((await off.json()) as { error: { field: string } }).error.field).toBe('query.utc_offset_minutes');
   });
 
   it('route stats for the improve module and maintenance endpoints', async () => {

@@ -15,7 +15,7 @@ export function Gateway() {
   // Charts move once a second, not on every message.
   const now = useNow(1000);
   const project = usePoll(() => getIf<unknown>('/api/project/stats?hours=24'), 10_000);
-  const machine = usePoll(() => getIf<unknown>('/api/machine/stats?hours=24'), 30_000);
+  const machine = usePoll(() => getIf<unknown>(`/api/machine/stats?hours=24&utc_offset_minutes=${-new Date().getTimezoneOffset()}`), 30_000);
   const history = useMemo(() => historySeries(machine.data), [machine.data]);
   const series = useMemo(() => bucketize(state.requests, now), [now]);
   const models = modelRows(project.data, state.requests);
