@@ -13,7 +13,7 @@ import { isSameProcess, processIdentity } from '../core/process-alive.js';
 import type { DaemonConfig } from '../config/daemon-config.js';
 import type { DaemonInfo } from './lock.js';
 import { isAlive, lockFileOf, readDaemonInfo } from './lock.js';
-import { findPortHolder } from './port-holder.js';
+import { findPortHolder, portHolderAdvice } from './port-holder.js';
 
 
 /**
@@ -81,10 +81,8 @@ const safeResolve = (p: string): string => (p.includes('://') ? p : resolve(p));
  * launcher says it when the daemon cannot bind) and how to move.
  */
 export function notCcoMessage(baseUrl: string, port: number, flagHint: string): string {
-  const holder = findPortHolder(port);
-  const who = holder ? ` by ${holder.command} (PID ${holder.pid})` : '';
-  const fix = holder ? `Stop it (kill ${holder.pid}) or use` : `Find it with \`lsof -i :${port}\`, or use`;
-  return `Something that is not a CCO daemon answers on ${baseUrl}: port ${port} is in use${who}. ${fix} a different port: ${flagHint.replaceAll('{port}', String(port + 2))}.`;
+  const { who, fix } = portHolderAdvice(port, flagHint);
+  return `Something that is not a CCO daemon answers on ${baseUrl}: port ${port} is in use${who}. ${fix}.`;
 }
 
 /** `message` is the whole line to show: "Daemon failed to start: <why>" or "Failed to start daemon within N seconds". */

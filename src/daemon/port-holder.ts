@@ -70,12 +70,22 @@ function commandOf(pid: string): string {
 }
 
 /**
+ * Who holds `port` and what to do about it, for the messages below: ` by <command> (PID n)` and
+ * the advice that goes before "use a different port: ...".
+ */
+export function portHolderAdvice(port: number, flagHint: string): { who: string; fix: string } {
+  const holder = findPortHolder(port);
+  const other = `use a different port: ${flagHint.replaceAll('{port}', String(port + 2))}`;
+  return holder
+    ? { who: ` by ${holder.command} (PID ${holder.pid})`, fix: `Stop it (kill ${holder.pid}) or ${other}` }
+    : { who: '', fix: `Find the holder with \`lsof -i :${port}\` or ${other}` };
+}
+
+/**
  * The seeds' "port already in use" message ("Failed to bind to address 127.0.0.1:3000"): who
  * holds it and what to do.
  */
 export function portInUseMessage(port: number, what: string, flagHint: string, host = '127.0.0.1'): string {
-  const holder = findPortHolder(port);
-  const who = holder ? ` by ${holder.command} (PID ${holder.pid})` : '';
-  const kill = holder ? ` Stop it (kill ${holder.pid}) or` : ' Find the holder with `lsof -i :' + port + '` or';
-  return `Failed to bind to address ${host}:${port}. Port ${port} is already in use${who}: Address already in use.${kill} use a different port: ${flagHint.replace('{port}', String(port + 2))}. (${what})`;
+  const { who, fix } = portHolderAdvice(port, flagHint);
+  return `Failed to bind to address ${host}:${port}. Port ${port} is already in use${who}: Address already in use. ${fix}. (${what})`;
 }
