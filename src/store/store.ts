@@ -68,6 +68,21 @@ class BoundedPostgresDialect extends PostgresDialect {
 }
 
 class BoundedPostgresDriver extends PostgresDriver {
+  private readonly cleaned = new WeakSet<DatabaseConnection>();
+
+  /** Every connection's queries go through `withoutNul` (see there). */
+  override async acquireConnection(): Promise<DatabaseConnection> {
+    const c = await super.acquireConnection();
+    if (!this.cleaned.has(c)) {
+      this.cleaned.add(c);
+      const execute = c.executeQuery.bind(c);
+      const stream = c.streamQuery.bind(c);
+      c.executeQuery = (q) => execute(withoutNul(q));
+      c.streamQuery = (q, chunkSize) => stream(withoutNul(q), chunkSize);
+    }
+    return c;
+  }
+
   override async beginTransaction(connection: DatabaseConnection, settings: TransactionSettings): Promise<void> {
     const bound = `set local idle_in_transaction_session_timeout = ${PG_IDLE_IN_TRANSACTION_MS}`;
     if (settings.isolationLevel || settings.accessMode) {
@@ -76,6 +91,23 @@ class BoundedPostgresDriver extends PostgresDriver {
     } else await connection.executeQuery(CompiledQuery.raw(`begin; ${bound}`));
   }
 }
+
+/**
+ * PostgreSQL text cannot hold U+0000 ("invalid byte sequence for encoding UTF8: 0x00"), which
+ * SQLite and JSON accept: a client's NUL in a model name, a requirement or a query parameter made
+ * the statement fail (a 500, and an analytics batch that could never be written). Such characters
+ * are stored as U+FFFD, the replacement character, so one value never fails a statement.
+ */
+export function withoutNul(q: CompiledQuery): CompiledQuery {
+  const ps = q.parameters;
+  let i = 0;
+  while (i < ps.length && !hasNul(ps[i])) i++;
+  if (i === ps.length) return q;
+  return { ...q, parameters: ps.map(replaceNul) };
+}
+
+const hasNul = (v: unknown): boolean => (typeof v === 'string' ? v.includes('\u0000') : Array.isArray(v) && v.some(hasNul));
+const replaceNul = (v: unknown): unknown => (typeof v === 'string' ? v.replaceAll('\u0000', '\uFFFD') : Array.isArray(v) ? v.map(replaceNul) : v);
 
 /** pg is loaded only when PostgreSQL is used: the embedded default should not pay for it. */
 async function loadPg(): Promise<typeof pg> {

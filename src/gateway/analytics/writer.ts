@@ -144,9 +144,13 @@ export class AnalyticsWriter {
         this.lastError = undefined;
         this.afterWrite?.();
       } catch (e) {
+        // A row the database refuses for its values would fail every retry and hold back every
+        // row behind it: such rows are written one by one and the refused ones dropped.
+        const left = isDataError(e) ? await this.insertEachDroppingRefused(batch) : batch;
+        if (!left.length) continue;
         this.lastError = (e as Error).message;
-        this.logger.warn({ err: this.lastError, rows: batch.length }, 'analytics write failed; will retry');
-        this.pending.unshift(...batch);
+        this.logger.warn({ err: this.lastError, rows: left.length }, 'analytics write failed; will retry');
+        this.pending.unshift(...left);
         if (!this.closed) {
           this.timer ??= setTimeout(() => void this.flush(), Math.max(1000, this.intervalMs));
           // A database that stays down must not keep the process alive.
@@ -155,6 +159,26 @@ export class AnalyticsWriter {
         return;
       }
     }
+  }
+
+  /**
+   * Writes rows one at a time; a row refused for its values is dropped (counted, logged). Returns
+   * the rows not written when another kind of error stops it (the database went away).
+   */
+  private async insertEachDroppingRefused(batch: Values[]): Promise<Values[]> {
+    for (let i = 0; i < batch.length; i++) {
+      try {
+        await this.insert([batch[i] as Values]);
+        this.written++;
+      } catch (e) {
+        if (!isDataError(e)) return batch.slice(i);
+        this.dropped++;
+        this.lastError = (e as Error).message;
+        this.logger.warn({ err: this.lastError, request: batch[i]?.[0] }, 'analytics row refused by the database; dropped');
+      }
+    }
+    this.afterWrite?.();
+    return [];
   }
 
   /** Inserts rows in one transaction of a few multi-row statements of fixed sizes (see CHUNKS). */
@@ -199,4 +223,14 @@ export class AnalyticsWriter {
     if (this.timer) clearTimeout(this.timer);
     this.timer = undefined;
   }
+}
+
+/**
+ * An error about the values written, not the database's reachability: PostgreSQL's classes 22
+ * (data exception) and 23 (integrity), SQLite's constraint, type and size errors.
+ */
+export function isDataError(e: unknown): boolean {
+  const code = (e as { code?: unknown } | null)?.code;
+  if (typeof code !== 'string') return false;
+  return /^2[23][0-9A-Z]{3}$/.test(code) || /^SQLITE_(CONSTRAINT|MISMATCH|TOOBIG|RANGE)/.test(code);
 }
