@@ -6,7 +6,7 @@ import { ProviderPool } from '../resilience/providers.js';
 import { zeroCost } from './pricing.js';
 import type { RequestRecord } from './record.js';
 import { testRecord } from '../testing/record.js';
-import { Telemetry } from './telemetry.js';
+import { MAX_MODEL_LABELS, Telemetry } from './telemetry.js';
 import { openaiUsage } from '../proxy/usage.js';
 import type { AnalyticsWriter } from './writer.js';
 
@@ -91,11 +91,29 @@ describe('Telemetry', () => {
     expect((await values('gateway_requests_total'))['{"provider":"anthropic","model":"claude-sonnet-4-5","status":"200","cache":"miss"}']).toBe(3);
   });
 
-  it('keeps the counts of label sets it stops tracking (a client sending ever-new model names)', async () => {
+  it('a client sending ever-new model names: /metrics keeps MAX_MODEL_LABELS of them, the rest as other, every request counted', async () => {
     const { t, values } = telemetry();
     for (let i = 0; i < 1500; i++) t.record(rec({ upstreamModel: `model-${i}` }));
-    const all = Object.values(await values('gateway_requests_total'));
-    expect(all).toHaveLength(1500);
-    expect(all.reduce((a, b) => a + b, 0)).toBe(1500);
+    const series = await values('gateway_requests_total');
+    expect(Object.keys(series)).toHaveLength(MAX_MODEL_LABELS + 1);
+    expect(Object.values(series).reduce((a, b) => a + b, 0)).toBe(1500);
+    expect(series[JSON.stringify({ provider: 'anthropic', model: 'other', status: '200', cache: 'miss' })]).toBe(1500 - MAX_MODEL_LABELS);
+    // a model seen before the cap keeps its own series
+    t.record(rec({ upstreamModel: 'model-3' }));
+    expect((await values('gateway_requests_total'))[JSON.stringify({ provider: 'anthropic', model: 'model-3', status: '200', cache: 'miss' })]).toBe(2);
+  });
+
+  it('a model name with control characters or of 5,000 characters is labelled other (no NUL in the /metrics text)', async () => {
+    const { t, registry } = telemetry();
+    t.record(rec({ upstreamModel: 'claude-\u0000x' }));
+    t.record(rec({ upstreamModel: 'x'.repeat(5000) }));
+    t.record(rec({ upstreamModel: 'us.anthropic.claude-sonnet-4-5-20250929-v1:0' }));
+    t.record(rec({ upstreamModel: 'openrouter/anthropic/claude-3.5-sonnet@latest' }));
+    const text = await registry.metrics();
+    expect(text).not.toContain('\u0000');
+    expect(text).not.toContain('x'.repeat(101));
+    expect(text).toContain('model="other"');
+    expect(text).toContain('model="us.anthropic.claude-sonnet-4-5-20250929-v1:0"');
+    expect(text).toContain('model="openrouter/anthropic/claude-3.5-sonnet@latest"');
   });
 });

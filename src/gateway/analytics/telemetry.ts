@@ -11,6 +11,11 @@ import type { DebugEntry } from './debug-ring.js';
 import type { RequestRecord } from './record.js';
 import type { AnalyticsWriter } from './writer.js';
 
+/** Distinct `model` label values in /metrics; later models count as `other`. */
+export const MAX_MODEL_LABELS = 200;
+/** What a model name is made of (Anthropic, OpenAI, Bedrock, Vertex, OpenRouter, local names). */
+const MODEL_NAME = /^[\w.:/@+-]+$/;
+
 interface Obs {
   observe(v: number): void;
 }
@@ -189,6 +194,20 @@ export class Telemetry {
     return b;
   }
 
+  private readonly models = new Set<string>();
+
+  /**
+   * The `model` label of a request: the model is the client's to choose, and each new label value
+   * is a series Prometheus keeps for good. Names that do not look like a model (control
+   * characters, over 100 characters) and any model past the first MAX_MODEL_LABELS are `other`.
+   */
+  private modelLabel(model: string): string {
+    if (this.models.has(model)) return model;
+    if (model.length > 100 || !MODEL_NAME.test(model) || this.models.size >= MAX_MODEL_LABELS) return 'other';
+    this.models.add(model);
+    return model;
+  }
+
   /** Hands the counts gathered since the last call to prom-client (before /metrics is read). */
   flushCounts(): void {
     const m = this.m;
@@ -219,7 +238,7 @@ export class Telemetry {
   record(r: RequestRecord): void {
     this.d.writer.add(r);
     const provider = r.provider || 'none';
-    const model = r.upstreamModel || r.model || 'none';
+    const model = this.modelLabel(r.upstreamModel || r.model || 'none');
     const cache = r.cacheHit ? 'hit' : r.cacheKey ? 'miss' : 'bypass';
     const b = this.boundFor(provider, model, r.status, cache);
     b.requests++;
