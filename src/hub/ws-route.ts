@@ -1,5 +1,7 @@
 import type { FastifyInstance } from 'fastify';
+import { z } from 'zod';
 import { AppError } from '../core/errors.js';
+import { parseInput } from '../server/validate.js';
 import type { WebSocket } from 'ws';
 import type { Hub, HubMessage } from './hub.js';
 
@@ -9,6 +11,15 @@ import type { Hub, HubMessage } from './hub.js';
  * send `{"type":"filter","types":[...]}` to narrow what it receives. The access token is
  * checked by the security layer before the upgrade.
  */
+/** `?token=` is the security layer's; `types` a comma-separated list of message types. */
+const wsQuery = z
+  .object({
+    token: z.string().max(4096).optional(),
+    after: z.coerce.number().int().min(0).optional(),
+    types: z.string().max(4000).optional(),
+  })
+  .strict();
+
 export function registerHubWebSocket(app: FastifyInstance, hub: Hub, onCount?: (n: number) => void): void {
   let clients = 0;
   app.route({
@@ -20,17 +31,21 @@ export function registerHubWebSocket(app: FastifyInstance, hub: Hub, onCount?: (
       const example = `new WebSocket("ws://${req.headers.host ?? '127.0.0.1:3000'}/ws?token=...")`;
       throw new AppError(426, 'upgrade_required', `GET /ws is a WebSocket endpoint: connect with a WebSocket client (headers Upgrade: websocket and Connection: Upgrade), e.g. ${example}`, { field: 'headers.upgrade' });
     },
+    // checked before the upgrade: a bad query is an HTTP 400 naming the field, not a socket that dies
+    preValidation: async (req) => {
+      parseInput(wsQuery, req.query, 'query');
+    },
     wsHandler: (socket: WebSocket, req) => {
       clients++;
       onCount?.(clients);
-      const q = req.query as Record<string, string | undefined>;
-      const after = q.after !== undefined ? Number(q.after) : undefined;
+      const q = parseInput(wsQuery, req.query, 'query');
+      const after = q.after;
       let types: string[] | undefined = q.types ? q.types.split(',') : undefined;
       const send = (m: HubMessage): void => {
         if (types && !types.includes(m.type)) return;
         if (socket.readyState === socket.OPEN) socket.send(JSON.stringify(m));
       };
-      for (const m of hub.recent(after !== undefined && Number.isFinite(after) ? { afterSeq: after } : {})) send(m);
+      for (const m of hub.recent(after !== undefined ? { afterSeq: after } : {})) send(m);
       const off = hub.subscribe(send);
       socket.on('message', (raw) => {
         try {

@@ -123,6 +123,34 @@ describe('daemon front door', () => {
     }
   });
 
+  it('a /ws query it cannot use (types given twice, after not a number, an unknown key) is a 400 naming the field, before the upgrade', async () => {
+    for (const [q, field] of [
+      ['types=a&types=b', 'query.types'],
+      ['after=abc', 'query.after'],
+      ['bogus=1', 'query'],
+    ] as const) {
+      const status = await new Promise<{ code: number; body: string }>((resolve, reject) => {
+        const ws = new WebSocket(`${t.url.replace('http', 'ws')}/ws?token=${t.token}&${q}`);
+        ws.on('open', () => reject(new Error(`${q}: opened`)));
+        ws.on('unexpected-response', (_req, res) => {
+          let body = '';
+          res.on('data', (c: Buffer) => (body += c.toString()));
+          res.on('end', () => resolve({ code: res.statusCode ?? 0, body }));
+        });
+        ws.on('error', () => undefined);
+      });
+      expect(status.code, q).toBe(400);
+      expect((JSON.parse(status.body) as { error: { field: string } }).error.field, q).toBe(field);
+    }
+    // a well-formed filter still works
+    const ws = new WebSocket(`${t.url.replace('http', 'ws')}/ws?token=${t.token}&types=task_update&after=0`);
+    await new Promise<void>((resolve, reject) => {
+      ws.on('open', () => resolve());
+      ws.on('error', reject);
+    });
+    ws.close();
+  });
+
   it('a client frame over the 1 MB limit closes that socket (1009) without logging a server error', async () => {
     const ws = new WebSocket(`${t.url.replace('http', 'ws')}/ws?token=${t.token}`);
     await new Promise<void>((resolve, reject) => {
