@@ -25,6 +25,8 @@ describe('AnalyticsQueries', () => {
     w.add(testRecord({ ...at(3), status: 529, errorType: 'overloaded_error' }));
     // a stream that broke off after its 200
     w.add(testRecord({ ...at(4), status: 200, errorType: 'stream_error' }));
+    // dollars whose float sum is 0.30000000000000004
+    for (const [i, total] of [[100, 0.1], [101, 0.2]] as const) w.add(testRecord({ id: `c${i}`, ts: t0 + 10 * 86_400_000 + i, model: 'gpt-4o', upstreamModel: 'gpt-4o', cost: { input: total, output: 0, cacheWrite: 0, cacheRead: 0, total, priced: true } }));
     await w.close();
   });
   afterAll(async () => {
@@ -56,5 +58,13 @@ describe('AnalyticsQueries', () => {
     // in UTC the same rows are on the 14th
     const utc = (await q.series(window, DAY)).filter((b) => b.requests > 0);
     expect(new Date(utc[0]?.t ?? 0).toISOString()).toBe('2023-11-14T00:00:00.000Z');
+  });
+
+  it('sums of dollars come without float noise in totals, breakdowns and the chart series', async () => {
+    const q = new AnalyticsQueries(store, new QueryProfiler());
+    const window = { since: t0 + 10 * 86_400_000, until: t0 + 10 * 86_400_000 + 60_000 };
+    expect((await q.totals(window)).cost).toMatchObject({ input: 0.3, total: 0.3 });
+    expect((await q.breakdown(window, 'upstream_model'))[0]).toMatchObject({ key: 'gpt-4o', cost: 0.3 });
+    expect((await q.series(window, 60_000)).reduce((a, b) => a + b.cost, 0)).toBe(0.3);
   });
 });

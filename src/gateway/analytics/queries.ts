@@ -38,6 +38,8 @@ export interface StatsFilter {
 }
 
 const n = (v: unknown): number => (v === null || v === undefined ? 0 : Number(v));
+/** A sum of dollars without the float noise of adding many (0.0021650000000000003): ten decimals, far below a token's price. */
+const usd = (v: unknown): number => Math.round(n(v) * 1e10) / 1e10;
 
 function percentile(sorted: number[], p: number): number {
   if (!sorted.length) return 0;
@@ -102,8 +104,8 @@ export class AnalyticsQueries {
       // tokens a provider handled (as gateway_tokens_total); what the cache served besides
       tokens: { input: n(r?.input_tokens), output: n(r?.output_tokens), cacheRead: n(r?.cache_read_tokens), cacheWrite: n(r?.cache_write_tokens) },
       tokensServedFromCache: n(r?.served_tokens),
-      cost: { input: n(r?.cost_input), output: n(r?.cost_output), cacheWrite: n(r?.cost_cache_write), cacheRead: n(r?.cost_cache_read), total: n(r?.cost_total) },
-      costSaved: n(r?.cost_saved),
+      cost: { input: usd(r?.cost_input), output: usd(r?.cost_output), cacheWrite: usd(r?.cost_cache_write), cacheRead: usd(r?.cost_cache_read), total: usd(r?.cost_total) },
+      costSaved: usd(r?.cost_saved),
       avgLatencyMs: Math.round(n(r?.avg_latency_ms)),
       lastRequestAt: r?.last_ts === null || r?.last_ts === undefined ? null : n(r.last_ts),
     };
@@ -117,7 +119,7 @@ export class AnalyticsQueries {
         .select([sql<number>`count(*)`.as('requests'), sql<number>`sum(cost_total)`.as('cost'), sql<number>`sum(cost_saved)`.as('saved')])
         .executeTakeFirst(),
     );
-    return { requests: n(r?.requests), cost: n(r?.cost), costSaved: n(r?.saved) };
+    return { requests: n(r?.requests), cost: usd(r?.cost), costSaved: usd(r?.saved) };
   }
 
   /** Requests, tokens, cost, errors and mean latency grouped by a column (model, session, agent, project, provider). */
@@ -145,7 +147,7 @@ export class AnalyticsQueries {
       requests: n(r.requests),
       inputTokens: n(r.input_tokens),
       outputTokens: n(r.output_tokens),
-      cost: n(r.cost),
+      cost: usd(r.cost),
       cacheHits: n(r.cache_hits),
       errors: n(r.errors),
       avgLatencyMs: Math.round(n(r.avg_latency_ms)),
@@ -184,7 +186,7 @@ export class AnalyticsQueries {
     for (let t = start(f.since); t < f.until; t += b) {
       const r = byT.get(t);
       const requests = n(r?.requests);
-      out.push({ t, requests, cost: n(r?.cost), tokens: n(r?.tokens), errors: n(r?.errors), cacheHits: n(r?.cache_hits), cacheHitRate: n(r?.cacheable) ? n(r?.cache_hits) / n(r?.cacheable) : 0, avgLatencyMs: Math.round(n(r?.latency)) });
+      out.push({ t, requests, cost: usd(r?.cost), tokens: n(r?.tokens), errors: n(r?.errors), cacheHits: n(r?.cache_hits), cacheHitRate: n(r?.cacheable) ? Math.round((n(r?.cache_hits) / n(r?.cacheable)) * 10_000) / 10_000 : 0, avgLatencyMs: Math.round(n(r?.latency)) });
     }
     return out;
   }
