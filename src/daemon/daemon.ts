@@ -151,8 +151,10 @@ export async function startDaemon(opts: DaemonOptions = {}): Promise<RunningDaem
 
   // The daemon's own Redis connection (team mode): rate-limit counters and the /health check.
   // No offline queue: while Redis is away a command fails at once (a rate limit lets the request
-  // through, /health says down) instead of waiting for a reconnect.
-  const redis = ctx.redisUrl ? new (await import('ioredis')).Redis(ctx.redisUrl, { maxRetriesPerRequest: 1, connectTimeout: 1000, enableOfflineQueue: false }) : undefined;
+  // through, /health says down) instead of waiting for a reconnect. A link that stops answering
+  // (socketTimeout) is cut and reconnected: without it one that accepted and never answered kept
+  // the daemon degraded for good.
+  const redis = ctx.redisUrl ? new (await import('ioredis')).Redis(ctx.redisUrl, { maxRetriesPerRequest: 1, connectTimeout: 1000, enableOfflineQueue: false, socketTimeout: 5000 }) : undefined;
   if (redis) {
     redis.on('error', () => undefined); // reported by /health; rate limits let requests through meanwhile
     cleanup.push(() => void redis.disconnect());

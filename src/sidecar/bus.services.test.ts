@@ -41,13 +41,23 @@ if (redisUrl) {
   describe('event bus: Redis', () => it.skip('skipped: set REDIS_URL to run the Redis event bus suite', () => {}));
 }
 
-/** A TCP relay to Redis that can drop every connection and refuse new ones for a while (Redis restarting). */
+/**
+ * A TCP relay to Redis that can drop every connection and refuse new ones for a while (Redis
+ * restarting), or swallow everything: accept, forward nothing, answer nothing (a dropped NAT
+ * entry, a proxy whose backend went away).
+ */
 async function flakyRelay(url: string) {
   const target = new URL(url);
   const open = new Set<Socket>();
   let refusing = false;
+  let swallowing = false;
   const server = createServer((client) => {
     if (refusing) return void client.destroy();
+    if (swallowing) {
+      open.add(client);
+      client.on('error', () => undefined).on('close', () => open.delete(client));
+      return void client.resume(); // read and drop
+    }
     const upstream = connect(Number(target.port || 6379), target.hostname);
     open.add(client).add(upstream);
     const drop = (): void => {
@@ -69,6 +79,16 @@ async function flakyRelay(url: string) {
     },
     up(): void {
       refusing = false;
+      swallowing = false;
+    },
+    /** Live connections stop forwarding for good; new ones are accepted and never answered. */
+    swallow(): void {
+      swallowing = true;
+      for (const s of open) {
+        s.unpipe();
+        s.removeAllListeners('data');
+        s.resume();
+      }
     },
     close: () => new Promise<void>((r) => server.close(() => r())),
   };
@@ -108,6 +128,54 @@ if (redisUrl) {
         await t.cleanup();
       }
     }, 30_000);
+
+    it('an event published by an instance whose link is down wakes the other instances once its link is back', async () => {
+      const t = await openTestStore('sqlite');
+      const relay = await flakyRelay(redisUrl);
+      const prefix = `cco-test-${randomBytes(4).toString('hex')}:`;
+      const na = new RedisNotifier(redisUrl, prefix);
+      const nb = new RedisNotifier(relay.url, prefix);
+      await Promise.all([na.whenReady(), nb.whenReady()]);
+      const a = new EventBus(new EventsRepo(t.store), na);
+      const b = new EventBus(new EventsRepo(t.store), nb);
+      try {
+        // a waiter on A from before the publish: only a wake-up tells it to read again
+        const waiting = a.wait({ eventType: 'published_offline', issues: '*' }, 0, 25_000);
+        await new Promise((r) => setTimeout(r, 100));
+        relay.down();
+        await new Promise((r) => setTimeout(r, 300));
+        const e = await b.publish({ event_type: 'published_offline', topic: 't', publisher: 'p', agent_id: 'p', issue_id: null, data: {} });
+        // past ioredis's retries of that wake-up: it is dropped
+        await new Promise((r) => setTimeout(r, 2500));
+        relay.up();
+        const t0 = Date.now();
+        const r = await waiting;
+        expect(r.events.map((x) => x.id)).toEqual([e.id]);
+        expect(Date.now() - t0).toBeLessThan(10_000);
+      } finally {
+        await a.close();
+        await b.close();
+        await relay.close();
+        await t.cleanup();
+      }
+    }, 40_000);
+
+    it('a link that accepts and never answers is cut and reconnected (healthy again once Redis answers)', async () => {
+      const relay = await flakyRelay(redisUrl);
+      const nb = new RedisNotifier(relay.url, `cco-test-${randomBytes(4).toString('hex')}:`);
+      try {
+        await nb.whenReady();
+        relay.swallow();
+        await expect.poll(() => nb.healthy(), { timeout: 3000 }).toBe(false);
+        await new Promise((r) => setTimeout(r, 3000));
+        relay.up();
+        // socketTimeout (5 s) cuts the swallowed sockets; ioredis then reconnects through the relay
+        await expect.poll(() => nb.healthy(), { timeout: 20_000, interval: 250 }).toBe(true);
+      } finally {
+        await nb.close();
+        await relay.close();
+      }
+    }, 40_000);
   });
 }
 

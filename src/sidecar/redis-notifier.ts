@@ -3,6 +3,10 @@ import { Redis } from 'ioredis';
 import type { EventHeader } from './events-repo.js';
 import type { WakeNotifier } from './bus.js';
 
+/** A command unanswered this long means a dead link: ioredis cuts it and reconnects. */
+const SOCKET_TIMEOUT_MS = 5000;
+const SUBSCRIBER_PING_MS = 10_000;
+
 /**
  * Wake-ups across daemon instances over Redis pub/sub. The store stays the source of truth:
  * a message only tells waiters to read it. Local consumers are woken directly (no round trip);
@@ -16,21 +20,36 @@ export class RedisNotifier implements WakeNotifier {
   private readonly instance = randomUUID();
   private readonly channel: string;
   private ready: Promise<void>;
+  private readonly pinger: NodeJS.Timeout;
 
   constructor(url: string, prefix = 'cco:') {
     this.channel = `${prefix}sidecar:events`;
-    const opts = { lazyConnect: false, maxRetriesPerRequest: 2, enableOfflineQueue: true };
+    // socketTimeout: a link that takes a command and never answers (a dropped NAT entry, a proxy
+    // that accepts and forwards nothing) is cut and reconnected, instead of waiting for ever
+    const opts = { lazyConnect: false, maxRetriesPerRequest: 2, enableOfflineQueue: true, socketTimeout: SOCKET_TIMEOUT_MS };
     this.pub = new Redis(url, opts);
     this.sub = new Redis(url, opts);
     // connection errors are retried by ioredis; health() reports them
     this.pub.on('error', () => undefined);
     this.sub.on('error', () => undefined);
+    // A subscriber sends nothing of its own: a ping now and then is what lets socketTimeout see a dead link.
+    this.pinger = setInterval(() => {
+      if (this.sub.status === 'ready') this.sub.ping().catch(() => undefined);
+    }, SUBSCRIBER_PING_MS);
+    this.pinger.unref();
+    // Wake-ups published while this instance's link was down were dropped (the events are stored):
+    // once it is back, every other instance is told to read the store again.
+    let connectedBefore = false;
+    this.pub.on('ready', () => {
+      if (connectedBefore) this.pub.publish(this.channel, JSON.stringify({ from: this.instance, h: null })).catch(() => undefined);
+      connectedBefore = true;
+    });
     this.sub.on('message', (ch: string, raw: string) => {
       if (ch !== this.channel) return;
       try {
-        const m = JSON.parse(raw) as { from: string; h: EventHeader };
+        const m = JSON.parse(raw) as { from: string; h: EventHeader | null };
         if (m.from === this.instance) return;
-        this.local(m.h);
+        this.local(m.h ?? undefined);
       } catch {
         // not ours
       }
@@ -94,6 +113,7 @@ export class RedisNotifier implements WakeNotifier {
   }
 
   async close(): Promise<void> {
+    clearInterval(this.pinger);
     this.fns.clear();
     this.ready = Promise.resolve();
     this.sub.disconnect();

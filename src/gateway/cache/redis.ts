@@ -26,7 +26,7 @@ export function createRedisBackend(o: RedisBackendOptions): CacheBackend & { rea
   // A cache must never hold a request up: a command waits at most 250 ms (a stuck Redis stalled
   // every cacheable request for good), and while the link is down lookups and stores are skipped
   // at once (each waited for a reconnect, up to 2 s): the request is then a miss.
-  const redis = new Redis(o.url, { maxRetriesPerRequest: 1, enableOfflineQueue: true, commandTimeout: 250, lazyConnect: false });
+  const redis = new Redis(o.url, { maxRetriesPerRequest: 1, enableOfflineQueue: true, commandTimeout: 250, socketTimeout: 5000, lazyConnect: false });
   const up = (): boolean => redis.status === 'ready';
   // Writes, removals and eviction as single scripts: done in several round trips, concurrent
   // requests evicted the same oldest entry and each subtracted its size, so the byte counter
