@@ -125,6 +125,20 @@ describe('store on a SQLite file with a second writer', () => {
     expect(calls).toBe(1);
   });
 
+  it('a transaction SQLite has already ended (a full disk) fails with its own error, not "cannot rollback"', async () => {
+    const real = new Error('database or disk is full');
+    await expect(
+      store.db.transaction().execute(async (trx) => {
+        await sql`insert into t (v) values ('gone')`.execute(trx);
+        // what SQLite does itself on SQLITE_FULL or SQLITE_IOERR: the transaction is over
+        await sql`rollback`.execute(trx);
+        throw real;
+      }),
+    ).rejects.toBe(real);
+    const rows = await sql<{ n: number }>`select count(*) as n from t`.execute(store.db);
+    expect(Number(rows.rows[0]?.n)).toBe(0);
+  });
+
   it('does not retry other errors', async () => {
     let calls = 0;
     const other = Object.assign(new Error('no such table: nope'), { code: 'SQLITE_ERROR' });

@@ -95,6 +95,10 @@ class NonBlockingSqliteDriver extends SqliteDriver {
 
   override async rollbackTransaction(connection: DatabaseConnection): Promise<void> {
     this.inTransaction = false;
+    // SQLite ends a transaction itself on some errors (SQLITE_FULL, SQLITE_IOERR, ...): a ROLLBACK
+    // then fails with "cannot rollback - no transaction is active", and that error would replace
+    // the real one (the disk is full) in what the caller and the log see.
+    if (!this.nonBlocking.inTransaction()) return;
     await super.rollbackTransaction(connection);
   }
 }

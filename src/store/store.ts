@@ -273,6 +273,11 @@ async function openPostgres(opts: StoreOptions): Promise<Store> {
   pool.on('error', () => {
     // an idle client died (server restart); the pool replaces it on next use
   });
+  // A client in use whose connection breaks (a reset, a failover, a proxy restarting) emits
+  // 'error' too: unheard, Node throws it and the daemon dies. Its query fails on its own.
+  pool.on('connect', (client) => {
+    client.on('error', () => undefined);
+  });
   const db = new Kysely<Database>({ dialect: new BoundedPostgresDialect({ pool }) });
   return {
     db,
