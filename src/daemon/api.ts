@@ -64,7 +64,7 @@ export function registerDaemonApi(app: FastifyInstance, deps: { ctx: ModuleConte
 
   app.get('/api/logs', async (req) => {
     const q = parseInput(
-      z.object({ limit: z.coerce.number().int().min(1).max(2000).default(200), level: z.enum(['trace', 'debug', 'info', 'warn', 'error', 'fatal']).optional() }),
+      z.object({ limit: z.coerce.number().int().min(1).max(2000).default(200), level: z.enum(['trace', 'debug', 'info', 'warn', 'error', 'fatal']).optional() }).strict(),
       req.query,
       'query',
     );

@@ -48,4 +48,23 @@ describe('hook receiver (real daemon on port 0)', () => {
     expect(wrongType.status).toBe(400);
     expect(await wrongType.json()).toMatchObject({ error: { field: 'body.tool_name' } });
   });
+
+  it('pages the events with after and the returned cursor, and refuses unknown query keys', async () => {
+    for (let i = 0; i < 3; i++) await post('PostToolUse', { session_id: 'paged', tool_name: `T${i}` });
+    type Page = { events: { id: number; tool_name: string }[]; cursor: number };
+    const get = async (qs: string): Promise<Page> => (await (await fetch(`${t.url}/api/hooks/events?session=paged&${qs}`)).json()) as Page;
+    const seen: string[] = [];
+    let after = 0;
+    for (let i = 0; i < 4; i++) {
+      const page = await get(`limit=1&after=${after}`);
+      seen.push(...page.events.map((e) => e.tool_name));
+      if (page.events.length) expect(page.cursor).toBe(page.events[0]?.id);
+      else expect(page.cursor).toBe(after);
+      after = page.cursor;
+    }
+    expect(seen).toEqual(['T0', 'T1', 'T2']);
+    const offset = await fetch(`${t.url}/api/hooks/events?limit=1&offset=1`);
+    expect(offset.status).toBe(400);
+    expect(await offset.json()).toMatchObject({ error: { code: 'invalid_request', field: 'query', message: expect.stringContaining('"offset"') } });
+  });
 });

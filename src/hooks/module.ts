@@ -21,6 +21,15 @@ const hookBody = z
   })
   .passthrough();
 
+const eventsQuery = z
+  .object({
+    session: z.string().max(200).optional(),
+    event: z.string().max(100).optional(),
+    after: z.coerce.number().int().min(0).max(Number.MAX_SAFE_INTEGER).default(0),
+    limit: z.coerce.number().int().min(1).max(5000).default(500),
+  })
+  .strict();
+
 /**
  * Receives Claude Code's hooks (`POST /api/hooks/:event`, from `http` hooks or `cco hook`),
  * records each event durably, pushes it live, and answers PreToolUse with the permission
@@ -59,14 +68,13 @@ export async function createHooksModule(ctx: ModuleContext): Promise<DaemonModul
         for (const view of views) ctx.hub.publish('agent_activity', view);
         return event === 'PreToolUse' ? preToolUseOutput(d) : {};
       });
+      // paged as the sidecar's events are: oldest first after `after`; the answer's `cursor` is
+      // the `after` of the next page
       app.get('/api/hooks/events', async (req) => {
-        const q = parseInput(
-          z.object({ session: z.string().max(200).optional(), event: z.string().max(100).optional(), after: z.coerce.number().int().min(0).optional(), limit: z.coerce.number().int().min(1).max(5000).optional() }),
-          req.query,
-          'query',
-        );
-        const rows = await repo.list({ ...(q.session ? { sessionId: q.session } : {}), ...(q.event ? { event: q.event } : {}), ...(q.after !== undefined ? { afterId: q.after } : {}), ...(q.limit ? { limit: q.limit } : {}) });
-        return { events: rows.map((r) => ({ ...r, payload: JSON.parse(r.payload) as unknown })) };
+        const q = parseInput(eventsQuery, req.query, 'query');
+        const rows = await repo.list({ ...(q.session ? { sessionId: q.session } : {}), ...(q.event ? { event: q.event } : {}), afterId: q.after, limit: q.limit });
+        const cursor = rows.length ? Number(rows[rows.length - 1]?.id) : q.after;
+        return { events: rows.map((r) => ({ ...r, payload: JSON.parse(r.payload) as unknown })), cursor };
       });
       app.get('/api/sessions', async () => ({ live: sessions.list(), recent: await repo.sessions() }));
     },

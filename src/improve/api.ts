@@ -11,6 +11,8 @@ export interface ImproveApi {
   /** Cancels a cycle in progress, undoing an applied change. 404 unknown, 409 already finished. */
   cancel(id: string, by: string): Promise<CycleView>;
   list(opts?: { status?: CycleStatus; limit?: number }): Promise<CycleView[]>;
+  /** One page of cycles, newest first (`offset` skips the newest), and the total with that status. */
+  page(opts: { status?: CycleStatus; limit: number; offset: number }): Promise<{ cycles: CycleView[]; total: number }>;
   get(id: string): Promise<CycleDetail | undefined>;
   versions(limit?: number): Promise<Omit<ConfigVersionView, 'config'>[]>;
   version(id: number): Promise<ConfigVersionView | undefined>;

@@ -54,6 +54,7 @@ export async function createImproveModule(ctx: ModuleContext, deps: ImproveDeps)
       return need().cancel(id, by);
     },
     list: (o) => repo.listCycles(o),
+    page: (o) => repo.pageCycles(o),
     async get(id) {
       const c = await repo.getCycle(id);
       return c ? { ...c, history: await repo.events(id) } : undefined;

@@ -63,10 +63,18 @@ export class ImproveRepo {
     return json<RouteStats[]>(r?.baseline ?? null, []);
   }
 
-  async listCycles(opts: { status?: CycleStatus; limit?: number } = {}): Promise<CycleView[]> {
+  async listCycles(opts: { status?: CycleStatus; limit?: number; offset?: number } = {}): Promise<CycleView[]> {
     let q = this.store.db.selectFrom('improve_cycles').selectAll().orderBy('started_at', 'desc').orderBy('id', 'desc');
     if (opts.status) q = q.where('status', '=', opts.status);
-    return (await q.limit(Math.min(opts.limit ?? 50, 1000)).execute()).map(toView);
+    return (await q.limit(Math.min(opts.limit ?? 50, 1000)).offset(opts.offset ?? 0).execute()).map(toView);
+  }
+
+  /** One page of cycles, newest first, and how many there are in all (with the same status). */
+  async pageCycles(opts: { status?: CycleStatus; limit: number; offset: number }): Promise<{ cycles: CycleView[]; total: number }> {
+    let count = this.store.db.selectFrom('improve_cycles').select((eb) => eb.fn.countAll<number>().as('n'));
+    if (opts.status) count = count.where('status', '=', opts.status);
+    const [cycles, n] = await Promise.all([this.listCycles(opts), count.executeTakeFirst()]);
+    return { cycles, total: Number(n?.n ?? 0) };
   }
 
   async countInProgress(): Promise<number> {

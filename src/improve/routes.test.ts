@@ -12,6 +12,7 @@ import { openTestStore } from '../testing/test-store.js';
 import type { TestStore } from '../testing/test-store.js';
 import { createImproveModule } from './module.js';
 import type { ImproveModule } from './module.js';
+import { ImproveRepo } from './repo.js';
 import { InMemoryTelemetry } from './synthetic.js';
 
 let ts: TestStore | undefined;
@@ -73,5 +74,22 @@ describe('/api/improvement REST', () => {
   it('shows the thresholds in force, with the seed\'s environment variables applied', async () => {
     const { app } = await setup({ withTelemetry: true, env: { MONITORING_DURATION_SECONDS: '7200' } });
     expect((await app.inject({ method: 'GET', url: '/api/improvement/settings' })).json()).toMatchObject({ settings: { monitoring_duration_seconds: 7200, rollback_degradation_threshold: 0.1 } });
+  });
+
+  it('pages the cycles with limit/offset and a total, and refuses unknown query keys', async () => {
+    const { app } = await setup({ withTelemetry: false });
+    const repo = new ImproveRepo(ts!.store);
+    for (let i = 0; i < 3; i++) await repo.createCycle({ id: `cyc_p${i}_0000000${i}`, triggeredBy: 'test', reason: null, windowHours: 1, now: 1_000 + i });
+    const page = async (qs: string) => (await app.inject({ method: 'GET', url: `/api/improvement/cycles?${qs}` })).json() as { cycles: { id: string }[]; total: number };
+    const pages = [await page('limit=1&offset=0'), await page('limit=1&offset=1'), await page('limit=1&offset=2')];
+    expect(pages.map((p) => p.cycles.map((c) => c.id))).toEqual([['cyc_p2_00000002'], ['cyc_p1_00000001'], ['cyc_p0_00000000']]);
+    expect(pages.map((p) => p.total)).toEqual([3, 3, 3]);
+    expect(await page('limit=2&offset=3')).toEqual({ cycles: [], total: 3 });
+    for (const url of ['/api/improvement/cycles?after=1', '/api/improvement/config-versions?offset=1']) {
+      const r = await app.inject({ method: 'GET', url });
+      expect(r.statusCode, url).toBe(400);
+      expect(r.json(), url).toMatchObject({ error: { code: 'invalid_request', field: 'query', message: expect.stringMatching(/"(after|offset)"/) } });
+    }
+    expect((await app.inject({ method: 'GET', url: '/api/improvement/cycles?limit=99999999999999999999' })).json()).toMatchObject({ error: { field: 'query.limit', message: 'query.limit: an integer from 1 to 1000' } });
   });
 });

@@ -5,16 +5,21 @@ import { parseInput } from '../server/validate.js';
 import type { ImproveApi } from './api.js';
 
 const idParam = z.object({ id: z.string().regex(/^cyc_[a-z0-9]+_[0-9a-f]{8}$/, 'a cycle id like cyc_xxx_xxxxxxxx') });
+const cyclesQuery = z
+  .object({
+    status: z.enum(['in_progress', 'completed', 'rolled_back', 'cancelled', 'failed', 'interrupted']).optional(),
+    limit: z.coerce.number().int().min(1).max(1000).default(50),
+    offset: z.coerce.number().int().min(0).max(1_000_000).default(0),
+  })
+  .strict();
 
 /** REST over the improvement cycles: `/api/improvement/...`. */
 export function registerImproveRoutes(app: FastifyInstance, api: ImproveApi): void {
+  // paged as `/api/tasks` is: newest first, `offset` skips, `total` says how many there are
   app.get('/api/improvement/cycles', async (req) => {
-    const q = parseInput(
-      z.object({ status: z.enum(['in_progress', 'completed', 'rolled_back', 'cancelled', 'failed', 'interrupted']).optional(), limit: z.coerce.number().int().min(1).max(1000).default(50) }),
-      req.query,
-      'query',
-    );
-    return { cycles: await api.list(q) };
+    const q = parseInput(cyclesQuery, req.query, 'query');
+    const { cycles, total } = await api.page(q);
+    return { cycles, total };
   });
 
   app.post('/api/improvement/cycles', async (req, reply) => {
@@ -36,7 +41,7 @@ export function registerImproveRoutes(app: FastifyInstance, api: ImproveApi): vo
   });
 
   app.get('/api/improvement/config-versions', async (req) => {
-    const q = parseInput(z.object({ limit: z.coerce.number().int().min(1).max(1000).default(100) }), req.query, 'query');
+    const q = parseInput(z.object({ limit: z.coerce.number().int().min(1).max(1000).default(100) }).strict(), req.query, 'query');
     return { versions: await api.versions(q.limit) };
   });
 

@@ -19,6 +19,9 @@ export interface AppOptions {
   trustProxy?: boolean | string;
 }
 
+/** The longest path segment the daemon's router takes (a longer one is a 414 saying this number). */
+const MAX_PARAM_LENGTH = 512;
+
 /** The daemon's Fastify app with the cross-cutting parts every route shares. */
 export async function buildApp(opts: AppOptions): Promise<FastifyInstance> {
   const app = Fastify({
@@ -28,12 +31,12 @@ export async function buildApp(opts: AppOptions): Promise<FastifyInstance> {
     bodyLimit: opts.bodyLimit ?? 1024 * 1024,
     // path parameters carry identifiers of up to 128 characters (the sidecar's, through
     // /api/orchestration/*); Fastify's default of 100 answered 414
-    routerOptions: { maxParamLength: 512 },
+    routerOptions: { maxParamLength: MAX_PARAM_LENGTH },
     return503OnClosing: true,
     forceCloseConnections: true,
     keepAliveTimeout: 72_000,
     trustProxy: opts.trustProxy ?? false,
-    frameworkErrors,
+    frameworkErrors: frameworkErrors(MAX_PARAM_LENGTH),
     clientErrorHandler,
   });
   installErrorHandling(app);

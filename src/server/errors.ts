@@ -12,7 +12,7 @@ import { redactString } from '../core/redact.js';
  */
 export function installErrorHandling(app: FastifyInstance, logger?: Pick<Logger, 'error'>): void {
   app.setErrorHandler((err: FastifyError | AppError | Error, req, reply) => {
-    const e = toAppError(err);
+    const e = toAppError(err, bodyLimitOf(req));
     // `logger`: for an app built without one (the sidecar: no per-request child loggers on its
     // hot path), its failures still reach the daemon log the answer points to
     if (e.status >= 500) (logger ?? req.log).error({ err: { message: redactString(err.message), stack: err.stack }, method: req.method, route: req.routeOptions.url }, 'request failed');
@@ -24,7 +24,24 @@ export function installErrorHandling(app: FastifyInstance, logger?: Pick<Logger,
   });
 }
 
-export function toAppError(err: unknown): AppError {
+/** The body limit in force for the request's route (its own `bodyLimit`, else the server's). */
+function bodyLimitOf(req: FastifyRequest): number | undefined {
+  try {
+    return req.routeOptions.bodyLimit;
+  } catch {
+    return undefined;
+  }
+}
+
+/** A byte count as people write limits: "1 MB", "8 MB", "512 KB", "1500 bytes". */
+export function sizeText(bytes: number): string {
+  if (bytes >= 1024 * 1024 && bytes % (1024 * 1024) === 0) return `${bytes / 1024 / 1024} MB`;
+  if (bytes >= 1024 && bytes % 1024 === 0) return `${bytes / 1024} KB`;
+  return `${bytes} bytes`;
+}
+
+/** `bodyLimit`: the limit of the route that refused a body, for a 413 that says it. */
+export function toAppError(err: unknown, bodyLimit?: number): AppError {
   if (err instanceof AppError) return err;
   const fe = err as FastifyError & { validation?: { instancePath?: string; params?: { missingProperty?: string } }[]; validationContext?: string };
   if (fe && Array.isArray(fe.validation)) {
@@ -38,7 +55,7 @@ export function toAppError(err: unknown): AppError {
   if (code === 'FST_ERR_CTP_INVALID_JSON_BODY' || code === 'FST_ERR_CTP_EMPTY_JSON_BODY' || (fe instanceof SyntaxError)) {
     return new AppError(400, 'invalid_json', `Malformed JSON body: ${fe.message}`, { field: 'body' });
   }
-  if (code === 'FST_ERR_CTP_BODY_TOO_LARGE') return new AppError(413, 'body_too_large', 'Request body is too large', { field: 'body' });
+  if (code === 'FST_ERR_CTP_BODY_TOO_LARGE') return new AppError(413, 'body_too_large', bodyLimit ? `Request body is larger than the ${sizeText(bodyLimit)} this route accepts` : 'Request body is too large', { field: 'body' });
   if (code === 'FST_ERR_CTP_INVALID_MEDIA_TYPE') return new AppError(415, 'unsupported_media_type', fe.message, { field: 'content-type' });
   if (typeof fe?.statusCode === 'number' && fe.statusCode >= 400 && fe.statusCode < 500) {
     return new AppError(fe.statusCode, String(code ?? 'bad_request').toLowerCase(), fe.message);
@@ -50,15 +67,19 @@ export function toAppError(err: unknown): AppError {
  * Fastify's `frameworkErrors`: errors raised while routing, before any handler or hook runs (a
  * malformed URL, a path parameter over the length limit). Without it they leave in Fastify's
  * own shape (`{"error": "Bad Request", "code": "FST_ERR_..."}`), with no field named.
+ * `maxParamLength`: the server's own `routerOptions.maxParamLength`, which the 414 states (each
+ * server has its own: the daemon 512, the sidecar 256).
  */
-export function frameworkErrors(err: FastifyError, _req: FastifyRequest, reply: FastifyReply): void {
-  const e =
-    err.code === 'FST_ERR_MAX_PARAM_LENGTH'
-      ? new AppError(414, 'uri_too_long', 'A path segment is longer than 100 characters; identifiers are much shorter', { field: 'params' })
-      : err.code === 'FST_ERR_BAD_URL'
-        ? new AppError(400, 'invalid_request', 'The URL is malformed (bad percent-encoding)', { field: 'url' })
-        : toAppError(err);
-  void reply.status(e.status).send(e.toJSON());
+export function frameworkErrors(maxParamLength: number): (err: FastifyError, req: FastifyRequest, reply: FastifyReply) => void {
+  return (err, _req, reply) => {
+    const e =
+      err.code === 'FST_ERR_MAX_PARAM_LENGTH'
+        ? new AppError(414, 'uri_too_long', `A path segment is longer than ${maxParamLength} characters; identifiers are much shorter`, { field: 'params' })
+        : err.code === 'FST_ERR_BAD_URL'
+          ? new AppError(400, 'invalid_request', 'The URL is malformed (bad percent-encoding)', { field: 'url' })
+          : toAppError(err);
+    void reply.status(e.status).send(e.toJSON());
+  };
 }
 
 const CLIENT_ERRORS: Record<string, [number, string, string]> = {

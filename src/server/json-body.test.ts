@@ -101,3 +101,29 @@ describe('curl -d without a JSON Content-Type', () => {
     expect(r.json).toMatchObject({ type: 'error', error: { type: 'invalid_request_error' } });
   });
 });
+
+describe('a JSON body sent as text/plain (fetch with a string body and no Content-Type)', () => {
+  const plain = (path: string, body: string) => fetch(`${t.url}${path}`, { method: 'POST', body });
+
+  it('is read as JSON', async () => {
+    const r = await plain('/api/maintenance/archive-old-analytics', JSON.stringify({ older_than_days: 90 }));
+    expect(r.headers.get('content-type') ?? '').toContain('application/json');
+    expect(r.status).toBe(200);
+    expect(await r.json()).toMatchObject({ status: 'ok', older_than_days: 90 });
+    // validation names the field, as for application/json
+    const bad = await plain('/api/maintenance/archive-old-analytics', JSON.stringify({ older_than_days: 'ninety' }));
+    expect(await bad.json()).toMatchObject({ error: { field: 'body.older_than_days' } });
+  });
+
+  it('text that is not JSON is a 400 telling to send application/json', async () => {
+    const r = await plain('/api/maintenance/archive-old-analytics', 'older than 90 days');
+    expect(r.status).toBe(400);
+    expect(await r.json()).toMatchObject({ error: { code: 'invalid_json', field: 'body', message: expect.stringMatching(/sent as text\/plain.*Content-Type: application\/json/) } });
+  });
+
+  it('an empty text body is no body', async () => {
+    const r = await fetch(`${t.url}/api/maintenance/archive-old-analytics`, { method: 'POST', headers: { 'content-type': 'text/plain' }, body: '' });
+    expect(r.status).toBe(200);
+  });
+});
+

@@ -3,6 +3,7 @@ import { AppError } from '../core/errors.js';
 import { MAX_JSON_DEPTH, nestsDeeperThan } from '../core/json.js';
 
 const FORM = 'application/x-www-form-urlencoded';
+const TEXT = 'text/plain';
 
 /**
  * The JSON request bodies of an app (the daemon's API, the sidecar): Fastify's own parser (it
@@ -15,9 +16,13 @@ const FORM = 'application/x-www-form-urlencoded';
  * - form-encoded bodies read as JSON. Why: `curl -d '{"older_than_days": 90}' URL` — the way the
  *   guides and users write it — sends `Content-Type: application/x-www-form-urlencoded`, and
  *   Fastify would answer 415. No route here takes real forms, so the body is read as the JSON it
- *   is; anything else is a 400 naming `body` with the fix. Browsers can send this type
- *   cross-site without a preflight, but a browser request carries an Origin and the front door
- *   demands the dashboard's own origin and token for those.
+ *   is; anything else is a 400 naming `body` with the fix;
+ * - `text/plain` bodies read as JSON too: `fetch(url, {method: 'POST', body: JSON.stringify(x)})`
+ *   sends that type, and Fastify's own text parser handed the routes a string ("expected
+ *   object, received string"). No route here takes plain text.
+ * Browsers can send both types cross-site without a preflight, but a browser request carries
+ * an Origin and the front door demands the dashboard's own origin and token for those (the
+ * sidecar refuses any Origin).
  * Scopes that take bodies raw (`/v1`, the orchestration forwarder) remove all parsers first.
  */
 export function installJsonBodies(app: FastifyInstance): void {
@@ -33,11 +38,14 @@ export function installJsonBodies(app: FastifyInstance): void {
   };
   app.removeContentTypeParser('application/json');
   app.addContentTypeParser('application/json', { parseAs: 'string' }, (req, body, done) => parse(req, body as string, done, ''));
-  app.addContentTypeParser(FORM, { parseAs: 'string' }, (req, body, done) => {
-    const text = body as string;
-    if (text.trim() === '') return done(null, undefined);
-    parse(req, text, done, FORM);
-  });
+  for (const type of [FORM, TEXT]) {
+    if (app.hasContentTypeParser(type)) app.removeContentTypeParser(type);
+    app.addContentTypeParser(type, { parseAs: 'string' }, (req, body, done) => {
+      const text = body as string;
+      if (text.trim() === '') return done(null, undefined);
+      parse(req, text, done, type);
+    });
+  }
 }
 
 /**
@@ -71,5 +79,5 @@ function explain(err: Error, text: string, sentAs: string): Error {
   // the parser's words say where (`Expected double-quoted property name … at position 13`: a
   // trailing comma), where Fastify's say only that the content type was JSON
   if (!sentAs) return new AppError(400, 'invalid_json', `Malformed JSON body: ${why}`, { field: 'body' });
-  return new AppError(400, 'invalid_json', `Malformed JSON body (sent as ${sentAs}; JSON is expected, e.g. curl -H 'Content-Type: application/json' -d '{...}'): ${why}`, { field: 'body' });
+  return new AppError(400, 'invalid_json', `Malformed JSON body (sent as ${sentAs}; send JSON with Content-Type: application/json, e.g. curl -H 'Content-Type: application/json' -d '{...}'): ${why}`, { field: 'body' });
 }

@@ -30,3 +30,34 @@ describe('parseInput', () => {
     expect(parseInput(query, { limit: '3', tags: ['a', 'b'] }, 'query')).toEqual({ limit: 3, tags: ['a', 'b'] });
   });
 });
+
+describe('parseInput: number ranges', () => {
+  const paged = z.object({ limit: z.coerce.number().int().min(1).max(500).default(50), hours: z.coerce.number().positive().max(720).optional(), at_least: z.coerce.number().int().min(0).max(Number.MAX_SAFE_INTEGER).optional() }).strict();
+  const messageOf = (value: unknown, schema: z.ZodType = paged, where: 'query' | 'body' = 'query'): string => {
+    try {
+      parseInput(schema, value, where);
+    } catch (e) {
+      return (e as AppError).message;
+    }
+    throw new Error('no error');
+  };
+
+  it('states the route\'s range, not the safe-integer bound zod checks first', () => {
+    expect(messageOf({ limit: '99999999999999999999' })).toBe('query.limit: an integer from 1 to 500');
+    for (const limit of ['0', '501', '1.5', 'abc', '1e400']) expect(messageOf({ limit }), limit).toBe('query.limit: an integer from 1 to 500');
+  });
+
+  it('says open bounds and one-sided ranges in words', () => {
+    expect(messageOf({ hours: '0' })).toBe('query.hours: a number above 0 and at most 720');
+    expect(messageOf({ at_least: '-1' })).toBe('query.at_least: an integer at least 0');
+  });
+
+  it('finds the field inside nested objects of a body', () => {
+    const body = z.object({ page: z.object({ size: z.number().int().min(1).max(100) }) });
+    expect(messageOf({ page: { size: 1e20 } }, body, 'body')).toBe('body.page.size: an integer from 1 to 100');
+  });
+
+  it('an unknown key is still named', () => {
+    expect(messageOf({ offset: '1' })).toMatch(/^query: .*"offset"/);
+  });
+});

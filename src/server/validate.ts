@@ -12,7 +12,8 @@ export function parseInput<S extends z.ZodType>(schema: S, value: unknown, where
   const path = issue?.path.length ? `${where}.${issue.path.map(String).join('.')}` : where;
   // `?limit=5&limit=9` arrives as an array: say so, not "expected number, received NaN"
   const given = where === 'query' && issue?.path.length === 1 ? (value as Record<string, unknown> | undefined)?.[String(issue.path[0])] : undefined;
-  const message = Array.isArray(given) ? `${path}: given ${given.length} times; give it once` : issue ? `${path}: ${issue.message}` : `${where} is invalid`;
+  const range = issue && isNumberIssue(issue) ? numberRange(fieldSchema(schema, issue.path)) : undefined;
+  const message = Array.isArray(given) ? `${path}: given ${given.length} times; give it once` : range ? `${path}: ${range}` : issue ? `${path}: ${issue.message}` : `${where} is invalid`;
   throw new AppError(400, 'invalid_request', message, { field: path });
 }
 
@@ -29,4 +30,64 @@ function withoutBlanks(value: unknown): unknown {
   const out: Record<string, unknown> = {};
   for (const k in q) if (q[k] !== '') out[k] = q[k];
   return out;
+}
+
+// ---- number ranges stated as the route's own ----
+
+/** The parts of zod's internals read here (zod 4: `_zod.def` of schemas and checks). */
+interface SchemaDef {
+  type?: string;
+  shape?: Record<string, unknown>;
+  innerType?: unknown;
+  in?: unknown;
+  out?: unknown;
+  checks?: { _zod: { def: { check?: string; format?: string; value?: unknown; inclusive?: boolean } } }[];
+}
+const defOf = (s: unknown): SchemaDef | undefined => (s as { _zod?: { def?: SchemaDef } } | undefined)?._zod?.def;
+
+/** A number that failed its type or one of its bounds (`abc`, `1.5`, `0`, `1e20`). */
+function isNumberIssue(issue: z.core.$ZodIssue): boolean {
+  if (issue.code === 'too_big' || issue.code === 'too_small') return issue.origin === 'number' || issue.origin === 'int';
+  return issue.code === 'invalid_type' && (issue.expected === 'number' || issue.expected === 'int');
+}
+
+/** The schema of the field at `path` inside objects (through optional, default, nullable, pipes). */
+function fieldSchema(schema: unknown, path: readonly PropertyKey[]): unknown {
+  let s: unknown = schema;
+  for (let i = 0; ; ) {
+    const def = defOf(s);
+    if (!def) return undefined;
+    if (def.innerType !== undefined) s = def.innerType;
+    else if (def.type === 'pipe') s = defOf(def.in)?.type === 'transform' ? def.out : def.in;
+    else if (i === path.length) return s;
+    else if (def.type === 'object' && def.shape) s = def.shape[String(path[i++])];
+    else return undefined;
+  }
+}
+
+/**
+ * What a number field takes, in words: "an integer from 1 to 500", "a number above 0 and at
+ * most 720". Zod's own words named the first check that failed: for `?limit=99999999999999999999`
+ * the safe-integer bound ("expected int to be <=9007199254740991"), not the route's 500.
+ */
+export function numberRange(schema: unknown): string | undefined {
+  const def = defOf(schema);
+  if (def?.type !== 'number') return undefined;
+  let int = false;
+  let low: { value: number; inclusive: boolean } | undefined;
+  let high: { value: number; inclusive: boolean } | undefined;
+  for (const c of def.checks ?? []) {
+    const d = c._zod.def;
+    if (d.check === 'number_format' && (d.format === 'safeint' || d.format === 'int32' || d.format === 'uint32')) int = true;
+    const v = typeof d.value === 'number' ? d.value : Number.NaN;
+    if (Number.isNaN(v)) continue;
+    if (d.check === 'greater_than' && (!low || v >= low.value)) low = { value: v, inclusive: d.inclusive !== false };
+    // `.max(Number.MAX_SAFE_INTEGER)` (a cursor) is no bound a client needs to hear of
+    if (d.check === 'less_than' && v < Number.MAX_SAFE_INTEGER && (!high || v <= high.value)) high = { value: v, inclusive: d.inclusive !== false };
+  }
+  const kind = int ? 'an integer' : 'a number';
+  if (low?.inclusive && high?.inclusive) return `${kind} from ${low.value} to ${high.value}`;
+  const parts = [low && (low.inclusive ? `at least ${low.value}` : `above ${low.value}`), high && (high.inclusive ? `at most ${high.value}` : `below ${high.value}`)].filter(Boolean);
+  // no bound: zod's own words ("expected number, received NaN") say as much
+  return parts.length ? `${kind} ${parts.join(' and ')}` : undefined;
 }

@@ -200,7 +200,7 @@ async function serveFloor(agents: number, contextBytes: number): Promise<void> {
   app.get('/api/context/:issueId/:agentType', async (_req, reply) => reply.type('application/json').send(context));
   app.post('/api/results', async (req, reply) => {
     const b = req.body as { issue_id: string; agent_type: string; agent_id: string };
-    return reply.status(201).send({ status: 'stored', issue_id: b.issue_id, agent_type: b.agent_type, agent_id: b.agent_id, stored_at: new Date().toISOString(), file: `/tmp/results/${b.issue_id}/${b.agent_type}.json`, bytes: 300 });
+    return reply.status(201).send({ status: 'stored', issue_id: b.issue_id, agent_type: b.agent_type, agent_id: b.agent_id, stored_at: Date.now(), file: `/tmp/results/${b.issue_id}/${b.agent_type}.json`, bytes: 300 });
   });
   app.post('/api/events/:eventType', async (req, reply) => {
     id++;

@@ -7,7 +7,7 @@ interface Spawned {
   agent_type: string;
   issues: string[] | '*';
   token: string;
-  expires_at: string;
+  expires_at: number;
   sidecar_url: string;
   proxy_url: string;
   env: Record<string, string>;
@@ -28,9 +28,12 @@ describe('daemon routes: agent spawn and the /api/orchestration proxy (real list
     expect(r.status).toBe(201);
     expect(r.body).toMatchObject({ agent_type: 'python-specialist', issues: ['issue-7'], sidecar_url: w.sidecarUrl, proxy_url: `${w.daemonUrl}/api/orchestration` });
     expect(r.body.env.ORCHESTRATOR_AGENT_TOKEN).toBe(r.body.token);
-    expect(new Date(r.body.expires_at).getTime()).toBeGreaterThan(Date.now() + 3000 * 1000);
+    expect(r.body.expires_at).toBeGreaterThan(Date.now() + 3000 * 1000);
     const me = await call('GET', `${w.sidecarUrl}/api/whoami`, { token: r.body.token });
-    expect(me.body).toMatchObject({ agent_id: r.body.agent_id, agent_type: 'python-specialist', issues: ['issue-7'] });
+    // the same instant in the same format (epoch ms) wherever the agent is shown
+    expect(me.body).toMatchObject({ agent_id: r.body.agent_id, agent_type: 'python-specialist', issues: ['issue-7'], expires_at: r.body.expires_at });
+    const listed = await call<{ agents: { agent_id: string; expires_at: unknown }[] }>('GET', `${w.daemonUrl}/api/sidecar/agents?hours=1`, { headers: admin() });
+    expect(listed.body.agents.find((a) => a.agent_id === r.body.agent_id)?.expires_at).toBe(r.body.expires_at);
     expect((await call('GET', `${w.sidecarUrl}/api/results/issue-8`, { token: r.body.token })).status).toBe(403);
     const status = await call<{ agents: { active: number; by_type: Record<string, number> } }>('GET', `${w.sidecarUrl}/status`);
     expect(status.body.agents.by_type['python-specialist']).toBeGreaterThanOrEqual(1);
@@ -62,7 +65,7 @@ describe('daemon routes: agent spawn and the /api/orchestration proxy (real list
     expect(ok.status).toBe(201);
     // never outliving the token that minted it
     const scopedExp = (JSON.parse(Buffer.from(scoped.split('.')[1] as string, 'base64url').toString()) as { exp: number }).exp;
-    expect(Date.parse(ok.body.expires_at) / 1000).toBeLessThanOrEqual(scopedExp);
+    expect(ok.body.expires_at / 1000).toBeLessThanOrEqual(scopedExp);
     const wider = await call('POST', `${w.daemonUrl}/api/agents/spawn`, { token: scoped, body: { agent_type: 'chief-architect', issues: ['i-1', 'i-9'] } });
     expect(wider.status).toBe(403);
     const all = await call('POST', `${w.daemonUrl}/api/agents/spawn`, { token: scoped, body: { agent_type: 'chief-architect', issues: '*' } });

@@ -82,7 +82,8 @@ export async function registerDaemonRoutes(app: FastifyInstance, deps: DaemonRou
       agent_type: body.agent_type,
       issues,
       token,
-      expires_at: new Date(claims.exp * 1000).toISOString(),
+      // epoch ms, as `GET /api/sidecar/agents` lists the same agent (and every daemon time is)
+      expires_at: claims.exp * 1000,
       sidecar_url: sidecar,
       proxy_url: `${deps.daemonUrl()}/api/orchestration`,
       env: { ORCHESTRATOR_AGENT_ID: agentId, ORCHESTRATOR_AGENT_TYPE: body.agent_type, ORCHESTRATOR_AGENT_TOKEN: token, ORCHESTRATOR_SIDECAR_URL: sidecar ?? '' },
@@ -101,7 +102,8 @@ export async function registerDaemonRoutes(app: FastifyInstance, deps: DaemonRou
     // bodies pass through untouched; the sidecar parses and validates them
     scope.removeAllContentTypeParsers();
     scope.addContentTypeParser('*', { parseAs: 'buffer', bodyLimit: deps.maxBodyBytes }, (_req, body, done) => done(null, body));
-    scope.all('/api/orchestration/*', async (req, reply) => {
+    // the route states the parser's limit too, so that a 413 can say it (server/errors.ts)
+    scope.all('/api/orchestration/*', { bodyLimit: deps.maxBodyBytes }, async (req, reply) => {
       const base = deps.sidecarUrl();
       if (!base) throw new AppError(503, 'sidecar_unavailable', 'The orchestration sidecar is not running ([sidecar] enabled = false or it failed to start; see cco daemon logs)');
       // the path as the client wrote it (still percent-encoded): decoded, `%3F` and `%2F` became

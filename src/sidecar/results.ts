@@ -467,20 +467,28 @@ export class ResultsRepo {
     await new Promise<void>((resolve, reject) => this.fileRounds.add({ file, text, done: (e) => (e === undefined ? resolve() : reject(e)) }));
   }
 
-  async list(filter: { issueId?: string; agentType?: string; issues: string[] | '*'; limit?: number }): Promise<ResultSummary[]> {
-    if (Array.isArray(filter.issues) && filter.issues.length === 0) return [];
-    // the newest `limit` (with more than that stored, the oldest were listed and new ones never),
-    // shown oldest first
-    let q = this.store.db
-      .selectFrom('sidecar_results')
-      .select(['issue_id', 'agent_type', 'agent_id', 'status', 'stored_at', 'bytes'])
-      .orderBy('stored_at', 'desc')
-      .orderBy('id', 'desc');
+  /**
+   * A page of result summaries: the newest `limit` after skipping the `offset` newest (with more
+   * than `limit` stored, the oldest were listed and new ones never), shown oldest first; and
+   * `total`, how many match, so that a client pages on with `offset += limit` until it is reached.
+   */
+  async list(filter: { issueId?: string; agentType?: string; issues: string[] | '*'; limit?: number; offset?: number }): Promise<{ results: ResultSummary[]; total: number }> {
+    if (Array.isArray(filter.issues) && filter.issues.length === 0) return { results: [], total: 0 };
+    let q = this.store.db.selectFrom('sidecar_results');
     if (filter.issueId) q = q.where('issue_id', '=', filter.issueId);
     if (filter.agentType) q = q.where('agent_type', '=', filter.agentType);
     if (filter.issues !== '*') q = q.where('issue_id', 'in', filter.issues);
-    const rows = await q.limit(Math.min(filter.limit ?? 500, 5000)).execute();
-    return rows.reverse().map((r) => ({ ...r, stored_at: Number(r.stored_at), bytes: Number(r.bytes) }));
+    const [rows, count] = await Promise.all([
+      q
+        .select(['issue_id', 'agent_type', 'agent_id', 'status', 'stored_at', 'bytes'])
+        .orderBy('stored_at', 'desc')
+        .orderBy('id', 'desc')
+        .limit(Math.min(filter.limit ?? 500, 5000))
+        .offset(filter.offset ?? 0)
+        .execute(),
+      q.select((eb) => eb.fn.countAll<number>().as('n')).executeTakeFirst(),
+    ]);
+    return { results: rows.reverse().map((r) => ({ ...r, stored_at: Number(r.stored_at), bytes: Number(r.bytes) })), total: Number(count?.n ?? 0) };
   }
 
   /** Full documents of an issue's results (for context), oldest first. */

@@ -7,13 +7,15 @@ import type { SidecarDeps } from './server.js';
 import { assertScope } from './tokens.js';
 
 const contextParams = z.object({ issueId: issueIdSchema, agentType: agentTypeSchema });
-const contextQuery = z.object({ q: z.string().max(4000).optional(), root: z.string().max(4096).optional() });
-const knowledgeQuery = z.object({
-  q: z.string().min(1, 'is required').max(1000),
-  agent_type: agentTypeSchema.optional(),
-  issue_id: issueIdSchema.optional(),
-  limit: z.coerce.number().int().min(1).max(200).default(20),
-});
+const contextQuery = z.object({ q: z.string().max(4000).optional(), root: z.string().max(4096).optional() }).strict();
+const knowledgeQuery = z
+  .object({
+    q: z.string().min(1, 'is required').max(1000),
+    agent_type: agentTypeSchema.optional(),
+    issue_id: issueIdSchema.optional(),
+    limit: z.coerce.number().int().min(1).max(200).default(20),
+  })
+  .strict();
 
 /** Context for an agent, the knowledge broker, and who-am-I. */
 export function registerContextRoutes(app: FastifyInstance, deps: SidecarDeps): void {
@@ -40,6 +42,7 @@ export function registerContextRoutes(app: FastifyInstance, deps: SidecarDeps): 
     agent_id: req.sidecarAgent.agentId,
     agent_type: req.sidecarAgent.agentType,
     issues: req.sidecarAgent.issues,
-    expires_at: new Date(req.sidecarAgent.exp * 1000).toISOString(),
+    // epoch ms, as `POST /api/agents/spawn` and `GET /api/sidecar/agents` give it
+    expires_at: req.sidecarAgent.exp * 1000,
   }));
 }

@@ -243,6 +243,12 @@ describe('sidecar events (real HTTP)', () => {
       // one value per key (the second replaced the first), and a bad issue named as the filter
       ['GET', `${u}/api/events/wait/ok_type?filter=topic:a,topic:b`, undefined, 'query.filter'],
       ['GET', `${u}/api/events/wait/ok_type?filter=issue:..bad`, undefined, 'query.filter'],
+      // a parameter the route does not take is named, not ignored (`?topic=` waited for any event)
+      ['GET', `${u}/api/events/wait/ok_type?topic=issue-x&timeout=0`, undefined, 'query'],
+      ['GET', `${u}/api/events?limit=1&offset=1`, undefined, 'query'],
+      ['GET', `${u}/api/events/stream/ok_type?since=1`, undefined, 'query'],
+      ['GET', `${u}/api/knowledge?q=refund&page=2`, undefined, 'query'],
+      ['GET', `${u}/api/context/issue-x/test-engineer?query=refunds`, undefined, 'query'],
     ];
     for (const [m, url, body, field] of cases) {
       const r = await call<{ error: { field: string } }>(m, url, { token: tok, ...(body === undefined ? {} : { body }) });

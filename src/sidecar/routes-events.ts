@@ -26,8 +26,10 @@ const publishParams = z.object({ eventType: eventTypeSchema });
 const cursor = z.coerce.number().int().min(0).max(Number.MAX_SAFE_INTEGER);
 const filterSchema = z.string().max(1000).optional();
 const limitSchema = z.coerce.number().int().min(1).max(1000).default(100);
-const streamQuery = z.object({ filter: filterSchema, after: cursor.optional() });
-const listQuery = z.object({ event_type: z.union([z.literal('*'), eventTypeSchema]).default('*'), filter: filterSchema, after: cursor.default(0), limit: limitSchema });
+// strict: a parameter the route does not take (`?topic=X` for `filter=topic:X`, `offset`) is a
+// 400 naming it, not ignored (a wait that returned any event, the same page again)
+const streamQuery = z.object({ filter: filterSchema, after: cursor.optional() }).strict();
+const listQuery = z.object({ event_type: z.union([z.literal('*'), eventTypeSchema]).default('*'), filter: filterSchema, after: cursor.default(0), limit: limitSchema }).strict();
 
 /** `filter=topic:X[,publisher:Y][,issue:Z]` → the matching fields. */
 function parseFilter(s: string | undefined): Pick<EventQuery, 'topic' | 'publisher' | 'issueId'> {
@@ -98,7 +100,7 @@ const ENDED = Object.freeze({ name: 'AbortError', message: 'client gone or sidec
 /** Publish, long-poll wait, SSE stream and list of events. */
 export function registerEventRoutes(app: FastifyInstance, deps: SidecarDeps): void {
   const lifetime = lifetimes(deps.closing);
-  const waitQuery = z.object({ filter: filterSchema, after: cursor.default(0), timeout: z.coerce.number().int().min(0).max(deps.config.wait_max_ms).default(30_000), limit: limitSchema });
+  const waitQuery = z.object({ filter: filterSchema, after: cursor.default(0), timeout: z.coerce.number().int().min(0).max(deps.config.wait_max_ms).default(30_000), limit: limitSchema }).strict();
   const publish = async (req: FastifyRequest, reply: FastifyReply, eventType: string, body: z.infer<typeof publishBody>) => {
     const dataIssue = (body.data as { issue_id?: unknown } | undefined)?.issue_id;
     let issueId = body.issue_id ?? (typeof dataIssue === 'string' && issueIdSchema.safeParse(dataIssue).success ? dataIssue : undefined);

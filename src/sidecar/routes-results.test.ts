@@ -106,6 +106,47 @@ describe('sidecar results (real HTTP)', () => {
     expect(list.body.results.map((r) => r.issue_id)).toEqual(['issue-m2', 'issue-m3']);
   });
 
+  it('pages past the limit with offset and total, and refuses query keys it does not take', async () => {
+    const issues = ['issue-p0', 'issue-p1', 'issue-p2'];
+    const tok = await w.token('test-engineer', issues);
+    for (const issue of issues) {
+      expect((await call('POST', `${w.sidecarUrl}/api/results`, { token: tok, body: { agent_id: `t-${issue}`, agent_type: 'test-engineer', issue_id: issue, result: { status: 'success' } } })).status).toBe(201);
+      await new Promise((r) => setTimeout(r, 3));
+    }
+    type Page = { count: number; total: number; results: { issue_id: string }[] };
+    const page = async (qs: string) => (await call<Page>('GET', `${w.sidecarUrl}/api/results?${qs}`, { token: tok })).body;
+    const pages = [await page('limit=1&offset=0'), await page('limit=1&offset=1'), await page('limit=1&offset=2'), await page('limit=1&offset=3')];
+    expect(pages.map((p) => p.results.map((r) => r.issue_id))).toEqual([['issue-p2'], ['issue-p1'], ['issue-p0'], []]);
+    expect(pages.map((p) => p.total)).toEqual([3, 3, 3, 3]);
+    expect(await page('limit=2&offset=1')).toMatchObject({ count: 2, total: 3, results: [{ issue_id: 'issue-p0' }, { issue_id: 'issue-p1' }] });
+    const after = await call<{ error: { field: string; message: string } }>('GET', `${w.sidecarUrl}/api/results?limit=1&after=1`, { token: tok });
+    expect(after.status).toBe(400);
+    expect(after.body.error).toMatchObject({ field: 'query', message: expect.stringContaining('"after"') });
+    const huge = await call<{ error: { message: string } }>('GET', `${w.sidecarUrl}/api/results?limit=99999999999999999999`, { token: tok });
+    expect(huge.body.error.message).toBe('query.limit: an integer from 1 to 5000');
+  });
+
+  it('a JSON body sent as text/plain (fetch with a string body) is stored; plain text is a 400 naming application/json', async () => {
+    const tok = await w.token('test-engineer', ['issue-plain']);
+    const body = JSON.stringify({ agent_id: 't-plain', agent_type: 'test-engineer', issue_id: 'issue-plain', result: { status: 'success' } });
+    const r = await fetch(`${w.sidecarUrl}/api/results`, { method: 'POST', headers: { authorization: `Bearer ${tok}` }, body });
+    expect(r.status).toBe(201);
+    expect(await r.json()).toMatchObject({ status: 'stored', issue_id: 'issue-plain' });
+    const text = await call<{ error: { code: string; message: string } }>('POST', `${w.sidecarUrl}/api/results`, { token: tok, rawBody: 'all tests pass', headers: { 'content-type': 'text/plain' } });
+    expect(text.status).toBe(400);
+    expect(text.body.error).toMatchObject({ code: 'invalid_json', message: expect.stringContaining('Content-Type: application/json') });
+  });
+
+  it('stored_at is epoch milliseconds in the 201, the list, the document and the file', async () => {
+    const tok = await w.token('test-engineer', ['issue-ts']);
+    const saved = await call<{ stored_at: unknown; file: string }>('POST', `${w.sidecarUrl}/api/results`, { token: tok, body: { agent_id: 't-ts', agent_type: 'test-engineer', issue_id: 'issue-ts', result: { status: 'success' } } });
+    expect(typeof saved.body.stored_at).toBe('number');
+    const listed = await call<{ results: { stored_at: unknown }[] }>('GET', `${w.sidecarUrl}/api/results?issue_id=issue-ts`, { token: tok });
+    const one = await call<{ stored_at: unknown }>('GET', `${w.sidecarUrl}/api/results/issue-ts/test-engineer`, { token: tok });
+    const file = JSON.parse(readFileSync(saved.body.file, 'utf8')) as { stored_at: unknown };
+    expect([listed.body.results[0]?.stored_at, one.body.stored_at, file.stored_at]).toEqual([saved.body.stored_at, saved.body.stored_at, saved.body.stored_at]);
+  });
+
   it('a later result of the same agent type replaces the earlier one (file and row)', async () => {
     const tok = await w.token('python-specialist', ['issue-123']);
     const r = await call('POST', `${w.sidecarUrl}/api/results`, { token: tok, body: { ...seedResult, result: { status: 'partial', decisions: ['Switch to Litestar'] } } });
@@ -183,10 +224,11 @@ describe('sidecar results (real HTTP)', () => {
     }
     const long = await call<{ error: { code: string; field: string } }>('GET', `${w.sidecarUrl}/api/context/${'i'.repeat(5000)}/python-specialist`, { token: tok });
     expect(long.status).toBe(414);
-    expect(long.body.error).toMatchObject({ code: 'uri_too_long', field: 'params' });
-    const huge = await call<{ error: { code: string } }>('POST', u, { token: tok, body: { ...seedResult, result: { status: 'success', blob: 'x'.repeat(1024 * 1024 + 10) } } });
+    // the sidecar's own limits, not the daemon's or Fastify's defaults
+    expect(long.body.error).toMatchObject({ code: 'uri_too_long', field: 'params', message: 'A path segment is longer than 256 characters; identifiers are much shorter' });
+    const huge = await call<{ error: { code: string; message: string } }>('POST', u, { token: tok, body: { ...seedResult, result: { status: 'success', blob: 'x'.repeat(1024 * 1024 + 10) } } });
     expect(huge.status).toBe(413);
-    expect(huge.body.error.code).toBe('body_too_large');
+    expect(huge.body.error).toMatchObject({ code: 'body_too_large', message: 'Request body is larger than the 1 MB this route accepts' });
     const malformed = await call<{ error: { code: string } }>('POST', u, { token: tok, rawBody: '{"agent_id": "a", ' });
     expect(malformed.status).toBe(400);
     expect(malformed.body.error.code).toBe('invalid_json');

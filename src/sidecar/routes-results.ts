@@ -9,7 +9,14 @@ import { assertScope } from './tokens.js';
 
 const issueParams = z.object({ issueId: issueIdSchema });
 const issueTypeParams = z.object({ issueId: issueIdSchema, agentType: agentTypeSchema });
-const listQuery = z.object({ issue_id: issueIdSchema.optional(), agent_type: agentTypeSchema.optional(), limit: z.coerce.number().int().min(1).max(5000).default(500) });
+const listQuery = z
+  .object({
+    issue_id: issueIdSchema.optional(),
+    agent_type: agentTypeSchema.optional(),
+    limit: z.coerce.number().int().min(1).max(5000).default(500),
+    offset: z.coerce.number().int().min(0).max(Number.MAX_SAFE_INTEGER).default(0),
+  })
+  .strict();
 
 /**
  * `POST /api/results` (201 once the file is on disk and the row is committed), `GET
@@ -48,7 +55,8 @@ export function registerResultRoutes(app: FastifyInstance, deps: SidecarDeps): v
       issue_id: input.issue_id,
       agent_type: input.agent_type,
       agent_id: input.agent_id,
-      stored_at: new Date(stored.stored_at).toISOString(),
+      // epoch ms, as in the lists, the documents and the file
+      stored_at: stored.stored_at,
       file: stored.file,
       bytes: stored.bytes,
     });
@@ -57,8 +65,9 @@ export function registerResultRoutes(app: FastifyInstance, deps: SidecarDeps): v
   app.get('/api/results', async (req) => {
     const q = parseInput(listQuery, req.query, 'query');
     if (q.issue_id) assertScope(req.sidecarAgent, q.issue_id);
-    const results = await deps.results.list({ issueId: q.issue_id, agentType: q.agent_type, issues: req.sidecarAgent.issues, limit: q.limit });
-    return { count: results.length, results };
+    // paged as `/api/tasks` is: `offset` skips the newest, `total` says how many there are
+    const { results, total } = await deps.results.list({ issueId: q.issue_id, agentType: q.agent_type, issues: req.sidecarAgent.issues, limit: q.limit, offset: q.offset });
+    return { count: results.length, total, results };
   });
 
   app.get('/api/results/:issueId', async (req) => {

@@ -59,6 +59,9 @@ declare module 'fastify' {
   }
 }
 
+/** The longest path segment the sidecar's router takes (a longer one is a 414 saying this number). */
+const MAX_PARAM_LENGTH = 256;
+
 /**
  * The sidecar's own Fastify app (its own port, 3001 by default): `/health` and `/status` open,
  * every `/api/*` route behind an agent JWT. Response times of the `/api/*` routes except the
@@ -70,11 +73,11 @@ export async function buildSidecarApp(deps: SidecarDeps, opts: { host: string })
     bodyLimit: deps.config.max_result_bytes,
     // identifiers are up to 128 characters (ids.ts); Fastify's default of 100 answered 414 for
     // ids it had just stored
-    routerOptions: { maxParamLength: 256 },
+    routerOptions: { maxParamLength: MAX_PARAM_LENGTH },
     return503OnClosing: true,
     forceCloseConnections: true,
     keepAliveTimeout: 72_000,
-    frameworkErrors,
+    frameworkErrors: frameworkErrors(MAX_PARAM_LENGTH),
     clientErrorHandler,
   });
   installErrorHandling(app, deps.logger);
