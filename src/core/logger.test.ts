@@ -1,6 +1,9 @@
 import { mkdtempSync, readFileSync, rmSync, statSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { spawnSync } from 'node:child_process';
+import { existsSync } from 'node:fs';
+import { fileURLToPath } from 'node:url';
 import { afterAll, describe, expect, it } from 'vitest';
 import { createLogger } from './logger.js';
 
@@ -35,5 +38,23 @@ describe('the daemon log', () => {
       expect(lines, `round ${i}`).toHaveLength(2);
       expect((JSON.parse(lines[0] as string) as { command: string }).command).toBe('DEPLOY_TOKEN=[REDACTED] ./deploy.sh');
     }
+  });
+
+  it.skipIf(!existsSync('/dev/full'))('a log file that cannot be written (ENOSPC) neither crashes the process nor hangs its exit', () => {
+    const logger = fileURLToPath(new URL('./logger.ts', import.meta.url));
+    const script = `
+      const { createLogger } = await import(${JSON.stringify(logger)});
+      const { logger, buffer, ready } = createLogger({ level: 'info', file: '/dev/full' });
+      await ready;
+      for (let i = 0; i < 50; i++) logger.info({ i }, 'a line for a full disk');
+      await new Promise((r) => setTimeout(r, 300));
+      logger.info('still alive');
+      console.log(JSON.stringify(buffer.recent(100, 'error').map((r) => r.msg)));
+      process.exit(0);`;
+    const r = spawnSync(process.execPath, ['--import', 'tsx', '--input-type=module', '-e', script], { encoding: 'utf8', timeout: 15_000 });
+    // before: an uncaught ENOSPC, then pino's final flushSync retried for ever (killed by the timeout)
+    expect(r.signal, r.stderr).toBeNull();
+    expect(r.status, r.stderr).toBe(0);
+    expect(r.stdout).toMatch(/the daemon log \/dev\/full cannot be written \(ENOSPC\)/);
   });
 });

@@ -49,12 +49,15 @@ export function createLogger(opts: LoggerOptions): { logger: Logger; buffer: Log
   if (opts.file) {
     mkdirSync(dirname(opts.file), { recursive: true });
     // minLength 1: with 0, sonic-boom's flush(cb) calls back at once, before the lines are written
-    const dest = pino.destination({ dest: opts.file, sync: false, mkdir: true, minLength: 1, mode: 0o600 });
+    // maxLength: while the file cannot be written (a full disk), lines wait in memory up to 8 MB,
+    // then new ones are dropped
+    const dest = pino.destination({ dest: opts.file, sync: false, mkdir: true, minLength: 1, maxLength: 8 * 2 ** 20, mode: 0o600 });
     // The file opens asynchronously; an exit before it is open would make pino's final flush throw.
     ready = new Promise((resolve) => {
       dest.once('ready', () => resolve());
       dest.once('error', () => resolve());
     });
+    survivesWriteErrors(dest, opts.file, buffer);
     // what was logged is in the file (before an exit that would lose the asynchronous writes)
     flush = async () => {
       await ready;
@@ -92,6 +95,30 @@ export function createLogger(opts: LoggerOptions): { logger: Logger; buffer: Log
     pino.multistream(streams),
   );
   return { logger, buffer, ready, flush };
+}
+
+/**
+ * A log file that cannot be written (ENOSPC, EIO) must not take the daemon with it. Unheard,
+ * the destination's 'error' became an uncaught exception; pino's exit handler then flushed
+ * synchronously, and sonic-boom's flushSync retries a failed write every 100 ms for ever: the
+ * process hung with its ports open, answering nothing, until SIGKILL. Here the error is heard
+ * (said once in /api/logs until a write succeeds again), and the final flush is skipped while
+ * the file is failing: those lines are lost, the process is not.
+ */
+function survivesWriteErrors(dest: pino.DestinationStream & NodeJS.EventEmitter & { flushSync(): void }, file: string, buffer: LogBuffer): void {
+  let failing = false;
+  dest.on('error', (e: NodeJS.ErrnoException) => {
+    if (failing) return;
+    failing = true;
+    buffer.push({ time: Date.now(), level: 'error', msg: `the daemon log ${file} cannot be written (${e.code ?? e.message}); lines are kept in memory (up to 8 MB) until it can`, code: e.code });
+  });
+  dest.on('write', () => {
+    failing = false;
+  });
+  const flushSync = dest.flushSync.bind(dest);
+  dest.flushSync = () => {
+    if (!failing) flushSync();
+  };
 }
 
 function bufferStream(buffer: LogBuffer): Writable {
