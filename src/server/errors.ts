@@ -4,6 +4,7 @@ import type { FastifyError, FastifyInstance, FastifyReply, FastifyRequest } from
 import type { Logger } from '../core/logger.js';
 import { AppError } from '../core/errors.js';
 import { redactString } from '../core/redact.js';
+import { storageError } from '../core/storage-errors.js';
 
 /**
  * Every error leaves as JSON `{error: {code, message, field?}}` with a 4xx where the client
@@ -17,6 +18,8 @@ export function installErrorHandling(app: FastifyInstance, logger?: Pick<Logger,
     // hot path), its failures still reach the daemon log the answer points to
     if (e.status >= 500) (logger ?? req.log).error({ err: { message: redactString(err.message), stack: err.stack }, method: req.method, route: req.routeOptions.url }, 'request failed');
     else req.log.debug({ code: e.code, msg: e.message }, 'request rejected');
+    const retry = e.details?.retryAfterSeconds;
+    if (typeof retry === 'number') void reply.header('retry-after', String(retry));
     void reply.status(e.status).send(e.toJSON());
   });
   app.setNotFoundHandler((req, reply) => {
@@ -60,7 +63,7 @@ export function toAppError(err: unknown, bodyLimit?: number): AppError {
   if (typeof fe?.statusCode === 'number' && fe.statusCode >= 400 && fe.statusCode < 500) {
     return new AppError(fe.statusCode, String(code ?? 'bad_request').toLowerCase(), fe.message);
   }
-  return new AppError(500, 'internal_error', 'Internal error; see the daemon log (cco daemon logs)', { cause: err });
+  return storageError(err) ?? new AppError(500, 'internal_error', 'Internal error; see the daemon log (cco daemon logs)', { cause: err });
 }
 
 /**

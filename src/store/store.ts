@@ -5,6 +5,7 @@ import { CompiledQuery, Kysely, Migrator, PostgresDialect, PostgresDriver, sql }
 import type { DatabaseConnection, Driver, PostgresDialectConfig, TransactionSettings } from 'kysely';
 import type pg from 'pg';
 import { AppError } from '../core/errors.js';
+import { markDatabaseError } from '../core/storage-errors.js';
 import { maskedUrl } from '../core/redact.js';
 import { ModuleMigrationProvider } from './migrations/index.js';
 import { NonBlockingSqliteDialect } from './sqlite-nonblocking.js';
@@ -72,12 +73,17 @@ class BoundedPostgresDriver extends PostgresDriver {
 
   /** Every connection's queries go through `withoutNul` (see there). */
   override async acquireConnection(): Promise<DatabaseConnection> {
-    const c = await super.acquireConnection();
+    const c = await super.acquireConnection().catch((e: unknown) => {
+      throw markDatabaseError(e);
+    });
     if (!this.cleaned.has(c)) {
       this.cleaned.add(c);
       const execute = c.executeQuery.bind(c);
       const stream = c.streamQuery.bind(c);
-      c.executeQuery = (q) => execute(withoutNul(q));
+      c.executeQuery = <R>(q: CompiledQuery) =>
+        execute<R>(withoutNul(q)).catch((e: unknown) => {
+          throw markDatabaseError(e);
+        });
       c.streamQuery = (q, chunkSize) => stream(withoutNul(q), chunkSize);
     }
     return c;
