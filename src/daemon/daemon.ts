@@ -28,6 +28,7 @@ import { portInUseMessage } from './port-holder.js';
 import { loadAccessToken, loadSealingKey } from './secret-files.js';
 import { registerDaemonApi } from './api.js';
 import { mkdirSync, readFileSync } from 'node:fs';
+import { hostname } from 'node:os';
 import { claudeMcpConfigFile } from '../mcp/claude-mcp-config.js';
 import { localUrl } from '../core/local-url.js';
 
@@ -218,6 +219,10 @@ export async function startDaemon(opts: DaemonOptions = {}): Promise<RunningDaem
     lock = acquireLock(paths, { ...info, port });
   }
   info.port = port;
+  // Team mode: every instance's live messages reach every instance's /ws (the dashboard behind a
+  // load balancer needs no sticky sessions). After listen: messages name this instance by its port.
+  const hubRelay = ctx.redisUrl ? new (await import('../hub/relay.js')).HubRelay(hub, { url: ctx.redisUrl, prefix: `${config.pipeline.queue_prefix}:`, instance: `${hostname()}:${port}`, logger }) : undefined;
+  if (hubRelay) cleanup.push(() => hubRelay.close());
 
   try {
     for (const m of modules.all) {
@@ -276,6 +281,7 @@ export async function startDaemon(opts: DaemonOptions = {}): Promise<RunningDaem
       closing ??= (async () => {
         logger.info('daemon stopping');
         await app.close();
+        await hubRelay?.close();
         for (const m of [...modules.all].reverse()) await m.close?.().catch((e: unknown) => logger.warn({ err: (e as Error).message, module: m.name }, 'close failed'));
         await store.close();
         redis?.disconnect();

@@ -29,3 +29,19 @@ describe('Hub', () => {
     expect(hub.lastSeq).toBe(23);
   });
 });
+
+describe('Hub.receive (a message relayed from another instance)', () => {
+  it('numbers it in this hub, keeps its time and instance, and replays it after a seq', () => {
+    const hub = new Hub(10);
+    const seen: string[] = [];
+    hub.subscribe((m) => seen.push(`${m.seq}:${m.type}:${m.instance ?? 'here'}`));
+    hub.publish('log', 'mine');
+    const r = hub.receive('task_update', { id: 7 }, 1234, 'b-host:3000');
+    hub.publish('log', 'mine again');
+    expect(r).toEqual({ seq: 2, type: 'task_update', ts: 1234, data: { id: 7 }, instance: 'b-host:3000' });
+    expect(seen).toEqual(['1:log:here', '2:task_update:b-host:3000', '3:log:here']);
+    expect(hub.recent({ afterSeq: 1 }).map((m) => m.seq)).toEqual([2, 3]);
+    // a local message's envelope is unchanged: no instance field at all
+    expect(Object.keys(hub.recent({ afterSeq: 2 })[0] as object)).toEqual(['seq', 'type', 'ts', 'data']);
+  });
+});

@@ -10,6 +10,11 @@ export interface HubMessage<T = unknown> {
   type: string;
   ts: number;
   data: T;
+  /**
+   * Only on a message relayed from another daemon of a team (`relay.ts`): the instance that
+   * published it (`host:port`). This daemon's own messages have none.
+   */
+  instance?: string;
 }
 
 export type HubListener = (msg: HubMessage) => void;
@@ -37,7 +42,18 @@ export class Hub {
   }
 
   publish<T>(type: KnownHubType | (string & {}), data: T): HubMessage<T> {
-    const msg: HubMessage<T> = { seq: ++this.seq, type, ts: Date.now(), data };
+    return this.deliver({ seq: ++this.seq, type, ts: Date.now(), data });
+  }
+
+  /**
+   * A message another instance published (relayed over Redis): numbered here on arrival, like
+   * a local one, so that `?after=<seq>` resumes across both; `ts` stays the publisher's.
+   */
+  receive(type: string, data: unknown, ts: number, instance: string): HubMessage {
+    return this.deliver({ seq: ++this.seq, type, ts, data, instance });
+  }
+
+  private deliver<T>(msg: HubMessage<T>): HubMessage<T> {
     // Overwrites the oldest in place: dropping it from the front of an array costs O(capacity).
     this.ring[msg.seq % this.capacity] = msg;
     for (const l of this.listeners) {
