@@ -1,4 +1,5 @@
 import cluster from 'node:cluster';
+import { closeGracefully } from '../server/graceful-close.js';
 import { existsSync } from 'node:fs';
 import { availableParallelism } from 'node:os';
 import { resolve } from 'node:path';
@@ -327,7 +328,7 @@ export async function startProxyServer(opts: ProxyOptions, o: { migrate?: boolea
     gateway,
     store,
     async close() {
-      await app.close();
+      await closeGracefully(app);
       await gateway.close();
       await checkpoints.stop();
       await store.close();

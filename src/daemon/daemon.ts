@@ -10,6 +10,7 @@ import { cliEntry, version } from '../core/version.js';
 import { Hub } from '../hub/hub.js';
 import { registerHubWebSocket } from '../hub/ws-route.js';
 import { buildApp } from '../server/app.js';
+import { closeGracefully } from '../server/graceful-close.js';
 import { registerHealth } from '../server/health.js';
 import { createMetricsRegistry } from '../server/metrics.js';
 import { installRateLimits } from '../server/rate-limit.js';
@@ -280,7 +281,7 @@ export async function startDaemon(opts: DaemonOptions = {}): Promise<RunningDaem
     close() {
       closing ??= (async () => {
         logger.info('daemon stopping');
-        await app.close();
+        await closeGracefully(app);
         await hubRelay?.close();
         for (const m of [...modules.all].reverse()) await m.close?.().catch((e: unknown) => logger.warn({ err: (e as Error).message, module: m.name }, 'close failed'));
         await store.close();

@@ -1,4 +1,5 @@
 import Fastify from 'fastify';
+import { trackResponses } from './graceful-close.js';
 import type { FastifyBaseLogger, FastifyInstance } from 'fastify';
 import websocket from '@fastify/websocket';
 import type { Registry } from 'prom-client';
@@ -33,7 +34,8 @@ export async function buildApp(opts: AppOptions): Promise<FastifyInstance> {
     // /api/orchestration/*); Fastify's default of 100 answered 414
     routerOptions: { maxParamLength: MAX_PARAM_LENGTH },
     return503OnClosing: true,
-    forceCloseConnections: true,
+    // requests in flight finish on close (closeGracefully bounds the wait)
+    forceCloseConnections: 'idle',
     keepAliveTimeout: 72_000,
     trustProxy: opts.trustProxy ?? false,
     frameworkErrors: frameworkErrors(MAX_PARAM_LENGTH),
@@ -42,6 +44,7 @@ export async function buildApp(opts: AppOptions): Promise<FastifyInstance> {
   installErrorHandling(app);
   installJsonBodies(app);
   installSecurity(app, opts.security);
+  trackResponses(app);
   installHttpMetrics(app, opts.metrics);
   await app.register(websocket, {
     options: { maxPayload: 1024 * 1024 },

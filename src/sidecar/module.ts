@@ -1,4 +1,5 @@
 import { takeOwnerLock } from '../core/owner-lock.js';
+import { closeGracefully } from '../server/graceful-close.js';
 import type { OwnerLock, OwnerRecord } from '../core/owner-lock.js';
 import { setMaxListeners } from 'node:events';
 import { join } from 'node:path';
@@ -185,7 +186,7 @@ export async function createSidecarModule(ctx: ModuleContext, deps: { catalog: A
     },
     async close() {
       closing.abort();
-      if (app) await app.close();
+      if (app) await closeGracefully(app);
       app = undefined;
       url = undefined;
       snapshots.close();

@@ -1,4 +1,5 @@
 import { performance } from 'node:perf_hooks';
+import { trackResponses } from '../server/graceful-close.js';
 import Fastify from 'fastify';
 import type { FastifyInstance } from 'fastify';
 import type { Logger } from '../core/logger.js';
@@ -75,13 +76,15 @@ export async function buildSidecarApp(deps: SidecarDeps, opts: { host: string })
     // ids it had just stored
     routerOptions: { maxParamLength: MAX_PARAM_LENGTH },
     return503OnClosing: true,
-    forceCloseConnections: true,
+    // requests in flight finish on close (closeGracefully bounds the wait)
+    forceCloseConnections: 'idle',
     keepAliveTimeout: 72_000,
     frameworkErrors: frameworkErrors(MAX_PARAM_LENGTH),
     clientErrorHandler,
   });
   installErrorHandling(app, deps.logger);
   installJsonBodies(app);
+  trackResponses(app);
   const perf = new SlidingWindowStats();
   const registers = deps.metrics ? [deps.metrics] : [];
   // a second sidecar over the same registry (tests, restarts in-process) reuses the metrics

@@ -1,0 +1,58 @@
+import type { AddressInfo } from 'node:net';
+import { request } from 'undici';
+import { describe, expect, it } from 'vitest';
+import { createLogger } from '../core/logger.js';
+import { buildApp } from './app.js';
+import { closeGracefully } from './graceful-close.js';
+import { createMetricsRegistry } from './metrics.js';
+
+async function app() {
+  const { logger } = createLogger({ level: 'silent' });
+  const a = await buildApp({ logger, metrics: createMetricsRegistry(), security: { host: '127.0.0.1', accessToken: 'tok-123456', port: () => 0 } });
+  a.get('/slow', async () => {
+    await new Promise((r) => setTimeout(r, 400));
+    return { done: true };
+  });
+  a.get('/never', () => new Promise(() => undefined));
+  a.get('/events', (_req, reply) => {
+    reply.hijack();
+    reply.raw.writeHead(200, { 'content-type': 'text/event-stream' });
+    reply.raw.write(': open\n\n');
+  });
+  await a.listen({ port: 0, host: '127.0.0.1' });
+  return { a, url: `http://127.0.0.1:${(a.server.address() as AddressInfo).port}` };
+}
+
+describe('closing the daemon’s server', () => {
+  it('lets a request in flight finish with its answer; an open-ended event stream ends at once', async () => {
+    const { a, url } = await app();
+    const headers = { 'x-cco-token': 'tok-123456' };
+    const stream = await request(`${url}/events`, { headers });
+    const streamEnded = stream.body.text().then(
+      () => 'ended',
+      () => 'ended',
+    );
+    const slow = request(`${url}/slow`, { headers }).then(async (r) => ({ status: r.statusCode, body: await r.body.json() }));
+    await new Promise((r) => setTimeout(r, 50));
+    const t0 = Date.now();
+    await closeGracefully(a, 5000);
+    // was: the socket destroyed at close, the client saw an empty reply for work that was done
+    expect(await slow).toEqual({ status: 200, body: { done: true } });
+    expect(await streamEnded).toBe('ended');
+    expect(Date.now() - t0).toBeLessThan(2000);
+  });
+
+  it('cuts what is still running after the grace period', async () => {
+    const { a, url } = await app();
+    const never = request(`${url}/never`, { headers: { 'x-cco-token': 'tok-123456' } }).then(
+      () => 'answered',
+      () => 'cut',
+    );
+    await new Promise((r) => setTimeout(r, 50));
+    const t0 = Date.now();
+    await closeGracefully(a, 300);
+    expect(await never).toBe('cut');
+    expect(Date.now() - t0).toBeGreaterThanOrEqual(250);
+    expect(Date.now() - t0).toBeLessThan(3000);
+  });
+});
