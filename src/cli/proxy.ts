@@ -251,7 +251,7 @@ export async function startProxyServer(opts: ProxyOptions, o: { migrate?: boolea
   const metrics = createMetricsRegistry();
   let port = opts.port;
   const selfUrl = () => localUrl(opts.host, port);
-  const accessToken = loadAccessToken(paths.tokenFile);
+  const accessToken = loadAccessToken(paths.tokenFile, env);
   const loopback = /^(127\.|localhost$|::1$)/.test(opts.host);
   let gateway: Gateway;
   try {

@@ -128,7 +128,12 @@ export async function startDaemon(opts: DaemonOptions = {}): Promise<RunningDaem
 
   await logReady;
   const key = loadSealingKey(paths.keyFile);
-  const accessToken = loadAccessToken(paths.tokenFile);
+  let accessToken: string;
+  try {
+    accessToken = loadAccessToken(paths.tokenFile, env);
+  } catch (e) {
+    return fail(new DaemonStartError((e as Error).message, 'start_failed'));
+  }
   const hub = new Hub();
   logs.subscribe((rec) => {
     if (rec.level !== 'trace' && rec.level !== 'debug') hub.publish('log', rec);

@@ -20,4 +20,20 @@ export function loadOrCreateSecret(file: string, bytes: number, encoding: 'hex' 
 }
 
 export const loadSealingKey = (file: string): Buffer => Buffer.from(loadOrCreateSecret(file, 32, 'hex'), 'hex');
-export const loadAccessToken = (file: string): string => loadOrCreateSecret(file, 24, 'base64url');
+/**
+ * The access token of programs, the dashboard and the gateway's clients. `CCO_ACCESS_TOKEN` sets
+ * it (a team's instances share one, so a credential works on whichever instance a load balancer
+ * picks); it is written to `file` too, where this machine's `cco` commands read it. Otherwise one
+ * is made once per home.
+ */
+export function loadAccessToken(file: string, env: Record<string, string | undefined> = {}): string {
+  const given = env.CCO_ACCESS_TOKEN?.trim();
+  if (!given) return loadOrCreateSecret(file, 24, 'base64url');
+  if (given.length < 24 || !/^[\x21-\x7e]+$/.test(given)) {
+    // never the value itself: it may be a real secret with a typo
+    throw new Error(`CCO_ACCESS_TOKEN is ${given.length} characters${given.length >= 24 ? ' with spaces or non-ASCII characters' : ''}; it must be at least 24 printable ASCII characters (generate one: openssl rand -base64 24)`);
+  }
+  const current = existsSync(file) ? readFileSync(file, 'utf8').trim() : '';
+  if (current !== given) writeFileAtomic(file, given, 0o600);
+  return given;
+}
