@@ -6,12 +6,12 @@ import { markDatabaseError, storageError } from './storage-errors.js';
 const sysErr = (code: string, syscall = 'write', path = '/home/u/.cco/results/i-1/a.json') => Object.assign(new Error(`${code}: ${syscall}`), { code, syscall, path });
 
 describe('storage and database errors as answers a client can act on', () => {
-  it('a full disk is 507 storage_full naming the path; nothing was stored', () => {
+  it('a full disk is 507 storage_full naming the path', () => {
     for (const e of [sysErr('ENOSPC'), Object.assign(new Error('database or disk is full'), { code: 'SQLITE_FULL' })]) {
       const a = toAppError(e);
       expect(a.status).toBe(507);
       expect(a.code).toBe('storage_full');
-      expect(a.message).toMatch(/nothing was stored/);
+      expect(a.message).toMatch(/the request did not complete/);
     }
     expect(toAppError(sysErr('ENOSPC')).message).toContain('/home/u/.cco/results/i-1/a.json');
   });

@@ -25,10 +25,10 @@ export function storageError(err: unknown): AppError | undefined {
   const code = typeof e?.code === 'string' ? e.code : undefined;
   const where = e?.path ? ` (${e.path})` : '';
   if (code && FULL.has(code)) {
-    return new AppError(507, 'storage_full', `The disk is full${where}: nothing was stored. Free some space and retry (${code}).`, { cause: err });
+    return new AppError(507, 'storage_full', `The disk is full${where}: the request did not complete. Free some space and retry (${code}).`, { cause: err });
   }
   if (code && UNWRITABLE.test(code) && (code.startsWith('SQLITE') || e?.syscall !== undefined)) {
-    return new AppError(503, 'storage_unavailable', `Storage cannot be written${where}: nothing was stored. Check the disk and the folder's permissions, then retry (${code}).`, { cause: err });
+    return new AppError(503, 'storage_unavailable', `Storage cannot be written${where}: the request did not complete. Check the disk and the folder's permissions, then retry (${code}).`, { cause: err });
   }
   const dbDown = e?.[DATABASE_ERROR] === true && ((code !== undefined && (PG_DOWN.test(code) || NET_DOWN.has(code))) || /Connection terminated|timeout exceeded when trying to connect|Connection ended unexpectedly/i.test(e?.message ?? ''));
   if (dbDown) {

@@ -192,6 +192,9 @@ describe('ResultsRepo when one half of a save fails (file or row)', () => {
     // a file that cannot be written at all fails the save
     w.files.failOn.set('C never', 2);
     await expect(w.results.save(input('C never'))).rejects.toThrow('ENOSPC');
+    // its row is committed: once the disk takes writes again, the file follows it (it stayed
+    // 'B once' beside a 'C never' row for good)
+    await expect.poll(() => summaryIn(w.file), { timeout: 3000 }).toBe('C never');
     await w.results.close();
   });
 

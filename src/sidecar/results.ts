@@ -433,7 +433,18 @@ export class ResultsRepo {
         stored = own;
       }
     } catch {
-      // the file could not be made to follow (the disk refuses): the caller gets the first error
+      // The file could not be made to follow (the disk refuses): the caller gets the first error,
+      // and the file follows the row once the disk takes it again (a marker for a restart, and
+      // retries meanwhile). Before, a committed row stayed beside a missing or older file for good.
+      if (this.newest.get(job.file) === job && !this.closed) {
+        const { issue_id, agent_type, stored_at } = job.stored;
+        try {
+          this.repairs.mark(job.file, stored_at);
+        } catch {
+          // the marker's disk refuses too: the retries below still run while the process lives
+        }
+        this.retryRepair(job.file, issue_id, agent_type, stored_at, 0);
+      }
     } finally {
       if (this.newest.get(job.file) === job) this.newest.delete(job.file);
     }
