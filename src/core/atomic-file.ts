@@ -11,6 +11,22 @@ export interface AtomicWriteOptions {
   durable?: boolean;
 }
 
+/** The temporary sibling a write goes through: `.<name>.<pid>.<8 hex>.tmp`. */
+export function atomicTempName(name: string, pid = process.pid): string {
+  return `.${name}.${pid}.${randomBytes(4).toString('hex')}.tmp`;
+}
+
+const TEMP_NAME_RE = /^\..+\.(\d+)\.[0-9a-f]{8}\.tmp$/;
+
+/**
+ * The pid of the process that made a temporary name of `atomicTempName` (a file left by a write
+ * that was killed halfway, if that process is gone); undefined for any other name.
+ */
+export function atomicTempOwner(name: string): number | undefined {
+  const m = TEMP_NAME_RE.exec(name);
+  return m ? Number(m[1]) : undefined;
+}
+
 /**
  * Writes a file so that readers see the old content or the new, never a torn one, and (unless
  * `durable: false`) so that it is on disk before we return (write to a temp sibling, fsync,
@@ -20,7 +36,7 @@ export function writeFileAtomic(file: string, data: string | Uint8Array, mode = 
   const durable = opts.durable !== false;
   const dir = dirname(file);
   mkdirSync(dir, { recursive: true });
-  const tmp = join(dir, `.${basename(file)}.${process.pid}.${randomBytes(4).toString('hex')}.tmp`);
+  const tmp = join(dir, atomicTempName(basename(file)));
   const fd = openSync(tmp, 'w', mode);
   try {
     writeSync(fd, typeof data === 'string' ? Buffer.from(data) : data);

@@ -4,28 +4,88 @@ import { withTimeout } from '../core/timeout.js';
 import type { TaskQueue } from './queue.js';
 
 /**
+ * Redis errors said once per outage, not three times a second: the first error is logged, then
+ * at most one line per `everyMs` with how many came since, and one line when the queue works
+ * again.
+ */
+export class OutageLog {
+  private failing = false;
+  private startedAt = 0;
+  private lastLineAt = 0;
+  private sinceLine = 0;
+  private total = 0;
+
+  constructor(
+    private readonly logger: Pick<Logger, 'warn' | 'info'>,
+    private readonly everyMs = 30_000,
+    private readonly now: () => number = Date.now,
+  ) {}
+
+  error(source: 'queue' | 'worker', e: Error): void {
+    const t = this.now();
+    this.total++;
+    if (!this.failing) {
+      this.failing = true;
+      this.startedAt = this.lastLineAt = t;
+      this.sinceLine = 0;
+      this.total = 1;
+      this.logger.warn({ err: e.message }, `pipeline ${source} (redis) error; tasks wait in the store until the queue works again`);
+      return;
+    }
+    this.sinceLine++;
+    if (t - this.lastLineAt < this.everyMs) return;
+    this.logger.warn({ err: e.message, errors: this.sinceLine }, `pipeline queue (redis) still failing after ${Math.round((t - this.startedAt) / 1000)} s: ${this.sinceLine} more error(s) since the last line`);
+    this.lastLineAt = t;
+    this.sinceLine = 0;
+  }
+
+  /** The queue answered: ends an outage (said once). */
+  ok(): void {
+    if (!this.failing) return;
+    this.failing = false;
+    this.logger.info({ errors: this.total }, `pipeline queue (redis) works again after ${Math.round((this.now() - this.startedAt) / 1000)} s (${this.total} error(s))`);
+  }
+}
+
+/**
  * BullMQ queue: each task is a job (`jobId` = task id, so adding twice is harmless); every
  * daemon on the same Redis runs a worker with the configured concurrency, so they share the
  * work. The store stays the source of truth for task state; a job only says "run this task".
+ * A job BullMQ hands to a second worker (its lock expired during a Redis outage) finds the task
+ * under its first owner's live lease in the store and is dropped there (engine.ts `claim`).
  */
 export class BullQueue implements TaskQueue {
   readonly kind = 'bullmq' as const;
   private readonly queue: Queue;
   private worker: Worker | undefined;
   private readonly connection: { url: string; maxRetriesPerRequest: null };
+  private readonly outage: OutageLog;
 
   constructor(
     redisUrl: string,
-    private readonly opts: { concurrency: number; prefix: string; logger: Logger },
+    private readonly opts: {
+      concurrency: number;
+      prefix: string;
+      logger: Logger;
+      /** At most one line per this during a Redis outage (30 s). */
+      outageLogMs?: number;
+      /** BullMQ's job lock and stalled-job check (30 s each; tests make them short). */
+      lockDurationMs?: number;
+      stalledIntervalMs?: number;
+    },
   ) {
+    this.outage = new OutageLog(opts.logger, opts.outageLogMs);
     this.connection = { url: redisUrl, maxRetriesPerRequest: null };
     this.queue = new Queue('cco-pipeline', { connection: this.connection, prefix: opts.prefix });
-    this.queue.on('error', (e) => opts.logger.warn({ module: 'pipeline', err: e.message }, 'pipeline queue (redis) error'));
+    // the logger is the pipeline's child: it already says `module: "pipeline"`
+    this.queue.on('error', (e) => this.outage.error('queue', e));
+    this.queue.getBackend().on('ready', () => this.outage.ok());
   }
 
   async add(taskId: string, priority: number): Promise<void> {
     // Removed when done either way, so the same task can be queued again after a restart.
     await this.queue.add('task', { taskId }, { jobId: taskId, priority: 11 - priority, removeOnComplete: true, removeOnFail: true, attempts: 1 });
+    this.outage.ok();
   }
 
   async remove(taskId: string): Promise<void> {
@@ -42,13 +102,15 @@ export class BullQueue implements TaskQueue {
       async (job) => {
         await run(String((job.data as { taskId: string }).taskId));
       },
-      { connection: this.connection, prefix: this.opts.prefix, concurrency: this.opts.concurrency, lockDuration: 30_000 },
+      { connection: this.connection, prefix: this.opts.prefix, concurrency: this.opts.concurrency, lockDuration: this.opts.lockDurationMs ?? 30_000, stalledInterval: this.opts.stalledIntervalMs ?? 30_000 },
     );
-    this.worker.on('error', (e) => this.opts.logger.warn({ module: 'pipeline', err: e.message }, 'pipeline worker (redis) error'));
+    this.worker.on('error', (e) => this.outage.error('worker', e));
+    this.worker.getBackend().on('ready', () => this.outage.ok());
   }
 
   async depth(): Promise<number> {
     const c = await this.queue.getJobCounts('wait', 'prioritized', 'delayed');
+    this.outage.ok();
     return Object.values(c).reduce((a, b) => a + b, 0);
   }
 

@@ -1,8 +1,9 @@
-import { hostname } from 'node:os';
 import type { PipelineConfig } from '../config/sections/pipeline.js';
 import type { Logger } from '../core/logger.js';
 import type { Hub } from '../hub/hub.js';
 import type { StageAgent } from './agents.js';
+import { LEASE, newOwnerId, ownerGoneHere } from './lease.js';
+import type { LeaseTimes } from './lease.js';
 import type { LlmClient } from './llm-client.js';
 import { detectOutputFormat, isWeakRequirement } from './prompts.js';
 import type { StageContext } from './prompts.js';
@@ -10,7 +11,7 @@ import { newTaskId, stageView, summaryOf } from './repo.js';
 import type { PipelineRepo, TaskRow } from './repo.js';
 import type { StageOutputs } from './schemas.js';
 import { runStage, StageAborted } from './stage-runner.js';
-import { STAGES } from './types.js';
+import { isTerminal, STAGES } from './types.js';
 import type { AgentActivityMessage, AgentStatus, FileCreatedMessage, OutputFormat, StageName, TaskStatus, TaskUpdateMessage, TaskView, TaskWaiting } from './types.js';
 import { fileSetProblem, isRootReadme } from './workspace.js';
 import type { Workspace } from './workspace.js';
@@ -27,6 +28,24 @@ export interface EngineDeps {
   specialist?: (language: string | undefined) => StageAgent | undefined;
   /** Called when a task ends (metrics): its final status and seconds from first start. */
   onTaskEnd?: (status: TaskStatus, seconds: number) => void;
+  /** This engine's owner name in the store (default: host, pid and a random part; tests name theirs). */
+  instance?: string;
+  /** How long a task's lease lasts and how often it is renewed (default `LEASE`: 30 s, 5 s). */
+  lease?: LeaseTimes;
+}
+
+/** One run of a task in this engine. */
+interface LocalRun {
+  ac: AbortController;
+  /** Why the run lost its task (taken over, lease not renewed); set before it is aborted. */
+  lost?: string;
+  /** The stage being run, for the warning when the store fails. */
+  stage?: StageName | undefined;
+}
+
+/** What the queue should do after a run: offer the task again after `retryAfterMs`. */
+export interface RunOutcome {
+  retryAfterMs: number;
 }
 
 export interface NewTask {
@@ -40,16 +59,24 @@ export interface NewTask {
 /**
  * Runs tasks through the stages. Every step is written to the store before it is announced on
  * the hub, so what a client sees is what a restarted daemon resumes from: finished stages are
- * never redone, the stage that was running starts again.
+ * never redone, the stage that was running starts again. A running task is this instance's only
+ * while it holds the task's lease (lease.ts): every write of a run is conditional on it.
  */
 export class PipelineEngine {
-  private readonly running = new Map<string, AbortController>();
+  private readonly running = new Map<string, LocalRun>();
   /** Tasks whose stage is waiting for a busy gateway, shown in their view until the wait ends. */
   private readonly waiting = new Map<string, TaskWaiting>();
+  /** Tasks being archived here (the end of a run and the cleanup's sweep may meet). */
+  private readonly archiving = new Set<string>();
   private closing = false;
-  readonly instance = `${hostname()}:${process.pid}`;
+  /** The owner name this engine writes into the tasks it runs (lease.ts). */
+  readonly instance: string;
+  private readonly lease: LeaseTimes;
 
-  constructor(private readonly d: EngineDeps) {}
+  constructor(private readonly d: EngineDeps) {
+    this.instance = d.instance ?? newOwnerId();
+    this.lease = d.lease ?? LEASE;
+  }
 
   /** Creates the task durably and announces it; the caller enqueues it. */
   async create(input: NewTask): Promise<TaskRow> {
@@ -63,34 +90,95 @@ export class PipelineEngine {
     return row;
   }
 
-  /** The job: runs (or resumes) a task to its end. Safe to call for a finished task (no-op). */
-  async run(taskId: string): Promise<void> {
-    const task = await this.d.repo.get(taskId);
-    if (!task || task.status === 'completed' || task.status === 'failed' || task.status === 'cancelled') return;
-    if (this.closing || this.running.has(taskId)) return;
-    const ac = new AbortController();
-    this.running.set(taskId, ac);
-    const watch = setInterval(() => {
-      // Another instance (or API call there) may cancel it: the store is the source of truth.
-      void this.d.repo.get(taskId).then((t) => {
-        if (t?.status === 'cancelled') ac.abort();
-      }, () => undefined);
-    }, 1000);
-    watch.unref();
+  /**
+   * The job: runs (or resumes) a task to its end. Safe to call for a finished task, or one that
+   * runs here or under another instance's live lease (no-op). Returns when to offer the task
+   * again, if it should be: its lease is held elsewhere, or the store failed.
+   */
+  async run(taskId: string): Promise<RunOutcome | undefined> {
+    if (this.closing || this.running.has(taskId)) return undefined;
+    const local: LocalRun = { ac: new AbortController() };
+    this.running.set(taskId, local);
+    let claimed = false;
+    let stopWatch: (() => void) | undefined;
     try {
-      await this.runStages(task, ac.signal);
+      const task = await this.d.repo.get(taskId);
+      if (!task || isTerminal(task.status)) return undefined;
+      const claim = await this.claim(task);
+      if (!claim.task) return claim.retryAfterMs === undefined ? undefined : { retryAfterMs: claim.retryAfterMs };
+      claimed = true;
+      stopWatch = this.watch(taskId, local);
+      await this.runStages(claim.task, task.started_at !== null, local);
+      return undefined;
+    } catch (e) {
+      // Nearly always the store (the database is down): say which task and stage stopped.
+      const where = local.stage ? ` during ${local.stage}` : '';
+      this.log('warn', taskId, local.stage, `task ${taskId} stopped${where}: its state could not be read or written: ${(e as Error).message}; it runs again once the store answers`);
+      return { retryAfterMs: this.lease.ttlMs };
     } finally {
-      clearInterval(watch);
+      stopWatch?.();
       this.running.delete(taskId);
+      // a graceful stop hands the task over at once instead of after the lease
+      if (claimed && this.closing && !local.lost) await this.d.repo.release(taskId, this.instance).catch(() => undefined);
     }
   }
 
-  private async runStages(task: TaskRow, signal: AbortSignal): Promise<void> {
-    const resumed = task.started_at !== null;
-    const startedAt = task.started_at ?? Date.now();
-    const ok = await this.d.repo.transition(task.id, ['queued', 'running'], { status: 'running', owner: this.instance, started_at: startedAt });
-    if (!ok) return;
-    task = { ...task, status: 'running', started_at: startedAt };
+  /**
+   * Takes the task: queued, or running with a free lease (released, expired, or its owner's
+   * process is known to have ended). A live lease of another instance is left alone.
+   */
+  private async claim(task: TaskRow): Promise<{ task?: TaskRow; retryAfterMs?: number }> {
+    const now = Date.now();
+    const startedAt = task.started_at === null ? now : Number(task.started_at);
+    const goneOwner = task.status === 'running' && task.owner && task.owner !== this.instance && ownerGoneHere(task.owner) ? task.owner : undefined;
+    if (await this.d.repo.claim(task.id, this.instance, { startedAt, now, ttlMs: this.lease.ttlMs, goneOwner })) {
+      return { task: { ...task, status: 'running', owner: this.instance, started_at: startedAt } };
+    }
+    const t = await this.d.repo.get(task.id);
+    if (!t || isTerminal(t.status)) return {};
+    if (t.status !== 'running' || !t.owner) return { retryAfterMs: 1000 };
+    const age = Math.max(0, Date.now() - Number(t.updated_at));
+    this.log('info', task.id, undefined, `task ${task.id} is running on ${t.owner} (lease renewed ${Math.round(age / 1000)} s ago): not taking it over`);
+    return { retryAfterMs: Math.max(0, this.lease.ttlMs - age) + this.lease.renewMs };
+  }
+
+  /**
+   * While a run lasts: renews its lease every `renewMs` and checks the task every second; stops
+   * the run when the task is cancelled, taken over, or the lease could not be renewed for almost
+   * `ttlMs` (past it another instance may take the task).
+   */
+  private watch(taskId: string, local: LocalRun): () => void {
+    let renewedAt = Date.now();
+    let busy = false;
+    const tick = async (): Promise<void> => {
+      try {
+        const t = await this.d.repo.get(taskId);
+        if (t?.status === 'cancelled') return local.ac.abort();
+        if (t?.status === 'running' && t.owner !== this.instance) return this.lose(local, `${t.owner ?? 'another instance'} took it over`);
+        if (Date.now() - renewedAt >= this.lease.renewMs && (await this.d.repo.renew(taskId, this.instance))) renewedAt = Date.now();
+      } catch {
+        const silent = Date.now() - renewedAt;
+        if (silent >= this.lease.ttlMs - this.lease.renewMs) this.lose(local, `its lease could not be renewed for ${Math.round(silent / 1000)} s (the store did not answer)`);
+      }
+    };
+    const timer = setInterval(() => {
+      if (busy) return;
+      busy = true;
+      void tick().finally(() => (busy = false));
+    }, Math.min(1000, this.lease.renewMs));
+    timer.unref();
+    return () => clearInterval(timer);
+  }
+
+  private lose(local: LocalRun, reason: string): void {
+    if (local.lost !== undefined || local.ac.signal.aborted) return;
+    local.lost = reason;
+    local.ac.abort();
+  }
+
+  private async runStages(task: TaskRow, resumed: boolean, local: LocalRun): Promise<void> {
+    const signal = local.ac.signal;
+    const me = this.instance;
     this.taskUpdate(task, resumed ? 'resumed' : 'started', task.current_stage as StageName | null);
     this.log('info', task.id, undefined, resumed ? `task ${task.id} resumed at ${task.current_stage ?? 'the first stage'}` : `task ${task.id} started`);
 
@@ -107,10 +195,11 @@ export class PipelineEngine {
         if (!resumed) this.taskUpdate(task, 'stage_skipped', stage, { detail: { reason: 'the requirement is specific enough' } });
         continue;
       }
-      if (signal.aborted) return this.stopped(task, stage);
+      if (signal.aborted) return this.stopped(task, stage, local);
+      local.stage = stage;
       const agent = (stage === 'implementation' && this.d.specialist?.(outputs.analysis?.language)) || this.d.agents[stage];
-      const attempt = await this.d.repo.startStage(task.id, stage, agent.id, agent.model);
-      await this.d.repo.update(task.id, { current_stage: stage });
+      const attempt = await this.d.repo.startStageOwned(task.id, stage, me, agent.id, agent.model);
+      if (attempt === undefined || !(await this.d.repo.updateOwned(task.id, me, { current_stage: stage }))) return this.notOurs(task, stage, local);
       task = { ...task, current_stage: stage };
       this.taskUpdate(task, 'stage_started', stage, { detail: { agent: agent.id, model: agent.model, attempt } });
       await this.agentActivity(agent, 'Working', task.id, `${agent.name} is working on ${stage} of ${task.id}${attempt > 1 ? ` (attempt ${attempt}, resumed)` : ''}`);
@@ -131,56 +220,52 @@ export class PipelineEngine {
           log: (level, msg, extra) => this.log(level, task.id, stage, msg, { agent: agent.id, ...extra }),
         });
       } catch (e) {
-        if (e instanceof StageAborted) return this.stopped(task, stage);
+        if (e instanceof StageAborted) return this.stopped(task, stage, local);
         throw e;
       } finally {
         this.waiting.delete(task.id);
       }
-      await this.d.repo.updateStage(task.id, stage, {
-        calls: result.calls,
-        input_tokens: result.usage.input_tokens,
-        output_tokens: result.usage.output_tokens,
-        raw_reply: result.ok ? null : result.raw,
-      });
-      if (!result.ok) return this.fail(task, stage, result.error);
+      // Every write of the stage's results holds only while the task still runs under this
+      // instance: a cancel, or another instance that took the task over, wins.
+      const usage = { calls: result.calls, input_tokens: result.usage.input_tokens, output_tokens: result.usage.output_tokens, raw_reply: result.ok ? null : result.raw };
+      if (!(await this.d.repo.updateStageOwned(task.id, stage, me, usage))) return this.notOurs(task, stage, local);
+      if (!result.ok) return this.fail(task, stage, result.error, local);
 
       (outputs as Record<string, unknown>)[stage] = result.output;
       if (stage === 'enhancement') {
         enhanced = (result.output as StageOutputs['enhancement']).enhanced_requirement;
-        await this.d.repo.update(task.id, { enhanced_requirement: enhanced });
+        if (!(await this.d.repo.updateOwned(task.id, me, { enhanced_requirement: enhanced }))) return this.notOurs(task, stage, local);
       }
       if (stage === 'analysis') {
         format = (result.output as StageOutputs['analysis']).output_format;
-        await this.d.repo.update(task.id, { output_format: format });
+        if (!(await this.d.repo.updateOwned(task.id, me, { output_format: format }))) return this.notOurs(task, stage, local);
       }
       if (stage === 'validation') {
         const v = result.output as StageOutputs['validation'];
         if (!v.passed) this.log('warn', task.id, stage, `validator rejected the implementation (score ${v.score}): ${v.summary}`, { agent: agent.id });
         if (!v.passed && this.d.cfg.fail_on_validation_reject) {
-          await this.d.repo.updateStage(task.id, stage, { status: 'completed', output: JSON.stringify(v), finished_at: Date.now() });
-          return this.fail(task, stage, `validation rejected the implementation (score ${v.score}): ${v.summary}`);
+          if (!(await this.d.repo.updateStageOwned(task.id, stage, me, { status: 'completed', output: JSON.stringify(v), finished_at: Date.now() }))) return this.notOurs(task, stage, local);
+          return this.fail(task, stage, `validation rejected the implementation (score ${v.score}): ${v.summary}`, local);
         }
       }
       if (stage === 'integration') {
+        let dir: string;
         try {
-          const dir = this.writeFiles(task, outputs as StageOutputs);
-          await this.d.repo.update(task.id, { workspace_path: dir });
+          dir = this.writeFiles(task, outputs as StageOutputs);
         } catch (e) {
-          return this.fail(task, stage, `integration could not write the files: ${(e as Error).message}`);
+          return this.fail(task, stage, `integration could not write the files: ${(e as Error).message}`, local);
         }
+        if (!(await this.d.repo.updateOwned(task.id, me, { workspace_path: dir }))) return this.notOurs(task, stage, local);
       }
-      // A cancel that arrived while the call finished wins: its state is already stored.
-      const still = await this.d.repo.get(task.id);
-      if (still?.status !== 'running') return this.stopped(task, stage);
-      await this.d.repo.updateStage(task.id, stage, { status: 'completed', output: JSON.stringify(result.output), finished_at: Date.now() });
+      if (!(await this.d.repo.updateStageOwned(task.id, stage, me, { status: 'completed', output: JSON.stringify(result.output), finished_at: Date.now() }))) return this.notOurs(task, stage, local);
       const summary = outputSummary(stage, result.output);
       this.taskUpdate(task, 'stage_completed', stage, { detail: { agent: agent.id, summary, calls: result.calls } });
       await this.agentActivity(agent, 'Ready', task.id, `${agent.name} finished ${stage} of ${task.id}`, summary);
       this.log('info', task.id, stage, `${agent.name} finished ${stage}: ${summary}`, { agent: agent.id, calls: result.calls, ...result.usage });
     }
 
-    const finished = await this.d.repo.transition(task.id, ['running'], { status: 'completed', current_stage: null, finished_at: Date.now() });
-    if (!finished) return;
+    local.stage = undefined;
+    if (!(await this.d.repo.endOwned(task.id, me, { status: 'completed', current_stage: null, finished_at: Date.now() }))) return this.notOurs(task, undefined, local);
     task = { ...task, status: 'completed', current_stage: null };
     this.ended(task, 'completed');
     this.taskUpdate(task, 'completed', null);
@@ -213,29 +298,41 @@ export class PipelineEngine {
     return dir;
   }
 
-  private async fail(task: TaskRow, stage: StageName, error: string): Promise<void> {
+  private async fail(task: TaskRow, stage: StageName, error: string, local: LocalRun): Promise<void> {
     const agent = this.d.agents[stage];
-    await this.d.repo.updateStage(task.id, stage, { status: 'failed', error, finished_at: Date.now() });
-    const ok = await this.d.repo.transition(task.id, ['running'], { status: 'failed', error, finished_at: Date.now() });
-    await this.d.repo.closeOpenStages(task.id, 'cancelled');
+    const me = this.instance;
+    if (!(await this.d.repo.updateStageOwned(task.id, stage, me, { status: 'failed', error, finished_at: Date.now() }))) return this.notOurs(task, stage, local);
+    if (!(await this.d.repo.endOwned(task.id, me, { status: 'failed', error, finished_at: Date.now() }, 'cancelled'))) return this.notOurs(task, stage, local);
     this.taskUpdate(task, 'stage_failed', stage, { error });
     await this.agentActivity(agent, 'Error', task.id, `${agent.name} failed ${stage} of ${task.id}: ${error}`);
     this.log('error', task.id, stage, `${stage} failed: ${error}`, { agent: agent.id });
-    if (!ok) return;
     this.ended(task, 'failed');
     this.taskUpdate({ ...task, status: 'failed' }, 'failed', stage, { error });
     await this.archive(task.id);
   }
 
-  /** The run stopped for a cancel (state already stored) or a shutdown (resumes on next start). */
-  private async stopped(task: TaskRow, stage: StageName): Promise<void> {
-    const agent = this.d.agents[stage];
-    if (this.closing) {
-      this.log('info', task.id, stage, `daemon stopping: ${stage} of ${task.id} will resume on the next start`);
+  /** A write of the run was refused: the task was cancelled, or it is no longer ours. Nothing more is written. */
+  private async notOurs(task: TaskRow, stage: StageName | undefined, local: LocalRun): Promise<void> {
+    const t = await this.d.repo.get(task.id);
+    if (t?.status !== 'cancelled') this.lose(local, t?.owner && t.owner !== this.instance ? `${t.owner} took it over` : `the task is ${t?.status ?? 'gone'}`);
+    return this.stopped(task, stage, local);
+  }
+
+  /** The run stopped for a cancel (state already stored), a lost lease, or a shutdown (resumes on next start). */
+  private async stopped(task: TaskRow, stage: StageName | undefined, local: LocalRun): Promise<void> {
+    const where = stage ?? 'its end';
+    const agent = stage ? this.d.agents[stage] : undefined;
+    if (local.lost !== undefined) {
+      this.log('warn', task.id, stage, `task ${task.id}: this instance lost it during ${where} (${local.lost}); stopped without writing its results`);
+      if (agent) await this.agentActivity(agent, 'Ready', task.id, `${agent.name} stopped ${stage} of ${task.id}: it runs elsewhere now`);
       return;
     }
-    await this.agentActivity(agent, 'Ready', task.id, `${agent.name} stopped ${stage}: ${task.id} was cancelled`);
-    this.log('info', task.id, stage, `task ${task.id} cancelled during ${stage}`);
+    if (this.closing) {
+      this.log('info', task.id, stage, `daemon stopping: ${where} of ${task.id} will resume on the next start`);
+      return;
+    }
+    if (agent) await this.agentActivity(agent, 'Ready', task.id, `${agent.name} stopped ${stage}: ${task.id} was cancelled`);
+    this.log('info', task.id, stage, `task ${task.id} cancelled during ${where}`);
   }
 
   /** Cancels a queued or running task. Returns the new status, or the old one when it had finished. */
@@ -245,7 +342,7 @@ export class PipelineEngine {
     const ok = await this.d.repo.transition(taskId, ['queued', 'running'], { status: 'cancelled', error: 'cancelled by request', finished_at: Date.now() });
     if (!ok) return { changed: false, status: (await this.d.repo.get(taskId))?.status as TaskStatus };
     await this.d.repo.closeOpenStages(taskId, 'cancelled');
-    this.running.get(taskId)?.abort();
+    this.running.get(taskId)?.ac.abort();
     this.ended(t, 'cancelled');
     this.taskUpdate({ ...t, status: 'cancelled' }, 'cancelled', t.current_stage as StageName | null);
     this.log('info', taskId, undefined, `task ${taskId} cancelled`);
@@ -258,18 +355,37 @@ export class PipelineEngine {
     this.d.onTaskEnd?.(status, Math.max(0, (Date.now() - from) / 1000));
   }
 
-  private async archive(taskId: string): Promise<void> {
+  /**
+   * Archives an ended task and records it (once: of two instances archiving the same task, one
+   * records and announces it). A failure is logged; `archivePending` tries again.
+   */
+  private async archive(taskId: string): Promise<boolean> {
+    if (this.archiving.has(taskId)) return false;
+    this.archiving.add(taskId);
     try {
       const view = await this.view(taskId);
-      if (!view) return;
+      if (!view || !isTerminal(view.status)) return false;
       const dest = this.d.workspace.archive(taskId, view, { gzipLevel: this.d.cfg.archive_compression ? this.d.cfg.archive_compression_level : undefined });
-      const at = Date.now();
-      await this.d.repo.update(taskId, { archived_at: at, archive_path: dest });
+      if (!(await this.d.repo.markArchived(taskId, Date.now(), dest))) return false;
       const t = await this.d.repo.get(taskId);
       if (t) this.taskUpdate(t, 'archived', null, { detail: { archive_path: dest } });
+      return true;
     } catch (e) {
-      this.log('error', taskId, undefined, `archiving ${taskId} failed: ${(e as Error).message}`);
+      this.log('error', taskId, undefined, `archiving ${taskId} failed: ${(e as Error).message}; it is tried again at the next cleanup`);
+      return false;
+    } finally {
+      this.archiving.delete(taskId);
     }
+  }
+
+  /**
+   * Archives the ended tasks that have no archive recorded: a daemon killed between a task's end
+   * and its archive, or an archive that failed (a full disk). Run at start and at each cleanup.
+   */
+  async archivePending(limit = 100): Promise<number> {
+    let n = 0;
+    for (const t of await this.d.repo.unarchived(limit)) if (await this.archive(t.id)) n++;
+    return n;
   }
 
   async view(taskId: string): Promise<TaskView | undefined> {
@@ -294,7 +410,7 @@ export class PipelineEngine {
   /** Aborts in-flight calls without changing stored state: the tasks resume on the next start. */
   close(): void {
     this.closing = true;
-    for (const ac of this.running.values()) ac.abort();
+    for (const r of this.running.values()) r.ac.abort();
   }
 
   get activeCount(): number {

@@ -1,4 +1,5 @@
-import { existsSync, readFileSync } from 'node:fs';
+import { spawnSync } from 'node:child_process';
+import { existsSync, mkdirSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import type { FastifyInstance } from 'fastify';
 import { afterEach, describe, expect, it } from 'vitest';
@@ -291,6 +292,37 @@ describe('pipeline module', () => {
     expect(count('implementation')).toBe(2);
     expect(task.stages.find((s) => s.stage === 'implementation')?.attempts).toBe(2);
     expect(task.stages.find((s) => s.stage === 'analysis')?.attempts).toBe(1);
+  });
+});
+
+describe('archives after a kill', () => {
+  it('archives at start an ended task a kill left unarchived, replacing a half archive, without temporary files', async () => {
+    const env = tempCcoEnv();
+    cleanups.push(() => env.cleanup());
+    const store = await openTestStore();
+    cleanups.push(() => store.cleanup());
+    const a = await harness({ store, env });
+    const { task_id } = await a.mod.submit({ requirement: 'Build a command line tool that converts Celsius to Fahrenheit and back', priority: 5 });
+    await ended(a.mod, task_id);
+    await a.close();
+    // what a kill -9 right after the task completed left: no archive recorded, a half-copied
+    // archive at the final path, and a temporary file of a write in the task folder
+    await store.store.db.updateTable('pipeline_tasks').set({ archived_at: null, archive_path: null }).where('id', '=', task_id).execute();
+    const archive = join(a.paths.archiveDir, task_id);
+    rmSync(archive, { recursive: true });
+    mkdirSync(join(archive, 'files'), { recursive: true });
+    writeFileSync(join(archive, 'files', 'README.md'), 'half');
+    const dead = spawnSync(process.execPath, ['-e', '0']).pid as number;
+    const tmp = join(a.paths.workspaceDir, 'implementation', task_id, `.main.js.${dead}.0123abcd.tmp`);
+    writeFileSync(tmp, 'half');
+
+    const b = await harness({ store, env });
+    const t = await ended(b.mod, task_id);
+    expect(t.archive_path).toBe(archive);
+    expect(JSON.parse(readFileSync(join(archive, 'task.json'), 'utf8'))).toMatchObject({ id: task_id, status: 'completed' });
+    expect(readdirSync(join(archive, 'files')).sort()).toEqual(['README.md', 'main.js']);
+    expect(readFileSync(join(archive, 'files', 'README.md'), 'utf8')).not.toBe('half');
+    expect(existsSync(tmp)).toBe(false);
   });
 });
 

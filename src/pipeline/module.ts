@@ -14,6 +14,7 @@ import { BacklogWatch, LocalQueue } from './queue.js';
 import type { TaskQueue } from './queue.js';
 import { PipelineRepo } from './repo.js';
 import { registerPipelineRoutes } from './routes.js';
+import { isTerminal } from './types.js';
 import type { AgentView, Requester, TaskStatus, TaskSummary, TaskView } from './types.js';
 import { Workspace } from './workspace.js';
 
@@ -101,13 +102,49 @@ export async function createPipelineModule(ctx: ModuleContext, deps: PipelineDep
   };
   let started = false;
 
-  const cleanup = () => {
+  /**
+   * Retention, the leftovers of writes a kill interrupted, and the ended tasks whose archive is
+   * missing (a kill between a task's end and its archive, a disk error): at start and then
+   * every `cleanup_interval_minutes`.
+   */
+  const cleanup = async (): Promise<void> => {
     try {
+      const stale = workspace.removeStaleTemps();
+      if (stale) logger.info({ removed: stale }, `removed ${stale} temporary file(s) left by interrupted writes`);
       const r = workspace.cleanup({ archiveDays: cfg.archive_retention_days, archiveMax: cfg.archive_max_tasks, archiveMaxBytes: cfg.archive_max_size_mb * 1024 * 1024, workspaceDays: cfg.workspace_retention_days });
       if (r.archives || r.workspaces) logger.info(r, 'pipeline retention cleanup');
     } catch (e) {
       logger.warn({ err: (e as Error).message }, 'pipeline retention cleanup failed');
     }
+    try {
+      const archived = await engine.archivePending();
+      if (archived) logger.info({ tasks: archived }, `archived ${archived} ended task(s) whose archive was missing`);
+    } catch (e) {
+      logger.warn({ err: (e as Error).message }, 'pipeline: looking for ended tasks to archive failed');
+    }
+  };
+
+  /**
+   * The in-process queue offers a task again that could not run now (another instance holds its
+   * lease, the store failed). BullMQ's re-queue sweep does the same for the shared queue.
+   */
+  const retryTimers = new Set<NodeJS.Timeout>();
+  let closing = false;
+  const retryLater = (id: string, ms: number): void => {
+    if (closing) return;
+    const timer = setTimeout(() => {
+      retryTimers.delete(timer);
+      repo.get(id).then(
+        (t) => (t && !isTerminal(t.status) ? queue.add(id, Number(t.priority)) : undefined),
+        () => retryLater(id, ms),
+      );
+    }, ms);
+    timer.unref();
+    retryTimers.add(timer);
+  };
+  const runTask = async (id: string): Promise<void> => {
+    const outcome = await engine.run(id);
+    if (outcome && queue.kind === 'local') retryLater(id, outcome.retryAfterMs);
   };
 
   const gauge = new Gauge({
@@ -139,7 +176,7 @@ export async function createPipelineModule(ctx: ModuleContext, deps: PipelineDep
     },
     async start() {
       if (!cfg.enabled) return;
-      queue.start((id) => engine.run(id));
+      queue.start(runTask);
       started = true;
       // Resume: every task not finished when the daemon stopped runs again from its stage.
       const n = await requeue();
@@ -149,8 +186,8 @@ export async function createPipelineModule(ctx: ModuleContext, deps: PipelineDep
         sweepTimer = setInterval(() => void requeue().catch((e: unknown) => logger.warn({ err: (e as Error).message }, 'pipeline re-queue sweep failed')), 30_000);
         sweepTimer.unref();
       }
-      cleanup();
-      cleanupTimer = setInterval(cleanup, cfg.cleanup_interval_minutes * 60_000);
+      void cleanup();
+      cleanupTimer = setInterval(() => void cleanup(), cfg.cleanup_interval_minutes * 60_000);
       cleanupTimer.unref();
     },
     async health(): Promise<PartHealth> {
@@ -162,6 +199,8 @@ export async function createPipelineModule(ctx: ModuleContext, deps: PipelineDep
       }
     },
     async close() {
+      closing = true;
+      for (const t of retryTimers) clearTimeout(t);
       if (cleanupTimer) clearInterval(cleanupTimer);
       if (sweepTimer) clearInterval(sweepTimer);
       engine.close();

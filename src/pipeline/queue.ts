@@ -52,7 +52,7 @@ export class LocalQueue implements TaskQueue {
       const next = this.waiting.shift() as { id: string };
       this.active.add(next.id);
       run(next.id)
-        .catch((e: unknown) => this.logger.error({ module: 'pipeline', task_id: next.id, err: (e as Error).message }, 'task runner crashed'))
+        .catch((e: unknown) => this.logger.error({ task_id: next.id, err: (e as Error).message }, 'task runner crashed'))
         .finally(() => {
           this.active.delete(next.id);
           if (this.active.size === 0) for (const f of this.idle) f();

@@ -1,6 +1,7 @@
 import { randomBytes } from 'node:crypto';
-import type { Selectable, Updateable } from 'kysely';
+import type { ExpressionBuilder, Selectable, Updateable } from 'kysely';
 import type { Store } from '../store/store.js';
+import type { Database } from '../store/tables/index.js';
 import type { PipelineStagesTable, PipelineTasksTable } from '../store/tables/pipeline.js';
 import { STAGES } from './types.js';
 import type { OutputFormat, StageName, StageStatus, StageView, TaskStatus, TaskSummary } from './types.js';
@@ -95,34 +96,101 @@ export class PipelineRepo {
     return this.db.selectFrom('pipeline_tasks').selectAll().where('status', 'in', ['queued', 'running']).orderBy('priority', 'desc').orderBy('created_at', 'asc').orderBy('id', 'asc').execute();
   }
 
-  async update(id: string, patch: Updateable<PipelineTasksTable>): Promise<void> {
-    await this.db.updateTable('pipeline_tasks').set({ ...patch, updated_at: Date.now() }).where('id', '=', id).execute();
-  }
-
   /** Changes the status only if the task is still in one of `from` (cancel vs finish races). */
   async transition(id: string, from: TaskStatus[], patch: Updateable<PipelineTasksTable> & { status: TaskStatus }): Promise<boolean> {
     const r = await this.db.updateTable('pipeline_tasks').set({ ...patch, updated_at: Date.now() }).where('id', '=', id).where('status', 'in', from).executeTakeFirst();
     return Number(r.numUpdatedRows) > 0;
   }
 
-  async updateStage(taskId: string, stage: StageName, patch: Updateable<PipelineStagesTable>): Promise<void> {
-    await this.db.updateTable('pipeline_stages').set(patch).where('task_id', '=', taskId).where('stage', '=', stage).execute();
+  /**
+   * Takes the task for `owner` (lease.ts): a queued task, or a running one whose lease is free:
+   * released, already ours, not renewed since `now - ttlMs`, or held by `goneOwner` (a process
+   * known to have ended). One UPDATE, so of two instances racing for it one wins.
+   */
+  async claim(id: string, owner: string, o: { startedAt: number; now: number; ttlMs: number; goneOwner?: string | undefined }): Promise<boolean> {
+    const r = await this.db
+      .updateTable('pipeline_tasks')
+      .set({ status: 'running', owner, started_at: o.startedAt, updated_at: o.now })
+      .where('id', '=', id)
+      .where((eb) => {
+        const free = [eb('owner', 'is', null), eb('owner', '=', owner), eb('updated_at', '<', o.now - o.ttlMs)];
+        if (o.goneOwner) free.push(eb('owner', '=', o.goneOwner));
+        return eb.or([eb('status', '=', 'queued'), eb.and([eb('status', '=', 'running'), eb.or(free)])]);
+      })
+      .executeTakeFirst();
+    return Number(r.numUpdatedRows) > 0;
   }
 
-  async startStage(taskId: string, stage: StageName, agent: string, model: string): Promise<number> {
-    await this.db
+  /** Renews the owner's lease (the heartbeat); false when the task no longer runs under `owner`. */
+  async renew(id: string, owner: string): Promise<boolean> {
+    const r = await this.db.updateTable('pipeline_tasks').set({ updated_at: Date.now() }).where('id', '=', id).where('owner', '=', owner).where('status', '=', 'running').executeTakeFirst();
+    return Number(r.numUpdatedRows) > 0;
+  }
+
+  /** Gives the lease up (a graceful stop): the next instance to start the task need not wait it out. */
+  async release(id: string, owner: string): Promise<void> {
+    await this.db.updateTable('pipeline_tasks').set({ owner: null }).where('id', '=', id).where('owner', '=', owner).where('status', '=', 'running').execute();
+  }
+
+  /** A write of the owner's run: applied only while the task runs under `owner` (false otherwise). */
+  async updateOwned(id: string, owner: string, patch: Updateable<PipelineTasksTable>): Promise<boolean> {
+    const r = await this.db.updateTable('pipeline_tasks').set({ ...patch, updated_at: Date.now() }).where('id', '=', id).where('owner', '=', owner).where('status', '=', 'running').executeTakeFirst();
+    return Number(r.numUpdatedRows) > 0;
+  }
+
+  /**
+   * Ends the owner's run (completed, failed) if the task still runs under `owner`, closing its
+   * unfinished stages as `closeOpenAs` in the same transaction.
+   */
+  async endOwned(id: string, owner: string, patch: Updateable<PipelineTasksTable> & { status: TaskStatus }, closeOpenAs?: StageStatus): Promise<boolean> {
+    return this.db.transaction().execute(async (trx) => {
+      const r = await trx.updateTable('pipeline_tasks').set({ ...patch, updated_at: Date.now() }).where('id', '=', id).where('owner', '=', owner).where('status', '=', 'running').executeTakeFirst();
+      if (Number(r.numUpdatedRows) === 0) return false;
+      if (closeOpenAs) await trx.updateTable('pipeline_stages').set({ status: closeOpenAs, finished_at: Date.now() }).where('task_id', '=', id).where('status', 'in', ['pending', 'running']).execute();
+      return true;
+    });
+  }
+
+  /** A stage write of the owner's run: applied only while its task runs under `owner` (false otherwise). */
+  async updateStageOwned(taskId: string, stage: StageName, owner: string, patch: Updateable<PipelineStagesTable>): Promise<boolean> {
+    const r = await this.db
+      .updateTable('pipeline_stages')
+      .set(patch)
+      .where('task_id', '=', taskId)
+      .where('stage', '=', stage)
+      .where((eb) => eb.exists(ownedRunning(eb, taskId, owner)))
+      .executeTakeFirst();
+    return Number(r.numUpdatedRows) > 0;
+  }
+
+  /** Marks the stage running (one more attempt) for the owner's run; its attempt number, or undefined when the task is not ours. */
+  async startStageOwned(taskId: string, stage: StageName, owner: string, agent: string, model: string): Promise<number | undefined> {
+    const r = await this.db
       .updateTable('pipeline_stages')
       .set((eb) => ({ status: 'running', agent, model, error: null, started_at: Date.now(), finished_at: null, attempts: eb('attempts', '+', 1) }))
       .where('task_id', '=', taskId)
       .where('stage', '=', stage)
-      .execute();
+      .where((eb) => eb.exists(ownedRunning(eb, taskId, owner)))
+      .executeTakeFirst();
+    if (Number(r.numUpdatedRows) === 0) return undefined;
     const row = await this.db.selectFrom('pipeline_stages').select('attempts').where('task_id', '=', taskId).where('stage', '=', stage).executeTakeFirst();
     return Number(row?.attempts ?? 1);
   }
 
-  /** Marks every unfinished stage of a task (cancel / failure after a stage). */
+  /** Marks every unfinished stage of a task (cancel). */
   async closeOpenStages(taskId: string, status: StageStatus): Promise<void> {
     await this.db.updateTable('pipeline_stages').set({ status, finished_at: Date.now() }).where('task_id', '=', taskId).where('status', 'in', ['pending', 'running']).execute();
+  }
+
+  /** Ended tasks with no archive recorded (a crash or a disk error between the end and the archive), oldest first. */
+  async unarchived(limit: number): Promise<TaskRow[]> {
+    return this.db.selectFrom('pipeline_tasks').selectAll().where('status', 'in', ['completed', 'failed', 'cancelled']).where('archived_at', 'is', null).orderBy('finished_at', 'asc').orderBy('id', 'asc').limit(limit).execute();
+  }
+
+  /** Records the archive unless one is recorded already (false then: another instance did it). */
+  async markArchived(id: string, at: number, path: string): Promise<boolean> {
+    const r = await this.db.updateTable('pipeline_tasks').set({ archived_at: at, archive_path: path, updated_at: Date.now() }).where('id', '=', id).where('archived_at', 'is', null).executeTakeFirst();
+    return Number(r.numUpdatedRows) > 0;
   }
 
   /** Per agent: running stages, finished counts and the latest finished stage. */
@@ -164,6 +232,11 @@ export class PipelineRepo {
     const r = await this.db.selectFrom('pipeline_stages').select((eb) => eb.fn.countAll<number>().as('n')).where('agent', '=', agent).where('status', '=', 'completed').executeTakeFirst();
     return Number(r?.n ?? 0);
   }
+}
+
+/** The task row, if it runs under `owner` (the condition of every write of a stage's results). */
+function ownedRunning(eb: ExpressionBuilder<Database, 'pipeline_stages'>, taskId: string, owner: string) {
+  return eb.selectFrom('pipeline_tasks').select('pipeline_tasks.id').where('pipeline_tasks.id', '=', taskId).where('pipeline_tasks.owner', '=', owner).where('pipeline_tasks.status', '=', 'running');
 }
 
 export function summaryOf(t: TaskRow): TaskSummary {

@@ -1,5 +1,6 @@
 import { gunzipSync } from 'node:zlib';
-import { existsSync, mkdirSync, readFileSync, symlinkSync, utimesSync } from 'node:fs';
+import { spawnSync } from 'node:child_process';
+import { existsSync, mkdirSync, readdirSync, readFileSync, symlinkSync, utimesSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
 import { tempCcoEnv } from '../testing/temp-dirs.js';
@@ -116,5 +117,61 @@ describe('Workspace', () => {
     utimesSync(w.archiveDirOf('t_bbbbbbbb01'), older, older);
     expect(w.cleanup({ archiveDays: 0, archiveMax: 0, archiveMaxBytes: 150_000, workspaceDays: 0 }).archives).toBe(2);
     expect(['t_bbbbbbbb01', 't_bbbbbbbb02', 't_bbbbbbbb03', 't_bbbbbbbb04'].map((id) => existsSync(w.archiveDirOf(id)))).toEqual([false, false, true, true]);
+  });
+
+  it('builds an archive beside its place: a build that fails leaves nothing at the final path', () => {
+    const { w, root } = ws();
+    w.writeFile('t_cccccccc01', 'README.md', '# r');
+    w.writeFile('t_cccccccc01', 'src/a.js', 'a');
+    // gzip refuses level 42 halfway through the copy
+    expect(() => w.archive('t_cccccccc01', { id: 't_cccccccc01' }, { gzipLevel: 42 })).toThrow();
+    expect(existsSync(w.archiveDirOf('t_cccccccc01'))).toBe(false);
+    expect(readdirSync(join(root, 'archive'))).toEqual([]);
+    const dest = w.archive('t_cccccccc01', { id: 't_cccccccc01' });
+    expect(readdirSync(join(root, 'archive'))).toEqual(['t_cccccccc01']);
+    expect(readFileSync(join(dest, 'files', 'src', 'a.js'), 'utf8')).toBe('a');
+  });
+
+  it('replaces a half archive (no task.json) and keeps a complete one', () => {
+    const { w } = ws();
+    const half = w.archiveDirOf('t_cccccccc02');
+    mkdirSync(join(half, 'files'), { recursive: true });
+    writeFileSync(join(half, 'files', 'README.md'), 'half');
+    w.writeFile('t_cccccccc02', 'README.md', '# whole');
+    w.writeFile('t_cccccccc02', 'main.js', 'x');
+    w.archive('t_cccccccc02', { v: 1 });
+    expect(readFileSync(join(half, 'files', 'README.md'), 'utf8')).toBe('# whole');
+    expect(readFileSync(join(half, 'files', 'main.js'), 'utf8')).toBe('x');
+    expect(JSON.parse(readFileSync(join(half, 'task.json'), 'utf8'))).toEqual({ v: 1 });
+    // archived again (two instances, or a kill before it was recorded): the complete one stays
+    w.archive('t_cccccccc02', { v: 2 });
+    expect(JSON.parse(readFileSync(join(half, 'task.json'), 'utf8'))).toEqual({ v: 1 });
+  });
+
+  it('leaves the temporary files of interrupted writes out of archives, and removes those of dead processes', () => {
+    const { w, root } = ws();
+    const dead = spawnSync(process.execPath, ['-e', '0']).pid as number;
+    w.writeFile('t_cccccccc03', 'src/a.md', '# a');
+    const dir = w.taskDir('t_cccccccc03');
+    const deadTmp = join(dir, 'src', `.b.md.${dead}.0123abcd.tmp`);
+    const liveTmp = join(dir, `.c.md.${process.pid}.89abcdef.tmp`);
+    const oldOwnTmp = join(dir, `.d.md.${process.pid}.00000000.tmp`);
+    for (const f of [deadTmp, liveTmp, oldOwnTmp]) writeFileSync(f, 'half');
+    const hourAgo = (Date.now() - 2 * 3600_000) / 1000;
+    utimesSync(oldOwnTmp, hourAgo, hourAgo);
+    const deadBuild = join(root, 'archive', `.t_cccccccc04.${dead}.fedcba98.tmp`);
+    mkdirSync(join(deadBuild, 'files'), { recursive: true });
+    writeFileSync(join(deadBuild, 'files', 'README.md'), 'half');
+    // an agent's own dot-file that merely ends in .tmp is kept
+    w.writeFile('t_cccccccc03', '.cache.tmp', 'kept');
+
+    const dest = w.archive('t_cccccccc03', {});
+    expect(readdirSync(join(dest, 'files')).sort()).toEqual(['.cache.tmp', 'src']);
+    expect(readdirSync(join(dest, 'files', 'src'))).toEqual(['a.md']);
+
+    expect(w.removeStaleTemps()).toBe(3);
+    expect([deadTmp, liveTmp, oldOwnTmp, deadBuild].map((f) => existsSync(f))).toEqual([false, true, false, false]);
+    expect(existsSync(join(dir, 'src', 'a.md'))).toBe(true);
+    expect(existsSync(w.archiveDirOf('t_cccccccc04'))).toBe(false);
   });
 });

@@ -1,7 +1,9 @@
-import { cpSync, existsSync, mkdirSync, readdirSync, readFileSync, realpathSync, rmSync, statSync, writeFileSync } from 'node:fs';
+import { closeSync, existsSync, fsyncSync, mkdirSync, openSync, readdirSync, readFileSync, realpathSync, renameSync, rmSync, statSync, writeSync } from 'node:fs';
+import type { Dirent } from 'node:fs';
 import { dirname, isAbsolute, join, normalize, relative, sep } from 'node:path';
 import { gzipSync } from 'node:zlib';
-import { writeFileAtomic } from '../core/atomic-file.js';
+import { atomicTempName, atomicTempOwner, writeFileAtomic } from '../core/atomic-file.js';
+import { isAlive } from '../core/process-alive.js';
 import { TASK_ID_RE } from './schemas.js';
 
 /** Why a file path from an agent was refused. */
@@ -134,17 +136,44 @@ export class Workspace {
   /**
    * Copies the task's files and its record into the archive; returns the archive folder. With
    * `gzipLevel` each file is stored gzip-compressed as `<path>.gz` (`gunzip -r files/` restores them).
+   * The archive is built in a temporary folder beside its place and renamed into it, so a half
+   * archive is never at the final path (a build a kill interrupted keeps its temporary name:
+   * `removeStaleTemps`). Temporary files of interrupted writes in the task folder are left out.
    */
   archive(taskId: string, record: unknown, opts: { gzipLevel?: number | undefined } = {}): string {
     const dest = this.archiveDirOf(taskId);
-    mkdirSync(dest, { recursive: true });
-    const src = this.taskDir(taskId);
-    if (existsSync(src)) {
-      if (opts.gzipLevel) gzipTree(src, join(dest, 'files'), opts.gzipLevel);
-      else cpSync(src, join(dest, 'files'), { recursive: true, force: true });
+    mkdirSync(this.archiveDir, { recursive: true });
+    const build = join(this.archiveDir, atomicTempName(taskId));
+    try {
+      mkdirSync(build);
+      const src = this.taskDir(taskId);
+      if (existsSync(src)) copyTree(src, join(build, 'files'), opts.gzipLevel);
+      writeFileAtomic(join(build, 'task.json'), JSON.stringify(record, null, 2), 0o644);
+      placeArchive(build, dest, () => join(this.archiveDir, atomicTempName(taskId)));
+    } finally {
+      rmSync(build, { recursive: true, force: true });
     }
-    writeFileAtomic(join(dest, 'task.json'), JSON.stringify(record, null, 2), 0o644);
     return dest;
+  }
+
+  /**
+   * Removes what writes killed halfway left: temporary files (`atomicTempName`) in the task
+   * folders and archive builds in the archive, whose process is gone. Returns how many.
+   */
+  removeStaleTemps(now = Date.now()): number {
+    let removed = 0;
+    const sweep = (dir: string, deep: boolean): void => {
+      for (const e of entriesOf(dir)) {
+        const path = join(dir, e.name);
+        if (isStaleTemp(path, e.name, now)) {
+          rmSync(path, { recursive: true, force: true });
+          removed++;
+        } else if (deep && e.isDirectory()) sweep(path, deep);
+      }
+    };
+    sweep(join(this.workspaceDir, 'implementation'), true);
+    sweep(this.archiveDir, false);
+    return removed;
   }
 
   /**
@@ -193,13 +222,89 @@ function treeBytes(dir: string): number {
   return n;
 }
 
-/** Copies a folder, each file gzip-compressed as `<name>.gz`. */
-function gzipTree(src: string, dest: string, level: number): void {
+/**
+ * Copies a folder's regular files (with `gzipLevel`, each gzip-compressed as `<name>.gz`), each
+ * on disk before the copy returns; temporary files of interrupted writes are left out.
+ */
+function copyTree(src: string, dest: string, gzipLevel: number | undefined): void {
   mkdirSync(dest, { recursive: true });
   for (const e of readdirSync(src, { withFileTypes: true })) {
+    if (atomicTempOwner(e.name) !== undefined) continue;
     const from = join(src, e.name);
-    if (e.isDirectory()) gzipTree(from, join(dest, e.name), level);
-    else if (e.isFile()) writeFileSync(join(dest, `${e.name}.gz`), gzipSync(readFileSync(from), { level }), { mode: 0o644 });
+    if (e.isDirectory()) copyTree(from, join(dest, e.name), gzipLevel);
+    else if (e.isFile()) {
+      const data = readFileSync(from);
+      writeDurably(join(dest, gzipLevel ? `${e.name}.gz` : e.name), gzipLevel ? gzipSync(data, { level: gzipLevel }) : data);
+    }
+  }
+}
+
+function writeDurably(file: string, data: Uint8Array): void {
+  const fd = openSync(file, 'wx', 0o644);
+  try {
+    writeSync(fd, data);
+    fsyncSync(fd);
+  } finally {
+    closeSync(fd);
+  }
+}
+
+/**
+ * Renames a finished archive build to `dest`. An archive already there with its `task.json` is
+ * complete (another instance archived the task, or a daemon was killed before recording it) and
+ * is kept; one without (half-copied by an older version) is replaced.
+ */
+function placeArchive(build: string, dest: string, aside: () => string): void {
+  try {
+    renameSync(build, dest);
+  } catch (e) {
+    const code = (e as NodeJS.ErrnoException).code;
+    if (code !== 'ENOTEMPTY' && code !== 'EEXIST') throw e;
+    if (existsSync(join(dest, 'task.json'))) return;
+    const old = aside();
+    renameSync(dest, old);
+    try {
+      renameSync(build, dest);
+    } finally {
+      rmSync(old, { recursive: true, force: true });
+    }
+  }
+  fsyncDir(dirname(dest));
+}
+
+function fsyncDir(dir: string): void {
+  try {
+    const fd = openSync(dir, 'r');
+    try {
+      fsyncSync(fd);
+    } finally {
+      closeSync(fd);
+    }
+  } catch {
+    // some file systems cannot fsync a folder; the rename is still atomic
+  }
+}
+
+/**
+ * A temporary file or archive build whose writer is gone: its process is not running (or, for
+ * our own pid, which a restarted container gets again, it is an hour old: writes take moments).
+ */
+function isStaleTemp(path: string, name: string, now: number): boolean {
+  const pid = atomicTempOwner(name);
+  if (pid === undefined) return false;
+  if (pid !== process.pid) return !isAlive(pid);
+  try {
+    return now - statSync(path).mtimeMs > 3600_000;
+  } catch {
+    return false;
+  }
+}
+
+function entriesOf(dir: string): Dirent[] {
+  try {
+    return readdirSync(dir, { withFileTypes: true });
+  } catch {
+    return [];
   }
 }
 

@@ -18,7 +18,7 @@ export interface PipelineTasksTable {
   archived_at: number | null;
   workspace_path: string | null;
   archive_path: string | null;
-  /** Instance that last ran it (host:pid), for multi-instance diagnostics. */
+  /** The lease: the instance running the task (`host:pid:<scope>.<start>.<rand>`), renewed through `updated_at`; expired after 30 s without a renewal (src/pipeline/lease.ts). */
   owner: string | null;
   /** The user who submitted it (users.id); null for local and API-key clients. */
   created_by: string | null;
