@@ -11,7 +11,7 @@ import { Hub } from '../hub/hub.js';
 import { registerHubWebSocket } from '../hub/ws-route.js';
 import { buildApp } from '../server/app.js';
 import { closeGracefully } from '../server/graceful-close.js';
-import { registerHealth } from '../server/health.js';
+import { HEALTH_CHECK_MS, registerHealth } from '../server/health.js';
 import { createMetricsRegistry } from '../server/metrics.js';
 import { installRateLimits } from '../server/rate-limit.js';
 import { isLoopback } from '../server/security.js';
@@ -187,7 +187,9 @@ export async function startDaemon(opts: DaemonOptions = {}): Promise<RunningDaem
       parts: () => modules.all,
       extra: async (): Promise<Record<string, PartHealth>> => {
         const [database, redisCheck] = await Promise.all([
-          store.ping().then(
+          // bounded: a database that accepts and never answers made /health take 10 s, past
+          // the probes' 3 s timeouts (a timeout instead of the 503 that says what is wrong)
+          withTimeout(store.ping(), HEALTH_CHECK_MS, 'the database').then(
             (): PartHealth => ({ status: 'ok', dialect: store.dialect, location: store.location }),
             (e: unknown): PartHealth => ({ status: 'down', dialect: store.dialect, error: (e as Error).message }),
           ),

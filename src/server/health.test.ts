@@ -40,6 +40,19 @@ describe('/health', () => {
     await app.close();
   });
 
+  it('a part that never answers is down after 2 s: the whole answer stays within a probe’s 3 s', async () => {
+    const { logger } = createLogger({ level: 'silent' });
+    const app = await buildApp({ logger, metrics: createMetricsRegistry(), security: { host: '127.0.0.1', accessToken: 'local-access-token-123', port: () => 3000 } });
+    const hung = { name: 'sidecar', register: () => undefined, health: () => new Promise<never>(() => undefined) };
+    registerHealth(app, { version: '1', startedAt: Date.now(), port: () => 3000, parts: () => [hung], extra: async () => ({}) });
+    const t0 = Date.now();
+    const r = await app.inject({ method: 'GET', url: '/health', headers: { host: '127.0.0.1:3000' } });
+    expect(Date.now() - t0).toBeLessThan(2900);
+    expect(r.statusCode).toBe(503);
+    expect(r.json()).toMatchObject({ checks: { sidecar: { status: 'down', error: 'the sidecar check did not answer within 2000 ms' } } });
+    await app.close();
+  });
+
 });
 
 describe('origins beyond loopback', () => {

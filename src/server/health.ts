@@ -1,5 +1,9 @@
 import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
+import { withTimeout } from '../core/timeout.js';
 import type { DaemonModule, PartHealth } from './module.js';
+
+/** How long one check of /health may take: the whole answer stays within Docker's and Kubernetes' probe timeouts (3 s). */
+export const HEALTH_CHECK_MS = 2000;
 
 export interface HealthReport {
   status: 'ok' | 'degraded';
@@ -47,7 +51,7 @@ export async function healthReport(opts: {
     opts.parts().map(async (m) => {
       if (!m.health) return;
       try {
-        checks[m.name] = await m.health();
+        checks[m.name] = await withTimeout(Promise.resolve(m.health()), HEALTH_CHECK_MS, `the ${m.name} check`);
       } catch (e) {
         checks[m.name] = { status: 'down', error: (e as Error).message };
       }
