@@ -1,6 +1,4 @@
 import { randomBytes } from 'node:crypto';
-import { connect, createServer } from 'node:net';
-import type { Socket } from 'node:net';
 import Fastify from 'fastify';
 import websocket from '@fastify/websocket';
 import WebSocket from 'ws';
@@ -9,6 +7,7 @@ import { Hub } from './hub.js';
 import type { HubMessage } from './hub.js';
 import { HubRelay } from './relay.js';
 import { registerHubWebSocket } from './ws-route.js';
+import { tcpRelay } from '../testing/tcp-relay.js';
 
 const redisUrl = process.env.REDIS_URL;
 
@@ -32,52 +31,6 @@ function record(hub: Hub): string[] {
   return seen;
 }
 
-/** A TCP relay to Redis that can drop every connection and refuse new ones (Redis restarting), or swallow everything. */
-async function flakyRelay(url: string) {
-  const target = new URL(url);
-  const open = new Set<Socket>();
-  let refusing = false;
-  let swallowing = false;
-  const server = createServer((client) => {
-    if (refusing) return void client.destroy();
-    if (swallowing) {
-      open.add(client);
-      client.on('error', () => undefined).on('close', () => open.delete(client));
-      return void client.resume();
-    }
-    const upstream = connect(Number(target.port || 6379), target.hostname);
-    open.add(client).add(upstream);
-    const drop = (): void => {
-      client.destroy();
-      upstream.destroy();
-      open.delete(client);
-      open.delete(upstream);
-    };
-    for (const s of [client, upstream]) s.on('error', drop).on('close', drop);
-    client.pipe(upstream).pipe(client);
-  });
-  await new Promise<void>((r) => server.listen(0, '127.0.0.1', r));
-  return {
-    url: `redis://127.0.0.1:${(server.address() as { port: number }).port}`,
-    down(): void {
-      refusing = true;
-      for (const s of open) s.destroy();
-    },
-    up(): void {
-      refusing = false;
-      swallowing = false;
-    },
-    swallow(): void {
-      swallowing = true;
-      for (const s of open) {
-        s.unpipe();
-        s.removeAllListeners('data');
-        s.resume();
-      }
-    },
-    close: () => new Promise<void>((r) => server.close(() => r())),
-  };
-}
 
 if (redisUrl) {
   describe('hub relay over Redis', () => {
@@ -148,7 +101,7 @@ if (redisUrl) {
     });
 
     it('an outage drops relays without holding up local publishing, logs once, and relaying resumes once Redis is back', async () => {
-      const relay = await flakyRelay(redisUrl);
+      const relay = await tcpRelay(redisUrl);
       const t = await twoInstances(redisUrl, relay.url);
       try {
         const seenA = record(t.a);
@@ -179,7 +132,7 @@ if (redisUrl) {
     }, 30_000);
 
     it('a link that accepts and never answers is cut (socketTimeout) and relaying resumes', async () => {
-      const relay = await flakyRelay(redisUrl);
+      const relay = await tcpRelay(redisUrl);
       const t = await twoInstances(redisUrl, relay.url);
       try {
         const seenA = record(t.a);

@@ -1,6 +1,4 @@
 import { randomBytes } from 'node:crypto';
-import { createServer, connect } from 'node:net';
-import type { Server, Socket } from 'node:net';
 import { join } from 'node:path';
 import { Redis } from 'ioredis';
 import { afterEach, describe, expect, it } from 'vitest';
@@ -21,45 +19,11 @@ import { gatewayClient } from './llm-client.js';
 import { stageOfSystemPrompt } from './prompts.js';
 import { PipelineRepo } from './repo.js';
 import { Workspace } from './workspace.js';
+import { tcpRelay } from '../testing/tcp-relay.js';
 
 const REDIS = process.env.REDIS_URL;
 const PG = process.env.DATABASE_URL;
 
-/** A TCP relay to Redis that the test can cut (one instance's link down) and restore. */
-async function cuttableRelay(target: URL): Promise<{ url: string; cut(): void; restore(): void; close(): Promise<void> }> {
-  const sockets = new Set<Socket>();
-  let down = false;
-  const server: Server = createServer((client) => {
-    if (down) return client.destroy();
-    const upstream = connect(Number(target.port || 6379), target.hostname);
-    for (const s of [client, upstream]) {
-      sockets.add(s);
-      s.on('error', () => undefined);
-      s.on('close', () => {
-        sockets.delete(s);
-        client.destroy();
-        upstream.destroy();
-      });
-    }
-    client.pipe(upstream).pipe(client);
-  });
-  await new Promise<void>((r) => server.listen(0, '127.0.0.1', r));
-  const port = (server.address() as { port: number }).port;
-  return {
-    url: `redis://127.0.0.1:${port}`,
-    cut() {
-      down = true;
-      for (const s of sockets) s.destroy();
-    },
-    restore() {
-      down = false;
-    },
-    close: () => {
-      for (const s of sockets) s.destroy();
-      return new Promise((r) => server.close(() => r()));
-    },
-  };
-}
 
 const cleanups: (() => Promise<void> | void)[] = [];
 afterEach(async () => {
@@ -88,7 +52,7 @@ if (!REDIS || !PG) {
       cleanups.push(() => store.cleanup());
       const env = tempCcoEnv();
       cleanups.push(() => env.cleanup());
-      const relay = await cuttableRelay(new URL(REDIS));
+      const relay = await tcpRelay(REDIS);
       cleanups.push(() => relay.close());
       const prefix = `ccotest-${randomBytes(4).toString('hex')}`;
       cleanups.push(async () => {
@@ -130,10 +94,10 @@ if (!REDIS || !PG) {
       await waitFor(() => implCalls() > 0 || undefined);
       const a = instance('host-a:1:x', REDIS);
 
-      relay.cut();
+      relay.down();
       // BullMQ's lock lapses, A's worker takes the stalled job, and A leaves the task to B
       await waitFor(() => a.logs.some((l) => l.msg.includes(`task ${task.id} is running on host-b:2:y`)) || undefined);
-      relay.restore();
+      relay.up();
       open?.();
       await waitFor(async () => {
         const t = await repo.get(task.id);

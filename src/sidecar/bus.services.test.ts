@@ -1,6 +1,4 @@
 import { randomBytes } from 'node:crypto';
-import { connect, createServer } from 'node:net';
-import type { Socket } from 'node:net';
 import { describe, expect, it } from 'vitest';
 import { EventBus } from './bus.js';
 import { busContract, localBusWorld } from './bus-contract.js';
@@ -8,6 +6,7 @@ import { EventsRepo } from './events-repo.js';
 import { RedisNotifier } from './redis-notifier.js';
 import { openTestStore } from '../testing/test-store.js';
 import type { Dialect } from '../store/store.js';
+import { tcpRelay } from '../testing/tcp-relay.js';
 
 const redisUrl = process.env.REDIS_URL;
 const pgUrl = process.env.DATABASE_URL;
@@ -41,64 +40,12 @@ if (redisUrl) {
   describe('event bus: Redis', () => it.skip('skipped: set REDIS_URL to run the Redis event bus suite', () => {}));
 }
 
-/**
- * A TCP relay to Redis that can drop every connection and refuse new ones for a while (Redis
- * restarting), or swallow everything: accept, forward nothing, answer nothing (a dropped NAT
- * entry, a proxy whose backend went away).
- */
-async function flakyRelay(url: string) {
-  const target = new URL(url);
-  const open = new Set<Socket>();
-  let refusing = false;
-  let swallowing = false;
-  const server = createServer((client) => {
-    if (refusing) return void client.destroy();
-    if (swallowing) {
-      open.add(client);
-      client.on('error', () => undefined).on('close', () => open.delete(client));
-      return void client.resume(); // read and drop
-    }
-    const upstream = connect(Number(target.port || 6379), target.hostname);
-    open.add(client).add(upstream);
-    const drop = (): void => {
-      client.destroy();
-      upstream.destroy();
-      open.delete(client);
-      open.delete(upstream);
-    };
-    for (const s of [client, upstream]) s.on('error', drop).on('close', drop);
-    client.pipe(upstream).pipe(client);
-  });
-  await new Promise<void>((r) => server.listen(0, '127.0.0.1', r));
-  const port = (server.address() as { port: number }).port;
-  return {
-    url: `redis://127.0.0.1:${port}`,
-    down(): void {
-      refusing = true;
-      for (const s of open) s.destroy();
-    },
-    up(): void {
-      refusing = false;
-      swallowing = false;
-    },
-    /** Live connections stop forwarding for good; new ones are accepted and never answered. */
-    swallow(): void {
-      swallowing = true;
-      for (const s of open) {
-        s.unpipe();
-        s.removeAllListeners('data');
-        s.resume();
-      }
-    },
-    close: () => new Promise<void>((r) => server.close(() => r())),
-  };
-}
 
 if (redisUrl) {
   describe('event bus: Redis link lost and back', () => {
     it('a waiter on the other instance wakes once the link is back, for an event published while it was down', async () => {
       const t = await openTestStore('sqlite');
-      const relay = await flakyRelay(redisUrl);
+      const relay = await tcpRelay(redisUrl);
       const prefix = `cco-test-${randomBytes(4).toString('hex')}:`;
       const na = new RedisNotifier(redisUrl, prefix);
       const nb = new RedisNotifier(relay.url, prefix);
@@ -131,7 +78,7 @@ if (redisUrl) {
 
     it('an event published by an instance whose link is down wakes the other instances once its link is back', async () => {
       const t = await openTestStore('sqlite');
-      const relay = await flakyRelay(redisUrl);
+      const relay = await tcpRelay(redisUrl);
       const prefix = `cco-test-${randomBytes(4).toString('hex')}:`;
       const na = new RedisNotifier(redisUrl, prefix);
       const nb = new RedisNotifier(relay.url, prefix);
@@ -161,7 +108,7 @@ if (redisUrl) {
     }, 40_000);
 
     it('a link that accepts and never answers is cut and reconnected (healthy again once Redis answers)', async () => {
-      const relay = await flakyRelay(redisUrl);
+      const relay = await tcpRelay(redisUrl);
       const nb = new RedisNotifier(relay.url, `cco-test-${randomBytes(4).toString('hex')}:`);
       try {
         await nb.whenReady();

@@ -1,39 +1,17 @@
-import { createServer, connect } from 'node:net';
-import type { Socket } from 'node:net';
 import { sql } from 'kysely';
 import { describe, expect, it } from 'vitest';
 import { storageError } from '../core/storage-errors.js';
 import { openStore } from './store.js';
+import { tcpRelay } from '../testing/tcp-relay.js';
 
 const url = process.env.DATABASE_URL;
 
-/** A TCP relay to PostgreSQL whose connections can be cut (a reset, a failover, a proxy restarting). */
-async function relay(target: URL) {
-  const open = new Set<Socket>();
-  const server = createServer((client) => {
-    const upstream = connect(Number(target.port || 5432), target.hostname);
-    open.add(client).add(upstream);
-    for (const s of [client, upstream]) s.on('error', () => undefined).on('close', () => open.delete(s));
-    client.pipe(upstream).pipe(client);
-  });
-  await new Promise<void>((r) => server.listen(0, '127.0.0.1', r));
-  const port = (server.address() as { port: number }).port;
-  const u = new URL(target.toString());
-  u.host = `127.0.0.1:${port}`;
-  return {
-    url: u.toString(),
-    cut: () => {
-      for (const s of open) s.resetAndDestroy();
-    },
-    close: () => new Promise<void>((r) => server.close(() => r())),
-  };
-}
 
 if (!url) describe('PostgreSQL link cut in use', () => it.skip('skipped: set DATABASE_URL to run the PostgreSQL suite', () => {}));
 else
   describe('PostgreSQL link cut while a query runs', () => {
     it('the query fails, the process lives on, and the next query works on a new connection', async () => {
-      const r = await relay(new URL(url));
+      const r = await tcpRelay(url);
       const store = await openStore({ databaseUrl: r.url, migrate: false });
       const uncaught: unknown[] = [];
       const onUncaught = (e: unknown) => uncaught.push(e);
