@@ -45,15 +45,19 @@ export function writeFileAtomic(file: string, data: string | Uint8Array, mode = 
     closeSync(fd);
   }
   renameSync(tmp, file);
-  if (!durable) return;
+  if (durable) fsyncDir(dir);
+}
+
+/** Flushes a folder's entries (a rename into it) to disk; some file systems cannot, and the rename is atomic anyway. */
+export function fsyncDir(dir: string): void {
   try {
-    const dfd = openSync(dir, 'r');
+    const fd = openSync(dir, 'r');
     try {
-      fsyncSync(dfd);
+      fsyncSync(fd);
     } finally {
-      closeSync(dfd);
+      closeSync(fd);
     }
   } catch {
-    // some filesystems cannot fsync a directory; the rename is still atomic
+    // some file systems cannot fsync a folder; the rename is still atomic
   }
 }

@@ -20,6 +20,10 @@ import { stageOfSystemPrompt } from './prompts.js';
 import { PipelineRepo } from './repo.js';
 import { Workspace } from './workspace.js';
 import { tcpRelay } from '../testing/tcp-relay.js';
+import { waitFor as waitUpTo } from '../testing/wait-for.js';
+
+/** Slower than the unit tests' waits: BullMQ's stalled-job sweep and Redis reconnects come first. */
+const waitFor = <T>(fn: () => Promise<T | undefined> | T | undefined): Promise<T> => waitUpTo(fn, 20_000);
 
 const REDIS = process.env.REDIS_URL;
 const PG = process.env.DATABASE_URL;
@@ -30,15 +34,6 @@ afterEach(async () => {
   for (const c of cleanups.splice(0).reverse()) await c();
 });
 
-async function waitFor<T>(fn: () => Promise<T | undefined> | T | undefined, ms = 20_000): Promise<T> {
-  const end = Date.now() + ms;
-  for (;;) {
-    const v = await fn();
-    if (v) return v;
-    if (Date.now() > end) throw new Error('timed out waiting');
-    await new Promise((r) => setTimeout(r, 50));
-  }
-}
 
 // The reviewer's repro: instance B runs a task with a slow upstream and loses Redis for longer
 // than BullMQ's job lock; BullMQ hands the job to instance A. A must leave the task to B (its

@@ -20,6 +20,7 @@ import { gatewayClient } from './llm-client.js';
 import { stageOfSystemPrompt } from './prompts.js';
 import { PipelineRepo } from './repo.js';
 import { Workspace } from './workspace.js';
+import { waitFor } from '../testing/wait-for.js';
 
 // Two engines (two instances) on one store: a task's lease decides which one runs it.
 
@@ -93,15 +94,6 @@ async function setup(dialect: Dialect) {
   };
 }
 
-async function waitFor<T>(fn: () => Promise<T | undefined> | T | undefined, ms = 10_000): Promise<T> {
-  const end = Date.now() + ms;
-  for (;;) {
-    const v = await fn();
-    if (v) return v;
-    if (Date.now() > end) throw new Error('timed out waiting');
-    await new Promise((r) => setTimeout(r, 20));
-  }
-}
 
 const deadPid = (): number => {
   const r = spawnSync(process.execPath, ['-e', '0']);

@@ -23,6 +23,7 @@ import { createPipelineModule } from './module.js';
 import type { PipelineModule } from './module.js';
 import { stageOfSystemPrompt } from './prompts.js';
 import type { TaskUpdateMessage, TaskView } from './types.js';
+import { waitFor } from '../testing/wait-for.js';
 
 // The pipeline module alone (no gateway hop): its LLM client talks to the fake provider directly.
 // The whole daemon path (gateway, analytics, WebSocket, restart) is in test/e2e/pipeline-*.test.ts.
@@ -71,15 +72,6 @@ async function harness(opts: { pipeline?: Record<string, unknown>; store?: TestS
   return { mod, app, hub, fake, paths, close };
 }
 
-async function waitFor<T>(fn: () => Promise<T | undefined> | T | undefined, ms = 10_000): Promise<T> {
-  const end = Date.now() + ms;
-  for (;;) {
-    const v = await fn();
-    if (v) return v;
-    if (Date.now() > end) throw new Error('timed out waiting');
-    await new Promise((r) => setTimeout(r, 20));
-  }
-}
 
 const ended = (mod: PipelineModule, id: string) => waitFor(async () => {
   const t = await mod.getTask(id);

@@ -2,7 +2,7 @@ import { closeSync, existsSync, fsyncSync, mkdirSync, openSync, readdirSync, rea
 import type { Dirent } from 'node:fs';
 import { dirname, isAbsolute, join, normalize, relative, sep } from 'node:path';
 import { gzipSync } from 'node:zlib';
-import { atomicTempName, atomicTempOwner, writeFileAtomic } from '../core/atomic-file.js';
+import { atomicTempName, atomicTempOwner, fsyncDir, writeFileAtomic } from '../core/atomic-file.js';
 import { isAlive } from '../core/process-alive.js';
 import { TASK_ID_RE } from './schemas.js';
 
@@ -272,18 +272,6 @@ function placeArchive(build: string, dest: string, aside: () => string): void {
   fsyncDir(dirname(dest));
 }
 
-function fsyncDir(dir: string): void {
-  try {
-    const fd = openSync(dir, 'r');
-    try {
-      fsyncSync(fd);
-    } finally {
-      closeSync(fd);
-    }
-  } catch {
-    // some file systems cannot fsync a folder; the rename is still atomic
-  }
-}
 
 /**
  * A temporary file or archive build whose writer is gone: its process is not running (or, for
