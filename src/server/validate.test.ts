@@ -60,4 +60,17 @@ describe('parseInput: number ranges', () => {
   it('an unknown key is still named', () => {
     expect(messageOf({ offset: '1' })).toMatch(/^query: .*"offset"/);
   });
+
+  it('in a JSON body a string or null where a number belongs is a type error, not a range one', () => {
+    const body = z.object({ priority: z.number().int().min(1).max(10) }).strict();
+    expect(messageOf({ priority: '5' }, body, 'body')).toMatch(/^body\.priority: .*expected number, received string/);
+    expect(messageOf({ priority: null }, body, 'body')).toMatch(/^body\.priority: .*expected number, received null/);
+    // a number that is not a whole one, or out of range, is told the range
+    expect(messageOf({ priority: 5.5 }, body, 'body')).toBe('body.priority: an integer from 1 to 10');
+    expect(messageOf({ priority: 11 }, body, 'body')).toBe('body.priority: an integer from 1 to 10');
+  });
+
+  it('?token= is the security layer’s: a strict query schema does not refuse it', () => {
+    expect(parseInput(paged, { limit: '5', token: 'the-access-token' }, 'query')).toEqual({ limit: 5 });
+  });
 });

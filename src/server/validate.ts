@@ -12,23 +12,26 @@ export function parseInput<S extends z.ZodType>(schema: S, value: unknown, where
   const path = issue?.path.length ? `${where}.${issue.path.map(String).join('.')}` : where;
   // `?limit=5&limit=9` arrives as an array: say so, not "expected number, received NaN"
   const given = where === 'query' && issue?.path.length === 1 ? (value as Record<string, unknown> | undefined)?.[String(issue.path[0])] : undefined;
-  const range = issue && isNumberIssue(issue) ? numberRange(fieldSchema(schema, issue.path)) : undefined;
+  // a query value is text turned into a number, so "abc" is a range problem there; in a JSON body
+  // a string or null where a number belongs is a type error, and zod's words say so
+  const range = issue && isNumberIssue(issue, where === 'query' || typeof valueAt(value, issue.path) === 'number') ? numberRange(fieldSchema(schema, issue.path)) : undefined;
   const message = Array.isArray(given) ? `${path}: given ${given.length} times; give it once` : range ? `${path}: ${range}` : issue ? `${path}: ${issue.message}` : `${where} is invalid`;
   throw new AppError(400, 'invalid_request', message, { field: path });
 }
 
 /**
  * A query parameter given empty (`?timeout=`) is not given: coerced, it was 0 (a wait that
- * returned at once, a kill of every request in flight). Copies only when there is one.
+ * returned at once, a kill of every request in flight). `?token=` is the security layer's (the
+ * access token, accepted on every route), not the route's. Copies only when there is one.
  */
 function withoutBlanks(value: unknown): unknown {
   if (!value || typeof value !== 'object') return value;
   const q = value as Record<string, unknown>;
-  let blank = false;
-  for (const k in q) if (q[k] === '') blank = true;
-  if (!blank) return value;
+  let drop = false;
+  for (const k in q) if (q[k] === '' || k === 'token') drop = true;
+  if (!drop) return value;
   const out: Record<string, unknown> = {};
-  for (const k in q) if (q[k] !== '') out[k] = q[k];
+  for (const k in q) if (q[k] !== '' && k !== 'token') out[k] = q[k];
   return out;
 }
 
@@ -46,9 +49,19 @@ interface SchemaDef {
 const defOf = (s: unknown): SchemaDef | undefined => (s as { _zod?: { def?: SchemaDef } } | undefined)?._zod?.def;
 
 /** A number that failed its type or one of its bounds (`abc`, `1.5`, `0`, `1e20`). */
-function isNumberIssue(issue: z.core.$ZodIssue): boolean {
+function isNumberIssue(issue: z.core.$ZodIssue, givenAsNumber: boolean): boolean {
   if (issue.code === 'too_big' || issue.code === 'too_small') return issue.origin === 'number' || issue.origin === 'int';
-  return issue.code === 'invalid_type' && (issue.expected === 'number' || issue.expected === 'int');
+  return givenAsNumber && issue.code === 'invalid_type' && (issue.expected === 'number' || issue.expected === 'int');
+}
+
+/** The value at `path` inside objects and arrays (undefined where there is none). */
+function valueAt(value: unknown, path: readonly PropertyKey[]): unknown {
+  let v = value;
+  for (const k of path) {
+    if (v === null || typeof v !== 'object') return undefined;
+    v = (v as Record<PropertyKey, unknown>)[k];
+  }
+  return v;
 }
 
 /** The schema of the field at `path` inside objects (through optional, default, nullable, pipes). */
