@@ -231,21 +231,37 @@ describe('sessions: refresh tokens rotate, logout', () => {
     expect((await call('POST', '/api/auth/logout', { body: {} })).body).toMatchObject({ error: { code: 'no_token' } });
   });
 
-  it('a refresh token issued before sessions existed works once, then counts as reused', async () => {
+  it('tokens issued before sessions existed: a refresh token works once, a reuse ends what it started, a logout ends every login', async () => {
     const bob = ((await call('GET', '/api/admin/users')).body.users as { id: string; email: string }[]).find((u) => u.email === 'bob@example.com');
-    const legacy = await new SignJWT({ ver: 0 })
-      .setProtectedHeader({ alg: 'HS256', typ: 'JWT' })
-      .setSubject(bob?.id as string)
-      .setJti('legacy-test-jti')
-      .setIssuer('cco')
-      .setAudience('cco-refresh')
-      .setIssuedAt()
-      .setExpirationTime('1h')
-      .sign(new TextEncoder().encode(REFRESH_SECRET));
+    const legacyToken = (sub: string, jti: string) =>
+      new SignJWT({ ver: 0 }).setProtectedHeader({ alg: 'HS256', typ: 'JWT' }).setSubject(sub).setJti(jti).setIssuer('cco').setAudience('cco-refresh').setIssuedAt().setExpirationTime('1h').sign(new TextEncoder().encode(REFRESH_SECRET));
+    const legacy = await legacyToken(bob?.id as string, 'legacy-test-jti');
+    // a copy used first (a thief), then by its owner: the owner's use ends what the copy started
     const once = await call('POST', '/api/auth/refresh', { body: { refreshToken: legacy } });
     expect(once.status).toBe(200);
     expect((await call('GET', '/api/auth/verify', { token: once.body.accessToken as string })).status).toBe(200);
     expect((await call('POST', '/api/auth/refresh', { body: { refreshToken: legacy } })).body).toMatchObject({ error: { code: 'refresh_token_reused' } });
+    expect((await call('GET', '/api/auth/verify', { token: once.body.accessToken as string })).body).toMatchObject({ error: { code: 'session_ended' } });
+    expect((await call('POST', '/api/auth/refresh', { body: { refreshToken: once.body.refreshToken } })).status).toBe(401);
+
+    // several refreshes of one such token at once: one wins, the others are refused (no 500)
+    const racing = await legacyToken(bob?.id as string, 'legacy-race-jti');
+    const all = await Promise.all([0, 1, 2].map(() => call('POST', '/api/auth/refresh', { body: { refreshToken: racing } })));
+    expect(all.map((r) => r.status).sort()).toEqual([200, 401, 401]);
+
+    // logging out with an access token that names no session ends every login of the user
+    const before = await login('bob@example.com', 'bob-password');
+    const oldAccess = await new SignJWT({ email: 'bob@example.com', role: 'user', ver: 0 })
+      .setProtectedHeader({ alg: 'HS256', typ: 'JWT' })
+      .setSubject(bob?.id as string)
+      .setIssuer('cco')
+      .setAudience('cco-user')
+      .setIssuedAt()
+      .setExpirationTime('1h')
+      .sign(new TextEncoder().encode(SECRET));
+    expect((await call('POST', '/api/auth/logout', { token: oldAccess, body: {} })).body).toEqual({ loggedOut: true, all: true });
+    expect((await call('GET', '/api/auth/verify', { token: oldAccess })).status).toBe(401);
+    expect((await call('GET', '/api/auth/verify', { token: before.body.accessToken as string })).status).toBe(401);
   });
 
 });

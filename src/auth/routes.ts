@@ -65,8 +65,11 @@ export function registerAuthRoutes(app: FastifyInstance, d: AuthDeps): void {
     if (sid === undefined) {
       // issued before sessions existed: it becomes a session of its own, usable this once
       sid = `legacy-${r.jti}`;
-      if (await d.sessions.exists(sid)) throw reused(req, sid);
-      await d.sessions.open(u.id, jti, expiresAt, sid);
+      if (!(await d.sessions.openOnce(sid, u.id, jti, expiresAt))) {
+        // used before: the session it started ends, with the tokens it gave
+        await d.sessions.revoke(sid);
+        throw reused(req, sid);
+      }
     } else {
       const outcome = await d.sessions.rotate(sid, u.id, r.jti, jti, expiresAt);
       if (outcome === 'reused') throw reused(req, sid);
@@ -94,15 +97,16 @@ export function registerAuthRoutes(app: FastifyInstance, d: AuthDeps): void {
     const u = await d.users.byId(who.userId);
     // tokens the user no longer honours log nothing out: the answer is the same as for a valid one
     if (u && Number(u.token_version) === who.ver) {
-      if (b.all) await d.users.endAllTokens(u.id);
-      else if (who.sid !== undefined) {
+      // an access token from before sessions existed names no session: it ends every login
+      if (b.all || who.sid === undefined) await d.users.endAllTokens(u.id);
+      else {
         // a legacy token's session may not exist yet: create it revoked so the token cannot start one
-        if (!(await d.sessions.exists(who.sid))) await d.sessions.open(u.id, 'logged-out', d.tokens.refreshExpiresAt(), who.sid);
+        await d.sessions.openOnce(who.sid, u.id, 'logged-out', d.tokens.refreshExpiresAt());
         await d.sessions.revoke(who.sid);
       }
       req.log.info({ user: u.id, all: b.all }, 'logged out');
     }
-    return { loggedOut: true, all: b.all };
+    return { loggedOut: true, all: b.all || who.sid === undefined };
   });
 
   app.get('/api/auth/verify', async (req) => {

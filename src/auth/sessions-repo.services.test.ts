@@ -38,5 +38,10 @@ for (const dialect of testDialects()) {
       expect(await sessions.revoke(sid)).toBe(true);
       expect(await sessions.revoke(sid)).toBe(false);
     });
+
+    it('openOnce: of several at once, exactly one opens the session', async () => {
+      const outcomes = await Promise.all([0, 1, 2, 3].map((i) => sessions.openOnce('legacy-x', 'u_d', `d-${i}`, later())));
+      expect(outcomes.filter(Boolean)).toHaveLength(1);
+    });
   });
 }

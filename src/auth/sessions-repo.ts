@@ -30,6 +30,19 @@ export class SessionsRepo {
     return id;
   }
 
+  /**
+   * A session under a given id, unless it exists already (one atomic insert: of two refreshes
+   * racing with one token issued before sessions existed, exactly one opens it). False when it existed.
+   */
+  async openOnce(id: string, userId: string, jti: string, expiresAt: number): Promise<boolean> {
+    const r = await this.db
+      .insertInto('auth_sessions')
+      .values({ id, user_id: userId, refresh_jti: jti, created_at: Date.now(), expires_at: expiresAt, revoked_at: null })
+      .onConflict((oc) => oc.column('id').doNothing())
+      .executeTakeFirst();
+    return Number(r.numInsertedOrUpdatedRows ?? 0) > 0;
+  }
+
   /** Swaps the session's refresh token `oldJti` for `newJti`; anything but the newest token revokes it. */
   async rotate(id: string, userId: string, oldJti: string, newJti: string, expiresAt: number): Promise<RotateOutcome> {
     const now = Date.now();
@@ -63,7 +76,4 @@ export class SessionsRepo {
     return row !== undefined && row.user_id === userId && row.revoked_at === null;
   }
 
-  async exists(id: string): Promise<boolean> {
-    return (await this.db.selectFrom('auth_sessions').select('id').where('id', '=', id).executeTakeFirst()) !== undefined;
-  }
 }
