@@ -109,7 +109,10 @@ export class PipelineEngine {
       claimed = true;
       stopWatch = this.watch(taskId, local);
       await this.runStages(claim.task, task.started_at !== null, local);
-      return undefined;
+      // A lost lease (the store stopped answering, or another instance took the task): offered
+      // again once the lease has run out. Without a Redis queue nothing else would bring it back,
+      // and a task whose store came back stayed "running" until a restart.
+      return local.lost !== undefined && !this.closing ? { retryAfterMs: this.lease.ttlMs } : undefined;
     } catch (e) {
       // Nearly always the store (the database is down): say which task and stage stopped.
       const where = local.stage ? ` during ${local.stage}` : '';

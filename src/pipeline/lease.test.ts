@@ -185,7 +185,8 @@ describe.each(testDialects())('task leases on %s', (dialect) => {
     a.repo.onGet = undefined;
     expect(await new PipelineRepo(s.store.store).claim(task.id, 'host-b:2:y', { startedAt: Date.now(), now: Date.now() + 120_000, ttlMs: 60_000 })).toBe(true);
     s.release();
-    expect(await running).toBeUndefined();
+    // offered again later: by then B has it (and the offer is a no-op) or B is gone
+    expect(await running).toMatchObject({ retryAfterMs: 60_000 });
     const impl = (await a.repo.stages(task.id)).find((r) => r.stage === 'implementation');
     // A's calls and tokens are not written over the stage, nor its output
     expect(impl).toMatchObject({ status: 'running', calls: 0, input_tokens: 0, output: null });
@@ -206,7 +207,8 @@ describe.each(testDialects())('task leases on %s', (dialect) => {
     const running = a.engine.run(task.id);
     await waitFor(() => s.implCalls() > 0 || undefined);
     a.repo.renewFails = true;
-    expect(await running).toBeUndefined();
+    // offered again once the lease has run out (without a Redis queue nothing else would)
+    expect(await running).toEqual({ retryAfterMs: lease.ttlMs });
     // A stopped before its last renewal was a lease old: no other instance could have the task yet
     const stoppedAt = Date.now();
     const renewed = Number((await a.repo.get(task.id))?.updated_at);
@@ -219,6 +221,25 @@ describe.each(testDialects())('task leases on %s', (dialect) => {
     await waitFor(async () => (await b.engine.run(task.id)) === undefined || undefined);
     expect(await b.repo.get(task.id)).toMatchObject({ status: 'completed', owner: 'host-b:2:y' });
     expect((await b.repo.stages(task.id)).find((r) => r.stage === 'implementation')).toMatchObject({ attempts: 2, calls: 1 });
+  });
+
+  it('alone (no Redis queue): a run that lost its lease while the store was away runs again once it is back', async () => {
+    const s = await setup(dialect);
+    const lease: LeaseTimes = { ttlMs: 1500, renewMs: 500 };
+    const a = s.instance('host-a:1:x', lease);
+    const task = await a.engine.create({ requirement: REQUIREMENT, priority: 5 });
+    s.holdImplementation();
+    const running = a.engine.run(task.id);
+    await waitFor(() => s.implCalls() > 0 || undefined);
+    a.repo.renewFails = true;
+    const outcome = await running;
+    expect(outcome).toEqual({ retryAfterMs: lease.ttlMs });
+    a.repo.renewFails = false;
+    s.release();
+    // what the module does with the outcome: offer it again after retryAfterMs
+    await new Promise((r) => setTimeout(r, outcome?.retryAfterMs));
+    await waitFor(async () => (await a.engine.run(task.id)) === undefined || undefined);
+    expect(await a.repo.get(task.id)).toMatchObject({ status: 'completed' });
   });
 
   it('a stage whose write fails (the store is down) is named in one warning', async () => {
