@@ -34,6 +34,29 @@ function record(hub: Hub): string[] {
 
 if (redisUrl) {
   describe('hub relay over Redis', () => {
+    it('deployments on one Redis under different database numbers do not hear each other (pub/sub ignores the number)', async () => {
+      const base = new URL(redisUrl);
+      const on = (db: number) => {
+        const u = new URL(base.toString());
+        u.pathname = `/${db}`;
+        return u.toString();
+      };
+      const t = await twoInstances(on(7), on(8));
+      const same = await twoInstances(on(7), on(7));
+      try {
+        const seenB = record(t.b);
+        const seenSame = record(same.b);
+        t.a.publish('task_update', 'staging');
+        same.a.publish('task_update', 'seven');
+        await expect.poll(() => seenSame, { timeout: 3000 }).toEqual(['task_update:seven@host-a:3000']);
+        await new Promise((r) => setTimeout(r, 200));
+        expect(seenB).toEqual([]);
+      } finally {
+        await t.close();
+        await same.close();
+      }
+    });
+
     it("each instance sees the other's messages, in order, numbered by its own hub, and never its own twice", async () => {
       const t = await twoInstances(redisUrl);
       try {

@@ -1,6 +1,7 @@
 import { randomBytes } from 'node:crypto';
 import { Redis } from 'ioredis';
 import type { Hub, HubMessage } from './hub.js';
+import { redisChannel } from '../core/redis-channel.js';
 
 /** A command unanswered this long means a dead link: ioredis cuts it and reconnects. */
 const SOCKET_TIMEOUT_MS = 5000;
@@ -71,7 +72,7 @@ export class HubRelay {
     private readonly hub: Hub,
     private readonly o: HubRelayOptions,
   ) {
-    this.channel = `${o.prefix}hub`;
+    this.channel = redisChannel(o.url, `${o.prefix}hub`);
     this.ownHead = `{"from":${JSON.stringify(this.id)},`;
     this.batchHead = `${this.ownHead}"instance":${JSON.stringify(o.instance)},"m":[`;
     this.localTypes = new Set(o.localTypes ?? INSTANCE_LOCAL_TYPES);

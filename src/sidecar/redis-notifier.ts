@@ -2,6 +2,7 @@ import { randomUUID } from 'node:crypto';
 import { Redis } from 'ioredis';
 import type { EventHeader } from './events-repo.js';
 import type { WakeNotifier } from './bus.js';
+import { redisChannel } from '../core/redis-channel.js';
 
 /** A command unanswered this long means a dead link: ioredis cuts it and reconnects. */
 const SOCKET_TIMEOUT_MS = 5000;
@@ -23,7 +24,7 @@ export class RedisNotifier implements WakeNotifier {
   private readonly pinger: NodeJS.Timeout;
 
   constructor(url: string, prefix = 'cco:') {
-    this.channel = `${prefix}sidecar:events`;
+    this.channel = redisChannel(url, `${prefix}sidecar:events`);
     // socketTimeout: a link that takes a command and never answers (a dropped NAT entry, a proxy
     // that accepts and forwards nothing) is cut and reconnected, instead of waiting for ever
     const opts = { lazyConnect: false, maxRetriesPerRequest: 2, enableOfflineQueue: true, socketTimeout: SOCKET_TIMEOUT_MS };
