@@ -22,7 +22,7 @@ export async function main(args: string[]): Promise<number> {
   try {
     const r = await runDemo({ requirement, priority: Number(o.priority), port: parsePort(o.port), ...(o.home ? { home: o.home } : {}), ...(o.keep ? { keep: true } : {}) });
     if (o.keep) {
-      process.stdout.write(`\nDaemon still running: ${r.daemonUrl}/?token=${r.accessToken}  (Ctrl-C to stop)\n`);
+      process.stdout.write(`\nDaemon still running: ${r.daemonUrl}/?token=${encodeURIComponent(r.accessToken)}  (Ctrl-C to stop)\n`);
       await new Promise<void>((resolve) => {
         process.once('SIGINT', resolve);
         process.once('SIGTERM', resolve);

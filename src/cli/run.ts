@@ -46,7 +46,7 @@ export async function main(args: string[], hooks: RunHooks = {}): Promise<number
   process.stdout.write(
     [
       `Listening on ${daemon.url}`,
-      `   Dashboard: ${daemon.url}/?token=${daemon.accessToken}`,
+      `   Dashboard: ${daemon.url}/?token=${encodeURIComponent(daemon.accessToken)}`,
       `   Gateway:   ${daemon.url}/v1  (ANTHROPIC_BASE_URL=${daemon.url})`,
       `   Sidecar:   ${sidecar ?? '(disabled)'}`,
       `   VFS:       ${daemon.paths.tmpDir}`,

@@ -27,7 +27,7 @@ describe('CCO_ACCESS_TOKEN: one credential for every instance of a team', () => 
       },
       (e: unknown) => e as Error,
     );
-    expect(err?.message).toMatch(/CCO_ACCESS_TOKEN is 15 characters; it must be at least 24 printable ASCII characters \(generate one: openssl rand -base64 24\)/);
+    expect(err?.message).toMatch(/CCO_ACCESS_TOKEN is 15 characters; it must be at least 24 printable ASCII characters \(generate one: openssl rand -hex 24\)/);
     expect(err?.message).not.toContain('too-short-token');
   });
 });

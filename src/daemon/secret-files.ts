@@ -31,7 +31,7 @@ export function loadAccessToken(file: string, env: Record<string, string | undef
   if (!given) return loadOrCreateSecret(file, 24, 'base64url');
   if (given.length < 24 || !/^[\x21-\x7e]+$/.test(given)) {
     // never the value itself: it may be a real secret with a typo
-    throw new Error(`CCO_ACCESS_TOKEN is ${given.length} characters${given.length >= 24 ? ' with spaces or non-ASCII characters' : ''}; it must be at least 24 printable ASCII characters (generate one: openssl rand -base64 24)`);
+    throw new Error(`CCO_ACCESS_TOKEN is ${given.length} characters${given.length >= 24 ? ' with spaces or non-ASCII characters' : ''}; it must be at least 24 printable ASCII characters (generate one: openssl rand -hex 24)`);
   }
   const current = existsSync(file) ? readFileSync(file, 'utf8').trim() : '';
   if (current !== given) writeFileAtomic(file, given, 0o600);

@@ -67,7 +67,7 @@ export async function runDemo(o: DemoOptions): Promise<DemoResult> {
     for (const k of ['DATABASE_URL', 'REDIS_URL', 'CCO_PORT', 'ANTHROPIC_API_KEY', 'CCO_ROUTING_CONFIG']) delete env[k];
     daemon = await startDaemon({ env, port: o.port ?? 0, portHint: 'cco demo --port {port}' });
     print(`🚀 Daemon at ${daemon.url} (home ${home})`);
-    print(`   Dashboard: ${daemon.url}/?token=${daemon.accessToken}`);
+    print(`   Dashboard: ${daemon.url}/?token=${encodeURIComponent(daemon.accessToken)}`);
 
     const current: { taskId?: string } = {};
     const early: HubMessage[] = [];
