@@ -288,6 +288,7 @@ export async function startDaemon(opts: DaemonOptions = {}): Promise<RunningDaem
     close() {
       closing ??= (async () => {
         logger.info('daemon stopping');
+        for (const m of modules.all) m.stopping?.();
         await closeGracefully(app);
         await hubRelay?.close();
         for (const m of [...modules.all].reverse()) await m.close?.().catch((e: unknown) => logger.warn({ err: (e as Error).message, module: m.name }, 'close failed'));

@@ -198,6 +198,10 @@ export async function createPipelineModule(ctx: ModuleContext, deps: PipelineDep
         return { status: 'degraded', queue: queue.kind, error: (e as Error).message };
       }
     },
+    stopping() {
+      // runs stop now (their gateway calls are requests the daemon would otherwise wait for)
+      engine.close();
+    },
     async close() {
       closing = true;
       for (const t of retryTimers) clearTimeout(t);

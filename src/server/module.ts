@@ -42,6 +42,11 @@ export interface DaemonModule {
   /** Called once the daemon listens (e.g. the sidecar opens its own port). */
   start?(): Promise<void>;
   health?(): Promise<PartHealth> | PartHealth;
+  /**
+   * The daemon begins to stop, before it waits for the requests in flight: end what would hold
+   * them and be ended anyway (long-polls, runs whose own gateway calls are in flight).
+   */
+  stopping?(): void;
   /** Graceful stop: stop accepting, finish or persist in-flight work, release resources. */
   close?(): Promise<void>;
 }

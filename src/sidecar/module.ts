@@ -184,6 +184,10 @@ export async function createSidecarModule(ctx: ModuleContext, deps: { catalog: A
       const s = bus.stats();
       return { status: ok ? 'ok' : 'degraded', url, ...(movedFrom !== undefined ? { moved_from_port: movedFrom } : {}), bus: s.backend, waiters: s.waiters, subscriptions: s.subscriptions, subscriptions_behind: s.subscriptions_behind };
     },
+    stopping() {
+      // waits and subscriptions (also those proxied through /api/orchestration/*) answer now
+      closing.abort();
+    },
     async close() {
       closing.abort();
       if (app) await closeGracefully(app);
