@@ -13,10 +13,14 @@ export class ProjectRoots {
   /** How many of `allowed` come from the configuration (the rest from launches, see `allow`). */
   private readonly fixed: number;
 
+  /** The configured roots as written (before symlinks are resolved): a path that does not exist can only be compared with these. */
+  private readonly written: string[];
+
   constructor(defaultRoot: string, allowed: readonly string[]) {
     this.defaultRoot = real(resolve(defaultRoot));
     this.allowed = [this.defaultRoot, ...allowed.map((r) => real(resolve(r)))];
     this.fixed = this.allowed.length;
+    this.written = [resolve(defaultRoot), ...allowed.map((r) => resolve(r))];
   }
 
   /**
@@ -51,7 +55,9 @@ export class ProjectRoots {
     } catch {
       // Only a path inside the roots is said not to exist: outside them, existing or not, the
       // answer is the same (an agent cannot probe the machine's folders through this route).
-      if (!this.within(resolve(requested))) throw outside();
+      const asWritten = resolve(requested);
+      // a root reached through a symlink (macOS's /tmp, a linked home) is compared as written too
+      if (!this.within(asWritten) && !this.written.some((w) => under(asWritten, w))) throw outside();
       throw new AppError(400, 'invalid_request', `query.root: ${requested} does not exist`, { field: 'query.root' });
     }
     if (!this.within(r)) throw outside();
@@ -59,8 +65,12 @@ export class ProjectRoots {
   }
 
   private within(path: string): boolean {
-    return this.allowed.some((a) => path === a || path.startsWith(a.endsWith(sep) ? a : a + sep));
+    return this.allowed.some((a) => under(path, a));
   }
+}
+
+function under(path: string, root: string): boolean {
+  return path === root || path.startsWith(root.endsWith(sep) ? root : root + sep);
 }
 
 function real(p: string): string {
