@@ -72,6 +72,10 @@ export async function createMcpModule(ctx: ModuleContext, deps: McpDeps): Promis
       });
     },
     health,
+    stopping() {
+      // MCP sessions hold event streams open: they end before the daemon waits for requests in flight
+      void http?.close();
+    },
     async close() {
       await http?.close();
     },

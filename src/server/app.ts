@@ -1,5 +1,4 @@
 import Fastify from 'fastify';
-import { trackResponses } from './graceful-close.js';
 import type { FastifyBaseLogger, FastifyInstance } from 'fastify';
 import websocket from '@fastify/websocket';
 import type { Registry } from 'prom-client';
@@ -44,7 +43,6 @@ export async function buildApp(opts: AppOptions): Promise<FastifyInstance> {
   installErrorHandling(app);
   installJsonBodies(app);
   installSecurity(app, opts.security);
-  trackResponses(app);
   installHttpMetrics(app, opts.metrics);
   await app.register(websocket, {
     options: { maxPayload: 1024 * 1024 },

@@ -14,31 +14,22 @@ async function app() {
     return { done: true };
   });
   a.get('/never', () => new Promise(() => undefined));
-  a.get('/events', (_req, reply) => {
-    reply.hijack();
-    reply.raw.writeHead(200, { 'content-type': 'text/event-stream' });
-    reply.raw.write(': open\n\n');
-  });
   await a.listen({ port: 0, host: '127.0.0.1' });
   return { a, url: `http://127.0.0.1:${(a.server.address() as AddressInfo).port}` };
 }
 
 describe('closing the daemon’s server', () => {
-  it('lets a request in flight finish with its answer; an open-ended event stream ends at once', async () => {
+  it('lets a request in flight finish with its answer, then closes at once', async () => {
     const { a, url } = await app();
     const headers = { 'x-cco-token': 'tok-123456' };
-    const stream = await request(`${url}/events`, { headers });
-    const streamEnded = stream.body.text().then(
-      () => 'ended',
-      () => 'ended',
-    );
+    // a keep-alive connection that has gone idle does not hold the close
+    await (await request(`${url}/slow`, { headers })).body.json();
     const slow = request(`${url}/slow`, { headers }).then(async (r) => ({ status: r.statusCode, body: await r.body.json() }));
     await new Promise((r) => setTimeout(r, 50));
     const t0 = Date.now();
     await closeGracefully(a, 5000);
     // was: the socket destroyed at close, the client saw an empty reply for work that was done
     expect(await slow).toEqual({ status: 200, body: { done: true } });
-    expect(await streamEnded).toBe('ended');
     expect(Date.now() - t0).toBeLessThan(2000);
   });
 

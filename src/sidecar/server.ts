@@ -1,5 +1,4 @@
 import { performance } from 'node:perf_hooks';
-import { trackResponses } from '../server/graceful-close.js';
 import Fastify from 'fastify';
 import type { FastifyInstance } from 'fastify';
 import type { Logger } from '../core/logger.js';
@@ -84,7 +83,6 @@ export async function buildSidecarApp(deps: SidecarDeps, opts: { host: string })
   });
   installErrorHandling(app, deps.logger);
   installJsonBodies(app);
-  trackResponses(app);
   const perf = new SlidingWindowStats();
   const registers = deps.metrics ? [deps.metrics] : [];
   // a second sidecar over the same registry (tests, restarts in-process) reuses the metrics
