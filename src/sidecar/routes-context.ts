@@ -1,13 +1,15 @@
 import type { FastifyInstance } from 'fastify';
 import { z } from 'zod';
 import { AppError } from '../core/errors.js';
-import { parseInput } from '../server/validate.js';
+import { parseInput, parseQuery } from '../server/validate.js';
 import { agentTypeSchema, issueIdSchema } from './ids.js';
 import type { SidecarDeps } from './server.js';
 import { assertScope } from './tokens.js';
 
 const contextParams = z.object({ issueId: issueIdSchema, agentType: agentTypeSchema });
-const contextQuery = z.object({ q: z.string().max(4000).optional(), root: z.string().max(4096).optional() }).strict();
+// not .strict(): a hot route, its keys are checked by parseQuery
+const contextQuery = z.object({ q: z.string().max(4000).optional(), root: z.string().max(4096).optional() });
+const contextKeys = new Set(Object.keys(contextQuery.shape));
 const knowledgeQuery = z
   .object({
     q: z.string().min(1, 'is required').max(1000),
@@ -21,7 +23,7 @@ const knowledgeQuery = z
 export function registerContextRoutes(app: FastifyInstance, deps: SidecarDeps): void {
   app.get('/api/context/:issueId/:agentType', async (req, reply) => {
     const p = parseInput(contextParams, req.params, 'params');
-    const q = parseInput(contextQuery, req.query, 'query');
+    const q = parseQuery(contextQuery, contextKeys, req.query);
     assertScope(req.sidecarAgent, p.issueId);
     const agent = deps.catalog.get(p.agentType);
     if (!agent) throw new AppError(404, 'unknown_agent_type', `params.agentType: no agent type ${p.agentType} in the catalog (cco agents list)`, { field: 'params.agentType' });

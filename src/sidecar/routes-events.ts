@@ -1,7 +1,7 @@
 import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
 import { z } from 'zod';
 import { AppError } from '../core/errors.js';
-import { parseInput } from '../server/validate.js';
+import { parseInput, parseQuery } from '../server/validate.js';
 import type { EventQuery, StoredEvent } from './events-repo.js';
 import { agentIdSchema, eventTypeSchema, issueIdSchema, topicSchema } from './ids.js';
 import type { SidecarDeps } from './server.js';
@@ -100,7 +100,9 @@ const ENDED = Object.freeze({ name: 'AbortError', message: 'client gone or sidec
 /** Publish, long-poll wait, SSE stream and list of events. */
 export function registerEventRoutes(app: FastifyInstance, deps: SidecarDeps): void {
   const lifetime = lifetimes(deps.closing);
-  const waitQuery = z.object({ filter: filterSchema, after: cursor.default(0), timeout: z.coerce.number().int().min(0).max(deps.config.wait_max_ms).default(30_000), limit: limitSchema }).strict();
+  // not .strict(): a hot route, its keys are checked by parseQuery
+  const waitQuery = z.object({ filter: filterSchema, after: cursor.default(0), timeout: z.coerce.number().int().min(0).max(deps.config.wait_max_ms).default(30_000), limit: limitSchema });
+  const waitKeys = new Set(Object.keys(waitQuery.shape));
   const publish = async (req: FastifyRequest, reply: FastifyReply, eventType: string, body: z.infer<typeof publishBody>) => {
     const dataIssue = (body.data as { issue_id?: unknown } | undefined)?.issue_id;
     let issueId = body.issue_id ?? (typeof dataIssue === 'string' && issueIdSchema.safeParse(dataIssue).success ? dataIssue : undefined);
@@ -137,7 +139,7 @@ export function registerEventRoutes(app: FastifyInstance, deps: SidecarDeps): vo
   });
 
   const wait = async (req: FastifyRequest, reply: FastifyReply, eventType: string) => {
-    const q = parseInput(waitQuery, req.query, 'query');
+    const q = parseQuery(waitQuery, waitKeys, req.query);
     const query = queryOf(req.sidecarAgent, eventType, q.filter);
     const started = Date.now();
     // the client-gone signal is only built when the wait has to park
