@@ -9,6 +9,9 @@ import { KeyTable } from './auth.js';
 import type { McpServices } from './deps.js';
 import { registerMcpHttp } from './http.js';
 
+/** How long the MCP sessions stay open once the daemon begins to stop (see `stopping`). */
+const MCP_STOP_DELAY_MS = 300;
+
 export interface McpDeps {
   catalog: AgentCatalog;
   gateway: GatewayModule;
@@ -73,8 +76,12 @@ export async function createMcpModule(ctx: ModuleContext, deps: McpDeps): Promis
     },
     health,
     stopping() {
-      // MCP sessions hold event streams open: they end before the daemon waits for requests in flight
-      void http?.close();
+      // MCP sessions hold event streams open: they end before the daemon's grace period runs out,
+      // but not at once: a tool call in flight (a wait_for_event whose sidecar wait the sidecar's
+      // own stopping() has just answered) first gets its result to the client. Closed at once,
+      // the call's request to the sidecar was aborted, the client got an empty answer, and the
+      // stop waited seconds for the connection it left behind.
+      setTimeout(() => void http?.close(), MCP_STOP_DELAY_MS).unref();
     },
     async close() {
       await http?.close();
