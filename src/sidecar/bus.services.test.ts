@@ -41,17 +41,29 @@ if (redisUrl) {
 }
 
 
+/** Two instances' buses on one store and one Redis, B's link through a relay the test can break. */
+async function twoInstances(redisUrl: string) {
+  const t = await openTestStore('sqlite');
+  const relay = await tcpRelay(redisUrl);
+  const prefix = `cco-test-${randomBytes(4).toString('hex')}:`;
+  const na = new RedisNotifier(redisUrl, prefix);
+  const nb = new RedisNotifier(relay.url, prefix);
+  await Promise.all([na.whenReady(), nb.whenReady()]);
+  const a = new EventBus(new EventsRepo(t.store), na);
+  const b = new EventBus(new EventsRepo(t.store), nb);
+  const close = async () => {
+    await a.close();
+    await b.close();
+    await relay.close();
+    await t.cleanup();
+  };
+  return { relay, nb, a, b, close };
+}
+
 if (redisUrl) {
   describe('event bus: Redis link lost and back', () => {
     it('a waiter on the other instance wakes once the link is back, for an event published while it was down', async () => {
-      const t = await openTestStore('sqlite');
-      const relay = await tcpRelay(redisUrl);
-      const prefix = `cco-test-${randomBytes(4).toString('hex')}:`;
-      const na = new RedisNotifier(redisUrl, prefix);
-      const nb = new RedisNotifier(relay.url, prefix);
-      await Promise.all([na.whenReady(), nb.whenReady()]);
-      const a = new EventBus(new EventsRepo(t.store), na);
-      const b = new EventBus(new EventsRepo(t.store), nb);
+      const { relay, nb, a, b, close } = await twoInstances(redisUrl);
       try {
         const waiting = b.wait({ eventType: 'relinked', issues: '*' }, 0, 20_000);
         relay.down();
@@ -69,22 +81,12 @@ if (redisUrl) {
         expect(Date.now() - t0).toBeLessThan(10_000);
         await expect.poll(() => nb.healthy(), { timeout: 5000 }).toBe(true);
       } finally {
-        await a.close();
-        await b.close();
-        await relay.close();
-        await t.cleanup();
+        await close();
       }
     }, 30_000);
 
     it('an event published by an instance whose link is down wakes the other instances once its link is back', async () => {
-      const t = await openTestStore('sqlite');
-      const relay = await tcpRelay(redisUrl);
-      const prefix = `cco-test-${randomBytes(4).toString('hex')}:`;
-      const na = new RedisNotifier(redisUrl, prefix);
-      const nb = new RedisNotifier(relay.url, prefix);
-      await Promise.all([na.whenReady(), nb.whenReady()]);
-      const a = new EventBus(new EventsRepo(t.store), na);
-      const b = new EventBus(new EventsRepo(t.store), nb);
+      const { relay, a, b, close } = await twoInstances(redisUrl);
       try {
         // a waiter on A from before the publish: only a wake-up tells it to read again
         const waiting = a.wait({ eventType: 'published_offline', issues: '*' }, 0, 25_000);
@@ -100,10 +102,7 @@ if (redisUrl) {
         expect(r.events.map((x) => x.id)).toEqual([e.id]);
         expect(Date.now() - t0).toBeLessThan(10_000);
       } finally {
-        await a.close();
-        await b.close();
-        await relay.close();
-        await t.cleanup();
+        await close();
       }
     }, 40_000);
 
