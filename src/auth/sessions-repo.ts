@@ -21,8 +21,9 @@ export class SessionsRepo {
     return `s_${randomBytes(12).toString('base64url')}`;
   }
 
-  /** A session for a login; `id` may be given (a legacy token's), otherwise a new one. */
-  async open(userId: string, jti: string, expiresAt: number, id = SessionsRepo.newId()): Promise<string> {
+  /** A new session for a login; its id. */
+  async open(userId: string, jti: string, expiresAt: number): Promise<string> {
+    const id = SessionsRepo.newId();
     const now = Date.now();
     await this.db.insertInto('auth_sessions').values({ id, user_id: userId, refresh_jti: jti, created_at: now, expires_at: expiresAt, revoked_at: null }).execute();
     // expired rows go as new ones come (a login is rare enough to carry that delete)

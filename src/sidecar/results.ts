@@ -410,19 +410,7 @@ export class ResultsRepo {
     let stored = false;
     try {
       const { issue_id, agent_type, stored_at } = job.stored;
-      let cur;
-      try {
-        cur = await this.rowOf(issue_id, agent_type);
-      } catch (e) {
-        // The store cannot be read (the database gone): what the file must hold is not known
-        // yet. A durable marker first (a restart repairs it, when the journal of the file's write
-        // is long gone), then retries; the caller hears of the failure now.
-        if (this.newest.get(job.file) === job) {
-          this.repairs.mark(job.file, stored_at);
-          this.retryRepair(job.file, issue_id, agent_type, stored_at, 0);
-        }
-        throw e;
-      }
+      const cur = await this.rowOf(issue_id, agent_type);
       // a newer result, saved meanwhile, writes file and row itself (and its file comes after this one's)
       if (this.newest.get(job.file) === job) {
         // the row is this result's (a failed commit may have been written after all: a write
@@ -433,17 +421,19 @@ export class ResultsRepo {
         stored = own;
       }
     } catch {
-      // The file could not be made to follow (the disk refuses): the caller gets the first error,
-      // and the file follows the row once the disk takes it again (a marker for a restart, and
-      // retries meanwhile). Before, a committed row stayed beside a missing or older file for good.
-      if (this.newest.get(job.file) === job && !this.closed) {
+      // The store cannot be read (what the file must hold is not known yet), or the file could not
+      // be made to follow (the disk refuses): the caller gets the first error, and the file follows
+      // the row later. A durable marker first (a restart repairs it, when the journal of the
+      // file's write is long gone), then retries while the process lives. Before, a committed row
+      // could stay beside a missing or older file for good.
+      if (this.newest.get(job.file) === job) {
         const { issue_id, agent_type, stored_at } = job.stored;
         try {
           this.repairs.mark(job.file, stored_at);
         } catch {
-          // the marker's disk refuses too: the retries below still run while the process lives
+          // the marker's disk refuses too: the retries still run
         }
-        this.retryRepair(job.file, issue_id, agent_type, stored_at, 0);
+        if (!this.closed) this.retryRepair(job.file, issue_id, agent_type, stored_at, 0);
       }
     } finally {
       if (this.newest.get(job.file) === job) this.newest.delete(job.file);
