@@ -80,17 +80,18 @@ export class HubRelay {
     // socketTimeout: a link that takes commands and never answers is cut and reconnected.
     // No offline queue on the publisher: a relay is sent now or dropped, never held for later.
     this.pub = new Redis(o.url, { maxRetriesPerRequest: 1, enableOfflineQueue: false, socketTimeout: SOCKET_TIMEOUT_MS });
-    this.sub = new Redis(o.url, { maxRetriesPerRequest: 2, enableOfflineQueue: true, socketTimeout: SOCKET_TIMEOUT_MS });
+    // autoResubscribe off: ioredis's own SUBSCRIBE after a reconnect has no rejection handler, and a
+    // link closed during it was an unhandled rejection (seen in CI); this class subscribes on 'ready'
+    this.sub = new Redis(o.url, { maxRetriesPerRequest: 2, enableOfflineQueue: true, socketTimeout: SOCKET_TIMEOUT_MS, autoResubscribe: false });
     for (const conn of [this.pub, this.sub]) {
       conn.on('error', () => undefined); // retried by ioredis; the outage is logged once by 'close'
       conn.on('close', () => this.markDown('connection lost'));
     }
     this.pub.on('ready', () => this.checkUp());
-    // ioredis re-subscribes by itself after a reconnect; a subscription that never succeeded
-    // (Redis down at start) is made when the link first comes up.
+    // every (re)connection subscribes again: a new connection holds no subscription
     this.sub.on('ready', () => {
-      if (!this.subscribed) this.subscribeNow();
-      else this.checkUp();
+      this.subscribed = false;
+      this.subscribeNow();
     });
     this.sub.on('message', (ch: string, raw: string) => {
       if (ch === this.channel) this.onBatch(raw);

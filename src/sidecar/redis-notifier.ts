@@ -29,7 +29,9 @@ export class RedisNotifier implements WakeNotifier {
     // that accepts and forwards nothing) is cut and reconnected, instead of waiting for ever
     const opts = { lazyConnect: false, maxRetriesPerRequest: 2, enableOfflineQueue: true, socketTimeout: SOCKET_TIMEOUT_MS };
     this.pub = new Redis(url, opts);
-    this.sub = new Redis(url, opts);
+    // autoResubscribe off: ioredis's own SUBSCRIBE after a reconnect has no rejection handler, and a
+    // link closed during it was an unhandled rejection (seen in CI); this class subscribes on 'ready'
+    this.sub = new Redis(url, { ...opts, autoResubscribe: false });
     // connection errors are retried by ioredis; health() reports them
     this.pub.on('error', () => undefined);
     this.sub.on('error', () => undefined);
@@ -55,12 +57,13 @@ export class RedisNotifier implements WakeNotifier {
         // not ours
       }
     });
-    // A subscription that failed (Redis down at start) is retried whenever the link comes back;
-    // ioredis itself re-subscribes channels that were subscribed before a reconnect. Messages
+    // Every (re)connection subscribes again (a new connection holds no subscription). Messages
     // published while the link was down are lost: every local consumer reads the store again.
+    // (On the first connection the constructor's SUBSCRIBE may still be queued: a second one for
+    // the same channel changes nothing.)
     this.sub.on('ready', () => {
-      if (!this.subscribed) this.ready = this.subscribeNow().then(() => this.resync());
-      else setImmediate(() => this.resync());
+      this.subscribed = false;
+      this.ready = this.subscribeNow().then(() => this.resync());
     });
     this.ready = this.subscribeNow();
   }
