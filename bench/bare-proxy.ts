@@ -5,15 +5,47 @@
  * process beside `cco proxy`: what it adds to the direct path at the same load is what any Node
  * proxy pays on this machine, and its saturation ratio is a ceiling for the gateway's.
  *
- * Usage: node --import tsx bench/bare-proxy.ts <upstream origin>; prints "Listening on <url>".
+ * `node-http` as the second argument sends upstream with node:http's own client (keep-alive
+ * Agent) instead of undici: the cheapest HTTP client Node has here (see `bench/tcp-relay.ts` for
+ * a proxy without HTTP at all).
+ *
+ * Usage: node --import tsx bench/bare-proxy.ts <upstream origin> [undici|node-http]; prints
+ * "Listening on <url>".
  */
-import { createServer } from 'node:http';
+import { Agent, createServer, request } from 'node:http';
+import type { IncomingMessage, ServerResponse } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { Pool } from 'undici';
 
 const upstream = process.argv[2];
-if (!upstream) throw new Error('usage: bare-proxy.ts <upstream origin>');
+if (!upstream) throw new Error('usage: bare-proxy.ts <upstream origin> [undici|node-http]');
+const client = process.argv[3] ?? 'undici';
+if (client !== 'undici' && client !== 'node-http') throw new Error(`unknown client ${client}: undici or node-http`);
 const pool = new Pool(upstream, { connections: 512, pipelining: 1 });
+const origin = new URL(upstream);
+const agent = new Agent({ keepAlive: true, maxSockets: 512 });
+
+/** The same relay through node:http's client. */
+function viaNodeHttp(req: IncomingMessage, res: ServerResponse, headers: Record<string, string>, body: Buffer): void {
+  const up = request({ host: origin.hostname, port: origin.port, path: req.url ?? '/', method: 'POST', headers: { ...headers, 'content-length': String(body.length) }, agent }, (r) => {
+    res.writeHead(r.statusCode ?? 502, { 'content-type': String(r.headers['content-type'] ?? 'application/octet-stream') });
+    r.on('data', (c: Buffer) => {
+      if (!res.write(c)) {
+        r.pause();
+        res.once('drain', () => r.resume());
+      }
+    });
+    r.on('end', () => res.end());
+  });
+  res.once('close', () => {
+    if (!res.writableFinished) up.destroy();
+  });
+  up.on('error', (e) => {
+    if (!res.headersSent) res.writeHead(502, { 'content-type': 'text/plain' });
+    res.end(e.message);
+  });
+  up.end(body);
+}
 
 const server = createServer((req, res) => {
   const chunks: Buffer[] = [];
@@ -24,6 +56,7 @@ const server = createServer((req, res) => {
       const v = req.headers[h];
       if (typeof v === 'string') headers[h] = v;
     }
+    if (client === 'node-http') return viaNodeHttp(req, res, headers, Buffer.concat(chunks));
     pool.dispatch(
       { path: req.url ?? '/', method: 'POST', headers, body: Buffer.concat(chunks) },
       {

@@ -8,7 +8,9 @@
  *  gateway and bare proxy sample the same phases of a shared machine;
  * for non-streaming and streaming answers, cache miss (every body unique) and cache hit;
  * plus the gateway's peak RSS. A bare proxy (bench/bare-proxy.ts: node:http + undici, nothing
- * else) runs the miss scenarios too: the floor any Node proxy has on this machine.
+ * else) runs the miss scenarios too: the floor any Node proxy has on this machine. In (a), the
+ * same bare proxy with node:http's client and a TCP relay that parses no HTTP (bench/tcp-relay.ts)
+ * run as well, against the budget the direct path sets (upstream + load generator CPU per request).
  * Prints a Markdown table for docs/benchmarks/gateway.md.
  */
 import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
@@ -33,6 +35,8 @@ const ROOT = join(dirname(fileURLToPath(import.meta.url)), '..');
 const CLI = join(ROOT, 'dist', 'cco', 'main.js');
 /** A proxy that only proxies (node:http + undici), run beside the gateway as the floor. */
 const BARE = join(ROOT, 'bench', 'bare-proxy.ts');
+/** A proxy of bytes with no HTTP at all: what relaying alone costs (a) (`bench/tcp-relay.ts`). */
+const RELAY = join(ROOT, 'bench', 'tcp-relay.ts');
 const SECONDS = Number(process.env.BENCH_SECONDS ?? 4);
 /** (b) and (c): rounds each scenario's SECONDS are split into (see `interleaved`). */
 const ROUNDS = Math.max(1, Number(process.env.BENCH_ROUNDS ?? 4));
@@ -111,9 +115,14 @@ function gcRows(): string[] {
   });
 }
 
-/** (a) autocannon at 100 connections; unique bodies defeat the cache. `pid`: report that process's CPU per request. */
-async function saturate(url: string, stream: boolean, unique: boolean, pid?: number): Promise<{ rps: number; p50: number; p99: number; errors: number; cpuUs: number; requests: number }> {
+/**
+ * (a) autocannon at 100 connections; unique bodies defeat the cache. `pid`: report that process's
+ * CPU per request. `clientUs`: this process's CPU per request (autocannon runs here: the load
+ * generator's cost, which shares the two cores with the upstream and the proxy).
+ */
+async function saturate(url: string, stream: boolean, unique: boolean, pid?: number): Promise<{ rps: number; p50: number; p99: number; errors: number; cpuUs: number; clientUs: number; requests: number }> {
   const c0 = cpuMicros(pid);
+  const own0 = process.cpuUsage();
   const r = await autocannon({
     url: `${url}/v1/messages`,
     connections: 100,
@@ -126,7 +135,9 @@ async function saturate(url: string, stream: boolean, unique: boolean, pid?: num
       },
     ],
   });
-  return { rps: r.requests.average, p50: r.latency.p50, p99: r.latency.p99, errors: r.errors + r.non2xx, cpuUs: (cpuMicros(pid) - c0) / Math.max(1, r.requests.total), requests: r.requests.total };
+  const own = process.cpuUsage(own0);
+  const n = Math.max(1, r.requests.total);
+  return { rps: r.requests.average, p50: r.latency.p50, p99: r.latency.p99, errors: r.errors + r.non2xx, cpuUs: (cpuMicros(pid) - c0) / n, clientUs: (own.user + own.system) / n, requests: r.requests.total };
 }
 
 /** One slot of a fixed-rate scenario: the raw latencies, kept for pooling over the slots. */
@@ -211,17 +222,22 @@ export async function run(): Promise<void> {
   const fake = await startFakeUpstream(ROOT, env);
   let gw: Child | undefined;
   let bare: Child | undefined;
+  let bareNode: Child | undefined;
+  let relay: Child | undefined;
   try {
     gw = await start([...(GC ? ['--trace-gc-nvp'] : []), CLI, 'proxy', '--port', '0', '--log-level', 'warn', '--db-path', join(dir, 'bench.db'), '--cache-size', '500', '--cache-ttl', '3600'], { ...env, CCO_ANTHROPIC_BASE_URL: fake.url }, GC ? onGcLine : undefined);
     const g = gw;
     bare = await start(['--import', 'tsx', BARE, fake.url], env);
     const b = bare;
-    // Warm the three paths (JIT, keep-alive pools, the cache for the hit scenarios).
-    await saturate(fake.url, false, true);
-    await saturate(g.url, false, true);
-    await saturate(b.url, false, true);
+    bareNode = await start(['--import', 'tsx', BARE, fake.url, 'node-http'], env);
+    const bn = bareNode;
+    relay = await start(['--import', 'tsx', RELAY, fake.url], env);
+    const tr = relay;
+    // Warm the paths (JIT, keep-alive pools, the cache for the hit scenarios).
+    for (const u of [fake.url, g.url, b.url, bn.url, tr.url]) await saturate(u, false, true);
 
     const rows: string[] = [];
+    const ceiling: string[] = [];
     const sat: Record<string, number> = {};
     console.log('\n(a) saturation, 100 connections, %d s each', SECONDS);
     for (const stream of [false, true]) {
@@ -230,6 +246,8 @@ export async function run(): Promise<void> {
       const miss = await withGc(`(a) ${kind}, cache miss`, () => saturate(g.url, stream, true, g.proc.pid));
       const hit = await withGc(`(a) ${kind}, cache hit`, () => saturate(g.url, stream, false, g.proc.pid));
       const floor = await saturate(b.url, stream, true, b.proc.pid);
+      const floorNode = await saturate(bn.url, stream, true, bn.proc.pid);
+      const bytes = await saturate(tr.url, stream, true, tr.proc.pid);
       sat[`${kind} miss`] = miss.rps / direct.rps;
       sat[`${kind} direct rps`] = direct.rps;
       // CPU µs/req: the fake upstream's on the direct row, the gateway's on the gateway rows.
@@ -237,7 +255,15 @@ export async function run(): Promise<void> {
       rows.push(`| ${kind} | gateway, cache miss | ${Math.round(miss.rps)} | ${f2(miss.rps / direct.rps)} | ${miss.p50} | ${miss.p99} | ${miss.errors} | ${Math.round(miss.cpuUs)} |`);
       rows.push(`| ${kind} | gateway, cache hit | ${Math.round(hit.rps)} | ${f2(hit.rps / direct.rps)} | ${hit.p50} | ${hit.p99} | ${hit.errors} | ${Math.round(hit.cpuUs)} |`);
       rows.push(`| ${kind} | bare proxy (floor) | ${Math.round(floor.rps)} | ${f2(floor.rps / direct.rps)} | ${floor.p50} | ${floor.p99} | ${floor.errors} | ${Math.round(floor.cpuUs)} |`);
-      console.log(`  ${kind}: direct ${Math.round(direct.rps)} rps, gateway miss ${Math.round(miss.rps)} rps (${f2(miss.rps / direct.rps)}x), hit ${Math.round(hit.rps)} rps (${f2(hit.rps / direct.rps)}x); bare proxy ${Math.round(floor.rps)} rps (${f2(floor.rps / direct.rps)}x)`);
+      rows.push(`| ${kind} | bare proxy, node:http client | ${Math.round(floorNode.rps)} | ${f2(floorNode.rps / direct.rps)} | ${floorNode.p50} | ${floorNode.p99} | ${floorNode.errors} | ${Math.round(floorNode.cpuUs)} |`);
+      rows.push(`| ${kind} | TCP relay (no HTTP) | ${Math.round(bytes.rps)} | ${f2(bytes.rps / direct.rps)} | ${bytes.p50} | ${bytes.p99} | ${bytes.errors} | ${Math.round(bytes.cpuUs)} |`);
+      // The direct path keeps both cores busy: the upstream (one core) and the load generator.
+      // A proxy adds its own CPU per request to theirs, so it reaches half of direct only if it
+      // costs no more than the two together.
+      const budget = direct.cpuUs + direct.clientUs;
+      const share = (r: typeof direct) => `${Math.round(r.cpuUs)} µs (${f2(r.cpuUs / budget)}× budget) → ${f2(r.rps / direct.rps)}`;
+      ceiling.push(`| ${kind} | ${Math.round(direct.cpuUs)} + ${Math.round(direct.clientUs)} = ${Math.round(budget)} µs | ${share(bytes)} | ${share(floorNode)} | ${share(floor)} | ${share(miss)} |`);
+      console.log(`  ${kind}: direct ${Math.round(direct.rps)} rps, gateway miss ${Math.round(miss.rps)} rps (${f2(miss.rps / direct.rps)}x), hit ${Math.round(hit.rps)} rps (${f2(hit.rps / direct.rps)}x); bare proxy ${Math.round(floor.rps)} rps (${f2(floor.rps / direct.rps)}x), with node:http's client ${f2(floorNode.rps / direct.rps)}x; TCP relay ${f2(bytes.rps / direct.rps)}x`);
     }
 
     const fixed: string[] = [];
@@ -298,6 +324,10 @@ export async function run(): Promise<void> {
     console.log('|---|---|---|---|---|---|---|---|');
     for (const r of rows) console.log(r);
     if (workersRow) console.log(workersRow);
+    console.log('\n(a) What half of direct asks of a proxy: the direct path\'s CPU per request (upstream + load generator, both cores busy) is the budget a proxy must stay within; each proxy\'s CPU per request and the ratio it reached\n');
+    console.log('| answer | budget: upstream + load generator | TCP relay (no HTTP) | bare proxy, node:http client | bare proxy, undici | gateway, cache miss |');
+    console.log('|---|---|---|---|---|---|');
+    for (const r of ceiling) console.log(r);
     console.log('\n(b) Fixed offered load, 1,000 requests/s\n');
     console.log('| answer | path | achieved req/s | p50 ms | p99 ms | added p50 ms | added p99 ms | CPU µs/req |');
     console.log('|---|---|---|---|---|---|---|---|');
@@ -319,6 +349,8 @@ export async function run(): Promise<void> {
     ratePools.clear();
     gw?.proc.kill('SIGTERM');
     bare?.proc.kill('SIGTERM');
+    bareNode?.proc.kill('SIGTERM');
+    relay?.proc.kill('SIGTERM');
     fake.proc.kill('SIGTERM');
     await new Promise((r) => setTimeout(r, 300));
     rmSync(dir, { recursive: true, force: true });
