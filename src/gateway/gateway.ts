@@ -14,6 +14,7 @@ import { createMemoryBackend } from './cache/memory.js';
 import { ResponseCache } from './cache/response-cache.js';
 import type { CacheBackend } from './cache/types.js';
 import { registerAnalyticsRoutes } from './http/analytics-routes.js';
+import { routeTarget } from './routing/router.js';
 import { registerCacheRoutes } from './http/cache-routes.js';
 import { registerOpsRoutes } from './http/ops-routes.js';
 import { installLeanV1 } from './http/lean-v1.js';
@@ -101,7 +102,7 @@ export async function createGateway(o: GatewayOptions): Promise<Gateway> {
       await registerV1Routes(app, c);
       // The hot /v1 routes are served by a lean handler ahead of Fastify (see lean-v1.ts).
       installLeanV1(app.server, c, o.metrics);
-      registerCacheRoutes(app, cache);
+      registerCacheRoutes(app, cache, (model) => routeTarget(routing.router.resolve(model)));
       registerAnalyticsRoutes(app, { store: o.store, queries, writer });
       registerOpsRoutes(app, { store: o.store, core: c, routing, telemetry, writer, queries, profiler });
     },

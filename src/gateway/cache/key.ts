@@ -7,8 +7,44 @@ import type { IncomingHttpHeaders } from 'node:http';
  */
 const IGNORED_FIELDS = new Set(['metadata', 'user']);
 
-/** Request headers that do change the output (API version, beta features). */
-const KEY_HEADERS = ['anthropic-version', 'anthropic-beta', 'openai-beta'] as const;
+/**
+ * Request headers that do change the output: API version, beta features, and OpenAI's
+ * organization and project (which models, fine-tunes and limits the key reaches).
+ */
+const KEY_HEADERS = ['anthropic-version', 'anthropic-beta', 'openai-beta', 'openai-organization', 'openai-project'] as const;
+
+/**
+ * Headers that carry who is asking: the provider credentials the gateway forwards (x-api-key,
+ * Authorization, Azure's `api-key`, Google's `x-goog-api-key` ...) and the gateway's own token.
+ * Judged by name, so that a provider's credential header the gateway does not know by name still
+ * keeps two callers apart.
+ */
+const CREDENTIAL_NAME = /key|token|secret|auth|credential|password|signature/;
+
+/** What identifies the caller: every non-empty credential header, by name (undefined: none). */
+export function callerCredentials(headers: IncomingHttpHeaders): string | undefined {
+  let out = '';
+  for (const h in headers) {
+    if (!CREDENTIAL_NAME.test(h)) continue;
+    const v = headers[h];
+    if (v === undefined || v === '') continue;
+    out += `${h}\u0000${Array.isArray(v) ? v.join(',') : v}\u0001`;
+  }
+  return out || undefined;
+}
+
+/**
+ * True when a top-level body field is an integer beyond 2^53 (OpenAI's 64-bit `seed`): parsed
+ * into a double it is rounded, so two requests that differ there would share a key while the
+ * provider sees them apart. Such a request is not cached.
+ */
+export function hasUnsafeInteger(body: Record<string, unknown>): boolean {
+  for (const k in body) {
+    const v = body[k];
+    if (typeof v === 'number' && Number.isInteger(v) && !Number.isSafeInteger(v)) return true;
+  }
+  return false;
+}
 
 export interface CacheKey {
   key: string;
@@ -42,9 +78,11 @@ export function digest(value: string): string {
 /**
  * The exact cache key of a request: endpoint, query string (`?api-version=` picks an Azure
  * OpenAI API version, `?beta=true` Anthropic's beta surface), output-affecting headers, a fingerprint of the
- * caller's credentials (one caller never gets another's cached answer) and every body field
- * except the ignored ones — model, messages, system, tools, temperature, max_tokens, stream,
- * unknown fields too (unknown means "might matter").
+ * caller's credentials (one caller never gets another's cached answer), the route that answers
+ * (`target`: provider, upstream URL and model; a routing change, another upstream or another
+ * instance's routing on a shared Redis asks someone else) and every body field except the
+ * ignored ones — model, messages, system, tools, temperature, max_tokens, stream, unknown fields
+ * too (unknown means "might matter").
  *
  * Each field is serialised once and stands in the key for itself when short, else for its
  * SHA-256; the key is the SHA-256 of those. So each byte of a large conversation is hashed once,
@@ -52,7 +90,7 @@ export function digest(value: string): string {
  * carries the whole conversation, often hundreds of KB: hashing it twice, and building one
  * string of everything first, cost more than the rest of the request).
  */
-export function cacheKey(endpoint: string, body: Record<string, unknown>, headers: IncomingHttpHeaders, query = ''): CacheKey {
+export function cacheKey(endpoint: string, body: Record<string, unknown>, headers: IncomingHttpHeaders, query = '', target?: string): CacheKey {
   const fields: Record<string, string> = {};
   let text = '';
   const add = (name: string, value: string, secret = false) => {
@@ -67,8 +105,9 @@ export function cacheKey(endpoint: string, body: Record<string, unknown>, header
     const v = headers[h];
     if (v !== undefined) add(`header:${h}`, Array.isArray(v) ? v.join(',') : v);
   }
-  const cred = headers['x-api-key'] ?? headers.authorization;
-  if (cred !== undefined) add('credentials', Array.isArray(cred) ? cred.join(',') : cred, true);
+  const cred = callerCredentials(headers);
+  if (cred !== undefined) add('credentials', cred, true);
+  if (target !== undefined) add('route', target);
   for (const k of Object.keys(body).sort()) {
     if (IGNORED_FIELDS.has(k)) continue;
     const v = body[k];

@@ -15,8 +15,11 @@ const debugBody = z
   })
   .strict();
 
-/** `/api/cache/*`: stats, clear, top items and why a request would miss. */
-export function registerCacheRoutes(app: FastifyInstance, cache: ResponseCache): void {
+/**
+ * `/api/cache/*`: stats, clear, top items and why a request would miss. `target`: the route that
+ * would answer a model, as the cache key names it (`routeTarget`).
+ */
+export function registerCacheRoutes(app: FastifyInstance, cache: ResponseCache, target: (model: string) => string): void {
   app.get('/api/cache/stats', async () => cache.stats());
 
   app.post('/api/cache/clear', async () => cache.clear());
@@ -28,11 +31,19 @@ export function registerCacheRoutes(app: FastifyInstance, cache: ResponseCache):
 
   app.post('/api/cache/debug', async (req) => {
     const b = parseInput(debugBody, req.body ?? {}, 'body');
-    const endpoint = b.endpoint ?? (Array.isArray(b.request.messages) && typeof b.request.max_tokens === 'number' && !('n' in b.request) ? 'messages' : 'chat_completions');
-    const format = endpoint === 'messages' ? 'anthropic' : 'openai';
     const headers = Object.fromEntries(Object.entries(b.headers ?? {}).map(([k, v]) => [k.toLowerCase(), v]));
     const query = b.query ? (b.query.startsWith('?') ? b.query : `?${b.query}`) : '';
-    const k = cacheKey(`${format}:${endpoint}`, b.request, headers, query);
-    return { endpoint, ...(await cache.debug(k)) };
+    const model = typeof b.request.model === 'string' ? b.request.model : '';
+    const debug = (endpoint: 'messages' | 'chat_completions') =>
+      cache.debug(cacheKey(`${endpoint === 'messages' ? 'anthropic' : 'openai'}:${endpoint}`, b.request, headers, query, target(model)));
+    if (b.endpoint) return { endpoint: b.endpoint, ...(await debug(b.endpoint)) };
+    // Without `endpoint`, the request is checked as either API's (both take messages and
+    // max_tokens); the answer is the one that would hit, else the likelier one.
+    const guess = Array.isArray(b.request.messages) && typeof b.request.max_tokens === 'number' && !('n' in b.request) ? 'messages' : 'chat_completions';
+    const first = await debug(guess);
+    if (first.wouldHit || !first.enabled) return { endpoint: guess, ...first };
+    const other = guess === 'messages' ? 'chat_completions' : 'messages';
+    const second = await debug(other);
+    return second.wouldHit ? { endpoint: other, ...second } : { endpoint: guess, ...first };
   });
 }

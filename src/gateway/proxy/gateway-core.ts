@@ -4,9 +4,10 @@ import type { Logger } from '../../core/logger.js';
 import type { PricingTable } from '../analytics/pricing.js';
 import { zeroCost } from '../analytics/pricing.js';
 import type { RequestRecord } from '../analytics/record.js';
-import { cacheKey } from '../cache/key.js';
+import { cacheKey, hasUnsafeInteger } from '../cache/key.js';
 import type { ResponseCache } from '../cache/response-cache.js';
 import { ProviderPool } from '../resilience/providers.js';
+import { routeTarget } from '../routing/router.js';
 import type { ResolvedRoute } from '../routing/router.js';
 import type { RoutingStore } from '../routing/store.js';
 import { bridgeFor } from '../translate/index.js';
@@ -141,6 +142,8 @@ export class GatewayCore {
     const hops = String(inb.headers[HOP_HEADER] ?? '');
     if (hops.split(',').includes(this.hopId)) throw new GatewayError(508, 'loop_detected', 'This request already passed through this gateway: a route points back at the gateway itself');
     validateBody(inb.endpoint, inb.body);
+    // the caller as presented, before the gateway's own credential is taken off: the cache keeps callers apart
+    const presented = inb.headers;
     const headers = this.authorize(inb.headers);
     if (headers !== inb.headers) inb = { ...inb, headers };
     const router = this.o.routing.router;
@@ -152,8 +155,8 @@ export class GatewayCore {
       this.estimateTokens(inb, res, rec);
       return;
     }
-    const cacheable = inb.endpoint !== 'count_tokens' && primary.cache && this.o.cache.enabled && !bypassesCache(inb.headers);
-    const key = cacheable ? cacheKey(`${inb.clientFormat}:${inb.endpoint}`, inb.body, inb.headers, inb.query) : undefined;
+    const cacheable = inb.endpoint !== 'count_tokens' && primary.cache && this.o.cache.enabled && !bypassesCache(inb.headers) && !hasUnsafeInteger(inb.body);
+    const key = cacheable ? cacheKey(`${inb.clientFormat}:${inb.endpoint}`, inb.body, presented, inb.query, routeTarget(primary)) : undefined;
     rec.cacheKey = key?.key ?? null;
     const cacheHeader = cacheable ? 'MISS' : 'BYPASS';
     if (key) {
@@ -239,7 +242,8 @@ export class GatewayCore {
         release();
       }
       this.finishRecord(rec, route, result);
-      if (key && result.captured && result.complete && up.status === 200) {
+      // a fallback's answer is not stored under the primary's key: once the primary is back, it answers again
+      if (key && i === 0 && result.captured && result.complete && up.status === 200) {
         await this.o.cache
           .store(key.key, { status: 200, headers: result.headers, body: result.captured, stream: result.stream, model: route.upstreamModel, usage: result.usage, costUsd: rec.cost.total, createdAt: Date.now(), fields: key.fields })
           .catch((e: unknown) => this.o.logger.warn({ err: (e as Error).message }, 'cache store failed'));

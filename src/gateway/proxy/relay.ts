@@ -96,7 +96,8 @@ async function relayWhole(up: UpstreamResponse, body: UpstreamBody, res: ServerR
   // a provider's error that quotes the key it was sent would hand the team's key to any client
   if (up.status >= 400) out = withoutSecrets(out, o.secrets);
   const complete = up.status < 400 && parsed !== undefined;
-  const captured = complete && out.length <= o.captureLimit ? out : undefined;
+  // an error sent with a 200 ({"type":"error"} / {"error": ...}) is relayed as it came, never cached
+  const captured = complete && isAnswer(o.upstreamFormat, parsed) && out.length <= o.captureLimit ? out : undefined;
   // The headers a cached copy replays: the upstream's, without ours (taken before they are added).
   const kept = captured ? flat(headers) : {};
   for (const k in o.extraHeaders) headers[k] = o.extraHeaders[k] as string;
@@ -191,6 +192,14 @@ async function relayStream(up: UpstreamResponse, body: UpstreamBody, res: Server
 
 /** Bytes of one SSE event the relay holds back at most while waiting for its end. */
 const MAX_HELD = 1024 * 1024;
+
+/** A provider's answer in its format's success shape, not an error body. */
+function isAnswer(format: ClientFormat, parsed: unknown): boolean {
+  if (!parsed || typeof parsed !== 'object') return false;
+  const o = parsed as Record<string, unknown>;
+  if (o.error !== undefined && o.error !== null) return false;
+  return format === 'anthropic' ? o.type === 'message' : Array.isArray(o.choices);
+}
 
 /** Where the last complete SSE event of `b` ends (after its blank line), or -1 when none does. */
 export function endOfLastEvent(b: Buffer): number {

@@ -24,6 +24,11 @@ export interface ResolvedRoute {
   maxQueue: number;
 }
 
+/** Who answers a route, as the cache key names it: provider, wire format, upstream URL and model. */
+export function routeTarget(r: ResolvedRoute): string {
+  return `${r.provider}|${r.format}|${r.origin}${r.basePath}|${r.upstreamModel}`;
+}
+
 interface CompiledRoute {
   re: RegExp;
   cfg: RouteConfig;

@@ -41,6 +41,14 @@ describe('response cache through the gateway', () => {
       ['unknown field', { ...base, new_param: 1 }],
       ['anthropic-beta header', base, { 'anthropic-beta': 'x' }],
       ['credentials', base, { 'x-api-key': 'other-key' }],
+      // the credential that goes upstream is the Bearer token when x-api-key is empty
+      ['an empty x-api-key and a Bearer token', base, { 'x-api-key': '', authorization: 'Bearer token-a' }],
+      ['an empty x-api-key and another Bearer token', base, { 'x-api-key': '', authorization: 'Bearer token-b' }],
+      // Azure's credential header, forwarded as it is
+      ['an api-key header', base, { 'api-key': 'azure-a' }],
+      ['another api-key header', base, { 'api-key': 'azure-b' }],
+      ['openai-organization header', base, { 'openai-organization': 'org-a' }],
+      ['openai-project header', base, { 'openai-project': 'proj-a' }],
     ];
     for (const [name, body, headers] of variants) {
       expect([name, await cacheHeader(body, headers)]).toEqual([name, 'MISS']);
