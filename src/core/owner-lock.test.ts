@@ -1,5 +1,5 @@
-import { spawnSync } from 'node:child_process';
-import { existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { spawn, spawnSync } from 'node:child_process';
+import { existsSync, mkdtempSync, readFileSync, rmSync, utimesSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
@@ -47,5 +47,27 @@ describe('owner files', () => {
     writeFileSync(file, JSON.stringify(live));
     expect(inspectOwner(file).owner).toEqual(live);
     expect(() => takeOwnerLock(file, { pid: process.pid }, held)).toThrow(`held by ${process.ppid}`);
+  });
+
+  it.skipIf(processIdentity() === undefined)('a record without an identity (an older build) is stale when its pid now belongs to a process started after it', async () => {
+    const file = join(dir, 'legacy.json');
+    // an older build's lock: pid and start time, no identity; the pid then went to another process
+    const later = spawn('sleep', ['30'], { stdio: 'ignore' });
+    try {
+      await new Promise((r) => later.once('spawn', r));
+      const pid = later.pid as number;
+      writeFileSync(file, JSON.stringify({ pid, startedAt: Date.now() - 60_000 }));
+      expect(inspectOwner(file)).toEqual({ owner: undefined });
+      expect(existsSync(file)).toBe(false);
+      // the same record written after the process started is still its owner's
+      writeFileSync(file, JSON.stringify({ pid, startedAt: Date.now() }));
+      expect(inspectOwner(file).owner).toMatchObject({ pid });
+      // without a start time, the file's own time stands for it
+      writeFileSync(file, JSON.stringify({ pid }));
+      utimesSync(file, new Date(Date.now() - 60_000), new Date(Date.now() - 60_000));
+      expect(inspectOwner(file)).toEqual({ owner: undefined });
+    } finally {
+      later.kill('SIGKILL');
+    }
   });
 });

@@ -1,4 +1,4 @@
-import { closeSync, existsSync, linkSync, mkdirSync, openSync, readFileSync, renameSync, rmSync, writeFileSync, writeSync } from 'node:fs';
+import { closeSync, existsSync, linkSync, mkdirSync, openSync, readFileSync, renameSync, rmSync, statSync, writeFileSync, writeSync } from 'node:fs';
 import { dirname } from 'node:path';
 import { writeFileAtomic } from './atomic-file.js';
 import { isSameProcess, processIdentity } from './process-alive.js';
@@ -34,9 +34,20 @@ export function inspectOwner<T extends OwnerRecord>(file: string): OwnerFileStat
   if (typeof rec !== 'object' || rec === null || typeof rec.pid !== 'number') return { owner: undefined, ...setAside(file) };
   // a record of our own pid without an identity was written by an earlier process with our pid
   const ours = rec.pid === process.pid && rec.identity === undefined && processIdentity() !== undefined;
-  if (isSameProcess(rec.pid, rec.identity) && !ours) return { owner: rec };
+  if (isSameProcess(rec.pid, rec.identity, rec.identity ? undefined : writtenAt(file, rec)) && !ours) return { owner: rec };
   rmSync(file, { force: true });
   return { owner: undefined };
+}
+
+/** When a record was written: its own `startedAt` when it has one, else the file's modification time. */
+function writtenAt(file: string, rec: OwnerRecord): number | undefined {
+  const at = (rec as { startedAt?: unknown }).startedAt;
+  if (typeof at === 'number') return at;
+  try {
+    return statSync(file).mtimeMs;
+  } catch {
+    return undefined;
+  }
 }
 
 function setAside(file: string): { setAside?: string } {

@@ -54,10 +54,48 @@ export function processIdentity(pid: number = process.pid): string | undefined {
   return st ? `${currentBoot()}:${st.startTicks}` : undefined;
 }
 
-/** Whether the process a record names (pid, and identity when it has one) is still that process, running. */
-export function isSameProcess(pid: number, identity: string | undefined): boolean {
+let bootTimeMs: number | undefined;
+/** When this machine booted (ms since the epoch, to the second), from /proc/stat; undefined without it. */
+function bootedAt(): number | undefined {
+  if (bootTimeMs === undefined) {
+    try {
+      const m = /^btime (\d+)$/m.exec(readFileSync('/proc/stat', 'utf8'));
+      bootTimeMs = m ? Number(m[1]) * 1000 : NaN;
+    } catch {
+      bootTimeMs = NaN;
+    }
+  }
+  return Number.isNaN(bootTimeMs) ? undefined : bootTimeMs;
+}
+
+/**
+ * When a process started (ms since the epoch, within about a second), from /proc; undefined where
+ * there is no /proc. Start times are in clock ticks after boot: 100 a second on Linux (USER_HZ,
+ * which Node cannot ask sysconf for; it is 100 on every architecture Node runs on).
+ */
+export function processStartedAt(pid: number): number | undefined {
+  const st = procStat(pid);
+  const boot = bootedAt();
+  return st && boot !== undefined ? boot + Number(st.startTicks) * 10 : undefined;
+}
+
+/** Slack for `processStartedAt`: the boot time is whole seconds. */
+const START_SLACK_MS = 2000;
+
+/**
+ * Whether the process a record names (pid, and identity when it has one) is still that process,
+ * running. A record without an identity (written by an older build) is that process only if the
+ * pid's process started before `writtenAt` (the record's own time): one started later got the pid
+ * after the writer was gone (a reboot, a crash and pid reuse), and must not be taken for it, let
+ * alone be stopped.
+ */
+export function isSameProcess(pid: number, identity: string | undefined, writtenAt?: number): boolean {
   if (!isAlive(pid)) return false;
-  if (!identity) return true;
+  if (!identity) {
+    if (writtenAt === undefined || !Number.isFinite(writtenAt)) return true;
+    const started = processStartedAt(pid);
+    return started === undefined || started <= writtenAt + START_SLACK_MS;
+  }
   const now = processIdentity(pid);
   return now === undefined || now === identity;
 }
