@@ -1,7 +1,10 @@
-import { statSync } from 'node:fs';
+import { mkdtempSync, rmSync, statSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import { sql } from 'kysely';
 import { afterEach, describe, expect, it } from 'vitest';
 import { openStore } from '../store/store.js';
+import type { Store } from '../store/store.js';
 import { openTestStore } from '../testing/test-store.js';
 import type { TestStore } from '../testing/test-store.js';
 import { StoreWriter, ThreadSqliteWriter, sqlWriterFor, step } from './sql-writer.js';
@@ -211,5 +214,56 @@ describe('WAL checkpoints while the write thread runs', () => {
     await w.run([insertEvent(t, 'b')]);
     expect(await autoCheckpoint(t)).toBe(0);
     expect(await topics(t)).toEqual(['a', 'b']);
+  });
+});
+
+describe('the WAL file while the write thread runs', () => {
+  const LIMIT = 256 * 1024;
+  async function smallLimitStore(): Promise<{ t: TestStore; store: Store; file: string }> {
+    const dir = mkdtempSync(join(tmpdir(), 'cco-wal-'));
+    const file = join(dir, 'test.db');
+    const store = await openStore({ sqlitePath: file, sqliteWalLimitBytes: LIMIT });
+    const t: TestStore = {
+      store,
+      async cleanup() {
+        await store.close();
+        rmSync(dir, { recursive: true, force: true });
+      },
+    };
+    stores.push(t);
+    await sql`pragma wal_checkpoint(TRUNCATE)`.execute(store.db);
+    return { t, store, file };
+  }
+  const walBytes = (file: string): number => statSync(`${file}-wal`).size;
+  const blob = 'x'.repeat(4000);
+  const bigEvent = (s: Store): WriteStep => step(sql`insert into sidecar_events (event_type, topic, publisher, agent_id, data, created_at) values ('e', 't', 'p', 'a', ${blob}, 1)`.compile(s.db));
+
+  it("past the store's limit after a burst of the store's commits, is truncated by the thread's periodic checkpoint with no further write", async () => {
+    const { store, file } = await smallLimitStore();
+    const w = new ThreadSqliteWriter(file, { store, checkpointMs: 100 });
+    writers.push(w);
+    // one sidecar write starts the thread: the store's connection no longer checkpoints
+    await w.run([bigEvent(store)]);
+    // hook posts: ~1,200 pages from the store's connection
+    await store.db.transaction().execute(async (trx) => {
+      for (let i = 0; i < 1200; i++) await sql`insert into sidecar_events (event_type, topic, publisher, agent_id, data, created_at) values ('e', 't', 'p', 'a', ${blob}, 1)`.execute(trx);
+    });
+    expect(walBytes(file)).toBeGreaterThan(4 * LIMIT);
+    const until = Date.now() + 5000;
+    while (walBytes(file) > LIMIT && Date.now() < until) await new Promise((r) => setTimeout(r, 20));
+    expect(walBytes(file)).toBeLessThanOrEqual(LIMIT);
+    expect(Number((await sql<{ n: number }>`select count(*) as n from sidecar_events`.execute(store.db)).rows[0]?.n)).toBe(1201);
+  });
+
+  it("is cut back to the limit by the thread's own commit that restarts it", async () => {
+    const { t, store, file } = await smallLimitStore();
+    // no timer within the test: only the thread's checkpoint after a round runs
+    const w = new ThreadSqliteWriter(file, { store, checkpointMs: 600_000 });
+    writers.push(w);
+    await w.run(Array.from({ length: 1200 }, () => bigEvent(store)));
+    expect(walBytes(file)).toBeGreaterThan(4 * LIMIT);
+    // copied after that answer (past 1,000 pages); the next message starts the WAL again and its commit truncates it
+    await w.run([insertEvent(t, 'after')]);
+    expect(walBytes(file)).toBeLessThanOrEqual(LIMIT);
   });
 });

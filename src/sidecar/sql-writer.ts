@@ -1,7 +1,8 @@
 import { createRequire } from 'node:module';
 import { Worker } from 'node:worker_threads';
 import { CompiledQuery } from 'kysely';
-import { WAL_BACKLOG_SOURCE } from '../store/checkpoint-thread.js';
+import { WAL_BACKLOG_SOURCE, WAL_SHRINK_SOURCE } from '../store/checkpoint-thread.js';
+import { SQLITE_WAL_LIMIT_BYTES } from '../store/store.js';
 import type { Store } from '../store/store.js';
 
 /**
@@ -99,6 +100,8 @@ db.pragma('foreign_keys = ON');
 // with temp files SQLite wrote every statement's journal to one (an event insert: 17 KB of writes
 // beside 3.6 KB of WAL, at 16 events per commit). They are a few pages each, freed at its end.
 db.pragma('temp_store = MEMORY');
+// the commit that restarts the WAL truncates it to the store's limit (SQLITE_WAL_LIMIT_BYTES)
+db.pragma('journal_size_limit = ' + workerData.walLimit);
 // This connection checkpoints the WAL for the store's (which stops doing it while this thread
 // runs, so that no commit on the event loop copies pages): once its commits leave 1,000 pages
 // not yet copied (SQLite's default), and every second for what the store's connection wrote
@@ -117,6 +120,7 @@ try {
   shm = -1;
 }
 ${WAL_BACKLOG_SOURCE}
+${WAL_SHRINK_SOURCE}
 function checkpointIfDue() {
   if (shm < 0) return;
   try {
@@ -128,6 +132,8 @@ function checkpointIfDue() {
 const checkpoints = setInterval(() => {
   try {
     db.pragma('wal_checkpoint(PASSIVE)');
+    // a WAL a burst grew past the limit, all copied now: back to the disk (walShrink)
+    walShrink(db, shm, workerData.file + '-wal', workerData.walLimit);
   } catch {
     // busy or failed: the next one tries again
   }
@@ -323,7 +329,7 @@ export class ThreadSqliteWriter implements SqlWriter {
 
   private thread(): Slot {
     if (this.slot) return this.slot;
-    const worker = new Worker(WORKER_SOURCE, { eval: true, workerData: { file: this.file, module: this.module, checkpointMs: this.opts.checkpointMs ?? 1000 } });
+    const worker = new Worker(WORKER_SOURCE, { eval: true, workerData: { file: this.file, module: this.module, checkpointMs: this.opts.checkpointMs ?? 1000, walLimit: this.opts.store?.walLimitBytes ?? SQLITE_WAL_LIMIT_BYTES } });
     this.giveBackCheckpoints ??= this.opts.store?.delegateCheckpoints?.();
     const slot: Slot = { worker, pending: new Map(), statements: new Map(), queue: [], busy: false, idle: [] };
     this.slot = slot;

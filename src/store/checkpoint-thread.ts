@@ -2,6 +2,7 @@ import { closeSync, openSync, readSync } from 'node:fs';
 import { createRequire } from 'node:module';
 import { endianness } from 'node:os';
 import { Worker } from 'node:worker_threads';
+import { SQLITE_WAL_LIMIT_BYTES } from './store.js';
 import type { Store } from './store.js';
 
 /**
@@ -19,6 +20,36 @@ function walHeader(fd, at) {
 }
 function walBacklog(fd) {
   return walHeader(fd, 16) - walHeader(fd, 96);
+}
+`;
+
+/**
+ * Gives the disk back after a burst (CommonJS source beside `WAL_BACKLOG_SOURCE`, for the threads'
+ * periodic checkpoint). The WAL restarts from its start only when a write begins with every page
+ * copied; under a burst that never happens, so the file grows (545 MB seen), and
+ * `journal_size_limit` cuts it back only at the first commit after a restart, which an idle daemon
+ * never makes. So once all is copied (backlog 0) and the file is past the limit: one
+ * `wal_checkpoint(TRUNCATE)`, without a busy handler so that it never holds the write lock waiting
+ * for a reader (busy: the next round tries again). Never otherwise: RESTART checkpoints under
+ * steady writes cost the sidecar's tail latency.
+ */
+export const WAL_SHRINK_SOURCE = `
+function walShrink(db, fd, walFile, limit) {
+  if (fd < 0 || walBacklog(fd) !== 0) return;
+  let size = 0;
+  try {
+    size = require('node:fs').statSync(walFile).size;
+  } catch {
+    return;
+  }
+  if (size <= limit) return;
+  const timeout = db.pragma('busy_timeout', { simple: true });
+  db.pragma('busy_timeout = 0');
+  try {
+    db.pragma('wal_checkpoint(TRUNCATE)');
+  } finally {
+    db.pragma('busy_timeout = ' + timeout);
+  }
 }
 `;
 
@@ -45,11 +76,13 @@ const WORKER_SOURCE = `
 const { parentPort, workerData } = require('node:worker_threads');
 const fs = require('node:fs');
 ${WAL_BACKLOG_SOURCE}
+${WAL_SHRINK_SOURCE}
 const Database = require(workerData.module);
 const db = new Database(workerData.file, { timeout: 5000 });
 // it only copies WAL frames into the database file: no page cache worth keeping
 db.pragma('cache_size = -256');
 db.pragma('wal_autocheckpoint = 0');
+db.pragma('journal_size_limit = ' + workerData.walLimit);
 let shm = -1;
 try {
   shm = fs.openSync(workerData.file + '-shm', 'r');
@@ -59,6 +92,7 @@ try {
 function checkpoint(force) {
   try {
     if (force || shm < 0 || walBacklog(shm) >= workerData.pages) db.pragma('wal_checkpoint(PASSIVE)');
+    if (force) walShrink(db, shm, workerData.file + '-wal', workerData.walLimit);
   } catch {
     // busy or failed: the next tick tries again
   }
@@ -102,7 +136,8 @@ export interface CheckpointThreadOptions {
  * requests arriving meanwhile made the (b) p99 (docs/benchmarks/gateway.md, ninth session). Here
  * the store's connection stops checkpointing (`Store.delegateCheckpoints`) and this thread's own
  * connection checkpoints (PASSIVE: it never waits for the writer, nor the writer for it) once
- * `pages` wait, and at least every `maxDelayMs`. The thread holds no data and no work queue: a
+ * `pages` wait, and at least every `maxDelayMs`; then also cuts a WAL a burst grew past the store's
+ * limit back (`WAL_SHRINK_SOURCE`). The thread holds no data and no work queue: a
  * V8 isolate with a small heap and a SQLite connection with a 256 KB page cache.
  *
  * The sidecar's write thread (`sidecar/sql-writer.ts`) does the same for the daemon's store while
@@ -130,7 +165,7 @@ export class CheckpointThread {
     const tickMs = this.opts.tickMs ?? 100;
     const worker = new Worker(WORKER_SOURCE, {
       eval: true,
-      workerData: { file, module: createRequire(import.meta.url).resolve('better-sqlite3'), tickMs, pages: this.opts.pages ?? 1000, everyTicks: Math.max(1, Math.round((this.opts.maxDelayMs ?? 1000) / tickMs)) },
+      workerData: { file, module: createRequire(import.meta.url).resolve('better-sqlite3'), tickMs, pages: this.opts.pages ?? 1000, walLimit: this.store.walLimitBytes ?? SQLITE_WAL_LIMIT_BYTES, everyTicks: Math.max(1, Math.round((this.opts.maxDelayMs ?? 1000) / tickMs)) },
       resourceLimits: { maxOldGenerationSizeMb: 6, maxYoungGenerationSizeMb: 1, stackSizeMb: 1 },
     });
     worker.unref();

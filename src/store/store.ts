@@ -31,6 +31,12 @@ export interface Store {
    * when that thread stops). Absent on PostgreSQL.
    */
   delegateCheckpoints?(): () => void;
+  /**
+   * SQLite file: the size in bytes its WAL file is cut back to (`journal_size_limit` of every
+   * connection that writes it; the threads that checkpoint truncate a larger WAL once it is all
+   * copied). Absent on PostgreSQL.
+   */
+  readonly walLimitBytes?: number;
 }
 
 export interface StoreOptions {
@@ -39,12 +45,20 @@ export interface StoreOptions {
   sqlitePath?: string;
   /** SQLite page cache in KiB. */
   sqliteCacheKib?: number;
+  /** Size the SQLite WAL file is cut back to (default `SQLITE_WAL_LIMIT_BYTES`; tests lower it). */
+  sqliteWalLimitBytes?: number;
   /** PostgreSQL schema to use (created if missing); tests use one per run. */
   pgSchema?: string;
   pgPoolSize?: number;
   /** Run pending migrations on open (default true). */
   migrate?: boolean;
 }
+
+/**
+ * The WAL file is cut back to this size when it restarts: without a limit SQLite keeps the file at
+ * its largest (a burst of hook posts left 545 MB for a 9 MB database) and only overwrites it.
+ */
+export const SQLITE_WAL_LIMIT_BYTES = 64 * 1024 * 1024;
 
 /** How long PostgreSQL lets a session sit idle inside a transaction before ending it (and its locks). */
 export const PG_IDLE_IN_TRANSACTION_MS = 10_000;
@@ -189,6 +203,7 @@ function sqliteOpenError(file: string, e: unknown): AppError {
 
 function openSqlite(opts: StoreOptions): Store {
   const file = opts.sqlitePath ?? ':memory:';
+  const walLimitBytes = Math.floor(opts.sqliteWalLimitBytes ?? SQLITE_WAL_LIMIT_BYTES);
   let sqlite: SQLite.Database;
   try {
     if (file !== ':memory:') {
@@ -212,6 +227,8 @@ function openSqlite(opts: StoreOptions): Store {
     sqlite.pragma('busy_timeout = 0');
     sqlite.pragma('foreign_keys = ON');
     sqlite.pragma(`cache_size = -${Math.floor(opts.sqliteCacheKib ?? 16_384)}`);
+    // the commit that restarts the WAL truncates the file to the limit (see SQLITE_WAL_LIMIT_BYTES)
+    sqlite.pragma(`journal_size_limit = ${walLimitBytes}`);
   } catch (e) {
     sqlite.close();
     throw sqliteOpenError(file, e);
@@ -233,6 +250,7 @@ function openSqlite(opts: StoreOptions): Store {
     db,
     dialect: 'sqlite',
     location: file,
+    walLimitBytes,
     async ping() {
       sqlite.prepare('select 1').get();
     },
