@@ -82,4 +82,34 @@ describe('redact', () => {
     expect(redactString('run DEPLOY_TOKEN=\\"abc123\\" now')).toBe('run DEPLOY_TOKEN=[REDACTED] now');
     expect(redactJsonText('not json API_KEY=abc')).toBe('not json API_KEY=[REDACTED]');
   });
+
+  it('masks the credentials of files a tool reads (hook payloads): private keys, .npmrc, .netrc, .pgpass, JSON and YAML settings', () => {
+    const pem = '-----BEGIN PRIVATE KEY-----\nMC4CAQAwBQYDK2VwBCIEIHv0bXlzZWNyZXRrZXltYXRlcmlhbDEyMzQ1Njc4OTA=\n-----END PRIVATE KEY-----\n';
+    const openssh = '-----BEGIN OPENSSH PRIVATE KEY-----\nb3BlbnNzaC1rZXktdjEAAAAABG5vbmUAAAAEbm9uZQAAAAAAAAABAAAAMwAAAAtzc2gtZW\nQyNTUxOQAAACDsecretsecretsecretsecretsecretsecretsecretsecret==\n-----END OPENSSH PRIVATE KEY-----';
+    const npmrc = `registry=https://registry.npmjs.org/\n//registry.npmjs.org/:_authToken=npm_${'A1b2'.repeat(9)}\n//npm.corp.example/:_password=c2VjcmV0cGFzcw==`;
+    const netrc = 'machine api.example.com login alice password s3cretNetrc\nmachine other.example\n  login bob\n  password 0therS3cret\n';
+    const pgpass = 'db.example.com:5432:app:appuser:pgPa55word\n*:*:*:postgres:localPa55\n';
+    const json = '{\n  "database": { "host": "db", "password": "jsonPa55", "password_file": "/run/secrets/db" },\n  "apiKey": "abcDEF123456", "max_tokens": 10\n}';
+    const yaml = 'db:\n  host: localhost\n  password: yamlPa55\n  client_secret = iniSecret99\nsecret_path: /etc/app/secret\npassword: ${DB_PASSWORD}\n';
+    for (const text of [pem, openssh, npmrc, netrc, pgpass, json, yaml]) {
+      const out = redactString(text);
+      for (const secret of ['MC4CAQAw', 'b3BlbnNzaC1r', 'npm_A1b2', 'c2VjcmV0cGFzcw', 's3cretNetrc', '0therS3cret', 'pgPa55word', 'localPa55', 'jsonPa55', 'abcDEF123456', 'yamlPa55', 'iniSecret99']) {
+        expect(out, text).not.toContain(secret);
+      }
+    }
+    // what a reader needs to see what it was stays: markers, hosts, users, where secrets live, references
+    expect(redactString(pem)).toBe('-----BEGIN PRIVATE KEY-----\n[REDACTED]\n-----END PRIVATE KEY-----\n');
+    expect(redactString(netrc)).toContain('login alice password [REDACTED]');
+    expect(redactString(pgpass)).toContain('db.example.com:5432:app:appuser:[REDACTED]');
+    expect(redactString(json)).toContain('"password_file": "/run/secrets/db"');
+    expect(redactString(json)).toContain('"max_tokens": 10');
+    expect(redactString(yaml)).toContain('secret_path: /etc/app/secret');
+    expect(redactString(yaml)).toContain('password: ${DB_PASSWORD}');
+    // a payload object (PostToolUse of a Read) is masked the same way through redact()
+    const payload = redact({ tool_name: 'Read', tool_response: { file: { content: pem } } });
+    expect(JSON.stringify(payload)).not.toContain('MC4CAQAw');
+    // ordinary prose and code stay as they are
+    const prose = 'The password is checked by validate(); set the token TTL to 60 seconds.\nconst secret = process.env.SECRET;\n12:30:45';
+    expect(redactString(prose)).toBe(prose);
+  });
 });

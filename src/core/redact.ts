@@ -56,7 +56,42 @@ export const CREDENTIAL_SHAPES: RegExp[] = [
   /\bAIza[0-9A-Za-z_-]{35}\b/g, // Google API keys (Gemini)
   /\b(?:sk|rk)_live_[A-Za-z0-9]{16,}\b/g, // Stripe
   /\bhf_[A-Za-z0-9]{30,}\b/g, // Hugging Face
+  /\bnpm_[A-Za-z0-9]{36}\b/g, // npm
 ];
+
+/** A private key block: its markers with base64 lines (and PEM headers) between them, real or `\n`-escaped. */
+const PRIVATE_KEY_BLOCK = /(-----BEGIN [A-Z0-9 ]*PRIVATE KEY(?: BLOCK)?-----)((?:\r?\n|\\n)(?:[A-Za-z0-9+/=:,. -]*(?:\r?\n|\\n))+?)(-----END [A-Z0-9 ]*PRIVATE KEY(?: BLOCK)?-----)/g;
+
+/** Text with each private key block's body masked (its markers kept, so a reader sees what it was). */
+export function maskPrivateKeys(text: string): string {
+  if (!text.includes('PRIVATE KEY')) return text;
+  return text.replace(PRIVATE_KEY_BLOCK, (_m, begin: string, body: string, end: string) => {
+    const nl = body.startsWith('\\n') ? '\\n' : '\n';
+    return `${begin}${nl}${REDACTED}${nl}${end}`;
+  });
+}
+
+/** Words that name a secret in a lower- or camel-case setting (`db_password`, `apiKey`, `client_secret`). */
+const SETTING_WORD = '[A-Za-z0-9_.-]*(?:password|passwd|secret|api_?key|access_?token|refresh_?token|auth_?token|private_?key)[A-Za-z0-9_.-]*';
+/**
+ * Credentials in the files tools read and print (a `cat` of a config, a Read of `.npmrc`):
+ * - `"password": "…"` and the like in JSON text (a file's text is a string, not parsed);
+ * - `password: …` / `db_password = …` settings at the start of a line (YAML, INI, TOML);
+ * - `.npmrc`'s `_authToken=` / `_auth=` / `_password=`;
+ * - `.netrc`'s `password …` (after `login …`, or on a line of its own);
+ * - `.pgpass` lines (`host:port:database:user:password`).
+ * Values that are references (`${X}`, `$X`, `{{ x }}`, `<x>`) stay, as do names of places (`password_file`).
+ */
+const FILE_CREDENTIALS: [RegExp, (m: string, ...g: string[]) => string][] = [
+  [new RegExp(`("${SETTING_WORD}"\\s*:\\s*)"((?:[^"\\\\\\n]|\\\\.)*)"`, 'gi'), (m, pre, v) => (v === "" || isReference(v) || notSecretName(String(pre).replace(/[":\s]/g, '')) ? m : `${pre}"${REDACTED}"`)],
+  [new RegExp(`^([ \\t-]*)(${SETTING_WORD})([ \\t]*[:=][ \\t]*)(["']?)([^\\s"'#]+)\\4`, 'gim'), (m, indent, name, sep, q, v) => (isReference(v) || notSecretName(name) || v.includes(REDACTED) ? m : `${indent}${name}${sep}${q}${REDACTED}${q}`)],
+  [/(\b_(?:authToken|auth|password)\s*=\s*)([^\s"'`]+)/g, (m, pre, v) => (isReference(v) || v.includes(REDACTED) ? m : `${pre}${REDACTED}`)],
+  [/(\blogin\s+\S+\s+password\s+|^[ \t]*password[ \t]+)([^\s]+)(?=[ \t]*(?:\n|$|\s+machine\b|\s+account\b))/gm, (m, pre, v) => (isReference(v) || v.includes(REDACTED) ? m : `${pre}${REDACTED}`)],
+  [/^([^:\s]+:(?:\d+|\*):[^:\s]+:[^:\s]+:)(\S+)$/gm, (m, pre, v) => (isReference(v) || v.includes(REDACTED) ? m : `${pre}${REDACTED}`)],
+];
+function isReference(v: string): boolean {
+  return /^(?:\$|\{\{|<|%\(|\[REDACTED\])/.test(v);
+}
 /**
  * `NAME=value` / `NAME: value` where the upper-case name says key, token, secret or password
  * (`export GITHUB_TOKEN=…`, a `.env` printed by `cat`, `AWS_SECRET_ACCESS_KEY: …`): the value,
@@ -70,7 +105,8 @@ const ENV_ASSIGNMENT = /\b([A-Z][A-Z0-9_]*(?:KEY|TOKEN|SECRET|PASSWORD|PASSWD|CR
 export const REDACTED = '[REDACTED]';
 
 export function redactString(s: string): string {
-  let out = s;
+  let out = maskPrivateKeys(s);
+  for (const [re, fn] of FILE_CREDENTIALS) out = out.replace(re, fn as (m: string, ...g: unknown[]) => string);
   for (const re of SECRET_VALUE_PATTERNS) {
     out = out.replace(re, (_m, pre?: string, post?: string) =>
       typeof pre === 'string' && pre.length > 0 && !/^\d+$/.test(pre)

@@ -1,4 +1,4 @@
-import { CREDENTIAL_SHAPES } from '../core/redact.js';
+import { CREDENTIAL_SHAPES, maskPrivateKeys } from '../core/redact.js';
 
 /**
  * Files that hold credentials by their nature. Their contents never go into an agent's context
@@ -29,8 +29,6 @@ export function isSecretFile(path: string): boolean {
   return CREDENTIAL_DOC.test(name) && !NOT_CREDENTIAL_PLACE.test(path);
 }
 
-/** A private key block: its markers with base64 lines (and PEM headers) between them, real or `\n`-escaped. */
-const PRIVATE_KEY_BLOCK = /(-----BEGIN [A-Z0-9 ]*PRIVATE KEY(?: BLOCK)?-----)((?:\r?\n|\\n)(?:[A-Za-z0-9+/=:,. -]*(?:\r?\n|\\n))+?)(-----END [A-Z0-9 ]*PRIVATE KEY(?: BLOCK)?-----)/g;
 /**
  * Keys and tokens by their shape, made for source text (the log redactor's patterns cut kebab
  * names such as `task-scheduler-service`): not preceded by a word character or a dash, and with a
@@ -49,7 +47,7 @@ const URL_PASSWORD = /\b([a-z][a-z0-9+.-]*:\/\/[^:/@\s'"`]+:)[^@\s/'"`]+(@)/gi;
  * shape, URL passwords. For a secret that sits in an ordinary file (a key pasted into a config).
  */
 export function redactFileText(text: string): string {
-  let out = text.replace(PRIVATE_KEY_BLOCK, (_m, begin: string, body: string, end: string) => `${begin}${body.startsWith('\\n') ? '\\n' : '\n'}[REDACTED]${body.startsWith('\\n') ? '\\n' : '\n'}${end}`);
+  let out = maskPrivateKeys(text);
   for (const re of TOKEN_SHAPES) out = out.replace(re, '[REDACTED]');
   return out.replace(URL_PASSWORD, '$1[REDACTED]$2');
 }
