@@ -141,14 +141,14 @@ async function loadPg(): Promise<typeof pg> {
 export async function openStore(opts: StoreOptions): Promise<Store> {
   if (!opts.databaseUrl) {
     const store = openSqlite(opts);
-    if (opts.migrate !== false) await migrateToLatest(store.db, store.dialect);
+    if (opts.migrate !== false) await migrateToLatest(store.db, store.dialect, store.location);
     return store;
   }
   let store: Store | undefined;
   try {
     store = await openPostgres(opts);
     // the first connection is made here: a server that is down, a database or role that does not exist
-    if (opts.migrate !== false) await migrateToLatest(store.db, store.dialect);
+    if (opts.migrate !== false) await migrateToLatest(store.db, store.dialect, store.location);
     return store;
   } catch (e) {
     await store?.close().catch(() => undefined);
@@ -316,7 +316,11 @@ async function openPostgres(opts: StoreOptions): Promise<Store> {
   };
 }
 
-export async function migrateToLatest(db: Kysely<Database>, dialect: Dialect): Promise<void> {
+/**
+ * Brings the schema up to this version's. `location` (the SQLite file, the masked PostgreSQL URL)
+ * names the database in the refusal of a database a newer CCO has migrated.
+ */
+export async function migrateToLatest(db: Kysely<Database>, dialect: Dialect, location?: string): Promise<void> {
   // PostgreSQL: the migration tables of the schema in use. Without a schema Kysely takes such
   // tables in any schema of the database for its own, so another schema's (another app's, or a
   // second CCO's) made it skip creating them here and fail with "kysely_migration_lock does not exist".
@@ -330,7 +334,16 @@ export async function migrateToLatest(db: Kysely<Database>, dialect: Dialect): P
   });
   const { error, results } = await migrator.migrateToLatest();
   if (error) {
+    // Kysely's words for a database with migrations this build does not have: a newer CCO's
+    // (after a downgrade, or an older instance beside a newer one), not a corrupted database
+    const newer = /previously executed migration (\S+) is missing/.exec((error as Error).message ?? '');
+    if (newer) {
+      throw new Error(
+        `The database${location ? ` ${location}` : ''} was upgraded by a newer version of CCO (it has migration ${newer[1]}, which this version does not know). Nothing was changed. Run the newer version, or restore a backup taken before the upgrade.`,
+        { cause: error },
+      );
+    }
     const failed = results?.find((r) => r.status === 'Error');
-    throw new Error(`Database migration ${failed?.migrationName ?? ''} failed: ${(error as Error).message ?? String(error)}`, { cause: error });
+    throw new Error(`Database migration${failed ? ` ${failed.migrationName}` : ''} failed: ${(error as Error).message ?? String(error)}`, { cause: error });
   }
 }
