@@ -1,5 +1,5 @@
 import { Writable } from 'node:stream';
-import { mkdirSync } from 'node:fs';
+import { mkdirSync, renameSync, statSync } from 'node:fs';
 import { dirname } from 'node:path';
 import pino from 'pino';
 import type { Logger } from 'pino';
@@ -20,7 +20,15 @@ export interface LoggerOptions {
   stdout?: boolean;
   /** Receives every record (for /api/logs and the live console). */
   buffer?: LogBuffer;
+  /**
+   * Size-based rotation of `file`: past `maxBytes` (10 MB) it becomes `<file>.1` (`.1` → `.2` …,
+   * `keep` files, 3) and a new one is opened. `false`: never rotate.
+   */
+  rotate?: { maxBytes?: number; keep?: number } | false;
 }
+
+export const LOG_ROTATE_BYTES = 10 * 2 ** 20;
+export const LOG_ROTATE_KEEP = 3;
 
 /** Paths pino masks wherever they appear in a log object. */
 const REDACT_PATHS = [
@@ -58,6 +66,7 @@ export function createLogger(opts: LoggerOptions): { logger: Logger; buffer: Log
       dest.once('error', () => resolve());
     });
     survivesWriteErrors(dest, opts.file, buffer);
+    if (opts.rotate !== false) rotates(dest, opts.file, opts.rotate?.maxBytes ?? LOG_ROTATE_BYTES, opts.rotate?.keep ?? LOG_ROTATE_KEEP, buffer);
     // what was logged is in the file (before an exit that would lose the asynchronous writes)
     flush = async () => {
       await ready;
@@ -119,6 +128,60 @@ function survivesWriteErrors(dest: pino.DestinationStream & NodeJS.EventEmitter 
   dest.flushSync = () => {
     if (!failing) flushSync();
   };
+}
+
+/**
+ * Size-based rotation. The bytes the destination reports written are counted (one stat at
+ * start for the size already there, none per line); past `maxBytes` the files shift by one
+ * (`<file>.<keep>` is overwritten) and sonic-boom reopens `file`. Lines written meanwhile go
+ * to the renamed file through the old descriptor, and sonic-boom switches only between
+ * whole writes, so no line is lost or split; the new file gets the destination's mode (0600).
+ * A device (`/dev/full`, `/dev/stdout`) is never renamed.
+ */
+function rotates(dest: NodeJS.EventEmitter & { reopen(): void }, file: string, maxBytes: number, keep: number, buffer: LogBuffer): void {
+  let written: number;
+  try {
+    const st = statSync(file);
+    if (!st.isFile()) return;
+    written = st.size;
+  } catch {
+    written = 0;
+  }
+  if (!(maxBytes > 0)) return;
+  keep = Math.max(1, Math.floor(keep));
+  let rotating = false;
+  dest.on('write', (n: number) => {
+    written += n;
+    if (rotating || written < maxBytes) return;
+    written = 0;
+    try {
+      for (let i = keep - 1; i >= 0; i--) renameIfThere(i === 0 ? file : `${file}.${i}`, `${file}.${i + 1}`);
+    } catch (e) {
+      // tried again after another maxBytes
+      buffer.push({ time: Date.now(), level: 'error', msg: `the daemon log ${file} could not be rotated (${(e as NodeJS.ErrnoException).code ?? (e as Error).message}); it grows until the next try`, code: (e as NodeJS.ErrnoException).code });
+      return;
+    }
+    rotating = true;
+    // a reopen that fails leaves the old descriptor writing (to `<file>.1`) and emits 'error'
+    const done = (): void => {
+      rotating = false;
+      // what the old descriptor still wrote went to `<file>.1`
+      written = 0;
+      dest.off('ready', done);
+      dest.off('error', done);
+    };
+    dest.once('ready', done);
+    dest.once('error', done);
+    dest.reopen();
+  });
+}
+
+function renameIfThere(from: string, to: string): void {
+  try {
+    renameSync(from, to);
+  } catch (e) {
+    if ((e as NodeJS.ErrnoException).code !== 'ENOENT') throw e;
+  }
 }
 
 function bufferStream(buffer: LogBuffer): Writable {

@@ -1,5 +1,5 @@
 import { spawnSync } from 'node:child_process';
-import { existsSync, mkdirSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdirSync, readdirSync, readFileSync, rmSync, utimesSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import type { FastifyInstance } from 'fastify';
 import { afterEach, describe, expect, it } from 'vitest';
@@ -14,7 +14,7 @@ import type { HubMessage } from '../hub/hub.js';
 import { buildApp } from '../server/app.js';
 import { createMetricsRegistry } from '../server/metrics.js';
 import type { ModuleContext } from '../server/module.js';
-import { openTestStore } from '../testing/test-store.js';
+import { openTestStore, testDialects } from '../testing/test-store.js';
 import type { TestStore } from '../testing/test-store.js';
 import { tempCcoEnv } from '../testing/temp-dirs.js';
 import { demoPipelineReply } from './demo-responder.js';
@@ -316,6 +316,42 @@ describe('archives after a kill', () => {
     expect(readFileSync(join(archive, 'files', 'README.md'), 'utf8')).not.toBe('half');
     expect(existsSync(tmp)).toBe(false);
   });
+});
+
+describe('archives retention deleted', () => {
+  for (const dialect of testDialects()) {
+    it(`are no longer named by their tasks (archive_path null, archived_at kept, not archived again) (${dialect})`, async () => {
+      const env = tempCcoEnv();
+      cleanups.push(() => env.cleanup());
+      const store = await openTestStore(dialect);
+      cleanups.push(() => store.cleanup());
+      const a = await harness({ store, env });
+      const ids: string[] = [];
+      for (const n of ['one', 'two', 'three']) ids.push((await a.mod.submit({ requirement: `Build a command line tool that prints the number ${n} in words`, priority: 5 })).task_id);
+      for (const id of ids) await ended(a.mod, id);
+      await a.close();
+      // oldest first, a minute apart (retention keeps the newest by the folder's time)
+      ids.forEach((id, i) => {
+        const t = (Date.now() - (10 - i) * 60_000) / 1000;
+        utimesSync(join(a.paths.archiveDir, id), t, t);
+      });
+
+      // the start-up cleanup applies the lowered bound
+      const b = await harness({ store, env, pipeline: { archive_max_tasks: 1 } });
+      const view = async (id: string) => (await b.app.inject({ method: 'GET', url: `/api/tasks/${id}` })).json<TaskView>();
+      await waitFor(async () => ((await view(ids[1] as string)).archive_path === null ? true : undefined));
+      expect(readdirSync(a.paths.archiveDir)).toEqual([ids[2]]);
+      for (const id of ids.slice(0, 2)) {
+        const t = await view(id);
+        expect(t.archive_path, id).toBeNull();
+        expect(t.archived_at, id).toEqual(expect.any(Number));
+      }
+      expect((await view(ids[2] as string)).archive_path).toBe(join(a.paths.archiveDir, ids[2] as string));
+      // archived_at kept: the sweep for missing archives does not bring them back
+      await new Promise((r) => setTimeout(r, 200));
+      expect(readdirSync(a.paths.archiveDir)).toEqual([ids[2]]);
+    });
+  }
 });
 
 describe('a reply cut at max_tokens', () => {

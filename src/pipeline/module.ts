@@ -101,6 +101,8 @@ export async function createPipelineModule(ctx: ModuleContext, deps: PipelineDep
     return pending.length;
   };
   let started = false;
+  /** Tasks whose archive retention deleted and whose row still names it (kept for the next cleanup if the store failed). */
+  const deletedArchives = new Set<string>();
 
   /**
    * Retention, the leftovers of writes a kill interrupted, and the ended tasks whose archive is
@@ -112,9 +114,20 @@ export async function createPipelineModule(ctx: ModuleContext, deps: PipelineDep
       const stale = workspace.removeStaleTemps();
       if (stale) logger.info({ removed: stale }, `removed ${stale} temporary file(s) left by interrupted writes`);
       const r = workspace.cleanup({ archiveDays: cfg.archive_retention_days, archiveMax: cfg.archive_max_tasks, archiveMaxBytes: cfg.archive_max_size_mb * 1024 * 1024, workspaceDays: cfg.workspace_retention_days });
-      if (r.archives || r.workspaces) logger.info(r, 'pipeline retention cleanup');
+      for (const id of r.archivedTasks) deletedArchives.add(id);
+      if (r.archives || r.workspaces) logger.info({ archives: r.archives, workspaces: r.workspaces }, 'pipeline retention cleanup');
     } catch (e) {
       logger.warn({ err: (e as Error).message }, 'pipeline retention cleanup failed');
+    }
+    try {
+      // GET /api/tasks/:id must not show a deleted archive's folder as its archive_path
+      if (deletedArchives.size) {
+        const ids = [...deletedArchives];
+        await repo.archivesDeleted(ids.map((id) => ({ id, path: workspace.archiveDirOf(id) })));
+        for (const id of ids) deletedArchives.delete(id);
+      }
+    } catch (e) {
+      logger.warn({ err: (e as Error).message, tasks: deletedArchives.size }, 'pipeline: clearing the archive_path of deleted archives failed; tried again at the next cleanup');
     }
     try {
       const archived = await engine.archivePending();

@@ -193,6 +193,28 @@ export class PipelineRepo {
     return Number(r.numUpdatedRows) > 0;
   }
 
+  /**
+   * Retention deleted these archives: their tasks no longer name them (`archive_path` null).
+   * `archived_at` stays, so `unarchived` does not archive them again. Only a row still naming
+   * that very folder changes (an instance with another archive folder may have archived it).
+   */
+  async archivesDeleted(archives: readonly { id: string; path: string }[]): Promise<number> {
+    let n = 0;
+    // in slices: a lowered `archive_max_tasks` can delete thousands at once (bound parameters are limited)
+    for (let i = 0; i < archives.length; i += 400) {
+      const slice = archives.slice(i, i + 400);
+      // two lists, not an OR per pair (SQLite's expression depth): a path names its own task's folder
+      const r = await this.db
+        .updateTable('pipeline_tasks')
+        .set({ archive_path: null, updated_at: Date.now() })
+        .where('id', 'in', slice.map((a) => a.id))
+        .where('archive_path', 'in', slice.map((a) => a.path))
+        .executeTakeFirst();
+      n += Number(r.numUpdatedRows);
+    }
+    return n;
+  }
+
   /** Per agent: running stages, finished counts and the latest finished stage. */
   async agentStats(): Promise<Map<string, { running: string[]; done: number; failed: number; last?: StageRow }>> {
     const out = new Map<string, { running: string[]; done: number; failed: number; last?: StageRow }>();

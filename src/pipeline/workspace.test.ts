@@ -87,9 +87,12 @@ describe('Workspace', () => {
     w.archive('t_aaaaaaaa03', {});
     const old = (Date.now() - 40 * 86_400_000) / 1000;
     utimesSync(w.archiveDirOf('t_aaaaaaaa01'), old, old);
-    expect(w.cleanup({ archiveDays: 30, archiveMax: 0, workspaceDays: 0 })).toEqual({ archives: 1, workspaces: 0 });
+    // the ids removed: their task rows must stop naming the folders
+    expect(w.cleanup({ archiveDays: 30, archiveMax: 0, workspaceDays: 0 })).toEqual({ archives: 1, workspaces: 0, archivedTasks: ['t_aaaaaaaa01'] });
     expect(existsSync(w.archiveDirOf('t_aaaaaaaa01'))).toBe(false);
-    expect(w.cleanup({ archiveDays: 0, archiveMax: 1, workspaceDays: 0 }).archives).toBe(1);
+    const older = (Date.now() - 60_000) / 1000;
+    utimesSync(w.archiveDirOf('t_aaaaaaaa02'), older, older);
+    expect(w.cleanup({ archiveDays: 0, archiveMax: 1, workspaceDays: 0 })).toMatchObject({ archives: 1, archivedTasks: ['t_aaaaaaaa02'] });
     const ws2 = w.taskDir('t_aaaaaaaa01');
     utimesSync(ws2, old, old);
     expect(w.cleanup({ archiveDays: 0, archiveMax: 0, workspaceDays: 7 }).workspaces).toBe(1);
@@ -115,7 +118,7 @@ describe('Workspace', () => {
     }
     const older = (Date.now() - 3600_000) / 1000;
     utimesSync(w.archiveDirOf('t_bbbbbbbb01'), older, older);
-    expect(w.cleanup({ archiveDays: 0, archiveMax: 0, archiveMaxBytes: 150_000, workspaceDays: 0 }).archives).toBe(2);
+    expect(w.cleanup({ archiveDays: 0, archiveMax: 0, archiveMaxBytes: 150_000, workspaceDays: 0 })).toMatchObject({ archives: 2, archivedTasks: ['t_bbbbbbbb02', 't_bbbbbbbb01'] });
     expect(['t_bbbbbbbb01', 't_bbbbbbbb02', 't_bbbbbbbb03', 't_bbbbbbbb04'].map((id) => existsSync(w.archiveDirOf(id)))).toEqual([false, false, true, true]);
   });
 

@@ -179,11 +179,12 @@ export class Workspace {
   /**
    * Retention: deletes archive entries older than `archiveDays`, beyond the newest `archiveMax`,
    * or once the newest ones add up to `archiveMaxBytes`, and task folders in the workspace older
-   * than `workspaceDays` (0 = keep).
+   * than `workspaceDays` (0 = keep). `archivedTasks`: the ids whose archive was deleted (their
+   * task rows still name it).
    */
-  cleanup(opts: { archiveDays: number; archiveMax: number; archiveMaxBytes?: number; workspaceDays: number; now?: number }): { archives: number; workspaces: number } {
+  cleanup(opts: { archiveDays: number; archiveMax: number; archiveMaxBytes?: number; workspaceDays: number; now?: number }): { archives: number; workspaces: number; archivedTasks: string[] } {
     const now = opts.now ?? Date.now();
-    const removed = { archives: 0, workspaces: 0 };
+    const removed = { archives: 0, workspaces: 0, archivedTasks: [] as string[] };
     const entries = listTaskDirs(this.archiveDir).sort((a, b) => b.mtime - a.mtime);
     // newest first: once the size bound is reached, it and every older entry go
     let kept = 0;
@@ -198,6 +199,7 @@ export class Workspace {
       if (old || over || full) {
         rmSync(e.path, { recursive: true, force: true });
         removed.archives++;
+        removed.archivedTasks.push(e.id);
       }
     });
     if (opts.workspaceDays > 0) {
@@ -296,12 +298,12 @@ function entriesOf(dir: string): Dirent[] {
   }
 }
 
-function listTaskDirs(dir: string): { path: string; mtime: number }[] {
+function listTaskDirs(dir: string): { id: string; path: string; mtime: number }[] {
   if (!existsSync(dir)) return [];
   return readdirSync(dir)
     .filter((n) => TASK_ID_RE.test(n))
     .map((n) => {
       const path = join(dir, n);
-      return { path, mtime: statSync(path).mtimeMs };
+      return { id: n, path, mtime: statSync(path).mtimeMs };
     });
 }
