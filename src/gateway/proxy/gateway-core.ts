@@ -176,6 +176,8 @@ export class GatewayCore {
 
     const candidates = [rec.model, ...primary.fallbacks.filter((m) => m !== rec.model)];
     let lastError: GatewayError | undefined;
+    // answers that broke off before any byte reached the client, sent again (a route's `retries`)
+    let cutRetries = 0;
     for (let i = 0; i < candidates.length; i++) {
       const candidate = candidates[i] as string;
       const route = i === 0 ? primary : router.resolve(candidate);
@@ -237,7 +239,18 @@ export class GatewayCore {
         // A body that broke off or an answer the translation could not read, before anything
         // reached the client: an upstream failure (502/504), not the gateway's own (500).
         if (signal.aborted || e instanceof GatewayError || res.headersSent) throw e;
-        throw unreadableAnswer(e, route);
+        const err = unreadableAnswer(e, route);
+        // a connection that broke off while nothing was relayed yet is a network failure like
+        // one before the headers: sent again, as the route's retries allow (the same candidate)
+        if (err.code !== 'upstream_invalid_answer' && cutRetries < route.retries) {
+          cutRetries++;
+          rec.retries++;
+          this.providers.get(route.provider, route).breaker.failure();
+          this.o.logger.warn({ id: inb.id, provider: route.provider, model: candidate, route: route.name, reason: err.code }, `upstream retry ${cutRetries}/${route.retries} to ${route.provider}: ${err.message}`);
+          i--;
+          continue;
+        }
+        throw err;
       } finally {
         release();
       }

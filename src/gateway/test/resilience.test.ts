@@ -278,10 +278,26 @@ describe('streams, timeouts and aborts', () => {
   });
 
   it('an answer whose body breaks off is a 502 in the client\'s shape, not a 500', async () => {
-    h.fake.queue({ fault: 'cut', afterEvents: 0 });
+    // the route's two retries broke off too
+    h.fake.queue({ fault: 'cut', afterEvents: 0 }, { fault: 'cut', afterEvents: 0 }, { fault: 'cut', afterEvents: 0 });
     const res = await raw('claude-sonnet-4-5');
     expect(res.status).toBe(502);
     expect(await res.json()).toMatchObject({ type: 'error', error: { type: 'api_error', message: expect.stringContaining('broke off') } });
+    expect(h.fake.requests).toHaveLength(3);
+  });
+
+  it('an answer that broke off before anything reached the client is sent again, as the route\'s retries allow', async () => {
+    h.fake.queue({ fault: 'cut', afterEvents: 0 });
+    const res = await raw('claude-sonnet-4-5');
+    expect(res.status).toBe(200);
+    expect(await res.json()).toMatchObject({ type: 'message' });
+    expect(h.fake.requests).toHaveLength(2);
+    await h.gateway.writer.flush();
+    const row = await h.store.db.selectFrom('gateway_requests').selectAll().orderBy('id', 'desc').executeTakeFirst();
+    expect(row).toMatchObject({ status: 200, retries: 1 });
+    // a route without retries answers the cut at once
+    h.fake.queue({ fault: 'cut', afterEvents: 0 });
+    expect((await raw('claude-slow-cut')).status).toBe(502);
   });
 
   it('an error page that is not the provider\'s JSON reaches the client in its own API shape, with the status', async () => {
