@@ -1,4 +1,6 @@
 import { spawn } from 'node:child_process';
+import { randomBytes } from 'node:crypto';
+import { isDeepStrictEqual } from 'node:util';
 import { ConfigError } from '../config/config-error.js';
 import { readLauncherConfig } from '../config/launcher-config.js';
 import { resolvePaths } from '../config/paths.js';
@@ -6,10 +8,14 @@ import { httpJson } from '../core/http-json.js';
 import { verifyLaunchArtifacts } from '../daemon/verify-artifacts.js';
 import { SealedFileError } from '../daemon/sealed.js';
 import { loadSealingKey } from '../daemon/secret-files.js';
-import { existsSync } from 'node:fs';
-import { join } from 'node:path';
-import { claudeMcpConfigFile } from '../mcp/claude-mcp-config.js';
+import { existsSync, readFileSync, rmSync } from 'node:fs';
+import { homedir } from 'node:os';
+import { join, resolve } from 'node:path';
+import { claudeMcpConfigFile, PROJECT_ROOT_ENV } from '../mcp/claude-mcp-config.js';
 import { claudePluginDir } from '../daemon/launch-paths.js';
+import { readDaemonInfo } from '../daemon/lock.js';
+import { writeFileAtomic } from '../core/atomic-file.js';
+import { redactString } from '../core/redact.js';
 import { CLAUDE_NOT_FOUND, findClaude } from './find-claude.js';
 import { localUrl } from '../core/local-url.js';
 
@@ -45,9 +51,25 @@ export async function main(args: string[]): Promise<number> {
   // a daemon that would keep running (and holding its port) for nothing.
   if (args.length === 1 && INFO_ONLY.has(args[0] as string)) return runClaude(exe, args, process.env);
 
+  // Claude Code keeps one --settings, the last: the user's would replace CCO's (no hooks, no
+  // ORCHESTRATOR_* environment, no permissions) while this says orchestration is on. Read before
+  // the daemon starts, so a typo starts nothing.
+  const own = takeUserSettings(args);
+  const userSettings = own.value === undefined ? undefined : readUserSettings(own.value, process.cwd());
+  if (typeof userSettings === 'string') return fail(userSettings, 1);
+
   let session = await askSession(baseUrl);
+  let startedHere = false;
   if (session) status('✅ Daemon is running');
-  else {
+  else if (readDaemonInfo(paths, port)) {
+    // The port's daemon is alive but did not answer: still starting (another `cco` started it), or
+    // stuck (stopped, overloaded). Starting another would only fail with "already running".
+    session = await waitForSession(baseUrl, config.startupTimeoutMs);
+    const running = readDaemonInfo(paths, port);
+    if (!session) return fail(running ? notAnswering(baseUrl, running.pid) : `The daemon on port ${port} stopped before answering. Start it again: cco daemon start`, 1);
+    status('✅ Daemon is running');
+  } else {
+    startedHere = true;
     const { startDetached } = await import('../daemon/control.js');
     const r = await startDetached(paths, port, { timeoutMs: config.startupTimeoutMs, joinConcurrentStart: true });
     if (!r.ok) {
@@ -71,13 +93,34 @@ export async function main(args: string[]): Promise<number> {
 
   const env: NodeJS.ProcessEnv = { ...process.env, ...session.env };
   if (process.env.CCO_USE_GATEWAY !== '0' && process.env.CCO_USE_GATEWAY !== 'false') {
+    // a daemon started here took the user's ANTHROPIC_BASE_URL as its upstream; one already
+    // running kept the upstream it started with
+    const warning = startedHere ? undefined : await upstreamWarning(baseUrl, session.gateway_url, process.env);
+    if (warning) status(warning);
     env.ANTHROPIC_BASE_URL = session.gateway_url;
   }
+  // The MCP config is shared by every launch; its project-root header is expanded by Claude Code
+  // from this variable, so the MCP server's get_context defaults to this session's folder.
+  env[PROJECT_ROOT_ENV] = encodeURI(session.env.ORCHESTRATOR_PROJECT_ROOT ?? process.cwd());
   status('✅ Orchestration environment configured');
 
   status('🚀 Launching Claude Code with orchestration support...');
   status(`   Working directory: ${process.cwd()}`);
-  status(`   Settings: ${paths.settingsFile}`);
+  let settingsFile = paths.settingsFile;
+  let claudeArgs = args;
+  if (userSettings) {
+    // CCO's settings and the user's in one file of this launch (0600: either may hold secrets)
+    let merged: unknown;
+    try {
+      merged = mergeSettings(JSON.parse(readFileSync(paths.settingsFile, 'utf8')), userSettings.settings);
+    } catch (e) {
+      return fail(`Could not read ${paths.settingsFile}: ${(e as Error).message}. Restart the daemon to regenerate it: cco daemon restart`, 1);
+    }
+    settingsFile = join(paths.tmpDir, `.cco-settings-${process.pid}-${randomBytes(4).toString('hex')}.json`);
+    writeFileAtomic(settingsFile, `${JSON.stringify(merged, null, 2)}\n`, 0o600, { durable: false });
+    claudeArgs = own.rest;
+    status(`   Settings: ${settingsFile} (${paths.settingsFile} + yours: ${userSettings.source})`);
+  } else status(`   Settings: ${paths.settingsFile}`);
   status(`   Executable: ${exe}`);
   // The daemon's MCP server (orchestration tools) joins whatever --mcp-config the user passes.
   const mcpConfig = claudeMcpConfigFile(paths.tmpDir);
@@ -88,8 +131,67 @@ export async function main(args: string[]): Promise<number> {
   const plugin = claudePluginDir(paths.tmpDir);
   const pluginArgs = existsSync(join(plugin, '.claude-plugin', 'plugin.json')) ? [`--plugin-dir=${plugin}`] : [];
   if (pluginArgs.length) status(`   Agents: ${plugin}`);
-  return runClaude(exe, ['--settings', paths.settingsFile, ...mcpArgs, ...pluginArgs, ...args], env);
+  try {
+    return await runClaude(exe, ['--settings', settingsFile, ...mcpArgs, ...pluginArgs, ...claudeArgs], env);
+  } finally {
+    if (settingsFile !== paths.settingsFile) rmSync(settingsFile, { force: true });
+  }
 }
+
+/**
+ * The user's own `--settings` (`--settings X` or `--settings=X`, before any `--`; the last one, as
+ * Claude Code keeps only that) and the arguments without it.
+ */
+export function takeUserSettings(args: string[]): { value: string | undefined; rest: string[] } {
+  const rest: string[] = [];
+  let value: string | undefined;
+  for (let i = 0; i < args.length; i++) {
+    const a = args[i] as string;
+    if (a === '--') {
+      rest.push(...args.slice(i));
+      break;
+    }
+    if (a === '--settings' && i + 1 < args.length) value = args[++i];
+    else if (a.startsWith('--settings=')) value = a.slice('--settings='.length);
+    else rest.push(a);
+  }
+  return { value, rest };
+}
+
+/**
+ * A `--settings` value as Claude Code reads it: inline JSON (`{...}`) or a file (relative to the
+ * working directory). Returns the settings, or the message to refuse the launch with.
+ */
+export function readUserSettings(value: string, cwd: string): { settings: Record<string, unknown>; source: string } | string {
+  const t = value.trim();
+  const inline = t.startsWith('{') && t.endsWith('}');
+  const source = inline ? 'inline JSON' : resolve(cwd, value.startsWith('~/') ? join(homedir(), value.slice(2)) : value);
+  let parsed: unknown;
+  try {
+    parsed = JSON.parse(inline ? t : readFileSync(source, 'utf8'));
+  } catch (e) {
+    const why = (e as NodeJS.ErrnoException).code === 'ENOENT' ? 'file not found' : (e as Error).message;
+    return `Could not read your --settings (${source}): ${why}.\n   cco adds its hooks, environment and permissions to your settings; without them Claude Code would run without orchestration.`;
+  }
+  if (!parsed || typeof parsed !== 'object' || Array.isArray(parsed)) return `Your --settings (${source}) is not a JSON object.`;
+  return { settings: parsed as Record<string, unknown>, source };
+}
+
+/**
+ * `over` layered on `base` as Claude Code layers its settings sources: objects merged key by key,
+ * arrays joined (each hook event's entries, permission rules) without repeats, any other value
+ * `over`'s.
+ */
+export function mergeSettings(base: unknown, over: unknown): unknown {
+  if (Array.isArray(base) && Array.isArray(over)) return [...base, ...over.filter((v) => !base.some((b) => isDeepStrictEqual(b, v)))];
+  if (isPlainObject(base) && isPlainObject(over)) {
+    // fromEntries: a "__proto__" key of the user's JSON stays a plain key
+    return Object.fromEntries([...Object.entries(base).filter(([k]) => !Object.hasOwn(over, k)), ...Object.entries(over).map(([k, v]) => [k, Object.hasOwn(base, k) ? mergeSettings(base[k], v) : v])]);
+  }
+  return over;
+}
+
+const isPlainObject = (v: unknown): v is Record<string, unknown> => typeof v === 'object' && v !== null && !Array.isArray(v);
 
 /** Claude Code invocations that only print information and exit. */
 const INFO_ONLY = new Set(['--version', '-v', '--help', '-h']);
@@ -100,13 +202,92 @@ export function claudeNotFound(args: string[]): string {
   return askedForHelp ? `${CLAUDE_NOT_FOUND}\n   (\`cco --help\` is Claude Code's help; CCO's own commands: cco help)` : CLAUDE_NOT_FOUND;
 }
 
-async function askSession(baseUrl: string): Promise<Session | undefined> {
+async function askSession(baseUrl: string, timeoutMs = 1500): Promise<Session | undefined> {
   try {
-    const r = await httpJson<Session>('POST', `${baseUrl}/api/launcher/session`, { cwd: process.cwd() }, { timeoutMs: 1500 });
+    const r = await httpJson<Session>('POST', `${baseUrl}/api/launcher/session`, { cwd: process.cwd() }, { timeoutMs });
     return r.status === 200 && r.body?.env ? r.body : undefined;
   } catch {
     return undefined;
   }
+}
+
+/** Asks until the daemon answers or `ms` have passed. */
+async function waitForSession(baseUrl: string, ms: number): Promise<Session | undefined> {
+  const deadline = Date.now() + ms;
+  while (Date.now() < deadline) {
+    const s = await askSession(baseUrl, Math.max(100, Math.min(1500, deadline - Date.now())));
+    if (s) return s;
+    await new Promise((r) => setTimeout(r, 100));
+  }
+  return undefined;
+}
+
+export function notAnswering(baseUrl: string, pid: number): string {
+  return `The daemon is running (PID ${pid}) but does not answer at ${baseUrl} (stopped or stuck).\n   Restart it: cco daemon restart   (its logs: cco daemon logs)`;
+}
+
+/**
+ * When the user's ANTHROPIC_BASE_URL (their own gateway) is not the upstream of the daemon already
+ * running (it started without it), the warning to print: Claude Code's requests go through the
+ * daemon's gateway, to the daemon's upstream. Undefined when they agree or it cannot be told.
+ */
+export async function upstreamWarning(baseUrl: string, gatewayUrl: string, env: NodeJS.ProcessEnv): Promise<string | undefined> {
+  const mine = env.ANTHROPIC_BASE_URL;
+  // CCO_ANTHROPIC_BASE_URL wins over it in any daemon; one pointing at this gateway is cco within a cco session
+  if (!mine || env.CCO_ANTHROPIC_BASE_URL || sameServer(mine, gatewayUrl)) return undefined;
+  const theirs = await daemonAnthropicUpstream(baseUrl, gatewayUrl);
+  // the daemon's diagnostics show URLs with their password redacted: compared (and printed) alike
+  const shown = redactString(mine);
+  if (theirs === undefined || sameUpstream(theirs, shown)) return undefined;
+  return `⚠️  Your ANTHROPIC_BASE_URL (${shown}) is not used: the daemon already running was started without it and sends Claude Code's requests to ${theirs}.\n   To go through yours: cco daemon restart, from a shell where ANTHROPIC_BASE_URL is set (the daemon takes it from the environment it starts in).`;
+}
+
+/** The running daemon's upstream for Anthropic models, from its diagnostics (the environment it started with, then its routing file). */
+async function daemonAnthropicUpstream(baseUrl: string, gatewayUrl: string): Promise<string | undefined> {
+  let body: { env?: Record<string, string>; parts?: { gateway?: { status?: string; routing?: { file?: string } } } } | undefined;
+  try {
+    const r = await httpJson<typeof body>('GET', `${baseUrl}/api/diagnostics`, undefined, { timeoutMs: 1500 });
+    if (r.status !== 200) return undefined;
+    body = r.body;
+  } catch {
+    return undefined;
+  }
+  if (!body?.env || body.parts?.gateway?.status === 'disabled') return undefined;
+  const own = body.env.CCO_ANTHROPIC_BASE_URL || body.env.ANTHROPIC_BASE_URL;
+  // the gateway drops an ANTHROPIC_BASE_URL that points at itself (a daemon started from a cco session)
+  if (own && !(own === body.env.ANTHROPIC_BASE_URL && sameServer(own, gatewayUrl))) return own;
+  const file = body.parts?.gateway?.routing?.file;
+  try {
+    const url = (JSON.parse(readFileSync(file ?? '', 'utf8')) as { providers?: { anthropic?: { base_url?: unknown } } }).providers?.anthropic?.base_url;
+    if (typeof url === 'string' && url) return url;
+  } catch {
+    // no routing file of its own: the built-in provider
+  }
+  return 'https://api.anthropic.com';
+}
+
+/** Same scheme, host and port (any two loopback names alike). */
+function sameServer(a: string, b: string): boolean {
+  try {
+    const [x, y] = [new URL(a), new URL(b)];
+    const loop = (h: string) => h === 'localhost' || h === '[::1]' || h.startsWith('127.');
+    return x.protocol === y.protocol && x.port === y.port && (x.hostname === y.hostname || (loop(x.hostname) && loop(y.hostname)));
+  } catch {
+    return false;
+  }
+}
+
+/** Same Anthropic base URL: trailing slashes and `/v1` aside (the SDK's convention). */
+function sameUpstream(a: string, b: string): boolean {
+  const norm = (u: string) => {
+    try {
+      const x = new URL(u);
+      return `${x.protocol}//${x.username}@${x.host}${x.pathname.replace(/\/+$/, '').replace(/\/v1$/, '')}`;
+    } catch {
+      return u;
+    }
+  };
+  return norm(a) === norm(b);
 }
 
 function runClaude(exe: string, args: string[], env: NodeJS.ProcessEnv): Promise<number> {

@@ -6,9 +6,9 @@ import { claudeMcpConfig, writeClaudeMcpConfig } from './claude-mcp-config.js';
 const worlds: ReturnType<typeof tempCcoEnv>[] = [];
 afterEach(() => worlds.splice(0).forEach((w) => w.cleanup()));
 
-it('describes the daemon as an http MCP server named cco with the bearer key', () => {
+it('describes the daemon as an http MCP server named cco with the bearer key and the session folder Claude Code expands', () => {
   expect(claudeMcpConfig('http://127.0.0.1:3000/', 'k3y')).toEqual({
-    mcpServers: { cco: { type: 'http', url: 'http://127.0.0.1:3000/mcp', headers: { Authorization: 'Bearer k3y' } } },
+    mcpServers: { cco: { type: 'http', url: 'http://127.0.0.1:3000/mcp', headers: { Authorization: 'Bearer k3y', 'x-cco-project-root': '${CCO_MCP_PROJECT_ROOT:-}' } } },
   });
 });
 

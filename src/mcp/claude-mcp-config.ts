@@ -8,14 +8,27 @@ export interface ClaudeMcpConfig {
   mcpServers: Record<string, { type: 'http'; url: string; headers: Record<string, string> }>;
 }
 
+/** The header naming the folder an MCP client's session works in: get_context's default root. */
+export const PROJECT_ROOT_HEADER = 'x-cco-project-root';
+/**
+ * The variable the launcher sets to that folder (percent-encoded: a header is ASCII), which
+ * Claude Code expands in the header. The file is shared by every launch; the variable is not.
+ */
+export const PROJECT_ROOT_ENV = 'CCO_MCP_PROJECT_ROOT';
+
 /**
  * The `--mcp-config` document that gives Claude Code the daemon's MCP server: server `cco`, type
- * http, url `<daemon>/mcp`, the key as a bearer header.
+ * http, url `<daemon>/mcp`, the key as a bearer header, and the session's folder (empty without
+ * `cco`: the daemon's project root then).
  */
 export function claudeMcpConfig(daemonUrl: string, key: string): ClaudeMcpConfig {
   return {
     mcpServers: {
-      [CLAUDE_MCP_SERVER_NAME]: { type: 'http', url: `${daemonUrl.replace(/\/+$/, '')}/mcp`, headers: { Authorization: `Bearer ${key}` } },
+      [CLAUDE_MCP_SERVER_NAME]: {
+        type: 'http',
+        url: `${daemonUrl.replace(/\/+$/, '')}/mcp`,
+        headers: { Authorization: `Bearer ${key}`, [PROJECT_ROOT_HEADER]: `\${${PROJECT_ROOT_ENV}:-}` },
+      },
     },
   };
 }

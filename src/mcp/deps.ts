@@ -16,6 +16,8 @@ export interface Principal {
   issues: '*' | string[];
   /** `local` (the daemon's access token), `env:SELF_BUILDING_MCP_API_KEY` or `key:<n>` (the n-th configured key), for logs and audit. */
   keyId: string;
+  /** The folder the client's MCP session works in (header `x-cco-project-root`, sent by `cco`'s Claude Code): get_context's default root. */
+  projectRoot?: string | undefined;
 }
 
 /** The sidecar's agent operations, performed as an agent of the caller's scope. */

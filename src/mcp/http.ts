@@ -9,6 +9,7 @@ import type { KeyTable } from './auth.js';
 import type { Principal } from './deps.js';
 import { bodyError, invalidToolCall, requestIds, RPC, rpcError } from './rpc-errors.js';
 import { SessionTable } from './sessions.js';
+import { PROJECT_ROOT_HEADER } from './claude-mcp-config.js';
 
 interface Session {
   transport: StreamableHTTPServerTransport;
@@ -37,6 +38,21 @@ function setHeader(raw: IncomingMessage, name: string, value: string): void {
   const rh = raw.rawHeaders;
   for (let i = rh.length - 2; i >= 0; i -= 2) if (rh[i]?.toLowerCase() === name) rh.splice(i, 2);
   rh.push(name, value);
+}
+
+/**
+ * The caller with the folder its session works in, when it names one (`x-cco-project-root`,
+ * percent-encoded: Claude Code under `cco` sends it). The MCP config is shared by every launch:
+ * without it, get_context answered with the project the daemon first started in.
+ */
+function withProjectRoot(p: Principal, req: FastifyRequest): Principal {
+  const v = req.headers[PROJECT_ROOT_HEADER];
+  if (typeof v !== 'string' || !v) return p;
+  try {
+    return { ...p, projectRoot: decodeURIComponent(v) };
+  } catch {
+    return p;
+  }
 }
 
 /** The SDK's HTTP transport loads on the first /mcp request, not at daemon start. */
@@ -110,9 +126,10 @@ export function registerMcpHttp(app: FastifyInstance, o: McpHttpOptions): { sess
         return;
       }
     } else if (req.method === 'POST' && isInitializeRequest(req.body)) {
-      session = await open(p);
+      // the folder is kept for the session, as its tenant is
+      session = await open(withProjectRoot(p, req));
     } else if (req.method === 'POST') {
-      await oneShot(p, req, reply);
+      await oneShot(withProjectRoot(p, req), req, reply);
       return;
     } else {
       await reply.status(400).send(rpcError(-32000, 'Bad Request: no valid Mcp-Session-Id header; send initialize first'));

@@ -23,12 +23,14 @@ export function registerSidecarTools(server: McpServer, svc: McpServices, p: Pri
         issue_id: id,
         agent_type: agentType,
         query: z.string().max(4000).optional().describe('optional text to rank relevant files and knowledge'),
-        root: z.string().max(4096).optional().describe('absolute path of the project folder (under cco: $ORCHESTRATOR_PROJECT_ROOT, the folder Claude Code runs in); default: the daemon\'s project root'),
+        root: z.string().max(4096).optional().describe('absolute path of the project folder (under cco: $ORCHESTRATOR_PROJECT_ROOT, the folder Claude Code runs in); default: the folder of this MCP session (under cco, the one Claude Code runs in), else the daemon\'s project root'),
       },
       outputSchema: z.looseObject({ context: loose }),
       annotations: { readOnlyHint: true, openWorldHint: false },
     },
-    ({ issue_id, agent_type, query, root }, extra) => run(async () => ({ context: await need(svc.sidecar, 'the sidecar').getContext(p, { issue_id, agent_type, ...(query ? { query } : {}), ...(root ? { root } : {}) }, extra.signal) })),
+    ({ issue_id, agent_type, query, root = p.projectRoot }, extra) =>
+      // the session's folder is checked against the allowed roots by the sidecar, as an explicit root is
+      run(async () => ({ context: await need(svc.sidecar, 'the sidecar').getContext(p, { issue_id, agent_type, ...(query ? { query } : {}), ...(root ? { root } : {}) }, extra.signal) })),
   );
 
   server.registerTool(
