@@ -319,13 +319,14 @@ export class GatewayCore {
     res.on('close', () => ac.abort());
     try {
       const allowed = this.authorize(headers);
-      const key = this.o.routing.router.currentKey(route);
+      const ownKey = this.clientsOwnKey(route, allowed);
+      const key = ownKey ? undefined : this.o.routing.router.currentKey(route);
       const one = opts.id !== undefined ? `/${encodeURIComponent(opts.id)}` : '';
       const up = await this.o.upstream.request({
         origin: route.origin,
         path: route.basePath + (format === 'anthropic' ? '/v1/models' : '/models') + one + (opts.query ?? ''),
         method: 'GET',
-        headers: outgoingHeaders(allowed, { format, clientFormat: format, apiKey: key, hop: this.hopId, passClientKey: this.mayPassClientKey(route, allowed) }),
+        headers: outgoingHeaders(allowed, { format, clientFormat: format, apiKey: key, hop: this.hopId, passClientKey: ownKey || this.mayPassClientKey(route, allowed) }),
         signal: ac.signal,
         headersTimeoutMs: 30_000,
         bodyTimeoutMs: 30_000,
@@ -359,6 +360,20 @@ export class GatewayCore {
     return policy === 'pass';
   }
 
+  /**
+   * Whether the client's own provider credential goes up instead of the route's key: on a
+   * built-in provider whose key is only the daemon's environment (`ANTHROPIC_API_KEY`, inherited
+   * from whichever shell started the daemon), a client that brings a key of this provider (Claude
+   * Code's login or its own key) is billed as it would be without CCO. A key the routing file
+   * names is the team's choice and always goes. (The gateway's own token never counts: it was
+   * taken off the headers by `authorize`.)
+   */
+  private clientsOwnKey(route: ResolvedRoute, headers: IncomingHttpHeaders): boolean {
+    if (!route.keysByDefault || route.keys.length === 0) return false;
+    const own = clientCredential(headers);
+    return own !== undefined && clientKeyPolicy(own, route) === 'pass';
+  }
+
   private send(inb: Inbound, route: ResolvedRoute, signal: AbortLike, rec: RequestRecord, act: ActiveRequest) {
     const bridge = bridgeFor(inb.clientFormat, route.format, inb.endpoint);
     let body: Buffer | string;
@@ -368,7 +383,8 @@ export class GatewayCore {
     else body = inb.raw; // untouched: unknown fields and formatting reach the provider as sent
     if (!bridge && addsStreamUsage(inb, route)) body = withStreamUsage(body.toString()) ?? body;
     const hops = [String(inb.headers[HOP_HEADER] ?? ''), this.hopId].filter(Boolean).join(',');
-    const passClientKey = this.mayPassClientKey(route, inb.headers);
+    const ownKey = this.clientsOwnKey(route, inb.headers);
+    const passClientKey = ownKey || this.mayPassClientKey(route, inb.headers);
     if (this.o.logger.isLevelEnabled('debug')) {
       this.o.logger.debug({ id: inb.id, model: inb.body.model, route: route.name, provider: route.provider, upstream: `${route.origin}${route.basePath}`, upstreamModel: route.upstreamModel, translated: bridge !== undefined, stream: inb.body.stream === true }, 'routing request');
     }
@@ -379,7 +395,7 @@ export class GatewayCore {
       upstream: this.o.upstream,
       backoff: this.backoff(),
       path: route.basePath + upstreamPath(inb.endpoint, route.format) + (route.format === inb.clientFormat ? inb.query : ''),
-      headers: (apiKey) => outgoingHeaders(inb.headers, { format: route.format, clientFormat: inb.clientFormat, apiKey, hop: hops, passClientKey }),
+      headers: (apiKey) => outgoingHeaders(inb.headers, { format: route.format, clientFormat: inb.clientFormat, apiKey: ownKey ? undefined : apiKey, hop: hops, passClientKey }),
       body,
       signal,
       onState: (s) => (act.state = s),

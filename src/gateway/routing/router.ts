@@ -16,6 +16,11 @@ export interface ResolvedRoute {
   keys: readonly string[];
   /** The environment variables the keys come from (for messages). */
   keyEnv: readonly string[];
+  /**
+   * The keys are a built-in provider's default (`ANTHROPIC_API_KEY` / `OPENAI_API_KEY` of the
+   * daemon's environment), not named by the routing file: a client's own key goes first.
+   */
+  keysByDefault: boolean;
   timeoutMs: number;
   retries: number;
   fallbacks: readonly string[];
@@ -147,6 +152,7 @@ export class Router {
     const base = cfg?.base_url ?? this.providerBaseUrl(providerName);
     const { origin, basePath } = splitBaseUrl(base, p.format);
     const keyEnv = cfg?.api_key_env ?? p.api_key_env;
+    const keysByDefault = cfg?.api_key_env === undefined && this.defaultProvider(providerName);
     return {
       name: cfg ? cfg.pattern : `default:${providerName}`,
       provider: providerName,
@@ -156,6 +162,7 @@ export class Router {
       upstreamModel: cfg?.model ?? model,
       keys: this.ring(keyEnv).keys,
       keyEnv: envList(keyEnv),
+      keysByDefault,
       timeoutMs: cfg?.timeout_ms ?? this.file.defaults.timeout_ms,
       retries: cfg?.retries ?? this.file.defaults.retries,
       fallbacks: cfg?.fallbacks ?? [],
@@ -179,6 +186,7 @@ export class Router {
       upstreamModel: '',
       keys: this.ring(p.api_key_env).keys,
       keyEnv: envList(p.api_key_env),
+      keysByDefault: this.defaultProvider(name),
       timeoutMs: this.file.defaults.timeout_ms,
       retries: this.file.defaults.retries,
       fallbacks: [],
@@ -186,6 +194,11 @@ export class Router {
       maxConcurrency: p.max_concurrency,
       maxQueue: p.max_queue,
     };
+  }
+
+  /** A built-in provider the routing file does not redefine. */
+  private defaultProvider(name: string): boolean {
+    return Object.hasOwn(BUILTIN_PROVIDERS, name) && !Object.hasOwn(this.file.providers, name);
   }
 
   /** The key to use now for a route's key set (undefined: pass the client's through). */
