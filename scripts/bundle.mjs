@@ -4,7 +4,8 @@
 // optional peers stay external. dist/cco sits two levels below the package root, like every
 // other dist/<folder>/, so paths computed from import.meta.url keep working.
 import { build } from 'esbuild';
-import { renameSync, rmSync } from 'node:fs';
+import { createHash } from 'node:crypto';
+import { readdirSync, readFileSync, renameSync, rmSync, writeFileSync } from 'node:fs';
 
 // Build beside, then swap in, so a concurrent reader never sees a half-written folder for long.
 const tmp = `dist/.cco-${process.pid}`;
@@ -37,6 +38,13 @@ await build({
   define: { 'import.meta.url': '__ccoImportMetaUrl' },
   banner: { js: "const __ccoImportMetaUrl = require('node:url').pathToFileURL(__filename).href;" },
 });
+// Which build this is (src/core/version.ts buildId): a digest of what was bundled, so that a
+// launcher can tell a daemon started from an earlier build (every build says version 0.1.0).
+{
+  const digest = createHash('sha256');
+  for (const f of readdirSync(tmp).sort()) if (/\.(c?js)$/.test(f)) digest.update(readFileSync(`${tmp}/${f}`));
+  writeFileSync(`${tmp}/build-id`, `${digest.digest('hex').slice(0, 12)}\n`);
+}
 const old = `dist/.cco-old-${process.pid}`;
 try {
   renameSync('dist/cco', old);

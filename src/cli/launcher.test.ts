@@ -7,7 +7,7 @@ import { processIdentity } from '../core/process-alive.js';
 import { startTestDaemon } from '../testing/test-daemon.js';
 import type { TestDaemon } from '../testing/test-daemon.js';
 import { tempCcoEnv } from '../testing/temp-dirs.js';
-import { main, mergeSettings, readUserSettings, takeUserSettings } from './launcher.js';
+import { main, mergeSettings, readUserSettings, staleDaemonWarning, takeUserSettings } from './launcher.js';
 
 /**
  * A stand-in `claude` that records what it was given: its arguments, the content of each
@@ -200,5 +200,17 @@ describe('a daemon that runs but does not answer', () => {
     expect(r.stderr).toContain('cco daemon restart');
     expect(r.stderr).not.toMatch(/already running/);
     expect(existsSync(join(claude.out, 'args'))).toBe(false);
+  });
+});
+
+describe('a daemon started from an earlier build', () => {
+  it('is named with the fix; the same build, or a launcher run from sources, says nothing', () => {
+    const w = staleDaemonWarning('b2b2b2b2b2b2', 'a1a1a1a1a1a1', 3000);
+    expect(w).toContain('runs another build of CCO (a1a1a1a1a1a1; this one is b2b2b2b2b2b2)');
+    expect(w).toContain('cco daemon restart');
+    expect(staleDaemonWarning('b2b2b2b2b2b2', undefined, 3100)).toContain('from before this update');
+    expect(staleDaemonWarning('b2b2b2b2b2b2', undefined, 3100)).toContain('cco daemon restart --port 3100');
+    expect(staleDaemonWarning('b2b2b2b2b2b2', 'b2b2b2b2b2b2', 3000)).toBeUndefined();
+    expect(staleDaemonWarning(null, 'a1a1a1a1a1a1', 3000)).toBeUndefined();
   });
 });

@@ -18,8 +18,11 @@ import { writeFileAtomic } from '../core/atomic-file.js';
 import { redactString } from '../core/redact.js';
 import { CLAUDE_NOT_FOUND, findClaude } from './find-claude.js';
 import { localUrl } from '../core/local-url.js';
+import { buildId } from '../core/version.js';
 
 interface Session {
+  /** The daemon's build (`buildId`), null unbundled; absent from daemons older than it. */
+  build?: string | null;
   daemon_url: string;
   gateway_url: string;
   sidecar_url: string | null;
@@ -90,6 +93,8 @@ export async function main(args: string[]): Promise<number> {
     throw e;
   }
   status('✅ Orchestrator settings found');
+  const stale = startedHere ? undefined : staleDaemonWarning(buildId(), session.build, port);
+  if (stale) status(stale);
 
   const env: NodeJS.ProcessEnv = { ...process.env, ...session.env };
   if (process.env.CCO_USE_GATEWAY !== '0' && process.env.CCO_USE_GATEWAY !== 'false') {
@@ -200,6 +205,17 @@ const INFO_ONLY = new Set(['--version', '-v', '--help', '-h']);
 export function claudeNotFound(args: string[]): string {
   const askedForHelp = args.some((a) => a === '--help' || a === '-h');
   return askedForHelp ? `${CLAUDE_NOT_FOUND}\n   (\`cco --help\` is Claude Code's help; CCO's own commands: cco help)` : CLAUDE_NOT_FOUND;
+}
+
+/**
+ * Every build says version 0.1.0: a daemon started before an upgrade keeps running the old code
+ * (its prices, its fixes) until it is restarted, and nothing else would say so. `here`: this
+ * launcher's build (null unbundled: nothing to compare); `daemon`: the daemon's (absent from
+ * daemons older than the build id).
+ */
+export function staleDaemonWarning(here: string | null, daemon: string | null | undefined, port: number): string | undefined {
+  if (!here || daemon === here) return undefined;
+  return `⚠️  The daemon on port ${port} runs another build of CCO (${daemon ?? 'from before this update'}; this one is ${here}): it started before CCO was updated. Restart it to use this one: cco daemon restart${port !== 3000 ? ` --port ${port}` : ''}`;
 }
 
 async function askSession(baseUrl: string, timeoutMs = 1500): Promise<Session | undefined> {

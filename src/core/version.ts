@@ -17,6 +17,23 @@ export function version(): string {
   return cached;
 }
 
+let build: string | null | undefined;
+/**
+ * Which build this is: a digest of the bundle, written beside it by `scripts/bundle.mjs`
+ * (`dist/cco/build-id`); null when running unbundled (tests, `tsx`). Every build is version
+ * 0.1.0 until a release; this tells a daemon started before an upgrade from the code installed now.
+ */
+export function buildId(): string | null {
+  if (build === undefined) {
+    try {
+      build = readFileSync(join(PACKAGE_ROOT, 'dist', 'cco', 'build-id'), 'utf8').trim() || null;
+    } catch {
+      build = null;
+    }
+  }
+  return build;
+}
+
 /**
  * The `cco` entry that is running (bundled `dist/cco/main.js` or `dist/cli/main.js`), for the
  * hook command form and detached daemon starts; falls back to the compiled entry when this

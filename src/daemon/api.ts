@@ -1,6 +1,7 @@
 import type { FastifyInstance } from 'fastify';
 import { z } from 'zod';
 import { redact } from '../core/redact.js';
+import { buildId } from '../core/version.js';
 import type { ModuleContext } from '../server/module.js';
 import { parseInput } from '../server/validate.js';
 import { verifyLaunchArtifacts } from './verify-artifacts.js';
@@ -30,6 +31,7 @@ export function registerDaemonApi(app: FastifyInstance, deps: { ctx: ModuleConte
     ctx.logger.debug({ cwd: body.cwd }, 'launcher session');
     return {
       version: ctx.version,
+      build: buildId(),
       daemon_url: ctx.selfUrl(),
       gateway_url: ctx.selfUrl(),
       sidecar_url: sidecarUrl ?? null,
