@@ -128,6 +128,7 @@ export async function createGateway(o: GatewayOptions): Promise<Gateway> {
       // finish and are recorded before the writer's last flush.
       await c.active.settle(2000, () => new GatewayError(503, 'shutting_down', 'The gateway is shutting down'));
       await writer.close();
+      await queries.close().catch(() => undefined);
       await upstream.close().catch(() => undefined);
       await backend.close().catch(() => undefined);
     },

@@ -63,3 +63,121 @@ export function runOffThread(file: string, statements: string[], busyMs = 5000):
     });
   });
 }
+
+const READER_SOURCE = `
+'use strict';
+const { parentPort, workerData } = require('node:worker_threads');
+const Database = require(workerData.module);
+const db = new Database(workerData.file, { readonly: true, fileMustExist: true, timeout: workerData.busyMs });
+const statements = new Map();
+parentPort.on('message', (m) => {
+  if (m === 'close') {
+    db.close();
+    parentPort.close();
+    return;
+  }
+  try {
+    let stmt = statements.get(m.sql);
+    if (!stmt) {
+      stmt = db.prepare(m.sql);
+      if (!stmt.reader) throw new Error('not a read: ' + m.sql);
+      if (statements.size >= 64) statements.delete(statements.keys().next().value);
+      statements.set(m.sql, stmt);
+    }
+    parentPort.postMessage({ id: m.id, ok: true, rows: stmt.all(m.parameters) });
+  } catch (e) {
+    parentPort.postMessage({ id: m.id, ok: false, error: String(e && e.message || e), code: e && e.code });
+  }
+});
+`;
+
+/** Whether `file` is a SQLite file another connection can open (not `:memory:`, not a `file:` URI). */
+export function sideReadable(file: string): boolean {
+  return file !== ':memory:' && !file.startsWith('file:');
+}
+
+/**
+ * A read-only connection to a SQLite file on a thread of its own, for reads that take long on a
+ * large table (the dashboard's analytics): on the store's connection better-sqlite3 would hold
+ * the event loop, and every request of the process, while they run (WAL: this connection reads
+ * the last commit without taking a lock from the writers).
+ *
+ * The thread starts on the first query and ends after `idleMs` without one; idle, it does not
+ * keep the process alive. Queries run one after another, in the order they were sent.
+ */
+export class SideReader {
+  private worker: Worker | undefined;
+  private next = 0;
+  private readonly pending = new Map<number, { resolve(rows: unknown[]): void; reject(e: Error): void }>();
+  private idle: NodeJS.Timeout | undefined;
+
+  constructor(
+    private readonly file: string,
+    private readonly opts: { idleMs?: number; busyMs?: number } = {},
+  ) {
+    if (!sideReadable(file)) throw new Error('SideReader needs a SQLite file another connection can open');
+  }
+
+  /** The rows of one compiled read (Kysely's `compile()`), as the store's connection would return them. */
+  all<R>(q: { sql: string; parameters: readonly unknown[] }): Promise<R[]> {
+    const w = this.start();
+    clearTimeout(this.idle);
+    const id = this.next++;
+    // a query waiting for its answer keeps the process alive, an idle thread does not
+    if (this.pending.size === 0) w.ref();
+    return new Promise<R[]>((resolve, reject) => {
+      this.pending.set(id, { resolve: resolve as (rows: unknown[]) => void, reject });
+      w.postMessage({ id, sql: q.sql, parameters: q.parameters });
+    });
+  }
+
+  /** Ends the thread (a later query starts another). */
+  async close(): Promise<void> {
+    clearTimeout(this.idle);
+    const w = this.worker;
+    this.worker = undefined;
+    if (!w) return;
+    this.fail(new Error('side reader closed'));
+    await w.terminate();
+  }
+
+  private start(): Worker {
+    if (this.worker) return this.worker;
+    const w = new Worker(READER_SOURCE, {
+      eval: true,
+      workerData: { file: this.file, busyMs: this.opts.busyMs ?? 5000, module: createRequire(import.meta.url).resolve('better-sqlite3') },
+    });
+    w.on('message', (m: { id: number; ok: boolean; rows?: unknown[]; error?: string; code?: string }) => {
+      const p = this.pending.get(m.id);
+      if (!p) return;
+      this.pending.delete(m.id);
+      if (m.ok) p.resolve(m.rows ?? []);
+      else p.reject(Object.assign(new Error(m.error), m.code ? { code: m.code } : {}));
+      if (this.pending.size === 0 && this.worker === w) {
+        w.unref();
+        clearTimeout(this.idle);
+        this.idle = setTimeout(() => {
+          if (this.worker !== w || this.pending.size) return;
+          this.worker = undefined;
+          w.postMessage('close');
+        }, this.opts.idleMs ?? 60_000);
+        this.idle.unref();
+      }
+    });
+    const gone = (e: Error): void => {
+      if (this.worker !== w) return;
+      this.worker = undefined;
+      this.fail(e);
+    };
+    w.on('error', gone);
+    w.on('exit', (code) => gone(new Error(`side reader thread exited with code ${code}`)));
+    this.worker = w;
+    return w;
+  }
+
+  private fail(e: Error): void {
+    const ps = [...this.pending.values()];
+    this.pending.clear();
+    for (const p of ps) p.reject(e);
+  }
+}

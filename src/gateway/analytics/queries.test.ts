@@ -27,7 +27,18 @@ describe('AnalyticsQueries', () => {
     w.add(testRecord({ ...at(4), status: 200, errorType: 'stream_error' }));
     // dollars whose float sum is 0.30000000000000004
     for (const [i, total] of [[100, 0.1], [101, 0.2]] as const) w.add(testRecord({ id: `c${i}`, ts: t0 + 10 * 86_400_000 + i, model: 'gpt-4o', upstreamModel: 'gpt-4o', cost: { input: total, output: 0, cacheWrite: 0, cacheRead: 0, total, priced: true } }));
+    // project matching: one row tagged, one of a session whose hooks reported the directory
+    w.add(testRecord({ id: 'p1', ts: t0 + 20 * 86_400_000, project: '/proj' }));
+    w.add(testRecord({ id: 'p2', ts: t0 + 20 * 86_400_000 + 1, sessionId: 'hooked' }));
+    w.add(testRecord({ id: 'p3', ts: t0 + 20 * 86_400_000 + 2, sessionId: 'stranger' }));
     await w.close();
+    await store.db
+      .insertInto('hook_events')
+      .values([
+        { received_at: t0, event: 'SessionStart', session_id: 'hooked', cwd: '/proj', payload: '{}' },
+        { received_at: t0, event: 'SessionStart', session_id: 'stranger', cwd: '/elsewhere', payload: '{}' },
+      ])
+      .execute();
   });
   afterAll(async () => {
     await store.close();
@@ -58,6 +69,16 @@ describe('AnalyticsQueries', () => {
     // in UTC the same rows are on the 14th
     const utc = (await q.series(window, DAY)).filter((b) => b.requests > 0);
     expect(new Date(utc[0]?.t ?? 0).toISOString()).toBe('2023-11-14T00:00:00.000Z');
+  });
+
+  it('a project is the rows tagged with it and those of sessions whose hooks reported its directory, on the side thread and on the store’s connection alike', async () => {
+    const window = { since: t0 + 20 * 86_400_000, until: t0 + 21 * 86_400_000 };
+    for (const q of [new AnalyticsQueries(store, new QueryProfiler()), new AnalyticsQueries(store, new QueryProfiler(), { sideThread: false })]) {
+      expect((await q.totals({ ...window, project: '/proj' })).requests).toBe(2);
+      expect((await q.breakdown({ ...window, project: '/proj' }, 'session_id')).map((r) => r.key).sort()).toEqual(['hooked', null]);
+      expect((await q.totals({ ...window, project: '/elsewhere' })).requests).toBe(1);
+      await q.close();
+    }
   });
 
   it('sums of dollars come without float noise in totals, breakdowns and the chart series', async () => {

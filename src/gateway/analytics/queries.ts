@@ -1,4 +1,6 @@
 import { sql } from 'kysely';
+import type { CompiledQuery } from 'kysely';
+import { SideReader, sideReadable } from '../../store/sqlite-side-thread.js';
 import type { Store } from '../../store/store.js';
 import type { QueryProfiler } from './profiler.js';
 
@@ -30,10 +32,11 @@ export interface RouteStats {
 export interface StatsFilter {
   since?: number;
   until?: number;
-  /** Rows tagged with this project (`x-cco-project`) or from one of `projectSessions`. */
+  /**
+   * Rows tagged with this project (`x-cco-project`) or from a session whose Claude Code hooks
+   * reported it as their working directory (the client did not name it).
+   */
   project?: string;
-  /** Sessions whose hooks reported the project's directory. */
-  projectSessions?: string[];
   sessionId?: string;
 }
 
@@ -49,10 +52,31 @@ function percentile(sorted: number[], p: number): number {
 
 /** Read side of the analytics table: totals, breakdowns, time series, per-route stats. */
 export class AnalyticsQueries {
+  /**
+   * SQLite file: the stats reads (totals, breakdowns, series) run on a read-only connection in a
+   * thread of its own. On the store's connection they held the event loop, and every /v1 request,
+   * for a third of a second per dashboard poll at 65,000 rows. PostgreSQL is asynchronous already;
+   * an in-memory database has no second connection.
+   */
+  private readonly reader: SideReader | undefined;
+
   constructor(
     private readonly store: Store,
     private readonly profiler: QueryProfiler,
-  ) {}
+    opts: { sideThread?: boolean } = {},
+  ) {
+    this.reader = opts.sideThread !== false && store.dialect === 'sqlite' && sideReadable(store.location) ? new SideReader(store.location) : undefined;
+  }
+
+  /** Ends the side thread, if one runs (it also ends itself after a minute without reads). */
+  async close(): Promise<void> {
+    await this.reader?.close();
+  }
+
+  /** The rows of a stats read: on the side thread when there is one, else on the store's connection. */
+  private rows<O>(q: { compile(): CompiledQuery<O>; execute(): Promise<O[]> }): Promise<O[]> {
+    return this.reader ? this.reader.all<O>(q.compile()) : q.execute();
+  }
 
   private base(f: StatsFilter) {
     let q = this.store.db.selectFrom('gateway_requests');
@@ -60,8 +84,10 @@ export class AnalyticsQueries {
     if (f.until !== undefined) q = q.where('ts', '<', f.until);
     if (f.project !== undefined) {
       const p = f.project;
-      const sessions = f.projectSessions ?? [];
-      q = sessions.length ? q.where((eb) => eb.or([eb('project', '=', p), eb('session_id', 'in', sessions)])) : q.where('project', '=', p);
+      // matched in SQL (index hook_events_cwd): a list of the sessions read first was capped at
+      // 10,000, and past it a project's requests silently stopped counting
+      const sessions = this.store.db.selectFrom('hook_events').select('session_id').distinct().where('cwd', '=', p).where('session_id', 'is not', null);
+      q = q.where((eb) => eb.or([eb('project', '=', p), eb('session_id', 'in', sessions)]));
     }
     if (f.sessionId !== undefined) q = q.where('session_id', '=', f.sessionId);
     return q;
@@ -70,27 +96,28 @@ export class AnalyticsQueries {
   /** Totals over the filter: requests, errors, tokens in four buckets, cost in four buckets, savings. */
   async totals(f: StatsFilter) {
     const r = await this.profiler.time('totals', () =>
-      this.base(f)
-        .select([
-          sql<number>`count(*)`.as('requests'),
-          ERRORS.as('errors'),
-          sql<number>`sum(cache_hit)`.as('cache_hits'),
-          CACHEABLE.as('cacheable'),
-          sql<number>`sum(case when cache_hit = 0 then input_tokens else 0 end)`.as('input_tokens'),
-          sql<number>`sum(case when cache_hit = 0 then output_tokens else 0 end)`.as('output_tokens'),
-          sql<number>`sum(case when cache_hit = 0 then cache_read_tokens else 0 end)`.as('cache_read_tokens'),
-          sql<number>`sum(case when cache_hit = 0 then cache_write_tokens else 0 end)`.as('cache_write_tokens'),
-          sql<number>`sum(case when cache_hit = 1 then input_tokens + output_tokens + cache_read_tokens + cache_write_tokens else 0 end)`.as('served_tokens'),
-          sql<number>`sum(cost_input)`.as('cost_input'),
-          sql<number>`sum(cost_output)`.as('cost_output'),
-          sql<number>`sum(cost_cache_write)`.as('cost_cache_write'),
-          sql<number>`sum(cost_cache_read)`.as('cost_cache_read'),
-          sql<number>`sum(cost_total)`.as('cost_total'),
-          sql<number>`sum(cost_saved)`.as('cost_saved'),
-          sql<number>`avg(latency_ms)`.as('avg_latency_ms'),
-          sql<number>`max(ts)`.as('last_ts'),
-        ])
-        .executeTakeFirst(),
+      this.rows(
+        this.base(f)
+          .select([
+            sql<number>`count(*)`.as('requests'),
+            ERRORS.as('errors'),
+            sql<number>`sum(cache_hit)`.as('cache_hits'),
+            CACHEABLE.as('cacheable'),
+            sql<number>`sum(case when cache_hit = 0 then input_tokens else 0 end)`.as('input_tokens'),
+            sql<number>`sum(case when cache_hit = 0 then output_tokens else 0 end)`.as('output_tokens'),
+            sql<number>`sum(case when cache_hit = 0 then cache_read_tokens else 0 end)`.as('cache_read_tokens'),
+            sql<number>`sum(case when cache_hit = 0 then cache_write_tokens else 0 end)`.as('cache_write_tokens'),
+            sql<number>`sum(case when cache_hit = 1 then input_tokens + output_tokens + cache_read_tokens + cache_write_tokens else 0 end)`.as('served_tokens'),
+            sql<number>`sum(cost_input)`.as('cost_input'),
+            sql<number>`sum(cost_output)`.as('cost_output'),
+            sql<number>`sum(cost_cache_write)`.as('cost_cache_write'),
+            sql<number>`sum(cost_cache_read)`.as('cost_cache_read'),
+            sql<number>`sum(cost_total)`.as('cost_total'),
+            sql<number>`sum(cost_saved)`.as('cost_saved'),
+            sql<number>`avg(latency_ms)`.as('avg_latency_ms'),
+            sql<number>`max(ts)`.as('last_ts'),
+          ]),
+      ).then((rs) => rs[0]),
     );
     const requests = n(r?.requests);
     const hits = n(r?.cache_hits);
@@ -114,10 +141,7 @@ export class AnalyticsQueries {
   /** What the archive holds (`gateway_requests_archive`): requests, cost and savings, for all-time figures. */
   async archivedTotals(): Promise<{ requests: number; cost: number; costSaved: number }> {
     const r = await this.profiler.time('archivedTotals', () =>
-      this.store.db
-        .selectFrom('gateway_requests_archive')
-        .select([sql<number>`count(*)`.as('requests'), sql<number>`sum(cost_total)`.as('cost'), sql<number>`sum(cost_saved)`.as('saved')])
-        .executeTakeFirst(),
+      this.rows(this.store.db.selectFrom('gateway_requests_archive').select([sql<number>`count(*)`.as('requests'), sql<number>`sum(cost_total)`.as('cost'), sql<number>`sum(cost_saved)`.as('saved')])).then((rs) => rs[0]),
     );
     return { requests: n(r?.requests), cost: usd(r?.cost), costSaved: usd(r?.saved) };
   }
@@ -125,22 +149,23 @@ export class AnalyticsQueries {
   /** Requests, tokens, cost, errors and mean latency grouped by a column (model, session, agent, project, provider). */
   async breakdown(f: StatsFilter, by: 'model' | 'upstream_model' | 'session_id' | 'agent_id' | 'project' | 'provider', limit = 20) {
     const rows = await this.profiler.time(`breakdown:${by}`, () =>
-      this.base(f)
-        .select([
-          sql<string | null>`${sql.ref(by)}`.as('key'),
-          sql<number>`count(*)`.as('requests'),
-          sql<number>`sum(case when cache_hit = 0 then input_tokens + cache_read_tokens + cache_write_tokens else 0 end)`.as('input_tokens'),
-          sql<number>`sum(case when cache_hit = 0 then output_tokens else 0 end)`.as('output_tokens'),
-          sql<number>`sum(cost_total)`.as('cost'),
-          sql<number>`sum(cache_hit)`.as('cache_hits'),
-          ERRORS.as('errors'),
-          sql<number>`avg(latency_ms)`.as('avg_latency_ms'),
-        ])
-        .groupBy(by)
-        .orderBy(sql`sum(cost_total)`, 'desc')
-        .orderBy(sql`count(*)`, 'desc')
-        .limit(limit)
-        .execute(),
+      this.rows(
+        this.base(f)
+          .select([
+            sql<string | null>`${sql.ref(by)}`.as('key'),
+            sql<number>`count(*)`.as('requests'),
+            sql<number>`sum(case when cache_hit = 0 then input_tokens + cache_read_tokens + cache_write_tokens else 0 end)`.as('input_tokens'),
+            sql<number>`sum(case when cache_hit = 0 then output_tokens else 0 end)`.as('output_tokens'),
+            sql<number>`sum(cost_total)`.as('cost'),
+            sql<number>`sum(cache_hit)`.as('cache_hits'),
+            ERRORS.as('errors'),
+            sql<number>`avg(latency_ms)`.as('avg_latency_ms'),
+          ])
+          .groupBy(by)
+          .orderBy(sql`sum(cost_total)`, 'desc')
+          .orderBy(sql`count(*)`, 'desc')
+          .limit(limit),
+      ),
     );
     return rows.map((r) => ({
       key: r.key,
@@ -165,20 +190,21 @@ export class AnalyticsQueries {
     const start = (t: number) => t - ((((t + offsetMs) % b) + b) % b);
     const bucket = sql<number>`(ts - ((ts + ${sql.lit(Math.trunc(offsetMs))}) % ${sql.lit(b)}))`;
     const rows = await this.profiler.time('series', () =>
-      this.base(f)
-        .select([
-          bucket.as('t'),
-          sql<number>`count(*)`.as('requests'),
-          sql<number>`sum(cost_total)`.as('cost'),
-          sql<number>`sum(case when cache_hit = 0 then input_tokens + output_tokens + cache_read_tokens + cache_write_tokens else 0 end)`.as('tokens'),
-          ERRORS.as('errors'),
-          sql<number>`sum(cache_hit)`.as('cache_hits'),
-          CACHEABLE.as('cacheable'),
-          sql<number>`avg(latency_ms)`.as('latency'),
-        ])
-        .groupBy(bucket)
-        .orderBy(bucket)
-        .execute(),
+      this.rows(
+        this.base(f)
+          .select([
+            bucket.as('t'),
+            sql<number>`count(*)`.as('requests'),
+            sql<number>`sum(cost_total)`.as('cost'),
+            sql<number>`sum(case when cache_hit = 0 then input_tokens + output_tokens + cache_read_tokens + cache_write_tokens else 0 end)`.as('tokens'),
+            ERRORS.as('errors'),
+            sql<number>`sum(cache_hit)`.as('cache_hits'),
+            CACHEABLE.as('cacheable'),
+            sql<number>`avg(latency_ms)`.as('latency'),
+          ])
+          .groupBy(bucket)
+          .orderBy(bucket),
+      ),
     );
     const byT = new Map(rows.map((r) => [n(r.t), r]));
     const out = [];

@@ -30,19 +30,6 @@ export function bucketFor(spanMs: number): number {
   return steps.find((s) => spanMs / s <= 72) ?? 7 * 24 * HOUR;
 }
 
-/**
- * Sessions whose Claude Code hooks reported this working directory: the project a request
- * belongs to when the client did not name it (`x-cco-project`).
- */
-async function projectSessions(store: Store, project: string): Promise<string[]> {
-  try {
-    const rows = await store.db.selectFrom('hook_events').select('session_id').distinct().where('cwd', '=', project).where('session_id', 'is not', null).limit(10_000).execute();
-    return rows.map((r) => r.session_id as string);
-  } catch {
-    return [];
-  }
-}
-
 /** `GET /api/project/stats` and `GET /api/machine/stats` (with chartData for the dashboard). */
 /** A capped breakdown with one `(other)` entry for what the cap left out (by requests and cost against the totals). */
 function withOther<R extends { key: string | null; requests: number; cost: number }>(rows: R[], totals: { requests: number; cost: { total: number } }): (R | { key: string; requests: number; cost: number })[] {
@@ -67,7 +54,7 @@ export function registerAnalyticsRoutes(app: FastifyInstance, d: { store: Store;
   app.get('/api/project/stats', async (req) => {
     const q = parseInput(windowQuery, req.query, 'query');
     const w = await window(q, 24 * 30);
-    const filter: StatsFilter = q.project ? { ...w, project: q.project, projectSessions: await projectSessions(d.store, q.project) } : w;
+    const filter: StatsFilter = q.project ? { ...w, project: q.project } : w;
     const totals = await d.queries.totals(filter);
     // by the model that answered (a fallback's, a route's rewrite), which is what was paid for
     const [byModel, bySession, byAgent] = await Promise.all([d.queries.breakdown(filter, 'upstream_model'), d.queries.breakdown(filter, 'session_id'), d.queries.breakdown(filter, 'agent_id')]);
@@ -91,7 +78,7 @@ export function registerAnalyticsRoutes(app: FastifyInstance, d: { store: Store;
     const win = await window(q, 24);
     const bucket = bucketFor(win.until - win.since);
     // `project=` narrows everything, as on /api/project/stats (it was accepted and ignored)
-    const only: Omit<StatsFilter, 'since' | 'until'> = q.project ? { project: q.project, projectSessions: await projectSessions(d.store, q.project) } : {};
+    const only: Omit<StatsFilter, 'since' | 'until'> = q.project ? { project: q.project } : {};
     const w = { ...win, ...only };
     const [totals, series, models, projects, sessions, providers, allTime, archived] = await Promise.all([
       d.queries.totals(w),

@@ -23,4 +23,14 @@ export const coreMigrations: MigrationSet = (dialect) => ({
       await db.schema.dropTable('hook_events').execute();
     },
   },
+  core_002_hook_events_cwd: {
+    // project stats match the sessions whose hooks reported a directory: without this index
+    // every call read the whole table
+    async up(db) {
+      await db.schema.createIndex('hook_events_cwd').on('hook_events').columns(['cwd', 'session_id']).execute();
+    },
+    async down(db) {
+      await db.schema.dropIndex('hook_events_cwd').execute();
+    },
+  },
 });
