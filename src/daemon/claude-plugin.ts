@@ -1,6 +1,6 @@
 import { createHash } from 'node:crypto';
-import { existsSync, mkdirSync, readFileSync, readdirSync, rmSync, writeFileSync } from 'node:fs';
-import { join } from 'node:path';
+import { lstatSync, mkdirSync, readFileSync, readdirSync, rmSync, writeFileSync } from 'node:fs';
+import { dirname, join } from 'node:path';
 import type { AgentCatalog } from '../agents/types.js';
 
 /**
@@ -9,7 +9,13 @@ import type { AgentCatalog } from '../agents/types.js';
  * without CCO writing into the user's project or home. 119 prompts are far too large for the
  * `--agents` flag (one argument is capped at 128 KiB on Linux).
  *
- * Rewritten only when the catalog changed (a content hash is kept beside it), because the
+ * The folder has a fixed name in the temp folder, often a shared 1777 /tmp: another user could
+ * create it first and rewrite the prompts later. So it must be ours and open to nobody else
+ * (checked with lstat, no symlink followed), or it is removed and made anew; and a stamp
+ * (`.cco-hash`) records the catalog's digest and the files' digest, checked at every launch
+ * (`claudePluginProblem`, from verify-artifacts.ts).
+ *
+ * Rewritten only when the catalog changed or the files are not what was written, because the
  * daemon does this on every start.
  */
 export async function writeClaudePlugin(dir: string, catalog: AgentCatalog, version: string): Promise<{ written: boolean; agents: number }> {
@@ -18,20 +24,116 @@ export async function writeClaudePlugin(dir: string, catalog: AgentCatalog, vers
   // The digest covers the definitions themselves, so an unchanged catalog costs no rendering
   // (and does not load the YAML writer).
   const digest = createHash('sha256').update(manifest).update(JSON.stringify(agents)).digest('hex');
-  const hashFile = join(dir, '.cco-hash');
-  if (existsSync(hashFile) && readFileSync(hashFile, 'utf8') === digest) return { written: false, agents: agents.length };
+  claimPrivateDir(dir);
+  if (readStamp(dir)?.catalog === digest && !claudePluginProblem(dir)) return { written: false, agents: agents.length };
   const { toClaudeCodeMarkdown } = await import('../agents/export.js');
-  const files = new Map<string, string>();
-  for (const a of agents) files.set(`${a.name}.md`, toClaudeCodeMarkdown(a));
+  const files = new Map<string, string>([[MANIFEST, manifest]]);
+  for (const a of agents) files.set(join('agents', `${a.name}.md`), toClaudeCodeMarkdown(a));
 
-  const agentsDir = join(dir, 'agents');
+  // Made anew rather than updated: nothing of what was there before is kept. (The folder is
+  // ours and closed to others, so nobody else can slip a symlink in between.)
+  for (const entry of readdirSync(dir)) rmSync(join(dir, entry), { recursive: true, force: true });
   mkdirSync(join(dir, '.claude-plugin'), { recursive: true, mode: 0o700 });
-  mkdirSync(agentsDir, { recursive: true, mode: 0o700 });
-  writeFileSync(join(dir, '.claude-plugin', 'plugin.json'), manifest, { mode: 0o600 });
-  for (const f of readdirSync(agentsDir)) if (!files.has(f)) rmSync(join(agentsDir, f), { force: true });
-  for (const [name, text] of files) writeFileSync(join(agentsDir, name), text, { mode: 0o600 });
-  writeFileSync(hashFile, digest, { mode: 0o600 });
-  return { written: true, agents: files.size };
+  mkdirSync(join(dir, 'agents'), { recursive: true, mode: 0o700 });
+  for (const [name, text] of files) writeFileSync(join(dir, name), text, { mode: 0o600 });
+  const stamp: Stamp = { catalog: digest, files: filesDigest([...files].map(([name, text]) => [name, Buffer.from(text)])) };
+  writeFileSync(join(dir, HASH_FILE), JSON.stringify(stamp), { mode: 0o600 });
+  return { written: true, agents: agents.length };
+}
+
+/**
+ * What is wrong with the plugin folder, or undefined when it is exactly what the daemon wrote:
+ * ours, not writable by group or others, no symlinks, no stray entries, files matching the stamp.
+ */
+export function claudePluginProblem(dir: string): { missing: boolean; problem: string } | undefined {
+  const top = entryProblem(dir, 'dir');
+  if (top) return { missing: top === MISSING, problem: top };
+  const bad = (problem: string) => ({ missing: false, problem });
+  const stray = readdirSync(dir).find((e) => !TOP_ENTRIES.has(e));
+  if (stray !== undefined) return bad(`holds an unexpected entry ${stray}`);
+  for (const sub of ['.claude-plugin', 'agents']) {
+    const p = entryProblem(join(dir, sub), 'dir');
+    if (p) return bad(`${sub} ${p}`);
+  }
+  const names = [MANIFEST, ...readdirSync(join(dir, 'agents')).map((f) => join('agents', f))];
+  if (readdirSync(join(dir, '.claude-plugin')).length !== 1) return bad('.claude-plugin holds unexpected entries');
+  for (const name of [HASH_FILE, ...names]) {
+    const p = entryProblem(join(dir, name), 'file');
+    if (p) return bad(`${name} ${p}`);
+  }
+  const stamp = readStamp(dir);
+  if (!stamp || filesDigest(names.map((n) => [n, readFileSync(join(dir, n))])) !== stamp.files) return bad('holds agent files that differ from what the daemon wrote');
+  return undefined;
+}
+
+const HASH_FILE = '.cco-hash';
+const MANIFEST = join('.claude-plugin', 'plugin.json');
+const TOP_ENTRIES = new Set([HASH_FILE, '.claude-plugin', 'agents']);
+const MISSING = 'is missing';
+
+interface Stamp {
+  catalog: string;
+  files: string;
+}
+
+function readStamp(dir: string): Stamp | undefined {
+  try {
+    const s = JSON.parse(readFileSync(join(dir, HASH_FILE), 'utf8')) as Partial<Stamp>;
+    return typeof s.catalog === 'string' && typeof s.files === 'string' ? { catalog: s.catalog, files: s.files } : undefined;
+  } catch {
+    return undefined;
+  }
+}
+
+/** One digest over names and contents, in name order. */
+function filesDigest(files: [string, Buffer][]): string {
+  const h = createHash('sha256');
+  for (const [name, data] of [...files].sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0))) h.update(`${name}\0${data.length}\0`).update(data);
+  return h.digest('hex');
+}
+
+/** Why `path` is not a private file/folder of ours (lstat: a symlink is itself the problem). */
+function entryProblem(path: string, kind: 'dir' | 'file'): string | undefined {
+  let st;
+  try {
+    st = lstatSync(path);
+  } catch (e) {
+    if ((e as NodeJS.ErrnoException).code === 'ENOENT') return MISSING;
+    return `cannot be checked (${(e as Error).message})`;
+  }
+  if (st.isSymbolicLink()) return 'is a symbolic link';
+  if (kind === 'dir' ? !st.isDirectory() : !st.isFile()) return `is not a ${kind === 'dir' ? 'folder' : 'regular file'}`;
+  const uid = process.geteuid?.();
+  // (no owners or modes to check on Windows)
+  if (uid !== undefined && st.uid !== uid) return `is owned by another user (uid ${st.uid})`;
+  if (uid !== undefined && (st.mode & 0o022) !== 0) return `is writable by group or others (mode ${(st.mode & 0o777).toString(8)})`;
+  return undefined;
+}
+
+/** Makes `dir` a folder of ours that nobody else can write, removing one that is not. */
+function claimPrivateDir(dir: string): void {
+  const problem = entryProblem(dir, 'dir');
+  if (problem === undefined) return;
+  const refuse = (why: string) =>
+    new Error(`the agent plugin folder ${dir} ${why}: another user may have planted agent prompts there. Remove it, or set CCO_TMPDIR to a folder only you can write`);
+  if (problem !== MISSING) {
+    // Whatever is inside may have been planted: nothing of it is kept.
+    try {
+      rmSync(dir, { recursive: true, force: true });
+    } catch (e) {
+      throw refuse(`${problem} and cannot be removed (${(e as Error).message})`);
+    }
+  }
+  mkdirSync(dirname(dir), { recursive: true });
+  try {
+    // not recursive: EEXIST if someone created it in the meantime (checked below: another
+    // daemon of ours sharing the temp folder may have)
+    mkdirSync(dir, { mode: 0o700 });
+  } catch (e) {
+    if ((e as NodeJS.ErrnoException).code !== 'EEXIST') throw refuse(`could not be created (${(e as Error).message})`);
+  }
+  const again = entryProblem(dir, 'dir');
+  if (again) throw refuse(again);
 }
 
 export { claudePluginDir } from './launch-paths.js';

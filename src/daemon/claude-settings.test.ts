@@ -18,7 +18,15 @@ describe('Claude Code settings', () => {
 
   it('carries the environment and the read-only allow list, and no hooks when disabled', () => {
     const s = buildClaudeSettings({ ...base, hooksEnabled: false });
-    expect(s).toMatchObject({ env: { ORCHESTRATOR_ENABLED: 'true' }, hooks: {}, permissions: { allow: expect.arrayContaining(['Read', 'Grep']) } });
+    expect(s).toMatchObject({ env: { ORCHESTRATOR_ENABLED: 'true' }, hooks: {}, permissions: { allow: expect.arrayContaining(['Read(./**)', 'mcp__cco']) } });
     expect(buildClaudeSettings({ ...base, autoAllowRead: false }).permissions).toEqual({ allow: ['mcp__cco'] });
+  });
+
+  it('allows reads only inside the session directory, and never the network tools', () => {
+    const { allow } = buildClaudeSettings(base).permissions as { allow: string[] };
+    // a bare rule allows the tool on any path (Claude Code then reads ~/.ssh/id_rsa without asking)
+    for (const bare of ['Read', 'Glob', 'Grep', 'LS', 'NotebookRead', 'WebFetch', 'WebSearch']) expect(allow).not.toContain(bare);
+    for (const rule of allow) expect(rule).not.toMatch(/^(Read|Glob|Grep|LS|NotebookRead)\((?!\.\/)/);
+    expect(allow.some((r) => r.startsWith('WebFetch') || r.startsWith('WebSearch'))).toBe(false);
   });
 });

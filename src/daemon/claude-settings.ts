@@ -18,8 +18,13 @@ export interface ClaudeSettingsInput {
 /** Events for which Claude Code refuses `http` hooks (it skips them): these use the command form. */
 const HTTP_UNSUPPORTED: ReadonlySet<string> = new Set(['SessionStart', 'Setup']);
 
-/** Read-only tools pre-allowed when ORCHESTRATOR_AUTO_ALLOW_READ is on. */
-const READ_ALLOW = ['Read', 'Glob', 'Grep', 'LS', 'NotebookRead', 'TodoWrite'];
+/**
+ * Read-only tools pre-allowed when ORCHESTRATOR_AUTO_ALLOW_READ is on. Reads are scoped to the
+ * session's directory (`./` is Claude Code's cwd): a bare `Read` would let the model read
+ * ~/.ssh without asking. Claude Code applies Read rules to Glob, Grep and LS too, so bare rules
+ * for those would reopen the same hole. WebFetch/WebSearch are never pre-allowed.
+ */
+const READ_ALLOW = ['Read(./**)', 'TodoWrite'];
 
 /**
  * The Claude Code settings JSON handed to `claude --settings`: hooks that report every
