@@ -1,3 +1,4 @@
+import { realpathSync } from 'node:fs';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { startTestDaemon } from '../testing/test-daemon.js';
 import type { TestDaemon } from '../testing/test-daemon.js';
@@ -13,9 +14,15 @@ describe('hook receiver (real daemon on port 0)', () => {
     fetch(`${t.url}/api/hooks/${event}`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify(body) });
 
   it('answers PreToolUse with the permission decision and records the event', async () => {
-    const read = await post('PreToolUse', { session_id: 's1', hook_event_name: 'PreToolUse', tool_name: 'Read', tool_input: { file_path: '/x' } });
+    const project = realpathSync(t.env.CCO_HOME as string);
+    const read = await post('PreToolUse', { session_id: 's1', hook_event_name: 'PreToolUse', cwd: project, tool_name: 'Read', tool_input: { file_path: `${project}/x` } });
     expect(read.status).toBe(200);
     expect(await read.json()).toMatchObject({ hookSpecificOutput: { hookEventName: 'PreToolUse', permissionDecision: 'allow' } });
+    // a read outside the session's folder, or of the web, is left to Claude Code's own checks
+    const outside = await post('PreToolUse', { session_id: 's-outside', cwd: project, tool_name: 'Read', tool_input: { file_path: '/etc/shadow' } });
+    expect(await outside.json()).toEqual({});
+    const fetchWeb = await post('PreToolUse', { session_id: 's-outside', cwd: project, tool_name: 'WebFetch', tool_input: { url: 'http://example.invalid/' } });
+    expect(await fetchWeb.json()).toEqual({});
     const write = await post('PreToolUse', { session_id: 's1', tool_name: 'Write', tool_input: { file_path: '/x' } });
     expect(await write.json()).toMatchObject({ hookSpecificOutput: { permissionDecision: 'ask' } });
     const other = await post('PreToolUse', { session_id: 's1', tool_name: 'mcp__cco__publish_event' });
@@ -35,6 +42,27 @@ describe('hook receiver (real daemon on port 0)', () => {
     await post('PreToolUse', { session_id: 's2', tool_name: 'Bash', tool_input: { command: 'curl -H "x-api-key: sk-ant-api03-supersecretvalue123"' } });
     const events = (await (await fetch(`${t.url}/api/hooks/events?session=s2`)).json()) as { events: { payload: unknown }[] };
     expect(JSON.stringify(events.events)).not.toContain('supersecretvalue123');
+  });
+
+  it('stores a large tool_response cut to 64 KB with a marker; the decision sees the whole input', async () => {
+    const big = 'x'.repeat(1024 * 1024);
+    const pre = await post('PreToolUse', { session_id: 'big', tool_name: 'Write', tool_input: { file_path: '/x', content: big } });
+    expect(await pre.json()).toMatchObject({ hookSpecificOutput: { permissionDecision: 'ask' } });
+    await post('PostToolUse', { session_id: 'big', tool_name: 'Bash', tool_input: { command: 'cat big' }, tool_response: { stdout: big, stderr: '' } });
+    const events = (await (await fetch(`${t.url}/api/hooks/events?session=big`)).json()) as { events: { event: string; decision: string | null; payload: Record<string, unknown> }[] };
+    expect(events.events.map((e) => [e.event, e.decision])).toEqual([
+      ['PreToolUse', 'ask'],
+      ['PostToolUse', null],
+    ]);
+    const [first, second] = events.events;
+    expect(second?.payload.tool_input).toEqual({ command: 'cat big' });
+    for (const stored of [first?.payload.tool_input, second?.payload.tool_response]) {
+      expect(typeof stored).toBe('string');
+      expect(Buffer.byteLength(stored as string)).toBeLessThan(65 * 1024);
+      expect(stored).toMatch(/…\[truncated: \d+ of \d+ bytes cut\]$/);
+    }
+    const row = await t.daemon.store.db.selectFrom('hook_events').select((eb) => eb.fn.max(eb.fn('length', ['payload'])).as('n')).where('session_id', '=', 'big').executeTakeFirst();
+    expect(Number(row?.n)).toBeLessThan(70 * 1024);
   });
 
   it('refuses unknown events and bad bodies with 400 naming the field', async () => {

@@ -2,10 +2,11 @@ import { z } from 'zod';
 import { AppError } from '../core/errors.js';
 import { redact } from '../core/redact.js';
 import { HookEventsRepo } from '../store/repos/hook-events.js';
+import { RetentionTimer } from '../store/retention.js';
 import type { DaemonModule, ModuleContext } from '../server/module.js';
 import { parseInput } from '../server/validate.js';
 import { decide, preToolUseOutput } from './decision.js';
-import { isHookEvent } from './events.js';
+import { isHookEvent, storedPayload } from './events.js';
 import { SessionTracker } from './sessions.js';
 
 /** Hook input as Claude Code posts it; only what we index is checked, the rest is kept. */
@@ -38,6 +39,8 @@ const eventsQuery = z
 export async function createHooksModule(ctx: ModuleContext): Promise<DaemonModule> {
   const repo = new HookEventsRepo(ctx.store);
   const sessions = new SessionTracker();
+  // recorded events older than [hooks] retention_days go, at start and hourly
+  const retention = new RetentionTimer([{ name: 'hook_events', days: ctx.config.hooks.retention_days, prune: (before, o) => repo.prune(before, o) }], { logger: ctx.logger });
   const flags = () => ({
     autoAllowRead: ctx.config.hooks.auto_allow_read,
     requireCudConfirmation: ctx.config.hooks.require_cud_confirmation,
@@ -49,8 +52,9 @@ export async function createHooksModule(ctx: ModuleContext): Promise<DaemonModul
         const { event } = parseInput(z.object({ event: z.string() }), req.params, 'params');
         if (!isHookEvent(event)) throw new AppError(400, 'unknown_hook_event', `Unknown hook event ${event}`, { field: 'params.event' });
         const body = parseInput(hookBody, req.body ?? {}, 'body');
-        const d = event === 'PreToolUse' && body.tool_name ? decide(body.tool_name, flags()) : undefined;
-        const payload = redact(body);
+        const d = event === 'PreToolUse' && body.tool_name ? decide(body.tool_name, flags(), { cwd: body.cwd, toolInput: body.tool_input }) : undefined;
+        // masked first (a cut must not leave half a key unrecognised), then bounded: a 1 MB tool_response is stored as 64 KB
+        const payload = storedPayload(redact(body));
         const id = await repo.insert({
           received_at: Date.now(),
           event,
@@ -79,5 +83,10 @@ export async function createHooksModule(ctx: ModuleContext): Promise<DaemonModul
       app.get('/api/sessions', async () => ({ live: sessions.list(), recent: await repo.sessions() }));
     },
     health: () => ({ status: 'ok', live_sessions: sessions.list().length }),
+    start() {
+      retention.start();
+      return Promise.resolve();
+    },
+    close: () => retention.stop(),
   };
 }

@@ -1,5 +1,7 @@
 import { sql } from 'kysely';
 import type { CompiledQuery } from 'kysely';
+import { PRUNE_BATCH, yieldTurn } from '../store/retention.js';
+import type { PruneOptions } from '../store/retention.js';
 import type { Store } from '../store/store.js';
 import { StoreWriter, step } from './sql-writer.js';
 import type { SqlWriter } from './sql-writer.js';
@@ -61,10 +63,17 @@ export class AgentsRepo {
     this.writer = opts.writer ?? new StoreWriter(store);
   }
 
-  /** Reads the agents table once (memory mode); call before serving. */
-  async load(): Promise<void> {
+  /**
+   * Reads the agents table once (memory mode); call before serving. With `since` (epoch ms: the
+   * retention's start) only the agents `prune(since)` would keep: what a start reads no longer
+   * grows with every agent ever spawned.
+   */
+  async load(opts: { since?: number } = {}): Promise<void> {
     if (!this.opts.memory || this.state) return;
-    const rows = await this.store.db.selectFrom('sidecar_agents').select(['agent_id', 'agent_type', 'status', 'expires_at']).execute();
+    let q = this.store.db.selectFrom('sidecar_agents').select(['agent_id', 'agent_type', 'status', 'expires_at']);
+    const since = opts.since;
+    if (since !== undefined) q = q.where((eb) => eb.or([eb('created_at', '>=', since), eb('updated_at', '>=', since), eb('expires_at', '>=', since)]));
+    const rows = await q.execute();
     this.state = new Map();
     for (const r of rows) this.apply(r.agent_id, { type: r.agent_type, status: r.status, expires: Number(r.expires_at) });
   }
@@ -143,6 +152,36 @@ export class AgentsRepo {
     const cur = this.state?.get(agentId);
     if (cur) this.apply(agentId, { ...cur, status });
     else this.cached = undefined;
+  }
+
+  /**
+   * Deletes the agents whose token expired and that were last seen before `before` (epoch ms),
+   * `batch` a transaction on the sidecar's writer, and forgets them here. An agent whose token
+   * still works is never deleted, whatever its status.
+   */
+  async prune(before: number, opts: PruneOptions = {}): Promise<number> {
+    const batch = opts.batch ?? PRUNE_BATCH;
+    let total = 0;
+    while (!opts.stopped?.()) {
+      // created_at <= updated_at: the condition on it only lets the created_at index find them
+      const old = this.store.db.selectFrom('sidecar_agents').select('agent_id').where('created_at', '<', before).where('updated_at', '<', before).where('expires_at', '<', before).limit(batch);
+      const [rows = []] = await this.writer.run([step(this.store.db.deleteFrom('sidecar_agents').where('agent_id', 'in', old).returning('agent_id'))]);
+      for (const r of rows) this.forget(String(r.agent_id));
+      total += rows.length;
+      if (rows.length < batch) break;
+      await yieldTurn();
+    }
+    if (total) this.cached = undefined;
+    return total;
+  }
+
+  private forget(agentId: string): void {
+    this.seen.delete(agentId);
+    this.statuses.delete(agentId);
+    const prev = this.state?.get(agentId);
+    if (!prev) return;
+    this.count(agentId, prev.status, -1);
+    this.state?.delete(agentId);
   }
 
   async stats(): Promise<AgentStats> {

@@ -1,5 +1,7 @@
 import { sql } from 'kysely';
 import type { CompiledQuery } from 'kysely';
+import { PRUNE_BATCH, rowsWithin, yieldTurn } from '../store/retention.js';
+import type { PruneOptions } from '../store/retention.js';
 import type { Store } from '../store/store.js';
 import { preparedQuery } from './prepared.js';
 import { StoreWriter, step } from './sql-writer.js';
@@ -199,6 +201,47 @@ export class EventsRepo {
     return rows.map((r) => ({ ...r, id: Number(r.id), created_at: Number(r.created_at), data: JSON.parse(r.data) as unknown }));
   }
 
+  /**
+   * Deletes the events created before `before` (epoch ms) that come first in id order, `batch` a
+   * transaction on the sidecar's writer, and drops them from the tail. Only a prefix of the ids
+   * goes, up to the first event still within the retention: an event a wait could still get
+   * (cursor and retention alike) never goes while an older one stays, even when clocks disagree.
+   * The newest event always stays: on SQLite a new id is the largest rowid + 1 (sidecar_005), and
+   * without it a deleted id, a cursor some waiter holds, would be handed out again.
+   */
+  async prune(before: number, opts: PruneOptions = {}): Promise<number> {
+    const batch = opts.batch ?? PRUNE_BATCH;
+    const newest = await this.store.db.selectFrom('sidecar_events').select((eb) => eb.fn.max('id').as('max')).executeTakeFirst();
+    const keep = Number(newest?.max ?? 0);
+    let total = 0;
+    let after = 0;
+    while (!opts.stopped?.()) {
+      // ids only grow above `keep`: what is read below it stays as read
+      const rows = await this.store.db
+        .selectFrom('sidecar_events')
+        .select(['id', 'created_at', sql<number>`octet_length(data)`.as('bytes')])
+        .where('id', '>', after)
+        .where('id', '<', keep)
+        .orderBy('id')
+        .limit(batch)
+        .execute();
+      let old = 0;
+      while (old < rows.length && Number((rows[old] as { created_at: number }).created_at) < before) old++;
+      // large data: fewer a transaction (the write thread's lock is every publish's too)
+      const n = rowsWithin(rows.slice(0, old).map((r) => Number(r.bytes)), opts.maxBytes);
+      if (n === 0) break;
+      const last = Number((rows[n - 1] as { id: number }).id);
+      await this.writer.run([step(this.store.db.deleteFrom('sidecar_events').where('id', '<=', last))]);
+      this.tail?.trim(last);
+      total += n;
+      after = last;
+      // every old event read is gone, and the next is kept or none is left
+      if (n === old && (old < rows.length || rows.length < batch)) break;
+      await yieldTurn();
+    }
+    return total;
+  }
+
   async count(): Promise<number> {
     const r = await this.store.db.selectFrom('sidecar_events').select((eb) => eb.fn.countAll<number>().as('n')).executeTakeFirst();
     return Number(r?.n ?? 0);
@@ -278,6 +321,11 @@ export class EventTail {
     runOf(this.byType, e.event_type).items.push(e);
     runOf(this.byTopic, topicKey(e.event_type, e.topic)).items.push(e);
     while (this.all.size > this.maxEvents || (this.bytes > this.maxBytes && this.all.size > 1)) this.evict();
+  }
+
+  /** Drops the events up to id `upTo` (deleted from the store): reads below go to the store. */
+  trim(upTo: number): void {
+    while (this.all.size > 0 && (this.all.items[this.all.head] as StoredEvent).id <= upTo) this.evict();
   }
 
   /**

@@ -8,6 +8,7 @@ import type { AgentCatalog } from '../agents/types.js';
 import { sidecarPort } from '../config/daemon-config.js';
 import { portInUseMessage } from '../daemon/port-holder.js';
 import type { DaemonModule, ModuleContext, PartHealth } from '../server/module.js';
+import { DAY_MS, RetentionTimer } from '../store/retention.js';
 import { AgentsRepo } from './agents-repo.js';
 import { EventBus, LocalNotifier } from './bus.js';
 import type { WakeNotifier } from './bus.js';
@@ -58,7 +59,8 @@ export async function createSidecarModule(ctx: ModuleContext, deps: { catalog: A
   if (!cfg.enabled) {
     return { name: 'sidecar', url: () => undefined, mintAgentToken: mint, health: () => ({ status: 'disabled', reason: '[sidecar] enabled = false' }) };
   }
-  await agents.load();
+  // only the agents the retention keeps (those that can still matter): a start does not grow with history
+  await agents.load(cfg.agent_retention_days > 0 ? { since: Date.now() - cfg.agent_retention_days * DAY_MS } : {});
   const knowledge = new Knowledge(ctx.store, { writer });
   const results = new ResultsRepo(ctx.store, ctx.paths.resultsDir, knowledge, { writer, maxResultBytes: cfg.max_result_bytes });
   // results acknowledged before a crash whose files or rows did not reach the disk
@@ -70,7 +72,16 @@ export async function createSidecarModule(ctx: ModuleContext, deps: { catalog: A
   }
   // ioredis loads only in team mode (REDIS_URL).
   const notifier: WakeNotifier = ctx.redisUrl ? new (await import('./redis-notifier.js')).RedisNotifier(ctx.redisUrl, 'cco:') : new LocalNotifier();
-  const bus = new EventBus(new EventsRepo(ctx.store, { tail: soleWriter, writer }), notifier);
+  const events = new EventsRepo(ctx.store, { tail: soleWriter, writer });
+  const bus = new EventBus(events, notifier);
+  // old events and agents go at start and hourly, through the sidecar's writer (its thread on SQLite)
+  const retention = new RetentionTimer(
+    [
+      { name: 'sidecar_events', days: cfg.event_retention_days, prune: (before, o) => events.prune(before, o) },
+      { name: 'sidecar_agents', days: cfg.agent_retention_days, prune: (before, o) => agents.prune(before, o) },
+    ],
+    { logger: ctx.logger },
+  );
   // the daemon's own folders hold its keys and access token: never part of a project's context
   const snapshots = new ProjectSnapshots({ skipDirs: [ctx.paths.home, ctx.paths.runtimeDir, ctx.paths.configDir] });
   const context = new ContextBuilder({ snapshots, results, knowledge, agents }, { maxBytes: cfg.context_max_bytes, defaultFileBytes: cfg.context_file_bytes });
@@ -177,6 +188,7 @@ export async function createSidecarModule(ctx: ModuleContext, deps: { catalog: A
       const actual = typeof addr === 'object' && addr ? addr.port : port;
       url = localUrl(host, actual);
       ctx.logger.info({ url, bus: notifier.kind, project_root: roots.defaultRoot }, 'sidecar listening');
+      retention.start();
     },
     async health(): Promise<PartHealth> {
       if (!url) return { status: startError ? 'down' : 'starting', ...(startError ? { error: startError } : {}) };
@@ -194,6 +206,8 @@ export async function createSidecarModule(ctx: ModuleContext, deps: { catalog: A
       app = undefined;
       url = undefined;
       snapshots.close();
+      // a prune batch in progress finishes before its writer closes
+      await retention.stop();
       await bus.close();
       await results.close();
       await writer.close();

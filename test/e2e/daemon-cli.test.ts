@@ -66,7 +66,8 @@ describe('cco daemon lifecycle (real CLI, temp home)', () => {
   });
 
   it('cco hook forwards a hook event from stdin and prints the decision', async () => {
-    const input = JSON.stringify({ session_id: 'hook-cli', hook_event_name: 'PreToolUse', tool_name: 'Grep', tool_input: { pattern: 'x' } });
+    // a search inside the session's folder is allowed without asking
+    const input = JSON.stringify({ session_id: 'hook-cli', hook_event_name: 'PreToolUse', cwd: realpathSync(w.root), tool_name: 'Grep', tool_input: { pattern: 'x' } });
     const r = await w.run(['hook', 'PreToolUse'], { input, env: { ORCHESTRATOR_API_URL: `http://127.0.0.1:${port}` } });
     expect(r.code).toBe(0);
     expect(JSON.parse(r.stdout)).toMatchObject({ hookSpecificOutput: { permissionDecision: 'allow' } });

@@ -9,6 +9,8 @@ export const hooksSection = z
     require_cud_confirmation: z.boolean().default(false),
     /** Seconds Claude Code waits for a hook before going on without it. */
     timeout_seconds: z.number().int().min(1).max(60).default(5),
+    /** Days a recorded hook event is kept (pruned hourly); 0 keeps every event. */
+    retention_days: z.number().int().min(0).max(36_500).default(30),
   })
   .strict()
   .prefault({});

@@ -21,6 +21,10 @@ export const sidecarSection = z
     context_file_bytes: z.number().int().min(1024).max(16 * 1024 * 1024).default(96 * 1024),
     /** Longest a long-poll wait may block. */
     wait_max_ms: z.number().int().min(100).max(10 * 60_000).default(120_000),
+    /** Days a published event is kept (pruned hourly; the newest is always kept); 0 keeps every event. */
+    event_retention_days: z.number().int().min(0).max(36_500).default(30),
+    /** Days an agent is kept once its token expired and it was last seen; 0 keeps every agent. */
+    agent_retention_days: z.number().int().min(0).max(36_500).default(30),
   })
   .passthrough()
   .prefault({});

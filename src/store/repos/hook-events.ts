@@ -1,6 +1,9 @@
+import { sql } from 'kysely';
 import type { Insertable, Selectable } from 'kysely';
 import type { Store } from '../store.js';
 import type { HookEventsTable } from '../tables/core.js';
+import { PRUNE_BATCH, rowsWithin, yieldTurn } from '../retention.js';
+import type { PruneOptions } from '../retention.js';
 
 export type HookEventRow = Selectable<HookEventsTable>;
 export type NewHookEvent = Insertable<HookEventsTable>;
@@ -11,6 +14,34 @@ export class HookEventsRepo {
   async insert(ev: NewHookEvent): Promise<number> {
     const row = await this.store.db.insertInto('hook_events').values(ev).returning('id').executeTakeFirstOrThrow();
     return Number(row.id);
+  }
+
+  /**
+   * Deletes the events received before `before` (epoch ms), oldest first, at most `batch` rows
+   * and `maxBytes` of payload a statement (on SQLite the store's connection is on the event loop).
+   * Ids stay unique: SQLite's AUTOINCREMENT and PostgreSQL's sequence never hand out a deleted id
+   * again, so `after` cursors keep working.
+   */
+  async prune(before: number, opts: PruneOptions = {}): Promise<number> {
+    const batch = opts.batch ?? PRUNE_BATCH;
+    let total = 0;
+    while (!opts.stopped?.()) {
+      // octet_length reads a row's size from its header (SQLite) or TOAST pointer (PostgreSQL), not the payload
+      const rows = await this.store.db
+        .selectFrom('hook_events')
+        .select(['id', sql<number>`octet_length(payload)`.as('bytes')])
+        .where('received_at', '<', before)
+        .orderBy('received_at')
+        .limit(batch)
+        .execute();
+      const n = rowsWithin(rows.map((r) => Number(r.bytes)), opts.maxBytes);
+      if (n === 0) break;
+      await this.store.db.deleteFrom('hook_events').where('id', 'in', rows.slice(0, n).map((r) => r.id)).execute();
+      total += n;
+      if (rows.length < batch && n === rows.length) break;
+      await yieldTurn();
+    }
+    return total;
   }
 
   async list(filter: { sessionId?: string; event?: string; afterId?: number; limit?: number } = {}): Promise<HookEventRow[]> {
