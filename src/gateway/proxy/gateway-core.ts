@@ -363,15 +363,19 @@ export class GatewayCore {
   /**
    * Whether the client's own provider credential goes up instead of the route's key: on a
    * built-in provider whose key is only the daemon's environment (`ANTHROPIC_API_KEY`, inherited
-   * from whichever shell started the daemon), a client that brings a key of this provider (Claude
-   * Code's login or its own key) is billed as it would be without CCO. A key the routing file
+   * from whichever shell started the daemon), a client that brings a key this provider issued
+   * (Claude Code's login or its own key) is billed as it would be without CCO. A key the routing file
    * names is the team's choice and always goes. (The gateway's own token never counts: it was
    * taken off the headers by `authorize`.)
    */
   private clientsOwnKey(route: ResolvedRoute, headers: IncomingHttpHeaders): boolean {
     if (!route.keysByDefault || route.keys.length === 0) return false;
     const own = clientCredential(headers);
-    return own !== undefined && clientKeyPolicy(own, route) === 'pass';
+    if (own === undefined) return false;
+    // only a key this provider issued (`sk-ant-…`, Claude Code's OAuth `sk-ant-oat…`; OpenAI's
+    // `sk-…`): an SDK needs some key to run, and a stand-in (`dummy`) must not replace the real one
+    const owner = credentialOwner(own) ?? (/^sk-(?!ant-)[A-Za-z0-9_-]{20,}$/.test(own) ? 'openai' : undefined);
+    return owner === route.provider;
   }
 
   private send(inb: Inbound, route: ResolvedRoute, signal: AbortLike, rec: RequestRecord, act: ActiveRequest) {

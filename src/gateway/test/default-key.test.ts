@@ -29,8 +29,8 @@ describe("the daemon's inherited provider key", () => {
     expect((await send('claude-sonnet-4-5', { 'x-api-key': 'sk-ant-the-users-other-project-000' })).status).toBe(200);
     expect(lastHeaders()['x-api-key']).toBe('sk-ant-the-users-other-project-000');
     // Claude Code logged in with OAuth: its Bearer token goes up as it is
-    expect((await send('claude-sonnet-4-5', { authorization: 'Bearer oauth-access-token-of-the-user' })).status).toBe(200);
-    expect(lastHeaders().authorization).toBe('Bearer oauth-access-token-of-the-user');
+    expect((await send('claude-sonnet-4-5', { authorization: 'Bearer sk-ant-oat01-the-users-oauth-token' })).status).toBe(200);
+    expect(lastHeaders().authorization).toBe('Bearer sk-ant-oat01-the-users-oauth-token');
     expect(lastHeaders()['x-api-key']).toBeUndefined();
   });
 
@@ -38,6 +38,9 @@ describe("the daemon's inherited provider key", () => {
     expect((await send('claude-sonnet-4-5', {})).status).toBe(200);
     expect(lastHeaders()['x-api-key']).toBe(ENV_KEY);
     expect((await send('claude-sonnet-4-5', { authorization: 'Bearer sk-proj-an-openai-key-000000000000' })).status).toBe(200);
+    expect(lastHeaders()['x-api-key']).toBe(ENV_KEY);
+    // a stand-in an SDK needs to run at all
+    expect((await send('claude-sonnet-4-5', { 'x-api-key': 'dummy' })).status).toBe(200);
     expect(lastHeaders()['x-api-key']).toBe(ENV_KEY);
   });
 
