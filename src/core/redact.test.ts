@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { REDACTED, redact, redactJsonText, redactString } from './redact.js';
+import { REDACTED, redact, redactJsonText, redactString, redactToolText } from './redact.js';
 
 describe('redact', () => {
   it('masks provider keys, bearer tokens and JWTs inside text', () => {
@@ -92,24 +92,30 @@ describe('redact', () => {
     const json = '{\n  "database": { "host": "db", "password": "jsonPa55", "password_file": "/run/secrets/db" },\n  "apiKey": "abcDEF123456", "max_tokens": 10\n}';
     const yaml = 'db:\n  host: localhost\n  password: yamlPa55\n  client_secret = iniSecret99\nsecret_path: /etc/app/secret\npassword: ${DB_PASSWORD}\n';
     for (const text of [pem, openssh, npmrc, netrc, pgpass, json, yaml]) {
-      const out = redactString(text);
+      const out = redactToolText(text);
       for (const secret of ['MC4CAQAw', 'b3BlbnNzaC1r', 'npm_A1b2', 'c2VjcmV0cGFzcw', 's3cretNetrc', '0therS3cret', 'pgPa55word', 'localPa55', 'jsonPa55', 'abcDEF123456', 'yamlPa55', 'iniSecret99']) {
         expect(out, text).not.toContain(secret);
       }
     }
     // what a reader needs to see what it was stays: markers, hosts, users, where secrets live, references
-    expect(redactString(pem)).toBe('-----BEGIN PRIVATE KEY-----\n[REDACTED]\n-----END PRIVATE KEY-----\n');
-    expect(redactString(netrc)).toContain('login alice password [REDACTED]');
-    expect(redactString(pgpass)).toContain('db.example.com:5432:app:appuser:[REDACTED]');
-    expect(redactString(json)).toContain('"password_file": "/run/secrets/db"');
-    expect(redactString(json)).toContain('"max_tokens": 10');
-    expect(redactString(yaml)).toContain('secret_path: /etc/app/secret');
-    expect(redactString(yaml)).toContain('password: ${DB_PASSWORD}');
+    expect(redactToolText(pem)).toBe('-----BEGIN PRIVATE KEY-----\n[REDACTED]\n-----END PRIVATE KEY-----\n');
+    expect(redactToolText(netrc)).toContain('login alice password [REDACTED]');
+    expect(redactToolText(pgpass)).toContain('db.example.com:5432:app:appuser:[REDACTED]');
+    expect(redactToolText(json)).toContain('"password_file": "/run/secrets/db"');
+    expect(redactToolText(json)).toContain('"max_tokens": 10');
+    expect(redactToolText(yaml)).toContain('secret_path: /etc/app/secret');
+    expect(redactToolText(yaml)).toContain('password: ${DB_PASSWORD}');
     // a payload object (PostToolUse of a Read) is masked the same way through redact()
-    const payload = redact({ tool_name: 'Read', tool_response: { file: { content: pem } } });
+    const payload = redact({ tool_name: 'Read', tool_response: { file: { content: `${pem}\n${yaml}` } } }, 0, { fileText: true });
     expect(JSON.stringify(payload)).not.toContain('MC4CAQAw');
+    expect(JSON.stringify(payload)).not.toContain('yamlPa55');
+    // a private key is masked in any text; settings only in what tools read: in prose they are sentences
+    expect(redactString(pem)).not.toContain('MC4CAQAw');
+    const requirement = 'Build a sign-up form:\n- password: string input, at least 12 characters\ninterface User { apiKey: string; }\n{"api_key": "required"}\npassword: hunter2\n';
+    expect(redactString(requirement)).toBe(requirement);
+    expect(redactToolText('- password: string input, at least 12 characters\napiKey: string;\n"api_key": "required"')).toBe('- password: string input, at least 12 characters\napiKey: string;\n"api_key": "required"');
     // ordinary prose and code stay as they are
     const prose = 'The password is checked by validate(); set the token TTL to 60 seconds.\nconst secret = process.env.SECRET;\n12:30:45';
-    expect(redactString(prose)).toBe(prose);
+    expect(redactToolText(prose)).toBe(prose);
   });
 });

@@ -84,14 +84,16 @@ const SETTING_WORD = '[A-Za-z0-9_.-]*(?:password|passwd|secret|api_?key|access_?
  */
 const FILE_CREDENTIALS: [RegExp, (m: string, ...g: string[]) => string][] = [
   [new RegExp(`("${SETTING_WORD}"\\s*:\\s*)"((?:[^"\\\\\\n]|\\\\.)*)"`, 'gi'), (m, pre, v) => (v === "" || isReference(v) || notSecretName(String(pre).replace(/[":\s]/g, '')) ? m : `${pre}"${REDACTED}"`)],
-  [new RegExp(`^([ \\t-]*)(${SETTING_WORD})([ \\t]*[:=][ \\t]*)(["']?)([^\\s"'#]+)\\4`, 'gim'), (m, indent, name, sep, q, v) => (isReference(v) || notSecretName(name) || v.includes(REDACTED) ? m : `${indent}${name}${sep}${q}${REDACTED}${q}`)],
+  [new RegExp(`^([ \\t-]*)(${SETTING_WORD})([ \\t]*[:=][ \\t]*)(["']?)([^\\s"'#]+)\\4(?=[ \\t]*(?:#.*)?$)`, 'gim'), (m, indent, name, sep, q, v) => (isReference(v) || notSecretName(name) || v.includes(REDACTED) ? m : `${indent}${name}${sep}${q}${REDACTED}${q}`)],
   [/(\b_(?:authToken|auth|password)\s*=\s*)([^\s"'`]+)/g, (m, pre, v) => (isReference(v) || v.includes(REDACTED) ? m : `${pre}${REDACTED}`)],
   [/(\blogin\s+\S+\s+password\s+|^[ \t]*password[ \t]+)([^\s]+)(?=[ \t]*(?:\n|$|\s+machine\b|\s+account\b))/gm, (m, pre, v) => (isReference(v) || v.includes(REDACTED) ? m : `${pre}${REDACTED}`)],
   [/^([^:\s]+:(?:\d+|\*):[^:\s]+:[^:\s]+:)(\S+)$/gm, (m, pre, v) => (isReference(v) || v.includes(REDACTED) ? m : `${pre}${REDACTED}`)],
 ];
 function isReference(v: string): boolean {
-  return /^(?:\$|\{\{|<|%\(|\[REDACTED\])/.test(v);
+  return /^(?:\$|\{\{|<|%\(|\[REDACTED\])/.test(v) || PLACEHOLDER.test(v);
 }
+/** Values that describe a setting rather than hold it (a type, a flag, a doc's placeholder). */
+const PLACEHOLDER = /^(?:string|number|boolean|bool|int|integer|str|text|any|null|none|nil|undefined|true|false|required|optional|yes|no|secret|password|changeme|xxx+|\*+|\.\.\.)[;,]?$/i;
 /**
  * `NAME=value` / `NAME: value` where the upper-case name says key, token, secret or password
  * (`export GITHUB_TOKEN=…`, a `.env` printed by `cat`, `AWS_SECRET_ACCESS_KEY: …`): the value,
@@ -104,9 +106,20 @@ const ENV_ASSIGNMENT = /\b([A-Z][A-Z0-9_]*(?:KEY|TOKEN|SECRET|PASSWORD|PASSWD|CR
 
 export const REDACTED = '[REDACTED]';
 
-export function redactString(s: string): string {
+/**
+ * The credentials of config files in text a tool read or printed (`FILE_CREDENTIALS`), then
+ * everything `redactString` masks. Only for such text (hook payloads): in prose (a requirement,
+ * a log line) `password: string` is a sentence, not a setting.
+ */
+export function redactToolText(s: string): string {
+  // key blocks first: a base64 line ending in `secret=` is no setting
   let out = maskPrivateKeys(s);
   for (const [re, fn] of FILE_CREDENTIALS) out = out.replace(re, fn as (m: string, ...g: unknown[]) => string);
+  return redactString(out);
+}
+
+export function redactString(s: string): string {
+  let out = maskPrivateKeys(s);
   for (const re of SECRET_VALUE_PATTERNS) {
     out = out.replace(re, (_m, pre?: string, post?: string) =>
       typeof pre === 'string' && pre.length > 0 && !/^\d+$/.test(pre)
@@ -141,18 +154,21 @@ export function redactJsonText(text: string): string {
   return masked === JSON.stringify(value) ? text : masked + end;
 }
 
-/** Deep copy with secret-named keys replaced and secret-shaped strings masked. */
-export function redact<T>(value: T, depth = 0): T {
+/**
+ * Deep copy with secret-named keys replaced and secret-shaped strings masked. `fileText`: its
+ * strings are what tools read and printed (hook payloads), masked with `redactToolText`.
+ */
+export function redact<T>(value: T, depth = 0, opts: { fileText?: boolean } = {}): T {
   if (depth > 20) return value;
-  if (typeof value === 'string') return redactString(value) as T;
-  if (Array.isArray(value)) return value.map((v) => redact(v, depth + 1)) as T;
+  if (typeof value === 'string') return (opts.fileText ? redactToolText(value) : redactString(value)) as T;
+  if (Array.isArray(value)) return value.map((v) => redact(v, depth + 1, opts)) as T;
   if (value && typeof value === 'object') {
     const out: Record<string, unknown> = {};
     for (const [k, v] of Object.entries(value as Record<string, unknown>)) {
       if (((SECRET_KEY.test(k) && !notSecretName(k)) || ((KEY_NAME.test(k) || CAMEL_KEY_NAME.test(k)) && !LOOKUP_KEY.test(k))) && (typeof v === 'string' || typeof v === 'number')) {
         out[k] = v === '' ? '' : REDACTED;
       } else {
-        out[k] = redact(v, depth + 1);
+        out[k] = redact(v, depth + 1, opts);
       }
     }
     return out as T;

@@ -54,7 +54,7 @@ export async function createHooksModule(ctx: ModuleContext): Promise<DaemonModul
         const body = parseInput(hookBody, req.body ?? {}, 'body');
         const d = event === 'PreToolUse' && body.tool_name ? decide(body.tool_name, flags(), { cwd: body.cwd, toolInput: body.tool_input }) : undefined;
         // masked first (a cut must not leave half a key unrecognised), then bounded: a 1 MB tool_response is stored as 64 KB
-        const payload = storedPayload(redact(body));
+        const payload = storedPayload(redact(body, 0, { fileText: true }));
         const id = await repo.insert({
           received_at: Date.now(),
           event,
