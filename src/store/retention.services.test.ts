@@ -44,6 +44,15 @@ for (const dialect of testDialects()) {
       expect(await repo.prune(cutoff)).toBe(0);
     });
 
+    it("hook events: a session's start is kept (project stats find the session's folder through it)", async () => {
+      const repo = new HookEventsRepo(t.store);
+      const start = await repo.insert({ ...hookRow(old, 'start'), event: 'SessionStart', session_id: 'kept-session', cwd: '/projects/kept' });
+      await repo.insert({ ...hookRow(old, 'tool'), session_id: 'kept-session' });
+      await repo.prune(cutoff);
+      const left = await repo.list({ sessionId: 'kept-session' });
+      expect(left.map((r) => Number(r.id))).toEqual([start]);
+    });
+
     it('hook events: a prune asked to stop ends after its batch', async () => {
       const repo = new HookEventsRepo(t.store);
       for (let i = 0; i < 5; i++) await repo.insert(hookRow(old + i, `old${i}`));

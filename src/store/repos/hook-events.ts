@@ -31,6 +31,9 @@ export class HookEventsRepo {
         .selectFrom('hook_events')
         .select(['id', sql<number>`octet_length(payload)`.as('bytes')])
         .where('received_at', '<', before)
+        // a session's start names its folder: project stats find a session's project through it
+        // for as long as its gateway requests are kept (one small row a session)
+        .where('event', '!=', 'SessionStart')
         .orderBy('received_at')
         .limit(batch)
         .execute();
