@@ -1,6 +1,6 @@
 import { mkdirSync, mkdtempSync, realpathSync, rmSync, symlinkSync, writeFileSync } from 'node:fs';
 import { homedir, tmpdir } from 'node:os';
-import { join } from 'node:path';
+import { dirname, join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { classifyTool, decide, preToolUseOutput } from './decision.js';
 
@@ -58,6 +58,12 @@ describe('PreToolUse decisions', () => {
     expect(decide('Read', on)).toBeUndefined();
     expect(read('/etc/passwd', '/')).toBeUndefined();
     expect(read(join(homedir(), '.ssh', 'id_rsa'), homedir())).toBeUndefined();
+    // a session above the home folder (/home, /Users): the home's secrets are not "the project's"
+    expect(read(join(homedir(), '.ssh', 'id_rsa'), dirname(homedir()))).toBeUndefined();
+    expect(read(join(homedir(), 'notes.txt'), dirname(homedir()))).toBeUndefined();
+    // credentials kept inside a project are not read unasked either
+    expect(read(join(proj, '.ssh', 'id_ed25519'))).toBeUndefined();
+    expect(read(join(proj, 'deploy', '.aws', 'credentials'))).toBeUndefined();
     expect(read(42)).toBeUndefined();
   });
 

@@ -60,8 +60,9 @@ function insideProject(fields: { paths: string[]; globs: string[] }, call: ToolC
   const input = call.toolInput;
   if (!call.cwd || !isAbsolute(call.cwd) || typeof input !== 'object' || input === null) return false;
   const project = realPath(call.cwd);
-  // A session started at / or in the home folder would make ~/.ssh "the project".
-  if (!project || project === parse(project).root || project === realPath(homedir())) return false;
+  // A session started at /, in the home folder or above it (/home, /Users) would make ~/.ssh
+  // "the project".
+  if (!project || project === parse(project).root || holds(project, realPath(homedir()))) return false;
   const values = input as Record<string, unknown>;
   for (const f of fields.globs) {
     const g = values[f];
@@ -75,10 +76,21 @@ function insideProject(fields: { paths: string[]; globs: string[] }, call: ToolC
     if (typeof p !== 'string' || p === '' || p.startsWith('~') || hasDotDot(p)) return false;
     const target = realPath(resolve(call.cwd, p));
     if (!target) return false;
-    const rel = relative(project, target);
-    if (rel === '..' || rel.startsWith(`..${sep}`) || isAbsolute(rel)) return false;
+    if (!holds(project, target)) return false;
+    // credentials kept in a project (a checked-in .ssh, .aws, .gnupg) are never read unasked
+    if (relative(project, target).split(sep).some((part) => SECRET_FOLDERS.has(part))) return false;
   }
   return true;
+}
+
+/** Folders of credentials, wherever they are. */
+const SECRET_FOLDERS = new Set(['.ssh', '.aws', '.gnupg', '.docker', '.kube', '.azure', '.netrc', '.pgpass', '.npmrc']);
+
+/** Whether `inner` is `outer` or inside it. */
+function holds(outer: string, inner: string | undefined): boolean {
+  if (inner === undefined) return false;
+  const rel = relative(outer, inner);
+  return !(rel === '..' || rel.startsWith(`..${sep}`) || isAbsolute(rel));
 }
 
 const hasDotDot = (p: string): boolean => p.split(/[\\/]/).includes('..');

@@ -66,8 +66,11 @@ describe('cco daemon lifecycle (real CLI, temp home)', () => {
   });
 
   it('cco hook forwards a hook event from stdin and prints the decision', async () => {
-    // a search inside the session's folder is allowed without asking
-    const input = JSON.stringify({ session_id: 'hook-cli', hook_event_name: 'PreToolUse', cwd: realpathSync(w.root), tool_name: 'Grep', tool_input: { pattern: 'x' } });
+    // a search inside the session's folder is allowed without asking (a project beside the
+    // world's home folder, not above it)
+    const project = join(w.root, 'project');
+    mkdirSync(project, { recursive: true });
+    const input = JSON.stringify({ session_id: 'hook-cli', hook_event_name: 'PreToolUse', cwd: realpathSync(project), tool_name: 'Grep', tool_input: { pattern: 'x' } });
     const r = await w.run(['hook', 'PreToolUse'], { input, env: { ORCHESTRATOR_API_URL: `http://127.0.0.1:${port}` } });
     expect(r.code).toBe(0);
     expect(JSON.parse(r.stdout)).toMatchObject({ hookSpecificOutput: { permissionDecision: 'allow' } });
