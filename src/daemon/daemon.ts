@@ -6,7 +6,7 @@ import type { Env, Paths } from '../config/paths.js';
 import { createLogger } from '../core/logger.js';
 import { mark, startupMarks } from '../core/startup-marks.js';
 import type { Logger } from '../core/logger.js';
-import { cliEntry, version } from '../core/version.js';
+import { buildId, cliEntry, version } from '../core/version.js';
 import { Hub } from '../hub/hub.js';
 import { registerHubWebSocket } from '../hub/ws-route.js';
 import { buildApp } from '../server/app.js';
@@ -95,6 +95,8 @@ export async function startDaemon(opts: DaemonOptions = {}): Promise<RunningDaem
   };
   mark('config');
   const startedAt = Date.now();
+  // read now, not at the first launch: an update replaces the file under a running daemon
+  buildId();
   const requestedPort = config.daemon.port;
   const host = config.daemon.host;
   // the home holds keys, logs, analytics and results: the user's only (when created here)
