@@ -75,6 +75,15 @@ describe('the user’s own --settings', () => {
     expect(merged.polluted).toBeUndefined();
   });
 
+  it('refuses a value of another kind where CCO has a list or an object (it would drop CCO\'s hooks or permissions)', () => {
+    const cco = { hooks: { Stop: [{ hooks: [] }] }, permissions: { allow: ['mcp__cco'] }, model: 'x' };
+    expect(() => mergeSettings(cco, { hooks: null })).toThrow(/sets `hooks` to null, where CCO's settings have an object/);
+    expect(() => mergeSettings(cco, { permissions: { allow: null } })).toThrow(/sets `permissions.allow` to null, where CCO's settings have a list/);
+    expect(() => mergeSettings(cco, { hooks: { Stop: 'x' } })).toThrow(/`hooks.Stop`/);
+    // a scalar of CCO's may be replaced
+    expect(mergeSettings(cco, { model: null })).toMatchObject({ model: null });
+  });
+
   it('reads inline JSON or a file relative to the working directory, and refuses what it cannot read', () => {
     const w = tempCcoEnv();
     try {

@@ -115,11 +115,17 @@ export async function main(args: string[]): Promise<number> {
   let claudeArgs = args;
   if (userSettings) {
     // CCO's settings and the user's in one file of this launch (0600: either may hold secrets)
-    let merged: unknown;
+    let ccoSettings: unknown;
     try {
-      merged = mergeSettings(JSON.parse(readFileSync(paths.settingsFile, 'utf8')), userSettings.settings);
+      ccoSettings = JSON.parse(readFileSync(paths.settingsFile, 'utf8'));
     } catch (e) {
       return fail(`Could not read ${paths.settingsFile}: ${(e as Error).message}. Restart the daemon to regenerate it: cco daemon restart`, 1);
+    }
+    let merged: unknown;
+    try {
+      merged = mergeSettings(ccoSettings, userSettings.settings);
+    } catch (e) {
+      return fail(`Your --settings (${userSettings.source}) ${(e as Error).message}`, 1);
     }
     settingsFile = join(paths.tmpDir, `.cco-settings-${process.pid}-${randomBytes(4).toString('hex')}.json`);
     writeFileAtomic(settingsFile, `${JSON.stringify(merged, null, 2)}\n`, 0o600, { durable: false });
@@ -187,11 +193,19 @@ export function readUserSettings(value: string, cwd: string): { settings: Record
  * arrays joined (each hook event's entries, permission rules) without repeats, any other value
  * `over`'s.
  */
-export function mergeSettings(base: unknown, over: unknown): unknown {
+export function mergeSettings(base: unknown, over: unknown, at = ''): unknown {
   if (Array.isArray(base) && Array.isArray(over)) return [...base, ...over.filter((v) => !base.some((b) => isDeepStrictEqual(b, v)))];
   if (isPlainObject(base) && isPlainObject(over)) {
     // fromEntries: a "__proto__" key of the user's JSON stays a plain key
-    return Object.fromEntries([...Object.entries(base).filter(([k]) => !Object.hasOwn(over, k)), ...Object.entries(over).map(([k, v]) => [k, Object.hasOwn(base, k) ? mergeSettings(base[k], v) : v])]);
+    return Object.fromEntries([
+      ...Object.entries(base).filter(([k]) => !Object.hasOwn(over, k)),
+      ...Object.entries(over).map(([k, v]) => [k, Object.hasOwn(base, k) ? mergeSettings(base[k], v, at ? `${at}.${k}` : k) : v]),
+    ]);
+  }
+  // a value of another kind where CCO has a list or an object (`"hooks": null`) would drop CCO's
+  // hooks, environment or permissions without a word
+  if (Array.isArray(base) || isPlainObject(base)) {
+    throw new Error(`sets \`${at}\` to ${JSON.stringify(over)}, where CCO's settings have ${Array.isArray(base) ? 'a list' : 'an object'} (its hooks, environment and permissions for orchestration). Give ${Array.isArray(base) ? 'a list' : 'an object'} (merged with CCO's) or leave \`${at}\` out.`);
   }
   return over;
 }
