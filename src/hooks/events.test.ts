@@ -18,15 +18,25 @@ describe('storedPayload', () => {
     expect((p.tool_response).length).toBe(1024 * 1024);
   });
 
-  it("cuts an object field's JSON text, and never inside a character", () => {
-    const p = { tool_response: { file: { filePath: '/big', content: 'é'.repeat(10) + '😀'.repeat(100) } } };
+  it('cuts the long strings inside an object field, keeping its shape (which file was written stays readable), never inside a character', () => {
+    const p = { tool_input: { file_path: '/big', content: 'é'.repeat(10) + '😀'.repeat(100) } };
     const s = storedPayload(p, 101);
-    const text = s.tool_response as string;
-    expect(text.startsWith('{"file":{"filePath":"/big"')).toBe(true);
-    const kept = text.slice(0, text.indexOf('…[truncated'));
+    const input = s.tool_input as { file_path: string; content: string };
+    expect(input.file_path).toBe('/big');
+    const kept = input.content.slice(0, input.content.indexOf('…[truncated'));
     expect(kept).not.toMatch(/\uFFFD|[\uD800-\uDBFF]$/);
     expect(Buffer.byteLength(kept)).toBeLessThanOrEqual(101);
-    const total = Buffer.byteLength(JSON.stringify(p.tool_response));
-    expect(text).toContain(`${total - Buffer.byteLength(kept)} of ${total} bytes cut]`);
+    const total = Buffer.byteLength(p.tool_input.content);
+    expect(input.content).toContain(`${total - Buffer.byteLength(kept)} of ${total} bytes cut]`);
   });
+
+  it('cuts a field of many short strings whole, as text', () => {
+    const p = { tool_response: { files: Array.from({ length: 5000 }, (_, i) => `/repo/src/file-${i}.ts`) } };
+    const s = storedPayload(p, 1000);
+    const text = s.tool_response as string;
+    expect(typeof text).toBe('string');
+    expect(text.startsWith('{"files":["/repo/src/file-0.ts"')).toBe(true);
+    expect(text).toMatch(/…\[truncated: \d+ of \d+ bytes cut\]$/);
+  });
+
 });
