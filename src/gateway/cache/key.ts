@@ -21,11 +21,22 @@ const KEY_HEADERS = ['anthropic-version', 'anthropic-beta', 'openai-beta', 'open
  */
 const CREDENTIAL_NAME = /key|token|secret|auth|credential|password|signature/;
 
+/** Header names judged so far (names repeat from request to request; bounded). */
+const judged = new Map<string, boolean>();
+function isCredentialName(h: string): boolean {
+  let yes = judged.get(h);
+  if (yes === undefined) {
+    yes = CREDENTIAL_NAME.test(h);
+    if (judged.size < 1024) judged.set(h, yes);
+  }
+  return yes;
+}
+
 /** What identifies the caller: every non-empty credential header, by name (undefined: none). */
 export function callerCredentials(headers: IncomingHttpHeaders): string | undefined {
   let out = '';
   for (const h in headers) {
-    if (!CREDENTIAL_NAME.test(h)) continue;
+    if (!isCredentialName(h)) continue;
     const v = headers[h];
     if (v === undefined || v === '') continue;
     out += `${h}\u0000${Array.isArray(v) ? v.join(',') : v}\u0001`;

@@ -1,3 +1,4 @@
+import { digest } from '../cache/key.js';
 import { BUILTIN_PROVIDERS, providerSchema } from './schema.js';
 import type { ProviderConfig, ProviderFormat, RouteConfig, RoutingFile } from './schema.js';
 
@@ -29,9 +30,18 @@ export interface ResolvedRoute {
   maxQueue: number;
 }
 
-/** Who answers a route, as the cache key names it: provider, wire format, upstream URL and model. */
+const targets = new WeakMap<ResolvedRoute, string>();
+/**
+ * Who answers a route, as the cache key names it: a digest of provider, wire format, upstream URL
+ * and model (short enough to stand for itself in the key). Once per route: routes are memoised.
+ */
 export function routeTarget(r: ResolvedRoute): string {
-  return `${r.provider}|${r.format}|${r.origin}${r.basePath}|${r.upstreamModel}`;
+  let t = targets.get(r);
+  if (t === undefined) {
+    t = digest(`${r.provider}|${r.format}|${r.origin}${r.basePath}|${r.upstreamModel}`);
+    targets.set(r, t);
+  }
+  return t;
 }
 
 interface CompiledRoute {
