@@ -55,7 +55,9 @@ export async function main(args: string[]): Promise<number> {
         return r.url;
       }
     : undefined;
-  await bridgeStdioToHttp({ url, key, ...(restart ? { startDaemon: restart } : {}) });
+  // Claude Code started by `cco` passes its session's folder to the MCP servers it spawns
+  const projectRoot = process.env.ORCHESTRATOR_PROJECT_ROOT;
+  await bridgeStdioToHttp({ url, key, ...(restart ? { startDaemon: restart } : {}), ...(projectRoot ? { projectRoot } : {}) });
   return 0;
 }
 

@@ -1,5 +1,6 @@
 import type { Readable, Writable } from 'node:stream';
 import { StreamableHTTPClientTransport, StreamableHTTPError } from '@modelcontextprotocol/sdk/client/streamableHttp.js';
+import { PROJECT_ROOT_HEADER } from './claude-mcp-config.js';
 import { StdioServerTransport } from '@modelcontextprotocol/sdk/server/stdio.js';
 import type { JSONRPCMessage, JSONRPCRequest } from '@modelcontextprotocol/sdk/types.js';
 
@@ -12,6 +13,8 @@ export interface BridgeOptions {
   stdout?: Writable;
   /** Diagnostics (stderr); stdout carries the protocol only. */
   log?: (line: string) => void;
+  /** The folder the client works in, sent as `x-cco-project-root` (get_context's default root). */
+  projectRoot?: string;
   /**
    * Starts the daemon when it is found down mid-session, as `cco mcp` does at start-up, and
    * returns the MCP endpoint to use. Absent (`--no-start`, `--url`), a call made while the daemon
@@ -66,7 +69,9 @@ export function bridgeStdioToHttp(o: BridgeOptions): Promise<void> {
   let shuttingDown = false;
 
   const connect = (): StreamableHTTPClientTransport => {
-    const t = new StreamableHTTPClientTransport(new URL(url), { requestInit: { headers: { authorization: `Bearer ${o.key}` } } });
+    const headers: Record<string, string> = { authorization: `Bearer ${o.key}` };
+    if (o.projectRoot) headers[PROJECT_ROOT_HEADER] = encodeURI(o.projectRoot);
+    const t = new StreamableHTTPClientTransport(new URL(url), { requestInit: { headers } });
     t.onmessage = (m) => fromDaemon(m);
     // a lost session or daemon is reported once, by the recovery, not by every failed POST
     t.onerror = (e) => {

@@ -1,4 +1,7 @@
 import { spawn } from 'node:child_process';
+import { mkdtempSync, realpathSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import { createServer } from 'node:net';
 import type { AddressInfo } from 'node:net';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
@@ -21,12 +24,12 @@ afterAll(async () => {
 });
 
 /** `node dist/cli/main.js mcp` as a stdio MCP server, in the daemon's CCO world. */
-async function stdioClient(extraArgs: string[] = []): Promise<{ client: Client; stderr: () => string }> {
+async function stdioClient(extraArgs: string[] = [], extraEnv: Record<string, string> = {}): Promise<{ client: Client; stderr: () => string }> {
   let err = '';
   const transport = new StdioClientTransport({
     command: process.execPath,
     args: [CLI, 'mcp', '--port', String(d.daemon.port), '--no-start', ...extraArgs],
-    env: { PATH: process.env.PATH ?? '', ...(d.env as Record<string, string>) },
+    env: { PATH: process.env.PATH ?? '', ...(d.env as Record<string, string>), ...extraEnv },
     stderr: 'pipe',
   });
   transport.stderr?.on('data', (b: Buffer) => (err += b.toString()));
@@ -51,6 +54,21 @@ describe('cco mcp (stdio) against a running daemon', () => {
     const cycles = await call<{ cycles: unknown[] }>(client, 'list_improvement_cycles');
     expect(Array.isArray(cycles.cycles)).toBe(true);
     expect(await client.ping()).toEqual({});
+  });
+
+  it("answers get_context from the folder of the Claude Code session that spawned it (ORCHESTRATOR_PROJECT_ROOT), not the daemon's", async () => {
+    const project = mkdtempSync(join(tmpdir(), 'cco-stdio-project-'));
+    try {
+      writeFileSync(join(project, 'ledger.py'), 'def balance():\n    return 0\n');
+      // the launcher registers the session's folder with the daemon
+      const r = await fetch(`${d.daemon.url}/api/launcher/session`, { method: 'POST', headers: { 'content-type': 'application/json', 'x-cco-token': d.daemon.accessToken }, body: JSON.stringify({ cwd: project }) });
+      expect(r.status).toBe(200);
+      const { client } = await stdioClient([], { ORCHESTRATOR_PROJECT_ROOT: project });
+      const got = await call<{ context: { project: { root: string } } }>(client, 'get_context', { issue_id: 'issue-7', agent_type: 'python-specialist', query: 'ledger' });
+      expect(got.context.project.root).toBe(realpathSync(project));
+    } finally {
+      rmSync(project, { recursive: true, force: true });
+    }
   });
 
   it('ends quietly when its client closes stdin (no warning about the stream it closed itself)', async () => {
