@@ -57,10 +57,15 @@ enabled = true
 auto_allow_read = true
 require_cud_confirmation = false
 timeout_seconds = 5
+# recorded hook events older than this many days are deleted (0 keeps them)
+retention_days = 30
 
 [sidecar]
 enabled = true
 # port = 3001   (default: the daemon's port + 1; cco daemon start --port 3001 gets 3002)
+# events, and agents whose token expired, older than this many days are deleted (0 keeps them)
+event_retention_days = 30
+agent_retention_days = 30
 
 [gateway]
 cache_size_mb = 500
