@@ -354,6 +354,28 @@ describe('archives retention deleted', () => {
   }
 });
 
+describe('task folders retention deleted', () => {
+  it('are no longer named by their tasks (workspace_path null)', async () => {
+    const env = tempCcoEnv();
+    cleanups.push(() => env.cleanup());
+    const store = await openTestStore('sqlite');
+    cleanups.push(() => store.cleanup());
+    const a = await harness({ store, env });
+    const { task_id } = await a.mod.submit({ requirement: 'Build a command line tool that prints the date in words', priority: 5 });
+    const done = await ended(a.mod, task_id);
+    expect(done.workspace_path).toBe(join(a.paths.workspaceDir, 'implementation', task_id));
+    await a.close();
+    const old = (Date.now() - 40 * 86_400_000) / 1000;
+    utimesSync(join(a.paths.workspaceDir, 'implementation', task_id), old, old);
+    const b = await harness({ store, env, pipeline: { workspace_retention_days: 30 } });
+    const view = async () => (await b.app.inject({ method: 'GET', url: `/api/tasks/${task_id}` })).json<TaskView>();
+    await waitFor(async () => ((await view()).workspace_path === null ? true : undefined));
+    expect(existsSync(join(a.paths.workspaceDir, 'implementation', task_id))).toBe(false);
+    // its archive is kept and still named
+    expect((await view()).archive_path).toBe(join(a.paths.archiveDir, task_id));
+  });
+});
+
 describe('a reply cut at max_tokens', () => {
   it('says so in the stage error', async () => {
     const h = await harness({ pipeline: { parse_retries: 0 } });

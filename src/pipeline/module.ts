@@ -103,6 +103,7 @@ export async function createPipelineModule(ctx: ModuleContext, deps: PipelineDep
   let started = false;
   /** Tasks whose archive retention deleted and whose row still names it (kept for the next cleanup if the store failed). */
   const deletedArchives = new Set<string>();
+  const deletedWorkspaces = new Set<string>();
 
   /**
    * Retention, the leftovers of writes a kill interrupted, and the ended tasks whose archive is
@@ -115,19 +116,24 @@ export async function createPipelineModule(ctx: ModuleContext, deps: PipelineDep
       if (stale) logger.info({ removed: stale }, `removed ${stale} temporary file(s) left by interrupted writes`);
       const r = workspace.cleanup({ archiveDays: cfg.archive_retention_days, archiveMax: cfg.archive_max_tasks, archiveMaxBytes: cfg.archive_max_size_mb * 1024 * 1024, workspaceDays: cfg.workspace_retention_days });
       for (const id of r.archivedTasks) deletedArchives.add(id);
+      for (const id of r.workspaceTasks) deletedWorkspaces.add(id);
       if (r.archives || r.workspaces) logger.info({ archives: r.archives, workspaces: r.workspaces }, 'pipeline retention cleanup');
     } catch (e) {
       logger.warn({ err: (e as Error).message }, 'pipeline retention cleanup failed');
     }
     try {
       // GET /api/tasks/:id must not show a deleted archive's folder as its archive_path
-      if (deletedArchives.size) {
-        const ids = [...deletedArchives];
-        await repo.archivesDeleted(ids.map((id) => ({ id, path: workspace.archiveDirOf(id) })));
-        for (const id of ids) deletedArchives.delete(id);
+      for (const [column, deleted, dirOf] of [
+        ['archive_path', deletedArchives, (id: string) => workspace.archiveDirOf(id)],
+        ['workspace_path', deletedWorkspaces, (id: string) => workspace.taskDir(id)],
+      ] as const) {
+        if (!deleted.size) continue;
+        const ids = [...deleted];
+        await repo.foldersDeleted(column, ids.map((id) => ({ id, path: dirOf(id) })));
+        for (const id of ids) deleted.delete(id);
       }
     } catch (e) {
-      logger.warn({ err: (e as Error).message, tasks: deletedArchives.size }, 'pipeline: clearing the archive_path of deleted archives failed; tried again at the next cleanup');
+      logger.warn({ err: (e as Error).message, tasks: deletedArchives.size + deletedWorkspaces.size }, 'pipeline: clearing the paths of deleted archives or task folders failed; tried again at the next cleanup');
     }
     try {
       const archived = await engine.archivePending();

@@ -194,21 +194,22 @@ export class PipelineRepo {
   }
 
   /**
-   * Retention deleted these archives: their tasks no longer name them (`archive_path` null).
-   * `archived_at` stays, so `unarchived` does not archive them again. Only a row still naming
-   * that very folder changes (an instance with another archive folder may have archived it).
+   * Retention deleted these archives (`archive_path`) or task folders (`workspace_path`): their
+   * tasks no longer name them (null). `archived_at` stays, so `unarchived` does not archive them
+   * again. Only a row still naming that very folder changes (an instance with other folders may
+   * have written it).
    */
-  async archivesDeleted(archives: readonly { id: string; path: string }[]): Promise<number> {
+  async foldersDeleted(column: 'archive_path' | 'workspace_path', folders: readonly { id: string; path: string }[]): Promise<number> {
     let n = 0;
     // in slices: a lowered `archive_max_tasks` can delete thousands at once (bound parameters are limited)
-    for (let i = 0; i < archives.length; i += 400) {
-      const slice = archives.slice(i, i + 400);
+    for (let i = 0; i < folders.length; i += 400) {
+      const slice = folders.slice(i, i + 400);
       // two lists, not an OR per pair (SQLite's expression depth): a path names its own task's folder
       const r = await this.db
         .updateTable('pipeline_tasks')
-        .set({ archive_path: null, updated_at: Date.now() })
+        .set({ [column]: null, updated_at: Date.now() })
         .where('id', 'in', slice.map((a) => a.id))
-        .where('archive_path', 'in', slice.map((a) => a.path))
+        .where(column, 'in', slice.map((a) => a.path))
         .executeTakeFirst();
       n += Number(r.numUpdatedRows);
     }

@@ -88,14 +88,14 @@ describe('Workspace', () => {
     const old = (Date.now() - 40 * 86_400_000) / 1000;
     utimesSync(w.archiveDirOf('t_aaaaaaaa01'), old, old);
     // the ids removed: their task rows must stop naming the folders
-    expect(w.cleanup({ archiveDays: 30, archiveMax: 0, workspaceDays: 0 })).toEqual({ archives: 1, workspaces: 0, archivedTasks: ['t_aaaaaaaa01'] });
+    expect(w.cleanup({ archiveDays: 30, archiveMax: 0, workspaceDays: 0 })).toEqual({ archives: 1, workspaces: 0, archivedTasks: ['t_aaaaaaaa01'], workspaceTasks: [] });
     expect(existsSync(w.archiveDirOf('t_aaaaaaaa01'))).toBe(false);
     const older = (Date.now() - 60_000) / 1000;
     utimesSync(w.archiveDirOf('t_aaaaaaaa02'), older, older);
     expect(w.cleanup({ archiveDays: 0, archiveMax: 1, workspaceDays: 0 })).toMatchObject({ archives: 1, archivedTasks: ['t_aaaaaaaa02'] });
     const ws2 = w.taskDir('t_aaaaaaaa01');
     utimesSync(ws2, old, old);
-    expect(w.cleanup({ archiveDays: 0, archiveMax: 0, workspaceDays: 7 }).workspaces).toBe(1);
+    expect(w.cleanup({ archiveDays: 0, archiveMax: 0, workspaceDays: 7 })).toMatchObject({ workspaces: 1, workspaceTasks: ['t_aaaaaaaa01'] });
   });
 
   it('compresses archived files when asked (seed 002: archive compression) and keeps the archive under a size', () => {

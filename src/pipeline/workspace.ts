@@ -179,12 +179,12 @@ export class Workspace {
   /**
    * Retention: deletes archive entries older than `archiveDays`, beyond the newest `archiveMax`,
    * or once the newest ones add up to `archiveMaxBytes`, and task folders in the workspace older
-   * than `workspaceDays` (0 = keep). `archivedTasks`: the ids whose archive was deleted (their
-   * task rows still name it).
+   * than `workspaceDays` (0 = keep). `archivedTasks` / `workspaceTasks`: the ids whose archive /
+   * task folder was deleted (their task rows still name it).
    */
-  cleanup(opts: { archiveDays: number; archiveMax: number; archiveMaxBytes?: number; workspaceDays: number; now?: number }): { archives: number; workspaces: number; archivedTasks: string[] } {
+  cleanup(opts: { archiveDays: number; archiveMax: number; archiveMaxBytes?: number; workspaceDays: number; now?: number }): { archives: number; workspaces: number; archivedTasks: string[]; workspaceTasks: string[] } {
     const now = opts.now ?? Date.now();
-    const removed = { archives: 0, workspaces: 0, archivedTasks: [] as string[] };
+    const removed = { archives: 0, workspaces: 0, archivedTasks: [] as string[], workspaceTasks: [] as string[] };
     const entries = listTaskDirs(this.archiveDir).sort((a, b) => b.mtime - a.mtime);
     // newest first: once the size bound is reached, it and every older entry go
     let kept = 0;
@@ -207,6 +207,7 @@ export class Workspace {
         if (now - e.mtime > opts.workspaceDays * 86_400_000) {
           rmSync(e.path, { recursive: true, force: true });
           removed.workspaces++;
+          removed.workspaceTasks.push(e.id);
         }
       }
     }
