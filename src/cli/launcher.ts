@@ -19,10 +19,13 @@ import { redactString } from '../core/redact.js';
 import { CLAUDE_NOT_FOUND, findClaude } from './find-claude.js';
 import { localUrl } from '../core/local-url.js';
 import { buildId } from '../core/version.js';
+import { isLoopback } from '../server/security.js';
 
 interface Session {
   /** The daemon's build (`buildId`), null unbundled; absent from daemons older than it. */
   build?: string | null;
+  /** Where the daemon's gateway sends Claude models (null: gateway off; absent from older daemons). */
+  anthropic_upstream?: string | null;
   daemon_url: string;
   gateway_url: string;
   sidecar_url: string | null;
@@ -100,7 +103,7 @@ export async function main(args: string[]): Promise<number> {
   if (process.env.CCO_USE_GATEWAY !== '0' && process.env.CCO_USE_GATEWAY !== 'false') {
     // a daemon started here took the user's ANTHROPIC_BASE_URL as its upstream; one already
     // running kept the upstream it started with
-    const warning = startedHere ? undefined : await upstreamWarning(baseUrl, session.gateway_url, process.env);
+    const warning = startedHere ? undefined : upstreamWarning(session, process.env);
     if (warning) status(warning);
     env.ANTHROPIC_BASE_URL = session.gateway_url;
   }
@@ -259,49 +262,22 @@ export function notAnswering(baseUrl: string, pid: number): string {
 /**
  * When the user's ANTHROPIC_BASE_URL (their own gateway) is not the upstream of the daemon already
  * running (it started without it), the warning to print: Claude Code's requests go through the
- * daemon's gateway, to the daemon's upstream. Undefined when they agree or it cannot be told.
+ * daemon's gateway, to the daemon's upstream (`anthropic_upstream` of its session answer; absent
+ * from older daemons and with the gateway off: nothing to compare).
  */
-export async function upstreamWarning(baseUrl: string, gatewayUrl: string, env: NodeJS.ProcessEnv): Promise<string | undefined> {
+export function upstreamWarning(session: Pick<Session, 'gateway_url' | 'anthropic_upstream'>, env: NodeJS.ProcessEnv): string | undefined {
   const mine = env.ANTHROPIC_BASE_URL;
+  const theirs = session.anthropic_upstream;
   // CCO_ANTHROPIC_BASE_URL wins over it in any daemon; one pointing at this gateway is cco within a cco session
-  if (!mine || env.CCO_ANTHROPIC_BASE_URL || sameServer(mine, gatewayUrl)) return undefined;
-  const theirs = await daemonAnthropicUpstream(baseUrl, gatewayUrl);
-  // the daemon's diagnostics show URLs with their password redacted: compared (and printed) alike
-  const shown = redactString(mine);
-  if (theirs === undefined || sameUpstream(theirs, shown)) return undefined;
-  return `⚠️  Your ANTHROPIC_BASE_URL (${shown}) is not used: the daemon already running was started without it and sends Claude Code's requests to ${theirs}.\n   To go through yours: cco daemon restart, from a shell where ANTHROPIC_BASE_URL is set (the daemon takes it from the environment it starts in).`;
-}
-
-/** The running daemon's upstream for Anthropic models, from its diagnostics (the environment it started with, then its routing file). */
-async function daemonAnthropicUpstream(baseUrl: string, gatewayUrl: string): Promise<string | undefined> {
-  let body: { env?: Record<string, string>; parts?: { gateway?: { status?: string; routing?: { file?: string } } } } | undefined;
-  try {
-    const r = await httpJson<typeof body>('GET', `${baseUrl}/api/diagnostics`, undefined, { timeoutMs: 1500 });
-    if (r.status !== 200) return undefined;
-    body = r.body;
-  } catch {
-    return undefined;
-  }
-  if (!body?.env || body.parts?.gateway?.status === 'disabled') return undefined;
-  const own = body.env.CCO_ANTHROPIC_BASE_URL || body.env.ANTHROPIC_BASE_URL;
-  // the gateway drops an ANTHROPIC_BASE_URL that points at itself (a daemon started from a cco session)
-  if (own && !(own === body.env.ANTHROPIC_BASE_URL && sameServer(own, gatewayUrl))) return own;
-  const file = body.parts?.gateway?.routing?.file;
-  try {
-    const url = (JSON.parse(readFileSync(file ?? '', 'utf8')) as { providers?: { anthropic?: { base_url?: unknown } } }).providers?.anthropic?.base_url;
-    if (typeof url === 'string' && url) return url;
-  } catch {
-    // no routing file of its own: the built-in provider
-  }
-  return 'https://api.anthropic.com';
+  if (!mine || !theirs || env.CCO_ANTHROPIC_BASE_URL || sameServer(mine, session.gateway_url) || sameUpstream(theirs, mine)) return undefined;
+  return `⚠️  Your ANTHROPIC_BASE_URL (${redactString(mine)}) is not used: the daemon already running was started without it and sends Claude Code's requests to ${redactString(theirs)}.\n   To go through yours: cco daemon restart, from a shell where ANTHROPIC_BASE_URL is set (the daemon takes it from the environment it starts in).`;
 }
 
 /** Same scheme, host and port (any two loopback names alike). */
 function sameServer(a: string, b: string): boolean {
   try {
     const [x, y] = [new URL(a), new URL(b)];
-    const loop = (h: string) => h === 'localhost' || h === '[::1]' || h.startsWith('127.');
-    return x.protocol === y.protocol && x.port === y.port && (x.hostname === y.hostname || (loop(x.hostname) && loop(y.hostname)));
+    return x.protocol === y.protocol && x.port === y.port && (x.hostname === y.hostname || (isLoopback(x.hostname) && isLoopback(y.hostname)));
   } catch {
     return false;
   }

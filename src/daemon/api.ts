@@ -8,6 +8,18 @@ import { verifyLaunchArtifacts } from './verify-artifacts.js';
 import type { DaemonModules } from './modules.js';
 import { orchestrationEnv } from './orchestration-env.js';
 
+/** The upstream the gateway sends a Claude model to (a route's base_url, else the provider's); null with the gateway off. */
+function anthropicUpstream(modules: DaemonModules): string | null {
+  const routing = modules.gateway.gateway?.routing;
+  if (!routing) return null;
+  try {
+    const r = routing.router.resolve('claude-sonnet-4-5');
+    return `${r.origin}${r.basePath}`;
+  } catch {
+    return null;
+  }
+}
+
 /**
  * The daemon's own routes: what the launcher asks for, status, logs and diagnostics.
  */
@@ -32,6 +44,8 @@ export function registerDaemonApi(app: FastifyInstance, deps: { ctx: ModuleConte
     return {
       version: ctx.version,
       build: buildId(),
+      // where Claude Code's requests go from the gateway (the launcher compares the user's ANTHROPIC_BASE_URL)
+      anthropic_upstream: anthropicUpstream(modules),
       daemon_url: ctx.selfUrl(),
       gateway_url: ctx.selfUrl(),
       sidecar_url: sidecarUrl ?? null,
