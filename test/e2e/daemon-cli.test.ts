@@ -291,6 +291,10 @@ describe('cco daemon failure modes', () => {
     try {
       const port = await freePort();
       const env = { CCO_PORT: String(port), CCO_CLAUDE_BIN: '/bin/echo' };
+      // Four launchers and the daemon's start share this machine's cores: the seeds' 3 s for a
+      // daemon to answer is the product's default, not what a loaded CI machine always manages.
+      mkdirSync(w.env.CCO_CONFIG_DIR as string, { recursive: true });
+      writeFileSync(join(w.env.CCO_CONFIG_DIR as string, 'daemon.toml'), '[daemon]\nstartup_timeout_ms = 20000\n');
       const runs = await Promise.all([0, 1, 2, 3].map(() => w.run(['-p', 'hi'], { env })));
       for (const r of runs) expect(r.code, r.stderr).toBe(0);
       expect(w.daemons()).toHaveLength(1);
