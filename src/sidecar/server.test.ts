@@ -57,15 +57,18 @@ describe('sidecar health, status and the auth matrix (real listeners)', () => {
       ['GET', `/api/context/${issue}/python-specialist`],
       ['POST', '/api/results', { agent_id: 'a1', agent_type: 'python-specialist', issue_id: issue, result: { status: 'success' } }],
       ['GET', `/api/results/${issue}`],
+      ['GET', `/api/results/${issue}/python-specialist`],
       ['POST', '/api/events/x_happened', { topic: 't', issue_id: issue }],
       ['GET', `/api/events/wait/x_happened?timeout=0&filter=issue:${issue}`],
       ['GET', `/api/knowledge?q=fastapi&issue_id=${issue}`],
     ];
+    /** Refused like the others; allowed, it streams until closed (so not in the 2xx half). */
+    const stream = (issue: string): [string, string] => ['GET', `/api/events/stream/x_happened?filter=issue:${issue}`];
 
     it('401 without a token', async () => {
       // a percent-encoded path is the same route (the router decodes it): `/%61pi/` is `/api/`
       const encoded = routes('issue-1').map(([m, p, b]): [string, string, unknown?] => [m, p.replace('/api/', '/%61pi/'), b]);
-      for (const [m, p, b] of [...routes('issue-1'), ...encoded, ['GET', '/%61pi/whoami'] as [string, string]]) {
+      for (const [m, p, b] of [...routes('issue-1'), stream('issue-1'), ...encoded, ['GET', '/%61pi/whoami'] as [string, string]]) {
         const r = await call(m, `${w.sidecarUrl}${p}`, b === undefined ? {} : { body: b });
         expect(r.status, `${m} ${p}`).toBe(401);
         expect((r.body.error as { code: string }).code).toBe('unauthorized');
@@ -100,7 +103,7 @@ describe('sidecar health, status and the auth matrix (real listeners)', () => {
         ['expired', expired, 'token_expired'],
       ];
       for (const [name, tok, code] of cases) {
-        for (const [m, path, b] of routes('issue-1')) {
+        for (const [m, path, b] of [...routes('issue-1'), stream('issue-1')]) {
           const r = await call(m, `${w.sidecarUrl}${path}`, { token: tok, ...(b === undefined ? {} : { body: b }) });
           expect(r.status, `${name}: ${m} ${path}`).toBe(401);
           expect((r.body.error as { code: string }).code, name).toBe(code);
@@ -110,7 +113,7 @@ describe('sidecar health, status and the auth matrix (real listeners)', () => {
 
     it('403 outside the token scope, 2xx inside', async () => {
       const tok = await w.token('python-specialist', ['issue-1']);
-      for (const [m, p, b] of routes('issue-2')) {
+      for (const [m, p, b] of [...routes('issue-2'), stream('issue-2')]) {
         const r = await call(m, `${w.sidecarUrl}${p}`, { token: tok, ...(b === undefined ? {} : { body: b }) });
         expect(r.status, `${m} ${p}`).toBe(403);
         expect((r.body.error as { code: string }).code).toBe('forbidden');
