@@ -1,6 +1,7 @@
 import type { FastifyInstance } from 'fastify';
 import { z } from 'zod';
 import type { AgentCatalog } from '../agents/types.js';
+import { unknownAgentType } from '../agents/unknown-type.js';
 import { AppError } from '../core/errors.js';
 import type { Hub } from '../hub/hub.js';
 import { hasValidToken } from '../server/security.js';
@@ -49,7 +50,7 @@ export async function registerDaemonRoutes(app: FastifyInstance, deps: DaemonRou
     const caller = await spawnCaller(req.headers.authorization, req, deps);
     const body = parseInput(spawnBody, req.body ?? {}, 'body');
     if (!deps.catalog.has(body.agent_type)) {
-      throw new AppError(400, 'unknown_agent_type', `body.agent_type: no agent type ${body.agent_type} in the catalog (cco agents list)`, { field: 'body.agent_type' });
+      throw unknownAgentType(deps.catalog, body.agent_type, 'body.agent_type');
     }
     const issues: string[] | '*' = body.issues === '*' ? '*' : [...new Set([...(body.issue_id ? [body.issue_id] : []), ...(body.issues ?? [])])];
     // an agent may only hand on the scope it has itself

@@ -1,6 +1,6 @@
 import type { FastifyInstance } from 'fastify';
 import { z } from 'zod';
-import { AppError } from '../core/errors.js';
+import { unknownAgentType } from '../agents/unknown-type.js';
 import { parseInput, parseQuery } from '../server/validate.js';
 import { agentTypeSchema, issueIdSchema } from './ids.js';
 import type { SidecarDeps } from './server.js';
@@ -26,7 +26,7 @@ export function registerContextRoutes(app: FastifyInstance, deps: SidecarDeps): 
     const q = parseQuery(contextQuery, contextKeys, req.query);
     assertScope(req.sidecarAgent, p.issueId);
     const agent = deps.catalog.get(p.agentType);
-    if (!agent) throw new AppError(404, 'unknown_agent_type', `params.agentType: no agent type ${p.agentType} in the catalog (cco agents list)`, { field: 'params.agentType' });
+    if (!agent) throw unknownAgentType(deps.catalog, p.agentType, 'params.agentType', 404);
     const root = deps.roots.resolve(q.root);
     const { json, hit } = await deps.context.get({ root, issueId: p.issueId, agent, q: q.q, issues: req.sidecarAgent.issues });
     return reply.header('content-type', 'application/json; charset=utf-8').header('x-cco-context-cache', hit ? 'hit' : 'miss').send(json);

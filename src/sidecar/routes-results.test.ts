@@ -217,6 +217,9 @@ describe('sidecar results (real HTTP)', () => {
     const ctxUnknown = await call<{ error: { code: string } }>('GET', `${w.sidecarUrl}/api/context/issue-1/quantum-wizard`, { token: tok });
     expect(ctxUnknown.status).toBe(404);
     expect(ctxUnknown.body.error.code).toBe('unknown_agent_type');
+    // a typo of a known type names it
+    const typo = await call<{ error: { code: string; message: string } }>('GET', `${w.sidecarUrl}/api/context/issue-1/python-specialst`, { token: tok });
+    expect(typo.body.error.message).toContain('did you mean "python-specialist"?');
     for (const p of ['/api/context/..%2F..%2Fetc/python-specialist', '/api/context/issue-1/..%2Fpython-specialist', '/api/results/..%2F..']) {
       const r = await call('GET', `${w.sidecarUrl}${p}`, { token: tok });
       expect(r.status, p).toBeGreaterThanOrEqual(400);

@@ -1,5 +1,6 @@
 import type { FastifyInstance } from 'fastify';
 import { z } from 'zod';
+import { unknownAgentType } from '../agents/unknown-type.js';
 import { AppError } from '../core/errors.js';
 import { parseInput } from '../server/validate.js';
 import { agentTypeSchema, issueIdSchema } from './ids.js';
@@ -30,7 +31,7 @@ export function registerResultRoutes(app: FastifyInstance, deps: SidecarDeps): v
     const input = parseInput(resultInputSchema, req.body, 'body');
     assertScope(req.sidecarAgent, input.issue_id);
     if (!deps.catalog.has(input.agent_type)) {
-      throw new AppError(400, 'unknown_agent_type', `body.agent_type: no agent type ${input.agent_type} in the catalog (cco agents list)`, { field: 'body.agent_type' });
+      throw unknownAgentType(deps.catalog, input.agent_type, 'body.agent_type');
     }
     // an agent stores results as itself; only an all-issues token (the orchestrator) may store for others
     if (req.sidecarAgent.issues !== '*' && input.agent_type !== req.sidecarAgent.agentType) {
