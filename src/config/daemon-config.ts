@@ -17,7 +17,10 @@ import { pipelineSection } from './sections/pipeline.js';
 import { sidecarSection } from './sections/sidecar.js';
 import { storageSection } from './sections/storage.js';
 
-/** The whole `daemon.toml`, one section per part; each section's schema lives in sections/. */
+/**
+ * The whole `daemon.toml`, one section per part; each section's schema lives in sections/. Every
+ * section is strict: a misspelt key stops the start with its line and the likely name, never ignored.
+ */
 export const daemonConfigSchema = z
   .object({
     daemon: daemonSection,
@@ -119,12 +122,13 @@ function zodToConfigError(err: z.ZodError, file: string, text: string): ConfigEr
   return new ConfigError(`Invalid configuration in ${file}${where}: ${key || '(root)'}: ${message}`, file, { key, ...(line ? { line } : {}) });
 }
 
-/** The keys the schema knows at `path` (the sections at the root, a section's keys below it). */
+/** The keys the schema knows at `path` (the sections at the root, a section's keys below it, an `[[mcp.keys]]` entry's keys). */
 function knownKeys(path: string[]): string[] {
   let node: unknown = daemonConfigSchema;
   for (const p of [...path, '']) {
-    // defaults and optionals wrap an object: unwrap them to reach its shape
-    while (node && typeof node === 'object' && !('shape' in node) && (node as { def?: { innerType?: unknown } }).def?.innerType) node = (node as { def: { innerType: unknown } }).def.innerType;
+    node = unwrapToObject(node);
+    // an array index (`mcp.keys.0`): unwrapToObject already stepped into the array's element
+    if (/^\d+$/.test(p)) continue;
     const shape = (node as { shape?: Record<string, unknown> } | undefined)?.shape;
     if (!shape) return [];
     if (p === '') return Object.keys(shape);
@@ -133,10 +137,23 @@ function knownKeys(path: string[]): string[] {
   return [];
 }
 
+/** Through defaults, optionals and arrays to the object schema inside. */
+function unwrapToObject(node: unknown): unknown {
+  for (;;) {
+    if (!node || typeof node !== 'object' || 'shape' in node) return node;
+    const def = (node as { def?: { innerType?: unknown; element?: unknown } }).def;
+    const inner = def?.innerType ?? def?.element;
+    if (!inner) return node;
+    node = inner;
+  }
+}
+
 
 /** The line of `key` inside `[section]` (TOML), so a bad value can be pointed at. */
 function findKeyLine(text: string, path: string[]): number | undefined {
   const lines = text.split('\n');
+  const inArrayTable = findArrayTableKeyLine(lines, path);
+  if (inArrayTable !== undefined) return inArrayTable;
   const [section, key] = path.length >= 2 ? [path[0], path[1]] : [undefined, path[0]];
   // a root-level name is usually a section: its `[name]` header
   if (section === undefined && key !== undefined) {
@@ -157,6 +174,29 @@ function findKeyLine(text: string, path: string[]): number | undefined {
   if (section) {
     const idx = lines.findIndex((l) => l.trim().startsWith(`[${section}]`));
     if (idx >= 0) return idx + 1;
+  }
+  return undefined;
+}
+
+/**
+ * In the n-th `[[section.list]]` table (`mcp.keys.1.admin` → the second `[[mcp.keys]]`): the key's
+ * line, else the table's header. Undefined when the file has no such table (an inline array).
+ */
+function findArrayTableKeyLine(lines: string[], path: string[]): number | undefined {
+  const [section, list, index, key] = path;
+  if (section === undefined || list === undefined || index === undefined || !/^\d+$/.test(index)) return undefined;
+  const headerOf = (l: string) => /^\[\[\s*([^\]]+?)\s*\]\]/.exec(l.trim())?.[1];
+  let seen = -1;
+  for (let i = 0; i < lines.length; i++) {
+    if (headerOf(lines[i] ?? '') !== `${section}.${list}`) continue;
+    seen++;
+    if (seen !== Number(index)) continue;
+    for (let j = i + 1; j < lines.length && key !== undefined; j++) {
+      const l = (lines[j] ?? '').trim();
+      if (l.startsWith('[')) break;
+      if (new RegExp(`^"?${key}"?\\s*=`).test(l)) return j + 1;
+    }
+    return i + 1;
   }
   return undefined;
 }

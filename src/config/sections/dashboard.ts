@@ -13,5 +13,5 @@ export const dashboardSection = z
     /** Where the built SPA lives; empty means the package's own `web/dist`. */
     web_root: z.string().max(4096).default(''),
   })
-  .passthrough()
+  .strict()
   .prefault({});

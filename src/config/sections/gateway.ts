@@ -13,5 +13,5 @@ export const gatewaySection = z
     /** Outbound HTTP proxy for provider calls (`--http-proxy`, HTTPS_PROXY). */
     http_proxy: z.string().default(''),
   })
-  .passthrough()
+  .strict()
   .prefault({});

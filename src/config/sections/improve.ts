@@ -40,7 +40,7 @@ export const improveSection = z
     /** An LLM proposal not answered within this is abandoned for the rules' proposal. */
     generation_timeout_seconds: z.number().min(1).max(3600).default(60),
   })
-  .passthrough()
+  .strict()
   .prefault({});
 
 export type ImproveConfig = z.infer<typeof improveSection>;

@@ -40,7 +40,7 @@ export const mcpSection = z
     /** While `wait_for_event` waits for a client that sent a progress token: a progress notification this often (ms). */
     progress_interval_ms: z.number().int().min(100).max(600_000).default(15_000),
   })
-  .passthrough()
+  .strict()
   .prefault({});
 
 export type McpConfig = z.infer<typeof mcpSection>;

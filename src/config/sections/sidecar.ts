@@ -26,7 +26,7 @@ export const sidecarSection = z
     /** Days an agent is kept once its token expired and it was last seen; 0 keeps every agent. */
     agent_retention_days: z.number().int().min(0).max(36_500).default(30),
   })
-  .passthrough()
+  .strict()
   .prefault({});
 
 export type SidecarConfig = z.infer<typeof sidecarSection>;
