@@ -267,6 +267,25 @@ describe('sidecar events (real HTTP)', () => {
     expect(Date.now() - t0).toBeGreaterThanOrEqual(300);
   });
 
+  it("a scoped token publishes as its own role only: another role's name is a 403, so no publisher: waiter wakes on it", async () => {
+    const tok = await w.token('python-specialist', ['issue-pub'], { agentId: 'python-specialist-9' });
+    const send = (publisher: string) => call<{ publisher: string; error: { field: string } }>('POST', `${w.sidecarUrl}/api/events/implementation_complete`, { token: tok, body: { publisher, topic: 'issue-pub' } });
+    // its id, its type (the catalog's prompts) and a name of its type (the seeds' "python-specialist-123")
+    for (const ok of ['python-specialist-9', 'python-specialist', 'python-specialist-123']) {
+      const r = await send(ok);
+      expect(r.status, ok).toBe(201);
+      expect(r.body.publisher).toBe(ok);
+    }
+    const forged = await send('chief-architect');
+    expect(forged.status).toBe(403);
+    expect(forged.body.error.field).toBe('body.publisher');
+    expect((await send('python-specialistX')).status).toBe(403);
+    // an all-issues token (the orchestrator) names any publisher
+    const orchestrator = await w.token('chief-architect', '*');
+    const any = await call('POST', `${w.sidecarUrl}/api/events/architecture_defined`, { token: orchestrator, body: { publisher: 'security-auditor-1', topic: 'issue-pub', issue_id: 'issue-pub' } });
+    expect(any.status).toBe(201);
+  });
+
   it('a token of several issues publishes into one of them, never to everyone', async () => {
     const two = await w.token('chief-architect', ['issue-a2', 'issue-b2']);
     const outsider = await w.token('chief-architect', ['issue-z2']);

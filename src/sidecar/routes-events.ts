@@ -31,6 +31,11 @@ const limitSchema = z.coerce.number().int().min(1).max(1000).default(100);
 const streamQuery = z.object({ filter: filterSchema, after: cursor.optional() }).strict();
 const listQuery = z.object({ event_type: z.union([z.literal('*'), eventTypeSchema]).default('*'), filter: filterSchema, after: cursor.default(0), limit: limitSchema }).strict();
 
+/** Whether an agent may name itself `publisher`: its own id, its type, or `<type>-…`. */
+function publishesAs(agent: { agentId: string; agentType: string }, publisher: string): boolean {
+  return publisher === agent.agentId || publisher === agent.agentType || publisher.startsWith(`${agent.agentType}-`);
+}
+
 /** `filter=topic:X[,publisher:Y][,issue:Z]` → the matching fields. */
 function parseFilter(s: string | undefined): Pick<EventQuery, 'topic' | 'publisher' | 'issueId'> {
   const out: Pick<EventQuery, 'topic' | 'publisher' | 'issueId'> = {};
@@ -116,6 +121,13 @@ export function registerEventRoutes(app: FastifyInstance, deps: SidecarDeps): vo
       else throw new AppError(400, 'invalid_request', `body.issue_id: required for a token scoped to several issues (${scope.join(', ')})`, { field: 'body.issue_id' });
     }
     if (issueId) assertScope(req.sidecarAgent, issueId);
+    // A scoped token publishes as its own role: its id, its type (the catalog's prompts name the
+    // type) or a name of that type (the seeds' "python-specialist-123"); never as another role,
+    // whose `publisher:` waiters would wake on it.
+    const me = req.sidecarAgent;
+    if (Array.isArray(me.issues) && body.publisher !== undefined && !publishesAs(me, body.publisher)) {
+      throw new AppError(403, 'forbidden', `body.publisher: this token belongs to ${me.agentId}, a ${me.agentType} agent; publish as "${me.agentType}" (or a name starting "${me.agentType}-") or leave publisher out`, { field: 'body.publisher' });
+    }
     const ev = await deps.bus.publish({
       event_type: eventType,
       topic: body.topic ?? null,

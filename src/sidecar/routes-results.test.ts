@@ -74,11 +74,15 @@ describe('sidecar results (real HTTP)', () => {
     const status = async () => (await call<{ agents: { active: number; completed: number } }>('GET', `${w.sidecarUrl}/status`)).body.agents;
     const before = await status();
     // the prompt's "<type>-<issue>", not the spawned id
-    const r = await call('POST', `${w.sidecarUrl}/api/results`, { token: spawned.body.token, body: { agent_id: 'test-engineer-issue-status', agent_type: 'test-engineer', issue_id: 'issue-status', result: { status: 'success' } } });
+    const r = await call<{ agent_id: string }>('POST', `${w.sidecarUrl}/api/results`, { token: spawned.body.token, body: { agent_id: 'test-engineer-issue-status', agent_type: 'test-engineer', issue_id: 'issue-status', result: { status: 'success' } } });
     expect(r.status).toBe(201);
     const after = await status();
     expect(after.completed).toBe(before.completed + 1);
     expect(after.active).toBe(before.active - 1);
+    // stored as the token's agent: a scoped token cannot put a result on another agent's record
+    expect(r.body.agent_id).toBe(spawned.body.agent_id);
+    const doc = await call<{ agent_id: string }>('GET', `${w.sidecarUrl}/api/results/issue-status/test-engineer`, { token: spawned.body.token });
+    expect(doc.body.agent_id).toBe(spawned.body.agent_id);
   });
 
   it('identifiers of up to 128 characters are fetched by path, directly and through the daemon', async () => {

@@ -37,15 +37,16 @@ export function registerResultRoutes(app: FastifyInstance, deps: SidecarDeps): v
     if (req.sidecarAgent.issues !== '*' && input.agent_type !== req.sidecarAgent.agentType) {
       throw new AppError(403, 'forbidden', `body.agent_type: this token belongs to a ${req.sidecarAgent.agentType} agent`, { field: 'body.agent_type' });
     }
-    const stored = await deps.results.save(input);
-    deps.context.invalidateIssue(input.issue_id);
-    // A scoped token is one agent: its status is the token's agent's, whatever id the body names
-    // (an agent told to write "<type>-<issue>" stayed "active" for ever under its spawned id).
+    // A scoped token is one agent: its result is stored as the token's agent, whatever id the body
+    // names (the catalog's prompts suggest "<type>-<issue>"; another agent's id would put this
+    // result and its status on that agent). Only an all-issues token stores for others.
     const agentId = req.sidecarAgent.issues === '*' ? input.agent_id : req.sidecarAgent.agentId;
+    const stored = await deps.results.save({ ...input, agent_id: agentId });
+    deps.context.invalidateIssue(input.issue_id);
     await deps.agents.setStatus(agentId, input.result.status).catch(() => undefined);
     deps.hub.publish('agent_activity', {
       action: 'result_stored',
-      agent_id: input.agent_id,
+      agent_id: agentId,
       agent_type: input.agent_type,
       issue_id: input.issue_id,
       status: input.result.status,
@@ -55,7 +56,7 @@ export function registerResultRoutes(app: FastifyInstance, deps: SidecarDeps): v
       status: 'stored',
       issue_id: input.issue_id,
       agent_type: input.agent_type,
-      agent_id: input.agent_id,
+      agent_id: agentId,
       // epoch ms, as in the lists, the documents and the file
       stored_at: stored.stored_at,
       file: stored.file,
