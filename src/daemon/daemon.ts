@@ -32,6 +32,7 @@ import { mkdirSync, readFileSync } from 'node:fs';
 import { hostname } from 'node:os';
 import { claudeMcpConfigFile } from '../mcp/claude-mcp-config.js';
 import { localUrl } from '../core/local-url.js';
+import { SIDECAR_FORWARDED_PREFIXES } from '../sidecar/daemon-routes.js';
 
 export interface DaemonOptions {
   env?: Env;
@@ -179,9 +180,9 @@ export async function startDaemon(opts: DaemonOptions = {}): Promise<RunningDaem
       logger,
       metrics,
       trustProxy: config.daemon.trust_proxy,
-      security: { host, accessToken, port: () => port, selfAuthenticated: ['/v1/', '/mcp', '/api/orchestration/', '/api/agents/spawn', '/api/auth/'], users: modules.auth },
+      security: { host, accessToken, port: () => port, selfAuthenticated: ['/v1/', '/mcp', ...SIDECAR_FORWARDED_PREFIXES, '/api/agents/spawn', '/api/auth/'], users: modules.auth },
     });
-    await installRateLimits(app, config.rate_limits, { redis, loopbackBind: isLoopback(host) });
+    await installRateLimits(app, config.rate_limits, { redis, loopbackBind: isLoopback(host), exempt: ['/api/hooks/', ...SIDECAR_FORWARDED_PREFIXES] });
     registerHealth(app, {
       version: version(),
       startedAt,

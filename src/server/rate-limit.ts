@@ -54,7 +54,17 @@ function identity(req: FastifyRequest): string {
  * A refusal is a 429 with `retry-after` and the x-ratelimit headers. Should Redis fail, the route
  * limits still hold per daemon (LocalWindows); the per-key limit lets requests through meanwhile.
  */
-export async function installRateLimits(app: FastifyInstance, cfg: RateLimitsConfig, o: { redis?: unknown; loopbackBind: boolean }): Promise<void> {
+export async function installRateLimits(
+  app: FastifyInstance,
+  cfg: RateLimitsConfig,
+  o: {
+    redis?: unknown;
+    loopbackBind: boolean;
+    /** Path prefixes left to their own limits: Claude Code's hooks and the agents' sidecar paths the daemon forwards. */
+    exempt?: readonly string[];
+  },
+): Promise<void> {
+  const exempt = o.exempt ?? ['/api/hooks/', '/api/orchestration/'];
   if (!cfg.enabled) return;
   await app.register(rateLimit, { global: false, skipOnError: true, nameSpace: 'cco-rl:', ...(o.redis ? { redis: o.redis } : {}) });
   const routeMax = (req: FastifyRequest): number | undefined => {
@@ -71,7 +81,7 @@ export async function installRateLimits(app: FastifyInstance, cfg: RateLimitsCon
 
   app.addHook('preHandler', async (req, reply) => {
     const path = req.routeOptions.url ?? '';
-    if (!path.startsWith('/api/') || path.startsWith('/api/hooks/') || path.startsWith('/api/orchestration/')) return;
+    if (!path.startsWith('/api/') || exempt.some((e) => path.startsWith(e))) return;
     const max = routeMax(req);
     if (max !== undefined) {
       enforce((await perRoute(req)) as Verdict, reply, `${req.method} ${path}`);

@@ -1,4 +1,6 @@
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
+import { startTestDaemon } from '../testing/test-daemon.js';
+import type { TestDaemon } from '../testing/test-daemon.js';
 import { call, startSidecarWorld } from './test-world.js';
 import type { SidecarWorld } from './test-world.js';
 
@@ -98,7 +100,8 @@ describe('daemon routes: agent spawn and the /api/orchestration proxy (real list
     expect(h.body).toMatchObject({ service: 'orchestration-sidecar', status: 'healthy' });
     expect((await call('GET', `${p}/status`)).body).toHaveProperty('performance');
     expect((await call('GET', `${p}/whoami`)).status).toBe(401);
-    const tok = await w.token('python-specialist', ['issue-p']);
+    // a scoped token's result is stored as the token's agent (routes-results.ts)
+    const tok = await w.token('python-specialist', ['issue-p'], { agentId: 'ps-p' });
     const stored = await call('POST', `${p}/results`, { token: tok, body: { agent_id: 'ps-p', agent_type: 'python-specialist', issue_id: 'issue-p', result: { status: 'success' } } });
     expect(stored.status).toBe(201);
     expect((await call('GET', `${p}/results/issue-p/python-specialist`, { token: tok })).body).toMatchObject({ agent_id: 'ps-p' });
@@ -118,10 +121,90 @@ describe('daemon routes: agent spawn and the /api/orchestration proxy (real list
     expect((await waiting).body.events[0]?.data).toEqual({ via: 'proxy' });
   });
 
+  it("forwards the sidecar's own agent paths from the daemon unchanged (ORCHESTRATOR_API_URL is the daemon)", async () => {
+    const d = w.daemonUrl;
+    const tok = await w.token('python-specialist', ['issue-123'], { agentId: 'ps-plain' });
+    // the seed's context fetch, at the daemon's address
+    const ctx = await call<{ issue_id: string }>('GET', `${d}/api/context/issue-123/python-specialist`, { token: tok });
+    expect(ctx.status).toBe(200);
+    expect(ctx.body).toMatchObject({ issue_id: 'issue-123' });
+    expect(ctx.headers.get('x-cco-context-cache')).toMatch(/hit|miss/);
+    expect((await call('GET', `${d}/api/context/issue-999/python-specialist`, { token: tok })).status).toBe(403);
+    expect((await call('GET', `${d}/api/context/issue-123/python-specialist`)).status).toBe(401);
+    const stored = await call('POST', `${d}/api/results`, { token: tok, body: { agent_id: 'ps-plain', agent_type: 'python-specialist', issue_id: 'issue-123', result: { status: 'success', summary: 'refund endpoint' } } });
+    expect(stored.status).toBe(201);
+    expect((await call('GET', `${d}/api/results/issue-123/python-specialist`, { token: tok })).body).toMatchObject({ agent_id: 'ps-plain' });
+    expect((await call('GET', `${d}/api/results/issue-123`, { token: tok })).status).toBe(200);
+    expect((await call('GET', `${d}/api/results?issue_id=issue-123`, { token: tok })).status).toBe(200);
+    expect((await call('GET', `${d}/api/whoami`, { token: tok })).body).toMatchObject({ agent_id: 'ps-plain', issues: ['issue-123'] });
+    expect((await call('GET', `${d}/api/knowledge?q=refund`, { token: tok })).status).toBe(200);
+    // an event publish wakes a long-poll parked at the daemon
+    const waiting = call<{ events: { data: unknown }[]; timed_out: boolean }>('GET', `${d}/api/events/wait/plain_done?timeout=5000`, { token: tok });
+    await new Promise((r) => setTimeout(r, 100));
+    const published = await call('POST', `${d}/api/events/plain_done`, { token: tok, body: { issue_id: 'issue-123', data: { via: 'daemon' } } });
+    expect(published.status).toBe(201);
+    const woken = await waiting;
+    expect(woken.status).toBe(200);
+    expect(woken.body.events[0]?.data).toEqual({ via: 'daemon' });
+    const listed = await call<{ events: unknown[] }>('GET', `${d}/api/events?event_type=plain_done`, { token: tok });
+    expect(listed.status).toBe(200);
+    expect(listed.body.events).toHaveLength(1);
+    // the stream answers with its event-stream head through the daemon too
+    const ac = new AbortController();
+    const stream = await fetch(`${d}/api/events/stream/plain_done?after=0`, { headers: { authorization: `Bearer ${tok}` }, signal: ac.signal });
+    expect(stream.status).toBe(200);
+    expect(stream.headers.get('content-type')).toContain('text/event-stream');
+    ac.abort();
+  });
+
+  it('a 404 names the path the client asked for, not the sidecar path it was sent on to', async () => {
+    const tok = await w.token('python-specialist', ['issue-p']);
+    const r = await call<{ error: { code: string; message: string } }>('GET', `${w.daemonUrl}/api/orchestration/nope?x=1`, { token: tok });
+    expect(r.status).toBe(404);
+    expect(r.body.error).toEqual(expect.objectContaining({ code: 'not_found', message: 'No route GET /api/orchestration/nope' }));
+    const deeper = await call<{ error: { message: string } }>('POST', `${w.daemonUrl}/api/orchestration/results/a/b/c`, { token: tok, body: {} });
+    expect(deeper.body.error.message).toBe('No route POST /api/orchestration/results/a/b/c');
+    // a 404 of a route that exists goes back as the sidecar wrote it
+    const missing = await call<{ error: { message: string } }>('GET', `${w.daemonUrl}/api/orchestration/results/issue-p/test-engineer`, { token: tok });
+    expect(missing.status).toBe(404);
+    expect(missing.body.error.message).toBe('No result of test-engineer for issue issue-p');
+  });
+
   it("exposes the sidecar's figures on the daemon's /metrics", async () => {
     const res = await fetch(`${w.daemonUrl}/metrics`);
     const text = await res.text();
     expect(text).toMatch(/sidecar_request_duration_seconds_count\{method="POST",route="\/api\/results",status="201"\} [1-9]/);
     expect(text).toContain('sidecar_event_consumers{kind="wait"} 0');
+  });
+});
+
+describe('daemon routes through a real daemon (startDaemon)', () => {
+  let d: TestDaemon | undefined;
+  afterEach(async () => {
+    await d?.cleanup();
+    d = undefined;
+  });
+
+  it("answers the sidecar's agent paths at the daemon's address, with the daemon's own front door", async () => {
+    d = await startTestDaemon();
+    const tok = await (d.daemon.modules.sidecar.mintAgentToken as NonNullable<typeof d.daemon.modules.sidecar.mintAgentToken>)({ agentId: 'ps-real', agentType: 'orchestrator', issues: '*' });
+    const me = await call('GET', `${d.url}/api/whoami`, { token: tok });
+    expect(me.status).toBe(200);
+    expect(me.body).toMatchObject({ agent_id: 'ps-real' });
+    const published = await call('POST', `${d.url}/api/events/real_done`, { token: tok, body: { data: { ok: true } } });
+    expect(published.status).toBe(201);
+    const waited = await call<{ events: { data: unknown }[] }>('GET', `${d.url}/api/events/wait/real_done?timeout=1000`, { token: tok });
+    expect(waited.body.events[0]?.data).toEqual({ ok: true });
+  });
+
+  it('with [sidecar] enabled = false the forwarded paths answer 503 sidecar_unavailable saying so', async () => {
+    d = await startTestDaemon({ config: (c) => ({ ...c, sidecar: { ...c.sidecar, enabled: false } }) });
+    for (const path of ['/api/orchestration/health', '/api/context/issue-1/python-specialist', '/api/events/wait/x']) {
+      const r = await call<{ error: { code: string; message: string } }>('GET', `${d.url}${path}`);
+      expect(r.status, path).toBe(503);
+      expect(r.body.error.code, path).toBe('sidecar_unavailable');
+      expect(r.body.error.message, path).toContain('[sidecar] enabled');
+    }
+    expect((await call('POST', `${d.url}/api/results`, { body: { x: 1 } })).status).toBe(503);
   });
 });

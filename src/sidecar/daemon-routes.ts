@@ -1,4 +1,4 @@
-import type { FastifyInstance } from 'fastify';
+import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
 import { z } from 'zod';
 import type { AgentCatalog } from '../agents/types.js';
 import { unknownAgentType } from '../agents/unknown-type.js';
@@ -37,13 +37,12 @@ export interface DaemonRouteDeps {
   daemonPort(): number;
   daemonUrl(): string;
   sidecarUrl(): string | undefined;
-  maxBodyBytes: number;
 }
 
 /**
- * Routes on the daemon (3000): `POST /api/agents/spawn` mints an agent token, and
- * `/api/orchestration/*` forwards to the sidecar (so agents that only know
- * ORCHESTRATOR_API_URL reach it), Authorization header included.
+ * Routes on the daemon (3000) of a running sidecar: `POST /api/agents/spawn` mints an agent token,
+ * `GET /api/sidecar/agents` lists the recent agents. (The forwarder to the sidecar is
+ * registerSidecarForwarder's, there with the sidecar off too.)
  */
 export async function registerDaemonRoutes(app: FastifyInstance, deps: DaemonRouteDeps): Promise<void> {
   app.post('/api/agents/spawn', async (req, reply) => {
@@ -98,51 +97,119 @@ export async function registerDaemonRoutes(app: FastifyInstance, deps: DaemonRou
     const q = parseInput(recentQuery, req.query, 'query');
     return { agents: await deps.agents.recent(Date.now() - q.hours * 3_600_000, q.limit) };
   });
+}
 
+/**
+ * The sidecar's agent routes (routes-context/results/events.ts) the daemon forwards under their
+ * own paths: the seed gives agents ORCHESTRATOR_API_URL = the daemon, and "the daemon (3000)
+ * forwards to sidecar (3001)". None of them is a daemon route (its hooks are /api/hooks/*).
+ */
+export const SIDECAR_AGENT_ROUTES = ['/api/context/*', '/api/results', '/api/results/*', '/api/events', '/api/events/*', '/api/knowledge', '/api/whoami'] as const;
+
+/** Path prefixes the forwarder answers, for the front door's self-authenticated list (the sidecar checks the agent JWT). */
+export const SIDECAR_FORWARDED_PREFIXES = ['/api/orchestration/', '/api/context/', '/api/results', '/api/events', '/api/knowledge', '/api/whoami'] as const;
+
+export interface ForwarderDeps {
+  /** The sidecar's base URL, undefined while it does not run. */
+  sidecarUrl(): string | undefined;
+  /** Why it does not run (the 503's message), asked only when sidecarUrl() is undefined. */
+  unavailableReason(): string;
+  maxBodyBytes: number;
+}
+
+/** The 503 reason of a sidecar turned off in daemon.toml. */
+export const SIDECAR_DISABLED_REASON = 'The orchestration sidecar is disabled in daemon.toml ([sidecar] enabled = false); set [sidecar] enabled = true and restart the daemon (cco daemon restart)';
+
+/**
+ * The daemon's forwarder to the sidecar, registered whether the sidecar runs or not (a 503
+ * `sidecar_unavailable` saying why when it does not): `/api/orchestration/<path>` goes to the
+ * sidecar's `/api/<path>` (`/health` and `/status` for those two), and the sidecar's agent paths
+ * (SIDECAR_AGENT_ROUTES) go on unchanged. Headers (Authorization included), bodies, long-polls
+ * and streams pass through.
+ */
+export async function registerSidecarForwarder(app: FastifyInstance, deps: ForwarderDeps): Promise<void> {
   await app.register(async (scope) => {
     // bodies pass through untouched; the sidecar parses and validates them
     scope.removeAllContentTypeParsers();
     scope.addContentTypeParser('*', { parseAs: 'buffer', bodyLimit: deps.maxBodyBytes }, (_req, body, done) => done(null, body));
     // the route states the parser's limit too, so that a 413 can say it (server/errors.ts)
-    scope.all('/api/orchestration/*', { bodyLimit: deps.maxBodyBytes }, async (req, reply) => {
-      const base = deps.sidecarUrl();
-      if (!base) throw new AppError(503, 'sidecar_unavailable', 'The orchestration sidecar is not running ([sidecar] enabled = false or it failed to start; see cco daemon logs)');
-      // the path as the client wrote it (still percent-encoded): decoded, `%3F` and `%2F` became
-      // a query or another segment, and the request reached another route than on the sidecar
-      const q = req.url.indexOf('?');
-      const path = q < 0 ? req.url : req.url.slice(0, q);
+    const opts = { bodyLimit: deps.maxBodyBytes };
+    scope.all('/api/orchestration/*', opts, async (req, reply) => {
+      const path = rawPath(req.url);
       const rest = path.slice(path.indexOf('/api/orchestration/') + '/api/orchestration/'.length);
-      const qs = q < 0 ? '' : req.url.slice(q);
-      const target = rest === 'health' || rest === 'status' ? `/${rest}` : `/api/${rest}`;
-      const ac = new AbortController();
-      reply.raw.once('close', () => ac.abort());
-      const headers: Record<string, string> = {};
-      for (const h of ['authorization', 'content-type', 'accept', 'last-event-id']) {
-        const v = req.headers[h];
-        if (typeof v === 'string') headers[h] = v;
-      }
-      let upstream;
-      try {
-        const { request } = await import('../gateway/upstream/undici.js');
-        upstream = await request(`${base}${target}${qs}`, {
-          method: req.method as 'GET',
-          headers,
-          body: Buffer.isBuffer(req.body) ? req.body : undefined,
-          signal: ac.signal,
-          headersTimeout: 0,
-          bodyTimeout: 0,
-        });
-      } catch (e) {
-        if (ac.signal.aborted) return reply;
-        throw new AppError(502, 'sidecar_unreachable', `The sidecar did not answer: ${(e as Error).message}`);
-      }
-      const out: Record<string, string> = {};
-      for (const [k, v] of Object.entries(upstream.headers)) {
-        if (typeof v === 'string' && !['connection', 'keep-alive', 'transfer-encoding', 'content-length'].includes(k)) out[k] = v;
-      }
-      return reply.status(upstream.statusCode).headers(out).send(upstream.body);
+      return forward(req, reply, deps, rest === 'health' || rest === 'status' ? `/${rest}` : `/api/${rest}`);
     });
+    for (const route of SIDECAR_AGENT_ROUTES) scope.all(route, opts, async (req, reply) => forward(req, reply, deps, rawPath(req.url)));
   });
+}
+
+/**
+ * The path as the client wrote it (still percent-encoded): decoded, `%3F` and `%2F` became a
+ * query or another segment, and the request reached another route than on the sidecar.
+ */
+function rawPath(url: string): string {
+  const q = url.indexOf('?');
+  return q < 0 ? url : url.slice(0, q);
+}
+
+const FORWARDED_REQUEST_HEADERS = ['authorization', 'content-type', 'accept', 'last-event-id'];
+const HOP_BY_HOP = ['connection', 'keep-alive', 'transfer-encoding', 'content-length'];
+
+/** Sends the request on to the sidecar's `target` path (query kept) and its answer back. */
+async function forward(req: FastifyRequest, reply: FastifyReply, deps: ForwarderDeps, target: string): Promise<FastifyReply> {
+  const base = deps.sidecarUrl();
+  if (!base) throw new AppError(503, 'sidecar_unavailable', deps.unavailableReason());
+  const q = req.url.indexOf('?');
+  const qs = q < 0 ? '' : req.url.slice(q);
+  const ac = new AbortController();
+  reply.raw.once('close', () => ac.abort());
+  const headers: Record<string, string> = {};
+  for (const h of FORWARDED_REQUEST_HEADERS) {
+    const v = req.headers[h];
+    if (typeof v === 'string') headers[h] = v;
+  }
+  let upstream;
+  try {
+    const { request } = await import('../gateway/upstream/undici.js');
+    upstream = await request(`${base}${target}${qs}`, {
+      method: req.method as 'GET',
+      headers,
+      body: Buffer.isBuffer(req.body) ? req.body : undefined,
+      signal: ac.signal,
+      headersTimeout: 0,
+      bodyTimeout: 0,
+    });
+  } catch (e) {
+    if (ac.signal.aborted) return reply;
+    throw new AppError(502, 'sidecar_unreachable', `The sidecar did not answer: ${(e as Error).message}`);
+  }
+  const out: Record<string, string> = {};
+  for (const [k, v] of Object.entries(upstream.headers)) {
+    if (typeof v === 'string' && !HOP_BY_HOP.includes(k)) out[k] = v;
+  }
+  void reply.status(upstream.statusCode).headers(out);
+  if (upstream.statusCode === 404 && rawPath(req.url) !== target) {
+    return reply.send(await clientsNotFound(upstream.body, req.method, target, rawPath(req.url)));
+  }
+  return reply.send(upstream.body);
+}
+
+/**
+ * The sidecar's "No route GET /api/x" names its own path; the client asked for another
+ * (`/api/orchestration/x`), so the message names that one. Other 404 bodies (a result that is
+ * not stored...) go back as they came.
+ */
+async function clientsNotFound(body: { text(): Promise<string> }, method: string, target: string, clientPath: string): Promise<string> {
+  const text = await body.text();
+  const sidecarMessage = `No route ${method} ${target}`;
+  try {
+    const parsed = JSON.parse(text) as { error?: { code?: unknown; message?: unknown } };
+    if (parsed.error?.code !== 'not_found' || parsed.error.message !== sidecarMessage) return text;
+    parsed.error.message = `No route ${method} ${clientPath}`;
+    return JSON.stringify(parsed);
+  } catch {
+    return text;
+  }
 }
 
 /** Who may mint: the daemon's local access token, or an agent token (then within its scope). */

@@ -13,7 +13,7 @@ import { AgentsRepo } from './agents-repo.js';
 import { EventBus, LocalNotifier } from './bus.js';
 import type { WakeNotifier } from './bus.js';
 import { ContextBuilder } from './context.js';
-import { registerDaemonRoutes } from './daemon-routes.js';
+import { registerDaemonRoutes, registerSidecarForwarder, SIDECAR_DISABLED_REASON } from './daemon-routes.js';
 import { EventsRepo } from './events-repo.js';
 import { Knowledge } from './knowledge.js';
 import { ResultsRepo } from './results.js';
@@ -56,8 +56,17 @@ export async function createSidecarModule(ctx: ModuleContext, deps: { catalog: A
   // not registered as an agent here: the launcher mints one for every `cco` run, and an idle
   // Claude Code is no active agent (the seed's status shows 0); its first request registers it
   const mint = async (c: { agentId: string; agentType: string; issues: string[] | '*'; ttlSeconds?: number }): Promise<string> => (await tokens.mint(c)).token;
+  // the forwarder's body limit: a result of the largest size plus its envelope
+  const maxBodyBytes = cfg.max_result_bytes + 1024;
   if (!cfg.enabled) {
-    return { name: 'sidecar', url: () => undefined, mintAgentToken: mint, health: () => ({ status: 'disabled', reason: '[sidecar] enabled = false' }) };
+    return {
+      name: 'sidecar',
+      url: () => undefined,
+      mintAgentToken: mint,
+      health: () => ({ status: 'disabled', reason: '[sidecar] enabled = false' }),
+      // agents calling the daemon's sidecar paths learn it is off (a 503 saying so), not a 404
+      register: (daemonApp) => registerSidecarForwarder(daemonApp, { sidecarUrl: () => undefined, unavailableReason: () => SIDECAR_DISABLED_REASON, maxBodyBytes }),
+    };
   }
   // only the agents the retention keeps (those that can still matter): a start does not grow with history
   await agents.load(cfg.agent_retention_days > 0 ? { since: Date.now() - cfg.agent_retention_days * DAY_MS } : {});
@@ -133,7 +142,14 @@ export async function createSidecarModule(ctx: ModuleContext, deps: { catalog: A
         daemonPort: () => Number(new URL(ctx.selfUrl()).port),
         daemonUrl: () => ctx.selfUrl(),
         sidecarUrl: () => url,
-        maxBodyBytes: cfg.max_result_bytes + 1024,
+      });
+      await registerSidecarForwarder(daemonApp, {
+        sidecarUrl: () => url,
+        unavailableReason: () =>
+          startError
+            ? `The orchestration sidecar failed to start: ${startError}`
+            : 'The orchestration sidecar is not running (starting or stopped); see cco daemon status and cco daemon logs',
+        maxBodyBytes,
       });
     },
     async start() {

@@ -18,6 +18,7 @@ import type { Store } from '../store/store.js';
 import { openTestStore } from '../testing/test-store.js';
 import type { TestStore } from '../testing/test-store.js';
 import { tempCcoEnv } from '../testing/temp-dirs.js';
+import { SIDECAR_FORWARDED_PREFIXES } from './daemon-routes.js';
 import { createSidecarModule } from './module.js';
 import type { SidecarModule } from './module.js';
 
@@ -92,7 +93,7 @@ export async function startSidecarWorld(opts: { catalog?: AgentCatalog; dialect?
     env: {},
   };
   const sidecar = await createSidecarModule(ctx, { catalog: opts.catalog ?? seedCatalog() });
-  const daemon = await buildApp({ logger: silentLogger(), metrics, security: { host: '127.0.0.1', accessToken: ctx.accessToken, port: () => daemonPort, selfAuthenticated: ['/api/orchestration/'] } });
+  const daemon = await buildApp({ logger: silentLogger(), metrics, security: { host: '127.0.0.1', accessToken: ctx.accessToken, port: () => daemonPort, selfAuthenticated: [...SIDECAR_FORWARDED_PREFIXES] } });
   await sidecar.register?.(daemon);
   await daemon.listen({ port: 0, host: '127.0.0.1' });
   const addr = daemon.server.address();
