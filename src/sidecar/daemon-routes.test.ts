@@ -197,6 +197,20 @@ describe('daemon routes through a real daemon (startDaemon)', () => {
     expect(waited.body.events[0]?.data).toEqual({ ok: true });
   });
 
+  it('bound beyond loopback (team mode), the agent paths take the agent token alone, as /api/orchestration/* does', async () => {
+    d = await startTestDaemon({ config: (c) => ({ ...c, daemon: { ...c.daemon, host: '0.0.0.0' } }) });
+    const tok = await (d.daemon.modules.sidecar.mintAgentToken as NonNullable<typeof d.daemon.modules.sidecar.mintAgentToken>)({ agentId: 'ps-team', agentType: 'python-specialist', issues: ['issue-t'] });
+    const ask = (url: string, headers: Record<string, string>) => d?.daemon.app.inject({ method: 'GET', url, headers: { host: 'cco.team.lan:3000', ...headers }, remoteAddress: '10.0.0.9' });
+    for (const path of ['/api/whoami', '/api/orchestration/whoami', '/api/results/issue-t']) {
+      const r = await ask(path, { authorization: `Bearer ${tok}` });
+      expect(r?.statusCode, `${path}: ${r?.body}`).toBe(200);
+      // no credential at all: still refused
+      expect((await ask(path, {}))?.statusCode, path).toBe(401);
+    }
+    // the daemon's own routes still want the access token from another machine
+    expect((await ask('/api/status', { authorization: `Bearer ${tok}` }))?.statusCode).toBe(401);
+  });
+
   it('with [sidecar] enabled = false the forwarded paths answer 503 sidecar_unavailable saying so', async () => {
     d = await startTestDaemon({ config: (c) => ({ ...c, sidecar: { ...c.sidecar, enabled: false } }) });
     for (const path of ['/api/orchestration/health', '/api/context/issue-1/python-specialist', '/api/events/wait/x']) {
