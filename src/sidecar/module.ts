@@ -71,11 +71,11 @@ export async function createSidecarModule(ctx: ModuleContext, deps: { catalog: A
   // only the agents the retention keeps (those that can still matter): a start does not grow with history
   await agents.load(cfg.agent_retention_days > 0 ? { since: Date.now() - cfg.agent_retention_days * DAY_MS } : {});
   const knowledge = new Knowledge(ctx.store, { writer });
-  const results = new ResultsRepo(ctx.store, ctx.paths.resultsDir, knowledge, { writer, maxResultBytes: cfg.max_result_bytes });
+  const results = new ResultsRepo(ctx.store, ctx.paths.resultsDir, knowledge, { writer, maxResultBytes: cfg.max_result_bytes, logger: ctx.logger });
   // results acknowledged before a crash whose files or rows did not reach the disk
   try {
     const n = await results.recover();
-    if (n) ctx.logger.info({ files: n }, 'sidecar: recovered results from the result journal');
+    if (n) ctx.logger.info({ files: n }, 'sidecar: recovered results (result journal, repairs and files without a row in the store)');
   } catch (e) {
     ctx.logger.error({ err: (e as Error).message }, 'sidecar: result journal recovery failed; it is retried on the next start');
   }

@@ -1,8 +1,10 @@
+import { readdirSync, readFileSync } from 'node:fs';
 import { sep, join, resolve } from 'node:path';
 import type { CompiledQuery } from 'kysely';
 import { z } from 'zod';
 import { AppError } from '../core/errors.js';
 import { eachContainer } from '../core/json.js';
+import type { Logger } from '../core/logger.js';
 import type { Store } from '../store/store.js';
 import { agentIdSchema, agentTypeSchema, issueIdSchema } from './ids.js';
 import { ResultFiles } from './durable-files.js';
@@ -165,6 +167,14 @@ const MAX_ROUND_BYTES = 8 * 1024 * 1024;
  * later, in batches of their own).
  */
 const MAX_ROWS = 64;
+/**
+ * Result files a start's re-index reads per round (one transaction of rows, then their
+ * knowledge), and their text per round at most: thousands of files go in bounded steps.
+ */
+const REINDEX_FILES = 64;
+const REINDEX_BYTES = 8 * 1024 * 1024;
+/** Skipped files a start names in its log (the rest are counted). */
+const SKIPPED_NAMED = 20;
 
 /**
  * Agent results: the file `results/<issue>/<agent-type>.json` (atomic, fsynced with its folder)
@@ -192,6 +202,9 @@ export class ResultsRepo {
   /** The newest result per file not yet settled (only it repairs a failure, see the class comment). */
   private readonly newest = new Map<string, Job>();
   private readonly upsert: (v: ResultRow) => CompiledQuery;
+  /** A row inserted unless one exists (the re-index never replaces a row). */
+  private readonly insertAbsent: (v: ResultRow) => CompiledQuery;
+  private readonly logger: Logger | undefined;
   private readonly writer: SqlWriter;
   /** Saves whose file must still follow the row (see `repair`), and the timers retrying them. */
   private readonly repairs: PendingRepairs;
@@ -204,9 +217,10 @@ export class ResultsRepo {
     private readonly store: Store,
     resultsDir: string,
     private readonly knowledge: Knowledge,
-    opts: { files?: ResultFiles; writer?: SqlWriter; maxResultBytes?: number } = {},
+    opts: { files?: ResultFiles; writer?: SqlWriter; maxResultBytes?: number; logger?: Logger } = {},
   ) {
     this.root = resolve(resultsDir);
+    this.logger = opts.logger;
     this.repairs = new PendingRepairs(join(this.root, '.repairs'));
     this.files = opts.files ?? new ResultFiles(this.root, opts.maxResultBytes ? { maxItemBytes: opts.maxResultBytes } : {});
     this.writer = opts.writer ?? new StoreWriter(store);
@@ -233,6 +247,13 @@ export class ResultsRepo {
         .onConflict((oc) => oc.columns(['issue_id', 'agent_type']).doUpdateSet({ agent_id: p.agent_id, status: p.status, stored_at: p.stored_at as unknown as number, file: p.file, bytes: p.bytes as unknown as number, body: p.body }))
         .returning('id'),
     );
+    this.insertAbsent = preparedQuery(cols, (p) =>
+      store.db
+        .insertInto('sidecar_results')
+        .values(p as unknown as ResultRow)
+        .onConflict((oc) => oc.columns(['issue_id', 'agent_type']).doNothing())
+        .returning('id'),
+    );
   }
 
   /** The file of a result; identifiers are validated, and the path is checked to stay inside. */
@@ -243,15 +264,82 @@ export class ResultsRepo {
   }
 
   /**
-   * After a crash: settles what the result journals hold (see ResultFiles). Per file the newest
-   * of the journal's content and the store's row wins, and file and row are made equal to it (a
-   * power loss may have lost the last commits of either). Returns how many files it rewrote.
+   * At start. After a crash: settles what the result journals hold (see ResultFiles). Per file
+   * the newest of the journal's content and the store's row wins, and file and row are made
+   * equal to it (a power loss may have lost the last commits of either). Then result files with
+   * no row (the database deleted or replaced) are indexed again (see `reindexFiles`). Returns how
+   * many results it recovered: files rewritten and files re-indexed.
    */
   async recover(): Promise<number> {
     let n = await this.recoverJournals();
     n += await this.recoverMarkedRepairs();
+    n += await this.reindexFiles();
     await this.indexPending();
     return n;
+  }
+
+  /**
+   * Result files that have no row in the store get it back, with their knowledge entries: the
+   * files are the durable copy of every acknowledged result, and deleting the database (the
+   * guide's advice for "database locked") must not lose them. Files with a row are left alone;
+   * a file that is no valid result document, or whose document names another issue or agent
+   * type than its place, is skipped. Runs in rounds of bounded files and bytes.
+   */
+  private async reindexFiles(): Promise<number> {
+    const files = resultFilesIn(this.root);
+    if (files.length === 0) return 0;
+    const rows = await this.store.db.selectFrom('sidecar_results').select(['issue_id', 'agent_type']).execute();
+    const known = new Set(rows.map((r) => resultKey(r.issue_id, r.agent_type)));
+    const orphans = files.filter((f) => !known.has(resultKey(f.issueId, f.agentType)));
+    let reindexed = 0;
+    const skipped: string[] = [];
+    for (let i = 0; i < orphans.length; ) {
+      const round: { row: ResultRow; input: ResultInput }[] = [];
+      for (let bytes = 0, n = 0; i < orphans.length && n < REINDEX_FILES && (n === 0 || bytes < REINDEX_BYTES); i++, n++) {
+        const f = orphans[i] as OnDisk;
+        const text = readText(f.file);
+        const found = text === undefined ? undefined : this.rowOfFile(f, text);
+        if (found) round.push(found);
+        else skipped.push(f.file);
+        bytes += text?.length ?? 0;
+      }
+      if (round.length === 0) continue;
+      const ids = await this.writer.run(round.map((r) => step(this.insertAbsent(r.row))));
+      round.forEach((r, k) => {
+        // no id: a row appeared meanwhile (another daemon on the same database), and it stays
+        const id = Number(ids[k]?.[0]?.id);
+        if (!Number.isFinite(id)) return;
+        reindexed++;
+        this.indexKnowledge(id, r.row.stored_at, r.input);
+      });
+      await this.knowledge.flush();
+    }
+    if (reindexed) this.logger?.info({ files: reindexed }, 'sidecar: re-indexed result files that had no row in the store');
+    if (skipped.length) {
+      this.logger?.warn(
+        { count: skipped.length, files: skipped.slice(0, SKIPPED_NAMED) },
+        'sidecar: skipped result files that are not valid result documents (they stay on disk; fix or remove them and restart to index them)',
+      );
+    }
+    return reindexed;
+  }
+
+  /** The row a result file's text stands for, or undefined when it is no result document of its place. */
+  private rowOfFile(f: OnDisk, text: string): { row: ResultRow; input: ResultInput } | undefined {
+    const parsed = parseDocument(text);
+    if (!parsed || parsed.input.issue_id !== f.issueId || parsed.input.agent_type !== f.agentType) return undefined;
+    const { input, storedAt, doc } = parsed;
+    const row: ResultRow = {
+      issue_id: input.issue_id,
+      agent_type: input.agent_type,
+      agent_id: input.agent_id,
+      status: input.result.status,
+      stored_at: storedAt,
+      file: f.file,
+      bytes: Buffer.byteLength(text),
+      body: JSON.stringify(doc),
+    };
+    return { row, input };
   }
 
   /** Files a failed save left to follow their rows while the store was unreadable (see `repair`). */
@@ -523,6 +611,50 @@ export class ResultsRepo {
       bytes += Number(r.b ?? 0);
     }
     return { count, bytes, byStatus };
+  }
+}
+
+/** A result file found on disk: `<root>/<issue>/<agent-type>.json`. */
+interface OnDisk {
+  file: string;
+  issueId: string;
+  agentType: string;
+}
+
+const resultKey = (issueId: string, agentType: string): string => `${issueId}\u0000${agentType}`;
+
+/**
+ * The result files under a results folder: folders named as issues holding files named as agent
+ * types (so `.journal`, `.repairs` and the `.<name>.spare` inodes are left out).
+ */
+function resultFilesIn(root: string): OnDisk[] {
+  const out: OnDisk[] = [];
+  for (const issueId of namesIn(root, true)) {
+    if (!issueIdSchema.safeParse(issueId).success) continue;
+    for (const name of namesIn(join(root, issueId), false)) {
+      const agentType = name.endsWith('.json') ? name.slice(0, -5) : '';
+      if (agentTypeSchema.safeParse(agentType).success) out.push({ file: join(root, issueId, name), issueId, agentType });
+    }
+  }
+  return out;
+}
+
+/** The names of a folder's subfolders (`dirs`) or plain files; none when it cannot be read. */
+function namesIn(dir: string, dirs: boolean): string[] {
+  try {
+    return readdirSync(dir, { withFileTypes: true })
+      .filter((e) => (dirs ? e.isDirectory() : e.isFile()))
+      .map((e) => e.name);
+  } catch {
+    return [];
+  }
+}
+
+function readText(file: string): string | undefined {
+  try {
+    return readFileSync(file, 'utf8');
+  } catch {
+    return undefined;
   }
 }
 

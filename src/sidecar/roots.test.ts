@@ -1,9 +1,10 @@
-import { mkdirSync, mkdtempSync, rmSync, symlinkSync } from 'node:fs';
+import { mkdirSync, mkdtempSync, rmSync, symlinkSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
 import type { AppError } from '../core/errors.js';
 import { ProjectRoots } from './roots.js';
+import { call, startSidecarWorld } from './test-world.js';
 
 const dir = mkdtempSync(join(tmpdir(), 'cco-roots-'));
 afterAll(() => rmSync(dir, { recursive: true, force: true }));
@@ -28,5 +29,28 @@ describe('ProjectRoots', () => {
     // outside, existing or not: the same 403
     expect(statusOf(roots, join(dir, 'link', 'other'))).toBe(403);
     expect(statusOf(roots, join(dir, 'real'))).toBe(403);
+  });
+});
+
+describe('GET /api/context ?root= (real sidecar)', () => {
+  it('a file inside the project is no root: 400 naming query.root, "not a directory" (was a 200 empty context)', async () => {
+    const w = await startSidecarWorld();
+    try {
+      writeFileSync(join(w.projectRoot, 'app.py'), 'print(1)\n');
+      mkdirSync(join(w.projectRoot, 'pkg'), { recursive: true });
+      const tok = await w.token('python-specialist', '*');
+      const get = (root: string) => call<{ error: { code: string; message: string; field?: string } }>('GET', `${w.sidecarUrl}/api/context/issue-1/python-specialist?root=${encodeURIComponent(root)}`, { token: tok });
+      const r = await get(join(w.projectRoot, 'app.py'));
+      expect(r.status).toBe(400);
+      expect(r.body.error).toMatchObject({ code: 'invalid_request', field: 'query.root' });
+      expect(r.body.error.message).toMatch(/is not a directory/);
+      // a folder inside the project still answers
+      expect((await get(join(w.projectRoot, 'pkg'))).status).toBe(200);
+      // a symlink inside the project to a file is a file too
+      symlinkSync(join(w.projectRoot, 'app.py'), join(w.projectRoot, 'link.py'));
+      expect((await get(join(w.projectRoot, 'link.py'))).status).toBe(400);
+    } finally {
+      await w.close();
+    }
   });
 });

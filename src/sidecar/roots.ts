@@ -61,6 +61,8 @@ export class ProjectRoots {
       throw new AppError(400, 'invalid_request', `query.root: ${requested} does not exist`, { field: 'query.root' });
     }
     if (!this.within(r)) throw outside();
+    // a file is no project: its context would be empty (no files, no git), answered as a success
+    if (!isDirectory(r)) throw new AppError(400, 'invalid_request', `query.root: ${requested} is not a directory; give the project's folder`, { field: 'query.root' });
     return r;
   }
 
@@ -71,6 +73,14 @@ export class ProjectRoots {
 
 function under(path: string, root: string): boolean {
   return path === root || path.startsWith(root.endsWith(sep) ? root : root + sep);
+}
+
+function isDirectory(p: string): boolean {
+  try {
+    return statSync(p).isDirectory();
+  } catch {
+    return false;
+  }
 }
 
 function real(p: string): string {

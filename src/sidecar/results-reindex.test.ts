@@ -1,0 +1,123 @@
+import { mkdirSync, mkdtempSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { afterAll, describe, expect, it, vi } from 'vitest';
+import type { Logger } from '../core/logger.js';
+import { openTestStore, testDialects } from '../testing/test-store.js';
+import type { TestStore } from '../testing/test-store.js';
+import { AgentsRepo } from './agents-repo.js';
+import { ContextBuilder } from './context.js';
+import { Knowledge } from './knowledge.js';
+import { ResultsRepo } from './results.js';
+import type { ResultInput } from './results.js';
+import { ProjectSnapshots } from './snapshots.js';
+import { agentDef } from './test-world.js';
+
+const dir = mkdtempSync(join(tmpdir(), 'cco-results-reindex-'));
+const stores: TestStore[] = [];
+afterAll(async () => {
+  for (const t of stores) await t.cleanup();
+  rmSync(dir, { recursive: true, force: true });
+});
+async function freshStore(dialect: 'sqlite' | 'postgres'): Promise<TestStore> {
+  const t = await openTestStore(dialect);
+  stores.push(t);
+  return t;
+}
+
+const result = (issue: string, agentType: string, summary: string, decisions: string[] = []): ResultInput => ({
+  agent_id: `${agentType}-1`,
+  agent_type: agentType,
+  issue_id: issue,
+  result: { status: 'success', summary, decisions },
+});
+
+/** A logger that records its info and warn calls. */
+function recordingLogger() {
+  const info = vi.fn();
+  const warn = vi.fn();
+  return { logger: { info, warn, error: vi.fn(), debug: vi.fn() } as unknown as Logger, info, warn };
+}
+
+describe('ResultsRepo.recover re-indexes result files that have no row (the database deleted)', () => {
+  it.each(testDialects())('brings back rows and knowledge from the files: list, get, context and search see them; bad files are skipped; rows that exist stay (%s)', async (dialect) => {
+    const resultsDir = join(dir, dialect, 'results');
+    const project = join(dir, dialect, 'project');
+    mkdirSync(project, { recursive: true });
+
+    // results stored through the repo, over the first database
+    const first = await freshStore(dialect);
+    const before = new ResultsRepo(first.store, resultsDir, new Knowledge(first.store));
+    await before.save(result('issue-123', 'chief-architect', 'Design of the payments API', ['Use PostgreSQL for payments']));
+    await before.save(result('issue-123', 'python-specialist', 'Implemented refunds', ['Retry refunds twice']));
+    await before.save(result('issue-9', 'test-engineer', 'the file version'));
+    // more than one round of files (rounds of 64)
+    const many = 150;
+    await Promise.all(Array.from({ length: many }, (_x, i) => before.save(result(`bulk-${i}`, 'python-specialist', `bulk result ${i}`))));
+    await before.close();
+    const stored = 3 + many;
+
+    // files that are no result of their place: skipped, left on disk
+    mkdirSync(join(resultsDir, 'issue-bad'), { recursive: true });
+    writeFileSync(join(resultsDir, 'issue-bad', 'python-specialist.json'), '{not json');
+    writeFileSync(join(resultsDir, 'issue-bad', 'test-engineer.json'), JSON.stringify({ ...result('issue-bad', 'test-engineer', 'x'), result: { status: 'weird' }, stored_at: 1 }));
+    writeFileSync(join(resultsDir, 'issue-bad', 'chief-architect.json'), JSON.stringify({ ...result('issue-123', 'chief-architect', 'a copy elsewhere'), stored_at: 1 }));
+
+    // the database is deleted: a new one; one result already has a row there (another version)
+    const second = await freshStore(dialect);
+    const keptFile = join(resultsDir, 'issue-9', 'test-engineer.json');
+    const keptText = readFileSync(keptFile, 'utf8');
+    const keptMtime = statSync(keptFile).mtimeMs;
+    const storeDoc = { ...result('issue-9', 'test-engineer', 'the store version'), stored_at: 5 };
+    await second.store.db
+      .insertInto('sidecar_results')
+      .values({ issue_id: 'issue-9', agent_type: 'test-engineer', agent_id: 'test-engineer-1', status: 'success', stored_at: 5, file: keptFile, bytes: 10, body: JSON.stringify(storeDoc) })
+      .execute();
+
+    const log = recordingLogger();
+    const knowledge = new Knowledge(second.store);
+    const results = new ResultsRepo(second.store, resultsDir, knowledge, { logger: log.logger });
+    expect(await results.recover()).toBe(stored - 1);
+    expect(log.info).toHaveBeenCalledWith({ files: stored - 1 }, expect.stringContaining('re-indexed'));
+    const [skippedLog] = log.warn.mock.calls[0] as [{ count: number; files: string[] }];
+    expect(skippedLog.count).toBe(3);
+
+    // list and get
+    const listed = await results.list({ issues: '*', limit: 5000 });
+    expect(listed.total).toBe(stored);
+    const got = await results.get('issue-123', 'python-specialist');
+    expect(got?.result.summary).toBe('Implemented refunds');
+    expect(got?.file).toBe(join(resultsDir, 'issue-123', 'python-specialist.json'));
+    expect(got?.bytes).toBe(statSync(got?.file ?? '').size);
+    expect((await results.get('bulk-149', 'python-specialist'))?.result.summary).toBe('bulk result 149');
+    expect(await results.get('issue-bad', 'python-specialist')).toBeUndefined();
+    // the row that existed stays, and so does its file (not rewritten)
+    expect((await results.get('issue-9', 'test-engineer'))?.result.summary).toBe('the store version');
+    expect(readFileSync(keptFile, 'utf8')).toBe(keptText);
+    expect(statSync(keptFile).mtimeMs).toBe(keptMtime);
+    expect(readFileSync(join(resultsDir, 'issue-bad', 'python-specialist.json'), 'utf8')).toBe('{not json');
+
+    // knowledge, and the context of the issue
+    // as a save indexes it: the decision, and the result's text
+    const hits = await knowledge.search({ q: 'PostgreSQL', issues: '*' });
+    expect(hits.map((h) => `${h.issue_id} ${h.agent_type} ${h.kind}`).sort()).toEqual(['issue-123 chief-architect decision', 'issue-123 chief-architect result']);
+    const snapshots = new ProjectSnapshots();
+    try {
+      const ctx = new ContextBuilder({ snapshots, results, knowledge, agents: new AgentsRepo(second.store) }, { maxBytes: 64 * 1024, defaultFileBytes: 8 * 1024 });
+      const agent = agentDef('python-specialist', { context: { include: ['**/*.py'], upstream: ['chief-architect'] } });
+      const built = JSON.parse((await ctx.get({ root: project, issueId: 'issue-123', agent, issues: '*' })).json.toString()) as {
+        previous_results: { agent_type: string }[];
+        decisions: { decision: string }[];
+      };
+      expect(built.previous_results.map((r) => r.agent_type).sort()).toEqual(['chief-architect', 'python-specialist']);
+      expect(built.decisions.map((d) => d.decision)).toEqual(expect.arrayContaining(['Use PostgreSQL for payments', 'Retry refunds twice']));
+    } finally {
+      snapshots.close();
+    }
+
+    // a second start finds nothing to re-index
+    expect(await results.recover()).toBe(0);
+    expect(await results.list({ issues: '*', limit: 5000 })).toMatchObject({ total: stored });
+    await results.close();
+  }, 60_000);
+});
