@@ -118,4 +118,36 @@ describe('redact', () => {
     const prose = 'The password is checked by validate(); set the token TTL to 60 seconds.\nconst secret = process.env.SECRET;\n12:30:45';
     expect(redactToolText(prose)).toBe(prose);
   });
+
+  it("masks the values of secret-named query parameters in URLs, keeping the names and the other parameters", () => {
+    for (const [url, masked] of [
+      ['http://127.0.0.1:47311/?api_key=QSECRET9', `http://127.0.0.1:47311/?api_key=${REDACTED}`],
+      ['http://corpuser:pw@127.0.0.1:47311/?token=QUERYSECRET', `http://corpuser:${REDACTED}@127.0.0.1:47311/?token=${REDACTED}`],
+      ['https://llm.example/v1?key=K1&model=haiku&access_token=T2', `https://llm.example/v1?key=${REDACTED}&model=haiku&access_token=${REDACTED}`],
+      ['https://b.blob.example/f?sv=2024&sig=S1%2Bx&X-Amz-Signature=S2&X-Amz-Credential=C3&X-Amz-Date=20250101', `https://b.blob.example/f?sv=2024&sig=${REDACTED}&X-Amz-Signature=${REDACTED}&X-Amz-Credential=${REDACTED}&X-Amz-Date=20250101`],
+      ['https://x.example/cb?code=OAUTHCODE&state=abc#access_token=FRAG1', `https://x.example/cb?code=${REDACTED}&state=abc#access_token=${REDACTED}`],
+      ['GET /api/x?apikey=A1&secret=S1&password=P1&auth=U1&limit=5 failed', `GET /api/x?apikey=${REDACTED}&secret=${REDACTED}&password=${REDACTED}&auth=${REDACTED}&limit=5 failed`],
+      ['see (https://x.example/?token=abc123).', `see (https://x.example/?token=${REDACTED}).`],
+    ]) expect(redactString(url as string)).toBe(masked);
+    // names that hold no secret, and empty values, stay
+    const plain = 'https://x.example/?max_tokens=100&token_ttl_seconds=60&sort_key=name&country_code=FR&token=&q=a';
+    expect(redactString(plain)).toBe(plain);
+    // through redact(): a base_url in a routing config, an env value
+    expect(redact({ providers: [{ base_url: 'http://127.0.0.1:1/?token=QUERYSECRET' }] })).toEqual({ providers: [{ base_url: `http://127.0.0.1:1/?token=${REDACTED}` }] });
+    expect(JSON.stringify(redact({ CCO_ANTHROPIC_BASE_URL: 'http://127.0.0.1:47311/?api_key=QSECRET9' }))).not.toContain('QSECRET9');
+  });
+
+  it('masks each header of a *_HEADERS / *_HEADER variable, keeping the header names', () => {
+    expect(redact({ ANTHROPIC_CUSTOM_HEADERS: 'x-corp-auth: CORPHEADERSECRET' })).toEqual({ ANTHROPIC_CUSTOM_HEADERS: `x-corp-auth: ${REDACTED}` });
+    expect(redact({ ANTHROPIC_CUSTOM_HEADERS: 'x-corp-auth: S1\nX-Tenant:S2\r\n\nAuthorization: Bearer abcdefghijkl' })).toEqual({
+      ANTHROPIC_CUSTOM_HEADERS: `x-corp-auth: ${REDACTED}\nX-Tenant:${REDACTED}\r\n\nAuthorization: ${REDACTED}`,
+    });
+    expect(redact({ OTEL_EXPORTER_OTLP_HEADERS: 'api-key=S1,x-team=S2' })).toEqual({ OTEL_EXPORTER_OTLP_HEADERS: `api-key=${REDACTED},x-team=${REDACTED}` });
+    expect(redact({ CCO_AUTH_HEADER: 'x-gw: S1', OTHER_HEADERS: 'not a header line S3', EMPTY_HEADERS: '' })).toEqual({ CCO_AUTH_HEADER: `x-gw: ${REDACTED}`, OTHER_HEADERS: REDACTED, EMPTY_HEADERS: '' });
+    // in text (a shell command, a .env): the same, quoted or bare; code that names a header stays
+    expect(redactString(`ANTHROPIC_CUSTOM_HEADERS="x-corp-auth: S1" claude`)).toBe(`ANTHROPIC_CUSTOM_HEADERS="x-corp-auth: ${REDACTED}" claude`);
+    expect(redactString('ANTHROPIC_CUSTOM_HEADERS=x-corp-auth: S1\nNEXT=1')).toBe(`ANTHROPIC_CUSTOM_HEADERS=x-corp-auth: ${REDACTED}\nNEXT=1`);
+    const code = "export const TOKEN_HEADER = 'x-cco-token';\nconst HOP_HEADERS = new Set(['connection']);";
+    expect(redactString(code)).toBe(code);
+  });
 });

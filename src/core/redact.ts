@@ -33,6 +33,85 @@ function notSecretName(k: string): boolean {
   if (words.some((w) => STRONG_WORDS.test(w))) return false;
   return words.some((w) => AMOUNT_WORDS.has(w));
 }
+/** A key or setting name that holds a secret (`api_key`, `CCO_MCP_KEY`, `client_secret`), not one of a lookup key or an amount. */
+function isSecretName(k: string): boolean {
+  return (SECRET_KEY.test(k) && !notSecretName(k)) || ((KEY_NAME.test(k) || CAMEL_KEY_NAME.test(k)) && !LOOKUP_KEY.test(k));
+}
+
+/**
+ * Words that name a secret in a URL's query or fragment, besides the names above: signed URLs
+ * (`sig`, `X-Amz-Signature`), `auth=…`, `pwd=…`, `jwt=…`; and OAuth's `code` (the whole name only:
+ * `country_code` holds none).
+ */
+const QUERY_SECRET_WORDS = new Set(['auth', 'sig', 'signature', 'pwd', 'pass', 'passwd', 'jwt']);
+function isSecretParamName(rawName: string): boolean {
+  let name = rawName;
+  try {
+    name = decodeURIComponent(rawName);
+  } catch {
+    // a malformed escape: judge the name as written
+  }
+  name = name.replace(/\[\]$/, '');
+  if (name.toLowerCase() === 'code' || isSecretName(name)) return true;
+  return nameWords(name).some((w) => QUERY_SECRET_WORDS.has(w)) && !notSecretName(name);
+}
+/**
+ * `name=value` after `?`, `&` or `#` (a URL's query or fragment, also a bare path's: `/x?token=…`).
+ * The value ends at the next parameter, a space or a quote; punctuation that ends a sentence
+ * (`…?token=abc).`) is kept outside the mask.
+ */
+const QUERY_PARAM = /([?&#])([A-Za-z0-9_.~%[\]-]+)=([^&#\s"'<>`]*)/g;
+/** Text with the values of secret-named query parameters masked, their names and the other parameters kept. */
+function maskQuerySecrets(text: string): string {
+  if (!/[?&#][^=\s]+=/.test(text)) return text;
+  return text.replace(QUERY_PARAM, (m, sep: string, name: string, raw: string) => {
+    const value = withoutTrailingPunctuation(raw);
+    if (value === '' || value.includes(REDACTED) || !isSecretParamName(name)) return m;
+    return `${sep}${name}=${REDACTED}${raw.slice(value.length)}`;
+  });
+}
+/** The value without the punctuation that ends its sentence (a loop, not a regex: no backtracking on long runs). */
+function withoutTrailingPunctuation(value: string): string {
+  let end = value.length;
+  while (end > 0 && '.,;:)!'.includes(value[end - 1] as string)) end--;
+  return value.slice(0, end);
+}
+
+/** A header line, `Name: value` (ANTHROPIC_CUSTOM_HEADERS holds such lines, newline separated). */
+const HEADER_LINE = /^(\s*[!#$%&'*+.^_`|~0-9A-Za-z-]+\s*:)(\s*)(.*)$/;
+/** `name=value,name2=value2` (OTEL_EXPORTER_OTLP_HEADERS and the like). */
+const HEADER_PAIRS = /^\s*[!#$%&'*+.^_`|~0-9A-Za-z-]+=[^,]*(?:,\s*[!#$%&'*+.^_`|~0-9A-Za-z-]+=[^,]*)*$/;
+/**
+ * Headers set in one value with each header's value masked and its name kept
+ * (`x-corp-auth: [REDACTED]`): headers carry a gateway's credentials whatever their names.
+ * Lines are split at newlines, real or `\n`-escaped. `strict`: a line that is neither a header
+ * nor a `k=v` list stays (text, where `TOKEN_HEADER = 'x-token'` is code); else it is masked.
+ */
+function maskHeaderValues(value: string, strict: boolean): string {
+  return value
+    .split(/(\r?\n|\\n)/)
+    .map((line, i) => {
+      if (i % 2 === 1 || line.trim() === '') return line; // a separator, or an empty line
+      const [, name, space, headerValue] = HEADER_LINE.exec(line) ?? [];
+      if (name !== undefined) return !headerValue || headerValue.startsWith(REDACTED) ? line : `${name}${space ?? ''}${REDACTED}`;
+      if (HEADER_PAIRS.test(line)) return line.replace(/=[^,]*/g, (v) => (v === '=' ? v : `=${REDACTED}`));
+      return strict ? line : REDACTED;
+    })
+    .join('');
+}
+/** Names of variables that hold headers: `ANTHROPIC_CUSTOM_HEADERS`, `OTEL_EXPORTER_OTLP_HEADERS`, `X_AUTH_HEADER`. */
+const HEADERS_NAME = /_HEADERS?$/i;
+/** `NAME_HEADERS=value` in text (a shell command, a `.env`): the value quoted (also `\"…\"`), or bare to the end of the line. */
+const HEADERS_ASSIGNMENT = /\b([A-Z][A-Z0-9_]*_HEADERS?)(\s*[=:]\s*)(\\"(?:(?!\\")[\s\S])*\\"|"[^"]*"|'[^']*'|[^\n]*)/g;
+function maskHeaderAssignments(text: string): string {
+  if (!/_HEADERS?\b/i.test(text)) return text;
+  return text.replace(HEADERS_ASSIGNMENT, (_m, name: string, sep: string, value: string) => {
+    const quote = /^(\\"|"|')/.exec(value)?.[1] ?? '';
+    const inner = quote ? value.slice(quote.length, value.length - quote.length) : value;
+    return `${name}${sep}${quote}${maskHeaderValues(inner, true)}${quote}`;
+  });
+}
+
 const SECRET_VALUE_PATTERNS: RegExp[] = [
   /sk-ant-[A-Za-z0-9_-]{8,}/g, // Anthropic keys
   /sk-[A-Za-z0-9_-]{16,}/g, // OpenAI-style keys
@@ -128,6 +207,7 @@ export function redactString(s: string): string {
     );
   }
   for (const re of CREDENTIAL_SHAPES) out = out.replace(re, REDACTED);
+  out = maskHeaderAssignments(maskQuerySecrets(out));
   return out.replace(ENV_ASSIGNMENT, (m, name: string, sep: string, value: string) => {
     const bare = value.replace(/^\\?["']|\\?["']$/g, '');
     if (bare === '' || bare.startsWith('$') || bare.includes(REDACTED) || notSecretName(name)) return m;
@@ -165,7 +245,10 @@ export function redact<T>(value: T, depth = 0, opts: { fileText?: boolean } = {}
   if (value && typeof value === 'object') {
     const out: Record<string, unknown> = {};
     for (const [k, v] of Object.entries(value as Record<string, unknown>)) {
-      if (((SECRET_KEY.test(k) && !notSecretName(k)) || ((KEY_NAME.test(k) || CAMEL_KEY_NAME.test(k)) && !LOOKUP_KEY.test(k))) && (typeof v === 'string' || typeof v === 'number')) {
+      if (HEADERS_NAME.test(k) && typeof v === 'string') {
+        // an environment's headers (ANTHROPIC_CUSTOM_HEADERS): each header's value, names kept
+        out[k] = maskHeaderValues(redactString(v), false);
+      } else if (isSecretName(k) && (typeof v === 'string' || typeof v === 'number')) {
         out[k] = v === '' ? '' : REDACTED;
       } else {
         out[k] = redact(v, depth + 1, opts);
