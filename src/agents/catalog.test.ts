@@ -5,13 +5,15 @@ import { afterAll, describe, expect, it } from 'vitest';
 import { defaultAgentsDir, loadAgentCatalog, loadAgentCatalogWithReport } from './catalog.js';
 import { readCatalogCache, writeCatalogCache } from './cache.js';
 import { checkCatalog } from './check.js';
-import { extractCoordination, mcpToolName, renderCoordination } from './coordination.js';
+import { ALWAYS_PUBLISHED, extractCoordination, mcpToolName, renderCoordination } from './coordination.js';
 import { AgentCatalogError } from './errors.js';
 import { syncCoordination } from './sync-coordination.js';
 import { globMatcher } from '../sidecar/glob.js';
 
 /** The catalog CCO ships (the seeds' "119 Claude Orchestra agents"). */
 const EXPECTED_AGENTS = 119;
+/** The event types the orchestrator guide (seed 001, "Agent Coordination") publishes and waits for. */
+const GUIDE_EVENTS = ['architecture_defined', 'implementation_complete', 'agent_completed', 'testing_complete'];
 
 describe('the shipped agent catalog', async () => {
   const { catalog, report } = await loadAgentCatalogWithReport(undefined, { cacheDir: false });
@@ -45,9 +47,49 @@ describe('the shipped agent catalog', async () => {
     expect(subscribers('implementation_complete')).toEqual(expect.arrayContaining(['unit-test-engineer', 'security-auditor', 'code-reviewer']));
     expect(publishers('tests_passed')).toContain('unit-test-engineer');
     expect(publishers('tests_failed')).toContain('unit-test-engineer');
-    expect(subscribers('tests_passed')).toEqual(expect.arrayContaining(['security-auditor', 'technical-writer']));
+    expect(subscribers('tests_passed')).toContain('technical-writer');
+    expect(subscribers('testing_complete')).toContain('security-auditor');
     expect(subscribers('tests_failed')).toContain('debugger');
     expect(subscribers('fix_applied')).toContain('unit-test-engineer');
+  });
+
+  it('carries the orchestrator guide’s flow through its own subscriptions: architecture_defined → implementation_complete → testing_complete → security audit', () => {
+    // each hop: the first agent publishes the event, the next one subscribes to it
+    const hop = (from: string, event: string, to: string): void => {
+      expect(catalog.get(from)?.topics.publish, `${from} publishes ${event}`).toContain(event);
+      expect(catalog.get(to)?.topics.subscribe, `${to} waits for ${event}`).toContain(event);
+    };
+    hop('chief-architect', 'architecture_defined', 'python-specialist');
+    hop('python-specialist', 'implementation_complete', 'unit-test-engineer');
+    hop('unit-test-engineer', 'testing_complete', 'security-auditor');
+    // the guide's security auditor waits for testing_complete: its first trigger
+    expect(catalog.get('security-auditor')?.topics.subscribe[0]).toBe('testing_complete');
+    // the guide's agent_completed (from an implementer) reaches QA, security and documentation
+    for (const to of ['unit-test-engineer', 'security-auditor', 'technical-writer']) hop('python-specialist', 'agent_completed', to);
+    // every implementer and every tester speaks the guide's names, not only python-specialist / unit-test-engineer
+    for (const a of agents) {
+      if (a.topics.publish.includes('implementation_complete')) expect(a.topics.publish, a.name).toContain('agent_completed');
+      if (a.topics.publish.includes('tests_passed')) expect(a.topics.publish, a.name).toContain('testing_complete');
+    }
+    // each event name the guide uses is published and waited for
+    for (const t of GUIDE_EVENTS) {
+      expect(agents.some((a) => a.topics.publish.includes(t)), `${t} published`).toBe(true);
+      expect(catalog.subscribersOf(t).length, `${t} subscribed`).toBeGreaterThan(0);
+    }
+  });
+
+  it('tells agents to publish the guide’s completion events whatever the outcome, after the outcome event', () => {
+    for (const a of agents) {
+      for (const t of a.topics.publish.filter((p) => ALWAYS_PUBLISHED.has(p))) expect(a.prompt, a.name).toContain(`then \`${t}\` as well, whatever the outcome`);
+    }
+    expect(catalog.get('unit-test-engineer')?.prompt).toContain('**Publish** the event that fits (`tests_passed`, `tests_failed`), then `testing_complete` as well');
+    expect(catalog.get('python-specialist')?.prompt).toContain('**Publish** `implementation_complete`, then `agent_completed` as well');
+    // only such events: published as such, at their own URL
+    const only = renderCoordination({ name: 'x-agent', context: { include: ['src/**'] }, topics: { subscribe: [], publish: ['agent_completed'] } });
+    expect(only).toContain('**Publish** `agent_completed`: `publish_event`');
+    expect(only).toContain('`POST /api/events/agent_completed`');
+    // an agent without them reads as before: one event, or the one that fits
+    expect(catalog.get('security-auditor')?.prompt).toContain('**Publish** the event that fits (`security_review_complete`, `vulnerabilities_found`): ');
   });
 
   it('gives every agent a distinct description and prompt', () => {

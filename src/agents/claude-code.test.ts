@@ -88,6 +88,7 @@ describe.skipIf(!existsSync(CLAUDE))('exported agents in the real Claude Code CL
 
   it('lists all exported agents and runs python-specialist with our prompt and tools', async () => {
     const project = join(root, 'project');
+    mkdirSync(project);
     exportAgents(catalog.list(), { dir: project });
     const r = await runClaude(project, home, fake.url, []);
     const agents = initAgents(r.stdout);

@@ -15,6 +15,13 @@ export const MCP_SERVER = 'cco';
 export const MCP_TOOLS = ['get_context', 'store_result', 'publish_event', 'wait_for_event'] as const;
 export const mcpToolName = (tool: string): string => `mcp__${MCP_SERVER}__${tool}`;
 
+/**
+ * Events an agent publishes every time it finishes, next to the one of its other events that
+ * fits: the orchestrator guide's generic names (`agent_completed` from an implementer,
+ * `testing_complete` from a tester, whether the tests passed or not), which its flow waits on.
+ */
+export const ALWAYS_PUBLISHED: ReadonlySet<string> = new Set(['agent_completed', 'testing_complete']);
+
 type CoordinationInput = Pick<AgentDefinition, 'name' | 'context' | 'topics'>;
 
 const code = (s: string): string => `\`${s}\``;
@@ -24,7 +31,6 @@ const list = (items: readonly string[]): string => items.map(code).join(', ');
 export function renderCoordination(a: CoordinationInput): string {
   const [first, ...others] = a.topics.subscribe;
   const upstream = a.context.upstream ?? [];
-  const pub = a.topics.publish;
   const lines: string[] = [
     '## Working inside the CCO orchestra',
     '',
@@ -44,11 +50,24 @@ export function renderCoordination(a: CoordinationInput): string {
     `${n++}. **Get your context**: \`get_context\` (issue \`<issue>\`, agent type ${code(a.name)}, root: the value of \`$ORCHESTRATOR_PROJECT_ROOT\` when it is set), or \`GET /api/context/<issue>/${a.name}?root=$ORCHESTRATOR_PROJECT_ROOT\`. It holds the project structure, the files that matter to you (${list(a.context.include.slice(0, 6))}${a.context.include.length > 6 ? ', ...' : ''}), ${upstream.length > 0 ? `decisions and results of ${list(upstream)}` : 'earlier decisions and results for the issue'}, recent git history and project metadata. With curl (errors show their JSON body): \`curl -sS --fail-with-body -H "Authorization: Bearer $ORCHESTRATOR_AGENT_TOKEN" "$ORCHESTRATOR_SIDECAR_URL/api/context/<issue>/${a.name}?root=$ORCHESTRATOR_PROJECT_ROOT"\`. Read it before you touch anything, and respect decisions already made unless you record why you depart from them.`,
     `${n++}. **Do the work** described above.`,
     `${n++}. **Store your result** before you announce it: \`store_result\`, or \`POST /api/results\` with \`{"agent_id": "${a.name}-<issue>", "agent_type": "${a.name}", "issue_id": "<issue>", "result": {"status": "success" | "partial" | "failed" | "blocked", "summary": "...", "decisions": ["..."], "files_created": ["..."], "files_modified": ["..."], "findings": [...]}}\`.`,
-    `${n++}. **Publish** ${pub.length > 1 ? `the event that fits (${list(pub)})` : code(pub[0] ?? '')}: \`publish_event\` (topic and issue_id \`<issue>\`), or \`POST /api/events/${pub.length === 1 ? (pub[0] ?? '') : '<type>'}\` with \`{"publisher": "${a.name}", "topic": "<issue>", "issue_id": "<issue>", "data": {"status": "...", "summary": "...", "files": ["..."]}}\`. Others wait on it, so publish even when you fail: the data says what went wrong.`,
+    `${n++}. **Publish** ${publishStep(a)}`,
     '',
     'Keep results and events factual and small (paths, decisions, numbers, not whole files). Never put secrets, tokens or credentials in them.',
   );
   return lines.join('\n');
+}
+
+/** Step "Publish": the outcome event that fits, then the events published whatever the outcome. */
+function publishStep(a: CoordinationInput): string {
+  const pub = a.topics.publish;
+  const always = pub.filter((t) => ALWAYS_PUBLISHED.has(t));
+  const outcomes = always.length < pub.length ? pub.filter((t) => !ALWAYS_PUBLISHED.has(t)) : [];
+  const choice = outcomes.length > 1 ? `the event that fits (${list(outcomes)})` : outcomes.length === 1 ? code(outcomes[0] ?? '') : '';
+  const what =
+    always.length === 0 ? choice : choice ? `${choice}, then ${list(always)} as well, whatever the outcome (same data)` : list(always);
+  const single = pub.length === 1 ? (pub[0] ?? '') : '<type>';
+  const body = `{"publisher": "${a.name}", "topic": "<issue>", "issue_id": "<issue>", "data": {"status": "...", "summary": "...", "files": ["..."]}}`;
+  return `${what}: \`publish_event\` (topic and issue_id \`<issue>\`), or \`POST /api/events/${single}\` with \`${body}\`. Others wait on ${(choice ? 1 : 0) + always.length > 1 ? 'them' : 'it'}, so publish even when you fail: the data says what went wrong.`;
 }
 
 /** The section with its markers, as stored in the files. */

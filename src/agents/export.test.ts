@@ -5,7 +5,7 @@ import { parse } from 'yaml';
 import { afterAll, describe, expect, it } from 'vitest';
 import { loadAgentCatalog } from './catalog.js';
 import { MCP_TOOLS, mcpToolName } from './coordination.js';
-import { EXPORT_MARKER, exportAgents, toClaudeAgentsJson, toClaudeCodeMarkdown } from './export.js';
+import { AgentExportError, EXPORT_MARKER, exportAgents, toClaudeAgentsJson, toClaudeCodeMarkdown } from './export.js';
 import { splitFrontMatter } from './parse.js';
 
 const catalog = await loadAgentCatalog(undefined, { cacheDir: false });
@@ -77,7 +77,6 @@ describe('the --agents JSON', () => {
 
 describe('exporting where files cannot be written', () => {
   it('writes the others and reports each file it could not write; a folder it cannot create is a clear error', async () => {
-    const { AgentExportError } = await import('./export.js');
     const { mkdirSync } = await import('node:fs');
     const d = temp();
     // a folder where one agent's file should go (EISDIR)
@@ -90,5 +89,16 @@ describe('exporting where files cannot be written', () => {
     writeFileSync(join(e, '.claude'), 'not a folder');
     expect(() => exportAgents(agents, { dir: e })).toThrow(AgentExportError);
     expect(() => exportAgents(agents, { dir: e })).toThrow(/Cannot create .*\.claude\/agents/);
+  });
+
+  it('writes only into an existing project folder: a mistyped path fails and creates nothing', () => {
+    const base = temp();
+    const missing = join(base, 'no', 'such', 'project');
+    expect(() => exportAgents(agents, { dir: missing })).toThrow(AgentExportError);
+    expect(() => exportAgents(agents, { dir: missing })).toThrow(`Project folder ${missing} does not exist`);
+    expect(readdirSync(base)).toEqual([]);
+    const file = join(temp(), 'a-file');
+    writeFileSync(file, 'x');
+    expect(() => exportAgents(agents, { dir: file })).toThrow(`${file} is not a folder`);
   });
 });

@@ -1,4 +1,4 @@
-import { existsSync, mkdirSync, readFileSync } from 'node:fs';
+import { existsSync, mkdirSync, readFileSync, statSync } from 'node:fs';
 import { join, resolve } from 'node:path';
 import { stringify } from 'yaml';
 import { writeFileAtomic } from '../core/atomic-file.js';
@@ -69,9 +69,15 @@ export interface ExportReport {
 /** The `.claude/agents` folder could not be made: nothing was written. */
 export class AgentExportError extends Error {}
 
-/** Writes `<dir>/.claude/agents/<name>.md` for each agent, each file atomically. */
+/**
+ * Writes `<dir>/.claude/agents/<name>.md` for each agent, each file atomically. `dir` must be an
+ * existing folder (the project): only `.claude/agents` inside it is created, so that a mistyped
+ * path fails instead of quietly growing a new tree that Claude Code never reads.
+ */
 export function exportAgents(defs: readonly AgentDefinition[], opts: ExportAgentsOptions): ExportReport {
-  const agentsDir = join(resolve(opts.dir), '.claude', 'agents');
+  const project = resolve(opts.dir);
+  assertProjectFolder(project);
+  const agentsDir = join(project, '.claude', 'agents');
   try {
     mkdirSync(agentsDir, { recursive: true });
   } catch (e) {
@@ -93,4 +99,16 @@ export function exportAgents(defs: readonly AgentDefinition[], opts: ExportAgent
     }
   }
   return report;
+}
+
+function assertProjectFolder(project: string): void {
+  let isDir: boolean;
+  try {
+    isDir = statSync(project).isDirectory();
+  } catch (e) {
+    const code = (e as NodeJS.ErrnoException).code;
+    if (code === 'ENOENT' || code === 'ENOTDIR') throw new AgentExportError(`Project folder ${project} does not exist: agents are exported into an existing project (check the path, or create the folder first).`);
+    throw new AgentExportError(`Cannot read the project folder ${project}: ${code ?? (e as Error).message}`);
+  }
+  if (!isDir) throw new AgentExportError(`${project} is not a folder: name the project folder that gets .claude/agents.`);
 }

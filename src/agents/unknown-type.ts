@@ -1,5 +1,5 @@
 import { AppError } from '../core/errors.js';
-import { suggestName } from './check.js';
+import { suggestAgentName } from './check.js';
 import type { AgentCatalog } from './types.js';
 
 /**
@@ -8,6 +8,6 @@ import type { AgentCatalog } from './types.js';
  * does.
  */
 export function unknownAgentType(catalog: AgentCatalog, name: string, field: string, status = 400): AppError {
-  const hint = suggestName(name, catalog.list().map((a) => a.name));
+  const hint = suggestAgentName(name, catalog.list().map((a) => a.name));
   return new AppError(status, 'unknown_agent_type', `${field}: no agent type ${name} in the catalog${hint} (cco agents list)`, { field });
 }

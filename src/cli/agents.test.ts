@@ -43,13 +43,19 @@ describe('cco agents (built CLI, temp home)', () => {
     const r = await w.run(['agents', 'show', 'python-specialist']);
     expect(r.code, r.stderr).toBe(0);
     expect(r.stdout).toMatch(/^name: +python-specialist$/m);
-    expect(r.stdout).toMatch(/^publishes: +implementation_complete$/m);
+    expect(r.stdout).toMatch(/^publishes: +implementation_complete, agent_completed$/m);
     expect(r.stdout).toContain(catalog.get('python-specialist')!.prompt);
 
     const bad = await w.run(['agents', 'show', 'pyhton-specialist']);
     expect(bad.code).toBe(2);
     expect(bad.stderr).toContain('Unknown agent "pyhton-specialist". Did you mean "python-specialist"? See the names with: cco agents list');
     expect(bad.stdout).toBe('');
+
+    // a role the catalog names differently: its testers, not ml-engineer (which only shares "engineer")
+    const qa = await w.run(['agents', 'show', 'qa-engineer']);
+    expect(qa.code).toBe(2);
+    expect(qa.stderr).toMatch(/Unknown agent "qa-engineer"\. Did you mean one of "[a-z0-9-]+-test-engineer"(, "[a-z0-9-]+-test-engineer")*\?/);
+    expect(qa.stderr).not.toContain('ml-engineer');
   });
 
   it('export writes .claude/agents in the current directory by default', async () => {
@@ -67,6 +73,7 @@ describe('cco agents (built CLI, temp home)', () => {
 
   it('export --dir --only writes just those; unknown names fail without writing', async () => {
     const project = join(w.root, 'project-only');
+    mkdirSync(project);
     const r = await w.run(['agents', 'export', '--dir', project, '--only', 'chief-architect, unit-test-engineer']);
     expect(r.code, r.stderr).toBe(0);
     expect(readdirSync(join(project, '.claude', 'agents')).sort()).toEqual(['chief-architect.md', 'unit-test-engineer.md']);
@@ -76,6 +83,15 @@ describe('cco agents (built CLI, temp home)', () => {
     expect(bad.code).toBe(2);
     expect(bad.stderr).toContain('Unknown agent: "no-such-agent".');
     expect(existsSync(other)).toBe(false);
+  });
+
+  it('export --dir needs an existing folder: a mistyped path fails and creates nothing', async () => {
+    const missing = join(w.root, 'no-such-dir', 'app');
+    const r = await w.run(['agents', 'export', '--dir', missing, '--only', 'chief-architect']);
+    expect(r.code).toBe(2);
+    expect(r.stderr).toContain(`Project folder ${missing} does not exist`);
+    expect(r.stdout).toBe('');
+    expect(existsSync(join(w.root, 'no-such-dir'))).toBe(false);
   });
 
   it('export keeps hand-written files unless --force, and says so', async () => {

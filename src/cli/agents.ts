@@ -2,6 +2,7 @@ import { Command, CommanderError } from 'commander';
 import { AgentCatalogError } from '../agents/errors.js';
 import type { AgentCatalog, AgentDefinition } from '../agents/types.js';
 import { loadAgentCatalog } from '../agents/catalog.js';
+import { agentNameSuggestions } from '../agents/check.js';
 import { closestName } from '../core/closest-name.js';
 
 /**
@@ -101,10 +102,17 @@ export async function main(args: string[]): Promise<number> {
 
 class UserError extends Error {}
 
-/** " Did you mean "x"?" when a known name is a likely typo of `word`. */
+/** " Did you mean "x"?" when a known category is a likely typo of `word`. */
 function hint(word: string, known: readonly string[]): string {
   const best = closestName(word, known);
   return best ? ` Did you mean "${best}"?` : '';
+}
+
+/** " Did you mean "x"?" (or "one of ...") for an unknown agent name: a typo, or agents of a related role. */
+function agentHint(word: string, known: readonly string[]): string {
+  const names = agentNameSuggestions(word, known).map((n) => `"${n}"`);
+  if (names.length === 0) return '';
+  return ` Did you mean ${names.length === 1 ? names[0] : `one of ${names.join(', ')}`}?`;
 }
 
 async function load(dir: string | undefined): Promise<AgentCatalog> {
@@ -113,7 +121,7 @@ async function load(dir: string | undefined): Promise<AgentCatalog> {
 
 function find(catalog: AgentCatalog, name: string): AgentDefinition {
   const a = catalog.get(name);
-  if (!a) throw new UserError(`Unknown agent "${name}".${hint(name, catalog.list().map((d) => d.name))} See the names with: cco agents list`);
+  if (!a) throw new UserError(`Unknown agent "${name}".${agentHint(name, catalog.list().map((d) => d.name))} See the names with: cco agents list`);
   return a;
 }
 
@@ -123,7 +131,7 @@ function pick(catalog: AgentCatalog, only: string): AgentDefinition[] {
   const unknown = names.filter((n) => !catalog.has(n));
   if (unknown.length > 0) {
     const all = catalog.list().map((d) => d.name);
-    throw new UserError(`Unknown ${unknown.length === 1 ? 'agent' : 'agents'}: ${unknown.map((n) => `"${n}"`).join(', ')}.${unknown.map((n) => hint(n, all)).join('')} See the names with: cco agents list`);
+    throw new UserError(`Unknown ${unknown.length === 1 ? 'agent' : 'agents'}: ${unknown.map((n) => `"${n}"`).join(', ')}.${unknown.map((n) => agentHint(n, all)).join('')} See the names with: cco agents list`);
   }
   return [...new Set(names)].map((n) => catalog.get(n) as AgentDefinition);
 }
