@@ -1,15 +1,17 @@
 import cluster from 'node:cluster';
+import type { Worker } from 'node:cluster';
 import { closeGracefully } from '../server/graceful-close.js';
 import { existsSync } from 'node:fs';
 import { availableParallelism } from 'node:os';
 import { resolve } from 'node:path';
 import { Command } from 'commander';
 import type { FastifyInstance } from 'fastify';
+import type { Registry } from 'prom-client';
 import { z } from 'zod';
 import { ConfigError } from '../config/config-error.js';
 import { dbCacheKibFromEnv } from '../config/daemon-config.js';
 import { resolvePaths } from '../config/paths.js';
-import { errorMessage } from '../core/errors.js';
+import { AppError, errorMessage } from '../core/errors.js';
 import { createLogger, LOG_LEVELS } from '../core/logger.js';
 import type { LogLevel } from '../core/logger.js';
 import { redact } from '../core/redact.js';
@@ -18,9 +20,11 @@ import { portInUseMessage } from '../daemon/port-holder.js';
 import { loadAccessToken } from '../daemon/secret-files.js';
 import { createGateway } from '../gateway/gateway.js';
 import type { Gateway } from '../gateway/gateway.js';
+import type { ClearedCache } from '../gateway/cache/response-cache.js';
 import { tuneHeap } from '../gateway/heap.js';
 import { buildApp } from '../server/app.js';
-import { createMetricsRegistry } from '../server/metrics.js';
+import { createMetricsRegistry, mergeWorkerMetrics, workerMetrics } from '../server/metrics.js';
+import type { MetricData } from '../server/metrics.js';
 import { parseInput } from '../server/validate.js';
 import { CheckpointThread } from '../store/checkpoint-thread.js';
 import { openStore } from '../store/store.js';
@@ -119,7 +123,7 @@ export async function main(args: string[]): Promise<number> {
   let server: RunningProxy;
   try {
     // the primary migrates a file once for all workers; an in-memory database is each process's own
-    server = await startProxyServer(opts, { migrate: !cluster.isWorker || opts.dbPath === IN_MEMORY });
+    server = await startProxyServer(opts, { migrate: !cluster.isWorker || opts.dbPath === IN_MEMORY, clusterWorker: cluster.isWorker });
   } catch (e) {
     process.stderr.write(`❌ ${errorMessage(e)}\n`);
     if (cluster.isWorker) {
@@ -165,13 +169,18 @@ async function runPrimary(opts: ProxyOptions): Promise<number> {
   /** Delay before replacing a worker that could not start (doubles, up to 30 s; reset by one that starts). */
   let backoffMs = 0;
   const retries = new Set<NodeJS.Timeout>();
+  // structured clone: metric values may be NaN or Infinity, which JSON turns into null
+  cluster.setupPrimary({ serialization: 'advanced' });
   return new Promise<number>((done) => {
     const fork = () => {
       live++;
       cluster.fork();
     };
+    const serving = (): Worker[] => [...served].map((id) => cluster.workers?.[id]).filter((w): w is Worker => w !== undefined && w.isConnected());
     cluster.on('message', (w, msg: { type?: string; url?: string; message?: string }) => {
-      if (msg?.type === 'cco-proxy-listening') {
+      if (msg?.type === ASK) {
+        void answerAsk(w, msg as unknown as AskMessage, serving());
+      } else if (msg?.type === 'cco-proxy-listening') {
         served.add(w.id);
         backoffMs = 0;
         // Announce once every worker listens, so the first requests can reach any of them.
@@ -221,6 +230,141 @@ async function runPrimary(opts: ProxyOptions): Promise<number> {
   });
 }
 
+// ---- what the workers of `--workers N` share through the primary ----
+
+/**
+ * What a worker asks the primary to gather from every worker serving: their metrics (for one
+ * `/metrics` over all of them) or a cache clear (each worker has a cache of its own).
+ */
+type Gathered = 'metrics' | 'cache-clear';
+/** worker → primary: gather `what`; answered with ANSWER and the same id. */
+const ASK = 'cco-proxy-ask';
+const ANSWER = 'cco-proxy-answer';
+/** primary → each worker: your part of `what`; answered with COLLECTED and the same id. */
+const COLLECT = 'cco-proxy-collect';
+const COLLECTED = 'cco-proxy-collected';
+interface AskMessage {
+  type: typeof ASK | typeof COLLECT;
+  id: number;
+  what: Gathered;
+}
+interface AnswerMessage {
+  type: typeof ANSWER | typeof COLLECTED;
+  id: number;
+  answer?: unknown;
+  error?: string;
+}
+/** How long the primary waits for every worker's part; a worker waits a little longer for the whole. */
+const GATHER_TIMEOUT_MS = 5000;
+const ASK_TIMEOUT_MS = GATHER_TIMEOUT_MS + 2000;
+
+let collections = 0;
+
+/** Asks each of `workers` for its part of `what`; a worker that exits meanwhile is left out, one that does not answer fails the whole. */
+function gather(workers: Worker[], what: Gathered): Promise<unknown[]> {
+  const id = ++collections;
+  const one = (w: Worker) =>
+    new Promise<unknown>((resolve, reject) => {
+      const finish = (settle: () => void) => {
+        clearTimeout(timer);
+        w.off('message', onMessage);
+        w.off('exit', onExit);
+        settle();
+      };
+      const onMessage = (msg: AnswerMessage) => {
+        if (msg?.type !== COLLECTED || msg.id !== id) return;
+        finish(() => (msg.error === undefined ? resolve(msg.answer) : reject(new Error(`worker ${w.process.pid}: ${msg.error}`))));
+      };
+      const onExit = () => finish(() => resolve(undefined));
+      const timer = setTimeout(() => finish(() => reject(new Error(`worker ${w.process.pid} did not answer within ${GATHER_TIMEOUT_MS / 1000} s`))), GATHER_TIMEOUT_MS);
+      w.on('message', onMessage);
+      w.once('exit', onExit);
+      // a channel that closed since (the worker is going): left out like one that exited
+      w.send({ type: COLLECT, id, what } satisfies AskMessage, undefined, {}, (err) => {
+        if (err) onExit();
+      });
+    });
+  return Promise.all(workers.map(one)).then((parts) => parts.filter((p) => p !== undefined));
+}
+
+/** The primary's answer to a worker's ASK: every serving worker's metrics merged, or the other workers' caches cleared. */
+async function answerAsk(from: Worker, ask: AskMessage, serving: Worker[]): Promise<void> {
+  let reply: AnswerMessage;
+  try {
+    const answer =
+      ask.what === 'metrics'
+        ? await mergeWorkerMetrics((await gather(serving, 'metrics')) as MetricData[][])
+        : await gather(serving.filter((w) => w !== from), 'cache-clear');
+    reply = { type: ANSWER, id: ask.id, answer };
+  } catch (e) {
+    reply = { type: ANSWER, id: ask.id, error: errorMessage(e) };
+  }
+  // the asking worker may be gone by now: nothing to tell it (the callback keeps that from being an 'error' event)
+  if (from.isConnected()) from.send(reply, undefined, {}, () => undefined);
+}
+
+/**
+ * A worker's side of the channel: asks the primary to gather from every worker, and answers the
+ * primary's collections with this worker's part.
+ */
+class PrimaryLink {
+  private asked = 0;
+  private readonly waiting = new Map<number, { resolve(v: unknown): void; reject(e: Error): void; timer: NodeJS.Timeout }>();
+  private readonly parts = new Map<Gathered, () => Promise<unknown>>();
+  private readonly onMessage = (msg: AskMessage | AnswerMessage) => {
+    if (msg?.type === ANSWER) this.settle(msg);
+    else if (msg?.type === COLLECT) void this.collect(msg);
+  };
+
+  constructor() {
+    process.on('message', this.onMessage);
+  }
+
+  /** Everyone's `what`, gathered by the primary; a 503 when a worker does not answer. */
+  ask(what: Gathered): Promise<unknown> {
+    const id = ++this.asked;
+    return new Promise((resolve, reject) => {
+      const timer = setTimeout(() => this.settle({ type: ANSWER, id, error: `the primary did not answer within ${ASK_TIMEOUT_MS / 1000} s` }), ASK_TIMEOUT_MS);
+      this.waiting.set(id, { resolve, reject, timer });
+      process.send?.({ type: ASK, id, what } satisfies AskMessage, undefined, {}, (err: Error | null) => {
+        if (err) this.settle({ type: ANSWER, id, error: `the primary cannot be reached (${err.message})` });
+      });
+    });
+  }
+
+  /** What this worker gives when the primary gathers `what`. */
+  answer(what: Gathered, part: () => Promise<unknown>): void {
+    this.parts.set(what, part);
+  }
+
+  close(): void {
+    process.off('message', this.onMessage);
+    for (const w of this.waiting.values()) clearTimeout(w.timer);
+    this.waiting.clear();
+  }
+
+  private settle(msg: AnswerMessage): void {
+    const w = this.waiting.get(msg.id);
+    if (!w) return;
+    this.waiting.delete(msg.id);
+    clearTimeout(w.timer);
+    if (msg.error === undefined) w.resolve(msg.answer);
+    else w.reject(new AppError(503, 'workers_unavailable', `Could not gather from every worker of cco proxy: ${msg.error}; try again, or run with --workers 1`));
+  }
+
+  private async collect(msg: AskMessage): Promise<void> {
+    const part = this.parts.get(msg.what);
+    let reply: AnswerMessage;
+    try {
+      if (!part) throw new Error(`nothing to give for ${msg.what}`);
+      reply = { type: COLLECTED, id: msg.id, answer: await part() };
+    } catch (e) {
+      reply = { type: COLLECTED, id: msg.id, error: errorMessage(e) };
+    }
+    process.send?.(reply, undefined, {}, () => undefined);
+  }
+}
+
 export interface RunningProxy {
   url: string;
   port: number;
@@ -234,7 +378,7 @@ export interface RunningProxy {
  * The standalone gateway server: the same core and routes as in the daemon, with its own
  * store, /health, /metrics, /api/logs and /api/diagnostics.
  */
-export async function startProxyServer(opts: ProxyOptions, o: { migrate?: boolean; env?: Record<string, string | undefined> } = {}): Promise<RunningProxy> {
+export async function startProxyServer(opts: ProxyOptions, o: { migrate?: boolean; env?: Record<string, string | undefined>; clusterWorker?: boolean } = {}): Promise<RunningProxy> {
   const env = o.env ?? process.env;
   const paths = resolvePaths(env);
   const { logger, buffer: logs } = createLogger({ level: opts.logLevel, stdout: true });
@@ -248,7 +392,9 @@ export async function startProxyServer(opts: ProxyOptions, o: { migrate?: boolea
   // WAL checkpoints off the event loop (SQLite file): see store/checkpoint-thread.ts
   const checkpoints = new CheckpointThread(store);
   checkpoints.start();
-  const metrics = createMetricsRegistry();
+  // a worker of --workers N answers /metrics for all of them (merged by the primary)
+  const link = o.clusterWorker ? new PrimaryLink() : undefined;
+  const metrics = createMetricsRegistry(link ? { exposition: async () => (await link.ask('metrics')) as string } : {});
   let port = opts.port;
   const selfUrl = () => localUrl(opts.host, port);
   const accessToken = loadAccessToken(paths.tokenFile, env);
@@ -270,10 +416,12 @@ export async function startProxyServer(opts: ProxyOptions, o: { migrate?: boolea
       ...(loopback ? {} : { clientAuth: { isGatewayCredential: (t: string) => t === accessToken } }),
     });
   } catch (e) {
+    link?.close();
     await checkpoints.stop();
     await store.close();
     throw e instanceof ConfigError ? e : new Error(`Gateway failed to start: ${errorMessage(e)}`, { cause: e });
   }
+  if (link) shareWithWorkers(link, gateway, metrics);
   const app = await buildApp({ logger, metrics, security: { host: opts.host, accessToken, port: () => port, selfAuthenticated: ['/v1/'] } });
   await gateway.register(app);
   const info = { service: 'cco-proxy', version: version() };
@@ -311,6 +459,7 @@ export async function startProxyServer(opts: ProxyOptions, o: { migrate?: boolea
   try {
     await app.listen({ port: opts.port, host: opts.host });
   } catch (e) {
+    link?.close();
     await app.close();
     await gateway.close();
     await checkpoints.stop();
@@ -328,6 +477,7 @@ export async function startProxyServer(opts: ProxyOptions, o: { migrate?: boolea
     gateway,
     store,
     async close() {
+      link?.close();
       await closeGracefully(app);
       await gateway.close();
       await checkpoints.stop();
@@ -335,4 +485,14 @@ export async function startProxyServer(opts: ProxyOptions, o: { migrate?: boolea
       logger.flush();
     },
   };
+}
+
+/**
+ * A worker's part in what the workers share: its metrics for the merged /metrics, and its cache
+ * for a clear made on any worker (an in-memory cache is the worker's own; Redis is one for all).
+ */
+function shareWithWorkers(link: PrimaryLink, gateway: Gateway, metrics: Registry): void {
+  link.answer('metrics', () => workerMetrics(metrics));
+  link.answer('cache-clear', () => gateway.cache.clearOwn());
+  if (gateway.cache.backend.kind === 'memory') gateway.cache.setPeers({ clear: async () => (await link.ask('cache-clear')) as ClearedCache[] });
 }

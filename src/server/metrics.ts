@@ -1,15 +1,66 @@
-import { Counter, Gauge, Registry, collectDefaultMetrics } from 'prom-client';
+import { AggregatorRegistry, Counter, Gauge, Registry, collectDefaultMetrics } from 'prom-client';
 import type { FastifyInstance } from 'fastify';
 import { FastHistogram } from './fast-histogram.js';
 
 /**
+ * A registry whose exposition (`/metrics`) is rendered elsewhere: under `cco proxy --workers N`,
+ * every worker's metrics merged by the primary. Its own metrics stay readable (getMetricsAsJSON).
+ */
+class RelayedRegistry extends Registry {
+  constructor(private readonly render: () => Promise<string>) {
+    super();
+  }
+
+  override metrics(): Promise<string> {
+    return this.render();
+  }
+}
+
+/**
  * One Prometheus registry per daemon (not the global one), so several daemons can live in one
  * test process. Modules register their own metrics on it with `registers: [registry]`.
+ * `exposition`: what `/metrics` answers instead of this registry's own text (see RelayedRegistry).
  */
-export function createMetricsRegistry(): Registry {
-  const registry = new Registry();
+export function createMetricsRegistry(o: { exposition?: () => Promise<string> } = {}): Registry {
+  const registry = o.exposition ? new RelayedRegistry(o.exposition) : new Registry();
   collectDefaultMetrics({ register: registry });
   return registry;
+}
+
+/** One metric as plain data (what crosses the IPC channel between cluster processes). */
+export interface MetricData {
+  name: string;
+  help: string;
+  type: string;
+  aggregator: string;
+  values: { value: number; labels: Record<string, string | number | undefined>; metricName?: string }[];
+}
+
+/**
+ * This process's metrics for merging with other workers' (mergeWorkerMetrics): gauges are given
+ * a `pid` label, so each worker's stays its own series (a cache's entries, a breaker's state, a
+ * heap size); counters and histograms are left to be summed.
+ */
+export async function workerMetrics(registry: Registry, pid = process.pid): Promise<MetricData[]> {
+  const own = String(pid);
+  return (await registry.getMetricsAsJSON()).map((m) => {
+    // prom-client's MetricType is a declared enum of these strings (not importable at run time)
+    const type = String(m.type);
+    const gauge = type === 'gauge';
+    return {
+      name: m.name,
+      help: m.help,
+      type,
+      // per worker, a gauge is one series each: summing leaves it as it is ('omit' and 'first' would drop or pick one)
+      aggregator: gauge ? 'sum' : m.aggregator,
+      values: m.values.map((v) => ({ ...v, labels: gauge ? { ...v.labels, pid: own } : { ...v.labels } })),
+    };
+  });
+}
+
+/** The exposition of several workers' metrics (workerMetrics of each): counters and histograms summed, gauges per worker. */
+export async function mergeWorkerMetrics(perWorker: MetricData[][]): Promise<string> {
+  return AggregatorRegistry.aggregate(perWorker).metrics();
 }
 
 export function installHttpMetrics(app: FastifyInstance, registry: Registry): void {

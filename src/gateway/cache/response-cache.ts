@@ -1,6 +1,7 @@
 import { AppError } from '../../core/errors.js';
 import { differingFields } from './key.js';
 import type { CacheKey } from './key.js';
+import { entrySize } from './types.js';
 import type { CacheBackend, CacheEntryInfo, CachedResponse } from './types.js';
 
 export interface CacheSettings {
@@ -25,7 +26,31 @@ export interface CacheStats {
   maxSize: number;
   entries: number;
   ttlSeconds: number;
+  /** The process answering: under `cco proxy --workers N` each worker has a cache of its own. */
+  pid: number;
 }
+
+/** What one process's clear freed. */
+export interface ClearedCache {
+  pid: number;
+  cleared: number;
+  freedBytes: number;
+}
+
+/**
+ * The caches of the other processes serving the same port (`cco proxy --workers N` with the
+ * in-memory backend): a clear has to reach them too, or the next request is a hit elsewhere.
+ */
+export interface CachePeers {
+  /** Clears every other process's cache (ResponseCache.clearOwn there); one answer each. */
+  clear(): Promise<ClearedCache[]>;
+}
+
+/** Room for an entry's head (status, headers, timestamps) beside its body, for the size check in store(). */
+const HEAD_ALLOWANCE = 64 * 1024;
+
+/** How many answers too large to store are remembered (for /api/cache/debug). */
+const TOO_LARGE_REMEMBERED = 256;
 
 export function formatBytes(n: number): string {
   if (n >= 1024 ** 3) return `${(n / 1024 ** 3).toFixed(1)}GB`;
@@ -36,10 +61,19 @@ export function formatBytes(n: number): string {
 
 /** The response cache over a backend: enable/disable rules, counters, stats and diagnosis. */
 export class ResponseCache {
+  private peers: CachePeers | undefined;
+  /** Keys of answers refused as too large, with their size (oldest first; bounded). */
+  private readonly tooLarge = new Map<string, number>();
+
   constructor(
     readonly backend: CacheBackend,
     private settings: CacheSettings,
   ) {}
+
+  /** The other processes whose caches a clear must reach (see CachePeers). */
+  setPeers(peers: CachePeers | undefined): void {
+    this.peers = peers;
+  }
 
   get enabled(): boolean {
     return this.settings.ttlMs > 0 && this.settings.maxBytes > 0;
@@ -70,8 +104,27 @@ export class ResponseCache {
   }
 
   async store(key: string, value: CachedResponse): Promise<void> {
-    if (!this.enabled || value.body.length > this.maxEntryBytes) return;
+    if (!this.enabled) return;
+    if (value.body.length > this.maxEntryBytes) return this.refusedAsTooLarge(key, value.body.length);
+    // Both backends refuse an entry larger than the whole cache, its bookkeeping included. The
+    // exact size takes a second JSON encoding of the head, so it is worked out only for a body
+    // near that size (every miss is stored: the common case stays one encoding, in the backend).
+    if (value.body.length + HEAD_ALLOWANCE >= this.settings.maxBytes) {
+      const bytes = entrySize(value);
+      if (bytes > this.settings.maxBytes) return this.refusedAsTooLarge(key, bytes);
+    }
+    if (this.tooLarge.size) this.tooLarge.delete(key);
     await this.backend.set(key, value, this.settings.ttlMs);
+  }
+
+  /**
+   * Remembers that the answer to `key` was not stored for its size (`bytes`, or at least that),
+   * so /api/cache/debug can say so rather than "the cache is empty".
+   */
+  refusedAsTooLarge(key: string, bytes: number): void {
+    this.tooLarge.delete(key);
+    this.tooLarge.set(key, bytes);
+    if (this.tooLarge.size > TOO_LARGE_REMEMBERED) this.tooLarge.delete(this.tooLarge.keys().next().value as string);
   }
 
   /** A backend call for an operator endpoint: a backend that is down (Redis) is a 503 saying so, not a 500. */
@@ -95,12 +148,27 @@ export class ResponseCache {
       maxSize: this.settings.maxBytes,
       entries,
       ttlSeconds: Math.round(this.settings.ttlMs / 1000),
+      pid: process.pid,
     };
   }
 
-  async clear(): Promise<{ status: 'ok'; cleared: number; freedMemory: string; freedBytes: number }> {
+  /**
+   * Clears this cache and the peers' (see setPeers): `cleared` and `freedBytes` count them all,
+   * `pid` is the process answering, `workers` what each one freed (only with peers).
+   */
+  async clear(): Promise<{ status: 'ok'; cleared: number; freedMemory: string; freedBytes: number; pid: number; workers?: ClearedCache[] }> {
+    const own = await this.clearOwn();
+    const workers = this.peers ? [own, ...(await this.peers.clear())] : [own];
+    const cleared = workers.reduce((n, w) => n + w.cleared, 0);
+    const freedBytes = workers.reduce((n, w) => n + w.freedBytes, 0);
+    return { status: 'ok', cleared, freedMemory: formatBytes(freedBytes), freedBytes, pid: process.pid, ...(this.peers ? { workers } : {}) };
+  }
+
+  /** Clears this process's cache only (what a peer's clear asks of this one). */
+  async clearOwn(): Promise<ClearedCache> {
     const r = await this.ask(() => this.backend.clear());
-    return { status: 'ok', cleared: r.cleared, freedMemory: formatBytes(r.freedBytes), freedBytes: r.freedBytes };
+    this.tooLarge.clear();
+    return { pid: process.pid, cleared: r.cleared, freedBytes: r.freedBytes };
   }
 
   /** Entries by hits (most first), then size: the ones with few hits and many bytes waste space. */
@@ -134,13 +202,16 @@ export class ResponseCache {
       }
     }
     const now = Date.now();
+    const tooLarge = this.tooLarge.get(k.key);
     const reason = !this.enabled
       ? 'the cache is disabled (--cache-ttl 0 or --cache-size 0)'
       : exact
         ? 'an identical request is cached: it would be a hit'
-        : nearest
-          ? `no identical request is cached; the nearest entry differs in: ${differingFields(k.fields, nearest.fields).join(', ')}`
-          : 'the cache is empty';
+        : tooLarge !== undefined
+          ? this.tooLargeReason(tooLarge)
+          : nearest
+            ? `no identical request is cached; the nearest entry differs in: ${differingFields(k.fields, nearest.fields).join(', ')}`
+            : 'the cache is empty';
     return {
       key: k.key,
       fields: Object.keys(k.fields),
@@ -152,5 +223,13 @@ export class ResponseCache {
         ? { key: nearest.key, model: nearest.model, differingFields: differingFields(k.fields, nearest.fields), hits: nearest.hits, ageSeconds: Math.round((now - nearest.createdAt) / 1000) }
         : null,
     };
+  }
+
+  private tooLargeReason(bytes: number): string {
+    // small sizes exactly: "1KB larger than 1KB" said nothing
+    const size = (n: number) => (n < 10 * 1024 ? `${n} bytes` : formatBytes(n));
+    const what = `the answer to this request was too large to store (${size(bytes)})`;
+    if (this.settings.maxEntryBytes < this.settings.maxBytes) return `${what}: no answer over ${size(this.settings.maxEntryBytes)} is cached`;
+    return `${what}: the whole cache holds ${size(this.settings.maxBytes)} (--cache-size); raise --cache-size to cache it`;
   }
 }

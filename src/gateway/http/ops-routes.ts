@@ -60,12 +60,27 @@ export interface OpsDeps {
   profiler: QueryProfiler;
 }
 
+const DEFAULT_ARCHIVE_DAYS = 90;
+
+/**
+ * `older_than_days` of an archive request, from the JSON body (the guide's `-d '{"older_than_days": 90}'`)
+ * or the query string (`?older_than_days=30`); given in both, they must agree. Default 90.
+ */
+function archiveAge(body: unknown, query: unknown): number {
+  const b = parseInput(z.object({ older_than_days: z.number().int().min(0).max(36_500).optional() }).strict(), body ?? {}, 'body');
+  const q = parseInput(z.object({ older_than_days: z.coerce.number().int().min(0).max(36_500).optional() }).strict(), query ?? {}, 'query');
+  if (b.older_than_days !== undefined && q.older_than_days !== undefined && b.older_than_days !== q.older_than_days) {
+    throw new AppError(400, 'invalid_request', `query.older_than_days: ${q.older_than_days} in the query but ${b.older_than_days} in the body; give it once`, { field: 'query.older_than_days' });
+  }
+  return b.older_than_days ?? q.older_than_days ?? DEFAULT_ARCHIVE_DAYS;
+}
+
 /** Maintenance, database and debugging endpoints of the seeds' troubleshooting guide. */
 export function registerOpsRoutes(app: FastifyInstance, d: OpsDeps): void {
   app.post('/api/maintenance/archive-old-analytics', async (req) => {
-    const b = parseInput(z.object({ older_than_days: z.number().int().min(0).max(36_500).default(90) }).strict(), req.body ?? {}, 'body');
+    const olderThanDays = archiveAge(req.body, req.query);
     await d.writer.flush();
-    const cutoff = Date.now() - b.older_than_days * DAY;
+    const cutoff = Date.now() - olderThanDays * DAY;
     // In batches of rows named by id, one transaction each, yielding between them: one statement
     // over a million rows held the event loop (and every /v1 request) for seconds. The same ids
     // are copied and deleted, so a row committed meanwhile is never deleted unarchived.
@@ -84,7 +99,7 @@ export function registerOpsRoutes(app: FastifyInstance, d: OpsDeps): void {
       });
       await new Promise((r) => setImmediate(r));
     }
-    return { status: 'ok', archived, older_than_days: b.older_than_days, cutoff, tables: await tableCounts(d.store) };
+    return { status: 'ok', archived, older_than_days: olderThanDays, cutoff, tables: await tableCounts(d.store) };
   });
 
   app.post('/api/database/analyze', async () => {

@@ -22,7 +22,16 @@ export function validateRouting(raw: unknown, file: string): RoutingFile {
 
 /** Parses and validates routing file text; a malformed file is refused with file:line:column and cause. */
 export function parseRouting(text: string, file: string): RoutingFile {
+  // JSON.parse's words for nothing at all ("1:1: a bracket or brace is not closed") sent people looking for a brace
+  if (text.replace(/^\uFEFF/, '').trim() === '') throw new ConfigError(emptyRoutingMessage(file), file, { line: 1, column: 1 });
   return validateRouting(parseJsonConfig(text, file), file);
+}
+
+/** What to do about an empty routing file: the smallest valid one, or no file at all (the shipped routes). */
+function emptyRoutingMessage(file: string): string {
+  const smallest = 'write {} (the smallest valid file: gpt-*, o1… models go to OpenAI, every other to Anthropic)';
+  if (file === DEFAULT_ROUTING_FILE) return `Routing configuration file ${file} is empty: ${smallest}, or reinstall CCO to get the shipped routes back`;
+  return `Routing configuration file ${file} is empty: delete it to use the shipped routes (${DEFAULT_ROUTING_FILE}), copy that file here to start from them, or ${smallest}`;
 }
 
 /**

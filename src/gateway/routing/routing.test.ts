@@ -45,6 +45,21 @@ describe('routing file', () => {
     expect(parseError('{ "routes" [] }').message).toMatch(/:1:12: .*colon/i);
   });
 
+  it('refuses an empty file saying it is empty, with the smallest valid file and that deleting it uses the shipped routes', () => {
+    for (const text of ['', '  \n\n', '\uFEFF\n']) {
+      const e = parseError(text);
+      expect(e).toBeInstanceOf(ConfigError);
+      expect(e.message).toBe(
+        `Routing configuration file /x/model-routing.json is empty: delete it to use the shipped routes (${DEFAULT_ROUTING_FILE}), copy that file here to start from them, or write {} (the smallest valid file: gpt-*, o1… models go to OpenAI, every other to Anthropic)`,
+      );
+    }
+    // what the message offers is true: {} is valid and routes by the model's name
+    const smallest = buildRouter(parseRouting('{}', '/x/model-routing.json'), {}, [], '/x/model-routing.json');
+    expect(smallest.resolve('gpt-4o')).toMatchObject({ provider: 'openai' });
+    expect(smallest.resolve('o1-mini')).toMatchObject({ provider: 'openai' });
+    expect(smallest.resolve('claude-haiku-4-5')).toMatchObject({ provider: 'anthropic' });
+  });
+
   it('takes breaker defaults from CIRCUIT_BREAKER_FAILURE_THRESHOLD and CIRCUIT_BREAKER_RECOVERY_TIMEOUT (seconds); the file wins', () => {
     const saved = { t: process.env.CIRCUIT_BREAKER_FAILURE_THRESHOLD, r: process.env.CIRCUIT_BREAKER_RECOVERY_TIMEOUT };
     try {

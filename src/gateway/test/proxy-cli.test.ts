@@ -135,6 +135,47 @@ describe('cco proxy', () => {
     expect(await p.exited).toBe(0);
   });
 
+  it('--workers 2: /metrics sums counters over the workers and labels gauges by pid; a cache clear reaches every worker', async () => {
+    const p = proxy(['--port', '0', '--workers', '2', '--db-path', join(world.root, 'workers-metrics.db')]);
+    const url = await p.listening;
+    // A fresh connection each time, so the primary hands it to either worker.
+    const fresh = (path: string, init: RequestInit = {}) => fetch(`${url}${path}`, { ...init, dispatcher: new Agent({ pipelining: 0 }) } as RequestInit);
+    const body = JSON.stringify({ model: 'claude-haiku-4-5', max_tokens: 5, messages: [{ role: 'user', content: 'cached by each worker' }] });
+    const send = async () => {
+      const r = await fresh('/v1/messages', { method: 'POST', headers: { 'content-type': 'application/json', 'x-api-key': 'k' }, body });
+      await r.text();
+      return r.headers.get('x-cco-cache');
+    };
+    for (let i = 0; i < 7; i++) await send();
+    const statsByPid = async () => {
+      const seen = new Map<number, { entries: number; pid: number }>();
+      for (let i = 0; i < 30 && seen.size < 2; i++) {
+        const s = (await (await fresh('/api/cache/stats')).json()) as { entries: number; pid: number };
+        seen.set(s.pid, s);
+      }
+      return seen;
+    };
+    const before = await statsByPid();
+    expect(before.size).toBe(2);
+    // every scrape, whichever worker takes it, counts the 7 requests of both workers
+    const series = 'http_requests_total{method="POST",route="/v1/messages",status_code="200"}';
+    const scrapes: string[] = [];
+    for (let i = 0; i < 4; i++) scrapes.push(await (await fresh('/metrics')).text());
+    for (const text of scrapes) {
+      expect(text.split('\n').find((l) => l.startsWith(`${series} `))).toBe(`${series} 7`);
+      for (const pid of before.keys()) expect(text).toMatch(new RegExp(`^gateway_cache_entries\\{pid="${pid}"\\} \\d+$`, 'm'));
+    }
+    // one clear empties both workers' caches, and says which worker answered
+    const cleared = (await (await fresh('/api/cache/clear', { method: 'POST' })).json()) as { cleared: number; pid: number; workers: { pid: number; cleared: number }[] };
+    expect(before.has(cleared.pid)).toBe(true);
+    expect(cleared.cleared).toBe([...before.values()].reduce((n, s) => n + s.entries, 0));
+    expect(cleared.workers.map((w) => w.pid).sort()).toEqual([...before.keys()].sort());
+    const after = await statsByPid();
+    expect([...after.values()].map((s) => s.entries)).toEqual([0, 0]);
+    p.child.kill('SIGTERM');
+    expect(await p.exited).toBe(0);
+  }, 30_000);
+
   it('--workers: a replacement that cannot start exits and is tried again until it can', async () => {
     const config = join(world.root, 'workers-routing.json');
     writeFileSync(config, '{"routes": []}');
