@@ -24,6 +24,14 @@ describe('parseJsonConfig', () => {
     expect(e.location.line).toBe(4);
   });
 
+  it('refuses a key given twice in one object with line, column and the key (JSON.parse keeps the last silently)', () => {
+    const e = errorOf('{\n  "routes": [],\n  "version": 1,\n  "routes": [{"pattern": "x"}]\n}');
+    expect(e.message).toBe('Unable to parse configuration file routes.json:4:3: duplicate key "routes" in the same object (JSON keeps only the last one, silently) — remove one or merge them');
+    expect(e.location).toEqual({ line: 4, column: 3, key: 'routes' });
+    // the same key in different objects is fine
+    expect(parseJsonConfig('{"a": {"b": 1}, "c": [{"b": 1}, {"b": 2}]}', 'x.json')).toEqual({ a: { b: 1 }, c: [{ b: 1 }, { b: 2 }] });
+  });
+
   it('names single quotes', () => {
     expect(errorOf("{\n  'routes': []\n}").message).toMatch(/single quotes/);
   });

@@ -6,15 +6,21 @@
 export interface JsonFault {
   offset: number;
   cause: string;
+  /** Set when the fault is a key given twice in one object (only looked for with `duplicateKeys`). */
+  duplicateKey?: string;
 }
 
-export function locateJsonError(text: string): JsonFault | undefined {
+/**
+ * `duplicateKeys`: also refuse a key given twice in one object, which JSON.parse accepts, keeping
+ * the last one without a word (two "routes" lost the first silently).
+ */
+export function locateJsonError(text: string, o: { duplicateKeys?: boolean } = {}): JsonFault | undefined {
   let i = 0;
   const ws = () => {
     while (i < text.length && ' \t\n\r'.includes(text[i] as string)) i++;
   };
-  const fault = (cause: string, at = i): never => {
-    throw { offset: at, cause } satisfies JsonFault;
+  const fault = (cause: string, at = i, duplicateKey?: string): never => {
+    throw { offset: at, cause, ...(duplicateKey !== undefined ? { duplicateKey } : {}) } satisfies JsonFault;
   };
   const str = () => {
     if (text[i] === "'") fault("single quotes (JSON needs double quotes) — replace ' with \"");
@@ -49,13 +55,20 @@ export function locateJsonError(text: string): JsonFault | undefined {
     i += (m as RegExpExecArray)[0].length;
   };
   const obj = () => {
+    const keys = new Set<string>();
     i++;
     ws();
     if (text[i] === '}') return void i++;
     for (;;) {
       ws();
       if (text[i] === '}') fault('trailing comma before a closing brace (not allowed in JSON) — remove the last comma');
+      const at = i;
       str();
+      if (o.duplicateKeys) {
+        const name = JSON.parse(text.slice(at, i)) as string;
+        if (keys.has(name)) fault(`duplicate key ${JSON.stringify(name)} in the same object (JSON keeps only the last one, silently) — remove one or merge them`, at, name);
+        keys.add(name);
+      }
       ws();
       if (text[i] !== ':') fault('missing colon between a key and its value — write "key": value');
       i++;
