@@ -90,6 +90,11 @@ export class EventBus {
     return ev;
   }
 
+  /** The newest event's id (0 when there is none). */
+  newestId(): Promise<number> {
+    return this.repo.newestId();
+  }
+
   read(q: EventQuery, after: number, limit = 100): Promise<StoredEvent[]> {
     return this.repo.after(q, after, limit);
   }

@@ -180,6 +180,12 @@ export class EventsRepo {
   }
 
   /** Matching events with a cursor above `after`, oldest first. */
+  /** The newest event's id in the store (0 when there is none). */
+  async newestId(): Promise<number> {
+    const r = await this.store.db.selectFrom('sidecar_events').select((eb) => eb.fn.max('id').as('max')).executeTakeFirst();
+    return Number(r?.max ?? 0);
+  }
+
   async after(q: EventQuery, after: number, limit = 100): Promise<StoredEvent[]> {
     if (Array.isArray(q.issues) && q.issues.length === 0 && q.issueId !== undefined) return [];
     const max = Math.min(Math.max(limit, 1), 1000);

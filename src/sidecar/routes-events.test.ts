@@ -286,6 +286,21 @@ describe('sidecar events (real HTTP)', () => {
     expect(any.status).toBe(201);
   });
 
+  it('a wait on a cursor past the newest event (a reset store) ends in a 409 naming the newest, not an endless timeout', async () => {
+    const tok = await w.token('python-specialist', ['issue-cur']);
+    const p = await call<Ev>('POST', `${w.sidecarUrl}/api/events/cursor_probe`, { token: tok, body: { topic: 'issue-cur' } });
+    expect(p.status).toBe(201);
+    const newest = p.body.id;
+    const ahead = await call<{ error: { code: string; field: string; message: string } }>('GET', `${w.sidecarUrl}/api/events/wait/cursor_probe?after=${newest + 1000}&timeout=50`, { token: tok });
+    expect(ahead.status).toBe(409);
+    expect(ahead.body.error).toMatchObject({ code: 'cursor_ahead', field: 'query.after' });
+    expect(ahead.body.error.message).toContain(`after=${newest}`);
+    // at the newest event: an ordinary timeout
+    const atNewest = await call<WaitBody>('GET', `${w.sidecarUrl}/api/events/wait/cursor_probe?after=${newest}&timeout=50`, { token: tok });
+    expect(atNewest.status).toBe(200);
+    expect(atNewest.body.timed_out).toBe(true);
+  });
+
   it('a token of several issues publishes into one of them, never to everyone', async () => {
     const two = await w.token('chief-architect', ['issue-a2', 'issue-b2']);
     const outsider = await w.token('chief-architect', ['issue-z2']);

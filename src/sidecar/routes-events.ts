@@ -159,6 +159,15 @@ export function registerEventRoutes(app: FastifyInstance, deps: SidecarDeps): vo
     const r = ready.length
       ? { events: ready, cursor: (ready[ready.length - 1] as StoredEvent).id, timed_out: false }
       : await deps.bus.park(query, q.after, q.timeout, { limit: q.limit, signal: lifetime(reply) });
+    // A cursor past the newest event comes from another store (analytics.db deleted or replaced,
+    // as the seed's "Database locked" advice does): waiting on it would time out for ever while
+    // new events, numbered from 1 again, went by. Checked on a timeout only, off the hot path.
+    if (r.timed_out && q.after > 0) {
+      const newest = await deps.bus.newestId();
+      if (newest < q.after) {
+        throw new AppError(409, 'cursor_ahead', `query.after: cursor ${q.after} is past the newest event (${newest}): the event store was reset since it was given (e.g. analytics.db deleted); wait again with after=${newest}`, { field: 'query.after' });
+      }
+    }
     if (r.events.length) {
       deps.hub.publish('agent_activity', { action: 'event_received', agent_id: req.sidecarAgent.agentId, agent_type: req.sidecarAgent.agentType, event_type: eventType, count: r.events.length, waited_ms: Date.now() - started });
     }
