@@ -57,6 +57,10 @@ describe('daemon front door', () => {
   it('refuses a foreign Origin even with the token', async () => {
     const r = await raw(`${t.url}/api/status`, { origin: 'http://evil.example', 'x-cco-token': t.token });
     expect(r.status).toBe(403);
+    // the guide's "CORS Errors": the answer says what is allowed and what to do instead
+    const error = (JSON.parse(r.body) as { error: { code: string; message: string } }).error;
+    expect(error.code).toBe('origin_not_allowed');
+    expect(error.message).toMatch(/own dashboard.*cco dashboard.*curl/);
   });
 
   it('needs the token from the dashboard origin, and then allows it with CORS for that origin only', async () => {

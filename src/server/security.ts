@@ -168,7 +168,11 @@ export function installSecurity(app: FastifyInstance, opts: SecurityOptions): vo
       // credential, which a page of another site does not have.)
       const host = req.headers.host;
       const sameHost = !loopback && host !== undefined && (origin === `http://${host}` || origin === `https://${host}`);
-      if (!own.includes(origin) && !sameHost) throw new AppError(403, 'origin_not_allowed', `Origin ${origin} is not allowed`);
+      if (!own.includes(origin) && !sameHost) {
+        // Not CORS for everyone on purpose: a page of any site could otherwise drive this daemon
+        // (its agents, its files, its keys) from the user's browser.
+        throw new AppError(403, 'origin_not_allowed', `Origin ${origin} is not allowed: browsers may call this daemon only from its own dashboard (http://127.0.0.1:${port}; open it with \`cco dashboard\`). Call the API from a server, a script or curl instead, which send no Origin`);
+      }
       if (!hasValidToken(req, opts) && !isDashboardAsset(path)) {
         throw new AppError(401, 'unauthorized', 'The dashboard access token is missing or wrong; open the dashboard with `cco dashboard`');
       }
