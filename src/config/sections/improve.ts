@@ -55,6 +55,9 @@ const ENV_KEYS: Record<string, keyof ImproveConfig> = {
   GENERATION_TIMEOUT_SECONDS: 'generation_timeout_seconds',
 };
 
+/** The seed's environment variables this section reads (a `.env` file may hold them too). */
+export const IMPROVE_ENV_NAMES: readonly string[] = Object.keys(ENV_KEYS);
+
 /**
  * The section with the seed's environment variables applied (`MONITORING_DURATION_SECONDS=7200`).
  * A malformed value is an error naming the variable, never silently ignored.
