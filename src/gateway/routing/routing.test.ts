@@ -1,11 +1,10 @@
-import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
 import { ConfigError } from '../../config/config-error.js';
 import { createLogger } from '../../core/logger.js';
 import { buildRouter, DEFAULT_ROUTING_FILE, parseRouting, pointsAtSelf } from './load.js';
-import { readFileSync } from 'node:fs';
 import { RoutingStore } from './store.js';
 
 const { logger } = createLogger({ level: 'silent' });
@@ -60,15 +59,20 @@ describe('routing file', () => {
     expect(smallest.resolve('claude-haiku-4-5')).toMatchObject({ provider: 'anthropic' });
   });
 
-  it('takes breaker defaults from CIRCUIT_BREAKER_FAILURE_THRESHOLD and CIRCUIT_BREAKER_RECOVERY_TIMEOUT (seconds); the file wins', () => {
+  it('takes the breaker from CIRCUIT_BREAKER_FAILURE_THRESHOLD and CIRCUIT_BREAKER_RECOVERY_TIMEOUT (seconds) over the file, as the guides set them', () => {
     const saved = { t: process.env.CIRCUIT_BREAKER_FAILURE_THRESHOLD, r: process.env.CIRCUIT_BREAKER_RECOVERY_TIMEOUT };
     try {
       expect(parseRouting('{}', '/x/model-routing.json').breaker).toEqual({ failure_threshold: 5, open_ms: 30_000 });
       process.env.CIRCUIT_BREAKER_FAILURE_THRESHOLD = '3';
       process.env.CIRCUIT_BREAKER_RECOVERY_TIMEOUT = '120';
       expect(parseRouting('{}', '/x/model-routing.json').breaker).toEqual({ failure_threshold: 3, open_ms: 120_000 });
-      expect(parseRouting('{"breaker": {"open_ms": 5000}}', '/x/model-routing.json').breaker).toEqual({ failure_threshold: 3, open_ms: 5000 });
+      // the shipped file spells the block out: the environment still decides
+      const shipped = parseRouting(readFileSync(DEFAULT_ROUTING_FILE, 'utf8'), DEFAULT_ROUTING_FILE);
+      expect(shipped.breaker).toEqual({ failure_threshold: 3, open_ms: 120_000 });
+      expect(parseRouting('{"breaker": {"open_ms": 5000, "failure_threshold": 9}}', '/x/model-routing.json').breaker).toEqual({ failure_threshold: 3, open_ms: 120_000 });
+      delete process.env.CIRCUIT_BREAKER_FAILURE_THRESHOLD;
       process.env.CIRCUIT_BREAKER_RECOVERY_TIMEOUT = 'two minutes';
+      expect(parseRouting('{"breaker": {"open_ms": 5000, "failure_threshold": 9}}', '/x/model-routing.json').breaker).toEqual({ failure_threshold: 9, open_ms: 5000 });
       expect(parseRouting('{}', '/x/model-routing.json').breaker.open_ms).toBe(30_000);
     } finally {
       for (const [k, v] of [['CIRCUIT_BREAKER_FAILURE_THRESHOLD', saved.t], ['CIRCUIT_BREAKER_RECOVERY_TIMEOUT', saved.r]] as const) {

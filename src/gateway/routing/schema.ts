@@ -71,16 +71,21 @@ export const routingSchema = z
       })
       .strict()
       .prefault({}),
-    // Defaults from the environment when set (CIRCUIT_BREAKER_FAILURE_THRESHOLD, and
-    // CIRCUIT_BREAKER_RECOVERY_TIMEOUT in seconds, as the troubleshooting guides set them);
-    // values in the routing file win.
+    // CIRCUIT_BREAKER_FAILURE_THRESHOLD and CIRCUIT_BREAKER_RECOVERY_TIMEOUT (seconds), as the
+    // troubleshooting guides set them, win over the file: the shipped file and every version the
+    // improvement cycle writes spell the block out, so a default alone was never reached.
     breaker: z
       .object({
-        failure_threshold: z.number().int().min(1).max(1000).default(() => envInt('CIRCUIT_BREAKER_FAILURE_THRESHOLD', 1, 1000) ?? 5),
-        open_ms: z.number().int().min(10).max(3_600_000).default(() => (envInt('CIRCUIT_BREAKER_RECOVERY_TIMEOUT', 1, 3600) ?? 30) * 1000),
+        failure_threshold: z.number().int().min(1).max(1000).default(5),
+        open_ms: z.number().int().min(10).max(3_600_000).default(30_000),
       })
       .strict()
-      .prefault({}),
+      .prefault({})
+      .transform((b) => {
+        const threshold = envInt('CIRCUIT_BREAKER_FAILURE_THRESHOLD', 1, 1000);
+        const seconds = envInt('CIRCUIT_BREAKER_RECOVERY_TIMEOUT', 1, 3600);
+        return { failure_threshold: threshold ?? b.failure_threshold, open_ms: seconds !== undefined ? seconds * 1000 : b.open_ms };
+      }),
   })
   .strict();
 
