@@ -57,8 +57,13 @@ else
       await listener.subscribe(redisChannel(url, 'cco:sidecar:events'));
 
       const { daemonUrl, sidecarUrl } = await start({ ...w.env, REDIS_URL: url });
-      const health = (await (await fetch(`${daemonUrl}/health`)).json()) as { checks: Record<string, { status: string }> };
-      expect(health.checks.redis).toMatchObject({ status: 'ok' });
+      // the link comes up beside the start: /health reports it once it is there
+      let redis: { status: string } | undefined;
+      for (let i = 0; i < 100 && redis?.status !== 'ok'; i++) {
+        if (i) await new Promise((r) => setTimeout(r, 100));
+        redis = ((await (await fetch(`${daemonUrl}/health`)).json()) as { checks: Record<string, { status: string }> }).checks.redis;
+      }
+      expect(redis).toMatchObject({ status: 'ok' });
 
       const access = readFileSync(join(w.env.CCO_RUNTIME_DIR as string, 'access-token'), 'utf8').trim();
       const spawned = await fetch(`${daemonUrl}/api/agents/spawn`, {
