@@ -256,7 +256,7 @@ export class PipelineEngine {
         try {
           dir = this.writeFiles(task, outputs as StageOutputs);
         } catch (e) {
-          return this.fail(task, stage, `integration could not write the files: ${(e as Error).message}`, local);
+          return this.fail(task, stage, `integration could not write the files: ${this.writeError(e, ', then resubmit the task')}`, local);
         }
         if (!(await this.d.repo.updateOwned(task.id, me, { workspace_path: dir }))) return this.notOurs(task, stage, local);
       }
@@ -299,6 +299,16 @@ export class PipelineEngine {
       this.log('info', task.id, 'integration', `file written: ${f.path} (${msg.bytes} bytes)`, { path: f.path });
     }
     return dir;
+  }
+
+  /**
+   * A failed write of the workspace or the archive, for a person: the folder this user cannot
+   * write or the file in the way, and its fix, followed by `then` (was: the raw
+   * `EACCES: permission denied, mkdir '…'`). Any other error: its message.
+   */
+  private writeError(e: unknown, then = ''): string {
+    const problem = this.d.workspace.writeProblem(e);
+    return problem ? `${problem}${then}` : (e as Error).message;
   }
 
   private async fail(task: TaskRow, stage: StageName, error: string, local: LocalRun): Promise<void> {
@@ -374,7 +384,7 @@ export class PipelineEngine {
       if (t) this.taskUpdate(t, 'archived', null, { detail: { archive_path: dest } });
       return true;
     } catch (e) {
-      this.log('error', taskId, undefined, `archiving ${taskId} failed: ${(e as Error).message}; it is tried again at the next cleanup`);
+      this.log('error', taskId, undefined, `archiving ${taskId} failed: ${this.writeError(e)}; it is tried again at the next cleanup`);
       return false;
     } finally {
       this.archiving.delete(taskId);

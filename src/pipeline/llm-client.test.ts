@@ -51,7 +51,8 @@ describe('gatewayClient', () => {
     fake.queue({ fault: 'garbage', body: '{"hello": 1}' });
     expect((await failure(c.complete(req))).message).toMatch(/with something that is not a message/);
     fake.queue({ fault: 'hang' });
-    expect((await failure(c.complete(req))).message).toBe('the gateway did not answer within 300 ms');
+    // the setting to raise, by its name in daemon.toml
+    expect((await failure(c.complete(req))).message).toBe('the gateway did not answer within 300 ms; raise [pipeline] request_timeout_ms in daemon.toml');
     fake.queue({ fault: 'hang' });
     const ac = new AbortController();
     setTimeout(() => ac.abort(), 50);

@@ -101,7 +101,7 @@ export function gatewayClient(opts: GatewayClientOptions): LlmClient {
         text = await res.text();
       } catch (e) {
         if (req.signal?.aborted) throw new LlmCallError('cancelled', undefined);
-        if (timeout.aborted) throw new LlmCallError(`the gateway did not answer within ${opts.timeoutMs} ms`, undefined);
+        if (timeout.aborted) throw new LlmCallError(`the gateway did not answer within ${opts.timeoutMs} ms; raise [pipeline] request_timeout_ms in daemon.toml`, undefined);
         throw new LlmCallError(`the gateway could not be reached: ${(e as Error).message}`, undefined);
       }
       let json: unknown;

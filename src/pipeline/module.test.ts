@@ -1,5 +1,5 @@
 import { spawnSync } from 'node:child_process';
-import { existsSync, mkdirSync, readdirSync, readFileSync, rmSync, utimesSync, writeFileSync } from 'node:fs';
+import { chmodSync, existsSync, mkdirSync, readdirSync, readFileSync, rmSync, utimesSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import type { FastifyInstance } from 'fastify';
 import { afterEach, describe, expect, it } from 'vitest';
@@ -42,7 +42,7 @@ afterEach(async () => {
   for (const c of cleanups.splice(0).reverse()) await c();
 });
 
-async function harness(opts: { pipeline?: Record<string, unknown>; store?: TestStore; fake?: FakeProvider; env?: ReturnType<typeof tempCcoEnv>; redisUrl?: string } = {}): Promise<Harness> {
+async function harness(opts: { pipeline?: Record<string, unknown>; store?: TestStore; fake?: FakeProvider; env?: ReturnType<typeof tempCcoEnv>; redisUrl?: string; folderCheckTtlMs?: number } = {}): Promise<Harness> {
   const t = opts.env ?? tempCcoEnv();
   if (!opts.env) cleanups.push(() => t.cleanup());
   const store = opts.store ?? (await openTestStore());
@@ -56,7 +56,7 @@ async function harness(opts: { pipeline?: Record<string, unknown>; store?: TestS
   buffer.subscribe((rec) => hub.publish('log', rec));
   const metrics = createMetricsRegistry();
   const ctx: ModuleContext = { config, paths, store: store.store, logger, logs: buffer, hub, metrics, redisUrl: opts.redisUrl, accessToken: 'tok', version: '0', selfUrl: () => fake.url, env: {} };
-  const mod = await createPipelineModule(ctx, { catalog: catalogOf([]), llm: gatewayClient({ baseUrl: () => fake.url, timeoutMs: 5000 }) });
+  const mod = await createPipelineModule(ctx, { catalog: catalogOf([]), llm: gatewayClient({ baseUrl: () => fake.url, timeoutMs: 5000 }), ...(opts.folderCheckTtlMs === undefined ? {} : { folderCheckTtlMs: opts.folderCheckTtlMs }) });
   const app = await buildApp({ logger, metrics, security: { host: '127.0.0.1', accessToken: 'tok', port: () => 0 } });
   await mod.register?.(app);
   await app.ready();
@@ -405,5 +405,51 @@ describe('with its Redis unreachable', () => {
     const health = await h.mod.health?.();
     expect(health).toMatchObject({ status: 'degraded', queue: 'bullmq' });
     await h.close();
+  }, 30_000);
+});
+
+describe('a workspace this user cannot write (seed 002: file system permissions)', () => {
+  const requirement = 'Build a command line tool that prints the phases of the moon';
+
+  // a file where the folder goes fails for root too: this case runs wherever the tests do
+  it('reports degraded health naming the file in the way, and fails each task with the cause and the fix', async () => {
+    const h = await harness({ folderCheckTtlMs: 0 });
+    expect(await h.mod.health?.()).toMatchObject({ status: 'ok' });
+    const blocker = join(h.paths.workspaceDir, 'implementation');
+    mkdirSync(h.paths.workspaceDir, { recursive: true });
+    writeFileSync(blocker, 'not a folder');
+    const health = await h.mod.health?.();
+    expect(health).toMatchObject({ status: 'degraded', queue: 'local', error: `a file is in the way: ${blocker} is a file where the workspace folder needs a folder (ENOTDIR): move or remove that file; until then every task fails when it writes its files` });
+
+    const { task_id } = await h.mod.submit({ requirement, priority: 5 });
+    const t = await ended(h.mod, task_id);
+    expect(t.status).toBe('failed');
+    expect(t.error).toBe(`integration could not write the files: a file is in the way: ${blocker} is a file where the workspace folder needs a folder (ENOTDIR): move or remove that file, then resubmit the task`);
+
+    rmSync(blocker);
+    expect(await h.mod.health?.()).toMatchObject({ status: 'ok' });
+  }, 30_000);
+
+  it('checks the folders at most every few seconds, so /health stays cheap', async () => {
+    const h = await harness();
+    expect(await h.mod.health?.()).toMatchObject({ status: 'ok' });
+    mkdirSync(h.paths.workspaceDir, { recursive: true });
+    writeFileSync(join(h.paths.workspaceDir, 'implementation'), 'not a folder');
+    expect(await h.mod.health?.()).toMatchObject({ status: 'ok' });
+  });
+
+  it.skipIf(process.getuid?.() === 0)('names the folder and the fix when its permissions refuse this user (EACCES)', async () => {
+    const h = await harness();
+    const impl = join(h.paths.workspaceDir, 'implementation');
+    mkdirSync(impl, { recursive: true });
+    chmodSync(impl, 0o555);
+    try {
+      expect(await h.mod.health?.()).toMatchObject({ status: 'degraded', error: expect.stringMatching(new RegExp(`^the workspace folder ${impl} is not writable by this user \\(.+\\) \\(EACCES\\): fix its owner/permissions \\(e\\.g\\. chown`)) as unknown });
+      const { task_id } = await h.mod.submit({ requirement, priority: 5 });
+      const t = await ended(h.mod, task_id);
+      expect(t.error).toMatch(new RegExp(`^integration could not write the files: the workspace folder ${impl} is not writable by this user .*\\(EACCES\\): fix its owner/permissions .*, then resubmit the task$`));
+    } finally {
+      chmodSync(impl, 0o755);
+    }
   }, 30_000);
 });

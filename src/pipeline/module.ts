@@ -44,6 +44,8 @@ export interface PipelineDeps {
   llm?: LlmClient;
   /** BullMQ key prefix (tests use one per run). */
   queuePrefix?: string;
+  /** How long /health reuses its check of the workspace folders (default 5 s; tests set 0). */
+  folderCheckTtlMs?: number;
 }
 
 export async function createPipelineModule(ctx: ModuleContext, deps: PipelineDeps): Promise<PipelineModule> {
@@ -101,6 +103,7 @@ export async function createPipelineModule(ctx: ModuleContext, deps: PipelineDep
     return pending.length;
   };
   let started = false;
+  const folders = cachedCheck(() => withTimeout(workspace.writableProblem(), 1500, 'the workspace folder check'), deps.folderCheckTtlMs ?? FOLDER_CHECK_TTL_MS);
   /** Tasks whose archive retention deleted and whose row still names it (kept for the next cleanup if the store failed). */
   const deletedArchives = new Set<string>();
   const deletedWorkspaces = new Set<string>();
@@ -212,7 +215,9 @@ export async function createPipelineModule(ctx: ModuleContext, deps: PipelineDep
     async health(): Promise<PartHealth> {
       if (!cfg.enabled) return { status: 'disabled' };
       try {
-        return { status: started ? 'ok' : 'starting', queue: queue.kind, active: engine.activeCount, waiting: await withTimeout(queue.depth(), 2000, 'the task queue'), concurrency: cfg.concurrency };
+        const [waiting, unwritable] = await Promise.all([withTimeout(queue.depth(), 2000, 'the task queue'), folders.problem()]);
+        const status = unwritable ? 'degraded' : started ? 'ok' : 'starting';
+        return { status, queue: queue.kind, active: engine.activeCount, waiting, concurrency: cfg.concurrency, ...(unwritable ? { error: `${unwritable}; until then every task fails when it writes its files` } : {}) };
       } catch (e) {
         return { status: 'degraded', queue: queue.kind, error: (e as Error).message };
       }
@@ -245,5 +250,20 @@ export async function createPipelineModule(ctx: ModuleContext, deps: PipelineDep
     listTasks: (q) => api.listTasks(q),
     listAgents: () => api.listAgents(),
     cancel: (id) => api.cancel(id),
+  };
+}
+
+/** How long a check of the workspace folders is reused: /health is polled, the folders rarely change. */
+const FOLDER_CHECK_TTL_MS = 5000;
+
+/** `check()` at most once per `ttlMs` (callers meanwhile share its answer, or the one in flight). */
+function cachedCheck<T>(check: () => Promise<T>, ttlMs: number): { problem(): Promise<T> } {
+  let last: { at: number; answer: Promise<T> } | undefined;
+  return {
+    problem() {
+      const now = Date.now();
+      if (!last || now - last.at >= ttlMs) last = { at: now, answer: check() };
+      return last.answer;
+    },
   };
 }

@@ -117,3 +117,34 @@ describe('runStage and the implementation\'s file paths', () => {
     expect(retry.length).toBeLessThan(1500);
   });
 });
+
+describe('runStage and a slow answer (seed 002: "Response time exceeded 30s")', () => {
+  /** A client that answers each call after `ms` (the script's next entry). */
+  function slow(ms: number, ...script: (LlmCallError | Record<string, unknown>)[]): LlmClient {
+    const inner = scripted(...script);
+    return { complete: (req) => new Promise((r) => setTimeout(r, ms)).then(() => inner.complete(req)) };
+  }
+
+  it('warns once per call answered after the limit, naming stage, agent, model and duration', async () => {
+    const client = slow(80, upstream500(), demoOutput('analysis', 'a small tool', 'code'));
+    const warned: { msg: string; extra: Record<string, unknown> | undefined }[] = [];
+    const o = options('analysis', client, { slowCallMs: 40, log: (level, msg, extra) => void (level === 'warn' && msg.includes('to answer') && warned.push({ msg, extra })) });
+    const r = await runStage(o);
+    expect(r.ok, r.ok ? '' : r.error).toBe(true);
+    // the 500 was an answer too: two slow calls, two warnings
+    expect(warned).toHaveLength(2);
+    expect(warned[0]?.msg).toMatch(/^analysis: Agent \(agent, model claude-test\) took \d+\.\d s to answer, more than 0\.04 s: the provider is slow/);
+    expect(warned[0]?.extra).toMatchObject({ model: 'claude-test', slow_call: true, duration_ms: expect.any(Number) as unknown });
+  });
+
+  it('stays quiet for a quick answer, and for a call that got no answer (its timeout says so already)', async () => {
+    const quick = options('analysis', scripted(demoOutput('analysis', 'a small tool', 'code')), { slowCallMs: 1000 });
+    await runStage(quick);
+    expect(quick.logs.filter((l) => l.includes('to answer'))).toEqual([]);
+    const timedOut = new LlmCallError('the gateway did not answer within 50 ms; raise [pipeline] request_timeout_ms in daemon.toml', undefined);
+    const hung = options('analysis', slow(80, timedOut, timedOut), { slowCallMs: 40 });
+    const r = await runStage(hung);
+    expect(r.ok ? '' : r.error).toBe('Agent (analysis) could not get an answer: the gateway did not answer within 50 ms; raise [pipeline] request_timeout_ms in daemon.toml (2 attempts)');
+    expect(hung.logs.filter((l) => l.includes('to answer'))).toEqual([]);
+  });
+});

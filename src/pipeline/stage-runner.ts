@@ -41,6 +41,9 @@ export interface BusyWaitLimits {
 
 export const BUSY_WAIT: BusyWaitLimits = { maxWaitMs: 60_000, maxTotalMs: 5 * 60_000 };
 
+/** An LLM answer slower than this is a warning sign ("Response time exceeded 30s"), logged once per call. */
+export const SLOW_CALL_MS = 30_000;
+
 /** A wait the stage is about to make, for the task's live view. */
 export interface StageWait {
   waitMs: number;
@@ -57,6 +60,8 @@ export interface RunStageOptions<S extends StageName> {
   taskId: string;
   signal: AbortSignal;
   busyWait?: BusyWaitLimits;
+  /** A call answered after longer than this is logged as slow (default `SLOW_CALL_MS`; tests set less). */
+  slowCallMs?: number;
   /** Called before each wait for a busy gateway (the task shows it is waiting, not failing). */
   onWait?(w: StageWait): void;
   log(level: 'info' | 'warn', msg: string, extra?: Record<string, unknown>): void;
@@ -84,6 +89,7 @@ export async function runStage<S extends StageName>(o: RunStageOptions<S>): Prom
   for (;;) {
     if (o.signal.aborted) throw new StageAborted();
     let reply;
+    const callStarted = Date.now();
     try {
       calls++;
       reply = await o.client.complete({
@@ -96,8 +102,11 @@ export async function runStage<S extends StageName>(o: RunStageOptions<S>): Prom
         taskId: o.taskId,
         signal: o.signal,
       });
+      warnIfSlow(o, callStarted);
     } catch (e) {
       if (o.signal.aborted) throw new StageAborted();
+      // an answer (an HTTP error) counts; a call that timed out or never connected does not
+      if (e instanceof LlmCallError && e.status !== undefined) warnIfSlow(o, callStarted);
       const msg = e instanceof LlmCallError ? e.message : `unexpected error: ${(e as Error).message}`;
       const waitMs = busyWaitMs(e, waitedMs, o.busyWait ?? BUSY_WAIT);
       if (waitMs !== undefined) {
@@ -131,6 +140,14 @@ export async function runStage<S extends StageName>(o: RunStageOptions<S>): Prom
     o.log('warn', `${o.stage}: reply did not parse, asking again: ${problem}`, { attempt: parseFailures });
     messages = [first, { role: 'assistant', content: raw.trim() ? raw.slice(0, 100_000) : '(empty reply)' }, { role: 'user', content: repairPrompt(problem ?? 'invalid') }];
   }
+}
+
+/** Logs a call that was answered, but only after more than `slowCallMs`: which stage, agent and model, and how long. */
+function warnIfSlow(o: RunStageOptions<StageName>, startedAt: number): void {
+  const ms = Date.now() - startedAt;
+  const limit = o.slowCallMs ?? SLOW_CALL_MS;
+  if (ms <= limit) return;
+  o.log('warn', `${o.stage}: ${o.agent.name} (${o.agent.id}, model ${o.agent.model}) took ${(ms / 1000).toFixed(1)} s to answer, more than ${limit / 1000} s: the provider is slow or the request is large (a faster model in [pipeline] stage_models, or a smaller context_max_chars, helps)`, { model: o.agent.model, duration_ms: ms, slow_call: true });
 }
 
 /** Answers that a retry of the same call would get again. */

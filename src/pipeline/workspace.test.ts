@@ -1,6 +1,7 @@
 import { gunzipSync } from 'node:zlib';
 import { spawnSync } from 'node:child_process';
-import { existsSync, mkdirSync, readdirSync, readFileSync, symlinkSync, utimesSync, writeFileSync } from 'node:fs';
+import { chmodSync, existsSync, mkdirSync, readdirSync, readFileSync, symlinkSync, utimesSync, writeFileSync } from 'node:fs';
+import { userInfo } from 'node:os';
 import { join } from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
 import { tempCcoEnv } from '../testing/temp-dirs.js';
@@ -176,5 +177,76 @@ describe('Workspace', () => {
     expect([deadTmp, liveTmp, oldOwnTmp, deadBuild].map((f) => existsSync(f))).toEqual([false, true, false, false]);
     expect(existsSync(join(dir, 'src', 'a.md'))).toBe(true);
     expect(existsSync(w.archiveDirOf('t_cccccccc04'))).toBe(false);
+  });
+});
+
+/** The error a call throws (a call that does not throw fails the test). */
+function thrown(f: () => unknown): unknown {
+  try {
+    f();
+  } catch (e) {
+    return e;
+  }
+  throw new Error('expected an error');
+}
+
+const asRoot = process.getuid?.() === 0;
+
+describe('a workspace that cannot be written', () => {
+  it('is fine while its folders are missing and can be created', async () => {
+    const { w } = ws();
+    expect(await w.writableProblem()).toBeUndefined();
+    w.writeFile('t_dddddddd01', 'a.md', '# a');
+    w.archive('t_dddddddd01', {});
+    expect(await w.writableProblem()).toBeUndefined();
+  });
+
+  // fails for root too: this case runs wherever the tests do
+  it('names the file in the way of a folder, and the fix, instead of the raw ENOTDIR', async () => {
+    const { w, root } = ws();
+    mkdirSync(join(root, 'workspace'));
+    const blocker = join(root, 'workspace', 'implementation');
+    writeFileSync(blocker, 'not a folder');
+    const e = thrown(() => w.writeFile('t_dddddddd02', 'src/a.js', 'x'));
+    expect((e as NodeJS.ErrnoException).code).toBe('ENOTDIR');
+    const said = `a file is in the way: ${blocker} is a file where the workspace folder needs a folder (ENOTDIR): move or remove that file`;
+    expect(w.writeProblem(e)).toBe(said);
+    expect(await w.writableProblem()).toBe(said);
+
+    // a file where the archive goes
+    const { w: w2, root: root2 } = ws();
+    writeFileSync(join(root2, 'archive'), 'x');
+    expect(await w2.writableProblem()).toBe(`a file is in the way: ${join(root2, 'archive')} is a file where the archive folder needs a folder (ENOTDIR): move or remove that file`);
+    const e2 = thrown(() => w2.archive('t_dddddddd03', {}));
+    expect(w2.writeProblem(e2)).toMatch(/^a file is in the way: .*archive is a file where the archive folder needs a folder \((EEXIST|ENOTDIR)\)/);
+  });
+
+  it('leaves other errors to their own message', () => {
+    const { w } = ws();
+    expect(w.writeProblem(new Error('boom'))).toBeUndefined();
+    expect(w.writeProblem(thrown(() => w.writeFile('t_dddddddd04', '../x', 'x')))).toBeUndefined();
+  });
+
+  it.skipIf(asRoot)('names the folder this user cannot write, and the fix, instead of the raw EACCES', async () => {
+    const { w, root } = ws();
+    const impl = join(root, 'workspace', 'implementation');
+    mkdirSync(impl, { recursive: true });
+    chmodSync(impl, 0o555);
+    try {
+      const e = thrown(() => w.writeFile('t_dddddddd05', 'a.md', 'x'));
+      const user = userInfo().username;
+      const said = `the workspace folder ${impl} is not writable by this user (${user}) (EACCES): fix its owner/permissions (e.g. chown -R ${user} ${impl}, or chmod u+rwx ${impl})`;
+      expect(w.writeProblem(e)).toBe(said);
+      expect(await w.writableProblem()).toBe(said);
+      chmodSync(impl, 0o755);
+      const archive = join(root, 'archive');
+      mkdirSync(archive);
+      chmodSync(archive, 0o555);
+      expect(await w.writableProblem()).toMatch(/^the archive folder .*archive is not writable by this user .* \(EACCES\): fix its owner\/permissions/);
+      expect(w.writeProblem(thrown(() => w.archive('t_dddddddd05', {})))).toMatch(/^the archive folder .*archive is not writable/);
+      chmodSync(archive, 0o755);
+    } finally {
+      chmodSync(impl, 0o755);
+    }
   });
 });

@@ -1,5 +1,7 @@
-import { closeSync, existsSync, fsyncSync, mkdirSync, openSync, readdirSync, readFileSync, realpathSync, renameSync, rmSync, statSync, writeSync } from 'node:fs';
-import type { Dirent } from 'node:fs';
+import { closeSync, constants as fsConstants, existsSync, fsyncSync, mkdirSync, openSync, readdirSync, readFileSync, realpathSync, renameSync, rmSync, statSync, writeSync } from 'node:fs';
+import type { Dirent, Stats } from 'node:fs';
+import { access, stat } from 'node:fs/promises';
+import { userInfo } from 'node:os';
 import { dirname, isAbsolute, join, normalize, relative, sep } from 'node:path';
 import { gzipSync } from 'node:zlib';
 import { atomicTempName, atomicTempOwner, fsyncDir, writeFileAtomic } from '../core/atomic-file.js';
@@ -116,6 +118,35 @@ export class Workspace {
     return join(this.archiveDir, taskId);
   }
 
+  /**
+   * A file system error of a write here (`EACCES: permission denied, mkdir '…'`), said in words
+   * with its fix: which folder this user cannot write, or which file is in the way of a folder.
+   * Undefined for any other error (the caller keeps its message).
+   */
+  writeProblem(err: unknown): string | undefined {
+    const e = err as NodeJS.ErrnoException | null;
+    if (typeof e?.code !== 'string' || typeof e.path !== 'string') return undefined;
+    const label = isInside(e.path, this.archiveDir) ? 'archive folder' : 'workspace folder';
+    return sayWriteProblem(e.code, culpritOf(e.code, e.path), label);
+  }
+
+  /**
+   * Whether this user can write the folders tasks write into (`workspace/implementation` and the
+   * archive, or the nearest folder above that exists, where they would be created): undefined,
+   * or the first problem with its fix. Cheap (a stat and an access per folder), for /health.
+   */
+  async writableProblem(): Promise<string | undefined> {
+    const folders: [string, string][] = [
+      [join(this.workspaceDir, 'implementation'), 'workspace folder'],
+      [this.archiveDir, 'archive folder'],
+    ];
+    for (const [dir, label] of folders) {
+      const problem = await folderProblem(dir, label);
+      if (problem) return problem;
+    }
+    return undefined;
+  }
+
   /** Writes one file inside the task's folder (atomically); returns its absolute path. */
   writeFile(taskId: string, relPath: string, content: string): string {
     const root = this.taskDir(taskId);
@@ -213,6 +244,84 @@ export class Workspace {
     }
     return removed;
   }
+}
+
+/** Codes of the writes the daemon's own user or disk prevents (the agent's file names are checked before). */
+const NO_ACCESS = new Set(['EACCES', 'EPERM']);
+const IN_THE_WAY = new Set(['ENOTDIR', 'EEXIST']);
+const FULL = new Set(['ENOSPC', 'EDQUOT']);
+
+/**
+ * The words for a write refused with `code` at `at` (the folder that cannot be written, or the
+ * file in the way of a folder), with the fix; undefined for a code this does not explain.
+ */
+function sayWriteProblem(code: string, at: { path: string; isDir: boolean }, label: string): string | undefined {
+  if (NO_ACCESS.has(code) && at.isDir) {
+    const user = currentUser();
+    return `the ${label} ${at.path} is not writable by this user (${user}) (${code}): fix its owner/permissions (e.g. chown -R ${user} ${at.path}, or chmod u+rwx ${at.path})`;
+  }
+  if (IN_THE_WAY.has(code) && !at.isDir) {
+    return `a file is in the way: ${at.path} is a file where the ${label} needs a folder (${code}): move or remove that file`;
+  }
+  if (code === 'EROFS') return `the ${label} ${at.path} is on a read-only file system (EROFS): remount it read-write, or set CCO_HOME to a writable folder and restart the daemon`;
+  if (FULL.has(code)) return `the disk of the ${label} ${at.path} is full (${code}): free some space`;
+  return undefined;
+}
+
+/**
+ * What a write refused with `code` at `path` ran into: for a file in the way (`ENOTDIR`,
+ * `EEXIST`), the nearest path at or above it that exists; otherwise the nearest folder (the one
+ * that could not be written: a missing folder's parent, a refused temporary file's folder).
+ */
+function culpritOf(code: string, path: string): { path: string; isDir: boolean } {
+  for (let p = path; ; p = dirname(p)) {
+    const st = statOrUndefined(p);
+    if (st && (st.isDirectory() || IN_THE_WAY.has(code))) return { path: p, isDir: st.isDirectory() };
+    if (dirname(p) === p) return { path, isDir: true };
+  }
+}
+
+function statOrUndefined(p: string): Stats | undefined {
+  try {
+    return statSync(p);
+  } catch {
+    return undefined;
+  }
+}
+
+/** The problem that stops this user writing in `dir` (or creating it), with its fix; undefined when none. */
+async function folderProblem(dir: string, label: string): Promise<string | undefined> {
+  for (let p = dir; ; p = dirname(p)) {
+    let st: Stats;
+    try {
+      st = await stat(p);
+    } catch {
+      if (dirname(p) === p) return undefined;
+      continue;
+    }
+    if (!st.isDirectory()) return sayWriteProblem('ENOTDIR', { path: p, isDir: false }, label);
+    try {
+      await access(p, fsConstants.W_OK | fsConstants.X_OK);
+      return undefined;
+    } catch (e) {
+      const code = (e as NodeJS.ErrnoException).code ?? 'EACCES';
+      return sayWriteProblem(code, { path: p, isDir: true }, label) ?? `the ${label} ${p} cannot be written (${code})`;
+    }
+  }
+}
+
+function currentUser(): string {
+  try {
+    return userInfo().username;
+  } catch {
+    // a container user without a passwd entry
+    return `uid ${process.getuid?.() ?? '?'}`;
+  }
+}
+
+function isInside(path: string, dir: string): boolean {
+  const back = relative(dir, path);
+  return back === '' || (!back.startsWith('..') && !isAbsolute(back));
 }
 
 /** Bytes of the files under a folder. */
