@@ -7,6 +7,7 @@ import type { DaemonConfig } from '../config/daemon-config.js';
 import { parsePort } from './common.js';
 import type { RunHooks } from './code-cache.js';
 import { mark } from '../core/startup-marks.js';
+import { onHeapSnapshotSignal } from '../daemon/heap-snapshot.js';
 
 /** `cco run --port N`: the daemon in the foreground (also what `npm start` runs). */
 export async function main(args: string[], hooks: RunHooks = {}): Promise<number> {
@@ -58,6 +59,7 @@ export async function main(args: string[], hooks: RunHooks = {}): Promise<number
   if (o.readyFile) writeFileAtomic(o.readyFile, JSON.stringify(daemon.info), 0o600, { durable: false });
   daemon.logger.debug({ codeCache: hooks.codeCache ?? 'none' }, 'code loaded');
   hooks.ready?.();
+  onHeapSnapshotSignal(daemon.paths.logDir, daemon.logger);
   await new Promise<void>((resolve) => {
     let stopping = false;
     const stop = (sig: string) => {
