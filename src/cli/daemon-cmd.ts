@@ -8,6 +8,7 @@ import type { Paths } from '../config/paths.js';
 import { inspectOwner } from '../core/owner-lock.js';
 import { expectedStoreLocation, notCcoMessage, startDetached, stopDaemon, whoAnswers } from '../daemon/control.js';
 import { lockFileOf, readDaemonInfo } from '../daemon/lock.js';
+import { findPortHolder, sidecarOwner } from '../daemon/port-holder.js';
 import type { DaemonInfo } from '../daemon/lock.js';
 import { cliContext, fatal, say, startCommand } from './common.js';
 import { printStatus } from './status.js';
@@ -42,7 +43,9 @@ export async function main(args: string[]): Promise<number> {
     .option('-n, --lines <n>', 'how many lines', '100')
     .addOption(new Option('-l, --level <level>', 'only lines at this level or above').choices(Object.keys(LOG_LEVELS)))
     .action(async (o: { port?: string; follow?: boolean; lines: string; level?: keyof typeof LOG_LEVELS }) => {
-      code = await logs(o.port, !!o.follow, Number(o.lines), o.level);
+      const lines = parseLineCount(o.lines);
+      if (lines === undefined) fatal(`Invalid --lines ${JSON.stringify(o.lines)}: give a whole number of lines, 0 or more (e.g. cco daemon logs --lines 50)`, 2);
+      code = await logs(o.port, !!o.follow, lines, o.level);
     });
   await program.parseAsync(args, { from: 'user' });
   return code;
@@ -86,13 +89,21 @@ async function whyNotStart(paths: Paths, port: number, baseUrl: string, store: s
   const answer = await whoAnswers(baseUrl, port, store, 300);
   if (answer.kind === 'mine') return `Daemon already running on port ${port} (PID ${answer.pid}; its lock file was missing). Use \`cco daemon restart${portFlag(port)}\` or another --port.`;
   if (answer.kind === 'foreign') return foreignDaemonMessage(baseUrl, answer);
-  if (answer.kind === 'other') return notCcoMessage(baseUrl, port, 'cco daemon start --port {port}');
+  if (answer.kind === 'other') return notCcoMessage(baseUrl, port, 'cco daemon start --port {port}', answer);
   return undefined;
 }
 
 function foreignDaemonMessage(baseUrl: string, a: { pid: number; database: string | undefined }): string {
   if (!a.database) return `A CCO daemon (PID ${a.pid}) answers on ${baseUrl} but its /health names no database, so it cannot be told to be this home's. Stop it (kill ${a.pid}) or use another --port.`;
   return `Another CCO daemon (PID ${a.pid}${a.database ? `, database ${a.database}` : ''}) answers on ${baseUrl}: it belongs to a different CCO_HOME or database. Stop it there (or kill ${a.pid}), or use another --port.`;
+}
+
+/** For `stop` on a port a daemon's sidecar holds: which daemon to stop instead (it takes its sidecar along). */
+function sidecarToStop(port: number, answer: { sidecar?: true }): string | undefined {
+  const owner = sidecarOwner(findPortHolder(port), port);
+  if (owner) return `Port ${port} is the sidecar port of the CCO daemon on port ${owner.daemonPort} (PID ${owner.pid}). To stop that daemon and its sidecar: cco daemon stop${portFlag(owner.daemonPort)}`;
+  if (answer.sidecar) return `Port ${port} is the sidecar port of a CCO daemon (by default the one on port ${port - 1}). To stop that daemon and its sidecar: cco daemon stop${portFlag(port - 1)}`;
+  return undefined;
 }
 
 const portFlag = (port: number): string => (port !== 3000 ? ` --port ${port}` : '');
@@ -108,13 +119,19 @@ async function stop(portOpt: string | undefined, quiet = false): Promise<{ code:
   if (r.setAside) sayLockSetAside(r.setAside);
   if (!r.stopped) {
     if (r.answer?.kind === 'foreign') say(`❌ Not stopped: ${foreignDaemonMessage(baseUrl, r.answer)}`);
-    else if (r.answer?.kind === 'other') say(`❌ No CCO daemon to stop on port ${port}. ${notCcoMessage(baseUrl, port, 'cco daemon start --port {port}')}`);
+    else if (r.answer?.kind === 'other') say(`❌ No CCO daemon to stop on port ${port}. ${sidecarToStop(port, r.answer) ?? notCcoMessage(baseUrl, port, 'cco daemon start --port {port}')}`);
     else if (!quiet) say(`❌ Daemon is not running (port ${port}). Start it with \`${startCommand(portOpt)}\`.`);
     return { code: 1, refused: r.answer !== undefined };
   }
   const how = r.unrecorded ? ` — found through /health: its lock file was ${r.setAside ? 'unreadable' : 'missing'}` : '';
   process.stdout.write(`✅ Daemon stopped (PID ${r.pid})${r.forced ? ' — it did not exit in time and was killed' : ''}${how}\n`);
   return { code: 0 };
+}
+
+/** `--lines`: a whole number, 0 or more (0 prints nothing, as tail does); undefined for anything else. */
+export function parseLineCount(value: string): number | undefined {
+  const n = /^\d+$/.test(value.trim()) ? Number(value.trim()) : NaN;
+  return Number.isSafeInteger(n) ? n : undefined;
 }
 
 /** pino's level numbers: lines carry the label (`"level":"warn"`), logs of older versions the number. */
@@ -168,10 +185,9 @@ async function logs(portOpt: string | undefined, follow: boolean, lines: number,
       file = portZero;
     } else fatal(`No daemon log at ${file} yet. Start the daemon with \`cco daemon start\`.`);
   }
-  const count = Number.isInteger(lines) && lines > 0 ? lines : 100;
   if (level !== undefined) {
     const min = LOG_LEVELS[level];
-    for (const line of lastLinesAtLevel(file, min, count)) process.stdout.write(`${line}\n`);
+    for (const line of lastLinesAtLevel(file, min, lines)) process.stdout.write(`${line}\n`);
     if (!follow) return 0;
     // new lines from here on, filtered as they come
     const tail = spawn('tail', ['-n', '0', '-F', file], { stdio: ['ignore', 'pipe', 'inherit'] });
@@ -180,7 +196,7 @@ async function logs(portOpt: string | undefined, follow: boolean, lines: number,
     });
     return new Promise((resolve) => tail.on('exit', (c) => resolve(c ?? 0)));
   }
-  const child = spawn('tail', ['-n', String(count), ...(follow ? ['-F'] : []), file], { stdio: 'inherit' });
+  const child = spawn('tail', ['-n', String(lines), ...(follow ? ['-F'] : []), file], { stdio: 'inherit' });
   return new Promise((resolve) => child.on('exit', (c) => resolve(c ?? 0)));
 }
 

@@ -2,7 +2,7 @@ import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
-import { lastLinesAtLevel, lineLevel } from './daemon-cmd.js';
+import { lastLinesAtLevel, lineLevel, parseLineCount } from './daemon-cmd.js';
 
 const dir = mkdtempSync(join(tmpdir(), 'cco-logs-'));
 afterAll(() => rmSync(dir, { recursive: true, force: true }));
@@ -20,5 +20,13 @@ describe('cco daemon logs --level', () => {
     writeFileSync(file, `${lines.join('\n')}\n`);
     expect(lastLinesAtLevel(file, 40, 10).map((l) => (JSON.parse(l) as { msg: string }).msg)).toEqual(['old error', 'b', 'c']);
     expect(lastLinesAtLevel(file, 40, 2).map((l) => (JSON.parse(l) as { msg: string }).msg)).toEqual(['b', 'c']);
+  });
+});
+
+describe('cco daemon logs --lines', () => {
+  it('takes a whole number, 0 or more; refuses anything else', () => {
+    expect(parseLineCount('0')).toBe(0);
+    expect(parseLineCount('25')).toBe(25);
+    for (const bad of ['-1', 'abc', '1.5', '', '1e3', '99999999999999999999']) expect(parseLineCount(bad), bad).toBeUndefined();
   });
 });

@@ -1,5 +1,5 @@
 import { spawnSync } from 'node:child_process';
-import { accessSync, constants, mkdirSync, rmSync, statfsSync, writeFileSync } from 'node:fs';
+import { accessSync, constants, mkdirSync, readFileSync, rmSync, statfsSync, writeFileSync } from 'node:fs';
 import { createServer } from 'node:net';
 import { join } from 'node:path';
 import { loadDaemonConfig, sidecarPort } from '../config/daemon-config.js';
@@ -8,7 +8,7 @@ import type { Paths } from '../config/paths.js';
 import { httpJson } from '../core/http-json.js';
 import { version } from '../core/version.js';
 import { verifyLaunchArtifacts } from '../daemon/verify-artifacts.js';
-import { findPortHolder } from '../daemon/port-holder.js';
+import { findPortHolder, portHolderAdvice } from '../daemon/port-holder.js';
 import { loadSealingKey } from '../daemon/secret-files.js';
 import { checkDatabase } from './doctor-database.js';
 import { CLAUDE_NOT_FOUND, findClaude } from './find-claude.js';
@@ -67,10 +67,12 @@ export async function runChecks(paths: Paths, portOverride?: number): Promise<Ch
   const port = portOverride ?? config?.daemon.port ?? 3000;
   const base = `http://127.0.0.1:${port}`;
   let health: { status: string; service?: string; checks?: Record<string, { status: string; url?: string }> } | undefined;
+  let answeredAsSidecar = false;
   try {
     const r = await httpJson<typeof health>('GET', `${base}/health`, undefined, { timeoutMs: 1500 });
     // any web server may answer /health: only a CCO daemon's report counts
     health = r.body?.service === 'cco-daemon' ? r.body : undefined;
+    answeredAsSidecar = r.body?.service === 'orchestration-sidecar';
   } catch {
     health = undefined;
   }
@@ -92,9 +94,9 @@ export async function runChecks(paths: Paths, portOverride?: number): Promise<Ch
           ? { name: `Port ${scPort} (sidecar)`, level: 'fail', detail: `in use${describeHolder(scPort)}`, fix: `Free it (lsof -i :${scPort}) or set another [sidecar] port in daemon.toml` }
           : { name: `Port ${scPort} (sidecar)`, level: 'warn', detail: `in use${describeHolder(scPort)}; the sidecar will take a port the OS chooses` });
     }
-    const holder = findPortHolder(port);
-    add(holder
-      ? { name: 'Daemon', level: 'fail', detail: `port ${port} is held by ${holder.command} (PID ${holder.pid}), which is not a CCO daemon`, fix: `kill ${holder.pid}, or use another port: cco daemon start --port ${port + 2}` }
+    const advice = findPortHolder(port) || answeredAsSidecar ? portHolderAdvice(port, 'cco daemon start --port {port}', { answeredAsSidecar }) : undefined;
+    add(advice
+      ? { name: 'Daemon', level: 'fail', detail: advice.sidecarOf ? `port ${port} is the sidecar port of ${advice.sidecarOf}, not a daemon's` : `port ${port} is held${advice.who}, which is not a CCO daemon`, fix: advice.fix }
       : { name: 'Daemon', level: 'warn', detail: `not running on port ${port}`, fix: database.level === 'fail' ? 'fix the Database problem above first (the daemon cannot start without it), then cco daemon start' : 'cco daemon start (or just run cco; it starts the daemon)' });
   }
 
@@ -123,9 +125,61 @@ export async function runChecks(paths: Paths, portOverride?: number): Promise<Ch
   } catch {
     if (health) add({ name: 'Settings file', level: 'fail', detail: `${paths.settingsFile} missing`, fix: 'cco daemon restart' });
   }
-  const key = process.env.ANTHROPIC_API_KEY || process.env.ANTHROPIC_AUTH_TOKEN;
-  add(key ? { name: 'Provider key', level: 'ok', detail: 'ANTHROPIC_API_KEY is set (value hidden)' } : { name: 'Provider key', level: 'warn', detail: 'no ANTHROPIC_API_KEY: Claude Code’s own login is passed through the gateway', fix: 'For the pipeline and cco proxy: export ANTHROPIC_API_KEY=...' });
+  add(providerKeyCheck(process.env, health ? { port, env: await daemonEnv(base, paths) } : undefined));
   return out;
+}
+
+/**
+ * The running daemon's environment as its /api/diagnostics shows it (names kept, secret values
+ * redacted), or why it could not be read. The access token goes along for a daemon bound beyond
+ * loopback; on loopback a local client needs none.
+ */
+export async function daemonEnv(base: string, paths: Pick<Paths, 'tokenFile'>): Promise<Record<string, unknown> | { unreadable: string }> {
+  let token: string | undefined;
+  try {
+    token = readFileSync(paths.tokenFile, 'utf8').trim() || undefined;
+  } catch {
+    token = undefined;
+  }
+  try {
+    const r = await httpJson<{ env?: unknown }>('GET', `${base}/api/diagnostics`, undefined, { timeoutMs: 3000, ...(token ? { headers: { 'x-cco-token': token } } : {}) });
+    if (r.status !== 200) return { unreadable: `HTTP ${r.status}` };
+    const env = r.body?.env;
+    return env && typeof env === 'object' ? (env as Record<string, unknown>) : { unreadable: 'no env in /api/diagnostics' };
+  } catch (e) {
+    return { unreadable: (e as Error).message };
+  }
+}
+
+const NO_KEY_DETAIL = 'Claude Code’s own login is passed through the gateway';
+
+/**
+ * Whether the provider key is where it is used. With a daemon running, that is the daemon's
+ * environment, taken from the shell that started it: a key exported afterwards (the guide's "API
+ * keys not working" fix) reaches it only on a restart, so the shell's own key does not count.
+ * Without a daemon, the shell's: the next daemon started from it gets it.
+ */
+export function providerKeyCheck(shell: NodeJS.ProcessEnv, daemon: { port: number; env: Record<string, unknown> | { unreadable: string } } | undefined): CheckResult {
+  const name = 'Provider key';
+  const inShell = !!shell.ANTHROPIC_API_KEY;
+  if (!daemon || 'unreadable' in daemon.env) {
+    const unread = daemon && 'unreadable' in daemon.env ? ` (the daemon's environment could not be read: ${String(daemon.env.unreadable)})` : '';
+    return inShell || shell.ANTHROPIC_AUTH_TOKEN
+      ? { name, level: 'ok', detail: `${inShell ? 'ANTHROPIC_API_KEY' : 'ANTHROPIC_AUTH_TOKEN'} is set in this shell (value hidden)${unread}` }
+      : { name, level: 'warn', detail: `no ANTHROPIC_API_KEY: ${NO_KEY_DETAIL}${unread}`, fix: 'For the pipeline and cco proxy: export ANTHROPIC_API_KEY=...' };
+  }
+  const restart = `cco daemon restart${daemon.port !== 3000 ? ` --port ${daemon.port}` : ''}`;
+  const value = daemon.env.ANTHROPIC_API_KEY;
+  if (typeof value === 'string' && value !== '') return { name, level: 'ok', detail: `ANTHROPIC_API_KEY is set in the daemon on port ${daemon.port} (value hidden)` };
+  if (inShell) {
+    return {
+      name,
+      level: 'fail',
+      detail: `ANTHROPIC_API_KEY is set in this shell, but the daemon on port ${daemon.port} was started without it (it keeps the environment of the shell that started it)`,
+      fix: `Restart it from this shell so it takes the key: ${restart}`,
+    };
+  }
+  return { name, level: 'warn', detail: `the daemon on port ${daemon.port} has no ANTHROPIC_API_KEY: ${NO_KEY_DETAIL}`, fix: `For the pipeline and cco proxy: export ANTHROPIC_API_KEY=..., then ${restart}` };
 }
 
 function portFree(port: number): Promise<boolean> {

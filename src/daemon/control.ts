@@ -18,11 +18,12 @@ import { findPortHolder, portHolderAdvice } from './port-holder.js';
 
 /**
  * What answers `GET /health` on a daemon's address: a CCO daemon (its pid, the store it reports,
- * whether it is healthy), something else (any web server answers /health with 200), or nothing.
+ * whether it is healthy), something else (any web server answers /health with 200; `sidecar`: a
+ * CCO daemon's sidecar, which answers on the daemon's port + 1), or nothing.
  */
 export type HealthProbe =
   | { kind: 'none' }
-  | { kind: 'other'; status: number }
+  | { kind: 'other'; status: number; sidecar?: true }
   | { kind: 'cco'; healthy: boolean; pid: number; database: string | undefined; body: unknown };
 
 export async function probeHealth(baseUrl: string, timeoutMs = 500): Promise<HealthProbe> {
@@ -33,6 +34,7 @@ export async function probeHealth(baseUrl: string, timeoutMs = 500): Promise<Hea
     return { kind: 'none' };
   }
   const b = r.body;
+  if (b && typeof b === 'object' && b.service === 'orchestration-sidecar') return { kind: 'other', status: r.status, sidecar: true };
   if (!b || typeof b !== 'object' || b.service !== 'cco-daemon' || typeof b.pid !== 'number') return { kind: 'other', status: r.status };
   const location = b.checks?.database?.location;
   return { kind: 'cco', healthy: r.status === 200, pid: b.pid, database: typeof location === 'string' ? location : undefined, body: b };
@@ -59,12 +61,12 @@ export type PortAnswer =
   | { kind: 'none' }
   | { kind: 'mine'; pid: number; identity: string | undefined }
   | { kind: 'foreign'; pid: number; database: string | undefined }
-  | { kind: 'other' };
+  | { kind: 'other'; sidecar?: true };
 
 export async function whoAnswers(baseUrl: string, port: number, expectedStore: string, timeoutMs = 500): Promise<PortAnswer> {
   const p = await probeHealth(baseUrl, timeoutMs);
   if (p.kind === 'none') return { kind: 'none' };
-  if (p.kind === 'other') return { kind: 'other' };
+  if (p.kind === 'other') return p.sidecar ? { kind: 'other', sidecar: true } : { kind: 'other' };
   const holder = findPortHolder(port);
   // /health's pid must be the process listening on the port (when /proc tells): an answer
   // relayed from elsewhere, or a pid reported by something else, is never signalled
@@ -78,10 +80,13 @@ const safeResolve = (p: string): string => (p.includes('://') ? p : resolve(p));
 
 /**
  * The line for a port where something that is not a CCO daemon answers: who holds it (as the
- * launcher says it when the daemon cannot bind) and how to move.
+ * launcher says it when the daemon cannot bind) and how to move. A CCO daemon's sidecar (the
+ * guide's "use a different port: 8101" beside a daemon on 8100) is named as that, never as a
+ * stranger to kill. `answer`: what /health said, when the caller has it.
  */
-export function notCcoMessage(baseUrl: string, port: number, flagHint: string): string {
-  const { who, fix } = portHolderAdvice(port, flagHint);
+export function notCcoMessage(baseUrl: string, port: number, flagHint: string, answer: { sidecar?: true } = {}): string {
+  const { who, fix, sidecarOf } = portHolderAdvice(port, flagHint, { answeredAsSidecar: answer.sidecar === true });
+  if (sidecarOf) return `Port ${port} is the sidecar port of ${sidecarOf}, not a daemon's: its sidecar answers on ${baseUrl}. ${fix}.`;
   return `Something that is not a CCO daemon answers on ${baseUrl}: port ${port} is in use${who}. ${fix}.`;
 }
 

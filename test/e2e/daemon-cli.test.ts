@@ -597,6 +597,80 @@ describe('seed 002 findings: Claude Code missing, a lost lock, a stranger on the
   });
 });
 
+describe('seed 002 review: logs --lines, and the guide\'s "use a different port" beside a daemon', () => {
+  it('`cco daemon logs -n 0` prints nothing, as tail does; a count that is not a whole number is refused naming --lines', async () => {
+    const w = cliWorld();
+    try {
+      const port = await freePort();
+      const logDir = join(w.env.CCO_HOME as string, 'logs');
+      mkdirSync(logDir, { recursive: true });
+      const lines = Array.from({ length: 5 }, (_, i) => JSON.stringify({ level: 'info', msg: `line ${i}` }));
+      writeFileSync(join(logDir, `daemon-${port}.log`), `${lines.join('\n')}\n`);
+      const none = await w.run(['daemon', 'logs', '--port', String(port), '-n', '0']);
+      expect(none.code, none.stderr).toBe(0);
+      expect(none.stdout).toBe('');
+      const two = await w.run(['daemon', 'logs', '--port', String(port), '-n', '2']);
+      expect(two.stdout.trim().split('\n')).toEqual(lines.slice(3));
+      const noneAtLevel = await w.run(['daemon', 'logs', '--port', String(port), '-n', '0', '--level', 'info']);
+      expect(noneAtLevel.stdout).toBe('');
+      for (const bad of ['-1', 'abc', '1.5']) {
+        const r = await w.run(['daemon', 'logs', '--port', String(port), '-n', bad]);
+        expect(r.code, bad).toBe(2);
+        expect(r.stdout, bad).toBe('');
+        expect(r.stderr, bad).toContain('--lines');
+      }
+    } finally {
+      w.cleanup();
+    }
+  });
+
+  it("a port taken by a running daemon's sidecar (ORCHESTRATOR_PORT=8101 beside a daemon on 8100) is named as that, with a free pair of ports and never `kill`", async () => {
+    const w = cliWorld();
+    try {
+      let port = 0;
+      for (let i = 0; i < 20 && !port; i++) {
+        const p = await freePort();
+        if (await canListen(p + 1)) port = p;
+      }
+      const started = await w.run(['daemon', 'start', '--port', String(port)]);
+      expect(started.code, started.stderr).toBe(0);
+      const pid = w.daemons()[0]?.pid as number;
+      const sidecar = port + 1;
+      const named = `sidecar port of the CCO daemon on port ${port} (PID ${pid})`;
+      const suggested = (text: string): number => Number(/start --port (\d+)/.exec(text)?.[1]);
+
+      const start = await w.run(['daemon', 'start'], { env: { ORCHESTRATOR_PORT: String(sidecar) } });
+      expect(start.code).toBe(1);
+      expect(start.stderr).toContain(`Port ${sidecar} is the ${named}`);
+      expect(start.stderr).not.toContain('kill');
+      expect(start.stderr).not.toContain('not a CCO daemon');
+      const p = suggested(start.stderr);
+      expect(p).toBeGreaterThanOrEqual(port + 2);
+      expect(await canListen(p)).toBe(true);
+      expect(await canListen(p + 1)).toBe(true);
+
+      // the launcher starts a daemon there, which cannot bind: the same words
+      const launched = await w.run(['-p', 'hi'], { env: { ORCHESTRATOR_PORT: String(sidecar), CCO_CLAUDE_BIN: '/bin/echo' } });
+      expect(launched.code).toBe(1);
+      expect(launched.stderr).toContain(`Port ${sidecar} is already in use by the sidecar of the CCO daemon on port ${port} (PID ${pid})`);
+      expect(launched.stderr).not.toContain(`kill ${pid}`);
+
+      const stop = await w.run(['daemon', 'stop', '--port', String(sidecar)]);
+      expect(stop.code).toBe(1);
+      expect(stop.stderr).toContain(`cco daemon stop --port ${port}`);
+      const doctor = await w.run(['doctor', '--port', String(sidecar)]);
+      expect(doctor.stdout).toContain(`❌ Daemon: port ${sidecar} is the ${named}`);
+      expect(doctor.stdout).not.toContain(`kill ${pid}`);
+
+      // the daemon the user still wants is untouched
+      expect(isAlive(pid)).toBe(true);
+      expect((await w.run(['daemon', 'stop', '--port', String(port)])).code).toBe(0);
+    } finally {
+      w.cleanup();
+    }
+  });
+});
+
 function freePort(): Promise<number> {
   return new Promise((resolve) => {
     const s = createServer();
