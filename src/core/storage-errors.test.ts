@@ -1,7 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import Fastify from 'fastify';
 import { installErrorHandling, toAppError } from '../server/errors.js';
-import { markDatabaseError, storageError } from './storage-errors.js';
+import { markDatabaseError, markSqliteFile, storageError } from './storage-errors.js';
 
 const sysErr = (code: string, syscall = 'write', path = '/home/u/.cco/results/i-1/a.json') => Object.assign(new Error(`${code}: ${syscall}`), { code, syscall, path });
 
@@ -31,6 +31,23 @@ describe('storage and database errors as answers a client can act on', () => {
     expect(toAppError(Object.assign(new Error('connect ECONNREFUSED'), { code: 'ECONNREFUSED' })).status).toBe(500);
     // a query the database refused for its values is no outage
     expect(storageError(markDatabaseError(Object.assign(new Error('duplicate key'), { code: '23505' })))).toBeUndefined();
+  });
+
+  it('"database is locked" (SQLITE_BUSY, SQLITE_LOCKED and their extended codes) is 503 database_busy with a retry delay, saying how to find the other process', () => {
+    const locked = (code: string) => Object.assign(new Error(code.startsWith('SQLITE_LOCKED') ? 'database table is locked' : 'database is locked'), { code });
+    for (const code of ['SQLITE_BUSY', 'SQLITE_BUSY_SNAPSHOT', 'SQLITE_BUSY_TIMEOUT', 'SQLITE_LOCKED', 'SQLITE_LOCKED_SHAREDCACHE']) {
+      const a = toAppError(locked(code));
+      expect(a, code).toMatchObject({ status: 503, code: 'database_busy', details: { retryAfterSeconds: 5 } });
+      expect(a.message).toContain(`another process holds its write lock`);
+      expect(a.message).toContain(code);
+    }
+    expect(toAppError(locked('SQLITE_BUSY')).message).toMatch(/analytics\.db.*second daemon on the same CCO home/);
+    // the store's file, when the error carries it
+    const named = toAppError(markSqliteFile(locked('SQLITE_BUSY'), '/home/u/.cco/analytics.db')).message;
+    expect(named).toContain('The SQLite database /home/u/.cco/analytics.db is locked');
+    expect(named).toContain('`fuser /home/u/.cco/analytics.db` or `lsof /home/u/.cco/analytics.db`');
+    // not a lock code
+    expect(toAppError(Object.assign(new Error('x'), { code: 'SQLITE_BUSYNESS' })).status).toBe(500);
   });
 
   it('anything else stays "Internal error"', () => {

@@ -1,7 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import { createLogger } from '../core/logger.js';
 import { buildApp } from './app.js';
-import { registerHealth } from './health.js';
+import { MEMORY_LIMIT_MB, MemoryWatch, registerHealth } from './health.js';
 import { createMetricsRegistry } from './metrics.js';
 
 async function appOn(host: string) {
@@ -22,7 +22,7 @@ describe('/health', () => {
     const app = await appOn('0.0.0.0');
     const anon = await app.inject({ method: 'GET', url: '/health', headers: { host: '10.0.0.5:3000' }, remoteAddress: '10.0.0.9' });
     expect(anon.statusCode).toBe(503);
-    expect(anon.json()).toEqual({ status: 'degraded', service: 'cco-daemon', checks: { database: { status: 'ok' }, redis: { status: 'down' } } });
+    expect(anon.json()).toEqual({ status: 'degraded', service: 'cco-daemon', checks: { database: { status: 'ok' }, redis: { status: 'down' }, memory: { status: 'ok' } } });
     const admitted = await app.inject({ method: 'GET', url: '/health', headers: { host: '10.0.0.5:3000', 'x-cco-token': 'local-access-token-123' }, remoteAddress: '10.0.0.9' });
     expect(admitted.json()).toMatchObject({ pid: process.pid, version: '1.2.3', checks: { database: { location: '/home/u/.cco/analytics.db' }, redis: { error: expect.stringContaining('redis.internal') } } });
     // this machine itself (the CLI finds its daemon by pid and store), unless a proxy relayed the call
@@ -53,6 +53,28 @@ describe('/health', () => {
     await app.close();
   });
 
+  it('memory past the limit degrades /health (the guide\'s "high memory" warning sign), warning once per crossing', async () => {
+    const { logger } = createLogger({ level: 'silent' });
+    const app = await buildApp({ logger, metrics: createMetricsRegistry(), security: { host: '127.0.0.1', accessToken: 'local-access-token-123', port: () => 3000 } });
+    const logged: { level: string; msg: string }[] = [];
+    const log = { warn: (_o: object, msg: string) => void logged.push({ level: 'warn', msg }), info: (_o: object, msg: string) => void logged.push({ level: 'info', msg }) };
+    registerHealth(app, { version: '1', startedAt: Date.now(), port: () => 3000, parts: () => [], extra: async () => ({}), logger: log, memoryLimitMb: 1 });
+    const ask = () => app.inject({ method: 'GET', url: '/health', headers: { host: '127.0.0.1:3000' } });
+    const high = await ask();
+    expect(high.statusCode).toBe(503);
+    expect(high.json()).toMatchObject({ status: 'degraded', checks: { memory: { status: 'degraded', limit_mb: 1, error: expect.stringContaining('above 1 MB') } } });
+    expect(high.json().checks.memory.rss_mb).toBe(high.json().memory_usage_mb);
+    await ask();
+    expect(logged).toEqual([{ level: 'warn', msg: expect.stringContaining('memory usage above 1 MB') }]);
+    await app.close();
+    expect(MEMORY_LIMIT_MB).toBe(1024);
+    // back under: ok, one line saying so, then quiet
+    const under = new MemoryWatch(100, log);
+    expect(under.check(150).status).toBe('degraded');
+    expect(under.check(90)).toEqual({ status: 'ok', rss_mb: 90, limit_mb: 100 });
+    under.check(80);
+    expect(logged.map((l) => l.level)).toEqual(['warn', 'warn', 'info']);
+  });
 });
 
 describe('origins beyond loopback', () => {

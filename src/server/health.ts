@@ -1,9 +1,33 @@
+import SQLite from 'better-sqlite3';
 import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
+import { holderText, SQLITE_BUSY_CODE, sqliteWriteLockHolders } from '../core/storage-errors.js';
 import { withTimeout } from '../core/timeout.js';
 import type { DaemonModule, PartHealth } from './module.js';
 
 /** How long one check of /health may take: the whole answer stays within Docker's and Kubernetes' probe timeouts (3 s). */
 export const HEALTH_CHECK_MS = 2000;
+
+/**
+ * How long the SQLite write probe waits for the write lock before it calls the database busy. The
+ * daemon's own writers hold it for milliseconds (a group commit of the sidecar's write thread, a
+ * transaction of the store's connection, a prune batch bounded to 8 MB, a checkpoint of 10–20 ms):
+ * far below this, so a busy daemon is not reported as a locked one. Within HEALTH_CHECK_MS.
+ */
+export const WRITE_PROBE_MS = 1000;
+
+/**
+ * Resident memory past which /health reports `memory` degraded (and the log warns, once per
+ * crossing). The product aims at < 150 MB under load; no config key sets this. 1 GB is ~7× that:
+ * a leak or a runaway cache, not a busy day, while still well before a small VM or a container
+ * limit of a few GB kills the process.
+ */
+export const MEMORY_LIMIT_MB = 1024;
+
+/** Where MemoryWatch says that memory crossed its limit (the daemon's logger). */
+export interface MemoryLog {
+  warn(obj: object, msg: string): void;
+  info(obj: object, msg: string): void;
+}
 
 export interface HealthReport {
   status: 'ok' | 'degraded';
@@ -22,10 +46,14 @@ export interface HealthReport {
  */
 export function registerHealth(
   app: FastifyInstance,
-  opts: { version: string; startedAt: number; port(): number; parts: () => DaemonModule[]; extra: () => Promise<Record<string, PartHealth>> },
+  opts: HealthOptions & {
+    /** Where the memory warnings go (default: the app's logger). */
+    logger?: MemoryLog;
+  },
 ): void {
+  const memory = new MemoryWatch(opts.memoryLimitMb ?? MEMORY_LIMIT_MB, opts.logger ?? app.log);
   const handler = async (req: FastifyRequest, reply: FastifyReply) => {
-    const report = await healthReport(opts);
+    const report = await healthReport({ ...opts, memory });
     const code = report.status === 'ok' ? 200 : 503;
     // Beyond loopback (team mode) /health answers without credentials, for load balancers: the
     // verdict and each part's status only. The pid, paths, URLs and errors are for callers the
@@ -39,16 +67,24 @@ export function registerHealth(
   app.get('/api/health', handler);
 }
 
-export async function healthReport(opts: {
+export interface HealthOptions {
   version: string;
   startedAt: number;
   port(): number;
   parts: () => DaemonModule[];
+  /** The daemon's own checks (`database`, `redis`); a `database` of dialect sqlite gets a write probe. */
   extra: () => Promise<Record<string, PartHealth>>;
-}): Promise<HealthReport> {
+  /** Resident memory (MB) past which `memory` is degraded (default MEMORY_LIMIT_MB). */
+  memoryLimitMb?: number;
+}
+
+export async function healthReport(opts: HealthOptions & { memory?: MemoryWatch }): Promise<HealthReport> {
   const checks: Record<string, PartHealth> = await opts.extra();
-  await Promise.all(
-    opts.parts().map(async (m) => {
+  const rssMb = Math.round(process.memoryUsage.rss() / 1024 / 1024);
+  checks.memory = (opts.memory ?? new MemoryWatch(opts.memoryLimitMb ?? MEMORY_LIMIT_MB)).check(rssMb);
+  await Promise.all([
+    withWriteProbe(checks),
+    ...opts.parts().map(async (m) => {
       if (!m.health) return;
       try {
         checks[m.name] = await withTimeout(Promise.resolve(m.health()), HEALTH_CHECK_MS, `the ${m.name} check`);
@@ -56,7 +92,7 @@ export async function healthReport(opts: {
         checks[m.name] = { status: 'down', error: (e as Error).message };
       }
     }),
-  );
+  ]);
   const degraded = Object.values(checks).some((c) => c.status === 'down' || c.status === 'degraded');
   return {
     status: degraded ? 'degraded' : 'ok',
@@ -65,7 +101,7 @@ export async function healthReport(opts: {
     pid: process.pid,
     uptime_seconds: Math.round((Date.now() - opts.startedAt) / 1000),
     port: opts.port(),
-    memory_usage_mb: Math.round(process.memoryUsage().rss / 1024 / 1024),
+    memory_usage_mb: rssMb,
     checks,
   };
 }
@@ -83,4 +119,97 @@ function fromThisMachine(req: FastifyRequest): boolean {
   if (h['x-forwarded-for'] !== undefined || h.forwarded !== undefined || h['x-real-ip'] !== undefined) return false;
   const a = req.socket.remoteAddress ?? '';
   return a === '::1' || a.startsWith('127.') || a.startsWith('::ffff:127.');
+}
+
+/**
+ * A SQLite database that answers `select 1` may still refuse every write: another process holding
+ * its write lock (a second daemon on the same home, a sqlite3 shell in a transaction) made writes
+ * fail with "database is locked" after 5 s while /health said ok. So `checks.database` of a SQLite
+ * file is degraded when the probe cannot take the write lock, naming the holder where /proc tells.
+ */
+async function withWriteProbe(checks: Record<string, PartHealth>): Promise<void> {
+  const db = checks.database;
+  if (db?.status !== 'ok' || db.dialect !== 'sqlite' || typeof db.location !== 'string') return;
+  if (db.location === ':memory:' || db.location.startsWith('file:')) return;
+  const problem = await sqliteWriteProbe(db.location);
+  if (problem) checks.database = { ...db, status: 'degraded', ...problem };
+}
+
+/**
+ * Takes the file's write lock and gives it back at once (`BEGIN IMMEDIATE`, `ROLLBACK`), on a
+ * connection of its own with no busy handler: SQLite's would sleep on the event loop. A busy lock
+ * is tried again after a timer until WRITE_PROBE_MS, so the daemon's own writes (on this event
+ * loop and on the sidecar's thread) go on meanwhile. Nothing is left open. Undefined when the lock
+ * can be taken, or is held by this process itself (its own writes; /proc/locks tells on Linux).
+ */
+export async function sqliteWriteProbe(file: string, giveUpMs = WRITE_PROBE_MS): Promise<{ lock: 'busy' | 'failed'; error: string; holders?: string[] } | undefined> {
+  const started = performance.now();
+  let conn: SQLite.Database | undefined;
+  try {
+    for (let attempt = 0; ; attempt++) {
+      try {
+        conn ??= new SQLite(file, { fileMustExist: true, timeout: 0 });
+        takeAndReleaseWriteLock(conn);
+        return undefined;
+      } catch (e) {
+        if (!SQLITE_BUSY_CODE.test(String((e as { code?: unknown }).code))) throw e;
+        if (performance.now() - started >= giveUpMs) return lockedBy(file, giveUpMs);
+        await new Promise((r) => setTimeout(r, Math.min(25, 1 << attempt)));
+      }
+    }
+  } catch (e) {
+    return { lock: 'failed', error: `The write probe of ${file} failed: ${(e as Error).message}. Writes to the database may fail too: check the file, its folder and the disk.` };
+  } finally {
+    conn?.close();
+  }
+}
+
+/** Held for microseconds; should ROLLBACK fail, closing the connection rolls back. */
+function takeAndReleaseWriteLock(conn: SQLite.Database): void {
+  conn.exec('BEGIN IMMEDIATE');
+  conn.exec('ROLLBACK');
+}
+
+function lockedBy(file: string, waitedMs: number): { lock: 'busy'; error: string; holders?: string[] } | undefined {
+  const holders = sqliteWriteLockHolders(file);
+  const others = holders?.filter((h) => h.pid !== process.pid);
+  // held by this daemon alone (a long write of its own): not the lock this check is about
+  if (holders?.length && !others?.length) return undefined;
+  const who = others?.length ? others.map(holderText).join(', ') : 'another process';
+  return {
+    lock: 'busy',
+    error:
+      `database is locked: ${who} has held the write lock of ${file} for over ${waitedMs} ms, so writes wait and then fail (503 database_busy). ` +
+      `Find it with \`fuser ${file}\` or \`lsof ${file}\` (a second daemon on the same CCO home, a sqlite3 shell left in a transaction, a backup) and end it.`,
+    ...(others?.length ? { holders: others.map(holderText) } : {}),
+  };
+}
+
+/**
+ * The `memory` check: degraded past the limit. Logs a warning when resident memory crosses the
+ * limit and a line when it is back under, not at every check (load balancers poll every few seconds).
+ */
+export class MemoryWatch {
+  private high = false;
+
+  constructor(
+    private readonly limitMb: number,
+    private readonly logger?: MemoryLog,
+  ) {}
+
+  check(rssMb: number): PartHealth {
+    const high = rssMb > this.limitMb;
+    if (high !== this.high) {
+      this.high = high;
+      if (high) this.logger?.warn({ rss_mb: rssMb, limit_mb: this.limitMb }, `memory usage above ${this.limitMb} MB: ${rssMb} MB resident`);
+      else this.logger?.info({ rss_mb: rssMb, limit_mb: this.limitMb }, `memory usage back under ${this.limitMb} MB: ${rssMb} MB resident`);
+    }
+    if (!high) return { status: 'ok', rss_mb: rssMb, limit_mb: this.limitMb };
+    return {
+      status: 'degraded',
+      rss_mb: rssMb,
+      limit_mb: this.limitMb,
+      error: `The daemon uses ${rssMb} MB of memory (resident), above ${this.limitMb} MB (it normally stays under 150 MB): likely a leak or an oversized cache. Restart it (\`cco daemon restart\`) and report it with \`cco daemon logs\`.`,
+    };
+  }
 }
