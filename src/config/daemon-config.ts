@@ -220,10 +220,17 @@ export function dbCacheKibFromEnv(env: Env): number | undefined {
   return Math.min(4_194_304, Math.max(256, pages * SQLITE_PAGE_KIB));
 }
 
+/** `CCO_DB_POOL_MAX`: the most PostgreSQL connections a process holds (`[storage] pg_pool_max`'s bounds). */
+export function dbPoolMaxFromEnv(env: Env): number | undefined {
+  const n = intEnv(env.CCO_DB_POOL_MAX);
+  return n === undefined || n <= 0 ? undefined : Math.min(200, n);
+}
+
 function applyEnv(cfg: DaemonConfig, env: Env): DaemonConfig {
   const port = intEnv(envPort(env));
   const sidecarPort = intEnv(env.CCO_SIDECAR_PORT);
   const cacheKib = dbCacheKibFromEnv(env);
+  const poolMax = dbPoolMaxFromEnv(env);
   const level = env.CCO_LOG_LEVEL;
   return {
     ...cfg,
@@ -240,6 +247,7 @@ function applyEnv(cfg: DaemonConfig, env: Env): DaemonConfig {
       ...(env.DATABASE_URL ? { database_url: env.DATABASE_URL } : {}),
       ...(env.REDIS_URL ? { redis_url: env.REDIS_URL } : {}),
       ...(cacheKib !== undefined ? { sqlite_cache_kib: cacheKib } : {}),
+      ...(poolMax !== undefined ? { pg_pool_max: poolMax } : {}),
     },
     sidecar: { ...cfg.sidecar, ...(sidecarPort !== undefined ? { port: sidecarPort } : {}) },
     hooks: {

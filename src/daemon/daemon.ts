@@ -16,7 +16,7 @@ import { createMetricsRegistry } from '../server/metrics.js';
 import { installRateLimits } from '../server/rate-limit.js';
 import { isLoopback } from '../server/security.js';
 import type { ModuleContext, PartHealth } from '../server/module.js';
-import { openStore } from '../store/store.js';
+import { openStore, PG_APPLICATION_NAME } from '../store/store.js';
 import type { Store } from '../store/store.js';
 import { redactString } from '../core/redact.js';
 import { withTimeout } from '../core/timeout.js';
@@ -128,6 +128,8 @@ export async function startDaemon(opts: DaemonOptions = {}): Promise<RunningDaem
       ...(config.storage.database_url ? { databaseUrl: config.storage.database_url } : {}),
       sqlitePath: config.storage.sqlite_path || paths.databaseFile,
       sqliteCacheKib: config.storage.sqlite_cache_kib,
+      pgPoolSize: config.storage.pg_pool_max,
+      pgApplicationName: `${PG_APPLICATION_NAME}-daemon`,
     });
   } catch (e) {
     return fail(new DaemonStartError((e as Error).message, 'database_open_failed'));

@@ -49,7 +49,14 @@ export interface StoreOptions {
   sqliteWalLimitBytes?: number;
   /** PostgreSQL schema to use (created if missing); tests use one per run. */
   pgSchema?: string;
+  /** Most PostgreSQL connections the store holds at once (default `PG_POOL_MAX_DEFAULT`; `[storage] pg_pool_max`). */
   pgPoolSize?: number;
+  /**
+   * `application_name` of the PostgreSQL connections (what `pg_stat_activity` shows) when neither
+   * the URL nor `PGAPPNAME` sets one: the process that opens the store, e.g. `cco-orchestrator-daemon`
+   * (default `PG_APPLICATION_NAME`).
+   */
+  pgApplicationName?: string;
   /** Run pending migrations on open (default true). */
   migrate?: boolean;
 }
@@ -59,6 +66,16 @@ export interface StoreOptions {
  * its largest (a burst of hook posts left 545 MB for a 9 MB database) and only overwrites it.
  */
 export const SQLITE_WAL_LIMIT_BYTES = 64 * 1024 * 1024;
+
+/** PostgreSQL connections the store holds at most unless told otherwise (`[storage] pg_pool_max`). */
+export const PG_POOL_MAX_DEFAULT = 10;
+
+/**
+ * The `application_name` of the store's PostgreSQL connections unless the URL (`?application_name=`)
+ * or `PGAPPNAME` names them: without one they were anonymous rows in `pg_stat_activity`, which an
+ * operator could not tell from another app's. It names both the product and the orchestrator.
+ */
+export const PG_APPLICATION_NAME = 'cco-orchestrator';
 
 /** How long PostgreSQL lets a session sit idle inside a transaction before ending it (and its locks). */
 export const PG_IDLE_IN_TRANSACTION_MS = 10_000;
@@ -144,6 +161,7 @@ export async function openStore(opts: StoreOptions): Promise<Store> {
     if (opts.migrate !== false) await migrateToLatest(store.db, store.dialect, store.location);
     return store;
   }
+  checkDatabaseUrl(opts.databaseUrl);
   let store: Store | undefined;
   try {
     store = await openPostgres(opts);
@@ -156,6 +174,30 @@ export async function openStore(opts: StoreOptions): Promise<Store> {
   }
 }
 
+const DATABASE_URL_FORM = 'postgres://user:password@host:5432/database';
+
+/**
+ * Refuses a database URL that is not a PostgreSQL URL before any connection is tried: the driver
+ * read `mysql://…/x` as a PostgreSQL server's database x ("does not exist, createdb") and `notaurl`
+ * as a database on localhost, so the message named the wrong fix.
+ */
+export function checkDatabaseUrl(url: string): void {
+  let scheme: string;
+  try {
+    scheme = new URL(url).protocol;
+  } catch {
+    throw invalidDatabaseUrl(`DATABASE_URL ${shownDatabaseUrl(url)} is not a URL`);
+  }
+  if (scheme !== 'postgres:' && scheme !== 'postgresql:') {
+    throw invalidDatabaseUrl(`DATABASE_URL ${shownDatabaseUrl(url)} is not a PostgreSQL URL (its scheme is ${scheme}, not postgres: or postgresql:)`);
+  }
+}
+
+const invalidDatabaseUrl = (what: string): AppError =>
+  new AppError(400, 'database_url_invalid', `${what}. Give one of the form ${DATABASE_URL_FORM} (DATABASE_URL or [storage] database_url), or unset it to use the embedded SQLite database.`, { field: 'DATABASE_URL' });
+
+/** The given value with its password masked, whether URL userinfo or a `password=` parameter. */
+const shownDatabaseUrl = (url: string): string => maskedUrl(url).replace(/(password=)[^\s&]*/gi, '$1***');
 
 /**
  * A PostgreSQL connection failure as one sentence naming the database (password masked) and the
@@ -277,7 +319,7 @@ async function openPostgres(opts: StoreOptions): Promise<Store> {
   const schema = opts.pgSchema;
   if (schema && !/^[a-z_][a-z0-9_]{0,62}$/.test(schema)) throw new Error(`invalid schema name ${schema}`);
   if (schema) {
-    const c = new pg.Client({ connectionString: url });
+    const c = new pg.Client(postgresClientConfig(url, opts));
     await c.connect();
     try {
       await c.query(`create schema if not exists ${schema}`);
@@ -285,15 +327,7 @@ async function openPostgres(opts: StoreOptions): Promise<Store> {
       await c.end();
     }
   }
-  const pool = new pg.Pool({
-    connectionString: url,
-    max: opts.pgPoolSize ?? 10,
-    connectionTimeoutMillis: 5000,
-    ...(schema ? { options: `-c search_path=${schema}` } : {}),
-    // keepalive probes let both sides notice a dead peer (see BoundedPostgresDriver for locks)
-    keepAlive: true,
-    keepAliveInitialDelayMillis: 10_000,
-  });
+  const pool = new pg.Pool(postgresPoolConfig(url, opts));
   pool.on('error', () => {
     // an idle client died (server restart); the pool replaces it on next use
   });
@@ -313,6 +347,28 @@ async function openPostgres(opts: StoreOptions): Promise<Store> {
     async close() {
       await db.destroy();
     },
+  };
+}
+
+/**
+ * What every connection of the store is opened with. `fallback_application_name` is sent as
+ * `application_name` only when the URL (`?application_name=`) and `PGAPPNAME` set none, as libpq does.
+ */
+function postgresClientConfig(url: string, opts: StoreOptions): pg.ClientConfig {
+  return { connectionString: url, fallback_application_name: opts.pgApplicationName ?? PG_APPLICATION_NAME };
+}
+
+/** The pool's settings (exported for tests). */
+export function postgresPoolConfig(url: string, opts: StoreOptions): pg.PoolConfig {
+  const schema = opts.pgSchema;
+  return {
+    ...postgresClientConfig(url, opts),
+    max: opts.pgPoolSize ?? PG_POOL_MAX_DEFAULT,
+    connectionTimeoutMillis: 5000,
+    ...(schema ? { options: `-c search_path=${schema}` } : {}),
+    // keepalive probes let both sides notice a dead peer (see BoundedPostgresDriver for locks)
+    keepAlive: true,
+    keepAliveInitialDelayMillis: 10_000,
   };
 }
 

@@ -4,6 +4,8 @@ export const storageSection = z
   .object({
     /** PostgreSQL URL; empty means the embedded SQLite file under CCO_HOME. `DATABASE_URL` wins. */
     database_url: z.string().default(''),
+    /** Most connections each process holds to PostgreSQL (`CCO_DB_POOL_MAX` wins); every instance has its own pool, so keep instances × this under the server's max_connections. */
+    pg_pool_max: z.number().int().min(1).max(200).default(10),
     /** SQLite file; empty means `<CCO_HOME>/analytics.db`. */
     sqlite_path: z.string().default(''),
     /** SQLite page cache in KiB (`CCO_DB_CACHE_SIZE`, in 4 KiB pages, wins). */
