@@ -9,7 +9,7 @@ import type { FastifyInstance } from 'fastify';
 import type { Registry } from 'prom-client';
 import { z } from 'zod';
 import { ConfigError } from '../config/config-error.js';
-import { dbCacheKibFromEnv } from '../config/daemon-config.js';
+import { dbCacheKibFromEnv, dbPoolMaxFromEnv } from '../config/daemon-config.js';
 import { resolvePaths } from '../config/paths.js';
 import { AppError, errorMessage } from '../core/errors.js';
 import { createLogger, LOG_LEVELS } from '../core/logger.js';
@@ -27,7 +27,7 @@ import { createMetricsRegistry, mergeWorkerMetrics, workerMetrics } from '../ser
 import type { MetricData } from '../server/metrics.js';
 import { parseInput } from '../server/validate.js';
 import { CheckpointThread } from '../store/checkpoint-thread.js';
-import { openStore } from '../store/store.js';
+import { openStore, PG_APPLICATION_NAME } from '../store/store.js';
 import type { Store } from '../store/store.js';
 import { fatal, parsePort } from './common.js';
 import { localUrl } from '../core/local-url.js';
@@ -43,6 +43,8 @@ export interface ProxyOptions {
   logLevel: LogLevel;
   httpProxy: string | undefined;
   config: string;
+  /** `--slow-request-warn`: a request slower than this (ms) is logged at warn; 0 turns that off (default 30 s). */
+  slowRequestWarnMs?: number;
 }
 
 /**
@@ -80,6 +82,7 @@ function parseOptions(args: string[]): ProxyOptions {
     .option('--cache-ttl <seconds>', 'cache entry lifetime; 0 disables the cache', '3600')
     .option('--log-level <level>', 'trace|debug|info|warn|error', 'info')
     .option('--http-proxy <url>', 'outbound proxy for provider calls (also HTTP_PROXY / HTTPS_PROXY)')
+    .option('--slow-request-warn <ms>', 'log a request slower than this at warn ("Response time exceeded 30s"); 0 turns it off', '30000')
     .option('--config <file>', 'model-routing.json (default: ~/.config/cco/model-routing.json, else the shipped one)')
     .exitOverride();
   try {
@@ -88,11 +91,13 @@ function parseOptions(args: string[]): ProxyOptions {
     const code = (e as { exitCode?: number }).exitCode ?? 2;
     process.exit(code);
   }
-  const o = cmd.opts<{ port: string; host: string; dbPath?: string; workers: string; cacheSize: string; cacheTtl: string; logLevel: string; httpProxy?: string; config?: string }>();
+  const o = cmd.opts<{ port: string; host: string; dbPath?: string; workers: string; cacheSize: string; cacheTtl: string; logLevel: string; httpProxy?: string; config?: string; slowRequestWarn: string }>();
   const cacheSize = Number(o.cacheSize);
   if (!Number.isFinite(cacheSize) || cacheSize < 0) fatal(`Invalid --cache-size ${o.cacheSize}: a size in MB (e.g. 500), 0 disables the cache`, 2);
   const cacheTtl = Number(o.cacheTtl);
   if (!Number.isInteger(cacheTtl) || cacheTtl < 0) fatal(`Invalid --cache-ttl ${o.cacheTtl}: seconds (e.g. 3600), 0 disables the cache`, 2);
+  const slowRequestWarn = Number(o.slowRequestWarn);
+  if (!Number.isInteger(slowRequestWarn) || slowRequestWarn < 0) fatal(`Invalid --slow-request-warn ${o.slowRequestWarn}: milliseconds (e.g. 30000), 0 turns the warning off`, 2);
   if (!(LOG_LEVELS as readonly string[]).includes(o.logLevel)) fatal(`Invalid --log-level ${o.logLevel}: use trace, debug, info, warn or error`, 2);
   if (o.httpProxy !== undefined && !/^https?:\/\/[^\s]+$/.test(o.httpProxy)) fatal(`Invalid --http-proxy ${o.httpProxy}: use a URL such as http://proxy.company.com:8080`, 2);
   // a file named on the command line must exist: falling back to the shipped routes would hide a typo
@@ -109,6 +114,7 @@ function parseOptions(args: string[]): ProxyOptions {
     logLevel: o.logLevel as LogLevel,
     httpProxy: o.httpProxy,
     config: resolve(o.config ?? paths.routingConfigFile),
+    slowRequestWarnMs: slowRequestWarn,
   };
 }
 
@@ -154,7 +160,7 @@ export async function main(args: string[]): Promise<number> {
 /** The primary: migrates once, forks the workers, prints the URL when the first listens, restarts crashed ones. */
 async function runPrimary(opts: ProxyOptions): Promise<number> {
   try {
-    const store = await openStore({ ...(process.env.DATABASE_URL ? { databaseUrl: process.env.DATABASE_URL } : {}), sqlitePath: opts.dbPath });
+    const store = await openStore({ ...(process.env.DATABASE_URL ? { databaseUrl: process.env.DATABASE_URL } : {}), sqlitePath: opts.dbPath, pgPoolSize: dbPoolMaxFromEnv(process.env), pgApplicationName: `${PG_APPLICATION_NAME}-proxy` });
     await store.close();
   } catch (e) {
     process.stderr.write(`❌ ${errorMessage(e)}\n`);
@@ -385,7 +391,7 @@ export async function startProxyServer(opts: ProxyOptions, o: { migrate?: boolea
   const startedAt = Date.now();
   let store: Store;
   try {
-    store = await openStore({ ...(env.DATABASE_URL ? { databaseUrl: env.DATABASE_URL } : {}), sqlitePath: opts.dbPath, sqliteCacheKib: dbCacheKibFromEnv(env) ?? PROXY_SQLITE_CACHE_KIB, migrate: o.migrate !== false });
+    store = await openStore({ ...(env.DATABASE_URL ? { databaseUrl: env.DATABASE_URL } : {}), sqlitePath: opts.dbPath, sqliteCacheKib: dbCacheKibFromEnv(env) ?? PROXY_SQLITE_CACHE_KIB, pgPoolSize: dbPoolMaxFromEnv(env), pgApplicationName: `${PG_APPLICATION_NAME}-proxy`, migrate: o.migrate !== false });
   } catch (e) {
     throw new Error(`Failed to open database: ${errorMessage(e)}`, { cause: e });
   }
@@ -410,6 +416,7 @@ export async function startProxyServer(opts: ProxyOptions, o: { migrate?: boolea
       selfUrls: () => [selfUrl()],
       cacheSizeMb: opts.cacheSizeMb,
       cacheTtlSeconds: opts.cacheTtlSeconds,
+      slowRequestWarnMs: opts.slowRequestWarnMs,
       ...(env.REDIS_URL ? { redisUrl: env.REDIS_URL } : {}),
       ...(opts.httpProxy ? { httpProxy: opts.httpProxy } : {}),
       // Bound beyond loopback, /v1 callers must present the access token (x-cco-token or as their API key).
@@ -435,8 +442,9 @@ export async function startProxyServer(opts: ProxyOptions, o: { migrate?: boolea
       database = { status: 'down', error: errorMessage(e) };
     }
     const gw = await gateway.health();
-    const ok = database.status === 'ok' && gw.status === 'ok';
-    return reply.status(ok ? 200 : 503).send({ status: ok ? 'ok' : 'degraded', ...info, pid: process.pid, uptime_seconds: Math.round((Date.now() - startedAt) / 1000), memory_usage_mb: Math.round(process.memoryUsage().rss / 2 ** 20), checks: { database, gateway: gw } });
+    // a gateway degraded but serving (a provider's breaker open) keeps 200, as the daemon's /health does
+    const ok = database.status === 'ok' && (gw.status === 'ok' || gw.serving === true);
+    return reply.status(ok ? 200 : 503).send({ status: database.status === 'ok' && gw.status === 'ok' ? 'ok' : 'degraded', ...info, pid: process.pid, uptime_seconds: Math.round((Date.now() - startedAt) / 1000), memory_usage_mb: Math.round(process.memoryUsage().rss / 2 ** 20), checks: { database, gateway: gw } });
   });
   app.get('/api/logs', async (req) => {
     const q = parseInput(z.object({ limit: z.coerce.number().int().min(1).max(2000).default(200), level: z.enum(['trace', 'debug', 'info', 'warn', 'error', 'fatal']).optional() }).strict(), req.query, 'query');

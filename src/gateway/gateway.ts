@@ -21,6 +21,7 @@ import { installLeanV1 } from './http/lean-v1.js';
 import { registerV1Routes } from './http/v1-routes.js';
 import { GatewayError } from './proxy/errors.js';
 import { GatewayCore } from './proxy/gateway-core.js';
+import { breakerHealth, logBreakerTransition } from './resilience/breaker-report.js';
 import { RoutingStore } from './routing/store.js';
 import { createUpstream } from './upstream/client.js';
 import type { Upstream } from './upstream/client.js';
@@ -49,6 +50,8 @@ export interface GatewayOptions {
   upstream?: Upstream;
   /** Team mode (bound beyond loopback): which client credentials are the gateway's own. */
   clientAuth?: { isGatewayCredential(token: string): boolean };
+  /** `[gateway] slow_request_warn_ms`: a request slower than this (ms) is logged at warn; 0 turns that off (default 30 s). */
+  slowRequestWarnMs?: number;
 }
 
 /** Everything the gateway is made of, assembled once; mounted by the daemon module and by `cco proxy`. */
@@ -87,8 +90,10 @@ export async function createGateway(o: GatewayOptions): Promise<Gateway> {
     active: () => (holder.core as GatewayCore).active,
     onUnpriced: (model) => o.logger.warn({ model }, `no price for model ${model} in the pricing table: its requests show a cost of $0 (add a row to config/pricing.json)`),
   });
-  const c = new GatewayCore({ routing, upstream, cache, pricing, logger: o.logger.child({ module: 'gateway' }), onFinished: (r) => telemetry.record(r), onRetry: (p) => telemetry.retried(p), ...(o.clientAuth ? { clientAuth: o.clientAuth } : {}) });
+  const gatewayLogger = o.logger.child({ module: 'gateway' });
+  const c = new GatewayCore({ routing, upstream, cache, pricing, logger: gatewayLogger, onFinished: (r) => telemetry.record(r), onRetry: (p) => telemetry.retried(p), slowRequestWarnMs: o.slowRequestWarnMs, ...(o.clientAuth ? { clientAuth: o.clientAuth } : {}) });
   holder.core = c;
+  c.providers.onBreakerTransition((t) => logBreakerTransition(gatewayLogger, t));
   routing.watch();
   return {
     core: c,
@@ -108,14 +113,14 @@ export async function createGateway(o: GatewayOptions): Promise<Gateway> {
     },
     async health() {
       const breakers = c.providers.breakers();
-      const open = Object.entries(breakers).filter(([, b]) => b.state === 'open').map(([n]) => n);
       const rs = routing.status();
+      // degraded while a provider's circuit is open (`serving`: the gateway itself still answers)
+      const { status, ...circuits } = breakerHealth(breakers);
       return {
-        // An open breaker is the provider's trouble, reported here; the gateway itself still serves.
-        status: 'ok',
+        status,
+        ...circuits,
         routing: { file: rs.source, version: rs.version, routes: rs.routes, lastError: rs.lastError },
         breakers,
-        openCircuits: open,
         queues: c.providers.queues(),
         activeRequests: c.active.count,
         cache: { enabled: cache.enabled, backend: backend.kind },

@@ -68,6 +68,7 @@ export async function createGatewayModule(ctx: ModuleContext): Promise<GatewayMo
         selfUrls: () => [ctx.selfUrl()],
         cacheSizeMb: cfg.cache_size_mb,
         cacheTtlSeconds: cfg.cache_ttl_seconds,
+        slowRequestWarnMs: cfg.slow_request_warn_ms,
         writer: { afterWrite: () => checkpoints.touch() },
         ...(ctx.redisUrl ? { redisUrl: ctx.redisUrl } : {}),
         ...(cfg.http_proxy ? { httpProxy: cfg.http_proxy } : {}),

@@ -91,3 +91,19 @@ describe('origins beyond loopback', () => {
     await app.close();
   });
 });
+
+describe('/health status code', () => {
+  const app = async (part: Record<string, unknown>) => {
+    const { logger } = createLogger({ level: 'silent' });
+    const a = await buildApp({ logger, metrics: createMetricsRegistry(), security: { host: '127.0.0.1', accessToken: 'local-access-token-123', port: () => 3000 } });
+    registerHealth(a, { version: '1.2.3', startedAt: Date.now(), port: () => 3000, parts: () => [], extra: async () => ({ database: { status: 'ok' }, gateway: part as { status: 'degraded' } }) });
+    return a;
+  };
+  const ask = async (part: Record<string, unknown>) => (await (await app(part)).inject({ method: 'GET', url: '/health', headers: { host: '127.0.0.1:3000' } })).statusCode;
+
+  it('a part degraded but still serving keeps 200 (the report still says degraded); degraded and not serving is 503', async () => {
+    expect(await ask({ status: 'degraded', serving: true })).toBe(200);
+    expect(await ask({ status: 'degraded' })).toBe(503);
+    expect(await ask({ status: 'down', serving: true })).toBe(503);
+  });
+});

@@ -54,7 +54,10 @@ export function registerHealth(
   const memory = new MemoryWatch(opts.memoryLimitMb ?? MEMORY_LIMIT_MB, opts.logger ?? app.log);
   const handler = async (req: FastifyRequest, reply: FastifyReply) => {
     const report = await healthReport({ ...opts, memory });
-    const code = report.status === 'ok' ? 200 : 503;
+    // A part degraded but still serving (`serving: true`: the gateway with a provider's breaker
+    // open answers through fallbacks and other providers) keeps 200: load balancers and `cco mcp`
+    // read 503 as "not there", and one provider's outage would take every replica out.
+    const code = Object.values(report.checks).some((c) => c.status === 'down' || (c.status === 'degraded' && c.serving !== true)) ? 503 : 200;
     // Beyond loopback (team mode) /health answers without credentials, for load balancers: the
     // verdict and each part's status only. The pid, paths, URLs and errors are for callers the
     // security layer admitted (a token, an API key, a user; anyone when bound to loopback) and

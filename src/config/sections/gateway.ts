@@ -12,6 +12,8 @@ export const gatewaySection = z
     routing_config: z.string().default(''),
     /** Outbound HTTP proxy for provider calls (`--http-proxy`, HTTPS_PROXY). */
     http_proxy: z.string().default(''),
+    /** A gateway request slower than this (ms) is logged at warn ("Response time exceeded 30s"); 0 turns that off. */
+    slow_request_warn_ms: z.number().int().min(0).default(30_000),
   })
   .strict()
   .prefault({});

@@ -12,6 +12,7 @@ import type { Telemetry } from '../analytics/telemetry.js';
 import type { AnalyticsWriter } from '../analytics/writer.js';
 import { GatewayError } from '../proxy/errors.js';
 import type { GatewayCore } from '../proxy/gateway-core.js';
+import { meansAllProviders } from '../resilience/providers.js';
 import type { RoutingStore } from '../routing/store.js';
 import { tableCounts } from './analytics-routes.js';
 
@@ -73,6 +74,19 @@ function archiveAge(body: unknown, query: unknown): number {
     throw new AppError(400, 'invalid_request', `query.older_than_days: ${q.older_than_days} in the query but ${b.older_than_days} in the body; give it once`, { field: 'query.older_than_days' });
   }
   return b.older_than_days ?? q.older_than_days ?? DEFAULT_ARCHIVE_DAYS;
+}
+
+/**
+ * Which breaker a reset names: `provider`, or `service` as the guides call it (one of them); none
+ * or "llm" means every provider's. `field` is the key it came in, for a 404.
+ */
+function breakerToReset(body: unknown): { name: string | undefined; field: string } {
+  const name = z.string().min(1).max(100).optional();
+  const b = parseInput(z.object({ provider: name, service: name }).strict(), body ?? {}, 'body');
+  if (b.provider !== undefined && b.service !== undefined) {
+    throw new AppError(400, 'invalid_request', 'body.service: give provider or service, not both (service is another name for provider; "llm" resets every provider)', { field: 'body.service' });
+  }
+  return b.service !== undefined ? { name: b.service, field: 'body.service' } : { name: b.provider, field: 'body.provider' };
 }
 
 /** Maintenance, database and debugging endpoints of the seeds' troubleshooting guide. */
@@ -164,9 +178,9 @@ export function registerOpsRoutes(app: FastifyInstance, d: OpsDeps): void {
   app.get('/api/gateway/status', async () => ({ routing: d.routing.status(), breakers: d.core.providers.breakers(), queues: d.core.providers.queues(), activeRequests: d.core.active.count }));
 
   app.post('/api/gateway/breakers/reset', async (req) => {
-    const b = parseInput(z.object({ provider: z.string().min(1).max(100).optional() }).strict(), req.body ?? {}, 'body');
-    const reset = d.core.providers.resetBreakers(b.provider);
-    if (b.provider && !reset.length) throw new AppError(404, 'not_found', `No circuit breaker for provider ${b.provider} (known: ${Object.keys(d.core.providers.breakers()).join(', ') || 'none yet'})`, { field: 'body.provider' });
+    const { name, field } = breakerToReset(req.body);
+    const reset = d.core.providers.resetBreakers(name);
+    if (name && !meansAllProviders(name) && !reset.length) throw new AppError(404, 'not_found', `No circuit breaker for provider ${name} (known: ${Object.keys(d.core.providers.breakers()).join(', ') || 'none yet'})`, { field });
     return { status: 'ok', reset, breakers: d.core.providers.breakers() };
   });
 

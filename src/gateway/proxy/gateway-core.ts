@@ -48,6 +48,8 @@ export interface GatewayCoreOptions {
    * access token) as `x-cco-token` or as its API key. Such a credential is never forwarded.
    */
   clientAuth?: { isGatewayCredential(token: string): boolean };
+  /** A request that takes longer than this (ms) is logged at warn; 0 turns that off. Default SLOW_REQUEST_WARN_MS. */
+  slowRequestWarnMs?: number;
 }
 
 /** Cache opt-out: `x-cco-cache: bypass` (or no-store / off), or `cache-control: no-store|no-cache`. */
@@ -56,6 +58,12 @@ function bypassesCache(h: Inbound['headers']): boolean {
   if (v === 'bypass' || v === 'no-store' || v === 'off' || v === 'false' || v === '0') return true;
   return /no-store|no-cache/i.test(String(h['cache-control'] ?? ''));
 }
+
+/** Default of `[gateway] slow_request_warn_ms`: the troubleshooting guides' "Response time exceeded 30s". */
+export const SLOW_REQUEST_WARN_MS = 30_000;
+
+/** A duration for a log line: 31505 → "31.5s". */
+const seconds = (ms: number): string => `${Math.round(ms / 100) / 10}s`;
 
 const PARAM_FIELDS = ['temperature', 'max_tokens', 'max_completion_tokens', 'top_p', 'top_k', 'stop_sequences', 'stop', 'stream'];
 
@@ -69,8 +77,11 @@ export class GatewayCore {
   readonly active = new ActiveRequests();
   /** This gateway's id in the loop-detection header. */
   readonly hopId = randomUUID().slice(0, 8);
+  /** Past this many ms a request is logged as slow; Infinity when that is off, so the check stays one comparison. */
+  private slowAfterMs = SLOW_REQUEST_WARN_MS;
 
   constructor(private readonly o: GatewayCoreOptions) {
+    this.slowRequestWarnMs = o.slowRequestWarnMs ?? SLOW_REQUEST_WARN_MS;
     const b = o.routing.config.breaker;
     this.providers = new ProviderPool({ failureThreshold: b.failure_threshold, openMs: b.open_ms });
     o.routing.onChange((r) => this.providers.configureBreakers({ failureThreshold: r.file.breaker.failure_threshold, openMs: r.file.breaker.open_ms }));
@@ -78,6 +89,15 @@ export class GatewayCore {
 
   get cache(): ResponseCache {
     return this.o.cache;
+  }
+
+  /** `[gateway] slow_request_warn_ms`: requests slower than this are logged at warn; 0 turns that off. */
+  get slowRequestWarnMs(): number {
+    return this.slowAfterMs === Infinity ? 0 : this.slowAfterMs;
+  }
+
+  set slowRequestWarnMs(ms: number) {
+    this.slowAfterMs = ms > 0 ? ms : Infinity;
   }
 
   /** Handles one request to completion; never throws (errors are answered in the client's shape). */
@@ -118,8 +138,9 @@ export class GatewayCore {
     };
     const act: ActiveRequest = { id: inb.id, startedAt: inb.receivedAt, model, provider: null, endpoint: inb.endpoint, stream, sessionId: attr.sessionId, bytes: 0, state: 'routing', abort: (r) => ac.abort(r), slot: -1 };
     this.active.add(act);
+    let firstByteMs: number | undefined;
     try {
-      await this.run(inb, res, rec, act, ac);
+      firstByteMs = await this.run(inb, res, rec, act, ac);
     } catch (e) {
       const err = e instanceof GatewayError ? e : ac.aborted && ac.reason instanceof GatewayError ? ac.reason : tooDeep(e) ? new GatewayError(400, 'invalid_request', 'body: JSON nested too deeply to process (thousands of levels)', { field: 'body' }) : new GatewayError(500, 'internal_error', 'Internal gateway error; see the daemon log', { cause: e });
       if (err.code === 'internal_error') this.o.logger.error({ err: (e as Error).message, stack: (e as Error).stack, id: inb.id }, 'gateway request failed');
@@ -135,10 +156,42 @@ export class GatewayCore {
       } catch (e) {
         this.o.logger.warn({ err: (e as Error).message }, 'gateway telemetry failed');
       }
+      // the only cost to a fast request: this comparison (slowAfterMs is Infinity when off)
+      if (rec.latencyMs > this.slowAfterMs) this.warnSlow(rec, firstByteMs, act.state === 'streaming');
     }
   }
 
-  private async run(inb: Inbound, res: ServerResponse, rec: RequestRecord, act: ActiveRequest, signal: RequestAbort): Promise<void> {
+  /**
+   * `Response time exceeded 30s`, as troubleshooting guides grep for, with what tells a slow
+   * provider from a long answer: the duration, the time to the provider's first byte, whether it
+   * streamed, and who sent it. Never the body, its parameters or a key.
+   */
+  private warnSlow(rec: RequestRecord, firstByteMs: number | undefined, relaying: boolean): void {
+    // no time when the relay of an answer failed (its body broke off, the client left): the provider did answer
+    const firstByte = firstByteMs !== undefined ? `first byte after ${seconds(firstByteMs)}` : relaying ? 'answer broke off' : 'no answer from a provider';
+    this.o.logger.warn(
+      {
+        id: rec.id,
+        model: rec.model,
+        upstream_model: rec.upstreamModel,
+        route: rec.route,
+        provider: rec.provider,
+        status: rec.status,
+        error: rec.errorType,
+        stream: rec.stream,
+        cache_hit: rec.cacheHit,
+        latency_ms: rec.latencyMs,
+        ttfb_ms: firstByteMs ?? null,
+        ttft_ms: rec.ttftMs,
+        session_id: rec.sessionId,
+        agent_id: rec.agentId,
+      },
+      `Response time exceeded ${this.slowAfterMs / 1000}s: ${seconds(rec.latencyMs)} for ${rec.model || '(no model)'} via ${rec.provider || '(no provider)'}, status ${rec.status}, ${rec.stream ? 'streamed' : 'not streamed'}, ${firstByte}`,
+    );
+  }
+
+  /** Returns when the provider whose answer was relayed sent its first byte (ms after the request arrived); undefined when none did. */
+  private async run(inb: Inbound, res: ServerResponse, rec: RequestRecord, act: ActiveRequest, signal: RequestAbort): Promise<number | undefined> {
     const hops = String(inb.headers[HOP_HEADER] ?? '');
     if (hops.split(',').includes(this.hopId)) throw new GatewayError(508, 'loop_detected', 'This request already passed through this gateway: a route points back at the gateway itself');
     validateBody(inb.endpoint, inb.body);
@@ -153,7 +206,7 @@ export class GatewayCore {
 
     if (inb.endpoint === 'count_tokens' && primary.format !== 'anthropic') {
       this.estimateTokens(inb, res, rec);
-      return;
+      return undefined;
     }
     const cacheable = inb.endpoint !== 'count_tokens' && primary.cache && this.o.cache.enabled && !bypassesCache(inb.headers) && !hasUnsafeInteger(inb.body);
     const key = cacheable ? cacheKey(`${inb.clientFormat}:${inb.endpoint}`, inb.body, presented, inb.query, routeTarget(primary)) : undefined;
@@ -170,7 +223,7 @@ export class GatewayCore {
         rec.costSaved = hit.costUsd;
         rec.upstreamModel = hit.model;
         rec.ttftMs = Date.now() - inb.receivedAt;
-        return;
+        return undefined;
       }
     }
 
@@ -186,7 +239,7 @@ export class GatewayCore {
       // it there ran a real, billed completion), so the count is estimated
       if (inb.endpoint === 'count_tokens' && route.format !== 'anthropic') {
         this.estimateTokens(inb, res, rec);
-        return;
+        return undefined;
       }
       act.provider = route.provider;
       let answer;
@@ -202,7 +255,8 @@ export class GatewayCore {
         continue;
       }
       const { res: up, release } = answer;
-      if (this.o.logger.isLevelEnabled('debug')) this.o.logger.debug({ id: inb.id, provider: route.provider, model: candidate, route: route.name, status: up.status, ms: Date.now() - inb.receivedAt }, 'upstream answered');
+      const firstByteMs = Date.now() - inb.receivedAt;
+      if (this.o.logger.isLevelEnabled('debug')) this.o.logger.debug({ id: inb.id, provider: route.provider, model: candidate, route: route.name, status: up.status, ms: firstByteMs }, 'upstream answered');
       // A final retryable failure moves on to the next fallback; other errors go to the client as they are.
       if (!last && (up.status >= 500 || up.status === 429)) {
         await up.body.dump().catch(() => undefined);
@@ -261,7 +315,7 @@ export class GatewayCore {
           .store(key.key, { status: 200, headers: result.headers, body: result.captured, stream: result.stream, model: route.upstreamModel, usage: result.usage, costUsd: rec.cost.total, createdAt: Date.now(), fields: key.fields })
           .catch((e: unknown) => this.o.logger.warn({ err: (e as Error).message }, 'cache store failed'));
       }
-      return;
+      return firstByteMs;
     }
     throw lastError ?? new GatewayError(502, 'upstream_error', 'No provider could answer');
   }

@@ -4,6 +4,19 @@ export type BreakerState = 'closed' | 'open' | 'half_open';
 /** How a request was let through: as ordinary traffic, or as the half-open circuit's one probe. */
 export type Admission = 'pass' | 'probe';
 
+/** A change of a breaker's state, told once when it happens (the daemon logs it). */
+export interface BreakerTransition {
+  provider: string;
+  from: BreakerState;
+  to: BreakerState;
+  /** Consecutive failures counted so far (what opened it). */
+  failures: number;
+  /** When it opens: milliseconds until it lets a probe request through. */
+  retryInMs: number;
+  /** What closed it: a request that succeeded, or a reset by hand. */
+  closedBy?: 'success' | 'reset';
+}
+
 export interface BreakerOptions {
   /** Consecutive failures that open the circuit. */
   failureThreshold: number;
@@ -23,6 +36,7 @@ export class CircuitBreaker {
   private openedAt = 0;
   private probing = false;
   private readonly now: () => number;
+  private onTransition: ((t: BreakerTransition) => void) | undefined;
   /** Total transitions to open (for status). */
   opens = 0;
 
@@ -37,6 +51,11 @@ export class CircuitBreaker {
     this.opts = { ...this.opts, ...opts };
   }
 
+  /** Who is told of each change of state (one listener; the pool's). */
+  watch(listener: ((t: BreakerTransition) => void) | undefined): void {
+    this.onTransition = listener;
+  }
+
   get state(): BreakerState {
     if (this.st === 'open' && this.now() - this.openedAt >= this.opts.openMs) return 'half_open';
     return this.st;
@@ -49,23 +68,32 @@ export class CircuitBreaker {
     if (s === 'open') return undefined;
     if (this.probing) return undefined;
     this.probing = true;
+    // half-open is computed from the clock until the probe goes: this is when it is told
+    if (this.st === 'open') this.tell('open', 'half_open');
     this.st = 'half_open';
     return 'probe';
   }
 
   success(): void {
+    const from = this.st;
     this.failures = 0;
     this.probing = false;
     this.st = 'closed';
+    if (from !== 'closed') this.tell(from, 'closed', 'success');
   }
 
   failure(): void {
     this.probing = false;
     this.failures++;
     if (this.st === 'half_open' || this.failures >= this.opts.failureThreshold) {
-      if (this.st !== 'open') this.opens++;
+      const from = this.st;
       this.st = 'open';
       this.openedAt = this.now();
+      // failures of requests admitted before it opened keep it open longer, without a new opening
+      if (from !== 'open') {
+        this.opens++;
+        this.tell(from, 'open');
+      }
     }
   }
 
@@ -79,9 +107,15 @@ export class CircuitBreaker {
   }
 
   reset(): void {
+    const from = this.state;
     this.st = 'closed';
     this.failures = 0;
     this.probing = false;
+    if (from !== 'closed') this.tell(from, 'closed', 'reset');
+  }
+
+  private tell(from: BreakerState, to: BreakerState, closedBy?: 'success' | 'reset'): void {
+    this.onTransition?.({ provider: this.name, from, to, failures: this.failures, retryInMs: this.retryInMs(), ...(closedBy ? { closedBy } : {}) });
   }
 
   /** Milliseconds until an open circuit admits a probe (0 when not open). */

@@ -1,6 +1,21 @@
 import { CircuitBreaker } from './breaker.js';
-import type { BreakerState } from './breaker.js';
+import type { BreakerState, BreakerTransition } from './breaker.js';
 import { ConcurrencyQueue } from './queue.js';
+
+/** The name that means every LLM provider's breaker (MCP `reset_circuit_breaker {"service":"llm"}`, the guides' word). */
+export const ALL_LLM_PROVIDERS = 'llm';
+
+/** Whether a breaker name given by a caller means all of them ("llm", in any case). */
+export const meansAllProviders = (name: string): boolean => name.trim().toLowerCase() === ALL_LLM_PROVIDERS;
+
+const SEVERITY: Record<BreakerState, number> = { closed: 0, half_open: 1, open: 2 };
+
+/** The worst state over the providers' breakers ('closed' when there are none yet). */
+export function worstBreakerState(states: Iterable<BreakerState>): BreakerState {
+  let worst: BreakerState = 'closed';
+  for (const s of states) if (SEVERITY[s] > SEVERITY[worst]) worst = s;
+  return worst;
+}
 
 export interface ProviderLimits {
   maxConcurrency: number;
@@ -15,6 +30,7 @@ export interface ProviderState {
 /** Per-provider resilience state (breaker + queue), created on first use, kept across reloads. */
 export class ProviderPool {
   private readonly states = new Map<string, ProviderState>();
+  private onTransition: ((t: BreakerTransition) => void) | undefined;
 
   constructor(private breakerOpts: { failureThreshold: number; openMs: number }) {}
 
@@ -23,10 +39,17 @@ export class ProviderPool {
     for (const s of this.states.values()) s.breaker.configure(opts);
   }
 
+  /** Who is told when any provider's breaker changes state (the gateway logs it). */
+  onBreakerTransition(listener: (t: BreakerTransition) => void): void {
+    this.onTransition = listener;
+    for (const s of this.states.values()) s.breaker.watch(listener);
+  }
+
   get(name: string, limits: ProviderLimits): ProviderState {
     let s = this.states.get(name);
     if (!s) {
       s = { breaker: new CircuitBreaker(name, this.breakerOpts), queue: new ConcurrencyQueue(limits.maxConcurrency, limits.maxQueue) };
+      s.breaker.watch(this.onTransition);
       this.states.set(name, s);
     } else s.queue.configure(limits.maxConcurrency, limits.maxQueue);
     return s;
@@ -39,9 +62,9 @@ export class ProviderPool {
     return out;
   }
 
-  /** Closes the breaker of one provider (or all); returns the names reset. */
+  /** Closes the breaker of one provider (or all: no name, or "llm"); returns the names reset. */
   resetBreakers(name?: string): string[] {
-    const names = name ? [name] : [...this.states.keys()];
+    const names = !name || meansAllProviders(name) ? [...this.states.keys()] : [name];
     const done: string[] = [];
     for (const n of names) {
       const s = this.states.get(n);

@@ -1,10 +1,22 @@
 import type { McpServer } from '@modelcontextprotocol/sdk/server/mcp.js';
 import { z } from 'zod';
 import { AppError } from '../../core/errors.js';
-import type { McpServices, Principal } from '../deps.js';
+import { ALL_LLM_PROVIDERS, meansAllProviders } from '../../gateway/resilience/providers.js';
+import type { GatewayOps, McpServices, Principal } from '../deps.js';
 import { need, requireAdmin, run } from './result.js';
 
 const loose = z.record(z.string(), z.unknown());
+
+const BREAKER_STATES = ['closed', 'half_open', 'open'] as const;
+type BreakerSummary = (typeof BREAKER_STATES)[number];
+
+/** The worst breaker state over the LLM providers (the guides' `llm_circuit_breaker_state`); null without a gateway. */
+function llmBreakerState(gw: GatewayOps | undefined): BreakerSummary | null {
+  if (!gw) return null;
+  let worst = 0;
+  for (const b of Object.values(gw.breakers())) worst = Math.max(worst, BREAKER_STATES.indexOf(b.state as BreakerSummary));
+  return BREAKER_STATES[worst] ?? 'closed';
+}
 
 /** Every part's health, with a part that fails to answer reported as down rather than failing the whole status. */
 async function components(svc: McpServices): Promise<Record<string, Record<string, unknown>>> {
@@ -27,7 +39,7 @@ export function registerSystemTools(server: McpServer, svc: McpServices, p: Prin
     'get_system_status',
     {
       title: 'System status',
-      description: 'The daemon at a glance: each part\'s health (gateway, sidecar, pipeline, improve, mcp, database), circuit breaker state per provider, queue depths, cache statistics, active agents, and the improvement cycles in progress.',
+      description: 'The daemon at a glance: each part\'s health (gateway, sidecar, pipeline, improve, mcp, database), circuit breaker state per provider and over them all (llm_circuit_breaker_state: the worst of closed, half_open, open), queue depths, cache statistics, active agents, and the improvement cycles in progress.',
       inputSchema: {},
       outputSchema: z.looseObject({
         status: z.enum(['ok', 'degraded']),
@@ -35,6 +47,7 @@ export function registerSystemTools(server: McpServer, svc: McpServices, p: Prin
         uptime_seconds: z.number(),
         tenant: z.string(),
         components: z.record(z.string(), loose),
+        llm_circuit_breaker_state: z.enum(BREAKER_STATES).nullable(),
         circuit_breakers: z.record(z.string(), loose),
         queues: z.record(z.string(), loose),
         cache: loose.nullable(),
@@ -64,6 +77,7 @@ export function registerSystemTools(server: McpServer, svc: McpServices, p: Prin
           uptime_seconds: Math.round((Date.now() - svc.startedAt) / 1000),
           tenant: p.tenant,
           components: { ...parts, learning_engine: learning },
+          llm_circuit_breaker_state: llmBreakerState(gw),
           circuit_breakers: gw ? gw.breakers() : {},
           queues: gw ? gw.queues() : {},
           cache,
@@ -91,8 +105,8 @@ export function registerSystemTools(server: McpServer, svc: McpServices, p: Prin
     'reset_circuit_breaker',
     {
       title: 'Reset a circuit breaker',
-      description: 'Closes the circuit breaker of a provider (e.g. "anthropic", "openai") so requests flow again at once instead of after the recovery timeout. Needs an admin key.',
-      inputSchema: { service: z.string().min(1).max(100).describe('provider name as shown in get_system_status circuit_breakers') },
+      description: `Closes the circuit breaker of a provider (e.g. "anthropic", "openai"), or of every LLM provider ("${ALL_LLM_PROVIDERS}"), so requests flow again at once instead of after the recovery timeout. Needs an admin key.`,
+      inputSchema: { service: z.string().min(1).max(100).describe(`provider name as shown in get_system_status circuit_breakers, or "${ALL_LLM_PROVIDERS}" for all of them`) },
       outputSchema: z.looseObject({ reset: z.array(z.string()), circuit_breakers: z.record(z.string(), loose) }),
       annotations: { readOnlyHint: false, destructiveHint: false, idempotentHint: true, openWorldHint: false },
     },
@@ -102,7 +116,8 @@ export function registerSystemTools(server: McpServer, svc: McpServices, p: Prin
         const gw = need(svc.gateway, 'the gateway');
         const known = Object.keys(gw.breakers());
         const reset = gw.resetBreaker(service);
-        if (reset.length === 0) throw new AppError(404, 'unknown_service', `No circuit breaker for ${service}; known: ${known.join(', ') || '(none yet: breakers appear after the first request to a provider)'}`);
+        // "llm" with no breaker yet: nothing was open, nothing to say
+        if (reset.length === 0 && !meansAllProviders(service)) throw new AppError(404, 'unknown_service', `No circuit breaker for ${service}; known: ${known.join(', ') || '(none yet: breakers appear after the first request to a provider)'}`);
         return { reset, circuit_breakers: gw.breakers() };
       }),
   );
