@@ -71,6 +71,25 @@ describe('daemon front door', () => {
     expect(ok.headers['access-control-allow-origin']).toBe(origin);
   });
 
+  it('answers a CORS preflight from the dashboard origin without the token (browsers send none with it); other origins get a 403', async () => {
+    const preflight = (origin: string) =>
+      new Promise<{ status: number; headers: http.IncomingHttpHeaders }>((resolve, reject) => {
+        const req = http.request(`${t.url}/api/status`, { method: 'OPTIONS', headers: { origin, 'access-control-request-method': 'GET', 'access-control-request-headers': 'x-cco-token' } }, (res) => {
+          res.resume();
+          res.on('end', () => resolve({ status: res.statusCode ?? 0, headers: res.headers }));
+        });
+        req.on('error', reject);
+        req.end();
+      });
+    const own = await preflight(t.url);
+    expect(own.status).toBe(204);
+    expect(own.headers['access-control-allow-origin']).toBe(t.url);
+    expect(own.headers['access-control-allow-headers']).toContain('x-cco-token');
+    expect((await preflight('http://evil.example')).status).toBe(403);
+    // the request itself still needs the token
+    expect((await raw(`${t.url}/api/status`, { origin: t.url })).status).toBe(401);
+  });
+
   it('needs the token for WebSockets and replays hub messages to a late client', async () => {
     await expect(
       new Promise((resolve, reject) => {

@@ -145,6 +145,8 @@ export function installSecurity(app: FastifyInstance, opts: SecurityOptions): vo
     try {
       await admit(req, reply, true);
     } catch (e) {
+      // the guides look for refused WebSockets in the log
+      req.log.warn({ path: req.url.split('?')[0], origin: req.headers.origin, code: (e as AppError).code }, `WebSocket connection refused: ${(e as Error).message}`);
       // A refused upgrade's socket is not tracked by the HTTP server, so it would stay open
       // (half-closed once the client leaves) and keep server.close waiting: close it once the
       // refusal is written, whatever the reason (host, origin, token).
@@ -157,7 +159,16 @@ export function installSecurity(app: FastifyInstance, opts: SecurityOptions): vo
     const path = req.url.split('?')[0] ?? '/';
     if (loopback) {
       const h = hostName(req.headers.host);
-      if (!isLoopback(h)) throw new AppError(403, 'host_not_allowed', `Host ${h || '(none)'} is not allowed; use http://127.0.0.1:${opts.port()}`);
+      // Not relaxed for a reverse proxy's Host: on loopback a request without credentials is the
+      // machine's owner, so a proxy passing other machines' requests in as local ones would give
+      // them the owner's rights (and the owner's provider keys through /v1).
+      if (!isLoopback(h)) {
+        throw new AppError(
+          403,
+          'host_not_allowed',
+          `Host ${h || '(none)'} is not allowed: a daemon bound to loopback answers only under its own address (http://127.0.0.1:${opts.port()}), which keeps web pages from reaching it. Behind a reverse proxy (nginx's proxy_set_header Host $host), run it in team mode instead — [daemon] host = "0.0.0.0" with CCO_ACCESS_TOKEN (docs/team.md) — where every request needs credentials`,
+        );
+      }
     }
     const origin = req.headers.origin;
     if (origin !== undefined) {
@@ -173,6 +184,9 @@ export function installSecurity(app: FastifyInstance, opts: SecurityOptions): vo
         // (its agents, its files, its keys) from the user's browser.
         throw new AppError(403, 'origin_not_allowed', `Origin ${origin} is not allowed: browsers may call this daemon only from its own dashboard (http://127.0.0.1:${port}; open it with \`cco dashboard\`). Call the API from a server, a script or curl instead, which send no Origin`);
       }
+      // A CORS preflight never carries credentials (browsers send none with it): answered by the
+      // OPTIONS route below, with headers only; the request that follows must carry the token.
+      if (req.method === 'OPTIONS' && req.headers['access-control-request-method'] !== undefined) return;
       if (!hasValidToken(req, opts) && !isDashboardAsset(path)) {
         throw new AppError(401, 'unauthorized', 'The dashboard access token is missing or wrong; open the dashboard with `cco dashboard`');
       }
