@@ -90,6 +90,23 @@ describe('daemon front door', () => {
     expect((await raw(`${t.url}/api/status`, { origin: t.url })).status).toBe(401);
   });
 
+  it("a WebSocket to a path that takes none is a 404 naming /ws (was accepted, then closed without a reason)", async () => {
+    for (const path of ['/', '/api/status', '/nowhere']) {
+      const r = await new Promise<{ status: number; body: string }>((resolve, reject) => {
+        const ws = new WebSocket(`${t.url.replace('http', 'ws')}${path}?token=${t.token}`);
+        ws.on('open', () => reject(new Error(`${path} opened`)));
+        ws.on('unexpected-response', (_req, res) => {
+          let body = '';
+          res.on('data', (d: Buffer) => (body += d.toString()));
+          res.on('end', () => resolve({ status: res.statusCode ?? 0, body }));
+        });
+        ws.on('error', () => undefined);
+      });
+      expect(r.status, path).toBe(404);
+      expect(r.body, path).toContain('/ws');
+    }
+  });
+
   it('needs the token for WebSockets and replays hub messages to a late client', async () => {
     await expect(
       new Promise((resolve, reject) => {

@@ -139,11 +139,20 @@ function tokenPrincipal(req: FastifyRequest, opts: SecurityOptions): Principal |
 export function installSecurity(app: FastifyInstance, opts: SecurityOptions): void {
   const loopback = isLoopback(opts.host);
   app.decorateRequest('principal', null);
+  // The routes that take WebSockets (/ws, the dashboard's terminal): an upgrade anywhere else was
+  // accepted and closed at once (1005, no reason); it is an HTTP 404 naming /ws instead.
+  const socketRoutes = new Set<string>();
+  app.addHook('onRoute', (r) => {
+    if ((r as { websocket?: boolean }).websocket || (r as { wsHandler?: unknown }).wsHandler) socketRoutes.add(r.url);
+  });
   app.addHook('onRequest', async (req, reply) => {
     const isUpgrade = (req.headers.upgrade ?? '').toLowerCase() === 'websocket';
     if (!isUpgrade) return admit(req, reply, false);
     try {
       await admit(req, reply, true);
+      if (!socketRoutes.has(req.routeOptions.url ?? '')) {
+        throw new AppError(404, 'not_found', `No WebSocket endpoint at ${req.url.split('?')[0]}: the live updates are at /ws (ws://${req.headers.host ?? `127.0.0.1:${opts.port()}`}/ws?token=...)`);
+      }
     } catch (e) {
       // the guides look for refused WebSockets in the log
       req.log.warn({ path: req.url.split('?')[0], origin: req.headers.origin, code: (e as AppError).code }, `WebSocket connection refused: ${(e as Error).message}`);
