@@ -30,4 +30,19 @@ describe('PricingTable', () => {
     for (const m of ['claude-opus-4-5', 'claude-opus-4-6', 'claude-opus-4-7', 'claude-opus-4-8', 'claude-opus-4-8-20261101', 'claude-opus-4.5']) expect(inputPerMillion(m), m).toBe(5);
     for (const m of ['claude-opus-4-20250514', 'claude-opus-4-1-20250805', 'claude-opus-4-1']) expect(inputPerMillion(m), m).toBe(15);
   });
+
+  it("prices the guides' older models (gpt-4, gemini-pro, gemini-pro-vision) without taking the newer ones' rows", () => {
+    const shipped = PricingTable.load(DEFAULT_PRICING_FILE);
+    const perMillion = (model: string) => {
+      const c = shipped.cost(model, { input: 1_000_000, output: 1_000_000, cacheRead: 0, cacheWrite: 0 });
+      return [c.input, c.output, c.priced];
+    };
+    expect(perMillion('gpt-4')).toEqual([30, 60, true]);
+    expect(perMillion('gpt-4-0613')).toEqual([30, 60, true]);
+    expect(perMillion('gpt-4-32k')).toEqual([60, 120, true]);
+    expect(perMillion('gemini-pro')).toEqual([0.5, 1.5, true]);
+    expect(perMillion('gemini-pro-vision')).toEqual([0.5, 1.5, true]);
+    expect(perMillion('gpt-4o')).toEqual([2.5, 10, true]);
+    expect(perMillion('gemini-2.5-pro')).toEqual([1.25, 10, true]);
+  });
 });
