@@ -37,6 +37,9 @@ describe('/health', () => {
     const app = await appOn('127.0.0.1');
     const r = await app.inject({ method: 'GET', url: '/health', headers: { host: '127.0.0.1:3000' } });
     expect(r.json()).toMatchObject({ service: 'cco-daemon', pid: process.pid, port: 3000, checks: { database: { location: '/home/u/.cco/analytics.db' } } });
+    // the guide's own fields beside them (its health endpoint and its scripts read these)
+    expect(r.json()).toMatchObject({ timestamp: expect.stringMatching(/^\d{4}-\d\d-\d\dT/), uptime: expect.any(Number), database: 'connected', redis: 'error', memory: { rss: expect.stringMatching(/^\d+MB$/), heapUsed: expect.stringMatching(/^\d+MB$/), heapTotal: expect.stringMatching(/^\d+MB$/) } });
+    expect(r.json()).toHaveProperty('environment');
     await app.close();
   });
 

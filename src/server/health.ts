@@ -37,6 +37,13 @@ export interface HealthReport {
   uptime_seconds: number;
   port: number;
   memory_usage_mb: number;
+  /** The guide's health endpoint's own fields, beside CCO's: when, how long up (s), NODE_ENV, the database and Redis as "connected"/"error", memory in MB. */
+  timestamp: string;
+  uptime: number;
+  environment: string | null;
+  database?: 'connected' | 'error';
+  redis?: 'connected' | 'error';
+  memory: { rss: string; heapUsed: string; heapTotal: string };
   checks: Record<string, PartHealth>;
 }
 
@@ -97,6 +104,11 @@ export async function healthReport(opts: HealthOptions & { memory?: MemoryWatch 
     }),
   ]);
   const degraded = Object.values(checks).some((c) => c.status === 'down' || c.status === 'degraded');
+  const mem = process.memoryUsage();
+  const mb = (n: number): string => `${Math.round(n / 1024 / 1024)}MB`;
+  const link = (c: PartHealth | undefined): 'connected' | 'error' | undefined => (c === undefined || c.status === 'disabled' ? undefined : c.status === 'ok' ? 'connected' : 'error');
+  const database = link(checks.database);
+  const redis = link(checks.redis);
   return {
     status: degraded ? 'degraded' : 'ok',
     service: 'cco-daemon',
@@ -105,6 +117,12 @@ export async function healthReport(opts: HealthOptions & { memory?: MemoryWatch 
     uptime_seconds: Math.round((Date.now() - opts.startedAt) / 1000),
     port: opts.port(),
     memory_usage_mb: rssMb,
+    timestamp: new Date().toISOString(),
+    uptime: Math.round((Date.now() - opts.startedAt) / 1000),
+    environment: process.env.NODE_ENV ?? null,
+    ...(database ? { database } : {}),
+    ...(redis ? { redis } : {}),
+    memory: { rss: mb(mem.rss), heapUsed: mb(mem.heapUsed), heapTotal: mb(mem.heapTotal) },
     checks,
   };
 }
