@@ -45,7 +45,8 @@ export function storageError(err: unknown): AppError | undefined {
   }
   const dbDown = e?.[DATABASE_ERROR] === true && ((code !== undefined && (PG_DOWN.test(code) || NET_DOWN.has(code))) || /Connection terminated|timeout exceeded when trying to connect|Connection ended unexpectedly/i.test(e?.message ?? ''));
   if (dbDown) {
-    return new AppError(503, 'database_unavailable', `The database is unreachable (${code ?? e?.message}); retry shortly. \`cco doctor\` checks the connection.`, { cause: err, details: { retryAfterSeconds: 5 } });
+    // "PostgreSQL" and "connection error" in the words: the guides' log analysis greps for them
+    return new AppError(503, 'database_unavailable', `The database (PostgreSQL) is unreachable: connection error ${code ?? e?.message}; retry shortly. \`cco doctor\` checks the connection.`, { cause: err, details: { retryAfterSeconds: 5 } });
   }
   return undefined;
 }

@@ -16,8 +16,15 @@ export function installErrorHandling(app: FastifyInstance, logger?: Pick<Logger,
     const e = toAppError(err, bodyLimitOf(req));
     // `logger`: for an app built without one (the sidecar: no per-request child loggers on its
     // hot path), its failures still reach the daemon log the answer points to
-    if (e.status >= 500) (logger ?? req.log).error({ err: { message: redactString(err.message), stack: err.stack }, method: req.method, route: req.routeOptions.url }, 'request failed');
-    else req.log.debug({ code: e.code, msg: e.message }, 'request rejected');
+    // the answer's code and words beside the cause's: a log read with grep finds a database
+    // outage by them ("database_unavailable", "PostgreSQL", "ECONNREFUSED"), not "Object"
+    if (e.status >= 500) {
+      const cause = ((err as { cause?: unknown }).cause as { code?: unknown } | undefined)?.code ?? (err as { code?: unknown }).code;
+      (logger ?? req.log).error(
+        { err: { message: redactString(err.message), stack: err.stack, ...(typeof cause === 'string' ? { code: cause } : {}) }, code: e.code, status: e.status, method: req.method, route: req.routeOptions.url },
+        `request failed: ${e.code}: ${redactString(e.message)}`,
+      );
+    } else req.log.debug({ code: e.code, msg: e.message }, 'request rejected');
     const retry = e.details?.retryAfterSeconds;
     if (typeof retry === 'number') void reply.header('retry-after', String(retry));
     void reply.status(e.status).send(e.toJSON());

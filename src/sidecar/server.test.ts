@@ -153,7 +153,7 @@ describe('sidecar failures reach the daemon log', () => {
       const r = await call<{ error: { code: string; message: string } }>('POST', `${w.sidecarUrl}/api/results`, { token: tok, body: { agent_id: 'a-1', agent_type: 'python-specialist', issue_id: 'issue-blocked', result: { status: 'success' } } });
       expect(r.status).toBe(500);
       expect(r.body.error.message).toMatch(/daemon log/);
-      const failed = lines.map((l) => JSON.parse(l) as { msg: string; route?: string; level: number }).find((l) => l.msg === 'request failed');
+      const failed = lines.map((l) => JSON.parse(l) as { msg: string; route?: string; level: number }).find((l) => l.msg.startsWith('request failed'));
       expect(failed).toMatchObject({ route: '/api/results', level: 50 });
     } finally {
       await w.close();
