@@ -264,6 +264,8 @@ export class GatewayCore {
         lastError = new GatewayError(up.status, 'upstream_error', `${route.provider} answered ${up.status}`);
         continue;
       }
+      // the final failure, after the retries and fallbacks the log has already told of
+      if (up.status >= 500 || up.status === 429) this.o.logger.warn({ id: inb.id, provider: route.provider, model: candidate, route: route.name, status: up.status }, `upstream request failed: ${route.provider} answered ${up.status} for ${candidate} after its retries; the client gets that answer`);
       if (i > 0) rec.fallbackFrom = rec.model;
       rec.provider = route.provider;
       rec.route = route.name;

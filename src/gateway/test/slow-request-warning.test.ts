@@ -118,3 +118,15 @@ describe('slow request warning (seed 002: "Response time exceeded 30s")', () => 
     expect(r.record()).toHaveLength(0);
   });
 });
+
+describe('the final failure of a request', () => {
+  it('is logged once, after the retries, naming the provider and the status the client gets', async () => {
+    h.fake.queue({ fault: 'status', status: 500 });
+    const r = await send('claude-sonnet-4-5', false);
+    expect(r.status).toBe(500);
+    const failed = h.logs.recent(2000, 'warn').filter((l) => l.msg.startsWith('upstream request failed') && l.id === r.id);
+    expect(failed).toHaveLength(1);
+    expect(failed[0]).toMatchObject({ provider: 'anthropic', status: 500 });
+    expect(JSON.stringify(failed)).not.toContain(API_KEY);
+  });
+});
