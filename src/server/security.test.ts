@@ -240,5 +240,7 @@ describe('daemon front door', () => {
     const r = await raw(`${t.url}/metrics`, {});
     expect(r.status).toBe(200);
     expect(r.body).toContain('http_request_duration_seconds');
+    // the guides alert on requests over 2 s: a bucket of its own
+    expect(r.body).toMatch(/http_request_duration_seconds_bucket\{le="2",/);
   });
 });
