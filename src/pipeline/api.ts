@@ -48,20 +48,26 @@ export class PipelineApi {
     // a key pasted into a requirement is stored, shown live and sent to the LLM: masked first,
     // as hook payloads and logs are
     const row = await this.engine.create({ requirement: redactString(b.requirement), priority: b.priority, output_format: b.output_format, createdBy: by?.userId });
-    // The task is already durable: if the queue (Redis) is unreachable it is still accepted,
-    // and the re-queue sweep picks it up once the queue is back. Once an add has failed, the
-    // next ones wait only briefly, so a Redis outage does not cost every submit 5 s.
-    await withTimeout(this.queue().add(row.id, row.priority), this.queueFailing ? 250 : 5000, 'the task queue').then(
+    await this.enqueue(row.id, row.priority);
+    return { task_id: row.id, status: 'queued', priority: row.priority, output_format: row.output_format as OutputFormat | null, created_at: row.created_at };
+  }
+
+  /**
+   * The task is already durable: if the queue (Redis) is unreachable it is still accepted, and
+   * the re-queue sweep picks it up once the queue is back. Once an add has failed, the next ones
+   * wait only briefly, so a Redis outage does not cost every submit 5 s.
+   */
+  private async enqueue(id: string, priority: number): Promise<void> {
+    await withTimeout(this.queue().add(id, Number(priority)), this.queueFailing ? 250 : 5000, 'the task queue').then(
       () => {
         this.queueFailing = false;
         this.onQueued?.();
       },
       (e: unknown) => {
         this.queueFailing = true;
-        this.onQueueError?.(row.id, e);
+        this.onQueueError?.(id, e);
       },
     );
-    return { task_id: row.id, status: 'queued', priority: row.priority, output_format: row.output_format as OutputFormat | null, created_at: row.created_at };
   }
 
   async getTask(id: string): Promise<TaskView | undefined> {
@@ -80,7 +86,8 @@ export class PipelineApi {
   async listTasks(q: { status?: TaskStatus | undefined; limit?: number; offset?: number } = {}, by?: Requester): Promise<{ tasks: TaskSummary[]; total: number }> {
     const createdBy = by && !by.admin ? by.userId : undefined;
     const r = await this.repo.list({ status: q.status, createdBy, limit: Math.min(Math.max(q.limit ?? 50, 1), 500), offset: Math.max(q.offset ?? 0, 0) });
-    return { tasks: r.tasks.map(summaryOf), total: r.total };
+    const verdicts = await this.repo.verdicts(r.tasks.map((t) => t.id));
+    return { tasks: r.tasks.map((t) => summaryOf(t, verdicts.get(t.id) ?? null)), total: r.total };
   }
 
   async cancel(id: string, by?: Requester): Promise<TaskView> {
@@ -90,6 +97,21 @@ export class PipelineApi {
     const r = await this.engine.cancel(id);
     if (!r.changed) throw conflict(`Task ${id} has already ended (${r.status}); only queued or running tasks can be cancelled`);
     await this.queue().remove(id);
+    return (await this.engine.view(id)) as TaskView;
+  }
+
+  /**
+   * Reruns a failed, cancelled or validation-rejected task from the stage that failed (the
+   * implementation, for a rejection), keeping the finished stages before it; 404 unknown, 409
+   * any other status. Returns the task, queued again.
+   */
+  async retry(id: string, by?: Requester): Promise<TaskView> {
+    const row = TASK_ID_RE.test(id) ? await this.repo.get(id) : undefined;
+    if (!row) throw notFound(`No task ${id}; list tasks with GET /api/tasks`);
+    mayAccess(id, row.created_by, by);
+    const r = await this.engine.retry(id);
+    if (!r.retried) throw conflict(`Task ${id} is ${r.status} and cannot be retried (${r.reason}); only a failed or cancelled task, or one whose validation failed, can be retried`);
+    await this.enqueue(id, row.priority);
     return (await this.engine.view(id)) as TaskView;
   }
 

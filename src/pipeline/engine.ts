@@ -7,12 +7,12 @@ import type { LeaseTimes } from './lease.js';
 import type { LlmClient } from './llm-client.js';
 import { detectOutputFormat, isWeakRequirement } from './prompts.js';
 import type { StageContext } from './prompts.js';
-import { newTaskId, stageView, summaryOf } from './repo.js';
-import type { PipelineRepo, TaskRow } from './repo.js';
+import { newTaskId, stageView, summaryOf, taskOptions, verdictOf } from './repo.js';
+import type { PipelineRepo, RetryRecord, TaskRow } from './repo.js';
 import type { StageOutputs } from './schemas.js';
 import { runStage, StageAborted } from './stage-runner.js';
 import { isTerminal, STAGES } from './types.js';
-import type { AgentActivityMessage, AgentStatus, FileCreatedMessage, OutputFormat, StageName, TaskStatus, TaskUpdateMessage, TaskView, TaskWaiting } from './types.js';
+import type { AgentActivityMessage, AgentStatus, FileCreatedMessage, OutputFormat, StageName, TaskStatus, TaskUpdateMessage, TaskView, TaskWaiting, ValidationVerdict } from './types.js';
 import { fileSetProblem, isRootReadme } from './workspace.js';
 import type { Workspace } from './workspace.js';
 
@@ -41,7 +41,12 @@ interface LocalRun {
   lost?: string;
   /** The stage being run, for the warning when the store fails. */
   stage?: StageName | undefined;
+  /** Settles when the run has ended here (archive included): a retry waits for it. */
+  done: Promise<void>;
 }
+
+/** What `retry` did: the stage the task runs again from, or why it cannot be retried (its status and the reason). */
+export type RetryAnswer = { retried: true; from: StageName; count: number } | { retried: false; status: TaskStatus; reason: string };
 
 /** What the queue should do after a run: offer the task again after `retryAfterMs`. */
 export interface RunOutcome {
@@ -97,7 +102,8 @@ export class PipelineEngine {
    */
   async run(taskId: string): Promise<RunOutcome | undefined> {
     if (this.closing || this.running.has(taskId)) return undefined;
-    const local: LocalRun = { ac: new AbortController() };
+    let settle = (): void => undefined;
+    const local: LocalRun = { ac: new AbortController(), done: new Promise<void>((r) => (settle = r)) };
     this.running.set(taskId, local);
     let claimed = false;
     let stopWatch: (() => void) | undefined;
@@ -121,6 +127,7 @@ export class PipelineEngine {
     } finally {
       stopWatch?.();
       this.running.delete(taskId);
+      settle();
       // a graceful stop hands the task over at once instead of after the lease
       if (claimed && this.closing && !local.lost) await this.d.repo.release(taskId, this.instance).catch(() => undefined);
     }
@@ -190,6 +197,8 @@ export class PipelineEngine {
     for (const r of rows) if (r.status === 'completed' && r.output) (outputs as Record<string, unknown>)[r.stage] = JSON.parse(r.output);
     let enhanced = task.enhanced_requirement;
     let format = task.output_format as OutputFormat | null;
+    // A retried task asks again: the gateway's cache would replay the answers that failed.
+    const retry = taskOptions(task).retry;
 
     for (const stage of STAGES) {
       const row = rows.find((r) => r.stage === stage);
@@ -205,10 +214,10 @@ export class PipelineEngine {
       if (attempt === undefined || !(await this.d.repo.updateOwned(task.id, me, { current_stage: stage }))) return this.notOurs(task, stage, local);
       task = { ...task, current_stage: stage };
       this.taskUpdate(task, 'stage_started', stage, { detail: { agent: agent.id, model: agent.model, attempt } });
-      await this.agentActivity(agent, 'Working', task.id, `${agent.name} is working on ${stage} of ${task.id}${attempt > 1 ? ` (attempt ${attempt}, resumed)` : ''}`);
+      await this.agentActivity(agent, 'Working', task.id, `${agent.name} is working on ${stage} of ${task.id}${attempt > 1 ? ` (attempt ${attempt})` : ''}`);
       this.log('info', task.id, stage, `${agent.name} started ${stage}`, { agent: agent.id, model: agent.model, attempt });
 
-      const context: StageContext = { requirement: task.requirement, enhanced, format, outputs, maxChars: this.d.cfg.context_max_chars };
+      const context: StageContext = { requirement: task.requirement, enhanced, format, outputs, maxChars: this.d.cfg.context_max_chars, ...(stage === 'implementation' && retry?.rejected ? { rejected: retry.rejected } : {}) };
       let result;
       try {
         result = await runStage({
@@ -219,6 +228,7 @@ export class PipelineEngine {
           cfg: this.d.cfg,
           taskId: task.id,
           signal,
+          bypassCache: retry !== undefined,
           onWait: (w) => void this.stageWaiting(task, stage, agent, w.waitMs, w.reason),
           log: (level, msg, extra) => this.log(level, task.id, stage, msg, { agent: agent.id, ...extra }),
         });
@@ -232,7 +242,7 @@ export class PipelineEngine {
       // instance: a cancel, or another instance that took the task over, wins.
       const usage = { calls: result.calls, input_tokens: result.usage.input_tokens, output_tokens: result.usage.output_tokens, raw_reply: result.ok ? null : result.raw };
       if (!(await this.d.repo.updateStageOwned(task.id, stage, me, usage))) return this.notOurs(task, stage, local);
-      if (!result.ok) return this.fail(task, stage, result.error, local);
+      if (!result.ok) return this.fail(task, stage, result.error, local, verdictOf(outputs.validation));
 
       (outputs as Record<string, unknown>)[stage] = result.output;
       if (stage === 'enhancement') {
@@ -245,18 +255,15 @@ export class PipelineEngine {
       }
       if (stage === 'validation') {
         const v = result.output as StageOutputs['validation'];
-        if (!v.passed) this.log('warn', task.id, stage, `validator rejected the implementation (score ${v.score}): ${v.summary}`, { agent: agent.id });
-        if (!v.passed && this.d.cfg.fail_on_validation_reject) {
-          if (!(await this.d.repo.updateStageOwned(task.id, stage, me, { status: 'completed', output: JSON.stringify(v), finished_at: Date.now() }))) return this.notOurs(task, stage, local);
-          return this.fail(task, stage, `validation rejected the implementation (score ${v.score}): ${v.summary}`, local);
-        }
+        if (!v.passed && this.d.cfg.fail_on_validation_reject) return this.rejected(task, agent, v, result.calls, local);
+        if (!v.passed) this.log('warn', task.id, stage, `${rejectionLine(v)}; the task completes anyway ([pipeline] fail_on_validation_reject = false)`, { agent: agent.id, score: v.score, issues: v.issues });
       }
       if (stage === 'integration') {
         let dir: string;
         try {
           dir = this.writeFiles(task, outputs as StageOutputs);
         } catch (e) {
-          return this.fail(task, stage, `integration could not write the files: ${this.writeError(e, ', then resubmit the task')}`, local);
+          return this.fail(task, stage, `integration could not write the files: ${this.writeError(e, `, then retry the task (POST /api/tasks/${task.id}/retry)`)}`, local, verdictOf(outputs.validation));
         }
         if (!(await this.d.repo.updateOwned(task.id, me, { workspace_path: dir }))) return this.notOurs(task, stage, local);
       }
@@ -271,7 +278,7 @@ export class PipelineEngine {
     if (!(await this.d.repo.endOwned(task.id, me, { status: 'completed', current_stage: null, finished_at: Date.now() }))) return this.notOurs(task, undefined, local);
     task = { ...task, status: 'completed', current_stage: null };
     this.ended(task, 'completed');
-    this.taskUpdate(task, 'completed', null);
+    this.taskUpdate(task, 'completed', null, { validation: verdictOf(outputs.validation) });
     this.log('info', task.id, undefined, `task ${task.id} completed`);
     await this.archive(task.id);
   }
@@ -311,7 +318,7 @@ export class PipelineEngine {
     return problem ? `${problem}${then}` : (e as Error).message;
   }
 
-  private async fail(task: TaskRow, stage: StageName, error: string, local: LocalRun): Promise<void> {
+  private async fail(task: TaskRow, stage: StageName, error: string, local: LocalRun, validation: ValidationVerdict | null): Promise<void> {
     const agent = this.d.agents[stage];
     const me = this.instance;
     if (!(await this.d.repo.updateStageOwned(task.id, stage, me, { status: 'failed', error, finished_at: Date.now() }))) return this.notOurs(task, stage, local);
@@ -320,8 +327,73 @@ export class PipelineEngine {
     await this.agentActivity(agent, 'Error', task.id, `${agent.name} failed ${stage} of ${task.id}: ${error}`);
     this.log('error', task.id, stage, `${stage} failed: ${error}`, { agent: agent.id });
     this.ended(task, 'failed');
-    this.taskUpdate({ ...task, status: 'failed' }, 'failed', stage, { error });
+    this.taskUpdate({ ...task, status: 'failed' }, 'failed', stage, { error, validation });
     await this.archive(task.id);
+  }
+
+  /**
+   * The validator rejected the implementation (PRODUCT.md: "a failing validator is reported as a
+   * failure"): the validation stage did its work (completed, its verdict kept), the task fails
+   * with "Validation failed: <summary>" and its integration does not run.
+   */
+  private async rejected(task: TaskRow, agent: StageAgent, v: StageOutputs['validation'], calls: number, local: LocalRun): Promise<void> {
+    const me = this.instance;
+    const error = `Validation failed: ${v.summary}`;
+    const verdict = verdictOf(v);
+    if (!(await this.d.repo.updateStageOwned(task.id, 'validation', me, { status: 'completed', output: JSON.stringify(v), finished_at: Date.now() }))) return this.notOurs(task, 'validation', local);
+    if (!(await this.d.repo.endOwned(task.id, me, { status: 'failed', error, finished_at: Date.now() }, 'cancelled'))) return this.notOurs(task, 'validation', local);
+    const summary = outputSummary('validation', v);
+    this.taskUpdate(task, 'stage_completed', 'validation', { detail: { agent: agent.id, summary, calls } });
+    await this.agentActivity(agent, 'Ready', task.id, `${agent.name} rejected the implementation of ${task.id}`, summary);
+    this.log('error', task.id, 'validation', `${rejectionLine(v)}; task ${task.id} failed (POST /api/tasks/${task.id}/retry reruns its implementation with these issues)`, { agent: agent.id, score: v.score, issues: v.issues });
+    this.ended(task, 'failed');
+    this.taskUpdate({ ...task, status: 'failed' }, 'failed', 'validation', { error, validation: verdict });
+    await this.archive(task.id);
+  }
+
+  /**
+   * Puts a failed, cancelled or validation-rejected task back in the queue (the caller queues
+   * it): from the stage that failed or was cut off, or from the implementation when the
+   * validator rejected it (its issues go to the implementer). Finished stages before it are
+   * kept; the rerun's LLM calls bypass the gateway's cache, so they really ask again.
+   */
+  async retry(taskId: string): Promise<RetryAnswer> {
+    let t = await this.d.repo.get(taskId);
+    if (!t) throw new Error('not found');
+    // the end of a run here (its archive) finishes before the task starts over
+    const local = this.running.get(taskId);
+    if (local && isTerminal(t.status)) {
+      await Promise.race([local.done, new Promise((r) => setTimeout(r, 10_000).unref())]);
+      t = (await this.d.repo.get(taskId)) ?? t;
+    }
+    const rows = await this.d.repo.stages(taskId);
+    const validation = rows.find((r) => r.stage === 'validation');
+    const output = validation ? stageView(validation).output : null;
+    const verdict = verdictOf(output) ? (output as StageOutputs['validation']) : undefined;
+    const rejected = verdict !== undefined && !verdict.passed;
+    const status = t.status as TaskStatus;
+    if (!(status === 'failed' || status === 'cancelled' || (status === 'completed' && rejected))) {
+      return { retried: false, status, reason: status === 'completed' ? 'it completed and its validation passed' : `it is still ${status}` };
+    }
+    const from: StageName = rejected ? 'implementation' : (STAGES.find((s) => !['completed', 'skipped'].includes(rows.find((r) => r.stage === s)?.status ?? '')) ?? 'integration');
+    const previous = taskOptions(t);
+    // the rejection the implementer must fix: this one, or the one an earlier retry answered if the implementation runs again
+    const toFix = rejected ? verdict : STAGES.indexOf(from) <= STAGES.indexOf('implementation') ? previous.retry?.rejected : undefined;
+    const record: RetryRecord = { count: (previous.retry?.count ?? 0) + 1, from, at: Date.now(), ...(toFix ? { rejected: toFix } : {}) };
+    if (!(await this.d.repo.resetForRetry(taskId, status, STAGES.indexOf(from), { ...previous, retry: record }))) {
+      const now = (await this.d.repo.get(taskId))?.status as TaskStatus;
+      return { retried: false, status: now, reason: `it changed meanwhile (now ${now})` };
+    }
+    // the rerun writes the task's files again: none of the previous run's may stay among them
+    try {
+      this.d.workspace.removeTaskDir(taskId);
+    } catch (e) {
+      this.log('warn', taskId, undefined, `task ${taskId}: the previous run's folder could not be removed: ${this.writeError(e)}`);
+    }
+    const queued = (await this.d.repo.get(taskId)) ?? { ...t, status: 'queued' };
+    this.taskUpdate(queued, 'retried', null, { detail: { from, retries: record.count, previous_status: status } });
+    this.log('info', taskId, from, `task ${taskId} retried from ${from} (retry ${record.count}, was ${status}${rejected ? ', validation failed' : ''}); finished stages before it are kept, its LLM calls bypass the gateway cache`);
+    return { retried: true, from, count: record.count };
   }
 
   /** A write of the run was refused: the task was cancelled, or it is no longer ours. Nothing more is written. */
@@ -378,7 +450,8 @@ export class PipelineEngine {
     try {
       const view = await this.view(taskId);
       if (!view || !isTerminal(view.status)) return false;
-      const dest = this.d.workspace.archive(taskId, view, { gzipLevel: this.d.cfg.archive_compression ? this.d.cfg.archive_compression_level : undefined });
+      // a retried task's archive replaces the one of its previous run
+      const dest = this.d.workspace.archive(taskId, view, { gzipLevel: this.d.cfg.archive_compression ? this.d.cfg.archive_compression_level : undefined, replace: view.retries > 0 });
       if (!(await this.d.repo.markArchived(taskId, Date.now(), dest))) return false;
       const t = await this.d.repo.get(taskId);
       if (t) this.taskUpdate(t, 'archived', null, { detail: { archive_path: dest } });
@@ -405,12 +478,13 @@ export class PipelineEngine {
     const t = await this.d.repo.get(taskId);
     if (!t) return undefined;
     const stages = (await this.d.repo.stages(taskId)).map(stageView);
+    const validation = verdictOf(stages.find((s) => s.stage === 'validation')?.output);
     const integ = stages.find((s) => s.stage === 'integration');
     const impl = stages.find((s) => s.stage === 'implementation')?.output as StageOutputs['implementation'] | null;
     const files = integ?.status === 'completed' && impl ? [...new Set([...impl.files.map((f) => f.path), ...(impl.files.some((f) => isRootReadme(f.path)) ? [] : ['README.md'])])] : [];
     const waiting = this.waiting.get(taskId);
     return {
-      ...summaryOf(t),
+      ...summaryOf(t, validation),
       prompts: { original: t.requirement, enhanced: t.enhanced_requirement },
       stages,
       files,
@@ -430,7 +504,7 @@ export class PipelineEngine {
     return this.running.size;
   }
 
-  private taskUpdate(t: TaskRow, event: TaskUpdateMessage['event'], stage: StageName | null, extra: { error?: string; detail?: Record<string, unknown> } = {}): void {
+  private taskUpdate(t: TaskRow, event: TaskUpdateMessage['event'], stage: StageName | null, extra: { error?: string; validation?: ValidationVerdict | null; detail?: Record<string, unknown> } = {}): void {
     const msg: TaskUpdateMessage = { event, task_id: t.id, status: t.status as TaskStatus, stage, priority: Number(t.priority), ...extra };
     this.d.hub.publish('task_update', msg);
   }
@@ -456,6 +530,12 @@ export class PipelineEngine {
   private log(level: 'info' | 'warn' | 'error', taskId: string, stage: StageName | undefined, msg: string, extra: Record<string, unknown> = {}): void {
     this.d.logger[level]({ task_id: taskId, ...(stage ? { stage } : {}), ...extra }, msg);
   }
+}
+
+/** The log line of a rejection, with the words the seed's guide greps for ("Validation failed"). */
+function rejectionLine(v: StageOutputs['validation']): string {
+  const worst = v.issues.find((i) => i.severity === 'critical') ?? v.issues.find((i) => i.severity === 'major');
+  return `Validation failed: ${v.summary} (score ${v.score}${worst ? `; ${worst.severity}: ${worst.file ? `${worst.file}: ` : ''}${worst.message}` : ''})`;
 }
 
 /** One line describing a stage's output (agent cards' "last output"). */

@@ -21,6 +21,8 @@ export interface LlmRequest {
   agent: string;
   taskId: string;
   signal?: AbortSignal;
+  /** Sends `x-cco-cache: bypass`: the gateway asks the provider instead of replaying a cached answer. */
+  bypassCache?: boolean;
 }
 
 export interface LlmReply {
@@ -84,6 +86,7 @@ export function gatewayClient(opts: GatewayClientOptions): LlmClient {
         'x-cco-project': 'pipeline',
         'user-agent': 'cco-pipeline',
       };
+      if (req.bypassCache) headers['x-cco-cache'] = 'bypass';
       if (opts.apiKey) headers['x-api-key'] = opts.apiKey;
       if (opts.accessToken) headers['x-cco-token'] = opts.accessToken;
       const body = JSON.stringify({

@@ -42,7 +42,7 @@ afterEach(async () => {
   for (const c of cleanups.splice(0).reverse()) await c();
 });
 
-async function harness(opts: { pipeline?: Record<string, unknown>; store?: TestStore; fake?: FakeProvider; env?: ReturnType<typeof tempCcoEnv>; redisUrl?: string; folderCheckTtlMs?: number } = {}): Promise<Harness> {
+async function harness(opts: { pipeline?: Record<string, unknown>; store?: TestStore; fake?: FakeProvider; env?: ReturnType<typeof tempCcoEnv>; redisUrl?: string; folderCheckTtlMs?: number; processEnv?: Record<string, string> } = {}): Promise<Harness> {
   const t = opts.env ?? tempCcoEnv();
   if (!opts.env) cleanups.push(() => t.cleanup());
   const store = opts.store ?? (await openTestStore());
@@ -55,7 +55,7 @@ async function harness(opts: { pipeline?: Record<string, unknown>; store?: TestS
   const hub = new Hub();
   buffer.subscribe((rec) => hub.publish('log', rec));
   const metrics = createMetricsRegistry();
-  const ctx: ModuleContext = { config, paths, store: store.store, logger, logs: buffer, hub, metrics, redisUrl: opts.redisUrl, accessToken: 'tok', version: '0', selfUrl: () => fake.url, env: {} };
+  const ctx: ModuleContext = { config, paths, store: store.store, logger, logs: buffer, hub, metrics, redisUrl: opts.redisUrl, accessToken: 'tok', version: '0', selfUrl: () => fake.url, env: opts.processEnv ?? {} };
   const mod = await createPipelineModule(ctx, { catalog: catalogOf([]), llm: gatewayClient({ baseUrl: () => fake.url, timeoutMs: 5000 }), ...(opts.folderCheckTtlMs === undefined ? {} : { folderCheckTtlMs: opts.folderCheckTtlMs }) });
   const app = await buildApp({ logger, metrics, security: { host: '127.0.0.1', accessToken: 'tok', port: () => 0 } });
   await mod.register?.(app);
@@ -109,7 +109,7 @@ describe('pipeline module', () => {
     expect(impl?.calls).toBe(2);
     const retry = h.fake.requests.filter((r) => stageOf(r) === 'implementation')[1]?.body as { messages: { role: string; content: string }[] };
     expect(retry.messages.map((m) => m.role)).toEqual(['user', 'assistant', 'user']);
-    expect(retry.messages[2]?.content).toMatch(/could not be used: the reply contains no JSON object/);
+    expect(retry.messages[2]?.content).toMatch(/could not be used: the reply is not JSON: "Sure! Here is your logo: <svg\/>"/);
     // each later stage saw the earlier outputs
     const validationReq = h.fake.requests.find((r) => stageOf(r) === 'validation')?.body as { messages: { content: string }[] };
     expect(validationReq.messages[0]?.content).toContain('## Output of the implementation stage');
@@ -190,7 +190,7 @@ describe('pipeline module', () => {
     const t2 = await ended(h.mod, second.task_id);
     const v = t2.stages.find((s) => s.stage === 'validation');
     expect(v).toMatchObject({ status: 'failed', raw_reply: 'LGTM, ship it', calls: 2 });
-    expect(t2.error).toMatch(/reply could not be used after 2 attempts: the reply contains no JSON object/);
+    expect(t2.error).toMatch(/reply could not be used after 2 attempts: the reply is not JSON: "LGTM, ship it"/);
   });
 
   it('refuses bad input with a 4xx naming the field', async () => {
@@ -424,7 +424,7 @@ describe('a workspace this user cannot write (seed 002: file system permissions)
     const { task_id } = await h.mod.submit({ requirement, priority: 5 });
     const t = await ended(h.mod, task_id);
     expect(t.status).toBe('failed');
-    expect(t.error).toBe(`integration could not write the files: a file is in the way: ${blocker} is a file where the workspace folder needs a folder (ENOTDIR): move or remove that file, then resubmit the task`);
+    expect(t.error).toBe(`integration could not write the files: a file is in the way: ${blocker} is a file where the workspace folder needs a folder (ENOTDIR): move or remove that file, then retry the task (POST /api/tasks/${task_id}/retry)`);
 
     rmSync(blocker);
     expect(await h.mod.health?.()).toMatchObject({ status: 'ok' });
@@ -447,9 +447,217 @@ describe('a workspace this user cannot write (seed 002: file system permissions)
       expect(await h.mod.health?.()).toMatchObject({ status: 'degraded', error: expect.stringMatching(new RegExp(`^the workspace folder ${impl} is not writable by this user \\(.+\\) \\(EACCES\\): fix its owner/permissions \\(e\\.g\\. chown`)) as unknown });
       const { task_id } = await h.mod.submit({ requirement, priority: 5 });
       const t = await ended(h.mod, task_id);
-      expect(t.error).toMatch(new RegExp(`^integration could not write the files: the workspace folder ${impl} is not writable by this user .*\\(EACCES\\): fix its owner/permissions .*, then resubmit the task$`));
+      expect(t.error).toMatch(new RegExp(`^integration could not write the files: the workspace folder ${impl} is not writable by this user .*\\(EACCES\\): fix its owner/permissions .*, then retry the task \\(POST /api/tasks/${t.id}/retry\\)$`));
     } finally {
       chmodSync(impl, 0o755);
     }
   }, 30_000);
+});
+
+const quietly = (r: RecordedRequest) => r.headers['x-cco-cache'];
+const taskUpdates = (seen: HubMessage[], id: string) => seen.filter((m) => m.type === 'task_update').map((m) => m.data as TaskUpdateMessage).filter((d) => d.task_id === id);
+const logLines = (seen: HubMessage[], id: string) => seen.filter((m) => m.type === 'log' && (m.data as { task_id?: string }).task_id === id).map((m) => (m.data as { msg: string }).msg);
+const REJECTED = { passed: false, score: 10, issues: [{ severity: 'critical', message: 'Syntax error on line 42' }], summary: 'Syntax error on line 42' };
+
+describe('a validator that rejects the implementation (PRODUCT.md: "a failing validator is reported as a failure")', () => {
+  const requirement = 'Build a command line tool that prints the lines of a file in reverse order';
+
+  it('fails the task with "Validation failed: <summary>", the verdict on the task, its list row and its hub message', async () => {
+    const h = await harness();
+    h.fake.setResponder((r) => (stageOf(r) === 'validation' ? { text: JSON.stringify(REJECTED) } : (demoPipelineReply(r) ?? { text: '' })));
+    const seen: HubMessage[] = [];
+    h.hub.subscribe((m) => seen.push(m));
+    const { task_id } = await h.mod.submit({ requirement, priority: 5 });
+    const task = await ended(h.mod, task_id);
+    expect(task).toMatchObject({ status: 'failed', error: 'Validation failed: Syntax error on line 42', validation: { passed: false, score: 10, summary: 'Syntax error on line 42' } });
+    // the validator did its work; the task failed, and nothing was integrated
+    expect(task.stages.map((s) => s.status)).toEqual(['skipped', 'completed', 'completed', 'completed', 'cancelled']);
+    expect(h.fake.requests.filter((r) => stageOf(r) === 'integration')).toHaveLength(0);
+    const rows = (await h.app.inject({ url: '/api/tasks?limit=1' })).json<{ tasks: TaskView[] }>().tasks;
+    expect(rows[0]).toMatchObject({ id: task_id, status: 'failed', error: 'Validation failed: Syntax error on line 42', validation: { passed: false, score: 10, summary: 'Syntax error on line 42' } });
+    const failed = taskUpdates(seen, task_id).find((d) => d.event === 'failed');
+    expect(failed).toMatchObject({ status: 'failed', error: 'Validation failed: Syntax error on line 42', validation: { passed: false, score: 10 } });
+    expect(logLines(seen, task_id).filter((l) => l.startsWith('Validation failed: Syntax error on line 42 (score 10; critical: Syntax error on line 42)'))).toHaveLength(1);
+    expect((await h.mod.listAgents()).validator).toMatchObject({ status: 'Ready', last_output: 'rejected (score 10): Syntax error on line 42' });
+    expect((await h.app.inject({ url: '/metrics' })).body).toMatch(/task_processing_duration_seconds_count\{status="failed"\} 1/);
+  });
+
+  it('with fail_on_validation_reject = false completes the task, still showing and logging the verdict', async () => {
+    const h = await harness({ pipeline: { fail_on_validation_reject: false } });
+    h.fake.setResponder((r) => (stageOf(r) === 'validation' ? { text: JSON.stringify(REJECTED) } : (demoPipelineReply(r) ?? { text: '' })));
+    const seen: HubMessage[] = [];
+    h.hub.subscribe((m) => seen.push(m));
+    const { task_id } = await h.mod.submit({ requirement, priority: 5 });
+    const task = await ended(h.mod, task_id);
+    expect(task).toMatchObject({ status: 'completed', error: null, validation: { passed: false, score: 10, summary: 'Syntax error on line 42' } });
+    expect(task.files).toContain('main.js');
+    expect((await h.mod.listTasks()).tasks[0]?.validation).toEqual({ passed: false, score: 10, summary: 'Syntax error on line 42' });
+    expect(taskUpdates(seen, task_id).find((d) => d.event === 'completed')?.validation).toEqual({ passed: false, score: 10, summary: 'Syntax error on line 42' });
+    expect(logLines(seen, task_id).some((l) => l.startsWith('Validation failed: Syntax error on line 42') && l.includes('completes anyway'))).toBe(true);
+  });
+
+  it('puts a passing verdict on the completed task and its hub message too', async () => {
+    const h = await harness();
+    const seen: HubMessage[] = [];
+    h.hub.subscribe((m) => seen.push(m));
+    const { task_id } = await h.mod.submit({ requirement, priority: 5 });
+    const task = await ended(h.mod, task_id);
+    const verdict = { passed: true, score: 80, summary: 'The files match the planned structure.' };
+    expect(task).toMatchObject({ status: 'completed', validation: verdict, retries: 0 });
+    expect(taskUpdates(seen, task_id).find((d) => d.event === 'completed')?.validation).toEqual(verdict);
+  });
+});
+
+describe('POST /api/tasks/:id/retry', () => {
+  const requirement = 'Build a command line tool that prints the prime numbers below a limit';
+
+  it('reruns a failed task from its failed stage, keeping the finished ones, and asks the provider again (cache bypass)', async () => {
+    const h = await harness({ pipeline: { call_retries: 0 } });
+    h.fake.setResponder((r) => (stageOf(r) === 'implementation' ? { fault: 'status', status: 500 } : (demoPipelineReply(r) ?? { text: '' })));
+    const seen: HubMessage[] = [];
+    h.hub.subscribe((m) => seen.push(m));
+    const { task_id } = await h.mod.submit({ requirement, priority: 5 });
+    const failed = await ended(h.mod, task_id);
+    expect(failed.status).toBe('failed');
+    expect(h.fake.requests.every((r) => quietly(r) === undefined)).toBe(true);
+    const before = h.fake.requests.length;
+
+    h.fake.setResponder((r) => demoPipelineReply(r) ?? { text: '' });
+    const res = await h.app.inject({ method: 'POST', url: `/api/tasks/${task_id}/retry` });
+    expect(res.statusCode).toBe(202);
+    expect(res.json<TaskView>()).toMatchObject({ id: task_id, status: 'queued', error: null, retries: 1, archive_path: null });
+    const task = await ended(h.mod, task_id);
+    expect(task).toMatchObject({ status: 'completed', error: null, retries: 1 });
+    const again = h.fake.requests.slice(before);
+    // analysis finished before the failure: not asked again; the rest was, past the gateway's cache
+    expect(again.map(stageOf)).toEqual(['implementation', 'validation', 'integration']);
+    expect(again.map(quietly)).toEqual(['bypass', 'bypass', 'bypass']);
+    expect(task.stages.map((s) => [s.stage, s.status, s.attempts])).toEqual([
+      ['enhancement', 'skipped', 0],
+      ['analysis', 'completed', 1],
+      ['implementation', 'completed', 2],
+      ['validation', 'completed', 1],
+      ['integration', 'completed', 1],
+    ]);
+    // the archive is the rerun's, not the failed run's
+    expect(JSON.parse(readFileSync(join(h.paths.archiveDir, task_id, 'task.json'), 'utf8'))).toMatchObject({ status: 'completed', retries: 1 });
+    const events = taskUpdates(seen, task_id).map((d) => d.event);
+    expect(events.slice(events.indexOf('failed'))).toEqual(['failed', 'archived', 'retried', 'started', 'stage_skipped', 'stage_started', 'stage_completed', 'stage_started', 'stage_completed', 'stage_started', 'stage_completed', 'completed', 'archived']);
+    expect(taskUpdates(seen, task_id).find((d) => d.event === 'retried')).toMatchObject({ status: 'queued', detail: { from: 'implementation', retries: 1, previous_status: 'failed' } });
+  });
+
+  it('reruns a validation-rejected task from its implementation, giving the implementer the issues', async () => {
+    const h = await harness();
+    let verdicts = 0;
+    h.fake.setResponder((r) => (stageOf(r) === 'validation' && verdicts++ === 0 ? { text: JSON.stringify(REJECTED) } : (demoPipelineReply(r) ?? { text: '' })));
+    const { task_id } = await h.mod.submit({ requirement, priority: 5 });
+    expect((await ended(h.mod, task_id)).error).toBe('Validation failed: Syntax error on line 42');
+    const before = h.fake.requests.length;
+    const retried = await h.mod.retry(task_id);
+    expect(retried).toMatchObject({ status: 'queued', validation: null });
+    const task = await ended(h.mod, task_id);
+    expect(task).toMatchObject({ status: 'completed', error: null, validation: { passed: true } });
+    const again = h.fake.requests.slice(before);
+    expect(again.map(stageOf)).toEqual(['implementation', 'validation', 'integration']);
+    const prompt = (again[0]?.body as { messages: { content: string }[] }).messages[0]?.content ?? '';
+    expect(prompt).toContain('## The validator rejected the previous implementation (fix every issue)');
+    expect(prompt).toContain('Syntax error on line 42');
+    // the validator judges the new implementation, not the old verdict
+    expect((again[1]?.body as { messages: { content: string }[] }).messages[0]?.content).not.toContain('rejected the previous implementation');
+  });
+
+  it('keeps the issues to fix when the rerun implementation fails and is retried again', async () => {
+    const h = await harness({ pipeline: { call_retries: 0 } });
+    h.fake.setResponder((r) => (stageOf(r) === 'validation' ? { text: JSON.stringify(REJECTED) } : (demoPipelineReply(r) ?? { text: '' })));
+    const { task_id } = await h.mod.submit({ requirement, priority: 5 });
+    await ended(h.mod, task_id);
+    h.fake.setResponder((r) => (stageOf(r) === 'implementation' ? { fault: 'status', status: 500 } : (demoPipelineReply(r) ?? { text: '' })));
+    await h.mod.retry(task_id);
+    expect((await ended(h.mod, task_id)).stages.find((s) => s.stage === 'implementation')?.status).toBe('failed');
+    h.fake.setResponder((r) => demoPipelineReply(r) ?? { text: '' });
+    const before = h.fake.requests.length;
+    await h.mod.retry(task_id);
+    expect(await ended(h.mod, task_id)).toMatchObject({ status: 'completed', retries: 2 });
+    const impl = h.fake.requests.slice(before).find((r) => stageOf(r) === 'implementation')?.body as { messages: { content: string }[] };
+    expect(impl.messages[0]?.content).toContain('Syntax error on line 42');
+  });
+
+  it('retries a task completed despite a rejection and a cancelled one; the folder holds only the rerun files', async () => {
+    const h = await harness({ pipeline: { fail_on_validation_reject: false } });
+    let implementations = 0;
+    let verdicts = 0;
+    h.fake.setResponder((r) => {
+      const stage = stageOf(r);
+      if (stage === 'validation' && verdicts++ === 0) return { text: JSON.stringify(REJECTED) };
+      if (stage === 'implementation' && implementations++ === 0) return { text: JSON.stringify({ files: [{ path: 'old.js', content: 'broken(' }] }) };
+      return demoPipelineReply(r) ?? { text: '' };
+    });
+    const { task_id } = await h.mod.submit({ requirement, priority: 5 });
+    const first = await ended(h.mod, task_id);
+    expect(first).toMatchObject({ status: 'completed', validation: { passed: false } });
+    expect(existsSync(join(first.workspace_path ?? '', 'old.js'))).toBe(true);
+    await h.mod.retry(task_id);
+    const task = await ended(h.mod, task_id);
+    expect(task).toMatchObject({ status: 'completed', validation: { passed: true }, retries: 1 });
+    expect(readdirSync(task.workspace_path ?? '').sort()).toEqual(['README.md', 'main.js']);
+    expect(readdirSync(join(h.paths.archiveDir, task_id, 'files')).sort()).toEqual(['README.md', 'main.js']);
+
+    // a cancelled task (here while queued) runs from its first stage
+    h.fake.setResponder(async (r) => (stageOf(r) === 'analysis' ? { fault: 'hang' } : (demoPipelineReply(r) ?? { text: '' })));
+    const hung = await h.mod.submit({ requirement: `${requirement} (second)`, priority: 5 });
+    await waitFor(() => h.fake.activeRequests > 0 || undefined);
+    await h.mod.cancel(hung.task_id);
+    await ended(h.mod, hung.task_id);
+    h.fake.setResponder((r) => demoPipelineReply(r) ?? { text: '' });
+    await h.mod.retry(hung.task_id);
+    expect((await ended(h.mod, hung.task_id)).status).toBe('completed');
+  });
+
+  it('answers 409 naming the status for a task that cannot be retried, 404 for an unknown one', async () => {
+    const h = await harness({ pipeline: { concurrency: 1 } });
+    const { task_id } = await h.mod.submit({ requirement, priority: 5 });
+    await ended(h.mod, task_id);
+    const done = await h.app.inject({ method: 'POST', url: `/api/tasks/${task_id}/retry` });
+    expect(done.statusCode).toBe(409);
+    expect(done.json<{ error: { message: string } }>().error.message).toBe(`Task ${task_id} is completed and cannot be retried (it completed and its validation passed); only a failed or cancelled task, or one whose validation failed, can be retried`);
+    h.fake.setResponder(async (r) => (stageOf(r) === 'analysis' ? { fault: 'hang' } : (demoPipelineReply(r) ?? { text: '' })));
+    const running = await h.mod.submit({ requirement: `${requirement} (running)`, priority: 5 });
+    const queued = await h.mod.submit({ requirement: `${requirement} (queued)`, priority: 5 });
+    await waitFor(async () => ((await h.mod.getTask(running.task_id))?.status === 'running' ? true : undefined));
+    for (const [id, status] of [[running.task_id, 'running'], [queued.task_id, 'queued']]) {
+      const r = await h.app.inject({ method: 'POST', url: `/api/tasks/${id}/retry` });
+      expect(r.statusCode).toBe(409);
+      expect(r.json<{ error: { message: string } }>().error.message).toContain(`is ${status} and cannot be retried (it is still ${status})`);
+    }
+    expect((await h.app.inject({ method: 'POST', url: '/api/tasks/t_doesnotexist1/retry' })).statusCode).toBe(404);
+    expect((await h.app.inject({ method: 'POST', url: '/api/tasks/nope/retry' })).json<{ error: { field: string } }>().error.field).toBe('params.id');
+  });
+});
+
+describe('the seed\'s LLM settings in the environment', () => {
+  it('LLM_MAX_TOKENS, LLM_TEMPERATURE and LLM_MODEL reach every stage\'s call, over daemon.toml', async () => {
+    const h = await harness({ pipeline: { max_tokens: 4000, temperature: 0.3 }, processEnv: { LLM_MAX_TOKENS: '2000', LLM_TEMPERATURE: '0.05', LLM_MODEL: 'claude-haiku-4-5' } });
+    const { task_id } = await h.mod.submit({ requirement: 'a tiny clock', priority: 5 });
+    expect((await ended(h.mod, task_id)).status).toBe('completed');
+    const bodies = h.fake.requests.map((r) => r.body as { model: string; max_tokens: number; temperature: number });
+    expect(h.fake.requests.map(stageOf)).toEqual(['enhancement', 'analysis', 'implementation', 'validation', 'integration']);
+    for (const b of bodies) expect([b.model, b.max_tokens, b.temperature]).toEqual(['claude-haiku-4-5', 2000, 0.05]);
+    expect(Object.values(await h.mod.listAgents()).map((a) => a.model)).toEqual(Array(5).fill('claude-haiku-4-5'));
+  });
+
+  it('refuses a malformed value naming the variable', async () => {
+    await expect(harness({ processEnv: { LLM_MAX_TOKENS: 'lots' } })).rejects.toThrow('LLM_MAX_TOKENS=lots is not a number; change or unset LLM_MAX_TOKENS');
+    await expect(harness({ processEnv: { LLM_TEMPERATURE: '3' } })).rejects.toThrow(/^LLM_TEMPERATURE=3: .*; change or unset LLM_TEMPERATURE$/);
+  });
+});
+
+describe('a stage reply in plain text', () => {
+  it('fails saying the reply was not JSON, with its beginning', async () => {
+    const h = await harness({ pipeline: { parse_retries: 1 } });
+    h.fake.setResponder((r) => (stageOf(r) === 'implementation' ? { text: 'Sure! here is your code: function x() {}' } : (demoPipelineReply(r) ?? { text: '' })));
+    const { task_id } = await h.mod.submit({ requirement: 'Build a command line tool that prints a random quote', priority: 5 });
+    const t = await ended(h.mod, task_id);
+    expect(t.status).toBe('failed');
+    expect(t.error).toBe('Implementer (implementation) reply could not be used after 2 attempts: the reply is not JSON: "Sure! here is your code: function x() {}"');
+  });
 });

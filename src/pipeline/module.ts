@@ -1,6 +1,7 @@
 import type { FastifyInstance } from 'fastify';
 import { Gauge, Histogram } from 'prom-client';
 import type { AgentCatalog } from '../agents/types.js';
+import { pipelineSettings } from '../config/sections/pipeline.js';
 import { AppError } from '../core/errors.js';
 import type { DaemonModule, ModuleContext, PartHealth } from '../server/module.js';
 import { resolveStageAgents, specialistFor } from './agents.js';
@@ -36,6 +37,12 @@ export interface PipelineModule extends DaemonModule {
   listAgents(): Promise<Record<string, AgentView>>;
   /** Cancels a queued or running task (404 unknown, 409 already ended). */
   cancel(id: string): Promise<TaskView>;
+  /**
+   * Reruns a failed, cancelled or validation-rejected task from its failed stage, finished stages
+   * kept, its LLM calls bypassing the gateway cache (404 unknown, 409 any other status; with
+   * `by`, 403 for another requester's task unless `by` is an admin).
+   */
+  retry(id: string, by?: Requester): Promise<TaskView>;
 }
 
 export interface PipelineDeps {
@@ -49,7 +56,8 @@ export interface PipelineDeps {
 }
 
 export async function createPipelineModule(ctx: ModuleContext, deps: PipelineDeps): Promise<PipelineModule> {
-  const cfg = ctx.config.pipeline;
+  // the seed's LLM_MAX_TOKENS, LLM_TEMPERATURE and LLM_MODEL win over daemon.toml
+  const cfg = pipelineSettings(ctx.config.pipeline, ctx.env);
   const repo = new PipelineRepo(ctx.store);
   const workspace = new Workspace(ctx.paths.workspaceDir, ctx.paths.archiveDir);
   const agents = resolveStageAgents(cfg, deps.catalog);
@@ -250,6 +258,10 @@ export async function createPipelineModule(ctx: ModuleContext, deps: PipelineDep
     listTasks: (q) => api.listTasks(q),
     listAgents: () => api.listAgents(),
     cancel: (id) => api.cancel(id),
+    retry: (id, by) => {
+      if (!cfg.enabled) throw new AppError(503, 'pipeline_disabled', 'The pipeline is disabled; set [pipeline] enabled = true in daemon.toml');
+      return api.retry(id, by);
+    },
   };
 }
 

@@ -87,6 +87,8 @@ export interface StageContext {
   format: OutputFormat | null;
   outputs: Partial<StageOutputs>;
   maxChars: number;
+  /** A retry after the validator rejected the implementation: its verdict, for the implementer to fix. */
+  rejected?: StageOutputs['validation'];
 }
 
 /** The user message of a stage: the shared context and the previous stages' outputs. */
@@ -99,6 +101,10 @@ export function userPrompt(stage: StageName, c: StageContext): string {
   if (stage !== 'analysis' && stage !== 'enhancement' && c.outputs.analysis) prev.push(['analysis', c.outputs.analysis]);
   if ((stage === 'validation' || stage === 'integration') && c.outputs.implementation) prev.push(['implementation', c.outputs.implementation]);
   if (stage === 'integration' && c.outputs.validation) prev.push(['validation', c.outputs.validation]);
+  if (stage === 'implementation' && c.rejected) {
+    const { score, summary, issues } = c.rejected;
+    parts.push(`## The validator rejected the previous implementation (fix every issue)\n${JSON.stringify({ score, summary, issues }, null, 1).slice(0, Math.max(2000, Math.floor(c.maxChars / 4)))}`);
+  }
   let budget = c.maxChars;
   for (const [name, value] of prev) {
     let json = JSON.stringify(value, null, 1);

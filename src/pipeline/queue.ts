@@ -18,6 +18,8 @@ export class LocalQueue implements TaskQueue {
   readonly kind = 'local' as const;
   private readonly waiting: { id: string; priority: number; seq: number }[] = [];
   private readonly active = new Set<string>();
+  /** Tasks added while they were still running here (a retry right after the end): queued once that run is over. */
+  private readonly again = new Map<string, number>();
   private seq = 0;
   private run: ((id: string) => Promise<void>) | undefined;
   private closed = false;
@@ -29,13 +31,18 @@ export class LocalQueue implements TaskQueue {
   ) {}
 
   async add(taskId: string, priority: number): Promise<void> {
-    if (this.active.has(taskId) || this.waiting.some((w) => w.id === taskId)) return;
+    if (this.active.has(taskId)) {
+      this.again.set(taskId, priority);
+      return;
+    }
+    if (this.waiting.some((w) => w.id === taskId)) return;
     this.waiting.push({ id: taskId, priority, seq: this.seq++ });
     this.waiting.sort((a, b) => b.priority - a.priority || a.seq - b.seq);
     this.pump();
   }
 
   async remove(taskId: string): Promise<void> {
+    this.again.delete(taskId);
     const i = this.waiting.findIndex((w) => w.id === taskId);
     if (i >= 0) this.waiting.splice(i, 1);
   }
@@ -55,8 +62,11 @@ export class LocalQueue implements TaskQueue {
         .catch((e: unknown) => this.logger.error({ task_id: next.id, err: (e as Error).message }, 'task runner crashed'))
         .finally(() => {
           this.active.delete(next.id);
+          const priority = this.again.get(next.id);
+          this.again.delete(next.id);
           if (this.active.size === 0) for (const f of this.idle) f();
-          this.pump();
+          if (priority !== undefined) void this.add(next.id, priority);
+          else this.pump();
         });
     }
   }

@@ -3,8 +3,9 @@ import type { ExpressionBuilder, Selectable, Updateable } from 'kysely';
 import type { Store } from '../store/store.js';
 import type { Database } from '../store/tables/index.js';
 import type { PipelineStagesTable, PipelineTasksTable } from '../store/tables/pipeline.js';
+import type { StageOutputs } from './schemas.js';
 import { STAGES } from './types.js';
-import type { OutputFormat, StageName, StageStatus, StageView, TaskStatus, TaskSummary } from './types.js';
+import type { OutputFormat, StageName, StageStatus, StageView, TaskStatus, TaskSummary, ValidationVerdict } from './types.js';
 
 export type TaskRow = Selectable<PipelineTasksTable>;
 export type StageRow = Selectable<PipelineStagesTable>;
@@ -89,6 +90,44 @@ export class PipelineRepo {
       q.select((eb) => eb.fn.countAll<number>().as('n')).executeTakeFirst(),
     ]);
     return { tasks, total: Number(count?.n ?? 0) };
+  }
+
+  /** The validator's verdict of each of these tasks that has one (list rows show it). */
+  async verdicts(ids: readonly string[]): Promise<Map<string, ValidationVerdict>> {
+    const out = new Map<string, ValidationVerdict>();
+    if (ids.length === 0) return out;
+    const rows = await this.db.selectFrom('pipeline_stages').select(['task_id', 'output']).where('stage', '=', 'validation').where('task_id', 'in', [...ids]).where('output', 'is not', null).execute();
+    for (const r of rows) {
+      const v = verdictOf(parseJson(r.output));
+      if (v) out.set(r.task_id, v);
+    }
+    return out;
+  }
+
+  /**
+   * Puts an ended task (still `from`) back in the queue for a retry: its stages from `position`
+   * on (except skipped ones) are pending again and lose their output; earlier ones are kept. The
+   * task's archive and folder are no longer named (the rerun archives and writes them again).
+   * False when the task is no longer `from` (another retry, a concurrent change).
+   */
+  async resetForRetry(id: string, from: TaskStatus, position: number, options: Record<string, unknown>): Promise<boolean> {
+    return this.db.transaction().execute(async (trx) => {
+      const r = await trx
+        .updateTable('pipeline_tasks')
+        .set({ status: 'queued', error: null, current_stage: null, owner: null, started_at: null, finished_at: null, archived_at: null, archive_path: null, workspace_path: null, options: JSON.stringify(options), updated_at: Date.now() })
+        .where('id', '=', id)
+        .where('status', '=', from)
+        .executeTakeFirst();
+      if (Number(r.numUpdatedRows) === 0) return false;
+      await trx
+        .updateTable('pipeline_stages')
+        .set({ status: 'pending', output: null, raw_reply: null, error: null, calls: 0, input_tokens: 0, output_tokens: 0, started_at: null, finished_at: null })
+        .where('task_id', '=', id)
+        .where('position', '>=', position)
+        .where('status', '!=', 'skipped')
+        .execute();
+      return true;
+    });
   }
 
   /** Tasks not finished yet, in the order they should run: priority (high first), then age. */
@@ -262,7 +301,38 @@ function ownedRunning(eb: ExpressionBuilder<Database, 'pipeline_stages'>, taskId
   return eb.selectFrom('pipeline_tasks').select('pipeline_tasks.id').where('pipeline_tasks.id', '=', taskId).where('pipeline_tasks.owner', '=', owner).where('pipeline_tasks.status', '=', 'running');
 }
 
-export function summaryOf(t: TaskRow): TaskSummary {
+/** What a retry records in the task's options: how many, from which stage, and the verdict it answers. */
+export interface RetryRecord {
+  count: number;
+  from: StageName;
+  at: number;
+  /** The validator's rejection the rerun implementation is asked to fix. */
+  rejected?: StageOutputs['validation'];
+}
+
+/** The task's options (JSON): the requested output format, and its last retry. */
+export function taskOptions(t: Pick<TaskRow, 'options'>): { output_format?: OutputFormat; retry?: RetryRecord } & Record<string, unknown> {
+  const o = parseJson(t.options);
+  return o && typeof o === 'object' && !Array.isArray(o) ? (o as Record<string, unknown>) : {};
+}
+
+/** The short verdict of a validation stage's output; null when it is not one. */
+export function verdictOf(output: unknown): ValidationVerdict | null {
+  const v = output as { passed?: unknown; score?: unknown; summary?: unknown } | null;
+  if (!v || typeof v !== 'object' || typeof v.passed !== 'boolean') return null;
+  return { passed: v.passed, score: Number(v.score), summary: String(v.summary ?? '') };
+}
+
+function parseJson(text: string | null): unknown {
+  if (!text) return null;
+  try {
+    return JSON.parse(text);
+  } catch {
+    return null;
+  }
+}
+
+export function summaryOf(t: TaskRow, validation: ValidationVerdict | null = null): TaskSummary {
   return {
     id: t.id,
     requirement: t.requirement,
@@ -277,18 +347,13 @@ export function summaryOf(t: TaskRow): TaskSummary {
     finished_at: t.finished_at === null ? null : Number(t.finished_at),
     archived_at: t.archived_at === null ? null : Number(t.archived_at),
     created_by: t.created_by ?? null,
+    validation,
+    retries: taskOptions(t).retry?.count ?? 0,
   };
 }
 
 export function stageView(s: StageRow): StageView {
-  let output: unknown = null;
-  if (s.output) {
-    try {
-      output = JSON.parse(s.output);
-    } catch {
-      output = null;
-    }
-  }
+  const output = parseJson(s.output);
   return {
     stage: s.stage as StageName,
     status: s.status as StageStatus,

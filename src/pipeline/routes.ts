@@ -13,7 +13,7 @@ function requester(req: FastifyRequest): Requester | undefined {
 /**
  * The seed's orchestrator API on the daemon:
  * `POST /api/requirements`, `GET /api/tasks`, `GET /api/tasks/:id`,
- * `POST /api/tasks/:id/cancel`, `GET /api/agents`. Thin: validate, call the API, shape.
+ * `POST /api/tasks/:id/cancel`, `POST /api/tasks/:id/retry`, `GET /api/agents`. Thin: validate, call the API, shape.
  */
 export function registerPipelineRoutes(app: FastifyInstance, api: PipelineApi): void {
   app.post('/api/requirements', async (req, reply) => {
@@ -31,6 +31,11 @@ export function registerPipelineRoutes(app: FastifyInstance, api: PipelineApi): 
   app.post('/api/tasks/:id/cancel', async (req) => {
     const { id } = parseInput(taskParams, req.params, 'params');
     return api.cancel(id, requester(req));
+  });
+
+  app.post('/api/tasks/:id/retry', async (req, reply) => {
+    const { id } = parseInput(taskParams, req.params, 'params');
+    return reply.status(202).send(await api.retry(id, requester(req)));
   });
 
   app.get('/api/agents', async () => ({ agents: await api.listAgents() }));

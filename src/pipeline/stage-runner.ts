@@ -59,6 +59,8 @@ export interface RunStageOptions<S extends StageName> {
   cfg: PipelineConfig;
   taskId: string;
   signal: AbortSignal;
+  /** Ask the provider even when the gateway's cache holds the answer (a retried task). */
+  bypassCache?: boolean;
   busyWait?: BusyWaitLimits;
   /** A call answered after longer than this is logged as slow (default `SLOW_CALL_MS`; tests set less). */
   slowCallMs?: number;
@@ -101,6 +103,7 @@ export async function runStage<S extends StageName>(o: RunStageOptions<S>): Prom
         agent: `pipeline-${o.agent.id}`,
         taskId: o.taskId,
         signal: o.signal,
+        ...(o.bypassCache ? { bypassCache: true } : {}),
       });
       warnIfSlow(o, callStarted);
     } catch (e) {

@@ -45,6 +45,17 @@ export interface TaskSummary {
   archived_at: number | null;
   /** The user who submitted it; null for local and API-key clients. */
   created_by: string | null;
+  /** The validator's verdict, once the validation stage has answered (null before, or when it could not). */
+  validation: ValidationVerdict | null;
+  /** Times the task was retried (`POST /api/tasks/:id/retry`). */
+  retries: number;
+}
+
+/** What the validation stage decided, in short (its whole answer is the stage's `output`). */
+export interface ValidationVerdict {
+  passed: boolean;
+  score: number;
+  summary: string;
 }
 
 /**
@@ -109,12 +120,15 @@ export interface TaskUpdateMessage {
     | 'completed'
     | 'failed'
     | 'cancelled'
+    | 'retried'
     | 'archived';
   task_id: string;
   status: TaskStatus;
   stage: StageName | null;
   priority: number;
   error?: string;
+  /** On `completed` and `failed`: the validator's verdict (null when validation did not answer). */
+  validation?: ValidationVerdict | null;
   detail?: Record<string, unknown>;
 }
 

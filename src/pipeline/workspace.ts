@@ -147,6 +147,11 @@ export class Workspace {
     return undefined;
   }
 
+  /** Removes the task's folder and its files (a retried task writes them again). */
+  removeTaskDir(taskId: string): void {
+    rmSync(this.taskDir(taskId), { recursive: true, force: true });
+  }
+
   /** Writes one file inside the task's folder (atomically); returns its absolute path. */
   writeFile(taskId: string, relPath: string, content: string): string {
     const root = this.taskDir(taskId);
@@ -171,7 +176,7 @@ export class Workspace {
    * archive is never at the final path (a build a kill interrupted keeps its temporary name:
    * `removeStaleTemps`). Temporary files of interrupted writes in the task folder are left out.
    */
-  archive(taskId: string, record: unknown, opts: { gzipLevel?: number | undefined } = {}): string {
+  archive(taskId: string, record: unknown, opts: { gzipLevel?: number | undefined; replace?: boolean } = {}): string {
     const dest = this.archiveDirOf(taskId);
     mkdirSync(this.archiveDir, { recursive: true });
     const build = join(this.archiveDir, atomicTempName(taskId));
@@ -180,7 +185,7 @@ export class Workspace {
       const src = this.taskDir(taskId);
       if (existsSync(src)) copyTree(src, join(build, 'files'), opts.gzipLevel);
       writeFileAtomic(join(build, 'task.json'), JSON.stringify(record, null, 2), 0o644);
-      placeArchive(build, dest, () => join(this.archiveDir, atomicTempName(taskId)));
+      placeArchive(build, dest, () => join(this.archiveDir, atomicTempName(taskId)), opts.replace === true);
     } finally {
       rmSync(build, { recursive: true, force: true });
     }
@@ -364,15 +369,17 @@ function writeDurably(file: string, data: Uint8Array): void {
 /**
  * Renames a finished archive build to `dest`. An archive already there with its `task.json` is
  * complete (another instance archived the task, or a daemon was killed before recording it) and
- * is kept; one without (half-copied by an older version) is replaced.
+ * is kept, unless `replace` (it records a retried task's earlier run); one without (half-copied
+ * by an older version) is replaced.
  */
-function placeArchive(build: string, dest: string, aside: () => string): void {
+function placeArchive(build: string, dest: string, aside: () => string, replace: boolean): void {
   try {
     renameSync(build, dest);
   } catch (e) {
     const code = (e as NodeJS.ErrnoException).code;
     if (code !== 'ENOTEMPTY' && code !== 'EEXIST') throw e;
-    if (existsSync(join(dest, 'task.json'))) return;
+    // a complete archive is kept (another instance archived the same end), unless it records an earlier run
+    if (!replace && existsSync(join(dest, 'task.json'))) return;
     const old = aside();
     renameSync(dest, old);
     try {

@@ -45,8 +45,11 @@ export const pipelineSection = z
     /** Files one task may write, and bytes per file. */
     max_files: z.number().int().min(1).max(1000).default(50),
     max_file_bytes: z.number().int().min(1024).max(64 * 1024 * 1024).default(2 * 1024 * 1024),
-    /** A validator verdict of `passed: false` fails the task (otherwise it is recorded and the files are kept). */
-    fail_on_validation_reject: z.boolean().default(false),
+    /**
+     * A validator verdict of `passed: false` fails the task ("Validation failed: <summary>"), as
+     * PRODUCT.md asks; `false` completes it anyway, with the verdict on the task and the files kept.
+     */
+    fail_on_validation_reject: z.boolean().default(true),
     /** Archive entries older than this are deleted (0 = keep forever). */
     archive_retention_days: z.number().min(0).max(36_500).default(30),
     /** At most this many archived tasks are kept (oldest deleted first; 0 = no limit). */
@@ -66,3 +69,52 @@ export const pipelineSection = z
   .prefault({});
 
 export type PipelineConfig = z.infer<typeof pipelineSection>;
+
+/**
+ * The seed's LLM settings as environment variables (`LLM_MAX_TOKENS=2000` in `.env`), mapped onto
+ * this section's keys. As for `[improve]`, the environment wins over daemon.toml.
+ */
+const ENV_KEYS = {
+  LLM_MAX_TOKENS: 'max_tokens',
+  LLM_TEMPERATURE: 'temperature',
+  LLM_MODEL: 'model',
+} as const satisfies Record<string, keyof PipelineConfig>;
+
+/** The environment variables `pipelineSettings` reads (a `.env` file may hold them too). */
+export const PIPELINE_ENV_NAMES: readonly string[] = Object.keys(ENV_KEYS);
+
+/** A model id as a route names it (`claude-haiku-4-5`, `anthropic.claude-v3`, `openai/gpt-4o`, `…-v1:0`). */
+const MODEL_ID = /^[\w.:/@+-]{1,200}$/;
+
+/**
+ * The section with the seed's `LLM_*` variables applied. `LLM_MODEL` is the model of every stage
+ * (over `model` and the catalog agents' tiers) except the stages `stage_models` pins. A malformed
+ * value is an error naming the variable, never silently ignored.
+ */
+export function pipelineSettings(section: PipelineConfig, env: Record<string, string | undefined>): PipelineConfig {
+  const raw: Record<string, unknown> = { ...section };
+  for (const [name, key] of Object.entries(ENV_KEYS)) {
+    const v = env[name]?.trim();
+    if (v === undefined || v === '') continue;
+    if (key === 'model') {
+      if (!MODEL_ID.test(v)) throw new Error(`${name}=${JSON.stringify(v)} is not a model id (letters, digits and . _ : / @ + - only; e.g. ${name}=claude-haiku-4-5)`);
+      raw[key] = v;
+      continue;
+    }
+    const n = Number(v);
+    if (!Number.isFinite(n)) throw new Error(`${name}=${v} is not a number; change or unset ${name}`);
+    raw[key] = n;
+  }
+  const r = pipelineSection.safeParse(raw);
+  if (!r.success) {
+    const i = r.error.issues[0];
+    const key = String(i?.path[0] ?? '');
+    const envName = Object.entries(ENV_KEYS).find(([, k]) => k === key)?.[0];
+    throw new Error(envName ? `${envName}=${env[envName] ?? ''}: ${i?.message ?? 'invalid'}; change or unset ${envName}` : `pipeline.${key}: ${i?.message ?? 'invalid'}`);
+  }
+  const model = env.LLM_MODEL?.trim();
+  if (!model) return r.data;
+  // catalog agents carry a tier (`sonnet`): the variable means "this model", so it fills every stage not pinned
+  const stages = Object.keys(stageModels.shape) as (keyof PipelineConfig['stage_models'])[];
+  return { ...r.data, stage_models: Object.fromEntries(stages.map((s) => [s, r.data.stage_models[s] ?? model])) };
+}
