@@ -85,8 +85,9 @@ async function whyNotStart(paths: Paths, port: number, baseUrl: string, store: s
   const lock = inspectOwner<DaemonInfo>(lockFileOf(paths, port));
   if (lock.setAside) sayLockSetAside(lock.setAside);
   const running = lock.owner;
-  if (running) return `Daemon already running on port ${running.port} (PID ${running.pid}). Use \`cco daemon restart\` or another --port.`;
-  const answer = await whoAnswers(baseUrl, port, store, 300);
+  if (running) return `Daemon already running on port ${running.port} (PID ${running.pid}). Use \`cco daemon restart${portFlag(running.port)}\` or another --port.`;
+  // as long as /health may take: a daemon whose Redis is down answers in ~2 s
+  const answer = await whoAnswers(baseUrl, port, store);
   if (answer.kind === 'mine') return `Daemon already running on port ${port} (PID ${answer.pid}; its lock file was missing). Use \`cco daemon restart${portFlag(port)}\` or another --port.`;
   if (answer.kind === 'foreign') return foreignDaemonMessage(baseUrl, answer);
   if (answer.kind === 'other') return notCcoMessage(baseUrl, port, 'cco daemon start --port {port}', answer);
@@ -119,7 +120,7 @@ async function stop(portOpt: string | undefined, quiet = false): Promise<{ code:
   if (r.setAside) sayLockSetAside(r.setAside);
   if (!r.stopped) {
     if (r.answer?.kind === 'foreign') say(`❌ Not stopped: ${foreignDaemonMessage(baseUrl, r.answer)}`);
-    else if (r.answer?.kind === 'other') say(`❌ No CCO daemon to stop on port ${port}. ${sidecarToStop(port, r.answer) ?? notCcoMessage(baseUrl, port, 'cco daemon start --port {port}')}`);
+    else if (r.answer?.kind === 'other') say(`❌ No CCO daemon to stop on port ${port}. ${sidecarToStop(port, r.answer) ?? notCcoMessage(baseUrl, port, 'cco daemon start --port {port}', r.answer)}`);
     else if (!quiet) say(`❌ Daemon is not running (port ${port}). Start it with \`${startCommand(portOpt)}\`.`);
     return { code: 1, refused: r.answer !== undefined };
   }

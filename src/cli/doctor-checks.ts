@@ -8,7 +8,9 @@ import type { Paths } from '../config/paths.js';
 import { httpJson } from '../core/http-json.js';
 import { version } from '../core/version.js';
 import { verifyLaunchArtifacts } from '../daemon/verify-artifacts.js';
-import { findPortHolder, portHolderAdvice } from '../daemon/port-holder.js';
+import { HEALTH_ANSWER_MS } from '../daemon/control.js';
+import { daemonOnPort, findPortHolder, portHolderAdvice } from '../daemon/port-holder.js';
+import type { PortHolder } from '../daemon/port-holder.js';
 import { loadSealingKey } from '../daemon/secret-files.js';
 import { checkDatabase } from './doctor-database.js';
 import { CLAUDE_NOT_FOUND, findClaude } from './find-claude.js';
@@ -66,21 +68,31 @@ export async function runChecks(paths: Paths, portOverride?: number): Promise<Ch
 
   const port = portOverride ?? config?.daemon.port ?? 3000;
   const base = `http://127.0.0.1:${port}`;
+  // the commands it names act on port 3000 without it
+  const flag = port !== 3000 ? ` --port ${port}` : '';
   let health: { status: string; service?: string; checks?: Record<string, { status: string; url?: string }> } | undefined;
   let answeredAsSidecar = false;
+  let noAnswer: string | undefined;
   try {
-    const r = await httpJson<typeof health>('GET', `${base}/health`, undefined, { timeoutMs: 1500 });
+    // as long as /health may take (a part's check waits its full time when Redis is down)
+    const r = await httpJson<typeof health>('GET', `${base}/health`, undefined, { timeoutMs: HEALTH_ANSWER_MS });
     // any web server may answer /health: only a CCO daemon's report counts
     health = r.body?.service === 'cco-daemon' ? r.body : undefined;
     answeredAsSidecar = r.body?.service === 'orchestration-sidecar';
-  } catch {
+  } catch (e) {
     health = undefined;
+    noAnswer = (e as Error).message;
   }
+  const silentDaemon = health || noAnswer === undefined ? undefined : silentDaemonCheck(port, findPortHolder(port), noAnswer);
   if (health) {
-    add({ name: 'Daemon', level: health.status === 'ok' ? 'ok' : 'warn', detail: `running at ${base} (${health.status})`, ...(health.status === 'ok' ? {} : { fix: 'See which part is down: cco status; logs: cco daemon logs' }) });
+    const down = Object.entries(health.checks ?? {}).filter(([, c]) => c.status === 'down' || c.status === 'degraded').map(([name, c]) => `${name} ${c.status}`);
+    add({ name: 'Daemon', level: health.status === 'ok' ? 'ok' : 'warn', detail: `running at ${base} (${health.status}${down.length ? `: ${down.join(', ')}` : ''})`, ...(health.status === 'ok' ? {} : { fix: `See which part is down: cco status${flag}; logs: cco daemon logs${flag}` }) });
     const sc = health.checks?.sidecar;
     const scPort = sc?.url ? new URL(sc.url).port : String(port + 1);
-    if (sc) add({ name: 'Sidecar', level: sc.status === 'ok' ? 'ok' : sc.status === 'disabled' ? 'warn' : 'fail', detail: sc.url ? `${sc.status} at ${sc.url}` : sc.status, ...(sc.status === 'ok' ? {} : { fix: `cco daemon restart; check port ${scPort} (lsof -i :${scPort})` }) });
+    if (sc) add({ name: 'Sidecar', level: sc.status === 'ok' ? 'ok' : sc.status === 'disabled' ? 'warn' : 'fail', detail: sc.url ? `${sc.status} at ${sc.url}` : sc.status, ...(sc.status === 'ok' ? {} : { fix: `cco daemon restart${flag}; check port ${scPort} (lsof -i :${scPort})` }) });
+  } else if (silentDaemon) {
+    // its sidecar port is its own: no warning about that one
+    add(silentDaemon);
   } else {
     // the port the sidecar will ask for: taken, a configured one fails the start; the default moves
     const daemonSide = config ?? { daemon: { port: 3000 }, sidecar: {} };
@@ -105,7 +117,7 @@ export async function runChecks(paths: Paths, portOverride?: number): Promise<Ch
       const r = verifyLaunchArtifacts(paths, loadSealingKey(paths.keyFile));
       add({ name: 'Sealed files', level: 'ok', detail: `settings + 3 sealed files verified (${r.agents} agents)` });
     } catch (e) {
-      add({ name: 'Sealed files', level: 'fail', detail: (e as Error).message, fix: 'cco daemon restart (the daemon writes the settings and sealed files anew)' });
+      add({ name: 'Sealed files', level: 'fail', detail: (e as Error).message, fix: `cco daemon restart${flag} (the daemon writes the settings and sealed files anew)` });
     }
   }
 
@@ -123,10 +135,28 @@ export async function runChecks(paths: Paths, portOverride?: number): Promise<Ch
   try {
     accessSync(paths.settingsFile, constants.R_OK);
   } catch {
-    if (health) add({ name: 'Settings file', level: 'fail', detail: `${paths.settingsFile} missing`, fix: 'cco daemon restart' });
+    if (health) add({ name: 'Settings file', level: 'fail', detail: `${paths.settingsFile} missing`, fix: `cco daemon restart${flag}` });
   }
   add(providerKeyCheck(process.env, health ? { port, env: await daemonEnv(base, paths) } : undefined));
   return out;
+}
+
+/**
+ * The Daemon check for a port whose holder is a CCO daemon that did not answer /health (`why`:
+ * the request's error): it runs, so the next steps are its log and its status, never to kill it
+ * as a stranger. Undefined when the holder is not a CCO daemon on this port.
+ */
+export function silentDaemonCheck(port: number, holder: PortHolder | undefined, why: string): CheckResult | undefined {
+  const daemon = daemonOnPort(holder, port);
+  if (!daemon) return undefined;
+  const portFlag = port !== 3000 ? ` --port ${port}` : '';
+  const what = /timed out/.test(why) ? `did not answer within ${HEALTH_ANSWER_MS / 1000} s` : `did not answer (${why})`;
+  return {
+    name: 'Daemon',
+    level: 'fail',
+    detail: `the CCO daemon (PID ${daemon.pid}) runs on port ${port} but ${what}: busy, stuck, or stopped (SIGSTOP)`,
+    fix: `See what it is doing: cco daemon logs${portFlag}; cco status${portFlag}. If it stays silent: cco daemon restart${portFlag}`,
+  };
 }
 
 /**

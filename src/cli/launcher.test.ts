@@ -1,3 +1,4 @@
+import { createServer as createHttpServer } from 'node:http';
 import { createServer } from 'node:net';
 import type { Server, Socket } from 'node:net';
 import { existsSync, mkdirSync, readdirSync, readFileSync, realpathSync, writeFileSync } from 'node:fs';
@@ -222,4 +223,47 @@ describe('a daemon started from an earlier build', () => {
     expect(staleDaemonWarning('b2b2b2b2b2b2', 'b2b2b2b2b2b2', 3000)).toBeUndefined();
     expect(staleDaemonWarning(null, 'a1a1a1a1a1a1', 3000)).toBeUndefined();
   });
+});
+
+describe('a port the daemon cannot bind', () => {
+  const w = tempCcoEnv();
+  const servers: { close(): unknown }[] = [];
+  afterAll(() => {
+    for (const s of servers) s.close();
+    w.cleanup();
+  });
+
+  /** Listens on `port` (0: any) on 127.0.0.1; undefined when it is taken. */
+  async function hold(port: number): Promise<number | undefined> {
+    // answers at once (404), as a web server would: the launcher asks it for a session first
+    const s = createHttpServer((_q, res) => res.writeHead(404).end());
+    return new Promise((resolve) => {
+      s.once('error', () => resolve(undefined));
+      s.listen(port, '127.0.0.1', () => {
+        servers.push(s);
+        resolve((s.address() as { port: number }).port);
+      });
+    });
+  }
+
+  it.runIf(process.platform === 'linux')('suggests for cco a port that is free with its next one (the sidecar’s), the same in daemon.toml and CCO_PORT', async () => {
+    // the port, and port + 2 (what was suggested before, whatever held it) taken
+    let port: number | undefined;
+    for (let i = 0; i < 20 && port === undefined; i++) {
+      const p = await hold(0);
+      if (p !== undefined && p + 3 <= 65535 && (await hold(p + 2)) !== undefined) port = p;
+    }
+    if (port === undefined) throw new Error('no port with port + 2 free to hold');
+    const claude = fakeClaude(w.root);
+    const r = await launch(['-p', 'x'], { ...w.env, CCO_PORT: String(port), CCO_CLAUDE_BIN: claude.bin }, w.root);
+    expect(r.code).toBe(1);
+    expect(r.stderr).toContain(`Port ${port} is already in use`);
+    const m = /For cco itself: set port = (\d+) under \[daemon\] in .*, or CCO_PORT=(\d+)/.exec(r.stderr);
+    expect(m, r.stderr).not.toBeNull();
+    expect(m?.[2]).toBe(m?.[1]);
+    const suggested = Number(m?.[1]);
+    expect(suggested).toBeGreaterThan(port + 2);
+    // free, and so is the port its sidecar asks for
+    for (const p of [suggested, suggested + 1]) expect(await hold(p), `port ${p}`).toBe(p);
+  }, 30_000);
 });

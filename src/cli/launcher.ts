@@ -81,7 +81,7 @@ export async function main(args: string[]): Promise<number> {
     if (!r.ok) {
       // `cco daemon start --port` would start a daemon this launcher never asks: it reads its
       // port from daemon.toml or CCO_PORT
-      const moved = / already in use/.test(r.message) ? `\n   For cco itself: set port = ${port + 2} under [daemon] in ${paths.configFile}, or CCO_PORT=${port + 2}` : '';
+      const moved = / already in use/.test(r.message) ? ((free) => `\n   For cco itself: set port = ${free} under [daemon] in ${paths.configFile}, or CCO_PORT=${free}`)((await import('../daemon/port-holder.js')).suggestFreePort(port + 2, true)) : '';
       return fail(`${r.message}${moved}\n   Logs: ${r.logFile} (cco daemon logs)`, 1);
     }
     session = await askSession(localUrl(host, r.info.port));

@@ -1,6 +1,6 @@
 import { existsSync, readFileSync } from 'node:fs';
 import { Command } from 'commander';
-import { isHealthy, startDetached } from '../daemon/control.js';
+import { probeHealth, startDetached } from '../daemon/control.js';
 import { SEED_KEY_ENV } from '../mcp/auth.js';
 import { bridgeStdioToHttp } from '../mcp/stdio-bridge.js';
 import { cliContext, say, startCommand } from './common.js';
@@ -30,7 +30,9 @@ export async function main(args: string[]): Promise<number> {
     return { ok: true, url: `${baseUrl.replace(/:\d+$/, `:${r.info.port}`)}/mcp` };
   };
 
-  if (!opts.url && !(await isHealthy(baseUrl, 1000))) {
+  // a daemon that answers, degraded or not (Redis down, a provider's breaker open), is used: a
+  // second start would only fail with "already running"
+  if (!opts.url && (await probeHealth(baseUrl)).kind !== 'cco') {
     if (!opts.start) {
       say(`❌ Daemon is not running at ${baseUrl}. Start it with \`${startCommand(opts.port)}\` (or drop --no-start).`);
       return 1;

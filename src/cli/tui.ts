@@ -17,7 +17,7 @@ export async function main(args: string[]): Promise<number> {
   if (!process.stdin.isTTY) fatal('cco tui needs an interactive terminal (a TTY); for scripts use `cco status` or `cco health`.', 2);
   // a daemon that is not there is said at once (the TUI would wait for it, "reconnecting", for ever);
   // once it runs, the TUI rides out restarts by itself
-  if ((await probeHealth(baseUrl, 2000)).kind !== 'cco') fatal(`Daemon is not running at ${baseUrl}. Start it with \`${startCommand(portOpt)}\`, then run \`cco tui\` again.`);
+  if ((await probeHealth(baseUrl)).kind !== 'cco') fatal(`Daemon is not running at ${baseUrl}. Start it with \`${startCommand(portOpt)}\`, then run \`cco tui\` again.`);
   // ink draws only a final frame when it believes it runs in CI (the CI variable is set, as it is
   // in many terminals inside CI jobs and containers); an interactive TTY wants live frames.
   if (process.stdout.isTTY) process.env.CI = '0';

@@ -3,11 +3,12 @@ import type { Server } from 'node:http';
 import { afterEach, describe, expect, it } from 'vitest';
 import { resolvePaths } from '../config/paths.js';
 import { tempCcoEnv } from '../testing/temp-dirs.js';
-import { isHealthy, notCcoMessage, probeHealth, stopDaemon, whoAnswers } from './control.js';
+import { HEALTH_CHECK_MS, WRITE_PROBE_MS } from '../server/health.js';
+import { HEALTH_ANSWER_MS, isHealthy, notCcoMessage, probeHealth, stopDaemon, whoAnswers } from './control.js';
 
-/** A server on port 0 answering every request with `status` and `body`. */
-async function answering(status: number, body: string): Promise<{ url: string; port: number; server: Server }> {
-  const server = createServer((_req, res) => res.writeHead(status, { 'content-type': 'application/json' }).end(body));
+/** A server on port 0 answering every request with `status` and `body`, after `delayMs`. */
+async function answering(status: number, body: string, delayMs = 0): Promise<{ url: string; port: number; server: Server }> {
+  const server = createServer((_req, res) => void setTimeout(() => res.writeHead(status, { 'content-type': 'application/json' }).end(body), delayMs));
   await new Promise<void>((r) => server.listen(0, '127.0.0.1', () => r()));
   const port = (server.address() as { port: number }).port;
   return { url: `http://127.0.0.1:${port}`, port, server };
@@ -21,8 +22,8 @@ describe('who answers on a daemon port', () => {
   afterEach(() => {
     for (const s of servers.splice(0)) s.close();
   });
-  const serve = async (status: number, body: string) => {
-    const s = await answering(status, body);
+  const serve = async (status: number, body: string, delayMs = 0) => {
+    const s = await answering(status, body, delayMs);
     servers.push(s.server);
     return s;
   };
@@ -43,6 +44,16 @@ describe('who answers on a daemon port', () => {
     const degraded = await serve(503, daemonHealth('/home/a/analytics.db'));
     expect(await isHealthy(degraded.url)).toBe(false);
   });
+
+  it('waits as long as /health may take: a daemon whose Redis is down answers after a part’s check ran out (HEALTH_CHECK_MS)', async () => {
+    // the database or Redis check, then the parts' checks beside the SQLite write probe
+    expect(HEALTH_ANSWER_MS).toBeGreaterThan(2 * HEALTH_CHECK_MS);
+    expect(HEALTH_ANSWER_MS).toBeGreaterThan(HEALTH_CHECK_MS + WRITE_PROBE_MS);
+    const slow = await serve(503, daemonHealth('/home/a/analytics.db'), HEALTH_CHECK_MS + 200);
+    const [probe, answer] = await Promise.all([probeHealth(slow.url), whoAnswers(slow.url, slow.port, '/home/a/analytics.db')]);
+    expect(probe).toMatchObject({ kind: 'cco', healthy: false, pid: process.pid });
+    expect(answer).toMatchObject({ kind: 'mine', pid: process.pid });
+  }, 10_000);
 
   it("this home's daemon reports this home's store and holds the port; another home's is foreign", async () => {
     const s = await serve(200, daemonHealth('/home/a/analytics.db'));

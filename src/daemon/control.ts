@@ -14,7 +14,16 @@ import type { DaemonConfig } from '../config/daemon-config.js';
 import type { DaemonInfo } from './lock.js';
 import { isAlive, lockFileOf, readDaemonInfo } from './lock.js';
 import { findPortHolder, portHolderAdvice } from './port-holder.js';
+import { HEALTH_CHECK_MS, WRITE_PROBE_MS } from '../server/health-limits.js';
 
+/**
+ * How long a CLI waits for a daemon's /health before it calls the daemon unresponsive: above
+ * /health's worst case, where the database and Redis checks (HEALTH_CHECK_MS each, side by side)
+ * come first, then the parts' checks (HEALTH_CHECK_MS) beside the SQLite write probe
+ * (WRITE_PROBE_MS), plus a second for a loaded machine. A daemon whose Redis is down answers in
+ * about HEALTH_CHECK_MS: a shorter wait took it for a hung process, or for a stranger to kill.
+ */
+export const HEALTH_ANSWER_MS = HEALTH_CHECK_MS + Math.max(HEALTH_CHECK_MS, WRITE_PROBE_MS) + 1000;
 
 /**
  * What answers `GET /health` on a daemon's address: a CCO daemon (its pid, the store it reports,
@@ -26,7 +35,7 @@ export type HealthProbe =
   | { kind: 'other'; status: number; sidecar?: true }
   | { kind: 'cco'; healthy: boolean; pid: number; database: string | undefined; body: unknown };
 
-export async function probeHealth(baseUrl: string, timeoutMs = 500): Promise<HealthProbe> {
+export async function probeHealth(baseUrl: string, timeoutMs = HEALTH_ANSWER_MS): Promise<HealthProbe> {
   let r;
   try {
     r = await httpJson<{ service?: unknown; pid?: unknown; checks?: { database?: { location?: unknown } } }>('GET', `${baseUrl}/health`, undefined, { timeoutMs });
@@ -63,7 +72,7 @@ export type PortAnswer =
   | { kind: 'foreign'; pid: number; database: string | undefined }
   | { kind: 'other'; sidecar?: true };
 
-export async function whoAnswers(baseUrl: string, port: number, expectedStore: string, timeoutMs = 500): Promise<PortAnswer> {
+export async function whoAnswers(baseUrl: string, port: number, expectedStore: string, timeoutMs = HEALTH_ANSWER_MS): Promise<PortAnswer> {
   const p = await probeHealth(baseUrl, timeoutMs);
   if (p.kind === 'none') return { kind: 'none' };
   if (p.kind === 'other') return p.sidecar ? { kind: 'other', sidecar: true } : { kind: 'other' };

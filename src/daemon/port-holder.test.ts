@@ -5,7 +5,7 @@ import type { Server } from 'node:http';
 import { createInterface } from 'node:readline';
 import { afterAll, afterEach, describe, expect, it } from 'vitest';
 import { notCcoMessage, probeHealth, whoAnswers } from './control.js';
-import { findPortHolder, portHolderAdvice, portInUseMessage, sidecarOwner, suggestFreePort } from './port-holder.js';
+import { daemonOnPort, findPortHolder, portHolderAdvice, portInUseMessage, sidecarOwner, suggestFreePort } from './port-holder.js';
 
 const SIDECAR_HEALTH = JSON.stringify({ status: 'healthy', service: 'orchestration-sidecar', version: 'test', checks: {} });
 const onLinux = process.platform === 'linux';
@@ -114,5 +114,16 @@ describe('the port suggested instead of a taken one', () => {
     const { fix } = portHolderAdvice(port, 'cco daemon start --port {port}');
     if (onLinux) expect(fix).toContain(`kill ${process.pid}`);
     expect(fix).toMatch(/use a different port: cco daemon start --port \d+/);
+  });
+});
+
+describe('a port held by a CCO daemon itself', () => {
+  it('is told by the holder’s title: cco-daemon --port N on port N (or a daemon still starting), not its sidecar’s port nor a stranger', () => {
+    expect(daemonOnPort({ pid: 7, command: 'cco-daemon --port 3750' }, 3750)).toEqual({ pid: 7 });
+    expect(daemonOnPort({ pid: 7, command: 'cco-daemon' }, 3750)).toEqual({ pid: 7 });
+    expect(daemonOnPort({ pid: 7, command: 'cco-daemon --port 3750' }, 3751)).toBeUndefined();
+    expect(daemonOnPort({ pid: 7, command: 'cco-daemonic --port 3750' }, 3750)).toBeUndefined();
+    expect(daemonOnPort({ pid: 7, command: 'python3 -m http.server 3750' }, 3750)).toBeUndefined();
+    expect(daemonOnPort(undefined, 3750)).toBeUndefined();
   });
 });

@@ -104,6 +104,16 @@ export function sidecarOwner(holder: PortHolder | undefined, port: number): { da
   return daemonPort !== port ? { daemonPort, pid: holder.pid } : undefined;
 }
 
+/**
+ * The CCO daemon that holds `port` as its own: a `cco-daemon --port <port>` process (or a
+ * `cco-daemon` still starting, before it names its port). Not its sidecar's port (sidecarOwner).
+ */
+export function daemonOnPort(holder: PortHolder | undefined, port: number): { pid: number } | undefined {
+  const m = /^cco-daemon(?: --port (\d+))?(?:\s|$)/.exec(holder?.command ?? '');
+  if (!holder || !m) return undefined;
+  return m[1] === undefined || Number(m[1]) === port ? { pid: holder.pid } : undefined;
+}
+
 /** ` by <who>` for "port N is in use", the fix, and for a sidecar's port the daemon it belongs to ("the CCO daemon on port 8100 (PID n)"). */
 export interface PortAdvice {
   who: string;
