@@ -2,15 +2,16 @@ import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { parseEnv } from 'node:util';
 import { IMPROVE_ENV_NAMES } from '../config/sections/improve.js';
+import { PIPELINE_ENV_NAMES } from '../config/sections/pipeline.js';
 
 /**
  * What a `.env` file may set for CCO: provider keys (`ANTHROPIC_API_KEY`, `OPENAI_API_KEY`,
  * `DEEPSEEK_API_KEY`, `..._API_KEYS`), CCO's own variables (`CCO_*`, `ORCHESTRATOR_*`) and the
- * seeds' settings CCO reads (`CIRCUIT_BREAKER_*`, the improvement cycle's). Not a project's own
+ * seeds' settings CCO reads (`CIRCUIT_BREAKER_*`, `LLM_*`, the improvement cycle's). Not a project's own
  * `DATABASE_URL`, `REDIS_URL` or `PORT`: a project's `.env` holds those for its app, and they
  * would move the daemon itself.
  */
-const SEED_SETTINGS = new Set(IMPROVE_ENV_NAMES);
+const SEED_SETTINGS = new Set([...IMPROVE_ENV_NAMES, ...PIPELINE_ENV_NAMES]);
 /**
  * Where the daemon lives and listens: read before any `.env` (the config folder is where one is
  * looked for), and by `cco` itself, which reads no `.env`: the two would disagree on the port.
