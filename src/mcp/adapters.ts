@@ -22,7 +22,7 @@ export function sidecarOps(module: SidecarModule): SidecarOps | string {
   return sidecarOverHttp({ url: () => module.url(), mint });
 }
 
-/** The pipeline module's submit and get. */
+/** The pipeline module's submit, get and retry. */
 export function pipelineOps(module: PipelineModule): PipelineOps {
   return {
     submit: async (i, by) => ({ ...(await module.submit(i, by)) }),
@@ -30,6 +30,7 @@ export function pipelineOps(module: PipelineModule): PipelineOps {
       const t = await module.getTask(id, by);
       return t ? { ...t } : undefined;
     },
+    retry: async (id, by) => ({ ...(await module.retry(id, by)) }),
   };
 }
 

@@ -47,6 +47,8 @@ export interface TaskRequester {
 export interface PipelineOps {
   submit(input: { requirement: string; priority?: number | string; output_format?: string }, by?: TaskRequester): Promise<Record<string, unknown>>;
   getTask(id: string, by?: TaskRequester): Promise<Record<string, unknown> | undefined>;
+  /** Reruns a failed, cancelled or validation-rejected task from its failed stage: the task, queued again (404 unknown, 409 any other status). */
+  retry(id: string, by?: TaskRequester): Promise<Record<string, unknown>>;
 }
 
 export interface AgentsOps {

@@ -14,6 +14,7 @@ export const TOOL_NAMES = [
   'list_agents',
   'submit_requirement',
   'get_task',
+  'retry_task',
   'cache_stats',
   'trigger_improvement_cycle',
   'cancel_improvement_cycle',

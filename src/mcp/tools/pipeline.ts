@@ -6,9 +6,9 @@ import { need, run } from './result.js';
 
 const loose = z.record(z.string(), z.unknown());
 
-/** The agent catalog and the pipeline: `list_agents`, `submit_requirement`, `get_task`. */
+/** The agent catalog and the pipeline: `list_agents`, `submit_requirement`, `get_task`, `retry_task`. */
 export function registerPipelineTools(server: McpServer, svc: McpServices, principal: Principal): void {
-  // Tasks belong to the tenant that submitted them: another tenant's key sees them only as admin.
+  // Tasks belong to the tenant that submitted them: another tenant's key sees (and retries) them only as admin.
   const by = { userId: `mcp:${principal.tenant}`, admin: principal.admin };
   server.registerTool(
     'list_agents',
@@ -61,5 +61,19 @@ export function registerPipelineTools(server: McpServer, svc: McpServices, princ
         if (!task) throw new AppError(404, 'task_not_found', `No task ${task_id}`);
         return { task };
       }),
+  );
+
+  // Any key that may submit may retry, but only its own tasks unless it is an admin (as get_task).
+  server.registerTool(
+    'retry_task',
+    {
+      title: 'Retry a pipeline task',
+      description:
+        'Reruns a pipeline task that failed, was cancelled, or completed with its validation failed (validation.passed false): it is queued again and resumes from the stage that failed (the implementation, for a rejected validation, given the validator\'s issues), keeping the stages finished before it; its LLM calls bypass the gateway cache. A queued, running or validly completed task cannot be retried (409). Returns the task; follow it with get_task.',
+      inputSchema: { task_id: z.string().min(1).max(100) },
+      outputSchema: z.looseObject({ task: loose }),
+      annotations: { readOnlyHint: false, destructiveHint: false, idempotentHint: false, openWorldHint: true },
+    },
+    ({ task_id }) => run(async () => ({ task: await need(svc.pipeline, 'the pipeline').retry(task_id, by) })),
   );
 }

@@ -3,6 +3,9 @@ import { Client } from '@modelcontextprotocol/sdk/client/index.js';
 import { InMemoryTransport } from '@modelcontextprotocol/sdk/inMemory.js';
 import type { ImproveApi } from '../../improve/api.js';
 import { mcpSection } from '../../config/sections/mcp.js';
+import { conflict, notFound } from '../../core/errors.js';
+import type { PipelineModule } from '../../pipeline/module.js';
+import { pipelineOps } from '../adapters.js';
 import type { McpServices, Principal, SidecarOps } from '../deps.js';
 import { createCcoMcpServer } from '../server.js';
 
@@ -47,9 +50,9 @@ afterEach(async () => {
   for (const c of clients.splice(0)) await c.close();
 });
 
-async function connect(svc: McpServices): Promise<Client> {
+async function connect(svc: McpServices, principal: Principal = local): Promise<Client> {
   const [a, b] = InMemoryTransport.createLinkedPair();
-  await createCcoMcpServer(svc, local).connect(a);
+  await createCcoMcpServer(svc, principal).connect(a);
   const client = new Client({ name: 'tools-test', version: '1' });
   await client.connect(b);
   clients.push(client);
@@ -102,5 +105,56 @@ describe('improvement cycles', () => {
     const r = await client.callTool({ name: 'list_improvement_cycles', arguments: { cycle_id: 'nope' } });
     expect(r.isError).toBe(true);
     expect(errorText(r)).toMatch(/cycle_not_found \(404\): No improvement cycle nope/);
+  });
+});
+
+describe('retry_task', () => {
+  /** A pipeline module whose retry answers as the real one does: failed tasks rerun, queued ones 409, unknown 404. */
+  function fakePipeline(calls: { id: string; by: unknown }[]): PipelineModule {
+    const retry = async (id: string, by?: unknown) => {
+      calls.push({ id, by });
+      if (id === 'task-failed') return { id, status: 'queued', error: null, validation: null, retries: 1 };
+      if (id === 'task-queued') throw conflict(`Task ${id} is queued and cannot be retried (it is still queued); only a failed or cancelled task, or one whose validation failed, can be retried`);
+      throw notFound(`No task ${id}; list tasks with GET /api/tasks`);
+    };
+    return { retry } as unknown as PipelineModule;
+  }
+
+  it('reruns a failed task through the pipeline module and returns it; 409 and 404 reach the client as errors', async () => {
+    const calls: { id: string; by: unknown }[] = [];
+    const client = await connect(services({ pipeline: pipelineOps(fakePipeline(calls)) }));
+    const { tools } = await client.listTools();
+    expect(tools.find((t) => t.name === 'retry_task')?.description).toMatch(/failed, was cancelled, or completed with its validation failed/);
+
+    const r = await client.callTool({ name: 'retry_task', arguments: { task_id: 'task-failed' } });
+    expect(r.isError).toBeFalsy();
+    expect(r.structuredContent).toEqual({ task: { id: 'task-failed', status: 'queued', error: null, validation: null, retries: 1 } });
+    expect(calls[0]).toEqual({ id: 'task-failed', by: { userId: 'mcp:local', admin: true } });
+
+    const busy = await client.callTool({ name: 'retry_task', arguments: { task_id: 'task-queued' } });
+    expect(busy.isError).toBe(true);
+    expect(errorText(busy)).toMatch(/conflict \(409\): Task task-queued is queued and cannot be retried/);
+    const unknown = await client.callTool({ name: 'retry_task', arguments: { task_id: 'task-nope' } });
+    expect(unknown.isError).toBe(true);
+    expect(errorText(unknown)).toMatch(/not_found \(404\): No task task-nope/);
+  });
+
+  it("a non-admin key retries as its tenant (the module refuses another tenant's task); a missing task_id is refused before the pipeline", async () => {
+    const calls: { id: string; by: unknown }[] = [];
+    const viewer: Principal = { tenant: 'viewer', admin: false, issues: ['I-1'], keyId: 'key:1' };
+    const client = await connect(services({ pipeline: pipelineOps(fakePipeline(calls)) }), viewer);
+    expect((await client.callTool({ name: 'retry_task', arguments: { task_id: 'task-failed' } })).isError).toBeFalsy();
+    expect(calls[0]).toEqual({ id: 'task-failed', by: { userId: 'mcp:viewer', admin: false } });
+    const empty = await client.callTool({ name: 'retry_task', arguments: { task_id: '' } });
+    expect(empty.isError).toBe(true);
+    expect(errorText(empty)).toMatch(/task_id/);
+    expect(calls).toHaveLength(1);
+  });
+
+  it('says the pipeline is unavailable when it is', async () => {
+    const client = await connect(services({ pipeline: 'the pipeline is disabled' }));
+    const r = await client.callTool({ name: 'retry_task', arguments: { task_id: 'task-failed' } });
+    expect(r.isError).toBe(true);
+    expect(errorText(r)).toMatch(/unavailable \(503\): the pipeline is unavailable: the pipeline is disabled/);
   });
 });

@@ -28,6 +28,13 @@ export interface Agent {
 export const STAGES = ['enhancement', 'analysis', 'implementation', 'validation', 'integration'] as const;
 export type StageState = 'pending' | 'running' | 'done' | 'failed';
 
+/** The pipeline validator's verdict on a task (`validation` on its rows and `completed`/`failed` updates). */
+export interface Validation {
+  passed: boolean;
+  score: number;
+  summary: string;
+}
+
 export interface Task {
   id: string;
   requirement?: string;
@@ -37,6 +44,7 @@ export interface Task {
   created: number;
   updated: number;
   error?: string;
+  validation?: Validation;
   stages: Record<string, StageState>;
   files: string[];
 }
@@ -124,17 +132,26 @@ export function readTask(d: unknown, ts: number): Partial<Task> & { id: string }
   const updated = num(d, 'updated_at', 'updatedAt', 'ts');
   const priority = num(d, 'priority');
   const file = str(d, 'file', 'path');
+  const validation = readValidation(d);
   return {
     id,
     ...optional('requirement', str(d, 'requirement', 'title', 'description', 'task.requirement')),
     ...optional('status', str(d, 'status', 'state', 'task.status')),
     ...optional('stage', str(d, 'stage', 'current_stage', 'currentStage', 'task.stage')),
     ...optional('error', str(d, 'error', 'error.message', 'reason', 'failure_reason')),
+    ...(validation ? { validation } : {}),
     ...(priority !== undefined ? { priority } : {}),
     ...(created !== undefined ? { created: toMs(created) } : {}),
     updated: updated !== undefined ? toMs(updated) : ts,
     ...(file ? { files: [file] } : {}),
   };
+}
+
+/** The verdict a task carries; undefined when it has none (null before validation answers) or it is malformed. */
+function readValidation(d: unknown): Validation | undefined {
+  const passed = bool(d, 'validation.passed');
+  if (passed === undefined) return undefined;
+  return { passed, score: num(d, 'validation.score') ?? 0, summary: str(d, 'validation.summary') ?? '' };
 }
 
 /** Reads a `gateway_request` (or a row of `GET /api/debug/requests`). */

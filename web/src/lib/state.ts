@@ -1,4 +1,4 @@
-import { isObj } from './fields';
+import { arr, isObj, str } from './fields';
 import { STAGES, readAgent, readLog, readRequest, readTask } from './model';
 import type { Agent, GwRequest, HubMessage, LogLine, StageState, Task } from './model';
 import { Ring } from './ring';
@@ -136,16 +136,22 @@ export class DashboardState {
     const t = readTask(d, ts);
     if (!t) return;
     const prev = this.tasks.get(t.id);
+    // A retried task starts over from a stage: queued with none, its old error, verdict and files gone.
+    const retried = str(d, 'event') === 'retried';
     const next: Task = {
       status: 'queued',
       created: ts,
       stages: {},
       ...prev,
       ...t,
-      files: [...(prev?.files ?? []), ...(t.files ?? [])].slice(-50),
+      files: [...(retried ? [] : (prev?.files ?? [])), ...(t.files ?? [])].slice(-50),
       updated: t.updated ?? ts,
     } as Task;
-    next.stages = stageStates(next, prev?.stages ?? {});
+    // null says none: a row of a task retried meanwhile (`error: null`) clears what the page kept
+    if (retried || (isObj(d) && d.error === null)) delete next.error;
+    if (retried || (isObj(d) && d.validation === null)) delete next.validation;
+    if (retried) delete next.stage;
+    next.stages = stageStates(next, retried ? stagesBefore(retryFrom(d), prev?.stages ?? {}) : (prev?.stages ?? {}));
     if (next.requirement === undefined) this.incomplete.add(t.id);
     else this.incomplete.delete(t.id);
     this.tasks.delete(t.id);
@@ -172,6 +178,37 @@ export function stageStates(t: Task, prev: Record<string, StageState>): Record<s
     else out[s] = prev[s] === 'done' ? 'done' : 'pending';
   });
   return out;
+}
+
+/** The stage a retried task runs again from: its `retried` update names it; in a task view it is the first pending stage. */
+function retryFrom(d: unknown): string | undefined {
+  const named = str(d, 'detail.from');
+  if (named) return named;
+  return (arr(d, 'stages') ?? []).filter((s) => str(s, 'status') === 'pending').map((s) => str(s, 'stage'))[0];
+}
+
+/** The stages finished before `from` (kept by a retry); none when `from` is unknown. */
+function stagesBefore(from: string | undefined, prev: Record<string, StageState>): Record<string, StageState> {
+  const idx = from ? (STAGES as readonly string[]).indexOf(from) : -1;
+  const out: Record<string, StageState> = {};
+  STAGES.forEach((s, i) => {
+    if (i < idx && prev[s] === 'done') out[s] = 'done';
+  });
+  return out;
+}
+
+/** A task `POST /api/tasks/:id/retry` accepts: failed, cancelled, or completed with its validation failed. */
+export function canRetry(t: Task | undefined): boolean {
+  if (!t) return false;
+  const status = t.status.toLowerCase();
+  return status === 'failed' || status === 'cancelled' || (status === 'completed' && t.validation?.passed === false);
+}
+
+/** What a card says of a task that completed although its validator rejected it (`fail_on_validation_reject = false`). */
+export function validationNote(t: Task): string | undefined {
+  if (t.error || t.validation?.passed !== false || t.status.toLowerCase() !== 'completed') return undefined;
+  const summary = t.validation.summary.trim();
+  return `Validation failed (score ${t.validation.score})${summary ? `: ${summary}` : ''}`;
 }
 
 /** The column a task sits in on the pipeline board. */

@@ -7,7 +7,7 @@ import { useLive, useNow } from '../lib/hooks';
 import { state } from '../lib/instance';
 import { STAGES } from '../lib/model';
 import type { Task } from '../lib/model';
-import { taskColumn } from '../lib/state';
+import { canRetry, taskColumn, validationNote } from '../lib/state';
 
 const COLUMNS = ['queued', ...STAGES, 'completed', 'failed'] as const;
 
@@ -69,6 +69,44 @@ function TaskCard({ t, now }: { t: Task; now: number }) {
         {t.stage ? ` · ${t.stage}` : ''} · {ago(t.updated, now)}
       </div>
       {t.error && <div class="bad small">{t.error}</div>}
+      {validationNote(t) && (
+        <div class="bad small" data-testid="task-validation">
+          {validationNote(t)}
+        </div>
+      )}
+      {canRetry(t) && <Retry id={t.id} />}
+    </div>
+  );
+}
+
+/** Reruns a failed, cancelled or rejected task from the stage that failed (`POST /api/tasks/:id/retry`). */
+function Retry({ id }: { id: string }) {
+  const [busy, setBusy] = useState(false);
+  const [error, setError] = useState<string | undefined>(undefined);
+  const retry = async (): Promise<void> => {
+    setBusy(true);
+    setError(undefined);
+    try {
+      const view = await postJson<unknown>(`/api/tasks/${encodeURIComponent(id)}/retry`, {});
+      // the hub's `retried` update usually comes first; the answer only stands in when it has not
+      if (canRetry(state.tasks.get(id))) state.upsertTask({ ...(view as object), task_id: id, event: 'retried' }, Date.now());
+      state.changed();
+    } catch (err) {
+      setError((err as Error).message);
+    } finally {
+      setBusy(false);
+    }
+  };
+  return (
+    <div class="small">
+      <button class="small" disabled={busy} onClick={() => void retry()} data-testid="task-retry" title="Run the task again from the stage that failed">
+        {busy ? 'Retrying…' : 'Retry'}
+      </button>
+      {error && (
+        <div class="bad small" data-testid="task-retry-error">
+          {error}
+        </div>
+      )}
     </div>
   );
 }
