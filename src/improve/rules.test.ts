@@ -123,13 +123,13 @@ describe('improveSettings', () => {
     const s = improveSettings(S, { ROLLBACK_DEGRADATION_THRESHOLD: '0.15', MONITORING_DURATION_SECONDS: '7200', MAX_CONCURRENT_IMPROVEMENTS: '1', PERFORMANCE_DEGRADATION_THRESHOLD: '0.2', ERROR_FREQUENCY_THRESHOLD: '5' });
     expect(s).toMatchObject({ rollback_degradation_threshold: 0.15, monitoring_duration_seconds: 7200, max_concurrent_improvements: 1, performance_degradation_threshold: 0.2, error_frequency_threshold: 5 });
     expect(() => improveSettings(S, { MAX_CONCURRENT_IMPROVEMENTS: 'lots' })).toThrow('MAX_CONCURRENT_IMPROVEMENTS=lots is not a number');
-    expect(() => improveSettings(S, { MAX_CONCURRENT_IMPROVEMENTS: '0' })).toThrow(/^MAX_CONCURRENT_IMPROVEMENTS: /);
+    expect(() => improveSettings(S, { MAX_CONCURRENT_IMPROVEMENTS: '0' })).toThrow(/^MAX_CONCURRENT_IMPROVEMENTS=0: .*; change or unset MAX_CONCURRENT_IMPROVEMENTS$/);
   });
 
   it('gives an LLM proposal 60 s by default, GENERATION_TIMEOUT_SECONDS or [improve] generation_timeout_seconds otherwise', () => {
     expect(S.generation_timeout_seconds).toBe(60);
     expect(improveSettings(improveSection.parse({ generation_timeout_seconds: 90 }), {}).generation_timeout_seconds).toBe(90);
     expect(improveSettings(improveSection.parse({ generation_timeout_seconds: 90 }), { GENERATION_TIMEOUT_SECONDS: '120' }).generation_timeout_seconds).toBe(120);
-    expect(() => improveSettings(S, { GENERATION_TIMEOUT_SECONDS: '0' })).toThrow(/^GENERATION_TIMEOUT_SECONDS: /);
+    expect(() => improveSettings(S, { GENERATION_TIMEOUT_SECONDS: '0' })).toThrow(/^GENERATION_TIMEOUT_SECONDS=0: /);
   });
 });

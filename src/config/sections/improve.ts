@@ -1,4 +1,5 @@
 import { z } from 'zod';
+import { withEnvSettings } from '../env-settings.js';
 
 /**
  * `[improve]` in daemon.toml: the self-improvement cycle. The seed's settings keep their names
@@ -63,20 +64,5 @@ export const IMPROVE_ENV_NAMES: readonly string[] = Object.keys(ENV_KEYS);
  * A malformed value is an error naming the variable, never silently ignored.
  */
 export function improveSettings(section: ImproveConfig, env: Record<string, string | undefined>): ImproveConfig {
-  const raw: Record<string, unknown> = { ...section };
-  for (const [name, key] of Object.entries(ENV_KEYS)) {
-    const v = env[name];
-    if (v === undefined || v === '') continue;
-    const n = Number(v);
-    if (!Number.isFinite(n)) throw new Error(`${name}=${v} is not a number`);
-    raw[key] = n;
-  }
-  const r = improveSection.safeParse(raw);
-  if (!r.success) {
-    const i = r.error.issues[0];
-    const key = String(i?.path[0] ?? '');
-    const envName = Object.entries(ENV_KEYS).find(([, k]) => k === key)?.[0];
-    throw new Error(`${envName ?? `improve.${key}`}: ${i?.message ?? 'invalid'}`);
-  }
-  return r.data;
+  return withEnvSettings(improveSection, section, env, ENV_KEYS, 'improve');
 }

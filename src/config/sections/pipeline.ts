@@ -1,4 +1,5 @@
 import { z } from 'zod';
+import { envNumber, withEnvSettings } from '../env-settings.js';
 
 const stageModels = z
   .object({
@@ -92,29 +93,14 @@ const MODEL_ID = /^[\w.:/@+-]{1,200}$/;
  * value is an error naming the variable, never silently ignored.
  */
 export function pipelineSettings(section: PipelineConfig, env: Record<string, string | undefined>): PipelineConfig {
-  const raw: Record<string, unknown> = { ...section };
-  for (const [name, key] of Object.entries(ENV_KEYS)) {
-    const v = env[name]?.trim();
-    if (v === undefined || v === '') continue;
-    if (key === 'model') {
-      if (!MODEL_ID.test(v)) throw new Error(`${name}=${JSON.stringify(v)} is not a model id (letters, digits and . _ : / @ + - only; e.g. ${name}=claude-haiku-4-5)`);
-      raw[key] = v;
-      continue;
-    }
-    const n = Number(v);
-    if (!Number.isFinite(n)) throw new Error(`${name}=${v} is not a number; change or unset ${name}`);
-    raw[key] = n;
-  }
-  const r = pipelineSection.safeParse(raw);
-  if (!r.success) {
-    const i = r.error.issues[0];
-    const key = String(i?.path[0] ?? '');
-    const envName = Object.entries(ENV_KEYS).find(([, k]) => k === key)?.[0];
-    throw new Error(envName ? `${envName}=${env[envName] ?? ''}: ${i?.message ?? 'invalid'}; change or unset ${envName}` : `pipeline.${key}: ${i?.message ?? 'invalid'}`);
-  }
+  const settings = withEnvSettings(pipelineSection, section, env, ENV_KEYS, 'pipeline', (name, v, key) => {
+    if (key !== 'model') return envNumber(name, v);
+    if (!MODEL_ID.test(v)) throw new Error(`${name}=${JSON.stringify(v)} is not a model id (letters, digits and . _ : / @ + - only; e.g. ${name}=claude-haiku-4-5)`);
+    return v;
+  });
   const model = env.LLM_MODEL?.trim();
-  if (!model) return r.data;
+  if (!model) return settings;
   // catalog agents carry a tier (`sonnet`): the variable means "this model", so it fills every stage not pinned
   const stages = Object.keys(stageModels.shape) as (keyof PipelineConfig['stage_models'])[];
-  return { ...r.data, stage_models: Object.fromEntries(stages.map((s) => [s, r.data.stage_models[s] ?? model])) };
+  return { ...settings, stage_models: Object.fromEntries(stages.map((s) => [s, settings.stage_models[s] ?? model])) };
 }
