@@ -127,6 +127,9 @@ describe('people: login, tokens, roles, ownership, rate limits (seed 004)', () =
     expect(other.status).toBe(403);
     expect(other.body).toMatchObject({ error: { code: 'access_denied', message: expect.stringMatching(/^Access denied/) } });
     expect((await call('POST', `/api/tasks/${id}/cancel`, { token: tokens.bob?.access })).status).toBe(403);
+    // a retry, as a cancel: the owner's (a running task is not retryable: 409), nobody else's
+    expect((await call('POST', `/api/tasks/${id}/retry`, { token: tokens.bob?.access })).status).toBe(403);
+    expect([409, 202]).toContain((await call('POST', `/api/tasks/${id}/retry`, { token: tokens.ann?.access })).status);
     const bobList = await call('GET', '/api/tasks', { token: tokens.bob?.access });
     expect((bobList.body.tasks as { id: string }[]).map((x) => x.id)).not.toContain(id);
     expect(((await call('GET', '/api/tasks', { token: tokens.ann?.access })).body.tasks as { id: string }[]).map((x) => x.id)).toContain(id);

@@ -50,7 +50,7 @@ function bearerJwt(req: FastifyRequest): string | undefined {
  * Everything else (logs, diagnostics, debug views, cache and routing admin, agent tokens, the
  * sidecar's data...) needs the admin role: deny by default.
  */
-const USER_ROUTES = new Set(['POST /api/requirements', 'GET /api/tasks', 'GET /api/tasks/:id', 'POST /api/tasks/:id/cancel', 'GET /api/agents', 'GET /health', 'GET /api/health']);
+const USER_ROUTES = new Set(['POST /api/requirements', 'GET /api/tasks', 'GET /api/tasks/:id', 'POST /api/tasks/:id/cancel', 'POST /api/tasks/:id/retry', 'GET /api/agents', 'GET /health', 'GET /api/health']);
 
 /** Admin routes: people need the admin role; local clients and tokens are the operator. */
 export function requireAdmin(req: FastifyRequest): void {
