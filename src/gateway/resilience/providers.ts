@@ -17,6 +17,33 @@ export function worstBreakerState(states: Iterable<BreakerState>): BreakerState 
   return worst;
 }
 
+/** What every provider's breaker is built with. */
+export interface BreakerSettings {
+  failureThreshold: number;
+  openMs: number;
+}
+
+/**
+ * The routing file's breaker settings with CIRCUIT_BREAKER_FAILURE_THRESHOLD (1–1000) and
+ * CIRCUIT_BREAKER_RECOVERY_TIMEOUT (seconds, 1–3600) winning over them, as the troubleshooting
+ * guides set them; a value that is not a whole number in range is ignored. Applied only to the
+ * breakers in force, never to the parsed file: the improvement cycle writes that back, and the
+ * variables must neither replace the file's values nor outlive being unset.
+ */
+export function breakerSettingsWithEnv(file: BreakerSettings, env: NodeJS.ProcessEnv): BreakerSettings {
+  const threshold = envInt(env, 'CIRCUIT_BREAKER_FAILURE_THRESHOLD', 1, 1000);
+  const seconds = envInt(env, 'CIRCUIT_BREAKER_RECOVERY_TIMEOUT', 1, 3600);
+  return { failureThreshold: threshold ?? file.failureThreshold, openMs: seconds !== undefined ? seconds * 1000 : file.openMs };
+}
+
+/** An integer environment variable within bounds; anything else counts as unset. */
+function envInt(env: NodeJS.ProcessEnv, name: string, min: number, max: number): number | undefined {
+  const v = env[name]?.trim();
+  if (!v || !/^\d+$/.test(v)) return undefined;
+  const n = Number(v);
+  return n >= min && n <= max ? n : undefined;
+}
+
 export interface ProviderLimits {
   maxConcurrency: number;
   maxQueue: number;
@@ -31,12 +58,20 @@ export interface ProviderState {
 export class ProviderPool {
   private readonly states = new Map<string, ProviderState>();
   private onTransition: ((t: BreakerTransition) => void) | undefined;
+  private breakerOpts: BreakerSettings;
 
-  constructor(private breakerOpts: { failureThreshold: number; openMs: number }) {}
+  /** `fromFile`: the routing file's `breaker`; `env` (the daemon's, `.env` included) may override it. */
+  constructor(
+    fromFile: BreakerSettings,
+    private readonly env: NodeJS.ProcessEnv = process.env,
+  ) {
+    this.breakerOpts = breakerSettingsWithEnv(fromFile, env);
+  }
 
-  configureBreakers(opts: { failureThreshold: number; openMs: number }): void {
-    this.breakerOpts = opts;
-    for (const s of this.states.values()) s.breaker.configure(opts);
+  /** A new routing file's `breaker` (reload, improvement cycle); the variables still win. */
+  configureBreakers(fromFile: BreakerSettings): void {
+    this.breakerOpts = breakerSettingsWithEnv(fromFile, this.env);
+    for (const s of this.states.values()) s.breaker.configure(this.breakerOpts);
   }
 
   /** Who is told when any provider's breaker changes state (the gateway logs it). */

@@ -5,6 +5,8 @@ import { afterEach, describe, expect, it } from 'vitest';
 import { ConfigError } from '../../config/config-error.js';
 import { createLogger } from '../../core/logger.js';
 import { buildRouter, DEFAULT_ROUTING_FILE, parseRouting, pointsAtSelf } from './load.js';
+import { ProviderPool } from '../resilience/providers.js';
+import type { RoutingFile } from './schema.js';
 import { RoutingStore } from './store.js';
 
 const { logger } = createLogger({ level: 'silent' });
@@ -25,6 +27,42 @@ const parseError = (text: string): ConfigError => {
   }
   throw new Error('expected a ConfigError');
 };
+
+const BREAKER_VARS = ['CIRCUIT_BREAKER_FAILURE_THRESHOLD', 'CIRCUIT_BREAKER_RECOVERY_TIMEOUT'] as const;
+
+/** Runs `fn` with exactly these CIRCUIT_BREAKER_* variables set in process.env, then restores them. */
+function withBreakerEnv(vars: Partial<Record<(typeof BREAKER_VARS)[number], string>>, fn: () => void): void {
+  const saved = BREAKER_VARS.map((k) => [k, process.env[k]] as const);
+  try {
+    for (const k of BREAKER_VARS) {
+      const v = vars[k];
+      if (v === undefined) delete process.env[k];
+      else process.env[k] = v;
+    }
+    fn();
+  } finally {
+    for (const [k, v] of saved) {
+      if (v === undefined) delete process.env[k];
+      else process.env[k] = v;
+    }
+  }
+}
+
+/** The provider pool as the gateway builds it from a routing config. */
+const poolFor = (file: RoutingFile): ProviderPool => new ProviderPool({ failureThreshold: file.breaker.failure_threshold, openMs: file.breaker.open_ms });
+
+/** What a breaker of the pool does: the failures that open it, and how long it then stays open. */
+function builtBreaker(pool: ProviderPool): { failureThreshold: number; openMs: number } {
+  const b = pool.get('anthropic', { maxConcurrency: 1, maxQueue: 1 }).breaker;
+  b.reset();
+  let failures = 0;
+  while (b.state === 'closed' && failures < 2000) {
+    b.failure();
+    failures++;
+  }
+  // just opened: the time to its probe is the whole open time (less the few ms since)
+  return { failureThreshold: failures, openMs: Math.ceil(b.retryInMs() / 1000) * 1000 };
+}
 
 describe('routing file', () => {
   it('the shipped default is valid and routes Claude and GPT models', () => {
@@ -59,27 +97,59 @@ describe('routing file', () => {
     expect(smallest.resolve('claude-haiku-4-5')).toMatchObject({ provider: 'anthropic' });
   });
 
-  it('takes the breaker from CIRCUIT_BREAKER_FAILURE_THRESHOLD and CIRCUIT_BREAKER_RECOVERY_TIMEOUT (seconds) over the file, as the guides set them', () => {
-    const saved = { t: process.env.CIRCUIT_BREAKER_FAILURE_THRESHOLD, r: process.env.CIRCUIT_BREAKER_RECOVERY_TIMEOUT };
-    try {
+  it('parses the breaker as the file writes it; CIRCUIT_BREAKER_FAILURE_THRESHOLD and CIRCUIT_BREAKER_RECOVERY_TIMEOUT (seconds) win in the breakers built from it', () => {
+    const written = '{"breaker": {"open_ms": 5000, "failure_threshold": 9}}';
+    const shippedText = readFileSync(DEFAULT_ROUTING_FILE, 'utf8');
+    const shippedBreaker = (JSON.parse(shippedText) as { breaker: unknown }).breaker;
+    withBreakerEnv({}, () => {
       expect(parseRouting('{}', '/x/model-routing.json').breaker).toEqual({ failure_threshold: 5, open_ms: 30_000 });
-      process.env.CIRCUIT_BREAKER_FAILURE_THRESHOLD = '3';
-      process.env.CIRCUIT_BREAKER_RECOVERY_TIMEOUT = '120';
-      expect(parseRouting('{}', '/x/model-routing.json').breaker).toEqual({ failure_threshold: 3, open_ms: 120_000 });
-      // the shipped file spells the block out: the environment still decides
-      const shipped = parseRouting(readFileSync(DEFAULT_ROUTING_FILE, 'utf8'), DEFAULT_ROUTING_FILE);
-      expect(shipped.breaker).toEqual({ failure_threshold: 3, open_ms: 120_000 });
-      expect(parseRouting('{"breaker": {"open_ms": 5000, "failure_threshold": 9}}', '/x/model-routing.json').breaker).toEqual({ failure_threshold: 3, open_ms: 120_000 });
-      delete process.env.CIRCUIT_BREAKER_FAILURE_THRESHOLD;
-      process.env.CIRCUIT_BREAKER_RECOVERY_TIMEOUT = 'two minutes';
-      expect(parseRouting('{"breaker": {"open_ms": 5000, "failure_threshold": 9}}', '/x/model-routing.json').breaker).toEqual({ failure_threshold: 9, open_ms: 5000 });
-      expect(parseRouting('{}', '/x/model-routing.json').breaker.open_ms).toBe(30_000);
-    } finally {
-      for (const [k, v] of [['CIRCUIT_BREAKER_FAILURE_THRESHOLD', saved.t], ['CIRCUIT_BREAKER_RECOVERY_TIMEOUT', saved.r]] as const) {
-        if (v === undefined) delete process.env[k];
-        else process.env[k] = v;
-      }
-    }
+      expect(builtBreaker(poolFor(parseRouting('{}', '/x/model-routing.json')))).toEqual({ failureThreshold: 5, openMs: 30_000 });
+      expect(builtBreaker(poolFor(parseRouting(written, '/x/model-routing.json')))).toEqual({ failureThreshold: 9, openMs: 5000 });
+    });
+    withBreakerEnv({ CIRCUIT_BREAKER_FAILURE_THRESHOLD: '3', CIRCUIT_BREAKER_RECOVERY_TIMEOUT: '120' }, () => {
+      // the parsed file keeps its own values: it is what the improvement cycle writes back
+      expect(parseRouting('{}', '/x/model-routing.json').breaker).toEqual({ failure_threshold: 5, open_ms: 30_000 });
+      expect(parseRouting(written, '/x/model-routing.json').breaker).toEqual({ failure_threshold: 9, open_ms: 5000 });
+      const shipped = parseRouting(shippedText, DEFAULT_ROUTING_FILE);
+      expect(shipped.breaker).toEqual(shippedBreaker);
+      // the breakers in force take the variables, over the shipped file and over any other
+      expect(builtBreaker(poolFor(shipped))).toEqual({ failureThreshold: 3, openMs: 120_000 });
+      const pool = poolFor(parseRouting(written, '/x/model-routing.json'));
+      expect(builtBreaker(pool)).toEqual({ failureThreshold: 3, openMs: 120_000 });
+      // a reload (or an improved config) changes the file's values: the variables still win
+      pool.configureBreakers({ failureThreshold: 11, openMs: 7000 });
+      expect(builtBreaker(pool)).toEqual({ failureThreshold: 3, openMs: 120_000 });
+    });
+    withBreakerEnv({ CIRCUIT_BREAKER_RECOVERY_TIMEOUT: 'two minutes' }, () => {
+      // a value that is not a whole number in range is ignored
+      expect(builtBreaker(poolFor(parseRouting(written, '/x/model-routing.json')))).toEqual({ failureThreshold: 9, openMs: 5000 });
+      expect(builtBreaker(poolFor(parseRouting('{}', '/x/model-routing.json')))).toEqual({ failureThreshold: 5, openMs: 30_000 });
+    });
+  });
+
+  it('an improved config applied with persist keeps the file\'s own breaker while CIRCUIT_BREAKER_* are set, which win only in force', () => {
+    const f = join(tmp(), 'model-routing.json');
+    const own = { failure_threshold: 7, open_ms: 45_000 };
+    writeFileSync(f, JSON.stringify({ routes: [{ pattern: '^claude-', retries: 1 }], breaker: own }));
+    withBreakerEnv({ CIRCUIT_BREAKER_FAILURE_THRESHOLD: '3', CIRCUIT_BREAKER_RECOVERY_TIMEOUT: '120' }, () => {
+      const store = new RoutingStore({ file: f, env: process.env, selfUrls: () => [], logger });
+      const pool = poolFor(store.config);
+      store.onChange((r) => pool.configureBreakers({ failureThreshold: r.file.breaker.failure_threshold, openMs: r.file.breaker.open_ms }));
+      // what getRoutingConfig hands the improvement cycle, changed and applied back
+      const improved = structuredClone(store.config);
+      improved.defaults.retries = 4;
+      store.apply(improved, { persist: true });
+      const persisted = JSON.parse(readFileSync(f, 'utf8')) as { breaker: unknown; defaults: { retries: number } };
+      expect(persisted.defaults.retries).toBe(4);
+      expect(persisted.breaker).toEqual(own);
+      expect(builtBreaker(pool)).toEqual({ failureThreshold: 3, openMs: 120_000 });
+    });
+    // with the variables unset, the file's own values are back in force
+    withBreakerEnv({}, () => {
+      const store = new RoutingStore({ file: f, env: process.env, selfUrls: () => [], logger });
+      expect(store.config.breaker).toEqual(own);
+      expect(builtBreaker(poolFor(store.config))).toEqual({ failureThreshold: 7, openMs: 45_000 });
+    });
   });
 
   it('refuses invalid content naming the key', () => {

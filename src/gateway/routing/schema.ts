@@ -71,31 +71,17 @@ export const routingSchema = z
       })
       .strict()
       .prefault({}),
-    // CIRCUIT_BREAKER_FAILURE_THRESHOLD and CIRCUIT_BREAKER_RECOVERY_TIMEOUT (seconds), as the
-    // troubleshooting guides set them, win over the file: the shipped file and every version the
-    // improvement cycle writes spell the block out, so a default alone was never reached.
+    // The file's own values, as written: CIRCUIT_BREAKER_* variables are applied where the breakers
+    // are built (ProviderPool), never here, since the improvement cycle writes this config back.
     breaker: z
       .object({
         failure_threshold: z.number().int().min(1).max(1000).default(5),
         open_ms: z.number().int().min(10).max(3_600_000).default(30_000),
       })
       .strict()
-      .prefault({})
-      .transform((b) => {
-        const threshold = envInt('CIRCUIT_BREAKER_FAILURE_THRESHOLD', 1, 1000);
-        const seconds = envInt('CIRCUIT_BREAKER_RECOVERY_TIMEOUT', 1, 3600);
-        return { failure_threshold: threshold ?? b.failure_threshold, open_ms: seconds !== undefined ? seconds * 1000 : b.open_ms };
-      }),
+      .prefault({}),
   })
   .strict();
-
-/** An integer environment variable within bounds; anything else counts as unset. */
-function envInt(name: string, min: number, max: number): number | undefined {
-  const v = process.env[name]?.trim();
-  if (!v || !/^\d+$/.test(v)) return undefined;
-  const n = Number(v);
-  return n >= min && n <= max ? n : undefined;
-}
 
 export type RoutingFile = z.infer<typeof routingSchema>;
 export type RouteConfig = z.infer<typeof routeSchema>;

@@ -1,21 +1,18 @@
 import type { McpServer } from '@modelcontextprotocol/sdk/server/mcp.js';
 import { z } from 'zod';
 import { AppError } from '../../core/errors.js';
-import { ALL_LLM_PROVIDERS, meansAllProviders } from '../../gateway/resilience/providers.js';
+import type { BreakerState } from '../../gateway/resilience/breaker.js';
+import { ALL_LLM_PROVIDERS, meansAllProviders, worstBreakerState } from '../../gateway/resilience/providers.js';
 import type { GatewayOps, McpServices, Principal } from '../deps.js';
 import { need, requireAdmin, run } from './result.js';
 
 const loose = z.record(z.string(), z.unknown());
 
-const BREAKER_STATES = ['closed', 'half_open', 'open'] as const;
-type BreakerSummary = (typeof BREAKER_STATES)[number];
+const BREAKER_STATES = ['closed', 'half_open', 'open'] as const satisfies readonly BreakerState[];
 
 /** The worst breaker state over the LLM providers (the guides' `llm_circuit_breaker_state`); null without a gateway. */
-function llmBreakerState(gw: GatewayOps | undefined): BreakerSummary | null {
-  if (!gw) return null;
-  let worst = 0;
-  for (const b of Object.values(gw.breakers())) worst = Math.max(worst, BREAKER_STATES.indexOf(b.state as BreakerSummary));
-  return BREAKER_STATES[worst] ?? 'closed';
+function llmBreakerState(gw: GatewayOps | undefined): BreakerState | null {
+  return gw ? worstBreakerState(Object.values(gw.breakers()).map((b) => b.state as BreakerState)) : null;
 }
 
 /** Every part's health, with a part that fails to answer reported as down rather than failing the whole status. */
