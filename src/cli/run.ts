@@ -43,6 +43,8 @@ export async function main(args: string[], hooks: RunHooks = {}): Promise<number
     return 1;
   }
   process.title = `cco-daemon --port ${daemon.info.port}`;
+  // before "Listening on" is printed: a caller that signals right after reading it finds it set
+  onHeapSnapshotSignal(daemon.paths.logDir, daemon.logger);
   const sidecar = daemon.modules.sidecar.url();
   process.stdout.write(
     [
@@ -59,7 +61,6 @@ export async function main(args: string[], hooks: RunHooks = {}): Promise<number
   if (o.readyFile) writeFileAtomic(o.readyFile, JSON.stringify(daemon.info), 0o600, { durable: false });
   daemon.logger.debug({ codeCache: hooks.codeCache ?? 'none' }, 'code loaded');
   hooks.ready?.();
-  onHeapSnapshotSignal(daemon.paths.logDir, daemon.logger);
   await new Promise<void>((resolve) => {
     let stopping = false;
     const stop = (sig: string) => {

@@ -33,7 +33,8 @@ describe('kill -USR2 (the guides\' "generate heap dump")', () => {
     const logged = (): boolean => existsSync(logDir) && readdirSync(logDir).some((f) => f.endsWith('.log') && readFileSync(join(logDir, f), 'utf8').includes('heap snapshot written'));
     for (let i = 0; i < 600 && !logged(); i++) await new Promise((r) => setTimeout(r, 100));
     const snapshot = existsSync(logDir) ? readdirSync(logDir).find((f) => f.endsWith('.heapsnapshot')) : undefined;
-    expect(snapshot ?? 'no snapshot').toMatch(new RegExp(`^heap-${c.pid}-.*\\.heapsnapshot$`));
+    const logs = existsSync(logDir) ? readdirSync(logDir).filter((f) => f.endsWith('.log')).map((f) => readFileSync(join(logDir, f), 'utf8').slice(-2000)).join('\n') : 'no log folder';
+    expect(snapshot ?? `no snapshot; daemon exit ${c.exitCode} ${c.signalCode}; log:\n${logs}`).toMatch(new RegExp(`^heap-${c.pid}-.*\\.heapsnapshot$`));
     expect(statSync(join(logDir, snapshot as string)).size).toBeGreaterThan(1_000_000);
     expect(c.exitCode).toBeNull();
     expect((await fetch(`${url}/health`)).status).toBe(200);
