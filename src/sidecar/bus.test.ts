@@ -1,4 +1,4 @@
-import { describe, expect, it } from 'vitest';
+import { describe, expect, it, vi } from 'vitest';
 import { EventBus } from './bus.js';
 import { RedisNotifier } from './redis-notifier.js';
 import { busContract, localBusWorld } from './bus-contract.js';
@@ -82,6 +82,24 @@ describe('events repo memory tail after a failed write', () => {
       // and the tail serves reads above its new floor again
       await repo.insert(ev(4));
       expect((await repo.after(q, 3)).map((e) => e.data)).toEqual([{ n: 4 }]);
+    } finally {
+      await t.cleanup();
+    }
+  });
+});
+
+describe('events repo prune', () => {
+  it('deletes the old events and keeps the newest, which it learns from newestId', async () => {
+    const t = await openTestStore('sqlite');
+    try {
+      const old = Date.now() - 40 * 24 * 3600_000;
+      const ev = (created_at: number, topic: string) => ({ event_type: 'done', topic, publisher: 'p', agent_id: 'a', issue_id: null, data: '{}', created_at });
+      await t.store.db.insertInto('sidecar_events').values([ev(old, 'old-1'), ev(old, 'old-2'), ev(old, 'newest')]).execute();
+      const repo = new EventsRepo(t.store);
+      const newestId = vi.spyOn(repo, 'newestId');
+      expect(await repo.prune(Date.now() - 24 * 3600_000)).toBe(2);
+      expect(newestId).toHaveBeenCalledTimes(1);
+      expect((await t.store.db.selectFrom('sidecar_events').select('topic').execute()).map((r) => r.topic)).toEqual(['newest']);
     } finally {
       await t.cleanup();
     }

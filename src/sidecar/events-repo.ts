@@ -179,13 +179,13 @@ export class EventsRepo {
     return this.ready;
   }
 
-  /** Matching events with a cursor above `after`, oldest first. */
   /** The newest event's id in the store (0 when there is none). */
   async newestId(): Promise<number> {
     const r = await this.store.db.selectFrom('sidecar_events').select((eb) => eb.fn.max('id').as('max')).executeTakeFirst();
     return Number(r?.max ?? 0);
   }
 
+  /** Matching events with a cursor above `after`, oldest first. */
   async after(q: EventQuery, after: number, limit = 100): Promise<StoredEvent[]> {
     if (Array.isArray(q.issues) && q.issues.length === 0 && q.issueId !== undefined) return [];
     const max = Math.min(Math.max(limit, 1), 1000);
@@ -217,8 +217,7 @@ export class EventsRepo {
    */
   async prune(before: number, opts: PruneOptions = {}): Promise<number> {
     const batch = opts.batch ?? PRUNE_BATCH;
-    const newest = await this.store.db.selectFrom('sidecar_events').select((eb) => eb.fn.max('id').as('max')).executeTakeFirst();
-    const keep = Number(newest?.max ?? 0);
+    const keep = await this.newestId();
     let total = 0;
     let after = 0;
     while (!opts.stopped?.()) {

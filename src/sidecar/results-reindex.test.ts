@@ -8,8 +8,8 @@ import type { TestStore } from '../testing/test-store.js';
 import { AgentsRepo } from './agents-repo.js';
 import { ContextBuilder } from './context.js';
 import { Knowledge } from './knowledge.js';
-import { ResultsRepo } from './results.js';
-import type { ResultInput } from './results.js';
+import { ResultsRepo, resultFolderLister } from './results.js';
+import type { ResultFolderLister, ResultInput } from './results.js';
 import { ProjectSnapshots } from './snapshots.js';
 import { agentDef } from './test-world.js';
 
@@ -77,7 +77,8 @@ describe('ResultsRepo.recover re-indexes result files that have no row (the data
     const log = recordingLogger();
     const knowledge = new Knowledge(second.store);
     const results = new ResultsRepo(second.store, resultsDir, knowledge, { logger: log.logger });
-    expect(await results.recover()).toBe(stored - 1);
+    // (the store holds a row: a plain start would not look; the full comparison is asked for)
+    expect(await results.recover({ reindexAll: true })).toBe(stored - 1);
     expect(log.info).toHaveBeenCalledWith({ files: stored - 1 }, expect.stringContaining('re-indexed'));
     const [skippedLog] = log.warn.mock.calls[0] as [{ count: number; files: string[] }];
     expect(skippedLog.count).toBe(3);
@@ -118,6 +119,70 @@ describe('ResultsRepo.recover re-indexes result files that have no row (the data
     // a second start finds nothing to re-index
     expect(await results.recover()).toBe(0);
     expect(await results.list({ issues: '*', limit: 5000 })).toMatchObject({ total: stored });
+    await results.close();
+  }, 60_000);
+});
+
+/** The real lister, its calls recorded. */
+function spyLister() {
+  const hasIssueFolder = vi.fn((root: string) => resultFolderLister.hasIssueFolder(root));
+  const resultFiles = vi.fn((root: string) => resultFolderLister.resultFiles(root));
+  return { lister: { hasIssueFolder, resultFiles } satisfies ResultFolderLister, hasIssueFolder, resultFiles };
+}
+
+describe('a start re-indexes result files only when the store holds no result', () => {
+  /** A results folder with `n` results stored over a first database (closed). */
+  async function folderWith(dialect: 'sqlite' | 'postgres', name: string, n: number): Promise<string> {
+    const resultsDir = join(dir, dialect, name);
+    const first = await freshStore(dialect);
+    const repo = new ResultsRepo(first.store, resultsDir, new Knowledge(first.store));
+    await Promise.all(Array.from({ length: n }, (_x, i) => repo.save(result(`issue-${i}`, 'python-specialist', `result ${i}`))));
+    await repo.close();
+    return resultsDir;
+  }
+
+  it.each(testDialects())('a start with rows in the store lists no issue folder (%s)', async (dialect) => {
+    const resultsDir = await folderWith(dialect, 'rows-present', 5);
+    const t = await freshStore(dialect);
+    // one result has its row; the other four files have none (a store restored from an older
+    // backup): not covered by a plain start, brought back by the full comparison
+    const repo = new ResultsRepo(t.store, resultsDir, new Knowledge(t.store));
+    await repo.save(result('issue-0', 'python-specialist', 'result 0'));
+    await repo.close();
+    const spy = spyLister();
+    const results = new ResultsRepo(t.store, resultsDir, new Knowledge(t.store), { lister: spy.lister });
+    expect(await results.recover()).toBe(0);
+    expect(spy.hasIssueFolder).not.toHaveBeenCalled();
+    expect(spy.resultFiles).not.toHaveBeenCalled();
+    expect((await results.list({ issues: '*', limit: 100 })).total).toBe(1);
+    expect(await results.recover({ reindexAll: true })).toBe(4);
+    expect(spy.resultFiles).toHaveBeenCalledTimes(1);
+    expect((await results.list({ issues: '*', limit: 100 })).total).toBe(5);
+    await results.close();
+  }, 60_000);
+
+  it.each(testDialects())('a start with an empty store (the database deleted) re-indexes every file (%s)', async (dialect) => {
+    const resultsDir = await folderWith(dialect, 'store-empty', 5);
+    const t = await freshStore(dialect);
+    const spy = spyLister();
+    const results = new ResultsRepo(t.store, resultsDir, new Knowledge(t.store), { lister: spy.lister });
+    expect(await results.recover()).toBe(5);
+    expect(spy.hasIssueFolder).toHaveBeenCalledTimes(1);
+    expect(spy.resultFiles).toHaveBeenCalledTimes(1);
+    expect((await results.get('issue-4', 'python-specialist'))?.result.summary).toBe('result 4');
+    await results.close();
+  }, 60_000);
+
+  it.each(testDialects())('an empty store and a folder with no issue folder list nothing further (%s)', async (dialect) => {
+    const resultsDir = join(dir, dialect, 'no-issues');
+    // what a first start leaves: the journal and repair folders, no result yet
+    mkdirSync(join(resultsDir, '.repairs'), { recursive: true });
+    const t = await freshStore(dialect);
+    const spy = spyLister();
+    const results = new ResultsRepo(t.store, resultsDir, new Knowledge(t.store), { lister: spy.lister });
+    expect(await results.recover()).toBe(0);
+    expect(spy.hasIssueFolder).toHaveBeenCalledTimes(1);
+    expect(spy.resultFiles).not.toHaveBeenCalled();
     await results.close();
   }, 60_000);
 });

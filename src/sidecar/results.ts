@@ -1,4 +1,4 @@
-import { readdirSync, readFileSync } from 'node:fs';
+import { opendirSync, readdirSync, readFileSync } from 'node:fs';
 import { sep, join, resolve } from 'node:path';
 import type { CompiledQuery } from 'kysely';
 import { z } from 'zod';
@@ -212,14 +212,16 @@ export class ResultsRepo {
   private closed = false;
   /** Context builds read an issue's results often: compiled once. */
   private readonly ofIssue: (v: { issue: string }) => CompiledQuery;
+  private readonly lister: ResultFolderLister;
 
   constructor(
     private readonly store: Store,
     resultsDir: string,
     private readonly knowledge: Knowledge,
-    opts: { files?: ResultFiles; writer?: SqlWriter; maxResultBytes?: number; logger?: Logger } = {},
+    opts: { files?: ResultFiles; writer?: SqlWriter; maxResultBytes?: number; logger?: Logger; lister?: ResultFolderLister } = {},
   ) {
     this.root = resolve(resultsDir);
+    this.lister = opts.lister ?? resultFolderLister;
     this.logger = opts.logger;
     this.repairs = new PendingRepairs(join(this.root, '.repairs'));
     this.files = opts.files ?? new ResultFiles(this.root, opts.maxResultBytes ? { maxItemBytes: opts.maxResultBytes } : {});
@@ -267,15 +269,35 @@ export class ResultsRepo {
    * At start. After a crash: settles what the result journals hold (see ResultFiles). Per file
    * the newest of the journal's content and the store's row wins, and file and row are made
    * equal to it (a power loss may have lost the last commits of either). Then result files with
-   * no row (the database deleted or replaced) are indexed again (see `reindexFiles`). Returns how
-   * many results it recovered: files rewritten and files re-indexed.
+   * no row (the database deleted or replaced) are indexed again (see `reindexFiles`): by default
+   * only when the store holds no result while the folder holds an issue folder (see
+   * `reindexNeeded`); `{ reindexAll: true }` compares every file with the rows (a maintenance
+   * run). Returns how many results it recovered: files rewritten and files re-indexed.
    */
-  async recover(): Promise<number> {
+  async recover(opts: { reindexAll?: boolean } = {}): Promise<number> {
+    // decided before the journals are settled: they may give a brand-new store its first rows
+    const reindex = opts.reindexAll === true || (await this.reindexNeeded());
     let n = await this.recoverJournals();
     n += await this.recoverMarkedRepairs();
-    n += await this.reindexFiles();
+    if (reindex) n += await this.reindexFiles();
     await this.indexPending();
     return n;
+  }
+
+  /**
+   * Whether a start must re-index the result files, decided cheaply: listing every file and row
+   * grows with the results (75 ms for 5,000), on every start, against a cold start of 400-600 ms.
+   * The re-index is there for a deleted or replaced database (the advice for "database locked"):
+   * its store then holds no result at all. One row read, then (only when there is none) the top
+   * folder up to its first issue folder.
+   *
+   * Not covered: a store that holds some results but fewer than the files (restored from an
+   * older backup, or another daemon's rows in a shared database). `recover({ reindexAll: true })`
+   * brings those back.
+   */
+  private async reindexNeeded(): Promise<boolean> {
+    const anyRow = await this.store.db.selectFrom('sidecar_results').select('id').limit(1).executeTakeFirst();
+    return anyRow === undefined && this.lister.hasIssueFolder(this.root);
   }
 
   /**
@@ -286,7 +308,7 @@ export class ResultsRepo {
    * type than its place, is skipped. Runs in rounds of bounded files and bytes.
    */
   private async reindexFiles(): Promise<number> {
-    const files = resultFilesIn(this.root);
+    const files = this.lister.resultFiles(this.root);
     if (files.length === 0) return 0;
     const rows = await this.store.db.selectFrom('sidecar_results').select(['issue_id', 'agent_type']).execute();
     const known = new Set(rows.map((r) => resultKey(r.issue_id, r.agent_type)));
@@ -615,7 +637,7 @@ export class ResultsRepo {
 }
 
 /** A result file found on disk: `<root>/<issue>/<agent-type>.json`. */
-interface OnDisk {
+export interface OnDisk {
   file: string;
   issueId: string;
   agentType: string;
@@ -638,6 +660,36 @@ function resultFilesIn(root: string): OnDisk[] {
   }
   return out;
 }
+
+/** Whether a results folder holds an issue folder: reads its entries up to the first (none when it cannot be read). */
+function hasIssueFolder(root: string): boolean {
+  let dir;
+  try {
+    dir = opendirSync(root);
+  } catch {
+    return false;
+  }
+  try {
+    for (let e = dir.readSync(); e; e = dir.readSync()) {
+      if (e.isDirectory() && issueIdSchema.safeParse(e.name).success) return true;
+    }
+    return false;
+  } catch {
+    return false;
+  } finally {
+    dir.closeSync();
+  }
+}
+
+/** How a start looks at the results folder (tests observe what it lists). */
+export interface ResultFolderLister {
+  /** Whether the folder holds at least one issue folder (its top level only). */
+  hasIssueFolder(root: string): boolean;
+  /** Every result file under the folder (every issue folder listed). */
+  resultFiles(root: string): OnDisk[];
+}
+
+export const resultFolderLister: ResultFolderLister = { hasIssueFolder, resultFiles: resultFilesIn };
 
 /** The names of a folder's subfolders (`dirs`) or plain files; none when it cannot be read. */
 function namesIn(dir: string, dirs: boolean): string[] {
