@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { REDACTED, redact, redactJsonText, redactString, redactToolText } from './redact.js';
+import { REDACTED, redact, redactJsonText, redactProse, redactString, redactToolText } from './redact.js';
 
 describe('redact', () => {
   it('masks provider keys, bearer tokens and JWTs inside text', () => {
@@ -149,5 +149,37 @@ describe('redact', () => {
     expect(redactString('ANTHROPIC_CUSTOM_HEADERS=x-corp-auth: S1\nNEXT=1')).toBe(`ANTHROPIC_CUSTOM_HEADERS=x-corp-auth: ${REDACTED}\nNEXT=1`);
     const code = "export const TOKEN_HEADER = 'x-cco-token';\nconst HOP_HEADERS = new Set(['connection']);";
     expect(redactString(code)).toBe(code);
+  });
+
+  it('judges query parameters by whole name in logs: pass_rate, signature_version hold no secret', () => {
+    const plain = 'GET /api/items?page=2&pass_rate=0.9&signature_version=4&country_code=FR&max_tokens=100 took 3 ms';
+    expect(redactString(plain)).toBe(plain);
+    // the secret names in the same URL are still masked
+    expect(redactString('GET /x?pass_rate=0.9&signature=S1&pwd=P1&jwt=J1')).toBe(`GET /x?pass_rate=0.9&signature=${REDACTED}&pwd=${REDACTED}&jwt=${REDACTED}`);
+  });
+
+  it('leaves a requirement as written (redactProse): URLs, parameters and headers of a spec are its words', () => {
+    for (const requirement of [
+      'Build an OAuth flow: the provider redirects to /auth/callback?code=abc123&state=xyz, exchange the code for a token',
+      'Add pagination: GET /api/items?page=2&pass_rate=0.9&signature_version=4&auth=basic&country_code=FR&max_tokens=100',
+      'Set ACCESS_CONTROL_ALLOW_HEADERS: Content-Type: application/json\nand ANTHROPIC_CUSTOM_HEADERS: x-tenant: acme',
+      'curl "http://127.0.0.1:3000/ws?token=abcdef" or ?api_key=YOUR_API_KEY; see https://example.com/#section=intro&pwd=1',
+      'Build a sign-up form:\n- password: string input, at least 12 characters\n{"api_key": "required"}\nMAX_TOKENS=4096',
+    ]) expect(redactProse(requirement)).toBe(requirement);
+  });
+
+  it('masks a credential pasted into a requirement (redactProse): by shape, NAME=value, a secret query name with a key-like value', () => {
+    const pasted = [
+      'Call https://api.example/v1?api_key=8f3a9c2e7b1d4f6a9e0c&region=eu',
+      'then https://x.example/cb#access_token=ya29a0AfB_byC1x2y3z4&state=xyz',
+      'and https://b.s3.example/f?X-Amz-Signature=9c2e7b1d4f6a9e0c8f3a&X-Amz-Date=20250101&sig=Xk7d9%2Bq2LmN4vP0aZ%3D',
+      'with GITHUB_TOKEN=ghp_abcdefghijklmnopqrstuvwxyz0123456789, key sk-ant-api03-abcdefghijklmnop and Bearer abcdefghijklmnopqrstuv',
+    ].join('\n');
+    const out = redactProse(pasted);
+    for (const secret of ['8f3a9c2e7b1d', 'ya29a0AfB', '9c2e7b1d4f6a', 'Xk7d9', 'ghp_abc', 'sk-ant-api03', 'abcdefghijklmnopqrstuv']) expect(out).not.toContain(secret);
+    expect(out).toContain(`?api_key=${REDACTED}&region=eu`);
+    expect(out).toContain(`#access_token=${REDACTED}&state=xyz`);
+    expect(out).toContain(`?X-Amz-Signature=${REDACTED}&X-Amz-Date=20250101&sig=${REDACTED}`);
+    expect(out).toContain(`GITHUB_TOKEN=${REDACTED}`);
   });
 });

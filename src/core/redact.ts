@@ -1,7 +1,8 @@
 /**
  * Secret redaction for anything that leaves the process as text: logs, errors, diagnostics.
  * Keys are matched by name (anything that looks like a key, token, secret or password) and
- * values by shape (provider keys, bearer tokens, JWTs).
+ * values by shape (provider keys, bearer tokens, JWTs). Text a person wrote (a requirement) goes
+ * through `redactProse`: only what looks like a pasted credential, a spec's words left as written.
  */
 const SECRET_KEY = /(api[-_]?key|token|secret|password|authorization|x-api-key|cookie|credential)/i;
 /** Names that end in "key" (`CCO_MCP_KEY`, `accessKey`, `key`) hold one too, but for the keys of lookups. */
@@ -39,21 +40,46 @@ function isSecretName(k: string): boolean {
 }
 
 /**
- * Words that name a secret in a URL's query or fragment, besides the names above: signed URLs
- * (`sig`, `X-Amz-Signature`), `auth=…`, `pwd=…`, `jwt=…`; and OAuth's `code` (the whole name only:
- * `country_code` holds none).
+ * Query and fragment parameters that hold a credential, by their whole name (lower case, `[]`
+ * dropped): keys and tokens, OAuth's tokens (`#access_token=`), signed URLs (`sig`,
+ * `X-Amz-Signature`). Whole names, not words: `pass_rate` or `signature_version` hold none.
+ * Not `session`: CCO's own API filters by a session id with it (`/api/hooks/events?session=…`).
  */
-const QUERY_SECRET_WORDS = new Set(['auth', 'sig', 'signature', 'pwd', 'pass', 'passwd', 'jwt']);
-function isSecretParamName(rawName: string): boolean {
+const SECRET_PARAMS = new Set([
+  'api_key', 'apikey', 'api-key', 'x-api-key', 'key', 'access_key', 'secret_key', 'subscription-key',
+  'token', 'access_token', 'refresh_token', 'id_token', 'auth_token', 'session_token', 'private_token', 'jwt',
+  'secret', 'client_secret', 'password', 'passwd', 'pwd',
+  'sig', 'signature', 'x-amz-signature', 'x-amz-credential', 'x-amz-security-token', 'x-goog-signature', 'x-goog-credential',
+]);
+/**
+ * Names that hold a credential in a URL that was called (OAuth's `code`, `auth=`, `pass=`) but
+ * are ordinary words in a spec (`/auth/callback?code=abc123`, `?auth=basic`): masked in logs and
+ * diagnostics, never in prose.
+ */
+const AMBIGUOUS_PARAMS = new Set(['code', 'auth', 'pass']);
+function paramName(rawName: string): string {
   let name = rawName;
   try {
     name = decodeURIComponent(rawName);
   } catch {
     // a malformed escape: judge the name as written
   }
-  name = name.replace(/\[\]$/, '');
-  if (name.toLowerCase() === 'code' || isSecretName(name)) return true;
-  return nameWords(name).some((w) => QUERY_SECRET_WORDS.has(w)) && !notSecretName(name);
+  return name.replace(/\[\]$/, '');
+}
+/** Logs and diagnostics: a secret's name, a setting's secret name (`github_token`, `apiKey`), or an ambiguous one. */
+function isLoggedSecretParam(rawName: string): boolean {
+  const name = paramName(rawName);
+  const lower = name.toLowerCase();
+  return SECRET_PARAMS.has(lower) || AMBIGUOUS_PARAMS.has(lower) || isSecretName(name);
+}
+/**
+ * Prose (a requirement): only a secret's own name holding a value shaped like a credential (12 or
+ * more characters of a token's alphabet, letters and digits both), so that examples stay
+ * (`?token=abcdef`, `?api_key=YOUR_API_KEY`) and a pasted key does not.
+ */
+const CREDENTIAL_LIKE = /^(?=.*[A-Za-z])(?=.*\d)[A-Za-z0-9._~+/%=-]{12,}$/;
+function isPastedSecretParam(rawName: string, value: string): boolean {
+  return SECRET_PARAMS.has(paramName(rawName).toLowerCase()) && CREDENTIAL_LIKE.test(value);
 }
 /**
  * `name=value` after `?`, `&` or `#` (a URL's query or fragment, also a bare path's: `/x?token=…`).
@@ -61,12 +87,12 @@ function isSecretParamName(rawName: string): boolean {
  * (`…?token=abc).`) is kept outside the mask.
  */
 const QUERY_PARAM = /([?&#])([A-Za-z0-9_.~%[\]-]+)=([^&#\s"'<>`]*)/g;
-/** Text with the values of secret-named query parameters masked, their names and the other parameters kept. */
-function maskQuerySecrets(text: string): string {
+/** Text with the values of the query parameters `isSecret` names masked, their names and the other parameters kept. */
+function maskQuerySecrets(text: string, isSecret: (name: string, value: string) => boolean): string {
   if (!/[?&#][^=\s]+=/.test(text)) return text;
   return text.replace(QUERY_PARAM, (m, sep: string, name: string, raw: string) => {
     const value = withoutTrailingPunctuation(raw);
-    if (value === '' || value.includes(REDACTED) || !isSecretParamName(name)) return m;
+    if (value === '' || value.includes(REDACTED) || !isSecret(name, value)) return m;
     return `${sep}${name}=${REDACTED}${raw.slice(value.length)}`;
   });
 }
@@ -197,7 +223,30 @@ export function redactToolText(s: string): string {
   return redactString(out);
 }
 
+/**
+ * Secrets in text that leaves the process (logs, errors, diagnostics): by value shape, by
+ * `NAME=value` assignments, and by name in URL queries and `*_HEADERS` values. Names mask more
+ * than a secret there (`?code=`, each header of `X_HEADERS: …`), which is right for a log and
+ * wrong for what a person wrote: that goes through `redactProse`.
+ */
 export function redactString(s: string): string {
+  const out = maskSecretValues(s);
+  return maskEnvAssignments(maskHeaderAssignments(maskQuerySecrets(out, isLoggedSecretParam)));
+}
+
+/**
+ * Secrets pasted into text a person wrote (a pipeline requirement, which is stored, shown and
+ * sent to the LLM): the same value shapes and `NAME=value` assignments as `redactString`, and a
+ * URL's `?api_key=…`-like parameter only when its value looks like a credential. The rest of
+ * the text is left as written: `/auth/callback?code=abc123`, `?pass_rate=0.9`, a header
+ * named in a spec (`ACCESS_CONTROL_ALLOW_HEADERS: Content-Type: …`).
+ */
+export function redactProse(s: string): string {
+  return maskEnvAssignments(maskQuerySecrets(maskSecretValues(s), isPastedSecretParam));
+}
+
+/** Private keys, provider keys, bearer tokens, JWTs, URL passwords and other services' tokens: by shape. */
+function maskSecretValues(s: string): string {
   let out = maskPrivateKeys(s);
   for (const re of SECRET_VALUE_PATTERNS) {
     out = out.replace(re, (_m, pre?: string, post?: string) =>
@@ -207,8 +256,11 @@ export function redactString(s: string): string {
     );
   }
   for (const re of CREDENTIAL_SHAPES) out = out.replace(re, REDACTED);
-  out = maskHeaderAssignments(maskQuerySecrets(out));
-  return out.replace(ENV_ASSIGNMENT, (m, name: string, sep: string, value: string) => {
+  return out;
+}
+
+function maskEnvAssignments(text: string): string {
+  return text.replace(ENV_ASSIGNMENT, (m, name: string, sep: string, value: string) => {
     const bare = value.replace(/^\\?["']|\\?["']$/g, '');
     if (bare === '' || bare.startsWith('$') || bare.includes(REDACTED) || notSecretName(name)) return m;
     return `${name}${sep}${REDACTED}`;

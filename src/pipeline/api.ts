@@ -1,5 +1,5 @@
 import { AppError, conflict, notFound } from '../core/errors.js';
-import { redactString } from '../core/redact.js';
+import { redactProse } from '../core/redact.js';
 import { parseInput } from '../server/validate.js';
 import type { StageAgent } from './agents.js';
 import type { PipelineEngine } from './engine.js';
@@ -47,7 +47,7 @@ export class PipelineApi {
     const b = parseInput(this.body, input ?? {}, 'body');
     // a key pasted into a requirement is stored, shown live and sent to the LLM: masked first,
     // as hook payloads and logs are
-    const row = await this.engine.create({ requirement: redactString(b.requirement), priority: b.priority, output_format: b.output_format, createdBy: by?.userId });
+    const row = await this.engine.create({ requirement: redactProse(b.requirement), priority: b.priority, output_format: b.output_format, createdBy: by?.userId });
     await this.enqueue(row.id, row.priority);
     return { task_id: row.id, status: 'queued', priority: row.priority, output_format: row.output_format as OutputFormat | null, created_at: row.created_at };
   }

@@ -168,6 +168,14 @@ describe('pipeline module', () => {
     expect(task.requirement).toContain('GITHUB_TOKEN=[REDACTED]');
   });
 
+  it("keeps a requirement's ordinary words as written: URL parameters that only look like secrets by name", async () => {
+    const h = await harness();
+    const requirement = 'Handle the OAuth redirect at /auth/callback?code=abc123&state=xyz and report ?pass_rate=0.9&signature_version=4&auth=basic in the dashboard';
+    const res = await h.mod.submit({ requirement, priority: 5 });
+    const task = await ended(h.mod, res.task_id);
+    expect(task.requirement).toBe(requirement);
+  });
+
   it('fails the task with the reason when the validator errors, keeping the raw reply of an unparsable one', async () => {
     const h = await harness({ pipeline: { call_retries: 1 } });
     h.fake.setResponder((r) => (stageOf(r) === 'validation' ? { fault: 'status', status: 500 } : (demoPipelineReply(r) ?? { text: '' })));
