@@ -33,7 +33,7 @@ import { hostname } from 'node:os';
 import { claudeMcpConfigFile } from '../mcp/claude-mcp-config.js';
 import { localUrl } from '../core/local-url.js';
 import { SIDECAR_FORWARDED_PREFIXES } from '../sidecar/daemon-routes.js';
-import { loadDotenv } from './dotenv.js';
+import { loadDotenv, logDotenv } from './dotenv.js';
 
 export interface DaemonOptions {
   env?: Env;
@@ -85,9 +85,9 @@ export async function startDaemon(opts: DaemonOptions = {}): Promise<RunningDaem
   mark('startDaemon');
   const env = opts.env ?? process.env;
   const paths = opts.paths ?? resolvePaths(env);
-  // CCO's variables from `.env` files (the seeds' advice); a daemon given its own env (tests, the
-  // demo) reads none
-  const dotenv = opts.env === undefined ? loadDotenv(env, [paths.configDir, process.cwd()]) : undefined;
+  // CCO's variables from `.env` files (the seeds' advice): the config folder's, and provider keys
+  // only from the folder it starts in (a project's); a daemon given its own env (tests, the demo) reads none
+  const dotenv = opts.env === undefined ? loadDotenv(env, { configDir: paths.configDir, projectDir: process.cwd() }) : undefined;
   const loaded = opts.config ?? loadDaemonConfig(paths, env);
   const config: DaemonConfig = {
     ...loaded,
@@ -112,8 +112,7 @@ export async function startDaemon(opts: DaemonOptions = {}): Promise<RunningDaem
   let lock = requestedPort !== 0 ? acquireLock(paths, info) : undefined;
   const { logger, buffer: logs, ready: logReady, flush: flushLog } = createLogger({ level: config.daemon.log_level, file: logFile, ...(opts.logStdout ? { stdout: true } : {}) });
   const cleanup: (() => Promise<void> | void)[] = [() => lock?.release()];
-  for (const { name, file } of dotenv?.loaded ?? []) logger.info({ variable: name, file }, `${name} read from ${file}`);
-  for (const { file, error } of dotenv?.unreadable ?? []) logger.warn({ file, error }, `${file} could not be read (${error}): its settings are not used`);
+  if (dotenv) logDotenv(dotenv, logger);
   const fail = async (e: unknown): Promise<never> => {
     // into the daemon log too: every failure message sends the user there (`cco daemon logs`)
     logger.fatal({ err: (e as Error).message, code: (e as { code?: unknown }).code }, 'daemon failed to start');

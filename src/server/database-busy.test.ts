@@ -2,12 +2,13 @@ import { spawn } from 'node:child_process';
 import type { ChildProcess } from 'node:child_process';
 import { createRequire } from 'node:module';
 import { once } from 'node:events';
+import { existsSync, readdirSync, readlinkSync } from 'node:fs';
 import Database from 'better-sqlite3';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { startTestDaemon } from '../testing/test-daemon.js';
 import type { TestDaemon } from '../testing/test-daemon.js';
 import { sqliteWriteLockHolders } from '../core/storage-errors.js';
-import { sqliteWriteProbe } from './health.js';
+import { sqliteWriteProbe, WRITE_PROBE_MS, WRITE_PROBE_REUSE_MS } from './health.js';
 
 const sqliteModule = createRequire(import.meta.url).resolve('better-sqlite3');
 
@@ -33,6 +34,19 @@ async function release(child: ChildProcess): Promise<void> {
   await exited;
 }
 
+/** This process's (the daemon's) open files on the database, its -wal and -shm (Linux: /proc). */
+function descriptorsOn(file: string): number {
+  let n = 0;
+  for (const fd of readdirSync('/proc/self/fd')) {
+    try {
+      if (readlinkSync(`/proc/self/fd/${fd}`).startsWith(file)) n++;
+    } catch {
+      // closed meanwhile
+    }
+  }
+  return n;
+}
+
 type Health = { status: string; checks: { database: { status: string; lock?: string; error?: string; holders?: string[]; location?: string } } };
 
 describe('"database is locked": another process holds the SQLite write lock', () => {
@@ -42,6 +56,8 @@ describe('"database is locked": another process holds the SQLite write lock', ()
     const r = await fetch(`${t.url}/health`);
     return { code: r.status, body: (await r.json()) as Health };
   };
+  // /health reuses the probe's answer for WRITE_PROBE_REUSE_MS: a lock taken or given back shows after it
+  const answerExpired = () => new Promise((r) => setTimeout(r, WRITE_PROBE_REUSE_MS + 50));
   const submit = () => fetch(`${t.url}/api/requirements`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify({ requirement: 'locked db test of a reasonable length' }) });
 
   beforeAll(async () => {
@@ -56,6 +72,7 @@ describe('"database is locked": another process holds the SQLite write lock', ()
     expect((await health()).body.checks.database.status).toBe('ok');
     const holder = await holdWriteLock(file);
     try {
+      await answerExpired();
       const h = await health();
       expect(h.code).toBe(503);
       expect(h.body.status).toBe('degraded');
@@ -73,11 +90,41 @@ describe('"database is locked": another process holds the SQLite write lock', ()
     } finally {
       await release(holder);
     }
+    await answerExpired();
     const after = await health();
     expect(after.code).toBe(200);
     expect(after.body.checks.database).toMatchObject({ status: 'ok' });
     expect(after.body.checks.database).not.toHaveProperty('lock');
     expect((await submit()).status).toBe(202);
+  }, 30_000);
+
+  it('/health needs no credentials: while the lock is held, many calls at once share one probe, and its answer is reused for a while', async () => {
+    await answerExpired();
+    const holder = await holdWriteLock(file);
+    try {
+      const proc = existsSync('/proc/self/fd');
+      const before = proc ? descriptorsOn(file) : 0;
+      const t0 = performance.now();
+      const calls = Array.from({ length: 40 }, () => health());
+      let most = before;
+      for (let i = 0; i < 6 && proc; i++) {
+        await new Promise((r) => setTimeout(r, WRITE_PROBE_MS / 8));
+        most = Math.max(most, descriptorsOn(file));
+      }
+      for (const h of await Promise.all(calls)) expect(h.body.checks.database).toMatchObject({ status: 'degraded', lock: 'busy' });
+      // one probe's connection (the file and its -wal/-shm at most), not one per call (40 × 2)
+      if (proc) expect(most - before).toBeLessThanOrEqual(3);
+      expect(performance.now() - t0).toBeLessThan(WRITE_PROBE_MS + 1000);
+      // the busy answer again, without waiting out another probe
+      const t1 = performance.now();
+      expect((await health()).body.checks.database.lock).toBe('busy');
+      expect(performance.now() - t1).toBeLessThan(WRITE_PROBE_MS / 2);
+    } finally {
+      await release(holder);
+    }
+    // once the answer expires, the lock given back is seen
+    await answerExpired();
+    expect((await health()).body.checks.database.status).toBe('ok');
   }, 30_000);
 
   it("the daemon's own writes never make the probe report busy: a lock held by this process is its own", async () => {

@@ -1,7 +1,8 @@
 import { describe, expect, it } from 'vitest';
 import { createLogger } from '../core/logger.js';
 import { buildApp } from './app.js';
-import { MEMORY_LIMIT_MB, MemoryWatch, registerHealth } from './health.js';
+import { MEMORY_LIMIT_MB, MemoryWatch, registerHealth, SharedWriteProbe, WRITE_PROBE_REUSE_MS } from './health.js';
+import type { WriteProbeAnswer } from './health.js';
 import { createMetricsRegistry } from './metrics.js';
 
 async function appOn(host: string) {
@@ -56,7 +57,7 @@ describe('/health', () => {
     await app.close();
   });
 
-  it('memory past the limit degrades /health (the guide\'s "high memory" warning sign), warning once per crossing', async () => {
+  it('memory past the limit degrades /health (the guide\'s "high memory" warning sign) and keeps 200 (still serving), warning once per crossing', async () => {
     const { logger } = createLogger({ level: 'silent' });
     const app = await buildApp({ logger, metrics: createMetricsRegistry(), security: { host: '127.0.0.1', accessToken: 'local-access-token-123', port: () => 3000 } });
     const logged: { level: string; msg: string }[] = [];
@@ -64,8 +65,9 @@ describe('/health', () => {
     registerHealth(app, { version: '1', startedAt: Date.now(), port: () => 3000, parts: () => [], extra: async () => ({}), logger: log, memoryLimitMb: 1 });
     const ask = () => app.inject({ method: 'GET', url: '/health', headers: { host: '127.0.0.1:3000' } });
     const high = await ask();
-    expect(high.statusCode).toBe(503);
-    expect(high.json()).toMatchObject({ status: 'degraded', checks: { memory: { status: 'degraded', limit_mb: 1, error: expect.stringContaining('above 1 MB') } } });
+    // a daemon that still answers is not taken out of load balancers or readiness for its size
+    expect(high.statusCode).toBe(200);
+    expect(high.json()).toMatchObject({ status: 'degraded', checks: { memory: { status: 'degraded', serving: true, limit_mb: 1, error: expect.stringContaining('above 1 MB') } } });
     expect(high.json().checks.memory.rss_mb).toBe(high.json().memory_usage_mb);
     await ask();
     expect(logged).toEqual([{ level: 'warn', msg: expect.stringContaining('memory usage above 1 MB') }]);
@@ -108,5 +110,55 @@ describe('/health status code', () => {
     expect(await ask({ status: 'degraded', serving: true })).toBe(200);
     expect(await ask({ status: 'degraded' })).toBe(503);
     expect(await ask({ status: 'down', serving: true })).toBe(503);
+  });
+});
+
+describe('the SQLite write probe behind /health', () => {
+  const lockedAnswer = { lock: 'busy' as const, error: 'database is locked: another process has held the write lock' };
+
+  it('concurrent /health calls share one probe in flight, and its answer (busy too) is reused until it expires', async () => {
+    let probes = 0;
+    let finish: (a: WriteProbeAnswer) => void = () => undefined;
+    const probe = new SharedWriteProbe(async () => {
+      probes++;
+      return new Promise<WriteProbeAnswer>((r) => (finish = r));
+    }, 150);
+    const { logger } = createLogger({ level: 'silent' });
+    const app = await buildApp({ logger, metrics: createMetricsRegistry(), security: { host: '127.0.0.1', accessToken: 'local-access-token-123', port: () => 3000 } });
+    registerHealth(app, { version: '1', startedAt: Date.now(), port: () => 3000, parts: () => [], extra: async () => ({ database: { status: 'ok', dialect: 'sqlite', location: '/data/analytics.db' } }), writeProbe: probe });
+    const ask = () => app.inject({ method: 'GET', url: '/health', headers: { host: '127.0.0.1:3000' } });
+    const many = Array.from({ length: 50 }, ask);
+    await new Promise((r) => setTimeout(r, 50));
+    expect(probes).toBe(1);
+    finish(lockedAnswer);
+    for (const r of await Promise.all(many)) expect(r.json().checks.database).toMatchObject({ status: 'degraded', lock: 'busy' });
+    // within the reuse window: the same answer, no probe
+    expect((await ask()).json().checks.database.lock).toBe('busy');
+    expect(probes).toBe(1);
+    // expired: probed again, and the lock given back is seen
+    await new Promise((r) => setTimeout(r, 200));
+    const next = ask();
+    await new Promise((r) => setTimeout(r, 20));
+    expect(probes).toBe(2);
+    finish(undefined);
+    expect((await next).json().checks.database).toEqual({ status: 'ok', dialect: 'sqlite', location: '/data/analytics.db' });
+    await app.close();
+  });
+
+  it('an ok answer is reused too; a probe that throws is not kept; each file has its own', async () => {
+    const files: string[] = [];
+    let fail = true;
+    const probe = new SharedWriteProbe(async (file) => {
+      files.push(file);
+      if (fail) throw new Error('boom');
+      return undefined;
+    }, 10_000);
+    await expect(probe.check('/a.db')).rejects.toThrow('boom');
+    fail = false;
+    expect(await probe.check('/a.db')).toBeUndefined();
+    expect(await probe.check('/a.db')).toBeUndefined();
+    expect(await probe.check('/b.db')).toBeUndefined();
+    expect(files).toEqual(['/a.db', '/a.db', '/b.db']);
+    expect(WRITE_PROBE_REUSE_MS).toBe(2000);
   });
 });

@@ -52,8 +52,9 @@ export function registerHealth(
   },
 ): void {
   const memory = new MemoryWatch(opts.memoryLimitMb ?? MEMORY_LIMIT_MB, opts.logger ?? app.log);
+  const writeProbe = opts.writeProbe ?? new SharedWriteProbe();
   const handler = async (req: FastifyRequest, reply: FastifyReply) => {
-    const report = await healthReport({ ...opts, memory });
+    const report = await healthReport({ ...opts, memory, writeProbe });
     // A part degraded but still serving (`serving: true`: the gateway with a provider's breaker
     // open answers through fallbacks and other providers) keeps 200: load balancers and `cco mcp`
     // read 503 as "not there", and one provider's outage would take every replica out.
@@ -79,6 +80,8 @@ export interface HealthOptions {
   extra: () => Promise<Record<string, PartHealth>>;
   /** Resident memory (MB) past which `memory` is degraded (default MEMORY_LIMIT_MB). */
   memoryLimitMb?: number;
+  /** The SQLite write probe, shared by the calls of /health (default: one of its own per app). */
+  writeProbe?: SharedWriteProbe;
 }
 
 export async function healthReport(opts: HealthOptions & { memory?: MemoryWatch }): Promise<HealthReport> {
@@ -86,7 +89,7 @@ export async function healthReport(opts: HealthOptions & { memory?: MemoryWatch 
   const rssMb = Math.round(process.memoryUsage.rss() / 1024 / 1024);
   checks.memory = (opts.memory ?? new MemoryWatch(opts.memoryLimitMb ?? MEMORY_LIMIT_MB)).check(rssMb);
   await Promise.all([
-    withWriteProbe(checks),
+    withWriteProbe(checks, opts.writeProbe ?? new SharedWriteProbe()),
     ...opts.parts().map(async (m) => {
       if (!m.health) return;
       try {
@@ -141,12 +144,55 @@ function fromThisMachine(req: FastifyRequest): boolean {
  * fail with "database is locked" after 5 s while /health said ok. So `checks.database` of a SQLite
  * file is degraded when the probe cannot take the write lock, naming the holder where /proc tells.
  */
-async function withWriteProbe(checks: Record<string, PartHealth>): Promise<void> {
+async function withWriteProbe(checks: Record<string, PartHealth>, probe: SharedWriteProbe): Promise<void> {
   const db = checks.database;
   if (db?.status !== 'ok' || db.dialect !== 'sqlite' || typeof db.location !== 'string') return;
   if (db.location === ':memory:' || db.location.startsWith('file:')) return;
-  const problem = await sqliteWriteProbe(db.location);
+  const problem = await probe.check(db.location);
   if (problem) checks.database = { ...db, status: 'degraded', ...problem };
+}
+
+/**
+ * How long a write probe's answer is reused, from when it came. /health needs no credentials and
+ * load balancers poll it: a probe of its own per call held two file descriptors for up to
+ * WRITE_PROBE_MS while the lock was held (200 calls at once: 400). A lock taken or given back is
+ * seen within this and one probe, as the pipeline's cached folder check.
+ */
+export const WRITE_PROBE_REUSE_MS = 2000;
+
+export type WriteProbeAnswer = Awaited<ReturnType<typeof sqliteWriteProbe>>;
+
+/**
+ * The write probe shared by every call of /health: callers meanwhile wait for the probe in flight,
+ * and its answer (ok or busy) is reused for `reuseMs` after it came. At most one connection of
+ * its own per database file, however many callers. A probe that throws is not kept.
+ */
+export class SharedWriteProbe {
+  private readonly last = new Map<string, { answer: Promise<WriteProbeAnswer>; cameAt?: number }>();
+
+  constructor(
+    private readonly probe: (file: string) => Promise<WriteProbeAnswer> = (file) => sqliteWriteProbe(file),
+    private readonly reuseMs = WRITE_PROBE_REUSE_MS,
+  ) {}
+
+  check(file: string): Promise<WriteProbeAnswer> {
+    const held = this.last.get(file);
+    if (held && (held.cameAt === undefined || performance.now() - held.cameAt < this.reuseMs)) return held.answer;
+    const entry: { answer: Promise<WriteProbeAnswer>; cameAt?: number } = {
+      answer: this.probe(file).then(
+        (answer) => {
+          entry.cameAt = performance.now();
+          return answer;
+        },
+        (e: unknown) => {
+          if (this.last.get(file) === entry) this.last.delete(file);
+          throw e;
+        },
+      ),
+    };
+    this.last.set(file, entry);
+    return entry.answer;
+  }
 }
 
 /**
@@ -200,8 +246,10 @@ function lockedBy(file: string, waitedMs: number): { lock: 'busy'; error: string
 }
 
 /**
- * The `memory` check: degraded past the limit. Logs a warning when resident memory crosses the
- * limit and a line when it is back under, not at every check (load balancers poll every few seconds).
+ * The `memory` check: degraded past the limit, and still serving (`serving: true`, 200): a daemon
+ * that answers is not taken out of load balancers or readiness for its size. Logs a warning when
+ * resident memory crosses the limit and a line when it is back under, not at every check (load
+ * balancers poll every few seconds).
  */
 export class MemoryWatch {
   private high = false;
@@ -221,6 +269,7 @@ export class MemoryWatch {
     if (!high) return { status: 'ok', rss_mb: rssMb, limit_mb: this.limitMb };
     return {
       status: 'degraded',
+      serving: true,
       rss_mb: rssMb,
       limit_mb: this.limitMb,
       error: `The daemon uses ${rssMb} MB of memory (resident), above ${this.limitMb} MB (it normally stays under 150 MB): likely a leak or an oversized cache. Restart it (\`cco daemon restart\`) and report it with \`cco daemon logs\`.`,
