@@ -48,11 +48,18 @@ export class OutageLog {
 }
 
 /**
- * BullMQ queue: each task is a job (`jobId` = task id, so adding twice is harmless); every
- * daemon on the same Redis runs a worker with the configured concurrency, so they share the
- * work. The store stays the source of truth for task state; a job only says "run this task".
- * A job BullMQ hands to a second worker (its lock expired during a Redis outage) finds the task
- * under its first owner's live lease in the store and is dropped there (engine.ts `claim`).
+ * BullMQ queue: a task has at most one job waiting, found by its deduplication id (the task id),
+ * so adding twice is harmless; every daemon on the same Redis runs a worker with the configured
+ * concurrency, so they share the work. The store stays the source of truth for task state; a
+ * job only says "run this task". A job BullMQ hands to a second worker (its lock expired during
+ * a Redis outage) finds the task under its first owner's live lease in the store and is dropped
+ * there (engine.ts `claim`).
+ *
+ * A task added while its job is active is queued again when that job ends (BullMQ's
+ * `keepLastIfActive`, as LocalQueue's `again`), in a job with an id of its own (BullMQ's
+ * counter): a retry the moment a task failed comes while the job that ran it is still active
+ * (until its run has returned, here or on another instance). With the task id as job id that
+ * add did nothing, and the task waited for the re-queue sweep.
  */
 export class BullQueue implements TaskQueue {
   readonly kind = 'bullmq' as const;
@@ -83,14 +90,17 @@ export class BullQueue implements TaskQueue {
   }
 
   async add(taskId: string, priority: number): Promise<void> {
-    // Removed when done either way, so the same task can be queued again after a restart.
-    await this.queue.add('task', { taskId }, { jobId: taskId, priority: 11 - priority, removeOnComplete: true, removeOnFail: true, attempts: 1 });
+    // Removed when done either way (its deduplication id with it), so the same task can be
+    // queued again after a restart.
+    const deduplication = { id: taskId, keepLastIfActive: true };
+    await this.queue.add('task', { taskId }, { deduplication, priority: 11 - priority, removeOnComplete: true, removeOnFail: true, attempts: 1 });
     this.outage.ok();
   }
 
   async remove(taskId: string): Promise<void> {
     try {
-      await this.queue.remove(taskId);
+      const jobId = await this.queue.getDeduplicationJobId(taskId);
+      if (jobId) await this.queue.remove(jobId);
     } catch {
       // active elsewhere: the runner there sees the cancelled status in the store
     }

@@ -104,7 +104,7 @@ export async function createPipelineModule(ctx: ModuleContext, deps: PipelineDep
   );
   let cleanupTimer: NodeJS.Timeout | undefined;
   let sweepTimer: NodeJS.Timeout | undefined;
-  /** Queues every unfinished task again (jobs are keyed by task id, so this never duplicates one). */
+  /** Queues every unfinished task again (jobs are deduplicated by task id: a waiting one is never doubled). */
   const requeue = async (): Promise<number> => {
     const pending = await repo.unfinished();
     for (const t of pending) await queue.add(t.id, Number(t.priority));

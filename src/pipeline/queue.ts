@@ -3,7 +3,10 @@ import type { Logger } from '../core/logger.js';
 /** Where tasks wait for a runner: in-process, or BullMQ on Redis (shared by several daemons). */
 export interface TaskQueue {
   readonly kind: 'local' | 'bullmq';
-  /** Adds a task (no-op if it is already waiting or running here). Priority 1..10, higher first. */
+  /**
+   * Adds a task: a no-op if it is already waiting; added while it runs (a retry the moment it
+   * failed), it is queued again once that run has ended. Priority 1..10, higher first.
+   */
   add(taskId: string, priority: number): Promise<void>;
   /** Forgets a waiting task (cancel). */
   remove(taskId: string): Promise<void>;
