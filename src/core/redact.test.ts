@@ -183,3 +183,22 @@ describe('redact', () => {
     expect(out).toContain(`GITHUB_TOKEN=${REDACTED}`);
   });
 });
+
+describe('names that end like a secret, and pasted credentials in prose', () => {
+  it('logs mask a parameter whose last word holds a credential (oauth_signature, api_sig, db_pass, basic_auth ...)', () => {
+    const names = ['oauth_signature', 'api_sig', 'apiSig', 'x-api-sig', 'request_signature', 'hmac_sig', 'auth_code', 'db_pass', 'login_pass', 'user_pwd', 'pass_phrase', 'basic_auth', 'x-auth', 'jwt_assertion'];
+    for (const n of names) expect(redactString(`https://api.example.com/x?${n}=Zq9xK2mP7vL4&page=2`), n).toBe(`https://api.example.com/x?${n}=[REDACTED]&page=2`);
+    // words that only start like one stay
+    for (const n of ['pass_rate', 'signature_version', 'country_code', 'max_tokens']) expect(redactString(`/x?${n}=7`), n).toBe(`/x?${n}=7`);
+  });
+
+  it('prose masks a credential-shaped value under any secret-like name, and header credentials, keeping the examples', () => {
+    for (const n of ['authToken', 'accessToken', 'apiToken', 'client_token', 'auth', 'code', 'db_pass']) {
+      expect(redactProse(`call https://api.example.com/v1?${n}=Zq9xK2mP7vL4wR8t now`), n).toBe(`call https://api.example.com/v1?${n}=[REDACTED] now`);
+    }
+    expect(redactProse('ANTHROPIC_CUSTOM_HEADERS="Authorization: Basic dXNlcjpwYXNzd29yZA=="')).toBe('ANTHROPIC_CUSTOM_HEADERS="Authorization: [REDACTED]"');
+    expect(redactProse('OTEL_EXPORTER_OTLP_HEADERS=x-honeycomb-team=hc1abc2def3ghi4jk,x-dataset=prod')).toBe('OTEL_EXPORTER_OTLP_HEADERS=x-honeycomb-team=[REDACTED],x-dataset=prod');
+    // what a spec says stays as written
+    for (const t of ['/auth/callback?code=abc123&state=xyz', '?auth=basic', '?token=abcdef', 'ACCESS_CONTROL_ALLOW_HEADERS: Content-Type: application/json']) expect(redactProse(t), t).toBe(t);
+  });
+});

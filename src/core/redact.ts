@@ -66,11 +66,22 @@ function paramName(rawName: string): string {
   }
   return name.replace(/\[\]$/, '');
 }
-/** Logs and diagnostics: a secret's name, a setting's secret name (`github_token`, `apiKey`), or an ambiguous one. */
+/**
+ * The last word of a name that holds a credential (`oauth_signature`, `api_sig`, `db_pass`,
+ * `basic_auth`, `jwt_assertion`): judged by the last word only, so that `pass_rate` and
+ * `signature_version` stay. Two-word endings for the ones whose last word alone says nothing.
+ */
+const SECRET_LAST_WORDS = new Set(['auth', 'sig', 'signature', 'pwd', 'pass', 'passwd', 'password', 'passphrase', 'jwt', 'token', 'secret', 'credential', 'credentials', 'assertion']);
+const SECRET_LAST_PAIRS = new Set(['auth_code', 'authorization_code', 'pass_phrase', 'api_key', 'access_key', 'secret_key', 'private_key']);
+function endsLikeSecret(name: string): boolean {
+  const words = nameWords(name);
+  return SECRET_LAST_WORDS.has(words.at(-1) ?? '') || SECRET_LAST_PAIRS.has(words.slice(-2).join('_'));
+}
+/** Logs and diagnostics: a secret's name, a setting's secret name (`github_token`, `apiKey`), a name ending like one, or an ambiguous one. */
 function isLoggedSecretParam(rawName: string): boolean {
   const name = paramName(rawName);
   const lower = name.toLowerCase();
-  return SECRET_PARAMS.has(lower) || AMBIGUOUS_PARAMS.has(lower) || isSecretName(name);
+  return SECRET_PARAMS.has(lower) || AMBIGUOUS_PARAMS.has(lower) || isSecretName(name) || endsLikeSecret(name);
 }
 /**
  * Prose (a requirement): only a secret's own name holding a value shaped like a credential (12 or
@@ -79,7 +90,12 @@ function isLoggedSecretParam(rawName: string): boolean {
  */
 const CREDENTIAL_LIKE = /^(?=.*[A-Za-z])(?=.*\d)[A-Za-z0-9._~+/%=-]{12,}$/;
 function isPastedSecretParam(rawName: string, value: string): boolean {
-  return SECRET_PARAMS.has(paramName(rawName).toLowerCase()) && CREDENTIAL_LIKE.test(value);
+  return isLoggedSecretParam(rawName) && CREDENTIAL_LIKE.test(value);
+}
+/** Prose: a header set in a `*_HEADERS` value holds a secret when its name says so (`Authorization`, `x-api-key`) or its value looks like one. */
+function isPastedSecretHeader(name: string, value: string): boolean {
+  const n = name.replace(/:$/, '').trim();
+  return isLoggedSecretParam(n) || /authorization|cookie|api[-_]?key|token|secret|password/i.test(n) || CREDENTIAL_LIKE.test(value.trim());
 }
 /**
  * `name=value` after `?`, `&` or `#` (a URL's query or fragment, also a bare path's: `/x?token=…`).
@@ -113,14 +129,17 @@ const HEADER_PAIRS = /^\s*[!#$%&'*+.^_`|~0-9A-Za-z-]+=[^,]*(?:,\s*[!#$%&'*+.^_`|
  * Lines are split at newlines, real or `\n`-escaped. `strict`: a line that is neither a header
  * nor a `k=v` list stays (text, where `TOKEN_HEADER = 'x-token'` is code); else it is masked.
  */
-function maskHeaderValues(value: string, strict: boolean): string {
+function maskHeaderValues(value: string, strict: boolean, only?: (name: string, value: string) => boolean): string {
   return value
     .split(/(\r?\n|\\n)/)
     .map((line, i) => {
       if (i % 2 === 1 || line.trim() === '') return line; // a separator, or an empty line
       const [, name, space, headerValue] = HEADER_LINE.exec(line) ?? [];
-      if (name !== undefined) return !headerValue || headerValue.startsWith(REDACTED) ? line : `${name}${space ?? ''}${REDACTED}`;
-      if (HEADER_PAIRS.test(line)) return line.replace(/=[^,]*/g, (v) => (v === '=' ? v : `=${REDACTED}`));
+      if (name !== undefined) {
+        if (!headerValue || headerValue.startsWith(REDACTED) || (only && !only(name, headerValue))) return line;
+        return `${name}${space ?? ''}${REDACTED}`;
+      }
+      if (HEADER_PAIRS.test(line)) return line.replace(/([^,=]*)=([^,]*)/g, (m, k: string, v: string) => (v === '' || (only && !only(k, v)) ? m : `${k}=${REDACTED}`));
       return strict ? line : REDACTED;
     })
     .join('');
@@ -129,12 +148,12 @@ function maskHeaderValues(value: string, strict: boolean): string {
 const HEADERS_NAME = /_HEADERS?$/i;
 /** `NAME_HEADERS=value` in text (a shell command, a `.env`): the value quoted (also `\"…\"`), or bare to the end of the line. */
 const HEADERS_ASSIGNMENT = /\b([A-Z][A-Z0-9_]*_HEADERS?)(\s*[=:]\s*)(\\"(?:(?!\\")[\s\S])*\\"|"[^"]*"|'[^']*'|[^\n]*)/g;
-function maskHeaderAssignments(text: string): string {
+function maskHeaderAssignments(text: string, only?: (name: string, value: string) => boolean): string {
   if (!/_HEADERS?\b/i.test(text)) return text;
   return text.replace(HEADERS_ASSIGNMENT, (_m, name: string, sep: string, value: string) => {
     const quote = /^(\\"|"|')/.exec(value)?.[1] ?? '';
     const inner = quote ? value.slice(quote.length, value.length - quote.length) : value;
-    return `${name}${sep}${quote}${maskHeaderValues(inner, true)}${quote}`;
+    return `${name}${sep}${quote}${maskHeaderValues(inner, true, only)}${quote}`;
   });
 }
 
@@ -242,7 +261,7 @@ export function redactString(s: string): string {
  * named in a spec (`ACCESS_CONTROL_ALLOW_HEADERS: Content-Type: …`).
  */
 export function redactProse(s: string): string {
-  return maskEnvAssignments(maskQuerySecrets(maskSecretValues(s), isPastedSecretParam));
+  return maskEnvAssignments(maskHeaderAssignments(maskQuerySecrets(maskSecretValues(s), isPastedSecretParam), isPastedSecretHeader));
 }
 
 /** Private keys, provider keys, bearer tokens, JWTs, URL passwords and other services' tokens: by shape. */
