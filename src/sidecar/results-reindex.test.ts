@@ -186,3 +186,26 @@ describe('a start re-indexes result files only when the store holds no result', 
     await results.close();
   }, 60_000);
 });
+
+describe('a re-index cut short', () => {
+  it.each(testDialects())('is taken up again at the next start (the marker file), though rows are there by then (%s)', async (dialect) => {
+    const resultsDir = join(dir, `${dialect}-cut`, 'results');
+    const first = await freshStore(dialect);
+    const before = new ResultsRepo(first.store, resultsDir, new Knowledge(first.store));
+    for (let i = 0; i < 10; i++) await before.save(result(`cut-${i}`, 'python-specialist', `result ${i}`));
+    await before.close();
+    // a new database that got one round's rows before the daemon was killed, its marker left behind
+    const second = await freshStore(dialect);
+    const partial = new ResultsRepo(second.store, join(dir, `${dialect}-cut`, 'other'), new Knowledge(second.store));
+    await partial.save(result('cut-0', 'python-specialist', 'result 0'));
+    await partial.close();
+    writeFileSync(join(resultsDir, '.reindexing'), 'cut short\n');
+    const results = new ResultsRepo(second.store, resultsDir, new Knowledge(second.store));
+    expect(await results.recover()).toBe(9);
+    expect((await results.list({ issues: '*', limit: 100 })).total).toBe(10);
+    // finished: the next start does not scan again
+    expect(() => statSync(join(resultsDir, '.reindexing'))).toThrow();
+    expect(await results.recover()).toBe(0);
+    await results.close();
+  });
+});

@@ -1,4 +1,4 @@
-import { opendirSync, readdirSync, readFileSync } from 'node:fs';
+import { existsSync, mkdirSync, opendirSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { sep, join, resolve } from 'node:path';
 import type { CompiledQuery } from 'kysely';
 import { z } from 'zod';
@@ -276,12 +276,24 @@ export class ResultsRepo {
    */
   async recover(opts: { reindexAll?: boolean } = {}): Promise<number> {
     // decided before the journals are settled: they may give a brand-new store its first rows
-    const reindex = opts.reindexAll === true || (await this.reindexNeeded());
+    const reindex = opts.reindexAll === true || existsSync(this.reindexMarker) || (await this.reindexNeeded());
     let n = await this.recoverJournals();
     n += await this.recoverMarkedRepairs();
-    if (reindex) n += await this.reindexFiles();
+    if (reindex) {
+      // A re-index commits round by round: one cut short (a kill, a store failing) leaves rows
+      // that would hide the rest from `reindexNeeded`. The marker says "not finished" until it is.
+      mkdirSync(this.root, { recursive: true });
+      writeFileSync(this.reindexMarker, `${new Date().toISOString()}\n`, { mode: 0o600 });
+      n += await this.reindexFiles();
+      rmSync(this.reindexMarker, { force: true });
+    }
     await this.indexPending();
     return n;
+  }
+
+  /** Present while a re-index of the result files has not finished (see `recover`). */
+  private get reindexMarker(): string {
+    return join(this.root, '.reindexing');
   }
 
   /**
