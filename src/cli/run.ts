@@ -7,6 +7,7 @@ import type { DaemonConfig } from '../config/daemon-config.js';
 import { parsePort } from './common.js';
 import type { RunHooks } from './code-cache.js';
 import { mark } from '../core/startup-marks.js';
+import { resolvePaths } from '../config/paths.js';
 import { onHeapSnapshotSignal } from '../daemon/heap-snapshot.js';
 
 /** `cco run --port N`: the daemon in the foreground (also what `npm start` runs). */
@@ -24,7 +25,10 @@ export async function main(args: string[], hooks: RunHooks = {}): Promise<number
   const o = cmd.opts<{ port?: string; host?: string; logLevel?: string; logStdout?: boolean; readyFile?: string }>();
   // the name the guides look for (`pkill -f "cco.*daemon"`)
   process.title = `cco-daemon${o.port !== undefined ? ` --port ${o.port}` : ''}`;
-  let daemon;
+  let daemon: Awaited<ReturnType<typeof startDaemon>> | undefined;
+  // Before the start: the daemon answers /health and carries its title while its modules still
+  // start, and SIGUSR2's default would end it (the guides' "generate heap dump").
+  onHeapSnapshotSignal(resolvePaths(process.env).logDir, () => daemon?.logger);
   try {
     daemon = await startDaemon({
       ...(o.port !== undefined ? { port: parsePort(o.port) } : {}),
@@ -43,8 +47,6 @@ export async function main(args: string[], hooks: RunHooks = {}): Promise<number
     return 1;
   }
   process.title = `cco-daemon --port ${daemon.info.port}`;
-  // before "Listening on" is printed: a caller that signals right after reading it finds it set
-  onHeapSnapshotSignal(daemon.paths.logDir, daemon.logger);
   const sidecar = daemon.modules.sidecar.url();
   process.stdout.write(
     [
