@@ -1,20 +1,12 @@
 import { mkdirSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
+import { describe, expect, it, vi } from 'vitest';
 import { processIdentity } from '../core/process-alive.js';
-import { tempCcoEnv } from '../testing/temp-dirs.js';
+import { useTempCcoHome } from '../testing/temp-home.js';
 import { main } from './daemon-cmd.js';
 
 describe('cco daemon start while that daemon runs', () => {
-  const home = tempCcoEnv();
-  beforeAll(() => {
-    for (const [k, v] of Object.entries(home.env)) vi.stubEnv(k, v);
-    vi.stubEnv('CCO_PORT', undefined);
-  });
-  afterAll(() => {
-    vi.unstubAllEnvs();
-    home.cleanup();
-  });
+  const home = useTempCcoHome();
 
   /** `cco daemon start --port <port>` against the port's lock record (this live process stands in for the daemon); its stderr. */
   async function startOn(port: number): Promise<{ code: number; stderr: string }> {

@@ -2,9 +2,9 @@ import { createServer } from 'node:http';
 import type { Server } from 'node:http';
 import { mkdirSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { afterAll, afterEach, beforeAll, describe, expect, it, vi } from 'vitest';
+import { afterEach, describe, expect, it, vi } from 'vitest';
 import { processIdentity } from '../core/process-alive.js';
-import { tempCcoEnv } from '../testing/temp-dirs.js';
+import { useTempCcoHome } from '../testing/temp-home.js';
 import { main as health } from './health.js';
 import { printStatus } from './status.js';
 
@@ -26,16 +26,8 @@ const SIDECAR = { '/health': [200, { status: 'healthy', service: 'orchestration-
 type Routes = Record<string, readonly [number, unknown]>;
 
 describe('cco status and cco health read what the daemon answered', () => {
-  const home = tempCcoEnv();
+  const home = useTempCcoHome();
   const servers: Server[] = [];
-  beforeAll(() => {
-    for (const [k, v] of Object.entries(home.env)) vi.stubEnv(k, v);
-    vi.stubEnv('CCO_PORT', undefined);
-  });
-  afterAll(() => {
-    vi.unstubAllEnvs();
-    home.cleanup();
-  });
   afterEach(() => {
     for (const s of servers.splice(0)) s.close();
   });

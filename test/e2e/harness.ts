@@ -1,4 +1,5 @@
 import { spawn } from 'node:child_process';
+import type { ChildProcess } from 'node:child_process';
 import { existsSync, readdirSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -70,4 +71,37 @@ export function portFrom(output: string): number {
   const m = /Port: (\d+)/.exec(output) ?? /Listening on http:\/\/[^:]+:(\d+)/.exec(output);
   if (!m) throw new Error(`no port in output:\n${output}`);
   return Number(m[1]);
+}
+
+/** A daemon run in the foreground (`cco run --port 0`) and the addresses it printed. */
+export interface DaemonProcess {
+  child: ChildProcess;
+  daemonUrl: string;
+  sidecarUrl: string;
+}
+
+/**
+ * Starts `cco run --port 0` of the built CLI in `cwd` with `env`, and resolves once it has printed
+ * its daemon and sidecar addresses; rejects if it exits first or takes over 20 s. The caller
+ * stops it (it is also in `children`, for an afterAll that kills what is left).
+ */
+export function startDaemonProcess(env: NodeJS.ProcessEnv, cwd: string, children: ChildProcess[] = []): Promise<DaemonProcess> {
+  return new Promise((resolve, reject) => {
+    const child = spawn(process.execPath, [CLI, 'run', '--port', '0'], { env, cwd, stdio: ['ignore', 'pipe', 'pipe'] });
+    children.push(child);
+    let out = '';
+    let err = '';
+    const timer = setTimeout(() => reject(new Error(`daemon did not start:\n${out}\n${err}`)), 20_000);
+    child.stderr?.on('data', (d: Buffer) => (err += d.toString()));
+    child.stdout?.on('data', (d: Buffer) => {
+      out += d.toString();
+      const daemon = /Listening on (http:\/\/\S+)/.exec(out)?.[1];
+      const sidecar = /Sidecar:\s+(http:\/\/\S+)/.exec(out)?.[1];
+      if (daemon && sidecar) {
+        clearTimeout(timer);
+        resolve({ child, daemonUrl: daemon, sidecarUrl: sidecar });
+      }
+    });
+    child.on('exit', (code) => reject(new Error(`daemon exited with ${code}:\n${out}\n${err}`)));
+  });
 }

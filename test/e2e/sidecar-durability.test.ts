@@ -1,17 +1,11 @@
-import { spawn } from 'node:child_process';
 import type { ChildProcess } from 'node:child_process';
 import { existsSync, mkdirSync, readFileSync, readdirSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { CLI, ROOT, cliWorld, ensureBuilt } from './harness.js';
+import { ROOT, cliWorld, ensureBuilt, startDaemonProcess } from './harness.js';
+import type { DaemonProcess } from './harness.js';
 
 beforeAll(() => ensureBuilt(), 120_000);
-
-interface Running {
-  child: ChildProcess;
-  daemonUrl: string;
-  sidecarUrl: string;
-}
 
 /** Two agent types the real catalog (agents/*.md) has. */
 function catalogTypes(): [string, string] | undefined {
@@ -27,27 +21,9 @@ describe('sidecar durability across kill -9 (real daemon process)', () => {
   const children: ChildProcess[] = [];
   const types = catalogTypes();
 
-  const start = (): Promise<Running> =>
-    new Promise((resolve, reject) => {
-      const child = spawn(process.execPath, [CLI, 'run', '--port', '0'], { env: w.env, cwd: project, stdio: ['ignore', 'pipe', 'pipe'] });
-      children.push(child);
-      let out = '';
-      let err = '';
-      const timer = setTimeout(() => reject(new Error(`daemon did not start:\n${out}\n${err}`)), 20_000);
-      child.stderr?.on('data', (d: Buffer) => (err += d.toString()));
-      child.stdout?.on('data', (d: Buffer) => {
-        out += d.toString();
-        const daemon = /Listening on (http:\/\/\S+)/.exec(out)?.[1];
-        const sidecar = /Sidecar:\s+(http:\/\/\S+)/.exec(out)?.[1];
-        if (daemon && sidecar) {
-          clearTimeout(timer);
-          resolve({ child, daemonUrl: daemon, sidecarUrl: sidecar });
-        }
-      });
-      child.on('exit', (code) => reject(new Error(`daemon exited with ${code}:\n${out}\n${err}`)));
-    });
+  const start = (): Promise<DaemonProcess> => startDaemonProcess(w.env, project, children);
 
-  const killHard = (r: Running): Promise<void> =>
+  const killHard = (r: DaemonProcess): Promise<void> =>
     new Promise((resolve) => {
       r.child.once('exit', () => resolve());
       r.child.kill('SIGKILL');

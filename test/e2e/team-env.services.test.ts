@@ -1,11 +1,10 @@
-import { spawn } from 'node:child_process';
 import type { ChildProcess } from 'node:child_process';
 import { mkdirSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { Redis } from 'ioredis';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { redisChannel } from '../../src/core/redis-channel.js';
-import { CLI, cliWorld, ensureBuilt } from './harness.js';
+import { cliWorld, ensureBuilt, startDaemonProcess } from './harness.js';
 
 const url = process.env.REDIS_URL;
 
@@ -28,27 +27,11 @@ else
       w.cleanup();
     });
 
-    const start = (env: NodeJS.ProcessEnv): Promise<{ daemonUrl: string; sidecarUrl: string }> =>
-      new Promise((resolve, reject) => {
-        const project = join(w.root, 'project');
-        mkdirSync(project, { recursive: true });
-        const child = spawn(process.execPath, [CLI, 'run', '--port', '0'], { env, cwd: project, stdio: ['ignore', 'pipe', 'pipe'] });
-        children.push(child);
-        let out = '';
-        let err = '';
-        const timer = setTimeout(() => reject(new Error(`daemon did not start:\n${out}\n${err}`)), 20_000);
-        child.stderr?.on('data', (d: Buffer) => (err += d.toString()));
-        child.stdout?.on('data', (d: Buffer) => {
-          out += d.toString();
-          const daemon = /Listening on (http:\/\/\S+)/.exec(out)?.[1];
-          const sidecar = /Sidecar:\s+(http:\/\/\S+)/.exec(out)?.[1];
-          if (daemon && sidecar) {
-            clearTimeout(timer);
-            resolve({ daemonUrl: daemon, sidecarUrl: sidecar });
-          }
-        });
-        child.on('exit', (code) => reject(new Error(`daemon exited with ${code}:\n${out}\n${err}`)));
-      });
+    const start = (env: NodeJS.ProcessEnv) => {
+      const project = join(w.root, 'project');
+      mkdirSync(project, { recursive: true });
+      return startDaemonProcess(env, project, children);
+    };
 
     it("puts the sidecar's events on Redis and reports Redis in /health", async () => {
       listener = new Redis(url);
