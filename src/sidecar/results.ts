@@ -1,38 +1,27 @@
-import { existsSync, mkdirSync, opendirSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { sep, join, resolve } from 'node:path';
 import type { CompiledQuery } from 'kysely';
-import { z } from 'zod';
 import { AppError } from '../core/errors.js';
-import { eachContainer } from '../core/json.js';
 import type { Logger } from '../core/logger.js';
 import type { Store } from '../store/store.js';
-import { agentIdSchema, agentTypeSchema, issueIdSchema } from './ids.js';
 import { ResultFiles } from './durable-files.js';
 import { PendingRepairs } from './result-repairs.js';
 import type { FileWrite } from './durable-files.js';
-import type { Knowledge, KnowledgeEntry } from './knowledge.js';
+import type { Knowledge } from './knowledge.js';
 import { preparedQuery } from './prepared.js';
 import { StoreWriter, step } from './sql-writer.js';
 import type { SqlWriter } from './sql-writer.js';
+import { knowledgeOf, parseDocument, readableText } from './result-document.js';
+import type { ResultInput } from './result-document.js';
+import { Rounds, lastPerFile } from './result-rounds.js';
+import type { FilePart } from './result-rounds.js';
+import { resultFolderLister, resultKey } from './result-folders.js';
+import type { OnDisk, ResultFolderLister } from './result-folders.js';
 
-/** `POST /api/results` body, as in the seed (agent_id, agent_type, issue_id, result{...}). */
-export const resultInputSchema = z.object({
-  agent_id: agentIdSchema,
-  agent_type: agentTypeSchema,
-  issue_id: issueIdSchema,
-  result: z
-    .object({
-      status: z.enum(['success', 'failed', 'partial', 'blocked', 'in_progress']).default('success'),
-      summary: z.string().max(20_000).optional(),
-      decisions: z.array(z.string().min(1).max(4000)).max(200).optional(),
-      files_created: z.array(z.string().max(1000)).max(5000).optional(),
-      files_modified: z.array(z.string().max(1000)).max(5000).optional(),
-    })
-    .passthrough(),
-})
-  // a field beside `result` (`decision`, `output`) was dropped without a word: it belongs inside it
-  .strict();
-export type ResultInput = z.infer<typeof resultInputSchema>;
+export { knowledgeOf, readableText, resultInputSchema } from './result-document.js';
+export type { ResultInput } from './result-document.js';
+export { resultFolderLister } from './result-folders.js';
+export type { OnDisk, ResultFolderLister } from './result-folders.js';
 
 export interface StoredResult extends ResultInput {
   stored_at: number;
@@ -47,13 +36,6 @@ export interface ResultSummary {
   status: string | null;
   stored_at: number;
   bytes: number;
-}
-
-/** What a file round commits: a file's new text (null removes the file). */
-interface FilePart {
-  file: string;
-  text: string | null;
-  done(error: unknown): void;
 }
 
 /** What a row round commits: a result's row (and then its knowledge entries). */
@@ -75,57 +57,6 @@ interface Job {
   reject(e: unknown): void;
 }
 
-/** One group-commit pipeline: parts that arrive while a round runs wait for the next round, in order. */
-class Rounds<P extends FilePart> {
-  private queue: P[] = [];
-  private running = false;
-
-  constructor(
-    private readonly round: (batch: P[]) => Promise<(unknown | undefined)[]>,
-    private readonly max: number,
-    /** Text bytes per round at most (at least one part a round). */
-    private readonly maxBytes = Infinity,
-  ) {}
-
-  add(part: P): void {
-    this.queue.push(part);
-    if (this.running) return;
-    this.running = true;
-    // requests parsed in the same turn of the event loop join the first round
-    setImmediate(() => void this.run());
-  }
-
-  private async run(): Promise<void> {
-    try {
-      while (this.queue.length) {
-        let n = 0;
-        for (let bytes = 0; n < this.queue.length && n < this.max; n++) {
-          bytes += (this.queue[n] as P).text?.length ?? 0;
-          if (n > 0 && bytes > this.maxBytes) break;
-        }
-        const batch = n === this.queue.length ? this.queue : this.queue.slice(0, n);
-        this.queue = n === this.queue.length ? [] : this.queue.slice(n);
-        let errors: (unknown | undefined)[];
-        try {
-          errors = await this.round(batch);
-        } catch (e) {
-          errors = batch.map(() => e);
-        }
-        batch.forEach((p, i) => p.done(errors[i]));
-      }
-    } finally {
-      this.running = false;
-    }
-  }
-}
-
-/** The last part per file of a batch (an earlier one is replaced at once, as one after the other would be). */
-function lastPerFile<P extends FilePart>(batch: P[]): P[] {
-  const last = new Map<string, P>();
-  for (const p of batch) last.set(p.file, p);
-  return [...last.values()];
-}
-
 interface ResultRow {
   issue_id: string;
   agent_type: string;
@@ -135,22 +66,6 @@ interface ResultRow {
   file: string;
   bytes: number;
   body: string;
-}
-
-/**
- * A result's file text: indented for people to read, unless indenting would more than double it
- * (beyond 64 KB of slack): then compact. Indentation grows with depth × size: a 5 KB result nested 2,500 levels deep was a 12 MB file
- * (25 MB with its spare). The estimate walks the document without building the indented text.
- */
-export function readableText(doc: unknown, compact: string): string {
-  // each value inside an object or array gets a line: a newline, 2 spaces per level, ": " after a key
-  let extra = 0;
-  const limit = 2 * (compact.length + 64 * 1024);
-  const fits = eachContainer(doc, (items, depth) => {
-    extra += (items.length + 1) * (2 * depth + 2);
-    return compact.length + extra <= limit;
-  });
-  return fits ? JSON.stringify(doc, null, 2) : compact;
 }
 
 /** Files per round at most (one fdatasync each round). */
@@ -648,72 +563,6 @@ export class ResultsRepo {
   }
 }
 
-/** A result file found on disk: `<root>/<issue>/<agent-type>.json`. */
-export interface OnDisk {
-  file: string;
-  issueId: string;
-  agentType: string;
-}
-
-const resultKey = (issueId: string, agentType: string): string => `${issueId}\u0000${agentType}`;
-
-/**
- * The result files under a results folder: folders named as issues holding files named as agent
- * types (so `.journal`, `.repairs` and the `.<name>.spare` inodes are left out).
- */
-function resultFilesIn(root: string): OnDisk[] {
-  const out: OnDisk[] = [];
-  for (const issueId of namesIn(root, true)) {
-    if (!issueIdSchema.safeParse(issueId).success) continue;
-    for (const name of namesIn(join(root, issueId), false)) {
-      const agentType = name.endsWith('.json') ? name.slice(0, -5) : '';
-      if (agentTypeSchema.safeParse(agentType).success) out.push({ file: join(root, issueId, name), issueId, agentType });
-    }
-  }
-  return out;
-}
-
-/** Whether a results folder holds an issue folder: reads its entries up to the first (none when it cannot be read). */
-function hasIssueFolder(root: string): boolean {
-  let dir;
-  try {
-    dir = opendirSync(root);
-  } catch {
-    return false;
-  }
-  try {
-    for (let e = dir.readSync(); e; e = dir.readSync()) {
-      if (e.isDirectory() && issueIdSchema.safeParse(e.name).success) return true;
-    }
-    return false;
-  } catch {
-    return false;
-  } finally {
-    dir.closeSync();
-  }
-}
-
-/** How a start looks at the results folder (tests observe what it lists). */
-export interface ResultFolderLister {
-  /** Whether the folder holds at least one issue folder (its top level only). */
-  hasIssueFolder(root: string): boolean;
-  /** Every result file under the folder (every issue folder listed). */
-  resultFiles(root: string): OnDisk[];
-}
-
-export const resultFolderLister: ResultFolderLister = { hasIssueFolder, resultFiles: resultFilesIn };
-
-/** The names of a folder's subfolders (`dirs`) or plain files; none when it cannot be read. */
-function namesIn(dir: string, dirs: boolean): string[] {
-  try {
-    return readdirSync(dir, { withFileTypes: true })
-      .filter((e) => (dirs ? e.isDirectory() : e.isFile()))
-      .map((e) => e.name);
-  } catch {
-    return [];
-  }
-}
-
 function readText(file: string): string | undefined {
   try {
     return readFileSync(file, 'utf8');
@@ -722,33 +571,3 @@ function readText(file: string): string | undefined {
   }
 }
 
-/** A stored result document (file, journal or row body): its input and `stored_at`, or undefined when it is not one. */
-function parseDocument(text: string): { doc: unknown; input: ResultInput; storedAt: number } | undefined {
-  let doc: unknown;
-  try {
-    doc = JSON.parse(text);
-  } catch {
-    return undefined;
-  }
-  if (!doc || typeof doc !== 'object') return undefined;
-  const { stored_at: storedAt, ...input } = doc as { stored_at?: unknown };
-  const parsed = resultInputSchema.safeParse(input);
-  return parsed.success && typeof storedAt === 'number' ? { doc, input: parsed.data, storedAt } : undefined;
-}
-
-/** What of a result goes into the knowledge index: each decision, and a text of the whole. */
-export function knowledgeOf(input: ResultInput): KnowledgeEntry[] {
-  const out: KnowledgeEntry[] = (input.result.decisions ?? []).map((d) => ({ kind: 'decision', content: d }));
-  const words: string[] = [];
-  collectText(input.result, words, 0);
-  const text = words.join(' ').slice(0, 16_000);
-  if (text) out.push({ kind: 'result', content: text });
-  return out;
-}
-
-function collectText(v: unknown, out: string[], depth: number): void {
-  if (depth > 6 || out.length > 2000) return;
-  if (typeof v === 'string') out.push(v);
-  else if (Array.isArray(v)) for (const x of v) collectText(x, out, depth + 1);
-  else if (v && typeof v === 'object') for (const x of Object.values(v)) collectText(x, out, depth + 1);
-}

@@ -1,0 +1,70 @@
+import { opendirSync, readdirSync } from 'node:fs';
+import { join } from 'node:path';
+import { agentTypeSchema, issueIdSchema } from './ids.js';
+
+/** A result file found on disk: `<root>/<issue>/<agent-type>.json`. */
+export interface OnDisk {
+  file: string;
+  issueId: string;
+  agentType: string;
+}
+
+export const resultKey = (issueId: string, agentType: string): string => `${issueId}\u0000${agentType}`;
+
+/**
+ * The result files under a results folder: folders named as issues holding files named as agent
+ * types (so `.journal`, `.repairs` and the `.<name>.spare` inodes are left out).
+ */
+function resultFilesIn(root: string): OnDisk[] {
+  const out: OnDisk[] = [];
+  for (const issueId of namesIn(root, true)) {
+    if (!issueIdSchema.safeParse(issueId).success) continue;
+    for (const name of namesIn(join(root, issueId), false)) {
+      const agentType = name.endsWith('.json') ? name.slice(0, -5) : '';
+      if (agentTypeSchema.safeParse(agentType).success) out.push({ file: join(root, issueId, name), issueId, agentType });
+    }
+  }
+  return out;
+}
+
+/** Whether a results folder holds an issue folder: reads its entries up to the first (none when it cannot be read). */
+function hasIssueFolder(root: string): boolean {
+  let dir;
+  try {
+    dir = opendirSync(root);
+  } catch {
+    return false;
+  }
+  try {
+    for (let e = dir.readSync(); e; e = dir.readSync()) {
+      if (e.isDirectory() && issueIdSchema.safeParse(e.name).success) return true;
+    }
+    return false;
+  } catch {
+    return false;
+  } finally {
+    dir.closeSync();
+  }
+}
+
+/** How a start looks at the results folder (tests observe what it lists). */
+export interface ResultFolderLister {
+  /** Whether the folder holds at least one issue folder (its top level only). */
+  hasIssueFolder(root: string): boolean;
+  /** Every result file under the folder (every issue folder listed). */
+  resultFiles(root: string): OnDisk[];
+}
+
+export const resultFolderLister: ResultFolderLister = { hasIssueFolder, resultFiles: resultFilesIn };
+
+/** The names of a folder's subfolders (`dirs`) or plain files; none when it cannot be read. */
+function namesIn(dir: string, dirs: boolean): string[] {
+  try {
+    return readdirSync(dir, { withFileTypes: true })
+      .filter((e) => (dirs ? e.isDirectory() : e.isFile()))
+      .map((e) => e.name);
+  } catch {
+    return [];
+  }
+}
+
