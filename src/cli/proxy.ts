@@ -26,7 +26,7 @@ import { buildApp } from '../server/app.js';
 import { createMetricsRegistry, mergeWorkerMetrics, workerMetrics } from '../server/metrics.js';
 import type { MetricData } from '../server/metrics.js';
 import { parseInput } from '../server/validate.js';
-import { CheckpointThread } from '../store/checkpoint-thread.js';
+import { sqlWriterFor } from '../store/sql-writer.js';
 import { openStore, PG_APPLICATION_NAME } from '../store/store.js';
 import type { Store } from '../store/store.js';
 import { fatal, parsePort } from './common.js';
@@ -395,9 +395,9 @@ export async function startProxyServer(opts: ProxyOptions, o: { migrate?: boolea
   } catch (e) {
     throw new Error(`Failed to open database: ${errorMessage(e)}`, { cause: e });
   }
-  // WAL checkpoints off the event loop (SQLite file): see store/checkpoint-thread.ts
-  const checkpoints = new CheckpointThread(store);
-  checkpoints.start();
+  // analytics inserts, commits and WAL checkpoints off the event loop (a SQLite file: a thread of
+  // their own; see store/sql-writer.ts)
+  const writer = sqlWriterFor(store);
   // a worker of --workers N answers /metrics for all of them (merged by the primary)
   const link = o.clusterWorker ? new PrimaryLink() : undefined;
   const metrics = createMetricsRegistry(link ? { exposition: async () => (await link.ask('metrics')) as string } : {});
@@ -417,6 +417,7 @@ export async function startProxyServer(opts: ProxyOptions, o: { migrate?: boolea
       cacheSizeMb: opts.cacheSizeMb,
       cacheTtlSeconds: opts.cacheTtlSeconds,
       slowRequestWarnMs: opts.slowRequestWarnMs,
+      writer: { sql: writer },
       ...(env.REDIS_URL ? { redisUrl: env.REDIS_URL } : {}),
       ...(opts.httpProxy ? { httpProxy: opts.httpProxy } : {}),
       // Bound beyond loopback, /v1 callers must present the access token (x-cco-token or as their API key).
@@ -424,7 +425,7 @@ export async function startProxyServer(opts: ProxyOptions, o: { migrate?: boolea
     });
   } catch (e) {
     link?.close();
-    await checkpoints.stop();
+    await writer.close();
     await store.close();
     throw e instanceof ConfigError ? e : new Error(`Gateway failed to start: ${errorMessage(e)}`, { cause: e });
   }
@@ -470,7 +471,7 @@ export async function startProxyServer(opts: ProxyOptions, o: { migrate?: boolea
     link?.close();
     await app.close();
     await gateway.close();
-    await checkpoints.stop();
+    await writer.close();
     await store.close();
     if ((e as NodeJS.ErrnoException).code === 'EADDRINUSE') throw new Error(portInUseMessage(opts.port, 'cco proxy', 'cco proxy --port {port}'));
     throw e;
@@ -488,7 +489,7 @@ export async function startProxyServer(opts: ProxyOptions, o: { migrate?: boolea
       link?.close();
       await closeGracefully(app);
       await gateway.close();
-      await checkpoints.stop();
+      await writer.close();
       await store.close();
       logger.flush();
     },

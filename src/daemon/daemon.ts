@@ -16,6 +16,7 @@ import { createMetricsRegistry } from '../server/metrics.js';
 import { installRateLimits } from '../server/rate-limit.js';
 import { isLoopback } from '../server/security.js';
 import type { ModuleContext, PartHealth } from '../server/module.js';
+import { sqlWriterFor } from '../store/sql-writer.js';
 import { openStore, PG_APPLICATION_NAME } from '../store/store.js';
 import type { Store } from '../store/store.js';
 import { redactString } from '../core/redact.js';
@@ -134,6 +135,9 @@ export async function startDaemon(opts: DaemonOptions = {}): Promise<RunningDaem
     return fail(new DaemonStartError((e as Error).message, 'database_open_failed'));
   }
   cleanup.push(() => store.close());
+  // the writes kept off the event loop (sidecar, gateway analytics): closed after the modules, before the store
+  const writer = sqlWriterFor(store);
+  cleanup.push(() => writer.close());
   mark('store');
 
   await logReady;
@@ -155,6 +159,7 @@ export async function startDaemon(opts: DaemonOptions = {}): Promise<RunningDaem
     config,
     paths,
     store,
+    writer,
     logger,
     logs,
     hub,
@@ -302,6 +307,7 @@ export async function startDaemon(opts: DaemonOptions = {}): Promise<RunningDaem
         await closeGracefully(app);
         await hubRelay?.close();
         for (const m of [...modules.all].reverse()) await m.close?.().catch((e: unknown) => logger.warn({ err: (e as Error).message, module: m.name }, 'close failed'));
+        await writer.close().catch((e: unknown) => logger.warn({ err: (e as Error).message }, 'store writer close failed'));
         await store.close();
         redis?.disconnect();
         lock?.release();

@@ -75,7 +75,7 @@ export function tuneHeap(t: HeapTuning = PROXY_HEAP, given = `${process.execArgv
     // At the cap the factor is set again after every GC, not only when it changes: creating a
     // worker thread puts V8's flags back to their start values (measured on Node 20: a Worker
     // started after the cap was reached let the new space grow to 32 MB), and the gateway starts
-    // one for its WAL checkpoints (store/checkpoint-thread.ts).
+    // one with its first request (the store's writer thread, store/sql-writer.ts).
     if (f !== factor || f !== V8_GROWTH_FACTOR) {
       factor = f;
       v8.setFlagsFromString(`--semi-space-growth-factor=${f}`);

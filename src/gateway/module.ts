@@ -7,7 +7,6 @@ import { createGateway } from './gateway.js';
 import type { Gateway } from './gateway.js';
 import type { BreakerState } from './resilience/breaker.js';
 import { buildRouter, validateRouting } from './routing/load.js';
-import { CheckpointThread } from '../store/checkpoint-thread.js';
 import type { RoutingFile } from './routing/schema.js';
 
 export type { RouteStats } from './analytics/queries.js';
@@ -52,11 +51,6 @@ function need(g: Gateway | undefined): Gateway {
 /** Creates the gateway from the daemon's context (config `[gateway]`, store, hub, metrics, env). */
 export async function createGatewayModule(ctx: ModuleContext): Promise<GatewayModule> {
   const cfg = ctx.config.gateway;
-  // WAL checkpoints of the analytics commits off the event loop while the gateway is busy (as `cco
-  // proxy` does for its whole run): started by the first write, stopped after 5 idle minutes, so
-  // an idle daemon carries no extra thread. Between the 1,000-page checkpoints, a forced one every
-  // 10 s rather than every second: each costs two fsyncs. See store/checkpoint-thread.ts.
-  const checkpoints = new CheckpointThread(ctx.store, { idleStopMs: 5 * 60_000, maxDelayMs: 10_000 });
   const gateway = cfg.enabled
     ? await createGateway({
         store: ctx.store,
@@ -69,7 +63,8 @@ export async function createGatewayModule(ctx: ModuleContext): Promise<GatewayMo
         cacheSizeMb: cfg.cache_size_mb,
         cacheTtlSeconds: cfg.cache_ttl_seconds,
         slowRequestWarnMs: cfg.slow_request_warn_ms,
-        writer: { afterWrite: () => checkpoints.touch() },
+        // analytics rows through the daemon's writer thread (SQLite file), which also checkpoints the WAL
+        writer: { sql: ctx.writer },
         ...(ctx.redisUrl ? { redisUrl: ctx.redisUrl } : {}),
         ...(cfg.http_proxy ? { httpProxy: cfg.http_proxy } : {}),
         // Beyond loopback every /v1 call needs the daemon's access token (the security layer lets /v1 through to us).
@@ -88,10 +83,7 @@ export async function createGatewayModule(ctx: ModuleContext): Promise<GatewayMo
             gateway.routing.revalidate();
           },
           health: (): Promise<PartHealth> => gateway.health(),
-          close: async () => {
-            await gateway.close();
-            await checkpoints.stop();
-          },
+          close: () => gateway.close(),
         }
       : { health: () => ({ status: 'disabled', reason: 'gateway.enabled = false in daemon.toml' }) }),
     cacheStats: () => need(gateway).cache.stats(),

@@ -14,6 +14,7 @@ import type { HubMessage } from '../hub/hub.js';
 import { buildApp } from '../server/app.js';
 import { createMetricsRegistry } from '../server/metrics.js';
 import type { ModuleContext } from '../server/module.js';
+import { StoreWriter } from '../store/sql-writer.js';
 import { openTestStore, testDialects } from '../testing/test-store.js';
 import type { TestStore } from '../testing/test-store.js';
 import { tempCcoEnv } from '../testing/temp-dirs.js';
@@ -55,7 +56,7 @@ async function harness(opts: { pipeline?: Record<string, unknown>; store?: TestS
   const hub = new Hub();
   buffer.subscribe((rec) => hub.publish('log', rec));
   const metrics = createMetricsRegistry();
-  const ctx: ModuleContext = { config, paths, store: store.store, logger, logs: buffer, hub, metrics, redisUrl: opts.redisUrl, accessToken: 'tok', version: '0', selfUrl: () => fake.url, env: opts.processEnv ?? {} };
+  const ctx: ModuleContext = { config, paths, store: store.store, writer: new StoreWriter(store.store), logger, logs: buffer, hub, metrics, redisUrl: opts.redisUrl, accessToken: 'tok', version: '0', selfUrl: () => fake.url, env: opts.processEnv ?? {} };
   const mod = await createPipelineModule(ctx, { catalog: catalogOf([]), llm: gatewayClient({ baseUrl: () => fake.url, timeoutMs: 5000 }), ...(opts.folderCheckTtlMs === undefined ? {} : { folderCheckTtlMs: opts.folderCheckTtlMs }) });
   const app = await buildApp({ logger, metrics, security: { host: '127.0.0.1', accessToken: 'tok', port: () => 0 } });
   await mod.register?.(app);

@@ -13,6 +13,7 @@ import { buildApp } from '../server/app.js';
 import { createMetricsRegistry } from '../server/metrics.js';
 import type { ModuleContext } from '../server/module.js';
 import { tempCcoEnv } from '../testing/temp-dirs.js';
+import { StoreWriter } from '../store/sql-writer.js';
 import { openTestStore } from '../testing/test-store.js';
 import type { TestStore } from '../testing/test-store.js';
 import { demoPipelineReply } from './demo-responder.js';
@@ -48,7 +49,7 @@ if (!REDIS || !PG) {
         const hub = new Hub();
         const metrics = createMetricsRegistry();
         const config = daemonConfigSchema.parse({ pipeline: { concurrency: 2, queue_prefix: prefix } });
-        const ctx: ModuleContext = { config, paths: resolvePaths(env.env), store: store.store, logger, logs: buffer, hub, metrics, redisUrl: REDIS, accessToken: 't', version: '0', selfUrl: () => fake.url, env: {} };
+        const ctx: ModuleContext = { config, paths: resolvePaths(env.env), store: store.store, writer: new StoreWriter(store.store), logger, logs: buffer, hub, metrics, redisUrl: REDIS, accessToken: 't', version: '0', selfUrl: () => fake.url, env: {} };
         const mod = await createPipelineModule(ctx, { catalog: catalogOf([]), llm: gatewayClient({ baseUrl: () => fake.url, timeoutMs: 10_000 }) });
         const app = await buildApp({ logger, metrics, security: { host: '127.0.0.1', accessToken: 't', port: () => 0 } });
         await mod.register?.(app);

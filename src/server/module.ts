@@ -5,6 +5,7 @@ import type { Paths } from '../config/paths.js';
 import type { LogBuffer } from '../core/log-buffer.js';
 import type { Logger } from '../core/logger.js';
 import type { Hub } from '../hub/hub.js';
+import type { SqlWriter } from '../store/sql-writer.js';
 import type { Store } from '../store/store.js';
 
 /** What the daemon hands every module: narrow, already-open services. */
@@ -12,6 +13,12 @@ export interface ModuleContext {
   config: DaemonConfig;
   paths: Paths;
   store: Store;
+  /**
+   * Where writes that should stay off the event loop go (the sidecar's, the gateway's analytics
+   * rows): one thread with a connection of its own on a SQLite file, the store's connection
+   * otherwise. The daemon closes it after its modules.
+   */
+  writer: SqlWriter;
   logger: Logger;
   logs: LogBuffer;
   hub: Hub;

@@ -3,8 +3,8 @@ import type { CompiledQuery } from 'kysely';
 import { PRUNE_BATCH, yieldTurn } from '../store/retention.js';
 import type { PruneOptions } from '../store/retention.js';
 import type { Store } from '../store/store.js';
-import { StoreWriter, step } from './sql-writer.js';
-import type { SqlWriter } from './sql-writer.js';
+import { StoreWriter, step } from '../store/sql-writer.js';
+import type { SqlWriter } from '../store/sql-writer.js';
 import type { AgentClaims } from './tokens.js';
 
 /** A sidecar agent as `GET /api/sidecar/agents` lists it. */

@@ -4,8 +4,8 @@ import { PRUNE_BATCH, rowsWithin, yieldTurn } from '../store/retention.js';
 import type { PruneOptions } from '../store/retention.js';
 import type { Store } from '../store/store.js';
 import { preparedQuery } from './prepared.js';
-import { StoreWriter, step } from './sql-writer.js';
-import type { SqlWriter, WriteStep } from './sql-writer.js';
+import { StoreWriter, step } from '../store/sql-writer.js';
+import type { SqlWriter, WriteStep } from '../store/sql-writer.js';
 
 /** Advisory lock key serialising event inserts on PostgreSQL ("ccoevent" as a number). */
 const EVENTS_LOCK = 0x63636f65;

@@ -1,5 +1,5 @@
-import { StoreWriter } from './sql-writer.js';
-import type { SqlWriter, WriteStep } from './sql-writer.js';
+import { StoreWriter } from '../store/sql-writer.js';
+import type { SqlWriter, WriteStep } from '../store/sql-writer.js';
 import type { Store } from '../store/store.js';
 
 /**

@@ -3,8 +3,8 @@ import type { RawBuilder } from 'kysely';
 import type { Store } from '../store/store.js';
 import { preparedQuery } from './prepared.js';
 import type { PreparedQuery } from './prepared.js';
-import { StoreWriter, step } from './sql-writer.js';
-import type { SqlWriter, WriteStep } from './sql-writer.js';
+import { StoreWriter, step } from '../store/sql-writer.js';
+import type { SqlWriter, WriteStep } from '../store/sql-writer.js';
 
 export interface KnowledgeEntry {
   kind: 'decision' | 'result';

@@ -21,7 +21,6 @@ import { ProjectRoots } from './roots.js';
 import { buildSidecarApp } from './server.js';
 import type { SidecarDeps } from './server.js';
 import { ProjectSnapshots } from './snapshots.js';
-import { sqlWriterFor } from './sql-writer.js';
 import { AgentTokens } from './tokens.js';
 import { localUrl } from '../core/local-url.js';
 
@@ -51,7 +50,7 @@ export async function createSidecarModule(ctx: ModuleContext, deps: { catalog: A
   const soleWriter = !ctx.redisUrl && ctx.store.dialect === 'sqlite';
   // the sidecar's writes (results with their knowledge index, events, agents): on a SQLite file a
   // thread with a connection of its own, so statements and commits stay off the event loop
-  const writer = sqlWriterFor(ctx.store);
+  const writer = ctx.writer;
   const agents = new AgentsRepo(ctx.store, { memory: soleWriter, writer });
   // not registered as an agent here: the launcher mints one for every `cco` run, and an idle
   // Claude Code is no active agent (the seed's status shows 0); its first request registers it
@@ -83,7 +82,7 @@ export async function createSidecarModule(ctx: ModuleContext, deps: { catalog: A
   const notifier: WakeNotifier = ctx.redisUrl ? new (await import('./redis-notifier.js')).RedisNotifier(ctx.redisUrl, 'cco:') : new LocalNotifier();
   const events = new EventsRepo(ctx.store, { tail: soleWriter, writer });
   const bus = new EventBus(events, notifier);
-  // old events and agents go at start and hourly, through the sidecar's writer (its thread on SQLite)
+  // old events and agents go at start and hourly, through the store's writer (its thread on SQLite)
   const retention = new RetentionTimer(
     [
       { name: 'sidecar_events', days: cfg.event_retention_days, prune: (before, o) => events.prune(before, o) },
@@ -226,7 +225,6 @@ export async function createSidecarModule(ctx: ModuleContext, deps: { catalog: A
       await retention.stop();
       await bus.close();
       await results.close();
-      await writer.close();
       owner?.release();
       owner = undefined;
     },

@@ -18,6 +18,7 @@ import type { Store } from '../store/store.js';
 import { openTestStore } from '../testing/test-store.js';
 import type { TestStore } from '../testing/test-store.js';
 import { tempCcoEnv } from '../testing/temp-dirs.js';
+import { sqlWriterFor } from '../store/sql-writer.js';
 import { SIDECAR_FORWARDED_PREFIXES } from './daemon-routes.js';
 import { createSidecarModule } from './module.js';
 import type { SidecarModule } from './module.js';
@@ -82,6 +83,7 @@ export async function startSidecarWorld(opts: { catalog?: AgentCatalog; dialect?
     config,
     paths,
     store: ts.store,
+    writer: sqlWriterFor(ts.store),
     logger: opts.logger ?? silentLogger(),
     logs: new LogBuffer(),
     hub,
@@ -117,6 +119,7 @@ export async function startSidecarWorld(opts: { catalog?: AgentCatalog; dialect?
     async close() {
       await daemon.close();
       await sidecar.close?.();
+      await ctx.writer.close();
       await ts.cleanup();
       t.cleanup();
     },

@@ -1,8 +1,8 @@
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { AgentsRepo } from '../sidecar/agents-repo.js';
 import { EventsRepo } from '../sidecar/events-repo.js';
-import { sqlWriterFor } from '../sidecar/sql-writer.js';
-import type { SqlWriter } from '../sidecar/sql-writer.js';
+import { sqlWriterFor } from './sql-writer.js';
+import type { SqlWriter } from './sql-writer.js';
 import { openTestStore, testDialects } from '../testing/test-store.js';
 import type { TestStore } from '../testing/test-store.js';
 import { HookEventsRepo } from './repos/hook-events.js';

@@ -3,7 +3,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { sql } from 'kysely';
 import { afterEach, describe, expect, it } from 'vitest';
-import { CheckpointThread, walBacklog } from './checkpoint-thread.js';
+import { walBacklog } from './wal-checkpoint.js';
 import { SQLITE_WAL_LIMIT_BYTES, openStore } from './store.js';
 import type { Store } from './store.js';
 
@@ -12,9 +12,7 @@ const LIMIT = 256 * 1024;
 
 const dirs: string[] = [];
 const stores: Store[] = [];
-const threads: CheckpointThread[] = [];
 afterEach(async () => {
-  for (const t of threads.splice(0)) await t.stop();
   for (const s of stores.splice(0)) await s.close();
   for (const d of dirs.splice(0)) rmSync(d, { recursive: true, force: true });
 });
@@ -44,14 +42,6 @@ async function fill(s: Store, rows: number): Promise<void> {
   });
 }
 
-const until = async (cond: () => boolean, ms = 5000) => {
-  const end = Date.now() + ms;
-  while (!cond()) {
-    if (Date.now() > end) throw new Error('not in time');
-    await new Promise((r) => setTimeout(r, 20));
-  }
-};
-
 describe('the WAL file of a SQLite store', () => {
   it("is cut back to the limit by the store connection's commit that restarts it", async () => {
     const { store, file } = await fileStore();
@@ -64,25 +54,6 @@ describe('the WAL file of a SQLite store', () => {
     await sql`insert into filler (body) values ('small')`.execute(store.db);
     expect(walBytes(file)).toBeLessThanOrEqual(LIMIT);
     expect(Number((await sql<{ n: number }>`select count(*) as n from filler`.execute(store.db)).rows[0]?.n)).toBe(1001);
-  });
-
-  it('past the limit and all copied, is truncated by the checkpoint thread with no further write (an idle daemon gives the disk back)', async () => {
-    const { store, file } = await fileStore();
-    const t = new CheckpointThread(store, { tickMs: 20, maxDelayMs: 100 });
-    threads.push(t);
-    t.start();
-    await fill(store, 1000);
-    expect(walBytes(file)).toBeGreaterThan(4 * LIMIT);
-    // nothing writes from here on: the thread's periodic round copies the pages, then truncates
-    await until(() => walBytes(file) <= LIMIT);
-    expect(walBacklog(file)).toBe(0);
-    expect(Number((await sql<{ n: number }>`select count(*) as n from filler`.execute(store.db)).rows[0]?.n)).toBe(1000);
-    // a WAL under the limit is left as it is (no RESTART checkpoints in steady use)
-    await fill(store, 50);
-    const small = walBytes(file);
-    expect(small).toBeGreaterThan(0);
-    await new Promise((r) => setTimeout(r, 400));
-    expect(walBytes(file)).toBe(small);
   });
 
   it('defaults to 64 MB', async () => {

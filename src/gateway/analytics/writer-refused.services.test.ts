@@ -3,6 +3,7 @@ import { createLogger } from '../../core/logger.js';
 import { openTestStore, testDialects } from '../../testing/test-store.js';
 import type { TestStore } from '../../testing/test-store.js';
 import { testRecord } from '../testing/record.js';
+import { ThreadSqliteWriter } from '../../store/sql-writer.js';
 import { AnalyticsWriter, isDataError } from './writer.js';
 
 const { logger } = createLogger({ level: 'silent' });
@@ -19,8 +20,10 @@ for (const dialect of testDialects()) {
     });
     const ids = async () => (await t.store.db.selectFrom('gateway_requests').select(['request_id', 'model']).orderBy('ts').execute()).map((r) => `${r.request_id}:${r.model}`);
 
-    it('a refused row is dropped alone: the rows around it and after it are written, nothing waits behind it', async () => {
-      const w = new AnalyticsWriter(t.store, logger, { intervalMs: 10 });
+    it.each(dialect === 'sqlite' ? (['store', 'thread'] as const) : (['store'] as const))('a refused row is dropped alone: the rows around it and after it are written, nothing waits behind it (%s)', async (kind) => {
+      await t.store.db.deleteFrom('gateway_requests').execute();
+      const sql = kind === 'thread' ? new ThreadSqliteWriter(t.store.location, { store: t.store }) : undefined;
+      const w = new AnalyticsWriter(t.store, logger, { intervalMs: 10, ...(sql ? { sql } : {}) });
       w.add(testRecord({ id: 'a', ts: 1, model: 'm' }));
       // request_id is NOT NULL: refused for its values on both databases
       w.add(testRecord({ id: null as unknown as string, ts: 2, model: 'm' }));
@@ -31,6 +34,7 @@ for (const dialect of testDialects()) {
       expect(w.queued).toBe(0);
       w.add(testRecord({ id: 'd', ts: 4, model: 'm' }));
       await w.close();
+      await sql?.close();
       expect(await ids()).toEqual(['a:m', 'c:m', 'd:m']);
     });
 

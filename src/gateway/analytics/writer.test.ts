@@ -3,6 +3,8 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { createLogger } from '../../core/logger.js';
+import { StoreWriter, ThreadSqliteWriter } from '../../store/sql-writer.js';
+import type { SqlWriter } from '../../store/sql-writer.js';
 import { openStore } from '../../store/store.js';
 import type { Store } from '../../store/store.js';
 import { emptyUsage } from '../proxy/usage.js';
@@ -30,19 +32,28 @@ const rec = (i: number): RequestRecord =>
 
 let dir: string;
 let store: Store;
+const sqlWriters: SqlWriter[] = [];
 const { logger } = createLogger({ level: 'silent' });
 beforeEach(async () => {
   dir = mkdtempSync(join(tmpdir(), 'cco-writer-'));
   store = await openStore({ sqlitePath: join(dir, 'a.db') });
 });
 afterEach(async () => {
+  for (const w of sqlWriters.splice(0)) await w.close();
   await store.close().catch(() => undefined);
   rmSync(dir, { recursive: true, force: true });
 });
 
-describe('AnalyticsWriter', () => {
+/** The store's own connection, or the writer thread a SQLite file gets in the daemon and `cco proxy`. */
+function sqlWriter(kind: 'store' | 'thread'): SqlWriter {
+  const w = kind === 'thread' ? new ThreadSqliteWriter(store.location, { store }) : new StoreWriter(store);
+  sqlWriters.push(w);
+  return w;
+}
+
+describe.each(['store', 'thread'] as const)('AnalyticsWriter (%s)', (kind) => {
   it('writes every row of batches of any size, values in the right columns', async () => {
-    const w = new AnalyticsWriter(store, logger, { batchSize: 75, intervalMs: 10_000 });
+    const w = new AnalyticsWriter(store, logger, { batchSize: 75, intervalMs: 10_000, sql: sqlWriter(kind) });
     for (let i = 0; i < 233; i++) w.add(rec(i));
     await w.flush();
     expect(w.written).toBe(233);
@@ -54,14 +65,48 @@ describe('AnalyticsWriter', () => {
   });
 
   it('after close, late rows are counted as dropped and nothing keeps retrying', async () => {
-    const w = new AnalyticsWriter(store, logger, { intervalMs: 5 });
+    const sql = sqlWriter(kind);
+    const w = new AnalyticsWriter(store, logger, { intervalMs: 5, sql });
     w.add(rec(1));
     await w.close();
+    await sql.close();
     await store.close();
     w.add(rec(2));
     await new Promise((r) => setTimeout(r, 30));
     expect(w.written).toBe(1);
     expect(w.dropped).toBe(1);
     expect(w.queued).toBe(0);
+  });
+});
+
+describe('AnalyticsWriter on a writer thread', () => {
+  it('posts each full batch at once, not after the answer to the one before: no row waits on this thread', async () => {
+    const w = new AnalyticsWriter(store, logger, { intervalMs: 10_000, sql: sqlWriter('thread') });
+    for (let i = 0; i < 640; i++) w.add(rec(i));
+    // ten batches of 64 given in one go: all with the thread already (one at a time kept 576 here)
+    expect(w.queued).toBe(0);
+    await w.flush();
+    expect(w.written).toBe(640);
+    expect(Number((await store.db.selectFrom('gateway_requests').select((e) => e.fn.countAll().as('n')).executeTakeFirst())?.n)).toBe(640);
+    await w.close();
+  });
+
+  it('keeps the rows of a batch whose thread died and writes them with the next flush (a new thread)', async () => {
+    const sql = sqlWriter('thread') as ThreadSqliteWriter;
+    const w = new AnalyticsWriter(store, logger, { intervalMs: 10_000, sql });
+    w.add(rec(1));
+    await w.flush(); // the thread runs
+    sql.crashForTest();
+    for (let i = 2; i <= 65; i++) w.add(rec(i));
+    await w.flush();
+    // the batch failed with the thread: kept, not dropped
+    expect(w.dropped).toBe(0);
+    expect(w.lastError).toMatch(/thread/);
+    expect(w.queued).toBe(64);
+    await w.flush();
+    expect(w.queued).toBe(0);
+    expect(w.written).toBe(65);
+    expect((await store.db.selectFrom('gateway_requests').select('request_id').execute()).length).toBe(65);
+    await w.close();
   });
 });

@@ -1,8 +1,9 @@
-import { CompiledQuery } from 'kysely';
 import type { Insertable } from 'kysely';
 import type { Logger } from '../../core/logger.js';
 import type { Store } from '../../store/store.js';
 import type { GatewayRequestsTable } from '../../store/tables/gateway.js';
+import { StoreWriter } from '../../store/sql-writer.js';
+import type { RunOptions, SqlWriter, WriteStep } from '../../store/sql-writer.js';
 import type { RequestRecord } from './record.js';
 
 type Row = Insertable<GatewayRequestsTable>;
@@ -54,11 +55,21 @@ export interface WriterOptions {
   maxPending?: number;
   /** Called after each transaction written (the daemon starts its WAL checkpoint thread on demand). */
   afterWrite?: () => void;
+  /**
+   * Where the transactions run: the store's writer thread on a SQLite file (`sqlWriterFor`), the
+   * store's own connection by default.
+   */
+  sql?: SqlWriter;
 }
 
 /**
  * Writes analytics rows in batches off the hot path: `add()` only pushes to an array; a timer
  * (or a full batch) inserts them in one transaction. `flush()` waits for everything added so far.
+ *
+ * On a writer thread (a SQLite file) a full batch is posted at once and nothing waits for the
+ * answer: the inserts and commits cost the event loop nothing (~12 µs a row on it, measured) and
+ * the thread commits every batch waiting for it together. On the store's connection (PostgreSQL,
+ * SQLite in memory) one transaction at a time, letting the event loop through between them.
  */
 export class AnalyticsWriter {
   private pending: Values[] = [];
@@ -71,6 +82,10 @@ export class AnalyticsWriter {
   private readonly intervalMs: number;
   private readonly maxPending: number;
   private readonly afterWrite: (() => void) | undefined;
+  private readonly sqlWriter: SqlWriter;
+  private readonly threaded: boolean;
+  /** Threaded: the batches posted and not yet answered. */
+  private readonly inflight = new Set<Promise<void>>();
   written = 0;
   dropped = 0;
   lastError: string | undefined;
@@ -84,6 +99,8 @@ export class AnalyticsWriter {
     this.intervalMs = opts.intervalMs ?? 250;
     this.maxPending = opts.maxPending ?? 50_000;
     this.afterWrite = opts.afterWrite;
+    this.sqlWriter = opts.sql ?? new StoreWriter(store);
+    this.threaded = this.sqlWriter.kind === 'thread';
   }
 
   add(r: RequestRecord): void {
@@ -100,8 +117,9 @@ export class AnalyticsWriter {
       this.pending.splice(0, over);
     }
     if (this.pending.length >= this.batchSize) {
+      if (this.threaded) this.post();
       // One drain at a time: it keeps writing until nothing is pending.
-      if (!this.draining) {
+      else if (!this.draining) {
         this.draining = true;
         void this.flush();
       }
@@ -118,8 +136,60 @@ export class AnalyticsWriter {
       clearTimeout(this.timer);
       this.timer = undefined;
     }
+    if (this.threaded) {
+      this.post();
+      return this.settled();
+    }
     this.flushing = this.flushing.then(() => this.writeAll());
     return this.flushing;
+  }
+
+  /** Threaded: hands every pending row to the thread, in transactions of at most TRANSACTION_ROWS. */
+  private post(): void {
+    if (this.timer) {
+      clearTimeout(this.timer);
+      this.timer = undefined;
+    }
+    while (this.pending.length) {
+      const batch = this.pending.splice(0, TRANSACTION_ROWS);
+      const p: Promise<void> = this.insert(batch, { now: true })
+        .then(
+          () => this.wrote(batch.length),
+          async (e: unknown) => void (await this.failed(batch, e)),
+        )
+        .finally(() => this.inflight.delete(p));
+      this.inflight.add(p);
+    }
+  }
+
+  /** Threaded: resolves once every batch posted so far (and any posted meanwhile) is answered. */
+  private async settled(): Promise<void> {
+    while (this.inflight.size) await Promise.all(this.inflight);
+  }
+
+  private wrote(rows: number): void {
+    this.written += rows;
+    this.lastError = undefined;
+    this.afterWrite?.();
+  }
+
+  /**
+   * A batch the database did not take. A row refused for its values would fail every retry and
+   * hold back every row behind it: such rows are written one by one and the refused ones dropped.
+   * The rest wait for a retry (the database went away). Returns whether rows wait.
+   */
+  private async failed(batch: Values[], e: unknown): Promise<boolean> {
+    const left = isDataError(e) ? await this.insertEachDroppingRefused(batch) : batch;
+    if (!left.length) return false;
+    this.lastError = (e as Error).message;
+    this.logger.warn({ err: this.lastError, rows: left.length }, 'analytics write failed; will retry');
+    this.pending.unshift(...left);
+    if (!this.closed) {
+      this.timer ??= setTimeout(() => void this.flush(), Math.max(1000, this.intervalMs));
+      // A database that stays down must not keep the process alive.
+      this.timer.unref();
+    }
+    return true;
   }
 
   private async writeAll(): Promise<void> {
@@ -140,24 +210,11 @@ export class AnalyticsWriter {
       const batch = this.pending.splice(0, Math.min(this.batchSize, TRANSACTION_ROWS));
       try {
         await this.insert(batch);
-        this.written += batch.length;
-        this.lastError = undefined;
-        this.afterWrite?.();
       } catch (e) {
-        // A row the database refuses for its values would fail every retry and hold back every
-        // row behind it: such rows are written one by one and the refused ones dropped.
-        const left = isDataError(e) ? await this.insertEachDroppingRefused(batch) : batch;
-        if (!left.length) continue;
-        this.lastError = (e as Error).message;
-        this.logger.warn({ err: this.lastError, rows: left.length }, 'analytics write failed; will retry');
-        this.pending.unshift(...left);
-        if (!this.closed) {
-          this.timer ??= setTimeout(() => void this.flush(), Math.max(1000, this.intervalMs));
-          // A database that stays down must not keep the process alive.
-          this.timer.unref();
-        }
-        return;
+        if (await this.failed(batch, e)) return;
+        continue;
       }
+      this.wrote(batch.length);
     }
   }
 
@@ -182,22 +239,18 @@ export class AnalyticsWriter {
   }
 
   /** Inserts rows in one transaction of a few multi-row statements of fixed sizes (see CHUNKS). */
-  private async insert(batch: Values[]): Promise<void> {
-    const statements: CompiledQuery[] = [];
+  private async insert(batch: Values[], opts?: RunOptions): Promise<void> {
+    const steps: WriteStep[] = [];
     let i = 0;
     for (const n of CHUNKS) {
       while (batch.length - i >= n) {
         const params: (string | number | null)[] = [];
         for (let j = i; j < i + n; j++) for (const v of batch[j] as Values) params.push(v);
-        statements.push(CompiledQuery.raw(this.insertSql(n), params));
+        steps.push({ sql: this.insertSql(n), parameters: params });
         i += n;
       }
     }
-    if (statements.length === 1) await this.store.db.executeQuery(statements[0] as CompiledQuery);
-    else
-      await this.store.db.transaction().execute(async (trx) => {
-        for (const q of statements) await trx.executeQuery(q);
-      });
+    await this.sqlWriter.run(steps, opts);
   }
 
   /** The SQL of an `n`-row insert, compiled by Kysely (the dialect's placeholders) once per size. */

@@ -3,8 +3,8 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { sql } from 'kysely';
 import { afterEach, describe, expect, it } from 'vitest';
-import { openStore } from '../store/store.js';
-import type { Store } from '../store/store.js';
+import { openStore } from './store.js';
+import type { Store } from './store.js';
 import { openTestStore } from '../testing/test-store.js';
 import type { TestStore } from '../testing/test-store.js';
 import { StoreWriter, ThreadSqliteWriter, sqlWriterFor, step } from './sql-writer.js';
@@ -107,6 +107,24 @@ describe('ThreadSqliteWriter', () => {
     const c = w.run([insertEvent(t, 'c')], { first: true });
     await Promise.all([inFlight, a, b, c]);
     expect(await topics(t)).toEqual(['x', 'b', 'c', 'a']);
+  });
+
+  it('posts a transaction given with `now` at once, while a message is with the thread, each still all or nothing', async () => {
+    const { t, w } = await setup('thread');
+    const bad = step(sql`insert into no_such_table values (1)`.compile(t.store.db));
+    const inFlight = w.run([insertEvent(t, 'x')]);
+    // waits on this thread for x's answer
+    const queued = w.run([insertEvent(t, 'q')]);
+    // posted at once: they reach the thread before q, and the thread commits them together
+    const now = [w.run([insertEvent(t, 'n1')], { now: true }), w.run([insertEvent(t, 'n2'), bad], { now: true }), w.run([insertEvent(t, 'n3')], { now: true })];
+    const out = await Promise.allSettled([inFlight, queued, ...now]);
+    expect(out.map((o) => o.status)).toEqual(['fulfilled', 'fulfilled', 'fulfilled', 'rejected', 'fulfilled']);
+    expect(await topics(t)).toEqual(['x', 'n1', 'n3', 'q']);
+    // a close waits for what was posted before it
+    const late = Array.from({ length: 12 }, (_x, i) => w.run([insertEvent(t, `late${i}`)], { now: true }));
+    await w.close();
+    await Promise.all(late);
+    expect(await topics(t)).toHaveLength(16);
   });
 
   it('gives each SQL text to the thread once, and runs texts beyond its statement limit inline', async () => {

@@ -1,9 +1,9 @@
 import { createRequire } from 'node:module';
 import { Worker } from 'node:worker_threads';
 import { CompiledQuery } from 'kysely';
-import { WAL_BACKLOG_SOURCE, WAL_SHRINK_SOURCE } from '../store/checkpoint-thread.js';
-import { SQLITE_WAL_LIMIT_BYTES } from '../store/store.js';
-import type { Store } from '../store/store.js';
+import { WAL_BACKLOG_SOURCE, WAL_SHRINK_SOURCE } from './wal-checkpoint.js';
+import { SQLITE_WAL_LIMIT_BYTES } from './store.js';
+import type { Store } from './store.js';
 
 /**
  * Runs a step once per row an earlier step returned, parameter `param` set to `row[col]` (e.g.
@@ -30,18 +30,29 @@ export function step(q: CompiledQuery | { compile(): CompiledQuery }, each?: Ste
   return each ? { sql: c.sql, parameters: c.parameters, each } : { sql: c.sql, parameters: c.parameters };
 }
 
+export interface RunOptions {
+  /**
+   * Ahead of transactions given without it that still wait (events: a publish is waited on by
+   * its consumers; a result round can take a few ms).
+   */
+  first?: boolean;
+  /**
+   * Posted to the thread at once, even while another message is with it, instead of waiting on
+   * this thread for the next message (the gateway's analytics rows: under load, rows that waited
+   * here lived long enough to be promoted to V8's old generation). The thread still commits it
+   * together with whatever else waits for it.
+   */
+  now?: boolean;
+}
+
 /**
- * Where the sidecar's writes run: each call is one transaction of steps (queries compiled by
- * Kysely), resolved with the rows each step returned once committed, or rejected with nothing of
- * it committed.
+ * Where the store's writes that should stay off the event loop run (the sidecar's, the gateway's
+ * analytics rows): each call is one transaction of steps (queries compiled by Kysely), resolved
+ * with the rows each step returned once committed, or rejected with nothing of it committed.
  */
 export interface SqlWriter {
   readonly kind: 'thread' | 'store';
-  /**
-   * `first`: ahead of transactions given without it that still wait (events: a publish is
-   * waited on by its consumers; a result round can take a few ms).
-   */
-  run(steps: readonly WriteStep[], opts?: { first?: boolean }): Promise<Row[][]>;
+  run(steps: readonly WriteStep[], opts?: RunOptions): Promise<Row[][]>;
   /** Starts what the first write needs (the thread), ahead of it. */
   warm(): void;
   /** Finishes the transactions already given, then refuses new ones. */
@@ -54,8 +65,8 @@ export class StoreWriter implements SqlWriter {
   private closed = false;
   constructor(private readonly store: Store) {}
 
-  async run(steps: readonly WriteStep[], _opts?: { first?: boolean }): Promise<Row[][]> {
-    if (this.closed) throw new Error('sidecar store writer is closed');
+  async run(steps: readonly WriteStep[], _opts?: RunOptions): Promise<Row[][]> {
+    if (this.closed) throw new Error('store writer is closed');
     return this.store.db.transaction().execute(async (trx) => {
       const out: Row[][] = [];
       for (const s of steps) {
@@ -89,7 +100,7 @@ export class StoreWriter implements SqlWriter {
  */
 const WORKER_SOURCE = `
 'use strict';
-const { parentPort, workerData } = require('node:worker_threads');
+const { parentPort, receiveMessageOnPort, workerData } = require('node:worker_threads');
 const fs = require('node:fs');
 const Database = require(workerData.module);
 const db = new Database(workerData.file, { timeout: 5000 });
@@ -180,25 +191,51 @@ const group = db.transaction((txs) =>
     }
   }),
 );
-parentPort.on('message', (m) => {
+function control(m) {
   if (m.op === 'close') {
     clearInterval(checkpoints);
     if (shm >= 0) fs.closeSync(shm);
     db.close();
-    parentPort.postMessage({ results: [{ id: m.id, rows: [] }] });
+    parentPort.postMessage({ seqs: [], results: [{ id: m.id, rows: [] }] });
     return;
   }
   if (m.op === 'crash') throw new Error('crash requested');
-  let results;
-  try {
-    results = group.immediate(m.txs);
-  } catch (e) {
-    // the commit itself failed: nothing of the message is committed
-    const error = fail(e);
-    results = m.txs.map((t) => ({ id: t.id, error }));
+}
+// Messages already waiting on the port join the commit (the main thread posts the gateway's
+// analytics rows as they come, without waiting for the last answer): up to this many messages in
+// one commit, about 512 analytics rows (~5 ms), the size where a row costs least (8.5 µs against
+// 11.5 in 64-row transactions), and what a sidecar write merged with them may wait.
+const GROUP_MESSAGES = 8;
+parentPort.on('message', (first) => {
+  let m = first;
+  while (m !== undefined) {
+    if (m.op !== 'txs') return control(m);
+    const seqs = [m.seq];
+    let txs = m.txs;
+    let after;
+    for (let more = 1; more < GROUP_MESSAGES; more++) {
+      const next = receiveMessageOnPort(parentPort);
+      if (next === undefined) break;
+      if (next.message.op !== 'txs') {
+        // a close (or crash) waits for the commit of what came before it
+        after = next.message;
+        break;
+      }
+      seqs.push(next.message.seq);
+      txs = txs.concat(next.message.txs);
+    }
+    let results;
+    try {
+      results = group.immediate(txs);
+    } catch (e) {
+      // the commit itself failed: nothing of the group is committed
+      const error = fail(e);
+      results = txs.map((t) => ({ id: t.id, error }));
+    }
+    parentPort.postMessage({ seqs, results });
+    checkpointIfDue();
+    m = after;
   }
-  parentPort.postMessage({ results });
-  checkpointIfDue();
 });
 `;
 
@@ -214,8 +251,10 @@ interface Slot {
   statements: Map<string, number>;
   /** Transactions waiting for the message in flight to be answered. */
   queue: PostedTx[];
-  /** Whether a message is with the thread. */
+  /** Whether a message of the queue is with the thread (`run`'s `now` messages do not count). */
   busy: boolean;
+  /** The sequence number of that message. */
+  busySeq: number;
   /** Called once nothing is queued or with the thread. */
   idle: (() => void)[];
 }
@@ -252,6 +291,7 @@ export class ThreadSqliteWriter implements SqlWriter {
   readonly kind = 'thread' as const;
   private slot: Slot | undefined;
   private nextId = 1;
+  private nextSeq = 1;
   private closed = false;
   private readonly module: string;
   /** Gives the WAL checkpoints back to the store's connection (while a thread runs, it does them). */
@@ -264,14 +304,14 @@ export class ThreadSqliteWriter implements SqlWriter {
     this.module = createRequire(import.meta.url).resolve('better-sqlite3');
   }
 
-  run(steps: readonly WriteStep[], opts: { first?: boolean } = {}): Promise<Row[][]> {
-    if (this.closed) return Promise.reject(new Error('sidecar store writer is closed'));
+  run(steps: readonly WriteStep[], opts: RunOptions = {}): Promise<Row[][]> {
+    if (this.closed) return Promise.reject(new Error('store writer is closed'));
     const slot = this.thread();
     let defs: [number, string][] | undefined;
     const posted: PostedStep[] = steps.map((s) => {
       let id = slot.statements.get(s.sql);
       if (id === undefined) {
-        // the sidecar's statements are a handful; should texts keep coming, they go inline
+        // the statements are a handful (the sidecar's, the analytics inserts); should texts keep coming, they go inline
         if (slot.statements.size >= MAX_STATEMENTS) return s;
         id = slot.statements.size + 1;
         slot.statements.set(s.sql, id);
@@ -283,6 +323,12 @@ export class ThreadSqliteWriter implements SqlWriter {
     return new Promise((resolve, reject) => {
       slot.pending.set(id, { resolve, reject });
       const tx: PostedTx = defs ? { id, steps: posted, defs } : { id, steps: posted };
+      if (opts.now) {
+        // posted at once, whatever is with the thread: nothing waits on this thread's heap
+        slot.worker.ref();
+        slot.worker.postMessage({ op: 'txs', seq: this.nextSeq++, txs: [tx] });
+        return;
+      }
       if (opts.first) {
         tx.first = true;
         const at = slot.queue.findIndex((t) => !t.first);
@@ -331,11 +377,11 @@ export class ThreadSqliteWriter implements SqlWriter {
     if (this.slot) return this.slot;
     const worker = new Worker(WORKER_SOURCE, { eval: true, workerData: { file: this.file, module: this.module, checkpointMs: this.opts.checkpointMs ?? 1000, walLimit: this.opts.store?.walLimitBytes ?? SQLITE_WAL_LIMIT_BYTES } });
     this.giveBackCheckpoints ??= this.opts.store?.delegateCheckpoints?.();
-    const slot: Slot = { worker, pending: new Map(), statements: new Map(), queue: [], busy: false, idle: [] };
+    const slot: Slot = { worker, pending: new Map(), statements: new Map(), queue: [], busy: false, busySeq: -1, idle: [] };
     this.slot = slot;
     worker.unref();
-    worker.on('message', (m: { results: { id: number; rows?: Row[][]; error?: { message: string; code?: string } }[] }) => {
-      slot.busy = false;
+    worker.on('message', (m: { seqs: number[]; results: { id: number; rows?: Row[][]; error?: { message: string; code?: string } }[] }) => {
+      if (slot.busy && m.seqs.includes(slot.busySeq)) slot.busy = false;
       for (const r of m.results) {
         const p = slot.pending.get(r.id);
         if (!p) continue;
@@ -343,6 +389,7 @@ export class ThreadSqliteWriter implements SqlWriter {
         if (r.error) p.reject(Object.assign(new Error(r.error.message), r.error.code ? { code: r.error.code } : {}));
         else p.resolve(r.rows ?? []);
       }
+      if (slot.busy) return;
       if (slot.queue.length) this.post(slot);
       else {
         if (slot.pending.size === 0) worker.unref();
@@ -361,8 +408,8 @@ export class ThreadSqliteWriter implements SqlWriter {
       slot.busy = false;
       for (const f of slot.idle.splice(0)) f();
     };
-    worker.on('error', (e) => fail(new Error(`sidecar store writer thread failed: ${e.message}`)));
-    worker.on('exit', (code) => fail(new Error(`sidecar store writer thread exited with code ${code}`)));
+    worker.on('error', (e) => fail(new Error(`store writer thread failed: ${e.message}`)));
+    worker.on('exit', (code) => fail(new Error(`store writer thread exited with code ${code}`)));
     return slot;
   }
 
@@ -370,9 +417,10 @@ export class ThreadSqliteWriter implements SqlWriter {
     const txs = slot.queue;
     slot.queue = [];
     slot.busy = true;
+    slot.busySeq = this.nextSeq++;
     // a transaction in flight keeps the process alive until it is committed
     slot.worker.ref();
-    slot.worker.postMessage({ op: 'txs', txs });
+    slot.worker.postMessage({ op: 'txs', seq: slot.busySeq, txs });
   }
 }
 
