@@ -172,6 +172,8 @@ async function runPrimary(opts: ProxyOptions): Promise<number> {
   let live = 0;
   /** Workers that reported listening (by cluster id). */
   const served = new Set<number>();
+  /** Workers that said they are closing (a SIGTERM of their own): no longer asked to gather, replaced once they exit. */
+  const leaving = new Set<number>();
   /** Delay before replacing a worker that could not start (doubles, up to 30 s; reset by one that starts). */
   let backoffMs = 0;
   const retries = new Set<NodeJS.Timeout>();
@@ -194,6 +196,8 @@ async function runPrimary(opts: ProxyOptions): Promise<number> {
           announced = true;
           process.stdout.write(`Listening on ${msg.url} (${opts.workers} workers)\n`);
         }
+      } else if (msg?.type === LEAVING) {
+        if (served.delete(w.id)) leaving.add(w.id);
       } else if (msg?.type === 'cco-proxy-failed' && !announced) {
         process.stderr.write(`❌ ${msg.message}\n`);
         stopping = true;
@@ -203,7 +207,7 @@ async function runPrimary(opts: ProxyOptions): Promise<number> {
     });
     cluster.on('exit', (w, code, signal) => {
       live--;
-      const started = served.delete(w.id);
+      const started = served.delete(w.id) || leaving.delete(w.id);
       if (stopping) {
         if (live === 0) done(0);
         return;
@@ -260,6 +264,11 @@ interface AnswerMessage {
   answer?: unknown;
   error?: string;
 }
+/**
+ * worker → primary: closing (its graceful close can take as long as its longest request); the
+ * primary stops asking it for its part, so the other workers' /metrics do not wait on it.
+ */
+const LEAVING = 'cco-proxy-leaving';
 /** How long the primary waits for every worker's part; a worker waits a little longer for the whole. */
 const GATHER_TIMEOUT_MS = 5000;
 const ASK_TIMEOUT_MS = GATHER_TIMEOUT_MS + 2000;
@@ -341,6 +350,11 @@ class PrimaryLink {
   /** What this worker gives when the primary gathers `what`. */
   answer(what: Gathered, part: () => Promise<unknown>): void {
     this.parts.set(what, part);
+  }
+
+  /** Tells the primary this worker is closing: it is asked for nothing more (it still answers what is under way). */
+  leave(): void {
+    process.send?.({ type: LEAVING }, undefined, {}, () => undefined);
   }
 
   close(): void {
@@ -486,8 +500,10 @@ export async function startProxyServer(opts: ProxyOptions, o: { migrate?: boolea
     gateway,
     store,
     async close() {
-      link?.close();
+      // asked for nothing more from now, but answers what the primary is gathering meanwhile
+      link?.leave();
       await closeGracefully(app);
+      link?.close();
       await gateway.close();
       await writer.close();
       await store.close();

@@ -176,6 +176,33 @@ describe('cco proxy', () => {
     expect(await p.exited).toBe(0);
   }, 30_000);
 
+  it('--workers 2: a worker closing gracefully is asked for nothing more: /metrics on the other answers at once, and it is replaced once its requests end', async () => {
+    const p = proxy(['--port', '0', '--workers', '2', '--db-path', join(world.root, 'workers-leaving.db')]);
+    const url = await p.listening;
+    // one keep-alive connection: every request on it goes to the same worker
+    const pinned = new Agent({ connections: 1 });
+    const leaving = ((await (await fetch(`${url}/health`, { dispatcher: pinned } as RequestInit)).json()) as { pid: number }).pid;
+    // a request that holds the worker's graceful close open for 4 s
+    fake.queue({ text: 'slow', firstByteDelayMs: 4000 });
+    const slow = fetch(`${url}/v1/messages`, { method: 'POST', dispatcher: pinned, headers: { 'content-type': 'application/json', 'x-api-key': 'k', 'x-cco-cache': 'bypass' }, body: JSON.stringify({ model: 'claude-haiku-4-5', max_tokens: 5, messages: [{ role: 'user', content: 'slow' }] }) } as RequestInit);
+    await expect.poll(() => fake.activeRequests, { timeout: 5000 }).toBe(1);
+    process.kill(leaving, 'SIGTERM');
+    await new Promise((r) => setTimeout(r, 300));
+    // the other worker takes new connections; its /metrics gathers from itself only (it waited 5 s for the closing one, then a 503)
+    const t0 = Date.now();
+    const m = await fetch(`${url}/metrics`, { dispatcher: new Agent({ pipelining: 0 }) } as RequestInit);
+    expect(m.status).toBe(200);
+    expect(Date.now() - t0).toBeLessThan(2000);
+    expect(await m.text()).not.toContain(`pid="${leaving}"`);
+    // the closing worker still finishes its request, then exits and is replaced
+    const r = await slow;
+    expect(r.status).toBe(200);
+    await r.text();
+    await expect.poll(() => p.err(), { timeout: 10_000 }).toMatch(new RegExp(`worker ${leaving} exited \\(0\\); starting a new one`));
+    p.child.kill('SIGTERM');
+    expect(await p.exited).toBe(0);
+  }, 30_000);
+
   it('--workers: a replacement that cannot start exits and is tried again until it can', async () => {
     const config = join(world.root, 'workers-routing.json');
     writeFileSync(config, '{"routes": []}');
