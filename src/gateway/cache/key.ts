@@ -66,6 +66,31 @@ export interface CacheKey {
 /** Values up to this length stand for themselves in `fields` (model, max_tokens, stream, version headers, the route's digest). */
 const SHORT = 48;
 
+/**
+ * What stands for a field in `fields`, kept by every cached entry: the same string for the same
+ * value, so that entries share it (model, max_tokens, stream, version headers, the route, the
+ * caller: the same from request to request; a string per entry each cost ~30–60 bytes of every
+ * entry's memory). Bounded: past the bound, values get strings of their own.
+ */
+const shortFields = new Map<string, string>();
+function shortField(value: string): string {
+  let v = shortFields.get(value);
+  if (v === undefined) {
+    v = `=${value}`;
+    if (shortFields.size < 4096) shortFields.set(value, v);
+  }
+  return v;
+}
+const credentialDigests = new Map<string, string>();
+function credentialsDigest(value: string): string {
+  let v = credentialDigests.get(value);
+  if (v === undefined) {
+    v = digest(value);
+    if (credentialDigests.size < 256) credentialDigests.set(value, v);
+  }
+  return v;
+}
+
 /** Each field's name as it opens its part of the key text, quoted (names repeat from request to request; bounded). */
 const openings = new Map<string, string>();
 function opening(name: string): string {
@@ -107,7 +132,7 @@ export function cacheKey(endpoint: string, body: Record<string, unknown>, header
   const fields: Record<string, string> = {};
   let text = '';
   const add = (name: string, value: string, secret = false) => {
-    const v = value.length <= SHORT && !secret ? `=${value}` : digest(value);
+    const v = secret ? credentialsDigest(value) : value.length <= SHORT ? shortField(value) : digest(value);
     fields[name] = v;
     text += opening(name) + v + '\u0001';
   };
