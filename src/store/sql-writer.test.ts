@@ -127,6 +127,20 @@ describe('ThreadSqliteWriter', () => {
     expect(await topics(t)).toHaveLength(16);
   });
 
+  it("keeps a page cache of the store's size (better-sqlite3's default is 16 MB)", async () => {
+    const dir = mkdtempSync(join(tmpdir(), 'cco-writer-cache-'));
+    const store = await openStore({ sqlitePath: join(dir, 'cco.db'), sqliteCacheKib: 1234 });
+    const w = new ThreadSqliteWriter(store.location, { store });
+    try {
+      const [rows] = await w.run([{ sql: 'pragma cache_size', parameters: [] }]);
+      expect(rows).toEqual([{ cache_size: -1234 }]);
+    } finally {
+      await w.close();
+      await store.close();
+      rmSync(dir, { recursive: true, force: true });
+    }
+  });
+
   it('gives each SQL text to the thread once, and runs texts beyond its statement limit inline', async () => {
     const { t, w } = await setup('thread');
     // 300 distinct texts (a literal each) and the first one again

@@ -37,6 +37,8 @@ export interface Store {
    * copied). Absent on PostgreSQL.
    */
   readonly walLimitBytes?: number;
+  /** SQLite: the page cache of its connection in KiB (`cache_size`), which the writer thread's connection takes too. Absent on PostgreSQL. */
+  readonly cacheKib?: number;
 }
 
 export interface StoreOptions {
@@ -246,6 +248,7 @@ function sqliteOpenError(file: string, e: unknown): AppError {
 function openSqlite(opts: StoreOptions): Store {
   const file = opts.sqlitePath ?? ':memory:';
   const walLimitBytes = Math.floor(opts.sqliteWalLimitBytes ?? SQLITE_WAL_LIMIT_BYTES);
+  const cacheKib = Math.floor(opts.sqliteCacheKib ?? 16_384);
   let sqlite: SQLite.Database;
   try {
     if (file !== ':memory:') {
@@ -268,7 +271,7 @@ function openSqlite(opts: StoreOptions): Store {
     // lock taken (the sidecar's write thread) is retried after a timer (sqlite-nonblocking.ts).
     sqlite.pragma('busy_timeout = 0');
     sqlite.pragma('foreign_keys = ON');
-    sqlite.pragma(`cache_size = -${Math.floor(opts.sqliteCacheKib ?? 16_384)}`);
+    sqlite.pragma(`cache_size = -${cacheKib}`);
     // the commit that restarts the WAL truncates the file to the limit (see SQLITE_WAL_LIMIT_BYTES)
     sqlite.pragma(`journal_size_limit = ${walLimitBytes}`);
   } catch (e) {
@@ -293,6 +296,7 @@ function openSqlite(opts: StoreOptions): Store {
     dialect: 'sqlite',
     location: file,
     walLimitBytes,
+    cacheKib,
     async ping() {
       sqlite.prepare('select 1').get();
     },
