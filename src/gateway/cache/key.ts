@@ -66,42 +66,30 @@ export interface CacheKey {
 /** Values up to this length stand for themselves in `fields` (model, max_tokens, stream, version headers, the route's digest). */
 const SHORT = 48;
 
+/** `make(value)`, the same string for the same value, remembered for up to `bound` values. */
+function remembered(bound: number, make: (value: string) => string): (value: string) => string {
+  const seen = new Map<string, string>();
+  return (value) => {
+    let v = seen.get(value);
+    if (v === undefined) {
+      v = make(value);
+      if (seen.size < bound) seen.set(value, v);
+    }
+    return v;
+  };
+}
+
 /**
  * What stands for a field in `fields`, kept by every cached entry: the same string for the same
  * value, so that entries share it (model, max_tokens, stream, version headers, the route, the
  * caller: the same from request to request; a string per entry each cost ~30–60 bytes of every
- * entry's memory). Bounded: past the bound, values get strings of their own.
+ * entry's memory). Past the bound, values get strings of their own.
  */
-const shortFields = new Map<string, string>();
-function shortField(value: string): string {
-  let v = shortFields.get(value);
-  if (v === undefined) {
-    v = `=${value}`;
-    if (shortFields.size < 4096) shortFields.set(value, v);
-  }
-  return v;
-}
-const credentialDigests = new Map<string, string>();
-function credentialsDigest(value: string): string {
-  let v = credentialDigests.get(value);
-  if (v === undefined) {
-    v = digest(value);
-    if (credentialDigests.size < 256) credentialDigests.set(value, v);
-  }
-  return v;
-}
+const shortField = remembered(4096, (value) => `=${value}`);
+const credentialsDigest = remembered(256, (value) => digest(value));
 
-/** Each field's name as it opens its part of the key text, quoted (names repeat from request to request; bounded). */
-const openings = new Map<string, string>();
-function opening(name: string): string {
-  let o = openings.get(name);
-  if (o === undefined) {
-    // The name quoted: a body field's name could hold the separators and forge another layout.
-    o = `${JSON.stringify(name)}\u0000`;
-    if (openings.size < 1024) openings.set(name, o);
-  }
-  return o;
-}
+/** Each field's name as it opens its part of the key text. Quoted: a body field's name could hold the separators and forge another layout. */
+const opening = remembered(1024, (name) => `${JSON.stringify(name)}\u0000`);
 
 /**
  * The base64url SHA-256 of `value` (43 characters). Asked for as text: with a Buffer digest, the
