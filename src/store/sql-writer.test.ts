@@ -127,6 +127,25 @@ describe('ThreadSqliteWriter', () => {
     expect(await topics(t)).toHaveLength(16);
   });
 
+  it('after a thread that could not start, starts no other for a while: writes fail at once, saying when it tries again', async () => {
+    const dir = mkdtempSync(join(tmpdir(), 'cco-writer-down-'));
+    // a folder that is not there: the thread cannot open its file
+    const w = new ThreadSqliteWriter(join(dir, 'gone', 'cco.db'));
+    try {
+      const t0 = performance.now();
+      await expect(w.run([{ sql: 'select 1', parameters: [] }])).rejects.toThrow(/store writer thread (failed|exited).*a new one starts in 0\.25 s/);
+      await expect(w.run([{ sql: 'select 1', parameters: [] }])).rejects.toThrow(/a new one starts in 0\.25 s/);
+      // the second failed without a thread of its own
+      expect(performance.now() - t0).toBeLessThan(250);
+      await new Promise((r) => setTimeout(r, 300));
+      // tried again, failed again: twice the wait
+      await expect(w.run([{ sql: 'select 1', parameters: [] }])).rejects.toThrow(/a new one starts in 0\.5 s/);
+    } finally {
+      await w.close();
+      rmSync(dir, { recursive: true, force: true });
+    }
+  });
+
   it("keeps a page cache of the store's size (better-sqlite3's default is 16 MB)", async () => {
     const dir = mkdtempSync(join(tmpdir(), 'cco-writer-cache-'));
     const store = await openStore({ sqlitePath: join(dir, 'cco.db'), sqliteCacheKib: 1234 });

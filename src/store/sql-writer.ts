@@ -260,6 +260,8 @@ interface Slot {
   busySeq: number;
   /** Called once nothing is queued or with the thread. */
   idle: (() => void)[];
+  /** Whether the thread has answered a message (one that dies before that could not start). */
+  answered: boolean;
 }
 
 interface PostedTx {
@@ -299,6 +301,13 @@ export class ThreadSqliteWriter implements SqlWriter {
   private readonly module: string;
   /** Gives the WAL checkpoints back to the store's connection (while a thread runs, it does them). */
   private giveBackCheckpoints: (() => void) | undefined;
+  /**
+   * After a thread died before answering anything (it could not open the file: a folder removed,
+   * permissions): no new thread before `until`, writes fail at once with `error`. Doubling from
+   * 250 ms to 30 s: a thread a second per write was started otherwise, and the gateway's rows,
+   * kept for their retry, were posted again with every request.
+   */
+  private down: { until: number; error: Error; backoffMs: number } | undefined;
 
   constructor(
     private readonly file: string,
@@ -309,6 +318,7 @@ export class ThreadSqliteWriter implements SqlWriter {
 
   run(steps: readonly WriteStep[], opts: RunOptions = {}): Promise<Row[][]> {
     if (this.closed) return Promise.reject(new Error('store writer is closed'));
+    if (this.down && Date.now() < this.down.until) return Promise.reject(this.down.error);
     const slot = this.thread();
     let defs: [number, string][] | undefined;
     const posted: PostedStep[] = steps.map((s) => {
@@ -387,10 +397,14 @@ export class ThreadSqliteWriter implements SqlWriter {
       resourceLimits: { maxYoungGenerationSizeMb: 4 },
     });
     this.giveBackCheckpoints ??= this.opts.store?.delegateCheckpoints?.();
-    const slot: Slot = { worker, pending: new Map(), statements: new Map(), queue: [], busy: false, busySeq: -1, idle: [] };
+    const slot: Slot = { worker, pending: new Map(), statements: new Map(), queue: [], busy: false, busySeq: -1, idle: [], answered: false };
     this.slot = slot;
     worker.unref();
     worker.on('message', (m: { seqs: number[]; results: { id: number; rows?: Row[][]; error?: { message: string; code?: string } }[] }) => {
+      if (!slot.answered) {
+        slot.answered = true;
+        this.down = undefined;
+      }
       if (slot.busy && m.seqs.includes(slot.busySeq)) slot.busy = false;
       for (const r of m.results) {
         const p = slot.pending.get(r.id);
@@ -406,11 +420,17 @@ export class ThreadSqliteWriter implements SqlWriter {
         for (const f of slot.idle.splice(0)) f();
       }
     });
-    const fail = (e: Error): void => {
+    const fail = (died: Error): void => {
+      let e = died;
       if (this.slot === slot) {
         this.slot = undefined;
         // until a next thread starts, the store's connection checkpoints again
         this.checkpointsBack();
+        if (!slot.answered) {
+          const backoffMs = Math.min(30_000, Math.max(250, (this.down?.backoffMs ?? 0) * 2));
+          e = new Error(`${died.message}; a new one starts in ${backoffMs / 1000} s`);
+          this.down = { until: Date.now() + backoffMs, backoffMs, error: e };
+        }
       }
       for (const p of slot.pending.values()) p.reject(e);
       slot.pending.clear();
