@@ -79,6 +79,41 @@ describe.each(['store', 'thread'] as const)('AnalyticsWriter (%s)', (kind) => {
   });
 });
 
+describe('AnalyticsWriter while the database is away', () => {
+  it('keeps the rows for the retry timer: a full batch does not send them again with every request', async () => {
+    let calls = 0;
+    let up = false;
+    const inner = new StoreWriter(store);
+    const flaky: SqlWriter = {
+      kind: 'thread',
+      run: (steps, opts) => {
+        calls++;
+        return up ? inner.run(steps, opts) : Promise.reject(new Error('store writer thread failed: unable to open database file'));
+      },
+      warm: () => undefined,
+      close: () => inner.close(),
+    };
+    const w = new AnalyticsWriter(store, logger, { intervalMs: 10, sql: flaky });
+    for (let i = 0; i < 64; i++) w.add(rec(i));
+    await new Promise((r) => setTimeout(r, 20));
+    expect(calls).toBe(1);
+    expect(w.queued).toBe(64);
+    // 640 more requests before the retry (at least 1 s later): no write tried meanwhile
+    for (let i = 64; i < 704; i++) w.add(rec(i));
+    await new Promise((r) => setTimeout(r, 50));
+    expect(calls).toBe(1);
+    expect(w.dropped).toBe(0);
+    up = true;
+    await expect.poll(() => w.written, { timeout: 3000 }).toBe(704);
+    expect(w.queued).toBe(0);
+    // back to writing each full batch at once
+    for (let i = 704; i < 768; i++) w.add(rec(i));
+    expect(w.queued).toBe(0);
+    await w.close();
+    expect(w.written).toBe(768);
+  });
+});
+
 describe('AnalyticsWriter on a writer thread', () => {
   it('posts each full batch at once, not after the answer to the one before: no row waits on this thread', async () => {
     const w = new AnalyticsWriter(store, logger, { intervalMs: 10_000, sql: sqlWriter('thread') });

@@ -86,6 +86,8 @@ export class AnalyticsWriter {
   private readonly threaded: boolean;
   /** Threaded: the batches posted and not yet answered. */
   private readonly inflight = new Set<Promise<void>>();
+  /** A write failed (the database went away): rows wait for the retry timer, not for the next full batch. */
+  private retrying = false;
   written = 0;
   dropped = 0;
   lastError: string | undefined;
@@ -116,7 +118,7 @@ export class AnalyticsWriter {
       this.dropped += over;
       this.pending.splice(0, over);
     }
-    if (this.pending.length >= this.batchSize) {
+    if (this.pending.length >= this.batchSize && !this.retrying) {
       if (this.threaded) this.post();
       // One drain at a time: it keeps writing until nothing is pending.
       else if (!this.draining) {
@@ -170,6 +172,7 @@ export class AnalyticsWriter {
   private wrote(rows: number): void {
     this.written += rows;
     this.lastError = undefined;
+    this.retrying = false;
     this.afterWrite?.();
   }
 
@@ -185,7 +188,11 @@ export class AnalyticsWriter {
     this.logger.warn({ err: this.lastError, rows: left.length }, 'analytics write failed; will retry');
     this.pending.unshift(...left);
     if (!this.closed) {
-      this.timer ??= setTimeout(() => void this.flush(), Math.max(1000, this.intervalMs));
+      this.retrying = true;
+      this.timer ??= setTimeout(() => {
+        this.retrying = false;
+        void this.flush();
+      }, Math.max(1000, this.intervalMs));
       // A database that stays down must not keep the process alive.
       this.timer.unref();
     }
