@@ -21,7 +21,7 @@ import { loadAccessToken } from '../daemon/secret-files.js';
 import { createGateway } from '../gateway/gateway.js';
 import type { Gateway } from '../gateway/gateway.js';
 import type { ClearedCache } from '../gateway/cache/response-cache.js';
-import { tuneHeap } from '../gateway/heap.js';
+import { tuneHeap } from '../core/heap.js';
 import { buildApp } from '../server/app.js';
 import { createMetricsRegistry, mergeWorkerMetrics, workerMetrics } from '../server/metrics.js';
 import type { MetricData } from '../server/metrics.js';
@@ -124,7 +124,7 @@ export async function main(args: string[]): Promise<number> {
   // the name the guides look for (`top | grep cco-proxy`, lsof's COMMAND column)
   process.title = `cco-proxy${cluster.isWorker ? ' worker' : ''} --port ${opts.port}`;
   if (opts.workers > 1 && cluster.isPrimary) return runPrimary(opts);
-  // The serving process bounds its heap growth under load (see gateway/heap.ts; user flags win).
+  // The serving process bounds its heap growth under load (see core/heap.ts; user flags win).
   tuneHeap();
   let server: RunningProxy;
   try {

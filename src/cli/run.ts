@@ -9,10 +9,13 @@ import type { RunHooks } from './code-cache.js';
 import { mark } from '../core/startup-marks.js';
 import { resolvePaths } from '../config/paths.js';
 import { onHeapSnapshotSignal } from '../daemon/heap-snapshot.js';
+import { DAEMON_START_HEAP, tuneHeap } from '../core/heap.js';
 
 /** `cco run --port N`: the daemon in the foreground (also what `npm start` runs). */
 export async function main(args: string[], hooks: RunHooks = {}): Promise<number> {
   mark('run command loaded');
+  // a small young generation while the modules load; V8's own growth again once listening (core/heap.ts)
+  const releaseStartHeap = tuneHeap(DAEMON_START_HEAP);
   const cmd = new Command('cco run')
     .description('Run the daemon in the foreground')
     .option('--port <port>', 'daemon port (0 lets the OS choose)')
@@ -47,6 +50,7 @@ export async function main(args: string[], hooks: RunHooks = {}): Promise<number
     return 1;
   }
   process.title = `cco-daemon --port ${daemon.info.port}`;
+  releaseStartHeap();
   const sidecar = daemon.modules.sidecar.url();
   process.stdout.write(
     [

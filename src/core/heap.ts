@@ -2,7 +2,8 @@ import { PerformanceObserver } from 'node:perf_hooks';
 import v8 from 'node:v8';
 
 /**
- * V8 heap settings of the standalone gateway (`cco proxy`), set by the process itself at start.
+ * V8 heap settings of the standalone gateway (`cco proxy`), set by the process itself at start
+ * (and the daemon's young generation while it starts: `DAEMON_START_HEAP`).
  *
  * Why: under load the gateway allocates ~45 KB per proxied request, most of it dead within the
  * request, but a few KB per request live long enough to be promoted (requests in flight at a
@@ -38,6 +39,16 @@ export interface HeapTuning {
 
 export const PROXY_HEAP: HeapTuning = { growingPercent: 20, semiSpaceCapMb: 4 };
 
+/**
+ * The daemon's young generation while it starts, released once it listens (`cco run`). Loading
+ * its modules and agent catalog grew the semi-spaces, which an idle daemon then kept: idle RSS
+ * 98–107 MB against 95–96 MB with this (`npm run bench -- daemon`; the target is < 100 MB), no
+ * slower start (interleaved cold starts, medians 287 against 299 ms). Only while
+ * starting: under the sidecar's load a 4 MB cap took 3× the scavenge time and brought
+ * mark-compacts back (`npm run bench -- sidecar`); released, V8 grows them again as it needs.
+ */
+export const DAEMON_START_HEAP: HeapTuning = { growingPercent: 0, semiSpaceCapMb: 4 };
+
 /** V8's own growth factor for the young generation (--semi-space-growth-factor default). */
 const V8_GROWTH_FACTOR = 2;
 
@@ -62,8 +73,8 @@ function semiSpaceBytes(): number {
 }
 
 /**
- * Applies the heap settings to this process (once, at start); returns a function that stops the
- * young-generation cap's GC observer (for tests).
+ * Applies the heap settings to this process (once, at start); returns a function that lifts the
+ * young-generation cap (V8's own growth again; the daemon once it listens, tests).
  */
 export function tuneHeap(t: HeapTuning = PROXY_HEAP, given = `${process.execArgv.join(' ')} ${process.env.NODE_OPTIONS ?? ''}`): () => void {
   const s = heapSettings(t, given);

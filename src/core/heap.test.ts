@@ -6,7 +6,7 @@ import { describe, expect, it } from 'vitest';
 import { growthFactorFor, heapSettings, PROXY_HEAP } from './heap.js';
 
 /** The compiled module (built by test/global-setup.ts): the cap is observed in a process of its own. */
-const HEAP_JS = join(fileURLToPath(new URL('.', import.meta.url)), '..', '..', 'dist', 'gateway', 'heap.js');
+const HEAP_JS = join(fileURLToPath(new URL('.', import.meta.url)), '..', '..', 'dist', 'core', 'heap.js');
 
 /**
  * Churns objects that survive a scavenge or two (as requests in flight do) and reports the largest
@@ -17,31 +17,46 @@ const HEAP_JS = join(fileURLToPath(new URL('.', import.meta.url)), '..', '..', '
 const CHILD = `
 import v8 from 'node:v8';
 const { tuneHeap } = await import(process.argv[1]);
-if (process.argv[2] !== 'none') tuneHeap({ growingPercent: 0, semiSpaceCapMb: 2 }, '');
+const release = process.argv[2] !== 'none' ? tuneHeap({ growingPercent: 0, semiSpaceCapMb: 2 }, '') : () => undefined;
 const newSpace = () => v8.getHeapSpaceStatistics().find((s) => s.space_name === 'new_space').space_size;
 const keep = [];
 let max = 0;
 for (let i = 0; i < 2e6; i++) {
   keep.push({ a: i, b: [i] });
   if (keep.length > 40000) keep.splice(0, 20000);
-  // a worker thread started once the cap holds (as the gateway's checkpoint thread may be)
+  // a worker thread started once the cap holds (as the store's writer thread may be)
   if (i === 300000 && process.argv[2] === 'cap-worker') new (await import('node:worker_threads')).Worker('setInterval(() => {}, 100)', { eval: true }).unref();
   if (i % 500 === 0) {
     await new Promise((r) => setImmediate(r));
     max = Math.max(max, newSpace());
   }
 }
-console.log(max / 1048576);
+const capped = max;
+// released (the daemon once it listens): V8 grows the young generation again
+if (process.argv[2] === 'cap-release') {
+  release();
+  max = 0;
+  for (let i = 0; i < 2e6; i++) {
+    keep.push({ a: i, b: [i] });
+    if (keep.length > 40000) keep.splice(0, 20000);
+    if (i % 500 === 0) {
+      await new Promise((r) => setImmediate(r));
+      max = Math.max(max, newSpace());
+    }
+  }
+  console.log(capped / 1048576, max / 1048576);
+} else console.log(max / 1048576);
 process.exit(0);
 `;
 
-function maxNewSpaceMb(mode: 'cap' | 'cap-worker' | 'none'): number {
+function maxNewSpacesMb(mode: 'cap' | 'cap-worker' | 'cap-release' | 'none'): number[] {
   const r = spawnSync(process.execPath, ['--input-type=module', '-e', CHILD, pathToFileURL(HEAP_JS).href, mode], { encoding: 'utf8', env: { ...process.env, NODE_OPTIONS: '' } });
   if (r.status !== 0) throw new Error(r.stderr);
-  return Number(r.stdout.trim());
+  return r.stdout.trim().split(' ').map(Number);
 }
+const maxNewSpaceMb = (mode: 'cap' | 'cap-worker' | 'none'): number => maxNewSpacesMb(mode)[0] as number;
 
-describe('gateway heap settings', () => {
+describe('heap settings', () => {
   it('leaves a setting alone when the user gave it (node arguments or NODE_OPTIONS)', () => {
     expect(heapSettings(PROXY_HEAP, '')).toEqual(PROXY_HEAP);
     expect(heapSettings(PROXY_HEAP, '--heap-growing-percent=50')).toEqual({ ...PROXY_HEAP, growingPercent: 0 });
@@ -68,6 +83,13 @@ describe('gateway heap settings', () => {
     // run), still a quarter of V8's default here.
     expect(capped).toBeLessThanOrEqual(8);
     expect(capped).toBeLessThan(none);
+  });
+
+  it.skipIf(!existsSync(HEAP_JS))('lets the young generation grow again once the cap is released (the daemon after its start)', () => {
+    const [capped, released] = maxNewSpacesMb('cap-release') as [number, number];
+    expect(capped).toBeLessThanOrEqual(8);
+    expect(released).toBeGreaterThan(capped);
+    expect(released).toBeGreaterThan(8);
   });
 
   it.skipIf(!existsSync(HEAP_JS))('keeps the cap when a worker thread starts after it was reached', () => {
