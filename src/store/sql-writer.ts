@@ -304,8 +304,7 @@ export class ThreadSqliteWriter implements SqlWriter {
   /**
    * After a thread died before answering anything (it could not open the file: a folder removed,
    * permissions): no new thread before `until`, writes fail at once with `error`. Doubling from
-   * 250 ms to 30 s: a thread a second per write was started otherwise, and the gateway's rows,
-   * kept for their retry, were posted again with every request.
+   * 250 ms to 30 s: otherwise every write started a thread of its own.
    */
   private down: { until: number; error: Error; backoffMs: number } | undefined;
 

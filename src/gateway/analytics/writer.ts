@@ -53,8 +53,6 @@ export interface WriterOptions {
   intervalMs?: number;
   /** Rows kept when the database is unreachable; the oldest are dropped past it (checked every 1,000 rows). */
   maxPending?: number;
-  /** Called after each transaction written (the daemon starts its WAL checkpoint thread on demand). */
-  afterWrite?: () => void;
   /**
    * Where the transactions run: the store's writer thread on a SQLite file (`sqlWriterFor`), the
    * store's own connection by default.
@@ -81,7 +79,6 @@ export class AnalyticsWriter {
   private readonly batchSize: number;
   private readonly intervalMs: number;
   private readonly maxPending: number;
-  private readonly afterWrite: (() => void) | undefined;
   private readonly sqlWriter: SqlWriter;
   private readonly threaded: boolean;
   /** Threaded: the batches posted and not yet answered. */
@@ -100,7 +97,6 @@ export class AnalyticsWriter {
     this.batchSize = opts.batchSize ?? FLUSH_ROWS;
     this.intervalMs = opts.intervalMs ?? 250;
     this.maxPending = opts.maxPending ?? 50_000;
-    this.afterWrite = opts.afterWrite;
     this.sqlWriter = opts.sql ?? new StoreWriter(store);
     this.threaded = this.sqlWriter.kind === 'thread';
   }
@@ -173,7 +169,6 @@ export class AnalyticsWriter {
     this.written += rows;
     this.lastError = undefined;
     this.retrying = false;
-    this.afterWrite?.();
   }
 
   /**
@@ -241,7 +236,6 @@ export class AnalyticsWriter {
         this.logger.warn({ err: this.lastError, request: batch[i]?.[0] }, 'analytics row refused by the database; dropped');
       }
     }
-    this.afterWrite?.();
     return [];
   }
 
