@@ -13,6 +13,8 @@ import type { DaemonInfo } from '../daemon/lock.js';
 import { cliContext, fatal, say, startCommand } from './common.js';
 import { printStatus } from './status.js';
 
+const REINDEX_HELP = 'compare every stored agent result file with the database at this start, indexing those without a row (after restoring the database from an older backup)';
+
 /** `cco daemon start|stop|restart|status|logs [--port N]`. */
 export async function main(args: string[]): Promise<number> {
   let code = 0;
@@ -22,17 +24,20 @@ export async function main(args: string[]): Promise<number> {
   port(program.command('start').description('Start the daemon in the background'))
     .option('--timeout <ms>', 'how long to wait for it to become healthy', '10000')
     .option('--log-level <level>', 'trace|debug|info|warn|error')
-    .action(async (o: { port?: string; timeout: string; logLevel?: string }) => {
-      code = await start(o.port, Number(o.timeout), o.logLevel ? ['--log-level', o.logLevel] : []);
+    .option('--reindex-results', REINDEX_HELP)
+    .action(async (o: { port?: string; timeout: string; logLevel?: string; reindexResults?: boolean }) => {
+      code = await start(o.port, Number(o.timeout), [...(o.logLevel ? ['--log-level', o.logLevel] : []), ...(o.reindexResults ? ['--reindex-results'] : [])]);
     });
   port(program.command('stop').description('Stop the daemon')).action(async (o: { port?: string }) => {
     code = (await stop(o.port)).code;
   });
-  port(program.command('restart').description('Restart the daemon (recreates the temp settings files)')).action(async (o: { port?: string }) => {
-    // what holds the port and is not this home's daemon was named by stop: start would only repeat it
-    if ((await stop(o.port, true)).refused) code = 1;
-    else code = await start(o.port, 10_000);
-  });
+  port(program.command('restart').description('Restart the daemon (recreates the temp settings files)'))
+    .option('--reindex-results', REINDEX_HELP)
+    .action(async (o: { port?: string; reindexResults?: boolean }) => {
+      // what holds the port and is not this home's daemon was named by stop: start would only repeat it
+      if ((await stop(o.port, true)).refused) code = 1;
+      else code = await start(o.port, 10_000, o.reindexResults ? ['--reindex-results'] : []);
+    });
   port(program.command('status').description('Show daemon status'))
     .option('--json', 'machine-readable')
     .action(async (o: { port?: string; json?: boolean }) => {

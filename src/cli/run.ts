@@ -10,6 +10,7 @@ import { mark } from '../core/startup-marks.js';
 import { resolvePaths } from '../config/paths.js';
 import { onHeapSnapshotSignal } from '../daemon/heap-snapshot.js';
 import { DAEMON_START_HEAP, tuneHeap } from '../core/heap.js';
+import { requestResultsReindex } from '../sidecar/results.js';
 
 /** `cco run --port N`: the daemon in the foreground (also what `npm start` runs). */
 export async function main(args: string[], hooks: RunHooks = {}): Promise<number> {
@@ -23,15 +24,19 @@ export async function main(args: string[], hooks: RunHooks = {}): Promise<number
     .option('--log-level <level>', 'trace|debug|info|warn|error')
     .option('--log-stdout', 'also print JSON logs to stdout')
     .option('--ready-file <file>', 'write the daemon info here when ready (used by `cco daemon start`)')
+    .option('--reindex-results', 'compare every stored agent result file with the database at this start, indexing those without a row (after restoring the database from an older backup)')
     .exitOverride();
   cmd.parse(args, { from: 'user' });
-  const o = cmd.opts<{ port?: string; host?: string; logLevel?: string; logStdout?: boolean; readyFile?: string }>();
+  const o = cmd.opts<{ port?: string; host?: string; logLevel?: string; logStdout?: boolean; readyFile?: string; reindexResults?: boolean }>();
   // the name the guides look for (`pkill -f "cco.*daemon"`)
   process.title = `cco-daemon${o.port !== undefined ? ` --port ${o.port}` : ''}`;
   let daemon: Awaited<ReturnType<typeof startDaemon>> | undefined;
   // Before the start: the daemon answers /health and carries its title while its modules still
   // start, and SIGUSR2's default would end it (the guides' "generate heap dump").
   onHeapSnapshotSignal(resolvePaths(process.env).logDir, () => daemon?.logger);
+  // a marker the sidecar's start reads (and removes once every file is compared): a start that
+  // fails before it (the port taken) leaves the request for the next one
+  if (o.reindexResults) requestResultsReindex(resolvePaths(process.env).resultsDir);
   try {
     daemon = await startDaemon({
       ...(o.port !== undefined ? { port: parsePort(o.port) } : {}),

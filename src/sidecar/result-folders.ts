@@ -1,4 +1,4 @@
-import { opendirSync, readdirSync } from 'node:fs';
+import { readdirSync } from 'node:fs';
 import { join } from 'node:path';
 import { agentTypeSchema, issueIdSchema } from './ids.js';
 
@@ -27,35 +27,31 @@ function resultFilesIn(root: string): OnDisk[] {
   return out;
 }
 
-/** Whether a results folder holds an issue folder: reads its entries up to the first (none when it cannot be read). */
-function hasIssueFolder(root: string): boolean {
-  let dir;
+/**
+ * How many issue folders a results folder holds: its top level only, one read of its entries (0
+ * when it cannot be read). Results are never deleted, so the count only grows.
+ */
+function issueFolderCount(root: string): number {
+  let entries;
   try {
-    dir = opendirSync(root);
+    entries = readdirSync(root, { withFileTypes: true });
   } catch {
-    return false;
+    return 0;
   }
-  try {
-    for (let e = dir.readSync(); e; e = dir.readSync()) {
-      if (e.isDirectory() && issueIdSchema.safeParse(e.name).success) return true;
-    }
-    return false;
-  } catch {
-    return false;
-  } finally {
-    dir.closeSync();
-  }
+  let n = 0;
+  for (const e of entries) if (e.isDirectory() && issueIdSchema.safeParse(e.name).success) n++;
+  return n;
 }
 
 /** How a start looks at the results folder (tests observe what it lists). */
 export interface ResultFolderLister {
-  /** Whether the folder holds at least one issue folder (its top level only). */
-  hasIssueFolder(root: string): boolean;
+  /** How many issue folders the folder holds (its top level only). */
+  issueFolderCount(root: string): number;
   /** Every result file under the folder (every issue folder listed). */
   resultFiles(root: string): OnDisk[];
 }
 
-export const resultFolderLister: ResultFolderLister = { hasIssueFolder, resultFiles: resultFilesIn };
+export const resultFolderLister: ResultFolderLister = { issueFolderCount, resultFiles: resultFilesIn };
 
 /** The names of a folder's subfolders (`dirs`) or plain files; none when it cannot be read. */
 function namesIn(dir: string, dirs: boolean): string[] {

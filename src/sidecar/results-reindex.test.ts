@@ -1,4 +1,4 @@
-import { mkdirSync, mkdtempSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, describe, expect, it, vi } from 'vitest';
@@ -8,7 +8,7 @@ import type { TestStore } from '../testing/test-store.js';
 import { AgentsRepo } from './agents-repo.js';
 import { ContextBuilder } from './context.js';
 import { Knowledge } from './knowledge.js';
-import { ResultsRepo, resultFolderLister } from './results.js';
+import { requestResultsReindex, ResultsRepo, resultFolderLister } from './results.js';
 import type { ResultFolderLister, ResultInput } from './results.js';
 import { ProjectSnapshots } from './snapshots.js';
 import { agentDef } from './test-world.js';
@@ -77,7 +77,7 @@ describe('ResultsRepo.recover re-indexes result files that have no row (the data
     const log = recordingLogger();
     const knowledge = new Knowledge(second.store);
     const results = new ResultsRepo(second.store, resultsDir, knowledge, { logger: log.logger });
-    // (the store holds a row: a plain start would not look; the full comparison is asked for)
+    // the full comparison, as `--reindex-results` asks for it (a plain start would too here: fewer issues than folders)
     expect(await results.recover({ reindexAll: true })).toBe(stored - 1);
     expect(log.info).toHaveBeenCalledWith({ files: stored - 1 }, expect.stringContaining('re-indexed'));
     const [skippedLog] = log.warn.mock.calls[0] as [{ count: number; files: string[] }];
@@ -125,12 +125,12 @@ describe('ResultsRepo.recover re-indexes result files that have no row (the data
 
 /** The real lister, its calls recorded. */
 function spyLister() {
-  const hasIssueFolder = vi.fn((root: string) => resultFolderLister.hasIssueFolder(root));
+  const issueFolderCount = vi.fn((root: string) => resultFolderLister.issueFolderCount(root));
   const resultFiles = vi.fn((root: string) => resultFolderLister.resultFiles(root));
-  return { lister: { hasIssueFolder, resultFiles } satisfies ResultFolderLister, hasIssueFolder, resultFiles };
+  return { lister: { issueFolderCount, resultFiles } satisfies ResultFolderLister, issueFolderCount, resultFiles };
 }
 
-describe('a start re-indexes result files only when the store holds no result', () => {
+describe('a start compares the result files with the rows only when the store knows fewer issues than there are issue folders', () => {
   /** A results folder with `n` results stored over a first database (closed). */
   async function folderWith(dialect: 'sqlite' | 'postgres', name: string, n: number): Promise<string> {
     const resultsDir = join(dir, dialect, name);
@@ -141,23 +141,86 @@ describe('a start re-indexes result files only when the store holds no result', 
     return resultsDir;
   }
 
-  it.each(testDialects())('a start with rows in the store lists no issue folder (%s)', async (dialect) => {
-    const resultsDir = await folderWith(dialect, 'rows-present', 5);
+  it.each(testDialects())('a start whose store knows every issue folder lists no result file (%s)', async (dialect) => {
+    const resultsDir = join(dir, dialect, 'all-known');
     const t = await freshStore(dialect);
-    // one result has its row; the other four files have none (a store restored from an older
-    // backup): not covered by a plain start, brought back by the full comparison
     const repo = new ResultsRepo(t.store, resultsDir, new Knowledge(t.store));
-    await repo.save(result('issue-0', 'python-specialist', 'result 0'));
+    for (let i = 0; i < 5; i++) await repo.save(result(`issue-${i}`, 'python-specialist', `result ${i}`));
+    await repo.save(result('issue-0', 'test-engineer', 'a second agent of one issue'));
     await repo.close();
     const spy = spyLister();
     const results = new ResultsRepo(t.store, resultsDir, new Knowledge(t.store), { lister: spy.lister });
     expect(await results.recover()).toBe(0);
-    expect(spy.hasIssueFolder).not.toHaveBeenCalled();
+    expect(spy.issueFolderCount).toHaveBeenCalledTimes(1);
     expect(spy.resultFiles).not.toHaveBeenCalled();
-    expect((await results.list({ issues: '*', limit: 100 })).total).toBe(1);
-    expect(await results.recover({ reindexAll: true })).toBe(4);
+    await results.close();
+  }, 60_000);
+
+  it.each(testDialects())('a store restored from an older backup (fewer issues than folders) gets the newer results back at start, once (%s)', async (dialect) => {
+    const resultsDir = await folderWith(dialect, 'older-backup', 5);
+    const t = await freshStore(dialect);
+    // the backup was taken after the first result: it has that row, the other four files have none
+    const repo = new ResultsRepo(t.store, resultsDir, new Knowledge(t.store));
+    await repo.save(result('issue-0', 'python-specialist', 'result 0'));
+    await repo.close();
+    const spy = spyLister();
+    const log = recordingLogger();
+    const results = new ResultsRepo(t.store, resultsDir, new Knowledge(t.store), { lister: spy.lister, logger: log.logger });
+    expect(await results.recover()).toBe(4);
     expect(spy.resultFiles).toHaveBeenCalledTimes(1);
+    expect(log.info).toHaveBeenCalledWith({ files: 4 }, expect.stringMatching(/re-indexed result files/));
     expect((await results.list({ issues: '*', limit: 100 })).total).toBe(5);
+    expect((await results.get('issue-3', 'python-specialist'))?.result.summary).toBe('result 3');
+    // the next start: every issue known, nothing listed
+    expect(await results.recover()).toBe(0);
+    expect(spy.resultFiles).toHaveBeenCalledTimes(1);
+    await results.close();
+  }, 60_000);
+
+  it.each(testDialects())('a missing result of a known issue comes back with --reindex-results (the marker), not at a plain start (%s)', async (dialect) => {
+    const resultsDir = join(dir, dialect, 'known-issue');
+    const first = await freshStore(dialect);
+    const before = new ResultsRepo(first.store, resultsDir, new Knowledge(first.store));
+    await before.save(result('issue-7', 'python-specialist', 'first agent'));
+    await before.save(result('issue-7', 'test-engineer', 'second agent'));
+    await before.close();
+    // a backup taken between the two agents
+    const t = await freshStore(dialect);
+    const backup = new ResultsRepo(t.store, join(dir, dialect, 'known-issue-elsewhere'), new Knowledge(t.store));
+    await backup.save(result('issue-7', 'python-specialist', 'first agent'));
+    await backup.close();
+    const spy = spyLister();
+    const results = new ResultsRepo(t.store, resultsDir, new Knowledge(t.store), { lister: spy.lister });
+    expect(await results.recover()).toBe(0);
+    expect(spy.resultFiles).not.toHaveBeenCalled();
+    expect(requestResultsReindex(resultsDir)).toBe(join(resultsDir, '.reindexing'));
+    expect(await results.recover()).toBe(1);
+    expect((await results.get('issue-7', 'test-engineer'))?.result.summary).toBe('second agent');
+    expect(existsSync(join(resultsDir, '.reindexing'))).toBe(false);
+    await results.close();
+  }, 60_000);
+
+  it.each(testDialects())('issue folders that hold no valid result are compared once, and again only when another folder appears (%s)', async (dialect) => {
+    const resultsDir = join(dir, dialect, 'stray-folder');
+    const t = await freshStore(dialect);
+    const repo = new ResultsRepo(t.store, resultsDir, new Knowledge(t.store));
+    await repo.save(result('issue-1', 'python-specialist', 'result 1'));
+    await repo.close();
+    // left by hand: a folder named as an issue, no result document in it
+    mkdirSync(join(resultsDir, 'issue-stray'), { recursive: true });
+    writeFileSync(join(resultsDir, 'issue-stray', 'notes.txt'), 'not a result');
+    const spy = spyLister();
+    const results = new ResultsRepo(t.store, resultsDir, new Knowledge(t.store), { lister: spy.lister });
+    expect(await results.recover()).toBe(0);
+    expect(spy.resultFiles).toHaveBeenCalledTimes(1);
+    expect(await results.recover()).toBe(0);
+    expect(await results.recover()).toBe(0);
+    expect(spy.resultFiles).toHaveBeenCalledTimes(1);
+    // a result file copied in from elsewhere, in a new folder: compared again, and indexed
+    mkdirSync(join(resultsDir, 'issue-copied'), { recursive: true });
+    writeFileSync(join(resultsDir, 'issue-copied', 'test-engineer.json'), JSON.stringify({ ...result('issue-copied', 'test-engineer', 'copied in'), stored_at: 1 }));
+    expect(await results.recover()).toBe(1);
+    expect(spy.resultFiles).toHaveBeenCalledTimes(2);
     await results.close();
   }, 60_000);
 
@@ -167,7 +230,7 @@ describe('a start re-indexes result files only when the store holds no result', 
     const spy = spyLister();
     const results = new ResultsRepo(t.store, resultsDir, new Knowledge(t.store), { lister: spy.lister });
     expect(await results.recover()).toBe(5);
-    expect(spy.hasIssueFolder).toHaveBeenCalledTimes(1);
+    expect(spy.issueFolderCount).toHaveBeenCalledTimes(1);
     expect(spy.resultFiles).toHaveBeenCalledTimes(1);
     expect((await results.get('issue-4', 'python-specialist'))?.result.summary).toBe('result 4');
     await results.close();
@@ -181,7 +244,7 @@ describe('a start re-indexes result files only when the store holds no result', 
     const spy = spyLister();
     const results = new ResultsRepo(t.store, resultsDir, new Knowledge(t.store), { lister: spy.lister });
     expect(await results.recover()).toBe(0);
-    expect(spy.hasIssueFolder).toHaveBeenCalledTimes(1);
+    expect(spy.issueFolderCount).toHaveBeenCalledTimes(1);
     expect(spy.resultFiles).not.toHaveBeenCalled();
     await results.close();
   }, 60_000);

@@ -184,14 +184,16 @@ export class ResultsRepo {
    * At start. After a crash: settles what the result journals hold (see ResultFiles). Per file
    * the newest of the journal's content and the store's row wins, and file and row are made
    * equal to it (a power loss may have lost the last commits of either). Then result files with
-   * no row (the database deleted or replaced) are indexed again (see `reindexFiles`): by default
-   * only when the store holds no result while the folder holds an issue folder (see
-   * `reindexNeeded`); `{ reindexAll: true }` compares every file with the rows (a maintenance
-   * run). Returns how many results it recovered: files rewritten and files re-indexed.
+   * no row (the database deleted, replaced or restored from an older backup) are indexed again
+   * (see `reindexFiles`): by default only when the store knows fewer issues than the folder has
+   * issue folders (see `reindexNeeded`); `{ reindexAll: true }`, or the marker
+   * `requestResultsReindex` leaves (`cco daemon restart --reindex-results`), compares every file
+   * with the rows. Returns how many results it recovered: files rewritten and files re-indexed.
    */
   async recover(opts: { reindexAll?: boolean } = {}): Promise<number> {
     // decided before the journals are settled: they may give a brand-new store its first rows
-    const reindex = opts.reindexAll === true || existsSync(this.reindexMarker) || (await this.reindexNeeded());
+    const folders = this.lister.issueFolderCount(this.root);
+    const reindex = opts.reindexAll === true || existsSync(this.reindexMarker) || (await this.reindexNeeded(folders));
     let n = await this.recoverJournals();
     n += await this.recoverMarkedRepairs();
     if (reindex) {
@@ -200,31 +202,44 @@ export class ResultsRepo {
       mkdirSync(this.root, { recursive: true });
       writeFileSync(this.reindexMarker, `${new Date().toISOString()}\n`, { mode: 0o600 });
       n += await this.reindexFiles();
+      writeFileSync(this.comparedStamp, `${folders}\n`, { mode: 0o600 });
       rmSync(this.reindexMarker, { force: true });
     }
     await this.indexPending();
     return n;
   }
 
-  /** Present while a re-index of the result files has not finished (see `recover`). */
+  /** Present while a re-index of the result files has not finished, or asked for (see `recover`). */
   private get reindexMarker(): string {
-    return join(this.root, '.reindexing');
+    return reindexMarkerIn(this.root);
+  }
+
+  /** How many issue folders the last full comparison saw (see `reindexNeeded`). */
+  private get comparedStamp(): string {
+    return join(this.root, '.compared');
   }
 
   /**
-   * Whether a start must re-index the result files, decided cheaply: listing every file and row
-   * grows with the results (75 ms for 5,000), on every start, against a cold start of 400-600 ms.
-   * The re-index is there for a deleted or replaced database (the advice for "database locked"):
-   * its store then holds no result at all. One row read, then (only when there is none) the top
-   * folder up to its first issue folder.
+   * Whether a start must compare the result files with the rows, decided cheaply: listing every
+   * file grows with the results (75 ms for 5,000), on every start, against a cold start of
+   * 400-600 ms. The comparison is there for a store that lost rows: deleted or replaced (the
+   * advice for "database locked"), or restored from an older backup. Such a store knows fewer
+   * issues than the folder has issue folders: one count over the rows' index and one read of the
+   * folder's top level. Folders that hold no valid result (left by hand) would ask for it at every
+   * start: it is not asked again while the folder count is the one the last comparison saw.
    *
-   * Not covered: a store that holds some results but fewer than the files (restored from an
-   * older backup, or another daemon's rows in a shared database). `recover({ reindexAll: true })`
-   * brings those back.
+   * Not covered: a store that lacks results of issues it has other results of (an older backup
+   * taken between two agents of one issue), or another daemon's rows in a shared database
+   * covering the count. `cco daemon restart --reindex-results` compares every file.
    */
-  private async reindexNeeded(): Promise<boolean> {
-    const anyRow = await this.store.db.selectFrom('sidecar_results').select('id').limit(1).executeTakeFirst();
-    return anyRow === undefined && this.lister.hasIssueFolder(this.root);
+  private async reindexNeeded(folders: number): Promise<boolean> {
+    if (folders === 0) return false;
+    const row = await this.store.db
+      .selectFrom('sidecar_results')
+      .select((eb) => eb.fn.count<number | string>('issue_id').distinct().as('n'))
+      .executeTakeFirst();
+    if (Number(row?.n ?? 0) >= folders) return false;
+    return readText(this.comparedStamp)?.trim() !== String(folders);
   }
 
   /**
@@ -571,3 +586,18 @@ function readText(file: string): string | undefined {
   }
 }
 
+
+/** The file that asks a start to compare every result file under `root` with the store's rows. */
+const reindexMarkerIn = (root: string): string => join(root, '.reindexing');
+
+/**
+ * Asks the next start to compare every result file under `root` with the store's rows and index
+ * those that have none (`cco run|daemon start|daemon restart --reindex-results`): for a store
+ * restored from an older backup that the start's cheap check does not see (see `reindexNeeded`).
+ */
+export function requestResultsReindex(root: string): string {
+  mkdirSync(root, { recursive: true });
+  const marker = reindexMarkerIn(root);
+  writeFileSync(marker, `asked ${new Date().toISOString()}\n`, { mode: 0o600 });
+  return marker;
+}

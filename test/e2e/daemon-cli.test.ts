@@ -671,6 +671,41 @@ describe('seed 002 review: logs --lines, and the guide\'s "use a different port"
   });
 });
 
+describe('results restored from an older backup (sidecar re-index)', () => {
+  it('a start indexes a result file of an issue the store does not know; `daemon restart --reindex-results` one of an issue it knows', async () => {
+    const w = cliWorld();
+    try {
+      const port = await freePort();
+      const results = join(w.env.CCO_HOME as string, 'orchestration', 'results');
+      const resultFile = (issue: string, agentType: string, summary: string) => {
+        mkdirSync(join(results, issue), { recursive: true });
+        writeFileSync(join(results, issue, `${agentType}.json`), JSON.stringify({ agent_id: `${agentType}-1`, agent_type: agentType, issue_id: issue, result: { status: 'success', summary }, stored_at: 1 }));
+      };
+      const reindexLines = async () => {
+        const log = await w.run(['daemon', 'logs', '--port', String(port), '-n', '1000']);
+        return log.stdout.split('\n').filter((l) => l.includes('re-indexed result files'));
+      };
+      // the store knows no issue: the start indexes the file
+      resultFile('issue-7', 'python-specialist', 'first agent');
+      expect((await w.run(['daemon', 'start', '--port', String(port)])).code).toBe(0);
+      expect(await reindexLines()).toHaveLength(1);
+      // a second agent's file of that issue: a plain restart does not look (one issue, one folder)
+      resultFile('issue-7', 'test-engineer', 'second agent');
+      expect((await w.run(['daemon', 'restart', '--port', String(port)])).code).toBe(0);
+      expect(await reindexLines()).toHaveLength(1);
+      const r = await w.run(['daemon', 'restart', '--port', String(port), '--reindex-results']);
+      expect(r.code, r.stderr).toBe(0);
+      const lines = await reindexLines();
+      expect(lines).toHaveLength(2);
+      expect(JSON.parse(lines[1] as string)).toMatchObject({ files: 1 });
+      expect(existsSync(join(results, '.reindexing'))).toBe(false);
+      expect((await w.run(['daemon', 'stop', '--port', String(port)])).code).toBe(0);
+    } finally {
+      w.cleanup();
+    }
+  }, 60_000);
+});
+
 function freePort(): Promise<number> {
   return new Promise((resolve) => {
     const s = createServer();
