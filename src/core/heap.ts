@@ -22,10 +22,13 @@ import v8 from 'node:v8';
  *   (`--max-semi-space-size` set at run time is ignored), but reads `--semi-space-growth-factor`
  *   whenever it grows them. After each GC the semi-space size is checked: below the cap the
  *   factor is V8's default (2), at the cap it is 1 (no further growth). 8 MB semi-spaces instead
- *   of 16 MB: −16 MB RSS, twice the scavenges, each with half the survivors to copy; 4 MB
- *   (2026-12-06, A/B): another −11 to −13 MB of peak RSS (137–140 against 150–151 MB, the target
- *   is 150) for +20–40% CPU per request at saturation (100 requests in flight at each scavenge)
- *   and none measurable at 1,000 req/s.
+ *   of 16 MB: −16 MB RSS, twice the scavenges, each with half the survivors to copy. A 4 MB cap
+ *   (2026-12-06) saved another 11–13 MB of peak RSS when the gateway peaked at 150 MB, for
+ *   +20–40% CPU per request at saturation (100 requests in flight at each scavenge: V8's GC
+ *   helper threads alone took 22 µs per miss). Since the gateway peaks lower (the analytics
+ *   rows' write thread with the store's page cache), the cap is 8 MB again (2026-12-07, 4
+ *   interleaved rounds of 20,000 misses over 100 connections: 181–220 µs per miss against
+ *   217–306 with 4 MB; peak RSS under the benchmark 143 MB against 134–136, the target is 150).
  *
  * Flags the user set (NODE_OPTIONS or node's own arguments) win: a setting already given there
  * is left alone.
@@ -37,7 +40,7 @@ export interface HeapTuning {
   semiSpaceCapMb: number;
 }
 
-export const PROXY_HEAP: HeapTuning = { growingPercent: 20, semiSpaceCapMb: 4 };
+export const PROXY_HEAP: HeapTuning = { growingPercent: 20, semiSpaceCapMb: 8 };
 
 /**
  * The daemon's young generation while it starts, released once it listens (`cco run`). Loading
