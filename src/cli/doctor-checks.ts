@@ -13,6 +13,7 @@ import { daemonOnPort, findPortHolder, portHolderAdvice } from '../daemon/port-h
 import type { PortHolder } from '../daemon/port-holder.js';
 import { loadSealingKey } from '../daemon/secret-files.js';
 import { checkDatabase } from './doctor-database.js';
+import { checkResults } from './doctor-results.js';
 import { CLAUDE_NOT_FOUND, findClaude } from './find-claude.js';
 
 export type CheckLevel = 'ok' | 'warn' | 'fail';
@@ -70,6 +71,10 @@ export async function runChecks(paths: Paths, portOverride?: number): Promise<Ch
   const base = `http://127.0.0.1:${port}`;
   // the commands it names act on port 3000 without it
   const flag = port !== 3000 ? ` --port ${port}` : '';
+  if (database.level !== 'fail') {
+    const results = await checkResults(config, paths, `cco daemon restart${flag}`);
+    if (results) add(results);
+  }
   let health: { status: string; service?: string; checks?: Record<string, { status: string; url?: string }> } | undefined;
   let answeredAsSidecar = false;
   let noAnswer: string | undefined;
