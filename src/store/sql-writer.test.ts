@@ -1,4 +1,5 @@
-import { mkdtempSync, rmSync, statSync } from 'node:fs';
+import { mkdtempSync, readFileSync, rmSync, statSync } from 'node:fs';
+import SQLite from 'better-sqlite3';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { sql } from 'kysely';
@@ -139,6 +140,87 @@ describe('ThreadSqliteWriter', () => {
       expect(performance.now() - t0).toBeLessThan(250);
       await new Promise((r) => setTimeout(r, 300));
       // tried again, failed again: twice the wait
+      await expect(w.run([{ sql: 'select 1', parameters: [] }])).rejects.toThrow(/a new one starts in 0\.5 s/);
+    } finally {
+      await w.close();
+      rmSync(dir, { recursive: true, force: true });
+    }
+  });
+
+  it('a statement first sent while the write lock was busy past the timeout works once the lock is free (it is prepared outside the transaction)', async () => {
+    const t = await openTestStore('sqlite');
+    stores.push(t);
+    const w = new ThreadSqliteWriter(t.store.location, { store: t.store, busyTimeoutMs: 100 });
+    writers.push(w);
+    await w.run([insertEvent(t, 'warm')]);
+    // another connection (a re-index, another process) holds the write lock
+    const other = new SQLite(t.store.location);
+    other.exec('begin immediate');
+    const newText = step(sql`insert into sidecar_events (event_type, topic, publisher, agent_id, data, created_at) values ('e', ${'during'}, 'p', 'a', '{}', 2)`.compile(t.store.db));
+    await expect(w.run([newText])).rejects.toThrow(/locked|busy/i);
+    other.exec('commit');
+    other.close();
+    // the same text: before, "unknown statement" until the process restarted
+    await w.run([{ ...newText, parameters: ['after'] }]);
+    await w.run([{ ...newText, parameters: ['again'] }]);
+    expect(await topics(t)).toEqual(['warm', 'after', 'again']);
+  });
+
+  it.each(['first', 'now'] as const)('a transaction given with `%s` ahead of the queued one that first carried its statement still runs it', async (how) => {
+    const t = await openTestStore('sqlite');
+    stores.push(t);
+    const w = new ThreadSqliteWriter(t.store.location, { store: t.store });
+    writers.push(w);
+    await w.run([insertEvent(t, 'warm')]);
+    const text = (topic: string) => step(sql`insert into sidecar_events (event_type, topic, publisher, agent_id, data, created_at) values ('e', ${topic}, 'p', 'a', '{}', 3)`.compile(t.store.db));
+    const inFlight = w.run([insertEvent(t, 'in flight')]);
+    // queued behind the message in flight, the first to use this text
+    const queued = w.run([text('queued')]);
+    // the same text, moved ahead of it (first) or posted at once (now)
+    const ahead = w.run([text('ahead')], { [how]: true });
+    const out = await Promise.allSettled([inFlight, queued, ahead]);
+    expect(out.map((o) => (o.status === 'rejected' ? String(o.reason) : 'ok'))).toEqual(['ok', 'ok', 'ok']);
+    expect((await topics(t)).sort()).toEqual(['ahead', 'in flight', 'queued', 'warm']);
+  });
+
+  it("keeps the process's locks on the -shm file when its thread dies or closes (only the store's descriptor, closed after its connection)", async () => {
+    const t = await openTestStore('sqlite');
+    stores.push(t);
+    const shm = `${t.store.location}-shm`;
+    // POSIX locks of this process on the file (Linux /proc/locks: "... <pid> <major>:<minor>:<inode> ...")
+    const locks = (): number => {
+      const inode = statSync(shm).ino;
+      return readFileSync('/proc/locks', 'utf8')
+        .split('\n')
+        .filter((l) => l.includes(` ${process.pid} `) && l.includes(`:${inode} `)).length;
+    };
+    const w = new ThreadSqliteWriter(t.store.location, { store: t.store });
+    writers.push(w);
+    await w.run([insertEvent(t, 'a')]);
+    const held = locks();
+    expect(held).toBeGreaterThan(0);
+    w.crashForTest();
+    await w.run([insertEvent(t, 'b')]).catch(() => undefined);
+    await new Promise((r) => setTimeout(r, 100));
+    // a thread that opened and closed a descriptor of its own took them all with it
+    expect(locks()).toBeGreaterThan(0);
+    await w.run([insertEvent(t, 'c')]);
+    await w.close();
+    expect(locks()).toBeGreaterThan(0);
+    expect(await topics(t)).toContain('c');
+  });
+
+  it('warm() starts no thread while one that could not start waits out its backoff', async () => {
+    const dir = mkdtempSync(join(tmpdir(), 'cco-writer-warm-'));
+    const w = new ThreadSqliteWriter(join(dir, 'gone', 'cco.db'));
+    try {
+      await expect(w.run([{ sql: 'select 1', parameters: [] }])).rejects.toThrow(/a new one starts in 0\.25 s/);
+      // an agent's first requests warm the writer: before, each started a thread and doubled the wait
+      for (let i = 0; i < 5; i++) {
+        w.warm();
+        await new Promise((r) => setTimeout(r, 20));
+      }
+      await new Promise((r) => setTimeout(r, 300));
       await expect(w.run([{ sql: 'select 1', parameters: [] }])).rejects.toThrow(/a new one starts in 0\.5 s/);
     } finally {
       await w.close();

@@ -101,9 +101,8 @@ export class StoreWriter implements SqlWriter {
 const WORKER_SOURCE = `
 'use strict';
 const { parentPort, receiveMessageOnPort, workerData } = require('node:worker_threads');
-const fs = require('node:fs');
 const Database = require(workerData.module);
-const db = new Database(workerData.file, { timeout: 5000 });
+const db = new Database(workerData.file, { timeout: workerData.busyTimeoutMs });
 db.pragma('journal_mode = WAL');
 db.pragma('synchronous = NORMAL');
 db.pragma('foreign_keys = ON');
@@ -124,15 +123,14 @@ db.pragma('journal_size_limit = ' + workerData.walLimit);
 // the mark waited for the copying and fsyncs (~2–20 ms) before its answer. Here the answer goes
 // first; the checkpoint runs before the next message. The backlog is read from the wal-index
 // header in the -shm file (sqlite.org/walformat.html: mxFrame at byte 16, nBackfill at 96, in
-// native byte order); without that file, SQLite's automatic checkpoints as before.
+// native byte order), through the store's descriptor (workerData.shmFd): this thread never opens
+// or closes one of its own, since closing any descriptor of that file drops every POSIX lock the
+// process holds on it, the store connection's too, and another process could then take the WAL
+// index for unused and reset it under the live connections. Without it, SQLite's automatic
+// checkpoints as before.
 const CHECKPOINT_PAGES = 1000;
-let shm = -1;
-try {
-  shm = fs.openSync(workerData.file + '-shm', 'r');
-  db.pragma('wal_autocheckpoint = 0');
-} catch {
-  shm = -1;
-}
+const shm = typeof workerData.shmFd === 'number' ? workerData.shmFd : -1;
+if (shm >= 0) db.pragma('wal_autocheckpoint = 0');
 ${WAL_BACKLOG_SOURCE}
 ${WAL_SHRINK_SOURCE}
 function checkpointIfDue() {
@@ -185,7 +183,7 @@ function fail(e) {
 const group = db.transaction((txs) =>
   txs.map((t) => {
     try {
-      if (t.defs) for (const [id, sql] of t.defs) statements.set(id, db.prepare(sql));
+      if (t.defError) throw t.defError;
       return { id: t.id, rows: tx(t.steps) };
     } catch (e) {
       // an error that ended the whole transaction (I/O, full disk): the message fails as one
@@ -194,10 +192,30 @@ const group = db.transaction((txs) =>
     }
   }),
 );
+// The statements a message's transactions define, prepared before its transaction begins (and
+// whether or not it commits): a statement prepared inside a transaction whose BEGIN failed (the
+// write lock busy past the timeout) would be missing for every later use of its id. Answered as
+// defined, so that the main thread stops sending its text; one that does not prepare fails its
+// transaction alone. A definition sent again (ahead of its confirmation) is not prepared twice.
+function define(txs) {
+  const defined = [];
+  for (const t of txs) {
+    if (!t.defs) continue;
+    for (const [id, sql] of t.defs) {
+      if (statements.has(id)) continue;
+      try {
+        statements.set(id, db.prepare(sql));
+        defined.push(id);
+      } catch (e) {
+        t.defError = e;
+      }
+    }
+  }
+  return defined;
+}
 function control(m) {
   if (m.op === 'close') {
     clearInterval(checkpoints);
-    if (shm >= 0) fs.closeSync(shm);
     db.close();
     parentPort.postMessage({ seqs: [], results: [{ id: m.id, rows: [] }] });
     return;
@@ -227,6 +245,7 @@ parentPort.on('message', (first) => {
       seqs.push(next.message.seq);
       txs = txs.concat(next.message.txs);
     }
+    const defined = define(txs);
     let results;
     try {
       results = group.immediate(txs);
@@ -235,7 +254,7 @@ parentPort.on('message', (first) => {
       const error = fail(e);
       results = txs.map((t) => ({ id: t.id, error }));
     }
-    parentPort.postMessage({ seqs, results });
+    parentPort.postMessage(defined.length ? { seqs, results, defined } : { seqs, results });
     checkpointIfDue();
     m = after;
   }
@@ -250,8 +269,14 @@ interface Pending {
 interface Slot {
   worker: Worker;
   pending: Map<number, Pending>;
-  /** Statement ids this thread has been given, by SQL text. */
-  statements: Map<string, number>;
+  /**
+   * Statement ids by SQL text, and whether the thread has answered that it prepared each: until
+   * then every transaction that uses one carries its text too (one posted at once, or moved
+   * ahead of the queue, can reach the thread before the first that carried it).
+   */
+  statements: Map<string, { id: number; prepared: boolean }>;
+  /** The SQL text of each id (for the thread's `defined` answers). */
+  texts: Map<number, string>;
   /** Transactions waiting for the message in flight to be answered. */
   queue: PostedTx[];
   /** Whether a message of the queue is with the thread (`run`'s `now` messages do not count). */
@@ -273,6 +298,9 @@ interface PostedTx {
 
 /** A step as posted to the thread: its statement's id instead of the SQL text (or the text). */
 type PostedStep = ({ id: number } | { sql: string }) & { parameters: readonly unknown[]; each?: StepEach };
+
+/** How long the thread's `BEGIN IMMEDIATE` waits for the write lock (another process's, a re-index) before the message fails. */
+const BUSY_TIMEOUT_MS = 5000;
 
 /** Statements a thread keeps prepared at most. */
 const MAX_STATEMENTS = 256;
@@ -310,7 +338,7 @@ export class ThreadSqliteWriter implements SqlWriter {
 
   constructor(
     private readonly file: string,
-    private readonly opts: { store?: Store; checkpointMs?: number } = {},
+    private readonly opts: { store?: Store; checkpointMs?: number; busyTimeoutMs?: number } = {},
   ) {
     this.module = createRequire(import.meta.url).resolve('better-sqlite3');
   }
@@ -321,14 +349,16 @@ export class ThreadSqliteWriter implements SqlWriter {
     const slot = this.thread();
     let defs: [number, string][] | undefined;
     const posted: PostedStep[] = steps.map((s) => {
-      let id = slot.statements.get(s.sql);
-      if (id === undefined) {
+      let known = slot.statements.get(s.sql);
+      if (known === undefined) {
         // the statements are a handful (the sidecar's, the analytics inserts); should texts keep coming, they go inline
         if (slot.statements.size >= MAX_STATEMENTS) return s;
-        id = slot.statements.size + 1;
-        slot.statements.set(s.sql, id);
-        (defs ??= []).push([id, s.sql]);
+        known = { id: slot.statements.size + 1, prepared: false };
+        slot.statements.set(s.sql, known);
+        slot.texts.set(known.id, s.sql);
       }
+      const id = known.id;
+      if (!known.prepared && !defs?.some(([d]) => d === id)) (defs ??= []).push([id, s.sql]);
       return s.each ? { id, parameters: s.parameters, each: s.each } : { id, parameters: s.parameters };
     });
     const id = this.nextId++;
@@ -352,7 +382,8 @@ export class ThreadSqliteWriter implements SqlWriter {
   }
 
   warm(): void {
-    if (!this.closed) this.thread();
+    // not while a thread that could not start waits out its backoff (an agent's first request warms)
+    if (!this.closed && !(this.down && Date.now() < this.down.until)) this.thread();
   }
 
   async close(): Promise<void> {
@@ -389,20 +420,24 @@ export class ThreadSqliteWriter implements SqlWriter {
     if (this.slot) return this.slot;
     const worker = new Worker(WORKER_SOURCE, {
       eval: true,
-      workerData: { file: this.file, module: this.module, checkpointMs: this.opts.checkpointMs ?? 1000, walLimit: this.opts.store?.walLimitBytes ?? SQLITE_WAL_LIMIT_BYTES, cacheKib: this.opts.store?.cacheKib },
+      workerData: { file: this.file, module: this.module, checkpointMs: this.opts.checkpointMs ?? 1000, walLimit: this.opts.store?.walLimitBytes ?? SQLITE_WAL_LIMIT_BYTES, cacheKib: this.opts.store?.cacheKib, shmFd: this.opts.store?.shmFd?.(), busyTimeoutMs: this.opts.busyTimeoutMs ?? BUSY_TIMEOUT_MS },
       // What it allocates (each message's steps, as cloned) dies at once: a small young
       // generation is enough (its heap stayed at 6 MB under the gateway's saturation load). The
       // old generation keeps V8's default bound: a message can carry results of many MB.
       resourceLimits: { maxYoungGenerationSizeMb: 4 },
     });
     this.giveBackCheckpoints ??= this.opts.store?.delegateCheckpoints?.();
-    const slot: Slot = { worker, pending: new Map(), statements: new Map(), queue: [], busy: false, busySeq: -1, idle: [], answered: false };
+    const slot: Slot = { worker, pending: new Map(), statements: new Map(), texts: new Map(), queue: [], busy: false, busySeq: -1, idle: [], answered: false };
     this.slot = slot;
     worker.unref();
-    worker.on('message', (m: { seqs: number[]; results: { id: number; rows?: Row[][]; error?: { message: string; code?: string } }[] }) => {
+    worker.on('message', (m: { seqs: number[]; results: { id: number; rows?: Row[][]; error?: { message: string; code?: string } }[]; defined?: number[] }) => {
       if (!slot.answered) {
         slot.answered = true;
         this.down = undefined;
+      }
+      for (const id of m.defined ?? []) {
+        const known = slot.statements.get(slot.texts.get(id) as string);
+        if (known) known.prepared = true;
       }
       if (slot.busy && m.seqs.includes(slot.busySeq)) slot.busy = false;
       for (const r of m.results) {

@@ -39,6 +39,14 @@ export interface Store {
   readonly walLimitBytes?: number;
   /** SQLite: the page cache of its connection in KiB (`cache_size`), which the writer thread's connection takes too. Absent on PostgreSQL. */
   readonly cacheKib?: number;
+  /**
+   * SQLite file: a descriptor of its `-shm` file, open for reading until the store closes (after
+   * its connection), for the writer thread's WAL backlog (`wal-checkpoint.ts`); undefined
+   * without one. The only one the process opens: closing any descriptor of that file drops every
+   * POSIX lock the process holds on it, its connections' included, and another process could
+   * then reset the WAL index under them (sqlite.org/howtocorrupt.html, 2.2.1).
+   */
+  shmFd?(): number | undefined;
 }
 
 export interface StoreOptions {
@@ -291,6 +299,7 @@ function openSqlite(opts: StoreOptions): Store {
       setTimeout(autoCheckpoint, 10).unref();
     }
   };
+  let shm: number | undefined;
   return {
     db,
     dialect: 'sqlite',
@@ -299,6 +308,16 @@ function openSqlite(opts: StoreOptions): Store {
     cacheKib,
     async ping() {
       sqlite.prepare('select 1').get();
+    },
+    shmFd() {
+      if (shm === undefined && file !== ':memory:' && sqlite.open) {
+        try {
+          shm = openSync(`${file}-shm`, 'r');
+        } catch {
+          // no -shm file (not in WAL mode yet): none
+        }
+      }
+      return shm;
     },
     delegateCheckpoints() {
       delegates++;
@@ -313,6 +332,9 @@ function openSqlite(opts: StoreOptions): Store {
     },
     async close() {
       await db.destroy();
+      // after the connection: closing it earlier would drop the connection's locks on the file
+      if (shm !== undefined) closeSync(shm);
+      shm = undefined;
     },
   };
 }

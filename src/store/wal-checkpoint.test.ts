@@ -24,17 +24,23 @@ describe('walBacklog', () => {
     await sql`pragma wal_autocheckpoint = 0`.execute(store.db);
     await sql`create table filler (id integer primary key, body text not null)`.execute(store.db);
     await sql`pragma wal_checkpoint(TRUNCATE)`.execute(store.db);
-    expect(walBacklog(file)).toBe(0);
+    const shm = store.shmFd?.() as number;
+    expect(shm).toBeTypeOf('number');
+    expect(walBacklog(shm)).toBe(0);
     // ~200 rows of 2 KB: about 100 pages of 4 KB, and the pages of the table's b-tree above them
     await store.db.transaction().execute(async (trx) => {
       for (let i = 0; i < 200; i++) await sql`insert into filler (body) values (${'x'.repeat(2000)})`.execute(trx);
     });
-    expect(walBacklog(file)).toBeGreaterThan(90);
+    expect(walBacklog(shm)).toBeGreaterThan(90);
     await sql`pragma wal_checkpoint(PASSIVE)`.execute(store.db);
-    expect(walBacklog(file)).toBe(0);
+    expect(walBacklog(shm)).toBe(0);
+    // one descriptor for the store's life
+    expect(store.shmFd?.()).toBe(shm);
   });
 
-  it('is undefined for a file without a -shm file', () => {
-    expect(walBacklog(join(tmpdir(), 'no-such-cco.db'))).toBeUndefined();
+  it('an in-memory store has no -shm descriptor', async () => {
+    const store = await openStore({ sqlitePath: ':memory:' });
+    stores.push(store);
+    expect(store.shmFd?.()).toBeUndefined();
   });
 });

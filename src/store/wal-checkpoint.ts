@@ -1,4 +1,4 @@
-import { closeSync, openSync, readSync } from 'node:fs';
+import { readSync } from 'node:fs';
 import { endianness } from 'node:os';
 
 /**
@@ -49,20 +49,14 @@ function walShrink(db, fd, walFile, limit) {
 }
 `;
 
-/** The same reading on this thread (tests, diagnostics): pages not yet checkpointed, or undefined without a `-shm` file. */
-export function walBacklog(file: string): number | undefined {
-  let fd: number;
-  try {
-    fd = openSync(`${file}-shm`, 'r');
-  } catch {
-    return undefined;
-  }
-  try {
-    const b = Buffer.alloc(100);
-    readSync(fd, b, 0, 100, 0);
-    const read = (at: number) => (endianness() === 'LE' ? b.readUInt32LE(at) : b.readUInt32BE(at));
-    return read(16) - read(96);
-  } finally {
-    closeSync(fd);
-  }
+/**
+ * The same reading on this thread (tests, diagnostics), through a descriptor the caller keeps open
+ * as long as any connection of the process uses the file (`Store.shmFd`): opening and closing one
+ * here would drop the process's POSIX locks on the file.
+ */
+export function walBacklog(shmFd: number): number {
+  const b = Buffer.alloc(100);
+  readSync(shmFd, b, 0, 100, 0);
+  const read = (at: number) => (endianness() === 'LE' ? b.readUInt32LE(at) : b.readUInt32BE(at));
+  return read(16) - read(96);
 }

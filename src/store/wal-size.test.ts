@@ -49,7 +49,7 @@ describe('the WAL file of a SQLite store', () => {
     await fill(store, 1000);
     expect(walBytes(file)).toBeGreaterThan(4 * LIMIT);
     await sql`pragma wal_checkpoint(PASSIVE)`.execute(store.db);
-    expect(walBacklog(file)).toBe(0);
+    expect(walBacklog(store.shmFd?.() as number)).toBe(0);
     // the next write starts the WAL again from its beginning, and its commit truncates the file
     await sql`insert into filler (body) values ('small')`.execute(store.db);
     expect(walBytes(file)).toBeLessThanOrEqual(LIMIT);
