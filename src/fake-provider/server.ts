@@ -1,5 +1,5 @@
 import http from 'node:http';
-import { gzipSync } from 'node:zlib';
+import { constants as zlibConstants, createGzip, gzipSync } from 'node:zlib';
 import type { AddressInfo } from 'node:net';
 import { anthropicError, anthropicMessage, anthropicStreamEvents } from './anthropic.js';
 import { openaiCompletion, openaiError, openaiStreamEvents } from './openai.js';
@@ -21,6 +21,8 @@ export interface FakeProvider {
   /** One-shot answers, consumed in order before the responder is asked. */
   queue(...items: FakeItem[]): void;
   setResponder(r: FakeResponder): void;
+  /** Every JSON answer (models, messages, errors) gzip-compressed, as a compressing proxy in between sends it; `reset()` turns it off. */
+  compressJson: boolean;
   /** Forget recorded requests and queued items. */
   reset(): void;
   close(): Promise<void>;
@@ -92,8 +94,9 @@ export async function startFakeProvider(opts: FakeProviderOptions = {}): Promise
     }
     const json = (status: number, value: unknown, headers: Record<string, string> = {}) => {
       const text = JSON.stringify(value);
-      res.writeHead(status, { 'content-type': 'application/json', 'content-length': String(Buffer.byteLength(text)), 'request-id': fakeId('req'), 'x-request-id': fakeId('req'), ...headers });
-      res.end(text);
+      const bytes = fake.compressJson ? gzipSync(text) : Buffer.from(text);
+      res.writeHead(status, { 'content-type': 'application/json', 'content-length': String(bytes.length), 'request-id': fakeId('req'), 'x-request-id': fakeId('req'), ...(fake.compressJson ? { 'content-encoding': 'gzip' } : {}), ...headers });
+      res.end(bytes);
     };
     if (method === 'HEAD') return void res.writeHead(200).end();
     if (method === 'GET' && path === '/health') return json(200, { status: 'ok', service: 'cco-demo-provider', note: 'canned replies, not a real model' });
@@ -148,8 +151,9 @@ export async function startFakeProvider(opts: FakeProviderOptions = {}): Promise
             return;
           }
           const events = renderStream(protocol, { text: 'This stream will be cut before it ends. '.repeat(4) }, model, body);
-          res.writeHead(200, { 'content-type': 'text/event-stream', 'cache-control': 'no-cache', 'request-id': fakeId('req') });
-          for (const e of events.slice(0, item.afterEvents)) res.write(e);
+          res.writeHead(200, { 'content-type': 'text/event-stream', 'cache-control': 'no-cache', 'request-id': fakeId('req'), ...(item.encoding ? { 'content-encoding': item.encoding } : {}) });
+          const out = eventWriter(res, item.encoding);
+          for (const e of events.slice(0, item.afterEvents)) out.write(e);
           await sleep(5);
           cut.add(res); // our own cut, not a client disconnect
           res.socket?.destroy();
@@ -163,15 +167,16 @@ export async function startFakeProvider(opts: FakeProviderOptions = {}): Promise
       return json(200, protocol === 'anthropic' ? anthropicMessage(reply, { ...(model ? { model } : {}) }, body) : openaiCompletion(reply, { ...(model ? { model } : {}) }, body));
     }
     const events = renderStream(protocol, reply, model, body);
-    res.writeHead(200, { 'content-type': 'text/event-stream', 'cache-control': 'no-cache', connection: 'keep-alive', 'request-id': fakeId('req'), 'x-request-id': fakeId('req') });
+    res.writeHead(200, { 'content-type': 'text/event-stream', 'cache-control': 'no-cache', connection: 'keep-alive', 'request-id': fakeId('req'), 'x-request-id': fakeId('req'), ...(reply.encoding ? { 'content-encoding': reply.encoding } : {}) });
     const delay = reply.chunkDelayMs ?? 0;
-    if (delay <= 0) return void res.end(events.join(''));
+    if (delay <= 0 && !reply.encoding) return void res.end(events.join(''));
+    const out = eventWriter(res, reply.encoding);
     for (const e of events) {
       if (res.destroyed) return;
-      res.write(e);
-      await sleep(delay);
+      out.write(e);
+      if (delay > 0) await sleep(delay);
     }
-    res.end();
+    out.end();
   }
 
   function renderStream(protocol: FakeProtocol, reply: FakeReply, model: string | undefined, body: unknown): string[] {
@@ -186,7 +191,8 @@ export async function startFakeProvider(opts: FakeProviderOptions = {}): Promise
     server.listen(opts.port ?? 0, opts.host ?? '127.0.0.1', () => resolve());
   });
   const port = (server.address() as AddressInfo).port;
-  return {
+  const fake: FakeProvider = {
+    compressJson: false,
     url: `http://${opts.host ?? '127.0.0.1'}:${port}`,
     port,
     requests,
@@ -203,6 +209,7 @@ export async function startFakeProvider(opts: FakeProviderOptions = {}): Promise
     reset() {
       requests.length = 0;
       pending.length = 0;
+      fake.compressJson = false;
     },
     close() {
       for (const r of hanging) r.destroy();
@@ -210,6 +217,7 @@ export async function startFakeProvider(opts: FakeProviderOptions = {}): Promise
       return new Promise((resolve) => server.close(() => resolve()));
     },
   };
+  return fake;
 }
 
 /** Without a script: a clearly labelled canned answer echoing the last user message. */
@@ -221,3 +229,22 @@ export const defaultResponder: FakeResponder = (req) => {
 };
 
 const sleep = (ms: number) => new Promise<void>((r) => setTimeout(r, ms));
+
+/** Writes SSE events to the response as they are, or gzip-compressed with each event flushed (what a compressing proxy sends). */
+function eventWriter(res: http.ServerResponse, encoding: 'gzip' | undefined): { write(e: string): void; end(): void } {
+  if (!encoding) return { write: (e) => void res.write(e), end: () => void res.end() };
+  const gz = createGzip();
+  gz.on('data', (c: Buffer) => {
+    if (!res.destroyed) res.write(c);
+  });
+  gz.on('end', () => {
+    if (!res.destroyed) res.end();
+  });
+  return {
+    write: (e) => {
+      gz.write(e);
+      gz.flush(zlibConstants.Z_SYNC_FLUSH);
+    },
+    end: () => gz.end(),
+  };
+}

@@ -14,6 +14,8 @@ export interface FakeReply {
   firstByteDelayMs?: number;
   /** Split text into deltas of this many characters when streaming (default 16). */
   chunkSize?: number;
+  /** Streaming: the events gzip-compressed (`content-encoding: gzip`), each flushed as it is sent (a compressing proxy in between). */
+  encoding?: 'gzip';
 }
 
 export interface FakeUsage {
@@ -30,7 +32,7 @@ export type FakeFault =
    * Streaming: the connection is destroyed after N SSE events (no message_stop / [DONE]). Not
    * streaming: after the headers (a content-length the body never reaches) and part of the body.
    */
-  | { fault: 'cut'; afterEvents: number }
+  | { fault: 'cut'; afterEvents: number; encoding?: 'gzip' }
   /** Never answers (timeouts, client aborts). */
   | { fault: 'hang' }
   /** This body as-is (not JSON, or JSON of the wrong shape), with status 200 and the protocol's content type unless given. */

@@ -12,6 +12,7 @@ import type { ResolvedRoute } from '../routing/router.js';
 import type { RoutingStore } from '../routing/store.js';
 import { bridgeFor } from '../translate/index.js';
 import type { Upstream } from '../upstream/client.js';
+import { decodedBody } from '../upstream/decode.js';
 import { clientCredential, clientKeyPolicy, credentialOwner, HOP_HEADER, outgoingHeaders, relayHeaders } from '../upstream/headers.js';
 import { RequestAbort } from '../../core/abort.js';
 import type { AbortLike } from '../../core/abort.js';
@@ -387,7 +388,8 @@ export class GatewayCore {
         headersTimeoutMs: 30_000,
         bodyTimeoutMs: 30_000,
       });
-      const bytes = await up.body.bytes();
+      // decompressed: the relayed headers drop content-encoding (a compressing proxy in between)
+      const bytes = await decodedBody(up).bytes();
       const body = up.status >= 400 ? withoutSecrets(bytes, route.keys) : bytes;
       res.writeHead(up.status, { ...relayHeaders(up.headers), 'content-length': String(body.length) });
       res.end(body);

@@ -113,6 +113,13 @@ describe('Anthropic pass-through', () => {
     expect(streamed.content[0]).toMatchObject({ text: 'streamed gzip' });
   });
 
+  it('GET /v1/models through a compressing proxy: the list arrives decompressed', async () => {
+    h.fake.compressJson = true;
+    const page = await client().models.list();
+    expect(page.data.map((m) => m.id)).toContain('claude-sonnet-4-5');
+    expect((await client().models.retrieve('claude-haiku-4-5')).id).toBe('claude-haiku-4-5');
+  });
+
   it('passes upstream client errors through with their status and body', async () => {
     h.fake.queue({ fault: 'status', status: 400, body: { type: 'error', error: { type: 'invalid_request_error', message: 'max_tokens: too big' } } });
     const err = await client()

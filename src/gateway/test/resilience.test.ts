@@ -179,6 +179,36 @@ describe('streams, timeouts and aborts', () => {
     expect(row).toMatchObject({ status: 502, error_type: 'stream_incomplete' });
   });
 
+  it('a compressed stream (a proxy in between) cut mid-way reaches the SDK as a stream error; the gateway lives on', async () => {
+    h.fake.queue({ fault: 'cut', afterEvents: 4, encoding: 'gzip' });
+    const err = await streamFailure();
+    expect(err).toBeInstanceOf(Error);
+    expect(String((err as Error).message)).toMatch(/Stream interrupted/);
+    await h.gateway.writer.flush();
+    const row = await h.store.db.selectFrom('gateway_requests').selectAll().orderBy('id', 'desc').executeTakeFirst();
+    expect(row).toMatchObject({ status: 502 });
+    // before: the decoder's source error had no listener, and the process died with it
+    h.fake.queue({ text: 'still here', encoding: 'gzip' });
+    const ok = await client().messages.stream({ model: 'claude-sonnet-4-5', max_tokens: 10, messages: [{ role: 'user', content: 'again' }] }).finalMessage();
+    expect(ok.content[0]).toMatchObject({ text: 'still here' });
+  });
+
+  it('a client that leaves a compressed stream part-way: the upstream is aborted and the gateway lives on', async () => {
+    h.fake.queue({ text: 'g'.repeat(400), chunkSize: 4, chunkDelayMs: 20, encoding: 'gzip' });
+    const before = h.fake.disconnects;
+    const ac = new AbortController();
+    const res = await raw('claude-sonnet-4-5', true, ac.signal);
+    const reader = (res.body as ReadableStream<Uint8Array>).getReader();
+    let seen = '';
+    while (!seen.includes('content_block_delta')) seen += new TextDecoder().decode((await reader.read()).value);
+    ac.abort();
+    await waitFor(() => h.fake.disconnects === before + 1);
+    await waitFor(() => h.gateway.core.active.count === 0);
+    h.fake.queue({ text: 'after the leave' });
+    const ok = await client().messages.create({ model: 'claude-sonnet-4-5', max_tokens: 10, messages: [{ role: 'user', content: 'next' }] });
+    expect(ok.content[0]).toMatchObject({ text: 'after the leave' });
+  });
+
   it('a stream cut in the middle of an event reaches the SDK as the gateway\'s error, not as broken JSON', async () => {
     const start = 'event: message_start\ndata: {"type":"message_start","message":{"id":"msg_1","type":"message","role":"assistant","model":"claude-sonnet-4-5","content":[],"stop_reason":null,"stop_sequence":null,"usage":{"input_tokens":5,"output_tokens":1}}}\n\n';
     const block = 'event: content_block_start\ndata: {"type":"content_block_start","index":0,"content_block":{"type":"text","text":""}}\n\n';

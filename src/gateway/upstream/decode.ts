@@ -1,4 +1,4 @@
-import { Readable } from 'node:stream';
+import { pipeline, Readable } from 'node:stream';
 import { createBrotliDecompress, createGunzip, createInflate } from 'node:zlib';
 import type { UpstreamResponse } from './client.js';
 import type { UpstreamBody } from './body.js';
@@ -16,7 +16,10 @@ export function decodedBody(up: UpstreamResponse): UpstreamBody {
   const enc = String(up.headers['content-encoding'] ?? '').trim().toLowerCase();
   const decoder = enc === 'gzip' || enc === 'x-gzip' ? createGunzip() : enc === 'deflate' ? createInflate() : enc === 'br' ? createBrotliDecompress() : undefined;
   if (!decoder) return up.body;
-  const out = Readable.from(up.body).pipe(decoder);
+  // pipeline, not pipe: the body's failure (a cut, a timeout, the client leaving) must reach the
+  // reader as the decoder's error (pipe left it unhandled, and it ended the process), and a
+  // reader that stops early must stop the body, and with it the upstream request
+  const out = pipeline(Readable.from(up.body), decoder, () => undefined);
   return {
     [Symbol.asyncIterator]: () => out[Symbol.asyncIterator]() as AsyncIterator<Buffer>,
     async bytes() {
