@@ -1,6 +1,6 @@
 import cluster from 'node:cluster';
 import type { Worker } from 'node:cluster';
-import { closeGracefully } from '../server/graceful-close.js';
+import { CLOSE_GRACE_MS, closeGracefully } from '../server/graceful-close.js';
 import { existsSync } from 'node:fs';
 import { availableParallelism } from 'node:os';
 import { resolve } from 'node:path';
@@ -391,7 +391,8 @@ export interface RunningProxy {
   app: FastifyInstance;
   gateway: Gateway;
   store: Store;
-  close(): Promise<void>;
+  /** Graceful: requests in flight get `graceMs` (default CLOSE_GRACE_MS) to finish, then a 503 before their connections are cut. */
+  close(graceMs?: number): Promise<void>;
 }
 
 /**
@@ -499,10 +500,11 @@ export async function startProxyServer(opts: ProxyOptions, o: { migrate?: boolea
     app,
     gateway,
     store,
-    async close() {
+    async close(graceMs = CLOSE_GRACE_MS) {
       // asked for nothing more from now, but answers what the primary is gathering meanwhile
       link?.leave();
-      await closeGracefully(app);
+      gateway.stopping();
+      await closeGracefully(app, graceMs, { beforeCut: () => gateway.cutting() });
       link?.close();
       await gateway.close();
       await writer.close();

@@ -10,7 +10,7 @@ import { buildId, cliEntry, version } from '../core/version.js';
 import { Hub } from '../hub/hub.js';
 import { registerHubWebSocket } from '../hub/ws-route.js';
 import { buildApp } from '../server/app.js';
-import { closeGracefully } from '../server/graceful-close.js';
+import { CLOSE_GRACE_MS, closeGracefully } from '../server/graceful-close.js';
 import { HEALTH_CHECK_MS, registerHealth } from '../server/health.js';
 import { createMetricsRegistry } from '../server/metrics.js';
 import { installRateLimits } from '../server/rate-limit.js';
@@ -304,7 +304,7 @@ export async function startDaemon(opts: DaemonOptions = {}): Promise<RunningDaem
       closing ??= (async () => {
         logger.info('daemon stopping');
         for (const m of modules.all) m.stopping?.();
-        await closeGracefully(app);
+        await closeGracefully(app, CLOSE_GRACE_MS, { beforeCut: () => modules.all.forEach((m) => m.cutting?.()) });
         await hubRelay?.close();
         for (const m of [...modules.all].reverse()) await m.close?.().catch((e: unknown) => logger.warn({ err: (e as Error).message, module: m.name }, 'close failed'));
         await writer.close().catch((e: unknown) => logger.warn({ err: (e as Error).message }, 'store writer close failed'));

@@ -65,6 +65,10 @@ export interface Gateway {
   queries: AnalyticsQueries;
   register(app: FastifyInstance): Promise<void>;
   health(): Promise<PartHealth>;
+  /** A shutdown begins (before the server's graceful close): answers close their connections. */
+  stopping(): void;
+  /** The graceful close's grace is over: requests still running get their 503 before the cut. */
+  cutting(): void;
   close(): Promise<void>;
 }
 
@@ -127,6 +131,8 @@ export async function createGateway(o: GatewayOptions): Promise<Gateway> {
         analytics: { written: writer.written, queued: writer.queued, dropped: writer.dropped, lastError: writer.lastError ?? null },
       };
     },
+    stopping: () => c.stopping(),
+    cutting: () => c.cutting(),
     async close() {
       routing.close();
       // The server stopped taking requests; those still relaying (their sockets are being closed)

@@ -83,6 +83,8 @@ export async function createGatewayModule(ctx: ModuleContext): Promise<GatewayMo
             gateway.routing.revalidate();
           },
           health: (): Promise<PartHealth> => gateway.health(),
+          stopping: () => gateway.stopping(),
+          cutting: () => gateway.cutting(),
           close: () => gateway.close(),
         }
       : { health: () => ({ status: 'disabled', reason: 'gateway.enabled = false in daemon.toml' }) }),

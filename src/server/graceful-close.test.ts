@@ -14,6 +14,10 @@ async function app() {
     return { done: true };
   });
   a.get('/never', () => new Promise(() => undefined));
+  // what a module ends in its `cutting` hook: answered once told to
+  const told: (() => void)[] = [];
+  a.get('/until-told', (_req, reply) => new Promise<void>((done) => told.push(() => void reply.code(503).send({ error: 'stopping' }).then(() => done()))));
+  (a as unknown as { told: typeof told }).told = told;
   await a.listen({ port: 0, host: '127.0.0.1' });
   return { a, url: `http://127.0.0.1:${(a.server.address() as AddressInfo).port}` };
 }
@@ -45,5 +49,24 @@ describe('closing the daemon’s server', () => {
     expect(await never).toBe('cut');
     expect(Date.now() - t0).toBeGreaterThanOrEqual(250);
     expect(Date.now() - t0).toBeLessThan(3000);
+  });
+
+  it('before the cut, lets what still runs answer that the server stops (beforeCut), and that answer reaches the client', async () => {
+    const { a, url } = await app();
+    const told = (a as unknown as { told: (() => void)[] }).told;
+    const pending = request(`${url}/until-told`, { headers: { 'x-cco-token': 'tok-123456' } }).then(
+      async (r) => ({ status: r.statusCode, body: await r.body.json() }),
+      () => 'cut',
+    );
+    await new Promise((r) => setTimeout(r, 50));
+    let calls = 0;
+    await closeGracefully(a, 200, {
+      beforeCut: () => {
+        calls++;
+        for (const f of told) f();
+      },
+    });
+    expect(calls).toBe(1);
+    expect(await pending).toEqual({ status: 503, body: { error: 'stopping' } });
   });
 });

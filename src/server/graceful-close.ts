@@ -3,6 +3,9 @@ import type { FastifyInstance } from 'fastify';
 /** How long a stop waits for requests in flight before it cuts them (`cco daemon stop` kills at 10 s). */
 export const CLOSE_GRACE_MS = 5000;
 
+/** Between `beforeCut` (requests still running are answered that the server stops) and the cut: time for those answers to leave. */
+export const CUT_WAIT_MS = 250;
+
 /**
  * Closes an app without cutting the requests it is answering. Fastify's `forceCloseConnections:
  * true` destroyed every socket at once: a result being stored was committed and its 201 lost
@@ -12,13 +15,23 @@ export const CLOSE_GRACE_MS = 5000;
  * streams, MCP sessions) are ended by their modules first (`DaemonModule.stopping`): nothing
  * here looks at requests one by one, which cost the hot paths an allocation per request.
  */
-export async function closeGracefully(app: FastifyInstance, graceMs = CLOSE_GRACE_MS): Promise<void> {
+export async function closeGracefully(app: FastifyInstance, graceMs = CLOSE_GRACE_MS, opts: { beforeCut?: () => void } = {}): Promise<void> {
   const sweep = setInterval(() => app.server.closeIdleConnections(), 50);
-  const force = setTimeout(() => app.server.closeAllConnections(), graceMs);
+  let cut: NodeJS.Timeout | undefined;
+  // what still runs when the grace is over is first told so (a gateway call gets its 503 or its
+  // stream's error event, where a cut connection read as the client's own disconnect), then cut
+  const force = setTimeout(() => {
+    try {
+      opts.beforeCut?.();
+    } finally {
+      cut = setTimeout(() => app.server.closeAllConnections(), opts.beforeCut ? CUT_WAIT_MS : 0);
+    }
+  }, graceMs);
   try {
     await app.close();
   } finally {
     clearInterval(sweep);
     clearTimeout(force);
+    clearTimeout(cut);
   }
 }

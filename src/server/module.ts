@@ -54,6 +54,11 @@ export interface DaemonModule {
    * them and be ended anyway (long-polls, runs whose own gateway calls are in flight).
    */
   stopping?(): void;
+  /**
+   * The grace for requests in flight is over and their connections are about to be cut: answer
+   * what still runs with an error saying so (a cut reads as the client's own disconnect).
+   */
+  cutting?(): void;
   /** Graceful stop: stop accepting, finish or persist in-flight work, release resources. */
   close?(): Promise<void>;
 }

@@ -13,6 +13,8 @@ export interface ActiveRequest {
   abort(reason: Error): void;
   /** Its place in the registry (set by `ActiveRequests.add`; -1 when not in it). */
   slot: number;
+  /** The client's response (a shutdown asks it to close its connection once answered). */
+  res?: { readonly headersSent: boolean; shouldKeepAlive: boolean };
 }
 
 /**
@@ -70,9 +72,14 @@ export class ActiveRequests {
     return this.all.length;
   }
 
-  list(now = Date.now()): (Omit<ActiveRequest, 'abort' | 'slot'> & { ageMs: number })[] {
+  /** A shutdown began: answers not yet started say `Connection: close`, so that no client sends another request on a connection about to close. */
+  closeConnectionsWhenAnswered(): void {
+    for (const r of this.all) if (r.res && !r.res.headersSent) r.res.shouldKeepAlive = false;
+  }
+
+  list(now = Date.now()): (Omit<ActiveRequest, 'abort' | 'slot' | 'res'> & { ageMs: number })[] {
     return this.all
-      .map(({ abort: _a, slot: _s, ...r }) => ({ ...r, ageMs: now - r.startedAt }))
+      .map(({ abort: _a, slot: _s, res: _r, ...r }) => ({ ...r, ageMs: now - r.startedAt }))
       .sort((a, b) => b.ageMs - a.ageMs);
   }
 

@@ -80,6 +80,8 @@ export class GatewayCore {
   readonly hopId = randomUUID().slice(0, 8);
   /** Past this many ms a request is logged as slow; Infinity when that is off, so the check stays one comparison. */
   private slowAfterMs = SLOW_REQUEST_WARN_MS;
+  /** The server is shutting down (`stopping`): answers close their connections. */
+  private closing = false;
 
   constructor(private readonly o: GatewayCoreOptions) {
     this.slowRequestWarnMs = o.slowRequestWarnMs ?? SLOW_REQUEST_WARN_MS;
@@ -99,6 +101,17 @@ export class GatewayCore {
 
   set slowRequestWarnMs(ms: number) {
     this.slowAfterMs = ms > 0 ? ms : Infinity;
+  }
+
+  /** A shutdown begins: answers from now on, and those not yet started, close their connections. */
+  stopping(): void {
+    this.closing = true;
+    this.active.closeConnectionsWhenAnswered();
+  }
+
+  /** The shutdown's grace is over: requests still running are ended with a 503 (a stream: its error event), just before their connections are cut. */
+  cutting(): void {
+    this.active.kill(0, () => new GatewayError(503, 'shutting_down', 'The gateway is shutting down'));
   }
 
   /** Handles one request to completion; never throws (errors are answered in the client's shape). */
@@ -137,7 +150,8 @@ export class GatewayCore {
       cacheKey: null,
       params,
     };
-    const act: ActiveRequest = { id: inb.id, startedAt: inb.receivedAt, model, provider: null, endpoint: inb.endpoint, stream, sessionId: attr.sessionId, bytes: 0, state: 'routing', abort: (r) => ac.abort(r), slot: -1 };
+    const act: ActiveRequest = { id: inb.id, startedAt: inb.receivedAt, model, provider: null, endpoint: inb.endpoint, stream, sessionId: attr.sessionId, bytes: 0, state: 'routing', abort: (r) => ac.abort(r), slot: -1, res };
+    if (this.closing) res.shouldKeepAlive = false;
     this.active.add(act);
     let firstByteMs: number | undefined;
     try {
@@ -151,6 +165,8 @@ export class GatewayCore {
     } finally {
       res.off('close', onClose);
       this.active.remove(act);
+      // an answer whose headers said keep-alive before the shutdown began: its connection closes now, not at the next idle sweep
+      if (this.closing && res.writableEnded) res.socket?.end();
       rec.latencyMs = Date.now() - inb.receivedAt;
       try {
         this.o.onFinished(rec);

@@ -1,8 +1,10 @@
 import { spawn } from 'node:child_process';
+import { request as httpRequest } from 'node:http';
 import type { ChildProcess } from 'node:child_process';
 import { existsSync, mkdtempSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
+import SQLite from 'better-sqlite3';
 import { sql } from 'kysely';
 import { Agent } from 'undici';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
@@ -243,6 +245,46 @@ describe('cco proxy', () => {
         expect(logs).toMatch(/"msg":"routing request"/);
         expect(logs).toMatch(/"status":200.*"msg":"upstream answered"/);
       } else expect(logs).not.toMatch(/routing request|upstream answered/);
+    }
+  });
+
+  it('a shutdown answers what still runs after its grace with a 503 (recorded as such), and answers given meanwhile say Connection: close', async () => {
+    const opts = { port: 0, host: '127.0.0.1', dbPath: join(world.root, 'shutdown.db'), workers: 1, cacheSizeMb: 1, cacheTtlSeconds: 0, logLevel: 'error' as const, httpProxy: undefined, config: join(world.root, 'none.json') };
+    const s = await startProxyServer(opts, { env: { ...world.env, CCO_ANTHROPIC_BASE_URL: fake.url, DATABASE_URL: '', REDIS_URL: '' } });
+    const body = (content: string) => JSON.stringify({ model: 'claude-sonnet-4-5', max_tokens: 5, messages: [{ role: 'user', content }] });
+    const post = (content: string) =>
+      new Promise<{ status: number; connection: string | undefined; body: string }>((resolve, reject) => {
+        const req = httpRequest(`${s.url}/v1/messages`, { method: 'POST', headers: { 'content-type': 'application/json', 'anthropic-version': '2023-06-01', 'x-api-key': 'sk-ant-test-000000000000' } }, (res) => {
+          let text = '';
+          res.on('data', (c: Buffer) => (text += c.toString()));
+          res.on('end', () => resolve({ status: res.statusCode ?? 0, connection: res.headers.connection, body: text }));
+        });
+        req.on('error', reject);
+        req.end(body(content));
+      });
+    // one that never gets an upstream answer, one that gets it slowly (during the close)
+    fake.queue({ fault: 'hang' }, { text: 'slow but here', firstByteDelayMs: 300 });
+    const hanging = post('hang');
+    await new Promise((r) => setTimeout(r, 100));
+    const slow = post('slow');
+    await new Promise((r) => setTimeout(r, 100));
+    const closed = s.close(800);
+    const answered = await slow;
+    expect(answered.status).toBe(200);
+    expect(answered.connection).toBe('close');
+    // was: a socket hang-up at the cut, recorded as the client's own disconnect (499)
+    const cut = await hanging;
+    expect(cut.status).toBe(503);
+    expect(JSON.parse(cut.body)).toMatchObject({ type: 'error', error: { message: 'The gateway is shutting down' } });
+    await closed;
+    const db = new SQLite(join(world.root, 'shutdown.db'), { readonly: true });
+    try {
+      expect(db.prepare("select status, error_type from gateway_requests order by id").all()).toEqual([
+        { status: 200, error_type: null },
+        { status: 503, error_type: 'shutting_down' },
+      ]);
+    } finally {
+      db.close();
     }
   });
 
