@@ -508,6 +508,9 @@ export class GatewayCore {
       if (!res.writableEnded && !res.destroyed && err.status !== 499 && inb.body.stream === true) {
         res.write(streamErrorEvent(inb.clientFormat, err.status, err.message, err.code));
       }
+      // a client that left before any answer: end() writes default headers, and the metrics read
+      // the status from them (was 200, where the analytics row says 499)
+      if (!res.headersSent) res.statusCode = err.status;
       if (!res.writableEnded) res.end();
       return;
     }

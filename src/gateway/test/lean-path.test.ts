@@ -39,6 +39,23 @@ describe('the lean /v1 handler keeps the security layer and the Fastify behaviou
     expect(metrics).toMatch(/http_request_duration_seconds_count\{method="POST",route="\/v1\/messages",status_code="200"\} [1-9]/);
   });
 
+  it('a client that leaves before any answer is observed as 499 (as its analytics row says), not as the default 200', async () => {
+    const series = (text: string, status: number) => Number(new RegExp(`http_request_duration_seconds_count\\{method="POST",route="/v1/messages",status_code="${status}"\\} (\\d+)`).exec(text)?.[1] ?? 0);
+    const before = await (await fetch(`${h.url}/metrics`)).text();
+    h.fake.queue({ fault: 'hang' });
+    const u = new URL(h.url);
+    const req = http.request({ host: u.hostname, port: u.port, path: '/v1/messages', method: 'POST', headers: { ...json, 'content-length': String(Buffer.byteLength(body)) } });
+    req.on('error', () => undefined);
+    req.end(JSON.stringify({ model: 'claude-sonnet-4-5', max_tokens: 16, messages: [{ role: 'user', content: 'leaving' }] }).padEnd(Buffer.byteLength(body)));
+    for (let i = 0; i < 100 && h.fake.activeRequests === 0; i++) await new Promise((r) => setTimeout(r, 20));
+    req.destroy();
+    for (let i = 0; i < 100 && h.gateway.core.active.count > 0; i++) await new Promise((r) => setTimeout(r, 20));
+    await new Promise((r) => setTimeout(r, 20));
+    const after = await (await fetch(`${h.url}/metrics`)).text();
+    expect(series(after, 499)).toBe(series(before, 499) + 1);
+    expect(series(after, 200)).toBe(series(before, 200));
+  });
+
   it('a foreign Host (DNS rebinding) or a browser Origin is refused by the security layer, never proxied', async () => {
     const before = h.fake.requests.length;
     const host = await raw('/v1/messages', { ...json, host: 'evil.example:80' }, body);
