@@ -186,7 +186,9 @@ async function runPrimary(opts: ProxyOptions): Promise<number> {
     };
     const serving = (): Worker[] => [...served].map((id) => cluster.workers?.[id]).filter((w): w is Worker => w !== undefined && w.isConnected());
     cluster.on('message', (w, msg: { type?: string; url?: string; message?: string }) => {
-      if (msg?.type === ASK) {
+      if (msg?.type === COLLECTED) {
+        partAnswered(w, msg as unknown as AnswerMessage);
+      } else if (msg?.type === ASK) {
         void answerAsk(w, msg as unknown as AskMessage, serving());
       } else if (msg?.type === 'cco-proxy-listening') {
         served.add(w.id);
@@ -207,6 +209,7 @@ async function runPrimary(opts: ProxyOptions): Promise<number> {
     });
     cluster.on('exit', (w, code, signal) => {
       live--;
+      partsLeftOut(w);
       const started = served.delete(w.id) || leaving.delete(w.id);
       if (stopping) {
         if (live === 0) done(0);
@@ -275,28 +278,43 @@ const ASK_TIMEOUT_MS = GATHER_TIMEOUT_MS + 2000;
 
 let collections = 0;
 
+/**
+ * Parts being gathered, by gather and worker: answered from the primary's own `message` and `exit`
+ * listeners (one listener per gather on each worker went past Node's 10-listener warning with 11
+ * `/metrics` at once). Undefined: the worker exited, and is left out.
+ */
+const waitingParts = new Map<string, (msg: AnswerMessage | undefined) => void>();
+const partKey = (gatherId: number, workerId: number): string => `${gatherId}:${workerId}`;
+
+/** The primary's listeners: a worker's part arrived, or the worker exited (every part it owed is left out). */
+function partAnswered(w: Worker, msg: AnswerMessage): void {
+  waitingParts.get(partKey(msg.id, w.id))?.(msg);
+}
+function partsLeftOut(w: Worker): void {
+  for (const [key, settle] of [...waitingParts]) if (key.endsWith(`:${w.id}`)) settle(undefined);
+}
+
 /** Asks each of `workers` for its part of `what`; a worker that exits meanwhile is left out, one that does not answer fails the whole. */
 function gather(workers: Worker[], what: Gathered): Promise<unknown[]> {
   const id = ++collections;
   const one = (w: Worker) =>
     new Promise<unknown>((resolve, reject) => {
-      const finish = (settle: () => void) => {
+      const key = partKey(id, w.id);
+      const settle = (msg: AnswerMessage | undefined) => {
         clearTimeout(timer);
-        w.off('message', onMessage);
-        w.off('exit', onExit);
-        settle();
+        waitingParts.delete(key);
+        if (msg === undefined) resolve(undefined);
+        else if (msg.error === undefined) resolve(msg.answer);
+        else reject(new Error(`worker ${w.process.pid}: ${msg.error}`));
       };
-      const onMessage = (msg: AnswerMessage) => {
-        if (msg?.type !== COLLECTED || msg.id !== id) return;
-        finish(() => (msg.error === undefined ? resolve(msg.answer) : reject(new Error(`worker ${w.process.pid}: ${msg.error}`))));
-      };
-      const onExit = () => finish(() => resolve(undefined));
-      const timer = setTimeout(() => finish(() => reject(new Error(`worker ${w.process.pid} did not answer within ${GATHER_TIMEOUT_MS / 1000} s`))), GATHER_TIMEOUT_MS);
-      w.on('message', onMessage);
-      w.once('exit', onExit);
+      const timer = setTimeout(() => {
+        waitingParts.delete(key);
+        reject(new Error(`worker ${w.process.pid} did not answer within ${GATHER_TIMEOUT_MS / 1000} s`));
+      }, GATHER_TIMEOUT_MS);
+      waitingParts.set(key, settle);
       // a channel that closed since (the worker is going): left out like one that exited
       w.send({ type: COLLECT, id, what } satisfies AskMessage, undefined, {}, (err) => {
-        if (err) onExit();
+        if (err && waitingParts.get(key) === settle) settle(undefined);
       });
     });
   return Promise.all(workers.map(one)).then((parts) => parts.filter((p) => p !== undefined));

@@ -16,7 +16,14 @@ async function app() {
   a.get('/never', () => new Promise(() => undefined));
   // what a module ends in its `cutting` hook: answered once told to
   const told: (() => void)[] = [];
-  a.get('/until-told', (_req, reply) => new Promise<void>((done) => told.push(() => void reply.code(503).send({ error: 'stopping' }).then(() => done()))));
+  a.get('/until-told', (_req, reply) =>
+    new Promise<void>((done) =>
+      told.push(() => {
+        void reply.code(503).send({ error: 'stopping' });
+        done();
+      }),
+    ),
+  );
   (a as unknown as { told: typeof told }).told = told;
   await a.listen({ port: 0, host: '127.0.0.1' });
   return { a, url: `http://127.0.0.1:${(a.server.address() as AddressInfo).port}` };

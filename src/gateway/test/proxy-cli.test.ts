@@ -167,6 +167,11 @@ describe('cco proxy', () => {
       expect(text.split('\n').find((l) => l.startsWith(`${series} `))).toBe(`${series} 7`);
       for (const pid of before.keys()) expect(text).toMatch(new RegExp(`^gateway_cache_entries\\{pid="${pid}"\\} \\d+$`, 'm'));
     }
+    // many scrapes at once (several dashboards, Prometheus): each answered, and the primary gathers
+    // without a listener per scrape on each worker (was Node's MaxListenersExceededWarning at 11)
+    const many = await Promise.all(Array.from({ length: 24 }, () => fresh('/metrics').then(async (r) => (await r.text(), r.status))));
+    expect(many.every((status) => status === 200)).toBe(true);
+    expect(p.err()).not.toContain('MaxListenersExceededWarning');
     // one clear empties both workers' caches, and says which worker answered
     const cleared = (await (await fresh('/api/cache/clear', { method: 'POST' })).json()) as { cleared: number; pid: number; workers: { pid: number; cleared: number }[] };
     expect(before.has(cleared.pid)).toBe(true);
