@@ -22,6 +22,20 @@ describe('memory backend: first-time window', () => {
     expect((await c.size()).entries).toBe(7);
   });
 
+  it('an answer larger than the window is kept in memory of its own at once (was dropped), under the byte bound', async () => {
+    const one = entrySize(entry(1000));
+    const big = entrySize(entry(5000));
+    const c = createMemoryBackend({ maxBytes: big + one * 3, firstTimeBytes: one * 2 });
+    await c.set('big', entry(5000), 60_000);
+    expect((await c.get('big'))?.body.length).toBe(5000);
+    expect(await c.size()).toEqual({ entries: 1, bytes: big });
+    // the bound still holds: the least recently used goes first
+    for (const k of ['a', 'b']) await c.set(k, entry(1000), 60_000);
+    await c.set('big2', entry(5000), 60_000);
+    expect(await c.get('big')).toBeUndefined();
+    expect((await c.size()).bytes).toBeLessThanOrEqual(big + one * 3);
+  });
+
   it('an answer stored again counts as new in the window, not from its first store', async () => {
     const one = entrySize(entry(1000));
     const c = createMemoryBackend({ maxBytes: one * 100, firstTimeBytes: one * 3 });

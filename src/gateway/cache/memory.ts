@@ -96,8 +96,14 @@ export function createMemoryBackend(opts: { maxBytes: number; firstTimeBytes?: n
       if (size > opts.maxBytes) return; // larger than the whole cache: not cached
       lru.delete(key); // stored again: new in the window
       const target = ring.alloc(key, p.bytes, size, Date.now() + ttlMs, ++recency);
-      if (target === undefined) return; // larger than the window: it would be pushed out at once
-      writeEntry(target, p, v);
+      if (target === undefined) {
+        // larger than the window (an answer of 8 MB or more at the default size), which would push
+        // it out at once: in memory of its own from the start, under the LRU bound like any other
+        // (it was dropped without a word: /api/cache/debug told of a differing field, never of its size)
+        const packed = Buffer.allocUnsafeSlow(p.bytes);
+        writeEntry(packed, p, v);
+        lru.set(key, { decoded: decodeEntry(packed), size, hits: 0, lastHitAt: null, recency }, { ttl: ttlMs });
+      } else writeEntry(target, p, v);
       enforceBound();
     },
     async clear() {
