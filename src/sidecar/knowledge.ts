@@ -16,6 +16,8 @@ const ROWS_PER_RESULT = 1000;
 
 /** Results indexed per transaction at most (FTS5 writes one segment per transaction). */
 const INDEX_BATCH = 32;
+/** Tries again of a knowledge batch the store did not take (after 1, 2 and 4 s). */
+const INDEX_TRIES_AGAIN = 3;
 
 /** A stored result's entries, to index (`id`: its `sidecar_results` row). */
 export interface IndexItem {
@@ -75,8 +77,13 @@ export class Knowledge {
   private writing: Promise<void> = Promise.resolve();
   /** Items given and not yet written (queued or in the transaction being written). */
   private unwritten = 0;
-  /** The last write's error (its rows stay marked unindexed: the next start indexes them). */
+  /** The last write's error (its items are tried again a few times; what is still unwritten stays marked unindexed, and the next start indexes it). */
   lastError: string | undefined;
+  /** Items whose write failed, waiting for their next try (see `retryLater`). */
+  private retryTimer: NodeJS.Timeout | undefined;
+  private retryQueue: IndexItem[] = [];
+  /** How many times each failed item was tried (by result id). */
+  private readonly tries = new Map<number, number>();
 
   constructor(
     private readonly store: Store,
@@ -108,6 +115,8 @@ export class Knowledge {
    * indexes what a crash left unindexed (`unindexed`, `ResultsRepo.recover`).
    */
   index(item: IndexItem): void {
+    // a newer version of a result whose older one waits to be tried again replaces it
+    if (this.retryQueue.length) this.retryQueue = this.retryQueue.filter((r) => r.id !== item.id || r.storedAt > item.storedAt);
     this.queue.push(item);
     this.unwritten++;
     if (this.queue.length >= INDEX_BATCH) void this.flush();
@@ -122,6 +131,14 @@ export class Knowledge {
     if (this.timer) {
       clearTimeout(this.timer);
       this.timer = undefined;
+    }
+    // what waits to be tried again goes now too (a search, the close)
+    if (this.retryQueue.length) {
+      clearTimeout(this.retryTimer);
+      this.retryTimer = undefined;
+      this.unwritten += this.retryQueue.length;
+      this.queue.unshift(...this.retryQueue);
+      this.retryQueue = [];
     }
     this.writing = this.writing.then(() => this.writeQueued());
     return this.writing;
@@ -138,12 +155,46 @@ export class Knowledge {
       try {
         await this.writer.run(steps);
         this.lastError = undefined;
+        for (const it of last.values()) this.tries.delete(it.id);
       } catch (e) {
         this.lastError = (e as Error).message;
+        this.retryLater([...last.values()]);
       } finally {
         this.unwritten -= batch.length;
       }
     }
+  }
+
+  /**
+   * A batch the store did not take (the write lock held past its timeout by another process or a
+   * re-index, a write thread restarting): its items are tried again after 1, 2 and 4 s, so that
+   * searches find them while the daemon runs; one still failing then waits for the next start
+   * (`unindexed`). A newer version of a result given meanwhile replaces the one waiting here.
+   */
+  private retryLater(items: IndexItem[]): void {
+    for (const it of items) {
+      // a newer version already queued is written instead
+      if (this.queue.some((q) => q.id === it.id && q.storedAt >= it.storedAt)) continue;
+      const n = (this.tries.get(it.id) ?? 0) + 1;
+      if (n > INDEX_TRIES_AGAIN) {
+        this.tries.delete(it.id);
+        continue;
+      }
+      this.tries.set(it.id, n);
+      this.retryQueue.push(it);
+    }
+    if (this.retryQueue.length === 0 || this.retryTimer) return;
+    const wait = 1000 * 2 ** (Math.max(...this.retryQueue.map((it) => this.tries.get(it.id) ?? 1)) - 1);
+    this.retryTimer = setTimeout(() => {
+      this.retryTimer = undefined;
+      const again = this.retryQueue;
+      this.retryQueue = [];
+      // ahead of what was given since (a newer version of the same result was taken out of `again` by `index`)
+      this.unwritten += again.length;
+      this.queue.unshift(...again);
+      void this.flush();
+    }, wait);
+    this.retryTimer.unref();
   }
 
   /**
