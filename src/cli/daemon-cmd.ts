@@ -26,7 +26,10 @@ export async function main(args: string[]): Promise<number> {
     .option('--log-level <level>', 'trace|debug|info|warn|error')
     .option('--reindex-results', REINDEX_HELP)
     .action(async (o: { port?: string; timeout: string; logLevel?: string; reindexResults?: boolean }) => {
-      code = await start(o.port, Number(o.timeout), [...(o.logLevel ? ['--log-level', o.logLevel] : []), ...(o.reindexResults ? ['--reindex-results'] : [])]);
+      // (was: `abc` or 0 waited for nothing, said it failed, and the daemon started all the same)
+      const timeoutMs = parseLineCount(o.timeout);
+      if (!timeoutMs) fatal(`Invalid --timeout ${JSON.stringify(o.timeout)}: give the milliseconds to wait for the daemon, a whole number above 0 (e.g. cco daemon start --timeout 20000)`, 2);
+      code = await start(o.port, timeoutMs, [...(o.logLevel ? ['--log-level', o.logLevel] : []), ...(o.reindexResults ? ['--reindex-results'] : [])]);
     });
   port(program.command('stop').description('Stop the daemon')).action(async (o: { port?: string }) => {
     code = (await stop(o.port)).code;

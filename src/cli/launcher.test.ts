@@ -20,7 +20,7 @@ function fakeClaude(dir: string): { bin: string; out: string } {
   const bin = join(dir, 'claude');
   writeFileSync(
     bin,
-    `#!/bin/sh\n: > "${out}/args"\nprev=\nfor a in "$@"; do echo "$a" >> "${out}/args"; if [ "$prev" = --settings ]; then cp "$a" "${out}/settings.json"; fi; prev="$a"; done\nprintf '%s' "$CCO_MCP_PROJECT_ROOT" > "${out}/mcp-root"\n`,
+    `#!/bin/sh\n: > "${out}/args"\nprev=\nfor a in "$@"; do echo "$a" >> "${out}/args"; if [ "$prev" = --settings ]; then cp "$a" "${out}/settings.json"; fi; prev="$a"; done\nprintf '%s' "$CCO_MCP_PROJECT_ROOT" > "${out}/mcp-root"\nprintf '%s|%s|%s' "$NO_PROXY" "$no_proxy" "$CCO_LAUNCH_DEPTH" > "${out}/proxy-env"\n`,
     { mode: 0o755 },
   );
   return { bin, out };
@@ -156,6 +156,36 @@ describe('launching against a running daemon', () => {
     const r = await launch(['-p', 'x'], env, project);
     expect(r.code, r.stderr).toBe(0);
     expect(readFileSync(join(claude.out, 'mcp-root'), 'utf8')).toBe(encodeURI(realpathSync(project)));
+  });
+
+  it('with an HTTP(S) proxy set, Claude Code reaches the daemon directly: loopback joins NO_PROXY, the user’s entries stay', async () => {
+    const r = await launch(['-p', 'x'], { ...env, HTTPS_PROXY: 'http://127.0.0.1:9', NO_PROXY: 'corp.example', no_proxy: undefined }, project);
+    expect(r.code, r.stderr).toBe(0);
+    const [upper, lower, depth] = readFileSync(join(claude.out, 'proxy-env'), 'utf8').split('|');
+    expect(upper).toBe('corp.example,127.0.0.1,localhost,::1');
+    expect(lower).toBe(upper);
+    expect(depth).toBe('1');
+    // no proxy: nothing added
+    await launch(['-p', 'x'], { ...env, HTTPS_PROXY: undefined, HTTP_PROXY: undefined, https_proxy: undefined, http_proxy: undefined, ALL_PROXY: undefined, all_proxy: undefined, NO_PROXY: undefined, no_proxy: undefined }, project);
+    expect(readFileSync(join(claude.out, 'proxy-env'), 'utf8')).toBe('||1');
+  });
+
+  it('refuses to go deeper than a few launches of itself (a `claude` that leads back to cco)', async () => {
+    writeFileSync(join(claude.out, 'args'), 'untouched');
+    const r = await launch(['-p', 'x'], { ...env, CCO_LAUNCH_DEPTH: '4' }, project);
+    expect(r.code).toBe(1);
+    expect(r.stderr).toContain('leads back to cco');
+    expect(r.stderr).toContain('CCO_CLAUDE_BIN');
+    expect(readFileSync(join(claude.out, 'args'), 'utf8')).toBe('untouched');
+  });
+
+  it('exits as a shell reports a Claude Code killed by a signal: 128 + its number (SIGSEGV 139, SIGABRT 134)', async () => {
+    for (const [sig, code] of [['SEGV', 139], ['ABRT', 134], ['TERM', 143]] as const) {
+      const bin = join(project, `claude-dies-${sig}`);
+      writeFileSync(bin, `#!/bin/sh\nkill -${sig} $$\n`, { mode: 0o755 });
+      const r = await launch(['-p', 'x'], { ...env, CCO_CLAUDE_BIN: bin }, project);
+      expect([sig, r.code]).toEqual([sig, code]);
+    }
   });
 
   it('warns, naming both URLs and the fix, when the user’s ANTHROPIC_BASE_URL is not the running daemon’s upstream', async () => {

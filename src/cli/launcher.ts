@@ -9,14 +9,14 @@ import { verifyLaunchArtifacts } from '../daemon/verify-artifacts.js';
 import { SealedFileError } from '../daemon/sealed.js';
 import { loadSealingKey } from '../daemon/secret-files.js';
 import { existsSync, readFileSync, rmSync } from 'node:fs';
-import { homedir } from 'node:os';
+import { constants as osConstants, homedir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { claudeMcpConfigFile, PROJECT_ROOT_ENV } from '../mcp/claude-mcp-config.js';
 import { claudePluginDir } from '../daemon/launch-paths.js';
 import { readDaemonInfo } from '../daemon/lock.js';
 import { writeFileAtomic } from '../core/atomic-file.js';
 import { redactString } from '../core/redact.js';
-import { CLAUDE_NOT_FOUND, findClaude } from './find-claude.js';
+import { claudeMissing, findClaude } from './find-claude.js';
 import { localUrl } from '../core/local-url.js';
 import { buildId } from '../core/version.js';
 import { isLoopback } from '../server/security.js';
@@ -53,6 +53,8 @@ export async function main(args: string[]): Promise<number> {
   // nothing would keep running (and holding its port) after this fails.
   const exe = findClaude(process.env);
   if (!exe) return fail(claudeNotFound(args), 127);
+  const depth = Number(process.env.CCO_LAUNCH_DEPTH ?? 0) || 0;
+  if (depth >= MAX_LAUNCH_DEPTH) return fail(`cco was launched ${depth} times, each from the one before: ${exe} leads back to cco (a wrapper or link named claude). Point CCO_CLAUDE_BIN at Claude Code itself (e.g. its path in npm root -g)`, 1);
   // A bare `--version`/`--help` starts no session: it is passed through as is, without starting
   // a daemon that would keep running (and holding its port) for nothing.
   if (args.length === 1 && INFO_ONLY.has(args[0] as string)) return runClaude(exe, args, process.env);
@@ -99,7 +101,8 @@ export async function main(args: string[]): Promise<number> {
   const stale = startedHere ? undefined : staleDaemonWarning(buildId(), session.build, port);
   if (stale) status(stale);
 
-  const env: NodeJS.ProcessEnv = { ...process.env, ...session.env };
+  const env: NodeJS.ProcessEnv = { ...process.env, ...session.env, CCO_LAUNCH_DEPTH: String(depth + 1) };
+  bypassProxyForDaemon(env, session.gateway_url);
   if (process.env.CCO_USE_GATEWAY !== '0' && process.env.CCO_USE_GATEWAY !== 'false') {
     // a daemon started here took the user's ANTHROPIC_BASE_URL as its upstream; one already
     // running kept the upstream it started with
@@ -219,9 +222,37 @@ const isPlainObject = (v: unknown): v is Record<string, unknown> => typeof v ===
 const INFO_ONLY = new Set(['--version', '-v', '--help', '-h']);
 
 /** The install hint; someone asking for help was perhaps looking for CCO's own commands. */
-export function claudeNotFound(args: string[]): string {
+export function claudeNotFound(args: string[], env: NodeJS.ProcessEnv = process.env): string {
   const askedForHelp = args.some((a) => a === '--help' || a === '-h');
-  return askedForHelp ? `${CLAUDE_NOT_FOUND}\n   (\`cco --help\` is Claude Code's help; CCO's own commands: cco help)` : CLAUDE_NOT_FOUND;
+  const missing = claudeMissing(env);
+  return askedForHelp ? `${missing}\n   (\`cco --help\` is Claude Code's help; CCO's own commands: cco help)` : missing;
+}
+
+/** Launches deep (`CCO_LAUNCH_DEPTH`) past which `cco` refuses: a `claude` that leads back to cco (a wrapper script) would launch without end. */
+export const MAX_LAUNCH_DEPTH = 4;
+
+/** Hosts the launched Claude Code reaches the daemon at: never through the user's HTTP(S)_PROXY, which would refuse them or not know them. */
+const LOOPBACK_HOSTS = ['127.0.0.1', 'localhost', '::1'];
+
+/**
+ * The session's environment with loopback (and `daemonUrl`'s host) in NO_PROXY / no_proxy when a
+ * proxy is set: Claude Code sent its gateway calls, hooks and MCP requests to the proxy
+ * ("Unable to connect to API"). The user's own entries stay.
+ */
+export function bypassProxyForDaemon(env: NodeJS.ProcessEnv, daemonUrl: string): void {
+  const proxied = ['HTTP_PROXY', 'HTTPS_PROXY', 'ALL_PROXY', 'http_proxy', 'https_proxy', 'all_proxy'].some((k) => env[k]);
+  if (!proxied) return;
+  let host: string | undefined;
+  try {
+    host = new URL(daemonUrl).hostname.replace(/^\[|\]$/g, '');
+  } catch {
+    host = undefined;
+  }
+  const given = (env.NO_PROXY ?? env.no_proxy ?? '').split(',').map((h) => h.trim()).filter(Boolean);
+  if (given.includes('*')) return;
+  const add = [...LOOPBACK_HOSTS, ...(host ? [host] : [])].filter((h, i, all) => all.indexOf(h) === i && !given.includes(h));
+  if (add.length === 0) return;
+  env.NO_PROXY = env.no_proxy = [...given, ...add].join(',');
 }
 
 /**
@@ -315,8 +346,9 @@ function runClaude(exe: string, args: string[], env: NodeJS.ProcessEnv): Promise
   });
 }
 
+/** The signal's number (SIGSEGV 11, SIGABRT 6, SIGPIPE 13 ...): a shell reports a death by it as 128 + that. */
 function signalNumber(sig: NodeJS.Signals): number | undefined {
-  return ({ SIGHUP: 1, SIGINT: 2, SIGQUIT: 3, SIGKILL: 9, SIGTERM: 15 } as Record<string, number>)[sig];
+  return osConstants.signals[sig];
 }
 
 function status(line: string): void {

@@ -20,6 +20,7 @@ import { sqlWriterFor } from '../store/sql-writer.js';
 import { openStore, PG_APPLICATION_NAME } from '../store/store.js';
 import type { Store } from '../store/store.js';
 import { redactString } from '../core/redact.js';
+import { shellQuote } from '../core/shell-quote.js';
 import { withTimeout } from '../core/timeout.js';
 import { writeLaunchArtifacts } from './artifacts.js';
 import { acquireLock } from './lock.js';
@@ -262,7 +263,7 @@ export async function startDaemon(opts: DaemonOptions = {}): Promise<RunningDaem
     info.sidecarPort = Number(new URL(sidecarUrl).port);
   }
   lock.update(info);
-  const writeArtifacts = () => writeLaunchArtifacts({ paths, config, key, daemonUrl: selfUrl(), sidecarUrl, catalog: modules.catalog, hookCommand: `${process.execPath} ${cliEntry()} hook`, mcpKey: accessToken, version: version() });
+  const writeArtifacts = () => writeLaunchArtifacts({ paths, config, key, daemonUrl: selfUrl(), sidecarUrl, catalog: modules.catalog, hookCommand: `${shellQuote(process.execPath)} ${shellQuote(cliEntry())} hook`, mcpKey: accessToken, version: version() });
   // The launch files have fixed names in the temp folder (the seeds' `/tmp/.cco-orchestrator-settings`):
   // a daemon on another port with the same temp folder may have written them since. The launcher's
   // session is the moment they must be this daemon's.

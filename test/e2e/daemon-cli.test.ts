@@ -619,6 +619,13 @@ describe('seed 002 review: logs --lines, and the guide\'s "use a different port"
         expect(r.stdout, bad).toBe('');
         expect(r.stderr, bad).toContain('--lines');
       }
+      // a start's --timeout the same way: refused before anything starts (was: "within NaN seconds", and a daemon running)
+      for (const bad of ['abc', '0', '-5']) {
+        const r = await w.run(['daemon', 'start', '--port', String(port), '--timeout', bad]);
+        expect(r.code, bad).toBe(2);
+        expect(r.stderr, bad).toContain('Invalid --timeout');
+        expect(w.daemons(), bad).toEqual([]);
+      }
     } finally {
       w.cleanup();
     }
