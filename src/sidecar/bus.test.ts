@@ -2,7 +2,7 @@ import { describe, expect, it, vi } from 'vitest';
 import { EventBus } from './bus.js';
 import { RedisNotifier } from './redis-notifier.js';
 import { busContract, localBusWorld } from './bus-contract.js';
-import { EventsRepo } from './events-repo.js';
+import { EventsRepo, READ_DATA_BYTES } from './events-repo.js';
 import type { EventQuery } from './events-repo.js';
 import { failingWriter } from './failing-writer.js';
 import { openTestStore } from '../testing/test-store.js';
@@ -100,6 +100,36 @@ describe('events repo prune', () => {
       expect(await repo.prune(Date.now() - 24 * 3600_000)).toBe(2);
       expect(newestId).toHaveBeenCalledTimes(1);
       expect((await t.store.db.selectFrom('sidecar_events').select('topic').execute()).map((r) => r.topic)).toEqual(['newest']);
+    } finally {
+      await t.cleanup();
+    }
+  });
+});
+
+describe('events repo reads are bounded by bytes', () => {
+  it('gives no more than READ_DATA_BYTES of data a read (at least one event), from memory and from the store; the next read goes on from the cursor', async () => {
+    const t = await openTestStore('sqlite');
+    try {
+      const tail = new EventsRepo(t.store, { tail: true });
+      const store = new EventsRepo(t.store);
+      // 6 events of ~900 KB: a read of 1,000 would be 5.4 MB of data
+      const blob = 'x'.repeat(900_000);
+      for (let i = 0; i < 6; i++) await tail.insert({ event_type: 'big', topic: null, publisher: 'p', agent_id: 'p', issue_id: null, data: { i, blob } });
+      await tail.insert({ event_type: 'big', topic: null, publisher: 'p', agent_id: 'p', issue_id: null, data: { i: 6, blob: 'x'.repeat(READ_DATA_BYTES + 10) } });
+      for (const repo of [tail, store]) {
+        const seen: number[] = [];
+        let after = 0;
+        for (let reads = 0; reads < 10; reads++) {
+          const got = await repo.after({ eventType: 'big', issues: '*' }, after, 1000);
+          if (got.length === 0) break;
+          const bytes = got.reduce((n, e) => n + JSON.stringify(e.data).length, 0);
+          // one event alone may pass the bound (the last one here), never two together
+          if (got.length > 1) expect(bytes).toBeLessThanOrEqual(READ_DATA_BYTES + 1024);
+          seen.push(...got.map((e) => (e.data as { i: number }).i));
+          after = (got.at(-1) as { id: number }).id;
+        }
+        expect(seen).toEqual([0, 1, 2, 3, 4, 5, 6]);
+      }
     } finally {
       await t.cleanup();
     }

@@ -202,7 +202,8 @@ export class EventBus {
                 this.inflight++;
               }
             }
-            if (events.length === 500) again = true;
+            // a read is bounded by count and by bytes (EventsRepo.after): one that gave anything may have left more
+            again = true;
           }
         } while (again && !closed);
       } catch (e) {

@@ -70,6 +70,9 @@ interface EventRow {
 /** Inserts committed together at most. */
 const MAX_BATCH = 512;
 
+/** Event data one read gives at most (at least one event): the rest comes with the next read, from its cursor. */
+export const READ_DATA_BYTES = 4 * 1024 * 1024;
+
 /**
  * Events in the store: the source of truth for every bus backend.
  *
@@ -185,13 +188,18 @@ export class EventsRepo {
     return Number(r?.max ?? 0);
   }
 
-  /** Matching events with a cursor above `after`, oldest first. */
+  /**
+   * Matching events with a cursor above `after`, oldest first: at most `limit`, and no more than
+   * READ_DATA_BYTES of their data (at least one event): the cursor of the last one given is where
+   * the next read goes on. (1,000 events of up to 1 MB each made one answer past V8's string limit:
+   * a 500 on every try, and memory for each such reader.)
+   */
   async after(q: EventQuery, after: number, limit = 100): Promise<StoredEvent[]> {
     if (Array.isArray(q.issues) && q.issues.length === 0 && q.issueId !== undefined) return [];
     const max = Math.min(Math.max(limit, 1), 1000);
     if (this.tail) {
       await this.init();
-      const hit = this.tail.read(q, after, max);
+      const hit = this.tail.read(q, after, max, READ_DATA_BYTES);
       if (hit) return hit;
     }
     let s = this.store.db.selectFrom('sidecar_events').selectAll().where('id', '>', after);
@@ -204,7 +212,14 @@ export class EventsRepo {
       s = s.where((eb) => (issues.length ? eb.or([eb('issue_id', 'is', null), eb('issue_id', 'in', issues)]) : eb('issue_id', 'is', null)));
     }
     const rows = await s.orderBy('id', 'asc').limit(max).execute();
-    return rows.map((r) => ({ ...r, id: Number(r.id), created_at: Number(r.created_at), data: JSON.parse(r.data) as unknown }));
+    const out: StoredEvent[] = [];
+    let bytes = 0;
+    for (const r of rows) {
+      bytes += r.data.length;
+      if (out.length > 0 && bytes > READ_DATA_BYTES) break;
+      out.push({ ...r, id: Number(r.id), created_at: Number(r.created_at), data: JSON.parse(r.data) as unknown });
+    }
+    return out;
   }
 
   /**
@@ -291,6 +306,8 @@ export class EventTail {
   private readonly all = new Run();
   private readonly sizes: number[] = [];
   private sizeHead = 0;
+  /** Each event's size as appended (for reads bounded by bytes). */
+  private readonly sizeOf = new WeakMap<StoredEvent, number>();
   private readonly byType = new Map<string, Run>();
   private readonly byTopic = new Map<string, Run>();
   private readonly maxEvents: number;
@@ -320,6 +337,7 @@ export class EventTail {
 
   /** Adds a committed event (ids arrive in increasing order). */
   append(e: StoredEvent, bytes: number): void {
+    this.sizeOf.set(e, bytes);
     this.all.items.push(e);
     this.sizes.push(bytes);
     this.bytes += bytes;
@@ -337,14 +355,18 @@ export class EventTail {
    * Matching events above `after`, up to `limit`; undefined when `after` is below the window
    * (older events are only in the store).
    */
-  read(q: EventQuery, after: number, limit: number): StoredEvent[] | undefined {
+  read(q: EventQuery, after: number, limit: number, maxBytes = Infinity): StoredEvent[] | undefined {
     if (after < this.floor) return undefined;
     const run = q.eventType === '*' ? this.all : q.topic !== undefined ? this.byTopic.get(topicKey(q.eventType, q.topic)) : this.byType.get(q.eventType);
     const out: StoredEvent[] = [];
     if (!run) return out;
+    let bytes = 0;
     for (let i = run.firstAfter(after); i < run.items.length && out.length < limit; i++) {
       const e = run.items[i] as StoredEvent;
-      if (matches(q, e)) out.push(e);
+      if (!matches(q, e)) continue;
+      bytes += this.sizeOf.get(e) ?? 0;
+      if (out.length > 0 && bytes > maxBytes) break;
+      out.push(e);
     }
     return out;
   }

@@ -1,10 +1,12 @@
 import { execFile } from 'node:child_process';
+import { EventEmitter } from 'node:events';
 import { request } from 'node:http';
 import type { IncomingMessage } from 'node:http';
 import { promisify } from 'node:util';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { call, startSidecarWorld } from './test-world.js';
 import type { SidecarWorld } from './test-world.js';
+import { lifetimes } from './routes-events.js';
 
 interface Ev {
   id: number;
@@ -209,6 +211,23 @@ describe('sidecar events (real HTTP)', () => {
     expect(sent).toEqual([ids[3]]);
   });
 
+  it('SSE: a cursor past the newest event (another store) is a 409 naming it, a Last-Event-ID that is no cursor a 400; neither is a silent stream', async () => {
+    const tok = await w.token('security-auditor', ['issue-ahead']);
+    const u = w.sidecarUrl;
+    const first = (await call<Ev>('POST', `${u}/api/events/ahead_evt`, { token: tok, body: { data: { i: 0 } } })).body.id;
+    const ahead = await fetch(`${u}/api/events/stream/ahead_evt`, { headers: { authorization: `Bearer ${tok}`, 'last-event-id': String(first + 1_000_000) } });
+    expect(ahead.status).toBe(409);
+    expect(await ahead.json()).toMatchObject({ error: { code: 'cursor_ahead', field: 'headers.last-event-id' } });
+    const viaQuery = await fetch(`${u}/api/events/stream/ahead_evt?after=${first + 1_000_000}`, { headers: { authorization: `Bearer ${tok}` } });
+    expect(viaQuery.status).toBe(409);
+    expect(await viaQuery.json()).toMatchObject({ error: { code: 'cursor_ahead', field: 'query.after' } });
+    for (const bad of ['9'.repeat(400), 'abc', '-3']) {
+      const r = await fetch(`${u}/api/events/stream/ahead_evt`, { headers: { authorization: `Bearer ${tok}`, 'last-event-id': bad } });
+      expect([bad.slice(0, 5), r.status]).toEqual([bad.slice(0, 5), 400]);
+      expect(await r.json()).toMatchObject({ error: { field: 'headers.last-event-id' } });
+    }
+  });
+
   it("takes the seeds' short paths: POST /api/events/publish with the type in the body, GET /api/events/wait for any type", async () => {
     const token = await w.token('python-specialist', ['issue-short']);
     const u = w.sidecarUrl;
@@ -354,5 +373,27 @@ describe('sidecar closing', () => {
     } finally {
       if (!closed) await w.close();
     }
+  });
+});
+
+describe('the lifetime of a wait or a stream', () => {
+  it('is over at once for a client that left before it was asked for (during the wait\'s first read)', () => {
+    const closing = new AbortController();
+    const lifetime = lifetimes(closing.signal);
+    const reply = (destroyed: boolean) => {
+      const raw = new EventEmitter() as EventEmitter & { destroyed: boolean };
+      raw.destroyed = destroyed;
+      return { raw, request: { raw: { destroyed: false } } } as unknown as Parameters<typeof lifetime>[0];
+    };
+    // was: a listener for a 'close' that had already been emitted, and a wait parked for its timeout
+    expect(lifetime(reply(true)).aborted).toBe(true);
+    const live = reply(false);
+    const ac = lifetime(live);
+    expect(ac.aborted).toBe(false);
+    live.raw.emit('close');
+    expect(ac.aborted).toBe(true);
+    const other = lifetime(reply(false));
+    closing.abort();
+    expect(other.aborted).toBe(true);
   });
 });

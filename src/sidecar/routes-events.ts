@@ -82,7 +82,7 @@ function view(e: StoredEvent): Record<string, unknown> {
  * and through it that request's objects, alive at every scavenge: each is promoted in turn, a
  * chain that only a mark-compact breaks. A Set drops its entries for good.
  */
-function lifetimes(closing: AbortSignal): (reply: FastifyReply) => AbortLike {
+export function lifetimes(closing: AbortSignal): (reply: FastifyReply) => AbortLike {
   const open = new Set<RequestAbort>();
   closing.addEventListener('abort', () => {
     for (const ac of open) ac.abort(ENDED);
@@ -90,8 +90,13 @@ function lifetimes(closing: AbortSignal): (reply: FastifyReply) => AbortLike {
   }, { once: true });
   return (reply) => {
     const ac = new RequestAbort();
-    if (closing.aborted) ac.abort(ENDED);
-    else open.add(ac);
+    // a client that left while the wait's first read ran: its 'close' has been and gone (the wait
+    // stayed parked for its whole timeout, woken and reading again at every publish)
+    if (closing.aborted || reply.raw.destroyed || reply.request.raw.destroyed) {
+      ac.abort(ENDED);
+      return ac;
+    }
+    open.add(ac);
     reply.raw.once('close', () => {
       open.delete(ac);
       ac.abort(ENDED);
@@ -182,7 +187,15 @@ export function registerEventRoutes(app: FastifyInstance, deps: SidecarDeps): vo
     const q = parseInput(streamQuery, req.query, 'query');
     const lastId = req.headers['last-event-id'];
     // EventSource reconnects to the same URL with Last-Event-ID: the later of the two is where to go on
-    const after = Math.max(q.after ?? 0, typeof lastId === 'string' && /^\d+$/.test(lastId) ? Number(lastId) : 0);
+    const resumeAt = typeof lastId === 'string' && lastId.trim() !== '' ? cursor.safeParse(lastId.trim()) : undefined;
+    if (resumeAt && !resumeAt.success) throw new AppError(400, 'invalid_request', `headers.last-event-id: ${JSON.stringify(String(lastId).slice(0, 40))} is not an event cursor (a whole number from 0 to ${Number.MAX_SAFE_INTEGER})`, { field: 'headers.last-event-id' });
+    const after = Math.max(q.after ?? 0, resumeAt?.data ?? 0);
+    // a cursor from another store (analytics.db deleted or replaced): the stream would stay silent
+    // while new events, numbered from 1 again, went by (the long-poll's 409, at once)
+    if (after > 0) {
+      const newest = await deps.bus.newestId();
+      if (newest < after) throw new AppError(409, 'cursor_ahead', `cursor ${after} is past the newest event (${newest}): the event store was reset since it was given (e.g. analytics.db deleted); subscribe again with after=${newest}`, { field: resumeAt?.success && resumeAt.data === after ? 'headers.last-event-id' : 'query.after' });
+    }
     const query = queryOf(req.sidecarAgent, eventType, q.filter);
     const signal = lifetime(reply);
     reply.hijack();
