@@ -214,7 +214,8 @@ const FILE_CREDENTIALS: [RegExp, (m: string, ...g: string[]) => string][] = [
   [/^([^:\s]+:(?:\d+|\*):[^:\s]+:[^:\s]+:)(\S+)$/gm, (m, pre, v) => (isReference(v) || v.includes(REDACTED) ? m : `${pre}${REDACTED}`)],
 ];
 function isReference(v: string): boolean {
-  return /^(?:\$|\{\{|<|%\(|\[REDACTED\])/.test(v) || PLACEHOLDER.test(v);
+  // (a call in source text, `password = get_password()`, holds no secret either)
+  return /^(?:\$|\{\{|<|%\(|\[REDACTED\])/.test(v) || PLACEHOLDER.test(v) || /^[A-Za-z_][\w.]*\(.*\)[;,]?$/.test(v);
 }
 /** Values that describe a setting rather than hold it (a type, a flag, a doc's placeholder). */
 const PLACEHOLDER = /^(?:string|number|boolean|bool|int|integer|str|text|any|null|none|nil|undefined|true|false|required|optional|yes|no|secret|password|changeme|xxx+|\*+|\.\.\.)[;,]?$/i;
@@ -237,9 +238,14 @@ export const REDACTED = '[REDACTED]';
  */
 export function redactToolText(s: string): string {
   // key blocks first: a base64 line ending in `secret=` is no setting
-  let out = maskPrivateKeys(s);
+  return redactString(maskFileCredentials(maskPrivateKeys(s)));
+}
+
+/** The values of the settings `FILE_CREDENTIALS` names in a config file's text (references and calls stay). */
+export function maskFileCredentials(s: string): string {
+  let out = s;
   for (const [re, fn] of FILE_CREDENTIALS) out = out.replace(re, fn as (m: string, ...g: unknown[]) => string);
-  return redactString(out);
+  return out;
 }
 
 /**

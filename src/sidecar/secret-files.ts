@@ -1,4 +1,4 @@
-import { CREDENTIAL_SHAPES, maskPrivateKeys } from '../core/redact.js';
+import { CREDENTIAL_SHAPES, maskFileCredentials, maskPrivateKeys } from '../core/redact.js';
 
 /**
  * Files that hold credentials by their nature. Their contents never go into an agent's context
@@ -10,9 +10,9 @@ import { CREDENTIAL_SHAPES, maskPrivateKeys } from '../core/redact.js';
 const ENV_FILE = /^\.env(?:\.[\w-]+)*$/i;
 const ENV_EXAMPLE = /^\.env(?:\.[\w-]+)*\.(?:example|sample|template|dist|defaults)$/i;
 const CODE = /\.(?:[cm]?[jt]sx?|py|rb|go|rs|java|kt|php|cs|d\.ts)$/i;
-const KEY_FILE = /\.(?:pem|key|p12|pfx|jks|keystore|keytab|kdbx|tfvars|tfstate(?:\.backup)?)$/i;
+const KEY_FILE = /\.(?:pem|key|ppk|p12|pfx|jks|keystore|keytab|kdbx|tfvars|tfstate(?:\.backup)?)$/i;
 const SSH_KEY = /^id_(?:rsa|dsa|ecdsa|ed25519)$/;
-const DOT_CREDENTIALS = /^\.(?:npmrc|netrc|pgpass|git-credentials|htpasswd|pypirc)$/;
+const DOT_CREDENTIALS = /^\.(?:npmrc|netrc|pgpass|git-credentials|htpasswd|pypirc|vault-token|s3cfg|boto|dockercfg|terraformrc)$/;
 /** CCO's own key files, wherever a project holds a copy of a CCO home. */
 const CCO_SECRETS = /^(?:access-token|jwt-secret|jwt-refresh-secret|sealing\.key)$/;
 /** credentials.json, client_secret_123.json, secrets.yaml, db.credentials.toml: names that are the word. */
@@ -20,7 +20,7 @@ const CREDENTIAL_DOC = /^(?:[\w-]*[._-])?(?:credentials?|secrets?|client_secret[
 /** Places where such names are templates or tooling, not credentials. */
 const NOT_CREDENTIAL_PLACE = /(?:^|\/)(?:templates|\.github|charts|docs?)\//;
 /** The credential files of tools' home folders, when a project holds one. */
-const TOOL_CREDENTIALS = /(?:^|\/)(?:\.aws\/(?:credentials|config)|\.docker\/config\.json|\.ssh\/(?!.*\.pub$)(?!known_hosts$)(?!config$)(?!authorized_keys$)[^/]+)$/;
+const TOOL_CREDENTIALS = /(?:^|\/)(?:\.aws\/(?:credentials|config)|\.docker\/config\.json|\.kube\/config|\.terraform\.d\/credentials\.tfrc\.json|\.ssh\/(?!.*\.pub$)(?!known_hosts$)(?!config$)(?!authorized_keys$)[^/]+)$/;
 
 export function isSecretFile(path: string): boolean {
   const name = path.slice(path.lastIndexOf('/') + 1);
@@ -43,11 +43,13 @@ const TOKEN_SHAPES: RegExp[] = [
 const URL_PASSWORD = /\b([a-z][a-z0-9+.-]*:\/\/[^:/@\s'"`]+:)[^@\s/'"`]+(@)/gi;
 
 /**
- * A file's text with credentials masked: private key blocks, provider keys and tokens by their
- * shape, URL passwords. For a secret that sits in an ordinary file (a key pasted into a config).
+ * A file's text with credentials masked: private key blocks, the values of settings named as
+ * secrets (`password: …` in a database.yml, `SECRET_KEY = "…"` in a settings.py, `"PASSWORD": "…"`:
+ * `maskFileCredentials`), provider keys and tokens by their shape, URL passwords. For a secret
+ * that sits in an ordinary file (a key pasted into a config).
  */
 export function redactFileText(text: string): string {
-  let out = maskPrivateKeys(text);
+  let out = maskFileCredentials(maskPrivateKeys(text));
   for (const re of TOKEN_SHAPES) out = out.replace(re, '[REDACTED]');
   return out.replace(URL_PASSWORD, '$1[REDACTED]$2');
 }
