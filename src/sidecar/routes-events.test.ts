@@ -228,6 +228,18 @@ describe('sidecar events (real HTTP)', () => {
     }
   });
 
+  it('SSE: the stream ends when its token expires, with an error event saying so', async () => {
+    const tok = await w.token('security-auditor', ['issue-exp'], { ttlSeconds: 2 });
+    const u = w.sidecarUrl;
+    const t0 = Date.now();
+    const res = await fetch(`${u}/api/events/stream/exp_evt`, { headers: { authorization: `Bearer ${tok}` } });
+    expect(res.status).toBe(200);
+    // was: open for as long as the client kept it, events and all
+    const text = await res.text();
+    expect(text).toContain('token_expired');
+    expect(Date.now() - t0).toBeLessThan(4000);
+  });
+
   it("takes the seeds' short paths: POST /api/events/publish with the type in the body, GET /api/events/wait for any type", async () => {
     const token = await w.token('python-specialist', ['issue-short']);
     const u = w.sidecarUrl;

@@ -223,8 +223,16 @@ export function registerEventRoutes(app: FastifyInstance, deps: SidecarDeps): vo
       () => res.end(),
     );
     const heartbeat = setInterval(() => res.write(': keep-alive\n\n'), 15_000);
+    // the token is checked once, at connect: the stream ends when it expires (events kept coming
+    // to an agent whose every other call answered 401); EventSource reconnects with a new one
+    const expiresIn = req.sidecarAgent.exp * 1000 - Date.now();
+    const expiry = setTimeout(() => {
+      if (!res.writableEnded) res.write(`event: error\ndata: ${JSON.stringify({ error: { code: 'token_expired', message: 'the token of this stream expired: subscribe again with a new one (Last-Event-ID goes on where it ended)' } })}\n\n`);
+      stop();
+    }, Math.min(Math.max(expiresIn, 0), 2 ** 31 - 1));
     const stop = (): void => {
       clearInterval(heartbeat);
+      clearTimeout(expiry);
       off();
       if (!res.writableEnded) res.end();
     };
