@@ -212,3 +212,32 @@ describe('ResultsRepo when one half of a save fails (file or row)', () => {
     await bothSayThenAfterRecovery(w, 'second');
   });
 });
+
+describe('two saves of one result within a millisecond', () => {
+  it('the second, whose row failed, is not acknowledged with the first one\'s row (stored_at tells them apart)', async () => {
+    const t = await openTestStore('sqlite');
+    const root = join(mkdtempSync(join(tmpdir(), 'cco-same-ms-')), 'results');
+    const writer = failingWriter(t.store, 'before');
+    const results = new ResultsRepo(t.store, root, new Knowledge(t.store), { writer });
+    const input = (summary: string) => ({ agent_id: 'a-1', agent_type: 'python-specialist', issue_id: 'issue-ms', result: { status: 'success' as const, summary } });
+    const realNow = Date.now;
+    const frozen = realNow();
+    Date.now = () => frozen;
+    try {
+      const a = await results.save(input('A'));
+      writer.failures = 1;
+      const b = await results.save(input('B')).then(
+        (r) => `acknowledged ${r.result.summary}`,
+        () => 'refused',
+      );
+      expect(b).toBe('refused');
+      expect(a.stored_at).toBeLessThan(frozen + 2);
+    } finally {
+      Date.now = realNow;
+    }
+    // what is served and the file agree, on A
+    expect((await results.get('issue-ms', 'python-specialist'))?.result.summary).toBe('A');
+    await results.close();
+    await t.cleanup();
+  });
+});

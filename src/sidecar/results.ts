@@ -125,6 +125,8 @@ export class ResultsRepo {
   private readonly repairs: PendingRepairs;
   private readonly repairTimers = new Set<NodeJS.Timeout>();
   private closed = false;
+  /** The last `stored_at` given (see `save`). */
+  private lastStoredAt = 0;
   /** Context builds read an issue's results often: compiled once. */
   private readonly ofIssue: (v: { issue: string }) => CompiledQuery;
   private readonly lister: ResultFolderLister;
@@ -420,7 +422,10 @@ export class ResultsRepo {
   /** Stores a result; resolves once its file and its row are durable (its knowledge entries follow). */
   save(input: ResultInput): Promise<StoredResult> {
     const file = this.fileOf(input.issue_id, input.agent_type);
-    const stored_at = Date.now();
+    // strictly increasing: stored_at tells a result's version apart (a repair decides "the row is
+    // mine" by it, the knowledge index "already indexed"), and two saves of one result within a
+    // millisecond had the same one: a failed row could be answered 201 with the other's content
+    const stored_at = (this.lastStoredAt = Math.max(Date.now(), this.lastStoredAt + 1));
     const doc = { ...input, stored_at };
     const compact = JSON.stringify(doc);
     const text = readableText(doc, compact);
