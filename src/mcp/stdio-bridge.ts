@@ -25,6 +25,10 @@ export interface BridgeOptions {
 
 /** How long the bridge waits for the daemon to answer its own replayed `initialize`. */
 const REINIT_TIMEOUT_MS = 15_000;
+/** When stdin closes, how long calls still running may take to be answered before the bridge ends (a one-shot script's last call). */
+const DRAIN_TIMEOUT_MS = 60_000;
+/** How long the daemon's /health may take when the bridge asks whether it is still the same daemon. */
+const PROBE_TIMEOUT_MS = 2000;
 
 type Lost = 'session_lost' | 'daemon_down';
 
@@ -67,6 +71,15 @@ export function bridgeStdioToHttp(o: BridgeOptions): Promise<void> {
   let recovering: Promise<void> | undefined;
   let reinits = 0;
   let shuttingDown = false;
+  /** The client's calls sent to the daemon and not yet answered, with the transport generation each went on. */
+  const pending = new Map<string | number, number>();
+  const drained: (() => void)[] = [];
+  /** The daemon process the session belongs to (its /health pid), to tell a restarted daemon from a stream that broke. */
+  let daemonPid: number | undefined;
+  const settled = (id: string | number): void => {
+    if (!pending.delete(id) || pending.size > 0) return;
+    for (const f of drained.splice(0)) f();
+  };
 
   const connect = (): StreamableHTTPClientTransport => {
     const headers: Record<string, string> = { authorization: `Bearer ${o.key}` };
@@ -78,13 +91,43 @@ export function bridgeStdioToHttp(o: BridgeOptions): Promise<void> {
       // closing the bridge aborts the transport's open SSE stream: that is the end, not a failure
       if (shuttingDown || t !== http || isAbort(e)) return;
       if (!lostBecause(e)) log(`⚠️  ${e.message}`);
+      // a call's answer stream broke: if the daemon stopped or restarted, its calls are never answered
+      if (/SSE stream disconnected|Maximum reconnection attempts/.test(e.message)) void failCallsOfGoneDaemon(generation);
     };
     if (protocolVersion) t.setProtocolVersion(protocolVersion);
     return t;
   };
   let http = connect();
 
+  /** The daemon's pid from its /health, or undefined when it does not answer. */
+  async function probePid(): Promise<number | undefined> {
+    try {
+      const r = await fetch(new URL('/health', url), { signal: AbortSignal.timeout(PROBE_TIMEOUT_MS) });
+      const body = (await r.json()) as { pid?: unknown };
+      return typeof body.pid === 'number' ? body.pid : undefined;
+    } catch {
+      return undefined;
+    }
+  }
+
+  /**
+   * After a broken answer stream: when the daemon is down, or another process answers (it
+   * restarted: the session and its calls are gone), every call still waiting on transport
+   * `sentOn` is answered with an error to call again, instead of hanging until the client's own
+   * timeout. The next call starts a new session (and the daemon, when allowed).
+   */
+  async function failCallsOfGoneDaemon(sentOn: number): Promise<void> {
+    const pid = await probePid();
+    if (pid !== undefined && (daemonPid === undefined || pid === daemonPid)) return;
+    for (const [id, gen] of [...pending]) {
+      if (gen !== sentOn) continue;
+      settled(id);
+      void stdio.send({ jsonrpc: '2.0', id, error: { code: -32000, message: `The cco daemon at ${url} ${pid === undefined ? 'stopped' : 'restarted'} during this call; call again` } });
+    }
+  }
+
   function fromDaemon(m: JSONRPCMessage): void {
+    if (!('method' in m) && 'id' in m && m.id !== undefined) settled(m.id);
     if ('id' in m && typeof m.id === 'string' && own.has(m.id) && !('method' in m)) {
       own.get(m.id)?.(m);
       own.delete(m.id);
@@ -138,6 +181,7 @@ export function bridgeStdioToHttp(o: BridgeOptions): Promise<void> {
     generation++;
     await old.close().catch(() => undefined);
     await http.start();
+    daemonPid = await probePid();
     if (replay && savedInit) {
       await handshake(savedInit);
       log(`↻ new MCP session with the cco daemon at ${url} (the previous one was lost)`);
@@ -161,7 +205,10 @@ export function bridgeStdioToHttp(o: BridgeOptions): Promise<void> {
   function answer(m: JSONRPCMessage, e: unknown): void {
     const message = e instanceof BridgeError ? e.message : `cco daemon at ${url}: ${(e as Error).message}`;
     log(`❌ ${message}`);
-    if (isRequest(m)) void stdio.send({ jsonrpc: '2.0', id: m.id, error: { code: -32000, message } });
+    if (isRequest(m)) {
+      settled(m.id);
+      void stdio.send({ jsonrpc: '2.0', id: m.id, error: { code: -32000, message } });
+    }
   }
 
   /** Forwards one client message; a lost session or daemon is recovered once and the message retried. */
@@ -173,6 +220,7 @@ export function bridgeStdioToHttp(o: BridgeOptions): Promise<void> {
     if ('method' in m && m.method === 'notifications/initialized') clientInitialized = true;
     if (recovering) await recovering.catch(() => undefined);
     const sentOn = generation;
+    if (isRequest(m)) pending.set(m.id, sentOn);
     try {
       await http.send(m);
       return;
@@ -183,6 +231,7 @@ export function bridgeStdioToHttp(o: BridgeOptions): Promise<void> {
       if (!retry) return answer(m, e);
       try {
         await recover(sentOn, why, !isInitialize(m));
+        if (isRequest(m)) pending.set(m.id, generation);
         await http.send(m);
       } catch (e2) {
         answer(m, e2);
@@ -195,6 +244,12 @@ export function bridgeStdioToHttp(o: BridgeOptions): Promise<void> {
     const close = async (): Promise<void> => {
       if (closed) return;
       closed = true;
+      // stdin ended (a one-shot script): the calls already sent are answered first, for a while
+      if (pending.size > 0) {
+        let timer: NodeJS.Timeout | undefined;
+        await Promise.race([new Promise<void>((r) => drained.push(r)), new Promise<void>((r) => (timer = setTimeout(r, DRAIN_TIMEOUT_MS)))]);
+        clearTimeout(timer);
+      }
       shuttingDown = true;
       await http.close().catch(() => undefined);
       await stdio.close().catch(() => undefined);
@@ -207,6 +262,9 @@ export function bridgeStdioToHttp(o: BridgeOptions): Promise<void> {
     http
       .start()
       .then(() => stdio.start())
+      .then(async () => {
+        daemonPid ??= await probePid();
+      })
       .catch(reject);
   });
 }

@@ -76,3 +76,43 @@ it('cco mcp keeps working across a daemon killed with -9: a new session, the dae
   expect(noStart.stderr()).toMatch(/new MCP session/);
   expect(noStart.stderr()).not.toMatch(/Session not found/);
 }, 90_000);
+
+/** One daemon per home: the one a previous test left is stopped first. */
+async function stopDaemons(): Promise<void> {
+  for (const d of w.daemons()) await w.run(['daemon', 'stop', '--port', String(d.port)]);
+}
+
+it('a call in flight when the daemon is killed is answered with an error to call again, not left to the client\'s timeout', async () => {
+  await stopDaemons();
+  const port = await freePort();
+  expect((await w.run(['daemon', 'start', '--port', String(port)])).code).toBe(0);
+  const b = await bridge(port, ['--no-start']);
+  expect((await call<{ tenant: string }>(b.client, 'get_system_status')).tenant).toBe('local');
+  const t0 = Date.now();
+  // a long wait: still running when the daemon dies
+  const waiting = b.client.callTool({ name: 'wait_for_event', arguments: { event_type: 'never_published', timeout_ms: 30000 } }, undefined, { timeout: 60_000 }).then(
+    (r) => ({ answered: r }),
+    (e: unknown) => ({ error: String((e as Error).message) }),
+  );
+  await new Promise((r) => setTimeout(r, 500));
+  const pid = w.daemons()[0]?.pid as number;
+  process.kill(pid, 'SIGKILL');
+  const out = await waiting;
+  expect(out).toMatchObject({ error: expect.stringMatching(/cco daemon at .* stopped during this call; call again/) });
+  expect(Date.now() - t0).toBeLessThan(15_000);
+}, 60_000);
+
+it('stdin closing after a call (a one-shot script) lets the call be answered before the bridge ends', async () => {
+  await stopDaemons();
+  const port = await freePort();
+  expect((await w.run(['daemon', 'start', '--port', String(port)])).code).toBe(0);
+  const init = { jsonrpc: '2.0', id: 1, method: 'initialize', params: { protocolVersion: '2025-06-18', capabilities: {}, clientInfo: { name: 'one-shot', version: '1' } } };
+  const initialized = { jsonrpc: '2.0', method: 'notifications/initialized' };
+  const callStats = { jsonrpc: '2.0', id: 2, method: 'tools/call', params: { name: 'cache_stats', arguments: {} } };
+  const r = await w.run(['mcp', '--port', String(port), '--no-start'], { input: [init, initialized, callStats].map((m) => JSON.stringify(m)).join('\n') + '\n' });
+  const replies = r.stdout.split('\n').filter(Boolean).map((l) => JSON.parse(l) as { id?: number; result?: unknown; error?: { message: string } });
+  // was: "This operation was aborted" for both
+  expect(replies.find((m) => m.id === 1)?.result).toBeDefined();
+  expect(replies.find((m) => m.id === 2)).toMatchObject({ result: expect.anything() });
+  expect(r.stdout).not.toContain('aborted');
+}, 60_000);
