@@ -89,6 +89,21 @@ describe('MCP over Streamable HTTP against a real daemon', () => {
     expect(await callError(local, 'wait_for_event', { event_type: 'api_ready', topic: 'a b', timeout_ms: 100 })).toMatch(/topic/);
   });
 
+  it('wait_for_event gives no more than 2 MB of events a call (a stdio client\'s buffer is 10 MB): the rest from the returned cursor, none lost', async () => {
+    const start = await call<{ cursor: number }>(local, 'wait_for_event', { event_type: 'big_payload', timeout_ms: 0 });
+    const blob = 'x'.repeat(700_000);
+    for (let i = 0; i < 5; i++) await call(local, 'publish_event', { event_type: 'big_payload', data: { i, blob } });
+    const seen: number[] = [];
+    let after = start.cursor;
+    for (let calls = 0; calls < 10 && seen.length < 5; calls++) {
+      const r = await call<{ events: { data: { i: number } }[]; cursor: number; more?: boolean }>(local, 'wait_for_event', { event_type: 'big_payload', after, timeout_ms: 0 });
+      expect(JSON.stringify(r.events).length).toBeLessThan(3 * 1024 * 1024);
+      seen.push(...r.events.map((e) => e.data.i));
+      after = r.cursor;
+    }
+    expect(seen).toEqual([0, 1, 2, 3, 4]);
+  });
+
   it('a long wait_for_event sends progress to a client that gave a progress token, which keeps its request alive', async () => {
     const progress: { progress: number; total?: number }[] = [];
     // the client's own timeout (500 ms) is shorter than the wait: progress resets it

@@ -106,10 +106,31 @@ export function registerSidecarTools(server: McpServer, svc: McpServices, p: Pri
                 void extra.sendNotification({ method: 'notifications/progress', params: { progressToken: token, progress, total: timeout, message: 'waiting for the event' } }).catch(() => undefined);
               }, svc.progressIntervalMs);
         try {
-          return await need(svc.sidecar, 'the sidecar').waitForEvent(p, { ...a, timeout_ms: timeout }, extra.signal);
+          return withinBytes(await need(svc.sidecar, 'the sidecar').waitForEvent(p, { ...a, timeout_ms: timeout }, extra.signal));
         } finally {
           if (beat) clearInterval(beat);
         }
       }),
   );
+}
+
+/**
+ * Event JSON one wait_for_event result carries at most (at least one event; sent twice, as text
+ * and as structured content): a stdio client's read buffer is 10 MB in the SDK, and a larger
+ * message closed its connection for good. The rest comes with the next call, from the cursor.
+ */
+export const WAIT_RESULT_BYTES = 2 * 1024 * 1024;
+
+function withinBytes(r: Record<string, unknown>): Record<string, unknown> {
+  const events = Array.isArray(r.events) ? (r.events as { cursor?: unknown; id?: unknown }[]) : [];
+  let bytes = 0;
+  for (let i = 0; i < events.length; i++) {
+    bytes += JSON.stringify(events[i]).length;
+    if (i > 0 && bytes > WAIT_RESULT_BYTES) {
+      const kept = events.slice(0, i);
+      const last = kept[kept.length - 1];
+      return { ...r, events: kept, cursor: Number(last?.cursor ?? last?.id), more: true };
+    }
+  }
+  return r;
 }
