@@ -4,6 +4,7 @@ import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
 import type { StreamableHTTPServerTransport } from '@modelcontextprotocol/sdk/server/streamableHttp.js';
 import type { McpServer } from '@modelcontextprotocol/sdk/server/mcp.js';
 import type { Logger } from '../core/logger.js';
+import { MCP_BODY_LIMIT } from './limits.js';
 import { requestedTenant, tenantDeniedBody, unauthorizedBody } from './auth.js';
 import type { KeyTable } from './auth.js';
 import type { Principal } from './deps.js';
@@ -30,7 +31,7 @@ export interface McpHttpOptions {
 }
 
 /** Largest POST body accepted on /mcp. */
-const BODY_LIMIT = 4 * 1024 * 1024;
+const BODY_LIMIT = MCP_BODY_LIMIT;
 
 /** Sets a request header in both views Node keeps (the SDK's adapter reads `rawHeaders`). */
 function setHeader(raw: IncomingMessage, name: string, value: string): void {

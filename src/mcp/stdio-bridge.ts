@@ -1,6 +1,7 @@
 import type { Readable, Writable } from 'node:stream';
 import { StreamableHTTPClientTransport, StreamableHTTPError } from '@modelcontextprotocol/sdk/client/streamableHttp.js';
 import { PROJECT_ROOT_HEADER } from './claude-mcp-config.js';
+import { MCP_BODY_LIMIT } from './limits.js';
 import { StdioServerTransport } from '@modelcontextprotocol/sdk/server/stdio.js';
 import type { JSONRPCMessage, JSONRPCRequest } from '@modelcontextprotocol/sdk/types.js';
 
@@ -213,6 +214,14 @@ export function bridgeStdioToHttp(o: BridgeOptions): Promise<void> {
 
   /** Forwards one client message; a lost session or daemon is recovered once and the message retried. */
   async function forward(m: JSONRPCMessage): Promise<void> {
+    // the daemon refuses a larger body by closing the upload, which reads as "daemon down" (a
+    // second daemon started for nothing, the call sent again): said here, with the limit
+    const size = Buffer.byteLength(JSON.stringify(m));
+    if (size > MCP_BODY_LIMIT) {
+      log(`❌ a request of ${(size / 1024 / 1024).toFixed(1)} MB: the daemon takes at most ${MCP_BODY_LIMIT / 1024 / 1024} MB`);
+      if (isRequest(m)) void stdio.send({ jsonrpc: '2.0', id: m.id, error: { code: -32600, message: `Request too large: ${(size / 1024 / 1024).toFixed(1)} MB; the cco daemon takes MCP requests of at most ${MCP_BODY_LIMIT / 1024 / 1024} MB (store large content in a file and pass its path)` } });
+      return;
+    }
     if (isInitialize(m)) {
       savedInit = m;
       initIds.add(m.id);

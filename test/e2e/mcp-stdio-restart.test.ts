@@ -116,3 +116,20 @@ it('stdin closing after a call (a one-shot script) lets the call be answered bef
   expect(replies.find((m) => m.id === 2)).toMatchObject({ result: expect.anything() });
   expect(r.stdout).not.toContain('aborted');
 }, 60_000);
+
+it('a request over the daemon\'s 4 MB is refused by the bridge with the limit, not taken for a daemon that is down', async () => {
+  await stopDaemons();
+  const port = await freePort();
+  expect((await w.run(['daemon', 'start', '--port', String(port)])).code).toBe(0);
+  const before = w.daemons().map((d) => d.pid);
+  const b = await bridge(port, []);
+  const big = await b.client.callTool({ name: 'store_result', arguments: { issue_id: 'issue-big', agent_type: 'python-specialist', agent_id: 'python-specialist-1', result: { status: 'success', summary: 'x'.repeat(5 * 1024 * 1024) } } }).then(
+    () => 'answered',
+    (e: unknown) => String((e as Error).message),
+  );
+  expect(big).toMatch(/Request too large: 5\.\d MB; the cco daemon takes MCP requests of at most 4 MB/);
+  // no second daemon started, and the bridge goes on
+  expect(b.stderr()).not.toMatch(/is down; starting it/);
+  expect(w.daemons().map((d) => d.pid)).toEqual(before);
+  expect((await call<{ tenant: string }>(b.client, 'get_system_status')).tenant).toBe('local');
+}, 60_000);
