@@ -71,3 +71,34 @@ describe('project snapshots when a folder cannot be watched', () => {
     }
   });
 });
+
+describe('project snapshots of many roots', () => {
+  it('keep at most maxRoots, the least recently asked for dropped first (with its watchers), and a dropped root is scanned again when asked for', async () => {
+    const roots = ['r1', 'r2', 'r3', 'r4'].map((n) => {
+      const r = join(dir, 'many', n);
+      mkdirSync(r, { recursive: true });
+      writeFileSync(join(r, 'main.py'), `print("${n}")\n`);
+      return r;
+    });
+    const snaps = new ProjectSnapshots({ maxRoots: 2 });
+    const dropped: string[] = [];
+    snaps.onChange((r) => dropped.push(r));
+    try {
+      const first = await snaps.get(roots[0] as string);
+      await snaps.get(roots[1] as string);
+      // asked for again: now the most recent
+      await snaps.get(roots[0] as string);
+      await snaps.get(roots[2] as string);
+      expect(dropped).toEqual([roots[1]]);
+      expect(snaps.size).toBe(2);
+      await snaps.get(roots[3] as string);
+      expect(dropped).toEqual([roots[1], roots[0]]);
+      expect(snaps.size).toBe(2);
+      const again = await snaps.get(roots[0] as string);
+      expect(again).not.toBe(first);
+      expect(again.scan.files.map((f) => f.path)).toEqual(['main.py']);
+    } finally {
+      snaps.close();
+    }
+  });
+});

@@ -21,6 +21,9 @@ export interface Snapshot {
   takenAt: number;
 }
 
+/** Project roots whose snapshots are kept at once (see `evictBeyond`). */
+const MAX_ROOTS = 8;
+
 interface Entry {
   gen: number;
   snapshot?: Promise<Snapshot>;
@@ -37,12 +40,17 @@ export class ProjectSnapshots {
   private readonly entries = new Map<string, Entry>();
   private readonly listeners = new Set<(root: string) => void>();
 
-  constructor(private readonly opts: { maxWatchers?: number; maxAgeMs?: number; maxFiles?: number; skipDirs?: readonly string[] } = {}) {}
+  constructor(private readonly opts: { maxWatchers?: number; maxAgeMs?: number; maxFiles?: number; skipDirs?: readonly string[]; maxRoots?: number } = {}) {}
 
   get(root: string): Promise<Snapshot> {
     let e = this.entries.get(root);
     if (!e) {
       e = { gen: 0, watchers: [] };
+      this.entries.set(root, e);
+      this.evictBeyond(root);
+    } else {
+      // most recently asked for last (the map's order is the eviction order)
+      this.entries.delete(root);
       this.entries.set(root, e);
     }
     const cur = e.snapshot;
@@ -73,6 +81,21 @@ export class ProjectSnapshots {
     e.gen++;
     delete e.snapshot;
     for (const l of this.listeners) l(root);
+  }
+
+  /**
+   * Roots beyond `maxRoots` (default MAX_ROOTS) give up their snapshot, least recently asked for
+   * first: every `?root=` (any subfolder of an allowed root) kept its scan, its watchers and up to
+   * 64 MB of file contents until a file under it changed (12 roots: +365 MB of heap, for good).
+   */
+  private evictBeyond(keep: string): void {
+    const max = this.opts.maxRoots ?? MAX_ROOTS;
+    for (const root of this.entries.keys()) {
+      if (this.entries.size <= max) return;
+      if (root === keep) continue;
+      this.invalidate(root);
+      this.entries.delete(root);
+    }
   }
 
   get size(): number {
