@@ -151,6 +151,25 @@ describe('ContextBuilder within its byte budget', () => {
   });
 });
 
+describe('ContextBuilder within its byte budget, whatever the issue text', () => {
+  it('clips a query of control characters (6 bytes each in JSON) to stay within max_bytes', async () => {
+    const maxBytes = 32 * 1024;
+    const w = await contextWorld('budget-text', { maxBytes });
+    const agent = agentDef('python-specialist', { context: { include: ['**/*.py'] } });
+    try {
+      const q = '\u0001'.repeat(4000) + ' payments '.repeat(2000);
+      const { json } = await w.ctx.get({ root: w.root, issueId: 'i-text', agent, issues: '*', q });
+      const c = JSON.parse(json.toString()) as { issue: { text: string }; budget: { used_bytes: number } };
+      // was: 3 × the budget, used_bytes saying so
+      expect(json.length).toBeLessThanOrEqual(maxBytes);
+      expect(c.budget.used_bytes).toBe(json.length);
+      expect(c.issue.text.endsWith('…')).toBe(true);
+    } finally {
+      await w.close();
+    }
+  });
+});
+
 describe('ContextBuilder file contents', () => {
   it('cuts a file at its budget without splitting a character', async () => {
     const w = await contextWorld('cut', { defaultFileBytes: 1001, files: { 'emoji.py': '🎉'.repeat(1000) } });

@@ -226,6 +226,17 @@ export class ContextBuilder {
       out.related_knowledge.pop();
       json = JSON.stringify(out);
     }
+    // last, the free text no step above bounds: the issue's query and its agents' tasks (5 tasks
+    // of 20,000 characters, control characters 6 bytes each in JSON: 624 KB against 256), then
+    // commit subjects
+    while (Buffer.byteLength(json) > this.opts.maxBytes && out.issue.text.length > 1000) {
+      out.issue.text = `${out.issue.text.slice(0, Math.floor(out.issue.text.length / 2))}…`;
+      json = JSON.stringify(out);
+    }
+    while (Buffer.byteLength(json) > this.opts.maxBytes && out.git.recent_commits.length) {
+      out.git.recent_commits.pop();
+      json = JSON.stringify(out);
+    }
     // the size field is part of the size: settle on a value that describes itself
     for (let i = 0; i < 4; i++) {
       out.budget.used_bytes = Buffer.byteLength(json);
