@@ -1,3 +1,4 @@
+import { suggestFreePort } from '../daemon/port-holder.js';
 import { loadDaemonConfig } from '../config/daemon-config.js';
 import type { DaemonConfig } from '../config/daemon-config.js';
 import { ConfigError } from '../config/config-error.js';
@@ -38,4 +39,15 @@ export const say = (line: string): void => {
 /** The command that starts the daemon a command was pointed at: with its `--port` when one was given. */
 export function startCommand(portOpt: string | number | undefined): string {
   return portOpt === undefined ? 'cco daemon start' : `cco daemon start --port ${portOpt}`;
+}
+
+/**
+ * Nothing CCO answers at `baseUrl`: "not running", with how to start it; or, when a process that
+ * is no CCO daemon holds the port without answering HTTP (a start there would fail with "already in
+ * use"), who holds it and the ways out. `held`: that holder (findPortHolder), when one was found.
+ */
+export function notRunningMessage(baseUrl: string, port: number, portOpt: string | number | undefined, held: { pid: number; command: string } | undefined): string {
+  if (!held) return `Daemon is not running at ${baseUrl}. Start it with \`${startCommand(portOpt)}\`.`;
+  const other = suggestFreePort(port + 2, true);
+  return `No CCO daemon at ${baseUrl}: port ${port} is held by ${held.command} (PID ${held.pid}), which does not answer as one. Stop it (kill ${held.pid}) or use another port: cco daemon start --port ${other} (and CCO_PORT=${other} for cco).`;
 }

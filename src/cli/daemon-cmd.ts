@@ -10,7 +10,7 @@ import { expectedStoreLocation, notCcoMessage, startDetached, stopDaemon, whoAns
 import { lockFileOf, readDaemonInfo } from '../daemon/lock.js';
 import { findPortHolder, sidecarOwner } from '../daemon/port-holder.js';
 import type { DaemonInfo } from '../daemon/lock.js';
-import { cliContext, fatal, say, startCommand } from './common.js';
+import { cliContext, fatal, notRunningMessage, say } from './common.js';
 import { printStatus } from './status.js';
 
 const REINDEX_HELP = 'compare every stored agent result file with the database at this start, indexing those without a row (after restoring the database from an older backup)';
@@ -129,7 +129,7 @@ async function stop(portOpt: string | undefined, quiet = false): Promise<{ code:
   if (!r.stopped) {
     if (r.answer?.kind === 'foreign') say(`❌ Not stopped: ${foreignDaemonMessage(baseUrl, r.answer)}`);
     else if (r.answer?.kind === 'other') say(`❌ No CCO daemon to stop on port ${port}. ${sidecarToStop(port, r.answer) ?? notCcoMessage(baseUrl, port, 'cco daemon start --port {port}', r.answer)}`);
-    else if (!quiet) say(`❌ Daemon is not running (port ${port}). Start it with \`${startCommand(portOpt)}\`.`);
+    else if (!quiet) say(`❌ ${notRunningMessage(baseUrl, port, portOpt, findPortHolder(port))}`);
     return { code: 1, refused: r.answer !== undefined };
   }
   const how = r.unrecorded ? ` — found through /health: its lock file was ${r.setAside ? 'unreadable' : 'missing'}` : '';

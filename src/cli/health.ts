@@ -1,7 +1,7 @@
 import { Command } from 'commander';
 import { HEALTH_ANSWER_MS, notCcoMessage, probeHealth } from '../daemon/control.js';
 import { daemonOnPort, findPortHolder } from '../daemon/port-holder.js';
-import { cliContext, say, startCommand } from './common.js';
+import { cliContext, notRunningMessage, say } from './common.js';
 
 /** `cco health`: the daemon's /health as JSON; exit 0 when healthy. */
 export async function main(args: string[]): Promise<number> {
@@ -17,7 +17,7 @@ export async function main(args: string[]): Promise<number> {
     return 1;
   }
   if (p.kind === 'none') {
-    say(`❌ Daemon is not running at ${baseUrl}. Start it with \`${startCommand(portOpt)}\`.`);
+    say(`❌ ${notRunningMessage(baseUrl, port, portOpt, findPortHolder(port))}`);
     return 1;
   }
   // any web server answers /health with 200: only a CCO daemon's report counts

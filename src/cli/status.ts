@@ -4,7 +4,7 @@ import { HEALTH_ANSWER_MS, notCcoMessage, probeHealth } from '../daemon/control.
 import type { HealthProbe } from '../daemon/control.js';
 import { readDaemonInfo } from '../daemon/lock.js';
 import { daemonOnPort, findPortHolder } from '../daemon/port-holder.js';
-import { cliContext, say, startCommand } from './common.js';
+import { cliContext, notRunningMessage, say } from './common.js';
 
 /** `cco status`: the daemon's full status (parts, sidecar, sealed files). */
 export async function main(args: string[]): Promise<number> {
@@ -82,7 +82,7 @@ export async function printStatus(portOpt: string | undefined, json: boolean): P
   if (json) process.stdout.write(JSON.stringify({ running: false, url: baseUrl, ...(silent ? { unresponsive_pid: silent.pid } : {}) }) + '\n');
   else if (silent) say(`❌ Daemon (PID ${silent.pid}) holds port ${port} but does not answer ${baseUrl}/api/status${answer.kind === 'none' && answer.timedOut ? ` within ${HEALTH_ANSWER_MS / 1000} s` : ''}. Its log: \`cco daemon logs${portFlag(port)}\`. Restart it: \`cco daemon restart${portFlag(port)}\` (or \`kill ${silent.pid}\`).`);
   else if (probe.kind === 'other') say(`❌ ${notCcoMessage(baseUrl, port, 'cco daemon start --port {port}', probe)}`);
-  else say(`❌ Daemon is not running at ${baseUrl}. Start it with \`${startCommand(portOpt)}\`.`);
+  else say(`❌ ${notRunningMessage(baseUrl, port, portOpt, probe.kind === 'none' ? findPortHolder(port) : undefined)}`);
   return 1;
 }
 

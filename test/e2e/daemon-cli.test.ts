@@ -678,6 +678,30 @@ describe('seed 002 review: logs --lines, and the guide\'s "use a different port"
   });
 });
 
+describe('a port held by a process that is no CCO daemon and does not answer HTTP', () => {
+  it('health, status and daemon stop name the holder and the ways out, not "not running" with a start that would fail', async () => {
+    const w = cliWorld();
+    try {
+      const port = await freePort();
+      const silent = spawn(process.execPath, ['-e', "require('net').createServer(() => {}).listen(Number(process.argv[1]), '127.0.0.1', () => console.log('up'))", String(port)], { stdio: ['ignore', 'pipe', 'ignore'] });
+      try {
+        await new Promise((r) => silent.stdout?.once('data', r));
+        for (const args of [['health'], ['status'], ['daemon', 'stop']]) {
+          const r = await w.run([...args, '--port', String(port)]);
+          expect(r.code, args.join(' ')).toBe(1);
+          expect(r.stderr, args.join(' ')).toContain(`port ${port} is held by`);
+          expect(r.stderr, args.join(' ')).toContain(`(PID ${silent.pid})`);
+          expect(r.stderr, args.join(' ')).not.toContain('Daemon is not running');
+        }
+      } finally {
+        silent.kill();
+      }
+    } finally {
+      w.cleanup();
+    }
+  }, 60_000);
+});
+
 describe('results restored from an older backup (sidecar re-index)', () => {
   it('a start indexes a result file of an issue the store does not know; `daemon restart --reindex-results` one of an issue it knows', async () => {
     const w = cliWorld();
