@@ -1,23 +1,48 @@
 import { suggestFreePort } from '../daemon/port-holder.js';
-import { loadDaemonConfig } from '../config/daemon-config.js';
+import { readdirSync } from 'node:fs';
+import { defaultDaemonConfig, loadDaemonConfig } from '../config/daemon-config.js';
 import type { DaemonConfig } from '../config/daemon-config.js';
 import { ConfigError } from '../config/config-error.js';
 import { resolvePaths } from '../config/paths.js';
 import type { Paths } from '../config/paths.js';
 import { localUrl } from '../core/local-url.js';
 
-/** Paths and config for a CLI command, with `--port` applied; config errors end the process. */
-export function cliContext(opts: { port?: string | number | undefined } = {}): { paths: Paths; config: DaemonConfig; port: number; baseUrl: string } {
+/**
+ * What a command needs to reach the daemon: its paths, config, port and URL. A daemon.toml with an
+ * error stops the command (exit 78) unless `lenient`: commands that only need to find the running
+ * daemon (stop, logs, status, health) then say what is wrong with the file and go on with the
+ * defaults, the port from --port, CCO_PORT, or the one daemon the runtime folder records (a file
+ * edited wrongly while the daemon ran had kept it from being stopped).
+ */
+export function cliContext(opts: { port?: string | number | undefined; lenient?: boolean } = {}): { paths: Paths; config: DaemonConfig; port: number; baseUrl: string } {
   const paths = resolvePaths();
   let config: DaemonConfig;
+  let fallbackPort: number | undefined;
   try {
     config = loadDaemonConfig(paths);
   } catch (e) {
-    if (e instanceof ConfigError) fatal(e.message, 78);
-    throw e;
+    if (!(e instanceof ConfigError)) throw e;
+    if (!opts.lenient) fatal(e.message, 78);
+    say(`⚠️  ${e.message}\n   (this command goes on with the defaults; fix the file before the daemon's next start)`);
+    config = defaultDaemonConfig();
+    const envPort = process.env.CCO_PORT ?? process.env.ORCHESTRATOR_PORT;
+    const recorded = recordedDaemonPorts(paths);
+    fallbackPort = envPort ? parsePort(envPort) : recorded.length === 1 ? recorded[0] : undefined;
   }
-  const port = opts.port !== undefined ? parsePort(opts.port) : config.daemon.port;
+  const port = opts.port !== undefined ? parsePort(opts.port) : (fallbackPort ?? config.daemon.port);
   return { paths, config, port, baseUrl: localUrl(config.daemon.host, port) };
+}
+
+/** The ports of the daemons this home's runtime folder has lock files for. */
+function recordedDaemonPorts(paths: Paths): number[] {
+  try {
+    return readdirSync(paths.runtimeDir)
+      .map((f) => /^daemon-(\d+)\.json$/.exec(f)?.[1])
+      .filter((p): p is string => p !== undefined)
+      .map(Number);
+  } catch {
+    return [];
+  }
 }
 
 export function parsePort(v: string | number): number {

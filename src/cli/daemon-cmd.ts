@@ -32,7 +32,8 @@ export async function main(args: string[]): Promise<number> {
       code = await start(o.port, timeoutMs, [...(o.logLevel ? ['--log-level', o.logLevel] : []), ...(o.reindexResults ? ['--reindex-results'] : [])]);
     });
   port(program.command('stop').description('Stop the daemon')).action(async (o: { port?: string }) => {
-    code = (await stop(o.port)).code;
+    // a daemon.toml edited wrongly while the daemon ran does not keep it from being stopped
+    code = (await stop(o.port, false, true)).code;
   });
   port(program.command('restart').description('Restart the daemon (recreates the temp settings files)'))
     .option('--reindex-results', REINDEX_HELP)
@@ -122,8 +123,8 @@ function sayLockSetAside(aside: string): void {
 }
 
 /** `refused`: something answers on the port that is not this home's daemon (said already). */
-async function stop(portOpt: string | undefined, quiet = false): Promise<{ code: number; refused?: boolean }> {
-  const { paths, port, baseUrl, config } = cliContext({ port: portOpt });
+async function stop(portOpt: string | undefined, quiet = false, lenient = false): Promise<{ code: number; refused?: boolean }> {
+  const { paths, port, baseUrl, config } = cliContext({ port: portOpt, lenient });
   const r = await stopDaemon(paths, port, { target: { baseUrl, store: expectedStoreLocation(config, paths) } });
   if (r.setAside) sayLockSetAside(r.setAside);
   if (!r.stopped) {
@@ -184,7 +185,7 @@ function readTail(file: string, max: number): string {
 }
 
 async function logs(portOpt: string | undefined, follow: boolean, lines: number, level?: keyof typeof LOG_LEVELS): Promise<number> {
-  const { paths, port } = cliContext({ port: portOpt });
+  const { paths, port } = cliContext({ port: portOpt, lenient: true });
   let file = readDaemonInfo(paths, port)?.logFile ?? daemonLogFile(paths, port);
   if (!existsSync(file)) {
     // a daemon started with --port 0 logs to the port-0 file: once it is gone, only its log knows its port

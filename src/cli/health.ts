@@ -8,7 +8,7 @@ export async function main(args: string[]): Promise<number> {
   const cmd = new Command('cco health').option('--port <port>').exitOverride();
   cmd.parse(args, { from: 'user' });
   const portOpt = cmd.opts<{ port?: string }>().port;
-  const { baseUrl, port } = cliContext({ port: portOpt });
+  const { baseUrl, port } = cliContext({ port: portOpt, lenient: true });
   const p = await probeHealth(baseUrl, HEALTH_ANSWER_MS);
   // a CCO daemon holds the port but did not answer in time: busy or stuck, not absent
   const silent = p.kind === 'none' ? daemonOnPort(findPortHolder(port), port) : undefined;

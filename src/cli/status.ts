@@ -65,7 +65,7 @@ export function checkLines(checks: Record<string, Check>): string[] {
 }
 
 export async function printStatus(portOpt: string | undefined, json: boolean): Promise<number> {
-  const { baseUrl, paths, port } = cliContext({ port: portOpt });
+  const { baseUrl, paths, port } = cliContext({ port: portOpt, lenient: true });
   const answer = await askStatus(baseUrl);
   if (answer.kind === 'ok') {
     // /api/status lists the parts; the database and Redis are /health's own checks

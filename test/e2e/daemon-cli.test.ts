@@ -431,6 +431,31 @@ describe('cco daemon failure modes', () => {
       w.cleanup();
     }
   });
+
+  it('a daemon.toml broken while the daemon runs: status, logs and stop still find it (the error said), a restart refuses', async () => {
+    const w = cliWorld();
+    try {
+      const port = await freePort();
+      mkdirSync(w.env.CCO_CONFIG_DIR as string, { recursive: true });
+      writeFileSync(join(w.env.CCO_CONFIG_DIR as string, 'daemon.toml'), `[daemon]\nport = ${port}\n`);
+      expect((await w.run(['daemon', 'start'])).code).toBe(0);
+      writeFileSync(join(w.env.CCO_CONFIG_DIR as string, 'daemon.toml'), `[daemon]\nport = ${port}\nlog_level = "info\n`);
+      // the port was in the broken file: found through the runtime folder's record
+      const status = await w.run(['status']);
+      expect(status.stderr).toMatch(/daemon\.toml:3/);
+      expect(status.stdout).toContain(`${port}`);
+      // a restart would stop it and then fail to start: refused before anything
+      const restart = await w.run(['daemon', 'restart']);
+      expect(restart.code).toBe(78);
+      expect(w.daemons()).toHaveLength(1);
+      const stop = await w.run(['daemon', 'stop']);
+      expect(stop.code, stop.stderr).toBe(0);
+      expect(stop.stdout).toMatch(/Daemon stopped/);
+      expect(w.daemons()).toHaveLength(0);
+    } finally {
+      w.cleanup();
+    }
+  });
 });
 
 describe('seed 002 findings: Claude Code missing, a lost lock, a stranger on the port, ORCHESTRATOR_PORT, port 0, pipes, a bad database', () => {
