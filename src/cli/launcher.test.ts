@@ -170,6 +170,16 @@ describe('launching against a running daemon', () => {
     expect(readFileSync(join(claude.out, 'proxy-env'), 'utf8')).toBe('||1');
   });
 
+  it('uses the launch files of the daemon that answered, wherever its temp folder is (this shell\'s TMPDIR is another)', async () => {
+    const otherTmp = join(project, 'other-tmp');
+    mkdirSync(otherTmp, { recursive: true });
+    const r = await launch(['-p', 'x'], { ...env, CCO_TMPDIR: otherTmp }, project);
+    // was: "Temp file missing: .cco-hooks-sealed. Restart the daemon" (and a restart broke the other shells)
+    expect(r.code, r.stderr).toBe(0);
+    const passed = readFileSync(join(claude.out, 'args'), 'utf8').split('\n').filter(Boolean);
+    expect(passed[passed.indexOf('--settings') + 1]).toBe(join(d.env.CCO_TMPDIR as string, '.cco-orchestrator-settings'));
+  });
+
   it('refuses to go deeper than a few launches of itself (a `claude` that leads back to cco)', async () => {
     writeFileSync(join(claude.out, 'args'), 'untouched');
     const r = await launch(['-p', 'x'], { ...env, CCO_LAUNCH_DEPTH: '4' }, project);

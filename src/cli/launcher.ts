@@ -39,7 +39,7 @@ interface Session {
  * exit code passed through. Status lines go to stderr so Claude Code's stdout stays clean.
  */
 export async function main(args: string[]): Promise<number> {
-  const paths = resolvePaths();
+  let paths = resolvePaths();
   let config;
   try {
     config = readLauncherConfig(paths);
@@ -91,6 +91,10 @@ export async function main(args: string[]): Promise<number> {
     status(`✅ Daemon started (PID ${r.info.pid}, ${r.ms} ms)`);
   }
 
+  // the launch files are where the daemon that answered wrote them: its temp folder, which this
+  // shell's TMPDIR may not be (a daemon started from another shell, by systemd, pam_tmpdir)
+  const vfs = session.env.ORCHESTRATOR_VFS_MOUNT;
+  if (vfs && resolve(vfs) !== paths.tmpDir) paths = resolvePaths({ ...process.env, CCO_TMPDIR: vfs });
   try {
     verifyLaunchArtifacts(paths, loadSealingKey(paths.keyFile));
   } catch (e) {
