@@ -135,3 +135,23 @@ describe('events repo reads are bounded by bytes', () => {
     }
   });
 });
+
+describe('events repo count', () => {
+  it('equals the rows there are, after inserts and a retention prune (SQLite counts by the ids\' span)', async () => {
+    const t = await openTestStore('sqlite');
+    try {
+      const repo = new EventsRepo(t.store);
+      expect(await repo.count()).toBe(0);
+      for (let i = 0; i < 20; i++) await repo.insert({ event_type: 'c', topic: null, publisher: 'p', agent_id: 'p', issue_id: null, data: { i } });
+      expect(await repo.count()).toBe(20);
+      // the 12 oldest go (created_at before now + 1 s: all but the newest, which always stays)
+      await t.store.db.updateTable('sidecar_events').set({ created_at: 0 }).where('id', '<=', 12).execute();
+      await repo.prune(1);
+      const rows = Number((await t.store.db.selectFrom('sidecar_events').select((eb) => eb.fn.countAll<number>().as('n')).executeTakeFirst())?.n);
+      expect(rows).toBe(8);
+      expect(await repo.count()).toBe(rows);
+    } finally {
+      await t.cleanup();
+    }
+  });
+});
