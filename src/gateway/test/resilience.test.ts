@@ -47,6 +47,17 @@ const client = () => new Anthropic({ baseURL: h.url, apiKey: 'sk-ant-resilience-
 const ask = (model: string, extra: Record<string, unknown> = {}) => client().messages.create({ model, max_tokens: 10, messages: [{ role: 'user', content: 'hi' }], ...extra });
 const raw = (model: string, stream = false, signal?: AbortSignal) =>
   fetch(`${h.url}/v1/messages`, { method: 'POST', headers: { 'content-type': 'application/json', 'x-api-key': 'k' }, body: JSON.stringify({ model, max_tokens: 10, stream, messages: [{ role: 'user', content: 'hi' }] }), ...(signal ? { signal } : {}) });
+
+/** A streamed request whose client leaves once the first text delta arrived. */
+async function leaveAfterFirstDelta(): Promise<void> {
+  const ac = new AbortController();
+  const res = await raw('claude-sonnet-4-5', true, ac.signal);
+  const reader = (res.body as ReadableStream<Uint8Array>).getReader();
+  let seen = '';
+  while (!seen.includes('content_block_delta')) seen += new TextDecoder().decode((await reader.read()).value);
+  ac.abort();
+}
+
 describe('retries and fallbacks', () => {
   it('honours retry-after on 429 and then succeeds', async () => {
     h.fake.queue({ fault: 'status', status: 429, retryAfter: 1 }, { text: 'after the wait' });
@@ -196,12 +207,7 @@ describe('streams, timeouts and aborts', () => {
   it('a client that leaves a compressed stream part-way: the upstream is aborted and the gateway lives on', async () => {
     h.fake.queue({ text: 'g'.repeat(400), chunkSize: 4, chunkDelayMs: 20, encoding: 'gzip' });
     const before = h.fake.disconnects;
-    const ac = new AbortController();
-    const res = await raw('claude-sonnet-4-5', true, ac.signal);
-    const reader = (res.body as ReadableStream<Uint8Array>).getReader();
-    let seen = '';
-    while (!seen.includes('content_block_delta')) seen += new TextDecoder().decode((await reader.read()).value);
-    ac.abort();
+    await leaveAfterFirstDelta();
     await waitFor(() => h.fake.disconnects === before + 1);
     await waitFor(() => h.gateway.core.active.count === 0);
     h.fake.queue({ text: 'after the leave' });
@@ -252,12 +258,7 @@ describe('streams, timeouts and aborts', () => {
   it('a stream its client leaves part-way is recorded with the usage the provider had reported (billed all the same)', async () => {
     // sonnet: $3 input, $0.30 cache read per million; the first event reports input and cache tokens
     h.fake.queue({ text: 'z'.repeat(400), chunkSize: 4, chunkDelayMs: 20, usage: { input_tokens: 5000, cache_read_input_tokens: 10000, output_tokens: 100 } });
-    const ac = new AbortController();
-    const res = await raw('claude-sonnet-4-5', true, ac.signal);
-    const reader = (res.body as ReadableStream<Uint8Array>).getReader();
-    let seen = '';
-    while (!seen.includes('content_block_delta')) seen += new TextDecoder().decode((await reader.read()).value);
-    ac.abort();
+    await leaveAfterFirstDelta();
     await waitFor(() => h.gateway.core.active.count === 0);
     await h.gateway.writer.flush();
     const row = await h.store.db.selectFrom('gateway_requests').selectAll().where('error_type', '=', 'client_closed').orderBy('id', 'desc').executeTakeFirstOrThrow();
