@@ -4,7 +4,7 @@ import { dirname } from 'node:path';
 import { z } from 'zod';
 import { ConfigError } from './config-error.js';
 import { parseTomlConfig } from './toml-file.js';
-import { envPort } from './launcher-config.js';
+import { envPortNumber } from './launcher-config.js';
 import type { Env, Paths } from './paths.js';
 import { authSection, rateLimitsSection } from './sections/auth.js';
 import { daemonSection } from './sections/daemon.js';
@@ -227,7 +227,7 @@ export function dbPoolMaxFromEnv(env: Env): number | undefined {
 }
 
 function applyEnv(cfg: DaemonConfig, env: Env): DaemonConfig {
-  const port = intEnv(envPort(env));
+  const port = envPortNumber(env);
   const sidecarPort = intEnv(env.CCO_SIDECAR_PORT);
   const cacheKib = dbCacheKibFromEnv(env);
   const poolMax = dbPoolMaxFromEnv(env);
