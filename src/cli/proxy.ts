@@ -230,12 +230,19 @@ async function runPrimary(opts: ProxyOptions): Promise<number> {
       }, backoffMs);
       retries.add(t);
     });
+    const force = () => {
+      for (const w of Object.values(cluster.workers ?? {})) w?.process.kill('SIGKILL');
+    };
     const stop = () => {
+      // a second Ctrl-C (or SIGTERM) ends the workers at once, as a user pressing it again means
+      if (stopping) return force();
       stopping = true;
       for (const t of retries) clearTimeout(t);
       retries.clear();
       for (const w of Object.values(cluster.workers ?? {})) w?.process.kill('SIGTERM');
       if (live === 0) done(0);
+      // their graceful close takes at most its grace and the cut (CLOSE_GRACE_MS + a few s): past that, ended
+      else setTimeout(force, WORKERS_STOP_DEADLINE_MS).unref();
     };
     process.on('SIGTERM', stop);
     process.on('SIGINT', stop);
@@ -272,6 +279,9 @@ interface AnswerMessage {
  * primary stops asking it for its part, so the other workers' /metrics do not wait on it.
  */
 const LEAVING = 'cco-proxy-leaving';
+/** How long a stop waits for the workers' graceful close before it ends them (their grace is CLOSE_GRACE_MS). */
+const WORKERS_STOP_DEADLINE_MS = CLOSE_GRACE_MS + 10_000;
+
 /** How long the primary waits for every worker's part; a worker waits a little longer for the whole. */
 const GATHER_TIMEOUT_MS = 5000;
 const ASK_TIMEOUT_MS = GATHER_TIMEOUT_MS + 2000;
