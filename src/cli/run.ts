@@ -75,7 +75,16 @@ export async function main(args: string[], hooks: RunHooks = {}): Promise<number
   await new Promise<void>((resolve) => {
     let stopping = false;
     const stop = (sig: string) => {
-      if (stopping) return;
+      if (stopping) {
+        // pressed again while the graceful stop waits for requests in flight: now (what was
+        // acknowledged is on disk already; the WAL keeps the store consistent)
+        if (sig === 'SIGINT') {
+          daemon.logger.warn({ signal: sig }, 'second signal: stopping at once');
+          daemon.logger.flush();
+          process.exit(130);
+        }
+        return;
+      }
       stopping = true;
       daemon.logger.info({ signal: sig }, 'signal received');
       // Exit once closed even if a library left a handle open: the store is flushed by then.

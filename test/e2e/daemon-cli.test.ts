@@ -727,6 +727,37 @@ describe('a port held by a process that is no CCO daemon and does not answer HTT
   }, 60_000);
 });
 
+describe('cco run in the foreground', () => {
+  it('a second Ctrl-C stops it at once while the first one\'s graceful stop waits for a call in flight', async () => {
+    const w = cliWorld();
+    // an upstream that takes the call and never answers: the gateway call holds the graceful stop
+    const silent = createServer(() => undefined);
+    await new Promise<void>((r) => silent.listen(0, '127.0.0.1', () => r()));
+    const upstream = `http://127.0.0.1:${(silent.address() as { port: number }).port}`;
+    const child = spawn(process.execPath, [CLI, 'run', '--port', '0'], { env: { ...w.env, CCO_ANTHROPIC_BASE_URL: upstream }, stdio: ['ignore', 'pipe', 'pipe'] });
+    try {
+      let out = '';
+      child.stdout.on('data', (d: Buffer) => (out += d.toString()));
+      for (let i = 0; i < 200 && !/Listening on /.test(out); i++) await new Promise((r) => setTimeout(r, 50));
+      const url = /Listening on (http:\/\/[\d.]+:\d+)/.exec(out)?.[1] as string;
+      const exited = new Promise<number | null>((r) => child.on('exit', (code) => r(code)));
+      void fetch(`${url}/v1/messages`, { method: 'POST', headers: { 'content-type': 'application/json', 'x-api-key': 'k', 'anthropic-version': '2023-06-01' }, body: JSON.stringify({ model: 'claude-haiku-4-5', max_tokens: 5, messages: [{ role: 'user', content: 'hold' }] }) }).catch(() => undefined);
+      await new Promise((r) => setTimeout(r, 300));
+      child.kill('SIGINT');
+      await new Promise((r) => setTimeout(r, 300));
+      const t0 = Date.now();
+      child.kill('SIGINT');
+      // was: ignored, the stop waited its 5 s grace
+      expect(await exited).toBe(130);
+      expect(Date.now() - t0).toBeLessThan(2000);
+    } finally {
+      child.kill('SIGKILL');
+      silent.close();
+      w.cleanup();
+    }
+  }, 30_000);
+});
+
 describe('results restored from an older backup (sidecar re-index)', () => {
   it('a start indexes a result file of an issue the store does not know; `daemon restart --reindex-results` one of an issue it knows', async () => {
     const w = cliWorld();
