@@ -164,6 +164,11 @@ export function registerEventRoutes(app: FastifyInstance, deps: SidecarDeps): vo
     const r = ready.length
       ? { events: ready, cursor: (ready[ready.length - 1] as StoredEvent).id, timed_out: false }
       : await deps.bus.park(query, q.after, q.timeout, { limit: q.limit, signal: lifetime(reply) });
+    // ended by a stop (a restart): said so, where an empty answer that had not timed out read as
+    // nothing to do; the same cursor goes on once the sidecar is back
+    if (r.events.length === 0 && !r.timed_out && deps.closing.aborted) {
+      throw new AppError(503, 'shutting_down', `the sidecar is stopping (a daemon stop or restart): wait again with after=${q.after} once it answers`);
+    }
     // A cursor past the newest event comes from another store (analytics.db deleted or replaced,
     // as the seed's "Database locked" advice does): waiting on it would time out for ever while
     // new events, numbered from 1 again, went by. Checked on a timeout only, off the hot path.
