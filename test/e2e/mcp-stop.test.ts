@@ -7,7 +7,7 @@ describe('stopping the daemon during an MCP tool call', () => {
     await cleanup?.().catch(() => undefined);
   });
 
-  it('a wait_for_event in flight gets its result, and the stop takes well under the grace period', async () => {
+  it('a wait_for_event in flight is told the daemon stops (to wait again from its cursor), and the stop takes well under the grace period', async () => {
     const d = await startMcpDaemon();
     cleanup = d.cleanup;
     const client = await httpClient(d.daemon.url, TEAM_KEY);
@@ -19,8 +19,9 @@ describe('stopping the daemon during an MCP tool call', () => {
     const t0 = Date.now();
     await d.daemon.close();
     const ms = Date.now() - t0;
-    // was: the call's sidecar request aborted at once, an empty answer, and ~4 s of stop
-    expect(await waiting).toMatchObject({ ok: true, r: { events: [] } });
+    // was: the call's sidecar request aborted at once, an empty answer, and ~4 s of stop; then an
+    // empty answer that read as "nothing happened": now it says the daemon stops, to wait again
+    expect(await waiting).toMatchObject({ ok: false, e: expect.stringMatching(/shutting_down.*wait again with after=0/) });
     expect(ms).toBeLessThan(2000);
     await client.close().catch(() => undefined);
   });
