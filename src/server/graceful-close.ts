@@ -23,9 +23,10 @@ export async function closeGracefully(app: FastifyInstance, graceMs = CLOSE_GRAC
   const force = setTimeout(() => {
     try {
       opts.beforeCut?.();
-    } finally {
-      cut = setTimeout(() => app.server.closeAllConnections(), opts.beforeCut ? CUT_WAIT_MS : 0);
+    } catch {
+      // a part that could not answer its requests: they are cut all the same
     }
+    cut = setTimeout(() => app.server.closeAllConnections(), opts.beforeCut ? CUT_WAIT_MS : 0);
   }, graceMs);
   try {
     await app.close();
