@@ -213,7 +213,7 @@ describe('cco proxy', () => {
   it('--workers 2: a second Ctrl-C ends the workers at once, while the first one\'s graceful close waits for a call in flight', async () => {
     const p = proxy(['--port', '0', '--workers', '2', '--db-path', join(world.root, 'workers-twice.db')]);
     const url = await p.listening;
-    fake.queue({ fault: 'hang' }, { fault: 'hang' });
+    fake.queue({ fault: 'hang' });
     const inFlight = fetch(`${url}/v1/messages`, { method: 'POST', headers: { 'content-type': 'application/json', 'x-api-key': 'k' }, body: JSON.stringify({ model: 'claude-haiku-4-5', max_tokens: 5, messages: [{ role: 'user', content: 'hang on' }] }) }).catch(() => undefined);
     for (let i = 0; i < 100 && fake.activeRequests === 0; i++) await new Promise((r) => setTimeout(r, 20));
     p.child.kill('SIGINT');
@@ -224,6 +224,8 @@ describe('cco proxy', () => {
     // was: nothing, the primary waited for the workers' graceful close (5 s and more)
     expect(Date.now() - t0).toBeLessThan(2000);
     await inFlight;
+    // nothing left queued for the next test
+    fake.reset();
   }, 30_000);
 
   it('--workers: a replacement that cannot start exits and is tried again until it can', async () => {
