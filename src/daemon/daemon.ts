@@ -287,6 +287,9 @@ export async function startDaemon(opts: DaemonOptions = {}): Promise<RunningDaem
   mark('launch files');
   logger.debug({ ms: startupMarks() }, 'startup phases');
   logger.info({ port, host, sidecar: sidecarUrl, store: store.dialect, ms: Date.now() - startedAt }, 'daemon started');
+  // on disk before anyone is told the daemon runs (`cco daemon start` returns): a daemon started
+  // with --port 0 is found in the shared port-0 log by this line's port, even after a crash
+  await flushLog().catch(() => undefined);
 
   let closing: Promise<void> | undefined;
   return {
