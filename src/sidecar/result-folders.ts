@@ -1,4 +1,4 @@
-import { readdirSync } from 'node:fs';
+import { mkdirSync, readdirSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { agentTypeSchema, issueIdSchema } from './ids.js';
 
@@ -64,3 +64,21 @@ function namesIn(dir: string, dirs: boolean): string[] {
   }
 }
 
+
+/** The file that asks a start to compare every result file under `root` with the store's rows. */
+export const reindexMarkerIn = (root: string): string => join(root, '.reindexing');
+
+/**
+ * Asks the next start to compare every result file under `root` with the store's rows and index
+ * those that have none (`cco run|daemon start|daemon restart --reindex-results`): for a store
+ * restored from an older backup that the start's cheap check does not see (see `reindexNeeded`).
+ */
+export function requestResultsReindex(root: string): string {
+  mkdirSync(root, { recursive: true });
+  const marker = reindexMarkerIn(root);
+  writeFileSync(marker, `asked ${new Date().toISOString()}\n`, { mode: 0o600 });
+  return marker;
+}
+
+/** How many issue folders the last full comparison of files and rows saw (`ResultsRepo.recover`). */
+export const comparedStampIn = (root: string): string => join(root, '.compared');

@@ -15,12 +15,12 @@ import { knowledgeOf, parseDocument, readableText } from './result-document.js';
 import type { ResultInput } from './result-document.js';
 import { Rounds, lastPerFile } from './result-rounds.js';
 import type { FilePart } from './result-rounds.js';
-import { resultFolderLister, resultKey } from './result-folders.js';
+import { comparedStampIn, reindexMarkerIn, resultFolderLister, resultKey } from './result-folders.js';
 import type { OnDisk, ResultFolderLister } from './result-folders.js';
 
 export { knowledgeOf, readableText, resultInputSchema } from './result-document.js';
 export type { ResultInput } from './result-document.js';
-export { resultFolderLister } from './result-folders.js';
+export { requestResultsReindex, resultFolderLister } from './result-folders.js';
 export type { OnDisk, ResultFolderLister } from './result-folders.js';
 
 export interface StoredResult extends ResultInput {
@@ -218,7 +218,7 @@ export class ResultsRepo {
 
   /** How many issue folders the last full comparison saw (see `reindexNeeded`). */
   private get comparedStamp(): string {
-    return join(this.root, '.compared');
+    return comparedStampIn(this.root);
   }
 
   /**
@@ -589,20 +589,4 @@ function readText(file: string): string | undefined {
   } catch {
     return undefined;
   }
-}
-
-
-/** The file that asks a start to compare every result file under `root` with the store's rows. */
-const reindexMarkerIn = (root: string): string => join(root, '.reindexing');
-
-/**
- * Asks the next start to compare every result file under `root` with the store's rows and index
- * those that have none (`cco run|daemon start|daemon restart --reindex-results`): for a store
- * restored from an older backup that the start's cheap check does not see (see `reindexNeeded`).
- */
-export function requestResultsReindex(root: string): string {
-  mkdirSync(root, { recursive: true });
-  const marker = reindexMarkerIn(root);
-  writeFileSync(marker, `asked ${new Date().toISOString()}\n`, { mode: 0o600 });
-  return marker;
 }
