@@ -19,7 +19,7 @@ import { registerCacheRoutes } from './http/cache-routes.js';
 import { registerOpsRoutes } from './http/ops-routes.js';
 import { installLeanV1 } from './http/lean-v1.js';
 import { registerV1Routes } from './http/v1-routes.js';
-import { GatewayError } from './proxy/errors.js';
+import { shuttingDown } from './proxy/errors.js';
 import { GatewayCore } from './proxy/gateway-core.js';
 import { breakerHealth, logBreakerTransition } from './resilience/breaker-report.js';
 import { RoutingStore } from './routing/store.js';
@@ -137,7 +137,7 @@ export async function createGateway(o: GatewayOptions): Promise<Gateway> {
       routing.close();
       // The server stopped taking requests; those still relaying (their sockets are being closed)
       // finish and are recorded before the writer's last flush.
-      await c.active.settle(2000, () => new GatewayError(503, 'shutting_down', 'The gateway is shutting down'));
+      await c.active.settle(2000, shuttingDown);
       await writer.close();
       await queries.close().catch(() => undefined);
       await upstream.close().catch(() => undefined);

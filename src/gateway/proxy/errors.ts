@@ -58,3 +58,6 @@ export function streamErrorEvent(format: ClientFormat, status: number, message: 
   const body = JSON.stringify(errorBody(format, status, message, code));
   return format === 'anthropic' ? `event: error\ndata: ${body}\n\n` : `data: ${body}\n\n`;
 }
+
+/** What a call still running when the gateway stops is answered (its grace over, or the last settle). */
+export const shuttingDown = (): GatewayError => new GatewayError(503, 'shutting_down', 'The gateway is shutting down');

@@ -19,7 +19,7 @@ import type { AbortLike } from '../../core/abort.js';
 import { ActiveRequests } from './active.js';
 import type { ActiveRequest } from './active.js';
 import { networkError, sendWithRetries, unreadableAnswer } from './attempt.js';
-import { errorBody, GatewayError, streamErrorEvent } from './errors.js';
+import { errorBody, GatewayError, shuttingDown, streamErrorEvent } from './errors.js';
 import type { ClientFormat } from './errors.js';
 import type { Inbound } from './inbound.js';
 import { attribution, upstreamPath } from './inbound.js';
@@ -111,7 +111,7 @@ export class GatewayCore {
 
   /** The shutdown's grace is over: requests still running are ended with a 503 (a stream: its error event), just before their connections are cut. */
   cutting(): void {
-    this.active.kill(0, () => new GatewayError(503, 'shutting_down', 'The gateway is shutting down'));
+    this.active.kill(0, shuttingDown);
   }
 
   /** Handles one request to completion; never throws (errors are answered in the client's shape). */
