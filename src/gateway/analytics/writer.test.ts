@@ -112,6 +112,33 @@ describe('AnalyticsWriter while the database is away', () => {
     await w.close();
     expect(w.written).toBe(768);
   });
+  it('does not write twice the rows of a transaction that committed before its answer was lost', async () => {
+    const inner = new StoreWriter(store);
+    let loseAnswer = true;
+    const dying: SqlWriter = {
+      kind: 'thread',
+      // the thread dies after COMMIT, before answering: the rows are in the table, the writer saw an error
+      run: async (steps, opts) => {
+        const out = await inner.run(steps, opts);
+        if (loseAnswer) {
+          loseAnswer = false;
+          throw new Error('store writer thread exited with code 1');
+        }
+        return out;
+      },
+      warm: () => undefined,
+      close: () => inner.close(),
+    };
+    const w = new AnalyticsWriter(store, logger, { intervalMs: 10, sql: dying });
+    for (let i = 0; i < 64; i++) w.add(rec(i));
+    await expect.poll(() => w.lastError).toMatch(/exited/);
+    for (let i = 64; i < 70; i++) w.add(rec(i));
+    await expect.poll(() => w.written, { timeout: 3000 }).toBe(70);
+    await w.close();
+    const ids = (await store.db.selectFrom('gateway_requests').select('request_id').execute()).map((r) => r.request_id);
+    expect(ids.length).toBe(70);
+    expect(new Set(ids).size).toBe(70);
+  });
 });
 
 describe('AnalyticsWriter on a writer thread', () => {

@@ -16,6 +16,9 @@ const COLUMNS = [
 ] as const satisfies readonly (keyof Row)[];
 
 type Values = (string | number | null)[];
+/** Where `toValues` puts the request id and its time. */
+const ID = COLUMNS.indexOf('request_id');
+const TS = COLUMNS.indexOf('ts');
 
 /** A request record as the row's values, in `COLUMNS` order (no intermediate object on the hot path). */
 function toValues(r: RequestRecord): Values {
@@ -85,6 +88,13 @@ export class AnalyticsWriter {
   private readonly inflight = new Set<Promise<void>>();
   /** A write failed (the database went away): rows wait for the retry timer, not for the next full batch. */
   private retrying = false;
+  /**
+   * Rows of a transaction that failed without a word on its outcome: the writer thread died, or
+   * the connection dropped, possibly after the commit. Before they are written again, the ones
+   * already in the table are left out (see `unwritten`), so a request is never counted twice.
+   */
+  private readonly uncertain = new WeakSet<Values>();
+  private anyUncertain = false;
   written = 0;
   dropped = 0;
   lastError: string | undefined;
@@ -181,6 +191,8 @@ export class AnalyticsWriter {
     if (!left.length) return false;
     this.lastError = (e as Error).message;
     this.logger.warn({ err: this.lastError, rows: left.length }, 'analytics write failed; will retry');
+    for (const row of left) this.uncertain.add(row);
+    this.anyUncertain = true;
     this.pending.unshift(...left);
     if (!this.closed) {
       this.retrying = true;
@@ -240,7 +252,9 @@ export class AnalyticsWriter {
   }
 
   /** Inserts rows in one transaction of a few multi-row statements of fixed sizes (see CHUNKS). */
-  private async insert(batch: Values[], opts?: RunOptions): Promise<void> {
+  private async insert(rows: Values[], opts?: RunOptions): Promise<void> {
+    const batch = this.anyUncertain ? await this.unwritten(rows) : rows;
+    if (!batch.length) return;
     const steps: WriteStep[] = [];
     let i = 0;
     for (const n of CHUNKS) {
@@ -252,6 +266,31 @@ export class AnalyticsWriter {
       }
     }
     await this.sqlWriter.run(steps, opts);
+  }
+
+  /**
+   * The rows not yet in the table: those of a failed transaction (`uncertain`) are looked up by
+   * their request ids within their time span (the `ts` index), and the ones found are left out.
+   * Only after a failure, so the hot path never reads.
+   */
+  private async unwritten(rows: Values[]): Promise<Values[]> {
+    const doubtful = rows.filter((r) => this.uncertain.has(r));
+    if (!doubtful.length) return rows;
+    const ts = doubtful.map((r) => r[TS] as number);
+    const found = await this.store.db
+      .selectFrom('gateway_requests')
+      .select('request_id')
+      .where('ts', '>=', Math.min(...ts))
+      .where('ts', '<=', Math.max(...ts))
+      .where('request_id', 'in', doubtful.map((r) => r[ID] as string))
+      .execute();
+    for (const r of doubtful) this.uncertain.delete(r);
+    if (!found.length) return rows;
+    const written = new Set(found.map((f) => f.request_id));
+    const doubted = new Set(doubtful);
+    const left = rows.filter((r) => !(doubted.has(r) && written.has(r[ID] as string)));
+    this.logger.info({ rows: rows.length - left.length }, 'analytics rows already written before a failure; not written again');
+    return left;
   }
 
   /** The SQL of an `n`-row insert, compiled by Kysely (the dialect's placeholders) once per size. */
