@@ -23,7 +23,7 @@ import type { Gateway } from '../gateway/gateway.js';
 import type { ClearedCache } from '../gateway/cache/response-cache.js';
 import { tuneHeap } from '../core/heap.js';
 import { buildApp } from '../server/app.js';
-import { createMetricsRegistry, mergeWorkerMetrics, workerMetrics } from '../server/metrics.js';
+import { WorkerMetricsHistory, createMetricsRegistry, workerMetrics } from '../server/metrics.js';
 import type { MetricData } from '../server/metrics.js';
 import { parseInput } from '../server/validate.js';
 import { sqlWriterFor } from '../store/sql-writer.js';
@@ -181,6 +181,7 @@ async function runPrimary(opts: ProxyOptions): Promise<number> {
   const retries = new Set<NodeJS.Timeout>();
   // structured clone: metric values may be NaN or Infinity, which JSON turns into null
   cluster.setupPrimary({ serialization: 'advanced' });
+  const history = new WorkerMetricsHistory();
   return new Promise<number>((done) => {
     const fork = () => {
       live++;
@@ -191,7 +192,7 @@ async function runPrimary(opts: ProxyOptions): Promise<number> {
       if (msg?.type === COLLECTED) {
         partAnswered(w, msg as unknown as AnswerMessage);
       } else if (msg?.type === ASK) {
-        void answerAsk(w, msg as unknown as AskMessage, serving());
+        void answerAsk(w, msg as unknown as AskMessage, serving(), history);
       } else if (msg?.type === 'cco-proxy-listening') {
         served.add(w.id);
         backoffMs = 0;
@@ -212,6 +213,7 @@ async function runPrimary(opts: ProxyOptions): Promise<number> {
     cluster.on('exit', (w, code, signal) => {
       live--;
       partsLeftOut(w);
+      void history.exited(w.id);
       const started = served.delete(w.id) || leaving.delete(w.id);
       if (stopping) {
         if (live === 0) done(0);
@@ -307,7 +309,12 @@ function partsLeftOut(w: Worker): void {
 }
 
 /** Asks each of `workers` for its part of `what`; a worker that exits meanwhile is left out, one that does not answer fails the whole. */
-function gather(workers: Worker[], what: Gathered): Promise<unknown[]> {
+async function gather(workers: Worker[], what: Gathered): Promise<unknown[]> {
+  return [...(await gatherByWorker(workers, what)).values()];
+}
+
+/** `gather`, each part under its worker's id. */
+function gatherByWorker(workers: Worker[], what: Gathered): Promise<Map<number, unknown>> {
   const id = ++collections;
   const one = (w: Worker) =>
     new Promise<unknown>((resolve, reject) => {
@@ -329,16 +336,20 @@ function gather(workers: Worker[], what: Gathered): Promise<unknown[]> {
         if (err && waitingParts.get(key) === settle) settle(undefined);
       });
     });
-  return Promise.all(workers.map(one)).then((parts) => parts.filter((p) => p !== undefined));
+  return Promise.all(workers.map(one)).then((parts) => {
+    const byWorker = new Map<number, unknown>();
+    parts.forEach((part, i) => part !== undefined && byWorker.set((workers[i] as Worker).id, part));
+    return byWorker;
+  });
 }
 
 /** The primary's answer to a worker's ASK: every serving worker's metrics merged, or the other workers' caches cleared. */
-async function answerAsk(from: Worker, ask: AskMessage, serving: Worker[]): Promise<void> {
+async function answerAsk(from: Worker, ask: AskMessage, serving: Worker[], history: WorkerMetricsHistory): Promise<void> {
   let reply: AnswerMessage;
   try {
     const answer =
       ask.what === 'metrics'
-        ? await mergeWorkerMetrics((await gather(serving, 'metrics')) as MetricData[][])
+        ? await history.merge((await gatherByWorker(serving, 'metrics')) as Map<number, MetricData[]>)
         : await gather(serving.filter((w) => w !== from), 'cache-clear');
     reply = { type: ANSWER, id: ask.id, answer };
   } catch (e) {

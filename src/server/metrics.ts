@@ -63,6 +63,37 @@ export async function mergeWorkerMetrics(perWorker: MetricData[][]): Promise<str
   return AggregatorRegistry.aggregate(perWorker).metrics();
 }
 
+/**
+ * The merged `/metrics` of `--workers N` across workers coming and going. Counters and histograms
+ * only grow to Prometheus: a sum over the workers serving that dropped when one exited (replaced
+ * after a crash, or closing gracefully) would read as a counter reset, and its requests would
+ * vanish from `rate()`. So each worker's counters as of its last scrape stay in the sum: while it
+ * closes (no longer asked), and once it has exited, folded into one retired part. Gauges are
+ * each worker's own (a `pid` label) and leave with it.
+ */
+export class WorkerMetricsHistory {
+  /** Each worker's counters and histograms, as of the last scrape that reached it. */
+  private readonly last = new Map<number, MetricData[]>();
+  /** The counters and histograms of the workers that exited, summed. */
+  private retired: MetricData[] = [];
+
+  /** The exposition over the parts just gathered (by worker id) and what earlier scrapes saw of the others. */
+  async merge(parts: Map<number, MetricData[]>): Promise<string> {
+    for (const [id, part] of parts) this.last.set(id, part.filter((m) => m.type !== 'gauge'));
+    const absent = [...this.last].filter(([id]) => !parts.has(id)).map(([, part]) => part);
+    return mergeWorkerMetrics([...parts.values(), ...absent, this.retired]);
+  }
+
+  /** A worker exited: its last counters join the retired sum. */
+  async exited(id: number): Promise<void> {
+    const part = this.last.get(id);
+    if (!part) return;
+    const retired = (await AggregatorRegistry.aggregate([this.retired, part]).getMetricsAsJSON()) as unknown as MetricData[];
+    this.retired = retired;
+    this.last.delete(id);
+  }
+}
+
 export function installHttpMetrics(app: FastifyInstance, registry: Registry): void {
   const duration = new FastHistogram({
     name: 'http_request_duration_seconds',

@@ -61,6 +61,8 @@ function proxy(args: string[], env: Record<string, string> = {}, cwd?: string) {
   return { child, listening, exited, out: () => stdout, err: () => stderr };
 }
 
+const line = (text: string, series: string) => text.split('\n').find((l) => l.startsWith(`${series} `));
+
 describe('cco proxy', () => {
   it('refuses an unreasonable --workers with the recommended value', async () => {
     for (const w of ['0', '-1', '999', 'two']) {
@@ -193,6 +195,10 @@ describe('cco proxy', () => {
     fake.queue({ text: 'slow', firstByteDelayMs: 4000 });
     const slow = fetch(`${url}/v1/messages`, { method: 'POST', dispatcher: pinned, headers: { 'content-type': 'application/json', 'x-api-key': 'k', 'x-cco-cache': 'bypass' }, body: JSON.stringify({ model: 'claude-haiku-4-5', max_tokens: 5, messages: [{ role: 'user', content: 'slow' }] }) } as RequestInit);
     await expect.poll(() => fake.activeRequests, { timeout: 5000 }).toBe(1);
+    // a scrape that reaches both workers: the /health the closing one answered is counted from here on
+    const healthSeries = 'http_requests_total{method="GET",route="/health",status_code="200"}';
+    const countedHealth = async () => line(await (await fetch(`${url}/metrics`, { dispatcher: new Agent({ pipelining: 0 }) } as RequestInit)).text(), healthSeries);
+    expect(await countedHealth()).toBe(`${healthSeries} 1`);
     process.kill(leaving, 'SIGTERM');
     await new Promise((r) => setTimeout(r, 300));
     // the other worker takes new connections; its /metrics gathers from itself only (it waited 5 s for the closing one, then a 503)
@@ -206,6 +212,8 @@ describe('cco proxy', () => {
     expect(r.status).toBe(200);
     await r.text();
     await expect.poll(() => p.err(), { timeout: 10_000 }).toMatch(new RegExp(`worker ${leaving} exited \\(0\\); starting a new one`));
+    // the worker that exited still counts in the sums (a drop would read as a counter reset to Prometheus)
+    expect(await countedHealth()).toBe(`${healthSeries} 1`);
     p.child.kill('SIGTERM');
     expect(await p.exited).toBe(0);
   }, 30_000);
