@@ -228,6 +228,25 @@ describe('sidecar events (real HTTP)', () => {
     }
   });
 
+  it('HEAD on the stream and wait routes answers its headers at once: no stream held open, no wait parked', async () => {
+    const tok = await w.token('security-auditor', ['issue-head']);
+    const u = w.sidecarUrl;
+    const t0 = Date.now();
+    const stream = await fetch(`${u}/api/events/stream/head_evt`, { method: 'HEAD', headers: { authorization: `Bearer ${tok}` }, signal: AbortSignal.timeout(3000) });
+    expect(stream.status).toBe(200);
+    expect(stream.headers.get('content-type')).toMatch(/^text\/event-stream/);
+    // was: the headers, then a subscription held open for as long as the client kept the connection
+    expect(await stream.text()).toBe('');
+    const wait = await fetch(`${u}/api/events/wait/head_evt?timeout=2500`, { method: 'HEAD', headers: { authorization: `Bearer ${tok}` }, signal: AbortSignal.timeout(3000) });
+    expect(wait.status).toBe(200);
+    expect(wait.headers.get('content-type')).toMatch(/^application\/json/);
+    // was: parked for the whole timeout before the headers came
+    expect(Date.now() - t0).toBeLessThan(1500);
+    // still checked as a GET would be
+    const bad = await fetch(`${u}/api/events/wait/head_evt?timeout=abc`, { method: 'HEAD', headers: { authorization: `Bearer ${tok}` } });
+    expect(bad.status).toBe(400);
+  });
+
   it('SSE: the stream ends when its token expires, with an error event saying so', async () => {
     const tok = await w.token('security-auditor', ['issue-exp'], { ttlSeconds: 2 });
     const u = w.sidecarUrl;

@@ -158,6 +158,8 @@ export function registerEventRoutes(app: FastifyInstance, deps: SidecarDeps): vo
   const wait = async (req: FastifyRequest, reply: FastifyReply, eventType: string) => {
     const q = parseQuery(waitQuery, waitKeys, req.query);
     const query = queryOf(req.sidecarAgent, eventType, q.filter);
+    // HEAD (a health probe, `curl -I`): a GET's headers, without parking for the timeout
+    if (req.method === 'HEAD') return { events: [], cursor: q.after, timed_out: false, waited_ms: 0 };
     const started = Date.now();
     // the client-gone signal is only built when the wait has to park
     const ready = await deps.bus.read(query, q.after, q.limit);
@@ -202,6 +204,8 @@ export function registerEventRoutes(app: FastifyInstance, deps: SidecarDeps): vo
       if (newest < after) throw new AppError(409, 'cursor_ahead', `cursor ${after} is past the newest event (${newest}): the event store was reset since it was given (e.g. analytics.db deleted); subscribe again with after=${newest}`, { field: resumeAt?.success && resumeAt.data === after ? 'headers.last-event-id' : 'query.after' });
     }
     const query = queryOf(req.sidecarAgent, eventType, q.filter);
+    // HEAD: the stream's headers, and done (Node sends no body for HEAD: a subscription would only hold the connection)
+    if (req.method === 'HEAD') return reply.header('content-type', 'text/event-stream; charset=utf-8').header('cache-control', 'no-cache').send();
     const signal = lifetime(reply);
     reply.hijack();
     const res = reply.raw;
