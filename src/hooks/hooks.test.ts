@@ -1,4 +1,6 @@
 import { realpathSync } from 'node:fs';
+import { join } from 'node:path';
+import Database from 'better-sqlite3';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { startTestDaemon } from '../testing/test-daemon.js';
 import type { TestDaemon } from '../testing/test-daemon.js';
@@ -36,6 +38,27 @@ describe('hook receiver (real daemon on port 0)', () => {
     const sessions = (await (await fetch(`${t.url}/api/sessions`)).json()) as { live: { session_id: string; tools_run: number }[] };
     expect(sessions.live.find((s) => s.session_id === 's1' && !('agent_id' in s))?.tools_run).toBe(1);
     expect(t.daemon.hub.recent({ types: ['hook_event'] }).length).toBeGreaterThanOrEqual(5);
+  });
+
+  it('answers at once while another writer holds the database, and records the event once it can', async () => {
+    const other = new Database(join(t.env.CCO_HOME as string, 'analytics.db'));
+    other.pragma('busy_timeout = 1000');
+    other.exec('BEGIN IMMEDIATE');
+    let released = false;
+    try {
+      const t0 = Date.now();
+      const r = await post('PreToolUse', { session_id: 's-locked', tool_name: 'Write', tool_input: { file_path: '/x' } });
+      // was: a 503 database_busy after the store's 5 s busy timeout, and no decision for Claude Code
+      expect(r.status).toBe(200);
+      expect(await r.json()).toMatchObject({ hookSpecificOutput: { permissionDecision: 'ask' } });
+      expect(Date.now() - t0).toBeLessThan(2000);
+      other.exec('ROLLBACK');
+      released = true;
+    } finally {
+      if (!released) other.exec('ROLLBACK');
+      other.close();
+    }
+    await expect.poll(async () => ((await (await fetch(`${t.url}/api/hooks/events?session=s-locked`)).json()) as { events: { decision: string }[] }).events.map((e) => e.decision), { timeout: 8000 }).toEqual(['ask']);
   });
 
   it('masks secrets in stored payloads', async () => {

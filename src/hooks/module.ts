@@ -7,6 +7,7 @@ import type { DaemonModule, ModuleContext } from '../server/module.js';
 import { parseInput } from '../server/validate.js';
 import { decide, preToolUseOutput } from './decision.js';
 import { isHookEvent, storedPayload } from './events.js';
+import { HookRecords } from './records.js';
 import { SessionTracker } from './sessions.js';
 
 /** Hook input as Claude Code posts it; only what we index is checked, the rest is kept. */
@@ -41,6 +42,7 @@ export async function createHooksModule(ctx: ModuleContext): Promise<DaemonModul
   const sessions = new SessionTracker();
   // recorded events older than [hooks] retention_days go, at start and hourly
   const retention = new RetentionTimer([{ name: 'hook_events', days: ctx.config.hooks.retention_days, prune: (before, o) => repo.prune(before, o) }], { logger: ctx.logger });
+  const records = new HookRecords(ctx.logger);
   const flags = () => ({
     autoAllowRead: ctx.config.hooks.auto_allow_read,
     requireCudConfirmation: ctx.config.hooks.require_cud_confirmation,
@@ -55,7 +57,10 @@ export async function createHooksModule(ctx: ModuleContext): Promise<DaemonModul
         const d = event === 'PreToolUse' && body.tool_name ? decide(body.tool_name, flags(), { cwd: body.cwd, toolInput: body.tool_input }) : undefined;
         // masked first (a cut must not leave half a key unrecognised), then bounded: a 1 MB tool_response is stored as 64 KB
         const payload = storedPayload(redact(body, 0, { fileText: true }));
-        const id = await repo.insert({
+        const views = sessions.observe(event, body);
+        for (const view of views) ctx.hub.publish('agent_activity', view);
+        const announce = (id: number) => ctx.hub.publish('hook_event', { id, event, session_id: body.session_id, tool_name: body.tool_name, agent_id: body.agent_id, agent_type: body.agent_type, decision: d?.decision });
+        await records.add(event, () => repo.insert({
           received_at: Date.now(),
           event,
           session_id: body.session_id ?? null,
@@ -66,10 +71,7 @@ export async function createHooksModule(ctx: ModuleContext): Promise<DaemonModul
           cwd: body.cwd ?? null,
           decision: d?.decision ?? null,
           payload: JSON.stringify(payload),
-        });
-        const views = sessions.observe(event, body);
-        ctx.hub.publish('hook_event', { id, event, session_id: body.session_id, tool_name: body.tool_name, agent_id: body.agent_id, agent_type: body.agent_type, decision: d?.decision });
-        for (const view of views) ctx.hub.publish('agent_activity', view);
+        }), announce);
         return event === 'PreToolUse' ? preToolUseOutput(d) : {};
       });
       // paged as the sidecar's events are: oldest first after `after`; the answer's `cursor` is
@@ -82,11 +84,14 @@ export async function createHooksModule(ctx: ModuleContext): Promise<DaemonModul
       });
       app.get('/api/sessions', async () => ({ live: sessions.list(), recent: await repo.sessions() }));
     },
-    health: () => ({ status: 'ok', live_sessions: sessions.list().length }),
+    health: () => ({ status: 'ok', live_sessions: sessions.list().length, ...records.health() }),
     start() {
       retention.start();
       return Promise.resolve();
     },
-    close: () => retention.stop(),
+    async close() {
+      retention.stop();
+      await records.settled();
+    },
   };
 }
