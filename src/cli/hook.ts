@@ -1,5 +1,8 @@
 import { envPort } from '../config/launcher-config.js';
+import { readFileSync } from 'node:fs';
+import { resolvePaths } from '../config/paths.js';
 import { httpJson } from '../core/http-json.js';
+import { TOKEN_HEADER } from '../server/security.js';
 
 /**
  * `cco hook <event>`: the command form of a Claude Code hook. Reads the hook JSON on stdin,
@@ -17,12 +20,22 @@ export async function main(args: string[]): Promise<number> {
   const input = await readStdin(2000);
   const base = process.env.ORCHESTRATOR_API_URL || `http://127.0.0.1:${envPort(process.env) ?? '3000'}`;
   try {
-    const res = await httpJson('POST', `${base}/api/hooks/${encodeURIComponent(event)}`, input || '{}', { timeoutMs: 4000 });
+    const token = accessToken();
+    const res = await httpJson('POST', `${base}/api/hooks/${encodeURIComponent(event)}`, input || '{}', { timeoutMs: 4000, ...(token ? { headers: { [TOKEN_HEADER]: token } } : {}) });
     if (res.status === 200 && res.text && res.text !== '{}') process.stdout.write(res.text);
   } catch {
     // daemon unreachable: let the tool proceed
   }
   return 0;
+}
+
+/** The daemon's access token, as this machine's `cco` commands read it (a team-mode daemon wants it on every route). */
+function accessToken(): string | undefined {
+  try {
+    return readFileSync(resolvePaths(process.env).tokenFile, 'utf8').trim() || undefined;
+  } catch {
+    return undefined;
+  }
 }
 
 function readStdin(timeoutMs: number): Promise<string> {

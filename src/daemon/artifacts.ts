@@ -18,7 +18,7 @@ export interface ArtifactInput {
   catalog: AgentCatalog;
   hookCommand: string;
   version: string;
-  /** Key Claude Code presents to the daemon's MCP server (the local access token). */
+  /** Key Claude Code presents to the daemon's MCP server and hooks (the local access token). */
   mcpKey: string;
 }
 
@@ -37,6 +37,7 @@ export async function writeLaunchArtifacts(i: ArtifactInput): Promise<void> {
     hookCommand: i.hookCommand,
     autoAllowRead: i.config.hooks.auto_allow_read,
     env,
+    accessToken: i.mcpKey,
   });
   const settingsText = JSON.stringify(settings, null, 2);
   writeFileAtomic(i.paths.settingsFile, settingsText, 0o600, { durable: false });

@@ -11,6 +11,13 @@ describe('Claude Code settings', () => {
     expect(s.hooks.SubagentStop?.[0]?.hooks[0]?.type).toBe('http');
   });
 
+  it('sends the access token as X-CCO-Token from each http hook when given one (a team-mode daemon wants it on every route)', () => {
+    const s = buildClaudeSettings({ ...base, accessToken: 'tok-123' }) as { hooks: Record<string, { hooks: { type: string; headers?: Record<string, string> }[] }[]> };
+    expect(s.hooks.PreToolUse?.[0]?.hooks[0]?.headers).toEqual({ 'X-CCO-Token': 'tok-123' });
+    // the command form reads the token file itself: never on a command line (`ps` shows those)
+    expect(JSON.stringify(s.hooks.SessionStart)).not.toContain('tok-123');
+  });
+
   it('uses the command form where Claude Code does not run http hooks (SessionStart)', () => {
     const s = buildClaudeSettings(base) as { hooks: Record<string, { hooks: { type: string; command?: string }[] }[]> };
     expect(s.hooks.SessionStart?.[0]?.hooks[0]).toMatchObject({ type: 'command', command: '/usr/bin/node /x/main.js hook SessionStart' });

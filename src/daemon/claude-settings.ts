@@ -13,6 +13,13 @@ export interface ClaudeSettingsInput {
   hookCommand: string;
   autoAllowRead: boolean;
   env: Record<string, string>;
+  /**
+   * The daemon's access token, sent by the `http` hooks as X-CCO-Token. Beyond loopback (team
+   * mode) every route wants a credential, and hooks without one were all refused with a 401.
+   * (The file is 0600, as the MCP config holding the same token is; a header value, not an `env`
+   * entry, so the token does not reach every command Claude Code runs.)
+   */
+  accessToken?: string;
 }
 
 /** Events for which Claude Code refuses `http` hooks (it skips them): these use the command form. */
@@ -36,7 +43,7 @@ export function buildClaudeSettings(input: ClaudeSettingsInput): Record<string, 
     for (const event of HOOK_EVENTS) {
       const handler =
         input.transport === 'http' && !HTTP_UNSUPPORTED.has(event)
-          ? { type: 'http', url: `${input.daemonUrl}/api/hooks/${event}`, timeout: input.timeoutSeconds }
+          ? { type: 'http', url: `${input.daemonUrl}/api/hooks/${event}`, timeout: input.timeoutSeconds, ...(input.accessToken ? { headers: { 'X-CCO-Token': input.accessToken } } : {}) }
           : { type: 'command', command: `${input.hookCommand} ${event}`, timeout: input.timeoutSeconds };
       hooks[event] = [TOOL_EVENTS.includes(event) ? { matcher: '*', hooks: [handler] } : { hooks: [handler] }];
     }

@@ -1,4 +1,6 @@
-import { realpathSync } from 'node:fs';
+import { readFileSync, realpathSync } from 'node:fs';
+import { Readable } from 'node:stream';
+import { resolvePaths } from '../config/paths.js';
 import { join } from 'node:path';
 import Database from 'better-sqlite3';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
@@ -122,3 +124,49 @@ describe('hook receiver (real daemon on port 0)', () => {
     expect(await offset.json()).toMatchObject({ error: { code: 'invalid_request', field: 'query', message: expect.stringContaining('"offset"') } });
   });
 });
+
+describe('hooks of a team-mode daemon (bound beyond loopback: every route wants a credential)', () => {
+  let t: TestDaemon;
+  beforeAll(async () => {
+    t = await startTestDaemon({ config: (c) => ({ ...c, daemon: { ...c.daemon, host: '0.0.0.0' }, hooks: { ...c.hooks, require_cud_confirmation: true } }) });
+  });
+  afterAll(() => t.cleanup());
+
+  it("the http hooks handed to Claude Code carry the access token, and `cco hook` sends it: neither is a 401", async () => {
+    const settings = JSON.parse(readFileSync(resolvePaths(t.env).settingsFile, 'utf8')) as { hooks: Record<string, { hooks: { url?: string; headers?: Record<string, string> }[] }[]> };
+    const pre = settings.hooks.PreToolUse?.[0]?.hooks[0];
+    const body = JSON.stringify({ session_id: 's-team', tool_name: 'Write', tool_input: { file_path: '/x' } });
+    // as Claude Code sends it: the entry's URL and headers
+    const r = await fetch(pre?.url as string, { method: 'POST', headers: { 'content-type': 'application/json', ...pre?.headers }, body });
+    expect(r.status).toBe(200);
+    expect(await r.json()).toMatchObject({ hookSpecificOutput: { permissionDecision: 'ask' } });
+    // without them, refused (the check this guards against)
+    expect((await fetch(pre?.url as string, { method: 'POST', headers: { 'content-type': 'application/json' }, body })).status).toBe(401);
+    // the command form (SessionStart): the token read from this machine's token file
+    const out = await runHook(t, 'PreToolUse', body);
+    expect(JSON.parse(out)).toMatchObject({ hookSpecificOutput: { permissionDecision: 'ask' } });
+  });
+});
+
+/** `cco hook <event>` with `input` on stdin, against the test daemon; its stdout. */
+async function runHook(t: TestDaemon, event: string, input: string): Promise<string> {
+  const { main } = await import('../cli/hook.js');
+  const port = new URL(t.url).port;
+  const saved = { ...process.env };
+  Object.assign(process.env, t.env, { ORCHESTRATOR_API_URL: `http://127.0.0.1:${port}` });
+  const stdin = Readable.from([Buffer.from(input)]) as unknown as typeof process.stdin;
+  const realStdin = Object.getOwnPropertyDescriptor(process, 'stdin');
+  Object.defineProperty(process, 'stdin', { value: stdin, configurable: true });
+  const written: string[] = [];
+  const realWrite = process.stdout.write.bind(process.stdout);
+  process.stdout.write = ((c: string) => (written.push(String(c)), true)) as typeof process.stdout.write;
+  try {
+    expect(await main([event])).toBe(0);
+  } finally {
+    process.stdout.write = realWrite;
+    if (realStdin) Object.defineProperty(process, 'stdin', realStdin);
+    for (const k of Object.keys(process.env)) if (!(k in saved)) delete process.env[k];
+    Object.assign(process.env, saved);
+  }
+  return written.join('');
+}
