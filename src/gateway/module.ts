@@ -31,7 +31,7 @@ export interface GatewayModule extends DaemonModule {
   /** Problems with a routing config (empty when it would be accepted). */
   validateRoutingConfig(config: unknown): string[];
   /** Validates and puts a routing config in force now, writing it to the routing file. */
-  applyRoutingConfig(config: unknown, meta: { by: string; reason: string }): Promise<void>;
+  applyRoutingConfig(config: unknown, meta: { by: string; reason: string; rollback?: boolean }): Promise<void>;
 }
 
 const LOOPBACK = /^(127\.|localhost$|::1$|\[::1\]$)/;
@@ -109,8 +109,12 @@ export async function createGatewayModule(ctx: ModuleContext): Promise<GatewayMo
     },
     async applyRoutingConfig(config, meta) {
       const g = need(gateway);
-      const r = g.routing.apply(config, { persist: true });
-      ctx.logger.info({ by: meta.by, reason: meta.reason, version: r.version }, 'routing configuration applied');
+      // An undo is put in force even when the user's file holds an edit not yet in force, and
+      // that file is left as they saved it; a change (not an undo) is refused then (store.apply).
+      const edited = meta.rollback ? g.routing.unloadedEdit() : undefined;
+      const r = g.routing.apply(config, { persist: !edited });
+      if (edited) ctx.logger.warn({ by: meta.by, reason: meta.reason, version: r.version }, `routing configuration rolled back in force only: ${edited}, and it was not overwritten`);
+      else ctx.logger.info({ by: meta.by, reason: meta.reason, version: r.version }, 'routing configuration applied');
     },
   };
 }

@@ -263,4 +263,28 @@ describe('a rollback the gateway refuses', () => {
       await ts.cleanup();
     }
   });
+
+  it('at a restart, a cycle whose rollback fails is recorded as failed, and neither keeps the engine from starting nor the other cycles from recovery', async () => {
+    const ts = await openTestStore('sqlite');
+    try {
+      const repo = new ImproveRepo(ts.store);
+      const now = Date.now();
+      // caught while applying, its change in force; and one caught while analysing
+      await repo.createCycle({ id: 'cyc_a_00000001', triggeredBy: 'x', reason: null, windowHours: 1, now });
+      await repo.advance('cyc_a_00000001', { phase: 'applying', proposal: JSON.stringify({ source: 'rules', changes: [{ route: ROUTE, field: 'timeout_ms', from: 30_000, to: 45_000, reason: 'r' }] }) });
+      await repo.createCycle({ id: 'cyc_b_00000002', triggeredBy: 'x', reason: null, windowHours: 1, now: now + 1 });
+      const telemetry = new InMemoryTelemetry({ ...structuredClone(CONFIG), routes: [{ ...structuredClone(CONFIG.routes[0]), timeout_ms: 45_000 }] as typeof CONFIG.routes });
+      telemetry.applyRoutingConfig = async () => {
+        throw new Error('EACCES: permission denied');
+      };
+      const engine = new ImprovementEngine({ repo, gateway: telemetry, settings: () => improveSection.parse({}), logger: silentLogger() });
+      // was: recover() threw an Error with no message, and the daemon failed to start with "Daemon failed to start: "
+      await engine.recover();
+      expect(await repo.getCycle('cyc_a_00000001')).toMatchObject({ status: 'failed', error: expect.stringContaining('rollback failed, the change is still in force: EACCES') });
+      expect(await repo.getCycle('cyc_b_00000002')).toMatchObject({ status: 'interrupted' });
+      await engine.close();
+    } finally {
+      await ts.cleanup();
+    }
+  });
 });

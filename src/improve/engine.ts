@@ -31,7 +31,11 @@ type Applied = { kind: 'done' } | { kind: 'cancelled'; changes: ConfigChange[] }
 const HOUR = 3600_000;
 
 /** Raised inside a run when the cycle was cancelled or the engine is closing. */
-class Stopped extends Error {}
+class Stopped extends Error {
+  constructor(message = 'the improvement cycle was stopped (cancelled, or the engine is closing)') {
+    super(message);
+  }
+}
 
 /**
  * Runs improvement cycles: analyse a window of the gateway's telemetry, propose, validate, apply as
@@ -98,21 +102,31 @@ export class ImprovementEngine {
   async recover(): Promise<void> {
     for (const c of await this.o.repo.listCycles({ status: 'in_progress', limit: 1000 })) {
       if (this.running.has(c.id)) continue;
-      const changes = c.proposal?.changes ?? [];
-      if (c.phase === 'monitoring' && c.applied_version !== null) {
-        await this.event(c.id, 'resumed', { after: 'restart', monitoring_until: c.monitoring_until });
-        this.spawn(c.id, (signal) => this.monitor(c.id, changes, signal));
-      } else if (c.phase === 'applying' && changes.length > 0) {
-        const current = await this.o.gateway.getRoutingConfig();
-        const inForce = changesInForce(current, changes);
-        const reason = 'interrupted by a restart while applying';
-        if (inForce && (await this.o.repo.advance(c.id, { status: 'rolled_back', phase: 'done', error: reason }))) {
-          await this.revert(c, changes, reason);
-          await this.ended(c.id);
-        } else await this.finish(c.id, 'interrupted', { error: 'interrupted by a restart while applying; the change was not in force, nothing to undo' });
-      } else {
-        await this.finish(c.id, 'interrupted', { error: `interrupted by a restart while ${c.phase}; nothing was changed` });
+      // One cycle that cannot be recovered (its rollback failed: recorded on the cycle) must
+      // neither keep the daemon from starting nor the other cycles from being recovered.
+      try {
+        await this.recoverOne(c);
+      } catch (e) {
+        if (!(e instanceof Stopped)) this.o.logger.warn({ cycle: c.id, err: (e as Error).message }, 'improvement cycle not recovered at start');
       }
+    }
+  }
+
+  private async recoverOne(c: CycleView): Promise<void> {
+    const changes = c.proposal?.changes ?? [];
+    if (c.phase === 'monitoring' && c.applied_version !== null) {
+      await this.event(c.id, 'resumed', { after: 'restart', monitoring_until: c.monitoring_until });
+      this.spawn(c.id, (signal) => this.monitor(c.id, changes, signal));
+    } else if (c.phase === 'applying' && changes.length > 0) {
+      const current = await this.o.gateway.getRoutingConfig();
+      const inForce = changesInForce(current, changes);
+      const reason = 'interrupted by a restart while applying';
+      if (inForce && (await this.o.repo.advance(c.id, { status: 'rolled_back', phase: 'done', error: reason }))) {
+        await this.revert(c, changes, reason);
+        await this.ended(c.id);
+      } else await this.finish(c.id, 'interrupted', { error: 'interrupted by a restart while applying; the change was not in force, nothing to undo' });
+    } else {
+      await this.finish(c.id, 'interrupted', { error: `interrupted by a restart while ${c.phase}; nothing was changed` });
     }
   }
 
@@ -265,7 +279,7 @@ export class ImprovementEngine {
         return;
       }
       try {
-        await this.o.gateway.applyRoutingConfig(reverted, { by: `improve:${c.id}`, reason: `rollback: ${reason}` });
+        await this.o.gateway.applyRoutingConfig(reverted, { by: `improve:${c.id}`, reason: `rollback: ${reason}`, rollback: true });
       } catch (e) {
         // Never report a rollback that did not happen: the change is still in force, say so.
         const error = `rollback failed, the change is still in force: ${(e as Error).message} (after: ${reason})`;

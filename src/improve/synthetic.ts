@@ -1,4 +1,4 @@
-import type { ImproveGateway, RouteStats, RoutingConfig } from './types.js';
+import type { ApplyMeta, ImproveGateway, RouteStats, RoutingConfig } from './types.js';
 
 /** One request as analytics records it (the fields the cycle reads). */
 export interface RequestRecord {
@@ -64,7 +64,7 @@ export class InMemoryTelemetry implements ImproveGateway {
   getRoutingConfig(): RoutingConfig {
     return structuredClone(this.config);
   }
-  async applyRoutingConfig(config: RoutingConfig, meta: { by: string; reason: string }): Promise<void> {
+  async applyRoutingConfig(config: RoutingConfig, meta: ApplyMeta): Promise<void> {
     this.config = structuredClone(config);
     this.applied.push({ config: structuredClone(config), ...meta });
   }

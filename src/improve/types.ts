@@ -27,6 +27,13 @@ export interface RoutingConfig {
   [field: string]: unknown;
 }
 
+/** Who applies a routing config and why; `rollback`: it undoes a cycle's change. */
+export interface ApplyMeta {
+  by: string;
+  reason: string;
+  rollback?: boolean;
+}
+
 /** What the improve module needs from the gateway. */
 export interface ImproveGateway {
   /** Per-route telemetry of `[since, until)` (epoch ms). */
@@ -34,7 +41,7 @@ export interface ImproveGateway {
   /** The routing config in force. */
   getRoutingConfig(): Promise<RoutingConfig> | RoutingConfig;
   /** Validates and puts a routing config in force (hot reload); throws with a clear message when invalid. */
-  applyRoutingConfig(config: RoutingConfig, meta: { by: string; reason: string }): Promise<void>;
+  applyRoutingConfig(config: RoutingConfig, meta: ApplyMeta): Promise<void>;
   /** Optional: the gateway's own validator, run before applying. Returns problems, empty when valid. */
   validateRoutingConfig?(config: RoutingConfig): Promise<string[]> | string[];
 }

@@ -242,6 +242,51 @@ describe('routing store (hot reload)', () => {
     expect(store.router.resolve('gpt-4o').provider).toBe('openai');
   });
 
+  it('apply() with persist never writes over an edit of the file that is not in force (refused, or not yet polled)', () => {
+    const f = join(tmp(), 'model-routing.json');
+    writeFileSync(f, JSON.stringify({ routes: [{ pattern: '^claude-', retries: 1 }] }));
+    const store = new RoutingStore({ file: f, env: {}, selfUrls: () => [], logger });
+    // the user saves two new routes with a trailing comma: refused, the last good config in force
+    const edit = '{"routes": [{"pattern": "^claude-", "retries": 1}, {"pattern": "^llama", "provider": "openai"},]}';
+    writeFileSync(f, edit);
+    expect(store.reload().ok).toBe(false);
+    const improved = structuredClone(store.config);
+    improved.defaults.retries = 4;
+    expect(() => store.apply(improved, { persist: true })).toThrow(/holds an edit that was refused .*not overwritten/);
+    expect(readFileSync(f, 'utf8')).toBe(edit);
+    expect(store.config.defaults.retries).not.toBe(4);
+    // fixed, and saved again; an apply before the next poll would drop it just the same
+    writeFileSync(f, JSON.stringify({ routes: [{ pattern: '^claude-', retries: 2 }, { pattern: '^llama', provider: 'openai', timeout_ms: 60000 }] }));
+    expect(() => store.apply(improved, { persist: true })).toThrow(/was changed since it was loaded/);
+    // once loaded, a change is applied and written
+    expect(store.reload().ok).toBe(true);
+    store.apply({ ...structuredClone(store.config), defaults: { ...store.config.defaults, retries: 4 } }, { persist: true });
+    expect((JSON.parse(readFileSync(f, 'utf8')) as { routes: unknown[] }).routes).toHaveLength(2);
+    // in force only (no persist): allowed whatever the file holds
+    writeFileSync(f, edit);
+    expect(store.apply(structuredClone(store.config)).version).toBeGreaterThan(0);
+    expect(readFileSync(f, 'utf8')).toBe(edit);
+  });
+
+  it('keeps the user\'s routes while their file is missing for a moment (an editor\'s rename, a git checkout); the shipped ones only after the grace', async () => {
+    const f = join(tmp(), 'model-routing.json');
+    writeFileSync(f, JSON.stringify({ routes: [{ pattern: '^claude-', provider: 'openai', base_url: 'http://127.0.0.1:11434/v1' }] }));
+    const store = new RoutingStore({ file: f, env: {}, selfUrls: () => [], logger, watchIntervalMs: 20 });
+    store.watch();
+    try {
+      rmSync(f);
+      await new Promise((r) => setTimeout(r, 300));
+      // was: the shipped routes within one poll, sending claude-* to the public API
+      expect(store.status().source).toBe(f);
+      expect(store.router.resolve('claude-x').provider).toBe('openai');
+      writeFileSync(f, JSON.stringify({ routes: [{ pattern: '^claude-', provider: 'openai', base_url: 'http://127.0.0.1:11434/v1', retries: 3 }] }));
+      await waitUntil(() => store.router.resolve('claude-x').retries === 3);
+      expect(store.status().source).toBe(f);
+    } finally {
+      store.close();
+    }
+  });
+
   it('apply() validates, puts the config in force and can persist it', () => {
     const d = tmp();
     const f = join(d, 'model-routing.json');

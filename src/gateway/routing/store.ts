@@ -73,10 +73,26 @@ export class RoutingStore {
     }
   }
 
-  /** Validates and applies a new config (self-improvement); `persist` also writes the user's file. */
+  /**
+   * Why the user's file may not be overwritten now: it holds an edit that is not in force (one
+   * refused for an error, or one saved since the last poll). Writing the config in force over it
+   * would lose that edit without a copy.
+   */
+  unloadedEdit(): string | undefined {
+    if (signature(statOrUndefined(this.opts.file)) !== this.seen) return `${this.opts.file} was changed since it was loaded`;
+    if (this.lastError) return `${this.opts.file} holds an edit that was refused (${this.lastError})`;
+    return undefined;
+  }
+
+  /**
+   * Validates and applies a new config (self-improvement); `persist` also writes the user's file,
+   * and is refused (nothing applied) while the file holds an edit not in force (`unloadedEdit`).
+   */
   apply(raw: unknown, opts: { persist?: boolean } = {}): { version: number } {
     const parsed = validateRouting(raw, '(applied config)');
     const router = buildRouter(parsed, this.opts.env, this.opts.selfUrls(), '(applied config)');
+    const edited = opts.persist ? this.unloadedEdit() : undefined;
+    if (edited) throw new Error(`${edited}: not overwritten, and the new config is not applied; fix or save the file first`);
     if (opts.persist) {
       writeFileAtomic(this.opts.file, `${JSON.stringify(raw, null, 2)}\n`, 0o644);
       this.seen = signature(statOrUndefined(this.opts.file));
@@ -108,12 +124,21 @@ export class RoutingStore {
   watch(): void {
     if (this.timer) return;
     let polling = false;
+    let missingSince: number | undefined;
     this.timer = setInterval(() => {
       if (polling) return;
       polling = true;
       stat(this.opts.file, (err, st) => {
         polling = false;
         if (!this.timer) return;
+        // The user's file gone for a moment (an editor saving by rename, a git checkout): the
+        // shipped routes would take over meanwhile, and a local model's prompts could go to a
+        // public API. Only a file still gone after MISSING_GRACE_MS gives way to them.
+        if (err && this.source === this.opts.file) {
+          missingSince ??= Date.now();
+          if (Date.now() - missingSince < MISSING_GRACE_MS) return;
+        }
+        if (!err) missingSince = undefined;
         if (signature(err ? undefined : st) !== this.seen) this.reload();
       });
     }, this.opts.watchIntervalMs ?? 1000);
@@ -132,6 +157,9 @@ export class RoutingStore {
     for (const l of this.listeners) l(router);
   }
 }
+
+/** How long the user's routing file may be missing before the shipped default replaces it. */
+export const MISSING_GRACE_MS = 5000;
 
 function statOrUndefined(file: string): Stats | undefined {
   try {
