@@ -61,6 +61,9 @@ export class OutageLog {
  * (until its run has returned, here or on another instance). With the task id as job id that
  * add did nothing, and the task waited for the re-queue sweep.
  */
+/** How long a read or a removal waits for Redis: BullMQ (maxRetriesPerRequest: null) waits for as long as it is away. */
+const QUEUE_CALL_MS = 2000;
+
 export class BullQueue implements TaskQueue {
   readonly kind = 'bullmq' as const;
   private readonly queue: Queue;
@@ -99,10 +102,17 @@ export class BullQueue implements TaskQueue {
 
   async remove(taskId: string): Promise<void> {
     try {
-      const jobId = await this.queue.getDeduplicationJobId(taskId);
-      if (jobId) await this.queue.remove(jobId);
+      // Bounded: with Redis away, BullMQ waits for it (a cancel, already in the store, hung)
+      await withTimeout(
+        (async () => {
+          const jobId = await this.queue.getDeduplicationJobId(taskId);
+          if (jobId) await this.queue.remove(jobId);
+        })(),
+        QUEUE_CALL_MS,
+        'the task queue',
+      );
     } catch {
-      // active elsewhere: the runner there sees the cancelled status in the store
+      // active elsewhere, or Redis away: the runner that takes the job sees the cancelled status in the store
     }
   }
 
@@ -118,8 +128,14 @@ export class BullQueue implements TaskQueue {
     this.worker.getBackend().on('ready', () => this.outage.ok());
   }
 
+  pause(): void {
+    // not waiting for the active jobs (they stop with the engine), nor for Redis
+    this.worker?.pause(true).catch(() => undefined);
+  }
+
   async depth(): Promise<number> {
-    const c = await this.queue.getJobCounts('wait', 'prioritized', 'delayed');
+    // bounded (for /metrics and /health): with Redis away, BullMQ waits for it
+    const c = await withTimeout(this.queue.getJobCounts('wait', 'prioritized', 'delayed'), QUEUE_CALL_MS, 'the task queue (Redis)');
     this.outage.ok();
     return Object.values(c).reduce((a, b) => a + b, 0);
   }

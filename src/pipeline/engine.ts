@@ -74,6 +74,10 @@ export class PipelineEngine {
   /** Tasks being archived here (the end of a run and the cleanup's sweep may meet). */
   private readonly archiving = new Set<string>();
   private closing = false;
+  /** A stop began: tasks given to `run` are declined. */
+  get isClosing(): boolean {
+    return this.closing;
+  }
   /** The owner name this engine writes into the tasks it runs (lease.ts). */
   readonly instance: string;
   private readonly lease: LeaseTimes;

@@ -415,6 +415,37 @@ describe('with its Redis unreachable', () => {
     expect(health).toMatchObject({ status: 'degraded', queue: 'bullmq' });
     await h.close();
   }, 30_000);
+
+  it('starts with unfinished tasks in the store, and /metrics and a cancel answer, without waiting for Redis', async () => {
+    const env = tempCcoEnv();
+    cleanups.push(() => env.cleanup());
+    const store = await openTestStore();
+    cleanups.push(() => store.cleanup());
+    // a task left queued by the last run (stored while Redis was away, in the local queue's daemon)
+    const first = await harness({ env, store });
+    const res = await first.app.inject({ method: 'POST', url: '/api/requirements', payload: { requirement: 'Build a command line tool that prints the weather', priority: 5 } });
+    const id = res.json<{ task_id: string }>().task_id;
+    await first.mod.cancel?.(id).catch(() => undefined);
+    await store.store.db.updateTable('pipeline_tasks').set({ status: 'queued' }).where('id', '=', id).execute();
+    await first.close();
+
+    const t0 = Date.now();
+    // was: start() waited for Redis to take the task (for ever): no "daemon started"
+    const h = await harness({ env, store, redisUrl: 'redis://127.0.0.1:1' });
+    expect(Date.now() - t0).toBeLessThan(5000);
+    const t1 = Date.now();
+    const metrics = await h.app.inject({ method: 'GET', url: '/metrics' });
+    // was: no answer while Redis stayed away
+    expect(metrics.statusCode).toBe(200);
+    expect(metrics.body).toContain('cco_pipeline_tasks_active');
+    expect(Date.now() - t1).toBeLessThan(4000);
+    const t2 = Date.now();
+    const cancel = await h.app.inject({ method: 'POST', url: `/api/tasks/${id}/cancel` });
+    expect(cancel.statusCode).toBe(200);
+    expect(cancel.json<{ status: string }>().status).toBe('cancelled');
+    expect(Date.now() - t2).toBeLessThan(4000);
+    await h.close();
+  }, 30_000);
 });
 
 describe('a workspace this user cannot write (seed 002: file system permissions)', () => {

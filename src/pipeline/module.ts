@@ -104,12 +104,21 @@ export async function createPipelineModule(ctx: ModuleContext, deps: PipelineDep
   );
   let cleanupTimer: NodeJS.Timeout | undefined;
   let sweepTimer: NodeJS.Timeout | undefined;
-  /** Queues every unfinished task again (jobs are deduplicated by task id: a waiting one is never doubled). */
-  const requeue = async (): Promise<number> => {
-    const pending = await repo.unfinished();
-    for (const t of pending) await queue.add(t.id, Number(t.priority));
-    return pending.length;
-  };
+  /**
+   * Queues every unfinished task again (jobs are deduplicated by task id: a waiting one is never
+   * doubled). One at a time; each add bounded, as Redis may be away (BullMQ would wait for it).
+   */
+  let requeuing: Promise<number> | undefined;
+  const requeue = (): Promise<number> =>
+    (requeuing ??= (async () => {
+      try {
+        const pending = await repo.unfinished();
+        for (const t of pending) await withTimeout(queue.add(t.id, Number(t.priority)), REQUEUE_ADD_MS, 'the task queue (Redis)');
+        return pending.length;
+      } finally {
+        requeuing = undefined;
+      }
+    })());
   let started = false;
   const folders = cachedCheck(() => withTimeout(workspace.writableProblem(), 1500, 'the workspace folder check'), deps.folderCheckTtlMs ?? FOLDER_CHECK_TTL_MS);
   /** Tasks whose archive retention deleted and whose row still names it (kept for the next cleanup if the store failed). */
@@ -175,6 +184,13 @@ export async function createPipelineModule(ctx: ModuleContext, deps: PipelineDep
   const runTask = async (id: string): Promise<void> => {
     const outcome = await engine.run(id);
     if (outcome && queue.kind === 'local') retryLater(id, outcome.retryAfterMs);
+    // A shared queue's job taken as this instance's stop began (its worker was already waiting
+    // on Redis for it), or a run the stop cut short: given back, for another instance to run now
+    // rather than after the re-queue sweep (added while its job is active, it is queued once the job ends).
+    if (engine.isClosing && queue.kind === 'bullmq') {
+      const t = await repo.get(id).catch(() => undefined);
+      if (t && !isTerminal(t.status)) await withTimeout(queue.add(id, Number(t.priority)), REQUEUE_ADD_MS, 'the task queue (Redis)').catch(() => undefined);
+    }
   };
 
   const gauge = new Gauge({
@@ -208,9 +224,12 @@ export async function createPipelineModule(ctx: ModuleContext, deps: PipelineDep
       if (!cfg.enabled) return;
       queue.start(runTask);
       started = true;
-      // Resume: every task not finished when the daemon stopped runs again from its stage.
-      const n = await requeue();
-      if (n) logger.info({ tasks: n }, `resuming ${n} unfinished pipeline task(s)`);
+      // Resume: every task not finished when the daemon stopped runs again from its stage. Not
+      // waited for: with Redis away the daemon would not finish starting (the sweep tries again).
+      void requeue().then(
+        (n) => n && logger.info({ tasks: n }, `resuming ${n} unfinished pipeline task(s)`),
+        (e: unknown) => logger.warn({ err: (e as Error).message }, 'unfinished pipeline tasks not queued yet; the re-queue sweep tries again'),
+      );
       if (queue.kind === 'bullmq') {
         // With Redis, a job can be lost with an instance or a Redis outage: sweep now and then.
         sweepTimer = setInterval(() => void requeue().catch((e: unknown) => logger.warn({ err: (e as Error).message }, 'pipeline re-queue sweep failed')), 30_000);
@@ -231,7 +250,10 @@ export async function createPipelineModule(ctx: ModuleContext, deps: PipelineDep
       }
     },
     stopping() {
-      // runs stop now (their gateway calls are requests the daemon would otherwise wait for)
+      // no more tasks taken (a stopping engine declines them: a shared queue's jobs would be used
+      // up without running, while other instances waited for the sweep), and runs stop now
+      // (their gateway calls are requests the daemon would otherwise wait for)
+      queue.pause();
       engine.close();
     },
     async close() {
@@ -279,3 +301,6 @@ function cachedCheck<T>(check: () => Promise<T>, ttlMs: number): { problem(): Pr
     },
   };
 }
+
+/** How long a re-queue waits for one add: Redis may be away (BullMQ waits for it); the sweep tries again. */
+const REQUEUE_ADD_MS = 5000;

@@ -13,6 +13,12 @@ export interface TaskQueue {
   /** Starts taking tasks; `run` resolves when the task has ended or stopped. */
   start(run: (taskId: string) => Promise<void>): void;
   depth(): Promise<number>;
+  /**
+   * Takes no more tasks (a stop began): the waiting ones stay queued, for another instance or the
+   * next start. (A stopping engine declines every task it is given: taken now, a shared queue's
+   * job would be used up without running.)
+   */
+  pause(): void;
   close(): Promise<void>;
 }
 
@@ -76,6 +82,10 @@ export class LocalQueue implements TaskQueue {
 
   async depth(): Promise<number> {
     return this.waiting.length;
+  }
+
+  pause(): void {
+    this.closed = true;
   }
 
   /** Stops starting tasks and waits (bounded) for the active ones to stop. */

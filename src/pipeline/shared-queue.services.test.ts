@@ -116,5 +116,27 @@ if (!REDIS || !PG) {
         expect(agents.implementer?.last_output).toMatch(/^1 file: main\.js$/);
       }
     });
+
+    it('an instance that is stopping takes no more jobs: the other runs them at once, not after the 30 s re-queue sweep', async () => {
+      const [a, b] = instances;
+      if (!a || !b) throw new Error('instances missing');
+      // a stop began on A (its HTTP grace): its engine declines tasks from here on
+      a.mod.stopping?.();
+      const ids: string[] = [];
+      for (let i = 0; i < 6; i++) {
+        const r = await b.app.inject({ method: 'POST', url: '/api/requirements', payload: { requirement: `Stop ${i}: build a command line tool that prints the squares from 1 to ${i + 5}`, priority: 5 } });
+        expect(r.statusCode).toBe(202);
+        ids.push(r.json<{ task_id: string }>().task_id);
+      }
+      // was: A kept taking jobs and dropped them unrun; the tasks stayed queued until a sweep
+      const end = Date.now() + 15_000;
+      for (;;) {
+        const list = await b.mod.listTasks({ limit: 50 });
+        const done = list.tasks.filter((t) => ids.includes(t.id) && t.status === 'completed');
+        if (done.length === ids.length) break;
+        if (Date.now() > end) throw new Error(`only ${done.length} of ${ids.length} finished within 15 s: ${JSON.stringify(list.tasks.filter((t) => ids.includes(t.id)).map((t) => [t.id, t.status]))}`);
+        await new Promise((r) => setTimeout(r, 100));
+      }
+    }, 30_000);
   });
 }
