@@ -23,6 +23,22 @@ describe('TuiState', () => {
     expect(s.agents.get('analyst')?.task).toBeUndefined();
   });
 
+  it('never passes a control character on to the terminal: what anyone submitted could set its title, clear it or write the clipboard', () => {
+    const s = new TuiState();
+    const now = Date.now();
+    const evil = 'ok\u001b]0;PWNED\u0007 \u001b]52;c;cHduZWQ=\u0007\u001b[2J\u009b2J\u007f';
+    s.apply({ seq: 1, type: 'task_update', ts: now, data: { task_id: 't1', status: 'queued', requirement: evil } });
+    s.apply({ seq: 2, type: 'agent_activity', ts: now, data: { session_id: 's1', status: 'Working', current_tool: evil } });
+    s.apply({ seq: 3, type: 'gateway_request', ts: now, data: { model: evil, status: 200 } });
+    s.apply({ seq: 4, type: 'log', ts: now, data: { level: 'info', msg: `task created: ${evil}` } });
+    const shown = [s.tasks.get('t1')?.requirement, s.agents.get('s1')?.task, s.requests[0]?.model, s.logs[0]?.msg];
+    for (const text of shown) {
+      expect(text).toContain('PWNED');
+// eslint-disable-next-line no-control-regex -- finding them is the point
+      expect(text).not.toMatch(/[\u0000-\u001f\u007f-\u009f]/);
+    }
+  });
+
   it('keeps its lists bounded', () => {
     const s = new TuiState({ requests: 10, logs: 5, tasks: 3, agents: 3 });
     for (let i = 1; i <= 100; i++) {
@@ -56,5 +72,16 @@ describe('TuiState', () => {
     for (let i = 0; i < 2; i++) s.apply({ seq: 2 + i, type: 'agent_activity', ts: 2 + i, data: { action: 'result_stored', agent_id: 'api-designer-1', agent_type: 'api-designer', status: 'success' } });
     s.apply({ seq: 4, type: 'agent_activity', ts: 4, data: { action: 'event_received', agent_id: 'api-designer-1', agent_type: 'api-designer', count: 3 } });
     expect(s.agents.get('api-designer-1')).toMatchObject({ kind: 'sidecar', name: 'api-designer', done: 2 });
+  });
+});
+
+describe('wrappedRows (the TUI header counted, so the frame stays shorter than the terminal)', () => {
+  it('counts the rows items take when they wrap, an item wider than the terminal included', async () => {
+    const { wrappedRows } = await import('./app.js');
+    expect(wrappedRows([10, 10, 10], 3, 80)).toBe(1);
+    expect(wrappedRows([10, 10, 10], 3, 23)).toBe(2);
+    expect(wrappedRows([10, 10, 10], 3, 10)).toBe(3);
+    expect(wrappedRows([45], 3, 20)).toBe(3);
+    expect(wrappedRows([5, 45, 5], 1, 20)).toBe(4);
   });
 });

@@ -47,10 +47,19 @@ export interface TuiLog {
 
 type Obj = Record<string, unknown>;
 const isObj = (v: unknown): v is Obj => typeof v === 'object' && v !== null && !Array.isArray(v);
+/**
+ * Text without control characters (C0, DEL, C1), each shown as a space. Strings from the daemon
+ * carry what anyone submitted (a requirement, a hook's tool name, a log line quoting them): an
+ * escape sequence reaching the terminal could set its title, clear it, or write the clipboard
+ * (OSC 52) for a later paste to run.
+ */
+// eslint-disable-next-line no-control-regex -- finding them is the point
+export const printable = (text: string): string => text.replace(/[\u0000-\u001f\u007f-\u009f]/g, ' ');
+
 const s = (o: Obj, ...keys: string[]): string | undefined => {
   for (const k of keys) {
     const v = o[k];
-    if (typeof v === 'string' && v) return v;
+    if (typeof v === 'string' && v) return printable(v);
     if (typeof v === 'number') return String(v);
   }
   return undefined;
