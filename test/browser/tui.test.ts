@@ -73,6 +73,22 @@ describe('cco tui in tmux against a real daemon', () => {
     await until((s) => s.includes('TUI-EXITED=0'), 5000);
   });
 
+  it('follows a resize: the frame stays shorter than the terminal (no clearing of the screen and its scrollback at every redraw)', async () => {
+    startTui('resized', CLI, 100);
+    await until((s) => s.includes('● Live'), 15_000, 'resized');
+    // smaller, and narrow enough for the header to wrap
+    tmux('resize-window', '-t', 'resized', '-x', '60', '-y', '20');
+    await new Promise((r) => setTimeout(r, 1000));
+    for (let i = 0; i < 6; i++) {
+      const lines = screen('resized').split('\n');
+      // was: the rows read once at start (40): a 40-row frame in 20 rows, redrawn from a cleared screen 4 times a second, its top scrolled away
+      expect(lines[0]).toContain('CCO · http://127.0.0.1');
+      await new Promise((r) => setTimeout(r, 250));
+    }
+    tmux('send-keys', '-t', 'resized', 'q');
+    await until((s) => s.includes('TUI-EXITED=0'), 5000, 'resized');
+  });
+
   it('runs from the bundle that `cco` installs (dist/cco: react and ink in lazily loaded chunks), legible at 80 columns', async () => {
     // 80 columns, a common terminal: every label stays on the line of its value.
     startTui('bundled', BUNDLED_CLI, 80);
