@@ -74,6 +74,8 @@ export class PipelineEngine {
   /** Tasks being archived here (the end of a run and the cleanup's sweep may meet). */
   private readonly archiving = new Set<string>();
   private closing = false;
+  /** The tasks each stage agent works on here now (its card stays Working while any is left). */
+  private readonly busy = new Map<string, Set<string>>();
   /** A stop began: tasks given to `run` are declined. */
   get isClosing(): boolean {
     return this.closing;
@@ -131,6 +133,8 @@ export class PipelineEngine {
     } finally {
       stopWatch?.();
       this.running.delete(taskId);
+      // whatever way the run ended, no card stays Working on it
+      for (const [agent, tasks] of this.busy) if (tasks.delete(taskId) && tasks.size === 0) this.busy.delete(agent);
       settle();
       // a graceful stop hands the task over at once instead of after the lease
       if (claimed && this.closing && !local.lost) await this.d.repo.release(taskId, this.instance).catch(() => undefined);
@@ -513,7 +517,17 @@ export class PipelineEngine {
     this.d.hub.publish('task_update', msg);
   }
 
-  private async agentActivity(agent: StageAgent, status: AgentStatus, taskId: string | null, message: string, lastOutput?: string): Promise<void> {
+  private async agentActivity(agent: StageAgent, said: AgentStatus, taskId: string | null, message: string, lastOutput?: string): Promise<void> {
+    // The card is the agent's, not one task's: with tasks overlapping in a stage (concurrency 2
+    // and up), one task's end leaves the agent Working on the other's, as GET /api/agents says.
+    let tasks = this.busy.get(agent.id);
+    if (taskId !== null) {
+      if (said === 'Working') (tasks ??= this.busy.set(agent.id, new Set()).get(agent.id) as Set<string>).add(taskId);
+      else tasks?.delete(taskId);
+    }
+    if (tasks?.size === 0) this.busy.delete(agent.id);
+    const still = said !== 'Working' && tasks?.size ? [...tasks][tasks.size - 1] : undefined;
+    const status: AgentStatus = still ? 'Working' : said;
     const done = await this.d.repo.completedCount(agent.id).catch(() => 0);
     // `task_id` is the card's current task, so only while Working; `last_task_id` says which task a Ready/Error is about.
     const msg: AgentActivityMessage = {
@@ -521,7 +535,7 @@ export class PipelineEngine {
       name: agent.name,
       stage: agent.stage,
       status,
-      task_id: status === 'Working' ? taskId : null,
+      task_id: status === 'Working' ? (still ?? taskId) : null,
       last_task_id: taskId,
       tasks_done: done,
       message,

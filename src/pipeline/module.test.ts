@@ -272,6 +272,31 @@ describe('pipeline module', () => {
     expect((await h.mod.listAgents()).analyst?.status).toBe('Ready');
   });
 
+  it("an agent's card stays Working while another task is still in its stage (one task's end is not the agent's)", async () => {
+    const h = await harness({ pipeline: { concurrency: 2 } });
+    let release: (() => void) | undefined;
+    const gate = new Promise<void>((r) => (release = r));
+    h.fake.setResponder(async (r) => {
+      const body = r.body as { messages: { content: string }[] };
+      if (stageOf(r) === 'analysis' && body.messages[0]?.content.includes('ALPHA')) await gate;
+      return demoPipelineReply(r) ?? { text: '' };
+    });
+    const alpha = await h.mod.submit({ requirement: 'ALPHA: build a command line tool that prints the current date in ISO format', priority: 5 });
+    await waitFor(() => h.fake.activeRequests > 0 || undefined);
+    const beta = await h.mod.submit({ requirement: 'BETA: build a command line tool that prints the current time in ISO format', priority: 5 });
+    // BETA's analysis ends while ALPHA's goes on
+    await waitFor(async () => ((await h.mod.getTask(beta.task_id))?.stages.find((s) => s.stage === 'analysis')?.status === 'completed' ? true : undefined));
+    const analyst = h.hub.recent({ types: ['agent_activity'] }).map((m) => m.data as { agent: string; status: string; task_id: string | null; last_task_id: string | null }).filter((d) => d.agent === 'analyst');
+    const last = analyst[analyst.length - 1];
+    // was: Ready with no task, while GET /api/agents said Working
+    expect(last).toMatchObject({ status: 'Working', task_id: alpha.task_id, last_task_id: beta.task_id });
+    expect((await h.mod.listAgents()).analyst?.status).toBe('Working');
+    release?.();
+    for (const t of [alpha, beta]) expect((await ended(h.mod, t.task_id)).status).toBe('completed');
+    const after = h.hub.recent({ types: ['agent_activity'] }).map((m) => m.data as { agent: string; status: string }).filter((d) => d.agent === 'analyst');
+    expect(after[after.length - 1]?.status).toBe('Ready');
+  });
+
   it('resumes an interrupted task at the running stage without redoing finished ones', async () => {
     const env = tempCcoEnv();
     cleanups.push(() => env.cleanup());
