@@ -1,3 +1,5 @@
+import { readdirSync, readFileSync } from 'node:fs';
+import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { request } from 'undici';
 import WebSocket from 'ws';
@@ -90,6 +92,15 @@ describe('dashboard module (real daemon in process, terminal off)', () => {
     expect(signed.boot).toMatch(/^[0-9a-f-]{36}$/);
     expect(signed.routes).toContain('GET /api/status');
     expect(signed.routes).toContain('GET /api/sessions');
+    // every route the page reads with getIf is one the session can name (getIf asks for no other):
+    // the sidecar's agents were left out, and their cards were never restored after a restart
+    const read = new Set<string>();
+    for (const file of readdirSync(join(process.cwd(), 'web/src'), { recursive: true }) as string[]) {
+      if (!/\.tsx?$/.test(file)) continue;
+      for (const m of readFileSync(join(process.cwd(), 'web/src', file), 'utf8').matchAll(/getIf(?:<[^>]*>)?\(['`]([^'`?$]+)/g)) read.add(`GET ${m[1]}`);
+    }
+    expect(read.size).toBeGreaterThan(5);
+    for (const route of read) expect(signed.routes, route).toContain(route);
   });
 
   it('refuses the terminal when it is off (403 with the fix), and always without the token (401)', async () => {

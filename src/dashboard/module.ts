@@ -25,6 +25,7 @@ const PAGE_ROUTES: readonly (readonly ['GET' | 'POST', string])[] = [
   ['POST', '/api/requirements'],
   ['GET', '/api/tasks'],
   ['GET', '/api/agents'],
+  ['GET', '/api/sidecar/agents'],
 ];
 
 export async function createDashboardModule(ctx: ModuleContext): Promise<DaemonModule> {

@@ -15,7 +15,8 @@ export async function loadSnapshots(state: DashboardState): Promise<void> {
   const agentsField = isObj(agents) ? agents.agents : agents;
   // `/api/agents` answers `{agents: {id: card}}`; accept a plain list too.
   const agentList = Array.isArray(agentsField) ? agentsField : isObj(agentsField) ? Object.values(agentsField) : [];
-  for (const a of agentList) if (isObj(a)) state.upsertAgent(a, now);
+  // seen when it last worked (never, for an agent that has not run yet), not when the list was read
+  for (const a of agentList) if (isObj(a)) state.upsertAgent(a, typeof a.last_active_at === 'number' ? a.last_active_at : 0);
   // the sidecar's agents of the last day, with their result counts (after a daemon restart the
   // live messages that made their cards are gone)
   for (const a of arr(sidecarAgents, 'agents') ?? []) if (isObj(a)) state.upsertAgent(a, typeof a.last_seen === 'number' ? a.last_seen : now);

@@ -26,6 +26,20 @@ describe('DashboardState sidecar agents', () => {
   });
 });
 
+describe('DashboardState pipeline agent cards: when each was last seen', () => {
+  it('is when it last worked: never for an agent not run yet, and a later snapshot does not move a live time back', () => {
+    const s = new DashboardState();
+    const card = { agent: 'analyst', name: 'requirements-analyst', stage: 'analysis', status: 'Ready', current_task: null, tasks_done: 0, last_active_at: null };
+    // GET /api/agents on a fresh daemon: the loader passes last_active_at (none: 0)
+    s.upsertAgent(card, 0);
+    expect(s.agents.get('analyst')?.lastSeen).toBe(0);
+    s.apply({ seq: 1, type: 'agent_activity', ts: 1_800_000_000_500, data: { agent: 'analyst', name: 'requirements-analyst', stage: 'analysis', status: 'Ready', task_id: null, tasks_done: 1 } });
+    expect(s.agents.get('analyst')?.lastSeen).toBe(1_800_000_000_500);
+    s.upsertAgent({ ...card, tasks_done: 1, last_active_at: 1_800_000_000_400 }, 1_800_000_000_400);
+    expect(s.agents.get('analyst')?.lastSeen).toBe(1_800_000_000_500);
+  });
+});
+
 describe('DashboardState pipeline tasks: validation verdicts and retries', () => {
   const T0 = 1_800_000_000_000;
   const update = (seq: number, data: Record<string, unknown>) => ({ seq, type: 'task_update', ts: T0 + seq, data });

@@ -111,6 +111,8 @@ export class DashboardState {
       ...a,
       completed: a.completed ?? prev?.completed ?? 0,
       failed: a.failed ?? prev?.failed ?? 0,
+      // a snapshot read later may know only an older time (or none) than a live message did
+      lastSeen: Math.max(prev?.lastSeen ?? 0, a.lastSeen),
     };
     // Parts that do not send counts still get them: a Working → Ready/Error edge is one task.
     if (a.kind === 'pipeline' && prev?.status === 'Working') {
