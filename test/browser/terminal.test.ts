@@ -81,6 +81,27 @@ describe('web terminal (xterm.js over /terminal, node-pty)', () => {
     expect(b.external).toEqual([]);
   });
 
+  it('keeps its shell, and what runs in it, while another view is open', async () => {
+    await b.page.goto(`${d.url}/?token=${encodeURIComponent(d.token)}`);
+    await b.page.click('[data-testid=nav-terminal]');
+    await b.page.waitForFunction(() => document.querySelector('[data-testid=terminal-status]')?.textContent === 'connected');
+    await b.page.click('[data-testid=terminal]');
+    await b.page.keyboard.type('X=kept-$((40+2)); echo ready-$X');
+    await b.page.keyboard.press('Enter');
+    await b.page.waitForFunction(() => (document.querySelector('.xterm-rows')?.textContent ?? '').includes('ready-kept-42'));
+    const cols = await b.page.evaluate(() => document.querySelector('.xterm-rows')?.children.length ?? 0);
+    // another view, then back: was a new shell (the old one ended with its socket), $X unset
+    await b.page.click('[data-testid=nav-logs]');
+    await new Promise((r) => setTimeout(r, 500));
+    await b.page.click('[data-testid=nav-terminal]');
+    await b.page.click('[data-testid=terminal]');
+    await b.page.keyboard.type('echo again-$X-$COLUMNS');
+    await b.page.keyboard.press('Enter');
+    await b.page.waitForFunction(() => /again-kept-42-\d{2,}/.test(document.querySelector('.xterm-rows')?.textContent ?? ''));
+    expect(await b.page.textContent('[data-testid=terminal-status]')).toBe('connected');
+    expect(await b.page.evaluate(() => document.querySelector('.xterm-rows')?.children.length ?? 0)).toBe(cols);
+  });
+
   it('is refused without the token, with a wrong one, and from a foreign origin', async () => {
     const ws = `${d.url.replace('http', 'ws')}/terminal`;
     expect(await upgradeStatus(ws)).toBe(401);

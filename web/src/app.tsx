@@ -30,8 +30,15 @@ function currentView(): ViewName {
 
 export function App() {
   const [view, setView] = useState<ViewName>(currentView());
+  // Once opened, the terminal stays mounted (hidden on other views): unmounting it closed its
+  // socket, and the daemon then ended the shell and whatever it was running.
+  const [terminalOpened, setTerminalOpened] = useState(view === 'terminal');
   useEffect(() => {
-    const on = (): void => setView(currentView());
+    const on = (): void => {
+      const next = currentView();
+      if (next === 'terminal') setTerminalOpened(true);
+      setView(next);
+    };
     window.addEventListener('hashchange', on);
     return () => window.removeEventListener('hashchange', on);
   }, []);
@@ -51,7 +58,14 @@ export function App() {
         <ConnPill />
       </header>
       <Banner />
-      <main>{VIEWS[view].render()}</main>
+      <main>
+        {view !== 'terminal' && VIEWS[view].render()}
+        {terminalOpened && (
+          <div style={{ display: view === 'terminal' ? undefined : 'none' }} data-testid="terminal-view">
+            <TerminalView />
+          </div>
+        )}
+      </main>
     </div>
   );
 }

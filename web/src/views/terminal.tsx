@@ -59,6 +59,8 @@ export function TerminalView() {
         if (ws.readyState === WebSocket.OPEN) ws.send(JSON.stringify({ type: 'input', data: d }));
       });
       const ro = new ResizeObserver(() => {
+        // hidden while another view shows (it stays mounted): a fit to no size would shrink the shell to 2 columns
+        if (!box.current?.clientWidth || !box.current.clientHeight) return;
         fit.fit();
         sendResize();
       });
