@@ -216,6 +216,11 @@ export class PipelineEngine {
         continue;
       }
       if (signal.aborted) return this.stopped(task, stage, local);
+      // A rejection stored, and the task's end not (a kill or a store error between the two
+      // writes of `rejected`): a resume must not integrate what the validator refused.
+      if (stage === 'integration' && outputs.validation && !outputs.validation.passed && this.d.cfg.fail_on_validation_reject) {
+        return this.rejected(task, this.d.agents.validation, outputs.validation, 0, local);
+      }
       local.stage = stage;
       const agent = (stage === 'implementation' && this.d.specialist?.(outputs.analysis?.language)) || this.d.agents[stage];
       const attempt = await this.d.repo.startStageOwned(task.id, stage, me, agent.id, agent.model);

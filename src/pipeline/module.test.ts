@@ -547,6 +547,29 @@ describe('a validator that rejects the implementation (PRODUCT.md: "a failing va
     expect((await h.app.inject({ url: '/metrics' })).body).toMatch(/task_processing_duration_seconds_count\{status="failed"\} 1/);
   });
 
+  it('a resume after a kill between the rejection and the task\'s end still fails the task: what the validator refused is not integrated', async () => {
+    const env = tempCcoEnv();
+    cleanups.push(() => env.cleanup());
+    const store = await openTestStore();
+    cleanups.push(() => store.cleanup());
+    // the first run stops once the rejection is stored and before the task has ended: its
+    // integration hangs (the setting lets it start), as a kill between the two writes leaves it
+    const fake = await startFakeProvider({ responder: (r) => (stageOf(r) === 'validation' ? { text: JSON.stringify(REJECTED) } : stageOf(r) === 'integration' ? { fault: 'hang' } : (demoPipelineReply(r) ?? { text: '' })) });
+    cleanups.push(() => fake.close());
+    const a = await harness({ store, fake, env, pipeline: { fail_on_validation_reject: false } });
+    const { task_id } = await a.mod.submit({ requirement, priority: 5 });
+    await waitFor(() => fake.requests.some((r) => stageOf(r) === 'integration') || undefined);
+    await a.close();
+    expect((await a.mod.getTask(task_id))?.stages.find((s) => s.stage === 'validation')?.status).toBe('completed');
+    fake.setResponder((r) => demoPipelineReply(r) ?? { text: '' });
+    const b = await harness({ store, fake, env });
+    const task = await ended(b.mod, task_id);
+    // was: completed, integrated and its files written
+    expect(task).toMatchObject({ status: 'failed', error: 'Validation failed: Syntax error on line 42' });
+    expect(fake.requests.filter((r) => stageOf(r) === 'integration')).toHaveLength(1);
+    expect(task.stages.find((s) => s.stage === 'integration')?.status).toBe('cancelled');
+  });
+
   it('with fail_on_validation_reject = false completes the task, still showing and logging the verdict', async () => {
     const h = await harness({ pipeline: { fail_on_validation_reject: false } });
     h.fake.setResponder((r) => (stageOf(r) === 'validation' ? { text: JSON.stringify(REJECTED) } : (demoPipelineReply(r) ?? { text: '' })));
