@@ -257,6 +257,9 @@ export class PipelineEngine {
       if (!(await this.d.repo.updateStageOwned(task.id, stage, me, usage))) return this.notOurs(task, stage, local);
       if (!result.ok) return this.fail(task, stage, result.error, local, verdictOf(outputs.validation));
 
+      // The format the request asked for is the task's: the analysis plans in it, whatever it chose.
+      const asked = taskOptions(task).output_format;
+      if (stage === 'analysis' && asked) (result.output as StageOutputs['analysis']).output_format = asked;
       (outputs as Record<string, unknown>)[stage] = result.output;
       if (stage === 'enhancement') {
         enhanced = (result.output as StageOutputs['enhancement']).enhanced_requirement;

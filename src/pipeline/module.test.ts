@@ -159,6 +159,25 @@ describe('pipeline module', () => {
     expect(task.files).toContain('document.md');
   });
 
+  it('keeps the output format the request asked for, whatever the analysis chose', async () => {
+    const h = await harness();
+    // an analyst that chooses "code" for a command line tool, whatever it was told
+    h.fake.setResponder((r) => {
+      const reply = demoPipelineReply(r) ?? { text: '' };
+      if (stageOf(r) !== 'analysis' || !('text' in reply)) return reply;
+      return { text: JSON.stringify({ ...(JSON.parse(reply.text as string) as object), output_format: 'code', language: 'javascript' }) };
+    });
+    const res = await h.mod.submit({ requirement: 'Build a command line tool that prints the current date in ISO format', priority: 5, output_format: 'markdown' });
+    const task = await ended(h.mod, res.task_id);
+    // was: "code", and the later stages were told so
+    expect(task.output_format).toBe('markdown');
+    const system = (r: RecordedRequest) => JSON.stringify((r.body as { system?: unknown }).system ?? '');
+    const implementation = h.fake.requests.filter((r) => stageOf(r) === 'implementation');
+    expect(implementation.length).toBeGreaterThan(0);
+    for (const r of implementation) expect(system(r)).toContain('Output format for this task: markdown');
+    expect(JSON.stringify(implementation[0]?.body)).not.toMatch(/"output_format": "code"/);
+  });
+
   it('masks a key pasted into a requirement before it is stored, shown or sent to the LLM', async () => {
     const h = await harness();
     const res = await h.mod.submit({ requirement: 'Write a user guide for deploying with GITHUB_TOKEN=ghp_abcdefghijklmnopqrstuvwxyz0123456789 and key sk-ant-api03-abcdefghijklmnop on Linux, with troubleshooting steps', priority: 5 });
