@@ -5,7 +5,7 @@ import { userInfo } from 'node:os';
 import { join } from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
 import { tempCcoEnv } from '../testing/temp-dirs.js';
-import { fileSetProblem, safeRelativePath, UnsafePathError, withReadme, Workspace } from './workspace.js';
+import { fileSetProblem, PREVIOUS_RUN_FILES, safeRelativePath, UnsafePathError, withReadme, Workspace } from './workspace.js';
 
 const envs: { cleanup(): void }[] = [];
 afterEach(() => envs.splice(0).forEach((e) => e.cleanup()));
@@ -76,6 +76,25 @@ describe('Workspace', () => {
     symlinkSync(join(root, 'outside'), join(dir, 'link'));
     expect(() => w.writeFile('t_abcdefgh12', 'link/x.txt', 'x')).toThrow(/outside the task folder/);
     expect(existsSync(join(root, 'outside', 'x.txt'))).toBe(false);
+  });
+
+  it("a retried task's rerun that delivered no files keeps the earlier run's files in its archive (the retry removed them from the workspace)", () => {
+    const { w } = ws();
+    w.writeFile('t_aaaaaaaa09', 'main.js', 'console.log(1)');
+    w.archive('t_aaaaaaaa09', { run: 1, status: 'completed' });
+    w.removeTaskDir('t_aaaaaaaa09');
+    // the rerun failed before its integration: no files
+    const dest = w.archive('t_aaaaaaaa09', { run: 2, status: 'failed' }, { replace: true });
+    expect(JSON.parse(readFileSync(join(dest, 'task.json'), 'utf8'))).toEqual({ run: 2, status: 'failed' });
+    // was: gone with the earlier archive
+    expect(readFileSync(join(dest, PREVIOUS_RUN_FILES, 'main.js'), 'utf8')).toBe('console.log(1)');
+    // a second failed rerun still has them; a rerun that delivers files records its own
+    w.archive('t_aaaaaaaa09', { run: 3, status: 'failed' }, { replace: true });
+    expect(existsSync(join(dest, PREVIOUS_RUN_FILES, 'main.js'))).toBe(true);
+    w.writeFile('t_aaaaaaaa09', 'main.js', 'console.log(4)');
+    w.archive('t_aaaaaaaa09', { run: 4, status: 'completed' }, { replace: true });
+    expect(readFileSync(join(dest, 'files', 'main.js'), 'utf8')).toBe('console.log(4)');
+    expect(existsSync(join(dest, PREVIOUS_RUN_FILES))).toBe(false);
   });
 
   it('archives files and the record, and applies retention', () => {

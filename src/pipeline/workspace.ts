@@ -366,6 +366,9 @@ function writeDurably(file: string, data: Uint8Array): void {
   }
 }
 
+/** Where a retried task's archive keeps the files of its earlier run, when the rerun delivered none. */
+export const PREVIOUS_RUN_FILES = 'previous-run-files';
+
 /**
  * Renames a finished archive build to `dest`. An archive already there with its `task.json` is
  * complete (another instance archived the task, or a daemon was killed before recording it) and
@@ -380,6 +383,12 @@ function placeArchive(build: string, dest: string, aside: () => string, replace:
     if (code !== 'ENOTEMPTY' && code !== 'EEXIST') throw e;
     // a complete archive is kept (another instance archived the same end), unless it records an earlier run
     if (!replace && existsSync(join(dest, 'task.json'))) return;
+    // A rerun that ended without files (it failed before its integration) keeps the files the
+    // earlier run delivered: the retry removed them from the workspace, this is their only copy.
+    if (replace && !existsSync(join(build, 'files'))) {
+      const earlier = existsSync(join(dest, 'files')) ? join(dest, 'files') : join(dest, PREVIOUS_RUN_FILES);
+      if (existsSync(earlier)) renameSync(earlier, join(build, PREVIOUS_RUN_FILES));
+    }
     const old = aside();
     renameSync(dest, old);
     try {
