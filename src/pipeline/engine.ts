@@ -440,9 +440,8 @@ export class PipelineEngine {
   async cancel(taskId: string): Promise<{ changed: boolean; status: TaskStatus }> {
     const t = await this.d.repo.get(taskId);
     if (!t) throw new Error('not found');
-    const ok = await this.d.repo.transition(taskId, ['queued', 'running'], { status: 'cancelled', error: 'cancelled by request', finished_at: Date.now() });
+    const ok = await this.d.repo.transition(taskId, ['queued', 'running'], { status: 'cancelled', error: 'cancelled by request', finished_at: Date.now() }, 'cancelled');
     if (!ok) return { changed: false, status: (await this.d.repo.get(taskId))?.status as TaskStatus };
-    await this.d.repo.closeOpenStages(taskId, 'cancelled');
     this.running.get(taskId)?.ac.abort();
     this.ended(t, 'cancelled');
     this.taskUpdate({ ...t, status: 'cancelled' }, 'cancelled', t.current_stage as StageName | null);

@@ -136,9 +136,15 @@ export class PipelineRepo {
   }
 
   /** Changes the status only if the task is still in one of `from` (cancel vs finish races). */
-  async transition(id: string, from: TaskStatus[], patch: Updateable<PipelineTasksTable> & { status: TaskStatus }): Promise<boolean> {
-    const r = await this.db.updateTable('pipeline_tasks').set({ ...patch, updated_at: Date.now() }).where('id', '=', id).where('status', 'in', from).executeTakeFirst();
-    return Number(r.numUpdatedRows) > 0;
+  async transition(id: string, from: TaskStatus[], patch: Updateable<PipelineTasksTable> & { status: TaskStatus }, closeOpenAs?: StageStatus): Promise<boolean> {
+    // with its open stages closed in the same transaction: a kill between the two left stage rows
+    // "running" under an ended task (its agent's card Working on it for ever)
+    return this.db.transaction().execute(async (trx) => {
+      const r = await trx.updateTable('pipeline_tasks').set({ ...patch, updated_at: Date.now() }).where('id', '=', id).where('status', 'in', from).executeTakeFirst();
+      if (Number(r.numUpdatedRows) === 0) return false;
+      if (closeOpenAs) await trx.updateTable('pipeline_stages').set({ status: closeOpenAs, finished_at: Date.now() }).where('task_id', '=', id).where('status', 'in', ['pending', 'running']).execute();
+      return true;
+    });
   }
 
   /**
@@ -214,11 +220,6 @@ export class PipelineRepo {
     if (Number(r.numUpdatedRows) === 0) return undefined;
     const row = await this.db.selectFrom('pipeline_stages').select('attempts').where('task_id', '=', taskId).where('stage', '=', stage).executeTakeFirst();
     return Number(row?.attempts ?? 1);
-  }
-
-  /** Marks every unfinished stage of a task (cancel). */
-  async closeOpenStages(taskId: string, status: StageStatus): Promise<void> {
-    await this.db.updateTable('pipeline_stages').set({ status, finished_at: Date.now() }).where('task_id', '=', taskId).where('status', 'in', ['pending', 'running']).execute();
   }
 
   /** Ended tasks with no archive recorded (a crash or a disk error between the end and the archive), oldest first. */
