@@ -8,9 +8,9 @@ describe('BacklogWatch (the "queue backing up" warning)', () => {
     const w = new BacklogWatch(8, 2, logger as never);
     for (const n of [1, 5, 8, 9, 12, 6, 4, 3, 8]) w.check(n);
     expect(said).toEqual([
-      'warn pipeline queue backing up: 8 tasks waiting for 2 runner(s); they will run in turn (raise [pipeline] concurrency in daemon.toml to run more at once)',
+      'warn Task queue backing up: 8 pending for 2 runner(s); they will run in turn (raise [pipeline] concurrency in daemon.toml to run more at once)',
       'info pipeline queue caught up',
-      'warn pipeline queue backing up: 8 tasks waiting for 2 runner(s); they will run in turn (raise [pipeline] concurrency in daemon.toml to run more at once)',
+      'warn Task queue backing up: 8 pending for 2 runner(s); they will run in turn (raise [pipeline] concurrency in daemon.toml to run more at once)',
     ]);
   });
 });

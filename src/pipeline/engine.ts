@@ -97,7 +97,7 @@ export class PipelineEngine {
     const agents = Object.fromEntries(STAGES.map((s) => [s, { id: this.d.agents[s].id, model: this.d.agents[s].model }])) as Record<StageName, { id: string; model: string }>;
     const row = await this.d.repo.create({ id, requirement: input.requirement, priority: input.priority, format, enhance, options: input.output_format ? { output_format: input.output_format } : {}, agents, createdBy: input.createdBy });
     this.taskUpdate(row, 'created', null, { detail: { enhance, output_format: format } });
-    this.log('info', row.id, undefined, `task ${row.id} created (priority ${row.priority}, format ${format}${enhance ? ', prompt enhancement' : ''})`);
+    this.log('info', row.id, undefined, `Task created: ${row.id} (priority ${row.priority}, format ${format}${enhance ? ', prompt enhancement' : ''})`);
     return row;
   }
 
@@ -228,7 +228,9 @@ export class PipelineEngine {
       task = { ...task, current_stage: stage };
       this.taskUpdate(task, 'stage_started', stage, { detail: { agent: agent.id, model: agent.model, attempt } });
       await this.agentActivity(agent, 'Working', task.id, `${agent.name} is working on ${stage} of ${task.id}${attempt > 1 ? ` (attempt ${attempt})` : ''}`);
-      this.log('info', task.id, stage, `${agent.name} started ${stage}`, { agent: agent.id, model: agent.model, attempt });
+      // the seed's log lines ("Analysis started for task_…", "Analysis completed in 4.2s", "Validation passed", "Integration successful")
+      this.log('info', task.id, stage, `${stageTitle(stage)} started for ${task.id} (${agent.name})`, { agent: agent.id, model: agent.model, attempt });
+      const stageStarted = Date.now();
 
       const context: StageContext = { requirement: task.requirement, enhanced, format, outputs, maxChars: this.d.cfg.context_max_chars, ...(stage === 'implementation' && retry?.rejected ? { rejected: retry.rejected } : {}) };
       let result;
@@ -287,7 +289,7 @@ export class PipelineEngine {
       const summary = outputSummary(stage, result.output);
       this.taskUpdate(task, 'stage_completed', stage, { detail: { agent: agent.id, summary, calls: result.calls } });
       await this.agentActivity(agent, 'Ready', task.id, `${agent.name} finished ${stage} of ${task.id}`, summary);
-      this.log('info', task.id, stage, `${agent.name} finished ${stage}: ${summary}`, { agent: agent.id, calls: result.calls, ...result.usage });
+      this.log('info', task.id, stage, `${finishedLine(stage, result.output, Date.now() - stageStarted)} (${agent.name}): ${summary}`, { agent: agent.id, calls: result.calls, ...result.usage });
     }
 
     local.stage = undefined;
@@ -295,7 +297,7 @@ export class PipelineEngine {
     task = { ...task, status: 'completed', current_stage: null };
     this.ended(task, 'completed');
     this.taskUpdate(task, 'completed', null, { validation: verdictOf(outputs.validation) });
-    this.log('info', task.id, undefined, `task ${task.id} completed`);
+    this.log('info', task.id, undefined, `Task completed: ${task.id}`);
     await this.archive(task.id);
   }
 
@@ -555,6 +557,15 @@ export class PipelineEngine {
   private log(level: 'info' | 'warn' | 'error', taskId: string, stage: StageName | undefined, msg: string, extra: Record<string, unknown> = {}): void {
     this.d.logger[level]({ task_id: taskId, ...(stage ? { stage } : {}), ...extra }, msg);
   }
+}
+
+const stageTitle = (stage: StageName): string => `${stage[0]?.toUpperCase() ?? ''}${stage.slice(1)}`;
+
+/** The seed's words for a stage that finished: "Validation passed", "Integration successful", "Analysis completed in 4.2s". */
+function finishedLine(stage: StageName, output: unknown, ms: number): string {
+  if (stage === 'validation') return (output as StageOutputs['validation']).passed ? 'Validation passed' : 'Validation finished (rejected)';
+  if (stage === 'integration') return 'Integration successful';
+  return `${stageTitle(stage)} completed in ${(ms / 1000).toFixed(1)}s`;
 }
 
 /** The log line of a rejection, with the words the seed's guide greps for ("Validation failed"). */

@@ -138,6 +138,11 @@ describe('pipeline module', () => {
     const logs = seen.filter((m) => m.type === 'log' && (m.data as { task_id?: string }).task_id === task_id).map((m) => (m.data as { msg: string }).msg);
     expect(logs.some((l) => /reply did not parse, asking again/.test(l))).toBe(true);
     expect(logs.some((l) => /file written: image.svg/.test(l))).toBe(true);
+    // the seed's normal-operation lines, in order, for the greps its guide gives
+    const seedLines = [`Task created: ${task_id}`, `Analysis started for ${task_id}`, /^Analysis completed in \d+\.\ds/, /^Implementation completed in \d+\.\ds/, /^Validation passed/, /^Integration successful/, `Task completed: ${task_id}`];
+    const at = seedLines.map((p) => logs.findIndex((l) => (typeof p === 'string' ? l.startsWith(p) : p.test(l))));
+    expect(at.every((i) => i >= 0), JSON.stringify(logs)).toBe(true);
+    expect(at).toEqual([...at].sort((x, y) => x - y));
 
     const agents = (await h.app.inject({ url: '/api/agents' })).json<{ agents: Record<string, { status: string; tasks_done: number; last_output: string | null }> }>().agents;
     expect(Object.keys(agents)).toEqual(['enhancer', 'analyst', 'implementer', 'validator', 'integrator']);

@@ -92,7 +92,8 @@ export async function createPipelineModule(ctx: ModuleContext, deps: PipelineDep
   const queue: TaskQueue = ctx.redisUrl
     ? new (await import('./bull-queue.js')).BullQueue(ctx.redisUrl, { concurrency: cfg.concurrency, prefix: deps.queuePrefix ?? cfg.queue_prefix, logger })
     : new LocalQueue(cfg.concurrency, logger);
-  const backlog = new BacklogWatch(Math.max(5, 4 * cfg.concurrency), cfg.concurrency, logger);
+  // the seed's warning sign: "Task queue backing up: 5 pending" (more runners than that: once every runner has one waiting)
+  const backlog = new BacklogWatch(Math.max(5, cfg.concurrency), cfg.concurrency, logger);
   const api = new PipelineApi(
     engine,
     repo,

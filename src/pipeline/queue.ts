@@ -118,7 +118,7 @@ export class BacklogWatch {
   check(waiting: number): void {
     if (!this.warned && waiting >= this.threshold) {
       this.warned = true;
-      this.logger.warn({ waiting, concurrency: this.concurrency }, `pipeline queue backing up: ${waiting} tasks waiting for ${this.concurrency} runner(s); they will run in turn (raise [pipeline] concurrency in daemon.toml to run more at once)`);
+      this.logger.warn({ waiting, concurrency: this.concurrency }, `Task queue backing up: ${waiting} pending for ${this.concurrency} runner(s); they will run in turn (raise [pipeline] concurrency in daemon.toml to run more at once)`);
     } else if (this.warned && waiting < this.threshold / 2) {
       this.warned = false;
       this.logger.info({ waiting }, 'pipeline queue caught up');

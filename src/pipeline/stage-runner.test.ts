@@ -133,7 +133,7 @@ describe('runStage and a slow answer (seed 002: "Response time exceeded 30s")', 
     expect(r.ok, r.ok ? '' : r.error).toBe(true);
     // the 500 was an answer too: two slow calls, two warnings
     expect(warned).toHaveLength(2);
-    expect(warned[0]?.msg).toMatch(/^analysis: Agent \(agent, model claude-test\) took \d+\.\d s to answer, more than 0\.04 s: the provider is slow/);
+    expect(warned[0]?.msg).toMatch(/^Response time exceeded 0\.04s: analysis: Agent \(agent, model claude-test\) took \d+\.\d s to answer: the provider is slow/);
     expect(warned[0]?.extra).toMatchObject({ model: 'claude-test', slow_call: true, duration_ms: expect.any(Number) as unknown });
   });
 

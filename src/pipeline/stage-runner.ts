@@ -150,7 +150,7 @@ function warnIfSlow(o: RunStageOptions<StageName>, startedAt: number): void {
   const ms = Date.now() - startedAt;
   const limit = o.slowCallMs ?? SLOW_CALL_MS;
   if (ms <= limit) return;
-  o.log('warn', `${o.stage}: ${o.agent.name} (${o.agent.id}, model ${o.agent.model}) took ${(ms / 1000).toFixed(1)} s to answer, more than ${limit / 1000} s: the provider is slow or the request is large (a faster model in [pipeline] stage_models, or a smaller context_max_chars, helps)`, { model: o.agent.model, duration_ms: ms, slow_call: true });
+  o.log('warn', `Response time exceeded ${limit / 1000}s: ${o.stage}: ${o.agent.name} (${o.agent.id}, model ${o.agent.model}) took ${(ms / 1000).toFixed(1)} s to answer: the provider is slow or the request is large (a faster model in [pipeline] stage_models, or a smaller context_max_chars, helps)`, { model: o.agent.model, duration_ms: ms, slow_call: true });
 }
 
 /** Answers that a retry of the same call would get again. */

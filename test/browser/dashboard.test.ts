@@ -114,7 +114,7 @@ describe('dashboard in chromium against a real daemon', () => {
     const done = await b.page.$$eval('[data-testid=agent-card]:not([data-agent^="s-"]) [data-testid=agent-completed]', (els) => els.map((e) => Number(e.textContent)));
     expect(done.filter((n) => n >= 1).length).toBeGreaterThanOrEqual(4);
     await view('logs');
-    await expect.poll(() => b.page.textContent('[data-testid=log-list]')).toContain(`task ${taskId} completed`);
+    await expect.poll(() => b.page.textContent('[data-testid=log-list]')).toContain(`Task completed: ${taskId}`);
     await b.shot('logs-pipeline');
     await view('gateway');
     await b.page.waitForFunction(() => Number(document.querySelector('[data-testid=request-list]')?.getAttribute('data-count')) >= 4);
