@@ -73,6 +73,18 @@ describe('dashboard module (real daemon in process, terminal off)', () => {
     }
   });
 
+  it("answers the seed's asset check (GET /styles.css, GET /script.js) with the page's own stylesheet and script", async () => {
+    const index = await (await fetch(`${t.url}/index.html`, { headers: { cookie: `cco_token=${encodeURIComponent(t.token)}` } })).text();
+    for (const [path, type, asset] of [['/styles.css', /text\/css/, /\/assets\/[\w.-]+\.css/], ['/script.js', /javascript/, /\/assets\/[\w.-]+\.js/]] as const) {
+      // as the guide's curl asks: no cookie, no token
+      const r = await fetch(`${t.url}${path}`);
+      expect(r.status, path).toBe(200);
+      expect(r.headers.get('content-type')).toMatch(type);
+      const same = await (await fetch(`${t.url}${asset.exec(index)?.[0] ?? ''}`)).text();
+      expect(await r.text()).toBe(same);
+    }
+  });
+
   it('refuses a wrong token with 401 and sets no cookie', async () => {
     const r = await fetch(`${t.url}/?token=wrong`, { redirect: 'manual' });
     expect(r.status).toBe(401);

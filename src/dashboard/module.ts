@@ -60,7 +60,7 @@ export async function createDashboardModule(ctx: ModuleContext): Promise<DaemonM
       app.get('/', sendIndex);
       app.get('/index.html', sendIndex);
       // Vite names assets by content hash, so they can be cached for good.
-      if (built) registerStaticAssets(app, join(root, 'assets'));
+      if (built) registerStaticAssets(app, join(root, 'assets'), index);
       app.get('/favicon.ico', async (_req, reply) => reply.status(204).send());
       app.get('/api/dashboard/session', async (req) => {
         const why = terminalRefusal(terminalOpts);

@@ -246,5 +246,5 @@ function isSelfAuthenticated(path: string, opts: SecurityOptions): boolean {
 
 /** The dashboard's static files carry no data; the page itself then authenticates. */
 function isDashboardAsset(path: string): boolean {
-  return path === '/' || path.startsWith('/assets/') || path === '/favicon.ico' || path === '/index.html';
+  return path === '/' || path.startsWith('/assets/') || path === '/favicon.ico' || path === '/index.html' || path === '/styles.css' || path === '/script.js';
 }
