@@ -41,6 +41,21 @@ describe('sidecar port', () => {
   });
 });
 
+describe('CCO_SIDECAR_PORT that is no port', () => {
+  it('is refused naming the variable (was ignored, or a start failing with "options.port should be >= 0")', () => {
+    const t = tempCcoEnv();
+    try {
+      const paths = resolvePaths(t.env);
+      for (const bad of ['abc', '70000', '-5', '3001.5']) {
+        expect(() => loadDaemonConfig(paths, { ...t.env, CCO_SIDECAR_PORT: bad }), bad).toThrow(/^CCO_SIDECAR_PORT=".*" is not a port/);
+      }
+      expect(sidecarPort(loadDaemonConfig(paths, { ...t.env, CCO_SIDECAR_PORT: ' 4301 ' }))).toBe(4301);
+    } finally {
+      t.cleanup();
+    }
+  });
+});
+
 describe('daemon port from the environment', () => {
   it('takes ORCHESTRATOR_PORT as CCO_PORT, and CCO_PORT wins when both are set', () => {
     const t = tempCcoEnv();
@@ -63,6 +78,11 @@ describe('a misspelt section or key in daemon.toml', () => {
       mkdirSync(paths.configDir, { recursive: true });
       writeFileSync(paths.configFile, '[daemon]\nport = 3000\n\n[gatway]\ncache_ttl = 10\n');
       expect(() => loadDaemonConfig(paths, t.env)).toThrow(/daemon\.toml:4: gatway: unknown section "gatway" \(did you mean "gateway"\?\)/);
+      // a quoted key with a RegExp's characters: named, not a SyntaxError naming no file
+      for (const key of ['"po(rt"', '"da[emon"', '"x*"']) {
+        writeFileSync(paths.configFile, `[daemon]\n${key} = 1\n`);
+        expect(() => loadDaemonConfig(paths, t.env), key).toThrow(/daemon\.toml:2: daemon\./);
+      }
       writeFileSync(paths.configFile, '[daemon]\nprot = 3000\n');
       expect(() => loadDaemonConfig(paths, t.env)).toThrow(/daemon\.toml:2: daemon\.prot: unknown key "prot" \(did you mean "port"\?\)/);
     } finally {

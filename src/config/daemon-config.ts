@@ -149,6 +149,9 @@ function unwrapToObject(node: unknown): unknown {
 }
 
 
+/** `text` matched literally in a RegExp (a quoted TOML key may hold `(`, `[`, `*` ...). */
+const escapeRegExp = (text: string): string => text.replace(/[.*+?^${}()|[\]\\]/g, '\\$&');
+
 /** The line of `key` inside `[section]` (TOML), so a bad value can be pointed at. */
 function findKeyLine(text: string, path: string[]): number | undefined {
   const lines = text.split('\n');
@@ -157,7 +160,7 @@ function findKeyLine(text: string, path: string[]): number | undefined {
   const [section, key] = path.length >= 2 ? [path[0], path[1]] : [undefined, path[0]];
   // a root-level name is usually a section: its `[name]` header
   if (section === undefined && key !== undefined) {
-    const header = lines.findIndex((l) => new RegExp(`^\\[\\s*"?${key}"?\\s*\\]`).test(l.trim()));
+    const header = lines.findIndex((l) => new RegExp(`^\\[\\s*"?${escapeRegExp(key)}"?\\s*\\]`).test(l.trim()));
     if (header >= 0) return header + 1;
   }
   let inSection = section === undefined;
@@ -169,7 +172,7 @@ function findKeyLine(text: string, path: string[]): number | undefined {
       if (inSection && key === undefined) return i + 1;
       continue;
     }
-    if (inSection && key && new RegExp(`^"?${key}"?\\s*=`).test(l)) return i + 1;
+    if (inSection && key && new RegExp(`^"?${escapeRegExp(key)}"?\\s*=`).test(l)) return i + 1;
   }
   if (section) {
     const idx = lines.findIndex((l) => l.trim().startsWith(`[${section}]`));
@@ -194,7 +197,7 @@ function findArrayTableKeyLine(lines: string[], path: string[]): number | undefi
     for (let j = i + 1; j < lines.length && key !== undefined; j++) {
       const l = (lines[j] ?? '').trim();
       if (l.startsWith('[')) break;
-      if (new RegExp(`^"?${key}"?\\s*=`).test(l)) return j + 1;
+      if (new RegExp(`^"?${escapeRegExp(key)}"?\\s*=`).test(l)) return j + 1;
     }
     return i + 1;
   }
@@ -226,9 +229,20 @@ export function dbPoolMaxFromEnv(env: Env): number | undefined {
   return n === undefined || n <= 0 ? undefined : Math.min(200, n);
 }
 
+/** CCO_SIDECAR_PORT, refused naming itself when it is no port (it had been ignored, or failed the start without its name). */
+function sidecarPortFromEnv(env: Env): number | undefined {
+  const v = env.CCO_SIDECAR_PORT;
+  if (v === undefined || v.trim() === '') return undefined;
+  const n = Number(v.trim());
+  if (!Number.isInteger(n) || n < 0 || n > 65535) {
+    throw new ConfigError(`CCO_SIDECAR_PORT=${JSON.stringify(v)} is not a port: set a number from 1 to 65535 (0 picks a free one), or unset it (export -n CCO_SIDECAR_PORT)`, 'CCO_SIDECAR_PORT', { key: 'CCO_SIDECAR_PORT' });
+  }
+  return n;
+}
+
 function applyEnv(cfg: DaemonConfig, env: Env): DaemonConfig {
   const port = envPortNumber(env);
-  const sidecarPort = intEnv(env.CCO_SIDECAR_PORT);
+  const sidecarPort = sidecarPortFromEnv(env);
   const cacheKib = dbCacheKibFromEnv(env);
   const poolMax = dbPoolMaxFromEnv(env);
   const level = env.CCO_LOG_LEVEL;
