@@ -54,6 +54,28 @@ describe('AnalyticsQueries', () => {
     expect((await q.routeStats(window))[0]).toMatchObject({ requests: 4, errors: 2 });
   });
 
+  it("route stats' p95 past the latency sample is the window's, not the fastest requests' (an even sample, not a cut of the sorted list)", async () => {
+    const d = mkdtempSync(join(tmpdir(), 'cco-queries-p95-'));
+    const s = await openStore({ sqlitePath: join(d, 'a.db') });
+    try {
+      const w = new AnalyticsWriter(s, createLogger({ level: 'silent' }).logger, { intervalMs: 10_000 });
+      const base = 1_800_000_000_000;
+      // 1,000 misses of one route, 1 to 1,000 ms, in an order unrelated to their latency
+      for (let i = 0; i < 1000; i++) w.add(testRecord({ id: `l${i}`, ts: base + i, route: '^claude-', latencyMs: ((i * 7919) % 1000) + 1 }));
+      await w.close();
+      const q = new AnalyticsQueries(s, new QueryProfiler(), { sideThread: false, latencySample: 100 });
+      const [r] = await q.routeStats({ since: base, until: base + 1000 });
+      expect(r?.requests).toBe(1000);
+      // was: the 100 fastest (p95 95 ms)
+      expect(r?.latency_p95_ms).toBeGreaterThan(900);
+      expect(r?.latency_p50_ms).toBeGreaterThan(400);
+      expect(r?.latency_p50_ms).toBeLessThan(600);
+    } finally {
+      await s.close();
+      rmSync(d, { recursive: true, force: true });
+    }
+  });
+
   it('day buckets start at the reader’s midnight (utc offset), and every row lands in the bucket of its local day', async () => {
     const q = new AnalyticsQueries(store, new QueryProfiler());
     const DAY = 86_400_000;
