@@ -1,6 +1,8 @@
 import { readFileSync, realpathSync } from 'node:fs';
 import { Readable } from 'node:stream';
+import { defaultDaemonConfig } from '../config/daemon-config.js';
 import { resolvePaths } from '../config/paths.js';
+import { startDaemon } from '../daemon/daemon.js';
 import { join } from 'node:path';
 import Database from 'better-sqlite3';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
@@ -170,3 +172,30 @@ async function runHook(t: TestDaemon, event: string, input: string): Promise<str
   }
   return written.join('');
 }
+
+describe('the session view across a daemon restart', () => {
+  it('is rebuilt from the recorded hook events: the cards and their counts survive', async () => {
+    const first = await startTestDaemon();
+    const env = first.env;
+    const post = (url: string, event: string, body: unknown) => fetch(`${url}/api/hooks/${event}`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify(body) });
+    for (const tool of ['Read', 'Grep']) {
+      await post(first.url, 'PreToolUse', { session_id: 's-restart', tool_name: tool });
+      await post(first.url, 'PostToolUse', { session_id: 's-restart', tool_name: tool });
+    }
+    await post(first.url, 'PreToolUse', { session_id: 's-restart', tool_name: 'Bash' });
+    await first.daemon.close();
+    const base = defaultDaemonConfig();
+    const again = await startDaemon({ env, paths: resolvePaths(env), config: { ...base, daemon: { ...base.daemon, port: 0, log_level: 'warn' }, sidecar: { ...base.sidecar, port: 0 } } });
+    try {
+      const live = ((await (await fetch(`${again.url}/api/sessions`)).json()) as { live: { session_id: string; tools_run: number; status: string; current_tool?: string }[] }).live;
+      // was: [] after the restart, and the next tool counted from 0
+      expect(live.find((s) => s.session_id === 's-restart')).toMatchObject({ tools_run: 2, status: 'Working', current_tool: 'Bash' });
+      await post(again.url, 'PostToolUse', { session_id: 's-restart', tool_name: 'Bash' });
+      const after = ((await (await fetch(`${again.url}/api/sessions`)).json()) as { live: { session_id: string; tools_run: number }[] }).live;
+      expect(after.find((s) => s.session_id === 's-restart')?.tools_run).toBe(3);
+    } finally {
+      await again.close();
+      await first.cleanup().catch(() => undefined);
+    }
+  });
+});

@@ -85,9 +85,19 @@ export async function createHooksModule(ctx: ModuleContext): Promise<DaemonModul
       app.get('/api/sessions', async () => ({ live: sessions.list(), recent: await repo.sessions() }));
     },
     health: () => ({ status: 'ok', live_sessions: sessions.list().length, ...records.health() }),
-    start() {
+    async start() {
       retention.start();
-      return Promise.resolve();
+      // The sessions of the last hours as the recorded events left them: the live view is in
+      // memory, and a restart had emptied every session card (its counters starting over at 0).
+      const since = Date.now() - REPLAY_HOURS * 3_600_000;
+      const recent = await repo.recent(since, REPLAY_EVENTS).catch((e: unknown) => {
+        ctx.logger.warn({ err: (e as Error).message }, 'recent hook events not read: the session cards start empty');
+        return [];
+      });
+      for (const r of recent) {
+        const fields = { ...(r.session_id ? { session_id: r.session_id } : {}), ...(r.tool_name ? { tool_name: r.tool_name } : {}), ...(r.agent_id ? { agent_id: r.agent_id } : {}), ...(r.agent_type ? { agent_type: r.agent_type } : {}), ...(r.cwd ? { cwd: r.cwd } : {}) };
+        sessions.observe(r.event, fields, Number(r.received_at));
+      }
     },
     async close() {
       retention.stop();
@@ -95,3 +105,7 @@ export async function createHooksModule(ctx: ModuleContext): Promise<DaemonModul
     },
   };
 }
+
+/** What a start replays of the recorded hook events into the live session view: the last hours, the newest events at most. */
+const REPLAY_HOURS = 6;
+const REPLAY_EVENTS = 5000;

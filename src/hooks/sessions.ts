@@ -32,9 +32,9 @@ export class SessionTracker {
    * Applies one hook event and returns every view it changed (the one it names first): a
    * subagent's start and stop also change its parent session's view.
    */
-  observe(event: string, body: HookFields): SessionView[] {
+  observe(event: string, body: HookFields, at = Date.now()): SessionView[] {
     if (!body.session_id) return [];
-    const v = this.view(body.session_id, body, event);
+    const v = this.view(body.session_id, body, event, at);
     const changed = [v];
     switch (event) {
       case 'PreToolUse':
@@ -52,7 +52,7 @@ export class SessionTracker {
       case 'SubagentStart':
         // The event is the subagent's (its agent_id); the parent session runs it through its Task tool.
         v.status = 'Working';
-        if (body.agent_id) changed.push(this.parentOf(body.session_id, event, (p) => p.subagents++));
+        if (body.agent_id) changed.push(this.parentOf(body.session_id, event, at, (p) => p.subagents++));
         break;
       case 'SubagentStop':
         // Without agent_id (older Claude Code) the event names only the session, which is still
@@ -60,7 +60,7 @@ export class SessionTracker {
         if (!body.agent_id) break;
         v.status = 'Ready';
         delete v.current_tool;
-        changed.push(this.parentOf(body.session_id, event));
+        changed.push(this.parentOf(body.session_id, event, at));
         break;
       case 'Stop':
         v.status = 'Ready';
@@ -80,7 +80,7 @@ export class SessionTracker {
   }
 
   /** The view the event names (a subagent's when it carries agent_id), created on first sight. */
-  private view(sessionId: string, body: HookFields, event: string): SessionView {
+  private view(sessionId: string, body: HookFields, event: string, at: number): SessionView {
     const key = body.agent_id ? `${sessionId}/${body.agent_id}` : sessionId;
     const v: SessionView = this.sessions.get(key) ?? {
       session_id: sessionId,
@@ -90,17 +90,17 @@ export class SessionTracker {
       tools_run: 0,
       subagents: 0,
       last_event: event,
-      last_seen: Date.now(),
+      last_seen: at,
       ...(body.cwd ? { cwd: body.cwd } : {}),
     };
     v.last_event = event;
-    v.last_seen = Date.now();
+    v.last_seen = at;
     return v;
   }
 
   /** The parent session of a subagent event, touched (last seen) and changed by `edit`. */
-  private parentOf(sessionId: string, event: string, edit?: (parent: SessionView) => void): SessionView {
-    const p = this.view(sessionId, {}, event);
+  private parentOf(sessionId: string, event: string, at: number, edit?: (parent: SessionView) => void): SessionView {
+    const p = this.view(sessionId, {}, event, at);
     // A parent first seen through its subagent is running that subagent's Task.
     if (!this.sessions.has(sessionId)) p.status = 'Working';
     edit?.(p);
