@@ -73,7 +73,7 @@ describe('pipeline end to end through the daemon and its gateway', () => {
     expect(cards.map((c) => `${c.agent}:${c.status}:${c.tasks_done}`)).toEqual(['enhancer', 'analyst', 'implementer', 'validator', 'integrator'].flatMap((a) => [`${a}:Working:0`, `${a}:Ready:1`]));
     expect(ofTask.filter((m) => m.type === 'file_created').map((m) => (m.data as { path: string }).path).sort()).toEqual(['README.md', 'index.html']);
     const logs = ofTask.filter((m) => m.type === 'log').map((m) => (m.data as { msg: string }).msg);
-    expect(logs.some((l) => / started enhancement$/.test(l))).toBe(true);
+    expect(logs.some((l) => /^Enhancement started for t_\w+ \(/.test(l))).toBe(true);
     expect(logs.some((l) => l.startsWith('implementation: reply did not parse, asking again'))).toBe(true);
     // the order inside the stream: a stage's Working card comes before its stage_completed
     const idx = (pred: (m: (typeof ofTask)[number]) => boolean) => ofTask.findIndex(pred);
