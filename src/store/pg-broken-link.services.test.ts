@@ -37,3 +37,29 @@ else
       }
     });
   });
+
+if (url) {
+  describe('PostgreSQL link that stays open and carries nothing (a failover whose old host vanished)', () => {
+    it('drops the connections whose queries got no answer: once the link is back, the pool serves again', async () => {
+      const r = await tcpRelay(url);
+      const store = await openStore({ databaseUrl: r.url, migrate: false, pgPoolSize: 2, pgStallMs: 1500 });
+      try {
+        await sql`select 1`.execute(store.db);
+        r.swallow();
+        // the pool's two connections each hold a query that no answer will come for
+        const stuck = [0, 1].map(() => sql`select 1`.execute(store.db).then(() => 'answered', (e: unknown) => (e as Error).message));
+        await new Promise((res) => setTimeout(res, 300));
+        r.up();
+        // was: both held until TCP gave up (minutes), and every query meanwhile "timeout exceeded when trying to connect"
+        const failed = await Promise.all(stuck);
+        expect(failed.every((m) => m !== 'answered')).toBe(true);
+        const one = await sql<{ n: number }>`select 1 as n`.execute(store.db);
+        expect(Number(one.rows[0]?.n)).toBe(1);
+      } finally {
+        await store.close();
+        await r.close();
+      }
+    }, 20_000);
+  });
+}
+

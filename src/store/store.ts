@@ -61,6 +61,8 @@ export interface StoreOptions {
   pgSchema?: string;
   /** Most PostgreSQL connections the store holds at once (default `PG_POOL_MAX_DEFAULT`; `[storage] pg_pool_max`). */
   pgPoolSize?: number;
+  /** A query without an answer for this long drops its connection (default PG_STALL_MS; tests set less). */
+  pgStallMs?: number;
   /**
    * `application_name` of the PostgreSQL connections (what `pg_stat_activity` shows) when neither
    * the URL nor `PGAPPNAME` sets one: the process that opens the store, e.g. `cco-orchestrator-daemon`
@@ -361,6 +363,7 @@ async function openPostgres(opts: StoreOptions): Promise<Store> {
   // 'error' too: unheard, Node throws it and the daemon dies. Its query fails on its own.
   pool.on('connect', (client) => {
     client.on('error', () => undefined);
+    boundQueries(client, opts.pgStallMs ?? PG_STALL_MS);
   });
   const db = new Kysely<Database>({ dialect: new BoundedPostgresDialect({ pool }) });
   return {
@@ -382,6 +385,34 @@ async function openPostgres(opts: StoreOptions): Promise<Store> {
  */
 function postgresClientConfig(url: string, opts: StoreOptions): pg.ClientConfig {
   return { connectionString: url, fallback_application_name: opts.pgApplicationName ?? PG_APPLICATION_NAME };
+}
+
+/**
+ * How long a query may go without an answer before its connection is dropped. A link that
+ * stays open and carries nothing (a failover whose old host vanished, a proxy whose backend
+ * died) held each query, and its connection's place in the pool, until TCP gave up (about 15
+ * minutes): once the pool was full, every request answered 503 even after the network came
+ * back. Generous, for the maintenance endpoints' long statements.
+ */
+export const PG_STALL_MS = 120_000;
+
+/**
+ * Drops `client`'s connection when a query of the promise form (Kysely's) has no answer within
+ * `ms`: the query fails ("Connection terminated"), and the pool, finding the client no longer
+ * queryable when it is released, opens a new one. (pg's own `query_timeout` fails the query but
+ * keeps the connection, whose next queries then wait behind the one still unanswered.)
+ */
+function boundQueries(client: pg.PoolClient, ms: number): void {
+  const query = client.query.bind(client) as (...args: unknown[]) => unknown;
+  (client as unknown as { query: (...args: unknown[]) => unknown }).query = (...args: unknown[]) => {
+    const r = query(...args);
+    if (!(r instanceof Promise)) return r;
+    const timer = setTimeout(() => {
+      (client as unknown as { connection?: { stream?: { destroy(e?: Error): void } } }).connection?.stream?.destroy(new Error(`PostgreSQL did not answer within ${ms} ms`));
+    }, ms);
+    timer.unref();
+    return r.finally(() => clearTimeout(timer));
+  };
 }
 
 /** The pool's settings (exported for tests). */
