@@ -36,6 +36,7 @@ import { claudeMcpConfigFile } from '../mcp/claude-mcp-config.js';
 import { localUrl } from '../core/local-url.js';
 import { SIDECAR_FORWARDED_PREFIXES } from '../sidecar/daemon-routes.js';
 import { loadDotenv, logDotenv } from './dotenv.js';
+import { DAEMON_REDIS_OPTIONS } from './redis-client.js';
 
 export interface DaemonOptions {
   env?: Env;
@@ -173,11 +174,7 @@ export async function startDaemon(opts: DaemonOptions = {}): Promise<RunningDaem
   };
 
   // The daemon's own Redis connection (team mode): rate-limit counters and the /health check.
-  // No offline queue: while Redis is away a command fails at once (a rate limit lets the request
-  // through, /health says down) instead of waiting for a reconnect. A link that stops answering
-  // (socketTimeout) is cut and reconnected: without it one that accepted and never answered kept
-  // the daemon degraded for good.
-  const redis = ctx.redisUrl ? new (await import('ioredis')).Redis(ctx.redisUrl, { maxRetriesPerRequest: 1, connectTimeout: 1000, enableOfflineQueue: false, socketTimeout: 5000 }) : undefined;
+  const redis = ctx.redisUrl ? new (await import('ioredis')).Redis(ctx.redisUrl, DAEMON_REDIS_OPTIONS) : undefined;
   if (redis) {
     redis.on('error', () => undefined); // reported by /health; rate limits let requests through meanwhile
     cleanup.push(() => void redis.disconnect());
@@ -195,7 +192,7 @@ export async function startDaemon(opts: DaemonOptions = {}): Promise<RunningDaem
       trustProxy: config.daemon.trust_proxy,
       security: { host, accessToken, port: () => port, selfAuthenticated: ['/v1/', '/mcp', ...SIDECAR_FORWARDED_PREFIXES, '/api/agents/spawn', '/api/auth/'], users: modules.auth },
     });
-    await installRateLimits(app, config.rate_limits, { redis, loopbackBind: isLoopback(host), exempt: ['/api/hooks/', ...SIDECAR_FORWARDED_PREFIXES] });
+    await installRateLimits(app, config.rate_limits, { redis, namespace: `${config.pipeline.queue_prefix}:rl:`, loopbackBind: isLoopback(host), exempt: ['/api/hooks/', ...SIDECAR_FORWARDED_PREFIXES] });
     registerHealth(app, {
       version: version(),
       startedAt,

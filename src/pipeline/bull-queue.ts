@@ -61,6 +61,8 @@ export class OutageLog {
  * (until its run has returned, here or on another instance). With the task id as job id that
  * add did nothing, and the task waited for the re-queue sweep.
  */
+const QUEUE_SOCKET_TIMEOUT_MS = 30_000;
+
 /** How long a read or a removal waits for Redis: BullMQ (maxRetriesPerRequest: null) waits for as long as it is away. */
 const QUEUE_CALL_MS = 2000;
 
@@ -68,7 +70,7 @@ export class BullQueue implements TaskQueue {
   readonly kind = 'bullmq' as const;
   private readonly queue: Queue;
   private worker: Worker | undefined;
-  private readonly connection: { url: string; maxRetriesPerRequest: null };
+  private readonly connection: { url: string; maxRetriesPerRequest: null; socketTimeout: number };
   private readonly outage: OutageLog;
 
   constructor(
@@ -82,10 +84,15 @@ export class BullQueue implements TaskQueue {
       /** BullMQ's job lock and stalled-job check (30 s each; tests make them short). */
       lockDurationMs?: number;
       stalledIntervalMs?: number;
+      /** A link silent this long while commands wait is cut and reconnected (30 s; tests make it short). */
+      socketTimeoutMs?: number;
     },
   ) {
     this.outage = new OutageLog(opts.logger, opts.outageLogMs);
-    this.connection = { url: redisUrl, maxRetriesPerRequest: null };
+    // socketTimeout: a link that stays open and answers nothing (a frozen Redis, a failover whose
+    // old host vanished) is cut and opened again; without it the queue never came back (and
+    // /health stayed 503). Longer than BullMQ's blocking waits for a job (5 s).
+    this.connection = { url: redisUrl, maxRetriesPerRequest: null, socketTimeout: opts.socketTimeoutMs ?? QUEUE_SOCKET_TIMEOUT_MS };
     this.queue = new Queue('cco-pipeline', { connection: this.connection, prefix: opts.prefix });
     // the logger is the pipeline's child: it already says `module: "pipeline"`
     this.queue.on('error', (e) => this.outage.error('queue', e));

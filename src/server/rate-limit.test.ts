@@ -4,6 +4,7 @@ import type { FastifyInstance } from 'fastify';
 import { Redis } from 'ioredis';
 import { afterEach, describe, expect, it } from 'vitest';
 import { rateLimitsSection } from '../config/sections/auth.js';
+import { DAEMON_REDIS_OPTIONS } from '../daemon/redis-client.js';
 import { installErrorHandling } from './errors.js';
 import { installRateLimits } from './rate-limit.js';
 
@@ -26,7 +27,7 @@ describe('rate limits while Redis is down', () => {
 
   it('still refuses login attempts over the limit (counted by this daemon), and the API stays up', async () => {
     // the daemon's own client settings: no offline queue, so each command fails at once
-    redis = new Redis(`redis://127.0.0.1:${await closedPort()}`, { maxRetriesPerRequest: 1, connectTimeout: 500, enableOfflineQueue: false, lazyConnect: false });
+    redis = new Redis(`redis://127.0.0.1:${await closedPort()}`, { ...DAEMON_REDIS_OPTIONS, connectTimeout: 500 });
     redis.on('error', () => undefined);
     app = Fastify();
     installErrorHandling(app);

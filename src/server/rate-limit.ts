@@ -59,6 +59,11 @@ export async function installRateLimits(
   cfg: RateLimitsConfig,
   o: {
     redis?: unknown;
+    /**
+     * The counters' Redis key prefix: the deployment's (its `[pipeline] queue_prefix`), so two
+     * deployments sharing a Redis database do not count each other's logins (default `cco-rl:`).
+     */
+    namespace?: string;
     loopbackBind: boolean;
     /** Path prefixes left to their own limits: Claude Code's hooks and the agents' sidecar paths the daemon forwards. */
     exempt?: readonly string[];
@@ -66,7 +71,7 @@ export async function installRateLimits(
 ): Promise<void> {
   const exempt = o.exempt ?? ['/api/hooks/', '/api/orchestration/'];
   if (!cfg.enabled) return;
-  await app.register(rateLimit, { global: false, skipOnError: true, nameSpace: 'cco-rl:', ...(o.redis ? { redis: o.redis } : {}) });
+  await app.register(rateLimit, { global: false, skipOnError: true, nameSpace: o.namespace ?? 'cco-rl:', ...(o.redis ? { redis: o.redis } : {}) });
   const routeMax = (req: FastifyRequest): number | undefined => {
     const route = req.routeOptions.url ?? '';
     if (route === LOGIN) return cfg.login_per_minute;
