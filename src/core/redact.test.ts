@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { REDACTED, redact, redactJsonText, redactProse, redactString, redactToolText } from './redact.js';
+import { REDACTED, maskedUrl, redact, redactJsonText, redactProse, redactString, redactToolText } from './redact.js';
 
 describe('redact', () => {
   it('masks provider keys, bearer tokens and JWTs inside text', () => {
@@ -202,3 +202,14 @@ describe('names that end like a secret, and pasted credentials in prose', () => 
     for (const t of ['/auth/callback?code=abc123&state=xyz', '?auth=basic', '?token=abcdef', 'ACCESS_CONTROL_ALLOW_HEADERS: Content-Type: application/json']) expect(redactProse(t), t).toBe(t);
   });
 });
+
+describe('maskedUrl (the store location /health and messages show)', () => {
+  it('masks the password of the user part and of the query (?password=, libpq sslpassword), nothing else', () => {
+    expect(maskedUrl('postgres://cco:s3cret@db:5432/cco')).toBe('postgres://cco:***@db:5432/cco');
+    // was: shown whole in /health and in "Cannot open the PostgreSQL database ..."
+    expect(maskedUrl('postgres://cco@db:5432/cco?password=hunter2&sslmode=require')).toBe('postgres://cco@db:5432/cco?password=***&sslmode=require');
+    expect(maskedUrl('postgres://db/cco?sslmode=verify-full&sslpassword=k3y&application_name=x')).toBe('postgres://db/cco?sslmode=verify-full&sslpassword=***&application_name=x');
+    expect(maskedUrl('postgres://db/cco?sslmode=require')).toBe('postgres://db/cco?sslmode=require');
+  });
+});
+

@@ -209,7 +209,7 @@ const invalidDatabaseUrl = (what: string): AppError =>
   new AppError(400, 'database_url_invalid', `${what}. Give one of the form ${DATABASE_URL_FORM} (DATABASE_URL or [storage] database_url), or unset it to use the embedded SQLite database.`, { field: 'DATABASE_URL' });
 
 /** The given value with its password masked, whether URL userinfo or a `password=` parameter. */
-const shownDatabaseUrl = (url: string): string => maskedUrl(url).replace(/(password=)[^\s&]*/gi, '$1***');
+const shownDatabaseUrl = maskedUrl;
 
 /**
  * A PostgreSQL connection failure as one sentence naming the database (password masked) and the
