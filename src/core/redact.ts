@@ -338,9 +338,9 @@ export function redact<T>(value: T, depth = 0, opts: { fileText?: boolean } = {}
 
 /**
  * A URL's password shown as `***`, the one in its user part and one given as a query parameter
- * (`postgres://host/db?password=...`, libpq's `sslpassword`) alike: the store's location in
+ * (`postgres://host/db?password=...`, libpq's `sslpassword`, a `host=db password=...` string) alike: the store's location in
  * /health and messages (the CLI compares it).
  */
 export function maskedUrl(url: string): string {
-  return url.replace(/\/\/([^:@/]*):[^@]*@/, '//$1:***@').replace(/([?&;](?:ssl)?(?:password|passwd|pwd|pass|secret|token|api_?key)=)[^&#\s]*/gi, '$1***');
+  return url.replace(/\/\/([^:@/]*):[^@]*@/, '//$1:***@').replace(/((?:^|[?&;\s])(?:ssl)?(?:password|passwd|pwd|pass|secret|token|api_?key)=)[^&#\s]*/gi, '$1***');
 }
