@@ -244,3 +244,31 @@ describe('daemon front door', () => {
     expect(r.body).toMatch(/http_request_duration_seconds_bucket\{le="2",/);
   });
 });
+
+describe('daemon front door in team mode (bound beyond loopback)', () => {
+  let t: TestDaemon;
+  beforeAll(async () => {
+    t = await startTestDaemon({ config: (c) => ({ ...c, daemon: { ...c.daemon, host: '0.0.0.0' } }) });
+  });
+  afterAll(() => t.cleanup());
+
+  it("answers the health checks without credentials, /health and the seeds' /api/health alike; other routes want them", async () => {
+    for (const path of ['/health', '/api/health']) {
+      const r = await fetch(`${t.url}${path}`);
+      // was: 401 on /api/health
+      expect([path, r.status]).toEqual([path, 200]);
+    }
+    expect((await fetch(`${t.url}/api/status`)).status).toBe(401);
+  });
+
+  it('reads a cookie value that is no URI encoding as no token: a 401, not a 500', async () => {
+    for (const cookie of ['cco_token=%E0%A4%A', `cco_token_${new URL(t.url).port}=%zz`]) {
+      const r = await fetch(`${t.url}/api/status`, { headers: { cookie } });
+      expect([cookie, r.status]).toEqual([cookie, 401]);
+      expect(await r.json()).toMatchObject({ error: { code: 'unauthorized' } });
+    }
+    // and the real token still works beside a broken cookie
+    const ok = await fetch(`${t.url}/api/status`, { headers: { cookie: 'other=%zz', 'x-cco-token': t.token } });
+    expect(ok.status).toBe(200);
+  });
+});

@@ -105,14 +105,23 @@ export function presentedToken(req: FastifyRequest): string | undefined {
     let legacy: string | undefined;
     for (const part of cookie.split(';')) {
       const [k, ...v] = part.trim().split('=');
-      if (k === own) return decodeURIComponent(v.join('='));
-      if (k === TOKEN_COOKIE) legacy = decodeURIComponent(v.join('='));
+      // a value that is no URI encoding (`%zz`) is no token: read as missing (it was a 500)
+      if (k === own) return decodedOrUndefined(v.join('='));
+      if (k === TOKEN_COOKIE) legacy = decodedOrUndefined(v.join('='));
     }
     if (legacy !== undefined) return legacy;
   }
   const auth = req.headers.authorization;
   if (auth?.startsWith('Bearer ')) return auth.slice(7);
   return undefined;
+}
+
+function decodedOrUndefined(value: string): string | undefined {
+  try {
+    return decodeURIComponent(value);
+  } catch {
+    return undefined;
+  }
 }
 
 export function hasValidToken(req: FastifyRequest, opts: SecurityOptions): boolean {
@@ -223,7 +232,8 @@ export function installSecurity(app: FastifyInstance, opts: SecurityOptions): vo
       req.principal = { kind: 'local' };
       return;
     }
-    if (path !== '/health') {
+    // the health checks (load balancers, the seeds' curl) send no credentials: status only, no data
+    if (path !== '/health' && path !== '/api/health') {
       throw new AppError(401, 'unauthorized', 'Credentials required: send X-CCO-Token, Authorization: Bearer <api key>, or a user token from POST /api/auth/login');
     }
   };
