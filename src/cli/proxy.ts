@@ -9,7 +9,7 @@ import type { FastifyInstance } from 'fastify';
 import type { Registry } from 'prom-client';
 import { z } from 'zod';
 import { ConfigError } from '../config/config-error.js';
-import { dbCacheKibFromEnv, dbPoolMaxFromEnv } from '../config/daemon-config.js';
+import { dbCacheKibFromEnv, dbPoolMaxFromEnv, pgSchemaFromEnv } from '../config/daemon-config.js';
 import { resolvePaths } from '../config/paths.js';
 import { AppError, errorMessage } from '../core/errors.js';
 import { createLogger, LOG_LEVELS } from '../core/logger.js';
@@ -162,7 +162,7 @@ export async function main(args: string[]): Promise<number> {
 /** The primary: migrates once, forks the workers, prints the URL when the first listens, restarts crashed ones. */
 async function runPrimary(opts: ProxyOptions): Promise<number> {
   try {
-    const store = await openStore({ ...(process.env.DATABASE_URL ? { databaseUrl: process.env.DATABASE_URL } : {}), sqlitePath: opts.dbPath, pgPoolSize: dbPoolMaxFromEnv(process.env), pgApplicationName: `${PG_APPLICATION_NAME}-proxy` });
+    const store = await openStore({ ...(process.env.DATABASE_URL ? { databaseUrl: process.env.DATABASE_URL } : {}), sqlitePath: opts.dbPath, pgPoolSize: dbPoolMaxFromEnv(process.env), pgSchema: pgSchemaFromEnv(process.env), pgApplicationName: `${PG_APPLICATION_NAME}-proxy` });
     await store.close();
   } catch (e) {
     process.stderr.write(`❌ ${errorMessage(e)}\n`);
@@ -447,7 +447,7 @@ export async function startProxyServer(opts: ProxyOptions, o: { migrate?: boolea
   const startedAt = Date.now();
   let store: Store;
   try {
-    store = await openStore({ ...(env.DATABASE_URL ? { databaseUrl: env.DATABASE_URL } : {}), sqlitePath: opts.dbPath, sqliteCacheKib: dbCacheKibFromEnv(env) ?? PROXY_SQLITE_CACHE_KIB, pgPoolSize: dbPoolMaxFromEnv(env), pgApplicationName: `${PG_APPLICATION_NAME}-proxy`, migrate: o.migrate !== false });
+    store = await openStore({ ...(env.DATABASE_URL ? { databaseUrl: env.DATABASE_URL } : {}), sqlitePath: opts.dbPath, sqliteCacheKib: dbCacheKibFromEnv(env) ?? PROXY_SQLITE_CACHE_KIB, pgPoolSize: dbPoolMaxFromEnv(env), pgSchema: pgSchemaFromEnv(env), pgApplicationName: `${PG_APPLICATION_NAME}-proxy`, migrate: o.migrate !== false });
   } catch (e) {
     throw new Error(`Failed to open database: ${errorMessage(e)}`, { cause: e });
   }

@@ -56,6 +56,24 @@ describe('CCO_SIDECAR_PORT that is no port', () => {
   });
 });
 
+describe('[storage] pg_schema and CCO_PG_SCHEMA', () => {
+  it('takes a schema name, the variable winning; refuses one that is no name, naming where it came from', () => {
+    const t = tempCcoEnv();
+    try {
+      const paths = resolvePaths(t.env);
+      mkdirSync(paths.configDir, { recursive: true });
+      writeFileSync(paths.configFile, '[storage]\npg_schema = "cco"\n');
+      expect(loadDaemonConfig(paths, t.env).storage.pg_schema).toBe('cco');
+      expect(loadDaemonConfig(paths, { ...t.env, CCO_PG_SCHEMA: 'team_a' }).storage.pg_schema).toBe('team_a');
+      expect(() => loadDaemonConfig(paths, { ...t.env, CCO_PG_SCHEMA: 'Team-A; drop' })).toThrow(/^CCO_PG_SCHEMA="Team-A; drop" is not a schema name/);
+      writeFileSync(paths.configFile, '[storage]\npg_schema = "public; drop table users"\n');
+      expect(() => loadDaemonConfig(paths, t.env)).toThrow(/daemon\.toml:2: storage\.pg_schema/);
+    } finally {
+      t.cleanup();
+    }
+  });
+});
+
 describe('daemon port from the environment', () => {
   it('takes ORCHESTRATOR_PORT as CCO_PORT, and CCO_PORT wins when both are set', () => {
     const t = tempCcoEnv();

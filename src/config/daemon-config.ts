@@ -229,6 +229,14 @@ export function dbPoolMaxFromEnv(env: Env): number | undefined {
   return n === undefined || n <= 0 ? undefined : Math.min(200, n);
 }
 
+/** CCO_PG_SCHEMA (what `cco proxy` reads too), refused naming itself when it is no schema name. */
+export function pgSchemaFromEnv(env: Env): string | undefined {
+  const v = env.CCO_PG_SCHEMA?.trim();
+  if (!v) return undefined;
+  if (!/^[a-z_][a-z0-9_]{0,62}$/.test(v)) throw new ConfigError(`CCO_PG_SCHEMA=${JSON.stringify(v)} is not a schema name: lower-case letters, digits and _ (not first), at most 63`, 'CCO_PG_SCHEMA', { key: 'CCO_PG_SCHEMA' });
+  return v;
+}
+
 /** CCO_SIDECAR_PORT, refused naming itself when it is no port (it had been ignored, or failed the start without its name). */
 function sidecarPortFromEnv(env: Env): number | undefined {
   const v = env.CCO_SIDECAR_PORT;
@@ -245,6 +253,7 @@ function applyEnv(cfg: DaemonConfig, env: Env): DaemonConfig {
   const sidecarPort = sidecarPortFromEnv(env);
   const cacheKib = dbCacheKibFromEnv(env);
   const poolMax = dbPoolMaxFromEnv(env);
+  const pgSchema = pgSchemaFromEnv(env);
   const level = env.CCO_LOG_LEVEL;
   return {
     ...cfg,
@@ -262,6 +271,7 @@ function applyEnv(cfg: DaemonConfig, env: Env): DaemonConfig {
       ...(env.REDIS_URL ? { redis_url: env.REDIS_URL } : {}),
       ...(cacheKib !== undefined ? { sqlite_cache_kib: cacheKib } : {}),
       ...(poolMax !== undefined ? { pg_pool_max: poolMax } : {}),
+      ...(pgSchema !== undefined ? { pg_schema: pgSchema } : {}),
     },
     sidecar: { ...cfg.sidecar, ...(sidecarPort !== undefined ? { port: sidecarPort } : {}) },
     hooks: {

@@ -131,6 +131,7 @@ export async function startDaemon(opts: DaemonOptions = {}): Promise<RunningDaem
       sqlitePath: config.storage.sqlite_path || paths.databaseFile,
       sqliteCacheKib: config.storage.sqlite_cache_kib,
       pgPoolSize: config.storage.pg_pool_max,
+      ...(config.storage.pg_schema ? { pgSchema: config.storage.pg_schema } : {}),
       pgApplicationName: `${PG_APPLICATION_NAME}-daemon`,
     });
   } catch (e) {

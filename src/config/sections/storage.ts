@@ -6,6 +6,13 @@ export const storageSection = z
     database_url: z.string().default(''),
     /** Most connections each process holds to PostgreSQL (`CCO_DB_POOL_MAX` wins); every instance has its own pool, so keep instances × this under the server's max_connections. */
     pg_pool_max: z.number().int().min(1).max(200).default(10),
+    /**
+     * The PostgreSQL schema CCO's tables (and its migration records) live in, created if missing;
+     * empty means the connection's own (`public`). Give one when the database is shared: a `users`
+     * table of another application, or another Kysely app's migration records, clash in `public`.
+     * `CCO_PG_SCHEMA` wins.
+     */
+    pg_schema: z.string().regex(/^([a-z_][a-z0-9_]{0,62})?$/, 'a schema name: lower-case letters, digits and _ (not first), at most 63').default(''),
     /** SQLite file; empty means `<CCO_HOME>/analytics.db`. */
     sqlite_path: z.string().default(''),
     /** SQLite page cache in KiB (`CCO_DB_CACHE_SIZE`, in 4 KiB pages, wins). */
