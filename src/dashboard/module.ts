@@ -1,4 +1,3 @@
-import { randomUUID } from 'node:crypto';
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import type { DaemonModule, ModuleContext } from '../server/module.js';
@@ -33,7 +32,7 @@ export async function createDashboardModule(ctx: ModuleContext): Promise<DaemonM
   const root = resolveWebRoot(cfg.web_root);
   let terminal: ReturnType<typeof registerTerminal> | undefined;
   // Tells a reconnecting page whether this is still the daemon it knew (resume) or a new one (start over).
-  const boot = randomUUID();
+  const boot = ctx.hub.boot;
   const terminalOpts = { enabled: cfg.terminal_enabled, host: ctx.config.daemon.host };
   return {
     name: 'dashboard',

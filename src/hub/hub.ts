@@ -1,3 +1,4 @@
+import { randomUUID } from 'node:crypto';
 /**
  * The daemon's live message hub: every state change a person might watch (agent activity,
  * task updates, log lines, hook events, gateway requests) is published here once and fanned
@@ -32,6 +33,12 @@ export type KnownHubType =
   | 'health';
 
 export class Hub {
+  /**
+   * This hub's numbering: `seq` counts within it. A client resuming with `?after=` names the
+   * boot it counted in (`?boot=`); a cursor of another one (a restarted daemon, another
+   * instance of a team behind a balancer) means nothing here.
+   */
+  readonly boot = randomUUID();
   private seq = 0;
   /** Circular buffer of the last `capacity` messages; message `seq` sits at `seq % capacity`. */
   private readonly ring: (HubMessage | undefined)[];

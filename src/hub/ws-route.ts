@@ -7,7 +7,8 @@ import type { Hub, HubMessage } from './hub.js';
 
 /**
  * `GET /ws` (WebSocket): on connect, replays recent messages (after `?after=<seq>` when the
- * client resumes), then streams live ones. Each frame is one JSON HubMessage. The client may
+ * client resumes; with `?boot=`, first a `hello` frame naming this hub's boot, and `reset: true`
+ * when the client's cursor was counted in another one), then streams live ones. Each frame is one JSON HubMessage. The client may
  * send `{"type":"filter","types":[...]}` to narrow what it receives. The access token is
  * checked by the security layer before the upgrade.
  */
@@ -16,6 +17,8 @@ const wsQuery = z
   .object({
     token: z.string().max(4096).optional(),
     after: z.coerce.number().int().min(0).optional(),
+    /** The boot the client's `after` counts in ('' when it knows none): answered first with a `hello` frame. */
+    boot: z.string().max(100).optional(),
     types: z.string().max(4000).optional(),
   })
   .strict();
@@ -39,12 +42,18 @@ export function registerHubWebSocket(app: FastifyInstance, hub: Hub, onCount?: (
       clients++;
       onCount?.(clients);
       const q = parseInput(wsQuery, req.query, 'query');
-      const after = q.after;
+      // A cursor counted in another hub (a restart, another instance of a team) is no place
+      // here: everything kept is replayed, and the hello says to start over.
+      // (`boot=` given empty is read as not given by parseInput: asked for here, as the raw query has it)
+      const hello = typeof (req.query as Record<string, unknown>).boot === 'string';
+      const reset = q.boot !== undefined && q.boot !== hub.boot;
+      const after = reset ? undefined : q.after;
       let types: string[] | undefined = q.types ? q.types.split(',') : undefined;
       const send = (m: HubMessage): void => {
         if (types && !types.includes(m.type)) return;
         if (socket.readyState === socket.OPEN) socket.send(JSON.stringify(m));
       };
+      if (hello && socket.readyState === socket.OPEN) socket.send(JSON.stringify({ seq: 0, type: 'hello', ts: Date.now(), data: { boot: hub.boot, reset } }));
       for (const m of hub.recent(after !== undefined ? { afterSeq: after } : {})) send(m);
       const off = hub.subscribe(send);
       socket.on('message', (raw) => {

@@ -131,6 +131,36 @@ describe('daemon front door', () => {
     expect(ids).toEqual(['early', 'late']);
   });
 
+  it("a cursor counted in another hub (a restart, another instance behind a balancer) is answered with a hello saying to start over, and everything kept", async () => {
+    const hub = t.daemon.hub;
+    for (let i = 0; i < 3; i++) hub.publish('task_update', { id: `resume-${i}` });
+    const last = hub.lastSeq;
+    /** The frames a client gets on connecting with `query`, until the replay is done. */
+    const frames = (query: string) =>
+      new Promise<{ seq: number; type: string; data: { id?: string; boot?: string; reset?: boolean } }[]>((resolve) => {
+        const ws = new WebSocket(`${t.url.replace('http', 'ws')}/ws?token=${t.token}&${query}`);
+        const got: { seq: number; type: string; data: { id?: string; boot?: string; reset?: boolean } }[] = [];
+        ws.on('message', (m) => got.push(JSON.parse(String(m)) as (typeof got)[number]));
+        ws.on('open', () =>
+          setTimeout(() => {
+            ws.close();
+            resolve(got);
+          }, 150),
+        );
+      });
+    // the same hub: resumes after the cursor
+    const same = await frames(`boot=${hub.boot}&after=${last - 1}`);
+    expect(same[0]).toMatchObject({ type: 'hello', data: { boot: hub.boot, reset: false } });
+    expect(same.slice(1).map((m) => m.data.id)).toEqual(['resume-2']);
+    // another hub's cursor: was read as this hub's, and the messages below it were never sent
+    const other = await frames(`boot=another-instance&after=${last + 50}`);
+    expect(other[0]).toMatchObject({ type: 'hello', data: { boot: hub.boot, reset: true } });
+    expect(other.map((m) => m.data.id)).toEqual(expect.arrayContaining(['resume-0', 'resume-1', 'resume-2']));
+    // a client that knows no boot yet learns it; one that sends none gets no hello (older clients)
+    expect((await frames('boot='))[0]).toMatchObject({ type: 'hello', data: { reset: false } });
+    expect((await frames(`after=${last}`)).some((m) => m.type === 'hello')).toBe(false);
+  });
+
   it('closes the socket of every refused WebSocket upgrade (host, origin, token), so shutdown never waits on it', async () => {
     const port = new URL(t.url).port;
     const cases: Record<string, string>[] = [

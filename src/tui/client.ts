@@ -26,7 +26,8 @@ export class TuiClient {
   private timer: NodeJS.Timeout | undefined;
   private poller: NodeJS.Timeout | undefined;
   private stopped = false;
-  private pid: number | undefined;
+  /** The hub boot our cursor (the state's lastSeq) counts in, from its hello. */
+  private boot: string | undefined;
 
   constructor(
     private readonly baseUrl: string,
@@ -53,8 +54,9 @@ export class TuiClient {
 
   private connect(): void {
     if (this.stopped) return;
-    const after = this.state.lastSeq ? `?after=${this.state.lastSeq}` : '';
-    const ws = new WebSocket(`${this.baseUrl.replace(/^http/, 'ws')}/ws${after}`, { headers: this.headers() });
+    // the boot our cursor counts in: another one's hello (a restarted daemon, another instance) says to start over
+    const after = this.state.lastSeq ? `&after=${this.state.lastSeq}` : '';
+    const ws = new WebSocket(`${this.baseUrl.replace(/^http/, 'ws')}/ws?boot=${encodeURIComponent(this.boot ?? '')}${after}`, { headers: this.headers() });
     this.ws = ws;
     ws.on('open', () => {
       this.attempt = 0;
@@ -64,6 +66,12 @@ export class TuiClient {
     ws.on('message', (raw) => {
       try {
         const m = JSON.parse(String(raw)) as TuiMessage;
+        if (m.type === 'hello') {
+          const hello = m.data as { boot?: string; reset?: boolean } | null;
+          if (hello?.reset) this.state.reset();
+          if (typeof hello?.boot === 'string') this.boot = hello.boot;
+          return;
+        }
         if (m.type === 'pong' || m.seq <= this.state.lastSeq) return;
         this.state.apply(m);
         this.onChange();
@@ -99,16 +107,10 @@ export class TuiClient {
     }
   }
 
-  /** REST snapshots: status (also tells a restarted daemon by its pid), cache, agents, tasks. */
+  /** REST snapshots: status, cache, agents, tasks. */
   private async poll(): Promise<void> {
     if (this.conn !== 'open') return;
-    const status = await this.get<Snapshot['status'] & { pid?: number }>('/api/status');
-    if (status?.pid !== undefined && this.pid !== undefined && status.pid !== this.pid) {
-      // A new daemon: its messages start over, so ours would be stale.
-      this.state.reset();
-      this.ws?.terminate();
-    }
-    if (status?.pid !== undefined) this.pid = status.pid;
+    const status = await this.get<Snapshot['status']>('/api/status');
     const [cache, agents, tasks, sessions, today] = await Promise.all([
       this.get<Snapshot['cache']>('/api/cache/stats'),
       this.get<{ agents?: Record<string, Record<string, unknown>> | Record<string, unknown>[] }>('/api/agents'),

@@ -89,7 +89,9 @@ export class LiveConnection {
     }
     this.boot = session.boot;
     const proto = location.protocol === 'https:' ? 'wss:' : 'ws:';
-    const url = `${proto}//${location.host}/ws${this.lastSeq ? `?after=${this.lastSeq}` : ''}`;
+    // the boot our cursor counts in: /ws may reach another instance than the session did (a
+    // team behind a balancer); its hello then says to start over
+    const url = `${proto}//${location.host}/ws?boot=${encodeURIComponent(this.boot ?? '')}${this.lastSeq ? `&after=${this.lastSeq}` : ''}`;
     let ws: WebSocket;
     try {
       ws = new WebSocket(url);
@@ -114,6 +116,16 @@ export class LiveConnection {
         return;
       }
       if (m.type === 'pong') return;
+      if (m.type === 'hello') {
+        const hello = m.data as { boot?: string; reset?: boolean } | null;
+        if (hello?.reset) {
+          this.lastSeq = 0;
+          this.state.reset();
+          for (const l of this.reconnectListeners) l();
+        }
+        if (typeof hello?.boot === 'string') this.boot = hello.boot;
+        return;
+      }
       if (typeof m.seq === 'number' && m.seq <= this.lastSeq) return; // replay overlap
       if (typeof m.seq === 'number') this.lastSeq = m.seq;
       this.state.apply(m);
