@@ -287,4 +287,26 @@ describe('a rollback the gateway refuses', () => {
       await ts.cleanup();
     }
   });
+
+  it("a start leaves alone the cycles another live instance of the team runs, and takes over those whose owner stopped marking them alive", async () => {
+    const ts = await openTestStore('sqlite');
+    try {
+      const repo = new ImproveRepo(ts.store);
+      const far = 'far-host:4242:0123456789.100.abcdef';
+      await repo.createCycle({ id: 'cyc_far_00000001', triggeredBy: 'x', reason: null, windowHours: 1, now: Date.now(), owner: far });
+      const telemetry = new InMemoryTelemetry(structuredClone(CONFIG));
+      const b = new ImprovementEngine({ repo, gateway: telemetry, settings: () => improveSection.parse({}), logger: silentLogger(), instance: 'near-host:1:0123456789.1.000001', heartbeatMs: 1000 });
+      await b.recover();
+      // was: marked "interrupted by a restart" while its owner still ran it
+      expect(await repo.getCycle('cyc_far_00000001')).toMatchObject({ status: 'in_progress', phase: 'analyzing', owner: far });
+      // its owner stops marking it alive (that machine crashed): taken over once the lease is out
+      await ts.store.db.updateTable('improve_cycles').set({ updated_at: Date.now() - 10_000 }).where('id', '=', 'cyc_far_00000001').execute();
+      await b.recover();
+      expect(await repo.getCycle('cyc_far_00000001')).toMatchObject({ status: 'interrupted', owner: b.instance });
+      await b.close();
+    } finally {
+      await ts.cleanup();
+    }
+  });
 });
+

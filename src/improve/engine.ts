@@ -1,6 +1,7 @@
 import { randomBytes } from 'node:crypto';
 import type { ImproveConfig } from '../config/sections/improve.js';
 import { AppError } from '../core/errors.js';
+import { newOwnerId, ownerGoneHere } from '../core/instance-owner.js';
 import type { Logger } from '../core/logger.js';
 import type { Hub } from '../hub/hub.js';
 import { findOpportunities } from './analyze.js';
@@ -23,7 +24,14 @@ export interface EngineOptions {
   hub?: Hub;
   llm?: ProposalLlm;
   metrics?: CycleMetrics;
+  /** This instance's name as a cycle's owner (default: a new `host:pid:...` one). */
+  instance?: string;
+  /** How often the cycles run here are marked alive, and others' left for dead looked for (30 s; tests set less). */
+  heartbeatMs?: number;
 }
+
+/** A cycle whose owner has not marked it alive for this long is taken over by another instance. */
+const CYCLE_LEASE_HEARTBEATS = 6;
 
 /** How claiming and applying a proposal ended. */
 type Applied = { kind: 'done' } | { kind: 'cancelled'; changes: ConfigChange[] } | { kind: 'monitoring'; changes: ConfigChange[]; version: number; previousVersion: number; monitoringUntil: number };
@@ -55,7 +63,30 @@ export class ImprovementEngine {
   private readonly counted = new Set<string>();
   private closed = false;
 
-  constructor(private readonly o: EngineOptions) {}
+  /** This instance, as the owner of the cycles it runs. */
+  readonly instance: string;
+  private heartbeatTimer: NodeJS.Timeout | undefined;
+
+  constructor(private readonly o: EngineOptions) {
+    this.instance = o.instance ?? newOwnerId();
+  }
+
+  private get heartbeatMs(): number {
+    return this.o.heartbeatMs ?? 30_000;
+  }
+
+  /**
+   * Marks the cycles running here alive, and now and then takes over those whose owner is gone
+   * (a crashed instance on another machine is known only by its heartbeat stopping).
+   */
+  startHeartbeat(): void {
+    if (this.heartbeatTimer) return;
+    this.heartbeatTimer = setInterval(() => {
+      void this.o.repo.heartbeat([...this.running.keys()], this.instance).catch(() => undefined);
+      void this.recover().catch((e: unknown) => this.o.logger.warn({ err: (e as Error).message }, 'improvement cycles of a stopped instance not recovered yet'));
+    }, this.heartbeatMs);
+    this.heartbeatTimer.unref();
+  }
 
   /** Starts a cycle; the returned view is durable. 409 when `max_concurrent_improvements` run. */
   trigger(opts: { windowHours?: number; by: string; reason?: string }): Promise<CycleView> {
@@ -67,7 +98,7 @@ export class ImprovementEngine {
         throw new AppError(409, 'too_many_improvements', `${active} improvement cycle(s) already in progress (MAX_CONCURRENT_IMPROVEMENTS=${s.max_concurrent_improvements}); wait or cancel one`);
       }
       const id = `cyc_${Date.now().toString(36)}_${randomBytes(4).toString('hex')}`;
-      const cycle = await this.o.repo.createCycle({ id, triggeredBy: opts.by, reason: opts.reason ?? null, windowHours: opts.windowHours ?? s.analysis_window_hours, now: Date.now() });
+      const cycle = await this.o.repo.createCycle({ id, triggeredBy: opts.by, reason: opts.reason ?? null, windowHours: opts.windowHours ?? s.analysis_window_hours, now: Date.now(), owner: this.instance });
       await this.event(id, 'triggered', { by: opts.by, window_hours: cycle.window_hours });
       this.spawn(id, (signal) => this.run(id, signal));
       return cycle;
@@ -100,8 +131,13 @@ export class ImprovementEngine {
    * force; while monitoring it resumes watching until its deadline.
    */
   async recover(): Promise<void> {
+    const now = Date.now();
     for (const c of await this.o.repo.listCycles({ status: 'in_progress', limit: 1000 })) {
-      if (this.running.has(c.id)) continue;
+      if (this.running.has(c.id) || this.closed) continue;
+      // Another instance of a team runs it: left alone while its owner is alive (its heartbeat
+      // fresh, or its process known to run on this machine). Taken over once, by one instance.
+      const alive = c.owner !== null && c.owner !== this.instance && !ownerGoneHere(c.owner) && now - c.updated_at < CYCLE_LEASE_HEARTBEATS * this.heartbeatMs;
+      if (alive || !(await this.o.repo.takeOver(c.id, { owner: c.owner, updatedAt: c.updated_at }, this.instance))) continue;
       // One cycle that cannot be recovered (its rollback failed: recorded on the cycle) must
       // neither keep the daemon from starting nor the other cycles from being recovered.
       try {
@@ -133,8 +169,10 @@ export class ImprovementEngine {
   /** Stops runners; cycles being monitored stay recorded as such and resume at the next start. */
   async close(): Promise<void> {
     this.closed = true;
+    clearInterval(this.heartbeatTimer);
     for (const r of this.running.values()) r.abort.abort();
     await Promise.all([...this.running.values()].map((r) => r.done));
+    await this.o.repo.release(this.instance).catch(() => undefined);
   }
 
   private spawn(id: string, fn: (signal: AbortSignal) => Promise<void>): void {

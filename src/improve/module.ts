@@ -74,6 +74,7 @@ export async function createImproveModule(ctx: ModuleContext, deps: ImproveDeps)
     },
     async start() {
       await engine?.recover();
+      engine?.startHeartbeat();
       if (engine && settings.enabled && settings.auto_cycle_hours > 0) {
         timer = setInterval(() => {
           engine.trigger({ by: 'schedule', reason: `every ${settings.auto_cycle_hours} h` }).catch((e: unknown) => ctx.logger.warn({ err: (e as Error).message }, 'scheduled improvement cycle not started'));

@@ -27,6 +27,7 @@ function toView(r: CycleRow): CycleView {
     monitoring_until: num(r.monitoring_until),
     outcome: json(r.outcome, null),
     error: r.error,
+    owner: r.owner ?? null,
   };
 }
 
@@ -34,12 +35,30 @@ function toView(r: CycleRow): CycleView {
 export class ImproveRepo {
   constructor(private readonly store: Store) {}
 
-  async createCycle(c: { id: string; triggeredBy: string; reason: string | null; windowHours: number; now: number }): Promise<CycleView> {
+  async createCycle(c: { id: string; triggeredBy: string; reason: string | null; windowHours: number; now: number; owner?: string }): Promise<CycleView> {
     await this.store.db
       .insertInto('improve_cycles')
-      .values({ id: c.id, status: 'in_progress', phase: 'analyzing', triggered_by: c.triggeredBy, reason: c.reason, window_hours: c.windowHours, started_at: c.now, updated_at: c.now, finished_at: null, baseline: null, opportunities: null, proposal: null, previous_version: null, applied_version: null, rollback_version: null, monitoring_until: null, outcome: null, error: null })
+      .values({ id: c.id, status: 'in_progress', phase: 'analyzing', triggered_by: c.triggeredBy, reason: c.reason, window_hours: c.windowHours, started_at: c.now, updated_at: c.now, finished_at: null, baseline: null, opportunities: null, proposal: null, previous_version: null, applied_version: null, rollback_version: null, monitoring_until: null, outcome: null, error: null, owner: c.owner ?? null })
       .execute();
     return (await this.getCycle(c.id)) as CycleView;
+  }
+
+  /** The owner's heartbeat on the cycles it runs. */
+  async heartbeat(ids: readonly string[], owner: string, now = Date.now()): Promise<void> {
+    if (!ids.length) return;
+    await this.store.db.updateTable('improve_cycles').set({ updated_at: now }).where('id', 'in', [...ids]).where('owner', '=', owner).where('status', '=', 'in_progress').execute();
+  }
+
+  /** A graceful stop: the owner's cycles in progress are free for the next start, or another instance, to resume at once. */
+  async release(owner: string): Promise<void> {
+    await this.store.db.updateTable('improve_cycles').set({ owner: null }).where('owner', '=', owner).where('status', '=', 'in_progress').execute();
+  }
+
+  /** Takes a cycle in progress over from `from` (as last seen: its owner and heartbeat); false when another instance took it first, or it moved on. */
+  async takeOver(id: string, from: { owner: string | null; updatedAt: number }, owner: string): Promise<boolean> {
+    let q = this.store.db.updateTable('improve_cycles').set({ owner, updated_at: Date.now() }).where('id', '=', id).where('status', '=', 'in_progress').where('updated_at', '=', from.updatedAt);
+    q = from.owner === null ? q.where('owner', 'is', null) : q.where('owner', '=', from.owner);
+    return Number((await q.executeTakeFirst()).numUpdatedRows) > 0;
   }
 
   async updateCycle(id: string, patch: Updateable<ImproveCyclesTable>): Promise<void> {

@@ -123,6 +123,8 @@ export interface CycleView {
   monitoring_until: number | null;
   outcome: { checks: MonitoringCheck[]; verdict: string } | null;
   error: string | null;
+  /** The instance running it (`host:pid:...`); null for a cycle of an older version. */
+  owner: string | null;
 }
 
 export interface ConfigVersionView {

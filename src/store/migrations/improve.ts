@@ -55,4 +55,14 @@ export const improveMigrations: MigrationSet = (dialect) => ({
       await db.schema.dropTable('improve_cycles').execute();
     },
   },
+  // The instance running a cycle (`host:pid:...`, core/instance-owner.ts): a start of another
+  // instance of a team had taken every cycle in progress for its own orphan.
+  improve_002_cycle_owner: {
+    async up(db) {
+      await db.schema.alterTable('improve_cycles').addColumn('owner', 'text').execute();
+    },
+    async down(db) {
+      await db.schema.alterTable('improve_cycles').dropColumn('owner').execute();
+    },
+  },
 });

@@ -24,6 +24,8 @@ export interface ImproveCyclesTable {
   /** JSON: the monitoring verdict (metrics compared). */
   outcome: string | null;
   error: string | null;
+  /** The instance that runs it (null: an older version's); `updated_at` is its heartbeat. */
+  owner: string | null;
 }
 
 /** Every routing/cache config version ever applied by CCO, with who and why. */
