@@ -32,7 +32,7 @@ export async function main(args: string[]): Promise<number> {
   }
   if (!existsSync(paths.tokenFile)) fatal(`No access token at ${paths.tokenFile}; restart the daemon (\`cco daemon restart\`) to create it.`);
   const token = readFileSync(paths.tokenFile, 'utf8').trim();
-  const url = `${baseUrl}/?token=${encodeURIComponent(token)}`;
+  const url = await signInUrl(baseUrl, token);
   process.stdout.write(`${url}\n`);
   const cmdName = o.open ? opener() : undefined;
   if (cmdName) {
@@ -44,4 +44,18 @@ export async function main(args: string[]): Promise<number> {
     say('Open the URL above in your browser (no desktop found to open it for you).');
   }
   return 0;
+}
+
+/**
+ * A one-time sign-in link (good for 5 minutes), so the lasting access token stays out of the
+ * browser's history and the opener's command line; a daemon of an older version gets the token link.
+ */
+async function signInUrl(baseUrl: string, token: string): Promise<string> {
+  try {
+    const r = await httpJson<{ path?: string }>('POST', `${baseUrl}/api/dashboard/login-code`, '{}', { timeoutMs: 3000, headers: { 'x-cco-token': token } });
+    if (r.status === 200 && typeof r.body?.path === 'string') return `${baseUrl}${r.body.path}`;
+  } catch {
+    // an older daemon, or a hiccup: the token link still works
+  }
+  return `${baseUrl}/?token=${encodeURIComponent(token)}`;
 }

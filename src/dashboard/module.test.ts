@@ -43,6 +43,24 @@ describe('dashboard module (real daemon in process, terminal off)', () => {
     expect(r.headers.get('cache-control')).toBe('no-store');
   });
 
+  it('signs in with a one-time code that `cco dashboard` gets with the token: the link carries no lasting credential', async () => {
+    expect((await fetch(`${t.url}/api/dashboard/login-code`, { method: 'POST' })).status).toBe(401);
+    const issued = await fetch(`${t.url}/api/dashboard/login-code`, { method: 'POST', headers: { 'x-cco-token': t.token } });
+    expect(issued.status).toBe(200);
+    const { code, path, expires_in_s } = (await issued.json()) as { code: string; path: string; expires_in_s: number };
+    expect(path).toBe(`/?code=${code}`);
+    expect(path).not.toContain(t.token);
+    expect(expires_in_s).toBe(300);
+    const r = await fetch(`${t.url}${path}`, { redirect: 'manual' });
+    expect(r.status).toBe(302);
+    expect(r.headers.get('set-cookie') ?? '').toContain(`cco_token_${new URL(t.url).port}=${encodeURIComponent(t.token)}`);
+    // good once
+    const again = await fetch(`${t.url}${path}`, { redirect: 'manual' });
+    expect(again.status).toBe(401);
+    expect(again.headers.get('set-cookie')).toBeNull();
+    expect(await again.text()).toContain('cco dashboard');
+  });
+
   it("reads its own port's cookie first: another daemon's cco_token on 127.0.0.1 does not lock it out", async () => {
     const port = new URL(t.url).port;
     const both = `cco_token_1=wrong-token-of-another-daemon; cco_token=also-wrong; cco_token_${port}=${encodeURIComponent(t.token)}`;

@@ -1,6 +1,8 @@
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import type { DaemonModule, ModuleContext } from '../server/module.js';
+import { AppError } from '../core/errors.js';
+import { LoginCodes } from './login-codes.js';
 import { registerStaticAssets } from './static-assets.js';
 import { registerTerminal, terminalRefusal } from './terminal.js';
 import { handleTokenLogin, page, requestHasToken } from './token-cookie.js';
@@ -33,6 +35,7 @@ export async function createDashboardModule(ctx: ModuleContext): Promise<DaemonM
   let terminal: ReturnType<typeof registerTerminal> | undefined;
   // Tells a reconnecting page whether this is still the daemon it knew (resume) or a new one (start over).
   const boot = ctx.hub.boot;
+  const codes = new LoginCodes();
   const terminalOpts = { enabled: cfg.terminal_enabled, host: ctx.config.daemon.host };
   return {
     name: 'dashboard',
@@ -42,7 +45,7 @@ export async function createDashboardModule(ctx: ModuleContext): Promise<DaemonM
       // index.html is small and changes with each build: read once, never cached by the browser.
       const index = built ? readFileSync(join(root, 'index.html'), 'utf8') : undefined;
       const sendIndex = async (req: Parameters<typeof handleTokenLogin>[0], reply: Parameters<typeof handleTokenLogin>[1]) => {
-        if (handleTokenLogin(req, reply, ctx.accessToken)) return reply;
+        if (handleTokenLogin(req, reply, ctx.accessToken, codes)) return reply;
         if (!index) {
           return reply
             .status(503)
@@ -61,6 +64,12 @@ export async function createDashboardModule(ctx: ModuleContext): Promise<DaemonM
       // Vite names assets by content hash, so they can be cached for good.
       if (built) registerStaticAssets(app, join(root, 'assets'), index);
       app.get('/favicon.ico', async (_req, reply) => reply.status(204).send());
+      // `cco dashboard`'s sign-in link: a code good once, for 5 minutes (the token stays out of the browser's history)
+      app.post('/api/dashboard/login-code', async (req, reply) => {
+        if (!requestHasToken(req, ctx.accessToken)) throw new AppError(401, 'unauthorized', 'A sign-in code needs the access token (X-CCO-Token); `cco dashboard` sends it');
+        const { code, expiresInS } = codes.issue();
+        return reply.header('cache-control', 'no-store').send({ code, path: `/?code=${code}`, expires_in_s: expiresInS });
+      });
       app.get('/api/dashboard/session', async (req) => {
         const why = terminalRefusal(terminalOpts);
         return {

@@ -1,6 +1,7 @@
 import { timingSafeEqual } from 'node:crypto';
 import type { FastifyReply, FastifyRequest } from 'fastify';
 import { presentedToken, tokenCookieName } from '../server/security.js';
+import type { LoginCodes } from './login-codes.js';
 
 /** Constant-time comparison of a presented token with the daemon's. */
 export function tokenMatches(presented: string | undefined, expected: string): boolean {
@@ -25,11 +26,25 @@ export function tokenCookie(token: string, port?: number): string {
 }
 
 /**
- * `GET /?token=...`: a right token becomes the cookie and the browser is sent to `/` so the
+ * `GET /?code=...` (a one-time code of `cco dashboard`, see login-codes.ts) or `GET /?token=...`:
+ * a right one becomes the cookie and the browser is sent to `/` so the
  * token leaves the address bar (and history); a wrong one is refused. Returns true when it
  * answered the request.
  */
-export function handleTokenLogin(req: FastifyRequest, reply: FastifyReply, accessToken: string): boolean {
+export function handleTokenLogin(req: FastifyRequest, reply: FastifyReply, accessToken: string, codes?: LoginCodes): boolean {
+  const code = (req.query as Record<string, unknown> | undefined)?.code;
+  if (code !== undefined && codes) {
+    if (typeof code !== 'string' || !codes.redeem(code)) {
+      void reply
+        .status(401)
+        .type('text/html; charset=utf-8')
+        .header('cache-control', 'no-store')
+        .send(page('Sign-in link used or expired', 'Each link of <code>cco dashboard</code> signs in once, within 5 minutes. Run <code>cco dashboard</code> again for a fresh one.'));
+      return true;
+    }
+    void reply.header('set-cookie', tokenCookie(accessToken, req.socket?.localPort)).header('cache-control', 'no-store').redirect('/', 302);
+    return true;
+  }
   const q = (req.query as Record<string, unknown> | undefined)?.token;
   if (q === undefined) return false;
   if (typeof q !== 'string' || !tokenMatches(q, accessToken)) {

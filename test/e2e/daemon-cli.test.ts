@@ -33,6 +33,17 @@ describe('cco daemon lifecycle (real CLI, temp home)', () => {
     expect(existsSync(join(w.env.CCO_CONFIG_DIR as string, 'daemon.toml'))).toBe(true);
   });
 
+  it('cco dashboard prints a one-time sign-in link (no access token in it), which signs in once', async () => {
+    const r = await w.run(['dashboard', '--port', String(port), '--no-open']);
+    expect(r.code, r.stderr).toBe(0);
+    const url = /http:\/\/\S+/.exec(r.stdout)?.[0] ?? '';
+    expect(url).toMatch(/\/\?code=[\w-]+$/);
+    const token = readFileSync(join(w.env.CCO_RUNTIME_DIR as string, 'access-token'), 'utf8').trim();
+    expect(url).not.toContain(token);
+    expect((await fetch(url, { redirect: 'manual' })).status).toBe(302);
+    expect((await fetch(url, { redirect: 'manual' })).status).toBe(401);
+  });
+
   it('reports status and health', async () => {
     const s = await w.run(['daemon', 'status', '--port', String(port)]);
     expect(s.code, s.stderr).toBe(0);
