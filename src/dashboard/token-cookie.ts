@@ -32,31 +32,27 @@ export function tokenCookie(token: string, port?: number): string {
  * answered the request.
  */
 export function handleTokenLogin(req: FastifyRequest, reply: FastifyReply, accessToken: string, codes?: LoginCodes): boolean {
-  const code = (req.query as Record<string, unknown> | undefined)?.code;
+  const query = req.query as Record<string, unknown> | undefined;
+  const code = query?.code;
   if (code !== undefined && codes) {
-    if (typeof code !== 'string' || !codes.redeem(code)) {
-      void reply
-        .status(401)
-        .type('text/html; charset=utf-8')
-        .header('cache-control', 'no-store')
-        .send(page('Sign-in link used or expired', 'Each link of <code>cco dashboard</code> signs in once, within 5 minutes. Run <code>cco dashboard</code> again for a fresh one.'));
-      return true;
-    }
-    void reply.header('set-cookie', tokenCookie(accessToken, req.socket?.localPort)).header('cache-control', 'no-store').redirect('/', 302);
+    if (typeof code === 'string' && codes.redeem(code)) signIn(req, reply, accessToken);
+    else refuse(reply, 'Sign-in link used or expired', 'Each link of <code>cco dashboard</code> signs in once, within 5 minutes. Run <code>cco dashboard</code> again for a fresh one.');
     return true;
   }
-  const q = (req.query as Record<string, unknown> | undefined)?.token;
+  const q = query?.token;
   if (q === undefined) return false;
-  if (typeof q !== 'string' || !tokenMatches(q, accessToken)) {
-    void reply
-      .status(401)
-      .type('text/html; charset=utf-8')
-      .header('cache-control', 'no-store')
-      .send(page('Access token refused', 'The dashboard access token in this link is wrong or out of date. Open the dashboard with <code>cco dashboard</code> to get a fresh link.'));
-    return true;
-  }
-  void reply.header('set-cookie', tokenCookie(accessToken, req.socket?.localPort)).header('cache-control', 'no-store').redirect('/', 302);
+  if (typeof q === 'string' && tokenMatches(q, accessToken)) signIn(req, reply, accessToken);
+  else refuse(reply, 'Access token refused', 'The dashboard access token in this link is wrong or out of date. Open the dashboard with <code>cco dashboard</code> to get a fresh link.');
   return true;
+}
+
+/** The cookie set, and the browser sent on to `/` (the code or token leaves the address bar). */
+function signIn(req: FastifyRequest, reply: FastifyReply, accessToken: string): void {
+  void reply.header('set-cookie', tokenCookie(accessToken, req.socket?.localPort)).header('cache-control', 'no-store').redirect('/', 302);
+}
+
+function refuse(reply: FastifyReply, title: string, body: string): void {
+  void reply.status(401).type('text/html; charset=utf-8').header('cache-control', 'no-store').send(page(title, body));
 }
 
 /** A tiny self-contained HTML page (no external resources) for errors before the SPA loads. */
