@@ -114,4 +114,18 @@ describe('the agent plugin folder', () => {
     expect(claudePluginProblem(dir)).toBeUndefined();
     expect(claudePluginProblem(join(shared, 'nope'))).toEqual({ missing: true, problem: 'is missing' });
   });
+
+  it('a new catalog replaces each file whole (no moment without it) and removes what the catalog no longer has', async () => {
+    await writeClaudePlugin(dir, catalog, '1.0.0');
+    const before = lstatSync(join(dir, 'agents', 'python-specialist.md')).ino;
+    const next = catalogOf([agent('python-specialist', 'You are the Python specialist, v2.')]);
+    expect((await writeClaudePlugin(dir, next, '1.0.1')).written).toBe(true);
+    expect(prompt()).toContain('v2.');
+    // replaced by a rename (a new file), not emptied and written again in place
+    expect(lstatSync(join(dir, 'agents', 'python-specialist.md')).ino).not.toBe(before);
+    expect(readdirSync(join(dir, 'agents'))).toEqual(['python-specialist.md']);
+    expect(readdirSync(dir).sort()).toEqual(['.cco-hash', '.claude-plugin', 'agents']);
+    expect(claudePluginProblem(dir)).toBeUndefined();
+  });
 });
+

@@ -1,6 +1,7 @@
 import { createHash } from 'node:crypto';
-import { lstatSync, mkdirSync, readFileSync, readdirSync, rmSync, writeFileSync } from 'node:fs';
+import { lstatSync, mkdirSync, readFileSync, readdirSync, rmSync } from 'node:fs';
 import { dirname, join } from 'node:path';
+import { writeFileAtomic } from '../core/atomic-file.js';
 import type { AgentCatalog } from '../agents/types.js';
 
 /**
@@ -30,14 +31,24 @@ export async function writeClaudePlugin(dir: string, catalog: AgentCatalog, vers
   const files = new Map<string, string>([[MANIFEST, manifest]]);
   for (const a of agents) files.set(join('agents', `${a.name}.md`), toClaudeCodeMarkdown(a));
 
-  // Made anew rather than updated: nothing of what was there before is kept. (The folder is
-  // ours and closed to others, so nobody else can slip a symlink in between.)
-  for (const entry of readdirSync(dir)) rmSync(join(dir, entry), { recursive: true, force: true });
-  mkdirSync(join(dir, '.claude-plugin'), { recursive: true, mode: 0o700 });
-  mkdirSync(join(dir, 'agents'), { recursive: true, mode: 0o700 });
-  for (const [name, text] of files) writeFileSync(join(dir, name), text, { mode: 0o600 });
+  // Each file is replaced whole, then whatever the catalog no longer has goes: a Claude Code
+  // starting meanwhile (another daemon's session sharing this temp folder) reads each agent old
+  // or new, never half written or missing. Nothing else of what was there is kept. (The folder
+  // is ours and closed to others, so nobody else can slip a symlink in between.)
+  for (const sub of ['.claude-plugin', 'agents']) {
+    if (!isDir(join(dir, sub))) rmSync(join(dir, sub), { recursive: true, force: true });
+    mkdirSync(join(dir, sub), { recursive: true, mode: 0o700 });
+  }
+  for (const [name, text] of files) {
+    if (!isFile(join(dir, name))) rmSync(join(dir, name), { recursive: true, force: true });
+    writeFileAtomic(join(dir, name), text, 0o600, { durable: false });
+  }
+  const keep = new Set([...files.keys(), '.claude-plugin', 'agents', HASH_FILE]);
+  for (const sub of ['', '.claude-plugin', 'agents']) {
+    for (const entry of readdirSync(join(dir, sub))) if (!keep.has(join(sub, entry))) rmSync(join(dir, sub, entry), { recursive: true, force: true });
+  }
   const stamp: Stamp = { catalog: digest, files: filesDigest([...files].map(([name, text]) => [name, Buffer.from(text)])) };
-  writeFileSync(join(dir, HASH_FILE), JSON.stringify(stamp), { mode: 0o600 });
+  writeFileAtomic(join(dir, HASH_FILE), JSON.stringify(stamp), 0o600, { durable: false });
   return { written: true, agents: agents.length };
 }
 
@@ -74,6 +85,16 @@ const MISSING = 'is missing';
 interface Stamp {
   catalog: string;
   files: string;
+}
+
+const isDir = (p: string): boolean => lstatOrUndefined(p)?.isDirectory() === true;
+const isFile = (p: string): boolean => lstatOrUndefined(p)?.isFile() === true;
+function lstatOrUndefined(p: string) {
+  try {
+    return lstatSync(p);
+  } catch {
+    return undefined;
+  }
 }
 
 function readStamp(dir: string): Stamp | undefined {
