@@ -1,6 +1,7 @@
-import { readFileSync, readdirSync, writeFileSync } from 'node:fs';
+import { readFileSync, readdirSync } from 'node:fs';
 import { join, resolve } from 'node:path';
 import { pathToFileURL } from 'node:url';
+import { writeFileAtomic } from '../core/atomic-file.js';
 import { withCoordination } from './coordination.js';
 import { defaultAgentsDir } from './catalog.js';
 import { parseAgentFile } from './parse.js';
@@ -25,7 +26,7 @@ export function syncCoordination(dir = defaultAgentsDir(), opts: { write?: boole
     const next = withCoordination(text, parsed.agent);
     if (next !== text) {
       changed.push(name);
-      if (opts.write !== false) writeFileSync(file, next);
+      if (opts.write !== false) writeFileAtomic(file, next, 0o644);
     }
   }
   return { changed, invalid };
