@@ -1,4 +1,5 @@
 import { randomUUID } from 'node:crypto';
+import { newToolUseId } from './ids.js';
 import { anthropicTypeOfOpenaiError, anthropicUsageFromOpenai, matchedStopSequence, stopReasonFromOpenai } from './anthropic-to-openai.js';
 import { parseJson, SseSplitter, sseFrame } from './sse.js';
 import type { StreamTranslator } from './types.js';
@@ -114,10 +115,16 @@ export class OpenaiToAnthropicStream implements StreamTranslator {
    * without an index (Gemini) its `id`; with neither, the call before it.
    */
   private callOf(p: ToolPiece): ToolCall {
-    const key = typeof p.index === 'number' ? `i${p.index}` : p.id ? `id${p.id}` : undefined;
+    // an empty id (Gemini behind some proxies) is no id
+    const id = p.id || undefined;
+    const key = typeof p.index === 'number' ? `i${p.index}` : id ? `id${id}` : undefined;
     let call = key ? this.byKey.get(key) : this.last;
-    if (!call || (p.id && call.named && call.id !== p.id)) {
-      call = { id: p.id ?? `toolu_${randomUUID().replace(/-/g, '').slice(0, 24)}`, named: p.id !== undefined, name: p.function?.name ?? '', args: '', closed: false };
+    // A piece naming a function, with arguments of its own, after a call whose arguments are
+    // whole JSON already, starts the next call (providers that send each call of a batch whole at
+    // one index and without ids): joined, the two arguments made `{"x":1}{"y":2}`.
+    const next = call !== undefined && !!p.function?.name && !!p.function.arguments && call.name !== '' && isJsonText(call.args);
+    if (!call || (id && call.named && call.id !== id) || next) {
+      call = { id: id ?? newToolUseId(), named: id !== undefined, name: p.function?.name ?? '', args: '', closed: false };
       this.calls.push(call);
     }
     if (key) this.byKey.set(key, call);
@@ -194,5 +201,15 @@ export class OpenaiToAnthropicStream implements StreamTranslator {
     out += sseFrame('message_stop', { type: 'message_stop' });
     this.complete = true;
     return out;
+  }
+}
+
+function isJsonText(text: string): boolean {
+  if (!text.trim()) return false;
+  try {
+    JSON.parse(text);
+    return true;
+  } catch {
+    return false;
   }
 }

@@ -1,4 +1,5 @@
 import { randomUUID } from 'node:crypto';
+import { newToolUseId } from './ids.js';
 import { isJsonObject } from '../../core/json.js';
 import { anthropicErrorType, GatewayError } from '../proxy/errors.js';
 import { openaiUsage } from '../proxy/usage.js';
@@ -101,6 +102,8 @@ export function anthropicToOpenaiRequest(b: Obj, model: string): Obj {
   if (b.temperature !== undefined && !reasoning) out.temperature = b.temperature;
   if (b.top_p !== undefined && !reasoning) out.top_p = b.top_p;
   if (Array.isArray(b.stop_sequences) && b.stop_sequences.length) {
+    // o-series and GPT-5 models answer 400 "Unsupported parameter: 'stop'": said here, naming the field
+    if (reasoning) throw new GatewayError(400, 'unsupported_parameter', `stop_sequences: ${model} (an OpenAI reasoning model) takes no stop sequences`, { field: 'body.stop_sequences' });
     if (b.stop_sequences.length > MAX_OPENAI_STOPS) {
       throw new GatewayError(400, 'unsupported_parameter', `stop_sequences: ${b.stop_sequences.length} given; an OpenAI-format provider takes at most ${MAX_OPENAI_STOPS}`, { field: 'body.stop_sequences' });
     }
@@ -183,7 +186,8 @@ export function openaiToAnthropicResponse(c: unknown, clientModel: string, reque
       if (cut) continue;
       throw new Error(`tool call ${String(t.id)} has arguments that are not a JSON object`);
     }
-    content.push({ type: 'tool_use', id: t.id, name: t.function.name, input });
+    // a call without an id (or with an empty one) gets one: the client's tool_result names it
+    content.push({ type: 'tool_use', id: t.id || newToolUseId(), name: t.function.name, input });
   }
   if (text || refusal || !content.length) content.unshift({ type: 'text', text: text || refusal || '' });
   const stop = refusal && !text ? 'refusal' : stopReasonFromOpenai(choice.finish_reason);

@@ -63,6 +63,23 @@ describe('OpenAI-format streams as Anthropic streams', () => {
     expect(stop?.stop_reason).toBe('tool_use');
   });
 
+  it('calls of a batch sent whole at one index without ids, or with empty ids (Gemini behind proxies), stay separate calls with ids of their own', () => {
+    for (const shape of [{ index: 0 }, { id: '' }]) {
+      const t = new OpenaiToAnthropicStream('claude');
+      let out = t.push(Buffer.from(chunk({ choices: [{ delta: { tool_calls: [{ ...shape, function: { name: 'a', arguments: '{"x":1}' } }] } }] })));
+      out += t.push(Buffer.from(chunk({ choices: [{ delta: { tool_calls: [{ ...shape, function: { name: 'b', arguments: '{"y":2}' } }] } }] })));
+      out += t.push(Buffer.from(chunk({ choices: [{ delta: {}, finish_reason: 'tool_calls' }] }) + 'data: [DONE]\n\n'));
+      const { blocks } = readAnthropic(out);
+      // was: one call "a" with {"x":1}{"y":2}, which the Anthropic SDK could not parse
+      expect(blocks.map((b) => [b.name, b.inputAtStop]), JSON.stringify(shape)).toEqual([
+        ['a', { x: 1 }],
+        ['b', { y: 2 }],
+      ]);
+      expect(blocks.every((b) => /^toolu_\w{24}$/.test(b.id ?? '')), JSON.stringify(shape)).toBe(true);
+      expect(new Set(blocks.map((b) => b.id)).size).toBe(2);
+    }
+  });
+
   it('interleaved calls (both started, then both arguments) come out one block after another, each whole at its stop', () => {
     const t = new OpenaiToAnthropicStream('claude');
     let out = t.push(Buffer.from(chunk({ choices: [{ delta: { tool_calls: [{ index: 0, id: 'call_a', function: { name: 'a', arguments: '' } }, { index: 1, id: 'call_b', function: { name: 'b', arguments: '' } }] } }] })));
@@ -115,6 +132,14 @@ describe('OpenAI-format answers as Anthropic answers', () => {
     expect(() => openaiToAnthropicResponse({ choices: [{ message: { content: null, tool_calls: [{ id: 'c', function: { name: 'Bash', arguments: '{"command' } }] }, finish_reason: 'tool_calls' }] }, 'claude')).toThrow(/arguments/);
   });
 
+  it('tool calls without an id, or with an empty one, get ids of their own (the client answers each tool_use by its id)', () => {
+    const m = openaiToAnthropicResponse({ choices: [{ message: { content: null, tool_calls: [{ function: { name: 'a', arguments: '{"x":1}' } }, { id: '', function: { name: 'b', arguments: '{}' } }] }, finish_reason: 'tool_calls' }] }, 'claude') as { content: { type: string; id?: string }[] };
+    const ids = m.content.filter((c) => c.type === 'tool_use').map((c) => c.id);
+    expect(ids).toHaveLength(2);
+    for (const id of ids) expect(id).toMatch(/^toolu_\w{24}$/);
+    expect(new Set(ids).size).toBe(2);
+  });
+
   it('error bodies of other OpenAI-format providers keep their message and kind', () => {
     expect(openaiErrorToAnthropic(404, '{"error":"model \\"llama9\\" not found"}')).toEqual({ type: 'error', error: { type: 'not_found_error', message: 'model "llama9" not found' } });
     expect(openaiErrorToAnthropic(400, '{"object":"error","message":"max_tokens too large","type":"BadRequestError"}')).toEqual({ type: 'error', error: { type: 'invalid_request_error', message: 'max_tokens too large' } });
@@ -157,11 +182,13 @@ describe('Anthropic requests to an OpenAI-format provider', () => {
     expect((out.messages as Obj[])[1]).toEqual({ role: 'assistant', content: '' });
   });
 
-  it('o-series and GPT-5 get no sampling parameters; more than 4 stop sequences are refused', () => {
-    const body = { ...user('hi'), temperature: 0.2, top_p: 0.9, stop_sequences: ['a'] };
+  it('o-series and GPT-5 get no sampling parameters and refuse stop sequences (their 400 said here); more than 4 stop sequences are refused', () => {
+    const body = { ...user('hi'), temperature: 0.2, top_p: 0.9 };
     expect(anthropicToOpenaiRequest(body, 'gpt-5-mini')).not.toHaveProperty('temperature');
     expect(anthropicToOpenaiRequest(body, 'o3')).not.toHaveProperty('top_p');
-    expect(anthropicToOpenaiRequest(body, 'gpt-4o')).toMatchObject({ temperature: 0.2, top_p: 0.9, max_tokens: 10 });
+    // was: sent as `stop`, and o3 / o4-mini answered 400 "Unsupported parameter: 'stop'"
+    expect(refusal(() => anthropicToOpenaiRequest({ ...body, stop_sequences: ['END'] }, 'o3-mini'))).toMatchObject({ status: 400, opts: { field: 'body.stop_sequences' } });
+    expect(anthropicToOpenaiRequest({ ...body, stop_sequences: ['a'] }, 'gpt-4o')).toMatchObject({ temperature: 0.2, top_p: 0.9, max_tokens: 10, stop: ['a'] });
     expect(refusal(() => anthropicToOpenaiRequest({ ...body, stop_sequences: ['a', 'b', 'c', 'd', 'e'] }, 'gpt-4o'))).toMatchObject({ status: 400, opts: { field: 'body.stop_sequences' } });
   });
 
@@ -192,10 +219,13 @@ describe('OpenAI requests to an Anthropic provider', () => {
     expect(refusal(() => openaiToAnthropicRequest({ messages: [{ role: 'user', content: [{ type: 'file', file: { file_id: 'file-1' } }] }] }, 'claude'))).toMatchObject({ status: 400 });
   });
 
-  it('whitespace-only stops are left out; top_p 1 beside a temperature is left out', () => {
+  it('whitespace-only stops are left out; top_p beside a temperature is left out (Claude 4.5 and later refuse the two together)', () => {
     const out = openaiToAnthropicRequest({ ...base, stop: ['\n', 'END'], temperature: 0.7, top_p: 1 }, 'claude');
     expect(out.stop_sequences).toEqual(['END']);
     expect(out).not.toHaveProperty('top_p');
+    // was: both sent, and Claude Sonnet 4.5 answered 400 "temperature and top_p cannot both be specified"
+    expect(openaiToAnthropicRequest({ ...base, temperature: 0.7, top_p: 0.9 }, 'claude')).toMatchObject({ temperature: 0.7 });
+    expect(openaiToAnthropicRequest({ ...base, temperature: 0.7, top_p: 0.9 }, 'claude')).not.toHaveProperty('top_p');
     expect(openaiToAnthropicRequest({ ...base, stop: '\n' }, 'claude')).not.toHaveProperty('stop_sequences');
     expect(openaiToAnthropicRequest({ ...base, top_p: 0.5 }, 'claude').top_p).toBe(0.5);
   });

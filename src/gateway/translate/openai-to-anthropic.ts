@@ -116,8 +116,10 @@ export function openaiToAnthropicRequest(b: Obj, model: string): Obj {
   const out: Obj = { model, messages, max_tokens: typeof b.max_tokens === 'number' ? b.max_tokens : typeof b.max_completion_tokens === 'number' ? b.max_completion_tokens : 4096 };
   if (system.length) out.system = system.join('\n\n');
   if (typeof b.temperature === 'number') out.temperature = Math.min(1, b.temperature);
-  // top_p 1 is no nucleus sampling at all; newer Claude models refuse it beside a temperature
-  if (b.top_p !== undefined && b.top_p !== null && !(b.top_p === 1 && out.temperature !== undefined)) out.top_p = b.top_p;
+  // Claude 4.5 and later refuse temperature and top_p together (a 400 "cannot both be
+  // specified"), which OpenAI's API takes: beside a temperature, top_p is left out (top_p 1 is
+  // no nucleus sampling at all anyway)
+  if (b.top_p !== undefined && b.top_p !== null && out.temperature === undefined) out.top_p = b.top_p;
   if (b.stop !== undefined && b.stop !== null) {
     // Anthropic refuses a stop sequence of whitespace only ("\n"); such a stop is left out
     const stops = (Array.isArray(b.stop) ? b.stop : [b.stop]).filter((x): x is string => typeof x === 'string' && x.trim() !== '');
