@@ -85,8 +85,13 @@ export function anthropicToOpenaiRequest(b: Obj, model: string): Obj {
         // file read) go in the user message that follows them.
         const content = typeof x.content === 'string' ? x.content : textOf(x.content);
         messages.push({ role: 'tool', tool_call_id: String(x.tool_use_id), content: x.is_error ? `Error: ${content}` : content });
-        const images = Array.isArray(x.content) ? (x.content as unknown[]).filter((c): c is Block => isJsonObject(c) && c.type === 'image').map(imagePart).filter((p): p is Obj => p !== undefined) : [];
+        const inner = Array.isArray(x.content) ? (x.content as unknown[]) : [];
+        const images = inner.filter((c): c is Block => isJsonObject(c) && c.type === 'image').map(imagePart).filter((p): p is Obj => p !== undefined);
         if (images.length) parts.push({ type: 'text', text: `Image${images.length > 1 ? 's' : ''} returned by tool call ${String(x.tool_use_id)}:` }, ...images);
+        // documents a tool returned (Claude Code's Read of a PDF) go there too: a `tool` message
+        // holds text only, and dropped the model answered about a file it never saw
+        const documents = inner.flatMap((c, k) => (isJsonObject(c) && c.type === 'document' ? documentParts(c as Block, `messages.${i}.content.${j}.content.${k}`) : []));
+        if (documents.length) parts.push({ type: 'text', text: `Document${documents.length > 1 ? 's' : ''} returned by tool call ${String(x.tool_use_id)}:` }, ...documents);
       } else if (x.type === 'text') parts.push({ type: 'text', text: String(x.text ?? '') });
       else if (x.type === 'image') {
         const p = imagePart(x);

@@ -167,6 +167,23 @@ describe('Anthropic requests to an OpenAI-format provider', () => {
     expect(msgs[2]?.content).toEqual([{ type: 'text', text: 'Image returned by tool call t1:' }, { type: 'image_url', image_url: { url: 'data:image/png;base64,iVBOR' } }]);
   });
 
+  it('documents a tool returned (Claude Code reading a PDF) go in the user message after the tool messages; one that cannot go is refused naming it', () => {
+    const pdf = { type: 'document', source: { type: 'base64', media_type: 'application/pdf', data: 'JVBERi0x' } };
+    const body = { max_tokens: 10, messages: [
+      { role: 'user', content: 'read it' },
+      { role: 'assistant', content: [{ type: 'tool_use', id: 'toolu_1', name: 'Read', input: { file_path: 'a.pdf' } }] },
+      { role: 'user', content: [{ type: 'tool_result', tool_use_id: 'toolu_1', content: [pdf] }] },
+    ] };
+    const out = anthropicToOpenaiRequest(body, 'gpt-4o') as { messages: { role: string; content: unknown }[] };
+    // was: {"role":"tool","content":""} and nothing else: the model never saw the file
+    expect(out.messages.slice(-2)).toEqual([
+      { role: 'tool', tool_call_id: 'toolu_1', content: '' },
+      { role: 'user', content: [{ type: 'text', text: 'Document returned by tool call toolu_1:' }, { type: 'file', file: { filename: 'document.pdf', file_data: 'data:application/pdf;base64,JVBERi0x' } }] },
+    ]);
+    const byUrl = { ...body, messages: [...body.messages.slice(0, 2), { role: 'user', content: [{ type: 'tool_result', tool_use_id: 'toolu_1', content: [{ type: 'document', source: { type: 'url', url: 'https://x/a.pdf' } }] }] }] };
+    expect(refusal(() => anthropicToOpenaiRequest(byUrl, 'gpt-4o'))).toMatchObject({ status: 400, opts: { field: 'messages.2.content.0.content.0' } });
+  });
+
   it('documents: text becomes text, a base64 PDF a file part, a PDF by URL is refused naming the block', () => {
     const out = anthropicToOpenaiRequest(user([{ type: 'document', source: { type: 'text', media_type: 'text/plain', data: 'The secret is 42.' } }, { type: 'document', title: 'spec', source: { type: 'base64', media_type: 'application/pdf', data: 'JVBER' } }, { type: 'text', text: 'What is the secret?' }]), 'gpt-4o');
     expect((out.messages as Obj[])[0]?.content).toEqual([
