@@ -64,6 +64,8 @@ export class OpenaiToAnthropicStream implements StreamTranslator {
   private stopSequence: string | null = null;
   private refused = false;
   private wrote = false;
+  /** Text that came while a call's arguments were incomplete (see `push`). */
+  private heldText = '';
   private usage: Record<string, unknown> = { input_tokens: 0, output_tokens: 0 };
 
   constructor(
@@ -97,8 +99,11 @@ export class OpenaiToAnthropicStream implements StreamTranslator {
       if (text) {
         if (d?.refusal && !d.content) this.refused = true;
         else this.wrote = true;
-        if (this.open !== 'text') out += this.openBlock('text', { type: 'text', text: '' });
-        out += sseFrame('content_block_delta', { type: 'content_block_delta', index: this.index, delta: { type: 'text_delta', text } });
+        // Text while a call's arguments are still coming waits for them: a text block would close
+        // the call's block, and the rest of its arguments would come after its stop (a client
+        // reading the input at the stop, as Claude Code does, got half a JSON object).
+        if (typeof this.open === 'object' && !whole(this.open.args)) this.heldText += text;
+        else out += this.text(text);
       }
       for (const piece of d?.tool_calls ?? []) out += this.toolPiece(piece);
       if (choice?.finish_reason) {
@@ -122,7 +127,7 @@ export class OpenaiToAnthropicStream implements StreamTranslator {
     // A piece naming a function, with arguments of its own, after a call whose arguments are
     // whole JSON already, starts the next call (providers that send each call of a batch whole at
     // one index and without ids): joined, the two arguments made `{"x":1}{"y":2}`.
-    const next = call !== undefined && !!p.function?.name && !!p.function.arguments && call.name !== '' && isJsonText(call.args);
+    const next = call !== undefined && !!p.function?.name && !!p.function.arguments && call.name !== '' && whole(call.args);
     if (!call || (id && call.named && call.id !== id) || next) {
       call = { id: id ?? newToolUseId(), named: id !== undefined, name: p.function?.name ?? '', args: '', closed: false };
       this.calls.push(call);
@@ -190,9 +195,19 @@ export class OpenaiToAnthropicStream implements StreamTranslator {
     return sseFrame('content_block_stop', { type: 'content_block_stop', index: this.index });
   }
 
+  /** A text delta (with any text held back before it), in a text block. */
+  private text(text: string): string {
+    let out = '';
+    if (this.open !== 'text') out += this.openBlock('text', { type: 'text', text: '' });
+    out += sseFrame('content_block_delta', { type: 'content_block_delta', index: this.index, delta: { type: 'text_delta', text: this.heldText + text } });
+    this.heldText = '';
+    return out;
+  }
+
   private finish(): string {
     let out = this.start(undefined);
     out += this.advance(true);
+    if (this.heldText) out += this.text('');
     out += this.closeBlock();
     // an answer with tool calls asks for them, whatever reason the provider gave (Gemini: "stop");
     // an answer that is only a refusal says so
@@ -204,12 +219,3 @@ export class OpenaiToAnthropicStream implements StreamTranslator {
   }
 }
 
-function isJsonText(text: string): boolean {
-  if (!text.trim()) return false;
-  try {
-    JSON.parse(text);
-    return true;
-  } catch {
-    return false;
-  }
-}

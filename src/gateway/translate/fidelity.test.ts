@@ -80,6 +80,21 @@ describe('OpenAI-format streams as Anthropic streams', () => {
     }
   });
 
+  it('text that comes between a call\'s pieces of arguments waits for them: the call\'s block is whole at its stop', () => {
+    const t = new OpenaiToAnthropicStream('claude');
+    let out = t.push(Buffer.from(chunk({ choices: [{ delta: { tool_calls: [{ index: 0, id: 'call_1', function: { name: 'a', arguments: '' } }] } }] })));
+    out += t.push(Buffer.from(chunk({ choices: [{ delta: { tool_calls: [{ index: 0, function: { arguments: '{"x":' } }] } }] })));
+    out += t.push(Buffer.from(chunk({ choices: [{ delta: { content: 'thinking out loud' } }] })));
+    out += t.push(Buffer.from(chunk({ choices: [{ delta: { tool_calls: [{ index: 0, function: { arguments: '1}' } }] } }] })));
+    out += t.push(Buffer.from(chunk({ choices: [{ delta: {}, finish_reason: 'tool_calls' }] }) + 'data: [DONE]\n\n'));
+    // readAnthropic fails on a delta for a block already stopped (was: the call stopped at {"x":, its 1} after)
+    const { blocks } = readAnthropic(out);
+    expect(blocks.map((b) => [b.type, b.type === 'text' ? b.text : b.inputAtStop])).toEqual([
+      ['tool_use', { x: 1 }],
+      ['text', 'thinking out loud'],
+    ]);
+  });
+
   it('interleaved calls (both started, then both arguments) come out one block after another, each whole at its stop', () => {
     const t = new OpenaiToAnthropicStream('claude');
     let out = t.push(Buffer.from(chunk({ choices: [{ delta: { tool_calls: [{ index: 0, id: 'call_a', function: { name: 'a', arguments: '' } }, { index: 1, id: 'call_b', function: { name: 'b', arguments: '' } }] } }] })));
