@@ -1,5 +1,5 @@
 import { randomUUID } from 'node:crypto';
-import { newToolUseId } from './ids.js';
+import { newToolUseId, signatureOf, toolUseIdWith } from './ids.js';
 import { anthropicTypeOfOpenaiError, anthropicUsageFromOpenai, matchedStopSequence, stopReasonFromOpenai } from './anthropic-to-openai.js';
 import { parseJson, SseSplitter, sseFrame } from './sse.js';
 import type { StreamTranslator } from './types.js';
@@ -8,6 +8,8 @@ interface ToolPiece {
   index?: number;
   id?: string;
   function?: { name?: string; arguments?: string };
+  /** Gemini 3: `{google: {thought_signature}}` (ids.ts). */
+  extra_content?: unknown;
 }
 interface ChunkDelta {
   content?: string | null;
@@ -25,6 +27,8 @@ interface Chunk {
 /** One tool call of the answer, as its pieces arrive. */
 interface ToolCall {
   id: string;
+  /** The provider's signature of the call (Gemini 3), carried in its tool_use id. */
+  signature?: string;
   /** Whether the provider named it (an id it gave) rather than us. */
   named: boolean;
   name: string;
@@ -64,6 +68,8 @@ export class OpenaiToAnthropicStream implements StreamTranslator {
   private stopSequence: string | null = null;
   private refused = false;
   private wrote = false;
+  /** A signature that came alone, before the call it signs. */
+  private pendingSignature: string | undefined;
   /** Text that came while a call's arguments were incomplete (see `push`). */
   private heldText = '';
   private usage: Record<string, unknown> = { input_tokens: 0, output_tokens: 0 };
@@ -138,7 +144,16 @@ export class OpenaiToAnthropicStream implements StreamTranslator {
   }
 
   private toolPiece(p: ToolPiece): string {
+    // a piece with nothing of a call (Gemini's signature sent ahead of its call, alone) is no call of its own
+    if (p.id === undefined && p.index === undefined && !p.function?.name && !p.function?.arguments) {
+      const sig = signatureOf(p);
+      if (sig) this.pendingSignature = sig;
+      return '';
+    }
     const call = this.callOf(p);
+    const sig = signatureOf(p) ?? this.pendingSignature;
+    this.pendingSignature = undefined;
+    if (sig && call.block === undefined) call.signature = sig;
     if (call.block === undefined && !call.name && p.function?.name) call.name = p.function.name;
     const args = p.function?.arguments ?? '';
     call.args += args;
@@ -161,7 +176,7 @@ export class OpenaiToAnthropicStream implements StreamTranslator {
   }
 
   private openCall(call: ToolCall): string {
-    let out = this.openBlock(call, { type: 'tool_use', id: call.id, name: call.name, input: {} });
+    let out = this.openBlock(call, { type: 'tool_use', id: toolUseIdWith(call.id, call.signature), name: call.name, input: {} });
     call.block = this.index;
     if (call.args) out += this.argsDelta(call, call.args);
     return out;

@@ -1,5 +1,5 @@
 import { randomUUID } from 'node:crypto';
-import { newToolUseId } from './ids.js';
+import { fromToolUseId, newToolUseId, signatureOf, toolUseIdWith } from './ids.js';
 import { isJsonObject } from '../../core/json.js';
 import { anthropicErrorType, GatewayError } from '../proxy/errors.js';
 import { openaiUsage } from '../proxy/usage.js';
@@ -67,7 +67,11 @@ export function anthropicToOpenaiRequest(b: Obj, model: string): Obj {
     if (role === 'assistant') {
       const toolCalls = blocks
         .filter((x) => x.type === 'tool_use')
-        .map((x) => ({ id: String(x.id), type: 'function', function: { name: String(x.name), arguments: JSON.stringify(x.input ?? {}) } }));
+        .map((x) => {
+          // a signature the provider gave the call (Gemini 3) goes back with it (ids.ts)
+          const { id, signature } = fromToolUseId(String(x.id));
+          return { id, type: 'function', function: { name: String(x.name), arguments: JSON.stringify(x.input ?? {}) }, ...(signature ? { extra_content: { google: { thought_signature: signature } } } : {}) };
+        });
       const text = textOf(blocks);
       // null content only beside tool calls: a turn of thinking alone is "" (OpenAI refuses null there)
       messages.push({ role: 'assistant', content: text || (toolCalls.length ? null : ''), ...(toolCalls.length ? { tool_calls: toolCalls } : {}) });
@@ -84,7 +88,7 @@ export function anthropicToOpenaiRequest(b: Obj, model: string): Obj {
         // calls. A `tool` message holds text only: images a tool returned (a screenshot, an image
         // file read) go in the user message that follows them.
         const content = typeof x.content === 'string' ? x.content : textOf(x.content);
-        messages.push({ role: 'tool', tool_call_id: String(x.tool_use_id), content: x.is_error ? `Error: ${content}` : content });
+        messages.push({ role: 'tool', tool_call_id: fromToolUseId(String(x.tool_use_id)).id, content: x.is_error ? `Error: ${content}` : content });
         const inner = Array.isArray(x.content) ? (x.content as unknown[]) : [];
         const images = inner.filter((c): c is Block => isJsonObject(c) && c.type === 'image').map(imagePart).filter((p): p is Obj => p !== undefined);
         if (images.length) parts.push({ type: 'text', text: `Image${images.length > 1 ? 's' : ''} returned by tool call ${String(x.tool_use_id)}:` }, ...images);
@@ -192,7 +196,7 @@ export function openaiToAnthropicResponse(c: unknown, clientModel: string, reque
       throw new Error(`tool call ${String(t.id)} has arguments that are not a JSON object`);
     }
     // a call without an id (or with an empty one) gets one: the client's tool_result names it
-    content.push({ type: 'tool_use', id: t.id || newToolUseId(), name: t.function.name, input });
+    content.push({ type: 'tool_use', id: toolUseIdWith(t.id || newToolUseId(), signatureOf(t)), name: t.function.name, input });
   }
   if (text || refusal || !content.length) content.unshift({ type: 'text', text: text || refusal || '' });
   const stop = refusal && !text ? 'refusal' : stopReasonFromOpenai(choice.finish_reason);

@@ -302,3 +302,39 @@ describe('OpenAI requests to an Anthropic provider', () => {
     expect(JSON.parse(args)).toEqual({});
   });
 });
+
+describe("Gemini 3's tool call signatures (extra_content.google.thought_signature)", () => {
+  const sig = 'CiQBjz1rX+signature/with+base64==';
+  const nextTurn = (toolUseId: string) => ({
+    max_tokens: 10,
+    messages: [
+      { role: 'user', content: 'go' },
+      { role: 'assistant', content: [{ type: 'tool_use', id: toolUseId, name: 'a', input: { x: 1 } }] },
+      { role: 'user', content: [{ type: 'tool_result', tool_use_id: toolUseId, content: 'done' }] },
+    ],
+  });
+
+  it('go back with their calls on the next turn, answered whole or streamed (was: dropped, and Gemini refused the turn)', () => {
+    const answered = openaiToAnthropicResponse({ choices: [{ message: { content: null, tool_calls: [{ id: 'function-call-1', type: 'function', function: { name: 'a', arguments: '{"x":1}' }, extra_content: { google: { thought_signature: sig } } }] }, finish_reason: 'tool_calls' }] }, 'claude') as { content: { type: string; id: string }[] };
+    const t = new OpenaiToAnthropicStream('claude');
+    // the signature alone ahead of its call, as Gemini sends it at times
+    let out = t.push(Buffer.from(chunk({ choices: [{ delta: { tool_calls: [{ extra_content: { google: { thought_signature: sig } } }] } }] })));
+    out += t.push(Buffer.from(chunk({ choices: [{ delta: { tool_calls: [{ index: 0, id: 'function-call-1', function: { name: 'a', arguments: '{"x":1}' } }] } }] })));
+    out += t.push(Buffer.from(chunk({ choices: [{ delta: {}, finish_reason: 'tool_calls' }] }) + 'data: [DONE]\n\n'));
+    const { blocks } = readAnthropic(out);
+    // no nameless call made of the lone signature
+    expect(blocks.map((b) => b.name)).toEqual(['a']);
+    for (const id of [answered.content.find((c) => c.type === 'tool_use')?.id as string, blocks[0]?.id as string]) {
+      expect(id).toMatch(/^[\w-]+$/);
+      const upstream = anthropicToOpenaiRequest(nextTurn(id), 'gemini-3-pro-preview') as { messages: { role: string; tool_calls?: unknown[]; tool_call_id?: string }[] };
+      expect(upstream.messages[1]?.tool_calls).toEqual([{ id: 'function-call-1', type: 'function', function: { name: 'a', arguments: '{"x":1}' }, extra_content: { google: { thought_signature: sig } } }]);
+      expect(upstream.messages[2]).toMatchObject({ role: 'tool', tool_call_id: 'function-call-1' });
+    }
+  });
+
+  it('leave ids of calls without one as they were', () => {
+    const upstream = anthropicToOpenaiRequest(nextTurn('toolu_abc'), 'gpt-4o') as { messages: { tool_calls?: Record<string, unknown>[] }[] };
+    expect(upstream.messages[1]?.tool_calls?.[0]).toEqual({ id: 'toolu_abc', type: 'function', function: { name: 'a', arguments: '{"x":1}' } });
+  });
+});
+
