@@ -17,6 +17,8 @@ interface Session {
   server: McpServer;
   principal: Principal;
   lastSeen: number;
+  /** Requests running on it (a call, an open GET stream): such a session is not idle. */
+  busy: number;
 }
 
 export interface McpHttpOptions {
@@ -97,7 +99,8 @@ export function registerMcpHttp(app: FastifyInstance, o: McpHttpOptions): { sess
 
   const sweep = setInterval(() => {
     const cutoff = Date.now() - o.idleMs;
-    for (const [id, s] of sessions.entries()) if (s.lastSeen < cutoff) void drop(id);
+    // a session holding a call or its event stream open is in use, however long ago it began
+    for (const [id, s] of sessions.entries()) if (s.busy === 0 && s.lastSeen < cutoff) void drop(id);
   }, Math.min(60_000, o.idleMs));
   sweep.unref();
 
@@ -126,6 +129,12 @@ export function registerMcpHttp(app: FastifyInstance, o: McpHttpOptions): { sess
         await reply.status(403).send(tenantDeniedBody(session.principal.tenant, p.tenant));
         return;
       }
+      // a session acts with the rights of the key that opened it: another key of the tenant (a
+      // viewer's, a narrower scope) presenting its id would have borrowed them
+      if (session.principal.keyId !== p.keyId) {
+        await reply.status(403).send(rpcError(-32000, 'Forbidden: this session was opened with another key; initialize a session of your own'));
+        return;
+      }
     } else if (req.method === 'POST' && isInitializeRequest(req.body)) {
       // the folder is kept for the session, as its tenant is
       session = await open(withProjectRoot(p, req));
@@ -137,6 +146,12 @@ export function registerMcpHttp(app: FastifyInstance, o: McpHttpOptions): { sess
       return;
     }
     session.lastSeen = Date.now();
+    const used = session;
+    used.busy++;
+    reply.raw.once('close', () => {
+      used.busy--;
+      used.lastSeen = Date.now();
+    });
     if (await refusedParams(req, reply)) return;
     cancelOnDisconnect(reply, session.transport, req.body);
     reply.hijack();
@@ -184,7 +199,7 @@ export function registerMcpHttp(app: FastifyInstance, o: McpHttpOptions): { sess
   async function open(principal: Principal): Promise<Session> {
     const { Transport } = await loadSdk();
     const server = await o.newServer(principal);
-    const s: Session = { server, principal, lastSeen: Date.now(), transport: undefined as unknown as StreamableHTTPServerTransport };
+    const s: Session = { server, principal, lastSeen: Date.now(), busy: 0, transport: undefined as unknown as StreamableHTTPServerTransport };
     s.transport = new Transport({
       sessionIdGenerator: () => randomUUID(),
       onsessioninitialized: (id) => {

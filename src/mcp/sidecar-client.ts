@@ -10,14 +10,17 @@ const TOKEN_TTL_S = 3600;
 
 /**
  * The sidecar's operations through its own HTTP API, as an agent of the caller's scope: a JWT is
- * minted per tenant and agent type (issues = the key's issues) and reused until near expiry. Going
+ * minted per key, scope and agent type (issues = the key's issues) and reused until near expiry. Going
  * through the sidecar's routes keeps one place for its validation, scope checks and events.
  */
 export function sidecarOverHttp(link: SidecarLink): SidecarOps {
   const tokens = new Map<string, { token: string; until: number }>();
 
   async function token(p: Principal, agentType: string): Promise<string> {
-    const key = `${p.tenant}\u0000${agentType}`;
+    // per key and scope, not per tenant: a tenant's keys may differ in the issues they reach, and
+    // a token minted for one was reused for the other (a scoped key read and wrote any issue)
+    const scope = p.issues === '*' ? '*' : [...p.issues].sort().join('\u0001');
+    const key = `${p.tenant}\u0000${p.keyId}\u0000${scope}\u0000${agentType}`;
     const t = tokens.get(key);
     if (t && t.until > Date.now()) return t.token;
     const fresh = await link.mint({ agentId: `mcp-${p.tenant}`, agentType, issues: p.issues, ttlSeconds: TOKEN_TTL_S });

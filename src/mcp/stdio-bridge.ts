@@ -1,3 +1,4 @@
+import { withTimeout } from '../core/timeout.js';
 import type { Readable, Writable } from 'node:stream';
 import { StreamableHTTPClientTransport, StreamableHTTPError } from '@modelcontextprotocol/sdk/client/streamableHttp.js';
 import { PROJECT_ROOT_HEADER } from './claude-mcp-config.js';
@@ -260,6 +261,9 @@ export function bridgeStdioToHttp(o: BridgeOptions): Promise<void> {
         clearTimeout(timer);
       }
       shuttingDown = true;
+      // the daemon's session ends with the bridge (DELETE /mcp): left open, each run held one for
+      // an hour, and a hundred of them made the tenant's cap close live ones (Claude Code's)
+      await withTimeout(http.terminateSession(), 2000, 'the daemon').catch(() => undefined);
       await http.close().catch(() => undefined);
       await stdio.close().catch(() => undefined);
       resolve();
