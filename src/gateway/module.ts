@@ -109,12 +109,11 @@ export async function createGatewayModule(ctx: ModuleContext): Promise<GatewayMo
     },
     async applyRoutingConfig(config, meta) {
       const g = need(gateway);
-      // An undo is put in force even when the user's file holds an edit not yet in force, and
-      // that file is left as they saved it; a change (not an undo) is refused then (store.apply).
-      const edited = meta.rollback ? g.routing.unloadedEdit() : undefined;
-      const r = g.routing.apply(config, { persist: !edited });
-      if (edited) ctx.logger.warn({ by: meta.by, reason: meta.reason, version: r.version }, `routing configuration rolled back in force only: ${edited}, and it was not overwritten`);
-      else ctx.logger.info({ by: meta.by, reason: meta.reason, version: r.version }, 'routing configuration applied');
+      // refused (store.apply) while the user's file holds an edit not in force, an undo too: put
+      // in force only, the next poll of that file would bring the change back. The cycle then
+      // says the change is still in force, and why.
+      const r = g.routing.apply(config, { persist: true });
+      ctx.logger.info({ by: meta.by, reason: meta.reason, version: r.version, rollback: meta.rollback === true }, 'routing configuration applied');
     },
   };
 }

@@ -1,5 +1,6 @@
 import { z } from 'zod';
 import { AppError } from '../core/errors.js';
+import { withTimeout } from '../core/timeout.js';
 import { redact } from '../core/redact.js';
 import { HookEventsRepo } from '../store/repos/hook-events.js';
 import { RetentionTimer } from '../store/retention.js';
@@ -43,6 +44,8 @@ export async function createHooksModule(ctx: ModuleContext): Promise<DaemonModul
   // recorded events older than [hooks] retention_days go, at start and hourly
   const retention = new RetentionTimer([{ name: 'hook_events', days: ctx.config.hooks.retention_days, prune: (before, o) => repo.prune(before, o) }], { logger: ctx.logger });
   const records = new HookRecords(ctx.logger);
+  /** Before the daemon listens: every event received from here on is observed live. */
+  const createdAt = Date.now();
   const flags = () => ({
     autoAllowRead: ctx.config.hooks.auto_allow_read,
     requireCudConfirmation: ctx.config.hooks.require_cud_confirmation,
@@ -89,8 +92,10 @@ export async function createHooksModule(ctx: ModuleContext): Promise<DaemonModul
       retention.start();
       // The sessions of the last hours as the recorded events left them: the live view is in
       // memory, and a restart had emptied every session card (its counters starting over at 0).
+      // Only what came before this daemon listened: events of sessions that went on across the
+      // restart, posted as soon as it listened, were observed live already (counted twice).
       const since = Date.now() - REPLAY_HOURS * 3_600_000;
-      const recent = await repo.recent(since, REPLAY_EVENTS).catch((e: unknown) => {
+      const recent = await repo.recent(since, REPLAY_EVENTS, createdAt).catch((e: unknown) => {
         ctx.logger.warn({ err: (e as Error).message }, 'recent hook events not read: the session cards start empty');
         return [];
       });
@@ -101,7 +106,8 @@ export async function createHooksModule(ctx: ModuleContext): Promise<DaemonModul
     },
     async close() {
       retention.stop();
-      await records.settled();
+      // the writes still running finish, for a while (a database that stays away must not hold the stop)
+      await withTimeout(records.settled(), 5000, 'the hook events still being recorded').catch(() => undefined);
     },
   };
 }

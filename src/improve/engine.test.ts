@@ -308,5 +308,23 @@ describe('a rollback the gateway refuses', () => {
       await ts.cleanup();
     }
   });
+
+  it("never takes over one of its own cycles (a cycle just triggered is in the store a moment before it is among the runners)", async () => {
+    const ts = await openTestStore('sqlite');
+    try {
+      const repo = new ImproveRepo(ts.store);
+      const telemetry = new InMemoryTelemetry(structuredClone(CONFIG));
+      const e = new ImprovementEngine({ repo, gateway: telemetry, settings: () => improveSection.parse({}), logger: silentLogger(), instance: 'here:1:0123456789.1.000001', heartbeatMs: 1000 });
+      // as trigger() leaves it before its runner starts
+      await repo.createCycle({ id: 'cyc_own_00000001', triggeredBy: 'x', reason: null, windowHours: 1, now: Date.now() - 60_000, owner: e.instance });
+      await ts.store.db.updateTable('improve_cycles').set({ updated_at: Date.now() - 60_000 }).where('id', '=', 'cyc_own_00000001').execute();
+      await e.recover();
+      // was: "interrupted by a restart while analyzing", its runner left to stop quietly
+      expect(await repo.getCycle('cyc_own_00000001')).toMatchObject({ status: 'in_progress', owner: e.instance });
+      await e.close();
+    } finally {
+      await ts.cleanup();
+    }
+  });
 });
 

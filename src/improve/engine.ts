@@ -136,8 +136,15 @@ export class ImprovementEngine {
       if (this.running.has(c.id) || this.closed) continue;
       // Another instance of a team runs it: left alone while its owner is alive (its heartbeat
       // fresh, or its process known to run on this machine). Taken over once, by one instance.
-      const alive = c.owner !== null && c.owner !== this.instance && !ownerGoneHere(c.owner) && now - c.updated_at < CYCLE_LEASE_HEARTBEATS * this.heartbeatMs;
+      // (Never one of this engine's own: a cycle just triggered is in the store a moment before
+      // it is among the runners, and a new process always has a new owner name.)
+      const alive = c.owner === this.instance || (c.owner !== null && !ownerGoneHere(c.owner) && now - c.updated_at < CYCLE_LEASE_HEARTBEATS * this.heartbeatMs);
       if (alive || !(await this.o.repo.takeOver(c.id, { owner: c.owner, updatedAt: c.updated_at }, this.instance))) continue;
+      // a stop that began meanwhile: the cycle is freed for the next start (close releases what is ours)
+      if (this.closed) {
+        await this.o.repo.release(this.instance).catch(() => undefined);
+        continue;
+      }
       // One cycle that cannot be recovered (its rollback failed: recorded on the cycle) must
       // neither keep the daemon from starting nor the other cycles from being recovered.
       try {

@@ -180,7 +180,10 @@ describe('pipeline module', () => {
     const implementation = h.fake.requests.filter((r) => stageOf(r) === 'implementation');
     expect(implementation.length).toBeGreaterThan(0);
     for (const r of implementation) expect(system(r)).toContain('Output format for this task: markdown');
-    expect(JSON.stringify(implementation[0]?.body)).not.toMatch(/"output_format": "code"/);
+    // the analysis' output as the implementer is shown it (JSON inside the message text)
+    const shown = JSON.stringify(implementation[0]?.body).replace(/\\"/g, '"');
+    expect(shown).toMatch(/"output_format": ?"markdown"/);
+    expect(shown).not.toMatch(/"output_format": ?"code"/);
   });
 
   it('masks a key pasted into a requirement before it is stored, shown or sent to the LLM', async () => {

@@ -84,13 +84,18 @@ export class WorkerMetricsHistory {
     return mergeWorkerMetrics([...parts.values(), ...absent, this.retired]);
   }
 
+  /** Exits folded one at a time: two at once had each started from the same sum, and one was lost. */
+  private folding: Promise<void> = Promise.resolve();
+
   /** A worker exited: its last counters join the retired sum. */
-  async exited(id: number): Promise<void> {
-    const part = this.last.get(id);
-    if (!part) return;
-    const retired = (await AggregatorRegistry.aggregate([this.retired, part]).getMetricsAsJSON()) as unknown as MetricData[];
-    this.retired = retired;
-    this.last.delete(id);
+  exited(id: number): Promise<void> {
+    this.folding = this.folding.then(async () => {
+      const part = this.last.get(id);
+      if (!part) return;
+      this.retired = (await AggregatorRegistry.aggregate([this.retired, part]).getMetricsAsJSON()) as unknown as MetricData[];
+      this.last.delete(id);
+    }).catch(() => undefined);
+    return this.folding;
   }
 }
 

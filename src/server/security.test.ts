@@ -291,6 +291,16 @@ describe('daemon front door in team mode (bound beyond loopback)', () => {
     expect((await fetch(`${t.url}/api/status`)).status).toBe(401);
   });
 
+  it("`cco dashboard`'s one-time sign-in link works in team mode too (it was refused for want of credentials)", async () => {
+    const issued = (await (await fetch(`${t.url}/api/dashboard/login-code`, { method: 'POST', headers: { 'x-cco-token': t.token } })).json()) as { path: string };
+    const r = await fetch(`${t.url}${issued.path}`, { redirect: 'manual' });
+    expect(r.status).toBe(302);
+    expect(r.headers.get('set-cookie') ?? '').toContain('cco_token_');
+    // a made-up code gets the dashboard's refusal, and the page without a credential stays closed
+    expect((await fetch(`${t.url}/?code=made-up`, { redirect: 'manual' })).status).toBe(401);
+    expect((await fetch(`${t.url}/?other=1`, { redirect: 'manual' })).status).toBe(401);
+  });
+
   it('reads a cookie value that is no URI encoding as no token: a 401, not a 500', async () => {
     for (const cookie of ['cco_token=%E0%A4%A', `cco_token_${new URL(t.url).port}=%zz`]) {
       const r = await fetch(`${t.url}/api/status`, { headers: { cookie } });

@@ -232,8 +232,11 @@ export function installSecurity(app: FastifyInstance, opts: SecurityOptions): vo
       req.principal = { kind: 'local' };
       return;
     }
-    // the health checks (load balancers, the seeds' curl) send no credentials: status only, no data
-    if (path !== '/health' && path !== '/api/health') {
+    // the health checks (load balancers, the seeds' curl) send no credentials: status only, no
+    // data. A dashboard sign-in link (`/?code=`, one-time, from `cco dashboard`) is its own
+    // credential: the dashboard checks it (it was refused here in team mode, every time).
+    const signIn = req.method === 'GET' && (path === '/' || path === '/index.html') && typeof (req.query as Record<string, unknown> | undefined)?.code === 'string';
+    if (path !== '/health' && path !== '/api/health' && !signIn) {
       throw new AppError(401, 'unauthorized', 'Credentials required: send X-CCO-Token, Authorization: Bearer <api key>, or a user token from POST /api/auth/login');
     }
   };

@@ -48,4 +48,19 @@ describe('WorkerMetricsHistory: the merged /metrics of --workers N', () => {
     expect(line(text, 'reqs_total{status="200"}')).toBe('reqs_total{status="200"} 9');
     expect(line(text, 'lat_seconds_sum')).toBe(`lat_seconds_sum ${0.05 + 0.5 + 2 + 0.2}`);
   });
+
+  it('two workers exiting at once both stay in the sums', async () => {
+    const history = new WorkerMetricsHistory();
+    const parts = new Map<number, MetricData[]>([
+      [1, await workerMetrics(worker(5, []), 101)],
+      [2, await workerMetrics(worker(5, []), 102)],
+      [3, await workerMetrics(worker(1, []), 103)],
+    ]);
+    await history.merge(parts);
+    // was: both folds started from the same sum, and the last one's write lost the other's 5
+    await Promise.all([history.exited(1), history.exited(2)]);
+    const text = await history.merge(new Map([[3, parts.get(3) as MetricData[]]]));
+    expect(line(text, 'reqs_total{status="200"}')).toBe('reqs_total{status="200"} 11');
+  });
 });
+

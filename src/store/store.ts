@@ -392,9 +392,10 @@ function postgresClientConfig(url: string, opts: StoreOptions): pg.ClientConfig 
  * stays open and carries nothing (a failover whose old host vanished, a proxy whose backend
  * died) held each query, and its connection's place in the pool, until TCP gave up (about 15
  * minutes): once the pool was full, every request answered 503 even after the network came
- * back. Generous, for the maintenance endpoints' long statements.
+ * back. Generous (10 minutes), for migrations and the maintenance endpoints' long statements
+ * (an index built on a large gateway_requests).
  */
-export const PG_STALL_MS = 120_000;
+export const PG_STALL_MS = 600_000;
 
 /**
  * Drops `client`'s connection when a query of the promise form (Kysely's) has no answer within

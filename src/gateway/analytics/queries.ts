@@ -244,13 +244,24 @@ export class AnalyticsQueries {
         .execute(),
     );
     // The latencies of the window's misses, or an even sample of them (every k-th row by id) past
-    // LATENCY_SAMPLE: a cut of the sorted list had kept the fastest and dropped the slow tail,
-    // so a busy window's p95 came out low (and an improvement cycle judged against it wrongly).
-    const misses = rows.reduce((sum, r) => sum + n(r.misses), 0);
-    const every = Math.max(1, Math.ceil(misses / this.latencySample));
+    // LATENCY_SAMPLE in all: a cut of the sorted list had kept the fastest and dropped the slow
+    // tail, so a busy window's p95 came out low (and an improvement cycle judged against it wrongly).
+    // Each route is sampled on its own (a quiet route beside a busy one keeps all its rows: a
+    // step taken from the window's total had left it none, and its percentiles at 0).
+    const share = Math.max(1, Math.floor(this.latencySample / Math.max(1, rows.length)));
+    const steps = rows.map((r) => ({ route: r.route, every: Math.max(1, Math.ceil(n(r.misses) / share)) }));
     const lat = await this.profiler.time('routeLatencies', () => {
       const q = this.base(f).select(['route', 'latency_ms']).where('cache_hit', '=', 0);
-      return (every > 1 ? q.where(sql<number>`id % ${every}`, '=', 0) : q).execute();
+      const sampled = steps.filter((x) => x.every > 1);
+      if (!sampled.length) return q.execute();
+      return q
+        .where((eb) =>
+          eb.or([
+            eb('route', 'not in', sampled.map((x) => x.route)),
+            ...sampled.map((x) => eb.and([eb('route', '=', x.route), eb(sql<number>`id % ${x.every}`, '=', 0)])),
+          ]),
+        )
+        .execute();
     });
     const byRoute = new Map<string, number[]>();
     for (const l of lat) {

@@ -262,9 +262,14 @@ describe('routing store (hot reload)', () => {
     expect(store.reload().ok).toBe(true);
     store.apply({ ...structuredClone(store.config), defaults: { ...store.config.defaults, retries: 4 } }, { persist: true });
     expect((JSON.parse(readFileSync(f, 'utf8')) as { routes: unknown[] }).routes).toHaveLength(2);
-    // in force only (no persist): allowed whatever the file holds
+    // in force only (no persist): allowed whatever the file holds, and the file's refusal stands
     writeFileSync(f, edit);
+    expect(store.reload().ok).toBe(false);
     expect(store.apply(structuredClone(store.config)).version).toBeGreaterThan(0);
+    expect(readFileSync(f, 'utf8')).toBe(edit);
+    // was: the refusal forgotten, and the next apply wrote over the user's edit
+    expect(store.unloadedEdit()).toMatch(/refused/);
+    expect(() => store.apply(structuredClone(store.config), { persist: true })).toThrow(/not overwritten/);
     expect(readFileSync(f, 'utf8')).toBe(edit);
   });
 

@@ -98,7 +98,8 @@ export class RoutingStore {
       this.seen = signature(statOrUndefined(this.opts.file));
     }
     this.install(router, opts.persist ? this.opts.file : '(applied config)');
-    this.lastError = undefined;
+    // the file's refusal stands until the file itself is written (an apply in force only leaves it)
+    if (opts.persist) this.lastError = undefined;
     return { version: this.ver };
   }
 

@@ -55,12 +55,13 @@ export class HookEventsRepo {
     return q.limit(Math.min(filter.limit ?? 500, 5000)).execute();
   }
 
-  /** The newest `limit` events received since `since`, oldest first (a start's replay of the session view). */
-  async recent(since: number, limit: number): Promise<Pick<HookEventRow, 'event' | 'session_id' | 'tool_name' | 'agent_id' | 'agent_type' | 'cwd' | 'received_at'>[]> {
+  /** The newest `limit` events received from `since` and before `before`, oldest first (a start's replay of the session view). */
+  async recent(since: number, limit: number, before = Number.MAX_SAFE_INTEGER): Promise<Pick<HookEventRow, 'event' | 'session_id' | 'tool_name' | 'agent_id' | 'agent_type' | 'cwd' | 'received_at'>[]> {
     const rows = await this.store.db
       .selectFrom('hook_events')
       .select(['id', 'event', 'session_id', 'tool_name', 'agent_id', 'agent_type', 'cwd', 'received_at'])
       .where('received_at', '>=', since)
+      .where('received_at', '<', before)
       .orderBy('id', 'desc')
       .limit(limit)
       .execute();
