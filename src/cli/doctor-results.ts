@@ -68,7 +68,9 @@ async function resultRows(config: Pick<DaemonConfig, 'storage'> | undefined, pat
   if (url) {
     try {
       const pg = (await import('pg')).default;
-      const client = new pg.Client({ connectionString: url, connectionTimeoutMillis: 3000, query_timeout: 10_000 });
+      // the schema the daemon keeps its tables in ([storage] pg_schema, CCO_PG_SCHEMA wins)
+      const schema = env.CCO_PG_SCHEMA?.trim() || config?.storage.pg_schema || '';
+      const client = new pg.Client({ connectionString: url, connectionTimeoutMillis: 3000, query_timeout: 10_000, ...(/^[a-z_][a-z0-9_]{0,62}$/.test(schema) ? { options: `-c search_path=${schema}` } : {}) });
       try {
         await client.connect();
         const exists = await client.query<{ t: string | null }>("select to_regclass('sidecar_results') as t");
