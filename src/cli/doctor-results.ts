@@ -5,6 +5,7 @@ import type { Paths } from '../config/paths.js';
 import { resultFolderLister, resultKey } from '../sidecar/result-folders.js';
 import { parseDocument } from '../sidecar/result-document.js';
 import type { CheckResult } from './doctor-checks.js';
+import { PG_SCHEMA_NAME } from '../config/sections/storage.js';
 
 const NAME = 'Agent results';
 /** Files named in a detail line, at most. */
@@ -70,7 +71,7 @@ async function resultRows(config: Pick<DaemonConfig, 'storage'> | undefined, pat
       const pg = (await import('pg')).default;
       // the schema the daemon keeps its tables in ([storage] pg_schema, CCO_PG_SCHEMA wins)
       const schema = env.CCO_PG_SCHEMA?.trim() || config?.storage.pg_schema || '';
-      const client = new pg.Client({ connectionString: url, connectionTimeoutMillis: 3000, query_timeout: 10_000, ...(/^[a-z_][a-z0-9_]{0,62}$/.test(schema) ? { options: `-c search_path=${schema}` } : {}) });
+      const client = new pg.Client({ connectionString: url, connectionTimeoutMillis: 3000, query_timeout: 10_000, ...(PG_SCHEMA_NAME.test(schema) ? { options: `-c search_path=${schema}` } : {}) });
       try {
         await client.connect();
         const exists = await client.query<{ t: string | null }>("select to_regclass('sidecar_results') as t");

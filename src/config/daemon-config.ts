@@ -15,7 +15,7 @@ import { improveSection } from './sections/improve.js';
 import { mcpSection } from './sections/mcp.js';
 import { pipelineSection } from './sections/pipeline.js';
 import { sidecarSection } from './sections/sidecar.js';
-import { storageSection } from './sections/storage.js';
+import { PG_SCHEMA_NAME, PG_SCHEMA_RULE, storageSection } from './sections/storage.js';
 
 /**
  * The whole `daemon.toml`, one section per part; each section's schema lives in sections/. Every
@@ -233,7 +233,7 @@ export function dbPoolMaxFromEnv(env: Env): number | undefined {
 export function pgSchemaFromEnv(env: Env): string | undefined {
   const v = env.CCO_PG_SCHEMA?.trim();
   if (!v) return undefined;
-  if (!/^[a-z_][a-z0-9_]{0,62}$/.test(v)) throw new ConfigError(`CCO_PG_SCHEMA=${JSON.stringify(v)} is not a schema name: lower-case letters, digits and _ (not first), at most 63`, 'CCO_PG_SCHEMA', { key: 'CCO_PG_SCHEMA' });
+  if (!PG_SCHEMA_NAME.test(v)) throw new ConfigError(`CCO_PG_SCHEMA=${JSON.stringify(v)} is not a schema name: ${PG_SCHEMA_RULE}`, 'CCO_PG_SCHEMA', { key: 'CCO_PG_SCHEMA' });
   return v;
 }
 

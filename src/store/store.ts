@@ -12,6 +12,7 @@ import { NonBlockingSqliteDialect } from './sqlite-nonblocking.js';
 import { withStatementCache } from './sqlite-statement-cache.js';
 import type { Dialect } from './migrations/types.js';
 import type { Database } from './tables/index.js';
+import { PG_SCHEMA_NAME, PG_SCHEMA_RULE } from '../config/sections/storage.js';
 
 export type { Dialect } from './migrations/types.js';
 export type { Database } from './tables/index.js';
@@ -345,7 +346,7 @@ async function openPostgres(opts: StoreOptions): Promise<Store> {
   const pg = await loadPg();
   const url = opts.databaseUrl as string;
   const schema = opts.pgSchema;
-  if (schema && !/^[a-z_][a-z0-9_]{0,62}$/.test(schema)) throw new Error(`invalid schema name ${schema}`);
+  if (schema && !PG_SCHEMA_NAME.test(schema)) throw new Error(`invalid schema name ${schema}: ${PG_SCHEMA_RULE}`);
   if (schema) {
     const c = new pg.Client(postgresClientConfig(url, opts));
     await c.connect();

@@ -1,5 +1,9 @@
 import { z } from 'zod';
 
+/** A PostgreSQL schema name CCO takes (it goes into `search_path` and `create schema` unquoted). */
+export const PG_SCHEMA_NAME = /^[a-z_][a-z0-9_]{0,62}$/;
+export const PG_SCHEMA_RULE = 'lower-case letters, digits and _ (not first), at most 63';
+
 export const storageSection = z
   .object({
     /** PostgreSQL URL; empty means the embedded SQLite file under CCO_HOME. `DATABASE_URL` wins. */
@@ -12,7 +16,7 @@ export const storageSection = z
      * table of another application, or another Kysely app's migration records, clash in `public`.
      * `CCO_PG_SCHEMA` wins.
      */
-    pg_schema: z.string().regex(/^([a-z_][a-z0-9_]{0,62})?$/, 'a schema name: lower-case letters, digits and _ (not first), at most 63').default(''),
+    pg_schema: z.string().refine((v) => v === '' || PG_SCHEMA_NAME.test(v), `a schema name: ${PG_SCHEMA_RULE}`).default(''),
     /** SQLite file; empty means `<CCO_HOME>/analytics.db`. */
     sqlite_path: z.string().default(''),
     /** SQLite page cache in KiB (`CCO_DB_CACHE_SIZE`, in 4 KiB pages, wins). */
